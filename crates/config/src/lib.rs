@@ -1,0 +1,1 @@
+//! meshtwin config (under construction)

@@ -1,0 +1,86 @@
+//! The trace: one [`TraceEvent`] per line of `trace.jsonl`, in virtual-time order.
+
+use serde::{Deserialize, Serialize};
+
+/// One event at a virtual time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceEvent {
+    /// Virtual milliseconds since the run started (microsecond precision).
+    pub t_ms: f64,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A load generator's call completed (or failed at the socket: status 0).
+    Request {
+        load: String,
+        src_pod: String,
+        request_id: String,
+        /// Pod whose app produced the response, when one did.
+        upstream_pod: Option<String>,
+        status: u16,
+        /// Response flags set by the first proxy on the path (`-` when none).
+        flags: String,
+        latency_ms: f64,
+        /// Whether the client had to open a new socket for this call.
+        new_socket: bool,
+    },
+    /// A proxy finished a downstream request (Envoy's access log).
+    AccessLog {
+        proxy: String,
+        listener: String,
+        cluster: String,
+        upstream_host: Option<String>,
+        request_id: String,
+        status: u16,
+        flags: String,
+        duration_ms: f64,
+    },
+    /// A connection-pool / circuit-breaker decision (spec §1–§2).
+    Pool {
+        proxy: String,
+        cluster: String,
+        worker: u32,
+        event: PoolEvent,
+        /// Upstream connection id within the proxy, when the event concerns one.
+        cx: Option<u64>,
+        /// Cluster-wide open connections (connecting, ready, busy and draining) after the event.
+        connections: u64,
+        /// Cluster-wide pending requests after the event.
+        pending: u64,
+    },
+    /// A load generator started or stopped.
+    Load { load: String, phase: String },
+}
+
+/// The pool events the trace records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolEvent {
+    /// A request was queued (`upstream_rq_pending_total`).
+    RqPending,
+    /// A request was refused because the pending queue was full (503 UO).
+    RqPendingOverflow,
+    /// A request was refused by `max_requests` at attach (503 UO).
+    RqOverflow,
+    /// A request was bound to a connection.
+    RqAttached,
+    /// A connection was started.
+    CxCreate,
+    /// A connection was started although `max_connections` was reached, because this pool had
+    /// no connection at all.
+    CxCreateOverLimit,
+    /// `max_connections` blocked a connection a pending request wanted (`upstream_cx_overflow`).
+    CxOverflow,
+    CxConnected,
+    CxConnectFail,
+    /// A connection hit `max_requests_per_connection` and drains (still counted).
+    CxDraining,
+    CxClosed,
+    /// A pending request failed because its pool's connection attempt failed.
+    RqPendingFailureEject,
+}

@@ -1,0 +1,251 @@
+//! Mesh policy lowered from the users' Istio / App Mesh resources.
+//!
+//! Lowering applies the mesh's defaults (spec §1.1, §7.2): what comes out is what the control
+//! plane would hand Envoy, minus the placement (which proxies get which cluster), which the
+//! simulator's control plane decides from the topology.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::topology::Protocol;
+use crate::SourceRef;
+
+/// Istio's "unlimited" circuit-breaker value (`math.MaxUint32`).
+pub const ISTIO_UNLIMITED: u64 = 4_294_967_295;
+/// App Mesh's default for unset pool fields.
+pub const APPMESH_UNLIMITED: u64 = 2_147_483_647;
+
+/// Envoy `circuit_breakers.thresholds` for one routing priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thresholds {
+    pub max_connections: u64,
+    pub max_pending_requests: u64,
+    pub max_requests: u64,
+    pub max_retries: u64,
+}
+
+impl Thresholds {
+    /// Envoy's own defaults: 1024 / 1024 / 1024 / 3.
+    pub const ENVOY_DEFAULT: Thresholds = Thresholds {
+        max_connections: 1024,
+        max_pending_requests: 1024,
+        max_requests: 1024,
+        max_retries: 3,
+    };
+    /// What Istio puts on every cluster it builds when the DestinationRule says nothing.
+    pub const ISTIO_DEFAULT: Thresholds = Thresholds {
+        max_connections: ISTIO_UNLIMITED,
+        max_pending_requests: ISTIO_UNLIMITED,
+        max_requests: ISTIO_UNLIMITED,
+        max_retries: ISTIO_UNLIMITED,
+    };
+    /// App Mesh's defaults for unset fields.
+    pub const APPMESH_DEFAULT: Thresholds = Thresholds {
+        max_connections: APPMESH_UNLIMITED,
+        max_pending_requests: APPMESH_UNLIMITED,
+        max_requests: APPMESH_UNLIMITED,
+        max_retries: APPMESH_UNLIMITED,
+    };
+}
+
+/// Protocol Envoy speaks to the upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstreamProtocol {
+    Http1,
+    Http2,
+    /// Opaque TCP (tcp_proxy).
+    Tcp,
+}
+
+impl UpstreamProtocol {
+    /// The upstream protocol Istio uses for a service port of this protocol (no h2 upgrade).
+    pub fn for_port(p: Protocol) -> Self {
+        match p {
+            Protocol::Http => UpstreamProtocol::Http1,
+            Protocol::Http2 | Protocol::Grpc => UpstreamProtocol::Http2,
+            Protocol::Tcp => UpstreamProtocol::Tcp,
+        }
+    }
+}
+
+/// Envoy load-balancing policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LbPolicy {
+    RoundRobin,
+    LeastRequest,
+    Random,
+}
+
+/// Connection-pool settings of one Envoy cluster, defaults applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolSettings {
+    /// DEFAULT-priority thresholds (the HIGH priority keeps Envoy's defaults).
+    pub thresholds: Thresholds,
+    /// Lifetime streams per upstream connection; `None` = unlimited.
+    pub max_requests_per_connection: Option<u32>,
+    #[serde(with = "crate::duration::ms")]
+    pub connect_timeout: Duration,
+    /// Idle upstream connections are closed after this long; `None` disables.
+    #[serde(with = "crate::duration::opt_ms")]
+    pub idle_timeout: Option<Duration>,
+    /// HTTP/2 `max_concurrent_streams` per connection; `None` = Envoy's default (2^31−1).
+    pub max_concurrent_streams: Option<u32>,
+    /// Upgrade HTTP/1.1 ports to HTTP/2 upstream (`h2UpgradePolicy: UPGRADE`).
+    pub h2_upgrade: bool,
+}
+
+impl PoolSettings {
+    /// An Istio-built cluster with no DestinationRule: unlimited thresholds, mesh
+    /// `connectTimeout` 10 s, idle timeout 1 h.
+    pub fn istio_default() -> Self {
+        Self {
+            thresholds: Thresholds::ISTIO_DEFAULT,
+            max_requests_per_connection: None,
+            connect_timeout: Duration::from_secs(10),
+            idle_timeout: Some(Duration::from_secs(3600)),
+            max_concurrent_streams: None,
+            h2_upgrade: false,
+        }
+    }
+
+    /// An App Mesh cluster with no listener connection pool.
+    pub fn appmesh_default() -> Self {
+        Self {
+            thresholds: Thresholds::APPMESH_DEFAULT,
+            max_requests_per_connection: None,
+            connect_timeout: Duration::from_secs(1),
+            idle_timeout: Some(Duration::from_secs(3600)),
+            max_concurrent_streams: None,
+            h2_upgrade: false,
+        }
+    }
+}
+
+/// Outlier detection as Envoy's `OutlierDetection`, after the mesh's mapping (spec §3.8, §7.3).
+/// Parsed and kept now; enforced by the outlier-detection issue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutlierDetection {
+    pub consecutive_5xx: Option<u32>,
+    pub consecutive_gateway_failure: Option<u32>,
+    pub consecutive_local_origin_failure: Option<u32>,
+    pub split_external_local_origin_errors: bool,
+    #[serde(with = "crate::duration::ms")]
+    pub interval: Duration,
+    #[serde(with = "crate::duration::ms")]
+    pub base_ejection_time: Duration,
+    #[serde(with = "crate::duration::opt_ms")]
+    pub max_ejection_time: Option<Duration>,
+    pub max_ejection_percent: u32,
+    pub enforcing_consecutive_5xx: u32,
+    pub enforcing_consecutive_gateway_failure: u32,
+    pub enforcing_success_rate: u32,
+    /// Panic threshold for the cluster (Istio: `minHealthPercent`, default 0 when outlier
+    /// detection is present).
+    pub healthy_panic_threshold: Option<u32>,
+}
+
+/// Active health checking (App Mesh `healthCheck`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    pub protocol: Protocol,
+    pub path: Option<String>,
+    pub port: Option<u16>,
+    #[serde(with = "crate::duration::ms")]
+    pub interval: Duration,
+    #[serde(with = "crate::duration::ms")]
+    pub timeout: Duration,
+    pub healthy_threshold: u32,
+    pub unhealthy_threshold: u32,
+}
+
+/// Istio `trafficPolicy` block, lowered. `None` parts were absent in the YAML.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrafficPolicy {
+    /// Cluster settings with Istio's defaults filled in wherever the DR is silent.
+    pub pool: PoolSettings,
+    pub lb_policy: LbPolicy,
+    pub outlier_detection: Option<OutlierDetection>,
+    /// `portLevelSettings`: port → policy (already merged over the top-level one).
+    pub port_level: BTreeMap<u16, TrafficPolicyForPort>,
+}
+
+/// A `portLevelSettings` entry, already merged over the top-level policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrafficPolicyForPort {
+    pub pool: PoolSettings,
+    pub lb_policy: LbPolicy,
+    pub outlier_detection: Option<OutlierDetection>,
+}
+
+/// A DestinationRule subset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subset {
+    pub name: String,
+    pub labels: BTreeMap<String, String>,
+    /// The subset's effective policy (the subset's blocks merged over the top-level ones).
+    pub traffic_policy: TrafficPolicy,
+}
+
+/// An Istio `DestinationRule`, lowered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DestinationPolicy {
+    pub name: String,
+    pub namespace: String,
+    /// The `host` as written (short name, `name.ns`, FQDN or external host).
+    pub host: String,
+    pub traffic_policy: TrafficPolicy,
+    pub subsets: Vec<Subset>,
+    pub source: SourceRef,
+}
+
+/// Which App Mesh object a listener belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppMeshKind {
+    VirtualNode,
+    VirtualGateway,
+}
+
+/// One App Mesh virtual node / virtual gateway listener, lowered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppMeshListener {
+    pub kind: AppMeshKind,
+    /// Kubernetes object name (`green`, `ingress-gw`).
+    pub k8s_name: String,
+    /// App Mesh name (`green_howto-k8s-connection-pools`); defaults to `<k8s_name>_<namespace>`.
+    pub aws_name: String,
+    pub mesh: String,
+    pub namespace: String,
+    pub port: u16,
+    pub protocol: Protocol,
+    /// Thresholds for the ingress cluster (`cds_ingress_…`), App Mesh defaults where unset.
+    pub thresholds: Thresholds,
+    /// Whether the listener had a `connectionPool` at all.
+    pub has_connection_pool: bool,
+    pub health_check: Option<HealthCheck>,
+    pub outlier_detection: Option<OutlierDetection>,
+    /// DNS service discovery hostname, when the virtual node has one.
+    pub dns_hostname: Option<String>,
+    /// Pod selector labels (CRD form), when present.
+    pub pod_selector: BTreeMap<String, String>,
+    pub source: SourceRef,
+}
+
+/// Everything the policy files said, lowered, in file order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MeshPolicies {
+    pub destination_rules: Vec<DestinationPolicy>,
+    pub appmesh_listeners: Vec<AppMeshListener>,
+}
+
+impl MeshPolicies {
+    /// Append another file's policies.
+    pub fn extend(&mut self, other: MeshPolicies) {
+        self.destination_rules.extend(other.destination_rules);
+        self.appmesh_listeners.extend(other.appmesh_listeners);
+    }
+}

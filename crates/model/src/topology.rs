@@ -1,0 +1,279 @@
+//! The mesh's shape: where every pod runs, which services select it, how its app behaves.
+//!
+//! The topology file is nested (regions → zones → clusters → workloads); this model is flat:
+//! every [`Workload`] carries its [`Locality`] and Kubernetes cluster, and [`Topology::pods`]
+//! expands replicas into pods in a stable order.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::SourceRef;
+
+/// Region / zone / subzone, as Envoy's `Locality`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Locality {
+    pub region: String,
+    pub zone: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub subzone: String,
+}
+
+/// One-way latency of a link between two pods, by how far apart they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkLatency {
+    /// Both pods in the same zone.
+    #[serde(with = "crate::duration::ms")]
+    pub same_zone: Duration,
+    /// Same region, different zone.
+    #[serde(with = "crate::duration::ms")]
+    pub cross_zone: Duration,
+    /// Different regions.
+    #[serde(with = "crate::duration::ms")]
+    pub cross_region: Duration,
+}
+
+impl Default for LinkLatency {
+    fn default() -> Self {
+        Self {
+            same_zone: Duration::from_millis(1),
+            cross_zone: Duration::from_millis(2),
+            cross_region: Duration::from_millis(30),
+        }
+    }
+}
+
+impl LinkLatency {
+    /// One-way latency between two localities.
+    pub fn between(&self, a: &Locality, b: &Locality) -> Duration {
+        if a.region != b.region {
+            self.cross_region
+        } else if a.zone != b.zone {
+            self.cross_zone
+        } else {
+            self.same_zone
+        }
+    }
+}
+
+/// Which proxy, if any, runs beside the app in each pod of a workload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Sidecar {
+    /// No proxy: the app talks to the network directly.
+    None,
+    /// Istio's injected `istio-proxy`.
+    Istio {
+        /// Envoy worker threads (`proxyConfig.concurrency`; Istio's default sidecar has 2).
+        concurrency: u32,
+    },
+    /// App Mesh's Envoy, configured by a virtual node.
+    AppMesh {
+        mesh: String,
+        /// The Kubernetes name of the `VirtualNode` (for example `green`).
+        virtual_node: String,
+        concurrency: u32,
+    },
+    /// The pod *is* an Envoy: an App Mesh virtual gateway (no app beside it).
+    AppMeshGateway {
+        mesh: String,
+        virtual_gateway: String,
+        concurrency: u32,
+    },
+}
+
+impl Sidecar {
+    /// Envoy worker count, 0 when there is no proxy.
+    pub fn concurrency(&self) -> u32 {
+        match self {
+            Sidecar::None => 0,
+            Sidecar::Istio { concurrency }
+            | Sidecar::AppMesh { concurrency, .. }
+            | Sidecar::AppMeshGateway { concurrency, .. } => *concurrency,
+        }
+    }
+}
+
+/// Application protocol of a service port (Istio's port naming / appProtocol).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Http,
+    Http2,
+    Grpc,
+    Tcp,
+}
+
+/// A distribution of service time, sampled from the pod's seeded stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "dist", rename_all = "snake_case")]
+pub enum LatencyDist {
+    Fixed {
+        #[serde(with = "crate::duration::ms")]
+        value: Duration,
+    },
+    Uniform {
+        #[serde(with = "crate::duration::ms")]
+        min: Duration,
+        #[serde(with = "crate::duration::ms")]
+        max: Duration,
+    },
+    /// Exponential with the given mean, capped at 100 × mean (a limit on everything).
+    Exponential {
+        #[serde(with = "crate::duration::ms")]
+        mean: Duration,
+    },
+}
+
+impl Default for LatencyDist {
+    fn default() -> Self {
+        LatencyDist::Fixed {
+            value: Duration::from_millis(1),
+        }
+    }
+}
+
+/// How the application inside each pod of a workload behaves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppBehaviour {
+    /// Port the app listens on (the service's targetPort).
+    pub port: u16,
+    /// Service time per request.
+    pub latency: LatencyDist,
+    /// Probability in [0, 1] that a request fails with `error_status`.
+    pub error_rate: f64,
+    pub error_status: u16,
+    /// Requests served at once; further requests wait in the app's accept queue.
+    /// `None`: unlimited.
+    pub concurrency: Option<u32>,
+    /// Bytes in a successful response body.
+    pub response_bytes: u32,
+}
+
+impl Default for AppBehaviour {
+    fn default() -> Self {
+        Self {
+            port: 8080,
+            latency: LatencyDist::default(),
+            error_rate: 0.0,
+            error_status: 500,
+            concurrency: None,
+            response_bytes: 256,
+        }
+    }
+}
+
+/// A Deployment: `replicas` identical pods in one locality of one Kubernetes cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    pub name: String,
+    pub namespace: String,
+    /// Kubernetes cluster name.
+    pub cluster: String,
+    pub locality: Locality,
+    pub replicas: u32,
+    pub labels: BTreeMap<String, String>,
+    pub sidecar: Sidecar,
+    /// `None` for pods that run only a load generator or only a gateway.
+    pub app: Option<AppBehaviour>,
+    pub source: SourceRef,
+}
+
+/// One port of a Kubernetes Service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicePort {
+    pub name: String,
+    pub port: u16,
+    pub target_port: u16,
+    pub protocol: Protocol,
+}
+
+/// A Kubernetes Service selecting pods by labels (in its namespace and cluster set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub name: String,
+    pub namespace: String,
+    pub ports: Vec<ServicePort>,
+    pub selector: BTreeMap<String, String>,
+    pub source: SourceRef,
+}
+
+impl Service {
+    /// `name.namespace.svc.cluster.local`
+    pub fn fqdn(&self) -> String {
+        format!("{}.{}.svc.cluster.local", self.name, self.namespace)
+    }
+}
+
+/// One running pod: a host in the simulated network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pod {
+    /// `<workload>-<replica index>`, unique in the topology.
+    pub name: String,
+    pub workload: String,
+    pub namespace: String,
+    pub cluster: String,
+    pub locality: Locality,
+    pub labels: BTreeMap<String, String>,
+    pub sidecar: Sidecar,
+    pub app: Option<AppBehaviour>,
+}
+
+/// The whole mesh.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Topology {
+    pub name: String,
+    pub latency: LinkLatency,
+    /// Ordered as in the file.
+    pub workloads: Vec<Workload>,
+    /// Ordered as in the file.
+    pub services: Vec<Service>,
+}
+
+impl Topology {
+    /// Every pod, workload by workload in file order, replicas in index order.
+    pub fn pods(&self) -> Vec<Pod> {
+        let mut pods = Vec::new();
+        for w in &self.workloads {
+            for i in 0..w.replicas {
+                pods.push(Pod {
+                    name: format!("{}-{}", w.name, i),
+                    workload: w.name.clone(),
+                    namespace: w.namespace.clone(),
+                    cluster: w.cluster.clone(),
+                    locality: w.locality.clone(),
+                    labels: w.labels.clone(),
+                    sidecar: w.sidecar.clone(),
+                    app: w.app.clone(),
+                });
+            }
+        }
+        pods
+    }
+
+    /// Find a service by short name, `name.namespace`, or FQDN. `default_ns` resolves short names.
+    pub fn service(&self, host: &str, default_ns: &str) -> Option<&Service> {
+        let host = host.trim_end_matches(".svc.cluster.local");
+        let (name, ns) = match host.split_once('.') {
+            Some((n, ns)) => (n, ns),
+            None => (host, default_ns),
+        };
+        self.services
+            .iter()
+            .find(|s| s.name == name && s.namespace == ns)
+    }
+
+    /// Pods a service selects, in pod order.
+    pub fn endpoints_of<'a>(&self, svc: &Service, pods: &'a [Pod]) -> Vec<&'a Pod> {
+        pods.iter()
+            .filter(|p| {
+                p.namespace == svc.namespace
+                    && svc
+                        .selector
+                        .iter()
+                        .all(|(k, v)| p.labels.get(k) == Some(v))
+            })
+            .collect()
+    }
+}

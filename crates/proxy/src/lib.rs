@@ -1,0 +1,1 @@
+//! meshtwin proxy (under construction)

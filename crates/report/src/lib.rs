@@ -1,0 +1,1 @@
+//! meshtwin report (under construction)

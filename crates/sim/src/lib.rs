@@ -1,0 +1,1 @@
+//! meshtwin sim (under construction)

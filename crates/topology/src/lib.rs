@@ -1,0 +1,1 @@
+//! meshtwin topology (under construction)
