@@ -33,7 +33,7 @@ pub struct LoadSpec {
 }
 
 /// What an expectation measures.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
     /// Fraction (0..1) of a load's calls that ended with `code` (0 = socket error).
