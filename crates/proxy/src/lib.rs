@@ -1,1 +1,20 @@
-//! meshtwin proxy (under construction)
+//! meshtwin's proxy core: Envoy's concepts, one module each, on hyper.
+//!
+//! - [`platform`]: the seam (connect, bind/accept, spawn, time) — real sockets or the twin.
+//! - [`breaker`]: circuit breakers (the cluster's resource manager).
+//! - [`pool`]: upstream connection pools; [`pool::engine`] is the synchronous state machine.
+//! - [`cluster`]: clusters, their endpoints and per-worker pools.
+//! - [`route`]: virtual hosts and routes (one route to one cluster for now).
+//! - [`http`]: the HTTP connection manager (downstream side) and the router filter.
+//! - [`local_reply`]: Envoy's local replies (503 UO, UH, UF ...) and response flags.
+//! - [`listener`]: listeners and worker assignment.
+//! - [`config`]: what the control plane hands a proxy (listeners, clusters).
+//! - [`observer`]: where access logs and pool events go.
+//! - [`stats`]: Envoy-named counters and gauges.
+//!
+//! The crate never depends on the simulator, YAML or topology files.
+#![forbid(unsafe_code)]
+
+pub mod breaker;
+pub mod pool;
+pub mod stats;

@@ -1,0 +1,207 @@
+//! Envoy-named statistics: counters and gauges per cluster and per HTTP connection manager.
+//!
+//! Stats are plain fields (cheap to bump on the hot path) and are rendered under Envoy's names
+//! (`cluster.<name>.upstream_rq_pending_overflow`, `http.<prefix>.downstream_cx_active`) only
+//! when a snapshot is taken. Every gauge remembers the highest value it reached.
+
+use std::collections::BTreeMap;
+
+/// A gauge that also remembers its maximum.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Gauge {
+    value: u64,
+    max: u64,
+}
+
+impl Gauge {
+    pub fn inc(&mut self) {
+        self.set(self.value + 1);
+    }
+
+    pub fn dec(&mut self) {
+        assert!(self.value > 0, "gauge underflow");
+        self.value -= 1;
+    }
+
+    pub fn set(&mut self, v: u64) {
+        self.value = v;
+        self.max = self.max.max(v);
+    }
+
+    pub fn value(&self) -> u64 {
+        self.value
+    }
+
+    pub fn max(&self) -> u64 {
+        self.max
+    }
+}
+
+/// A point-in-time copy of a proxy's stats under Envoy's names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub counters: BTreeMap<String, u64>,
+    pub gauges: BTreeMap<String, u64>,
+    pub gauges_max: BTreeMap<String, u64>,
+}
+
+impl StatsSnapshot {
+    fn counter(&mut self, name: String, v: u64) {
+        self.counters.insert(name, v);
+    }
+
+    fn gauge(&mut self, name: String, g: &Gauge) {
+        self.gauges.insert(name.clone(), g.value());
+        self.gauges_max.insert(name, g.max());
+    }
+}
+
+macro_rules! stat_struct {
+    ($(#[$m:meta])* $name:ident { counters: [$($c:ident),* $(,)?], gauges: [$($g:ident),* $(,)?] $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Default, Clone, PartialEq, Eq)]
+        pub struct $name {
+            $(pub $c: u64,)*
+            $(pub $g: Gauge,)*
+        }
+
+        impl $name {
+            fn write_fields(&self, prefix: &str, out: &mut StatsSnapshot) {
+                $(out.counter(format!("{prefix}{}", stringify!($c)), self.$c);)*
+                $(out.gauge(format!("{prefix}{}", stringify!($g)), &self.$g);)*
+            }
+        }
+    };
+}
+
+stat_struct!(
+    /// `cluster.<name>.*` (spec §8.4).
+    ClusterStats {
+        counters: [
+            upstream_cx_total, upstream_cx_http1_total, upstream_cx_http2_total,
+            upstream_cx_connect_fail, upstream_cx_connect_timeout, upstream_cx_overflow,
+            upstream_cx_max_requests, upstream_cx_close_notify, upstream_cx_none_healthy,
+            upstream_cx_destroy, upstream_cx_destroy_local, upstream_cx_destroy_remote,
+            upstream_cx_destroy_with_active_rq, upstream_cx_destroy_local_with_active_rq,
+            upstream_cx_destroy_remote_with_active_rq, upstream_cx_idle_timeout,
+            upstream_rq_total, upstream_rq_pending_total, upstream_rq_pending_overflow,
+            upstream_rq_pending_failure_eject, upstream_rq_cancelled, upstream_rq_completed,
+            upstream_rq_timeout, upstream_rq_retry, upstream_rq_retry_overflow,
+        ],
+        gauges: [upstream_cx_active, upstream_rq_active, upstream_rq_pending_active],
+    }
+);
+
+stat_struct!(
+    /// `circuit_breakers.<priority>.*` open gauges of one cluster priority.
+    BreakerGauges {
+        counters: [],
+        gauges: [cx_open, rq_pending_open, rq_open, rq_retry_open, cx_pool_open],
+    }
+);
+
+stat_struct!(
+    /// `http.<stat_prefix>.*` of one HTTP connection manager (listener).
+    HcmStats {
+        counters: [
+            downstream_cx_total, downstream_cx_http1_total, downstream_cx_http2_total,
+            downstream_cx_destroy, downstream_rq_total, downstream_rq_completed,
+            downstream_rq_1xx, downstream_rq_2xx, downstream_rq_3xx, downstream_rq_4xx,
+            downstream_rq_5xx, no_route, no_cluster,
+        ],
+        gauges: [downstream_cx_active, downstream_rq_active],
+    }
+);
+
+/// Per-status-code counters (`upstream_rq_503`, `upstream_rq_5xx`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CodeStats {
+    pub by_code: BTreeMap<u16, u64>,
+}
+
+impl CodeStats {
+    pub fn charge(&mut self, code: u16) {
+        *self.by_code.entry(code).or_default() += 1;
+    }
+
+    fn write_fields(&self, prefix: &str, out: &mut StatsSnapshot) {
+        let mut classes: BTreeMap<u16, u64> = BTreeMap::new();
+        for (code, n) in &self.by_code {
+            out.counter(format!("{prefix}upstream_rq_{code}"), *n);
+            *classes.entry(code / 100).or_default() += n;
+        }
+        for (class, n) in classes {
+            out.counter(format!("{prefix}upstream_rq_{class}xx"), n);
+        }
+    }
+}
+
+/// Everything one cluster counts.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ClusterStatSet {
+    pub cluster: ClusterStats,
+    pub breakers_default: BreakerGauges,
+    pub breakers_high: BreakerGauges,
+    pub codes: CodeStats,
+}
+
+impl ClusterStatSet {
+    pub fn write(&self, name: &str, out: &mut StatsSnapshot) {
+        let prefix = format!("cluster.{name}.");
+        self.cluster.write_fields(&prefix, out);
+        self.codes.write_fields(&prefix, out);
+        self.breakers_default
+            .write_fields(&format!("{prefix}circuit_breakers.default."), out);
+        self.breakers_high
+            .write_fields(&format!("{prefix}circuit_breakers.high."), out);
+    }
+}
+
+impl HcmStats {
+    /// Count a response sent downstream by its class.
+    pub fn charge_response(&mut self, code: u16) {
+        self.downstream_rq_completed += 1;
+        match code / 100 {
+            1 => self.downstream_rq_1xx += 1,
+            2 => self.downstream_rq_2xx += 1,
+            3 => self.downstream_rq_3xx += 1,
+            4 => self.downstream_rq_4xx += 1,
+            _ => self.downstream_rq_5xx += 1,
+        }
+    }
+
+    pub fn write(&self, stat_prefix: &str, out: &mut StatsSnapshot) {
+        self.write_fields(&format!("http.{stat_prefix}."), out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gauges_remember_their_maximum() {
+        let mut g = Gauge::default();
+        g.inc();
+        g.inc();
+        g.dec();
+        assert_eq!((g.value(), g.max()), (1, 2));
+    }
+
+    #[test]
+    fn cluster_stats_render_under_envoy_names() {
+        let mut s = ClusterStatSet::default();
+        s.cluster.upstream_rq_pending_overflow = 21;
+        s.codes.charge(503);
+        s.codes.charge(200);
+        s.breakers_default.cx_open.set(1);
+        let mut out = StatsSnapshot::default();
+        s.write("outbound|8000||httpbin.default.svc.cluster.local", &mut out);
+        let p = "cluster.outbound|8000||httpbin.default.svc.cluster.local.";
+        assert_eq!(out.counters[&format!("{p}upstream_rq_pending_overflow")], 21);
+        assert_eq!(out.counters[&format!("{p}upstream_rq_503")], 1);
+        assert_eq!(out.counters[&format!("{p}upstream_rq_5xx")], 1);
+        assert_eq!(out.counters[&format!("{p}upstream_rq_2xx")], 1);
+        assert_eq!(out.gauges[&format!("{p}circuit_breakers.default.cx_open")], 1);
+    }
+}
