@@ -200,6 +200,10 @@ pub struct DestinationPolicy {
     pub traffic_policy: TrafficPolicy,
     pub subsets: Vec<Subset>,
     pub source: SourceRef,
+    /// 1-based line of `spec.host` in `source.file`, so a host that names no service can be
+    /// reported at the field.
+    #[serde(default)]
+    pub host_line: u32,
 }
 
 /// Which App Mesh object a listener belongs to.

@@ -44,7 +44,11 @@ pub enum Metric {
     Requests { load: String },
     /// Among a load's calls that ended with `code`, the fraction whose first proxy set
     /// response flag `flag` (UO, UH, ...). 1.0 when no call ended with `code`.
-    FlagFraction { load: String, code: u16, flag: String },
+    FlagFraction {
+        load: String,
+        code: u16,
+        flag: String,
+    },
     /// A proxy's counter at the end of the run (`proxy` is a pod name, `stat` an Envoy name).
     Counter { proxy: String, stat: String },
     /// The highest value a proxy's gauge reached while loads ran.

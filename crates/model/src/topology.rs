@@ -269,10 +269,7 @@ impl Topology {
         pods.iter()
             .filter(|p| {
                 p.namespace == svc.namespace
-                    && svc
-                        .selector
-                        .iter()
-                        .all(|(k, v)| p.labels.get(k) == Some(v))
+                    && svc.selector.iter().all(|(k, v)| p.labels.get(k) == Some(v))
             })
             .collect()
     }

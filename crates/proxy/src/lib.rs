@@ -16,5 +16,16 @@
 #![forbid(unsafe_code)]
 
 pub mod breaker;
+pub mod cluster;
+pub mod config;
+pub mod http;
+pub mod listener;
+pub mod local_reply;
+pub mod observer;
+pub mod platform;
 pub mod pool;
+pub mod proxy;
+pub mod route;
 pub mod stats;
+
+pub use proxy::Proxy;

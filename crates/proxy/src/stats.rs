@@ -198,10 +198,16 @@ mod tests {
         let mut out = StatsSnapshot::default();
         s.write("outbound|8000||httpbin.default.svc.cluster.local", &mut out);
         let p = "cluster.outbound|8000||httpbin.default.svc.cluster.local.";
-        assert_eq!(out.counters[&format!("{p}upstream_rq_pending_overflow")], 21);
+        assert_eq!(
+            out.counters[&format!("{p}upstream_rq_pending_overflow")],
+            21
+        );
         assert_eq!(out.counters[&format!("{p}upstream_rq_503")], 1);
         assert_eq!(out.counters[&format!("{p}upstream_rq_5xx")], 1);
         assert_eq!(out.counters[&format!("{p}upstream_rq_2xx")], 1);
-        assert_eq!(out.gauges[&format!("{p}circuit_breakers.default.cx_open")], 1);
+        assert_eq!(
+            out.gauges[&format!("{p}circuit_breakers.default.cx_open")],
+            1
+        );
     }
 }

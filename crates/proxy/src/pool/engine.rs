@@ -206,7 +206,11 @@ impl PoolEngine {
     pub fn on_connected(&mut self, cx: CxId, sh: &mut ClusterShared) -> Vec<Action> {
         let mut out = Vec::new();
         let client = self.clients.get_mut(&cx).expect("connected client exists");
-        assert_eq!(client.state, CxState::Connecting, "only a connecting client connects");
+        assert_eq!(
+            client.state,
+            CxState::Connecting,
+            "only a connecting client connects"
+        );
         self.connecting_capacity -= u64::from(client.unused_capacity());
         out.push(Action::Event(PoolEvent::CxConnected, Some(cx)));
         if client.unused_capacity() > 0 {

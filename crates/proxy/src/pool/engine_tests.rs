@@ -60,10 +60,21 @@ fn a_pool_with_no_connection_opens_one_even_over_max_connections() {
     assert_eq!(connects(&a0).len(), 1);
     let (r1, a1) = worker1.new_stream(&mut sh);
     pending_id(r1);
-    assert_eq!(connects(&a1).len(), 1, "the second worker's empty pool still connects");
-    assert!(a1.contains(&Action::Event(PoolEvent::CxCreateOverLimit, Some(connects(&a1)[0]))));
+    assert_eq!(
+        connects(&a1).len(),
+        1,
+        "the second worker's empty pool still connects"
+    );
+    assert!(a1.contains(&Action::Event(
+        PoolEvent::CxCreateOverLimit,
+        Some(connects(&a1)[0])
+    )));
     assert_eq!(sh.stats.cluster.upstream_cx_overflow, 1);
-    assert_eq!(sh.rm.connections.count(), 2, "upstream_cx_active may exceed max_connections");
+    assert_eq!(
+        sh.rm.connections.count(),
+        2,
+        "upstream_cx_active may exceed max_connections"
+    );
     assert_eq!(sh.stats.cluster.upstream_cx_active.value(), 2);
 }
 
@@ -75,7 +86,10 @@ fn max_connections_makes_requests_wait_not_fail() {
     assert_eq!(connects(&a).len(), 1);
     let (r, a) = pool.new_stream(&mut sh);
     pending_id(r);
-    assert!(connects(&a).is_empty(), "a pool that has a connection does not exceed the limit");
+    assert!(
+        connects(&a).is_empty(),
+        "a pool that has a connection does not exceed the limit"
+    );
     assert_eq!(sh.stats.cluster.upstream_cx_overflow, 1);
     assert_eq!(sh.stats.cluster.upstream_rq_pending_overflow, 0);
     assert_eq!(pool.pending_count(), 2);
@@ -123,7 +137,9 @@ fn draining_connection_still_counts_and_the_next_request_overflows_the_pending_s
 fn pending_requests_attach_oldest_first() {
     let mut sh = shared(1, 10, 100);
     let mut pool = http1(None);
-    let ids: Vec<PendingId> = (0..3).map(|_| pending_id(pool.new_stream(&mut sh).0)).collect();
+    let ids: Vec<PendingId> = (0..3)
+        .map(|_| pending_id(pool.new_stream(&mut sh).0))
+        .collect();
     let cx = 1 + ids[0]; // the connection was allocated right after the first request
     let a = pool.on_connected(cx, &mut sh);
     assert_eq!(attaches(&a), vec![(ids[0], cx)]);
@@ -142,7 +158,10 @@ fn http1_attach_after_a_response_is_deferred() {
     pool.on_connected(cx, &mut sh);
     let second = pending_id(pool.new_stream(&mut sh).0);
     let a = pool.on_stream_done(cx, true, &mut sh);
-    assert!(attaches(&a).is_empty(), "nothing attaches inside the response callback");
+    assert!(
+        attaches(&a).is_empty(),
+        "nothing attaches inside the response callback"
+    );
     let a = pool.on_upstream_ready_deferred(&mut sh);
     assert_eq!(attaches(&a), vec![(second, cx)]);
 }
@@ -151,7 +170,9 @@ fn http1_attach_after_a_response_is_deferred() {
 fn a_connect_failure_purges_every_pending_request_of_the_pool() {
     let mut sh = shared(1, 10, 100);
     let mut pool = http1(None);
-    let ids: Vec<PendingId> = (0..3).map(|_| pending_id(pool.new_stream(&mut sh).0)).collect();
+    let ids: Vec<PendingId> = (0..3)
+        .map(|_| pending_id(pool.new_stream(&mut sh).0))
+        .collect();
     let cx = ids[0] + 1;
     let a = pool.on_connect_failed(cx, PoolFailure::RemoteConnectionFailure, &mut sh);
     let failed: Vec<PendingId> = a
@@ -186,7 +207,11 @@ fn http2_max_requests_refuses_at_attach_without_queueing() {
     pool.on_connected(cx, &mut sh);
     assert_eq!(sh.rm.requests.count(), 1);
     let (r, _) = pool.new_stream(&mut sh);
-    assert_eq!(r, NewStream::Overflow, "the (N+1)th concurrent stream is refused at once");
+    assert_eq!(
+        r,
+        NewStream::Overflow,
+        "the (N+1)th concurrent stream is refused at once"
+    );
     assert_eq!(sh.stats.cluster.upstream_rq_pending_overflow, 1);
     assert_eq!(sh.stats.cluster.upstream_rq_pending_total, 1);
     assert_eq!(sh.stats.cluster.upstream_cx_http2_total, 1);

@@ -1,0 +1,81 @@
+//! What the control plane hands one proxy: its listeners and clusters (a tiny xDS).
+
+use std::net::SocketAddr;
+
+use meshtwin_model::policy::{LbPolicy, PoolSettings, UpstreamProtocol};
+
+/// A whole proxy's configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyConfig {
+    /// The node name (the pod name in the twin).
+    pub node: String,
+    /// Envoy worker threads; each has its own connection pools.
+    pub workers: u32,
+    /// Value of the `server` header on responses and local replies (`envoy`, `istio-envoy`).
+    pub server_name: String,
+    pub listeners: Vec<ListenerConfig>,
+    pub clusters: Vec<ClusterConfig>,
+}
+
+/// Downstream codec of an HTTP listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    Http1,
+    Http2,
+}
+
+/// A listener: an address and what to do with connections on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenerConfig {
+    pub name: String,
+    pub address: SocketAddr,
+    /// `http.<stat_prefix>.*` for the connection manager.
+    pub stat_prefix: String,
+    pub kind: ListenerKind,
+}
+
+/// HTTP connection manager with routes, or an opaque TCP proxy to one cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListenerKind {
+    Http {
+        codec: Codec,
+        virtual_hosts: Vec<VirtualHost>,
+    },
+    Tcp {
+        cluster: String,
+    },
+}
+
+/// Envoy's virtual host: routes for a set of domains (`*` matches any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualHost {
+    pub name: String,
+    pub domains: Vec<String>,
+    pub routes: Vec<Route>,
+}
+
+/// One route: a path prefix to a cluster (the full router is a later issue).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub prefix: String,
+    pub cluster: String,
+}
+
+/// One upstream endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub address: SocketAddr,
+    /// Name shown in traces (the pod name in the twin).
+    pub hostname: String,
+}
+
+/// An upstream cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterConfig {
+    /// Envoy's cluster name as the mesh names it (`outbound|8000||httpbin.default.svc.cluster.local`).
+    pub name: String,
+    pub endpoints: Vec<Endpoint>,
+    pub protocol: UpstreamProtocol,
+    pub pool: PoolSettings,
+    pub lb_policy: LbPolicy,
+}

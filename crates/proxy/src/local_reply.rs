@@ -1,0 +1,154 @@
+//! Envoy's local replies and response flags (spec §1.4, §8.1, §8.2).
+
+use bytes::Bytes;
+use http::{HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+
+/// Response flags, in the order Envoy prints them in `%RESPONSE_FLAGS%`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ResponseFlag {
+    /// No healthy upstream.
+    UH,
+    /// Upstream request timeout.
+    UT,
+    /// Upstream connection failure.
+    UF,
+    /// Upstream connection termination.
+    UC,
+    /// Upstream overflow (circuit breaker).
+    UO,
+    /// No route.
+    NR,
+    /// Retry limit exceeded.
+    URX,
+    /// No cluster.
+    NC,
+}
+
+impl ResponseFlag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseFlag::UH => "UH",
+            ResponseFlag::UT => "UT",
+            ResponseFlag::UF => "UF",
+            ResponseFlag::UC => "UC",
+            ResponseFlag::UO => "UO",
+            ResponseFlag::NR => "NR",
+            ResponseFlag::URX => "URX",
+            ResponseFlag::NC => "NC",
+        }
+    }
+}
+
+/// The flags of one request, printed comma-separated or `-` when none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseFlags(Vec<ResponseFlag>);
+
+impl ResponseFlags {
+    pub fn set(&mut self, f: ResponseFlag) {
+        if let Err(pos) = self.0.binary_search(&f) {
+            self.0.insert(pos, f);
+        }
+    }
+
+    pub fn contains(&self, f: ResponseFlag) -> bool {
+        self.0.contains(&f)
+    }
+}
+
+impl std::fmt::Display for ResponseFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("-");
+        }
+        let names: Vec<&str> = self.0.iter().map(|x| x.as_str()).collect();
+        f.write_str(&names.join(","))
+    }
+}
+
+/// Reset reasons as Envoy words them in local-reply bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetReason {
+    Overflow,
+    RemoteConnectionFailure,
+    LocalConnectionFailure,
+    ConnectionTimeout,
+    ConnectionTermination,
+}
+
+impl ResetReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResetReason::Overflow => "overflow",
+            ResetReason::RemoteConnectionFailure => "remote connection failure",
+            ResetReason::LocalConnectionFailure => "local connection failure",
+            ResetReason::ConnectionTimeout => "connection timeout",
+            ResetReason::ConnectionTermination => "connection termination",
+        }
+    }
+
+    /// The flag the router sets for a reset before response headers.
+    pub fn flag(self) -> ResponseFlag {
+        match self {
+            ResetReason::Overflow => ResponseFlag::UO,
+            ResetReason::RemoteConnectionFailure
+            | ResetReason::LocalConnectionFailure
+            | ResetReason::ConnectionTimeout => ResponseFlag::UF,
+            ResetReason::ConnectionTermination => ResponseFlag::UC,
+        }
+    }
+}
+
+/// A local reply as Envoy's router sends it: `content-type: text/plain`, `server`, the body.
+pub fn local_reply(status: u16, body: &str, server: &str) -> Response<Full<Bytes>> {
+    let mut resp = Response::new(Full::new(Bytes::copy_from_slice(body.as_bytes())));
+    *resp.status_mut() = StatusCode::from_u16(status).expect("local replies use valid codes");
+    let h = resp.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain"),
+    );
+    if let Ok(v) = HeaderValue::from_str(server) {
+        h.insert(http::header::SERVER, v);
+    }
+    resp
+}
+
+/// 503 for a reset before response headers (`upstream connect error or disconnect/reset
+/// before headers. reset reason: <reason>`); overflow adds `x-envoy-overloaded: true`.
+pub fn reset_before_headers(reason: ResetReason, server: &str) -> Response<Full<Bytes>> {
+    let body = format!(
+        "upstream connect error or disconnect/reset before headers. reset reason: {}",
+        reason.as_str()
+    );
+    let mut resp = local_reply(503, &body, server);
+    if reason == ResetReason::Overflow {
+        resp.headers_mut()
+            .insert("x-envoy-overloaded", HeaderValue::from_static("true"));
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_print_in_envoy_order() {
+        let mut f = ResponseFlags::default();
+        assert_eq!(f.to_string(), "-");
+        f.set(ResponseFlag::URX);
+        f.set(ResponseFlag::UF);
+        f.set(ResponseFlag::UF);
+        assert_eq!(f.to_string(), "UF,URX");
+    }
+
+    #[test]
+    fn overflow_reply_is_marked_overloaded() {
+        let r = reset_before_headers(ResetReason::Overflow, "envoy");
+        assert_eq!(r.status(), 503);
+        assert_eq!(r.headers()["x-envoy-overloaded"], "true");
+        let r = reset_before_headers(ResetReason::RemoteConnectionFailure, "envoy");
+        assert!(r.headers().get("x-envoy-overloaded").is_none());
+    }
+}

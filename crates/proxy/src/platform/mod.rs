@@ -1,0 +1,71 @@
+//! The platform seam: everything the proxy core needs from the outside world.
+//!
+//! Two implementations exist: [`real`] (tokio sockets and tokio time; `meshtwin proxy` runs a
+//! usable sidecar on it) and the simulator's turmoil-net hosts (in `meshtwin-sim`). The core
+//! spawns, sleeps and reads the clock only through this trait, so inside the twin every task
+//! runs on its pod's host and every timer is virtual.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+
+pub mod real;
+
+/// A boxed, single-threaded future.
+pub type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// The future of an accept: a stream and the peer's address.
+pub type AcceptFuture<'a, S> = Pin<Box<dyn Future<Output = io::Result<(S, SocketAddr)>> + 'a>>;
+
+/// Connect, bind/accept, spawn and time.
+pub trait Platform: Clone + Unpin + 'static {
+    type Stream: AsyncRead + AsyncWrite + Unpin + 'static;
+    type Listener: 'static;
+
+    /// Bind a TCP listener.
+    fn bind(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<Self::Listener>>;
+    /// Accept one connection.
+    fn accept<'a>(&self, listener: &'a Self::Listener) -> AcceptFuture<'a, Self::Stream>;
+    /// Open a TCP connection.
+    fn connect(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<Self::Stream>>;
+    /// Run a task on this platform (in the twin: on this pod's host).
+    fn spawn(&self, fut: LocalBoxFuture<()>);
+    /// Time since the platform's epoch (virtual in the twin).
+    fn now(&self) -> Duration;
+    /// Sleep for `d` (virtual in the twin).
+    fn sleep(&self, d: Duration) -> LocalBoxFuture<()>;
+}
+
+/// Run `fut` with a deadline: `None` when `d` passed first. Deterministic (`biased`).
+pub async fn timeout<P: Platform, T>(
+    p: &P,
+    d: Duration,
+    fut: impl Future<Output = T>,
+) -> Option<T> {
+    let sleep = p.sleep(d);
+    tokio::select! {
+        biased;
+        v = fut => Some(v),
+        _ = sleep => None,
+    }
+}
+
+/// Adapts a [`Platform`] to hyper's executor trait (HTTP/2 connection tasks).
+#[derive(Clone)]
+pub struct HyperExecutor<P>(pub P);
+
+impl<P, F> hyper::rt::Executor<F> for HyperExecutor<P>
+where
+    P: Platform,
+    F: Future + 'static,
+{
+    fn execute(&self, fut: F) {
+        self.0.spawn(Box::pin(async move {
+            fut.await;
+        }));
+    }
+}

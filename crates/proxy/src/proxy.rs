@@ -1,0 +1,97 @@
+//! A whole proxy: its clusters, listeners and stats, started on a platform.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::io;
+use std::rc::Rc;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::cluster::Cluster;
+use crate::config::ProxyConfig;
+use crate::listener;
+use crate::observer::Observer;
+use crate::platform::Platform;
+use crate::stats::{HcmStats, StatsSnapshot};
+
+/// A running proxy (one Envoy).
+pub struct Proxy<P: Platform> {
+    pub cfg: ProxyConfig,
+    pub platform: P,
+    pub observer: Rc<dyn Observer>,
+    pub clusters: BTreeMap<String, Rc<Cluster<P>>>,
+    /// HTTP connection manager stats by stat prefix.
+    pub hcm: BTreeMap<String, Rc<RefCell<HcmStats>>>,
+    rng: RefCell<ChaCha8Rng>,
+}
+
+impl<P: Platform> Proxy<P> {
+    /// Build a proxy. `seed` drives its random choices (worker assignment, request ids).
+    pub fn new(cfg: ProxyConfig, platform: P, observer: Rc<dyn Observer>, seed: u64) -> Rc<Self> {
+        let clusters = cfg
+            .clusters
+            .iter()
+            .map(|c| {
+                let cluster = Cluster::new(
+                    c.clone(),
+                    platform.clone(),
+                    observer.clone(),
+                    cfg.node.clone(),
+                );
+                (c.name.clone(), Rc::new(cluster))
+            })
+            .collect();
+        let hcm = cfg
+            .listeners
+            .iter()
+            .map(|l| {
+                (
+                    l.stat_prefix.clone(),
+                    Rc::new(RefCell::new(HcmStats::default())),
+                )
+            })
+            .collect();
+        Rc::new(Self {
+            cfg,
+            platform,
+            observer,
+            clusters,
+            hcm,
+            rng: RefCell::new(ChaCha8Rng::seed_from_u64(seed)),
+        })
+    }
+
+    /// Bind every listener and start accepting. Errors if an address cannot be bound.
+    pub async fn start(self: &Rc<Self>) -> io::Result<()> {
+        for (i, l) in self.cfg.listeners.iter().enumerate() {
+            let bound = self.platform.bind(l.address).await?;
+            listener::spawn_accept_loop(self.clone(), i, bound);
+        }
+        Ok(())
+    }
+
+    /// Which worker takes a new downstream connection (the kernel's choice in Envoy).
+    pub(crate) fn assign_worker(&self) -> u32 {
+        let workers = self.cfg.workers.max(1);
+        self.rng.borrow_mut().random_range(0..workers)
+    }
+
+    /// A fresh `x-request-id` for requests that arrive without one.
+    pub(crate) fn new_request_id(&self) -> String {
+        let v: u128 = self.rng.borrow_mut().random();
+        format!("{v:032x}")
+    }
+
+    /// Every stat of this proxy under Envoy's names.
+    pub fn stats(&self) -> StatsSnapshot {
+        let mut out = StatsSnapshot::default();
+        for c in self.clusters.values() {
+            c.write_stats(&mut out);
+        }
+        for (prefix, s) in &self.hcm {
+            s.borrow().write(prefix, &mut out);
+        }
+        out
+    }
+}
