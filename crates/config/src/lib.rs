@@ -1,1 +1,37 @@
-//! meshtwin config (under construction)
+//! meshtwin's config layer: the files people already write — Istio and App Mesh resources,
+//! as YAML or JSON — and meshtwin's scenario files, lowered into [`meshtwin_model`] the way
+//! the control planes lower them into Envoy config. This is the only crate that knows Istio
+//! or App Mesh vocabulary.
+//!
+//! Every mistake in a file is a [`ConfigError`] naming the file, line, object and field path:
+//! `policies/x.yaml:14: DestinationRule httpbin: spec.trafficPolicy.connectionPool.tcp.maxConnections: must be > 0`.
+//! Bad input never panics.
+//!
+//! Modules:
+//! - [`source`]: files → located documents (the only place a YAML parser is used).
+//! - [`decode`]: typed, located reading of documents (unknown fields and wrong types are errors).
+//! - [`duration`]: `1s`, `3m`, `100ms`, `1.5s` durations.
+//! - [`k8s`]: the Kubernetes object envelope (`apiVersion`, `kind`, `metadata`).
+//! - [`istio`]: `DestinationRule` → [`meshtwin_model::policy::DestinationPolicy`].
+//! - [`appmesh`]: `VirtualNode` / `VirtualGateway` → [`meshtwin_model::policy::AppMeshListener`].
+//! - [`policies`]: [`load_policies`], dispatching documents on `kind`.
+//! - [`validate`]: [`validate_against`], policies checked against a topology.
+//! - [`scenario`]: [`load_scenario`].
+//! - [`error`]: [`ConfigError`].
+#![forbid(unsafe_code)]
+
+pub mod appmesh;
+pub mod decode;
+pub mod duration;
+pub mod error;
+pub mod istio;
+pub mod k8s;
+pub mod policies;
+pub mod scenario;
+pub mod source;
+pub mod validate;
+
+pub use error::ConfigError;
+pub use policies::{load_policies, parse_policies};
+pub use scenario::{load_scenario, parse_scenario};
+pub use validate::validate_against;

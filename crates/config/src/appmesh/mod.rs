@@ -1,0 +1,35 @@
+//! AWS App Mesh virtual nodes and virtual gateways, lowered per spec §7.
+//!
+//! - [`crd`]: the Kubernetes form (`appmesh.k8s.aws/v1beta2` `VirtualNode` / `VirtualGateway`).
+//! - [`describe`]: the `aws appmesh describe-virtual-node` / `describe-virtual-gateway` JSON.
+//! - [`listener`]: a listener's `portMapping`, `connectionPool`, `healthCheck` and
+//!   `outlierDetection`, shared by both forms.
+
+pub mod crd;
+pub mod describe;
+pub mod listener;
+
+use std::collections::BTreeMap;
+
+use meshtwin_model::policy::AppMeshKind;
+
+/// Who a listener belongs to; everything in [`meshtwin_model::policy::AppMeshListener`]
+/// except the listener itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub kind: AppMeshKind,
+    pub k8s_name: String,
+    pub aws_name: String,
+    pub mesh: String,
+    pub namespace: String,
+    pub dns_hostname: Option<String>,
+    pub pod_selector: BTreeMap<String, String>,
+}
+
+/// `VirtualNode` / `VirtualGateway`, as in messages.
+pub fn kind_name(kind: AppMeshKind) -> &'static str {
+    match kind {
+        AppMeshKind::VirtualNode => "VirtualNode",
+        AppMeshKind::VirtualGateway => "VirtualGateway",
+    }
+}

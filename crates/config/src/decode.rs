@@ -1,0 +1,333 @@
+//! Typed, located reading of a [`Node`] tree: every getter knows the field path and line, so
+//! every mistake becomes a [`ConfigError`] pointing at the field.
+//!
+//! [`Val`] is a value at a path; [`Val::map`] opens a mapping and rejects keys that are not in
+//! the given list (unknown fields are errors); [`Obj::get`] / [`Obj::req`] fetch fields
+//! (a `null` value counts as absent). Nothing here panics on any input.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+use crate::error::ConfigError;
+use crate::source::{Node, Value};
+
+/// Where errors go: the file and, once known, the object (`DestinationRule httpbin`).
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub file: String,
+    pub object: Option<String>,
+}
+
+impl Ctx {
+    /// A context for `file` with no object yet.
+    pub fn new(file: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            object: None,
+        }
+    }
+
+    /// The same file, errors attributed to `object`.
+    pub fn with_object(&self, object: impl Into<String>) -> Self {
+        Self {
+            file: self.file.clone(),
+            object: Some(object.into()),
+        }
+    }
+
+    /// An error at `line`, field `path`.
+    pub fn error(&self, line: u32, path: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.clone(),
+            line,
+            object: self.object.clone(),
+            path: (!path.is_empty()).then(|| path.to_string()),
+            message: message.into(),
+        }
+    }
+
+    /// The root of a document, as a value at the empty path.
+    pub fn root<'a>(&'a self, node: &'a Node) -> Val<'a> {
+        Val {
+            node,
+            path: String::new(),
+            ctx: self,
+        }
+    }
+}
+
+/// A value at a field path.
+#[derive(Debug, Clone)]
+pub struct Val<'a> {
+    pub node: &'a Node,
+    pub path: String,
+    pub ctx: &'a Ctx,
+}
+
+/// Result of decoding.
+pub type Result<T> = std::result::Result<T, ConfigError>;
+
+impl<'a> Val<'a> {
+    /// 1-based line of the value (of its key, inside a mapping).
+    pub fn line(&self) -> u32 {
+        self.node.line
+    }
+
+    /// An error about this value.
+    pub fn error(&self, message: impl Into<String>) -> ConfigError {
+        self.ctx.error(self.node.line, &self.path, message)
+    }
+
+    fn expected(&self, what: &str) -> ConfigError {
+        self.error(format!("expected {what}, found {}", self.node.value.describe()))
+    }
+
+    fn child(&self, node: &'a Node, path: String) -> Val<'a> {
+        Val {
+            node,
+            path,
+            ctx: self.ctx,
+        }
+    }
+
+    /// Open a mapping whose keys must all be in `known`.
+    pub fn map(&self, known: &'static [&'static str]) -> Result<Obj<'a>> {
+        let Value::Map(entries) = &self.node.value else {
+            return Err(self.expected("a mapping"));
+        };
+        if let Some((key, node)) = entries.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+            let path = join(&self.path, key);
+            let message = if known.is_empty() {
+                "unknown field (no fields are allowed here)".to_string()
+            } else {
+                format!("unknown field (expected one of: {})", known.join(", "))
+            };
+            return Err(self.ctx.error(node.line, &path, message));
+        }
+        Ok(Obj {
+            val: self.clone(),
+            entries,
+        })
+    }
+
+    /// A mapping with any keys (labels, headers), in file order.
+    pub fn entries(&self) -> Result<Vec<(&'a str, Val<'a>)>> {
+        let Value::Map(entries) = &self.node.value else {
+            return Err(self.expected("a mapping"));
+        };
+        Ok(entries
+            .iter()
+            .map(|(k, n)| (k.as_str(), self.child(n, join(&self.path, k))))
+            .collect())
+    }
+
+    /// A list's items.
+    pub fn seq(&self) -> Result<Vec<Val<'a>>> {
+        let Value::Seq(items) = &self.node.value else {
+            return Err(self.expected("a list"));
+        };
+        Ok(items
+            .iter()
+            .enumerate()
+            .map(|(i, n)| self.child(n, format!("{}[{i}]", self.path)))
+            .collect())
+    }
+
+    /// A string.
+    pub fn str(&self) -> Result<&'a str> {
+        match &self.node.value {
+            Value::Str(s) => Ok(s),
+            _ => Err(self.expected("a string")),
+        }
+    }
+
+    /// A string that is not empty.
+    pub fn name(&self) -> Result<&'a str> {
+        let s = self.str()?;
+        if s.trim().is_empty() {
+            return Err(self.error("must not be empty"));
+        }
+        Ok(s)
+    }
+
+    /// An integer.
+    pub fn int(&self) -> Result<i64> {
+        match &self.node.value {
+            Value::Int(i) => Ok(*i),
+            _ => Err(self.expected("an integer")),
+        }
+    }
+
+    /// An integer in `min..=max` (message names the bounds).
+    pub fn int_in(&self, min: i64, max: i64) -> Result<i64> {
+        let i = self.int()?;
+        if i < min {
+            return Err(self.error(if min == 1 {
+                "must be > 0".to_string()
+            } else {
+                format!("must be >= {min}")
+            }));
+        }
+        if i > max {
+            return Err(self.error(format!("must be <= {max}")));
+        }
+        Ok(i)
+    }
+
+    /// An integer ≥ 1 that fits `u32` (or the given max).
+    pub fn positive_u32(&self, max: u32) -> Result<u32> {
+        Ok(u32::try_from(self.int_in(1, i64::from(max))?).unwrap_or(max))
+    }
+
+    /// An integer in `min..=max` as `u32`.
+    pub fn u32_in(&self, min: u32, max: u32) -> Result<u32> {
+        Ok(u32::try_from(self.int_in(i64::from(min), i64::from(max))?).unwrap_or(max))
+    }
+
+    /// A number (integer or float), finite.
+    pub fn number(&self) -> Result<f64> {
+        let f = match &self.node.value {
+            Value::Int(i) => *i as f64,
+            Value::Float(f) => *f,
+            _ => return Err(self.expected("a number")),
+        };
+        if !f.is_finite() {
+            return Err(self.error("must be a finite number"));
+        }
+        Ok(f)
+    }
+
+    /// `true` or `false`.
+    pub fn bool(&self) -> Result<bool> {
+        match &self.node.value {
+            Value::Bool(b) => Ok(*b),
+            _ => Err(self.expected("true or false")),
+        }
+    }
+
+    /// A duration string like `1s`, `3m`, `100ms`, `1.5s`, `1h30m` (see [`crate::duration`]).
+    pub fn duration(&self) -> Result<Duration> {
+        let s = match &self.node.value {
+            Value::Str(s) => s.as_str(),
+            Value::Int(0) => "0",
+            _ => return Err(self.expected("a duration like 1s, 100ms or 3m")),
+        };
+        crate::duration::parse(s).map_err(|e| self.error(e))
+    }
+
+    /// A duration that is at least 1 ms.
+    pub fn positive_duration(&self) -> Result<Duration> {
+        let d = self.duration()?;
+        if d < Duration::from_millis(1) {
+            return Err(self.error("must be at least 1ms"));
+        }
+        Ok(d)
+    }
+
+    /// A mapping of strings to strings (labels, selectors, headers).
+    pub fn string_map(&self) -> Result<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        for (k, v) in self.entries()? {
+            out.insert(k.to_string(), v.str()?.to_string());
+        }
+        Ok(out)
+    }
+
+    /// A list of strings.
+    pub fn strings(&self) -> Result<Vec<String>> {
+        self.seq()?
+            .iter()
+            .map(|v| v.str().map(str::to_string))
+            .collect()
+    }
+
+    /// One of the given words.
+    pub fn one_of(&self, words: &[&str]) -> Result<&'a str> {
+        let s = self.str()?;
+        if !words.contains(&s) {
+            return Err(self.error(format!("unknown value {s:?} (expected one of: {})", words.join(", "))));
+        }
+        Ok(s)
+    }
+}
+
+/// An open mapping whose keys have been checked against a known list.
+#[derive(Debug, Clone)]
+pub struct Obj<'a> {
+    pub val: Val<'a>,
+    entries: &'a IndexMap<String, Node>,
+}
+
+impl<'a> Obj<'a> {
+    /// A field, `None` when absent or `null`.
+    pub fn get(&self, key: &str) -> Option<Val<'a>> {
+        let node = self.entries.get(key)?;
+        if node.value == Value::Null {
+            return None;
+        }
+        Some(Val {
+            node,
+            path: join(&self.val.path, key),
+            ctx: self.val.ctx,
+        })
+    }
+
+    /// A required field.
+    pub fn req(&self, key: &str) -> Result<Val<'a>> {
+        self.get(key)
+            .ok_or_else(|| self.val.error(format!("missing field `{key}`")))
+    }
+
+    /// Whether a field is present (and not `null`).
+    pub fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// An optional field decoded by `f`.
+    pub fn opt<T>(&self, key: &str, f: impl FnOnce(&Val<'a>) -> Result<T>) -> Result<Option<T>> {
+        self.get(key).map(|v| f(&v)).transpose()
+    }
+
+    /// A required string field that is not empty.
+    pub fn req_name(&self, key: &str) -> Result<&'a str> {
+        self.req(key)?.name()
+    }
+
+    /// An optional list (absent = empty).
+    pub fn list(&self, key: &str) -> Result<Vec<Val<'a>>> {
+        Ok(match self.get(key) {
+            Some(v) => v.seq()?,
+            None => Vec::new(),
+        })
+    }
+
+    /// The line of the mapping itself.
+    pub fn line(&self) -> u32 {
+        self.val.line()
+    }
+
+    /// An error about the mapping as a whole.
+    pub fn error(&self, message: impl Into<String>) -> ConfigError {
+        self.val.error(message)
+    }
+
+    /// The present keys among `keys`, in file order.
+    pub fn present(&self, keys: &[&str]) -> Vec<&'a str> {
+        self.entries
+            .iter()
+            .filter(|(k, n)| keys.contains(&k.as_str()) && n.value != Value::Null)
+            .map(|(k, _)| k.as_str())
+            .collect()
+    }
+}
+
+/// `a.b` + `c` → `a.b.c`; `` + `c` → `c`.
+pub fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}

@@ -1,0 +1,80 @@
+//! [`ConfigError`]: every way a user's file can be wrong, located at `file:line` and, where
+//! there is one, the object and the field path.
+
+use std::fmt;
+
+/// A problem in a user's file, pointing at the place.
+///
+/// Displays as `file:line: [object: ][path: ]message`, for example
+/// `policies/x.yaml:14: DestinationRule httpbin: spec.trafficPolicy.connectionPool.tcp.maxConnections: must be > 0`
+/// or, where there is no object or field, `scenarios/x.yaml:1: cannot read file: No such file or directory`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    /// The file, as the user named it (relative paths stay relative).
+    pub file: String,
+    /// 1-based line of the offending field (or of the object, or 1 for whole-file problems).
+    pub line: u32,
+    /// The object the field belongs to, such as `DestinationRule httpbin`.
+    pub object: Option<String>,
+    /// The field path, such as `spec.trafficPolicy.connectionPool.tcp.maxConnections` or
+    /// `loads[1].calls`.
+    pub path: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// An error about a whole file (cannot read it, cannot parse it): no object, no path.
+    pub fn file(file: impl Into<String>, line: u32, message: impl Into<String>) -> Self {
+        Self {
+            file: file.into(),
+            line,
+            object: None,
+            path: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file, self.line)?;
+        if let Some(object) = &self.object {
+            write!(f, "{object}: ")?;
+        }
+        if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
+            write!(f, "{path}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_file_line_object_path_and_message() {
+        let e = ConfigError {
+            file: "policies/x.yaml".into(),
+            line: 14,
+            object: Some("DestinationRule httpbin".into()),
+            path: Some("spec.trafficPolicy.connectionPool.tcp.maxConnections".into()),
+            message: "must be > 0".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "policies/x.yaml:14: DestinationRule httpbin: \
+             spec.trafficPolicy.connectionPool.tcp.maxConnections: must be > 0"
+        );
+    }
+
+    #[test]
+    fn displays_without_object_or_path() {
+        let e = ConfigError::file("scenarios/x.yaml", 1, "cannot read file: No such file or directory");
+        assert_eq!(
+            e.to_string(),
+            "scenarios/x.yaml:1: cannot read file: No such file or directory"
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! `trafficPolicy` → [`TrafficPolicy`], with `portLevelSettings` and subset merging exactly as
+//! current istiod does it (`GetPortLevelTrafficPolicy`, `MergeSubsetTrafficPolicy`):
+//!
+//! - a `portLevelSettings` entry for a port **replaces** the destination-level policy for that
+//!   port: blocks it omits take Istio's defaults, not the destination-level values;
+//! - a subset's blocks (`connectionPool`, `loadBalancer`, `outlierDetection`) each replace the
+//!   destination's block of the same name; a subset `portLevelSettings` entry for a port
+//!   replaces all of them for that port.
+
+use std::collections::BTreeMap;
+
+use meshtwin_model::policy::{
+    LbPolicy, OutlierDetection, PoolSettings, TrafficPolicy, TrafficPolicyForPort,
+};
+
+use super::{connection_pool, load_balancer, outlier};
+use crate::decode::{Obj, Result, Val};
+
+const POLICY_FIELDS: &[&str] = &[
+    "connectionPool",
+    "loadBalancer",
+    "outlierDetection",
+    "tls",
+    "portLevelSettings",
+    "tunnel",
+    "proxyProtocol",
+];
+const PORT_FIELDS: &[&str] = &[
+    "port",
+    "connectionPool",
+    "loadBalancer",
+    "outlierDetection",
+    "tls",
+];
+const PORT_SELECTOR_FIELDS: &[&str] = &["number"];
+
+/// The blocks of one policy level, each already lowered; `None` = not written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Blocks {
+    pub pool: Option<PoolSettings>,
+    pub lb: Option<LbPolicy>,
+    pub outlier: Option<OutlierDetection>,
+}
+
+/// A decoded `trafficPolicy`: its own blocks and its port-level entries (ports unique).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawPolicy {
+    pub blocks: Blocks,
+    pub ports: BTreeMap<u16, Blocks>,
+}
+
+/// Decode a `trafficPolicy` (destination or subset level).
+pub fn decode(v: &Val<'_>) -> Result<RawPolicy> {
+    let tp = v.map(POLICY_FIELDS)?;
+    let blocks = decode_blocks(&tp)?;
+    let mut ports = BTreeMap::new();
+    for entry in tp.list("portLevelSettings")? {
+        let e = entry.map(PORT_FIELDS)?;
+        let selector = e.req("port")?.map(PORT_SELECTOR_FIELDS)?;
+        let number = selector.req("number")?;
+        let port = u16::try_from(number.int_in(1, 65535)?).unwrap_or(u16::MAX);
+        if ports.insert(port, decode_blocks(&e)?).is_some() {
+            return Err(number.error(format!("duplicate portLevelSettings entry for port {port}")));
+        }
+    }
+    Ok(RawPolicy { blocks, ports })
+}
+
+fn decode_blocks(o: &Obj<'_>) -> Result<Blocks> {
+    // mTLS settings do not change pool or ejection behaviour; accepted, not modelled.
+    if let Some(tls) = o.get("tls") {
+        tls.entries()?;
+    }
+    Ok(Blocks {
+        pool: o.opt("connectionPool", connection_pool::decode)?,
+        lb: o.opt("loadBalancer", load_balancer::decode)?,
+        outlier: o.opt("outlierDetection", outlier::decode)?,
+    })
+}
+
+impl Blocks {
+    /// Istio's defaults wherever a block is absent.
+    fn lower(&self) -> TrafficPolicyForPort {
+        TrafficPolicyForPort {
+            pool: self.pool.clone().unwrap_or_else(PoolSettings::istio_default),
+            lb_policy: self.lb.unwrap_or(LbPolicy::LeastRequest),
+            outlier_detection: self.outlier.clone(),
+        }
+    }
+
+    /// `mergeTrafficPolicy`: the subset's blocks replace ours; all of them when `whole`.
+    fn overridden_by(&self, subset: &Blocks, whole: bool) -> Blocks {
+        fn pick<T: Clone>(ours: &Option<T>, theirs: &Option<T>, whole: bool) -> Option<T> {
+            if whole || theirs.is_some() {
+                theirs.clone()
+            } else {
+                ours.clone()
+            }
+        }
+        Blocks {
+            pool: pick(&self.pool, &subset.pool, whole),
+            lb: pick(&self.lb, &subset.lb, whole),
+            outlier: pick(&self.outlier, &subset.outlier, whole),
+        }
+    }
+}
+
+impl RawPolicy {
+    /// `GetPortLevelTrafficPolicy`: the port's entry if there is one, else the policy itself.
+    fn for_port(&self, port: Option<u16>) -> (Blocks, bool) {
+        match port.and_then(|p| self.ports.get(&p)) {
+            Some(b) => (b.clone(), true),
+            None => (self.blocks.clone(), false),
+        }
+    }
+
+    /// The destination-level policy.
+    pub fn lower(&self) -> TrafficPolicy {
+        let base = self.blocks.lower();
+        TrafficPolicy {
+            pool: base.pool,
+            lb_policy: base.lb_policy,
+            outlier_detection: base.outlier_detection,
+            port_level: self.ports.iter().map(|(p, b)| (*p, b.lower())).collect(),
+        }
+    }
+
+    /// `MergeSubsetTrafficPolicy` for one port (`None` = the subset's base policy).
+    fn merged(top: &RawPolicy, subset: Option<&RawPolicy>, port: Option<u16>) -> Blocks {
+        let (original, _) = top.for_port(port);
+        match subset {
+            None => original,
+            Some(s) => {
+                let (theirs, whole) = s.for_port(port);
+                original.overridden_by(&theirs, whole)
+            }
+        }
+    }
+
+    /// A subset's effective policy: its blocks merged over the destination-level ones, for
+    /// the base and for every port either level names.
+    pub fn lower_subset(top: &RawPolicy, subset: Option<&RawPolicy>) -> TrafficPolicy {
+        let base = Self::merged(top, subset, None).lower();
+        let mut ports: Vec<u16> = top.ports.keys().copied().collect();
+        if let Some(s) = subset {
+            ports.extend(s.ports.keys().copied());
+        }
+        ports.sort_unstable();
+        ports.dedup();
+        TrafficPolicy {
+            pool: base.pool,
+            lb_policy: base.lb_policy,
+            outlier_detection: base.outlier_detection,
+            port_level: ports
+                .into_iter()
+                .map(|p| (p, Self::merged(top, subset, Some(p)).lower()))
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! `expect:` entries → [`Expectation`]s: one metric and a band.
+//!
+//! ```yaml
+//! - name: "c=2: share of 503s"
+//!   codeFraction: {load: c2, code: 503}   # exactly one metric key:
+//!   min: 0.0                              #   codeFraction {load, code}, codeCount {load, code},
+//!   max: 0.25                             #   requests {load}, flagFraction {load, code, flag},
+//!                                         #   counter {proxy, stat}, gaugeMax {proxy, stat},
+//!                                         #   latencyMs {load, percentile}
+//! ```
+//! At least one of `min` / `max`; `min <= max`; every `load` must name a load of the scenario.
+
+use meshtwin_model::scenario::{Expectation, LoadSpec, Metric};
+
+use crate::decode::{Obj, Result, Val};
+
+const METRICS: &[&str] = &[
+    "codeFraction",
+    "codeCount",
+    "requests",
+    "flagFraction",
+    "counter",
+    "gaugeMax",
+    "latencyMs",
+];
+const EXPECT_FIELDS: &[&str] = &[
+    "name",
+    "min",
+    "max",
+    "codeFraction",
+    "codeCount",
+    "requests",
+    "flagFraction",
+    "counter",
+    "gaugeMax",
+    "latencyMs",
+];
+
+/// Decode every expectation against the scenario's loads.
+pub fn decode_all(items: &[Val<'_>], loads: &[LoadSpec]) -> Result<Vec<Expectation>> {
+    items.iter().map(|i| decode(i, loads)).collect()
+}
+
+fn decode(v: &Val<'_>, loads: &[LoadSpec]) -> Result<Expectation> {
+    let e = v.map(EXPECT_FIELDS)?;
+    let key = match e.present(METRICS).as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(e.error(format!(
+                "missing the metric: one of {}",
+                METRICS.join(", ")
+            )))
+        }
+        [_, second, ..] => {
+            return Err(e
+                .req(second)?
+                .error("one metric per expectation (this entry already has one)"))
+        }
+    };
+    let metric = metric(&e.req(key)?, key, loads)?;
+    let min = e.opt("min", Val::number)?;
+    let max = e.opt("max", Val::number)?;
+    match (min, max) {
+        (None, None) => return Err(e.error("missing field `min` or `max` (at least one is required)")),
+        (Some(lo), Some(hi)) if lo > hi => {
+            return Err(e.req("max")?.error(format!("max {hi} is below min {lo}")))
+        }
+        _ => {}
+    }
+    Ok(Expectation {
+        name: e.req_name("name")?.to_string(),
+        metric,
+        min,
+        max,
+    })
+}
+
+fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec]) -> Result<Metric> {
+    Ok(match key {
+        "codeFraction" | "codeCount" => {
+            let m = v.map(&["load", "code"])?;
+            let (load, code) = (load_ref(&m, loads)?, status(&m)?);
+            if key == "codeFraction" {
+                Metric::CodeFraction { load, code }
+            } else {
+                Metric::CodeCount { load, code }
+            }
+        }
+        "requests" => Metric::Requests {
+            load: load_ref(&v.map(&["load"])?, loads)?,
+        },
+        "flagFraction" => {
+            let m = v.map(&["load", "code", "flag"])?;
+            Metric::FlagFraction {
+                load: load_ref(&m, loads)?,
+                code: status(&m)?,
+                flag: m.req_name("flag")?.to_string(),
+            }
+        }
+        "latencyMs" => {
+            let m = v.map(&["load", "percentile"])?;
+            let p = m.req("percentile")?;
+            let percentile = p.number()?;
+            if !(percentile > 0.0 && percentile <= 100.0) {
+                return Err(p.error("must be in (0, 100]"));
+            }
+            Metric::LatencyMs {
+                load: load_ref(&m, loads)?,
+                percentile,
+            }
+        }
+        _ => {
+            let m = v.map(&["proxy", "stat"])?;
+            let (proxy, stat) = (m.req_name("proxy")?.to_string(), m.req_name("stat")?.to_string());
+            if key == "counter" {
+                Metric::Counter { proxy, stat }
+            } else {
+                Metric::GaugeMax { proxy, stat }
+            }
+        }
+    })
+}
+
+/// The `load` field, which must name one of the scenario's loads.
+fn load_ref(m: &Obj<'_>, loads: &[LoadSpec]) -> Result<String> {
+    let v = m.req("load")?;
+    let name = v.name()?;
+    if !loads.iter().any(|l| l.name == name) {
+        let names: Vec<&str> = loads.iter().map(|l| l.name.as_str()).collect();
+        return Err(v.error(format!(
+            "no load named {name:?} (loads: {})",
+            if names.is_empty() { "none".to_string() } else { names.join(", ") }
+        )));
+    }
+    Ok(name.to_string())
+}
+
+/// The `code` field: an HTTP status, or 0 for socket errors.
+fn status(m: &Obj<'_>) -> Result<u16> {
+    let v = m.req("code")?;
+    let code = v.int()?;
+    if code != 0 && !(100..=599).contains(&code) {
+        return Err(v.error("expected an HTTP status (100-599) or 0 for socket errors"));
+    }
+    Ok(u16::try_from(code).unwrap_or(0))
+}

@@ -1,0 +1,150 @@
+//! `loads:` entries → [`LoadSpec`]: a fortio-style load generator.
+//!
+//! ```yaml
+//! - name: c2
+//!   from: fortio              # pod (fortio-0) or workload (its first pod)
+//!   start: 1s                 # default 0s
+//!   connections: 2            # fortio -c, default 8 (fortio's default)
+//!   qps: 0                    # fortio -qps, 0 = as fast as possible, default 8 (fortio's)
+//!   calls: 20                 # fortio -n   } exactly one of these two
+//!   # duration: 10s           # fortio -t   }
+//!   url: http://httpbin:8000/get
+//!   method: GET               # default GET
+//!   headers: {}               # default none
+//!   timeout: 3s               # per request, default 3s (fortio's)
+//! ```
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use meshtwin_model::scenario::LoadSpec;
+
+use crate::decode::{Result, Val};
+
+const LOAD_FIELDS: &[&str] = &[
+    "name",
+    "from",
+    "start",
+    "connections",
+    "qps",
+    "calls",
+    "duration",
+    "url",
+    "method",
+    "headers",
+    "timeout",
+];
+/// fortio's defaults for `-c` and `-qps`.
+const FORTIO_CONNECTIONS: u32 = 8;
+const FORTIO_QPS: f64 = 8.0;
+const FORTIO_TIMEOUT: Duration = Duration::from_secs(3);
+/// A limit on everything: at most this many connections per load.
+const MAX_CONNECTIONS: u32 = 10_000;
+
+/// Decode every load; `run` is the scenario's duration.
+pub fn decode_all(items: &[Val<'_>], run: Duration) -> Result<Vec<LoadSpec>> {
+    let mut loads: Vec<LoadSpec> = Vec::new();
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    for item in items {
+        let load = decode(item, run)?;
+        let name_line = item.map(LOAD_FIELDS)?.req("name")?.line();
+        if let Some(first) = seen.insert(load.name.clone(), name_line) {
+            let v = item.map(LOAD_FIELDS)?.req("name")?;
+            return Err(v.error(format!(
+                "duplicate load name {:?} (first at line {first})",
+                load.name
+            )));
+        }
+        loads.push(load);
+    }
+    Ok(loads)
+}
+
+fn decode(v: &Val<'_>, run: Duration) -> Result<LoadSpec> {
+    let l = v.map(LOAD_FIELDS)?;
+    let start = l.opt("start", Val::duration)?.unwrap_or(Duration::ZERO);
+    let calls = l.opt("calls", |v| v.int_in(1, i64::MAX))?.map(i64::unsigned_abs);
+    let duration = l.opt("duration", Val::positive_duration)?;
+    match (calls, duration) {
+        (Some(_), Some(_)) => {
+            return Err(l
+                .req("duration")?
+                .error("set either calls (fortio -n) or duration (fortio -t), not both"))
+        }
+        (None, None) => {
+            return Err(l.error("missing field `calls` or `duration` (exactly one is required)"))
+        }
+        _ => {}
+    }
+    if start >= run {
+        return Err(l.req("start")?.error(format!(
+            "the load starts at {}, not before the end of the run ({})",
+            fmt_duration(start),
+            fmt_duration(run)
+        )));
+    }
+    if let Some(d) = duration {
+        if start + d > run {
+            return Err(l.req("duration")?.error(format!(
+                "the load runs until {}, past the end of the run ({})",
+                fmt_duration(start + d),
+                fmt_duration(run)
+            )));
+        }
+    }
+    let url_val = l.req("url")?;
+    let url = url_val.name()?.to_string();
+    let host = url.strip_prefix("http://").unwrap_or("");
+    if host.is_empty() || host.starts_with(['/', ':']) {
+        return Err(url_val.error("expected an http:// URL with a host, like http://httpbin:8000/get"));
+    }
+    let method = match l.get("method") {
+        Some(m) => {
+            let s = m.name()?;
+            if !s.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(m.error("expected an HTTP method in capitals, like GET or POST"));
+            }
+            s.to_string()
+        }
+        None => "GET".to_string(),
+    };
+    let qps = match l.get("qps") {
+        Some(q) => {
+            let n = q.number()?;
+            if n < 0.0 {
+                return Err(q.error("must be >= 0 (0 = as fast as possible)"));
+            }
+            n
+        }
+        None => FORTIO_QPS,
+    };
+    Ok(LoadSpec {
+        name: l.req_name("name")?.to_string(),
+        from: l.req_name("from")?.to_string(),
+        start,
+        connections: l
+            .opt("connections", |v| v.positive_u32(MAX_CONNECTIONS))?
+            .unwrap_or(FORTIO_CONNECTIONS),
+        qps,
+        calls,
+        duration,
+        url,
+        method,
+        headers: l.opt("headers", Val::string_map)?.unwrap_or_default(),
+        timeout: l
+            .opt("timeout", Val::positive_duration)?
+            .unwrap_or(FORTIO_TIMEOUT),
+    })
+}
+
+/// `1.5s`, `20s`, `250ms` — for messages.
+fn fmt_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else if ms >= 1000 {
+        format!("{}s", d.as_secs_f64())
+    } else {
+        format!("{ms}ms")
+    }
+}

@@ -1,0 +1,84 @@
+//! Policies checked against a topology: every DestinationRule host must name a service, and
+//! every App Mesh listener's virtual node / gateway must run in some pod.
+
+use meshtwin_model::policy::{AppMeshKind, MeshPolicies};
+use meshtwin_model::topology::{Sidecar, Topology};
+
+use crate::appmesh::kind_name;
+use crate::error::ConfigError;
+
+/// Most services listed in a "no such service" message.
+const MAX_LISTED: usize = 10;
+
+/// Check `policies` against `topo`.
+///
+/// - A DestinationRule `host` (short name resolved in the rule's namespace, `name.namespace`
+///   or `name.namespace.svc.cluster.local`) that names no service → error at `spec.host`.
+///   Subsets whose labels select no pod are fine.
+/// - An App Mesh listener whose virtual node (gateway) no pod runs — no workload with sidecar
+///   `appMesh {mesh, virtualNode: <k8s name>}` (`appMeshGateway {mesh, virtualGateway}`) in
+///   the listener's namespace → error at the listener.
+pub fn validate_against(policies: &MeshPolicies, topo: &Topology) -> Result<(), ConfigError> {
+    for dr in &policies.destination_rules {
+        if topo.service(&dr.host, &dr.namespace).is_none() {
+            let mut known: Vec<String> = topo
+                .services
+                .iter()
+                .map(|s| format!("{}.{}", s.name, s.namespace))
+                .collect();
+            if known.len() > MAX_LISTED {
+                known.truncate(MAX_LISTED);
+                known.push("...".into());
+            }
+            let listed = if known.is_empty() {
+                "the topology has none".to_string()
+            } else {
+                format!("services: {}", known.join(", "))
+            };
+            return Err(ConfigError {
+                file: dr.source.file.clone(),
+                line: if dr.host_line > 0 { dr.host_line } else { dr.source.line },
+                object: Some(format!("DestinationRule {}", dr.name)),
+                path: Some("spec.host".into()),
+                message: format!(
+                    "host {:?} names no service in topology {:?} (short names resolve in namespace {}; {listed})",
+                    dr.host, topo.name, dr.namespace
+                ),
+            });
+        }
+    }
+    for l in &policies.appmesh_listeners {
+        let runs = topo.workloads.iter().any(|w| {
+            w.replicas > 0
+                && w.namespace == l.namespace
+                && match (&w.sidecar, l.kind) {
+                    (Sidecar::AppMesh { mesh, virtual_node, .. }, AppMeshKind::VirtualNode) => {
+                        mesh == &l.mesh && virtual_node == &l.k8s_name
+                    }
+                    (
+                        Sidecar::AppMeshGateway { mesh, virtual_gateway, .. },
+                        AppMeshKind::VirtualGateway,
+                    ) => mesh == &l.mesh && virtual_gateway == &l.k8s_name,
+                    _ => false,
+                }
+        });
+        if !runs {
+            let (sidecar, field) = match l.kind {
+                AppMeshKind::VirtualNode => ("appMesh", "virtualNode"),
+                AppMeshKind::VirtualGateway => ("appMeshGateway", "virtualGateway"),
+            };
+            return Err(ConfigError {
+                file: l.source.file.clone(),
+                line: l.source.line,
+                object: Some(format!("{} {}", kind_name(l.kind), l.k8s_name)),
+                path: None,
+                message: format!(
+                    "no pod in topology {:?} runs it: expected a workload in namespace {} with \
+                     sidecar {{{sidecar}: {{mesh: {}, {field}: {}}}}}",
+                    topo.name, l.namespace, l.mesh, l.k8s_name
+                ),
+            });
+        }
+    }
+    Ok(())
+}
