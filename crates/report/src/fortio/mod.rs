@@ -1,0 +1,249 @@
+//! A load generator's result, summarised as fortio summarises it: percentiles by fortio's
+//! histogram interpolation ([`histogram`]), the text fortio prints at the end of a `load`
+//! ([`fortio_text`]) and the `summary.json` entry ([`load_json`]).
+
+mod gofmt;
+pub mod histogram;
+
+use gofmt::{go_duration_ms, go_g, go_seconds};
+use histogram::Histogram;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// What one load generator (a fortio `load`) did during a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadResult {
+    /// The scenario's name for the load.
+    pub name: String,
+    /// Pod the load runs in.
+    pub src_pod: String,
+    pub url: String,
+    /// fortio's `-c`: concurrent connections (threads).
+    pub connections: u32,
+    /// fortio's `-qps`; 0 means as fast as possible ("max qps").
+    pub qps_target: f64,
+    /// Calls completed, successful or not.
+    pub calls: u64,
+    /// Calls per HTTP status; 0 is a socket-level failure (fortio's `-1`).
+    pub codes: BTreeMap<u16, u64>,
+    /// Each call's duration, in completion order.
+    pub latencies_ms: Vec<f64>,
+    /// Sockets (TCP connections) the load opened.
+    pub sockets_used: u64,
+    /// Virtual time the load started and ended.
+    pub start_ms: f64,
+    pub end_ms: f64,
+}
+
+impl LoadResult {
+    /// Wall length of the load in virtual milliseconds (never negative).
+    pub fn duration_ms(&self) -> f64 {
+        (self.end_ms - self.start_ms).max(0.0)
+    }
+
+    /// Achieved calls per second of virtual time (0 for an instantaneous load).
+    pub fn qps(&self) -> f64 {
+        let ms = self.duration_ms();
+        if ms > 0.0 {
+            self.calls as f64 * 1000.0 / ms
+        } else {
+            0.0
+        }
+    }
+}
+
+/// fortio's default target percentiles of call durations, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p75: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p99_9: f64,
+}
+
+/// The 50th, 75th, 90th, 99th and 99.9th percentiles of `latencies_ms`, computed as fortio
+/// computes them: linear interpolation inside fortio's histogram buckets (see [`histogram`]),
+/// not nearest-rank. `None` when there are no samples.
+pub fn percentiles(latencies_ms: &[f64]) -> Option<Percentiles> {
+    percentiles_of(&Histogram::from_samples(latencies_ms, 1.0))
+}
+
+fn percentiles_of(h: &Histogram) -> Option<Percentiles> {
+    Some(Percentiles {
+        p50: h.percentile(50.0)?,
+        p75: h.percentile(75.0)?,
+        p90: h.percentile(90.0)?,
+        p99: h.percentile(99.0)?,
+        p99_9: h.percentile(99.9)?,
+    })
+}
+
+const TARGETS: [f64; 5] = [50.0, 75.0, 90.0, 99.0, 99.9];
+
+/// fortio's status key: socket failures (status 0) are `-1`.
+fn fortio_code(status: u16) -> i32 {
+    if status == 0 {
+        -1
+    } else {
+        i32::from(status)
+    }
+}
+
+/// The summary fortio prints after `fortio load -c N -qps Q -n CALLS URL`, with fortio's own
+/// number formats (seconds with Go's `%g`, durations as Go prints them; each duration first
+/// becomes whole nanoseconds and then seconds, as Go's `Duration.Seconds()`, so a run whose
+/// calls took what fortio measured prints what fortio printed): a header naming the
+/// load, `Ended after …`, `Aggregated Function Time …` with the histogram, the `# target`
+/// percentiles, `Sockets used: S (for perfect keepalive, would be C)`, one
+/// `Code %3d : n (p %)` line per status (socket failures as `Code  -1`, first), and fortio's
+/// closing `All done …` line. Response sizes are not modelled and not printed.
+pub fn fortio_text(load: &LoadResult) -> String {
+    let samples_s: Vec<f64> = load.latencies_ms.iter().map(|&ms| go_seconds(ms)).collect();
+    let h = Histogram::from_samples(&samples_s, 0.001);
+    let elapsed_s = go_seconds(load.duration_ms());
+    let qps = if elapsed_s > 0.0 {
+        load.calls as f64 / elapsed_s
+    } else {
+        0.0
+    };
+    let mut out = String::new();
+    let qps_target = if load.qps_target > 0.0 {
+        format!("{} qps", go_g(load.qps_target, None))
+    } else {
+        "max qps".to_string()
+    };
+    let _ = writeln!(
+        out,
+        "Fortio-style summary for load {} ({} -> {}), {} connections, {}, {} calls",
+        load.name, load.src_pod, load.url, load.connections, qps_target, load.calls
+    );
+    let _ = writeln!(
+        out,
+        "Ended after {} : {} calls. qps={}",
+        go_duration_ms(load.duration_ms()),
+        load.calls,
+        go_g(qps, Some(5))
+    );
+    let label = "Aggregated Function Time";
+    if h.buckets.is_empty() {
+        let _ = writeln!(out, "{label} : no data");
+    } else {
+        let _ = writeln!(
+            out,
+            "{label} : count {} avg {} +/- {} min {} max {} sum {}",
+            h.count,
+            go_g(h.avg(), Some(8)),
+            go_g(h.stddev, Some(4)),
+            go_g(h.min, None),
+            go_g(h.max, None),
+            go_g(h.sum, Some(9)),
+        );
+        out.push_str("# range, mid point, percentile, count\n");
+        for (i, b) in h.buckets.iter().enumerate() {
+            let (start, end) = (b.start, b.end);
+            let _ = writeln!(
+                out,
+                "{} {} <= {} , {} , {:.2}, {}",
+                if i == 0 { ">=" } else { ">" },
+                go_g(start, Some(6)),
+                go_g(end, Some(6)),
+                go_g((start + end) / 2.0, Some(6)),
+                b.cumulative_percent,
+                b.count
+            );
+        }
+        for target in TARGETS {
+            let value = h.percentile(target).unwrap_or(0.0);
+            let _ = writeln!(
+                out,
+                "# target {}% {}",
+                go_g(target, None),
+                go_g(value, Some(6))
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "Sockets used: {} (for perfect keepalive, would be {})",
+        load.sockets_used, load.connections
+    );
+    let mut codes: Vec<(i32, u64)> = load
+        .codes
+        .iter()
+        .map(|(status, n)| (fortio_code(*status), *n))
+        .collect();
+    codes.sort_unstable();
+    let total = load.calls as f64;
+    for (code, n) in codes {
+        let percent = if total > 0.0 {
+            100.0 * n as f64 / total
+        } else {
+            0.0
+        };
+        let _ = writeln!(out, "Code {code:3} : {n} ({percent:.1} %)");
+    }
+    let _ = writeln!(
+        out,
+        "All done {} calls (plus 0 warmup) {:.3} ms avg, {:.1} qps",
+        load.calls,
+        1000.0 * h.avg(),
+        qps
+    );
+    out
+}
+
+/// Rounds to whole nanoseconds of milliseconds (the trace's precision is a microsecond), so
+/// summaries do not carry float noise.
+fn round_ms(ms: f64) -> f64 {
+    (ms * 1e6).round() / 1e6
+}
+
+/// The load's entry in `summary.json`:
+/// `{"name", "requests", "codes": {"200": n, "-1": n, …}, "latency_ms": {"min", "avg", "p50",
+/// "p75", "p90", "p99", "p99_9", "max"}, "qps", "sockets_used"}`.
+/// Status codes are string keys in fortio's terms (socket failures `-1`), in numeric order;
+/// latencies are rounded to the nanosecond and are `null` when there were no calls; `qps` is
+/// rounded to 1e-6.
+pub fn load_json(load: &LoadResult) -> Value {
+    let h = Histogram::from_samples(&load.latencies_ms, 1.0);
+    let mut codes: Vec<(i32, u64)> = load
+        .codes
+        .iter()
+        .map(|(status, n)| (fortio_code(*status), *n))
+        .collect();
+    codes.sort_unstable();
+    let codes: serde_json::Map<String, Value> = codes
+        .into_iter()
+        .map(|(code, n)| (code.to_string(), json!(n)))
+        .collect();
+    let latency = match percentiles_of(&h) {
+        Some(p) => json!({
+            "min": round_ms(h.min),
+            "avg": round_ms(h.avg()),
+            "p50": round_ms(p.p50),
+            "p75": round_ms(p.p75),
+            "p90": round_ms(p.p90),
+            "p99": round_ms(p.p99),
+            "p99_9": round_ms(p.p99_9),
+            "max": round_ms(h.max),
+        }),
+        None => json!({
+            "min": null, "avg": null, "p50": null, "p75": null, "p90": null, "p99": null,
+            "p99_9": null, "max": null,
+        }),
+    };
+    json!({
+        "name": load.name,
+        "requests": load.calls,
+        "codes": codes,
+        "latency_ms": latency,
+        "qps": round_ms(load.qps()),
+        "sockets_used": load.sockets_used,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,186 @@
+//! Plots are checked by their data and by the files' bytes, not by their pixels.
+
+use super::draw::step_points;
+use super::*;
+use crate::timeseries::Series;
+use std::path::PathBuf;
+
+/// A fresh directory under the system temp dir, unique per process and test.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("meshtwin-report-{}-{test}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn series(name: &str, points: &[(f64, f64)]) -> Series {
+    Series {
+        name: name.to_string(),
+        points: points.to_vec(),
+    }
+}
+
+fn pool_like_panels() -> Vec<Panel> {
+    let cluster = "outbound|8000||httpbin.default.svc.cluster.local";
+    vec![
+        Panel {
+            title: "upstream connections (active)".into(),
+            y_label: "connections".into(),
+            series: vec![
+                series(
+                    &format!("fortio-0 -> {cluster}"),
+                    &[
+                        (0.0, 0.0),
+                        (120.0, 1.0),
+                        (900.0, 2.0),
+                        (2400.0, 1.0),
+                        (3000.0, 1.0),
+                    ],
+                ),
+                series(
+                    "fortio-0 -> outbound|9080||reviews.default.svc.cluster.local",
+                    &[(0.0, 0.0), (500.0, 1.0), (3000.0, 1.0)],
+                ),
+            ],
+            step: true,
+        },
+        Panel {
+            title: "pending requests".into(),
+            y_label: "requests".into(),
+            series: vec![series(
+                &format!("fortio-0 -> {cluster}"),
+                &[(0.0, 0.0), (130.0, 1.0), (1700.0, 0.0), (3000.0, 0.0)],
+            )],
+            step: true,
+        },
+        Panel {
+            title: "overflows per second".into(),
+            y_label: "requests / s".into(),
+            series: vec![series(
+                &format!("fortio-0 -> {cluster}"),
+                &[(0.0, 12.0), (1000.0, 31.0), (2000.0, 4.0)],
+            )],
+            step: true,
+        },
+    ]
+}
+
+fn render(dir: &TempDir, stem: &str, panels: &[Panel]) -> (Vec<u8>, Vec<u8>) {
+    let svg = dir.0.join(format!("{stem}.svg"));
+    let png = dir.0.join(format!("{stem}.png"));
+    plot_panels(
+        "pool behaviour: httpbin circuit breaker",
+        "virtual time (s)",
+        panels,
+        &svg,
+        &png,
+    )
+    .unwrap();
+    (std::fs::read(svg).unwrap(), std::fs::read(png).unwrap())
+}
+
+#[test]
+fn the_same_panels_render_to_identical_svg_bytes() {
+    let dir = TempDir::new("svg-determinism");
+    let (svg_a, _) = render(&dir, "a", &pool_like_panels());
+    let (svg_b, _) = render(&dir, "b", &pool_like_panels());
+    assert!(!svg_a.is_empty());
+    assert!(svg_a == svg_b, "two renders of the same panels differ");
+    let svg = String::from_utf8(svg_a).unwrap();
+    assert!(svg.contains("pool behaviour: httpbin circuit breaker"));
+    assert!(svg.contains("overflows per second"));
+    assert!(svg.contains("virtual time (s)"));
+}
+
+#[test]
+fn the_png_has_the_documented_size() {
+    let dir = TempDir::new("png-size");
+    let panels = pool_like_panels();
+    let (_, png) = render(&dir, "pool", &panels);
+    assert!(png.len() > 1000, "PNG of {} bytes", png.len());
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&png[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
+    let expected = image_size(panels.len());
+    assert_eq!((be(&png[16..20]), be(&png[20..24])), expected);
+    assert_eq!(expected, (1200, 50 + 3 * 300));
+}
+
+#[test]
+fn png_renders_are_identical_too() {
+    let dir = TempDir::new("png-determinism");
+    let (_, a) = render(&dir, "a", &pool_like_panels());
+    let (_, b) = render(&dir, "b", &pool_like_panels());
+    assert!(a == b, "two PNG renders of the same panels differ");
+}
+
+#[test]
+fn empty_and_degenerate_panels_still_render() {
+    let dir = TempDir::new("degenerate");
+    let panels = vec![
+        Panel {
+            title: "nothing".into(),
+            y_label: "n".into(),
+            series: vec![],
+            step: false,
+        },
+        Panel {
+            title: "one point and a NaN".into(),
+            y_label: "n".into(),
+            series: vec![series("s", &[(0.0, 3.0), (10.0, f64::NAN)])],
+            step: true,
+        },
+    ];
+    render(&dir, "degenerate", &panels);
+    render(&dir, "none", &[]);
+}
+
+#[test]
+fn plot_data_json_lists_every_point_per_series() {
+    let panels = pool_like_panels();
+    let json = plot_data_json(&panels[1..]);
+    assert_eq!(
+        json,
+        json!({"panels": [
+            {
+                "title": "pending requests",
+                "y_label": "requests",
+                "step": true,
+                "series": [{
+                    "name": "fortio-0 -> outbound|8000||httpbin.default.svc.cluster.local",
+                    "points": [[0.0, 0.0], [130.0, 1.0], [1700.0, 0.0], [3000.0, 0.0]],
+                }],
+            },
+            {
+                "title": "overflows per second",
+                "y_label": "requests / s",
+                "step": true,
+                "series": [{
+                    "name": "fortio-0 -> outbound|8000||httpbin.default.svc.cluster.local",
+                    "points": [[0.0, 12.0], [1000.0, 31.0], [2000.0, 4.0]],
+                }],
+            },
+        ]})
+    );
+}
+
+#[test]
+fn step_points_hold_each_value_until_the_next_point_and_the_end() {
+    assert_eq!(
+        step_points(&[(0.0, 1.0), (2.0, 3.0)], 5.0),
+        vec![(0.0, 1.0), (2.0, 1.0), (2.0, 3.0), (5.0, 3.0)]
+    );
+    assert_eq!(step_points(&[(5.0, 1.0)], 5.0), vec![(5.0, 1.0)]);
+    assert!(step_points(&[], 5.0).is_empty());
+}

@@ -1,0 +1,188 @@
+//! The pool-behaviour panels drawn for a run: per proxy and upstream cluster, Envoy's open
+//! upstream connections, pending requests, and requests refused by the circuit breaker (503 UO)
+//! per second, from the trace's [`EventKind::Pool`] events.
+
+use crate::plot::Panel;
+use crate::timeseries::{bucket_counts, per_second, Series};
+use meshtwin_model::event::{EventKind, PoolEvent, TraceEvent};
+use std::collections::BTreeMap;
+
+/// Width of the overflow-rate buckets.
+const OVERFLOW_BUCKET_MS: f64 = 1000.0;
+
+/// Per proxy and cluster (`"<proxy> -> <cluster>"`, in name order), three step panels over
+/// `[from_ms, to_ms]`:
+/// 1. "upstream connections (active)": the pool event's cluster-wide `connections`;
+/// 2. "pending requests": its `pending`;
+/// 3. "overflows per second": `rq_pending_overflow` + `rq_overflow` events in 1 s buckets.
+///
+/// Gauge series start at 0 at `from_ms`, keep the value after the last event at each instant,
+/// record only changes, and end with a point at `to_ms`. Events outside the span are ignored.
+pub fn pool_panels(events: &[TraceEvent], from_ms: f64, to_ms: f64) -> Vec<Panel> {
+    let mut pools: BTreeMap<(&str, &str), PoolTrace> = BTreeMap::new();
+    for ev in events {
+        let EventKind::Pool {
+            proxy,
+            cluster,
+            event,
+            connections,
+            pending,
+            ..
+        } = &ev.kind
+        else {
+            continue;
+        };
+        if !(from_ms..=to_ms).contains(&ev.t_ms) {
+            continue;
+        }
+        let pool = pools.entry((proxy, cluster)).or_default();
+        pool.connections.push((ev.t_ms, *connections as f64));
+        pool.pending.push((ev.t_ms, *pending as f64));
+        if matches!(event, PoolEvent::RqPendingOverflow | PoolEvent::RqOverflow) {
+            pool.overflows_t_ms.push(ev.t_ms);
+        }
+    }
+    let name = |(proxy, cluster): (&str, &str)| format!("{proxy} -> {cluster}");
+    let gauge = |key, samples: &[(f64, f64)]| Series {
+        name: name(key),
+        points: gauge_points(samples, from_ms, to_ms),
+    };
+    let panel = |title: &str, y_label: &str, series| Panel {
+        title: title.to_string(),
+        y_label: y_label.to_string(),
+        series,
+        step: true,
+    };
+    vec![
+        panel(
+            "upstream connections (active)",
+            "connections",
+            pools
+                .iter()
+                .map(|(k, p)| gauge(*k, &p.connections))
+                .collect(),
+        ),
+        panel(
+            "pending requests",
+            "requests",
+            pools.iter().map(|(k, p)| gauge(*k, &p.pending)).collect(),
+        ),
+        panel(
+            "overflows per second",
+            "requests / s",
+            pools
+                .iter()
+                .map(|(k, p)| Series {
+                    name: name(*k),
+                    points: per_second(
+                        &bucket_counts(&p.overflows_t_ms, OVERFLOW_BUCKET_MS, from_ms, to_ms),
+                        OVERFLOW_BUCKET_MS,
+                    ),
+                })
+                .collect(),
+        ),
+    ]
+}
+
+#[derive(Default)]
+struct PoolTrace {
+    connections: Vec<(f64, f64)>,
+    pending: Vec<(f64, f64)>,
+    overflows_t_ms: Vec<f64>,
+}
+
+/// A gauge's step points: 0 at `from`, the last value at each instant when it changed, and the
+/// final value again at `to`.
+fn gauge_points(samples: &[(f64, f64)], from: f64, to: f64) -> Vec<(f64, f64)> {
+    let mut points = vec![(from, 0.0)];
+    for &(t, v) in samples {
+        let last = points.len() - 1;
+        if points[last].0 == t {
+            points[last].1 = v;
+        } else {
+            points.push((t, v));
+        }
+    }
+    // Drop points that do not change the value (the first point always stays).
+    let mut changes: Vec<(f64, f64)> = Vec::with_capacity(points.len() + 1);
+    for p in points {
+        if changes.last().is_none_or(|last| last.1 != p.1) {
+            changes.push(p);
+        }
+    }
+    let last_value = changes.last().map_or(0.0, |p| p.1);
+    if changes.last().is_some_and(|p| p.0 < to) {
+        changes.push((to, last_value));
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pool(
+        t_ms: f64,
+        cluster: &str,
+        event: PoolEvent,
+        connections: u64,
+        pending: u64,
+    ) -> TraceEvent {
+        TraceEvent {
+            t_ms,
+            kind: EventKind::Pool {
+                proxy: "fortio-0".into(),
+                cluster: cluster.into(),
+                worker: 0,
+                event,
+                cx: None,
+                connections,
+                pending,
+            },
+        }
+    }
+
+    #[test]
+    fn gauges_step_through_changes_and_hold_to_the_end() {
+        let events = [
+            pool(1.0, "httpbin", PoolEvent::RqPending, 0, 1),
+            pool(1.0, "httpbin", PoolEvent::CxCreate, 1, 1),
+            pool(2.0, "httpbin", PoolEvent::RqPendingOverflow, 1, 1),
+            pool(3.0, "httpbin", PoolEvent::RqAttached, 1, 0),
+            pool(1500.0, "httpbin", PoolEvent::RqOverflow, 1, 0),
+            pool(1600.0, "httpbin", PoolEvent::CxClosed, 0, 0),
+        ];
+        let panels = pool_panels(&events, 0.0, 2000.0);
+        let titles: Vec<&str> = panels.iter().map(|p| p.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "upstream connections (active)",
+                "pending requests",
+                "overflows per second"
+            ]
+        );
+        let points = |i: usize| panels[i].series[0].points.clone();
+        assert_eq!(panels[0].series[0].name, "fortio-0 -> httpbin");
+        assert_eq!(
+            points(0),
+            vec![(0.0, 0.0), (1.0, 1.0), (1600.0, 0.0), (2000.0, 0.0)]
+        );
+        assert_eq!(
+            points(1),
+            vec![(0.0, 0.0), (1.0, 1.0), (3.0, 0.0), (2000.0, 0.0)]
+        );
+        assert_eq!(points(2), vec![(0.0, 1.0), (1000.0, 1.0)]);
+    }
+
+    #[test]
+    fn each_cluster_gets_its_own_series_in_name_order() {
+        let events = [
+            pool(1.0, "reviews", PoolEvent::CxCreate, 1, 0),
+            pool(2.0, "httpbin", PoolEvent::CxCreate, 1, 0),
+        ];
+        let panels = pool_panels(&events, 0.0, 10.0);
+        let names: Vec<&str> = panels[0].series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["fortio-0 -> httpbin", "fortio-0 -> reviews"]);
+    }
+}
