@@ -46,16 +46,13 @@ pub fn decode_all(items: &[Val<'_>], run: Duration) -> Result<Vec<LoadSpec>> {
     let mut loads: Vec<LoadSpec> = Vec::new();
     let mut seen: BTreeMap<String, u32> = BTreeMap::new();
     for item in items {
-        let load = decode(item, run)?;
-        let name_line = item.map(LOAD_FIELDS)?.req("name")?.line();
-        if let Some(first) = seen.insert(load.name.clone(), name_line) {
-            let v = item.map(LOAD_FIELDS)?.req("name")?;
-            return Err(v.error(format!(
-                "duplicate load name {:?} (first at line {first})",
-                load.name
-            )));
+        let name = item.map(LOAD_FIELDS)?.req("name")?;
+        let key = name.name()?.to_string();
+        if let Some(first) = seen.get(&key) {
+            return Err(name.error(format!("duplicate load name {key:?} (first at line {first})")));
         }
-        loads.push(load);
+        seen.insert(key, name.line());
+        loads.push(decode(item, run)?);
     }
     Ok(loads)
 }

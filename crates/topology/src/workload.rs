@@ -1,0 +1,178 @@
+//! `workloads:` entries → [`Workload`]s: replicas, labels, sidecar, app behaviour.
+//!
+//! ```yaml
+//! - name: httpbin
+//!   namespace: default          # default "default"
+//!   replicas: 1                 # default 1; 0 allowed
+//!   labels: {app: httpbin}      # default none
+//!   sidecar: istio              # none (default) | istio | {istio: {concurrency: 2}}
+//!                               # | {appMesh: {mesh: m, virtualNode: green, concurrency: 2}}
+//!                               # | {appMeshGateway: {mesh: m, virtualGateway: gw}}
+//!   app: {port: 80, latency: 2ms, errorRate: 0, errorStatus: 500, concurrency: 4, responseBytes: 600}
+//! ```
+//! Envoy concurrency defaults to 2 (Istio's default sidecar CPU limit of 2000m ⇒ 2 workers,
+//! spec §8.6; App Mesh's Envoy likewise). A virtual gateway pod runs no app.
+
+use std::collections::BTreeMap;
+
+use meshtwin_config::decode::{Result, Val};
+use meshtwin_model::topology::{AppBehaviour, Locality, Sidecar, Workload};
+use meshtwin_model::SourceRef;
+
+use crate::latency;
+
+const WORKLOAD_FIELDS: &[&str] = &[
+    "name",
+    "namespace",
+    "replicas",
+    "labels",
+    "sidecar",
+    "app",
+    "subzone",
+];
+const SIDECAR_KINDS: &[&str] = &["istio", "appMesh", "appMeshGateway"];
+const APP_FIELDS: &[&str] = &[
+    "port",
+    "latency",
+    "errorRate",
+    "errorStatus",
+    "concurrency",
+    "responseBytes",
+];
+/// Envoy workers when not written (spec §8.6).
+pub const DEFAULT_CONCURRENCY: u32 = 2;
+/// A limit on everything.
+const MAX_REPLICAS: u32 = 10_000;
+const MAX_CONCURRENCY: u32 = 256;
+
+/// Decode one workload placed in `cluster` at `locality` (subzone filled from the entry);
+/// `seen` maps the names decoded so far to their lines, to reject duplicates.
+pub fn decode(
+    v: &Val<'_>,
+    cluster: &str,
+    mut locality: Locality,
+    seen: &mut BTreeMap<String, u32>,
+) -> Result<Workload> {
+    let w = v.map(WORKLOAD_FIELDS)?;
+    let name_val = w.req("name")?;
+    let name = name_val.name()?.to_string();
+    if let Some(first) = seen.get(&name) {
+        return Err(name_val.error(format!(
+            "duplicate workload name {name:?} (first at line {first}): pod names \
+             `<workload>-<i>` must be unique in the topology"
+        )));
+    }
+    seen.insert(name.clone(), name_val.line());
+    if let Some(sz) = w.opt("subzone", |s| s.name().map(str::to_string))? {
+        locality.subzone = sz;
+    }
+    let sidecar = match w.get("sidecar") {
+        Some(s) => sidecar(&s)?,
+        None => Sidecar::None,
+    };
+    let app = w.opt("app", app)?;
+    if let (Sidecar::AppMeshGateway { .. }, Some(_)) = (&sidecar, &app) {
+        return Err(w.req("app")?.error("a virtual gateway pod is only an Envoy: it runs no app"));
+    }
+    Ok(Workload {
+        name,
+        namespace: w
+            .opt("namespace", |n| n.name().map(str::to_string))?
+            .unwrap_or_else(|| "default".to_string()),
+        cluster: cluster.to_string(),
+        locality,
+        replicas: w.opt("replicas", |r| r.u32_in(0, MAX_REPLICAS))?.unwrap_or(1),
+        labels: w.opt("labels", Val::string_map)?.unwrap_or_default(),
+        sidecar,
+        app,
+        source: SourceRef {
+            file: v.ctx.file.clone(),
+            line: v.line(),
+        },
+    })
+}
+
+fn concurrency(v: Option<Val<'_>>) -> Result<u32> {
+    Ok(match v {
+        Some(c) => c.u32_in(1, MAX_CONCURRENCY)?,
+        None => DEFAULT_CONCURRENCY,
+    })
+}
+
+/// `sidecar:` in any of its forms.
+fn sidecar(v: &Val<'_>) -> Result<Sidecar> {
+    if let Ok(word) = v.str() {
+        return match word {
+            "none" => Ok(Sidecar::None),
+            "istio" => Ok(Sidecar::Istio {
+                concurrency: DEFAULT_CONCURRENCY,
+            }),
+            "appMesh" | "appMeshGateway" => Err(v.error(format!(
+                "{word} needs its mesh and {}: {{{word}: {{mesh: ..., {}: ...}}}}",
+                if word == "appMesh" { "virtual node" } else { "virtual gateway" },
+                if word == "appMesh" { "virtualNode" } else { "virtualGateway" },
+            ))),
+            other => Err(v.error(format!(
+                "unknown sidecar {other:?} (expected none, istio, {{istio: {{...}}}}, \
+                 {{appMesh: {{...}}}} or {{appMeshGateway: {{...}}}})"
+            ))),
+        };
+    }
+    let s = v.map(SIDECAR_KINDS)?;
+    let kind = match s.present(SIDECAR_KINDS).as_slice() {
+        [one] => *one,
+        _ => return Err(v.error("expected exactly one of istio, appMesh, appMeshGateway")),
+    };
+    let body = s.req(kind)?;
+    Ok(match kind {
+        "istio" => {
+            let b = body.map(&["concurrency"])?;
+            Sidecar::Istio {
+                concurrency: concurrency(b.get("concurrency"))?,
+            }
+        }
+        "appMesh" => {
+            let b = body.map(&["mesh", "virtualNode", "concurrency"])?;
+            Sidecar::AppMesh {
+                mesh: b.req_name("mesh")?.to_string(),
+                virtual_node: b.req_name("virtualNode")?.to_string(),
+                concurrency: concurrency(b.get("concurrency"))?,
+            }
+        }
+        _ => {
+            let b = body.map(&["mesh", "virtualGateway", "concurrency"])?;
+            Sidecar::AppMeshGateway {
+                mesh: b.req_name("mesh")?.to_string(),
+                virtual_gateway: b.req_name("virtualGateway")?.to_string(),
+                concurrency: concurrency(b.get("concurrency"))?,
+            }
+        }
+    })
+}
+
+/// `app:`; unset fields keep [`AppBehaviour::default`] (port is required).
+fn app(v: &Val<'_>) -> Result<AppBehaviour> {
+    let a = v.map(APP_FIELDS)?;
+    let mut out = AppBehaviour {
+        port: u16::try_from(a.req("port")?.int_in(1, 65535)?).unwrap_or(u16::MAX),
+        ..AppBehaviour::default()
+    };
+    if let Some(l) = a.opt("latency", latency::distribution)? {
+        out.latency = l;
+    }
+    if let Some(r) = a.get("errorRate") {
+        let rate = r.number()?;
+        if !(0.0..=1.0).contains(&rate) {
+            return Err(r.error("must be a probability between 0 and 1"));
+        }
+        out.error_rate = rate;
+    }
+    if let Some(s) = a.opt("errorStatus", |s| s.int_in(100, 599))? {
+        out.error_status = u16::try_from(s).unwrap_or(500);
+    }
+    out.concurrency = a.opt("concurrency", |c| c.positive_u32(u32::MAX))?;
+    if let Some(b) = a.opt("responseBytes", |b| b.u32_in(0, u32::MAX))? {
+        out.response_bytes = b;
+    }
+    Ok(out)
+}
