@@ -1,10 +1,17 @@
 //! Drawing the panels on a plotters backend (SVG or bitmap).
 
 use super::font::FAMILY;
+use super::step::step_runs;
 use super::Panel;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
+
+/// Stroke of every series, in pixels.
+const LINE_PX: f64 = 2.0;
+const MARGIN_PX: u32 = 5;
+const LEGEND_FONT_PX: u32 = 14;
+const LEGEND_MARGIN_PX: u32 = 8;
 
 /// Line colours, in series order (Tableau 10).
 const PALETTE: [RGBColor; 10] = [
@@ -73,58 +80,91 @@ fn draw_panel<DB: DrawingBackend>(
     x_desc: &str,
     x_s: std::ops::Range<f64>,
 ) -> DrawResult<DB> {
-    let y_max = finite_points(panel)
-        .map(|(_, v)| v)
-        .fold(0.0f64, f64::max)
-        .max(1.0)
-        * 1.1;
+    let x_label_px = if x_desc.is_empty() { 28 } else { 50 };
+    let (y_lo, y_hi) = y_range(panel, area.dim_in_pixel().1, x_label_px);
     let mut chart = ChartBuilder::on(area)
-        .caption(&panel.title, (FAMILY, 18))
+        .caption(&panel.title, (FAMILY, 19))
         .margin_left(10)
         .margin_right(25)
-        .margin_top(5)
-        .margin_bottom(5)
-        .x_label_area_size(if x_desc.is_empty() { 25 } else { 45 })
-        .y_label_area_size(70)
-        .build_cartesian_2d(x_s.clone(), 0.0..y_max)?;
+        .margin_top(MARGIN_PX)
+        .margin_bottom(MARGIN_PX)
+        .x_label_area_size(x_label_px)
+        .y_label_area_size(75)
+        .build_cartesian_2d(x_s.clone(), y_lo..y_hi)?;
     chart
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(&panel.y_label)
-        .label_style((FAMILY, 13))
-        .axis_desc_style((FAMILY, 15))
+        .label_style((FAMILY, 14))
+        .axis_desc_style((FAMILY, 16))
         .x_label_formatter(&|v| tick_label(*v))
         .y_label_formatter(&|v| tick_label(*v))
-        .light_line_style(RGBColor(235, 235, 235))
+        .light_line_style(RGBColor(238, 238, 238))
+        .bold_line_style(RGBColor(215, 215, 215))
         .draw()?;
+    let (w_px, h_px) = chart.plotting_area().dim_in_pixel();
+    // Half a stroke, in data units, so step bars are LINE_PX thick on screen.
+    let half_x = (x_s.end - x_s.start) / f64::from(w_px.max(1)) * LINE_PX / 2.0;
+    let half_y = (y_hi - y_lo) / f64::from(h_px.max(1)) * LINE_PX / 2.0;
     for (j, series) in panel.series.iter().enumerate() {
-        let style = PALETTE[j % PALETTE.len()].stroke_width(2);
+        let color = PALETTE[j % PALETTE.len()];
         let points: Vec<(f64, f64)> = series
             .points
             .iter()
             .filter(|(t, v)| t.is_finite() && v.is_finite())
             .map(|&(t, v)| (t / 1000.0, v))
             .collect();
-        let points = if panel.step {
-            step_points(&points, x_s.end)
+        let drawn = if panel.step {
+            let runs = step_runs(&points, x_s.start, x_s.end, w_px as usize);
+            chart.draw_series(runs.into_iter().map(|r| {
+                let pad_x = if r.lo < r.hi { half_x } else { 0.0 };
+                Rectangle::new(
+                    [
+                        (r.x_from - pad_x, r.hi + half_y),
+                        (r.x_to + pad_x, r.lo - half_y),
+                    ],
+                    color.filled(),
+                )
+            }))?
         } else {
-            points
+            chart.draw_series(LineSeries::new(points, color.stroke_width(2)))?
         };
-        chart
-            .draw_series(LineSeries::new(points, style))?
+        drawn
             .label(series.name.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+            .legend(move |(x, y)| Rectangle::new([(x, y - 1), (x + 20, y + 1)], color.filled()));
     }
     if !panel.series.is_empty() {
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(160, 160, 160))
-            .label_font((FAMILY, 13))
+            .margin(LEGEND_MARGIN_PX)
+            .background_style(WHITE.mix(0.9))
+            .border_style(RGBColor(170, 170, 170))
+            .label_font((FAMILY, LEGEND_FONT_PX))
             .draw()?;
     }
     Ok(())
+}
+
+/// The y axis: from 0 (or the lowest value) to above the highest, with room at the top for
+/// the legend so it never hides a line.
+fn y_range(panel: &Panel, area_h_px: u32, x_label_px: u32) -> (f64, f64) {
+    let (lo, hi) =
+        finite_points(panel).fold((0.0f64, 0.0f64), |(lo, hi), (_, v)| (lo.min(v), hi.max(v)));
+    let hi = if hi > lo { hi } else { lo + 1.0 };
+    let plot_h_px = f64::from(
+        area_h_px
+            .saturating_sub(x_label_px + 2 * MARGIN_PX + 30)
+            .max(1),
+    );
+    let legend_px = if panel.series.is_empty() {
+        0.0
+    } else {
+        panel.series.len() as f64 * f64::from(LEGEND_FONT_PX + 6) + f64::from(2 * LEGEND_MARGIN_PX)
+    };
+    let legend_share = (legend_px / plot_h_px).min(0.6);
+    let span = (hi - lo) * 1.05 / (1.0 - legend_share);
+    (lo, lo + span)
 }
 
 fn finite_points(panel: &Panel) -> impl Iterator<Item = (f64, f64)> + '_ {
@@ -144,21 +184,6 @@ fn x_range_s(panels: &[Panel]) -> (f64, f64) {
         .fold((0.0f64, 0.0f64), |(lo, hi), (t, _)| (lo.min(t), hi.max(t)));
     let (lo, hi) = (lo / 1000.0, hi / 1000.0);
     (lo, if hi > lo { hi } else { lo + 1.0 })
-}
-
-/// A step function through `points`: each value holds until the next point's time, the last
-/// until `x_end`.
-pub(super) fn step_points(points: &[(f64, f64)], x_end: f64) -> Vec<(f64, f64)> {
-    let mut out = Vec::with_capacity(points.len() * 2 + 1);
-    for (i, &(t, v)) in points.iter().enumerate() {
-        out.push((t, v));
-        match points.get(i + 1) {
-            Some(&(next_t, _)) => out.push((next_t, v)),
-            None if x_end > t => out.push((x_end, v)),
-            None => {}
-        }
-    }
-    out
 }
 
 /// Axis numbers: integers without decimals, others with up to three.

@@ -3,6 +3,7 @@
 
 mod draw;
 mod font;
+mod step;
 
 use crate::timeseries::Series;
 use serde::{Deserialize, Serialize};
@@ -23,7 +24,8 @@ pub struct Panel {
     pub y_label: String,
     pub series: Vec<Series>,
     /// Draw each series as a step function (a value holds until the next point, and the last
-    /// one to the right edge) instead of straight segments between points.
+    /// one to the right edge; drawn per pixel column, so sub-pixel pulses stay visible)
+    /// instead of straight segments between points.
     pub step: bool,
 }
 

@@ -1,6 +1,5 @@
 //! Plots are checked by their data and by the files' bytes, not by their pixels.
 
-use super::draw::step_points;
 use super::*;
 use crate::timeseries::Series;
 use std::path::PathBuf;
@@ -173,14 +172,4 @@ fn plot_data_json_lists_every_point_per_series() {
             },
         ]})
     );
-}
-
-#[test]
-fn step_points_hold_each_value_until_the_next_point_and_the_end() {
-    assert_eq!(
-        step_points(&[(0.0, 1.0), (2.0, 3.0)], 5.0),
-        vec![(0.0, 1.0), (2.0, 1.0), (2.0, 3.0), (5.0, 3.0)]
-    );
-    assert_eq!(step_points(&[(5.0, 1.0)], 5.0), vec![(5.0, 1.0)]);
-    assert!(step_points(&[], 5.0).is_empty());
 }
