@@ -109,12 +109,12 @@ pub fn fortio_text(load: &LoadResult) -> String {
     } else {
         0.0
     };
-    let mut out = String::new();
     let qps_target = if load.qps_target > 0.0 {
         format!("{} qps", go_g(load.qps_target, None))
     } else {
         "max qps".to_string()
     };
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "Fortio-style summary for load {} ({} -> {}), {} connections, {}, {} calls",
@@ -127,59 +127,15 @@ pub fn fortio_text(load: &LoadResult) -> String {
         load.calls,
         go_g(qps, Some(5))
     );
-    let label = "Aggregated Function Time";
-    if h.buckets.is_empty() {
-        let _ = writeln!(out, "{label} : no data");
-    } else {
-        let _ = writeln!(
-            out,
-            "{label} : count {} avg {} +/- {} min {} max {} sum {}",
-            h.count,
-            go_g(h.avg(), Some(8)),
-            go_g(h.stddev, Some(4)),
-            go_g(h.min, None),
-            go_g(h.max, None),
-            go_g(h.sum, Some(9)),
-        );
-        out.push_str("# range, mid point, percentile, count\n");
-        for (i, b) in h.buckets.iter().enumerate() {
-            let (start, end) = (b.start, b.end);
-            let _ = writeln!(
-                out,
-                "{} {} <= {} , {} , {:.2}, {}",
-                if i == 0 { ">=" } else { ">" },
-                go_g(start, Some(6)),
-                go_g(end, Some(6)),
-                go_g((start + end) / 2.0, Some(6)),
-                b.cumulative_percent,
-                b.count
-            );
-        }
-        for target in TARGETS {
-            let value = h.percentile(target).unwrap_or(0.0);
-            let _ = writeln!(
-                out,
-                "# target {}% {}",
-                go_g(target, None),
-                go_g(value, Some(6))
-            );
-        }
-    }
+    write_histogram(&mut out, "Aggregated Function Time", &h);
     let _ = writeln!(
         out,
         "Sockets used: {} (for perfect keepalive, would be {})",
         load.sockets_used, load.connections
     );
-    let mut codes: Vec<(i32, u64)> = load
-        .codes
-        .iter()
-        .map(|(status, n)| (fortio_code(*status), *n))
-        .collect();
-    codes.sort_unstable();
-    let total = load.calls as f64;
-    for (code, n) in codes {
-        let percent = if total > 0.0 {
-            100.0 * n as f64 / total
+    for (code, n) in fortio_codes(load) {
+        let percent = if load.calls > 0 {
+            100.0 * n as f64 / load.calls as f64
         } else {
             0.0
         };
@@ -195,8 +151,59 @@ pub fn fortio_text(load: &LoadResult) -> String {
     out
 }
 
-/// Rounds to whole nanoseconds of milliseconds (the trace's precision is a microsecond), so
-/// summaries do not carry float noise.
+/// fortio's `HistogramData.Print` of a histogram of seconds, with the target percentiles.
+fn write_histogram(out: &mut String, label: &str, h: &Histogram) {
+    if h.buckets.is_empty() {
+        let _ = writeln!(out, "{label} : no data");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{label} : count {} avg {} +/- {} min {} max {} sum {}",
+        h.count,
+        go_g(h.avg(), Some(8)),
+        go_g(h.stddev, Some(4)),
+        go_g(h.min, None),
+        go_g(h.max, None),
+        go_g(h.sum, Some(9)),
+    );
+    out.push_str("# range, mid point, percentile, count\n");
+    for (i, b) in h.buckets.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{} {} <= {} , {} , {:.2}, {}",
+            if i == 0 { ">=" } else { ">" },
+            go_g(b.start, Some(6)),
+            go_g(b.end, Some(6)),
+            go_g((b.start + b.end) / 2.0, Some(6)),
+            b.cumulative_percent,
+            b.count
+        );
+    }
+    for target in TARGETS {
+        let value = h.percentile(target).unwrap_or(0.0);
+        let _ = writeln!(
+            out,
+            "# target {}% {}",
+            go_g(target, None),
+            go_g(value, Some(6))
+        );
+    }
+}
+
+/// Calls per status in fortio's terms and order (socket failures as `-1`, first).
+fn fortio_codes(load: &LoadResult) -> Vec<(i32, u64)> {
+    let mut codes: Vec<(i32, u64)> = load
+        .codes
+        .iter()
+        .map(|(status, n)| (fortio_code(*status), *n))
+        .collect();
+    codes.sort_unstable();
+    codes
+}
+
+/// Rounds milliseconds to whole nanoseconds (the trace's precision is a microsecond), so
+/// summaries carry no float noise.
 fn round_ms(ms: f64) -> f64 {
     (ms * 1e6).round() / 1e6
 }
@@ -209,13 +216,7 @@ fn round_ms(ms: f64) -> f64 {
 /// rounded to 1e-6.
 pub fn load_json(load: &LoadResult) -> Value {
     let h = Histogram::from_samples(&load.latencies_ms, 1.0);
-    let mut codes: Vec<(i32, u64)> = load
-        .codes
-        .iter()
-        .map(|(status, n)| (fortio_code(*status), *n))
-        .collect();
-    codes.sort_unstable();
-    let codes: serde_json::Map<String, Value> = codes
+    let codes: serde_json::Map<String, Value> = fortio_codes(load)
         .into_iter()
         .map(|(code, n)| (code.to_string(), json!(n)))
         .collect();

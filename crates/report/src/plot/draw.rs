@@ -64,7 +64,8 @@ fn draw<DB: DrawingBackend>(
     panels: &[Panel],
 ) -> DrawResult<DB> {
     root.fill(&WHITE)?;
-    let body = root.titled(title, (FAMILY, 26).into_font().style(FontStyle::Bold))?;
+    // The tuple form loads the bold face; `FontDesc::style` would keep the regular one.
+    let body = root.titled(title, (FAMILY, 24, FontStyle::Bold))?;
     let (x_from, x_to) = x_range_s(panels);
     let areas = body.split_evenly((panels.len().max(1), 1));
     for (i, (area, panel)) in areas.iter().zip(panels).enumerate() {
