@@ -42,9 +42,11 @@ pub fn image_size(panels: usize) -> (u32, u32) {
 /// Draws `panels` stacked top to bottom under `title` into an SVG and a PNG file of
 /// [`image_size`]. All panels share the x axis: virtual seconds, from 0 (or the earliest point,
 /// if earlier) to the latest point; `x_label` names it under the bottom panel. Each panel has
-/// its title, `y_label`, a y axis from 0 to just above its largest value, one coloured line per
-/// series and a legend. Non-finite points are skipped. Text uses an embedded font; the same
-/// input gives byte-identical files.
+/// its title, `y_label`, a y axis from 0 (or its lowest value) up to its largest value plus room
+/// for the legend in the top right corner, and one coloured line per series. Non-finite points
+/// are skipped. Text uses an embedded font (DejaVu Sans); the same input gives byte-identical
+/// files. Line (non-step) series are drawn point by point, so keep them to a few thousand
+/// points; step series cost at most a few rectangles per pixel column.
 pub fn plot_panels(
     title: &str,
     x_label: &str,
