@@ -81,7 +81,10 @@ impl<'a> Val<'a> {
     }
 
     fn expected(&self, what: &str) -> ConfigError {
-        self.error(format!("expected {what}, found {}", self.node.value.describe()))
+        self.error(format!(
+            "expected {what}, found {}",
+            self.node.value.describe()
+        ))
     }
 
     fn child(&self, node: &'a Node, path: String) -> Val<'a> {
@@ -247,7 +250,10 @@ impl<'a> Val<'a> {
     pub fn one_of(&self, words: &[&str]) -> Result<&'a str> {
         let s = self.str()?;
         if !words.contains(&s) {
-            return Err(self.error(format!("unknown value {s:?} (expected one of: {})", words.join(", "))));
+            return Err(self.error(format!(
+                "unknown value {s:?} (expected one of: {})",
+                words.join(", ")
+            )));
         }
         Ok(s)
     }

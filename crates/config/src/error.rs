@@ -71,7 +71,11 @@ mod tests {
 
     #[test]
     fn displays_without_object_or_path() {
-        let e = ConfigError::file("scenarios/x.yaml", 1, "cannot read file: No such file or directory");
+        let e = ConfigError::file(
+            "scenarios/x.yaml",
+            1,
+            "cannot read file: No such file or directory",
+        );
         assert_eq!(
             e.to_string(),
             "scenarios/x.yaml:1: cannot read file: No such file or directory"

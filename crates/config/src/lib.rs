@@ -8,16 +8,16 @@
 //! Bad input never panics.
 //!
 //! Modules:
-//! - [`source`]: files → located documents (the only place a YAML parser is used).
-//! - [`decode`]: typed, located reading of documents (unknown fields and wrong types are errors).
-//! - [`duration`]: `1s`, `3m`, `100ms`, `1.5s` durations.
-//! - [`k8s`]: the Kubernetes object envelope (`apiVersion`, `kind`, `metadata`).
-//! - [`istio`]: `DestinationRule` → [`meshtwin_model::policy::DestinationPolicy`].
-//! - [`appmesh`]: `VirtualNode` / `VirtualGateway` → [`meshtwin_model::policy::AppMeshListener`].
-//! - [`policies`]: [`load_policies`], dispatching documents on `kind`.
-//! - [`validate`]: [`validate_against`], policies checked against a topology.
-//! - [`scenario`]: [`load_scenario`].
-//! - [`error`]: [`ConfigError`].
+//! - [`source`] — files → located documents (the only place a YAML parser is used).
+//! - [`decode`] — typed, located reading of documents (unknown fields and wrong types are errors).
+//! - [`duration`] — `1s`, `3m`, `100ms`, `1.5s` durations.
+//! - [`k8s`] — the Kubernetes object envelope (`apiVersion`, `kind`, `metadata`).
+//! - [`istio`] — `DestinationRule` → [`meshtwin_model::policy::DestinationPolicy`].
+//! - [`appmesh`] — `VirtualNode` / `VirtualGateway` → [`meshtwin_model::policy::AppMeshListener`].
+//! - [`policies`] — [`load_policies`], dispatching documents on `kind`.
+//! - [`validate`] — [`validate_against`], policies checked against a topology.
+//! - [`scenario`] — [`load_scenario`].
+//! - [`error`] — [`ConfigError`].
 #![forbid(unsafe_code)]
 
 pub mod appmesh;

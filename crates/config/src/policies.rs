@@ -61,11 +61,17 @@ fn lower_document(doc: &Document, out: &mut MeshPolicies) -> Result<()> {
     if !map.contains_key("kind") {
         for (key, kind, name_key) in [
             ("virtualNode", AppMeshKind::VirtualNode, "virtualNodeName"),
-            ("virtualGateway", AppMeshKind::VirtualGateway, "virtualGatewayName"),
+            (
+                "virtualGateway",
+                AppMeshKind::VirtualGateway,
+                "virtualGatewayName",
+            ),
         ] {
             if let Some(inner) = map.get(key) {
-                let ctx = file_ctx.with_object(describe::object_label(kind, peek_str(inner, name_key)));
-                out.appmesh_listeners.extend(describe::lower(&ctx.root(&doc.root))?);
+                let ctx =
+                    file_ctx.with_object(describe::object_label(kind, peek_str(inner, name_key)));
+                out.appmesh_listeners
+                    .extend(describe::lower(&ctx.root(&doc.root))?);
                 return Ok(());
             }
         }
@@ -82,7 +88,8 @@ fn lower_document(doc: &Document, out: &mut MeshPolicies) -> Result<()> {
     match kind_val.as_str() {
         "DestinationRule" => {
             let object = root.map(k8s::OBJECT_FIELDS)?;
-            out.destination_rules.push(destination_rule::lower(&object)?);
+            out.destination_rules
+                .push(destination_rule::lower(&object)?);
         }
         "VirtualNode" | "VirtualGateway" if api.starts_with("appmesh.k8s.aws/") => {
             let kind = if kind_val == "VirtualNode" {

@@ -91,7 +91,11 @@ fn index_lines(node: &Node, path: String, out: &mut BTreeMap<String, u32>) {
     match &node.value {
         Value::Map(m) => {
             for (k, v) in m {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 index_lines(v, p, out);
             }
         }
@@ -125,10 +129,16 @@ pub fn parse_documents(file: &str, text: &str) -> Result<Vec<Document>, ConfigEr
 }
 
 fn read_text(path: &Path, file: &str) -> Result<String, ConfigError> {
-    let cannot = |e: std::io::Error| ConfigError::file(file, 1, format!("cannot read file: {}", io_message(&e)));
+    let cannot = |e: std::io::Error| {
+        ConfigError::file(file, 1, format!("cannot read file: {}", io_message(&e)))
+    };
     let meta = std::fs::metadata(path).map_err(cannot)?;
     if meta.is_dir() {
-        return Err(ConfigError::file(file, 1, "cannot read file: Is a directory"));
+        return Err(ConfigError::file(
+            file,
+            1,
+            "cannot read file: Is a directory",
+        ));
     }
     if meta.len() > MAX_FILE_BYTES {
         return Err(ConfigError::file(
@@ -209,7 +219,13 @@ fn parse_nodes(file: &str, text: &str) -> Result<Vec<Node>, ConfigError> {
                 format!("invalid YAML: {} (column {})", e.info(), m.col() + 1),
             ));
         }
-        Err(_) => return Err(ConfigError::file(file, 1, "invalid YAML: the parser failed")),
+        Err(_) => {
+            return Err(ConfigError::file(
+                file,
+                1,
+                "invalid YAML: the parser failed",
+            ))
+        }
     }
     if let Some((line, message)) = builder.error {
         return Err(ConfigError::file(file, line, message));
@@ -244,7 +260,10 @@ impl Builder {
     fn count(&mut self, n: usize, line: u32) {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > MAX_NODES {
-            self.fail(line, format!("document too large: more than {MAX_NODES} values after expanding aliases"));
+            self.fail(
+                line,
+                format!("document too large: more than {MAX_NODES} values after expanding aliases"),
+            );
         }
     }
 
@@ -278,7 +297,9 @@ impl Builder {
                 }
                 Some((key, key_line)) => {
                     node.line = key_line;
-                    let Value::Map(entries) = &mut map.value else { return };
+                    let Value::Map(entries) = &mut map.value else {
+                        return;
+                    };
                     if entries.contains_key(&key) {
                         self.fail(key_line, format!("duplicate key `{key}`"));
                         return;
@@ -309,12 +330,18 @@ impl MarkedEventReceiver for Builder {
             }
             Event::SequenceStart(anchor, _) => {
                 self.count(1, line);
-                let node = Node { line, value: Value::Seq(Vec::new()) };
+                let node = Node {
+                    line,
+                    value: Value::Seq(Vec::new()),
+                };
                 self.stack.push(Open::Seq(node, anchor));
             }
             Event::MappingStart(anchor, _) => {
                 self.count(1, line);
-                let node = Node { line, value: Value::Map(IndexMap::new()) };
+                let node = Node {
+                    line,
+                    value: Value::Map(IndexMap::new()),
+                };
                 self.stack.push(Open::Map(node, anchor, None));
             }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
@@ -323,14 +350,17 @@ impl MarkedEventReceiver for Builder {
                 }
                 None => self.fail(line, "invalid YAML: unbalanced collection"),
             },
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(mut node) => {
-                    self.count(size_of_tree(&node), line);
+            Event::Alias(id) => {
+                let Some(size) = self.anchors.get(&id).map(size_of_tree) else {
+                    return self.fail(line, "invalid YAML: unknown anchor");
+                };
+                // Count before copying, so an alias bomb stops before it allocates.
+                self.count(size, line);
+                if let (None, Some(mut node)) = (&self.error, self.anchors.get(&id).cloned()) {
                     node.line = line;
                     self.push_value(node, 0);
                 }
-                None => self.fail(line, "invalid YAML: unknown anchor"),
-            },
+            }
             Event::DocumentStart => self.anchors.clear(),
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
         }
@@ -351,7 +381,9 @@ fn resolve_plain(text: String) -> Value {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY)
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
@@ -401,4 +433,76 @@ fn looks_like_float(s: &str) -> bool {
         !e.is_empty() && all_digits(e)
     });
     mantissa_ok && exponent_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs(text: &str) -> Vec<Document> {
+        parse_documents("f.yaml", text).unwrap()
+    }
+
+    #[test]
+    fn field_paths_map_to_the_lines_of_their_keys() {
+        let d = &docs("# comment\nspec:\n  host: h\n  subsets:\n    - name: v1\n      labels:\n        version: v1\n")[0];
+        assert_eq!(d.root.line, 2);
+        assert_eq!(d.line_of("spec"), 2);
+        assert_eq!(d.line_of("spec.host"), 3);
+        assert_eq!(d.line_of("spec.subsets[0]"), 5);
+        assert_eq!(d.line_of("spec.subsets[0].labels.version"), 7);
+        assert_eq!(d.line_of("no.such.path"), 2);
+    }
+
+    #[test]
+    fn scalars_follow_the_yaml_1_2_core_schema() {
+        let d = &docs("a: 10\nb: -3\nc: 1.5\nd: true\ne: ~\nf: '10'\ng: 1s\nh: yes\ni: 0x1F\nj: !!str 7\nk: 1e3\n")[0];
+        let Value::Map(m) = &d.root.value else {
+            panic!()
+        };
+        let v = |k: &str| m[k].value.clone();
+        assert_eq!(v("a"), Value::Int(10));
+        assert_eq!(v("b"), Value::Int(-3));
+        assert_eq!(v("c"), Value::Float(1.5));
+        assert_eq!(v("d"), Value::Bool(true));
+        assert_eq!(v("e"), Value::Null);
+        assert_eq!(v("f"), Value::Str("10".into()));
+        assert_eq!(v("g"), Value::Str("1s".into()));
+        assert_eq!(v("h"), Value::Str("yes".into()));
+        assert_eq!(v("i"), Value::Int(31));
+        assert_eq!(v("j"), Value::Str("7".into()));
+        assert_eq!(v("k"), Value::Float(1000.0));
+    }
+
+    #[test]
+    fn json_is_read_with_lines() {
+        let d = &docs("{\n  \"a\": {\n    \"b\": [1, 2]\n  }\n}\n")[0];
+        assert_eq!(d.line_of("a"), 2);
+        assert_eq!(d.line_of("a.b"), 3);
+        assert_eq!(d.line_of("a.b[1]"), 3);
+    }
+
+    #[test]
+    fn multi_documents_and_lists_become_documents_and_empty_ones_vanish() {
+        let text =
+            "---\nkind: A\n---\n# nothing\n---\nkind: List\nitems:\n  - kind: B\n  - kind: C\n";
+        let d = docs(text);
+        assert_eq!(d.iter().map(|d| d.root.line).collect::<Vec<_>>(), [2, 8, 9]);
+    }
+
+    #[test]
+    fn aliases_expand_at_the_alias_line() {
+        let d = &docs("base: &b {x: 1}\ncopy: *b\n")[0];
+        let Value::Map(m) = &d.root.value else {
+            panic!()
+        };
+        assert_eq!(m["copy"].line, 2);
+        assert_eq!(m["copy"].value, m["base"].value);
+    }
+
+    #[test]
+    fn io_messages_drop_the_os_error_number() {
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(io_message(&e), "No such file or directory");
+    }
 }

@@ -52,11 +52,18 @@ pub fn validate_against(policies: &MeshPolicies, topo: &Topology) -> Result<(), 
             w.replicas > 0
                 && w.namespace == l.namespace
                 && match (&w.sidecar, l.kind) {
-                    (Sidecar::AppMesh { mesh, virtual_node, .. }, AppMeshKind::VirtualNode) => {
-                        mesh == &l.mesh && virtual_node == &l.k8s_name
-                    }
                     (
-                        Sidecar::AppMeshGateway { mesh, virtual_gateway, .. },
+                        Sidecar::AppMesh {
+                            mesh, virtual_node, ..
+                        },
+                        AppMeshKind::VirtualNode,
+                    ) => mesh == &l.mesh && virtual_node == &l.k8s_name,
+                    (
+                        Sidecar::AppMeshGateway {
+                            mesh,
+                            virtual_gateway,
+                            ..
+                        },
                         AppMeshKind::VirtualGateway,
                     ) => mesh == &l.mesh && virtual_gateway == &l.k8s_name,
                     _ => false,

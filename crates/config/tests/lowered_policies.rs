@@ -28,7 +28,10 @@ fn every_bundled_policy_lowers_to_its_snapshot() {
     let root = Path::new("../../policies");
     let mut files = Vec::new();
     policy_files(root, &mut files);
-    assert!(files.len() >= 6, "expected the bundled policies, found {files:?}");
+    assert!(
+        files.len() >= 6,
+        "expected the bundled policies, found {files:?}"
+    );
     for file in files {
         let lowered = meshtwin_config::load_policies(&file).unwrap_or_else(|e| panic!("{e}"));
         let name = file

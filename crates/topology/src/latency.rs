@@ -34,7 +34,9 @@ pub fn link_latency(v: &Val<'_>) -> Result<LinkLatency> {
 /// An app's `latency:`.
 pub fn distribution(v: &Val<'_>) -> Result<LatencyDist> {
     if v.str().is_ok() {
-        return Ok(LatencyDist::Fixed { value: v.duration()? });
+        return Ok(LatencyDist::Fixed {
+            value: v.duration()?,
+        });
     }
     let d = v.map(DIST_FIELDS)?;
     let present = d.present(DIST_FIELDS);

@@ -70,7 +70,13 @@ pub fn parse_topology(file: &str, text: &str) -> std::result::Result<Topology, C
 fn from_documents(file: &str, docs: &[Document]) -> Result<Topology> {
     let doc = match docs {
         [one] => one,
-        [] => return Err(ConfigError::file(file, 1, "the file is empty: expected a topology")),
+        [] => {
+            return Err(ConfigError::file(
+                file,
+                1,
+                "the file is empty: expected a topology",
+            ))
+        }
         [_, second, ..] => {
             return Err(ConfigError::file(
                 file,

@@ -72,7 +72,9 @@ pub fn decode(
     };
     let app = w.opt("app", app)?;
     if let (Sidecar::AppMeshGateway { .. }, Some(_)) = (&sidecar, &app) {
-        return Err(w.req("app")?.error("a virtual gateway pod is only an Envoy: it runs no app"));
+        return Err(w
+            .req("app")?
+            .error("a virtual gateway pod is only an Envoy: it runs no app"));
     }
     Ok(Workload {
         name,
@@ -81,7 +83,9 @@ pub fn decode(
             .unwrap_or_else(|| "default".to_string()),
         cluster: cluster.to_string(),
         locality,
-        replicas: w.opt("replicas", |r| r.u32_in(0, MAX_REPLICAS))?.unwrap_or(1),
+        replicas: w
+            .opt("replicas", |r| r.u32_in(0, MAX_REPLICAS))?
+            .unwrap_or(1),
         labels: w.opt("labels", Val::string_map)?.unwrap_or_default(),
         sidecar,
         app,
@@ -109,8 +113,16 @@ fn sidecar(v: &Val<'_>) -> Result<Sidecar> {
             }),
             "appMesh" | "appMeshGateway" => Err(v.error(format!(
                 "{word} needs its mesh and {}: {{{word}: {{mesh: ..., {}: ...}}}}",
-                if word == "appMesh" { "virtual node" } else { "virtual gateway" },
-                if word == "appMesh" { "virtualNode" } else { "virtualGateway" },
+                if word == "appMesh" {
+                    "virtual node"
+                } else {
+                    "virtual gateway"
+                },
+                if word == "appMesh" {
+                    "virtualNode"
+                } else {
+                    "virtualGateway"
+                },
             ))),
             other => Err(v.error(format!(
                 "unknown sidecar {other:?} (expected none, istio, {{istio: {{...}}}}, \

@@ -21,7 +21,10 @@ fn scenario_files() -> Vec<PathBuf> {
 #[test]
 fn every_bundled_scenario_loads_with_its_topology_and_policies() {
     let files = scenario_files();
-    assert!(files.len() >= 3, "expected the bundled scenarios, found {files:?}");
+    assert!(
+        files.len() >= 3,
+        "expected the bundled scenarios, found {files:?}"
+    );
     for file in files {
         let scenario = load_scenario(&file).unwrap_or_else(|e| panic!("{e}"));
         let topo = load_topology(Path::new(&scenario.topology)).unwrap_or_else(|e| panic!("{e}"));
@@ -44,7 +47,12 @@ fn every_bundled_scenario_loads_with_its_topology_and_policies() {
         }
         for e in &scenario.expectations {
             if let Metric::Counter { proxy, .. } | Metric::GaugeMax { proxy, .. } = &e.metric {
-                assert!(is_pod(proxy), "{}: {}: no pod {proxy}", file.display(), e.name);
+                assert!(
+                    is_pod(proxy),
+                    "{}: {}: no pod {proxy}",
+                    file.display(),
+                    e.name
+                );
             }
         }
     }
@@ -54,18 +62,34 @@ fn every_bundled_scenario_loads_with_its_topology_and_policies() {
 fn the_istio_circuit_breaking_scenario_reads_as_written() {
     let s = load_scenario(Path::new("../../scenarios/istio-circuit-breaking.yaml")).unwrap();
     assert_eq!(s.topology, "../../topologies/httpbin.yaml");
-    assert_eq!(s.policies, ["../../policies/istio/httpbin-circuit-breaking.yaml"]);
+    assert_eq!(
+        s.policies,
+        ["../../policies/istio/httpbin-circuit-breaking.yaml"]
+    );
     assert_eq!((s.seed, s.duration.as_secs()), (1, 20));
     let c3 = &s.loads[1];
     assert_eq!(
-        (c3.name.as_str(), c3.from.as_str(), c3.start.as_secs(), c3.connections, c3.qps, c3.calls),
+        (
+            c3.name.as_str(),
+            c3.from.as_str(),
+            c3.start.as_secs(),
+            c3.connections,
+            c3.qps,
+            c3.calls
+        ),
         ("c3", "fortio", 10, 3, 0.0, Some(30))
     );
     assert_eq!((c3.method.as_str(), c3.timeout.as_secs()), ("GET", 3));
     assert_eq!(s.expectations.len(), 7);
     assert_eq!(
         s.expectations[1].metric,
-        Metric::CodeFraction { load: "c3".into(), code: 503 }
+        Metric::CodeFraction {
+            load: "c3".into(),
+            code: 503
+        }
     );
-    assert_eq!((s.expectations[1].min, s.expectations[1].max), (Some(0.30), Some(0.75)));
+    assert_eq!(
+        (s.expectations[1].min, s.expectations[1].max),
+        (Some(0.30), Some(0.75))
+    );
 }

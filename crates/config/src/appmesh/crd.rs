@@ -49,12 +49,11 @@ pub fn lower(object: &Obj<'_>, kind: AppMeshKind) -> Result<Vec<AppMeshListener>
     let aws_name = spec
         .opt("awsName", |v| v.name().map(str::to_string))?
         .unwrap_or_else(|| format!("{}_{}", meta.name, meta.namespace));
-    let mesh_ref = spec
-        .opt("meshRef", |v| {
-            let r = v.map(MESH_REF_FIELDS)?;
-            r.opt("uid", |u| u.str().map(drop))?;
-            r.req_name("name").map(str::to_string)
-        })?;
+    let mesh_ref = spec.opt("meshRef", |v| {
+        let r = v.map(MESH_REF_FIELDS)?;
+        r.opt("uid", |u| u.str().map(drop))?;
+        r.req_name("name").map(str::to_string)
+    })?;
     let mesh = mesh_ref
         .or_else(|| meta.labels.get("mesh").cloned())
         .unwrap_or_else(|| meta.namespace.clone());
@@ -102,7 +101,9 @@ pub fn service_discovery(v: &Val<'_>) -> Result<Option<String>> {
     }
     sd.opt("dns", |d| {
         let d = d.map(DNS_FIELDS)?;
-        d.opt("responseType", |v| v.one_of(&["LOADBALANCER", "ENDPOINTS"]).map(drop))?;
+        d.opt("responseType", |v| {
+            v.one_of(&["LOADBALANCER", "ENDPOINTS"]).map(drop)
+        })?;
         d.opt("ipPreference", |v| v.str().map(drop))?;
         d.req_name("hostname").map(str::to_string)
     })

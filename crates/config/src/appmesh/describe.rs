@@ -51,7 +51,13 @@ pub fn object_label(kind: AppMeshKind, name: Option<&str>) -> String {
 pub fn lower(root: &Val<'_>) -> Result<Vec<AppMeshListener>> {
     let top = root.map(TOP_KEYS)?;
     let (key, kind, fields, name_key, spec_fields) = if top.has("virtualNode") {
-        ("virtualNode", AppMeshKind::VirtualNode, NODE_FIELDS, "virtualNodeName", NODE_SPEC_FIELDS)
+        (
+            "virtualNode",
+            AppMeshKind::VirtualNode,
+            NODE_FIELDS,
+            "virtualNodeName",
+            NODE_SPEC_FIELDS,
+        )
     } else {
         (
             "virtualGateway",
@@ -91,7 +97,9 @@ pub fn lower(root: &Val<'_>) -> Result<Vec<AppMeshListener>> {
         aws_name,
         mesh,
         namespace,
-        dns_hostname: spec.opt("serviceDiscovery", crd::service_discovery)?.flatten(),
+        dns_hostname: spec
+            .opt("serviceDiscovery", crd::service_discovery)?
+            .flatten(),
         pod_selector: Default::default(),
     };
     listener::lower_all(&spec, &id)

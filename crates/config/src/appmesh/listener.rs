@@ -155,10 +155,14 @@ fn health_check(v: &Val<'_>, kind: AppMeshKind) -> Result<HealthCheck> {
     let proto = h.req("protocol")?.one_of(protocols(kind))?;
     let path = h.opt("path", |p| p.name().map(str::to_string))?;
     if path.is_some() && !matches!(proto, "http" | "http2") {
-        return Err(h.req("path")?.error("a path is only allowed for http and http2 health checks"));
+        return Err(h
+            .req("path")?
+            .error("a path is only allowed for http and http2 health checks"));
     }
     let millis = |key: &str, min: u32, max: u32| -> Result<Duration> {
-        Ok(Duration::from_millis(u64::from(h.req(key)?.u32_in(min, max)?)))
+        Ok(Duration::from_millis(u64::from(
+            h.req(key)?.u32_in(min, max)?,
+        )))
     };
     Ok(HealthCheck {
         protocol: protocol(proto),

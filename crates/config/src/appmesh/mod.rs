@@ -1,8 +1,8 @@
 //! AWS App Mesh virtual nodes and virtual gateways, lowered per spec §7.
 //!
-//! - [`crd`]: the Kubernetes form (`appmesh.k8s.aws/v1beta2` `VirtualNode` / `VirtualGateway`).
-//! - [`describe`]: the `aws appmesh describe-virtual-node` / `describe-virtual-gateway` JSON.
-//! - [`listener`]: a listener's `portMapping`, `connectionPool`, `healthCheck` and
+//! - [`crd`] — the Kubernetes form (`appmesh.k8s.aws/v1beta2` `VirtualNode` / `VirtualGateway`).
+//! - [`describe`] — the `aws appmesh describe-virtual-node` / `describe-virtual-gateway` JSON.
+//! - [`listener`] — a listener's `portMapping`, `connectionPool`, `healthCheck` and
 //!   `outlierDetection`, shared by both forms.
 
 pub mod crd;

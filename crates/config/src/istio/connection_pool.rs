@@ -77,7 +77,9 @@ pub fn decode(v: &Val<'_>) -> Result<PoolSettings> {
             // `0s` disables the idle timeout.
             out.idle_timeout = (d > Duration::ZERO).then_some(d);
         }
-        if let Some(p) = http.opt("h2UpgradePolicy", |v| v.one_of(&["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"]))? {
+        if let Some(p) = http.opt("h2UpgradePolicy", |v| {
+            v.one_of(&["DEFAULT", "DO_NOT_UPGRADE", "UPGRADE"])
+        })? {
             // DEFAULT follows the mesh setting, whose default is DO_NOT_UPGRADE.
             out.h2_upgrade = p == "UPGRADE";
         }

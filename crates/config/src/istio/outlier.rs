@@ -42,7 +42,9 @@ pub fn decode(v: &Val<'_>) -> Result<OutlierDetection> {
     let c5xx = od.opt("consecutive5xxErrors", |v| v.u32_in(0, u32::MAX))?;
     let gateway = od.opt("consecutiveGatewayErrors", |v| v.u32_in(0, u32::MAX))?;
     let local = od.opt("consecutiveLocalOriginFailures", |v| v.u32_in(0, u32::MAX))?;
-    let split = od.opt("splitExternalLocalOriginErrors", Val::bool)?.unwrap_or(false);
+    let split = od
+        .opt("splitExternalLocalOriginErrors", Val::bool)?
+        .unwrap_or(false);
     if local.is_some() && !split {
         let v = od.req("consecutiveLocalOriginFailures")?;
         return Err(v.error(

@@ -82,7 +82,10 @@ impl Blocks {
     /// Istio's defaults wherever a block is absent.
     fn lower(&self) -> TrafficPolicyForPort {
         TrafficPolicyForPort {
-            pool: self.pool.clone().unwrap_or_else(PoolSettings::istio_default),
+            pool: self
+                .pool
+                .clone()
+                .unwrap_or_else(PoolSettings::istio_default),
             lb_policy: self.lb.unwrap_or(LbPolicy::LeastRequest),
             outlier_detection: self.outlier.clone(),
         }

@@ -45,12 +45,7 @@ fn decode(v: &Val<'_>, loads: &[LoadSpec]) -> Result<Expectation> {
     let e = v.map(EXPECT_FIELDS)?;
     let key = match e.present(METRICS).as_slice() {
         [one] => *one,
-        [] => {
-            return Err(e.error(format!(
-                "missing the metric: one of {}",
-                METRICS.join(", ")
-            )))
-        }
+        [] => return Err(e.error(format!("missing the metric: one of {}", METRICS.join(", ")))),
         [_, second, ..] => {
             return Err(e
                 .req(second)?
@@ -61,7 +56,9 @@ fn decode(v: &Val<'_>, loads: &[LoadSpec]) -> Result<Expectation> {
     let min = e.opt("min", Val::number)?;
     let max = e.opt("max", Val::number)?;
     match (min, max) {
-        (None, None) => return Err(e.error("missing field `min` or `max` (at least one is required)")),
+        (None, None) => {
+            return Err(e.error("missing field `min` or `max` (at least one is required)"))
+        }
         (Some(lo), Some(hi)) if lo > hi => {
             return Err(e.req("max")?.error(format!("max {hi} is below min {lo}")))
         }
@@ -111,7 +108,10 @@ fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec]) -> Result<Metric> {
         }
         _ => {
             let m = v.map(&["proxy", "stat"])?;
-            let (proxy, stat) = (m.req_name("proxy")?.to_string(), m.req_name("stat")?.to_string());
+            let (proxy, stat) = (
+                m.req_name("proxy")?.to_string(),
+                m.req_name("stat")?.to_string(),
+            );
             if key == "counter" {
                 Metric::Counter { proxy, stat }
             } else {
@@ -129,7 +129,11 @@ fn load_ref(m: &Obj<'_>, loads: &[LoadSpec]) -> Result<String> {
         let names: Vec<&str> = loads.iter().map(|l| l.name.as_str()).collect();
         return Err(v.error(format!(
             "no load named {name:?} (loads: {})",
-            if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
         )));
     }
     Ok(name.to_string())

@@ -49,7 +49,9 @@ pub fn decode_all(items: &[Val<'_>], run: Duration) -> Result<Vec<LoadSpec>> {
         let name = item.map(LOAD_FIELDS)?.req("name")?;
         let key = name.name()?.to_string();
         if let Some(first) = seen.get(&key) {
-            return Err(name.error(format!("duplicate load name {key:?} (first at line {first})")));
+            return Err(name.error(format!(
+                "duplicate load name {key:?} (first at line {first})"
+            )));
         }
         seen.insert(key, name.line());
         loads.push(decode(item, run)?);
@@ -60,7 +62,9 @@ pub fn decode_all(items: &[Val<'_>], run: Duration) -> Result<Vec<LoadSpec>> {
 fn decode(v: &Val<'_>, run: Duration) -> Result<LoadSpec> {
     let l = v.map(LOAD_FIELDS)?;
     let start = l.opt("start", Val::duration)?.unwrap_or(Duration::ZERO);
-    let calls = l.opt("calls", |v| v.int_in(1, i64::MAX))?.map(i64::unsigned_abs);
+    let calls = l
+        .opt("calls", |v| v.int_in(1, i64::MAX))?
+        .map(i64::unsigned_abs);
     let duration = l.opt("duration", Val::positive_duration)?;
     match (calls, duration) {
         (Some(_), Some(_)) => {
@@ -93,7 +97,9 @@ fn decode(v: &Val<'_>, run: Duration) -> Result<LoadSpec> {
     let url = url_val.name()?.to_string();
     let host = url.strip_prefix("http://").unwrap_or("");
     if host.is_empty() || host.starts_with(['/', ':']) {
-        return Err(url_val.error("expected an http:// URL with a host, like http://httpbin:8000/get"));
+        return Err(
+            url_val.error("expected an http:// URL with a host, like http://httpbin:8000/get")
+        );
     }
     let method = match l.get("method") {
         Some(m) => {
@@ -136,12 +142,11 @@ fn decode(v: &Val<'_>, run: Duration) -> Result<LoadSpec> {
 
 /// `1.5s`, `20s`, `250ms` — for messages.
 fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms % 1000 == 0 {
-        format!("{}s", ms / 1000)
-    } else if ms >= 1000 {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else if d.as_secs() > 0 {
         format!("{}s", d.as_secs_f64())
     } else {
-        format!("{ms}ms")
+        format!("{}ms", d.as_millis())
     }
 }

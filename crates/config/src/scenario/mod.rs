@@ -53,7 +53,13 @@ fn scenario_from_documents(path: &Path, docs: &[source::Document]) -> Result<Sce
     let file = path.display().to_string();
     let doc = match docs {
         [one] => one,
-        [] => return Err(ConfigError::file(file, 1, "the file is empty: expected one scenario")),
+        [] => {
+            return Err(ConfigError::file(
+                file,
+                1,
+                "the file is empty: expected one scenario",
+            ))
+        }
         [_, second, ..] => {
             return Err(ConfigError::file(
                 file,
@@ -98,7 +104,11 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
 /// `base` joined with `rel` (unless `rel` is absolute), with `.` and `..` resolved lexically.
 pub fn resolve_path(base: &Path, rel: &str) -> String {
     let rel = Path::new(rel);
-    let joined = if rel.is_absolute() { rel.to_path_buf() } else { base.join(rel) };
+    let joined = if rel.is_absolute() {
+        rel.to_path_buf()
+    } else {
+        base.join(rel)
+    };
     let mut out = PathBuf::new();
     let mut depth = 0usize; // normal components that a `..` may cancel
     for c in joined.components() {
@@ -128,9 +138,15 @@ mod tests {
     #[test]
     fn paths_resolve_relative_to_the_scenario_and_normalise() {
         let r = |b: &str, p: &str| resolve_path(Path::new(b), p);
-        assert_eq!(r("scenarios", "../topologies/httpbin.yaml"), "topologies/httpbin.yaml");
+        assert_eq!(
+            r("scenarios", "../topologies/httpbin.yaml"),
+            "topologies/httpbin.yaml"
+        );
         assert_eq!(r("", "../topologies/x.yaml"), "../topologies/x.yaml");
-        assert_eq!(r("../../scenarios", "../topologies/x.yaml"), "../../topologies/x.yaml");
+        assert_eq!(
+            r("../../scenarios", "../topologies/x.yaml"),
+            "../../topologies/x.yaml"
+        );
         assert_eq!(r("/w/scenarios", "./a/../b.yaml"), "/w/scenarios/b.yaml");
         assert_eq!(r("scenarios", "/abs/t.yaml"), "/abs/t.yaml");
         assert_eq!(r("/", "../../t.yaml"), "/t.yaml");

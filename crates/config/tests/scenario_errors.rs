@@ -1,0 +1,226 @@
+//! Scenario files: what they lower to, and every mistake located.
+
+use std::path::Path;
+use std::time::Duration;
+
+use meshtwin_config::{load_scenario, parse_scenario};
+use meshtwin_model::scenario::Metric;
+
+const HEAD: &str = "\
+name: s
+topology: ../topologies/t.yaml
+duration: 20s
+loads:
+";
+
+/// A scenario whose single load has these extra lines (the load starts at line 5).
+fn with_load(extra: &str) -> String {
+    format!("{HEAD}  - name: c2\n    from: fortio\n    url: http://httpbin:8000/get\n{extra}")
+}
+
+fn message(text: &str) -> String {
+    match parse_scenario(Path::new("scenarios/x.yaml"), text) {
+        Ok(s) => panic!("expected an error, got {s:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_minimal_scenario_gets_fortios_defaults() {
+    let s = parse_scenario(Path::new("scenarios/x.yaml"), &with_load("    calls: 5\n")).unwrap();
+    assert_eq!(
+        (s.name.as_str(), s.description.as_str(), s.file.as_str()),
+        ("s", "", "scenarios/x.yaml")
+    );
+    assert_eq!(
+        (s.topology.as_str(), s.seed, s.duration),
+        ("topologies/t.yaml", 1, Duration::from_secs(20))
+    );
+    assert!(s.policies.is_empty() && s.expectations.is_empty());
+    let l = &s.loads[0];
+    assert_eq!(
+        (l.start, l.connections, l.qps, l.calls, l.duration),
+        (Duration::ZERO, 8, 8.0, Some(5), None)
+    );
+    assert_eq!(
+        (l.method.as_str(), l.timeout, l.headers.len()),
+        ("GET", Duration::from_secs(3), 0)
+    );
+}
+
+#[test]
+fn every_metric_kind_reads() {
+    let text = with_load(
+        "    calls: 5\nexpect:
+  - {name: a, codeFraction: {load: c2, code: 503}, max: 0.2}
+  - {name: b, codeCount: {load: c2, code: 0}, min: 0, max: 0}
+  - {name: c, requests: {load: c2}, min: 5, max: 5}
+  - {name: d, flagFraction: {load: c2, code: 503, flag: UO}, min: 1.0}
+  - {name: e, counter: {proxy: fortio-0, stat: x.y}, min: 1}
+  - {name: f, gaugeMax: {proxy: fortio-0, stat: x.z}, max: 3}
+  - {name: g, latencyMs: {load: c2, percentile: 99.9}, max: 50}
+",
+    );
+    let s = parse_scenario(Path::new("x.yaml"), &text).unwrap();
+    assert_eq!(s.expectations.len(), 7);
+    assert_eq!(
+        s.expectations[3].metric,
+        Metric::FlagFraction {
+            load: "c2".into(),
+            code: 503,
+            flag: "UO".into()
+        }
+    );
+    assert_eq!(
+        s.expectations[6].metric,
+        Metric::LatencyMs {
+            load: "c2".into(),
+            percentile: 99.9
+        }
+    );
+    assert_eq!(
+        (s.expectations[0].min, s.expectations[0].max),
+        (None, Some(0.2))
+    );
+}
+
+#[test]
+fn a_missing_scenario_file_is_an_error() {
+    assert_eq!(
+        load_scenario(Path::new("scenarios/x.yaml"))
+            .unwrap_err()
+            .to_string(),
+        "scenarios/x.yaml:1: cannot read file: No such file or directory"
+    );
+}
+
+#[test]
+fn a_load_with_both_calls_and_duration_is_an_error() {
+    assert_eq!(
+        message(&with_load("    calls: 20\n    duration: 10s\n")),
+        "scenarios/x.yaml:9: loads[0].duration: set either calls (fortio -n) or duration (fortio -t), not both"
+    );
+}
+
+#[test]
+fn a_load_with_neither_calls_nor_duration_is_an_error() {
+    assert_eq!(
+        message(&with_load("")),
+        "scenarios/x.yaml:5: loads[0]: missing field `calls` or `duration` (exactly one is required)"
+    );
+}
+
+#[test]
+fn load_names_are_unique() {
+    let text = format!(
+        "{}  - {{name: c2, from: f, url: 'http://h/', calls: 1}}\n",
+        with_load("    calls: 1\n")
+    );
+    assert_eq!(
+        message(&text),
+        "scenarios/x.yaml:9: loads[1].name: duplicate load name \"c2\" (first at line 5)"
+    );
+}
+
+#[test]
+fn loads_must_fit_in_the_run() {
+    assert_eq!(
+        message(&with_load("    start: 15s\n    duration: 10s\n")),
+        "scenarios/x.yaml:9: loads[0].duration: the load runs until 25s, past the end of the run (20s)"
+    );
+    assert_eq!(
+        message(&with_load("    start: 20s\n    calls: 1\n")),
+        "scenarios/x.yaml:8: loads[0].start: the load starts at 20s, not before the end of the run (20s)"
+    );
+}
+
+#[test]
+fn load_numbers_are_checked() {
+    assert_eq!(
+        message(&with_load("    calls: 0\n")),
+        "scenarios/x.yaml:8: loads[0].calls: must be > 0"
+    );
+    assert_eq!(
+        message(&with_load("    calls: 1\n    connections: 0\n")),
+        "scenarios/x.yaml:9: loads[0].connections: must be > 0"
+    );
+    assert_eq!(
+        message(&with_load("    calls: 1\n    qps: -5\n")),
+        "scenarios/x.yaml:9: loads[0].qps: must be >= 0 (0 = as fast as possible)"
+    );
+    assert_eq!(
+        message(&with_load("    calls: 1\n    timeout: soon\n")),
+        "scenarios/x.yaml:9: loads[0].timeout: invalid duration \"soon\": expected a number with a unit \
+         (h, m, s, ms, us, ns), like 1s, 100ms, 1.5s or 3m"
+    );
+    assert_eq!(
+        message(&with_load("    calls: 1\n    method: get\n")),
+        "scenarios/x.yaml:9: loads[0].method: expected an HTTP method in capitals, like GET or POST"
+    );
+}
+
+#[test]
+fn urls_must_be_http() {
+    let text = format!("{HEAD}  - {{name: a, from: f, url: 'https://h/', calls: 1}}\n");
+    assert_eq!(
+        message(&text),
+        "scenarios/x.yaml:5: loads[0].url: expected an http:// URL with a host, like http://httpbin:8000/get"
+    );
+}
+
+#[test]
+fn unknown_scenario_fields_are_errors() {
+    assert_eq!(
+        message(&with_load("    calls: 1\n    conections: 2\n")),
+        "scenarios/x.yaml:9: loads[0].conections: unknown field (expected one of: name, from, start, \
+         connections, qps, calls, duration, url, method, headers, timeout)"
+    );
+    assert_eq!(
+        message(&format!("{}seeds: 3\n", with_load("    calls: 1\n"))),
+        "scenarios/x.yaml:9: seeds: unknown field (expected one of: name, description, topology, \
+         policies, seed, duration, loads, expect)"
+    );
+}
+
+#[test]
+fn expectations_are_checked() {
+    let load = with_load("    calls: 1\n");
+    assert_eq!(
+        message(&format!(
+            "{load}expect:\n  - {{name: x, codeFraction: {{load: c3, code: 503}}, max: 1}}\n"
+        )),
+        "scenarios/x.yaml:10: expect[0].codeFraction.load: no load named \"c3\" (loads: c2)"
+    );
+    assert_eq!(
+        message(&format!(
+            "{load}expect:\n  - name: x\n    requests: {{load: c2}}\n    min: 0.5\n    max: 0.25\n"
+        )),
+        "scenarios/x.yaml:13: expect[0].max: max 0.25 is below min 0.5"
+    );
+    assert_eq!(
+        message(&format!("{load}expect:\n  - name: x\n    requests: {{load: c2}}\n    counter: {{proxy: p, stat: s}}\n    min: 1\n")),
+        "scenarios/x.yaml:12: expect[0].counter: one metric per expectation (this entry already has one)"
+    );
+    assert_eq!(
+        message(&format!(
+            "{load}expect:\n  - name: x\n    requests: {{load: c2}}\n"
+        )),
+        "scenarios/x.yaml:10: expect[0]: missing field `min` or `max` (at least one is required)"
+    );
+    assert_eq!(
+        message(&format!("{load}expect:\n  - {{name: x, codeCount: {{load: c2, code: 700}}, min: 1}}\n")),
+        "scenarios/x.yaml:10: expect[0].codeCount.code: expected an HTTP status (100-599) or 0 for socket errors"
+    );
+}
+
+#[test]
+fn a_scenario_is_one_document() {
+    assert_eq!(
+        message(&format!("{}---\nname: t\n", with_load("    calls: 1\n"))),
+        "scenarios/x.yaml:10: expected one scenario per file, found another document"
+    );
+    assert_eq!(
+        message(""),
+        "scenarios/x.yaml:1: the file is empty: expected one scenario"
+    );
+}
