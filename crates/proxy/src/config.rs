@@ -11,8 +11,11 @@ pub struct ProxyConfig {
     pub node: String,
     /// Envoy worker threads; each has its own connection pools.
     pub workers: u32,
-    /// Value of the `server` header on responses and local replies (`envoy`, `istio-envoy`).
-    pub server_name: String,
+    /// Time the proxy spends processing a request before routing it (Envoy's own latency).
+    pub processing_delay: std::time::Duration,
+    /// Time a new downstream connection spends in accept and the listener filter chain
+    /// before its first request is read.
+    pub accept_delay: std::time::Duration,
     pub listeners: Vec<ListenerConfig>,
     pub clusters: Vec<ClusterConfig>,
 }
@@ -31,6 +34,8 @@ pub struct ListenerConfig {
     pub address: SocketAddr,
     /// `http.<stat_prefix>.*` for the connection manager.
     pub stat_prefix: String,
+    /// Value of the `server` header on responses and local replies (`envoy`, `istio-envoy`).
+    pub server_name: String,
     pub kind: ListenerKind,
 }
 

@@ -82,6 +82,9 @@ pub(crate) async fn handle_request<P: Platform>(
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
+    if !proxy.cfg.processing_delay.is_zero() {
+        proxy.platform.sleep(proxy.cfg.processing_delay).await;
+    }
     let started = proxy.platform.now();
     let outcome = route_and_forward(&proxy, index, worker, Request::from_parts(parts, body)).await;
     let status = outcome.response.status().as_u16();
@@ -123,7 +126,7 @@ async fn route_and_forward<P: Platform>(
     worker: u32,
     req: Request<Bytes>,
 ) -> Outcome {
-    let server = proxy.cfg.server_name.as_str();
+    let server = proxy.cfg.listeners[index].server_name.as_str();
     let ListenerKind::Http { virtual_hosts, .. } = &proxy.cfg.listeners[index].kind else {
         unreachable!("HTTP requests only arrive on HTTP listeners");
     };

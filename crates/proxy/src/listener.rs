@@ -53,6 +53,9 @@ fn serve_connection<P: Platform>(
     }
     let p = proxy.clone();
     proxy.platform.spawn(Box::pin(async move {
+        if !p.cfg.accept_delay.is_zero() {
+            p.platform.sleep(p.cfg.accept_delay).await;
+        }
         let io = TokioIo::new(stream);
         let svc_proxy = p.clone();
         let svc = service_fn(move |req| handle_request(svc_proxy.clone(), index, worker, req));

@@ -54,11 +54,13 @@ fn proxy_config(listen: SocketAddr, upstream: SocketAddr, thresholds: Thresholds
     ProxyConfig {
         node: "real-proxy".into(),
         workers: 1,
-        server_name: "envoy".into(),
+        processing_delay: Duration::ZERO,
+        accept_delay: Duration::ZERO,
         listeners: vec![ListenerConfig {
             name: "ingress".into(),
             address: listen,
             stat_prefix: "ingress".into(),
+            server_name: "envoy".into(),
             kind: ListenerKind::Http {
                 codec: Codec::Http1,
                 virtual_hosts: vec![VirtualHost {

@@ -1,0 +1,209 @@
+//! A load generator modelled on `fortio load`: `-c` client loops, each with its own
+//! connection, paced to `-qps` (0 = as fast as possible), for `-n` calls or `-t` time.
+//! Like fortio's fast client it keeps a connection alive only after a 200 and reconnects
+//! otherwise, which is why "Sockets used" exceeds `-c` when 503s happen.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Request;
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use meshtwin_model::event::EventKind;
+use meshtwin_model::scenario::LoadSpec;
+use meshtwin_proxy::platform::{timeout, Platform};
+
+use crate::platform::SimPlatform;
+use crate::recorder::Recorder;
+
+/// Where a load's connections go and how its requests look.
+#[derive(Debug, Clone)]
+pub struct LoadTarget {
+    /// Per connection index: the address to connect to (the local sidecar, or a pod).
+    pub connect: Vec<SocketAddr>,
+    pub authority: String,
+    pub path: String,
+    /// The proxy whose response flags a call reports (first proxy on the path), if any.
+    pub first_hop_proxy: Option<String>,
+}
+
+/// One completed call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRecord {
+    pub request_id: String,
+    pub end: Duration,
+    /// 0 for a socket error or client timeout.
+    pub status: u16,
+    pub latency: Duration,
+    pub new_socket: bool,
+    pub upstream_pod: Option<String>,
+    pub flags: String,
+}
+
+/// What a load did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadOutcome {
+    pub calls: Vec<CallRecord>,
+    pub sockets_used: u64,
+    pub first_start: Option<Duration>,
+    pub last_end: Option<Duration>,
+}
+
+/// Everything one client loop needs.
+struct Client {
+    spec: Rc<LoadSpec>,
+    src_pod: String,
+    target: Rc<LoadTarget>,
+    platform: SimPlatform,
+    recorder: Rc<Recorder>,
+    outcome: Rc<RefCell<LoadOutcome>>,
+}
+
+/// Start the load: one task per connection, beginning at `spec.start`.
+pub fn spawn_load(
+    spec: LoadSpec,
+    src_pod: String,
+    target: LoadTarget,
+    platform: SimPlatform,
+    recorder: Rc<Recorder>,
+    outcome: Rc<RefCell<LoadOutcome>>,
+) {
+    let spec = Rc::new(spec);
+    let target = Rc::new(target);
+    let c = u64::from(spec.connections.max(1));
+    for i in 0..c {
+        let calls = spec.calls.map(|n| n / c + u64::from(i < n % c));
+        let client = Client {
+            spec: spec.clone(),
+            src_pod: src_pod.clone(),
+            target: target.clone(),
+            platform: platform.clone(),
+            recorder: recorder.clone(),
+            outcome: outcome.clone(),
+        };
+        platform.spawn(Box::pin(client.run(i, calls)));
+    }
+}
+
+type Sender = http1::SendRequest<Empty<Bytes>>;
+
+impl Client {
+    async fn run(self, index: u64, calls: Option<u64>) {
+        let p = self.platform.clone();
+        let start = self.spec.start;
+        p.sleep(start.saturating_sub(p.now())).await;
+        let end = self.spec.duration.map(|d| start + d);
+        let interval = (self.spec.qps > 0.0).then(|| {
+            Duration::from_secs_f64(f64::from(self.spec.connections.max(1)) / self.spec.qps)
+        });
+        let mut conn: Option<Sender> = None;
+        let mut k = 0u64;
+        loop {
+            if calls.is_some_and(|n| k >= n) {
+                break;
+            }
+            if let Some(iv) = interval {
+                let due = start + iv * k as u32;
+                if end.is_some_and(|e| due >= e) {
+                    break;
+                }
+                p.sleep(due.saturating_sub(p.now())).await;
+            } else if end.is_some_and(|e| p.now() >= e) {
+                break;
+            }
+            let keep = self.call(index, k, &mut conn).await;
+            if !keep {
+                conn = None;
+            }
+            k += 1;
+        }
+    }
+
+    /// One call; returns whether the connection may be kept (fortio: only after a 200).
+    async fn call(&self, index: u64, k: u64, conn: &mut Option<Sender>) -> bool {
+        let p = &self.platform;
+        let t0 = p.now();
+        let request_id = format!("{}-{index}-{k}", self.spec.name);
+        let new_socket = conn.is_none();
+        if new_socket {
+            self.outcome.borrow_mut().sockets_used += 1;
+            let addr = self.target.connect[index as usize % self.target.connect.len()];
+            *conn = self.connect(addr).await;
+        }
+        let result = match conn.as_mut() {
+            None => None,
+            Some(sender) => {
+                let mut req = Request::builder()
+                    .method(self.spec.method.as_str())
+                    .uri(self.target.path.as_str())
+                    .header("host", self.target.authority.as_str())
+                    .header("user-agent", "fortio.org/fortio-meshtwin")
+                    .header("x-request-id", request_id.as_str());
+                for (h, v) in &self.spec.headers {
+                    req = req.header(h.as_str(), v.as_str());
+                }
+                let req = req.body(Empty::new()).expect("request parts are valid");
+                timeout(p, self.spec.timeout, async {
+                    sender.ready().await.ok()?;
+                    let resp = sender.send_request(req).await.ok()?;
+                    let status = resp.status().as_u16();
+                    let served_by = resp
+                        .headers()
+                        .get("x-served-by")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string);
+                    resp.into_body().collect().await.ok()?;
+                    Some((status, served_by))
+                })
+                .await
+                .flatten()
+            }
+        };
+        let (status, upstream_pod) = result.unwrap_or((0, None));
+        let end = p.now();
+        let flags = self
+            .recorder
+            .take_flags(&request_id, self.target.first_hop_proxy.as_deref());
+        let latency = end.saturating_sub(t0);
+        self.recorder.record(
+            end,
+            EventKind::Request {
+                load: self.spec.name.clone(),
+                src_pod: self.src_pod.clone(),
+                request_id: request_id.clone(),
+                upstream_pod: upstream_pod.clone(),
+                status,
+                flags: flags.clone(),
+                latency_ms: latency.as_micros() as f64 / 1000.0,
+                new_socket,
+            },
+        );
+        let mut o = self.outcome.borrow_mut();
+        o.first_start = Some(o.first_start.map_or(t0, |s| s.min(t0)));
+        o.last_end = Some(o.last_end.map_or(end, |e| e.max(end)));
+        o.calls.push(CallRecord {
+            request_id,
+            end,
+            status,
+            latency,
+            new_socket,
+            upstream_pod,
+            flags,
+        });
+        status == 200
+    }
+
+    async fn connect(&self, addr: SocketAddr) -> Option<Sender> {
+        let p = &self.platform;
+        let stream = timeout(p, self.spec.timeout, p.connect(addr)).await?.ok()?;
+        let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.ok()?;
+        p.spawn(Box::pin(async move {
+            let _ = conn.await;
+        }));
+        Some(sender)
+    }
+}

@@ -1,0 +1,313 @@
+//! Builds the simulated world from a topology, lowered policies and a scenario, runs it on the
+//! virtual clock, and returns what happened.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::rc::Rc;
+use std::time::Duration;
+
+use meshtwin_model::event::TraceEvent;
+use meshtwin_model::policy::MeshPolicies;
+use meshtwin_model::scenario::{LoadSpec, Scenario};
+use meshtwin_model::topology::{Locality, Pod, Sidecar, Topology};
+use meshtwin_proxy::stats::StatsSnapshot;
+use meshtwin_proxy::Proxy;
+use turmoil_net::{HostId, Net};
+
+use crate::app::spawn_app;
+use crate::clock::Clock;
+use crate::executor::Executor;
+use crate::loadgen::{spawn_load, LoadOutcome, LoadTarget};
+use crate::network::{kernel_config, Network};
+use crate::platform::{Core, SimPlatform};
+use crate::recorder::{Recorder, RecorderObserver, DEFAULT_TRACE_CAP};
+use crate::rng;
+use crate::xds::{self, MeshView, OUTBOUND_PORT};
+
+/// A scenario the world cannot be built from (input the validators could not see alone).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SimError {
+    #[error("loads[{index}].from: no pod or workload named '{from}' in the topology")]
+    UnknownSource { index: usize, from: String },
+    #[error("loads[{index}].url: {message}")]
+    BadUrl { index: usize, message: String },
+}
+
+/// Counters of the engine itself, for the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    pub task_polls: u64,
+    pub packets_delivered: u64,
+    pub hosts: u64,
+}
+
+/// Everything a run produced.
+pub struct RunResult {
+    pub events: Vec<TraceEvent>,
+    pub dropped_events: u64,
+    pub proxies: BTreeMap<String, StatsSnapshot>,
+    pub loads: Vec<(LoadSpec, String, LoadOutcome)>,
+    pub end: Duration,
+    pub engine: EngineStats,
+}
+
+/// Pod IPs: 10.0.0.1, 10.0.0.2, ... in pod order.
+fn pod_ips(pods: &[Pod]) -> BTreeMap<String, Ipv4Addr> {
+    pods.iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.clone(), Ipv4Addr::from(0x0A00_0001u32 + i as u32)))
+        .collect()
+}
+
+fn find_pod<'a>(pods: &'a [Pod], name: &str) -> Option<&'a Pod> {
+    pods.iter()
+        .find(|p| p.name == name)
+        .or_else(|| pods.iter().find(|p| p.workload == name))
+}
+
+/// Split `http://host[:port]/path` into (host, port, path).
+fn parse_url(url: &str) -> Result<(String, u16, String), String> {
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("'{url}': only http:// URLs are supported"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (
+            h,
+            p.parse::<u16>()
+                .map_err(|_| format!("'{url}': bad port '{p}'"))?,
+        ),
+        None => (authority, 80),
+    };
+    if host.is_empty() {
+        return Err(format!("'{url}': no host"));
+    }
+    Ok((host.to_string(), port, path.to_string()))
+}
+
+fn resolve_target(
+    index: usize,
+    spec: &LoadSpec,
+    src: &Pod,
+    topo: &Topology,
+    pods: &[Pod],
+    ips: &BTreeMap<String, Ipv4Addr>,
+) -> Result<LoadTarget, SimError> {
+    let bad = |message: String| SimError::BadUrl { index, message };
+    let (host, port, path) = parse_url(&spec.url).map_err(bad)?;
+    let authority = if port == 80 {
+        host.clone()
+    } else {
+        format!("{host}:{port}")
+    };
+    if src.sidecar != Sidecar::None {
+        // iptables capture: the app's connection lands on its own sidecar.
+        return Ok(LoadTarget {
+            connect: vec![SocketAddr::new(
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                OUTBOUND_PORT,
+            )],
+            authority,
+            path,
+            first_hop_proxy: Some(src.name.clone()),
+        });
+    }
+    // No sidecar: kube-proxy sends each connection to one of the service's pods.
+    let svc = topo
+        .service(&host, &src.namespace)
+        .ok_or_else(|| bad(format!("no service '{host}' in the topology")))?;
+    let sp = svc
+        .ports
+        .iter()
+        .find(|p| p.port == port)
+        .ok_or_else(|| bad(format!("service '{}' has no port {port}", svc.name)))?;
+    let backends = topo.endpoints_of(svc, pods);
+    if backends.is_empty() {
+        return Err(bad(format!("service '{}' selects no pod", svc.name)));
+    }
+    let connect = (0..spec.connections.max(1) as usize)
+        .map(|i| {
+            SocketAddr::new(
+                IpAddr::V4(ips[&backends[i % backends.len()].name]),
+                sp.target_port,
+            )
+        })
+        .collect();
+    let first = backends[0];
+    Ok(LoadTarget {
+        connect,
+        authority,
+        path,
+        first_hop_proxy: (first.sidecar != Sidecar::None).then(|| first.name.clone()),
+    })
+}
+
+/// Run `scenario` on `topo` with `policies` until `scenario.duration` of virtual time.
+pub fn run(
+    topo: &Topology,
+    policies: &MeshPolicies,
+    scenario: &Scenario,
+) -> Result<RunResult, SimError> {
+    let pods = topo.pods();
+    let ips = pod_ips(&pods);
+    let mut net = Net::with_config(kernel_config());
+    let hosts: BTreeMap<String, HostId> = pods
+        .iter()
+        .map(|p| (p.name.clone(), net.add_host(IpAddr::V4(ips[&p.name]))))
+        .collect();
+    let locality: BTreeMap<IpAddr, Locality> = pods
+        .iter()
+        .map(|p| (IpAddr::V4(ips[&p.name]), p.locality.clone()))
+        .collect();
+    let latency = topo.latency;
+    let mut network = Network::new(
+        net,
+        Box::new(move |a, b| match (locality.get(&a), locality.get(&b)) {
+            (Some(la), Some(lb)) => latency.between(la, lb),
+            _ => latency.same_zone,
+        }),
+    );
+    let core = Rc::new(Core {
+        exec: Executor::new(),
+        clock: Rc::new(Clock::default()),
+    });
+    let platform = |pod: &str| SimPlatform {
+        core: core.clone(),
+        host: hosts[pod],
+    };
+    let recorder = Rc::new(Recorder::new(DEFAULT_TRACE_CAP));
+    let observer: Rc<dyn meshtwin_proxy::observer::Observer> =
+        Rc::new(RecorderObserver(recorder.clone()));
+
+    // Proxies, as the control plane configures them.
+    let configs = xds::build(&MeshView {
+        topo,
+        pods: &pods,
+        ips: &ips,
+        policies,
+    });
+    let mut proxies = BTreeMap::new();
+    for (pod, cfg) in configs {
+        let seed = rng::component_seed(scenario.seed, &format!("proxy/{pod}"));
+        let proxy = Proxy::new(cfg, platform(&pod), observer.clone(), seed);
+        let p = proxy.clone();
+        platform(&pod).core.exec.spawn(
+            hosts[&pod],
+            Box::pin(async move {
+                p.start()
+                    .await
+                    .expect("the control plane never assigns one address twice");
+            }),
+        );
+        proxies.insert(pod, proxy);
+    }
+    // Apps: behind a sidecar they listen on loopback only.
+    for pod in &pods {
+        if let Some(app) = &pod.app {
+            let ip = match pod.sidecar {
+                Sidecar::None => IpAddr::V4(ips[&pod.name]),
+                _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            };
+            let rng = rng::stream(scenario.seed, &format!("app/{}", pod.name));
+            spawn_app(
+                platform(&pod.name),
+                pod.name.clone(),
+                SocketAddr::new(ip, app.port),
+                app.clone(),
+                rng,
+            );
+        }
+    }
+    // Loads.
+    let mut loads = Vec::new();
+    for (i, spec) in scenario.loads.iter().enumerate() {
+        let src = find_pod(&pods, &spec.from).ok_or_else(|| SimError::UnknownSource {
+            index: i,
+            from: spec.from.clone(),
+        })?;
+        let target = resolve_target(i, spec, src, topo, &pods, &ips)?;
+        let outcome = Rc::new(RefCell::new(LoadOutcome::default()));
+        spawn_load(
+            spec.clone(),
+            src.name.clone(),
+            target,
+            platform(&src.name),
+            recorder.clone(),
+            outcome.clone(),
+        );
+        loads.push((spec.clone(), src.name.clone(), outcome));
+    }
+
+    let end = scenario.duration;
+    let clock = core.clock.clone();
+    loop {
+        core.exec.run_until_idle();
+        let moved = network.step(clock.now());
+        if moved || core.exec.has_runnable() {
+            continue;
+        }
+        let next = [clock.next_deadline(), network.next_delivery()]
+            .into_iter()
+            .flatten()
+            .min();
+        match next {
+            Some(t) if t <= end => clock.advance_to(t.max(clock.now())),
+            _ => break,
+        }
+    }
+    let proxy_stats = proxies
+        .iter()
+        .map(|(n, p)| (n.clone(), p.stats()))
+        .collect();
+    let engine = EngineStats {
+        task_polls: core.exec.polls(),
+        packets_delivered: network.delivered(),
+        hosts: pods.len() as u64,
+    };
+    drop(proxies);
+    core.exec.shutdown();
+    drop(network);
+    let loads = loads
+        .into_iter()
+        .map(|(s, src, o)| (s, src, o.borrow().clone()))
+        .collect();
+    drop(observer);
+    let recorder = Rc::try_unwrap(recorder)
+        .unwrap_or_else(|_| panic!("all tasks are gone, so is every recorder handle"));
+    let (events, dropped_events) = recorder.into_events();
+    Ok(RunResult {
+        events,
+        dropped_events,
+        proxies: proxy_stats,
+        loads,
+        end,
+        engine,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_into_host_port_and_path() {
+        assert_eq!(
+            parse_url("http://httpbin:8000/get").unwrap(),
+            ("httpbin".into(), 8000, "/get".into())
+        );
+        assert_eq!(
+            parse_url("http://ingress-gw.ns/paths/red").unwrap(),
+            ("ingress-gw.ns".into(), 80, "/paths/red".into())
+        );
+        assert_eq!(
+            parse_url("http://ratings:9080").unwrap(),
+            ("ratings".into(), 9080, "/".into())
+        );
+        assert!(parse_url("https://x/").is_err());
+        assert!(parse_url("http://x:port/").is_err());
+    }
+}
