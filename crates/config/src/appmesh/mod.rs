@@ -2,12 +2,15 @@
 //!
 //! - [`crd`] — the Kubernetes form (`appmesh.k8s.aws/v1beta2` `VirtualNode` / `VirtualGateway`).
 //! - [`describe`] — the `aws appmesh describe-virtual-node` / `describe-virtual-gateway` JSON.
-//! - [`listener`] — a listener's `portMapping`, `connectionPool`, `healthCheck` and
-//!   `outlierDetection`, shared by both forms.
+//! - [`listener`] — a listener's `portMapping` and `connectionPool`, shared by both forms.
+//! - [`health_check`] — a listener's `healthCheck`.
+//! - [`outlier`] — a listener's `outlierDetection`.
 
 pub mod crd;
 pub mod describe;
+pub mod health_check;
 pub mod listener;
+pub mod outlier;
 
 use std::collections::BTreeMap;
 

@@ -1,62 +1,11 @@
-//! Typed, located reading of a [`Node`] tree: every getter knows the field path and line, so
-//! every mistake becomes a [`ConfigError`] pointing at the field.
-//!
-//! [`Val`] is a value at a path; [`Val::map`] opens a mapping and rejects keys that are not in
-//! the given list (unknown fields are errors); [`Obj::get`] / [`Obj::req`] fetch fields
-//! (a `null` value counts as absent). Nothing here panics on any input.
+//! [`Val`]: a value at a field path, read as the type the field needs.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use indexmap::IndexMap;
-
+use super::{join, Ctx, Obj, Result};
 use crate::error::ConfigError;
 use crate::source::{Node, Value};
-
-/// Where errors go: the file and, once known, the object (`DestinationRule httpbin`).
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    pub file: String,
-    pub object: Option<String>,
-}
-
-impl Ctx {
-    /// A context for `file` with no object yet.
-    pub fn new(file: impl Into<String>) -> Self {
-        Self {
-            file: file.into(),
-            object: None,
-        }
-    }
-
-    /// The same file, errors attributed to `object`.
-    pub fn with_object(&self, object: impl Into<String>) -> Self {
-        Self {
-            file: self.file.clone(),
-            object: Some(object.into()),
-        }
-    }
-
-    /// An error at `line`, field `path`.
-    pub fn error(&self, line: u32, path: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError {
-            file: self.file.clone(),
-            line,
-            object: self.object.clone(),
-            path: (!path.is_empty()).then(|| path.to_string()),
-            message: message.into(),
-        }
-    }
-
-    /// The root of a document, as a value at the empty path.
-    pub fn root<'a>(&'a self, node: &'a Node) -> Val<'a> {
-        Val {
-            node,
-            path: String::new(),
-            ctx: self,
-        }
-    }
-}
 
 /// A value at a field path.
 #[derive(Debug, Clone)]
@@ -65,9 +14,6 @@ pub struct Val<'a> {
     pub path: String,
     pub ctx: &'a Ctx,
 }
-
-/// Result of decoding.
-pub type Result<T> = std::result::Result<T, ConfigError>;
 
 impl<'a> Val<'a> {
     /// 1-based line of the value (of its key, inside a mapping).
@@ -256,84 +202,5 @@ impl<'a> Val<'a> {
             )));
         }
         Ok(s)
-    }
-}
-
-/// An open mapping whose keys have been checked against a known list.
-#[derive(Debug, Clone)]
-pub struct Obj<'a> {
-    pub val: Val<'a>,
-    entries: &'a IndexMap<String, Node>,
-}
-
-impl<'a> Obj<'a> {
-    /// A field, `None` when absent or `null`.
-    pub fn get(&self, key: &str) -> Option<Val<'a>> {
-        let node = self.entries.get(key)?;
-        if node.value == Value::Null {
-            return None;
-        }
-        Some(Val {
-            node,
-            path: join(&self.val.path, key),
-            ctx: self.val.ctx,
-        })
-    }
-
-    /// A required field.
-    pub fn req(&self, key: &str) -> Result<Val<'a>> {
-        self.get(key)
-            .ok_or_else(|| self.val.error(format!("missing field `{key}`")))
-    }
-
-    /// Whether a field is present (and not `null`).
-    pub fn has(&self, key: &str) -> bool {
-        self.get(key).is_some()
-    }
-
-    /// An optional field decoded by `f`.
-    pub fn opt<T>(&self, key: &str, f: impl FnOnce(&Val<'a>) -> Result<T>) -> Result<Option<T>> {
-        self.get(key).map(|v| f(&v)).transpose()
-    }
-
-    /// A required string field that is not empty.
-    pub fn req_name(&self, key: &str) -> Result<&'a str> {
-        self.req(key)?.name()
-    }
-
-    /// An optional list (absent = empty).
-    pub fn list(&self, key: &str) -> Result<Vec<Val<'a>>> {
-        Ok(match self.get(key) {
-            Some(v) => v.seq()?,
-            None => Vec::new(),
-        })
-    }
-
-    /// The line of the mapping itself.
-    pub fn line(&self) -> u32 {
-        self.val.line()
-    }
-
-    /// An error about the mapping as a whole.
-    pub fn error(&self, message: impl Into<String>) -> ConfigError {
-        self.val.error(message)
-    }
-
-    /// The present keys among `keys`, in file order.
-    pub fn present(&self, keys: &[&str]) -> Vec<&'a str> {
-        self.entries
-            .iter()
-            .filter(|(k, n)| keys.contains(&k.as_str()) && n.value != Value::Null)
-            .map(|(k, _)| k.as_str())
-            .collect()
-    }
-}
-
-/// `a.b` + `c` → `a.b.c`; `` + `c` → `c`.
-pub fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
     }
 }

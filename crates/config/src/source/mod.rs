@@ -1,0 +1,255 @@
+//! Reading files into located documents. This is the only module that knows a YAML parser.
+//!
+//! A file is YAML (one or more documents separated by `---`) or JSON (which is YAML). Each
+//! document becomes a [`Node`] tree in which every value carries the 1-based line it was written
+//! on — for a mapping's value, the line of its key, so an error about a field points at the
+//! field. A Kubernetes `kind: List` document is flattened into its `items`, and empty documents
+//! are dropped. [`Document::lines`] maps every field path (`spec.subsets[0].name`) to its line.
+//!
+//! `events` turns the parser's events into trees (anchors and aliases expanded, with a cap on
+//! the total size so that an "alias bomb" is an error rather than an out-of-memory); `scalar`
+//! types plain scalars by the YAML 1.2 core schema (`true`, `10`, `1.5`, `null`; quoted
+//! scalars and `!!str` are always strings).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use indexmap::IndexMap;
+
+use crate::error::ConfigError;
+
+mod events;
+mod scalar;
+
+/// Largest file read (a limit on everything).
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Most nodes one file may expand to, aliases included.
+pub const MAX_NODES: usize = 1_000_000;
+
+/// A parsed value with the line it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// 1-based line: of the key for a mapping's value, else of the value's first token.
+    pub line: u32,
+    pub value: Value,
+}
+
+/// The value of a [`Node`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Keys in file order; keys are the scalars' text.
+    Map(IndexMap<String, Node>),
+}
+
+impl Value {
+    /// How the value is named in "expected ..., found ..." messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Value::Null => "null".into(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => format!("{f:?}"),
+            Value::Str(s) => format!("{s:?}"),
+            Value::Seq(_) => "a list".into(),
+            Value::Map(_) => "a mapping".into(),
+        }
+    }
+}
+
+/// One document of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// The file, as the user named it.
+    pub file: String,
+    pub root: Node,
+    /// Field path → 1-based line, for every field and list item in the document.
+    pub lines: BTreeMap<String, u32>,
+}
+
+impl Document {
+    fn new(file: &str, root: Node) -> Self {
+        let mut lines = BTreeMap::new();
+        index_lines(&root, String::new(), &mut lines);
+        Self {
+            file: file.to_string(),
+            root,
+            lines,
+        }
+    }
+
+    /// Line of a field path (`spec.host`), or of the document when the path is unknown.
+    pub fn line_of(&self, path: &str) -> u32 {
+        self.lines.get(path).copied().unwrap_or(self.root.line)
+    }
+}
+
+fn index_lines(node: &Node, path: String, out: &mut BTreeMap<String, u32>) {
+    match &node.value {
+        Value::Map(m) => {
+            for (k, v) in m {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                index_lines(v, p, out);
+            }
+        }
+        Value::Seq(items) => {
+            for (i, v) in items.iter().enumerate() {
+                index_lines(v, format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+    if !path.is_empty() {
+        out.insert(path, node.line);
+    }
+}
+
+/// Read and parse a file; `kind: List` documents are flattened and empty documents dropped.
+pub fn load_documents(path: &Path) -> Result<Vec<Document>, ConfigError> {
+    let file = path.display().to_string();
+    let text = read_text(path, &file)?;
+    parse_documents(&file, &text)
+}
+
+/// Parse text that came from `file` (the name is used in errors only).
+pub fn parse_documents(file: &str, text: &str) -> Result<Vec<Document>, ConfigError> {
+    let roots = events::parse_nodes(file, text)?;
+    let mut docs = Vec::new();
+    for root in roots {
+        flatten_list(file, root, &mut docs)?;
+    }
+    Ok(docs)
+}
+
+fn read_text(path: &Path, file: &str) -> Result<String, ConfigError> {
+    let cannot = |e: std::io::Error| {
+        ConfigError::file(file, 1, format!("cannot read file: {}", io_message(&e)))
+    };
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if meta.is_dir() {
+        return Err(ConfigError::file(
+            file,
+            1,
+            "cannot read file: Is a directory",
+        ));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(ConfigError::file(
+            file,
+            1,
+            format!("file is larger than {MAX_FILE_BYTES} bytes"),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(cannot)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        ConfigError::file(file, line_u32(line), "file is not valid UTF-8")
+    })
+}
+
+/// `No such file or directory (os error 2)` → `No such file or directory`.
+fn io_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+pub(crate) fn line_u32(line: usize) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
+}
+
+fn flatten_list(file: &str, root: Node, out: &mut Vec<Document>) -> Result<(), ConfigError> {
+    let Value::Map(map) = &root.value else {
+        if root.value != Value::Null {
+            out.push(Document::new(file, root));
+        }
+        return Ok(());
+    };
+    let is_list = matches!(map.get("kind").map(|n| &n.value), Some(Value::Str(k)) if k == "List");
+    if !is_list {
+        out.push(Document::new(file, root));
+        return Ok(());
+    }
+    match map.get("items").map(|n| &n.value) {
+        Some(Value::Seq(items)) => {
+            for item in items {
+                flatten_list(file, item.clone(), out)?;
+            }
+            Ok(())
+        }
+        Some(Value::Null) | None => Ok(()),
+        Some(other) => Err(ConfigError {
+            file: file.to_string(),
+            line: map["items"].line,
+            object: Some("List".into()),
+            path: Some("items".into()),
+            message: format!("expected a list, found {}", other.describe()),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs(text: &str) -> Vec<Document> {
+        parse_documents("f.yaml", text).unwrap()
+    }
+
+    #[test]
+    fn field_paths_map_to_the_lines_of_their_keys() {
+        let d = &docs("# comment\nspec:\n  host: h\n  subsets:\n    - name: v1\n      labels:\n        version: v1\n")[0];
+        assert_eq!(d.root.line, 2);
+        assert_eq!(d.line_of("spec"), 2);
+        assert_eq!(d.line_of("spec.host"), 3);
+        assert_eq!(d.line_of("spec.subsets[0]"), 5);
+        assert_eq!(d.line_of("spec.subsets[0].labels.version"), 7);
+        assert_eq!(d.line_of("no.such.path"), 2);
+    }
+
+    #[test]
+    fn json_is_read_with_lines() {
+        let d = &docs("{\n  \"a\": {\n    \"b\": [1, 2]\n  }\n}\n")[0];
+        assert_eq!(d.line_of("a"), 2);
+        assert_eq!(d.line_of("a.b"), 3);
+        assert_eq!(d.line_of("a.b[1]"), 3);
+    }
+
+    #[test]
+    fn multi_documents_and_lists_become_documents_and_empty_ones_vanish() {
+        let text =
+            "---\nkind: A\n---\n# nothing\n---\nkind: List\nitems:\n  - kind: B\n  - kind: C\n";
+        let d = docs(text);
+        assert_eq!(d.iter().map(|d| d.root.line).collect::<Vec<_>>(), [2, 8, 9]);
+    }
+
+    #[test]
+    fn aliases_expand_at_the_alias_line() {
+        let d = &docs("base: &b {x: 1}\ncopy: *b\n")[0];
+        let Value::Map(m) = &d.root.value else {
+            panic!()
+        };
+        assert_eq!(m["copy"].line, 2);
+        assert_eq!(m["copy"].value, m["base"].value);
+    }
+
+    #[test]
+    fn io_messages_drop_the_os_error_number() {
+        let e = std::io::Error::from_raw_os_error(2);
+        assert_eq!(io_message(&e), "No such file or directory");
+    }
+}
