@@ -37,8 +37,8 @@ pub struct LinkLatency {
 impl Default for LinkLatency {
     fn default() -> Self {
         Self {
-            same_zone: Duration::from_millis(1),
-            cross_zone: Duration::from_millis(2),
+            same_zone: Duration::from_micros(100),
+            cross_zone: Duration::from_micros(500),
             cross_region: Duration::from_millis(30),
         }
     }

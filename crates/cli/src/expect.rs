@@ -1,0 +1,115 @@
+//! Judging a run against the scenario's expectations.
+
+use meshtwin_model::scenario::{Expectation, Metric};
+use meshtwin_report::fortio::LoadResult;
+use meshtwin_sim::RunResult;
+use serde::Serialize;
+
+/// One expectation's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub name: String,
+    pub value: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub pass: bool,
+    pub detail: String,
+}
+
+fn calls<'a>(r: &'a RunResult, load: &str) -> Option<&'a meshtwin_sim::loadgen::LoadOutcome> {
+    r.loads
+        .iter()
+        .find(|(s, _, _)| s.name == load)
+        .map(|(_, _, o)| o)
+}
+
+/// The value a metric takes in this run, or why it has none.
+fn measure(m: &Metric, r: &RunResult, loads: &[LoadResult]) -> Result<f64, String> {
+    let load_calls = |load: &str| calls(r, load).ok_or_else(|| format!("no load named '{load}'"));
+    match m {
+        Metric::CodeFraction { load, code } => {
+            let o = load_calls(load)?;
+            if o.calls.is_empty() {
+                return Err(format!("load '{load}' made no call"));
+            }
+            let n = o.calls.iter().filter(|c| c.status == *code).count();
+            Ok(n as f64 / o.calls.len() as f64)
+        }
+        Metric::CodeCount { load, code } => Ok(load_calls(load)?
+            .calls
+            .iter()
+            .filter(|c| c.status == *code)
+            .count() as f64),
+        Metric::Requests { load } => Ok(load_calls(load)?.calls.len() as f64),
+        Metric::FlagFraction { load, code, flag } => {
+            let o = load_calls(load)?;
+            let with_code: Vec<_> = o.calls.iter().filter(|c| c.status == *code).collect();
+            if with_code.is_empty() {
+                return Ok(1.0);
+            }
+            let n = with_code
+                .iter()
+                .filter(|c| c.flags.split(',').any(|f| f == flag))
+                .count();
+            Ok(n as f64 / with_code.len() as f64)
+        }
+        Metric::Counter { proxy, stat } => r
+            .proxies
+            .get(proxy)
+            .and_then(|s| s.counters.get(stat))
+            .map(|v| *v as f64)
+            .ok_or_else(|| format!("proxy {proxy} has no counter {stat}")),
+        Metric::GaugeMax { proxy, stat } => r
+            .proxies
+            .get(proxy)
+            .and_then(|s| s.gauges_max.get(stat))
+            .map(|v| *v as f64)
+            .ok_or_else(|| format!("proxy {proxy} has no gauge {stat}")),
+        Metric::LatencyMs { load, percentile } => {
+            let l = loads
+                .iter()
+                .find(|l| &l.name == load)
+                .ok_or_else(|| format!("no load named '{load}'"))?;
+            meshtwin_report::fortio::histogram::Histogram::from_samples(&l.latencies_ms, 1.0)
+                .percentile(*percentile)
+                .ok_or_else(|| format!("load '{load}' made no call"))
+        }
+    }
+}
+
+fn band(min: Option<f64>, max: Option<f64>) -> String {
+    match (min, max) {
+        (Some(a), Some(b)) if a == b => format!("= {a}"),
+        (Some(a), Some(b)) => format!("in [{a}, {b}]"),
+        (Some(a), None) => format!(">= {a}"),
+        (None, Some(b)) => format!("<= {b}"),
+        (None, None) => "any".into(),
+    }
+}
+
+/// Judge every expectation.
+pub fn evaluate(exps: &[Expectation], r: &RunResult, loads: &[LoadResult]) -> Vec<Verdict> {
+    exps.iter()
+        .map(|e| {
+            let (value, pass, detail) = match measure(&e.metric, r, loads) {
+                Ok(v) => {
+                    let pass = e.min.is_none_or(|m| v >= m) && e.max.is_none_or(|m| v <= m);
+                    (
+                        Some(v),
+                        pass,
+                        format!("{v:.4} (expected {})", band(e.min, e.max)),
+                    )
+                }
+                Err(why) => (None, false, why),
+            };
+            Verdict {
+                name: e.name.clone(),
+                value,
+                min: e.min,
+                max: e.max,
+                pass,
+                detail,
+            }
+        })
+        .collect()
+}

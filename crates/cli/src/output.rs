@@ -1,0 +1,69 @@
+//! Writes a run's files. Each file is written beside its final name and renamed into place,
+//! so a reader never sees half a file.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use meshtwin_report::plot::plot_panels;
+use meshtwin_report::pool::pool_panels;
+use meshtwin_report::stats::{stats_txt, ProxyStats};
+use meshtwin_sim::RunResult;
+use serde_json::Value;
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("partial");
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    fs::rename(&tmp, path)
+}
+
+/// `trace.jsonl`: one event per line.
+pub fn trace_jsonl(r: &RunResult) -> String {
+    let mut out = String::new();
+    for e in &r.events {
+        out.push_str(&serde_json::to_string(e).expect("events serialize"));
+        out.push('\n');
+    }
+    out
+}
+
+/// Write summary.json, trace.jsonl, stats.txt and the pool plot into `dir`.
+pub fn write_all(dir: &Path, summary: &Value, r: &RunResult) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    let mut s = serde_json::to_string_pretty(summary).expect("summary serializes");
+    s.push('\n');
+    write_atomic(&dir.join("summary.json"), s.as_bytes())?;
+    write_atomic(&dir.join("trace.jsonl"), trace_jsonl(r).as_bytes())?;
+    let stats = r
+        .proxies
+        .iter()
+        .map(|(pod, s)| {
+            (
+                pod.clone(),
+                ProxyStats {
+                    counters: s.counters.clone(),
+                    gauges: s.gauges.clone(),
+                    gauges_max: s.gauges_max.clone(),
+                },
+            )
+        })
+        .collect();
+    write_atomic(&dir.join("stats.txt"), stats_txt(&stats).as_bytes())?;
+    let panels = pool_panels(&r.events, 0.0, r.end.as_micros() as f64 / 1000.0);
+    let (svg, png) = (dir.join("pool.svg"), dir.join("pool.png"));
+    let (svg_tmp, png_tmp) = (dir.join("pool.partial.svg"), dir.join("pool.partial.png"));
+    plot_panels(
+        "Connection pools over virtual time",
+        "virtual time (s)",
+        &panels,
+        &svg_tmp,
+        &png_tmp,
+    )?;
+    fs::rename(svg_tmp, svg)?;
+    fs::rename(png_tmp, png)?;
+    let data = serde_json::to_string_pretty(&meshtwin_report::plot::plot_data_json(&panels))
+        .expect("plot data");
+    write_atomic(&dir.join("pool.json"), data.as_bytes())
+}

@@ -1,0 +1,220 @@
+//! `meshtwin run` and `meshtwin validate`: load and check every input, run the world, write
+//! the outputs, judge the expectations.
+
+use std::path::{Path, PathBuf};
+
+use meshtwin_config::{load_policies, load_scenario, validate_against, ConfigError};
+use meshtwin_model::policy::MeshPolicies;
+use meshtwin_model::scenario::{Metric, Scenario};
+use meshtwin_model::topology::{Sidecar, Topology};
+use meshtwin_topology::load_topology;
+
+use crate::{expect, output, summary};
+
+/// The scenario `meshtwin run` runs when given none.
+pub const DEFAULT_SCENARIO: &str = "scenarios/istio-circuit-breaking.yaml";
+
+/// Exit codes.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_EXPECTATION_FAILED: u8 = 1;
+pub const EXIT_INVALID_INPUT: u8 = 2;
+
+/// Everything a run reads, loaded and validated.
+pub struct Inputs {
+    pub scenario: Scenario,
+    pub topology: Topology,
+    pub policies: MeshPolicies,
+}
+
+/// The bundled default scenario: relative to the working directory when run from a checkout's
+/// root, else found beside this crate's sources.
+fn default_scenario() -> PathBuf {
+    let rel = PathBuf::from(DEFAULT_SCENARIO);
+    if rel.exists() {
+        rel
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(DEFAULT_SCENARIO)
+    }
+}
+
+/// A located error about a field of the scenario file itself.
+fn scenario_error(file: &str, path: &str, message: String) -> ConfigError {
+    let line = meshtwin_config::source::load_documents(Path::new(file))
+        .ok()
+        .and_then(|docs| docs.first().map(|d| d.line_of(path)))
+        .unwrap_or(1);
+    ConfigError {
+        file: file.to_string(),
+        line,
+        object: None,
+        path: Some(path.to_string()),
+        message,
+    }
+}
+
+/// Cross-checks between the scenario and the topology.
+fn validate_scenario(sc: &Scenario, topo: &Topology) -> Result<(), ConfigError> {
+    let pods = topo.pods();
+    let find = |name: &str| pods.iter().find(|p| p.name == name || p.workload == name);
+    for (i, l) in sc.loads.iter().enumerate() {
+        if find(&l.from).is_none() {
+            return Err(scenario_error(
+                &sc.file,
+                &format!("loads[{i}].from"),
+                format!(
+                    "no pod or workload named '{}' in topology {}",
+                    l.from, topo.name
+                ),
+            ));
+        }
+    }
+    for (i, e) in sc.expectations.iter().enumerate() {
+        if let Metric::Counter { proxy, .. } | Metric::GaugeMax { proxy, .. } = &e.metric {
+            let ok = pods
+                .iter()
+                .any(|p| &p.name == proxy && p.sidecar != Sidecar::None);
+            if !ok {
+                return Err(scenario_error(
+                    &sc.file,
+                    &format!("expect[{i}]"),
+                    format!(
+                        "no pod named '{proxy}' with a proxy in topology {}",
+                        topo.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Load the scenario, its topology and policies, and check them against each other.
+pub fn load_inputs(path: &Path) -> Result<Inputs, ConfigError> {
+    let scenario = load_scenario(path)?;
+    let topology = load_topology(Path::new(&scenario.topology))?;
+    let mut policies = MeshPolicies::default();
+    for p in &scenario.policies {
+        policies.extend(load_policies(Path::new(p))?);
+    }
+    validate_against(&policies, &topology)?;
+    validate_scenario(&scenario, &topology)?;
+    Ok(Inputs {
+        scenario,
+        topology,
+        policies,
+    })
+}
+
+pub fn validate_command(paths: &[PathBuf]) -> u8 {
+    let paths = if paths.is_empty() {
+        vec![default_scenario()]
+    } else {
+        paths.to_vec()
+    };
+    for p in &paths {
+        match load_inputs(p) {
+            Ok(i) => println!(
+                "ok: {} (topology {}, {} policy file(s))",
+                p.display(),
+                i.topology.name,
+                i.scenario.policies.len()
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_INVALID_INPUT;
+            }
+        }
+    }
+    EXIT_OK
+}
+
+pub fn run_command(
+    scenario: Option<PathBuf>,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    quiet: bool,
+) -> u8 {
+    let path = scenario.unwrap_or_else(default_scenario);
+    let mut inputs = match load_inputs(&path) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_INVALID_INPUT;
+        }
+    };
+    if let Some(s) = seed {
+        inputs.scenario.seed = s;
+    }
+    let sc = &inputs.scenario;
+    let out = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+    println!(
+        "meshtwin {} · scenario {} ({})",
+        env!("CARGO_PKG_VERSION"),
+        sc.name,
+        path.display()
+    );
+    println!(
+        "seed {} · topology {} ({} pods) · policies: {} · virtual duration {} ms",
+        sc.seed,
+        inputs.topology.name,
+        inputs.topology.pods().len(),
+        if sc.policies.is_empty() {
+            "none".to_string()
+        } else {
+            sc.policies.join(", ")
+        },
+        sc.duration.as_millis()
+    );
+    let replay = format!(
+        "meshtwin run {} --seed {} --out {}",
+        path.display(),
+        sc.seed,
+        out.display()
+    );
+    println!("replay: {replay}");
+    let result = match meshtwin_sim::run(&inputs.topology, &inputs.policies, sc) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!(
+                "error: {}",
+                scenario_error(&sc.file, "loads", e.to_string())
+            );
+            return EXIT_INVALID_INPUT;
+        }
+    };
+    let loads = summary::load_results(&result);
+    if !quiet {
+        for l in &loads {
+            println!();
+            print!("{}", meshtwin_report::fortio::fortio_text(l));
+        }
+    }
+    let verdicts = expect::evaluate(&sc.expectations, &result, &loads);
+    let summary = summary::build(&inputs, &result, &loads, &verdicts);
+    if let Err(e) = output::write_all(&out, &summary, &result) {
+        eprintln!("error: cannot write outputs to {}: {e}", out.display());
+        return EXIT_INVALID_INPUT;
+    }
+    println!();
+    for v in &verdicts {
+        println!(
+            "{} {}: {}",
+            if v.pass { "PASS" } else { "FAIL" },
+            v.name,
+            v.detail
+        );
+    }
+    println!();
+    println!(
+        "wrote {}/{{summary.json, trace.jsonl, stats.txt, pool.svg, pool.png}}",
+        out.display()
+    );
+    if verdicts.iter().all(|v| v.pass) {
+        EXIT_OK
+    } else {
+        println!("expectations failed; replay with: {replay}");
+        EXIT_EXPECTATION_FAILED
+    }
+}
