@@ -5,7 +5,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
-use meshtwin_report::plot::plot_panels;
+use meshtwin_report::plot::{plot_data_json, plot_panels, Panel};
 use meshtwin_report::pool::pool_panels;
 use meshtwin_report::stats::{stats_txt, ProxyStats};
 use meshtwin_sim::RunResult;
@@ -51,19 +51,33 @@ pub fn write_all(dir: &Path, summary: &Value, r: &RunResult) -> io::Result<()> {
         })
         .collect();
     write_atomic(&dir.join("stats.txt"), stats_txt(&stats).as_bytes())?;
-    let panels = pool_panels(&r.events, 0.0, r.end.as_micros() as f64 / 1000.0);
-    let (svg, png) = (dir.join("pool.svg"), dir.join("pool.png"));
-    let (svg_tmp, png_tmp) = (dir.join("pool.partial.svg"), dir.join("pool.partial.png"));
-    plot_panels(
-        "Connection pools over virtual time",
-        "virtual time (s)",
-        &panels,
-        &svg_tmp,
-        &png_tmp,
-    )?;
-    fs::rename(svg_tmp, svg)?;
-    fs::rename(png_tmp, png)?;
-    let data = serde_json::to_string_pretty(&meshtwin_report::plot::plot_data_json(&panels))
-        .expect("plot data");
-    write_atomic(&dir.join("pool.json"), data.as_bytes())
+    let whole = pool_panels(&r.events, 0.0, ms(r.end));
+    write_plot(dir, "pool", "Connection pools over the whole run", &whole)?;
+    // One zoomed plot per load: loads are often milliseconds long in a run of seconds.
+    for (spec, _, o) in &r.loads {
+        let (Some(first), Some(last)) = (o.first_start, o.last_end) else {
+            continue;
+        };
+        let span = (ms(last) - ms(first)).max(1.0);
+        let (from, to) = (ms(first) - span * 0.05, ms(last) + span * 0.05);
+        let panels = pool_panels(&r.events, from.max(0.0), to);
+        let title = format!("Connection pools during load {}", spec.name);
+        write_plot(dir, &format!("pool-{}", spec.name), &title, &panels)?;
+    }
+    Ok(())
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
+}
+
+/// `<stem>.svg`, `<stem>.png` and the plotted data as `<stem>.json`.
+fn write_plot(dir: &Path, stem: &str, title: &str, panels: &[Panel]) -> io::Result<()> {
+    let svg_tmp = dir.join(format!("{stem}.partial.svg"));
+    let png_tmp = dir.join(format!("{stem}.partial.png"));
+    plot_panels(title, "virtual time (s)", panels, &svg_tmp, &png_tmp)?;
+    fs::rename(svg_tmp, dir.join(format!("{stem}.svg")))?;
+    fs::rename(png_tmp, dir.join(format!("{stem}.png")))?;
+    let data = serde_json::to_string_pretty(&plot_data_json(panels)).expect("plot data");
+    write_atomic(&dir.join(format!("{stem}.json")), data.as_bytes())
 }

@@ -7,8 +7,18 @@ use crate::timeseries::{bucket_counts, per_second, Series};
 use meshtwin_model::event::{EventKind, PoolEvent, TraceEvent};
 use std::collections::BTreeMap;
 
-/// Width of the overflow-rate buckets.
-const OVERFLOW_BUCKET_MS: f64 = 1000.0;
+/// Candidate widths of the overflow-rate buckets, in ms.
+const OVERFLOW_BUCKETS_MS: [f64; 10] =
+    [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+
+/// The overflow bucket for a span: about 50 buckets, never wider than 1 s.
+fn overflow_bucket_ms(span_ms: f64) -> f64 {
+    OVERFLOW_BUCKETS_MS
+        .iter()
+        .copied()
+        .find(|b| *b >= span_ms / 50.0)
+        .unwrap_or(1000.0)
+}
 
 /// Per proxy and cluster (`"<proxy> -> <cluster>"`, in name order), three step panels over
 /// `[from_ms, to_ms]`:
@@ -47,6 +57,7 @@ pub fn pool_panels(events: &[TraceEvent], from_ms: f64, to_ms: f64) -> Vec<Panel
         name: name(key),
         points: gauge_points(samples, from_ms, to_ms),
     };
+    let bucket = overflow_bucket_ms(to_ms - from_ms);
     let panel = |title: &str, y_label: &str, series| Panel {
         title: title.to_string(),
         y_label: y_label.to_string(),
@@ -68,15 +79,15 @@ pub fn pool_panels(events: &[TraceEvent], from_ms: f64, to_ms: f64) -> Vec<Panel
             pools.iter().map(|(k, p)| gauge(*k, &p.pending)).collect(),
         ),
         panel(
-            "overflows per second",
+            &format!("overflows per second ({bucket} ms buckets)"),
             "requests / s",
             pools
                 .iter()
                 .map(|(k, p)| Series {
                     name: name(*k),
                     points: per_second(
-                        &bucket_counts(&p.overflows_t_ms, OVERFLOW_BUCKET_MS, from_ms, to_ms),
-                        OVERFLOW_BUCKET_MS,
+                        &bucket_counts(&p.overflows_t_ms, bucket, from_ms, to_ms),
+                        bucket,
                     ),
                 })
                 .collect(),
@@ -159,7 +170,7 @@ mod tests {
             [
                 "upstream connections (active)",
                 "pending requests",
-                "overflows per second"
+                "overflows per second (50 ms buckets)"
             ]
         );
         let points = |i: usize| panels[i].series[0].points.clone();
@@ -172,7 +183,20 @@ mod tests {
             points(1),
             vec![(0.0, 0.0), (1.0, 1.0), (3.0, 0.0), (2000.0, 0.0)]
         );
-        assert_eq!(points(2), vec![(0.0, 1.0), (1000.0, 1.0)]);
+        // A 2 s span gets 50 ms buckets: one overflow each in [0, 50) and [1500, 1550).
+        let rates = points(2);
+        assert_eq!(rates.len(), 40);
+        assert_eq!(rates[0], (0.0, 20.0));
+        assert_eq!(rates[30], (1500.0, 20.0));
+        let total: f64 = rates.iter().map(|(_, r)| r * 0.05).sum();
+        assert!((total - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn overflow_buckets_shrink_with_the_span() {
+        assert_eq!(overflow_bucket_ms(30.0), 1.0);
+        assert_eq!(overflow_bucket_ms(2000.0), 50.0);
+        assert_eq!(overflow_bucket_ms(600_000.0), 1000.0);
     }
 
     #[test]

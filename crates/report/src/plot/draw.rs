@@ -176,15 +176,20 @@ fn finite_points(panel: &Panel) -> impl Iterator<Item = (f64, f64)> + '_ {
         .filter(|(t, v)| t.is_finite() && v.is_finite())
 }
 
-/// The shared x range in seconds: from 0 (or the earliest point) to the latest point, at
-/// least one second wide.
+/// The shared x range in seconds: from the earliest point to the latest (0 to 1 s when there
+/// is no point; one millisecond wide at least).
 fn x_range_s(panels: &[Panel]) -> (f64, f64) {
     let (lo, hi) = panels
         .iter()
         .flat_map(finite_points)
-        .fold((0.0f64, 0.0f64), |(lo, hi), (t, _)| (lo.min(t), hi.max(t)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (t, _)| {
+            (lo.min(t), hi.max(t))
+        });
+    if lo > hi {
+        return (0.0, 1.0);
+    }
     let (lo, hi) = (lo / 1000.0, hi / 1000.0);
-    (lo, if hi > lo { hi } else { lo + 1.0 })
+    (lo, if hi > lo { hi } else { lo + 0.001 })
 }
 
 /// Axis numbers: integers without decimals, others with up to three.
