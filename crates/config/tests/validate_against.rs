@@ -41,6 +41,7 @@ fn topology() -> Topology {
     Topology {
         name: "t".into(),
         latency: LinkLatency::default(),
+        envoy: Default::default(),
         workloads: vec![
             workload("httpbin", "default", Sidecar::Istio { concurrency: 2 }),
             workload(

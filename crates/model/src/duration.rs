@@ -1,20 +1,33 @@
-//! Serde helpers: `Duration` as integer milliseconds (the twin's resolution is 1 ms, because
-//! tokio timers resolve to 1 ms).
+//! Serde helpers: `Duration` as milliseconds — a whole number when it is one, else a decimal
+//! with microsecond precision (the twin's clock resolves microseconds).
 
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serializer};
+
+fn write<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    let us = d.as_micros();
+    if us.is_multiple_of(1000) {
+        s.serialize_u64((us / 1000) as u64)
+    } else {
+        s.serialize_f64(us as f64 / 1000.0)
+    }
+}
+
+fn read(ms: f64) -> Duration {
+    Duration::from_micros((ms.max(0.0) * 1000.0).round() as u64)
+}
 
 /// `#[serde(with = "meshtwin_model::duration::ms")]`
 pub mod ms {
     use super::*;
 
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(d.as_millis() as u64)
+        write(d, s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        Ok(Duration::from_millis(u64::deserialize(d)?))
+        Ok(read(f64::deserialize(d)?))
     }
 }
 
@@ -24,12 +37,12 @@ pub mod opt_ms {
 
     pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
         match d {
-            Some(d) => s.serialize_some(&(d.as_millis() as u64)),
+            Some(d) => write(d, s),
             None => s.serialize_none(),
         }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_millis))
+        Ok(Option::<f64>::deserialize(d)?.map(read))
     }
 }

@@ -220,11 +220,34 @@ pub struct Pod {
     pub app: Option<AppBehaviour>,
 }
 
+/// How an Envoy's listener hands new connections to its worker threads (a version switch).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListenerBalance {
+    /// Every worker has its own `SO_REUSEPORT` socket and the kernel hashes each connection
+    /// to one of them: effectively a uniform random worker (current Envoy).
+    #[default]
+    ReusePort,
+    /// All workers share one listen socket; epoll wakes the most recently active worker
+    /// first and it accepts everything queued, so connections concentrate on one worker
+    /// (Envoy before `enable_reuse_port` became the default).
+    SharedSocket,
+}
+
+/// Proxy behaviour that differs between Envoy versions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvoySettings {
+    pub listener_balance: ListenerBalance,
+}
+
 /// The whole mesh.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Topology {
     pub name: String,
     pub latency: LinkLatency,
+    /// Version-dependent proxy behaviour for every proxy of the mesh.
+    #[serde(default)]
+    pub envoy: EnvoySettings,
     /// Ordered as in the file.
     pub workloads: Vec<Workload>,
     /// Ordered as in the file.

@@ -11,6 +11,8 @@ pub struct ProxyConfig {
     pub node: String,
     /// Envoy worker threads; each has its own connection pools.
     pub workers: u32,
+    /// How new downstream connections are spread over the workers.
+    pub listener_balance: meshtwin_model::topology::ListenerBalance,
     /// Time the proxy spends processing a request before routing it (Envoy's own latency).
     pub processing_delay: std::time::Duration,
     /// Time a new downstream connection spends in accept and the listener filter chain

@@ -55,6 +55,7 @@ pub(crate) async fn handle_request<P: Platform>(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let lcfg = &proxy.cfg.listeners[index];
     let stats = proxy.hcm[&lcfg.stat_prefix].clone();
+    proxy.worker_active(worker);
     {
         let mut s = stats.borrow_mut();
         s.downstream_rq_total += 1;
@@ -88,6 +89,7 @@ pub(crate) async fn handle_request<P: Platform>(
     let started = proxy.platform.now();
     let outcome = route_and_forward(&proxy, index, worker, Request::from_parts(parts, body)).await;
     let status = outcome.response.status().as_u16();
+    proxy.worker_active(worker);
     {
         let mut s = stats.borrow_mut();
         s.downstream_rq_active.dec();

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::rc::Rc;
 
+use meshtwin_model::topology::ListenerBalance;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -24,6 +25,8 @@ pub struct Proxy<P: Platform> {
     /// HTTP connection manager stats by stat prefix.
     pub hcm: BTreeMap<String, Rc<RefCell<HcmStats>>>,
     rng: RefCell<ChaCha8Rng>,
+    /// The worker that handled the latest event (for `ListenerBalance::SharedSocket`).
+    last_active_worker: std::cell::Cell<u32>,
 }
 
 impl<P: Platform> Proxy<P> {
@@ -59,6 +62,7 @@ impl<P: Platform> Proxy<P> {
             clusters,
             hcm,
             rng: RefCell::new(ChaCha8Rng::seed_from_u64(seed)),
+            last_active_worker: std::cell::Cell::new(0),
         })
     }
 
@@ -74,7 +78,15 @@ impl<P: Platform> Proxy<P> {
     /// Which worker takes a new downstream connection (the kernel's choice in Envoy).
     pub(crate) fn assign_worker(&self) -> u32 {
         let workers = self.cfg.workers.max(1);
-        self.rng.borrow_mut().random_range(0..workers)
+        match self.cfg.listener_balance {
+            ListenerBalance::ReusePort => self.rng.borrow_mut().random_range(0..workers),
+            ListenerBalance::SharedSocket => self.last_active_worker.get().min(workers - 1),
+        }
+    }
+
+    /// Note that `worker` just did something (it is the one epoll wakes first next).
+    pub(crate) fn worker_active(&self, worker: u32) {
+        self.last_active_worker.set(worker);
     }
 
     /// A fresh `x-request-id` for requests that arrive without one.

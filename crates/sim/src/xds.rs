@@ -210,6 +210,7 @@ fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> ProxyConfig {
     ProxyConfig {
         node: pod.name.clone(),
         workers,
+        listener_balance: view.topo.envoy.listener_balance,
         processing_delay: PROXY_PROCESSING,
         accept_delay: PROXY_ACCEPT,
         listeners,
@@ -356,6 +357,7 @@ fn appmesh_node(view: &MeshView<'_>, pod: &Pod, mesh: &str, vn: &str, workers: u
     ProxyConfig {
         node: pod.name.clone(),
         workers,
+        listener_balance: view.topo.envoy.listener_balance,
         processing_delay: PROXY_PROCESSING,
         accept_delay: PROXY_ACCEPT,
         listeners: vec![ingress, outbound_listener("egress", "egress", vhosts)],
@@ -395,6 +397,7 @@ fn appmesh_gateway(
     ProxyConfig {
         node: pod.name.clone(),
         workers,
+        listener_balance: view.topo.envoy.listener_balance,
         processing_delay: PROXY_PROCESSING,
         accept_delay: PROXY_ACCEPT,
         listeners: vec![

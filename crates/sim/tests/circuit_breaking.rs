@@ -141,3 +141,27 @@ fn same_seed_same_trace_other_seed_other_trace() {
     assert_eq!(a.proxies, b.proxies);
     assert_ne!(a.events, c.events);
 }
+
+#[test]
+fn a_shared_listen_socket_puts_every_fortio_connection_on_one_worker() {
+    use meshtwin_model::topology::ListenerBalance;
+    let mut topo = httpbin_topology();
+    topo.envoy.listener_balance = ListenerBalance::SharedSocket;
+    let sc = scenario(3, vec![fortio("c3", 1000, 3, 30)]);
+    let r = meshtwin_sim::run(&topo, &circuit_breaker_policy(), &sc).expect("valid scenario");
+    let workers: std::collections::BTreeSet<u32> = r
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Pool { proxy, worker, .. } if proxy == "fortio-0" => Some(*worker),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        workers.len(),
+        1,
+        "one worker's pool serves every connection: {workers:?}"
+    );
+    // With one pool and one connection slot, the third client loses almost every time.
+    assert!(share_503(&r, 0) > 0.5);
+}

@@ -7,6 +7,7 @@
 //! ```yaml
 //! name: httpbin
 //! latency: {sameZone: 1ms, crossZone: 2ms, crossRegion: 30ms}   # one-way; optional
+//! envoy: {listenerBalance: reusePort}   # or sharedSocket (older Envoy); optional
 //! regions:
 //!   - name: us-west-2
 //!     zones:
@@ -49,9 +50,12 @@ use std::path::Path;
 use meshtwin_config::decode::{Ctx, Result, Val};
 use meshtwin_config::source::{self, Document};
 pub use meshtwin_config::ConfigError;
-use meshtwin_model::topology::{LinkLatency, Locality, Topology, Workload};
+use meshtwin_model::topology::{
+    EnvoySettings, LinkLatency, ListenerBalance, Locality, Topology, Workload,
+};
 
-const TOPOLOGY_FIELDS: &[&str] = &["name", "latency", "regions", "services"];
+const TOPOLOGY_FIELDS: &[&str] = &["name", "latency", "envoy", "regions", "services"];
+const ENVOY_FIELDS: &[&str] = &["listenerBalance"];
 const REGION_FIELDS: &[&str] = &["name", "zones"];
 const ZONE_FIELDS: &[&str] = &["name", "clusters"];
 const CLUSTER_FIELDS: &[&str] = &["name", "workloads"];
@@ -89,11 +93,27 @@ fn from_documents(file: &str, docs: &[Document]) -> Result<Topology> {
     decode(&ctx.root(&doc.root))
 }
 
+/// `envoy: {listenerBalance: reusePort | sharedSocket}`.
+fn envoy_settings(v: &Val<'_>) -> Result<EnvoySettings> {
+    let e = v.map(ENVOY_FIELDS)?;
+    let mut out = EnvoySettings::default();
+    if let Some(b) = e.opt("listenerBalance", |b| {
+        b.one_of(&["reusePort", "sharedSocket"])
+    })? {
+        out.listener_balance = match b {
+            "sharedSocket" => ListenerBalance::SharedSocket,
+            _ => ListenerBalance::ReusePort,
+        };
+    }
+    Ok(out)
+}
+
 fn decode(root: &Val<'_>) -> Result<Topology> {
     let t = root.map(TOPOLOGY_FIELDS)?;
     let latency = t
         .opt("latency", latency::link_latency)?
         .unwrap_or_else(LinkLatency::default);
+    let envoy = t.opt("envoy", envoy_settings)?.unwrap_or_default();
     let workloads = workloads(&t.req("regions")?)?;
     let mut services = Vec::new();
     let mut seen = BTreeMap::new();
@@ -103,6 +123,7 @@ fn decode(root: &Val<'_>) -> Result<Topology> {
     Ok(Topology {
         name: t.req_name("name")?.to_string(),
         latency,
+        envoy,
         workloads,
         services,
     })

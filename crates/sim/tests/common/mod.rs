@@ -50,6 +50,7 @@ pub fn httpbin_topology() -> Topology {
             cross_zone: Duration::from_micros(500),
             cross_region: Duration::from_millis(30),
         },
+        envoy: Default::default(),
         workloads: vec![
             workload(
                 "httpbin",
