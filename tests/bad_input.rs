@@ -1,0 +1,291 @@
+//! Bad input, end to end: `meshtwin run` on a broken scenario, topology or policy exits 2,
+//! prints one located error (`file:line: [object: ][path: ]message`) on stderr, never
+//! panics and writes nothing. Each fixture under tests/fixtures/bad/ is a bundled file with
+//! one thing broken; its first comment says what and where.
+
+mod common;
+
+use common::{bundled_scenarios, meshtwin, run_scenario, TempDir};
+
+/// Where an error must point and what it must say.
+struct Located {
+    /// The file, relative to the workspace root as the scenario's paths resolve it.
+    file: &'static str,
+    line: u32,
+    /// `[object: ]field path` as the error prints it, where it has a field.
+    path: Option<&'static str>,
+    /// A fragment of the message saying what is wrong or expected.
+    says: &'static str,
+}
+
+/// `meshtwin run tests/fixtures/bad/SCENARIO` exits 2 with the error `want`, and writes
+/// nothing: the output directory it was given does not exist afterwards.
+fn assert_rejected(test: &str, scenario: &str, want: Located) {
+    let tmp = TempDir::new(test, "run");
+    let out = tmp.join("out");
+    let got = run_scenario(&format!("tests/fixtures/bad/{scenario}"), &out, &[]);
+    let transcript = got.transcript();
+    assert_eq!(got.code, 2, "invalid input must exit 2\n{transcript}");
+    assert!(!got.stderr.contains("panicked"), "panicked\n{transcript}");
+    let location = format!("error: {}:{}: ", want.file, want.line);
+    let error = got
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix(&location))
+        .unwrap_or_else(|| panic!("no error at `{location}` on stderr\n{transcript}"));
+    if let Some(path) = want.path {
+        assert!(
+            error.contains(&format!("{path}: ")),
+            "the error does not name the field `{path}`\n{transcript}"
+        );
+    }
+    assert!(
+        error.contains(want.says),
+        "the error does not say `{}`\n{transcript}",
+        want.says
+    );
+    assert!(!out.exists(), "wrote {}\n{transcript}", out.display());
+    assert_eq!(
+        tmp.entries(),
+        Vec::<String>::new(),
+        "wrote into the temp dir"
+    );
+}
+
+#[test]
+fn a_missing_scenario_file_is_rejected_at_line_1() {
+    assert_rejected(
+        "missing_file",
+        "does-not-exist.yaml",
+        Located {
+            file: "tests/fixtures/bad/does-not-exist.yaml",
+            line: 1,
+            path: None,
+            says: "cannot read file: No such file or directory",
+        },
+    );
+}
+
+#[test]
+fn invalid_yaml_in_a_policy_is_rejected_at_the_line_that_breaks_it() {
+    assert_rejected(
+        "invalid_yaml",
+        "invalid-yaml.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/invalid-yaml.yaml",
+            line: 8,
+            path: None,
+            says: "invalid YAML: while parsing a block mapping, did not find expected key",
+        },
+    );
+}
+
+#[test]
+fn an_unknown_destination_rule_field_is_rejected_with_the_fields_allowed_there() {
+    assert_rejected(
+        "unknown_field",
+        "dr-unknown-field.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/dr-unknown-field.yaml",
+            line: 11,
+            path: Some(
+                "DestinationRule httpbin: spec.trafficPolicy.connectionPool.tcp.maxConection",
+            ),
+            says: "unknown field (expected one of: maxConnections, connectTimeout",
+        },
+    );
+}
+
+#[test]
+fn a_string_where_a_connection_limit_belongs_is_rejected() {
+    assert_rejected(
+        "wrong_type",
+        "dr-wrong-type.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/dr-wrong-type.yaml",
+            line: 11,
+            path: Some(
+                "DestinationRule httpbin: spec.trafficPolicy.connectionPool.tcp.maxConnections",
+            ),
+            says: "expected an integer, found \"one\"",
+        },
+    );
+}
+
+#[test]
+fn a_zero_connection_limit_is_rejected() {
+    assert_rejected(
+        "zero_limit",
+        "dr-zero-limit.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/dr-zero-limit.yaml",
+            line: 11,
+            path: Some("spec.trafficPolicy.connectionPool.tcp.maxConnections"),
+            says: "must be > 0",
+        },
+    );
+}
+
+#[test]
+fn a_negative_pending_request_limit_is_rejected() {
+    assert_rejected(
+        "negative_limit",
+        "dr-negative-limit.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/dr-negative-limit.yaml",
+            line: 13,
+            path: Some("spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests"),
+            says: "must be > 0",
+        },
+    );
+}
+
+#[test]
+fn a_destination_rule_for_a_service_the_topology_lacks_is_rejected() {
+    assert_rejected(
+        "unknown_host",
+        "dr-unknown-host.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/dr-unknown-host.yaml",
+            line: 7,
+            path: Some("DestinationRule httpbin: spec.host"),
+            says: "host \"nosuchservice\" names no service in topology \"httpbin\"",
+        },
+    );
+}
+
+#[test]
+fn a_duration_without_a_valid_unit_is_rejected() {
+    assert_rejected(
+        "bad_duration",
+        "dr-bad-duration.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/dr-bad-duration.yaml",
+            line: 17,
+            path: Some("spec.trafficPolicy.outlierDetection.interval"),
+            says: "invalid duration \"1x\": expected a number with a unit",
+        },
+    );
+}
+
+#[test]
+fn a_load_from_a_pod_the_topology_lacks_is_rejected_at_its_from_field() {
+    assert_rejected(
+        "load_from_no_pod",
+        "load-from-no-pod.yaml",
+        Located {
+            file: "tests/fixtures/bad/load-from-no-pod.yaml",
+            line: 14,
+            path: Some("loads[0].from"),
+            says: "no pod or workload named 'nosuchpod' in topology httpbin",
+        },
+    );
+}
+
+#[test]
+fn a_counter_expectation_on_a_pod_without_a_proxy_is_rejected_at_its_proxy_field() {
+    assert_rejected(
+        "counter_without_proxy",
+        "counter-without-proxy.yaml",
+        Located {
+            file: "tests/fixtures/bad/counter-without-proxy.yaml",
+            line: 20,
+            path: Some("expect[0].counter.proxy"),
+            says: "no pod named 'fortio-0' with a proxy in topology appmesh-colors",
+        },
+    );
+}
+
+#[test]
+fn a_topology_with_a_duplicate_workload_is_rejected_at_the_second_one() {
+    assert_rejected(
+        "duplicate_workload",
+        "duplicate-workload.yaml",
+        Located {
+            file: "tests/fixtures/bad/topologies/duplicate-workload.yaml",
+            line: 23,
+            path: Some("regions[0].zones[0].clusters[0].workloads[1].name"),
+            says: "duplicate workload name \"httpbin\" (first at line 11)",
+        },
+    );
+}
+
+#[test]
+fn a_load_with_both_calls_and_duration_is_rejected() {
+    assert_rejected(
+        "calls_and_duration",
+        "calls-and-duration.yaml",
+        Located {
+            file: "tests/fixtures/bad/calls-and-duration.yaml",
+            line: 16,
+            path: Some("loads[0].duration"),
+            says: "set either calls (fortio -n) or duration (fortio -t), not both",
+        },
+    );
+}
+
+#[test]
+fn an_app_mesh_pool_with_both_http_and_tcp_blocks_is_rejected() {
+    assert_rejected(
+        "appmesh_http_and_tcp",
+        "appmesh-pool-http-and-tcp.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/appmesh-pool-http-and-tcp.yaml",
+            line: 95,
+            path: Some("VirtualNode green: spec.listeners[0].connectionPool"),
+            says: "only one protocol block is allowed, found http and tcp",
+        },
+    );
+}
+
+#[test]
+fn validate_accepts_every_bundled_scenario() {
+    for sc in bundled_scenarios() {
+        let got = meshtwin(["validate", sc.path.as_str()]);
+        assert_eq!(got.code, 0, "{}\n{}", sc.path, got.transcript());
+        assert!(
+            got.stdout.contains(&format!("ok: {}", sc.path)),
+            "{}\n{}",
+            sc.path,
+            got.transcript()
+        );
+    }
+}
+
+#[test]
+fn validate_rejects_every_bad_fixture_with_exit_2_and_a_located_error() {
+    let dir = common::workspace_root().join("tests/fixtures/bad");
+    let fixtures: Vec<String> = common::list_dir(&dir)
+        .into_iter()
+        .filter(|f| f.ends_with(".yaml"))
+        .collect();
+    assert!(fixtures.len() >= 12, "fixtures missing: {fixtures:?}");
+    for f in fixtures {
+        let got = meshtwin(["validate", &format!("tests/fixtures/bad/{f}")]);
+        let transcript = got.transcript();
+        assert_eq!(got.code, 2, "{f}\n{transcript}");
+        assert!(!got.stderr.contains("panicked"), "{f}\n{transcript}");
+        assert!(
+            got.stderr.starts_with("error: tests/fixtures/bad/"),
+            "{f}: the error is not located in the fixture\n{transcript}"
+        );
+    }
+}
+
+#[test]
+fn validate_fails_when_any_of_several_scenarios_is_bad() {
+    let good = &bundled_scenarios()[0].path;
+    let got = meshtwin([
+        "validate",
+        good.as_str(),
+        "tests/fixtures/bad/dr-zero-limit.yaml",
+    ]);
+    let transcript = got.transcript();
+    assert_eq!(got.code, 2, "{transcript}");
+    assert!(got.stdout.contains(&format!("ok: {good}")), "{transcript}");
+    assert!(
+        got.stderr
+            .contains("error: tests/fixtures/bad/policies/dr-zero-limit.yaml:11: "),
+        "{transcript}"
+    );
+}

@@ -1,0 +1,163 @@
+//! Shared by the end-to-end tests: run the real `meshtwin` binary from the workspace root, list
+//! the bundled scenarios, and give each test its own output directory.
+//!
+//! Every path handed to the binary is relative to the workspace root, so its messages and
+//! outputs (`tests/fixtures/bad/x.yaml:11: ...`, `policies` in summary.json) are the same on
+//! every machine.
+
+// Each test crate includes this module and uses only part of it.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The workspace root: the binary runs here, and fixture paths are relative to it.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the workspace root exists")
+}
+
+/// What one `meshtwin` invocation did.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The exit code (the binary never dies by a signal in these tests).
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// Stdout and stderr, for failure messages.
+    pub fn transcript(&self) -> String {
+        format!(
+            "exit code {}\n--- stdout ---\n{}--- stderr ---\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Run `meshtwin ARGS...` in the workspace root and wait for it.
+pub fn meshtwin<I, S>(args: I) -> Outcome
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let output = Command::new(env!("CARGO_BIN_EXE_meshtwin"))
+        .current_dir(workspace_root())
+        .args(args)
+        .output()
+        .expect("the meshtwin binary starts");
+    Outcome {
+        code: output.status.code().expect("meshtwin exited by a signal"),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// `meshtwin run SCENARIO --out OUT -q`, plus any extra arguments.
+pub fn run_scenario(scenario: &str, out: &Path, extra: &[&str]) -> Outcome {
+    let mut args: Vec<&OsStr> = vec![
+        "run".as_ref(),
+        scenario.as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "-q".as_ref(),
+    ];
+    args.extend(extra.iter().map(OsStr::new));
+    meshtwin(args)
+}
+
+/// A bundled scenario: its file stem and its path relative to the workspace root.
+#[derive(Debug, Clone)]
+pub struct Bundled {
+    pub name: String,
+    pub path: String,
+}
+
+/// Every `scenarios/*.yaml`, sorted by file name, so new bundled scenarios are covered
+/// without touching the tests.
+pub fn bundled_scenarios() -> Vec<Bundled> {
+    let dir = workspace_root().join("scenarios");
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .expect("scenarios/ is readable")
+        .map(|e| e.expect("a directory entry").file_name())
+        .filter_map(|f| f.to_str().map(str::to_string))
+        .filter(|f| f.ends_with(".yaml"))
+        .collect();
+    names.sort();
+    assert!(!names.is_empty(), "no scenario in {}", dir.display());
+    names
+        .into_iter()
+        .map(|f| Bundled {
+            name: f.trim_end_matches(".yaml").to_string(),
+            path: format!("scenarios/{f}"),
+        })
+        .collect()
+}
+
+/// A fresh, empty directory under the system temp dir named after the test and a label
+/// (`meshtwin-e2e-<test>-<label>-<pid>`; the process id keeps concurrent `cargo test`s
+/// apart). Removed when dropped, failing test or not: a failure's message carries the
+/// transcript, and a rerun reproduces the files.
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new(test: &str, label: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "meshtwin-e2e-{test}-{label}-{}",
+            std::process::id()
+        ));
+        if path.exists() {
+            fs::remove_dir_all(&path).expect("clear a leftover temp dir");
+        }
+        fs::create_dir_all(&path).expect("create a temp dir");
+        Self { path }
+    }
+
+    /// `self/name`, not created.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// The names of the entries directly inside, sorted.
+    pub fn entries(&self) -> Vec<String> {
+        list_dir(&self.path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
+
+/// The names of the entries directly inside `dir`, sorted.
+pub fn list_dir(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+/// A file's bytes, or a panic naming the file.
+pub fn read(path: &Path) -> Vec<u8> {
+    fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// `dir/summary.json`, parsed.
+pub fn summary(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&read(&dir.join("summary.json"))).expect("summary.json is JSON")
+}
