@@ -71,20 +71,23 @@ fn validate_scenario(sc: &Scenario, topo: &Topology) -> Result<(), ConfigError> 
         }
     }
     for (i, e) in sc.expectations.iter().enumerate() {
-        if let Metric::Counter { proxy, .. } | Metric::GaugeMax { proxy, .. } = &e.metric {
-            let ok = pods
-                .iter()
-                .any(|p| &p.name == proxy && p.sidecar != Sidecar::None);
-            if !ok {
-                return Err(scenario_error(
-                    &sc.file,
-                    &format!("expect[{i}]"),
-                    format!(
-                        "no pod named '{proxy}' with a proxy in topology {}",
-                        topo.name
-                    ),
-                ));
-            }
+        let (key, proxy) = match &e.metric {
+            Metric::Counter { proxy, .. } => ("counter", proxy),
+            Metric::GaugeMax { proxy, .. } => ("gaugeMax", proxy),
+            _ => continue,
+        };
+        if !pods
+            .iter()
+            .any(|p| &p.name == proxy && p.sidecar != Sidecar::None)
+        {
+            return Err(scenario_error(
+                &sc.file,
+                &format!("expect[{i}].{key}.proxy"),
+                format!(
+                    "no pod named '{proxy}' with a proxy in topology {}",
+                    topo.name
+                ),
+            ));
         }
     }
     Ok(())

@@ -96,7 +96,12 @@ pub fn build(inputs: &Inputs, r: &RunResult, loads: &[LoadResult], verdicts: &[V
         "description": sc.description,
         "seed": sc.seed,
         "duration_ms": ms(sc.duration),
-        "topology": {"name": inputs.topology.name, "pods": inputs.topology.pods().len()},
+        // Pods no load can reach exchange no packet and are not simulated (sim::reach).
+        "topology": {
+            "name": inputs.topology.name,
+            "pods": inputs.topology.pods().len(),
+            "simulated_pods": r.engine.hosts,
+        },
         "policies": sc.policies,
         "loads": loads_json,
         "proxies": proxies,

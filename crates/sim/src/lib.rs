@@ -3,23 +3,28 @@
 //! - [`executor`]: a deterministic single-threaded executor; every task belongs to a host.
 //! - [`clock`]: virtual time and timers (microsecond resolution; time jumps to the next event).
 //! - [`network`]: turmoil-net hosts and the packet scheduler (latency by locality pair).
-//! - [`platform`]: the proxy core's platform seam on a simulated host.
+//! - [`platform`]: the proxy core's platform seam on a simulated host; [`stream`] its TCP stream.
 //! - [`xds`]: the control plane: topology + policies → each proxy's listeners and clusters.
 //! - [`app`]: application models (service time, errors, worker concurrency).
 //! - [`loadgen`]: fortio-style load generators.
+//! - [`reach`]: which pods can exchange packets (only those become network hosts).
 //! - [`recorder`]: the trace.
 //! - [`rng`]: one seeded ChaCha stream per component.
 //! - [`world`]: builds and runs a scenario.
+//! - [`baseline`]: a bare turmoil-net echo over the same hops, for the benchmark.
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod baseline;
 pub mod clock;
 pub mod executor;
 pub mod loadgen;
 pub mod network;
 pub mod platform;
+pub mod reach;
 pub mod recorder;
 pub mod rng;
+pub mod stream;
 pub mod world;
 pub mod xds;
 

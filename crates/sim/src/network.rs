@@ -39,35 +39,26 @@ impl Network {
         }
     }
 
-    /// Move packets at time `now`: deliver what is due, collect new egress and schedule it.
-    /// Returns true if any packet was delivered (tasks may have woken, or replies queued).
-    pub fn step(&mut self, now: Duration) -> bool {
-        let mut delivered_any = false;
-        loop {
-            let mut delivered = false;
-            while let Some(entry) = self.scheduled.first_entry() {
-                if entry.key().0 > now {
-                    break;
-                }
-                let pkt = entry.remove();
-                self.guard.deliver(pkt);
-                self.delivered += 1;
-                delivered = true;
+    /// Move packets at time `now`: deliver what is due, then drain every host's egress once
+    /// (replies to those deliveries included) and schedule it. Packets on a zero-latency link
+    /// come due at once: the caller sees them in [`Network::next_delivery`] and steps again.
+    pub fn step(&mut self, now: Duration) {
+        while let Some(entry) = self.scheduled.first_entry() {
+            if entry.key().0 > now {
+                break;
             }
-            let mut buf = std::mem::take(&mut self.buf);
-            self.guard.egress_all(&mut buf);
-            let emitted = !buf.is_empty();
-            for pkt in buf.drain(..) {
-                let d = (self.latency)(pkt.src, pkt.dst);
-                self.seq += 1;
-                self.scheduled.insert((now + d, self.seq), pkt);
-            }
-            self.buf = buf;
-            delivered_any |= delivered;
-            if !delivered && !emitted {
-                return delivered_any;
-            }
+            let pkt = entry.remove();
+            self.guard.deliver(pkt);
+            self.delivered += 1;
         }
+        let mut buf = std::mem::take(&mut self.buf);
+        self.guard.egress_all(&mut buf);
+        for pkt in buf.drain(..) {
+            let d = (self.latency)(pkt.src, pkt.dst);
+            self.seq += 1;
+            self.scheduled.insert((now + d, self.seq), pkt);
+        }
+        self.buf = buf;
     }
 
     /// When the next packet is due.

@@ -12,6 +12,7 @@ use turmoil_net::HostId;
 
 use crate::clock::{Clock, Sleep};
 use crate::executor::Executor;
+use crate::stream::SimStream;
 
 /// What every host's platform shares.
 pub struct Core {
@@ -27,19 +28,19 @@ pub struct SimPlatform {
 }
 
 impl Platform for SimPlatform {
-    type Stream = TcpStream;
+    type Stream = SimStream;
     type Listener = TcpListener;
 
     fn bind(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<TcpListener>> {
         Box::pin(TcpListener::bind(addr))
     }
 
-    fn accept<'a>(&self, listener: &'a TcpListener) -> AcceptFuture<'a, TcpStream> {
-        Box::pin(listener.accept())
+    fn accept<'a>(&self, listener: &'a TcpListener) -> AcceptFuture<'a, SimStream> {
+        Box::pin(async move { listener.accept().await.map(|(s, a)| (SimStream(s), a)) })
     }
 
-    fn connect(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<TcpStream>> {
-        Box::pin(TcpStream::connect(addr))
+    fn connect(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<SimStream>> {
+        Box::pin(async move { TcpStream::connect(addr).await.map(SimStream) })
     }
 
     fn spawn(&self, fut: LocalBoxFuture<()>) {

@@ -2,7 +2,7 @@
 //! virtual clock, and returns what happened.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 use std::time::Duration;
@@ -21,6 +21,7 @@ use crate::executor::Executor;
 use crate::loadgen::{spawn_load, LoadOutcome, LoadTarget};
 use crate::network::{kernel_config, Network};
 use crate::platform::{Core, SimPlatform};
+use crate::reach::reachable_pods;
 use crate::recorder::{Recorder, RecorderObserver, DEFAULT_TRACE_CAP};
 use crate::rng;
 use crate::xds::{self, MeshView, OUTBOUND_PORT};
@@ -154,21 +155,56 @@ pub fn run(
 ) -> Result<RunResult, SimError> {
     let pods = topo.pods();
     let ips = pod_ips(&pods);
+    let view = MeshView {
+        topo,
+        pods: &pods,
+        ips: &ips,
+        policies,
+    };
+    let mut load_targets = Vec::new();
+    for (i, spec) in scenario.loads.iter().enumerate() {
+        let src = find_pod(&pods, &spec.from).ok_or_else(|| SimError::UnknownSource {
+            index: i,
+            from: spec.from.clone(),
+        })?;
+        let target = resolve_target(i, spec, src, topo, &pods, &ips)?;
+        load_targets.push((src.name.clone(), target));
+    }
+    // Only pods that can exchange a packet become hosts (see `reach`).
+    let by_name: BTreeMap<&str, &Pod> = pods.iter().map(|p| (p.name.as_str(), p)).collect();
+    let (live, configs) = reachable_pods(
+        |pod| by_name.get(pod).and_then(|p| xds::proxy_config(&view, p)),
+        &ips,
+        &load_targets,
+    );
     let mut net = Net::with_config(kernel_config());
     let hosts: BTreeMap<String, HostId> = pods
         .iter()
+        .filter(|p| live.contains(&p.name))
         .map(|p| (p.name.clone(), net.add_host(IpAddr::V4(ips[&p.name]))))
         .collect();
-    let locality: BTreeMap<IpAddr, Locality> = pods
+    let locality: BTreeMap<IpAddr, (String, Locality)> = pods
         .iter()
-        .map(|p| (IpAddr::V4(ips[&p.name]), p.locality.clone()))
+        .map(|p| {
+            (
+                IpAddr::V4(ips[&p.name]),
+                (p.name.clone(), p.locality.clone()),
+            )
+        })
         .collect();
     let latency = topo.latency;
+    let live_ips: BTreeSet<IpAddr> = live.iter().map(|p| IpAddr::V4(ips[p])).collect();
     let mut network = Network::new(
         net,
-        Box::new(move |a, b| match (locality.get(&a), locality.get(&b)) {
-            (Some(la), Some(lb)) => latency.between(la, lb),
-            _ => latency.same_zone,
+        Box::new(move |a, b| {
+            let (Some((_, la)), Some((pod_b, lb))) = (locality.get(&a), locality.get(&b)) else {
+                return latency.same_zone;
+            };
+            assert!(
+                live_ips.contains(&b),
+                "bug: pod {pod_b} was left out of the network as unreachable, but a packet was sent to it"
+            );
+            latency.between(la, lb)
         }),
     );
     let core = Rc::new(Core {
@@ -184,12 +220,6 @@ pub fn run(
         Rc::new(RecorderObserver(recorder.clone()));
 
     // Proxies, as the control plane configures them.
-    let configs = xds::build(&MeshView {
-        topo,
-        pods: &pods,
-        ips: &ips,
-        policies,
-    });
     let mut proxies = BTreeMap::new();
     for (pod, cfg) in configs {
         let seed = rng::component_seed(scenario.seed, &format!("proxy/{pod}"));
@@ -206,7 +236,7 @@ pub fn run(
         proxies.insert(pod, proxy);
     }
     // Apps: behind a sidecar they listen on loopback only.
-    for pod in &pods {
+    for pod in pods.iter().filter(|p| live.contains(&p.name)) {
         if let Some(app) = &pod.app {
             let ip = match pod.sidecar {
                 Sidecar::None => IpAddr::V4(ips[&pod.name]),
@@ -224,30 +254,25 @@ pub fn run(
     }
     // Loads.
     let mut loads = Vec::new();
-    for (i, spec) in scenario.loads.iter().enumerate() {
-        let src = find_pod(&pods, &spec.from).ok_or_else(|| SimError::UnknownSource {
-            index: i,
-            from: spec.from.clone(),
-        })?;
-        let target = resolve_target(i, spec, src, topo, &pods, &ips)?;
+    for (spec, (src, target)) in scenario.loads.iter().zip(load_targets) {
         let outcome = Rc::new(RefCell::new(LoadOutcome::default()));
         spawn_load(
             spec.clone(),
-            src.name.clone(),
+            src.clone(),
             target,
-            platform(&src.name),
+            platform(&src),
             recorder.clone(),
             outcome.clone(),
         );
-        loads.push((spec.clone(), src.name.clone(), outcome));
+        loads.push((spec.clone(), src, outcome));
     }
 
     let end = scenario.duration;
     let clock = core.clock.clone();
     loop {
         core.exec.run_until_idle();
-        let moved = network.step(clock.now());
-        if moved || core.exec.has_runnable() {
+        network.step(clock.now());
+        if core.exec.has_runnable() || network.next_delivery().is_some_and(|t| t <= clock.now()) {
             continue;
         }
         let next = [clock.next_deadline(), network.next_delivery()]
@@ -266,7 +291,7 @@ pub fn run(
     let engine = EngineStats {
         task_polls: core.exec.polls(),
         packets_delivered: network.delivered(),
-        hosts: pods.len() as u64,
+        hosts: live.len() as u64,
     };
     drop(proxies);
     core.exec.shutdown();

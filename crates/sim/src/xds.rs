@@ -83,25 +83,28 @@ impl MeshView<'_> {
 
 /// Every proxy's configuration, by pod name.
 pub fn build(view: &MeshView<'_>) -> BTreeMap<String, ProxyConfig> {
-    let mut out = BTreeMap::new();
-    for pod in view.pods {
-        let cfg = match &pod.sidecar {
-            Sidecar::None => continue,
-            Sidecar::Istio { concurrency } => istio_sidecar(view, pod, *concurrency),
-            Sidecar::AppMesh {
-                mesh,
-                virtual_node,
-                concurrency,
-            } => appmesh_node(view, pod, mesh, virtual_node, *concurrency),
-            Sidecar::AppMeshGateway {
-                mesh,
-                virtual_gateway,
-                concurrency,
-            } => appmesh_gateway(view, pod, mesh, virtual_gateway, *concurrency),
-        };
-        out.insert(pod.name.clone(), cfg);
-    }
-    out
+    view.pods
+        .iter()
+        .filter_map(|pod| proxy_config(view, pod).map(|c| (pod.name.clone(), c)))
+        .collect()
+}
+
+/// One pod's proxy configuration (`None` for a pod without a proxy).
+pub fn proxy_config(view: &MeshView<'_>, pod: &Pod) -> Option<ProxyConfig> {
+    Some(match &pod.sidecar {
+        Sidecar::None => return None,
+        Sidecar::Istio { concurrency } => istio_sidecar(view, pod, *concurrency),
+        Sidecar::AppMesh {
+            mesh,
+            virtual_node,
+            concurrency,
+        } => appmesh_node(view, pod, mesh, virtual_node, *concurrency),
+        Sidecar::AppMeshGateway {
+            mesh,
+            virtual_gateway,
+            concurrency,
+        } => appmesh_gateway(view, pod, mesh, virtual_gateway, *concurrency),
+    })
 }
 
 fn outbound_listener(
