@@ -53,6 +53,7 @@ pub(crate) async fn handle_request<P: Platform>(
     worker: u32,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    let received = proxy.platform.now();
     let lcfg = &proxy.cfg.listeners[index];
     let stats = proxy.hcm[&lcfg.stat_prefix].clone();
     proxy.worker_active(worker);
@@ -86,7 +87,6 @@ pub(crate) async fn handle_request<P: Platform>(
     if !proxy.cfg.processing_delay.is_zero() {
         proxy.platform.sleep(proxy.cfg.processing_delay).await;
     }
-    let started = proxy.platform.now();
     let outcome = route_and_forward(&proxy, index, worker, Request::from_parts(parts, body)).await;
     let status = outcome.response.status().as_u16();
     proxy.worker_active(worker);
@@ -112,7 +112,7 @@ pub(crate) async fn handle_request<P: Platform>(
             request_id,
             status,
             flags: outcome.flags.to_string(),
-            duration_ms: ms(now.saturating_sub(started)),
+            duration_ms: ms(now.saturating_sub(received)),
         },
     );
     Ok(outcome.response)
