@@ -10,6 +10,7 @@ use crate::config::{Codec, ListenerKind};
 use crate::http::handle_request;
 use crate::platform::{HyperExecutor, Platform};
 use crate::proxy::Proxy;
+use crate::tcp_proxy::serve_tcp;
 
 /// Accept connections on `listener` forever (until the platform stops).
 pub(crate) fn spawn_accept_loop<P: Platform>(
@@ -36,9 +37,12 @@ fn serve_connection<P: Platform>(
     stream: P::Stream,
 ) {
     let lcfg = &proxy.cfg.listeners[index];
-    let ListenerKind::Http { codec, .. } = &lcfg.kind else {
-        // Opaque TCP proxying arrives with the traffic-management issue; refuse politely.
-        return;
+    let codec = match &lcfg.kind {
+        ListenerKind::Http { codec, .. } => codec,
+        ListenerKind::Tcp { cluster } => {
+            let cluster = cluster.clone();
+            return serve_tcp(proxy, index, worker, stream, cluster);
+        }
     };
     let codec = *codec;
     let stats = proxy.hcm[&lcfg.stat_prefix].clone();

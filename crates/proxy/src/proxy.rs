@@ -10,11 +10,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::Cluster;
+use crate::config::ListenerKind;
 use crate::config::ProxyConfig;
 use crate::listener;
 use crate::observer::Observer;
 use crate::platform::Platform;
-use crate::stats::{HcmStats, StatsSnapshot};
+use crate::stats::{HcmStats, StatsSnapshot, TcpStats};
 
 /// A running proxy (one Envoy).
 pub struct Proxy<P: Platform> {
@@ -24,6 +25,8 @@ pub struct Proxy<P: Platform> {
     pub clusters: BTreeMap<String, Rc<Cluster<P>>>,
     /// HTTP connection manager stats by stat prefix.
     pub hcm: BTreeMap<String, Rc<RefCell<HcmStats>>>,
+    /// TCP proxy stats by stat prefix.
+    pub tcp: BTreeMap<String, Rc<RefCell<TcpStats>>>,
     rng: RefCell<ChaCha8Rng>,
     /// The worker that handled the latest event (for `ListenerBalance::SharedSocket`).
     last_active_worker: std::cell::Cell<u32>,
@@ -45,9 +48,21 @@ impl<P: Platform> Proxy<P> {
                 (c.name.clone(), Rc::new(cluster))
             })
             .collect();
+        let tcp = cfg
+            .listeners
+            .iter()
+            .filter(|l| matches!(l.kind, ListenerKind::Tcp { .. }))
+            .map(|l| {
+                (
+                    l.stat_prefix.clone(),
+                    Rc::new(RefCell::new(TcpStats::default())),
+                )
+            })
+            .collect();
         let hcm = cfg
             .listeners
             .iter()
+            .filter(|l| matches!(l.kind, ListenerKind::Http { .. }))
             .map(|l| {
                 (
                     l.stat_prefix.clone(),
@@ -61,6 +76,7 @@ impl<P: Platform> Proxy<P> {
             observer,
             clusters,
             hcm,
+            tcp,
             rng: RefCell::new(ChaCha8Rng::seed_from_u64(seed)),
             last_active_worker: std::cell::Cell::new(0),
         })
@@ -102,6 +118,9 @@ impl<P: Platform> Proxy<P> {
             c.write_stats(&mut out);
         }
         for (prefix, s) in &self.hcm {
+            s.borrow().write(prefix, &mut out);
+        }
+        for (prefix, s) in &self.tcp {
             s.borrow().write(prefix, &mut out);
         }
         out

@@ -113,6 +113,23 @@ stat_struct!(
     }
 );
 
+stat_struct!(
+    /// `tcp.<stat_prefix>.*` of one TCP proxy (listener).
+    TcpStats {
+        counters: [
+            downstream_cx_total, downstream_cx_no_route, downstream_cx_rx_bytes_total,
+            downstream_cx_tx_bytes_total,
+        ],
+        gauges: [],
+    }
+);
+
+impl TcpStats {
+    pub fn write(&self, stat_prefix: &str, out: &mut StatsSnapshot) {
+        self.write_fields(&format!("tcp.{stat_prefix}."), out);
+    }
+}
+
 /// Per-status-code counters (`upstream_rq_503`, `upstream_rq_5xx`).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CodeStats {
