@@ -8,6 +8,7 @@
 //! - [`http`]: the HTTP connection manager (downstream side) and the router filter.
 //! - [`local_reply`]: Envoy's local replies (503 UO, UH, UF ...) and response flags.
 //! - [`listener`]: listeners and worker assignment.
+//! - [`tcp_proxy`]: opaque TCP proxying with the hard connection limit.
 //! - [`config`]: what the control plane hands a proxy (listeners, clusters).
 //! - [`observer`]: where access logs and pool events go.
 //! - [`stats`]: Envoy-named counters and gauges.
@@ -27,5 +28,6 @@ pub mod pool;
 pub mod proxy;
 pub mod route;
 pub mod stats;
+pub mod tcp_proxy;
 
 pub use proxy::Proxy;
