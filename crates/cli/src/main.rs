@@ -13,6 +13,7 @@ mod expect;
 mod output;
 mod run;
 mod summary;
+mod sweep;
 
 /// A deterministic digital twin of a service mesh.
 #[derive(Parser)]
@@ -43,6 +44,20 @@ enum Command {
         /// Scenario files (their topology and policies are checked too).
         scenarios: Vec<PathBuf>,
     },
+    /// Run a scenario under many seeds and report each expectation's distribution.
+    Sweep {
+        /// Scenario file (default: the bundled Istio circuit-breaking scenario).
+        scenario: Option<PathBuf>,
+        /// First seed.
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+        /// Number of seeds.
+        #[arg(long, default_value_t = 20)]
+        seeds: u64,
+        /// Directory for sweep.json.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Measure the engine: simulated requests per wall-clock second, against a bare
     /// turmoil-net echo over the same hops.
     Bench {
@@ -70,6 +85,12 @@ fn main() -> ExitCode {
             quiet,
         } => run::run_command(scenario, seed, out, quiet),
         Command::Validate { scenarios } => run::validate_command(&scenarios),
+        Command::Sweep {
+            scenario,
+            from,
+            seeds,
+            out,
+        } => sweep::sweep_command(scenario, from, seeds.max(1), out),
         Command::Bench {
             requests,
             idle_pods,

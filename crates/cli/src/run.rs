@@ -28,7 +28,7 @@ pub struct Inputs {
 
 /// The bundled default scenario: relative to the working directory when run from a checkout's
 /// root, else found beside this crate's sources.
-fn default_scenario() -> PathBuf {
+pub fn default_scenario() -> PathBuf {
     let rel = PathBuf::from(DEFAULT_SCENARIO);
     if rel.exists() {
         rel
