@@ -28,6 +28,9 @@ pub enum EventKind {
         latency_ms: f64,
         /// Whether the client had to open a new socket for this call.
         new_socket: bool,
+        /// What the answering app's page reported (`x-app-notes`), e.g. an error text.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        notes: Vec<String>,
     },
     /// A proxy finished a downstream request (Envoy's access log).
     AccessLog {
@@ -52,6 +55,21 @@ pub enum EventKind {
         connections: u64,
         /// Cluster-wide pending requests after the event.
         pending: u64,
+    },
+    /// One attempt of an app's call to another service.
+    AppCall {
+        pod: String,
+        request_id: String,
+        /// Authority the app called (`reviews:9080`).
+        host: String,
+        path: String,
+        /// 1 for the first try.
+        attempt: u32,
+        /// Response status, 0 when there was none.
+        status: u16,
+        /// `ok`, `error_status`, `timeout` or `connection_error`.
+        result: String,
+        duration_ms: f64,
     },
     /// A load generator started or stopped.
     Load { load: String, phase: String },

@@ -3,6 +3,8 @@
 //! - [`topology`]: regions → zones → clusters → workloads → pods, services, app behaviour.
 //! - [`policy`]: mesh policy lowered from Istio / App Mesh YAML (as istiod lowers it to xDS):
 //!   circuit-breaker thresholds with the mesh's defaults applied, outlier detection, health checks.
+//! - [`traffic`]: Istio `VirtualService` / `Gateway` routing lowered as istiod builds Envoy
+//!   routes: matches, weighted destinations, timeouts, retries, faults, mirrors, TCP rules.
 //! - [`scenario`]: what a run does: topology, policies, loads, duration, seed, expectations.
 //! - [`event`]: the one event schema written to `trace.jsonl`.
 //! - [`duration`]: serde helpers so durations read and write as milliseconds.
@@ -16,6 +18,7 @@ pub mod event;
 pub mod policy;
 pub mod scenario;
 pub mod topology;
+pub mod traffic;
 
 /// Where a lowered object came from, for error messages and reports.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]

@@ -244,6 +244,10 @@ pub struct AppMeshListener {
 pub struct MeshPolicies {
     pub destination_rules: Vec<DestinationPolicy>,
     pub appmesh_listeners: Vec<AppMeshListener>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub virtual_services: Vec<crate::traffic::VirtualServicePolicy>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gateways: Vec<crate::traffic::gateway::GatewayPolicy>,
 }
 
 impl MeshPolicies {
@@ -251,5 +255,7 @@ impl MeshPolicies {
     pub fn extend(&mut self, other: MeshPolicies) {
         self.destination_rules.extend(other.destination_rules);
         self.appmesh_listeners.extend(other.appmesh_listeners);
+        self.virtual_services.extend(other.virtual_services);
+        self.gateways.extend(other.gateways);
     }
 }

@@ -134,6 +134,25 @@ impl Default for LatencyDist {
     }
 }
 
+/// A call an app makes to another service for every request it serves, through its own
+/// sidecar (Bookinfo's productpage → details, reviews; reviews v2/v3 → ratings).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppCall {
+    /// Host as the app addresses it (`reviews`, `reviews:9080`, `ratings.ns.svc.cluster.local`).
+    pub host: String,
+    pub port: u16,
+    pub path: String,
+    /// The app's own client timeout per attempt (`None`: waits forever).
+    #[serde(with = "crate::duration::opt_ms")]
+    pub timeout: Option<Duration>,
+    /// Further attempts after a failed one (error status, timeout, connection error).
+    pub retries: u32,
+    /// Request headers copied from the incoming request (Bookinfo propagates `end-user`).
+    pub propagate: Vec<String>,
+    /// What the app reports when the call finally fails; the app still answers 200.
+    pub on_error: String,
+}
+
 /// How the application inside each pod of a workload behaves.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppBehaviour {
@@ -149,6 +168,9 @@ pub struct AppBehaviour {
     pub concurrency: Option<u32>,
     /// Bytes in a successful response body.
     pub response_bytes: u32,
+    /// Calls made, one after the other, for every request.
+    #[serde(default)]
+    pub calls: Vec<AppCall>,
 }
 
 impl Default for AppBehaviour {
@@ -160,6 +182,7 @@ impl Default for AppBehaviour {
             error_status: 500,
             concurrency: None,
             response_bytes: 256,
+            calls: Vec::new(),
         }
     }
 }

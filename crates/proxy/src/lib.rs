@@ -4,6 +4,8 @@
 //! - [`breaker`]: circuit breakers (the cluster's resource manager).
 //! - [`pool`]: upstream connection pools; [`pool::engine`] is the synchronous state machine.
 //! - [`cluster`]: clusters, their endpoints and per-worker pools.
+//! - [`lb`]: load balancing engines (priority load, panic, RR / least request / random, Istio locality).
+//! - [`outlier`]: the outlier detection engine (consecutive errors, success rate, ejection).
 //! - [`route`]: virtual hosts and routes (one route to one cluster for now).
 //! - [`http`]: the HTTP connection manager (downstream side) and the router filter.
 //! - [`local_reply`]: Envoy's local replies (503 UO, UH, UF ...) and response flags.
@@ -20,9 +22,11 @@ pub mod breaker;
 pub mod cluster;
 pub mod config;
 pub mod http;
+pub mod lb;
 pub mod listener;
 pub mod local_reply;
 pub mod observer;
+pub mod outlier;
 pub mod platform;
 pub mod pool;
 pub mod proxy;

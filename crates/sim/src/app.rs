@@ -1,6 +1,8 @@
-//! The application inside a pod: an HTTP/1.1 server (hyper) whose service time, errors and
-//! worker concurrency follow the topology's [`AppBehaviour`]. It names itself in
-//! `x-served-by` so a load generator can tell which pod answered.
+//! The application inside a pod: an HTTP/1.1 server (hyper) whose service time, errors,
+//! worker concurrency and calls to other services follow the topology's [`AppBehaviour`].
+//! It names itself in `x-served-by`, and reports what its page shows in `x-app-notes` (and in
+//! its body): the notes of the services it called, or its own error text for a call that
+//! failed — as Bookinfo's productpage prints "Error fetching product reviews".
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -8,20 +10,24 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Response, StatusCode};
+use http::{HeaderMap, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use meshtwin_model::topology::{AppBehaviour, LatencyDist};
+use meshtwin_proxy::observer::Observer;
 use meshtwin_proxy::platform::Platform;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::Semaphore;
 
+use crate::app_call::{call_with_retries, Resolver};
 use crate::platform::SimPlatform;
 
 /// Longest service time an exponential draw may produce, as a multiple of its mean.
 const EXP_CAP: f64 = 100.0;
+/// Header carrying what a page reports (`; `-separated).
+pub const NOTES_HEADER: &str = "x-app-notes";
 
 /// Draw a service time.
 pub fn sample_latency(dist: &LatencyDist, rng: &mut ChaCha8Rng) -> Duration {
@@ -43,24 +49,63 @@ pub fn sample_latency(dist: &LatencyDist, rng: &mut ChaCha8Rng) -> Duration {
     }
 }
 
-/// Start the app of `pod` listening on `addr`.
-pub fn spawn_app(
-    platform: SimPlatform,
-    pod: String,
-    addr: SocketAddr,
-    behaviour: AppBehaviour,
-    rng: ChaCha8Rng,
-) {
-    let rng = Rc::new(RefCell::new(rng));
-    let workers = Rc::new(Semaphore::new(
-        behaviour
-            .concurrency
-            .map(|c| c as usize)
-            .unwrap_or(Semaphore::MAX_PERMITS),
-    ));
-    let behaviour = Rc::new(behaviour);
-    let p = platform.clone();
-    platform.spawn(Box::pin(async move {
+/// One pod's app.
+pub struct App {
+    pub platform: SimPlatform,
+    pub pod: String,
+    pub behaviour: AppBehaviour,
+    pub rng: RefCell<ChaCha8Rng>,
+    pub workers: Semaphore,
+    pub resolver: Resolver,
+    pub observer: Rc<dyn Observer>,
+}
+
+impl App {
+    /// Serve one request: wait for a worker, spend the service time, make the calls, answer.
+    async fn serve(self: Rc<Self>, headers: HeaderMap) -> Response<Full<Bytes>> {
+        let _permit = self.workers.acquire().await.expect("semaphore never closed");
+        let (delay, fail) = {
+            let mut r = self.rng.borrow_mut();
+            let d = sample_latency(&self.behaviour.latency, &mut r);
+            let b = &self.behaviour;
+            (d, b.error_rate > 0.0 && r.random::<f64>() < b.error_rate)
+        };
+        self.platform.sleep(delay).await;
+        let mut notes: Vec<String> = Vec::new();
+        for call in &self.behaviour.calls {
+            match call_with_retries(&self, call, &headers).await {
+                Ok(callee_notes) => notes.extend(callee_notes),
+                Err(()) => {
+                    if !call.on_error.is_empty() {
+                        notes.push(call.on_error.clone());
+                    }
+                }
+            }
+        }
+        let status = if fail { self.behaviour.error_status } else { 200 };
+        let mut body = notes.join("\n").into_bytes();
+        if !fail {
+            body.resize(body.len().max(self.behaviour.response_bytes as usize), b' ');
+        }
+        let mut resp = Response::new(Full::new(Bytes::from(body)));
+        *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let Ok(v) = http::HeaderValue::from_str(&self.pod) {
+            resp.headers_mut().insert("x-served-by", v);
+        }
+        if !notes.is_empty() {
+            if let Ok(v) = http::HeaderValue::from_str(&notes.join("; ")) {
+                resp.headers_mut().insert(NOTES_HEADER, v);
+            }
+        }
+        resp
+    }
+}
+
+/// Start `app` listening on `addr`.
+pub fn spawn_app(app: App, addr: SocketAddr) {
+    let app = Rc::new(app);
+    let p = app.platform.clone();
+    p.clone().spawn(Box::pin(async move {
         let Ok(listener) = p.bind(addr).await else {
             return;
         };
@@ -68,46 +113,14 @@ pub fn spawn_app(
             let Ok((stream, _)) = p.accept(&listener).await else {
                 continue;
             };
-            let (p2, pod, rng, workers, behaviour) = (
-                p.clone(),
-                pod.clone(),
-                rng.clone(),
-                workers.clone(),
-                behaviour.clone(),
-            );
+            let app = app.clone();
             p.spawn(Box::pin(async move {
                 let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let (p3, pod, rng, workers, behaviour) = (
-                        p2.clone(),
-                        pod.clone(),
-                        rng.clone(),
-                        workers.clone(),
-                        behaviour.clone(),
-                    );
+                    let app = app.clone();
                     async move {
-                        let _ = req.into_body().collect().await;
-                        let _permit = workers.acquire().await.expect("semaphore never closed");
-                        let (delay, fail) = {
-                            let mut r = rng.borrow_mut();
-                            let d = sample_latency(&behaviour.latency, &mut r);
-                            let fail = behaviour.error_rate > 0.0
-                                && r.random::<f64>() < behaviour.error_rate;
-                            (d, fail)
-                        };
-                        p3.sleep(delay).await;
-                        let status = if fail { behaviour.error_status } else { 200 };
-                        let body = if fail {
-                            Bytes::new()
-                        } else {
-                            Bytes::from(vec![b'x'; behaviour.response_bytes as usize])
-                        };
-                        let mut resp = Response::new(Full::new(body));
-                        *resp.status_mut() = StatusCode::from_u16(status)
-                            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                        if let Ok(v) = http::HeaderValue::from_str(&pod) {
-                            resp.headers_mut().insert("x-served-by", v);
-                        }
-                        Ok::<_, std::convert::Infallible>(resp)
+                        let (parts, body) = req.into_parts();
+                        let _ = body.collect().await;
+                        Ok::<_, std::convert::Infallible>(app.serve(parts.headers).await)
                     }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()

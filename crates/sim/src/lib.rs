@@ -5,7 +5,8 @@
 //! - [`network`]: turmoil-net hosts and the packet scheduler (latency by locality pair).
 //! - [`platform`]: the proxy core's platform seam on a simulated host; [`stream`] its TCP stream.
 //! - [`xds`]: the control plane: topology + policies → each proxy's listeners and clusters.
-//! - [`app`]: application models (service time, errors, worker concurrency).
+//! - [`app`]: application models (service time, errors, worker concurrency); [`app_call`]
+//!   their calls to other services.
 //! - [`loadgen`]: fortio-style load generators.
 //! - [`reach`]: which pods can exchange packets (only those become network hosts).
 //! - [`recorder`]: the trace.
@@ -15,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod app_call;
 pub mod baseline;
 pub mod clock;
 pub mod executor;

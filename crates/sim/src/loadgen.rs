@@ -17,6 +17,7 @@ use meshtwin_model::event::EventKind;
 use meshtwin_model::scenario::LoadSpec;
 use meshtwin_proxy::platform::{timeout, Platform};
 
+use crate::app::NOTES_HEADER;
 use crate::platform::SimPlatform;
 use crate::recorder::Recorder;
 
@@ -42,6 +43,8 @@ pub struct CallRecord {
     pub new_socket: bool,
     pub upstream_pod: Option<String>,
     pub flags: String,
+    /// What the answering app's page reported (`x-app-notes`).
+    pub notes: Vec<String>,
 }
 
 /// What a load did.
@@ -156,14 +159,20 @@ impl Client {
                         .get("x-served-by")
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_string);
+                    let notes: Vec<String> = resp
+                        .headers()
+                        .get(NOTES_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .map(|v| v.split("; ").map(str::to_string).collect())
+                        .unwrap_or_default();
                     resp.into_body().collect().await.ok()?;
-                    Some((status, served_by))
+                    Some((status, served_by, notes))
                 })
                 .await
                 .flatten()
             }
         };
-        let (status, upstream_pod) = result.unwrap_or((0, None));
+        let (status, upstream_pod, notes) = result.unwrap_or((0, None, Vec::new()));
         let end = p.now();
         let flags = self
             .recorder
@@ -180,6 +189,7 @@ impl Client {
                 flags: flags.clone(),
                 latency_ms: latency.as_micros() as f64 / 1000.0,
                 new_socket,
+                notes: notes.clone(),
             },
         );
         let mut o = self.outcome.borrow_mut();
@@ -193,6 +203,7 @@ impl Client {
             new_socket,
             upstream_pod,
             flags,
+            notes,
         });
         status == 200
     }

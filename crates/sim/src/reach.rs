@@ -1,12 +1,13 @@
 //! Which pods can ever exchange a packet in a run. Only those become hosts of the simulated
-//! network: a pod that no load, route or cluster can reach costs nothing, however many of
-//! them the topology has (turmoil-net drains every host's egress on every scheduler pass).
+//! network: a pod that no load, route, cluster or app call can reach costs nothing, however
+//! many of them the topology has (turmoil-net drains every host's egress on every pass).
 //!
-//! The walk is conservative: from each load's source, follow the first hop (the source's
-//! sidecar routes the load's authority; without a sidecar, kube-proxy picks the service's
-//! pods), then every route of every listener a reached (pod, port) has, to every endpoint of
-//! every cluster those routes name. A packet to a pruned pod would be a bug in this walk, and
-//! the network panics on it rather than dropping it silently.
+//! The walk is conservative. Traffic *leaves* a pod from a load running on it or from its
+//! app's calls: through its own sidecar (only the route for that authority is followed) or,
+//! without a sidecar, straight to the service's pods. Traffic *arriving* at a (pod, port)
+//! follows every route of every listener there to every endpoint of every cluster named, and
+//! a reached pod's app calls leave from it in turn. A packet to a pruned pod would be a bug in
+//! this walk: the network panics on it rather than dropping it silently.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -19,65 +20,104 @@ use crate::loadgen::LoadTarget;
 /// A (pod, port) a connection can arrive at.
 type Node = (String, u16);
 
-/// Pods reachable from the loads.
-/// `config_of` builds a pod's proxy configuration; it is asked only about reached pods, so a
-/// mesh of thousands of idle pods is never lowered in full.
-pub fn reachable_pods(
-    mut config_of: impl FnMut(&str) -> Option<ProxyConfig>,
-    ips: &BTreeMap<String, Ipv4Addr>,
-    loads: &[(String, LoadTarget)],
-) -> (BTreeSet<String>, BTreeMap<String, ProxyConfig>) {
-    let mut configs: BTreeMap<String, Option<ProxyConfig>> = BTreeMap::new();
-    let mut config = |pod: &str| -> Option<ProxyConfig> {
-        configs
-            .entry(pod.to_string())
-            .or_insert_with(|| config_of(pod))
-            .clone()
-    };
-    let by_ip: BTreeMap<IpAddr, &str> = ips
-        .iter()
-        .map(|(p, ip)| (IpAddr::V4(*ip), p.as_str()))
-        .collect();
-    let node_of = |from: &str, addr: SocketAddr| -> Option<Node> {
+struct Walk<'a, C> {
+    config_of: C,
+    configs: BTreeMap<String, Option<ProxyConfig>>,
+    by_ip: BTreeMap<IpAddr, &'a str>,
+    pods: BTreeSet<String>,
+    arrivals: Vec<Node>,
+    departures: Vec<(String, LoadTarget)>,
+}
+
+impl<C: FnMut(&str) -> Option<ProxyConfig>> Walk<'_, C> {
+    fn config(&mut self, pod: &str) -> Option<ProxyConfig> {
+        if !self.configs.contains_key(pod) {
+            let c = (self.config_of)(pod);
+            self.configs.insert(pod.to_string(), c);
+        }
+        self.configs[pod].clone()
+    }
+
+    fn node_of(&self, from: &str, addr: SocketAddr) -> Option<Node> {
         if addr.ip().is_loopback() {
             Some((from.to_string(), addr.port()))
         } else {
-            by_ip.get(&addr.ip()).map(|p| (p.to_string(), addr.port()))
+            self.by_ip.get(&addr.ip()).map(|p| (p.to_string(), addr.port()))
         }
-    };
-    let mut pods = BTreeSet::new();
-    let mut queue: Vec<Node> = Vec::new();
-    for (src, target) in loads {
-        pods.insert(src.clone());
-        match (config(src), target.connect.first()) {
-            // The source's own sidecar: only the route for the load's authority is used.
+    }
+
+    /// Traffic leaving `src` for `target`.
+    fn depart(&mut self, src: &str, target: &LoadTarget) {
+        self.pods.insert(src.to_string());
+        match (self.config(src), target.connect.first()) {
             (Some(cfg), Some(addr)) if addr.ip().is_loopback() => {
                 for cluster in routed_clusters(&cfg, addr.port(), Some(&target.authority)) {
                     for ep in endpoints(&cfg, &cluster) {
-                        queue.extend(node_of(src, ep));
+                        let n = self.node_of(src, ep);
+                        self.arrivals.extend(n);
                     }
                 }
             }
-            _ => queue.extend(target.connect.iter().filter_map(|a| node_of(src, *a))),
-        }
-    }
-    let mut seen = BTreeSet::new();
-    while let Some(node) = queue.pop() {
-        if !seen.insert(node.clone()) {
-            continue;
-        }
-        let (pod, port) = node;
-        pods.insert(pod.clone());
-        let Some(cfg) = config(&pod) else {
-            continue;
-        };
-        for cluster in routed_clusters(&cfg, port, None) {
-            for ep in endpoints(&cfg, &cluster) {
-                queue.extend(node_of(&pod, ep));
+            _ => {
+                let nodes: Vec<Node> = target.connect.iter().filter_map(|a| self.node_of(src, *a)).collect();
+                self.arrivals.extend(nodes);
             }
         }
     }
-    let configs = configs
+
+    /// Traffic arriving at `(pod, port)`.
+    fn arrive(&mut self, (pod, port): Node) {
+        self.pods.insert(pod.clone());
+        let Some(cfg) = self.config(&pod) else {
+            return;
+        };
+        for cluster in routed_clusters(&cfg, port, None) {
+            for ep in endpoints(&cfg, &cluster) {
+                let n = self.node_of(&pod, ep);
+                self.arrivals.extend(n);
+            }
+        }
+    }
+}
+
+/// Pods reachable from the loads, and the proxy configurations of those pods.
+///
+/// `config_of` builds a pod's proxy configuration and is asked only about reached pods, so a
+/// mesh of thousands of idle pods is never lowered in full; `calls_of` lists where a pod's app
+/// sends its own calls.
+pub fn reachable_pods(
+    config_of: impl FnMut(&str) -> Option<ProxyConfig>,
+    calls_of: impl Fn(&str) -> Vec<LoadTarget>,
+    ips: &BTreeMap<String, Ipv4Addr>,
+    loads: &[(String, LoadTarget)],
+) -> (BTreeSet<String>, BTreeMap<String, ProxyConfig>) {
+    let mut w = Walk {
+        config_of,
+        configs: BTreeMap::new(),
+        by_ip: ips.iter().map(|(p, ip)| (IpAddr::V4(*ip), p.as_str())).collect(),
+        pods: BTreeSet::new(),
+        arrivals: Vec::new(),
+        departures: loads.to_vec(),
+    };
+    let (mut arrived, mut calling) = (BTreeSet::new(), BTreeSet::new());
+    loop {
+        if let Some((src, target)) = w.departures.pop() {
+            w.depart(&src, &target);
+        } else if let Some(node) = w.arrivals.pop() {
+            if arrived.insert(node.clone()) {
+                let pod = node.0.clone();
+                w.arrive(node);
+                if calling.insert(pod.clone()) {
+                    w.departures.extend(calls_of(&pod).into_iter().map(|t| (pod.clone(), t)));
+                }
+            }
+        } else {
+            break;
+        }
+    }
+    let pods = w.pods;
+    let configs = w
+        .configs
         .into_iter()
         .filter(|(pod, _)| pods.contains(pod))
         .filter_map(|(pod, c)| c.map(|c| (pod, c)))
@@ -95,11 +135,7 @@ fn routed_clusters(cfg: &ProxyConfig, port: u16, authority: Option<&str>) -> Vec
                     Some(a) => select_virtual_host(virtual_hosts, a).into_iter().collect(),
                     None => virtual_hosts.iter().collect(),
                 };
-                out.extend(
-                    hosts
-                        .iter()
-                        .flat_map(|v| v.routes.iter().map(|r| r.cluster.clone())),
-                );
+                out.extend(hosts.iter().flat_map(|v| v.routes.iter().map(|r| r.cluster.clone())));
             }
             ListenerKind::Tcp { cluster } => out.push(cluster.clone()),
         }

@@ -15,7 +15,9 @@ use meshtwin_proxy::stats::StatsSnapshot;
 use meshtwin_proxy::Proxy;
 use turmoil_net::{HostId, Net};
 
-use crate::app::spawn_app;
+use crate::app::{spawn_app, App};
+use crate::app_call::Resolver;
+use tokio::sync::Semaphore;
 use crate::clock::Clock;
 use crate::executor::Executor;
 use crate::loadgen::{spawn_load, LoadOutcome, LoadTarget};
@@ -90,53 +92,45 @@ fn parse_url(url: &str) -> Result<(String, u16, String), String> {
     Ok((host.to_string(), port, path.to_string()))
 }
 
-fn resolve_target(
-    index: usize,
-    spec: &LoadSpec,
+/// Where traffic from `src` to `host:port` goes: its own sidecar's outbound listener
+/// (iptables capture), or without a sidecar one of the service's pods per connection
+/// (kube-proxy).
+fn target_for(
     src: &Pod,
-    topo: &Topology,
-    pods: &[Pod],
-    ips: &BTreeMap<String, Ipv4Addr>,
-) -> Result<LoadTarget, SimError> {
-    let bad = |message: String| SimError::BadUrl { index, message };
-    let (host, port, path) = parse_url(&spec.url).map_err(bad)?;
+    host: &str,
+    port: u16,
+    path: String,
+    connections: u32,
+    mesh: (&Topology, &[Pod], &BTreeMap<String, Ipv4Addr>),
+) -> Result<LoadTarget, String> {
+    let (topo, pods, ips) = mesh;
     let authority = if port == 80 {
-        host.clone()
+        host.to_string()
     } else {
         format!("{host}:{port}")
     };
     if src.sidecar != Sidecar::None {
-        // iptables capture: the app's connection lands on its own sidecar.
         return Ok(LoadTarget {
-            connect: vec![SocketAddr::new(
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
-                OUTBOUND_PORT,
-            )],
+            connect: vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), OUTBOUND_PORT)],
             authority,
             path,
             first_hop_proxy: Some(src.name.clone()),
         });
     }
-    // No sidecar: kube-proxy sends each connection to one of the service's pods.
     let svc = topo
-        .service(&host, &src.namespace)
-        .ok_or_else(|| bad(format!("no service '{host}' in the topology")))?;
+        .service(host, &src.namespace)
+        .ok_or_else(|| format!("no service '{host}' in the topology"))?;
     let sp = svc
         .ports
         .iter()
         .find(|p| p.port == port)
-        .ok_or_else(|| bad(format!("service '{}' has no port {port}", svc.name)))?;
+        .ok_or_else(|| format!("service '{}' has no port {port}", svc.name))?;
     let backends = topo.endpoints_of(svc, pods);
     if backends.is_empty() {
-        return Err(bad(format!("service '{}' selects no pod", svc.name)));
+        return Err(format!("service '{}' selects no pod", svc.name));
     }
-    let connect = (0..spec.connections.max(1) as usize)
-        .map(|i| {
-            SocketAddr::new(
-                IpAddr::V4(ips[&backends[i % backends.len()].name]),
-                sp.target_port,
-            )
-        })
+    let connect = (0..connections.max(1) as usize)
+        .map(|i| SocketAddr::new(IpAddr::V4(ips[&backends[i % backends.len()].name]), sp.target_port))
         .collect();
     let first = backends[0];
     Ok(LoadTarget {
@@ -145,6 +139,29 @@ fn resolve_target(
         path,
         first_hop_proxy: (first.sidecar != Sidecar::None).then(|| first.name.clone()),
     })
+}
+
+fn resolve_target(
+    index: usize,
+    spec: &LoadSpec,
+    src: &Pod,
+    mesh: (&Topology, &[Pod], &BTreeMap<String, Ipv4Addr>),
+) -> Result<LoadTarget, SimError> {
+    let bad = |message: String| SimError::BadUrl { index, message };
+    let (host, port, path) = parse_url(&spec.url).map_err(bad)?;
+    target_for(src, &host, port, path, spec.connections, mesh).map_err(bad)
+}
+
+/// Where each of a pod's app calls goes (calls naming no service are dropped: the topology
+/// loader has already rejected them).
+fn app_call_targets(pod: &Pod, mesh: (&Topology, &[Pod], &BTreeMap<String, Ipv4Addr>)) -> Vec<LoadTarget> {
+    let Some(app) = &pod.app else {
+        return Vec::new();
+    };
+    app.calls
+        .iter()
+        .filter_map(|c| target_for(pod, c.host.split(':').next().unwrap_or(""), c.port, c.path.clone(), 1, mesh).ok())
+        .collect()
 }
 
 /// Run `scenario` on `topo` with `policies` until `scenario.duration` of virtual time.
@@ -167,13 +184,15 @@ pub fn run(
             index: i,
             from: spec.from.clone(),
         })?;
-        let target = resolve_target(i, spec, src, topo, &pods, &ips)?;
+        let target = resolve_target(i, spec, src, (topo, &pods, &ips))?;
         load_targets.push((src.name.clone(), target));
     }
     // Only pods that can exchange a packet become hosts (see `reach`).
     let by_name: BTreeMap<&str, &Pod> = pods.iter().map(|p| (p.name.as_str(), p)).collect();
+    let mesh = (topo, pods.as_slice(), &ips);
     let (live, configs) = reachable_pods(
         |pod| by_name.get(pod).and_then(|p| xds::proxy_config(&view, p)),
+        |pod| by_name.get(pod).map(|p| app_call_targets(p, mesh)).unwrap_or_default(),
         &ips,
         &load_targets,
     );
@@ -243,12 +262,25 @@ pub fn run(
                 _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
             };
             let rng = rng::stream(scenario.seed, &format!("app/{}", pod.name));
+            let targets = app_call_targets(pod, mesh);
+            let calls: BTreeMap<(String, u16), (SocketAddr, String)> = app
+                .calls
+                .iter()
+                .zip(&targets)
+                .map(|(c, t)| ((c.host.clone(), c.port), (t.connect[0], t.authority.clone())))
+                .collect();
+            let resolver: Resolver = Rc::new(move |host: &str, port: u16| calls.get(&(host.to_string(), port)).cloned());
             spawn_app(
-                platform(&pod.name),
-                pod.name.clone(),
+                App {
+                    platform: platform(&pod.name),
+                    pod: pod.name.clone(),
+                    behaviour: app.clone(),
+                    rng: RefCell::new(rng),
+                    workers: Semaphore::new(app.concurrency.map(|c| c as usize).unwrap_or(Semaphore::MAX_PERMITS)),
+                    resolver,
+                    observer: observer.clone(),
+                },
                 SocketAddr::new(ip, app.port),
-                app.clone(),
-                rng,
             );
         }
     }

@@ -120,13 +120,40 @@ fn decode(root: &Val<'_>) -> Result<Topology> {
     for s in t.list("services")? {
         services.push(service::decode(&s, &workloads, &mut seen)?);
     }
-    Ok(Topology {
+    let topo = Topology {
         name: t.req_name("name")?.to_string(),
         latency,
         envoy,
         workloads,
         services,
-    })
+    };
+    check_calls(&topo)?;
+    Ok(topo)
+}
+
+/// Every app call names a service port of the topology.
+fn check_calls(topo: &Topology) -> Result<()> {
+    for w in &topo.workloads {
+        let Some(app) = &w.app else { continue };
+        for (i, c) in app.calls.iter().enumerate() {
+            let host = c.host.split(':').next().unwrap_or("");
+            let message = match topo.service(host, &w.namespace) {
+                None => format!("no service '{host}' in the topology"),
+                Some(svc) if !svc.ports.iter().any(|p| p.port == c.port) => {
+                    format!("service '{}' has no port {}", svc.name, c.port)
+                }
+                Some(_) => continue,
+            };
+            return Err(ConfigError {
+                file: w.source.file.clone(),
+                line: w.source.line,
+                object: Some(format!("workload {}", w.name)),
+                path: Some(format!("app.calls[{i}].host")),
+                message,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Walk regions → zones → clusters → workloads (names unique in the topology: pods are

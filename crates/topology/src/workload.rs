@@ -16,7 +16,8 @@
 use std::collections::BTreeMap;
 
 use meshtwin_config::decode::{Result, Val};
-use meshtwin_model::topology::{AppBehaviour, Locality, Sidecar, Workload};
+use meshtwin_model::topology::{
+    AppCall,AppBehaviour, Locality, Sidecar, Workload};
 use meshtwin_model::SourceRef;
 
 use crate::latency;
@@ -38,7 +39,12 @@ const APP_FIELDS: &[&str] = &[
     "errorStatus",
     "concurrency",
     "responseBytes",
+    "calls",
 ];
+const CALL_FIELDS: &[&str] = &["host", "port", "path", "timeout", "retries", "propagate", "onError"];
+/// A limit on everything: calls per app and retries per call.
+const MAX_CALLS: usize = 32;
+const MAX_RETRIES: u32 = 10;
 /// Envoy workers when not written (spec §8.6).
 pub const DEFAULT_CONCURRENCY: u32 = 2;
 /// A limit on everything.
@@ -186,5 +192,34 @@ fn app(v: &Val<'_>) -> Result<AppBehaviour> {
     if let Some(b) = a.opt("responseBytes", |b| b.u32_in(0, u32::MAX))? {
         out.response_bytes = b;
     }
+    if let Some(list) = a.get("calls") {
+        let items = list.seq()?;
+        if items.len() > MAX_CALLS {
+            return Err(list.error(format!("at most {MAX_CALLS} calls per app")));
+        }
+        out.calls = items.iter().map(call).collect::<Result<_>>()?;
+    }
     Ok(out)
+}
+
+/// One entry of `app.calls`:
+/// `{host: reviews, port: 9080, path: /reviews/0, timeout: 3s, retries: 1,
+///   propagate: [end-user], onError: "Error fetching product reviews"}`.
+fn call(v: &Val<'_>) -> Result<AppCall> {
+    let c = v.map(CALL_FIELDS)?;
+    let path = c.opt("path", |p| p.str().map(str::to_string))?.unwrap_or_else(|| "/".into());
+    if !path.starts_with('/') {
+        return Err(c.req("path")?.error("must start with '/'"));
+    }
+    Ok(AppCall {
+        host: c.req_name("host")?.to_string(),
+        port: u16::try_from(c.req("port")?.int_in(1, 65535)?).unwrap_or(u16::MAX),
+        path,
+        timeout: c.opt("timeout", Val::duration)?,
+        retries: c.opt("retries", |r| r.u32_in(0, MAX_RETRIES))?.unwrap_or(0),
+        propagate: c.opt("propagate", Val::strings)?.unwrap_or_default(),
+        on_error: c
+            .opt("onError", |e| e.str().map(str::to_string))?
+            .unwrap_or_default(),
+    })
 }

@@ -1,0 +1,169 @@
+//! Istio traffic routing, lowered: `VirtualService` and `Gateway` as istiod hands them to Envoy
+//! (spec §6), minus the placement (which proxy gets which route), which the simulator's control
+//! plane decides from the topology.
+//!
+//! - this module: the shared pieces — [`FractionalPercent`], [`Destination`],
+//!   [`VirtualServicePolicy`] and the Istio version switches ([`IstioCompat`]);
+//! - [`http`]: HTTP rules — matches, weighted destinations, timeout, retries, fault, mirrors;
+//! - [`gateway`]: `Gateway` servers and TCP rules.
+
+use serde::{Deserialize, Serialize};
+
+use crate::SourceRef;
+
+pub mod gateway;
+pub mod http;
+
+/// Istio behaviour that differs between releases (spec §10). `Default` is current Istio.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IstioCompat {
+    /// I3: each weight 0..100 and a total of exactly 100 (Istio ≤ 1.14) instead of each
+    /// weight ≥ 0 and a positive total (1.15+).
+    pub legacy_weight_validation: bool,
+    /// I1: the default retry policy also retries upstream 503s (`retriable_status_codes:
+    /// [503]`, Istio ≤ 1.23).
+    pub default_retry_on_503: bool,
+    /// I6: mirrored requests get `-shadow` appended to their host (Istio ≤ 1.27).
+    pub shadow_host_suffix: bool,
+}
+
+impl IstioCompat {
+    /// The behaviour of Istio `1.<minor>`.
+    pub fn release(minor: u32) -> Self {
+        Self {
+            legacy_weight_validation: minor <= 14,
+            default_retry_on_503: minor <= 23,
+            shadow_host_suffix: minor <= 27,
+        }
+    }
+}
+
+/// Envoy's `FractionalPercent` denominators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Denominator {
+    Hundred,
+    TenThousand,
+    Million,
+}
+
+impl Denominator {
+    pub fn value(self) -> u64 {
+        match self {
+            Denominator::Hundred => 100,
+            Denominator::TenThousand => 10_000,
+            Denominator::Million => 1_000_000,
+        }
+    }
+}
+
+/// Envoy's `FractionalPercent`: `numerator / denominator`, sampled as
+/// `random % denominator < numerator` (`evaluateFractionalPercent`, spec §6.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FractionalPercent {
+    pub numerator: u32,
+    pub denominator: Denominator,
+}
+
+impl FractionalPercent {
+    /// `n` out of 100 (Istio's deprecated integer percents).
+    pub const fn hundred(n: u32) -> Self {
+        Self {
+            numerator: n,
+            denominator: Denominator::Hundred,
+        }
+    }
+
+    /// `n` out of 1 000 000.
+    pub const fn million(n: u32) -> Self {
+        Self {
+            numerator: n,
+            denominator: Denominator::Million,
+        }
+    }
+
+    /// Istio's `Percent{value}` → MILLION with numerator `uint32(value * 10000)`, truncated
+    /// as Go truncates (0.00015 % ⇒ 1 per million).
+    pub fn from_istio_percentage(value: f64) -> Self {
+        Self::million((value * 10_000.0) as u32)
+    }
+
+    /// Whether a draw of `random_value` falls inside the fraction. A numerator at or above the
+    /// denominator is always enabled; 0 never is.
+    pub fn enabled(self, random_value: u64) -> bool {
+        random_value % self.denominator.value() < u64::from(self.numerator)
+    }
+}
+
+/// Where a lowered value was written, for errors found after lowering (unknown host, subset).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldRef {
+    /// 1-based line in the object's file.
+    pub line: u32,
+    /// Field path inside the object, such as `spec.http[0].route[1].destination`.
+    pub path: String,
+}
+
+/// A route destination: a service host, optionally a DestinationRule subset and a port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destination {
+    /// The host as written (short name, `name.namespace`, FQDN or external host).
+    pub host: String,
+    pub subset: Option<String>,
+    pub port: Option<u16>,
+    /// Where `destination` was written (not serialized).
+    #[serde(skip)]
+    pub at: FieldRef,
+}
+
+/// A destination with its weight (HTTP and TCP routes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteDestination {
+    pub destination: Destination,
+    /// As written. With one destination Envoy gets a plain cluster and the weight is ignored;
+    /// with several, Istio drops weight-0 destinations (they are not listed here) and passes
+    /// the others unnormalised (spec §6.2).
+    pub weight: u32,
+    /// Header operations for requests sent to this destination.
+    #[serde(default, skip_serializing_if = "http::HeaderOperations::is_empty")]
+    pub headers: http::HeaderOperations,
+}
+
+/// An Istio `VirtualService`, lowered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VirtualServicePolicy {
+    pub name: String,
+    pub namespace: String,
+    /// `spec.hosts` as written.
+    pub hosts: Vec<String>,
+    /// `spec.gateways`; `["mesh"]` (every sidecar) when not written.
+    pub gateways: Vec<String>,
+    /// HTTP rules in order, up to and including the first catch-all rule (istiod drops the
+    /// rules after it).
+    pub http: Vec<http::HttpRoute>,
+    /// TCP rules in order.
+    pub tcp: Vec<gateway::TcpRoute>,
+    pub export_to: Vec<String>,
+    pub source: SourceRef,
+}
+
+impl VirtualServicePolicy {
+    /// Every destination the rules route or mirror to, in rule order.
+    pub fn destinations(&self) -> impl Iterator<Item = &Destination> {
+        let http = self.http.iter().flat_map(|r| {
+            let routed = match &r.action {
+                http::HttpAction::Route(d) => d.as_slice(),
+                _ => &[],
+            };
+            routed
+                .iter()
+                .map(|d| &d.destination)
+                .chain(r.mirrors.iter().map(|m| &m.destination))
+        });
+        let tcp = self
+            .tcp
+            .iter()
+            .flat_map(|r| r.route.iter().map(|d| &d.destination));
+        http.chain(tcp)
+    }
+}

@@ -1,0 +1,37 @@
+//! Envoy's load balancing (spec §4) as synchronous engines: one [`LoadBalancer`] per worker and
+//! cluster, fed host health and `rq_active`, returning a host or "no healthy upstream".
+//!
+//! - [`host`]: hosts (id, weight, locality, priority, health) grouped into per-priority sets.
+//! - [`priority`]: the priority load planner (overprovisioning 1.4, Envoy's integer math).
+//! - [`panic`]: the panic threshold per priority and the total-panic load.
+//! - [`source`]: which host list a pick draws from.
+//! - [`edf`]: the earliest-deadline-first scheduler behind every weighted pick.
+//! - [`round_robin`], [`least_request`], [`random`]: the pickers.
+//! - [`locality_wrr`]: locality-weighted LB inside a priority.
+//! - [`balancer`]: the per-worker load balancer tying them together, with retry host predicates.
+//! - [`locality`], [`distribute`]: Istio's locality LB — priorities and weights per client.
+//!
+//! Randomness comes only from the `RngCore` the caller passes (a seeded ChaCha stream per
+//! worker); anything iterated is ordered, so a seed reproduces every pick.
+
+pub mod balancer;
+pub mod distribute;
+pub mod edf;
+pub mod host;
+pub mod least_request;
+pub mod locality;
+pub mod locality_wrr;
+pub mod panic;
+pub mod priority;
+pub mod random;
+pub mod round_robin;
+pub mod source;
+
+#[cfg(test)]
+mod tests;
+
+pub use balancer::{LbConfig, LoadBalancer, Pick, PickContext};
+pub use host::{Health, Host, HostId, HostSet, LocalityWeights};
+pub use least_request::{ActiveRequests, LeastRequestConfig};
+pub use locality::{assign, ClientProxy, Distribute, Failover, IstioEndpoint, LocalityAssignment, LocalityLbSetting};
+pub use priority::{plan, Availability, Level, PriorityLoad};

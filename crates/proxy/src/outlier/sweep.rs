@@ -1,0 +1,76 @@
+//! The detector's interval timer (Envoy's `onIntervalTimer`, spec §3.4): unejection, closing
+//! the success-rate buckets, success-rate / failure-percentage detection and back-off decay.
+//!
+//! Hosts are visited in [`HostId`](crate::lb::HostId) order (Envoy walks a hash map), so which
+//! outlier wins the last slot under `max_ejection_percent` is deterministic.
+
+use std::time::Duration;
+
+use rand::RngCore;
+
+use super::detector::{Detector, Event, UnejectReason};
+use super::ejection::{self, EjectionType};
+use super::monitor::{Monitor, Origin};
+use super::success_rate::{find_outliers, Sample};
+
+impl Detector {
+    /// Run one sweep at `now`. Call it every [`Detector::interval`] from cluster creation.
+    pub fn on_interval<R: RngCore + ?Sized>(&mut self, now: Duration, rng: &mut R) -> Vec<Event> {
+        let mut events = Vec::new();
+        let hosts: Vec<_> = self.hosts.keys().copied().collect();
+        for host in &hosts {
+            if self.hosts[host].ejected && self.ejection_over(&self.hosts[host], now) {
+                events.push(self.uneject(*host, now, UnejectReason::Timer));
+            }
+            let m = self.hosts.get_mut(host).expect("host listed above");
+            m.external.swap();
+            m.local.swap();
+        }
+        for origin in [Origin::External, Origin::Local] {
+            events.extend(self.detect(origin, now, rng));
+        }
+        let interval = self.cfg.interval;
+        for m in self.hosts.values_mut().filter(|m| !m.ejected) {
+            if m.last_unejection.is_some_and(|t| now.saturating_sub(t) >= interval) {
+                m.backoff = m.backoff.saturating_sub(1);
+            }
+        }
+        events
+    }
+
+    /// `checkHostForUneject`: whether the host's ejection time has passed.
+    fn ejection_over(&self, m: &Monitor, now: Duration) -> bool {
+        let since = now.saturating_sub(m.last_ejection.unwrap_or_default());
+        let duration =
+            ejection::ejection_duration(&self.cfg, m.backoff, m.num_ejections, m.jitter);
+        duration <= since
+    }
+
+    /// `processSuccessRateEjections` for one origin.
+    fn detect<R: RngCore + ?Sized>(&mut self, origin: Origin, now: Duration, rng: &mut R) -> Vec<Event> {
+        let samples: Vec<Sample> = self
+            .hosts
+            .iter()
+            .filter(|(_, m)| !m.ejected)
+            .filter_map(|(h, m)| {
+                let (rate, volume) = m.accumulator(origin).rate_and_volume()?;
+                Some(Sample { host: *h, rate, volume })
+            })
+            .collect();
+        let found = find_outliers(&self.cfg, origin, self.hosts.len(), &samples);
+        self.success_rate[Self::origin_slot(origin)] = found.success_rate;
+        let mut events = Vec::new();
+        for (host, t) in found.hosts {
+            if matches!(t, EjectionType::SuccessRate | EjectionType::SuccessRateLocalOrigin) {
+                self.stats.ejections_success_rate += 1;
+            }
+            self.stats.count_detected(t);
+            // Envoy would eject a host twice when it is both a success-rate and a
+            // failure-percentage outlier; a host carries the flag once.
+            if !self.is_ejected(host) {
+                events.push(self.eject_host(host, t, now, rng));
+            }
+        }
+        events
+    }
+}

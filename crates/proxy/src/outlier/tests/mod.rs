@@ -1,0 +1,1 @@
+//! Outlier detector tests.

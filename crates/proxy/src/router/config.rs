@@ -1,0 +1,145 @@
+//! The route table one HTTP listener uses (Envoy's `RouteConfiguration`): virtual hosts with
+//! domains, ordered routes (first match wins), and what each route does.
+
+use std::time::Duration;
+
+use super::domains::select_virtual_host;
+use super::fault::FaultConfig;
+use super::matcher::{RequestHead, RouteMatch};
+use super::mirror::MirrorPolicy;
+use super::retry::RetryPolicy;
+use super::weighted::WeightedClusters;
+
+/// Envoy's route timeout when a route sets none (`timeout` unset).
+pub const DEFAULT_ROUTE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Virtual hosts in order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouteTable {
+    pub virtual_hosts: Vec<VirtualHost>,
+}
+
+impl RouteTable {
+    /// The virtual host for `req.authority` and its first route matching `req`; `None` is
+    /// Envoy's 404 `NR` (`route_not_found`).
+    pub fn route(&self, req: &RequestHead<'_>) -> Option<(&VirtualHost, &Route)> {
+        let vh = select_virtual_host(&self.virtual_hosts, req.authority)?;
+        Some((vh, vh.route(req)?))
+    }
+}
+
+/// Routes for a set of domains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VirtualHost {
+    pub name: String,
+    /// `*` (any), exact (`httpbin:8000`), `*.suffix` or `prefix.*`.
+    pub domains: Vec<String>,
+    pub routes: Vec<Route>,
+}
+
+impl VirtualHost {
+    /// The first route whose match holds.
+    pub fn route(&self, req: &RequestHead<'_>) -> Option<&Route> {
+        self.routes.iter().find(|r| r.matcher.matches(req))
+    }
+}
+
+/// One route.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    /// Shown in traces and stats.
+    pub name: String,
+    pub matcher: RouteMatch,
+    pub action: Action,
+    /// The HTTP fault filter's per-route config, applied before the router.
+    pub fault: Option<FaultConfig>,
+}
+
+/// What a matched route does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Forward upstream.
+    Route(RouteAction),
+    /// Answer locally with this status and body.
+    DirectResponse { status: u16, body: String },
+    /// Answer locally with a redirect.
+    Redirect(Redirect),
+}
+
+/// Forwarding: where to, and with which timeout, retries and mirrors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RouteAction {
+    pub cluster: ClusterSpecifier,
+    /// The global route timeout; zero disables it (Istio's default).
+    pub timeout: Duration,
+    /// `None`: no retries.
+    pub retry_policy: Option<RetryPolicy>,
+    pub mirror_policies: Vec<MirrorPolicy>,
+    /// Replaces `:authority` on the forwarded request.
+    pub host_rewrite: Option<String>,
+    /// Replaces the matched path prefix on the forwarded request.
+    pub prefix_rewrite: Option<String>,
+}
+
+impl RouteAction {
+    /// A route to one cluster with Envoy's defaults: 15 s timeout, no retries, no mirrors.
+    pub fn to_cluster(cluster: &str) -> Self {
+        Self {
+            cluster: ClusterSpecifier::Cluster(cluster.to_string()),
+            timeout: DEFAULT_ROUTE_TIMEOUT,
+            retry_policy: None,
+            mirror_policies: Vec::new(),
+            host_rewrite: None,
+            prefix_rewrite: None,
+        }
+    }
+}
+
+/// One cluster, or a weighted choice made once per request (per connection for TCP).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClusterSpecifier {
+    Cluster(String),
+    Weighted(WeightedClusters),
+}
+
+impl ClusterSpecifier {
+    /// The cluster for a request with this stream id (see [`super::stream_id`]).
+    pub fn pick(&self, stream_id: u64) -> &str {
+        match self {
+            ClusterSpecifier::Cluster(c) => c,
+            ClusterSpecifier::Weighted(w) => &w.pick(stream_id).name,
+        }
+    }
+}
+
+/// Envoy's `RedirectAction`, reduced to what Istio's `redirect` sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    pub scheme: Option<String>,
+    /// Host (without port) replacing the request's.
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    /// Path replacing the request's whole path (query included).
+    pub path: Option<String>,
+    /// 301, 302, 303, 307 or 308.
+    pub code: u16,
+}
+
+impl Redirect {
+    /// The `location` header for `req`.
+    pub fn location(&self, req: &RequestHead<'_>) -> String {
+        let (req_host, req_port) = match req.authority.rsplit_once(':') {
+            Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => (h, Some(p)),
+            _ => (req.authority, None),
+        };
+        let scheme = self.scheme.as_deref().unwrap_or(req.scheme);
+        let host = self.host.as_deref().unwrap_or(req_host);
+        let port = match (self.port, req_port) {
+            (Some(p), _) => format!(":{p}"),
+            (None, Some(p)) if self.host.is_none() => format!(":{p}"),
+            _ => String::new(),
+        };
+        let path = self.path.as_deref().unwrap_or(req.path);
+        format!("{scheme}://{host}{port}{path}")
+    }
+}

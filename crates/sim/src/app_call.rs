@@ -1,0 +1,120 @@
+//! An app's calls to other services: through its own sidecar when it has one (the sidecar's
+//! outbound listener stands for iptables capture), else straight to a pod of the service.
+//! Each attempt has the app's own timeout; a failed attempt (error status, timeout, broken
+//! connection) is retried as the app's client would. Every attempt is traced.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request};
+use http_body_util::{BodyExt, Empty};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
+use meshtwin_model::event::EventKind;
+use meshtwin_model::topology::AppCall;
+use meshtwin_proxy::platform::{timeout, Platform};
+
+use crate::app::{App, NOTES_HEADER};
+
+/// Where a call to (host, port) connects, and the authority it sends.
+pub type Resolver = Rc<dyn Fn(&str, u16) -> Option<(SocketAddr, String)>>;
+
+/// Outcome of one attempt.
+enum Attempt {
+    Ok(u16, Vec<String>),
+    Status(u16),
+    Timeout,
+    Error,
+}
+
+/// Make `call` for an incoming request with `headers`; the callee's notes on success.
+pub async fn call_with_retries(app: &Rc<App>, call: &AppCall, headers: &HeaderMap) -> Result<Vec<String>, ()> {
+    let Some((addr, authority)) = (app.resolver)(&call.host, call.port) else {
+        return Err(());
+    };
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    for attempt in 1..=call.retries + 1 {
+        let started = app.platform.now();
+        let outcome = match call.timeout {
+            Some(t) => timeout(&app.platform, t, once(app, addr, &authority, call, headers))
+                .await
+                .unwrap_or(Attempt::Timeout),
+            None => once(app, addr, &authority, call, headers).await,
+        };
+        let (status, result) = match &outcome {
+            Attempt::Ok(s, _) => (*s, "ok"),
+            Attempt::Status(s) => (*s, "error_status"),
+            Attempt::Timeout => (0, "timeout"),
+            Attempt::Error => (0, "connection_error"),
+        };
+        let now = app.platform.now();
+        app.observer.event(
+            now,
+            EventKind::AppCall {
+                pod: app.pod.clone(),
+                request_id: request_id.clone(),
+                host: authority.clone(),
+                path: call.path.clone(),
+                attempt,
+                status,
+                result: result.into(),
+                duration_ms: ms(now.saturating_sub(started)),
+            },
+        );
+        if let Attempt::Ok(_, notes) = outcome {
+            return Ok(notes);
+        }
+    }
+    Err(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
+}
+
+/// One attempt on a fresh connection (Bookinfo's clients do not pool).
+async fn once(app: &Rc<App>, addr: SocketAddr, authority: &str, call: &AppCall, headers: &HeaderMap) -> Attempt {
+    let p = &app.platform;
+    let Ok(stream) = p.connect(addr).await else {
+        return Attempt::Error;
+    };
+    let Ok((mut sender, conn)) = http1::handshake(TokioIo::new(stream)).await else {
+        return Attempt::Error;
+    };
+    p.spawn(Box::pin(async move {
+        let _ = conn.await;
+    }));
+    let mut req = Request::get(call.path.as_str()).header("host", authority);
+    for name in std::iter::once("x-request-id").chain(call.propagate.iter().map(String::as_str)) {
+        if let Some(v) = headers.get(name) {
+            req = req.header(name, v);
+        }
+    }
+    let Ok(req) = req.body(Empty::<Bytes>::new()) else {
+        return Attempt::Error;
+    };
+    let Ok(resp) = sender.send_request(req).await else {
+        return Attempt::Error;
+    };
+    let status = resp.status().as_u16();
+    let notes: Vec<String> = resp
+        .headers()
+        .get(NOTES_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split("; ").map(str::to_string).collect())
+        .unwrap_or_default();
+    if resp.into_body().collect().await.is_err() {
+        return Attempt::Error;
+    }
+    if (200..300).contains(&status) {
+        Attempt::Ok(status, notes)
+    } else {
+        Attempt::Status(status)
+    }
+}
