@@ -16,8 +16,7 @@
 use std::collections::BTreeMap;
 
 use meshtwin_config::decode::{Result, Val};
-use meshtwin_model::topology::{
-    AppCall,AppBehaviour, Locality, Sidecar, Workload};
+use meshtwin_model::topology::{AppBehaviour, AppCall, Locality, Sidecar, Workload};
 use meshtwin_model::SourceRef;
 
 use crate::latency;
@@ -41,7 +40,15 @@ const APP_FIELDS: &[&str] = &[
     "responseBytes",
     "calls",
 ];
-const CALL_FIELDS: &[&str] = &["host", "port", "path", "timeout", "retries", "propagate", "onError"];
+const CALL_FIELDS: &[&str] = &[
+    "host",
+    "port",
+    "path",
+    "timeout",
+    "retries",
+    "propagate",
+    "onError",
+];
 /// A limit on everything: calls per app and retries per call.
 const MAX_CALLS: usize = 32;
 const MAX_RETRIES: u32 = 10;
@@ -207,7 +214,9 @@ fn app(v: &Val<'_>) -> Result<AppBehaviour> {
 ///   propagate: [end-user], onError: "Error fetching product reviews"}`.
 fn call(v: &Val<'_>) -> Result<AppCall> {
     let c = v.map(CALL_FIELDS)?;
-    let path = c.opt("path", |p| p.str().map(str::to_string))?.unwrap_or_else(|| "/".into());
+    let path = c
+        .opt("path", |p| p.str().map(str::to_string))?
+        .unwrap_or_else(|| "/".into());
     if !path.starts_with('/') {
         return Err(c.req("path")?.error("must start with '/'"));
     }

@@ -220,7 +220,7 @@ fn unknown_fields_are_errors() {
     assert_eq!(
         message(&with_workload(&format!("{W}app: {{port: 80, errorrate: 0.1}}\n"), "")),
         "topologies/x.yaml:10: regions[0].zones[0].clusters[0].workloads[0].app.errorrate: unknown field \
-         (expected one of: port, latency, errorRate, errorStatus, concurrency, responseBytes)"
+         (expected one of: port, latency, errorRate, errorStatus, concurrency, responseBytes, calls)"
     );
 }
 
@@ -305,5 +305,37 @@ fn a_missing_topology_file_is_an_error() {
             .unwrap_err()
             .to_string(),
         "topologies/nope.yaml:1: cannot read file: No such file or directory"
+    );
+}
+
+#[test]
+fn app_calls_read_with_their_timeouts_retries_and_error_text() {
+    let services = "services:\n  - name: s\n    selector: {app: w}\n    ports: [{name: http, port: 8000, targetPort: 80}]\n";
+    let text = with_workload(
+        &format!(
+            "{W}labels: {{app: w}}\n{W}app:\n{W}  port: 80\n{W}  calls:\n{W}    - {{host: s, port: 8000, path: /x, timeout: 2500ms, retries: 1, propagate: [end-user], onError: oops}}\n"
+        ),
+        services,
+    );
+    let t = parse_topology("topologies/x.yaml", &text).expect("valid");
+    let call = &t.workloads[0].app.as_ref().expect("app").calls[0];
+    assert_eq!(
+        (call.host.as_str(), call.port, call.path.as_str()),
+        ("s", 8000, "/x")
+    );
+    assert_eq!(call.timeout, Some(Duration::from_millis(2500)));
+    assert_eq!((call.retries, call.on_error.as_str()), (1, "oops"));
+    assert_eq!(call.propagate, vec!["end-user".to_string()]);
+}
+
+#[test]
+fn an_app_call_to_an_unknown_service_is_an_error() {
+    let text = with_workload(
+        &format!("{W}app:\n{W}  port: 80\n{W}  calls: [{{host: nosuch, port: 80}}]\n"),
+        "services: []\n",
+    );
+    assert_eq!(
+        message(&text),
+        "topologies/x.yaml:9: workload w: app.calls[0].host: no service 'nosuch' in the topology"
     );
 }
