@@ -21,7 +21,7 @@ use meshtwin_model::policy::{
     AppMeshKind, AppMeshListener, DestinationPolicy, LbPolicy, MeshPolicies, PoolSettings,
     Thresholds, UpstreamProtocol,
 };
-use meshtwin_model::topology::{Pod, Protocol, Service, Sidecar, Topology};
+use meshtwin_model::topology::{Pod, Protocol, Service, ServicePort, Sidecar, Topology};
 use meshtwin_proxy::config::*;
 
 /// Where the outbound (capture) listener of a sidecar listens.
@@ -153,6 +153,7 @@ fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> ProxyConfig {
                 pool,
                 lb_policy,
             });
+            clusters.extend(subset_clusters(view, svc, sp));
             vhosts.push(VirtualHost {
                 name: format!("{}:{}", svc.fqdn(), sp.port),
                 domains: service_domains(svc, sp.port),
@@ -219,6 +220,42 @@ fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> ProxyConfig {
         listeners,
         clusters,
     }
+}
+
+/// One cluster per DestinationRule subset: `outbound|<port>|<subset>|<fqdn>`, the service's
+/// endpoints whose labels match the subset's, and the subset's own traffic policy (its blocks
+/// already merged over the rule's top-level ones by the config loader).
+fn subset_clusters(view: &MeshView<'_>, svc: &Service, sp: &ServicePort) -> Vec<ClusterConfig> {
+    let Some(dr) = view.destination_rule(svc) else {
+        return Vec::new();
+    };
+    dr.subsets
+        .iter()
+        .map(|subset| {
+            let tp = &subset.traffic_policy;
+            let (pool, lb_policy) = match tp.port_level.get(&sp.port) {
+                Some(p) => (p.pool.clone(), p.lb_policy),
+                None => (tp.pool.clone(), tp.lb_policy),
+            };
+            let endpoints = view
+                .topo
+                .endpoints_of(svc, view.pods)
+                .into_iter()
+                .filter(|p| subset.labels.iter().all(|(k, v)| p.labels.get(k) == Some(v)))
+                .map(|p| Endpoint {
+                    address: view.addr(&p.name, sp.target_port),
+                    hostname: p.name.clone(),
+                })
+                .collect();
+            ClusterConfig {
+                name: format!("outbound|{}|{}|{}", sp.port, subset.name, svc.fqdn()),
+                endpoints,
+                protocol: UpstreamProtocol::for_port(sp.protocol),
+                pool,
+                lb_policy,
+            }
+        })
+        .collect()
 }
 
 fn proto_name(p: Protocol) -> &'static str {
