@@ -29,6 +29,15 @@ const EXP_CAP: f64 = 100.0;
 /// Header carrying what a page reports (`; `-separated).
 pub const NOTES_HEADER: &str = "x-app-notes";
 
+/// The notes a response reports (`x-app-notes`, `; `-separated).
+pub fn notes_of(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get(NOTES_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split("; ").map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// Draw a service time.
 pub fn sample_latency(dist: &LatencyDist, rng: &mut ChaCha8Rng) -> Duration {
     match dist {
@@ -63,7 +72,11 @@ pub struct App {
 impl App {
     /// Serve one request: wait for a worker, spend the service time, make the calls, answer.
     async fn serve(self: Rc<Self>, headers: HeaderMap) -> Response<Full<Bytes>> {
-        let _permit = self.workers.acquire().await.expect("semaphore never closed");
+        let _permit = self
+            .workers
+            .acquire()
+            .await
+            .expect("semaphore never closed");
         let (delay, fail) = {
             let mut r = self.rng.borrow_mut();
             let d = sample_latency(&self.behaviour.latency, &mut r);
@@ -82,13 +95,18 @@ impl App {
                 }
             }
         }
-        let status = if fail { self.behaviour.error_status } else { 200 };
+        let status = if fail {
+            self.behaviour.error_status
+        } else {
+            200
+        };
         let mut body = notes.join("\n").into_bytes();
         if !fail {
             body.resize(body.len().max(self.behaviour.response_bytes as usize), b' ');
         }
         let mut resp = Response::new(Full::new(Bytes::from(body)));
-        *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        *resp.status_mut() =
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if let Ok(v) = http::HeaderValue::from_str(&self.pod) {
             resp.headers_mut().insert("x-served-by", v);
         }

@@ -16,7 +16,7 @@ use meshtwin_model::event::EventKind;
 use meshtwin_model::topology::AppCall;
 use meshtwin_proxy::platform::{timeout, Platform};
 
-use crate::app::{App, NOTES_HEADER};
+use crate::app::{notes_of, App};
 
 /// Where a call to (host, port) connects, and the authority it sends.
 pub type Resolver = Rc<dyn Fn(&str, u16) -> Option<(SocketAddr, String)>>;
@@ -30,7 +30,11 @@ enum Attempt {
 }
 
 /// Make `call` for an incoming request with `headers`; the callee's notes on success.
-pub async fn call_with_retries(app: &Rc<App>, call: &AppCall, headers: &HeaderMap) -> Result<Vec<String>, ()> {
+pub async fn call_with_retries(
+    app: &Rc<App>,
+    call: &AppCall,
+    headers: &HeaderMap,
+) -> Result<Vec<String>, ()> {
     let Some((addr, authority)) = (app.resolver)(&call.host, call.port) else {
         return Err(());
     };
@@ -79,7 +83,13 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// One attempt on a fresh connection (Bookinfo's clients do not pool).
-async fn once(app: &Rc<App>, addr: SocketAddr, authority: &str, call: &AppCall, headers: &HeaderMap) -> Attempt {
+async fn once(
+    app: &Rc<App>,
+    addr: SocketAddr,
+    authority: &str,
+    call: &AppCall,
+    headers: &HeaderMap,
+) -> Attempt {
     let p = &app.platform;
     let Ok(stream) = p.connect(addr).await else {
         return Attempt::Error;
@@ -103,12 +113,7 @@ async fn once(app: &Rc<App>, addr: SocketAddr, authority: &str, call: &AppCall, 
         return Attempt::Error;
     };
     let status = resp.status().as_u16();
-    let notes: Vec<String> = resp
-        .headers()
-        .get(NOTES_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split("; ").map(str::to_string).collect())
-        .unwrap_or_default();
+    let notes = notes_of(resp.headers());
     if resp.into_body().collect().await.is_err() {
         return Attempt::Error;
     }

@@ -14,6 +14,7 @@ use crate::clock::Clock;
 use crate::executor::Executor;
 use crate::network::{kernel_config, Network};
 use crate::platform::{Core, SimPlatform};
+use crate::scheduler::run_until;
 use crate::stream::SimStream;
 
 const MSG: usize = 64;
@@ -136,25 +137,9 @@ pub fn echo(round_trips: u64, connections: u32, link: Duration, idle_hosts: u32)
             }
         }));
     }
+    let total = per_conn * u64::from(connections.max(1));
+    run_until(&core, &mut network, Duration::MAX, || done.get() >= total);
     let clock = core.clock.clone();
-    loop {
-        core.exec.run_until_idle();
-        network.step(clock.now());
-        if core.exec.has_runnable() || network.next_delivery().is_some_and(|t| t <= clock.now()) {
-            continue;
-        }
-        match [clock.next_deadline(), network.next_delivery()]
-            .into_iter()
-            .flatten()
-            .min()
-        {
-            Some(t) => clock.advance_to(t.max(clock.now())),
-            None => break,
-        }
-        if done.get() >= per_conn * u64::from(connections.max(1)) {
-            break;
-        }
-    }
     let run = EchoRun {
         round_trips: done.get(),
         virtual_time: clock.now(),

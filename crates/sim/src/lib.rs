@@ -11,6 +11,7 @@
 //! - [`reach`]: which pods can exchange packets (only those become network hosts).
 //! - [`recorder`]: the trace.
 //! - [`rng`]: one seeded ChaCha stream per component.
+//! - [`scheduler`]: the event loop (tasks, packets, then the clock jumps).
 //! - [`world`]: builds and runs a scenario.
 //! - [`baseline`]: a bare turmoil-net echo over the same hops, for the benchmark.
 #![forbid(unsafe_code)]
@@ -26,6 +27,7 @@ pub mod platform;
 pub mod reach;
 pub mod recorder;
 pub mod rng;
+pub mod scheduler;
 pub mod stream;
 pub mod world;
 pub mod xds;

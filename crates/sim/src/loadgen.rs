@@ -17,7 +17,7 @@ use meshtwin_model::event::EventKind;
 use meshtwin_model::scenario::LoadSpec;
 use meshtwin_proxy::platform::{timeout, Platform};
 
-use crate::app::NOTES_HEADER;
+use crate::app::notes_of;
 use crate::platform::SimPlatform;
 use crate::recorder::Recorder;
 
@@ -159,12 +159,7 @@ impl Client {
                         .get("x-served-by")
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_string);
-                    let notes: Vec<String> = resp
-                        .headers()
-                        .get(NOTES_HEADER)
-                        .and_then(|v| v.to_str().ok())
-                        .map(|v| v.split("; ").map(str::to_string).collect())
-                        .unwrap_or_default();
+                    let notes = notes_of(resp.headers());
                     resp.into_body().collect().await.ok()?;
                     Some((status, served_by, notes))
                 })

@@ -42,7 +42,9 @@ impl<C: FnMut(&str) -> Option<ProxyConfig>> Walk<'_, C> {
         if addr.ip().is_loopback() {
             Some((from.to_string(), addr.port()))
         } else {
-            self.by_ip.get(&addr.ip()).map(|p| (p.to_string(), addr.port()))
+            self.by_ip
+                .get(&addr.ip())
+                .map(|p| (p.to_string(), addr.port()))
         }
     }
 
@@ -59,7 +61,11 @@ impl<C: FnMut(&str) -> Option<ProxyConfig>> Walk<'_, C> {
                 }
             }
             _ => {
-                let nodes: Vec<Node> = target.connect.iter().filter_map(|a| self.node_of(src, *a)).collect();
+                let nodes: Vec<Node> = target
+                    .connect
+                    .iter()
+                    .filter_map(|a| self.node_of(src, *a))
+                    .collect();
                 self.arrivals.extend(nodes);
             }
         }
@@ -94,7 +100,10 @@ pub fn reachable_pods(
     let mut w = Walk {
         config_of,
         configs: BTreeMap::new(),
-        by_ip: ips.iter().map(|(p, ip)| (IpAddr::V4(*ip), p.as_str())).collect(),
+        by_ip: ips
+            .iter()
+            .map(|(p, ip)| (IpAddr::V4(*ip), p.as_str()))
+            .collect(),
         pods: BTreeSet::new(),
         arrivals: Vec::new(),
         departures: loads.to_vec(),
@@ -108,7 +117,8 @@ pub fn reachable_pods(
                 let pod = node.0.clone();
                 w.arrive(node);
                 if calling.insert(pod.clone()) {
-                    w.departures.extend(calls_of(&pod).into_iter().map(|t| (pod.clone(), t)));
+                    w.departures
+                        .extend(calls_of(&pod).into_iter().map(|t| (pod.clone(), t)));
                 }
             }
         } else {
@@ -135,7 +145,11 @@ fn routed_clusters(cfg: &ProxyConfig, port: u16, authority: Option<&str>) -> Vec
                     Some(a) => select_virtual_host(virtual_hosts, a).into_iter().collect(),
                     None => virtual_hosts.iter().collect(),
                 };
-                out.extend(hosts.iter().flat_map(|v| v.routes.iter().map(|r| r.cluster.clone())));
+                out.extend(
+                    hosts
+                        .iter()
+                        .flat_map(|v| v.routes.iter().map(|r| r.cluster.clone())),
+                );
             }
             ListenerKind::Tcp { cluster } => out.push(cluster.clone()),
         }

@@ -17,7 +17,6 @@ use turmoil_net::{HostId, Net};
 
 use crate::app::{spawn_app, App};
 use crate::app_call::Resolver;
-use tokio::sync::Semaphore;
 use crate::clock::Clock;
 use crate::executor::Executor;
 use crate::loadgen::{spawn_load, LoadOutcome, LoadTarget};
@@ -26,7 +25,9 @@ use crate::platform::{Core, SimPlatform};
 use crate::reach::reachable_pods;
 use crate::recorder::{Recorder, RecorderObserver, DEFAULT_TRACE_CAP};
 use crate::rng;
+use crate::scheduler::run_until;
 use crate::xds::{self, MeshView, OUTBOUND_PORT};
+use tokio::sync::Semaphore;
 
 /// A scenario the world cannot be built from (input the validators could not see alone).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -111,7 +112,10 @@ fn target_for(
     };
     if src.sidecar != Sidecar::None {
         return Ok(LoadTarget {
-            connect: vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), OUTBOUND_PORT)],
+            connect: vec![SocketAddr::new(
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                OUTBOUND_PORT,
+            )],
             authority,
             path,
             first_hop_proxy: Some(src.name.clone()),
@@ -130,7 +134,12 @@ fn target_for(
         return Err(format!("service '{}' selects no pod", svc.name));
     }
     let connect = (0..connections.max(1) as usize)
-        .map(|i| SocketAddr::new(IpAddr::V4(ips[&backends[i % backends.len()].name]), sp.target_port))
+        .map(|i| {
+            SocketAddr::new(
+                IpAddr::V4(ips[&backends[i % backends.len()].name]),
+                sp.target_port,
+            )
+        })
         .collect();
     let first = backends[0];
     Ok(LoadTarget {
@@ -154,13 +163,26 @@ fn resolve_target(
 
 /// Where each of a pod's app calls goes (calls naming no service are dropped: the topology
 /// loader has already rejected them).
-fn app_call_targets(pod: &Pod, mesh: (&Topology, &[Pod], &BTreeMap<String, Ipv4Addr>)) -> Vec<LoadTarget> {
+fn app_call_targets(
+    pod: &Pod,
+    mesh: (&Topology, &[Pod], &BTreeMap<String, Ipv4Addr>),
+) -> Vec<LoadTarget> {
     let Some(app) = &pod.app else {
         return Vec::new();
     };
     app.calls
         .iter()
-        .filter_map(|c| target_for(pod, c.host.split(':').next().unwrap_or(""), c.port, c.path.clone(), 1, mesh).ok())
+        .filter_map(|c| {
+            target_for(
+                pod,
+                c.host.split(':').next().unwrap_or(""),
+                c.port,
+                c.path.clone(),
+                1,
+                mesh,
+            )
+            .ok()
+        })
         .collect()
 }
 
@@ -192,7 +214,12 @@ pub fn run(
     let mesh = (topo, pods.as_slice(), &ips);
     let (live, configs) = reachable_pods(
         |pod| by_name.get(pod).and_then(|p| xds::proxy_config(&view, p)),
-        |pod| by_name.get(pod).map(|p| app_call_targets(p, mesh)).unwrap_or_default(),
+        |pod| {
+            by_name
+                .get(pod)
+                .map(|p| app_call_targets(p, mesh))
+                .unwrap_or_default()
+        },
         &ips,
         &load_targets,
     );
@@ -267,16 +294,26 @@ pub fn run(
                 .calls
                 .iter()
                 .zip(&targets)
-                .map(|(c, t)| ((c.host.clone(), c.port), (t.connect[0], t.authority.clone())))
+                .map(|(c, t)| {
+                    (
+                        (c.host.clone(), c.port),
+                        (t.connect[0], t.authority.clone()),
+                    )
+                })
                 .collect();
-            let resolver: Resolver = Rc::new(move |host: &str, port: u16| calls.get(&(host.to_string(), port)).cloned());
+            let resolver: Resolver =
+                Rc::new(move |host: &str, port: u16| calls.get(&(host.to_string(), port)).cloned());
             spawn_app(
                 App {
                     platform: platform(&pod.name),
                     pod: pod.name.clone(),
                     behaviour: app.clone(),
                     rng: RefCell::new(rng),
-                    workers: Semaphore::new(app.concurrency.map(|c| c as usize).unwrap_or(Semaphore::MAX_PERMITS)),
+                    workers: Semaphore::new(
+                        app.concurrency
+                            .map(|c| c as usize)
+                            .unwrap_or(Semaphore::MAX_PERMITS),
+                    ),
                     resolver,
                     observer: observer.clone(),
                 },
@@ -300,22 +337,7 @@ pub fn run(
     }
 
     let end = scenario.duration;
-    let clock = core.clock.clone();
-    loop {
-        core.exec.run_until_idle();
-        network.step(clock.now());
-        if core.exec.has_runnable() || network.next_delivery().is_some_and(|t| t <= clock.now()) {
-            continue;
-        }
-        let next = [clock.next_deadline(), network.next_delivery()]
-            .into_iter()
-            .flatten()
-            .min();
-        match next {
-            Some(t) if t <= end => clock.advance_to(t.max(clock.now())),
-            _ => break,
-        }
-    }
+    run_until(&core, &mut network, end, || false);
     let proxy_stats = proxies
         .iter()
         .map(|(n, p)| (n.clone(), p.stats()))

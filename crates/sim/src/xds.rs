@@ -241,7 +241,12 @@ fn subset_clusters(view: &MeshView<'_>, svc: &Service, sp: &ServicePort) -> Vec<
                 .topo
                 .endpoints_of(svc, view.pods)
                 .into_iter()
-                .filter(|p| subset.labels.iter().all(|(k, v)| p.labels.get(k) == Some(v)))
+                .filter(|p| {
+                    subset
+                        .labels
+                        .iter()
+                        .all(|(k, v)| p.labels.get(k) == Some(v))
+                })
                 .map(|p| Endpoint {
                     address: view.addr(&p.name, sp.target_port),
                     hostname: p.name.clone(),

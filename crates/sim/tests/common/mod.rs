@@ -107,7 +107,7 @@ pub fn circuit_breaker_policy() -> MeshPolicies {
             host_line: 1,
             source: src(),
         }],
-        appmesh_listeners: vec![],
+        ..MeshPolicies::default()
     }
 }
 
