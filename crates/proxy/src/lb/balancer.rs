@@ -6,62 +6,14 @@
 use meshtwin_model::policy::LbPolicy;
 use rand::RngCore;
 
-use super::host::{group, Health, Host, HostId, HostSet, LocalityWeights};
-use super::least_request::{ActiveRequests, LeastRequest, LeastRequestConfig};
+use super::config::{LbConfig, Pick, PickContext};
+use super::host::{group, Entry, Health, Host, HostId, HostSet, LocalityWeights};
+use super::least_request::{ActiveRequests, LeastRequest};
 use super::locality_wrr::LocalityWrr;
-use super::panic::DEFAULT_HEALTHY_PANIC_THRESHOLD;
 use super::priority::{plan, Level, PriorityLoad, DEFAULT_OVERPROVISIONING_FACTOR};
 use super::random;
 use super::round_robin::RoundRobin;
 use super::source::{Source, SourceType};
-
-/// A cluster's load-balancing settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LbConfig {
-    pub policy: LbPolicy,
-    /// 140 = 1.4.
-    pub overprovisioning_factor: u32,
-    /// Percent; 0 disables panic (Istio with outlier detection: `minHealthPercent`, default 0).
-    pub healthy_panic_threshold: u32,
-    /// `common_lb_config.locality_weighted_lb_config` is set.
-    pub locality_weighted: bool,
-    /// Priority health from host weights instead of host counts.
-    pub weighted_priority_health: bool,
-    pub least_request: LeastRequestConfig,
-}
-
-impl LbConfig {
-    /// Envoy's defaults for `policy`.
-    pub fn new(policy: LbPolicy) -> Self {
-        Self {
-            policy,
-            overprovisioning_factor: DEFAULT_OVERPROVISIONING_FACTOR,
-            healthy_panic_threshold: DEFAULT_HEALTHY_PANIC_THRESHOLD,
-            locality_weighted: false,
-            weighted_priority_health: false,
-            least_request: LeastRequestConfig::default(),
-        }
-    }
-}
-
-/// What a request's host selection may avoid (the router's `LoadBalancerContext`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PickContext<'a> {
-    /// Hosts already attempted (the `previous_hosts` retry host predicate).
-    pub previous_hosts: &'a [HostId],
-    /// Extra selections allowed when the predicate rejects a host: 0 on first attempts,
-    /// `host_selection_retry_max_attempts` on retries (Istio: 5).
-    pub host_selection_retries: u32,
-}
-
-/// A chosen host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Pick {
-    pub host: HostId,
-    pub priority: u32,
-    /// Chosen from all hosts of a priority in panic (`lb_healthy_panic`).
-    pub panic: bool,
-}
 
 #[derive(Debug, Clone)]
 enum Picker {
@@ -85,11 +37,19 @@ pub struct LoadBalancer {
 
 impl LoadBalancer {
     /// A load balancer over `hosts` (in a stable order). Draws the worker's seed from `rng`.
-    pub fn new<R: RngCore + ?Sized>(cfg: LbConfig, hosts: Vec<Host>, weights: LocalityWeights, active: ActiveRequests<'_>, rng: &mut R) -> Self {
+    pub fn new<R: RngCore + ?Sized>(
+        cfg: LbConfig,
+        hosts: Vec<Host>,
+        weights: LocalityWeights,
+        active: ActiveRequests<'_>,
+        rng: &mut R,
+    ) -> Self {
         let seed = rng.next_u64();
         let picker = match cfg.policy {
             LbPolicy::RoundRobin => Picker::RoundRobin(RoundRobin::new(seed)),
-            LbPolicy::LeastRequest => Picker::LeastRequest(LeastRequest::new(cfg.least_request, seed)),
+            LbPolicy::LeastRequest => {
+                Picker::LeastRequest(LeastRequest::new(cfg.least_request, seed))
+            }
             LbPolicy::Random => Picker::Random,
         };
         let mut lb = Self {
@@ -107,12 +67,22 @@ impl LoadBalancer {
     }
 
     /// Replace the hosts (membership, weights or health changed) and recompute everything.
-    pub fn update_hosts<R: RngCore + ?Sized>(&mut self, hosts: Vec<Host>, weights: LocalityWeights, active: ActiveRequests<'_>, rng: &mut R) {
+    pub fn update_hosts<R: RngCore + ?Sized>(
+        &mut self,
+        hosts: Vec<Host>,
+        weights: LocalityWeights,
+        active: ActiveRequests<'_>,
+        rng: &mut R,
+    ) {
         self.hosts = hosts;
         self.weights = weights;
         self.sets = group(&self.hosts, &self.weights);
         let levels: Vec<Level> = self.sets.iter().map(|s| self.level(s)).collect();
-        self.load = plan(&levels, self.cfg.overprovisioning_factor, self.cfg.healthy_panic_threshold);
+        self.load = plan(
+            &levels,
+            self.cfg.overprovisioning_factor,
+            self.cfg.healthy_panic_threshold,
+        );
         match &mut self.picker {
             Picker::RoundRobin(rr) => rr.refresh(&self.sets),
             Picker::LeastRequest(lr) => lr.refresh(&self.sets, active),
@@ -120,16 +90,28 @@ impl LoadBalancer {
         }
         self.localities = if self.cfg.locality_weighted {
             let opf = self.cfg.overprovisioning_factor;
-            self.sets.iter().map(|s| LocalityWrr::new(s, opf, rng.next_u64())).collect()
+            self.sets
+                .iter()
+                .map(|s| LocalityWrr::new(s, opf, rng.next_u64()))
+                .collect()
         } else {
             Vec::new()
         };
     }
 
     /// Change one host's health; returns whether anything changed.
-    pub fn set_health<R: RngCore + ?Sized>(&mut self, host: HostId, health: Health, active: ActiveRequests<'_>, rng: &mut R) -> bool {
+    pub fn set_health<R: RngCore + ?Sized>(
+        &mut self,
+        host: HostId,
+        health: Health,
+        active: ActiveRequests<'_>,
+        rng: &mut R,
+    ) -> bool {
         let mut hosts = self.hosts.clone();
-        let Some(h) = hosts.iter_mut().find(|h| h.id == host && h.health != health) else {
+        let Some(h) = hosts
+            .iter_mut()
+            .find(|h| h.id == host && h.health != health)
+        else {
             return false;
         };
         h.health = health;
@@ -139,8 +121,8 @@ impl LoadBalancer {
     }
 
     fn level(&self, s: &HostSet) -> Level {
-        let count = |v: &[super::host::Entry]| v.len() as u64;
-        let weight = |v: &[super::host::Entry]| v.iter().map(|e| u64::from(e.weight)).sum();
+        let count = |v: &[Entry]| v.len() as u64;
+        let weight = |v: &[Entry]| v.iter().map(|e| u64::from(e.weight)).sum();
         let mut l = Level::counts(count(&s.hosts), count(&s.healthy), count(&s.degraded));
         if self.cfg.weighted_priority_health {
             (l.total_weight, l.healthy_weight, l.degraded_weight) =
@@ -149,10 +131,12 @@ impl LoadBalancer {
         l
     }
 
+    /// The current priority load and panic flags (for the trace's priority-load events).
     pub fn priority_load(&self) -> &PriorityLoad {
         &self.load
     }
 
+    /// The host sets per priority, as last grouped.
     pub fn host_sets(&self) -> &[HostSet] {
         &self.sets
     }
@@ -165,7 +149,12 @@ impl LoadBalancer {
     /// Choose a host (`chooseHost`): up to `host_selection_retries + 1` selections while the
     /// choice is among `previous_hosts`; if every one is, the last is used. `None` is Envoy's
     /// "no healthy upstream" (503 UH).
-    pub fn choose_host<R: RngCore + ?Sized>(&mut self, ctx: &PickContext<'_>, active: ActiveRequests<'_>, rng: &mut R) -> Option<Pick> {
+    pub fn choose_host<R: RngCore + ?Sized>(
+        &mut self,
+        ctx: &PickContext<'_>,
+        active: ActiveRequests<'_>,
+        rng: &mut R,
+    ) -> Option<Pick> {
         let mut last = None;
         for _ in 0..=ctx.host_selection_retries {
             let pick = self.choose_once(active, rng)?;
@@ -177,15 +166,25 @@ impl LoadBalancer {
         last
     }
 
-    fn choose_once<R: RngCore + ?Sized>(&mut self, active: ActiveRequests<'_>, rng: &mut R) -> Option<Pick> {
+    fn choose_once<R: RngCore + ?Sized>(
+        &mut self,
+        active: ActiveRequests<'_>,
+        rng: &mut R,
+    ) -> Option<Pick> {
         let r = rng.next_u64();
         let (priority, availability) = self.load.choose(r);
         let panic = self.load.panic.get(priority).copied().unwrap_or(false);
         let source = if panic {
             self.lb_healthy_panic += 1;
-            Source { priority, kind: SourceType::All }
+            Source {
+                priority,
+                kind: SourceType::All,
+            }
         } else {
-            let locality = self.localities.get_mut(priority).and_then(|l| l.choose(availability));
+            let locality = self
+                .localities
+                .get_mut(priority)
+                .and_then(|l| l.choose(availability));
             Source::of(priority, availability, locality)
         };
         let hosts = source.hosts(&self.sets);
@@ -194,6 +193,10 @@ impl LoadBalancer {
             Picker::LeastRequest(lr) => lr.pick(source, hosts, active, rng),
             Picker::Random => random::pick(hosts, r),
         }?;
-        Some(Pick { host, priority: priority as u32, panic })
+        Some(Pick {
+            host,
+            priority: priority as u32,
+            panic,
+        })
     }
 }

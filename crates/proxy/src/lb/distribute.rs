@@ -11,7 +11,11 @@ use meshtwin_model::topology::Locality;
 use super::locality::{locality_match, Distribute, LocalityGroup};
 
 /// Apply the first matching `distribute` rule to `groups` in place.
-pub(crate) fn apply_distribute(proxy: &Locality, groups: &mut [LocalityGroup], rules: &[Distribute]) {
+pub(crate) fn apply_distribute(
+    proxy: &Locality,
+    groups: &mut [LocalityGroup],
+    rules: &[Distribute],
+) {
     let Some(rule) = rules.iter().find(|r| locality_match(proxy, &r.from)) else {
         return;
     };

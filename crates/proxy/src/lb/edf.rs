@@ -47,8 +47,16 @@ pub struct Edf<T> {
 impl<T: Copy> Edf<T> {
     /// A scheduler holding `entries` (item, weight > 0), advanced by `picks` picks so that
     /// schedulers built with different seeds start at different phases.
-    pub fn new(entries: impl IntoIterator<Item = (T, f64)>, picks: u64, weight: impl Fn(T) -> f64) -> Self {
-        let mut edf = Edf { current_time: 0.0, order: 0, queue: BinaryHeap::new() };
+    pub fn new(
+        entries: impl IntoIterator<Item = (T, f64)>,
+        picks: u64,
+        weight: impl Fn(T) -> f64,
+    ) -> Self {
+        let mut edf = Edf {
+            current_time: 0.0,
+            order: 0,
+            queue: BinaryHeap::new(),
+        };
         for (item, w) in entries {
             edf.add(item, w);
         }
@@ -62,7 +70,11 @@ impl<T: Copy> Edf<T> {
     pub fn add(&mut self, item: T, weight: f64) {
         if weight > 0.0 {
             let deadline = self.current_time + 1.0 / weight;
-            self.queue.push(Slot { deadline, order: self.order, item });
+            self.queue.push(Slot {
+                deadline,
+                order: self.order,
+                item,
+            });
             self.order += 1;
         }
     }
@@ -75,10 +87,12 @@ impl<T: Copy> Edf<T> {
         Some(slot.item)
     }
 
+    /// Entries scheduled.
     pub fn len(&self) -> usize {
         self.queue.len()
     }
 
+    /// Whether nothing is scheduled.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }

@@ -49,7 +49,11 @@ impl Host {
         Self {
             id: HostId(id),
             weight: 1,
-            locality: Locality { region: String::new(), zone: String::new(), subzone: String::new() },
+            locality: Locality {
+                region: String::new(),
+                zone: String::new(),
+                subzone: String::new(),
+            },
             priority,
             health: Health::Healthy,
         }
@@ -90,19 +94,28 @@ pub type LocalityWeights = BTreeMap<(u32, Locality), u32>;
 
 /// All host sets of a cluster, priority 0 first; priorities without hosts are empty sets.
 pub fn group(hosts: &[Host], weights: &LocalityWeights) -> Vec<HostSet> {
-    let levels = hosts.iter().map(|h| h.priority as usize + 1).max().unwrap_or(1);
+    let levels = hosts
+        .iter()
+        .map(|h| h.priority as usize + 1)
+        .max()
+        .unwrap_or(1);
     let mut sets = vec![HostSet::default(); levels];
     let mut by_locality: Vec<BTreeMap<Locality, LocalityHosts>> = vec![BTreeMap::new(); levels];
     for h in hosts {
-        let e = Entry { id: h.id, weight: h.weight };
+        let e = Entry {
+            id: h.id,
+            weight: h.weight,
+        };
         let p = h.priority as usize;
-        let loc = by_locality[p].entry(h.locality.clone()).or_insert_with(|| LocalityHosts {
-            locality: h.locality.clone(),
-            weight: 0,
-            hosts: Vec::new(),
-            healthy: Vec::new(),
-            degraded: Vec::new(),
-        });
+        let loc = by_locality[p]
+            .entry(h.locality.clone())
+            .or_insert_with(|| LocalityHosts {
+                locality: h.locality.clone(),
+                weight: 0,
+                hosts: Vec::new(),
+                healthy: Vec::new(),
+                degraded: Vec::new(),
+            });
         sets[p].hosts.push(e);
         loc.hosts.push(e);
         loc.weight += h.weight;

@@ -27,7 +27,10 @@ pub struct LeastRequestConfig {
 
 impl Default for LeastRequestConfig {
     fn default() -> Self {
-        Self { choice_count: 2, active_request_bias: None }
+        Self {
+            choice_count: 2,
+            active_request_bias: None,
+        }
     }
 }
 
@@ -53,8 +56,13 @@ fn dynamic_weight(e: Entry, active: ActiveRequests<'_>, bias: f64) -> f64 {
 }
 
 impl LeastRequest {
+    /// A worker's least-request state; `seed` offsets its schedulers.
     pub fn new(cfg: LeastRequestConfig, seed: u64) -> Self {
-        Self { cfg, seed, schedulers: BTreeMap::new() }
+        Self {
+            cfg,
+            seed,
+            schedulers: BTreeMap::new(),
+        }
     }
 
     fn bias(&self) -> f64 {
@@ -66,7 +74,8 @@ impl LeastRequest {
         self.schedulers.clear();
         let bias = self.bias();
         for (source, hosts) in Source::all(sets) {
-            if hosts.is_empty() || (weights_equal(hosts) && self.cfg.active_request_bias.is_none()) {
+            if hosts.is_empty() || (weights_equal(hosts) && self.cfg.active_request_bias.is_none())
+            {
                 continue;
             }
             let picks = self.seed % hosts.len() as u64;
@@ -79,10 +88,18 @@ impl LeastRequest {
     /// Pick from `source` (current list `hosts`). Unweighted: sample `choice_count` hosts with
     /// replacement (`random() % n` each); a later sample replaces the candidate only with
     /// strictly fewer active requests.
-    pub fn pick<R: RngCore + ?Sized>(&mut self, source: Source, hosts: &[Entry], active: ActiveRequests<'_>, rng: &mut R) -> Option<HostId> {
+    pub fn pick<R: RngCore + ?Sized>(
+        &mut self,
+        source: Source,
+        hosts: &[Entry],
+        active: ActiveRequests<'_>,
+        rng: &mut R,
+    ) -> Option<HostId> {
         let bias = self.bias();
         if let Some(edf) = self.schedulers.get_mut(&source) {
-            return edf.pick_and_add(|e| dynamic_weight(e, active, bias)).map(|e| e.id);
+            return edf
+                .pick_and_add(|e| dynamic_weight(e, active, bias))
+                .map(|e| e.id);
         }
         if hosts.is_empty() {
             return None;

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use meshtwin_model::topology::Locality;
 
 use super::distribute::apply_distribute;
+use super::failover_priority::failover_priorities;
 use super::host::{Health, Host, HostId, LocalityWeights};
 
 /// `failover: [{from, to}]` (regions).
@@ -73,7 +74,11 @@ pub struct LocalityAssignment {
 
 /// `util.LbPriority`: 0 same subzone, 1 same zone, 2 same region, 3 other region.
 pub fn lb_priority(proxy: &Locality, ep: &Locality) -> u32 {
-    match (proxy.region == ep.region, proxy.zone == ep.zone, proxy.subzone == ep.subzone) {
+    match (
+        proxy.region == ep.region,
+        proxy.zone == ep.zone,
+        proxy.subzone == ep.subzone,
+    ) {
         (true, true, true) => 0,
         (true, true, false) => 1,
         (true, false, _) => 2,
@@ -84,7 +89,11 @@ pub fn lb_priority(proxy: &Locality, ep: &Locality) -> u32 {
 /// `util.LocalityMatch`: `region[/zone[/subzone]]`, `*` matches anything, missing parts match.
 pub fn locality_match(l: &Locality, rule: &str) -> bool {
     let mut parts = rule.splitn(3, '/');
-    let (r, z, s) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+    let (r, z, s) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
     (r == "*" || r == l.region)
         && (z.is_empty() || z == "*" || z == l.zone)
         && (s.is_empty() || s == "*" || s == l.subzone)
@@ -101,7 +110,12 @@ pub(crate) fn compact(groups: &mut [LocalityGroup]) {
 }
 
 /// Assign priorities and weights for `proxy` (spec §4.9).
-pub fn assign(proxy: ClientProxy<'_>, endpoints: &[IstioEndpoint], setting: Option<&LocalityLbSetting>, enable_failover: bool) -> LocalityAssignment {
+pub fn assign(
+    proxy: ClientProxy<'_>,
+    endpoints: &[IstioEndpoint],
+    setting: Option<&LocalityLbSetting>,
+    enable_failover: bool,
+) -> LocalityAssignment {
     let mut by_locality: BTreeMap<&Locality, Vec<usize>> = BTreeMap::new();
     for (i, e) in endpoints.iter().enumerate() {
         by_locality.entry(&e.locality).or_default().push(i);
@@ -116,7 +130,10 @@ pub fn assign(proxy: ClientProxy<'_>, endpoints: &[IstioEndpoint], setting: Opti
         })
         .collect();
     let Some(s) = setting else {
-        return LocalityAssignment { groups, locality_weighted: false };
+        return LocalityAssignment {
+            groups,
+            locality_weighted: false,
+        };
     };
     if !s.distribute.is_empty() {
         apply_distribute(proxy.locality, &mut groups, &s.distribute);
@@ -130,7 +147,10 @@ pub fn assign(proxy: ClientProxy<'_>, endpoints: &[IstioEndpoint], setting: Opti
     }
     let explicit_failover = !s.failover.is_empty() || !s.failover_priority.is_empty();
     let locality_weighted = !s.distribute.is_empty() || (enable_failover && explicit_failover);
-    LocalityAssignment { groups, locality_weighted }
+    LocalityAssignment {
+        groups,
+        locality_weighted,
+    }
 }
 
 /// `applyLocalityFailover`: proximity priority (4 for a region `failover` does not lead to),
@@ -148,54 +168,6 @@ fn locality_failover(proxy: &Locality, groups: &mut [LocalityGroup], failover: &
         g.priority = g.priority * 5 + p;
     }
     compact(groups);
-}
-
-/// An endpoint's `failoverPriority` rank: `N − j` for the first label `j` whose value differs
-/// from the proxy's (0 if all match); a leading `topology.istio.io/network` mismatch adds `N`
-/// and matching goes on.
-fn label_priority(proxy: &BTreeMap<String, String>, ep: &BTreeMap<String, String>, labels: &[String]) -> u32 {
-    let n = labels.len() as u32;
-    let includes_network = labels.first().is_some_and(|l| l == "topology.istio.io/network");
-    let mut adjust = 0;
-    for (j, spec) in labels.iter().enumerate() {
-        let (name, value) = match spec.split_once('=') {
-            Some((name, v)) => (name, Some(v)),
-            None => (spec.as_str(), None),
-        };
-        let want = value.or_else(|| proxy.get(name).map(String::as_str)).unwrap_or("");
-        if want != ep.get(name).map_or("", String::as_str) {
-            if j == 0 && includes_network {
-                adjust = n;
-                continue;
-            }
-            return n - j as u32 + adjust;
-        }
-    }
-    adjust
-}
-
-/// `applyFailoverPriorities`: split each group by label rank, then compact. Nothing happens
-/// when the proxy has no labels.
-fn failover_priorities(proxy: ClientProxy<'_>, endpoints: &[IstioEndpoint], groups: Vec<LocalityGroup>, labels: &[String]) -> Vec<LocalityGroup> {
-    if proxy.labels.is_empty() {
-        return groups;
-    }
-    let mut out = Vec::new();
-    for g in groups {
-        let mut by_rank: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-        for i in &g.endpoints {
-            let rank = label_priority(proxy.labels, &endpoints[*i].labels, labels);
-            by_rank.entry(rank).or_default().push(*i);
-        }
-        out.extend(by_rank.into_iter().map(|(rank, eps)| LocalityGroup {
-            locality: g.locality.clone(),
-            priority: rank,
-            weight: eps.iter().map(|i| endpoints[*i].weight).sum(),
-            endpoints: eps,
-        }));
-    }
-    compact(&mut out);
-    out
 }
 
 impl LocalityAssignment {

@@ -22,7 +22,12 @@ pub fn effective_weight(l: &LocalityHosts, eligible: usize, opf: u32) -> f64 {
     f64::from(l.weight) * (f64::from(opf) / 100.0 * ratio).min(1.0)
 }
 
-fn scheduler(set: &HostSet, opf: u32, seed: u64, eligible: impl Fn(&LocalityHosts) -> usize) -> Option<Edf<(usize, f64)>> {
+fn scheduler(
+    set: &HostSet,
+    opf: u32,
+    seed: u64,
+    eligible: impl Fn(&LocalityHosts) -> usize,
+) -> Option<Edf<(usize, f64)>> {
     let entries: Vec<((usize, f64), f64)> = set
         .localities
         .iter()

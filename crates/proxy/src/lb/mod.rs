@@ -8,15 +8,19 @@
 //! - [`edf`]: the earliest-deadline-first scheduler behind every weighted pick.
 //! - [`round_robin`], [`least_request`], [`random`]: the pickers.
 //! - [`locality_wrr`]: locality-weighted LB inside a priority.
+//! - [`config`]: a cluster's LB settings; the pick context and result.
 //! - [`balancer`]: the per-worker load balancer tying them together, with retry host predicates.
-//! - [`locality`], [`distribute`]: Istio's locality LB — priorities and weights per client.
+//! - [`locality`], [`failover_priority`], [`distribute`]: Istio's locality LB — priorities and
+//!   weights per client proxy.
 //!
 //! Randomness comes only from the `RngCore` the caller passes (a seeded ChaCha stream per
 //! worker); anything iterated is ordered, so a seed reproduces every pick.
 
 pub mod balancer;
+pub mod config;
 pub mod distribute;
 pub mod edf;
+pub mod failover_priority;
 pub mod host;
 pub mod least_request;
 pub mod locality;
@@ -30,8 +34,11 @@ pub mod source;
 #[cfg(test)]
 mod tests;
 
-pub use balancer::{LbConfig, LoadBalancer, Pick, PickContext};
+pub use balancer::LoadBalancer;
+pub use config::{LbConfig, Pick, PickContext};
 pub use host::{Health, Host, HostId, HostSet, LocalityWeights};
 pub use least_request::{ActiveRequests, LeastRequestConfig};
-pub use locality::{assign, ClientProxy, Distribute, Failover, IstioEndpoint, LocalityAssignment, LocalityLbSetting};
+pub use locality::{
+    assign, ClientProxy, Distribute, Failover, IstioEndpoint, LocalityAssignment, LocalityLbSetting,
+};
 pub use priority::{plan, Availability, Level, PriorityLoad};

@@ -14,7 +14,10 @@ pub fn in_panic(level: &Level, threshold: u32) -> bool {
         (0.0, 0.0)
     } else {
         let n = level.hosts as f64;
-        (100.0 * level.healthy as f64 / n, 100.0 * level.degraded as f64 / n)
+        (
+            100.0 * level.healthy as f64 / n,
+            100.0 * level.degraded as f64 / n,
+        )
     };
     healthy + degraded < f64::from(threshold)
 }

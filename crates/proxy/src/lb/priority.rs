@@ -22,7 +22,14 @@ pub struct Level {
 impl Level {
     /// A level measured by host counts (Envoy's default).
     pub fn counts(hosts: u64, healthy: u64, degraded: u64) -> Self {
-        Self { hosts, healthy, degraded, total_weight: hosts, healthy_weight: healthy, degraded_weight: degraded }
+        Self {
+            hosts,
+            healthy,
+            degraded,
+            total_weight: hosts,
+            healthy_weight: healthy,
+            degraded_weight: degraded,
+        }
     }
 }
 
@@ -72,12 +79,25 @@ fn distribute(out: &mut [u32], avail: &[u32], mut load: u32, nta: u32) -> (Optio
 /// threshold in percent (0 disables panic).
 pub fn plan(levels: &[Level], opf: u32, panic_threshold: u32) -> PriorityLoad {
     // A cluster always has priority 0, even when it has no host at all.
-    let levels: &[Level] = if levels.is_empty() { &[Level::counts(0, 0, 0)] } else { levels };
+    let levels: &[Level] = if levels.is_empty() {
+        &[Level::counts(0, 0, 0)]
+    } else {
+        levels
+    };
     let n = levels.len();
-    let health: Vec<u32> = levels.iter().map(|l| availability(opf, l.healthy_weight, l.total_weight)).collect();
-    let degraded_availability: Vec<u32> =
-        levels.iter().map(|l| availability(opf, l.degraded_weight, l.total_weight)).collect();
-    let nta = health.iter().chain(&degraded_availability).sum::<u32>().min(100);
+    let health: Vec<u32> = levels
+        .iter()
+        .map(|l| availability(opf, l.healthy_weight, l.total_weight))
+        .collect();
+    let degraded_availability: Vec<u32> = levels
+        .iter()
+        .map(|l| availability(opf, l.degraded_weight, l.total_weight))
+        .collect();
+    let nta = health
+        .iter()
+        .chain(&degraded_availability)
+        .sum::<u32>()
+        .min(100);
     let mut load = PriorityLoad {
         healthy: vec![0; n],
         degraded: vec![0; n],
@@ -89,7 +109,8 @@ pub fn plan(levels: &[Level], opf: u32, panic_threshold: u32) -> PriorityLoad {
     };
     if nta > 0 {
         let (first_h, rest) = distribute(&mut load.healthy, &load.health, 100, nta);
-        let (first_d, rest) = distribute(&mut load.degraded, &load.degraded_availability, rest, nta);
+        let (first_d, rest) =
+            distribute(&mut load.degraded, &load.degraded_availability, rest, nta);
         if rest > 0 {
             match (first_h, first_d) {
                 (Some(p), _) => load.healthy[p] += rest,
@@ -104,7 +125,10 @@ pub fn plan(levels: &[Level], opf: u32, panic_threshold: u32) -> PriorityLoad {
         load.healthy[0] = 100;
         return load;
     }
-    load.panic = levels.iter().map(|l| nta != 100 && panic::in_panic(l, threshold)).collect();
+    load.panic = levels
+        .iter()
+        .map(|l| nta != 100 && panic::in_panic(l, threshold))
+        .collect();
     if load.panic.iter().all(|p| *p) {
         load.total_panic = true;
         load.healthy = panic::total_panic_load(levels);

@@ -19,8 +19,13 @@ pub struct RoundRobin {
 }
 
 impl RoundRobin {
+    /// A worker's round-robin state; every cursor starts at `seed`.
     pub fn new(seed: u64) -> Self {
-        Self { seed, cursors: BTreeMap::new(), schedulers: BTreeMap::new() }
+        Self {
+            seed,
+            cursors: BTreeMap::new(),
+            schedulers: BTreeMap::new(),
+        }
     }
 
     /// Rebuild after the host sets changed. A weighted scheduler starts `seed % n` picks in

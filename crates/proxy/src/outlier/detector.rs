@@ -8,53 +8,11 @@ use rand::RngCore;
 
 use super::config::Config;
 use super::ejection::{self, EjectionType};
+use super::event::{Event, LocalOrigin, Outcome, UnejectReason};
 use super::monitor::{Monitor, Origin};
 use super::stats::OutlierStats;
 use super::success_rate::SuccessRateNums;
 use crate::lb::HostId;
-
-/// A local-origin event (spec §3.2). Circuit-breaker overflows are never reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LocalOrigin {
-    /// The pool obtained a connection (`LocalOriginConnectSuccess`).
-    ConnectSuccess,
-    /// Connect refused, failed or timed out (`LocalOriginConnectFailed`).
-    ConnectFailed,
-    /// Per-try or global timeout while awaiting headers (`LocalOriginTimeout`, 504).
-    Timeout,
-    /// Upstream stream reset before or after headers (reported as `LocalOriginConnectFailed`).
-    Reset,
-}
-
-/// The result of one upstream attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Upstream response headers with this status (gRPC status already mapped to HTTP).
-    Http(u16),
-    Local(LocalOrigin),
-}
-
-/// Why a host came back into service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UnejectReason {
-    /// A sweep found its ejection time over.
-    Timer,
-    /// A successful active health check (`successful_active_health_check_uneject_host`).
-    ActiveHealthCheck,
-}
-
-/// What the detector decided, for the trace and the load balancers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// `host` now carries `FAILED_OUTLIER_CHECK`; the first sweep at or after `now + duration`
-    /// brings it back.
-    Ejected { host: HostId, reason: EjectionType, num_ejections: u32, duration: Duration },
-    /// Detected but the enforcement roll said no (Envoy logs `enforced: false`).
-    NotEnforced { host: HostId, reason: EjectionType },
-    /// Refused by `max_ejection_percent` (`ejections_overflow`).
-    Overflow { host: HostId, reason: EjectionType },
-    Unejected { host: HostId, reason: UnejectReason },
-}
 
 /// One cluster's outlier detector.
 #[derive(Debug, Clone)]
@@ -69,9 +27,15 @@ impl Detector {
     /// A detector watching `hosts` (all priorities of the cluster).
     pub fn new(cfg: Config, hosts: impl IntoIterator<Item = HostId>) -> Self {
         let hosts = hosts.into_iter().map(|h| (h, Monitor::default())).collect();
-        Self { cfg, hosts, stats: OutlierStats::default(), success_rate: [None, None] }
+        Self {
+            cfg,
+            hosts,
+            stats: OutlierStats::default(),
+            success_rate: [None, None],
+        }
     }
 
+    /// The settings it runs with.
     pub fn config(&self) -> &Config {
         &self.cfg
     }
@@ -94,7 +58,13 @@ impl Detector {
     }
 
     /// Feed the result of one attempt on `host`. Ejections for consecutive errors happen here.
-    pub fn report<R: RngCore + ?Sized>(&mut self, host: HostId, outcome: Outcome, now: Duration, rng: &mut R) -> Vec<Event> {
+    pub fn report<R: RngCore + ?Sized>(
+        &mut self,
+        host: HostId,
+        outcome: Outcome,
+        now: Duration,
+        rng: &mut R,
+    ) -> Vec<Event> {
         let cfg = &self.cfg;
         let Some(m) = self.hosts.get_mut(&host) else {
             return Vec::new(); // removed while the request was in flight
@@ -118,7 +88,13 @@ impl Detector {
 
     /// Envoy's `onConsecutiveErrorWorker`: an ejected host keeps counting and is left alone;
     /// otherwise the counter is reset whether or not the ejection happened.
-    fn on_consecutive_error<R: RngCore + ?Sized>(&mut self, host: HostId, t: EjectionType, now: Duration, rng: &mut R) -> Option<Event> {
+    fn on_consecutive_error<R: RngCore + ?Sized>(
+        &mut self,
+        host: HostId,
+        t: EjectionType,
+        now: Duration,
+        rng: &mut R,
+    ) -> Option<Event> {
         if self.hosts.get(&host).is_none_or(|m| m.ejected) {
             return None;
         }
@@ -134,7 +110,13 @@ impl Detector {
     }
 
     /// Envoy's `ejectHost`: the max-percent check, the enforcement roll, then the ejection.
-    pub(crate) fn eject_host<R: RngCore + ?Sized>(&mut self, host: HostId, t: EjectionType, now: Duration, rng: &mut R) -> Event {
+    pub(crate) fn eject_host<R: RngCore + ?Sized>(
+        &mut self,
+        host: HostId,
+        t: EjectionType,
+        now: Duration,
+        rng: &mut R,
+    ) -> Event {
         let active = self.stats.ejections_active.value();
         if !ejection::within_max_ejection_percent(active, self.hosts.len() as u64, &self.cfg) {
             self.stats.ejections_overflow += 1;
@@ -159,13 +141,21 @@ impl Detector {
             m.backoff += 1;
         }
         let duration = ejection::ejection_duration(cfg, m.backoff, m.num_ejections, jitter);
-        Event::Ejected { host, reason: t, num_ejections: m.num_ejections, duration }
+        Event::Ejected {
+            host,
+            reason: t,
+            num_ejections: m.num_ejections,
+            duration,
+        }
     }
 
     /// Bring a host back: clear the flag, reset every consecutive counter.
     pub(crate) fn uneject(&mut self, host: HostId, now: Duration, reason: UnejectReason) -> Event {
         self.stats.ejections_active.dec();
-        let m = self.hosts.get_mut(&host).expect("unejecting a watched host");
+        let m = self
+            .hosts
+            .get_mut(&host)
+            .expect("unejecting a watched host");
         m.ejected = false;
         m.consecutive_5xx = 0;
         m.consecutive_gateway_failure = 0;
@@ -177,9 +167,18 @@ impl Detector {
     /// An active health check of `host` completed (`passed`: this check succeeded). With
     /// `successful_active_health_check_uneject_host`, a passing check unejects a host that is
     /// outlier-ejected but not `FAILED_ACTIVE_HC` (Envoy ≥ ~1.30, spec §5.3).
-    pub fn on_health_check(&mut self, host: HostId, passed: bool, failed_active_hc: bool, now: Duration) -> Option<Event> {
+    pub fn on_health_check(
+        &mut self,
+        host: HostId,
+        passed: bool,
+        failed_active_hc: bool,
+        now: Duration,
+    ) -> Option<Event> {
         let ejected = self.is_ejected(host);
-        (self.cfg.successful_active_health_check_uneject_host && passed && !failed_active_hc && ejected)
+        (self.cfg.successful_active_health_check_uneject_host
+            && passed
+            && !failed_active_hc
+            && ejected)
             .then(|| self.uneject(host, now, UnejectReason::ActiveHealthCheck))
     }
 
@@ -190,7 +189,11 @@ impl Detector {
 
     /// The ejected hosts, in host order.
     pub fn ejected_hosts(&self) -> Vec<HostId> {
-        self.hosts.iter().filter(|(_, m)| m.ejected).map(|(h, _)| *h).collect()
+        self.hosts
+            .iter()
+            .filter(|(_, m)| m.ejected)
+            .map(|(h, _)| *h)
+            .collect()
     }
 
     /// One host's state.
@@ -198,6 +201,7 @@ impl Detector {
         self.hosts.get(&host)
     }
 
+    /// Its `outlier_detection.*` stats.
     pub fn stats(&self) -> &OutlierStats {
         &self.stats
     }

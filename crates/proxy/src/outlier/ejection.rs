@@ -111,10 +111,18 @@ pub fn draw_jitter<R: RngCore + ?Sized>(cfg: &Config, rng: &mut R) -> Duration {
 
 /// How long an ejection lasts once `backoff` has been bumped for it (current rule) or once it
 /// is the host's `num_ejections`-th (legacy rule).
-pub fn ejection_duration(cfg: &Config, backoff: u32, num_ejections: u32, jitter: Duration) -> Duration {
+pub fn ejection_duration(
+    cfg: &Config,
+    backoff: u32,
+    num_ejections: u32,
+    jitter: Duration,
+) -> Duration {
     match cfg.compat.ejection_duration {
         EjectionDurationRule::Backoff => {
-            cfg.base_ejection_time.saturating_mul(backoff).min(cfg.max_ejection_time) + jitter
+            cfg.base_ejection_time
+                .saturating_mul(backoff)
+                .min(cfg.max_ejection_time)
+                + jitter
         }
         EjectionDurationRule::LegacyLinear => cfg.base_ejection_time.saturating_mul(num_ejections),
     }

@@ -18,11 +18,13 @@
 //! - [`monitor`]: one host's counters, success-rate buckets and ejection state.
 //! - [`success_rate`]: the success-rate and failure-percentage statistics.
 //! - [`stats`]: `cluster.<name>.outlier_detection.*` under Envoy's names.
+//! - [`event`]: attempt outcomes in, ejection / unejection events out.
 //! - [`detector`]: the detector itself ([`sweep`] holds its interval work).
 
 pub mod config;
 pub mod detector;
 pub mod ejection;
+pub mod event;
 pub mod monitor;
 pub mod stats;
 pub mod success_rate;
@@ -32,8 +34,9 @@ pub mod sweep;
 mod tests;
 
 pub use config::{Compat, Config, ConfigError, EjectionDurationRule, MaxEjectionRule};
-pub use detector::{Detector, Event, LocalOrigin, Outcome, UnejectReason};
+pub use detector::Detector;
 pub use ejection::EjectionType;
+pub use event::{Event, LocalOrigin, Outcome, UnejectReason};
 pub use monitor::Monitor;
 pub use stats::OutlierStats;
 

@@ -114,7 +114,9 @@ impl Monitor {
         match t {
             EjectionType::Consecutive5xx => self.consecutive_5xx = 0,
             EjectionType::ConsecutiveGatewayFailure => self.consecutive_gateway_failure = 0,
-            EjectionType::ConsecutiveLocalOriginFailure => self.consecutive_local_origin_failure = 0,
+            EjectionType::ConsecutiveLocalOriginFailure => {
+                self.consecutive_local_origin_failure = 0
+            }
             _ => {}
         }
     }
@@ -126,14 +128,17 @@ impl Monitor {
         }
     }
 
+    /// 5xx (and, without split, local-origin failures) in a row.
     pub fn consecutive_5xx(&self) -> u32 {
         self.consecutive_5xx
     }
 
+    /// 502 / 503 / 504 in a row.
     pub fn consecutive_gateway_failure(&self) -> u32 {
         self.consecutive_gateway_failure
     }
 
+    /// Local-origin failures in a row (split mode only).
     pub fn consecutive_local_origin_failure(&self) -> u32 {
         self.consecutive_local_origin_failure
     }
@@ -153,10 +158,12 @@ impl Monitor {
         self.backoff
     }
 
+    /// When it was last ejected.
     pub fn last_ejection(&self) -> Option<Duration> {
         self.last_ejection
     }
 
+    /// When it last came back into service.
     pub fn last_unejection(&self) -> Option<Duration> {
         self.last_unejection
     }

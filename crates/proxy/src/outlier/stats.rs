@@ -49,11 +49,20 @@ impl OutlierStats {
     pub fn counters(&self) -> Vec<(String, u64)> {
         let p = "outlier_detection.";
         let mut out = vec![
-            (format!("{p}ejections_enforced_total"), self.ejections_enforced_total),
+            (
+                format!("{p}ejections_enforced_total"),
+                self.ejections_enforced_total,
+            ),
             (format!("{p}ejections_overflow"), self.ejections_overflow),
             (format!("{p}ejections_total"), self.ejections_total),
-            (format!("{p}ejections_consecutive_5xx"), self.ejections_consecutive_5xx),
-            (format!("{p}ejections_success_rate"), self.ejections_success_rate),
+            (
+                format!("{p}ejections_consecutive_5xx"),
+                self.ejections_consecutive_5xx,
+            ),
+            (
+                format!("{p}ejections_success_rate"),
+                self.ejections_success_rate,
+            ),
         ];
         for t in EjectionType::ALL {
             let s = t.stat_suffix();

@@ -48,7 +48,12 @@ pub struct Outliers {
 
 /// Find the outliers among `samples` (non-ejected hosts with traffic in the closed interval)
 /// of a cluster of `cluster_hosts` hosts.
-pub fn find_outliers(cfg: &Config, origin: Origin, cluster_hosts: usize, samples: &[Sample]) -> Outliers {
+pub fn find_outliers(
+    cfg: &Config,
+    origin: Origin,
+    cluster_hosts: usize,
+    samples: &[Sample],
+) -> Outliers {
     let mut out = Outliers::default();
     let hosts = cluster_hosts as u64;
     let (sr_min, fp_min) = (

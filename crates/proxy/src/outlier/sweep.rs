@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use rand::RngCore;
 
-use super::detector::{Detector, Event, UnejectReason};
+use super::detector::Detector;
 use super::ejection::{self, EjectionType};
+use super::event::{Event, UnejectReason};
 use super::monitor::{Monitor, Origin};
 use super::success_rate::{find_outliers, Sample};
 
@@ -31,7 +32,9 @@ impl Detector {
         }
         let interval = self.cfg.interval;
         for m in self.hosts.values_mut().filter(|m| !m.ejected) {
-            if m.last_unejection.is_some_and(|t| now.saturating_sub(t) >= interval) {
+            if m.last_unejection
+                .is_some_and(|t| now.saturating_sub(t) >= interval)
+            {
                 m.backoff = m.backoff.saturating_sub(1);
             }
         }
@@ -41,27 +44,38 @@ impl Detector {
     /// `checkHostForUneject`: whether the host's ejection time has passed.
     fn ejection_over(&self, m: &Monitor, now: Duration) -> bool {
         let since = now.saturating_sub(m.last_ejection.unwrap_or_default());
-        let duration =
-            ejection::ejection_duration(&self.cfg, m.backoff, m.num_ejections, m.jitter);
+        let duration = ejection::ejection_duration(&self.cfg, m.backoff, m.num_ejections, m.jitter);
         duration <= since
     }
 
     /// `processSuccessRateEjections` for one origin.
-    fn detect<R: RngCore + ?Sized>(&mut self, origin: Origin, now: Duration, rng: &mut R) -> Vec<Event> {
+    fn detect<R: RngCore + ?Sized>(
+        &mut self,
+        origin: Origin,
+        now: Duration,
+        rng: &mut R,
+    ) -> Vec<Event> {
         let samples: Vec<Sample> = self
             .hosts
             .iter()
             .filter(|(_, m)| !m.ejected)
             .filter_map(|(h, m)| {
                 let (rate, volume) = m.accumulator(origin).rate_and_volume()?;
-                Some(Sample { host: *h, rate, volume })
+                Some(Sample {
+                    host: *h,
+                    rate,
+                    volume,
+                })
             })
             .collect();
         let found = find_outliers(&self.cfg, origin, self.hosts.len(), &samples);
         self.success_rate[Self::origin_slot(origin)] = found.success_rate;
         let mut events = Vec::new();
         for (host, t) in found.hosts {
-            if matches!(t, EjectionType::SuccessRate | EjectionType::SuccessRateLocalOrigin) {
+            if matches!(
+                t,
+                EjectionType::SuccessRate | EjectionType::SuccessRateLocalOrigin
+            ) {
                 self.stats.ejections_success_rate += 1;
             }
             self.stats.count_detected(t);
