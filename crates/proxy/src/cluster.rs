@@ -8,7 +8,11 @@ use std::rc::Rc;
 use meshtwin_model::policy::UpstreamProtocol;
 
 use crate::breaker::ResourceManager;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
 use crate::config::ClusterConfig;
+use crate::lb::{Host, HostId, LbConfig, LoadBalancer, LocalityWeights, PickContext};
 use crate::observer::Observer;
 use crate::platform::Platform;
 use crate::pool::driver::{PoolContext, PoolDriver};
@@ -26,21 +30,30 @@ pub struct Cluster<P: Platform> {
     pub cfg: ClusterConfig,
     pub shared: Rc<RefCell<ClusterShared>>,
     pools: RefCell<PoolMap<P>>,
-    /// Round-robin cursor per worker.
-    cursors: RefCell<BTreeMap<u32, usize>>,
+    /// Each worker's load balancer and its random stream (created on first use).
+    balancers: RefCell<BTreeMap<u32, (LoadBalancer, ChaCha8Rng)>>,
+    seed: u64,
     platform: P,
     observer: Rc<dyn Observer>,
     proxy: String,
 }
 
 impl<P: Platform> Cluster<P> {
-    pub fn new(cfg: ClusterConfig, platform: P, observer: Rc<dyn Observer>, proxy: String) -> Self {
+    /// `seed` drives this cluster's load balancers (one stream per worker).
+    pub fn new(
+        cfg: ClusterConfig,
+        platform: P,
+        observer: Rc<dyn Observer>,
+        proxy: String,
+        seed: u64,
+    ) -> Self {
         let shared = ClusterShared::new(ResourceManager::new(&cfg.pool.thresholds));
         Self {
             cfg,
             shared: Rc::new(RefCell::new(shared)),
             pools: RefCell::new(BTreeMap::new()),
-            cursors: RefCell::new(BTreeMap::new()),
+            balancers: RefCell::new(BTreeMap::new()),
+            seed,
             platform,
             observer,
             proxy,
@@ -51,18 +64,48 @@ impl<P: Platform> Cluster<P> {
         self.cfg.protocol == UpstreamProtocol::Http2 || self.cfg.pool.h2_upgrade
     }
 
-    /// Pick an endpoint for a request on `worker` (each worker has its own load balancer).
-    /// Round robin; the other policies arrive with the load-balancing issue.
+    /// Requests in flight to endpoint `ep` over every worker's pool (Envoy's per-host
+    /// `rq_active`, shared by all workers).
+    pub fn host_rq_active(&self, ep: usize) -> u64 {
+        self.pools
+            .borrow()
+            .iter()
+            .filter(|((_, e), _)| *e == ep)
+            .map(|(_, p)| p.active_streams())
+            .sum()
+    }
+
+    /// Pick an endpoint for a request on `worker` with that worker's load balancer (the
+    /// cluster's policy: Istio's default least request, round robin, random). `None`: no
+    /// healthy upstream.
     pub fn pick(&self, worker: u32) -> Option<usize> {
-        let n = self.cfg.endpoints.len();
-        if n == 0 {
+        if self.cfg.endpoints.is_empty() {
             return None;
         }
-        let mut cursors = self.cursors.borrow_mut();
-        let c = cursors.entry(worker).or_insert(0);
-        let i = *c % n;
-        *c = (*c + 1) % n;
-        Some(i)
+        let active = |h: HostId| self.host_rq_active(h.0 as usize);
+        let mut balancers = self.balancers.borrow_mut();
+        let (lb, rng) = balancers.entry(worker).or_insert_with(|| {
+            let mut rng = ChaCha8Rng::seed_from_u64(
+                self.seed ^ u64::from(worker).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            );
+            let hosts = (0..self.cfg.endpoints.len())
+                .map(|i| Host::new(i as u32, 0))
+                .collect();
+            let lb = LoadBalancer::new(
+                LbConfig::new(self.cfg.lb_policy),
+                hosts,
+                LocalityWeights::new(),
+                &active,
+                &mut rng,
+            );
+            (lb, rng)
+        });
+        let ctx = PickContext {
+            previous_hosts: &[],
+            host_selection_retries: 0,
+        };
+        lb.choose_host(&ctx, &active, rng)
+            .map(|p| p.host.0 as usize)
     }
 
     /// The pool for (worker, endpoint), created on first use.

@@ -35,6 +35,7 @@ pub struct Proxy<P: Platform> {
 impl<P: Platform> Proxy<P> {
     /// Build a proxy. `seed` drives its random choices (worker assignment, request ids).
     pub fn new(cfg: ProxyConfig, platform: P, observer: Rc<dyn Observer>, seed: u64) -> Rc<Self> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let clusters = cfg
             .clusters
             .iter()
@@ -44,6 +45,7 @@ impl<P: Platform> Proxy<P> {
                     platform.clone(),
                     observer.clone(),
                     cfg.node.clone(),
+                    rng.random(),
                 );
                 (c.name.clone(), Rc::new(cluster))
             })
@@ -77,7 +79,7 @@ impl<P: Platform> Proxy<P> {
             clusters,
             hcm,
             tcp,
-            rng: RefCell::new(ChaCha8Rng::seed_from_u64(seed)),
+            rng: RefCell::new(rng),
             last_active_worker: std::cell::Cell::new(0),
         })
     }

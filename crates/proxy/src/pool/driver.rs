@@ -67,6 +67,11 @@ impl<P: Platform> PoolDriver<P> {
         })
     }
 
+    /// Streams this pool has attached now.
+    pub fn active_streams(&self) -> u64 {
+        self.engine.borrow().active_streams()
+    }
+
     /// Get a stream: at once from a ready connection, after waiting in the pending queue, or
     /// an error (overflow, or the connection it waited for failed).
     pub async fn acquire(self: &Rc<Self>) -> Result<StreamHandle<P>, PoolFailure> {

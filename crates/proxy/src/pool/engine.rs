@@ -171,6 +171,11 @@ impl PoolEngine {
         self.pending.len()
     }
 
+    /// Streams attached to this pool's connections now (the host's share of `rq_active`).
+    pub fn active_streams(&self) -> u64 {
+        self.active_streams
+    }
+
     pub fn state_of(&self, cx: CxId) -> Option<CxState> {
         self.clients.get(&cx).map(|c| c.state)
     }
