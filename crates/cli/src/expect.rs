@@ -1,5 +1,8 @@
 //! Judging a run against the scenario's expectations.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use meshtwin_model::event::EventKind;
 use meshtwin_model::scenario::{Expectation, Metric};
 use meshtwin_report::fortio::LoadResult;
 use meshtwin_sim::RunResult;
@@ -16,6 +19,32 @@ pub struct Verdict {
     pub detail: String,
 }
 
+/// Request id → the workloads whose pods served any hop of it.
+pub type Reach = BTreeMap<String, BTreeSet<String>>;
+
+/// The workload of a pod (`reviews-v2-0` → `reviews-v2`).
+pub fn workload_of(pod: &str) -> &str {
+    pod.rsplit_once('-').map_or(pod, |(w, _)| w)
+}
+
+/// Every request's reached workloads, from the trace's access logs.
+pub fn reached_workloads(r: &RunResult) -> Reach {
+    let mut out: Reach = BTreeMap::new();
+    for e in &r.events {
+        if let EventKind::AccessLog {
+            request_id,
+            upstream_host: Some(host),
+            ..
+        } = &e.kind
+        {
+            out.entry(request_id.clone())
+                .or_default()
+                .insert(workload_of(host).to_string());
+        }
+    }
+    out
+}
+
 fn calls<'a>(r: &'a RunResult, load: &str) -> Option<&'a meshtwin_sim::loadgen::LoadOutcome> {
     r.loads
         .iter()
@@ -24,7 +53,7 @@ fn calls<'a>(r: &'a RunResult, load: &str) -> Option<&'a meshtwin_sim::loadgen::
 }
 
 /// The value a metric takes in this run, or why it has none.
-fn measure(m: &Metric, r: &RunResult, loads: &[LoadResult]) -> Result<f64, String> {
+fn measure(m: &Metric, r: &RunResult, loads: &[LoadResult], reach: &Reach) -> Result<f64, String> {
     let load_calls = |load: &str| calls(r, load).ok_or_else(|| format!("no load named '{load}'"));
     match m {
         Metric::CodeFraction { load, code } => {
@@ -65,6 +94,34 @@ fn measure(m: &Metric, r: &RunResult, loads: &[LoadResult]) -> Result<f64, Strin
             .and_then(|s| s.gauges_max.get(stat))
             .map(|v| *v as f64)
             .ok_or_else(|| format!("proxy {proxy} has no gauge {stat}")),
+        Metric::BodyContains { load, text } => {
+            let o = load_calls(load)?;
+            if o.calls.is_empty() {
+                return Err(format!("load '{load}' made no call"));
+            }
+            let n = o
+                .calls
+                .iter()
+                .filter(|c| c.notes.iter().any(|n| n.contains(text.as_str())))
+                .count();
+            Ok(n as f64 / o.calls.len() as f64)
+        }
+        Metric::Reached { load, workload } => {
+            let o = load_calls(load)?;
+            if o.calls.is_empty() {
+                return Err(format!("load '{load}' made no call"));
+            }
+            let n = o
+                .calls
+                .iter()
+                .filter(|c| {
+                    reach
+                        .get(&c.request_id)
+                        .is_some_and(|w| w.contains(workload))
+                })
+                .count();
+            Ok(n as f64 / o.calls.len() as f64)
+        }
         Metric::LatencyMs { load, percentile } => {
             let l = loads
                 .iter()
@@ -89,9 +146,10 @@ fn band(min: Option<f64>, max: Option<f64>) -> String {
 
 /// Judge every expectation.
 pub fn evaluate(exps: &[Expectation], r: &RunResult, loads: &[LoadResult]) -> Vec<Verdict> {
+    let reach = reached_workloads(r);
     exps.iter()
         .map(|e| {
-            let (value, pass, detail) = match measure(&e.metric, r, loads) {
+            let (value, pass, detail) = match measure(&e.metric, r, loads, &reach) {
                 Ok(v) => {
                     let pass = e.min.is_none_or(|m| v >= m) && e.max.is_none_or(|m| v <= m);
                     (

@@ -6,7 +6,7 @@ use meshtwin_report::fortio::{load_json, LoadResult};
 use meshtwin_sim::RunResult;
 use serde_json::{json, Map, Value};
 
-use crate::expect::Verdict;
+use crate::expect::{reached_workloads, Reach, Verdict};
 use crate::run::Inputs;
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -66,9 +66,38 @@ fn upstream_counts(r: &RunResult, load: &str) -> BTreeMap<String, u64> {
     out
 }
 
+/// Which workloads a load's calls reached, with each share and its 95 % confidence interval
+/// (normal approximation) — the sampled split of a traffic shift, not the configured weight.
+fn reached_shares(r: &RunResult, reach: &Reach, load: &str) -> Value {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut n = 0u64;
+    for (spec, _, o) in &r.loads {
+        if spec.name != load {
+            continue;
+        }
+        for c in &o.calls {
+            n += 1;
+            for w in reach.get(&c.request_id).into_iter().flatten() {
+                *counts.entry(w.clone()).or_default() += 1;
+            }
+        }
+    }
+    let mut out = Map::new();
+    for (w, k) in counts {
+        let p = k as f64 / n.max(1) as f64;
+        let half = 1.96 * (p * (1.0 - p) / n.max(1) as f64).sqrt();
+        out.insert(
+            w,
+            json!({"calls": k, "share": p, "ci95": [(p - half).max(0.0), (p + half).min(1.0)]}),
+        );
+    }
+    Value::Object(out)
+}
+
 /// The whole summary.
 pub fn build(inputs: &Inputs, r: &RunResult, loads: &[LoadResult], verdicts: &[Verdict]) -> Value {
     let sc = &inputs.scenario;
+    let reach = reached_workloads(r);
     let loads_json: Vec<Value> = loads
         .iter()
         .map(|l| {
@@ -79,6 +108,10 @@ pub fn build(inputs: &Inputs, r: &RunResult, loads: &[LoadResult], verdicts: &[V
                 m.insert("connections".into(), json!(l.connections));
                 m.insert("flags".into(), json!(flag_counts(r, &l.name)));
                 m.insert("upstream_pods".into(), json!(upstream_counts(r, &l.name)));
+                m.insert(
+                    "reached_workloads".into(),
+                    reached_shares(r, &reach, &l.name),
+                );
             }
             v
         })

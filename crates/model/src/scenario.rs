@@ -53,6 +53,12 @@ pub enum Metric {
     Counter { proxy: String, stat: String },
     /// The highest value a proxy's gauge reached while loads ran.
     GaugeMax { proxy: String, stat: String },
+    /// Fraction of a load's calls whose page reported `text` (the app's notes: an error text
+    /// such as "Error fetching product reviews!").
+    BodyContains { load: String, text: String },
+    /// Fraction of a load's calls whose request reached a pod of `workload` anywhere on its
+    /// path (any hop's upstream host, followed by request id).
+    Reached { load: String, workload: String },
     /// A latency percentile of a load, in milliseconds.
     LatencyMs { load: String, percentile: f64 },
 }

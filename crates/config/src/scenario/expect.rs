@@ -6,7 +6,8 @@
 //!   min: 0.0                              #   codeFraction {load, code}, codeCount {load, code},
 //!   max: 0.25                             #   requests {load}, flagFraction {load, code, flag},
 //!                                         #   counter {proxy, stat}, gaugeMax {proxy, stat},
-//!                                         #   latencyMs {load, percentile}
+//!                                         #   latencyMs {load, percentile},
+//!                                         #   bodyContains {load, text}, reached {load, workload}
 //! ```
 //! At least one of `min` / `max`; `min <= max`; every `load` must name a load of the scenario.
 
@@ -22,6 +23,8 @@ const METRICS: &[&str] = &[
     "counter",
     "gaugeMax",
     "latencyMs",
+    "bodyContains",
+    "reached",
 ];
 const EXPECT_FIELDS: &[&str] = &[
     "name",
@@ -34,6 +37,8 @@ const EXPECT_FIELDS: &[&str] = &[
     "counter",
     "gaugeMax",
     "latencyMs",
+    "bodyContains",
+    "reached",
 ];
 
 /// Decode every expectation against the scenario's loads.
@@ -92,6 +97,20 @@ fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec]) -> Result<Metric> {
                 load: load_ref(&m, loads)?,
                 code: status(&m)?,
                 flag: m.req_name("flag")?.to_string(),
+            }
+        }
+        "bodyContains" => {
+            let m = v.map(&["load", "text"])?;
+            Metric::BodyContains {
+                load: load_ref(&m, loads)?,
+                text: m.req_name("text")?.to_string(),
+            }
+        }
+        "reached" => {
+            let m = v.map(&["load", "workload"])?;
+            Metric::Reached {
+                load: load_ref(&m, loads)?,
+                workload: m.req_name("workload")?.to_string(),
             }
         }
         "latencyMs" => {
