@@ -1,35 +1,54 @@
 //! Policy files → [`MeshPolicies`]: dispatch each document on its `kind`.
 //!
-//! Read: Istio `DestinationRule`; App Mesh `VirtualNode` / `VirtualGateway` (CRD form and
-//! `aws appmesh describe-*` JSON). Every other kind (`VirtualService`, `Gateway`,
-//! `ServiceEntry`, `VirtualRouter`, `Deployment`, `Service`, ...) is accepted and skipped:
-//! later issues read them. A document without `kind` is an error.
+//! Read: Istio `DestinationRule`, `VirtualService`, `Gateway`; App Mesh `VirtualNode` /
+//! `VirtualGateway` (CRD form and `aws appmesh describe-*` JSON). Every other kind
+//! (`ServiceEntry`, `VirtualRouter`, `Deployment`, `Service`, ...) is accepted and skipped:
+//! later issues read them. A document without `kind` is an error. Istio resources are read
+//! as current Istio reads them unless an [`IstioCompat`] says otherwise.
 
 use std::path::Path;
 
 use meshtwin_model::policy::{AppMeshKind, MeshPolicies};
+use meshtwin_model::traffic::IstioCompat;
 
 use crate::appmesh::{crd, describe};
 use crate::decode::{Ctx, Result};
 use crate::error::ConfigError;
-use crate::istio::destination_rule;
+use crate::istio::{destination_rule, gateway, virtual_service};
 use crate::k8s;
 use crate::source::{self, Document, Node, Value};
 
 /// Load every policy in a file (YAML, multi-document YAML, `kind: List`, or JSON).
 pub fn load_policies(path: &Path) -> std::result::Result<MeshPolicies, ConfigError> {
-    lower_documents(&source::load_documents(path)?)
+    load_policies_with(path, &IstioCompat::default())
+}
+
+/// Like [`load_policies`], reading Istio resources as the given Istio release would.
+pub fn load_policies_with(
+    path: &Path,
+    compat: &IstioCompat,
+) -> std::result::Result<MeshPolicies, ConfigError> {
+    lower_documents(&source::load_documents(path)?, compat)
 }
 
 /// Like [`load_policies`], from text; `file` is used in errors.
 pub fn parse_policies(file: &str, text: &str) -> std::result::Result<MeshPolicies, ConfigError> {
-    lower_documents(&source::parse_documents(file, text)?)
+    parse_policies_with(file, text, &IstioCompat::default())
 }
 
-fn lower_documents(docs: &[Document]) -> Result<MeshPolicies> {
+/// Like [`parse_policies`], reading Istio resources as the given Istio release would.
+pub fn parse_policies_with(
+    file: &str,
+    text: &str,
+    compat: &IstioCompat,
+) -> std::result::Result<MeshPolicies, ConfigError> {
+    lower_documents(&source::parse_documents(file, text)?, compat)
+}
+
+fn lower_documents(docs: &[Document], compat: &IstioCompat) -> Result<MeshPolicies> {
     let mut out = MeshPolicies::default();
     for doc in docs {
-        lower_document(doc, &mut out)?;
+        lower_document(doc, &mut out, compat)?;
     }
     Ok(out)
 }
@@ -49,7 +68,7 @@ fn peek_str<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
     }
 }
 
-fn lower_document(doc: &Document, out: &mut MeshPolicies) -> Result<()> {
+fn lower_document(doc: &Document, out: &mut MeshPolicies, compat: &IstioCompat) -> Result<()> {
     let file_ctx = Ctx::new(doc.file.as_str());
     let root = file_ctx.root(&doc.root);
     let Value::Map(map) = &doc.root.value else {
@@ -90,6 +109,15 @@ fn lower_document(doc: &Document, out: &mut MeshPolicies) -> Result<()> {
             let object = root.map(k8s::OBJECT_FIELDS)?;
             out.destination_rules
                 .push(destination_rule::lower(&object)?);
+        }
+        "VirtualService" if api.starts_with("networking.istio.io/") => {
+            let object = root.map(k8s::OBJECT_FIELDS)?;
+            out.virtual_services
+                .push(virtual_service::lower(&object, compat)?);
+        }
+        "Gateway" if api.starts_with("networking.istio.io/") => {
+            let object = root.map(k8s::OBJECT_FIELDS)?;
+            out.gateways.push(gateway::lower(&object)?);
         }
         "VirtualNode" | "VirtualGateway" if api.starts_with("appmesh.k8s.aws/") => {
             let kind = if kind_val == "VirtualNode" {

@@ -393,8 +393,8 @@ apiVersion: v1
 kind: List
 items:
   - apiVersion: networking.istio.io/v1
-    kind: VirtualService
-    metadata: {name: vs}
+    kind: ServiceEntry
+    metadata: {name: se}
     spec: {anything: [goes, here]}
   - apiVersion: networking.istio.io/v1
     kind: DestinationRule

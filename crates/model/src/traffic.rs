@@ -111,9 +111,12 @@ pub struct Destination {
     pub host: String,
     pub subset: Option<String>,
     pub port: Option<u16>,
-    /// Where `destination` was written (not serialized).
+    /// Where `host` was written (not serialized).
     #[serde(skip)]
     pub at: FieldRef,
+    /// Where `subset` was written, when it was (not serialized).
+    #[serde(skip)]
+    pub subset_at: FieldRef,
 }
 
 /// A destination with its weight (HTTP and TCP routes).

@@ -6,6 +6,7 @@
 //! - [`cluster`]: clusters, their endpoints and per-worker pools.
 //! - [`lb`]: load balancing engines (priority load, panic, RR / least request / random, Istio locality).
 //! - [`outlier`]: the outlier detection engine (consecutive errors, success rate, ejection).
+//! - [`router`]: synchronous router engines: route tables, weights, timeouts, retries, faults, mirrors.
 //! - [`route`]: virtual hosts and routes (one route to one cluster for now).
 //! - [`http`]: the HTTP connection manager (downstream side) and the router filter.
 //! - [`local_reply`]: Envoy's local replies (503 UO, UH, UF ...) and response flags.
@@ -31,6 +32,7 @@ pub mod platform;
 pub mod pool;
 pub mod proxy;
 pub mod route;
+pub mod router;
 pub mod stats;
 pub mod tcp_proxy;
 

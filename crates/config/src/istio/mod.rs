@@ -5,9 +5,27 @@
 //! - [`connection_pool`] — `connectionPool` → circuit-breaker thresholds and pool settings (spec §1.1).
 //! - [`outlier`] — `outlierDetection` → Envoy outlier detection (spec §3.8).
 //! - [`load_balancer`] — `loadBalancer.simple` → LB policy.
+//! - [`virtual_service`] — `VirtualService` → routing (spec §6): [`http_route`] rules with
+//!   their [`http_match`] blocks, [`destination`]s and weights, [`retries`], [`fault`],
+//!   [`mirror`] and [`http_action`]s (redirect, direct response, rewrite); [`tcp_route`] rules.
+//! - [`gateway`] — `Gateway` → the servers of a gateway.
+//! - [`references`] — VirtualService hosts, subsets and gateways checked across files.
+//! - [`checks`] — Istio's shared field checks and messages.
 
+pub mod checks;
 pub mod connection_pool;
+pub mod destination;
 pub mod destination_rule;
+pub mod fault;
+pub mod gateway;
+pub mod http_action;
+pub mod http_match;
+pub mod http_route;
 pub mod load_balancer;
+pub mod mirror;
 pub mod outlier;
+pub mod references;
+pub mod retries;
+pub mod tcp_route;
 pub mod traffic_policy;
+pub mod virtual_service;

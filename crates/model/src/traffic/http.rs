@@ -36,7 +36,10 @@ pub enum HttpAction {
     /// Forwarded to one of the destinations (weighted when several).
     Route(Vec<RouteDestination>),
     Redirect(Redirect),
-    DirectResponse { status: u16, body: Option<String> },
+    DirectResponse {
+        status: u16,
+        body: Option<String>,
+    },
 }
 
 /// One match block: every condition must hold. `port`, `source_labels`, `source_namespace`

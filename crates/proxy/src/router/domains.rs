@@ -33,7 +33,10 @@ fn strength(domain: &str, host: &str) -> Option<Strength> {
 }
 
 /// The virtual host serving `authority`, if any.
-pub fn select_virtual_host<'a>(vhosts: &'a [VirtualHost], authority: &str) -> Option<&'a VirtualHost> {
+pub fn select_virtual_host<'a>(
+    vhosts: &'a [VirtualHost],
+    authority: &str,
+) -> Option<&'a VirtualHost> {
     let host = authority.to_ascii_lowercase();
     let mut best: Option<(Strength, &VirtualHost)> = None;
     for vh in vhosts {

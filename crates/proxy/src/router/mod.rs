@@ -5,6 +5,7 @@
 //! - [`config`]: the route table — virtual hosts, ordered routes, actions.
 //! - [`domains`]: picking the virtual host for an `:authority` (exact, `*.suffix`, `prefix.*`, `*`).
 //! - [`matcher`]: route matching — path, headers, query parameters, port, source labels.
+//! - [`values`]: value matchers (string, header, query parameter) shared with retries.
 //! - [`weighted`]: weighted clusters, `random % total_weight` walked in list order.
 //! - [`timeout`]: the global route timeout and the per-try timeout, request-header overrides,
 //!   `x-envoy-expected-rq-timeout-ms`.
@@ -24,6 +25,7 @@ pub mod matcher;
 pub mod mirror;
 pub mod retry;
 pub mod timeout;
+pub mod values;
 pub mod weighted;
 
 #[cfg(test)]

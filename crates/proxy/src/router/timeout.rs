@@ -35,7 +35,11 @@ fn nonzero(d: Duration) -> Option<Duration> {
 /// A header's value as whole milliseconds, removing the header either way.
 fn take_ms(headers: &mut HeaderMap, name: &str) -> Option<Duration> {
     let v = headers.remove(name)?;
-    v.to_str().ok()?.parse::<u64>().ok().map(Duration::from_millis)
+    v.to_str()
+        .ok()?
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_millis)
 }
 
 impl Timeouts {

@@ -55,7 +55,10 @@ impl RetryOn {
         ("retriable-status-codes", Self::RETRIABLE_STATUS_CODES),
         ("retriable-headers", Self::RETRIABLE_HEADERS),
         ("envoy-ratelimited", Self::ENVOY_RATELIMITED),
-        ("http3-post-connect-failure", Self::HTTP3_POST_CONNECT_FAILURE),
+        (
+            "http3-post-connect-failure",
+            Self::HTTP3_POST_CONNECT_FAILURE,
+        ),
         ("cancelled", Self::GRPC_CANCELLED),
         ("deadline-exceeded", Self::GRPC_DEADLINE_EXCEEDED),
         ("internal", Self::GRPC_INTERNAL),
