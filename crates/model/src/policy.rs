@@ -252,10 +252,35 @@ pub struct MeshPolicies {
 
 impl MeshPolicies {
     /// Append another file's policies.
+    ///
+    /// Like `kubectl apply`, a resource with the name and namespace of one already loaded
+    /// replaces it in place (seed 001 applies `virtual-service-reviews-test-v2.yaml` over the
+    /// `reviews` VirtualService of `virtual-service-all-v1.yaml`).
     pub fn extend(&mut self, other: MeshPolicies) {
-        self.destination_rules.extend(other.destination_rules);
-        self.appmesh_listeners.extend(other.appmesh_listeners);
-        self.virtual_services.extend(other.virtual_services);
-        self.gateways.extend(other.gateways);
+        apply(&mut self.destination_rules, other.destination_rules, |d| {
+            (d.name.clone(), d.namespace.clone())
+        });
+        apply(&mut self.appmesh_listeners, other.appmesh_listeners, |l| {
+            (
+                format!("{:?}/{}/{}", l.kind, l.k8s_name, l.port),
+                l.namespace.clone(),
+            )
+        });
+        apply(&mut self.virtual_services, other.virtual_services, |v| {
+            (v.name.clone(), v.namespace.clone())
+        });
+        apply(&mut self.gateways, other.gateways, |g| {
+            (g.name.clone(), g.namespace.clone())
+        });
+    }
+}
+
+/// Append `new` to `list`, replacing items with the same key in place.
+fn apply<T>(list: &mut Vec<T>, new: Vec<T>, key: impl Fn(&T) -> (String, String)) {
+    for item in new {
+        match list.iter().position(|x| key(x) == key(&item)) {
+            Some(i) => list[i] = item,
+            None => list.push(item),
+        }
     }
 }

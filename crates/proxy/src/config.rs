@@ -1,4 +1,5 @@
-//! What the control plane hands one proxy: its listeners and clusters (a tiny xDS).
+//! What the control plane hands one proxy: its listeners (with their route tables, see
+//! [`crate::router::config`]) and clusters (a tiny xDS).
 
 use std::net::SocketAddr;
 
@@ -46,26 +47,11 @@ pub struct ListenerConfig {
 pub enum ListenerKind {
     Http {
         codec: Codec,
-        virtual_hosts: Vec<VirtualHost>,
+        routes: crate::router::config::RouteTable,
     },
     Tcp {
         cluster: String,
     },
-}
-
-/// Envoy's virtual host: routes for a set of domains (`*` matches any).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VirtualHost {
-    pub name: String,
-    pub domains: Vec<String>,
-    pub routes: Vec<Route>,
-}
-
-/// One route: a path prefix to a cluster (the full router is a later issue).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    pub prefix: String,
-    pub cluster: String,
 }
 
 /// One upstream endpoint.

@@ -1,50 +1,21 @@
-//! The HTTP connection manager (downstream side) and the router filter: match a route, pick
-//! a host, get a stream from its pool, forward, and answer locally when Envoy would
-//! (spec §9, reduced to one route to one cluster).
+//! The HTTP connection manager (downstream side): stats, `x-request-id`, the request body,
+//! Envoy's own processing time, the router filter, and the access log.
 
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{HeaderName, HOST};
-use http::{HeaderMap, HeaderValue, Request, Response};
+use http::{HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use meshtwin_model::event::EventKind;
 
-use crate::config::ListenerKind;
-use crate::local_reply::{
-    local_reply, reset_before_headers, ResetReason, ResponseFlag, ResponseFlags,
-};
+use crate::local_reply::ResponseFlag;
 use crate::platform::Platform;
-use crate::pool::driver::StreamError;
-use crate::pool::engine::PoolFailure;
 use crate::proxy::Proxy;
-use crate::route::{select_route, select_virtual_host};
-
-/// What the router did with one request.
-pub(crate) struct Outcome {
-    pub response: Response<Full<Bytes>>,
-    pub flags: ResponseFlags,
-    pub cluster: String,
-    pub upstream_host: Option<String>,
-}
-
-const HOP_BY_HOP: [&str; 6] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "upgrade",
-    "te",
-];
-
-fn strip_hop_by_hop(h: &mut HeaderMap) {
-    for name in HOP_BY_HOP {
-        h.remove(name);
-    }
-}
+use crate::router_filter::route_request;
 
 /// Serve one downstream request on `worker` of listener `index`.
 pub(crate) async fn handle_request<P: Platform>(
@@ -87,7 +58,18 @@ pub(crate) async fn handle_request<P: Platform>(
     if !proxy.cfg.processing_delay.is_zero() {
         proxy.platform.sleep(proxy.cfg.processing_delay).await;
     }
-    let outcome = route_and_forward(&proxy, index, worker, Request::from_parts(parts, body)).await;
+    let log = Rc::new(LogState::default());
+    let guard = DownstreamResetLog {
+        proxy: proxy.clone(),
+        listener: index,
+        request_id: request_id.clone(),
+        received,
+        state: log.clone(),
+        done: false,
+    };
+    let outcome = route_request(&proxy, index, worker, parts, body, &log).await;
+    let mut guard = guard;
+    guard.done = true;
     let status = outcome.response.status().as_u16();
     proxy.worker_active(worker);
     {
@@ -118,136 +100,50 @@ pub(crate) async fn handle_request<P: Platform>(
     Ok(outcome.response)
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_micros() as f64 / 1000.0
+/// What the router has chosen so far, for the access log of a request the downstream abandons.
+#[derive(Default)]
+pub(crate) struct LogState {
+    pub cluster: RefCell<String>,
+    pub upstream_host: RefCell<Option<String>>,
 }
 
-async fn route_and_forward<P: Platform>(
-    proxy: &Rc<Proxy<P>>,
-    index: usize,
-    worker: u32,
-    req: Request<Bytes>,
-) -> Outcome {
-    let server = proxy.cfg.listeners[index].server_name.as_str();
-    let ListenerKind::Http { virtual_hosts, .. } = &proxy.cfg.listeners[index].kind else {
-        unreachable!("HTTP requests only arrive on HTTP listeners");
-    };
-    let authority = req
-        .headers()
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| req.uri().authority().map(|a| a.to_string()))
-        .unwrap_or_default();
-    let route = select_virtual_host(virtual_hosts, &authority)
-        .and_then(|vh| select_route(vh, req.uri().path()));
-    let Some(route) = route else {
-        let mut flags = ResponseFlags::default();
-        flags.set(ResponseFlag::NR);
-        return Outcome {
-            response: local_reply(404, "", server),
-            flags,
-            cluster: String::new(),
-            upstream_host: None,
-        };
-    };
-    let Some(cluster) = proxy.clusters.get(&route.cluster) else {
-        let mut flags = ResponseFlags::default();
-        flags.set(ResponseFlag::NC);
-        return Outcome {
-            response: local_reply(503, "", server),
-            flags,
-            cluster: route.cluster.clone(),
-            upstream_host: None,
-        };
-    };
-    let mut flags = ResponseFlags::default();
-    let cluster_name = cluster.cfg.name.clone();
-    let charge = |code: u16| {
-        let mut sh = cluster.shared.borrow_mut();
-        sh.stats.codes.charge(code);
-        sh.stats.cluster.upstream_rq_completed += 1;
-    };
-    let Some(ep) = cluster.pick(worker) else {
-        cluster
-            .shared
-            .borrow_mut()
-            .stats
-            .cluster
-            .upstream_cx_none_healthy += 1;
-        charge(503);
-        flags.set(ResponseFlag::UH);
-        return Outcome {
-            response: local_reply(503, "no healthy upstream", server),
-            flags,
-            cluster: cluster_name,
-            upstream_host: None,
-        };
-    };
-    let host = cluster.cfg.endpoints[ep].hostname.clone();
-    let started = proxy.platform.now();
-    let pool = cluster.pool(worker, ep);
-    let stream = match pool.acquire().await {
-        Ok(s) => s,
-        Err(failure) => {
-            let reason = match failure {
-                PoolFailure::Overflow => ResetReason::Overflow,
-                PoolFailure::RemoteConnectionFailure => ResetReason::RemoteConnectionFailure,
-                PoolFailure::LocalConnectionFailure => ResetReason::LocalConnectionFailure,
-                PoolFailure::Timeout => ResetReason::ConnectionTimeout,
-            };
-            charge(503);
-            flags.set(reason.flag());
-            return Outcome {
-                response: reset_before_headers(reason, server),
-                flags,
-                cluster: cluster_name,
-                // An overflow never reached a host (Envoy logs no upstream host).
-                upstream_host: (failure != PoolFailure::Overflow).then_some(host),
-            };
+/// Logs a request whose downstream went away before the answer (Envoy's flag `DC`, code 0).
+struct DownstreamResetLog<P: Platform> {
+    proxy: Rc<Proxy<P>>,
+    listener: usize,
+    request_id: String,
+    received: Duration,
+    state: Rc<LogState>,
+    done: bool,
+}
+
+impl<P: Platform> Drop for DownstreamResetLog<P> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
         }
-    };
-    let (mut parts, body) = req.into_parts();
-    strip_hop_by_hop(&mut parts.headers);
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/")
-        .to_string();
-    parts.uri = path.parse().unwrap_or_default();
-    parts.version = http::Version::HTTP_11;
-    let upstream_req = Request::from_parts(parts, Full::new(body));
-    match stream.send(upstream_req).await {
-        Ok(resp) => {
-            let (mut parts, body) = resp.into_parts();
-            strip_hop_by_hop(&mut parts.headers);
-            let elapsed = proxy.platform.now().saturating_sub(started).as_millis();
-            parts.headers.insert(
-                HeaderName::from_static("x-envoy-upstream-service-time"),
-                HeaderValue::from(elapsed as u64),
-            );
-            if let Ok(v) = HeaderValue::from_str(server) {
-                parts.headers.insert(http::header::SERVER, v);
-            }
-            parts.version = http::Version::HTTP_11;
-            charge(parts.status.as_u16());
-            Outcome {
-                response: Response::from_parts(parts, Full::new(body)),
-                flags,
-                cluster: cluster_name,
-                upstream_host: Some(host),
-            }
+        let p = &self.proxy;
+        let lcfg = &p.cfg.listeners[self.listener];
+        if let Some(s) = p.hcm.get(&lcfg.stat_prefix) {
+            s.borrow_mut().downstream_rq_active.dec();
         }
-        Err(StreamError::ConnectionTermination) => {
-            charge(503);
-            flags.set(ResponseFlag::UC);
-            Outcome {
-                response: reset_before_headers(ResetReason::ConnectionTermination, server),
-                flags,
-                cluster: cluster_name,
-                upstream_host: Some(host),
-            }
-        }
+        let now = p.platform.now();
+        p.observer.event(
+            now,
+            EventKind::AccessLog {
+                proxy: p.cfg.node.clone(),
+                listener: lcfg.name.clone(),
+                cluster: self.state.cluster.borrow().clone(),
+                upstream_host: self.state.upstream_host.borrow().clone(),
+                request_id: std::mem::take(&mut self.request_id),
+                status: 0,
+                flags: "DC".into(),
+                duration_ms: ms(now.saturating_sub(self.received)),
+            },
+        );
     }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
 }

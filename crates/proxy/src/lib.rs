@@ -7,8 +7,8 @@
 //! - [`lb`]: load balancing engines (priority load, panic, RR / least request / random, Istio locality).
 //! - [`outlier`]: the outlier detection engine (consecutive errors, success rate, ejection).
 //! - [`router`]: synchronous router engines: route tables, weights, timeouts, retries, faults, mirrors.
-//! - [`route`]: virtual hosts and routes (one route to one cluster for now).
-//! - [`http`]: the HTTP connection manager (downstream side) and the router filter.
+//! - [`http`]: the HTTP connection manager (downstream side); [`router_filter`] routes,
+//!   injects faults, mirrors, retries and times out; [`upstream`] makes one attempt.
 //! - [`local_reply`]: Envoy's local replies (503 UO, UH, UF ...) and response flags.
 //! - [`listener`]: listeners and worker assignment.
 //! - [`tcp_proxy`]: opaque TCP proxying with the hard connection limit.
@@ -31,9 +31,10 @@ pub mod outlier;
 pub mod platform;
 pub mod pool;
 pub mod proxy;
-pub mod route;
 pub mod router;
+pub mod router_filter;
 pub mod stats;
 pub mod tcp_proxy;
+pub mod upstream;
 
 pub use proxy::Proxy;

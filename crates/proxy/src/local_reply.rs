@@ -4,13 +4,20 @@ use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 
-/// Response flags, in the order Envoy prints them in `%RESPONSE_FLAGS%`.
+use crate::router::retry::UpstreamReset;
+
+/// Response flags, in the order Envoy prints them in `%RESPONSE_FLAGS%`
+/// (`LH,UH,UT,LR,UR,UF,UC,UO,NR,DI,FI,...,URX,...,NC`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ResponseFlag {
     /// No healthy upstream.
     UH,
     /// Upstream request timeout.
     UT,
+    /// Local reset.
+    LR,
+    /// Upstream remote reset.
+    UR,
     /// Upstream connection failure.
     UF,
     /// Upstream connection termination.
@@ -19,6 +26,10 @@ pub enum ResponseFlag {
     UO,
     /// No route.
     NR,
+    /// Delay injected by the fault filter.
+    DI,
+    /// Abort injected by the fault filter.
+    FI,
     /// Retry limit exceeded.
     URX,
     /// No cluster.
@@ -30,12 +41,31 @@ impl ResponseFlag {
         match self {
             ResponseFlag::UH => "UH",
             ResponseFlag::UT => "UT",
+            ResponseFlag::LR => "LR",
+            ResponseFlag::UR => "UR",
             ResponseFlag::UF => "UF",
             ResponseFlag::UC => "UC",
             ResponseFlag::UO => "UO",
             ResponseFlag::NR => "NR",
+            ResponseFlag::DI => "DI",
+            ResponseFlag::FI => "FI",
             ResponseFlag::URX => "URX",
             ResponseFlag::NC => "NC",
+        }
+    }
+
+    /// The flag for an attempt that ended without response headers.
+    pub fn for_reset(r: UpstreamReset) -> Self {
+        match r {
+            UpstreamReset::Overflow => ResponseFlag::UO,
+            UpstreamReset::LocalConnectionFailure
+            | UpstreamReset::RemoteConnectionFailure
+            | UpstreamReset::ConnectionTimeout => ResponseFlag::UF,
+            UpstreamReset::ConnectionTermination => ResponseFlag::UC,
+            UpstreamReset::LocalReset | UpstreamReset::LocalRefusedStreamReset => ResponseFlag::LR,
+            UpstreamReset::RemoteReset
+            | UpstreamReset::RemoteRefusedStreamReset
+            | UpstreamReset::ProtocolError => ResponseFlag::UR,
         }
     }
 }
@@ -66,39 +96,6 @@ impl std::fmt::Display for ResponseFlags {
     }
 }
 
-/// Reset reasons as Envoy words them in local-reply bodies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResetReason {
-    Overflow,
-    RemoteConnectionFailure,
-    LocalConnectionFailure,
-    ConnectionTimeout,
-    ConnectionTermination,
-}
-
-impl ResetReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResetReason::Overflow => "overflow",
-            ResetReason::RemoteConnectionFailure => "remote connection failure",
-            ResetReason::LocalConnectionFailure => "local connection failure",
-            ResetReason::ConnectionTimeout => "connection timeout",
-            ResetReason::ConnectionTermination => "connection termination",
-        }
-    }
-
-    /// The flag the router sets for a reset before response headers.
-    pub fn flag(self) -> ResponseFlag {
-        match self {
-            ResetReason::Overflow => ResponseFlag::UO,
-            ResetReason::RemoteConnectionFailure
-            | ResetReason::LocalConnectionFailure
-            | ResetReason::ConnectionTimeout => ResponseFlag::UF,
-            ResetReason::ConnectionTermination => ResponseFlag::UC,
-        }
-    }
-}
-
 /// A local reply as Envoy's router sends it: `content-type: text/plain`, `server`, the body.
 pub fn local_reply(status: u16, body: &str, server: &str) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::copy_from_slice(body.as_bytes())));
@@ -114,15 +111,30 @@ pub fn local_reply(status: u16, body: &str, server: &str) -> Response<Full<Bytes
     resp
 }
 
-/// 503 for a reset before response headers (`upstream connect error or disconnect/reset
-/// before headers. reset reason: <reason>`); overflow adds `x-envoy-overloaded: true`.
-pub fn reset_before_headers(reason: ResetReason, server: &str) -> Response<Full<Bytes>> {
+/// The local reply for a reset before response headers: 503 (502 for a protocol error),
+/// `upstream connect error or disconnect/reset before headers. [retried and the latest ]reset
+/// reason: <reason>`; an overflow adds `x-envoy-overloaded: true`.
+pub fn reset_before_headers(
+    reason: UpstreamReset,
+    retried: bool,
+    server: &str,
+) -> Response<Full<Bytes>> {
     let body = format!(
-        "upstream connect error or disconnect/reset before headers. reset reason: {}",
+        "upstream connect error or disconnect/reset before headers. {}reset reason: {}",
+        if retried {
+            "retried and the latest "
+        } else {
+            ""
+        },
         reason.as_str()
     );
-    let mut resp = local_reply(503, &body, server);
-    if reason == ResetReason::Overflow {
+    let status = if reason == UpstreamReset::ProtocolError {
+        502
+    } else {
+        503
+    };
+    let mut resp = local_reply(status, &body, server);
+    if reason == UpstreamReset::Overflow {
         resp.headers_mut()
             .insert("x-envoy-overloaded", HeaderValue::from_static("true"));
     }
@@ -145,10 +157,10 @@ mod tests {
 
     #[test]
     fn overflow_reply_is_marked_overloaded() {
-        let r = reset_before_headers(ResetReason::Overflow, "envoy");
+        let r = reset_before_headers(UpstreamReset::Overflow, false, "envoy");
         assert_eq!(r.status(), 503);
         assert_eq!(r.headers()["x-envoy-overloaded"], "true");
-        let r = reset_before_headers(ResetReason::RemoteConnectionFailure, "envoy");
+        let r = reset_before_headers(UpstreamReset::RemoteConnectionFailure, true, "envoy");
         assert!(r.headers().get("x-envoy-overloaded").is_none());
     }
 }

@@ -107,6 +107,16 @@ impl<P: Platform> Proxy<P> {
         self.last_active_worker.set(worker);
     }
 
+    /// A draw from the proxy's random stream (Envoy's per-request `stream_id`).
+    pub(crate) fn random_u64(&self) -> u64 {
+        self.rng.borrow_mut().random()
+    }
+
+    /// Run `f` with the proxy's random stream (never across an await).
+    pub(crate) fn with_rng<T>(&self, f: impl FnOnce(&mut ChaCha8Rng) -> T) -> T {
+        f(&mut self.rng.borrow_mut())
+    }
+
     /// A fresh `x-request-id` for requests that arrive without one.
     pub(crate) fn new_request_id(&self) -> String {
         let v: u128 = self.rng.borrow_mut().random();

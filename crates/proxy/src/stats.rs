@@ -86,7 +86,8 @@ stat_struct!(
             upstream_cx_destroy_remote_with_active_rq, upstream_cx_idle_timeout,
             upstream_rq_total, upstream_rq_pending_total, upstream_rq_pending_overflow,
             upstream_rq_pending_failure_eject, upstream_rq_cancelled, upstream_rq_completed,
-            upstream_rq_timeout, upstream_rq_retry, upstream_rq_retry_overflow,
+            upstream_rq_timeout, upstream_rq_per_try_timeout, upstream_rq_retry,
+            upstream_rq_retry_overflow, upstream_rq_retry_success, upstream_rq_retry_limit_exceeded,
         ],
         gauges: [upstream_cx_active, upstream_rq_active, upstream_rq_pending_active],
     }

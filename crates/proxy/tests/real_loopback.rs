@@ -14,6 +14,9 @@ use meshtwin_model::policy::{LbPolicy, PoolSettings, Thresholds, UpstreamProtoco
 use meshtwin_proxy::config::*;
 use meshtwin_proxy::observer::NullObserver;
 use meshtwin_proxy::platform::real::RealPlatform;
+use meshtwin_proxy::router::config::{Action, Route, RouteTable, VirtualHost};
+use meshtwin_proxy::router::matcher::RouteMatch;
+use meshtwin_proxy::router_filter::plain_route;
 use meshtwin_proxy::Proxy;
 use tokio::net::{TcpListener, TcpStream};
 
@@ -64,14 +67,18 @@ fn proxy_config(listen: SocketAddr, upstream: SocketAddr, thresholds: Thresholds
             server_name: "envoy".into(),
             kind: ListenerKind::Http {
                 codec: Codec::Http1,
-                virtual_hosts: vec![VirtualHost {
-                    name: "all".into(),
-                    domains: vec!["*".into()],
-                    routes: vec![Route {
-                        prefix: "/".into(),
-                        cluster: "backend".into(),
+                routes: RouteTable {
+                    virtual_hosts: vec![VirtualHost {
+                        name: "all".into(),
+                        domains: vec!["*".into()],
+                        routes: vec![Route {
+                            name: "default".into(),
+                            matcher: RouteMatch::prefix("/"),
+                            action: Action::Route(plain_route("backend")),
+                            fault: None,
+                        }],
                     }],
-                }],
+                },
             },
         }],
         clusters: vec![ClusterConfig {

@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use meshtwin_proxy::config::{ListenerKind, ProxyConfig};
-use meshtwin_proxy::route::select_virtual_host;
+use meshtwin_proxy::router::config::{Action, ClusterSpecifier};
+use meshtwin_proxy::router::domains::select_virtual_host;
 
 use crate::loadgen::LoadTarget;
 
@@ -140,16 +141,25 @@ fn routed_clusters(cfg: &ProxyConfig, port: u16, authority: Option<&str>) -> Vec
     let mut out = Vec::new();
     for l in cfg.listeners.iter().filter(|l| l.address.port() == port) {
         match &l.kind {
-            ListenerKind::Http { virtual_hosts, .. } => {
+            ListenerKind::Http { routes, .. } => {
+                let vhosts = &routes.virtual_hosts;
                 let hosts: Vec<_> = match authority {
-                    Some(a) => select_virtual_host(virtual_hosts, a).into_iter().collect(),
-                    None => virtual_hosts.iter().collect(),
+                    Some(a) => select_virtual_host(vhosts, a).into_iter().collect(),
+                    None => vhosts.iter().collect(),
                 };
-                out.extend(
-                    hosts
-                        .iter()
-                        .flat_map(|v| v.routes.iter().map(|r| r.cluster.clone())),
-                );
+                for r in hosts.iter().flat_map(|v| v.routes.iter()) {
+                    let Action::Route(a) = &r.action else {
+                        continue;
+                    };
+                    match &a.cluster {
+                        ClusterSpecifier::Cluster(c) => out.push(c.clone()),
+                        ClusterSpecifier::Weighted(w) => {
+                            out.extend(w.clusters().iter().map(|c| c.name.clone()))
+                        }
+                    }
+                    // Mirrored requests reach the mirror cluster too.
+                    out.extend(a.mirror_policies.iter().map(|m| m.cluster.clone()));
+                }
             }
             ListenerKind::Tcp { cluster } => out.push(cluster.clone()),
         }

@@ -23,6 +23,9 @@ use meshtwin_model::policy::{
 };
 use meshtwin_model::topology::{Pod, Protocol, Service, ServicePort, Sidecar, Topology};
 use meshtwin_proxy::config::*;
+use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
+
+use crate::xds_routes::{simple_vhost, virtual_host};
 
 /// Where the outbound (capture) listener of a sidecar listens.
 pub const OUTBOUND_PORT: u16 = 15001;
@@ -119,7 +122,7 @@ fn outbound_listener(
         server_name: "envoy".into(),
         kind: ListenerKind::Http {
             codec: Codec::Http1,
-            virtual_hosts,
+            routes: RouteTable { virtual_hosts },
         },
     }
 }
@@ -154,14 +157,14 @@ fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> ProxyConfig {
                 lb_policy,
             });
             clusters.extend(subset_clusters(view, svc, sp));
-            vhosts.push(VirtualHost {
-                name: format!("{}:{}", svc.fqdn(), sp.port),
-                domains: service_domains(svc, sp.port),
-                routes: vec![Route {
-                    prefix: "/".into(),
-                    cluster: name,
-                }],
-            });
+            let _ = name;
+            vhosts.push(virtual_host(
+                view,
+                pod,
+                svc,
+                sp,
+                service_domains(svc, sp.port),
+            ));
         }
     }
     let mut listeners = vec![outbound_listener(
@@ -200,14 +203,9 @@ fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> ProxyConfig {
             server_name: "istio-envoy".into(),
             kind: ListenerKind::Http {
                 codec: Codec::Http1,
-                virtual_hosts: vec![VirtualHost {
-                    name: "inbound|http".into(),
-                    domains: vec!["*".into()],
-                    routes: vec![Route {
-                        prefix: "/".into(),
-                        cluster: name,
-                    }],
-                }],
+                routes: RouteTable {
+                    virtual_hosts: vec![simple_vhost("inbound|http", vec!["*".into()], "/", &name)],
+                },
             },
         });
     }
@@ -343,14 +341,9 @@ fn appmesh_ingress(
         server_name: "envoy".into(),
         kind: ListenerKind::Http {
             codec: Codec::Http1,
-            virtual_hosts: vec![VirtualHost {
-                name: "ingress".into(),
-                domains: vec!["*".into()],
-                routes: vec![Route {
-                    prefix: "/".into(),
-                    cluster: cluster.clone(),
-                }],
-            }],
+            routes: RouteTable {
+                virtual_hosts: vec![simple_vhost("ingress", vec!["*".into()], "/", &cluster)],
+            },
         },
     };
     let cluster = ClusterConfig {
@@ -389,14 +382,7 @@ fn appmesh_node(view: &MeshView<'_>, pod: &Pod, mesh: &str, vn: &str, workers: u
             domains.push(format!("{h}:{}", node.port));
             domains.push(h.clone());
         }
-        vhosts.push(VirtualHost {
-            name: cluster.name.clone(),
-            domains,
-            routes: vec![Route {
-                prefix: "/".into(),
-                cluster: cluster.name.clone(),
-            }],
-        });
+        vhosts.push(simple_vhost(&cluster.name, domains, "/", &cluster.name));
         clusters.push(cluster);
     }
     ProxyConfig {
@@ -428,10 +414,8 @@ fn appmesh_gateway(
     let mut clusters = vec![ingress_cluster];
     let mut routes = Vec::new();
     for (node, cluster) in appmesh_egress(view, mesh) {
-        routes.push(Route {
-            prefix: format!("/paths/{}", node.k8s_name),
-            cluster: cluster.name.clone(),
-        });
+        let path = format!("/paths/{}", node.k8s_name);
+        routes.extend(simple_vhost("", vec![], &path, &cluster.name).routes);
         clusters.push(cluster);
     }
     let vhost = VirtualHost {

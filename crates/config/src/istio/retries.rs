@@ -36,31 +36,9 @@ pub const RETRY_ON_POLICIES: &[&str] = &[
     "unavailable",
 ];
 
-const DEFAULT_RETRY_ON: &[&str] = &[
-    "connect-failure",
-    "refused-stream",
-    "unavailable",
-    "cancelled",
-    "retriable-status-codes",
-];
-
-/// Istio's policy for a rule without `retries`: 2 retries on connect failures and refused
-/// streams (and upstream 503s up to Istio 1.23), re-picking away from tried hosts.
+/// Istio's policy for a rule without `retries` (see [`RetryPolicy::istio_default`]).
 pub fn default_policy(compat: &IstioCompat) -> RetryPolicy {
-    RetryPolicy {
-        num_retries: 2,
-        retry_on: DEFAULT_RETRY_ON.iter().map(|s| s.to_string()).collect(),
-        retriable_status_codes: if compat.default_retry_on_503 {
-            vec![503]
-        } else {
-            vec![]
-        },
-        per_try_timeout: None,
-        previous_hosts: true,
-        host_selection_retry_max_attempts: 5,
-        retry_remote_localities: false,
-        base_interval: None,
-    }
+    RetryPolicy::istio_default(compat.default_retry_on_503)
 }
 
 /// A status code token of `retryOn` (`strconv.Atoi` + `http.StatusText`).

@@ -120,6 +120,33 @@ pub struct RetryPolicy {
     pub base_interval: Option<Duration>,
 }
 
+impl RetryPolicy {
+    /// Istio's policy for a route without `retries` (and for services no VirtualService
+    /// names): 2 retries on connect failures and refused streams — and on upstream 503s up to
+    /// Istio 1.23 (`retry_on_503`) — re-picking away from tried hosts (spec §6.5, R9).
+    pub fn istio_default(retry_on_503: bool) -> Self {
+        Self {
+            num_retries: 2,
+            retry_on: [
+                "connect-failure",
+                "refused-stream",
+                "unavailable",
+                "cancelled",
+                "retriable-status-codes",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            retriable_status_codes: if retry_on_503 { vec![503] } else { vec![] },
+            per_try_timeout: None,
+            previous_hosts: true,
+            host_selection_retry_max_attempts: 5,
+            retry_remote_localities: false,
+            base_interval: None,
+        }
+    }
+}
+
 /// The HTTP fault filter's per-route config. At least one part is present.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fault {

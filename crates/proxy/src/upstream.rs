@@ -1,0 +1,75 @@
+//! One upstream attempt: a stream from the chosen host's pool, the request, the response —
+//! or how it failed (spec §1.3–§1.4, §2.5). The per-try timeout starts once the pool has
+//! handed the request a stream (it never covers pending or connect time).
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{HeaderValue, Request, Response};
+use http_body_util::Full;
+
+use crate::cluster::Cluster;
+use crate::platform::{timeout, Platform};
+use crate::pool::driver::StreamError;
+use crate::pool::engine::PoolFailure;
+use crate::router::retry::UpstreamReset;
+
+/// How one attempt ended.
+pub enum Attempt {
+    Response(Response<Bytes>),
+    /// Ended without response headers.
+    Reset(UpstreamReset),
+    /// The per-try timeout fired while waiting for the response.
+    PerTryTimeout,
+}
+
+impl Attempt {
+    /// A pool failure as the router sees it.
+    pub fn from_pool(f: PoolFailure) -> Self {
+        Attempt::Reset(match f {
+            PoolFailure::Overflow => UpstreamReset::Overflow,
+            PoolFailure::RemoteConnectionFailure => UpstreamReset::RemoteConnectionFailure,
+            PoolFailure::LocalConnectionFailure => UpstreamReset::LocalConnectionFailure,
+            PoolFailure::Timeout => UpstreamReset::ConnectionTimeout,
+        })
+    }
+}
+
+/// Send `parts`/`body` to endpoint `ep` of `cluster` on `worker`. `attempt` (1-based) goes
+/// into `x-envoy-attempt-count`, as Istio configures Envoy to do.
+#[allow(clippy::too_many_arguments)]
+pub async fn attempt<P: Platform>(
+    platform: &P,
+    cluster: &Rc<Cluster<P>>,
+    worker: u32,
+    ep: usize,
+    parts: &Parts,
+    body: &Bytes,
+    attempt: u32,
+    per_try: Option<Duration>,
+) -> Attempt {
+    let pool = cluster.pool(worker, ep);
+    let stream = match pool.acquire().await {
+        Ok(s) => s,
+        Err(f) => return Attempt::from_pool(f),
+    };
+    let mut req = Request::from_parts(parts.clone(), Full::new(body.clone()));
+    req.headers_mut()
+        .insert("x-envoy-attempt-count", HeaderValue::from(attempt));
+    let send = stream.send(req);
+    let result = match per_try {
+        Some(t) => match timeout(platform, t, send).await {
+            Some(r) => r,
+            None => return Attempt::PerTryTimeout,
+        },
+        None => send.await,
+    };
+    match result {
+        Ok(resp) => Attempt::Response(resp),
+        Err(StreamError::ConnectionTermination) => {
+            Attempt::Reset(UpstreamReset::ConnectionTermination)
+        }
+    }
+}
