@@ -19,6 +19,7 @@ const MAX_LISTED: usize = 10;
 ///   `appMesh {mesh, virtualNode: <k8s name>}` (`appMeshGateway {mesh, virtualGateway}`) in
 ///   the listener's namespace → error at the listener.
 pub fn validate_against(policies: &MeshPolicies, topo: &Topology) -> Result<(), ConfigError> {
+    crate::istio::references::validate_references(policies, topo)?;
     for dr in &policies.destination_rules {
         if topo.service(&dr.host, &dr.namespace).is_none() {
             let mut known: Vec<String> = topo
