@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod calltree;
 mod expect;
 mod output;
 mod run;
@@ -58,6 +59,13 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print the call tree of one request from a run's trace.jsonl (hops, retries, timeouts).
+    Trace {
+        /// A trace.jsonl written by `meshtwin run`.
+        trace: PathBuf,
+        /// The request id (the load's `x-request-id`, e.g. `jason-0-0`).
+        request_id: String,
+    },
     /// Measure the engine: simulated requests per wall-clock second, against a bare
     /// turmoil-net echo over the same hops.
     Bench {
@@ -91,6 +99,7 @@ fn main() -> ExitCode {
             seeds,
             out,
         } => sweep::sweep_command(scenario, from, seeds.max(1), out),
+        Command::Trace { trace, request_id } => calltree::trace_command(&trace, &request_id),
         Command::Bench {
             requests,
             idle_pods,

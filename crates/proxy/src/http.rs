@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use meshtwin_model::event::EventKind;
 
-use crate::local_reply::ResponseFlag;
+use crate::local_reply::{ResponseFlag, ResponseFlags};
 use crate::platform::Platform;
 use crate::proxy::Proxy;
 use crate::router_filter::route_request;
@@ -105,6 +105,7 @@ pub(crate) async fn handle_request<P: Platform>(
 pub(crate) struct LogState {
     pub cluster: RefCell<String>,
     pub upstream_host: RefCell<Option<String>>,
+    pub flags: RefCell<ResponseFlags>,
 }
 
 /// Logs a request whose downstream went away before the answer (Envoy's flag `DC`, code 0).
@@ -137,7 +138,11 @@ impl<P: Platform> Drop for DownstreamResetLog<P> {
                 upstream_host: self.state.upstream_host.borrow().clone(),
                 request_id: std::mem::take(&mut self.request_id),
                 status: 0,
-                flags: "DC".into(),
+                flags: {
+                    let mut f = self.state.flags.borrow().clone();
+                    f.set(ResponseFlag::DC);
+                    f.to_string()
+                },
                 duration_ms: ms(now.saturating_sub(self.received)),
             },
         );

@@ -30,6 +30,8 @@ pub enum ResponseFlag {
     DI,
     /// Abort injected by the fault filter.
     FI,
+    /// Downstream connection termination (the client went away first).
+    DC,
     /// Retry limit exceeded.
     URX,
     /// No cluster.
@@ -49,6 +51,7 @@ impl ResponseFlag {
             ResponseFlag::NR => "NR",
             ResponseFlag::DI => "DI",
             ResponseFlag::FI => "FI",
+            ResponseFlag::DC => "DC",
             ResponseFlag::URX => "URX",
             ResponseFlag::NC => "NC",
         }

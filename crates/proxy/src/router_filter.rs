@@ -130,11 +130,15 @@ pub(crate) async fn route_request<P: Platform>(
             return o;
         }
     };
+    if let crate::router::config::ClusterSpecifier::Cluster(c) = &action.cluster {
+        *log.cluster.borrow_mut() = c.clone();
+    }
     let mut flags = ResponseFlags::default();
     if let Some(fault) = route.fault.as_ref().filter(|f| f.admits(0)) {
         let delay = proxy.with_rng(|r| fault.sample_delay(r));
         if let Some(d) = delay {
             flags.set(ResponseFlag::DI);
+            log.flags.borrow_mut().set(ResponseFlag::DI);
             proxy.platform.sleep(d).await;
         }
         if let Some(status) = proxy.with_rng(|r| fault.sample_abort(r)) {

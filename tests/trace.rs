@@ -1,0 +1,48 @@
+//! `meshtwin trace`: the call tree of one request, read back from a run's trace.jsonl.
+
+mod common;
+
+use common::meshtwin;
+
+#[test]
+fn the_call_tree_of_a_request_shows_every_hop_nested_under_the_load_call() {
+    let dir = std::env::temp_dir().join(format!("meshtwin-e2e-trace-{}", std::process::id()));
+    let out = dir.to_string_lossy().to_string();
+    let run = meshtwin([
+        "run",
+        "scenarios/istio-circuit-breaking.yaml",
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let trace = format!("{out}/trace.jsonl");
+    // c2-0-5: a call that went through (or overflowed) fortio's sidecar.
+    let t = meshtwin(["trace", &trace, "c2-0-5"]);
+    assert_eq!(t.code, 0, "{}", t.transcript());
+    let lines: Vec<&str> = t.stdout.lines().collect();
+    assert!(lines[0].contains("request c2-0-5"), "{}", t.stdout);
+    assert!(lines[1].contains("c2 from fortio-0"), "{}", t.stdout);
+    assert!(
+        lines.iter().any(|l| l.contains(
+            "fortio-0 [virtualOutbound] → outbound|8000||httpbin.default.svc.cluster.local"
+        )),
+        "{}",
+        t.stdout
+    );
+    // The load call is the root: every other span is indented under it.
+    let indent = |l: &str| {
+        l.split("ms")
+            .nth(2)
+            .map(|r| r.len() - r.trim_start().len())
+            .unwrap_or(0)
+    };
+    assert!(
+        lines[2..].iter().all(|l| indent(l) > indent(lines[1])),
+        "{}",
+        t.stdout
+    );
+    let missing = meshtwin(["trace", &trace, "no-such-request"]);
+    assert_eq!(missing.code, 2, "{}", missing.transcript());
+    let _ = std::fs::remove_dir_all(&dir);
+}
