@@ -12,6 +12,7 @@ mod bench;
 mod calltree;
 mod expect;
 mod output;
+mod plots;
 mod run;
 mod summary;
 mod sweep;

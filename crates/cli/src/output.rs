@@ -51,6 +51,18 @@ pub fn write_all(dir: &Path, summary: &Value, r: &RunResult) -> io::Result<()> {
         })
         .collect();
     write_atomic(&dir.join("stats.txt"), stats_txt(&stats).as_bytes())?;
+    let reach = crate::expect::reached_workloads(r);
+    let shares = crate::plots::share_panels(r, &reach);
+    if !shares.is_empty() {
+        write_plot(
+            dir,
+            "shares",
+            "Which workloads the calls reached, over virtual time",
+            &shares,
+        )?;
+        let latency = [crate::plots::latency_panel(r)];
+        write_plot_x(dir, "latency", "Latency per load", "latency (s)", &latency)?;
+    }
     let whole = pool_panels(&r.events, 0.0, ms(r.end));
     write_plot(dir, "pool", "Connection pools over the whole run", &whole)?;
     // One zoomed plot per load: loads are often milliseconds long in a run of seconds.
@@ -73,9 +85,19 @@ fn ms(d: std::time::Duration) -> f64 {
 
 /// `<stem>.svg`, `<stem>.png` and the plotted data as `<stem>.json`.
 fn write_plot(dir: &Path, stem: &str, title: &str, panels: &[Panel]) -> io::Result<()> {
+    write_plot_x(dir, stem, title, "virtual time (s)", panels)
+}
+
+fn write_plot_x(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    x_label: &str,
+    panels: &[Panel],
+) -> io::Result<()> {
     let svg_tmp = dir.join(format!("{stem}.partial.svg"));
     let png_tmp = dir.join(format!("{stem}.partial.png"));
-    plot_panels(title, "virtual time (s)", panels, &svg_tmp, &png_tmp)?;
+    plot_panels(title, x_label, panels, &svg_tmp, &png_tmp)?;
     fs::rename(svg_tmp, dir.join(format!("{stem}.svg")))?;
     fs::rename(png_tmp, dir.join(format!("{stem}.png")))?;
     let data = serde_json::to_string_pretty(&plot_data_json(panels)).expect("plot data");

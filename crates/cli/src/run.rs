@@ -211,7 +211,7 @@ pub fn run_command(
     }
     println!();
     println!(
-        "wrote {}/{{summary.json, trace.jsonl, stats.txt}} and pool plots (pool.{{svg,png,json}}, pool-<load>.{{svg,png,json}})",
+        "wrote {}/{{summary.json, trace.jsonl, stats.txt}} and plots (pool, pool-<load>, shares, latency: .svg .png .json)",
         out.display()
     );
     if verdicts.iter().all(|v| v.pass) {
