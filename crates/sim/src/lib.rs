@@ -5,7 +5,7 @@
 //! - [`network`]: turmoil-net hosts and the packet scheduler (latency by locality pair).
 //! - [`platform`]: the proxy core's platform seam on a simulated host; [`stream`] its TCP stream.
 //! - [`xds`]: the control plane: topology + policies → each proxy's listeners and clusters;
-//!   [`xds_routes`] lowers VirtualServices into route tables.
+//!   `xds::routes` lowers VirtualServices into route tables.
 //! - [`app`]: application models (service time, errors, worker concurrency); [`app_call`]
 //!   their calls to other services.
 //! - [`loadgen`]: fortio-style load generators.
@@ -32,6 +32,5 @@ pub mod scheduler;
 pub mod stream;
 pub mod world;
 pub mod xds;
-pub mod xds_routes;
 
 pub use world::{run, EngineStats, RunResult, SimError};

@@ -19,7 +19,7 @@ use meshtwin_proxy::router::mirror::MirrorPolicy;
 use meshtwin_proxy::router::retry::RetryPolicy;
 use meshtwin_proxy::router::weighted::{ClusterWeight, WeightedClusters};
 
-use crate::xds::MeshView;
+use super::MeshView;
 
 /// `outbound|<port>|<subset>|<fqdn>` of a VirtualService destination, seen from `svc:port`.
 fn cluster_of(

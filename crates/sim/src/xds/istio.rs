@@ -1,0 +1,132 @@
+//! Istio sidecars: the outbound capture listener with a virtual host per service port (routes
+//! from VirtualServices, see [`super::routes`]), `outbound|<port>|<subset>|<fqdn>` clusters,
+//! and the inbound listener → `inbound|<port>||` → the app on loopback.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use meshtwin_model::policy::{LbPolicy, PoolSettings, UpstreamProtocol};
+use meshtwin_model::topology::{Pod, Protocol, Service, ServicePort};
+use meshtwin_proxy::config::*;
+use meshtwin_proxy::router::config::RouteTable;
+
+use super::routes::{simple_vhost, virtual_host};
+use super::{outbound_listener, service_domains, MeshView, PROXY_ACCEPT, PROXY_PROCESSING};
+
+pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> ProxyConfig {
+    let mut clusters = Vec::new();
+    let mut vhosts = Vec::new();
+    for svc in &view.topo.services {
+        for sp in svc.ports.iter().filter(|p| p.protocol != Protocol::Tcp) {
+            let name = format!("outbound|{}||{}", sp.port, svc.fqdn());
+            let (pool, lb_policy) = view.istio_pool(svc, sp.port);
+            clusters.push(ClusterConfig {
+                name: name.clone(),
+                endpoints: view.endpoints(svc, sp.target_port),
+                protocol: UpstreamProtocol::for_port(sp.protocol),
+                pool,
+                lb_policy,
+            });
+            clusters.extend(subset_clusters(view, svc, sp));
+            let _ = name;
+            vhosts.push(virtual_host(
+                view,
+                pod,
+                svc,
+                sp,
+                service_domains(svc, sp.port),
+            ));
+        }
+    }
+    let mut listeners = vec![outbound_listener(
+        "virtualOutbound",
+        "outbound_0.0.0.0_15001",
+        vhosts,
+    )];
+    if let Some(app) = &pod.app {
+        // The DR of a service selecting this pod also shapes its inbound cluster.
+        let pool = view
+            .topo
+            .services
+            .iter()
+            .filter(|s| view.topo.endpoints_of(s, std::slice::from_ref(pod)).len() == 1)
+            .filter(|s| s.ports.iter().any(|p| p.target_port == app.port))
+            .find_map(|s| {
+                view.destination_rule(s)
+                    .map(|_| view.istio_pool(s, app.port).0)
+            })
+            .unwrap_or_else(PoolSettings::istio_default);
+        let name = format!("inbound|{}||", app.port);
+        clusters.push(ClusterConfig {
+            name: name.clone(),
+            endpoints: vec![Endpoint {
+                address: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), app.port),
+                hostname: pod.name.clone(),
+            }],
+            protocol: UpstreamProtocol::Http1,
+            pool,
+            lb_policy: LbPolicy::LeastRequest,
+        });
+        listeners.push(ListenerConfig {
+            name: "virtualInbound".into(),
+            address: view.addr(&pod.name, app.port),
+            stat_prefix: format!("inbound_0.0.0.0_{}", app.port),
+            server_name: "istio-envoy".into(),
+            kind: ListenerKind::Http {
+                codec: Codec::Http1,
+                routes: RouteTable {
+                    virtual_hosts: vec![simple_vhost("inbound|http", vec!["*".into()], "/", &name)],
+                },
+            },
+        });
+    }
+    ProxyConfig {
+        node: pod.name.clone(),
+        workers,
+        listener_balance: view.topo.envoy.listener_balance,
+        processing_delay: PROXY_PROCESSING,
+        accept_delay: PROXY_ACCEPT,
+        listeners,
+        clusters,
+    }
+}
+
+/// One cluster per DestinationRule subset: `outbound|<port>|<subset>|<fqdn>`, the service's
+/// endpoints whose labels match the subset's, and the subset's own traffic policy (its blocks
+/// already merged over the rule's top-level ones by the config loader).
+fn subset_clusters(view: &MeshView<'_>, svc: &Service, sp: &ServicePort) -> Vec<ClusterConfig> {
+    let Some(dr) = view.destination_rule(svc) else {
+        return Vec::new();
+    };
+    dr.subsets
+        .iter()
+        .map(|subset| {
+            let tp = &subset.traffic_policy;
+            let (pool, lb_policy) = match tp.port_level.get(&sp.port) {
+                Some(p) => (p.pool.clone(), p.lb_policy),
+                None => (tp.pool.clone(), tp.lb_policy),
+            };
+            let endpoints = view
+                .topo
+                .endpoints_of(svc, view.pods)
+                .into_iter()
+                .filter(|p| {
+                    subset
+                        .labels
+                        .iter()
+                        .all(|(k, v)| p.labels.get(k) == Some(v))
+                })
+                .map(|p| Endpoint {
+                    address: view.addr(&p.name, sp.target_port),
+                    hostname: p.name.clone(),
+                })
+                .collect();
+            ClusterConfig {
+                name: format!("outbound|{}|{}|{}", sp.port, subset.name, svc.fqdn()),
+                endpoints,
+                protocol: UpstreamProtocol::for_port(sp.protocol),
+                pool,
+                lb_policy,
+            }
+        })
+        .collect()
+}
