@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use meshtwin_model::event::EventKind;
 use meshtwin_model::scenario::{Expectation, Metric};
 use meshtwin_report::fortio::LoadResult;
+use meshtwin_sim::loadgen::CallRecord;
 use meshtwin_sim::RunResult;
 use serde::Serialize;
 
@@ -55,15 +56,16 @@ fn calls<'a>(r: &'a RunResult, load: &str) -> Option<&'a meshtwin_sim::loadgen::
 /// The value a metric takes in this run, or why it has none.
 fn measure(m: &Metric, r: &RunResult, loads: &[LoadResult], reach: &Reach) -> Result<f64, String> {
     let load_calls = |load: &str| calls(r, load).ok_or_else(|| format!("no load named '{load}'"));
-    match m {
-        Metric::CodeFraction { load, code } => {
-            let o = load_calls(load)?;
-            if o.calls.is_empty() {
-                return Err(format!("load '{load}' made no call"));
-            }
-            let n = o.calls.iter().filter(|c| c.status == *code).count();
-            Ok(n as f64 / o.calls.len() as f64)
+    // The fraction of a load's calls for which `pred` holds.
+    let share = |load: &str, pred: &dyn Fn(&CallRecord) -> bool| -> Result<f64, String> {
+        let o = load_calls(load)?;
+        if o.calls.is_empty() {
+            return Err(format!("load '{load}' made no call"));
         }
+        Ok(o.calls.iter().filter(|c| pred(c)).count() as f64 / o.calls.len() as f64)
+    };
+    match m {
+        Metric::CodeFraction { load, code } => share(load, &|c| c.status == *code),
         Metric::CodeCount { load, code } => Ok(load_calls(load)?
             .calls
             .iter()
@@ -95,33 +97,13 @@ fn measure(m: &Metric, r: &RunResult, loads: &[LoadResult], reach: &Reach) -> Re
             .map(|v| *v as f64)
             .ok_or_else(|| format!("proxy {proxy} has no gauge {stat}")),
         Metric::BodyContains { load, text } => {
-            let o = load_calls(load)?;
-            if o.calls.is_empty() {
-                return Err(format!("load '{load}' made no call"));
-            }
-            let n = o
-                .calls
-                .iter()
-                .filter(|c| c.notes.iter().any(|n| n.contains(text.as_str())))
-                .count();
-            Ok(n as f64 / o.calls.len() as f64)
+            share(load, &|c| c.notes.iter().any(|n| n.contains(text.as_str())))
         }
-        Metric::Reached { load, workload } => {
-            let o = load_calls(load)?;
-            if o.calls.is_empty() {
-                return Err(format!("load '{load}' made no call"));
-            }
-            let n = o
-                .calls
-                .iter()
-                .filter(|c| {
-                    reach
-                        .get(&c.request_id)
-                        .is_some_and(|w| w.contains(workload))
-                })
-                .count();
-            Ok(n as f64 / o.calls.len() as f64)
-        }
+        Metric::Reached { load, workload } => share(load, &|c| {
+            reach
+                .get(&c.request_id)
+                .is_some_and(|w| w.contains(workload))
+        }),
         Metric::LatencyMs { load, percentile } => {
             let l = loads
                 .iter()
