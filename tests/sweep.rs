@@ -18,9 +18,9 @@ fn a_sweep_reports_every_expectation_over_the_seeds_and_is_reproducible() {
     let a = meshtwin(args);
     assert_eq!(a.code, 0, "{}", a.transcript());
     assert!(a.stdout.contains("seeds 3..=6 (4 runs)"), "{}", a.stdout);
-    // Seven expectations in the scenario, one line each.
+    // Eight expectations in the scenario, one line each.
     let lines: Vec<&str> = a.stdout.lines().filter(|l| l.contains("/4 held")).collect();
-    assert_eq!(lines.len(), 7, "{}", a.stdout);
+    assert_eq!(lines.len(), 8, "{}", a.stdout);
     assert!(lines
         .iter()
         .any(|l| l.contains("c=3: share of 503s") && l.contains("95 % CI")));

@@ -71,6 +71,18 @@ pub enum EventKind {
         result: String,
         duration_ms: f64,
     },
+    /// The outlier detector ejected or brought back a host (spec §3).
+    Outlier {
+        proxy: String,
+        cluster: String,
+        host: String,
+        /// `ejected`, `unejected`, `not_enforced` or `overflow`.
+        action: String,
+        /// Envoy's ejection type (`consecutive_5xx`, ...) or the unejection cause.
+        reason: String,
+        /// How long the ejection lasts, for `ejected`.
+        ejection_ms: Option<f64>,
+    },
     /// A load generator started or stopped.
     Load { load: String, phase: String },
 }

@@ -11,8 +11,9 @@ use crate::breaker::ResourceManager;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::cluster_outlier::OutlierState;
 use crate::config::ClusterConfig;
-use crate::lb::{Host, HostId, LbConfig, LoadBalancer, LocalityWeights, PickContext};
+use crate::lb::{Health, Host, HostId, LbConfig, LoadBalancer, LocalityWeights, PickContext};
 use crate::observer::Observer;
 use crate::platform::Platform;
 use crate::pool::driver::{PoolContext, PoolDriver};
@@ -32,10 +33,14 @@ pub struct Cluster<P: Platform> {
     pools: RefCell<PoolMap<P>>,
     /// Each worker's load balancer and its random stream (created on first use).
     balancers: RefCell<BTreeMap<u32, (LoadBalancer, ChaCha8Rng)>>,
-    seed: u64,
-    platform: P,
-    observer: Rc<dyn Observer>,
-    proxy: String,
+    /// The outlier detector, when the cluster has outlier detection.
+    pub(crate) outlier: RefCell<Option<OutlierState>>,
+    /// Health set so far (for balancers created later).
+    health: RefCell<BTreeMap<u32, Health>>,
+    pub(crate) seed: u64,
+    pub(crate) platform: P,
+    pub(crate) observer: Rc<dyn Observer>,
+    pub(crate) proxy: String,
 }
 
 impl<P: Platform> Cluster<P> {
@@ -53,6 +58,8 @@ impl<P: Platform> Cluster<P> {
             shared: Rc::new(RefCell::new(shared)),
             pools: RefCell::new(BTreeMap::new()),
             balancers: RefCell::new(BTreeMap::new()),
+            outlier: RefCell::new(None),
+            health: RefCell::new(BTreeMap::new()),
             seed,
             platform,
             observer,
@@ -78,6 +85,15 @@ impl<P: Platform> Cluster<P> {
     /// Pick an endpoint for a request on `worker` with that worker's load balancer (the
     /// cluster's policy: Istio's default least request, round robin, random). `None`: no
     /// healthy upstream.
+    /// Set a host's health in every worker's balancer (outlier ejection, health checks).
+    pub fn set_host_health(&self, host: HostId, health: Health) {
+        let active = |h: HostId| self.host_rq_active(h.0 as usize);
+        for (lb, rng) in self.balancers.borrow_mut().values_mut() {
+            lb.set_health(host, health, &active, rng);
+        }
+        self.health.borrow_mut().insert(host.0, health);
+    }
+
     pub fn pick(&self, worker: u32) -> Option<usize> {
         if self.cfg.endpoints.is_empty() {
             return None;
@@ -88,11 +104,15 @@ impl<P: Platform> Cluster<P> {
             let mut rng = ChaCha8Rng::seed_from_u64(
                 self.seed ^ u64::from(worker).wrapping_mul(0x9e37_79b9_7f4a_7c15),
             );
+            let health = self.health.borrow();
             let hosts = (0..self.cfg.endpoints.len())
-                .map(|i| Host::new(i as u32, 0))
+                .map(|i| Host {
+                    health: health.get(&(i as u32)).copied().unwrap_or(Health::Healthy),
+                    ..Host::new(i as u32, 0)
+                })
                 .collect();
             let lb = LoadBalancer::new(
-                LbConfig::new(self.cfg.lb_policy),
+                LbConfig::from_model(self.cfg.lb_policy, self.cfg.outlier_detection.as_ref()),
                 hosts,
                 LocalityWeights::new(),
                 &active,
@@ -146,5 +166,8 @@ impl<P: Platform> Cluster<P> {
 
     pub fn write_stats(&self, out: &mut StatsSnapshot) {
         self.shared.borrow().stats.write(&self.cfg.name, out);
+        if let Some(o) = self.outlier.borrow().as_ref() {
+            o.detector.stats().write(&self.cfg.name, out);
+        }
     }
 }

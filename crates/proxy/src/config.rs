@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use meshtwin_model::policy::{LbPolicy, PoolSettings, UpstreamProtocol};
+use meshtwin_model::policy::{LbPolicy, OutlierDetection, PoolSettings, UpstreamProtocol};
 
 /// A whole proxy's configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,4 +71,6 @@ pub struct ClusterConfig {
     pub protocol: UpstreamProtocol,
     pub pool: PoolSettings,
     pub lb_policy: LbPolicy,
+    /// Outlier detection (`None`: off).
+    pub outlier_detection: Option<OutlierDetection>,
 }

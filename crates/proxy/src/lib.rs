@@ -3,7 +3,8 @@
 //! - [`platform`]: the seam (connect, bind/accept, spawn, time) — real sockets or the twin.
 //! - [`breaker`]: circuit breakers (the cluster's resource manager).
 //! - [`pool`]: upstream connection pools; [`pool::engine`] is the synchronous state machine.
-//! - [`cluster`]: clusters, their endpoints and per-worker pools.
+//! - [`cluster`]: clusters, their endpoints, per-worker pools and balancers;
+//!   [`cluster_outlier`] runs a cluster's outlier detector.
 //! - [`lb`]: load balancing engines (priority load, panic, RR / least request / random, Istio locality).
 //! - [`outlier`]: the outlier detection engine (consecutive errors, success rate, ejection).
 //! - [`router`]: synchronous router engines: route tables, weights, timeouts, retries, faults, mirrors.
@@ -21,6 +22,7 @@
 
 pub mod breaker;
 pub mod cluster;
+pub mod cluster_outlier;
 pub mod config;
 pub mod http;
 pub mod lb;

@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::Cluster;
+use crate::cluster_outlier::OutlierState;
 use crate::config::ListenerKind;
 use crate::config::ProxyConfig;
 use crate::listener;
@@ -47,6 +48,10 @@ impl<P: Platform> Proxy<P> {
                     cfg.node.clone(),
                     rng.random(),
                 );
+                // Its own stream, derived from the cluster's: a new component's draws must not
+                // reshuffle the proxy's (worker assignment, request ids).
+                let outlier = OutlierState::for_cluster(&cluster);
+                *cluster.outlier.borrow_mut() = outlier;
                 (c.name.clone(), Rc::new(cluster))
             })
             .collect();
@@ -86,6 +91,9 @@ impl<P: Platform> Proxy<P> {
 
     /// Bind every listener and start accepting. Errors if an address cannot be bound.
     pub async fn start(self: &Rc<Self>) -> io::Result<()> {
+        for c in self.clusters.values() {
+            c.start_outlier_timer();
+        }
         for (i, l) in self.cfg.listeners.iter().enumerate() {
             let bound = self.platform.bind(l.address).await?;
             listener::spawn_accept_loop(self.clone(), i, bound);

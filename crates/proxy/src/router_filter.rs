@@ -14,6 +14,7 @@ use crate::cluster::Cluster;
 use crate::config::ListenerKind;
 use crate::http::LogState;
 use crate::local_reply::{local_reply, reset_before_headers, ResponseFlag, ResponseFlags};
+use crate::outlier::{LocalOrigin, Outcome as OutlierOutcome};
 use crate::platform::{timeout, Platform};
 use crate::proxy::Proxy;
 use crate::router::config::{Action, RouteAction};
@@ -316,6 +317,22 @@ async fn forward_with_retries<P: Platform>(
             per_try,
         )
         .await;
+        // What outlier detection hears (spec §3.2): upstream statuses and local-origin
+        // failures — never a local overflow.
+        let reported = match &result {
+            Attempt::Response(r) => Some(OutlierOutcome::Http(r.status().as_u16())),
+            Attempt::Reset(UpstreamReset::Overflow) => None,
+            Attempt::Reset(
+                UpstreamReset::LocalConnectionFailure
+                | UpstreamReset::RemoteConnectionFailure
+                | UpstreamReset::ConnectionTimeout,
+            ) => Some(OutlierOutcome::Local(LocalOrigin::ConnectFailed)),
+            Attempt::Reset(_) => Some(OutlierOutcome::Local(LocalOrigin::Reset)),
+            Attempt::PerTryTimeout => Some(OutlierOutcome::Local(LocalOrigin::Timeout)),
+        };
+        if let Some(o) = reported {
+            cluster.report_outcome(ep, o);
+        }
         let allows = cluster.shared.borrow().rm.retries.can_create();
         let (decision, reply) = match result {
             Attempt::Response(resp) => {

@@ -94,6 +94,7 @@ fn proxy_config(listen: SocketAddr, upstream: SocketAddr, thresholds: Thresholds
                 ..PoolSettings::istio_default()
             },
             lb_policy: LbPolicy::RoundRobin,
+            outlier_detection: None,
         }],
     }
 }

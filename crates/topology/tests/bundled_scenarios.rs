@@ -80,7 +80,7 @@ fn the_istio_circuit_breaking_scenario_reads_as_written() {
         ("c3", "fortio", 10, 3, 0.0, Some(30))
     );
     assert_eq!((c3.method.as_str(), c3.timeout.as_secs()), ("GET", 3));
-    assert_eq!(s.expectations.len(), 7);
+    assert_eq!(s.expectations.len(), 8);
     assert_eq!(
         s.expectations[1].metric,
         Metric::CodeFraction {

@@ -73,6 +73,8 @@ fn appmesh_egress(view: &MeshView<'_>, mesh: &str) -> Vec<(AppMeshListener, Clus
             protocol: UpstreamProtocol::for_port(l.protocol),
             pool: PoolSettings::appmesh_default(),
             lb_policy: LbPolicy::RoundRobin,
+            // A virtual node's outlierDetection applies on its clients' egress clusters.
+            outlier_detection: l.outlier_detection.clone(),
         };
         out.push((l.clone(), cluster));
     }
@@ -110,6 +112,7 @@ fn appmesh_ingress(
             .unwrap_or(UpstreamProtocol::Http1),
         pool: appmesh_pool(l),
         lb_policy: LbPolicy::RoundRobin,
+        outlier_detection: None,
     };
     (listener, cluster)
 }

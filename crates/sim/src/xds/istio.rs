@@ -25,6 +25,7 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
                 protocol: UpstreamProtocol::for_port(sp.protocol),
                 pool,
                 lb_policy,
+                outlier_detection: view.istio_outlier(svc, sp.port),
             });
             clusters.extend(subset_clusters(view, svc, sp));
             let _ = name;
@@ -65,6 +66,8 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
             protocol: UpstreamProtocol::Http1,
             pool,
             lb_policy: LbPolicy::LeastRequest,
+            // Istio does not apply outlier detection to inbound clusters.
+            outlier_detection: None,
         });
         listeners.push(ListenerConfig {
             name: "virtualInbound".into(),
@@ -126,6 +129,10 @@ fn subset_clusters(view: &MeshView<'_>, svc: &Service, sp: &ServicePort) -> Vec<
                 protocol: UpstreamProtocol::for_port(sp.protocol),
                 pool,
                 lb_policy,
+                outlier_detection: match tp.port_level.get(&sp.port) {
+                    Some(p) => p.outlier_detection.clone(),
+                    None => tp.outlier_detection.clone(),
+                },
             }
         })
         .collect()

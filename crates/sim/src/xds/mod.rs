@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use meshtwin_model::policy::{DestinationPolicy, LbPolicy, MeshPolicies, PoolSettings};
+use meshtwin_model::policy::{
+    DestinationPolicy, LbPolicy, MeshPolicies, OutlierDetection, PoolSettings,
+};
 use meshtwin_model::topology::{Pod, Service, Sidecar, Topology};
 use meshtwin_proxy::config::*;
 use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
@@ -71,6 +73,15 @@ impl MeshView<'_> {
                 None => (dr.traffic_policy.pool.clone(), dr.traffic_policy.lb_policy),
             },
             None => (PoolSettings::istio_default(), LbPolicy::LeastRequest),
+        }
+    }
+
+    /// The DestinationRule's outlier detection for `svc:port` (port-level first).
+    pub(crate) fn istio_outlier(&self, svc: &Service, port: u16) -> Option<OutlierDetection> {
+        let dr = self.destination_rule(svc)?;
+        match dr.traffic_policy.port_level.get(&port) {
+            Some(p) => p.outlier_detection.clone(),
+            None => dr.traffic_policy.outlier_detection.clone(),
         }
     }
 
