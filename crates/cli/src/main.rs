@@ -80,6 +80,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `meshtwin sweep | head` closes our stdout early: stop quietly, as Unix tools do.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.to_string().contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     let cli = Cli::parse();
     let code = match cli.command.unwrap_or(Command::Run {
         scenario: None,
