@@ -201,5 +201,12 @@ pub fn bench_command(requests: u64, idle_pods: u32) -> u8 {
         idle_rps,
         (mesh_rps / idle_rps - 1.0) * 100.0
     );
+    let hosts = 1000;
+    let mut pass = meshtwin_sim::baseline::idle_network(hosts);
+    let (t, _) = timed(|| (0..1000).for_each(|_| pass()));
+    println!(
+        "one scheduler pass over {hosts} idle turmoil-net hosts: {:.1} µs (why pods no load can reach are not made hosts)",
+        t.as_secs_f64() * 1e6 / 1000.0
+    );
     EXIT_OK
 }

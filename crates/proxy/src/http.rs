@@ -59,7 +59,7 @@ pub(crate) async fn handle_request<P: Platform>(
         proxy.platform.sleep(proxy.cfg.processing_delay).await;
     }
     let log = Rc::new(LogState::default());
-    let guard = DownstreamResetLog {
+    let mut guard = DownstreamResetLog {
         proxy: proxy.clone(),
         listener: index,
         request_id: request_id.clone(),
@@ -68,7 +68,6 @@ pub(crate) async fn handle_request<P: Platform>(
         done: false,
     };
     let outcome = route_request(&proxy, index, worker, parts, body, &log).await;
-    let mut guard = guard;
     guard.done = true;
     let status = outcome.response.status().as_u16();
     proxy.worker_active(worker);

@@ -150,6 +150,18 @@ pub fn echo(round_trips: u64, connections: u32, link: Duration, idle_hosts: u32)
     run
 }
 
+/// A network of `hosts` idle hosts, and a closure that drains every host's egress once (what
+/// the scheduler does on every pass): the benchmark times it to show why unreachable pods are
+/// never made hosts.
+pub fn idle_network(hosts: u32) -> impl FnMut() {
+    let mut net = Net::with_config(kernel_config());
+    for i in 0..hosts {
+        net.add_host(IpAddr::V4(Ipv4Addr::from(0x0A02_0000u32 + i)));
+    }
+    let mut network = Network::new(net, Box::new(|_, _| Duration::ZERO));
+    move || network.step(Duration::ZERO)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,17 +15,7 @@ use meshtwin_model::scenario::{Expectation, LoadSpec, Metric};
 
 use crate::decode::{Obj, Result, Val};
 
-const METRICS: &[&str] = &[
-    "codeFraction",
-    "codeCount",
-    "requests",
-    "flagFraction",
-    "counter",
-    "gaugeMax",
-    "latencyMs",
-    "bodyContains",
-    "reached",
-];
+/// Every key an expectation may have: its name, its band, and one metric.
 const EXPECT_FIELDS: &[&str] = &[
     "name",
     "min",
@@ -40,6 +30,8 @@ const EXPECT_FIELDS: &[&str] = &[
     "bodyContains",
     "reached",
 ];
+/// The metric keys (all but `name`, `min`, `max`).
+const METRICS: &[&str] = EXPECT_FIELDS.split_at(3).1;
 
 /// Decode every expectation against the scenario's loads.
 pub fn decode_all(items: &[Val<'_>], loads: &[LoadSpec]) -> Result<Vec<Expectation>> {
