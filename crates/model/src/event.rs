@@ -85,6 +85,65 @@ pub enum EventKind {
     },
     /// A load generator started or stopped.
     Load { load: String, phase: String },
+    /// A proxy's cluster received its endpoint set (at start and on every control-plane
+    /// push): what `istioctl proxy-config endpoints` shows, before health and outlier state.
+    Endpoints {
+        proxy: String,
+        cluster: String,
+        endpoints: Vec<EndpointInfo>,
+    },
+    /// The priority load of a proxy's cluster changed (spec §4.2): percent of traffic per
+    /// priority, and the healthy percentage that produced it.
+    PriorityLoad {
+        proxy: String,
+        cluster: String,
+        /// Percent of traffic per priority (healthy, then degraded, summed).
+        load: Vec<u32>,
+        /// Healthy hosts per priority, in percent of that priority's hosts.
+        healthy_percent: Vec<u32>,
+        /// Whether each priority is in panic.
+        panic: Vec<bool>,
+    },
+    /// An active health check changed a host's health status (spec §5).
+    HealthCheck {
+        proxy: String,
+        cluster: String,
+        host: String,
+        /// `healthy` or `unhealthy`.
+        action: String,
+        /// What caused it (`threshold`, `timeout`, `status 503`, `connection failure`, ...).
+        reason: String,
+    },
+    /// A fault or change from the scenario's timeline was applied (crash, scale, error rate,
+    /// port change, partition, latency, policy apply / delete, ...).
+    Fault {
+        /// Index in the scenario's `timeline`.
+        index: usize,
+        /// The action (`crash`, `scale`, `apply`, ...).
+        action: String,
+        /// What it applies to (pod, workload, policy file, locality pair).
+        target: String,
+        /// Human-readable details.
+        detail: String,
+    },
+    /// The control plane pushed new configuration to a proxy (it takes effect now).
+    ConfigPush {
+        proxy: String,
+        /// What changed (`endpoints`, `policies`, ...).
+        reason: String,
+    },
+}
+
+/// One endpoint of a cluster as a proxy knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndpointInfo {
+    /// `ip:port`.
+    pub address: String,
+    /// The pod (or external host name) behind it.
+    pub host: String,
+    /// `region/zone/subzone` (empty parts omitted at the end).
+    pub locality: String,
+    pub priority: u32,
 }
 
 /// The pool events the trace records.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::SourceRef;
 
 /// Region / zone / subzone, as Envoy's `Locality`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Locality {
     pub region: String,
     pub zone: String,

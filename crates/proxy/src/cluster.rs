@@ -5,6 +5,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use meshtwin_model::event::{EndpointInfo, EventKind};
 use meshtwin_model::policy::UpstreamProtocol;
 
 use crate::breaker::ResourceManager;
@@ -53,6 +54,7 @@ impl<P: Platform> Cluster<P> {
         seed: u64,
     ) -> Self {
         let shared = ClusterShared::new(ResourceManager::new(&cfg.pool.thresholds));
+        observer.event(platform.now(), endpoints_event(&proxy, &cfg));
         Self {
             cfg,
             shared: Rc::new(RefCell::new(shared)),
@@ -105,10 +107,17 @@ impl<P: Platform> Cluster<P> {
                 self.seed ^ u64::from(worker).wrapping_mul(0x9e37_79b9_7f4a_7c15),
             );
             let health = self.health.borrow();
-            let hosts = (0..self.cfg.endpoints.len())
-                .map(|i| Host {
+            let hosts = self
+                .cfg
+                .endpoints
+                .iter()
+                .enumerate()
+                .map(|(i, ep)| Host {
+                    id: HostId(i as u32),
+                    weight: ep.weight.max(1),
+                    locality: ep.locality.clone(),
+                    priority: ep.priority,
                     health: health.get(&(i as u32)).copied().unwrap_or(Health::Healthy),
-                    ..Host::new(i as u32, 0)
                 })
                 .collect();
             let lb = LoadBalancer::new(
@@ -169,5 +178,23 @@ impl<P: Platform> Cluster<P> {
         if let Some(o) = self.outlier.borrow().as_ref() {
             o.detector.stats().write(&self.cfg.name, out);
         }
+    }
+}
+
+/// The trace event announcing `cfg`'s endpoint set on `proxy`.
+pub fn endpoints_event(proxy: &str, cfg: &ClusterConfig) -> EventKind {
+    EventKind::Endpoints {
+        proxy: proxy.to_string(),
+        cluster: cfg.name.clone(),
+        endpoints: cfg
+            .endpoints
+            .iter()
+            .map(|e| EndpointInfo {
+                address: e.address.to_string(),
+                host: e.hostname.clone(),
+                locality: e.locality_name(),
+                priority: e.priority,
+            })
+            .collect(),
     }
 }

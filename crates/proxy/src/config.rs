@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use meshtwin_model::policy::{LbPolicy, OutlierDetection, PoolSettings, UpstreamProtocol};
+use meshtwin_model::topology::Locality;
 
 /// A whole proxy's configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +61,41 @@ pub struct Endpoint {
     pub address: SocketAddr,
     /// Name shown in traces (the pod name in the twin).
     pub hostname: String,
+    /// Where it runs (empty: unknown).
+    pub locality: Locality,
+    /// Its priority as the control plane assigned it (Istio's locality LB; 0 otherwise).
+    pub priority: u32,
+    /// `load_balancing_weight` (≥ 1).
+    pub weight: u32,
+}
+
+impl Endpoint {
+    /// An endpoint of weight 1 at priority 0 in no particular locality.
+    pub fn new(address: SocketAddr, hostname: impl Into<String>) -> Self {
+        Self {
+            address,
+            hostname: hostname.into(),
+            locality: Locality::default(),
+            priority: 0,
+            weight: 1,
+        }
+    }
+
+    /// The same endpoint in `locality`.
+    pub fn at(mut self, locality: Locality) -> Self {
+        self.locality = locality;
+        self
+    }
+
+    /// `region/zone/subzone`, trailing empty parts left out.
+    pub fn locality_name(&self) -> String {
+        let l = &self.locality;
+        let mut parts = vec![l.region.as_str(), l.zone.as_str(), l.subzone.as_str()];
+        while parts.last() == Some(&"") {
+            parts.pop();
+        }
+        parts.join("/")
+    }
 }
 
 /// An upstream cluster.

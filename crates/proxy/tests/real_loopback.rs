@@ -83,10 +83,7 @@ fn proxy_config(listen: SocketAddr, upstream: SocketAddr, thresholds: Thresholds
         }],
         clusters: vec![ClusterConfig {
             name: "backend".into(),
-            endpoints: vec![Endpoint {
-                address: upstream,
-                hostname: "backend".into(),
-            }],
+            endpoints: vec![Endpoint::new(upstream, "backend")],
             protocol: UpstreamProtocol::Http1,
             pool: PoolSettings {
                 thresholds,

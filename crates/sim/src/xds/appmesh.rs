@@ -57,10 +57,7 @@ fn appmesh_egress(view: &MeshView<'_>, mesh: &str) -> Vec<(AppMeshListener, Clus
             .pods
             .iter()
             .filter(|p| matches!(&p.sidecar, Sidecar::AppMesh { virtual_node, mesh: m, .. } if *virtual_node == l.k8s_name && m == mesh))
-            .map(|p| Endpoint {
-                address: view.addr(&p.name, l.port),
-                hostname: p.name.clone(),
-            })
+            .map(|p| Endpoint::new(view.addr(&p.name, l.port), p.name.clone()).at(p.locality.clone()))
             .collect();
         let cluster = ClusterConfig {
             name: format!(
@@ -103,10 +100,7 @@ fn appmesh_ingress(
     };
     let cluster = ClusterConfig {
         name: cluster,
-        endpoints: vec![Endpoint {
-            address: upstream,
-            hostname: pod.name.clone(),
-        }],
+        endpoints: vec![Endpoint::new(upstream, pod.name.clone())],
         protocol: l
             .map(|l| UpstreamProtocol::for_port(l.protocol))
             .unwrap_or(UpstreamProtocol::Http1),

@@ -59,10 +59,10 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
         let name = format!("inbound|{}||", app.port);
         clusters.push(ClusterConfig {
             name: name.clone(),
-            endpoints: vec![Endpoint {
-                address: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), app.port),
-                hostname: pod.name.clone(),
-            }],
+            endpoints: vec![Endpoint::new(
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), app.port),
+                pod.name.clone(),
+            )],
             protocol: UpstreamProtocol::Http1,
             pool,
             lb_policy: LbPolicy::LeastRequest,
@@ -118,9 +118,9 @@ fn subset_clusters(view: &MeshView<'_>, svc: &Service, sp: &ServicePort) -> Vec<
                         .iter()
                         .all(|(k, v)| p.labels.get(k) == Some(v))
                 })
-                .map(|p| Endpoint {
-                    address: view.addr(&p.name, sp.target_port),
-                    hostname: p.name.clone(),
+                .map(|p| {
+                    Endpoint::new(view.addr(&p.name, sp.target_port), p.name.clone())
+                        .at(p.locality.clone())
                 })
                 .collect();
             ClusterConfig {

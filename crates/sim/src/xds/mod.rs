@@ -89,9 +89,9 @@ impl MeshView<'_> {
         self.topo
             .endpoints_of(svc, self.pods)
             .into_iter()
-            .map(|p| Endpoint {
-                address: self.addr(&p.name, target_port),
-                hostname: p.name.clone(),
+            .map(|p| {
+                Endpoint::new(self.addr(&p.name, target_port), p.name.clone())
+                    .at(p.locality.clone())
             })
             .collect()
     }
