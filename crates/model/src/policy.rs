@@ -162,12 +162,41 @@ pub struct HealthCheck {
     pub unhealthy_threshold: u32,
 }
 
+/// Istio `loadBalancer.localityLbSetting`, lowered (spec §4.9). Absent ⇒ the mesh default
+/// (enabled, no distribute, failover by proximity).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalityLb {
+    /// `enabled: false` turns locality load balancing off for this destination.
+    pub enabled: Option<bool>,
+    pub distribute: Vec<LocalityDistribute>,
+    pub failover: Vec<LocalityFailover>,
+    /// Label names (optionally `label=value`).
+    pub failover_priority: Vec<String>,
+}
+
+/// `distribute: [{from, to: {locality: weight}}]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalityDistribute {
+    pub from: String,
+    pub to: BTreeMap<String, u32>,
+}
+
+/// `failover: [{from: region, to: region}]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalityFailover {
+    pub from: String,
+    pub to: String,
+}
+
 /// Istio `trafficPolicy` block, lowered. `None` parts were absent in the YAML.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrafficPolicy {
     /// Cluster settings with Istio's defaults filled in wherever the DR is silent.
     pub pool: PoolSettings,
     pub lb_policy: LbPolicy,
+    /// `loadBalancer.localityLbSetting`, when written.
+    #[serde(default)]
+    pub locality_lb: Option<LocalityLb>,
     pub outlier_detection: Option<OutlierDetection>,
     /// `portLevelSettings`: port → policy (already merged over the top-level one).
     pub port_level: BTreeMap<u16, TrafficPolicyForPort>,
@@ -178,6 +207,8 @@ pub struct TrafficPolicy {
 pub struct TrafficPolicyForPort {
     pub pool: PoolSettings,
     pub lb_policy: LbPolicy,
+    #[serde(default)]
+    pub locality_lb: Option<LocalityLb>,
     pub outlier_detection: Option<OutlierDetection>,
 }
 

@@ -13,8 +13,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::cluster_outlier::OutlierState;
-use crate::config::ClusterConfig;
-use crate::lb::{Health, Host, HostId, LbConfig, LoadBalancer, LocalityWeights, PickContext};
+use crate::config::{ClusterConfig, Endpoint};
+use crate::lb::{Health, HostId, LbConfig, LoadBalancer, PickContext};
 use crate::observer::Observer;
 use crate::platform::Platform;
 use crate::pool::driver::{PoolContext, PoolDriver};
@@ -33,11 +33,17 @@ pub struct Cluster<P: Platform> {
     pub shared: Rc<RefCell<ClusterShared>>,
     pools: RefCell<PoolMap<P>>,
     /// Each worker's load balancer and its random stream (created on first use).
-    balancers: RefCell<BTreeMap<u32, (LoadBalancer, ChaCha8Rng)>>,
+    pub(crate) balancers: RefCell<BTreeMap<u32, (LoadBalancer, ChaCha8Rng)>>,
     /// The outlier detector, when the cluster has outlier detection.
     pub(crate) outlier: RefCell<Option<OutlierState>>,
     /// Health set so far (for balancers created later).
-    health: RefCell<BTreeMap<u32, Health>>,
+    pub(crate) health: RefCell<BTreeMap<u32, Health>>,
+    /// Every endpoint this cluster has had (index = host id; see `cluster_hosts`).
+    pub(crate) hosts: RefCell<Vec<Endpoint>>,
+    /// The current endpoint set, as host ids in the control plane's order.
+    pub(crate) members: RefCell<Vec<usize>>,
+    /// The priority load last traced (loads, panic flags).
+    pub(crate) last_load: RefCell<Option<(Vec<u32>, Vec<bool>)>>,
     pub(crate) seed: u64,
     pub(crate) platform: P,
     pub(crate) observer: Rc<dyn Observer>,
@@ -54,8 +60,16 @@ impl<P: Platform> Cluster<P> {
         seed: u64,
     ) -> Self {
         let shared = ClusterShared::new(ResourceManager::new(&cfg.pool.thresholds));
-        observer.event(platform.now(), endpoints_event(&proxy, &cfg));
+        observer.event(
+            platform.now(),
+            endpoints_event(&proxy, &cfg.name, &cfg.endpoints),
+        );
+        let hosts = cfg.endpoints.clone();
+        let members = (0..hosts.len()).collect();
         Self {
+            hosts: RefCell::new(hosts),
+            members: RefCell::new(members),
+            last_load: RefCell::new(None),
             cfg,
             shared: Rc::new(RefCell::new(shared)),
             pools: RefCell::new(BTreeMap::new()),
@@ -94,47 +108,47 @@ impl<P: Platform> Cluster<P> {
             lb.set_health(host, health, &active, rng);
         }
         self.health.borrow_mut().insert(host.0, health);
+        self.note_priority_load();
     }
 
     pub fn pick(&self, worker: u32) -> Option<usize> {
-        if self.cfg.endpoints.is_empty() {
+        if self.members.borrow().is_empty() {
             return None;
         }
         let active = |h: HostId| self.host_rq_active(h.0 as usize);
-        let mut balancers = self.balancers.borrow_mut();
-        let (lb, rng) = balancers.entry(worker).or_insert_with(|| {
-            let mut rng = ChaCha8Rng::seed_from_u64(
-                self.seed ^ u64::from(worker).wrapping_mul(0x9e37_79b9_7f4a_7c15),
-            );
-            let health = self.health.borrow();
-            let hosts = self
-                .cfg
-                .endpoints
-                .iter()
-                .enumerate()
-                .map(|(i, ep)| Host {
-                    id: HostId(i as u32),
-                    weight: ep.weight.max(1),
-                    locality: ep.locality.clone(),
-                    priority: ep.priority,
-                    health: health.get(&(i as u32)).copied().unwrap_or(Health::Healthy),
-                })
-                .collect();
-            let lb = LoadBalancer::new(
-                LbConfig::from_model(self.cfg.lb_policy, self.cfg.outlier_detection.as_ref()),
-                hosts,
-                LocalityWeights::new(),
-                &active,
-                &mut rng,
-            );
-            (lb, rng)
-        });
-        let ctx = PickContext {
-            previous_hosts: &[],
-            host_selection_retries: 0,
+        let created = !self.balancers.borrow().contains_key(&worker);
+        let picked = {
+            let mut balancers = self.balancers.borrow_mut();
+            let (lb, rng) = balancers.entry(worker).or_insert_with(|| {
+                let mut rng = ChaCha8Rng::seed_from_u64(
+                    self.seed ^ u64::from(worker).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                );
+                let lb = LoadBalancer::new(
+                    LbConfig {
+                        locality_weighted: !self.cfg.locality_weights.is_empty(),
+                        ..LbConfig::from_model(
+                            self.cfg.lb_policy,
+                            self.cfg.outlier_detection.as_ref(),
+                        )
+                    },
+                    self.lb_hosts(),
+                    self.cfg.locality_weights.clone(),
+                    &active,
+                    &mut rng,
+                );
+                (lb, rng)
+            });
+            let ctx = PickContext {
+                previous_hosts: &[],
+                host_selection_retries: 0,
+            };
+            lb.choose_host(&ctx, &active, rng)
+                .map(|p| p.host.0 as usize)
         };
-        lb.choose_host(&ctx, &active, rng)
-            .map(|p| p.host.0 as usize)
+        if created {
+            self.note_priority_load();
+        }
+        picked
     }
 
     /// The pool for (worker, endpoint), created on first use.
@@ -164,7 +178,7 @@ impl<P: Platform> Cluster<P> {
                     proxy: self.proxy.clone(),
                     cluster: self.cfg.name.clone(),
                     worker,
-                    endpoint: self.cfg.endpoints[endpoint].clone(),
+                    endpoint: self.endpoint(endpoint),
                     http2,
                     connect_timeout: self.cfg.pool.connect_timeout,
                 };
@@ -181,13 +195,12 @@ impl<P: Platform> Cluster<P> {
     }
 }
 
-/// The trace event announcing `cfg`'s endpoint set on `proxy`.
-pub fn endpoints_event(proxy: &str, cfg: &ClusterConfig) -> EventKind {
+/// The trace event announcing `cluster`'s endpoint set on `proxy`.
+pub fn endpoints_event(proxy: &str, cluster: &str, endpoints: &[Endpoint]) -> EventKind {
     EventKind::Endpoints {
         proxy: proxy.to_string(),
-        cluster: cfg.name.clone(),
-        endpoints: cfg
-            .endpoints
+        cluster: cluster.to_string(),
+        endpoints: endpoints
             .iter()
             .map(|e| EndpointInfo {
                 address: e.address.to_string(),

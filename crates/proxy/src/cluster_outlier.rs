@@ -25,7 +25,12 @@ impl OutlierState {
     pub fn for_cluster<P: Platform>(c: &Cluster<P>) -> Option<Self> {
         let od = c.cfg.outlier_detection.as_ref()?;
         let cfg = Config::from_model(od, Compat::CURRENT).ok()?;
-        let hosts = (0..c.cfg.endpoints.len()).map(|i| HostId(i as u32));
+        let hosts = c
+            .members
+            .borrow()
+            .iter()
+            .map(|i| HostId(*i as u32))
+            .collect::<Vec<_>>();
         Some(Self {
             detector: Detector::new(cfg, hosts),
             rng: ChaCha8Rng::seed_from_u64(c.seed.rotate_left(17) ^ 0x6f75_746c_6965_7221),
@@ -120,7 +125,7 @@ impl<P: Platform> Cluster<P> {
                 EventKind::Outlier {
                     proxy: self.proxy.clone(),
                     cluster: self.cfg.name.clone(),
-                    host: self.cfg.endpoints[host.0 as usize].hostname.clone(),
+                    host: self.endpoint(host.0 as usize).hostname,
                     action: action.into(),
                     reason,
                     ejection_ms: ms,

@@ -1,6 +1,7 @@
 //! What the control plane hands one proxy: its listeners (with their route tables, see
 //! [`crate::router::config`]) and clusters (a tiny xDS).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 use meshtwin_model::policy::{LbPolicy, OutlierDetection, PoolSettings, UpstreamProtocol};
@@ -109,4 +110,7 @@ pub struct ClusterConfig {
     pub lb_policy: LbPolicy,
     /// Outlier detection (`None`: off).
     pub outlier_detection: Option<OutlierDetection>,
+    /// Locality weights per (priority, locality) when the control plane sets
+    /// `locality_weighted_lb_config` (Istio's `distribute` / explicit failover); empty: off.
+    pub locality_weights: BTreeMap<(u32, Locality), u32>,
 }

@@ -22,6 +22,7 @@
 
 pub mod breaker;
 pub mod cluster;
+mod cluster_hosts;
 pub mod cluster_outlier;
 pub mod config;
 pub mod http;

@@ -11,11 +11,11 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::Cluster;
 use crate::cluster_outlier::OutlierState;
-use crate::config::ListenerKind;
-use crate::config::ProxyConfig;
+use crate::config::{ClusterConfig, ListenerConfig, ListenerKind, ProxyConfig};
 use crate::listener;
 use crate::observer::Observer;
 use crate::platform::Platform;
+use crate::router::config::RouteTable;
 use crate::stats::{HcmStats, StatsSnapshot, TcpStats};
 
 /// A running proxy (one Envoy).
@@ -23,7 +23,10 @@ pub struct Proxy<P: Platform> {
     pub cfg: ProxyConfig,
     pub platform: P,
     pub observer: Rc<dyn Observer>,
-    pub clusters: BTreeMap<String, Rc<Cluster<P>>>,
+    /// Clusters by name (replaced or updated by control-plane pushes, see [`Proxy::apply`]).
+    clusters: RefCell<BTreeMap<String, Rc<Cluster<P>>>>,
+    /// Each HTTP listener's route table (RDS: replaced by pushes); `None` for TCP listeners.
+    routes: RefCell<Vec<Option<Rc<RouteTable>>>>,
     /// HTTP connection manager stats by stat prefix.
     pub hcm: BTreeMap<String, Rc<RefCell<HcmStats>>>,
     /// TCP proxy stats by stat prefix.
@@ -41,20 +44,11 @@ impl<P: Platform> Proxy<P> {
             .clusters
             .iter()
             .map(|c| {
-                let cluster = Cluster::new(
-                    c.clone(),
-                    platform.clone(),
-                    observer.clone(),
-                    cfg.node.clone(),
-                    rng.random(),
-                );
-                // Its own stream, derived from the cluster's: a new component's draws must not
-                // reshuffle the proxy's (worker assignment, request ids).
-                let outlier = OutlierState::for_cluster(&cluster);
-                *cluster.outlier.borrow_mut() = outlier;
-                (c.name.clone(), Rc::new(cluster))
+                let cluster = new_cluster(c, &platform, &observer, &cfg.node, rng.random());
+                (c.name.clone(), cluster)
             })
             .collect();
+        let routes = cfg.listeners.iter().map(route_table).collect();
         let tcp = cfg
             .listeners
             .iter()
@@ -81,7 +75,8 @@ impl<P: Platform> Proxy<P> {
             cfg,
             platform,
             observer,
-            clusters,
+            clusters: RefCell::new(clusters),
+            routes: RefCell::new(routes),
             hcm,
             tcp,
             rng: RefCell::new(rng),
@@ -91,7 +86,7 @@ impl<P: Platform> Proxy<P> {
 
     /// Bind every listener and start accepting. Errors if an address cannot be bound.
     pub async fn start(self: &Rc<Self>) -> io::Result<()> {
-        for c in self.clusters.values() {
+        for c in self.clusters.borrow().values() {
             c.start_outlier_timer();
         }
         for (i, l) in self.cfg.listeners.iter().enumerate() {
@@ -99,6 +94,64 @@ impl<P: Platform> Proxy<P> {
             listener::spawn_accept_loop(self.clone(), i, bound);
         }
         Ok(())
+    }
+
+    /// The cluster named `name`, if the proxy has one now.
+    pub fn cluster(&self, name: &str) -> Option<Rc<Cluster<P>>> {
+        self.clusters.borrow().get(name).cloned()
+    }
+
+    /// Names of the clusters the proxy has now.
+    pub fn cluster_names(&self) -> Vec<String> {
+        self.clusters.borrow().keys().cloned().collect()
+    }
+
+    /// The route table HTTP listener `index` uses now.
+    pub(crate) fn route_table(&self, index: usize) -> Option<Rc<RouteTable>> {
+        self.routes.borrow().get(index).cloned().flatten()
+    }
+
+    /// A control-plane push: clusters whose settings are unchanged get the new endpoint set
+    /// (hosts keep their pools, outlier and health state); changed or new clusters are
+    /// created afresh (requests in flight finish on the old one); clusters no longer sent are
+    /// removed; listeners keep their addresses and get their new route tables. Listeners
+    /// the push adds or removes are not supported (the twin's listeners are fixed at start).
+    pub fn apply(self: &Rc<Self>, cfg: ProxyConfig, seed: u64) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut next = BTreeMap::new();
+        for c in &cfg.clusters {
+            let cluster_seed: u64 = rng.random();
+            let old = self.cluster(&c.name);
+            let cluster = match old {
+                Some(old) if same_settings(&old.cfg, c) => {
+                    old.update_endpoints(c.endpoints.clone());
+                    old
+                }
+                _ => {
+                    let fresh = new_cluster(
+                        c,
+                        &self.platform,
+                        &self.observer,
+                        &self.cfg.node,
+                        cluster_seed,
+                    );
+                    fresh.start_outlier_timer();
+                    fresh
+                }
+            };
+            next.insert(c.name.clone(), cluster);
+        }
+        *self.clusters.borrow_mut() = next;
+        let mut routes = self.routes.borrow_mut();
+        for (i, l) in self.cfg.listeners.iter().enumerate() {
+            if let Some(new) = cfg
+                .listeners
+                .iter()
+                .find(|n| n.name == l.name && n.address == l.address)
+            {
+                routes[i] = route_table(new);
+            }
+        }
     }
 
     /// Which worker takes a new downstream connection (the kernel's choice in Envoy).
@@ -134,7 +187,7 @@ impl<P: Platform> Proxy<P> {
     /// Every stat of this proxy under Envoy's names.
     pub fn stats(&self) -> StatsSnapshot {
         let mut out = StatsSnapshot::default();
-        for c in self.clusters.values() {
+        for c in self.clusters.borrow().values() {
             c.write_stats(&mut out);
         }
         for (prefix, s) in &self.hcm {
@@ -145,4 +198,41 @@ impl<P: Platform> Proxy<P> {
         }
         out
     }
+}
+
+fn new_cluster<P: Platform>(
+    c: &ClusterConfig,
+    platform: &P,
+    observer: &Rc<dyn Observer>,
+    node: &str,
+    seed: u64,
+) -> Rc<Cluster<P>> {
+    let cluster = Cluster::new(
+        c.clone(),
+        platform.clone(),
+        observer.clone(),
+        node.to_string(),
+        seed,
+    );
+    // Its own stream, derived from the cluster's: a new component's draws must not
+    // reshuffle the proxy's (worker assignment, request ids).
+    let outlier = OutlierState::for_cluster(&cluster);
+    *cluster.outlier.borrow_mut() = outlier;
+    Rc::new(cluster)
+}
+
+fn route_table(l: &ListenerConfig) -> Option<Rc<RouteTable>> {
+    match &l.kind {
+        ListenerKind::Http { routes, .. } => Some(Rc::new(routes.clone())),
+        ListenerKind::Tcp { .. } => None,
+    }
+}
+
+/// Whether two cluster configurations differ only in their endpoints.
+fn same_settings(a: &ClusterConfig, b: &ClusterConfig) -> bool {
+    a.protocol == b.protocol
+        && a.pool == b.pool
+        && a.lb_policy == b.lb_policy
+        && a.outlier_detection == b.outlier_detection
+        && a.locality_weights == b.locality_weights
 }

@@ -11,7 +11,6 @@ use http::{HeaderMap, HeaderValue, Response};
 use http_body_util::Full;
 
 use crate::cluster::Cluster;
-use crate::config::ListenerKind;
 use crate::http::LogState;
 use crate::local_reply::{local_reply, reset_before_headers, ResponseFlag, ResponseFlags};
 use crate::outlier::{LocalOrigin, Outcome as OutlierOutcome};
@@ -94,9 +93,9 @@ pub(crate) async fn route_request<P: Platform>(
 ) -> Outcome {
     let lcfg = &proxy.cfg.listeners[index];
     let server = lcfg.server_name.as_str();
-    let ListenerKind::Http { routes, .. } = &lcfg.kind else {
-        unreachable!("HTTP requests only arrive on HTTP listeners");
-    };
+    let routes = proxy
+        .route_table(index)
+        .expect("HTTP requests only arrive on HTTP listeners");
     let authority = authority_of(&parts);
     let path = parts
         .uri
@@ -152,7 +151,7 @@ pub(crate) async fn route_request<P: Platform>(
     }
     let cluster_name = action.cluster.pick(stream_id).to_string();
     *log.cluster.borrow_mut() = cluster_name.clone();
-    let Some(cluster) = proxy.clusters.get(&cluster_name).cloned() else {
+    let Some(cluster) = proxy.cluster(&cluster_name) else {
         return Outcome::local(503, "", server, Some(ResponseFlag::NC), &cluster_name);
     };
     strip_hop_by_hop(&mut parts.headers);
@@ -238,7 +237,7 @@ fn spawn_shadow<P: Platform>(
     parts: &Parts,
     body: &Bytes,
 ) {
-    let Some(cluster) = proxy.clusters.get(cluster).cloned() else {
+    let Some(cluster) = proxy.cluster(cluster) else {
         return;
     };
     let mut parts = parts.clone();
@@ -280,9 +279,7 @@ async fn forward_with_retries<P: Platform>(
     let outcome = loop {
         let is_retry = state.attempt() > 1;
         let picked = state.choose_host(is_retry, || {
-            cluster
-                .pick(worker)
-                .map(|i| cluster.cfg.endpoints[i].hostname.clone())
+            cluster.pick(worker).map(|i| cluster.endpoint(i).hostname)
         });
         let Some(host) = picked else {
             let mut sh = cluster.shared.borrow_mut();

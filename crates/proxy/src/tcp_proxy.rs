@@ -28,7 +28,7 @@ pub(crate) fn serve_tcp<P: Platform>(
         let mut flags = ResponseFlags::default();
         let mut upstream_host = None;
         let mut bytes = (0, 0);
-        match p.clusters.get(&cluster) {
+        match p.cluster(&cluster) {
             None => {
                 stats.borrow_mut().downstream_cx_no_route += 1;
                 flags.set(ResponseFlag::NC);
@@ -43,7 +43,7 @@ pub(crate) fn serve_tcp<P: Platform>(
                     flags.set(ResponseFlag::UO);
                 }
                 Some(ep) => {
-                    let endpoint = c.cfg.endpoints[ep].clone();
+                    let endpoint = c.endpoint(ep);
                     upstream_host = Some(endpoint.hostname.clone());
                     {
                         let mut sh = c.shared.borrow_mut();

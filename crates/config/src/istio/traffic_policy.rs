@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use meshtwin_model::policy::{
-    LbPolicy, OutlierDetection, PoolSettings, TrafficPolicy, TrafficPolicyForPort,
+    LbPolicy, LocalityLb, OutlierDetection, PoolSettings, TrafficPolicy, TrafficPolicyForPort,
 };
 
 use super::{connection_pool, load_balancer, outlier};
@@ -38,7 +38,7 @@ const PORT_SELECTOR_FIELDS: &[&str] = &["number"];
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Blocks {
     pub pool: Option<PoolSettings>,
-    pub lb: Option<LbPolicy>,
+    pub lb: Option<(LbPolicy, Option<LocalityLb>)>,
     pub outlier: Option<OutlierDetection>,
 }
 
@@ -86,7 +86,8 @@ impl Blocks {
                 .pool
                 .clone()
                 .unwrap_or_else(PoolSettings::istio_default),
-            lb_policy: self.lb.unwrap_or(LbPolicy::LeastRequest),
+            lb_policy: self.lb.as_ref().map_or(LbPolicy::LeastRequest, |l| l.0),
+            locality_lb: self.lb.as_ref().and_then(|l| l.1.clone()),
             outlier_detection: self.outlier.clone(),
         }
     }
@@ -123,6 +124,7 @@ impl RawPolicy {
         TrafficPolicy {
             pool: base.pool,
             lb_policy: base.lb_policy,
+            locality_lb: base.locality_lb,
             outlier_detection: base.outlier_detection,
             port_level: self.ports.iter().map(|(p, b)| (*p, b.lower())).collect(),
         }
@@ -153,6 +155,7 @@ impl RawPolicy {
         TrafficPolicy {
             pool: base.pool,
             lb_policy: base.lb_policy,
+            locality_lb: base.locality_lb,
             outlier_detection: base.outlier_detection,
             port_level: ports
                 .into_iter()

@@ -72,6 +72,7 @@ fn appmesh_egress(view: &MeshView<'_>, mesh: &str) -> Vec<(AppMeshListener, Clus
             lb_policy: LbPolicy::RoundRobin,
             // A virtual node's outlierDetection applies on its clients' egress clusters.
             outlier_detection: l.outlier_detection.clone(),
+            locality_weights: Default::default(),
         };
         out.push((l.clone(), cluster));
     }
@@ -107,6 +108,7 @@ fn appmesh_ingress(
         pool: appmesh_pool(l),
         lb_policy: LbPolicy::RoundRobin,
         outlier_detection: None,
+        locality_weights: Default::default(),
     };
     (listener, cluster)
 }

@@ -9,6 +9,7 @@ use meshtwin_model::topology::{Pod, Protocol, Service, ServicePort};
 use meshtwin_proxy::config::*;
 use meshtwin_proxy::router::config::RouteTable;
 
+use super::locality;
 use super::routes::{simple_vhost, virtual_host};
 use super::{outbound_listener, service_domains, MeshView, PROXY_ACCEPT, PROXY_PROCESSING};
 
@@ -19,16 +20,20 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
         for sp in svc.ports.iter().filter(|p| p.protocol != Protocol::Tcp) {
             let name = format!("outbound|{}||{}", sp.port, svc.fqdn());
             let (pool, lb_policy) = view.istio_pool(svc, sp.port);
-            clusters.push(ClusterConfig {
-                name: name.clone(),
+            let mut cluster = ClusterConfig {
+                name,
                 endpoints: view.endpoints(svc, sp.target_port),
                 protocol: UpstreamProtocol::for_port(sp.protocol),
                 pool,
                 lb_policy,
                 outlier_detection: view.istio_outlier(svc, sp.port),
-            });
-            clusters.extend(subset_clusters(view, svc, sp));
-            let _ = name;
+                locality_weights: Default::default(),
+            };
+            let labels = view.endpoint_labels(&cluster.endpoints);
+            let setting = view.istio_locality(svc, sp.port);
+            locality::apply(pod, &mut cluster, &labels, setting.as_ref());
+            clusters.push(cluster);
+            clusters.extend(subset_clusters(view, pod, svc, sp));
             vhosts.push(virtual_host(
                 view,
                 pod,
@@ -68,6 +73,7 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
             lb_policy: LbPolicy::LeastRequest,
             // Istio does not apply outlier detection to inbound clusters.
             outlier_detection: None,
+            locality_weights: Default::default(),
         });
         listeners.push(ListenerConfig {
             name: "virtualInbound".into(),
@@ -96,7 +102,12 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
 /// One cluster per DestinationRule subset: `outbound|<port>|<subset>|<fqdn>`, the service's
 /// endpoints whose labels match the subset's, and the subset's own traffic policy (its blocks
 /// already merged over the rule's top-level ones by the config loader).
-fn subset_clusters(view: &MeshView<'_>, svc: &Service, sp: &ServicePort) -> Vec<ClusterConfig> {
+fn subset_clusters(
+    view: &MeshView<'_>,
+    client: &Pod,
+    svc: &Service,
+    sp: &ServicePort,
+) -> Vec<ClusterConfig> {
     let Some(dr) = view.destination_rule(svc) else {
         return Vec::new();
     };
@@ -123,17 +134,22 @@ fn subset_clusters(view: &MeshView<'_>, svc: &Service, sp: &ServicePort) -> Vec<
                         .at(p.locality.clone())
                 })
                 .collect();
-            ClusterConfig {
+            let (outlier_detection, setting) = match tp.port_level.get(&sp.port) {
+                Some(p) => (p.outlier_detection.clone(), p.locality_lb.clone()),
+                None => (tp.outlier_detection.clone(), tp.locality_lb.clone()),
+            };
+            let mut cluster = ClusterConfig {
                 name: format!("outbound|{}|{}|{}", sp.port, subset.name, svc.fqdn()),
                 endpoints,
                 protocol: UpstreamProtocol::for_port(sp.protocol),
                 pool,
                 lb_policy,
-                outlier_detection: match tp.port_level.get(&sp.port) {
-                    Some(p) => p.outlier_detection.clone(),
-                    None => tp.outlier_detection.clone(),
-                },
-            }
+                outlier_detection,
+                locality_weights: Default::default(),
+            };
+            let labels = view.endpoint_labels(&cluster.endpoints);
+            locality::apply(client, &mut cluster, &labels, setting.as_ref());
+            cluster
         })
         .collect()
 }

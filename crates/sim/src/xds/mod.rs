@@ -18,7 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use meshtwin_model::policy::{
-    DestinationPolicy, LbPolicy, MeshPolicies, OutlierDetection, PoolSettings,
+    DestinationPolicy, LbPolicy, LocalityLb, MeshPolicies, OutlierDetection, PoolSettings,
 };
 use meshtwin_model::topology::{Pod, Service, Sidecar, Topology};
 use meshtwin_proxy::config::*;
@@ -26,6 +26,7 @@ use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
 
 mod appmesh;
 mod istio;
+mod locality;
 pub mod routes;
 
 use appmesh::{appmesh_gateway, appmesh_node};
@@ -83,6 +84,29 @@ impl MeshView<'_> {
             Some(p) => p.outlier_detection.clone(),
             None => dr.traffic_policy.outlier_detection.clone(),
         }
+    }
+
+    /// The DestinationRule's `localityLbSetting` for `svc:port` (port-level first).
+    pub(crate) fn istio_locality(&self, svc: &Service, port: u16) -> Option<LocalityLb> {
+        let dr = self.destination_rule(svc)?;
+        match dr.traffic_policy.port_level.get(&port) {
+            Some(p) => p.locality_lb.clone(),
+            None => dr.traffic_policy.locality_lb.clone(),
+        }
+    }
+
+    /// Labels (with Istio's topology labels) of the pods behind `endpoints`, by pod name.
+    pub(crate) fn endpoint_labels(&self, endpoints: &[Endpoint]) -> Vec<BTreeMap<String, String>> {
+        endpoints
+            .iter()
+            .map(|e| {
+                self.pods
+                    .iter()
+                    .find(|p| p.name == e.hostname)
+                    .map(locality::topology_labels)
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     pub(crate) fn endpoints(&self, svc: &Service, target_port: u16) -> Vec<Endpoint> {

@@ -100,6 +100,7 @@ pub fn circuit_breaker_policy() -> MeshPolicies {
             traffic_policy: TrafficPolicy {
                 pool,
                 lb_policy: LbPolicy::LeastRequest,
+                locality_lb: None,
                 outlier_detection: None,
                 port_level: BTreeMap::new(),
             },
