@@ -45,6 +45,7 @@ fn workload(name: &str, replicas: u32, app: Option<AppBehaviour>) -> Workload {
         labels: labels(name),
         sidecar: Sidecar::Istio { concurrency: 2 },
         app,
+        dns: Vec::new(),
         source: src(),
     }
 }
@@ -116,6 +117,8 @@ fn scenario(requests: u64) -> Scenario {
             timeout: Duration::from_secs(3),
         }],
         expectations: vec![],
+        timeline: Vec::new(),
+        control_plane: Default::default(),
     }
 }
 

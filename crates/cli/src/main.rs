@@ -16,6 +16,7 @@ mod plots;
 mod run;
 mod summary;
 mod sweep;
+mod timeline_check;
 
 /// A deterministic digital twin of a service mesh.
 #[derive(Parser)]

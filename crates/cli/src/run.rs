@@ -24,6 +24,8 @@ pub struct Inputs {
     pub scenario: Scenario,
     pub topology: Topology,
     pub policies: MeshPolicies,
+    /// The policy set after each timeline `apply` / `delete`, by timeline index.
+    pub timeline_policies: std::collections::BTreeMap<usize, MeshPolicies>,
 }
 
 /// The bundled default scenario: relative to the working directory when run from a checkout's
@@ -103,10 +105,12 @@ pub fn load_inputs(path: &Path) -> Result<Inputs, ConfigError> {
     }
     validate_against(&policies, &topology)?;
     validate_scenario(&scenario, &topology)?;
+    let timeline_policies = crate::timeline_check::check(&scenario, &topology, &policies)?;
     Ok(Inputs {
         scenario,
         topology,
         policies,
+        timeline_policies,
     })
 }
 
@@ -177,7 +181,12 @@ pub fn run_command(
         out.display()
     );
     println!("replay: {replay}");
-    let result = match meshtwin_sim::run(&inputs.topology, &inputs.policies, sc) {
+    let result = match meshtwin_sim::run_with_timeline(
+        &inputs.topology,
+        &inputs.policies,
+        sc,
+        &inputs.timeline_policies,
+    ) {
         Ok(r) => r,
         Err(e) => {
             eprintln!(

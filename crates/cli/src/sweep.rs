@@ -36,7 +36,12 @@ pub fn sweep_command(path: Option<PathBuf>, first: u64, count: u64, out: Option<
     for &seed in &seeds {
         let mut sc = inputs.scenario.clone();
         sc.seed = seed;
-        let r = match meshtwin_sim::run(&inputs.topology, &inputs.policies, &sc) {
+        let r = match meshtwin_sim::run_with_timeline(
+            &inputs.topology,
+            &inputs.policies,
+            &sc,
+            &inputs.timeline_policies,
+        ) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {}: {e}", sc.file);

@@ -1,8 +1,8 @@
 //! Policy files → [`MeshPolicies`]: dispatch each document on its `kind`.
 //!
-//! Read: Istio `DestinationRule`, `VirtualService`, `Gateway`; App Mesh `VirtualNode` /
-//! `VirtualGateway` (CRD form and `aws appmesh describe-*` JSON). Every other kind
-//! (`ServiceEntry`, `VirtualRouter`, `Deployment`, `Service`, ...) is accepted and skipped:
+//! Read: Istio `DestinationRule`, `VirtualService`, `Gateway`, `ServiceEntry`; App Mesh
+//! `VirtualNode` / `VirtualGateway` (CRD form and `aws appmesh describe-*` JSON). Every other
+//! kind (`VirtualRouter`, `Deployment`, `Service`, ...) is accepted and skipped:
 //! later issues read them. A document without `kind` is an error. Istio resources are read
 //! as current Istio reads them unless an [`IstioCompat`] says otherwise.
 
@@ -14,7 +14,7 @@ use meshtwin_model::traffic::IstioCompat;
 use crate::appmesh::{crd, describe};
 use crate::decode::{Ctx, Result};
 use crate::error::ConfigError;
-use crate::istio::{destination_rule, gateway, virtual_service};
+use crate::istio::{destination_rule, gateway, service_entry, virtual_service};
 use crate::k8s;
 use crate::source::{self, Document, Node, Value};
 
@@ -118,6 +118,10 @@ fn lower_document(doc: &Document, out: &mut MeshPolicies, compat: &IstioCompat) 
         "Gateway" if api.starts_with("networking.istio.io/") => {
             let object = root.map(k8s::OBJECT_FIELDS)?;
             out.gateways.push(gateway::lower(&object)?);
+        }
+        "ServiceEntry" if api.starts_with("networking.istio.io/") => {
+            let object = root.map(k8s::OBJECT_FIELDS)?;
+            out.service_entries.push(service_entry::lower(&object)?);
         }
         "VirtualNode" | "VirtualGateway" if api.starts_with("appmesh.k8s.aws/") => {
             let kind = if kind_val == "VirtualNode" {

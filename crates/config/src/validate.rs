@@ -21,7 +21,11 @@ const MAX_LISTED: usize = 10;
 pub fn validate_against(policies: &MeshPolicies, topo: &Topology) -> Result<(), ConfigError> {
     crate::istio::references::validate_references(policies, topo)?;
     for dr in &policies.destination_rules {
-        if topo.service(&dr.host, &dr.namespace).is_none() {
+        let entry = policies
+            .service_entries
+            .iter()
+            .any(|e| e.hosts.iter().any(|h| *h == dr.host));
+        if topo.service(&dr.host, &dr.namespace).is_none() && !entry {
             let mut known: Vec<String> = topo
                 .services
                 .iter()

@@ -29,6 +29,7 @@ fn workload(name: &str, ns: &str, sidecar: Sidecar) -> Workload {
         labels: labels(&[("app", name)]),
         sidecar,
         app: None,
+        dns: Vec::new(),
         source: SourceRef {
             file: "t.yaml".into(),
             line: 1,

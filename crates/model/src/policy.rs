@@ -279,6 +279,8 @@ pub struct MeshPolicies {
     pub virtual_services: Vec<crate::traffic::VirtualServicePolicy>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gateways: Vec<crate::traffic::gateway::GatewayPolicy>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_entries: Vec<crate::traffic::service_entry::ServiceEntryPolicy>,
 }
 
 impl MeshPolicies {
@@ -302,6 +304,37 @@ impl MeshPolicies {
         });
         apply(&mut self.gateways, other.gateways, |g| {
             (g.name.clone(), g.namespace.clone())
+        });
+        apply(&mut self.service_entries, other.service_entries, |e| {
+            (e.name.clone(), e.namespace.clone())
+        });
+    }
+}
+
+impl MeshPolicies {
+    /// Like `kubectl delete -f`: remove every resource of `other` (same kind, name and
+    /// namespace) from these.
+    pub fn remove(&mut self, other: &MeshPolicies) {
+        fn drop_all<T>(list: &mut Vec<T>, gone: &[T], key: impl Fn(&T) -> (String, String)) {
+            list.retain(|x| !gone.iter().any(|g| key(g) == key(x)));
+        }
+        drop_all(&mut self.destination_rules, &other.destination_rules, |d| {
+            (d.name.clone(), d.namespace.clone())
+        });
+        drop_all(&mut self.appmesh_listeners, &other.appmesh_listeners, |l| {
+            (
+                format!("{:?}/{}/{}", l.kind, l.k8s_name, l.port),
+                l.namespace.clone(),
+            )
+        });
+        drop_all(&mut self.virtual_services, &other.virtual_services, |v| {
+            (v.name.clone(), v.namespace.clone())
+        });
+        drop_all(&mut self.gateways, &other.gateways, |g| {
+            (g.name.clone(), g.namespace.clone())
+        });
+        drop_all(&mut self.service_entries, &other.service_entries, |e| {
+            (e.name.clone(), e.namespace.clone())
         });
     }
 }

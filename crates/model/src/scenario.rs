@@ -72,6 +72,69 @@ pub struct Expectation {
     pub max: Option<f64>,
 }
 
+/// A change the scenario's `timeline` makes at a virtual time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineAction {
+    /// `kubectl apply -f <file>`: its resources replace those of the same kind, name and
+    /// namespace, or are added. Proxies see it after the control plane's push delay.
+    Apply { policy: String },
+    /// `kubectl delete -f <file>`: its resources (by kind, name, namespace) are removed.
+    Delete { policy: String },
+    /// The app of every pod of `workload` changes behaviour at once (unset parts unchanged).
+    App {
+        workload: String,
+        error_rate: Option<f64>,
+        error_status: Option<u16>,
+        #[serde(with = "crate::duration::opt_ms")]
+        latency: Option<Duration>,
+    },
+    /// `kubectl scale --replicas=N`: pods beyond N stop at once and leave the endpoint sets
+    /// (after the push delay); pods up to N (at most the topology's replicas) start again.
+    Scale { workload: String, replicas: u32 },
+    /// A pod's processes die (sockets reset, nothing listens); it stays in endpoint sets.
+    Crash { pod: String },
+    /// A crashed pod's proxy and app start again.
+    Restart { pod: String },
+    /// Drop every packet from any pod matching `from` to any pod matching `to` (both
+    /// directions unless `one_way`). A side is a pod, a workload, a cluster, a
+    /// `region[/zone]` locality.
+    Partition {
+        from: String,
+        to: String,
+        one_way: bool,
+    },
+    /// Remove every partition.
+    Heal,
+}
+
+/// One timeline entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    #[serde(with = "crate::duration::ms")]
+    pub at: Duration,
+    pub action: TimelineAction,
+    /// 1-based line in the scenario file.
+    pub line: u32,
+}
+
+/// The control plane's behaviour (istiod / App Mesh / Tetrate's edge control plane).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ControlPlane {
+    /// Time from a change (policy applied, endpoint gone) to every proxy having it.
+    #[serde(with = "crate::duration::ms")]
+    pub push_delay: Duration,
+}
+
+impl Default for ControlPlane {
+    /// istiod debounces changes for 100 ms (`PILOT_DEBOUNCE_AFTER`) before pushing.
+    fn default() -> Self {
+        Self {
+            push_delay: Duration::from_millis(100),
+        }
+    }
+}
+
 /// A whole run, paths already resolved relative to the scenario file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scenario {
@@ -87,4 +150,9 @@ pub struct Scenario {
     pub duration: Duration,
     pub loads: Vec<LoadSpec>,
     pub expectations: Vec<Expectation>,
+    /// Faults and changes in virtual-time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineEvent>,
+    #[serde(default)]
+    pub control_plane: ControlPlane,
 }

@@ -200,6 +200,10 @@ pub struct Workload {
     pub sidecar: Sidecar,
     /// `None` for pods that run only a load generator or only a gateway.
     pub app: Option<AppBehaviour>,
+    /// DNS names that resolve to this workload's pods (hosts outside the mesh that a
+    /// ServiceEntry with `resolution: DNS` names, e.g. `dynamodb.us-east-1.amazonaws.com`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<String>,
     pub source: SourceRef,
 }
 

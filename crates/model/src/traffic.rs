@@ -13,6 +13,7 @@ use crate::SourceRef;
 
 pub mod gateway;
 pub mod http;
+pub mod service_entry;
 
 /// Istio behaviour that differs between releases (spec §10). `Default` is current Istio.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

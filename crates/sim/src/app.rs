@@ -62,7 +62,8 @@ pub fn sample_latency(dist: &LatencyDist, rng: &mut ChaCha8Rng) -> Duration {
 pub struct App {
     pub platform: SimPlatform,
     pub pod: String,
-    pub behaviour: AppBehaviour,
+    /// Shared with the world, which changes it when the timeline says so.
+    pub behaviour: Rc<RefCell<AppBehaviour>>,
     pub rng: RefCell<ChaCha8Rng>,
     pub workers: Semaphore,
     pub resolver: Resolver,
@@ -77,15 +78,15 @@ impl App {
             .acquire()
             .await
             .expect("semaphore never closed");
+        let b = self.behaviour.borrow().clone();
         let (delay, fail) = {
             let mut r = self.rng.borrow_mut();
-            let d = sample_latency(&self.behaviour.latency, &mut r);
-            let b = &self.behaviour;
+            let d = sample_latency(&b.latency, &mut r);
             (d, b.error_rate > 0.0 && r.random::<f64>() < b.error_rate)
         };
         self.platform.sleep(delay).await;
         let mut notes: Vec<String> = Vec::new();
-        for call in &self.behaviour.calls {
+        for call in &b.calls {
             match call_with_retries(&self, call, &headers).await {
                 Ok(callee_notes) => notes.extend(callee_notes),
                 Err(()) => {
@@ -95,14 +96,10 @@ impl App {
                 }
             }
         }
-        let status = if fail {
-            self.behaviour.error_status
-        } else {
-            200
-        };
+        let status = if fail { b.error_status } else { 200 };
         let mut body = notes.join("\n").into_bytes();
         if !fail {
-            body.resize(body.len().max(self.behaviour.response_bytes as usize), b' ');
+            body.resize(body.len().max(b.response_bytes as usize), b' ');
         }
         let mut resp = Response::new(Full::new(Bytes::from(body)));
         *resp.status_mut() =

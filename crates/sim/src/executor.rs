@@ -138,6 +138,30 @@ impl Executor {
         n
     }
 
+    /// Drop every task of `host` (a crashed pod: its sockets close, peers see resets, and
+    /// nothing listens any more). Tasks the drops spawn on that host are dropped too.
+    pub fn kill_host(&self, host: HostId) {
+        for _ in 0..64 {
+            let doomed: Vec<u64> = self
+                .tasks
+                .borrow()
+                .iter()
+                .filter(|(_, t)| t.host == host)
+                .map(|(id, _)| *id)
+                .collect();
+            if doomed.is_empty() {
+                break;
+            }
+            for id in doomed {
+                let task = self.tasks.borrow_mut().remove(&id);
+                if let Some(t) = task {
+                    turmoil_net::set_current(t.host);
+                    drop(t.fut);
+                }
+            }
+        }
+    }
+
     /// Drop every task, each on its own host (sockets close on the right kernel). Tasks
     /// spawned while dropping are dropped too; bounded so a bug cannot loop forever.
     pub fn shutdown(&self) {

@@ -13,6 +13,8 @@
 //! - [`recorder`]: the trace.
 //! - [`rng`]: one seeded ChaCha stream per component.
 //! - [`scheduler`]: the event loop (tasks, packets, then the clock jumps).
+//! - [`pods`]: starting and crashing a pod's proxy and app.
+//! - [`timeline`]: the scenario's faults and changes, and the control plane's pushes.
 //! - [`world`]: builds and runs a scenario.
 //! - [`baseline`]: a bare turmoil-net echo over the same hops, for the benchmark.
 #![forbid(unsafe_code)]
@@ -25,12 +27,14 @@ pub mod executor;
 pub mod loadgen;
 pub mod network;
 pub mod platform;
+pub mod pods;
 pub mod reach;
 pub mod recorder;
 pub mod rng;
 pub mod scheduler;
 pub mod stream;
+pub mod timeline;
 pub mod world;
 pub mod xds;
 
-pub use world::{run, EngineStats, RunResult, SimError};
+pub use world::{run, run_with_timeline, EngineStats, RunResult, SimError};

@@ -2,9 +2,10 @@
 //! latency of its pod pair (same zone / cross zone / cross region), and delivers it when due.
 //!
 //! turmoil-net's count-based retransmission is disabled (it counts scheduler passes, not
-//! time); the twin never silently loses a packet.
+//! time); the twin loses a packet only where the timeline partitions the network (both the
+//! packet and its retransmissions are gone, so connects and requests time out).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -18,6 +19,9 @@ pub struct Network {
     buf: Vec<Packet>,
     latency: Box<dyn Fn(IpAddr, IpAddr) -> Duration>,
     delivered: u64,
+    /// Partitions: packets from the first set to the second are dropped.
+    blocked: Vec<(BTreeSet<IpAddr>, BTreeSet<IpAddr>)>,
+    dropped: u64,
 }
 
 /// Kernel settings for every simulated host.
@@ -36,6 +40,8 @@ impl Network {
             buf: Vec::with_capacity(64),
             latency,
             delivered: 0,
+            blocked: Vec::new(),
+            dropped: 0,
         }
     }
 
@@ -54,6 +60,14 @@ impl Network {
         let mut buf = std::mem::take(&mut self.buf);
         self.guard.egress_all(&mut buf);
         for pkt in buf.drain(..) {
+            if self
+                .blocked
+                .iter()
+                .any(|(a, b)| a.contains(&pkt.src) && b.contains(&pkt.dst))
+            {
+                self.dropped += 1;
+                continue;
+            }
             let d = (self.latency)(pkt.src, pkt.dst);
             self.seq += 1;
             self.scheduled.insert((now + d, self.seq), pkt);
@@ -64,6 +78,21 @@ impl Network {
     /// When the next packet is due.
     pub fn next_delivery(&self) -> Option<Duration> {
         self.scheduled.keys().next().map(|(t, _)| *t)
+    }
+
+    /// Drop every packet from `from` to `to` from now on (a partition; one direction).
+    pub fn block(&mut self, from: BTreeSet<IpAddr>, to: BTreeSet<IpAddr>) {
+        self.blocked.push((from, to));
+    }
+
+    /// Remove every partition.
+    pub fn heal(&mut self) {
+        self.blocked.clear();
+    }
+
+    /// Packets dropped by partitions so far.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     /// Packets delivered so far.

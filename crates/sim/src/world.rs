@@ -12,22 +12,19 @@ use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{LoadSpec, Scenario};
 use meshtwin_model::topology::{Locality, Pod, Sidecar, Topology};
 use meshtwin_proxy::stats::StatsSnapshot;
-use meshtwin_proxy::Proxy;
 use turmoil_net::{HostId, Net};
 
-use crate::app::{spawn_app, App};
-use crate::app_call::Resolver;
 use crate::clock::Clock;
 use crate::executor::Executor;
 use crate::loadgen::{spawn_load, LoadOutcome, LoadTarget};
 use crate::network::{kernel_config, Network};
-use crate::platform::{Core, SimPlatform};
+use crate::platform::Core;
+use crate::pods::PodRuntime;
 use crate::reach::reachable_pods;
 use crate::recorder::{Recorder, RecorderObserver, DEFAULT_TRACE_CAP};
-use crate::rng;
 use crate::scheduler::run_until;
+use crate::timeline::TimelineState;
 use crate::xds::{self, MeshView, OUTBOUND_PORT};
-use tokio::sync::Semaphore;
 
 /// A scenario the world cannot be built from (input the validators could not see alone).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -186,20 +183,26 @@ fn app_call_targets(
         .collect()
 }
 
-/// Run `scenario` on `topo` with `policies` until `scenario.duration` of virtual time.
+/// Run `scenario` on `topo` with `policies` until `scenario.duration` of virtual time (a
+/// timeline's `apply` / `delete` entries need [`run_with_timeline`]).
 pub fn run(
     topo: &Topology,
     policies: &MeshPolicies,
     scenario: &Scenario,
 ) -> Result<RunResult, SimError> {
+    run_with_timeline(topo, policies, scenario, &BTreeMap::new())
+}
+
+/// Like [`run`]; `states` is the policy set after each timeline `apply` / `delete` entry (by
+/// timeline index).
+pub fn run_with_timeline(
+    topo: &Topology,
+    policies: &MeshPolicies,
+    scenario: &Scenario,
+    states: &BTreeMap<usize, MeshPolicies>,
+) -> Result<RunResult, SimError> {
     let pods = topo.pods();
     let ips = pod_ips(&pods);
-    let view = MeshView {
-        topo,
-        pods: &pods,
-        ips: &ips,
-        policies,
-    };
     let mut load_targets = Vec::new();
     for (i, spec) in scenario.loads.iter().enumerate() {
         let src = find_pod(&pods, &spec.from).ok_or_else(|| SimError::UnknownSource {
@@ -209,20 +212,37 @@ pub fn run(
         let target = resolve_target(i, spec, src, (topo, &pods, &ips))?;
         load_targets.push((src.name.clone(), target));
     }
-    // Only pods that can exchange a packet become hosts (see `reach`).
+    // Only pods that can exchange a packet under some policy set of the run become hosts
+    // (see `reach`).
     let by_name: BTreeMap<&str, &Pod> = pods.iter().map(|p| (p.name.as_str(), p)).collect();
     let mesh = (topo, pods.as_slice(), &ips);
-    let (live, configs) = reachable_pods(
-        |pod| by_name.get(pod).and_then(|p| xds::proxy_config(&view, p)),
-        |pod| {
-            by_name
-                .get(pod)
-                .map(|p| app_call_targets(p, mesh))
-                .unwrap_or_default()
-        },
-        &ips,
-        &load_targets,
-    );
+    let mut live = BTreeSet::new();
+    for set in std::iter::once(policies).chain(states.values()) {
+        let view = MeshView {
+            topo,
+            pods: &pods,
+            ips: &ips,
+            policies: set,
+        };
+        let (reached, _) = reachable_pods(
+            |pod| by_name.get(pod).and_then(|p| xds::proxy_config(&view, p)),
+            |pod| {
+                by_name
+                    .get(pod)
+                    .map(|p| app_call_targets(p, mesh))
+                    .unwrap_or_default()
+            },
+            &ips,
+            &load_targets,
+        );
+        live.extend(reached);
+    }
+    let view = MeshView {
+        topo,
+        pods: &pods,
+        ips: &ips,
+        policies,
+    };
     let mut net = Net::with_config(kernel_config());
     let hosts: BTreeMap<String, HostId> = pods
         .iter()
@@ -257,69 +277,25 @@ pub fn run(
         exec: Executor::new(),
         clock: Rc::new(Clock::default()),
     });
-    let platform = |pod: &str| SimPlatform {
-        core: core.clone(),
-        host: hosts[pod],
-    };
     let recorder = Rc::new(Recorder::new(DEFAULT_TRACE_CAP));
     let observer: Rc<dyn meshtwin_proxy::observer::Observer> =
         Rc::new(RecorderObserver(recorder.clone()));
+    let mut rt = PodRuntime::new(
+        core.clone(),
+        hosts,
+        ips.clone(),
+        observer.clone(),
+        scenario.seed,
+    );
 
-    // Proxies, as the control plane configures them.
-    let mut proxies = BTreeMap::new();
-    for (pod, cfg) in configs {
-        let seed = rng::component_seed(scenario.seed, &format!("proxy/{pod}"));
-        let proxy = Proxy::new(cfg, platform(&pod), observer.clone(), seed);
-        let p = proxy.clone();
-        platform(&pod).core.exec.spawn(
-            hosts[&pod],
-            Box::pin(async move {
-                p.start()
-                    .await
-                    .expect("the control plane never assigns one address twice");
-            }),
-        );
-        proxies.insert(pod, proxy);
-    }
-    // Apps: behind a sidecar they listen on loopback only.
+    // Pods: proxies as the control plane configures them, apps (behind a sidecar on loopback).
+    let mut pushed = BTreeMap::new();
     for pod in pods.iter().filter(|p| live.contains(&p.name)) {
-        if let Some(app) = &pod.app {
-            let ip = match pod.sidecar {
-                Sidecar::None => IpAddr::V4(ips[&pod.name]),
-                _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            };
-            let rng = rng::stream(scenario.seed, &format!("app/{}", pod.name));
-            let targets = app_call_targets(pod, mesh);
-            let calls: BTreeMap<(String, u16), (SocketAddr, String)> = app
-                .calls
-                .iter()
-                .zip(&targets)
-                .map(|(c, t)| {
-                    (
-                        (c.host.clone(), c.port),
-                        (t.connect[0], t.authority.clone()),
-                    )
-                })
-                .collect();
-            let resolver: Resolver =
-                Rc::new(move |host: &str, port: u16| calls.get(&(host.to_string(), port)).cloned());
-            spawn_app(
-                App {
-                    platform: platform(&pod.name),
-                    pod: pod.name.clone(),
-                    behaviour: app.clone(),
-                    rng: RefCell::new(rng),
-                    workers: Semaphore::new(
-                        app.concurrency
-                            .map(|c| c as usize)
-                            .unwrap_or(Semaphore::MAX_PERMITS),
-                    ),
-                    resolver,
-                    observer: observer.clone(),
-                },
-                SocketAddr::new(ip, app.port),
-            );
+        let cfg = xds::proxy_config(&view, pod);
+        if let Some(c) = &cfg {
+            pushed.insert(pod.name.clone(), c.clone());
         }
+        rt.start(pod, cfg, app_call_targets(pod, mesh));
     }
     // Loads.
     let mut loads = Vec::new();
@@ -329,7 +305,7 @@ pub fn run(
             spec.clone(),
             src.clone(),
             target,
-            platform(&src),
+            rt.platform(&src),
             recorder.clone(),
             outcome.clone(),
         );
@@ -337,8 +313,28 @@ pub fn run(
     }
 
     let end = scenario.duration;
+    let mut timeline = TimelineState::new(
+        topo,
+        &pods,
+        &ips,
+        scenario,
+        states,
+        policies.clone(),
+        &live,
+        pushed,
+    );
+    let calls_of = |p: &Pod| app_call_targets(p, mesh);
+    while let Some((at, step)) = timeline.next() {
+        if at > end {
+            break;
+        }
+        run_until(&core, &mut network, at, || false);
+        core.clock.advance_to(at.max(core.clock.now()));
+        timeline.apply(at, step, &mut rt, &mut network, &calls_of);
+    }
     run_until(&core, &mut network, end, || false);
-    let proxy_stats = proxies
+    let proxy_stats = rt
+        .proxies
         .iter()
         .map(|(n, p)| (n.clone(), p.stats()))
         .collect();
@@ -347,7 +343,8 @@ pub fn run(
         packets_delivered: network.delivered(),
         hosts: live.len() as u64,
     };
-    drop(proxies);
+    drop(timeline);
+    drop(rt);
     core.exec.shutdown();
     drop(network);
     let loads = loads

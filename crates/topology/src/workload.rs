@@ -9,6 +9,7 @@
 //!                               # | {appMesh: {mesh: m, virtualNode: green, concurrency: 2}}
 //!                               # | {appMeshGateway: {mesh: m, virtualGateway: gw}}
 //!   app: {port: 80, latency: 2ms, errorRate: 0, errorStatus: 500, concurrency: 4, responseBytes: 600}
+//!   dns: [db.example.com]       # names resolving to these pods (hosts outside the mesh)
 //! ```
 //! Envoy concurrency defaults to 2 (Istio's default sidecar CPU limit of 2000m ⇒ 2 workers,
 //! spec §8.6; App Mesh's Envoy likewise). A virtual gateway pod runs no app.
@@ -29,6 +30,7 @@ const WORKLOAD_FIELDS: &[&str] = &[
     "sidecar",
     "app",
     "subzone",
+    "dns",
 ];
 const SIDECAR_KINDS: &[&str] = &["istio", "appMesh", "appMeshGateway"];
 const APP_FIELDS: &[&str] = &[
@@ -102,11 +104,35 @@ pub fn decode(
         labels: w.opt("labels", Val::string_map)?.unwrap_or_default(),
         sidecar,
         app,
+        dns: w.opt("dns", dns_names)?.unwrap_or_default(),
         source: SourceRef {
             file: v.ctx.file.clone(),
             line: v.line(),
         },
     })
+}
+
+/// `dns: [host, ...]`: lower-case DNS names (RFC 1123 labels separated by dots).
+fn dns_names(v: &Val<'_>) -> Result<Vec<String>> {
+    let names = v.strings()?;
+    for n in &names {
+        let ok = !n.is_empty()
+            && n.len() <= 253
+            && n.split('.').all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && l.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+            });
+        if !ok {
+            return Err(v.error(format!(
+                "{n:?} is not a DNS name (lower-case labels separated by dots)"
+            )));
+        }
+    }
+    Ok(names)
 }
 
 fn concurrency(v: Option<Val<'_>>) -> Result<u32> {

@@ -26,6 +26,7 @@ pub mod mirror;
 pub mod outlier;
 pub mod references;
 pub mod retries;
+pub mod service_entry;
 pub mod tcp_route;
 pub mod traffic_policy;
 pub mod virtual_service;

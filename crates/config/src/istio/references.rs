@@ -6,7 +6,7 @@
 //!   host (`host+subset in destinationrule`, `mirror+subset in destinationrule`);
 //! - [`check_gateways`]: every gateway named (other than `mesh`) is a Gateway in the set;
 //! - [`validate_references`]: both, plus every destination host names a service of the
-//!   topology (`host`, `mirror host`). ServiceEntry hosts are not modelled yet.
+//!   topology (`host`, `mirror host`). A ServiceEntry's hosts count as services.
 //!
 //! Short hosts resolve in the VirtualService's (DestinationRule's) namespace.
 
@@ -118,7 +118,11 @@ pub fn check_gateways(policies: &MeshPolicies) -> Result<(), ConfigError> {
 pub fn validate_references(policies: &MeshPolicies, topo: &Topology) -> Result<(), ConfigError> {
     for vs in &policies.virtual_services {
         for (d, mirror) in destinations(vs) {
-            if topo.service(&d.host, &vs.namespace).is_none() {
+            let entry = policies
+                .service_entries
+                .iter()
+                .any(|e| e.hosts.iter().any(|h| *h == d.host));
+            if topo.service(&d.host, &vs.namespace).is_none() && !entry {
                 let what = if mirror { "mirror host" } else { "host" };
                 return Err(error(
                     vs,

@@ -9,6 +9,8 @@
 //! duration: 20s                           # virtual time the run stops at
 //! loads: [...]                            # see [`load`]
 //! expect: [...]                           # optional, see [`expect`]
+//! timeline: [...]                         # optional, see [`timeline`]
+//! controlPlane: {pushDelay: 100ms}        # optional
 //! ```
 //!
 //! Paths are stored joined with the scenario file's directory and lexically normalised
@@ -17,6 +19,7 @@
 
 pub mod expect;
 pub mod load;
+pub mod timeline;
 
 use std::path::{Component, Path, PathBuf};
 
@@ -35,6 +38,8 @@ const SCENARIO_FIELDS: &[&str] = &[
     "duration",
     "loads",
     "expect",
+    "timeline",
+    "controlPlane",
 ];
 
 /// Load and validate a scenario file.
@@ -84,6 +89,8 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
     }
     let loads = load::decode_all(&s.list("loads")?, duration)?;
     let expectations = expect::decode_all(&s.list("expect")?, &loads)?;
+    let timeline = timeline::decode_all(&s.list("timeline")?, duration, &resolve)?;
+    let control_plane = timeline::control_plane(s.get("controlPlane"))?;
     Ok(Scenario {
         name: s.req_name("name")?.to_string(),
         description: s
@@ -98,6 +105,8 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
         duration,
         loads,
         expectations,
+        timeline,
+        control_plane,
     })
 }
 

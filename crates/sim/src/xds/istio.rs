@@ -9,8 +9,8 @@ use meshtwin_model::topology::{Pod, Protocol, Service, ServicePort};
 use meshtwin_proxy::config::*;
 use meshtwin_proxy::router::config::RouteTable;
 
-use super::locality;
 use super::routes::{simple_vhost, virtual_host};
+use super::{locality, service_entry};
 use super::{outbound_listener, service_domains, MeshView, PROXY_ACCEPT, PROXY_PROCESSING};
 
 pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> ProxyConfig {
@@ -43,6 +43,9 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
             ));
         }
     }
+    let (entry_clusters, entry_vhosts) = service_entry::entries(view, pod);
+    clusters.extend(entry_clusters);
+    vhosts.extend(entry_vhosts);
     let mut listeners = vec![outbound_listener(
         "virtualOutbound",
         "outbound_0.0.0.0_15001",

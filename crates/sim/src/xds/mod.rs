@@ -28,6 +28,7 @@ mod appmesh;
 mod istio;
 mod locality;
 pub mod routes;
+mod service_entry;
 
 use appmesh::{appmesh_gateway, appmesh_node};
 use istio::istio_sidecar;

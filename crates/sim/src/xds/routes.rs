@@ -192,51 +192,66 @@ pub fn virtual_host(
     sp: &ServicePort,
     domains: Vec<String>,
 ) -> VirtualHost {
-    let name = format!("{}:{}", svc.fqdn(), sp.port);
+    let fqdn = svc.fqdn();
     let routes = match virtual_service_for(view, svc) {
-        Some(vs) => vs
-            .http
-            .iter()
-            .enumerate()
-            .flat_map(|(i, r)| {
-                let matches: Vec<RouteMatch> = if r.matches.is_empty() {
-                    vec![RouteMatch::prefix("/")]
-                } else {
-                    r.matches
-                        .iter()
-                        .filter_map(|m| route_match(m, client, sp.port))
-                        .collect()
-                };
-                let act = action(view, vs, r, sp);
-                let fault = r.fault.as_ref().map(fault);
-                let route_name = r
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("{}.{}.{i}", vs.name, vs.namespace));
-                matches.into_iter().map(move |m| Route {
-                    name: route_name.clone(),
-                    matcher: m,
-                    action: act.clone(),
-                    fault,
-                })
-            })
-            .collect(),
-        None => vec![Route {
-            name: "default".into(),
-            matcher: RouteMatch::prefix("/"),
-            action: Action::Route(RouteAction {
-                timeout: Duration::ZERO,
-                retry_policy: Some(RetryPolicy::from(&vs::RetryPolicy::istio_default(false))),
-                ..RouteAction::to_cluster(&format!("outbound|{}||{}", sp.port, svc.fqdn()))
-            }),
-            fault: None,
-        }],
+        Some(vs) => vs_routes(view, vs, client, sp),
+        None => vec![default_route(&format!("outbound|{}||{fqdn}", sp.port))],
     };
     VirtualHost {
-        name,
+        name: format!("{fqdn}:{}", sp.port),
         domains,
         routes,
     }
+}
+
+/// Istio's route for a host no VirtualService names: everything to `cluster`, no timeout,
+/// Istio's default retry policy.
+pub fn default_route(cluster: &str) -> Route {
+    Route {
+        name: "default".into(),
+        matcher: RouteMatch::prefix("/"),
+        action: Action::Route(RouteAction {
+            timeout: Duration::ZERO,
+            retry_policy: Some(RetryPolicy::from(&vs::RetryPolicy::istio_default(false))),
+            ..RouteAction::to_cluster(cluster)
+        }),
+        fault: None,
+    }
+}
+
+/// A VirtualService's HTTP rules as `client` gets them on port `sp`.
+pub fn vs_routes(
+    view: &MeshView<'_>,
+    vs: &VirtualServicePolicy,
+    client: &Pod,
+    sp: &ServicePort,
+) -> Vec<Route> {
+    vs.http
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            let matches: Vec<RouteMatch> = if r.matches.is_empty() {
+                vec![RouteMatch::prefix("/")]
+            } else {
+                r.matches
+                    .iter()
+                    .filter_map(|m| route_match(m, client, sp.port))
+                    .collect()
+            };
+            let act = action(view, vs, r, sp);
+            let fault = r.fault.as_ref().map(fault);
+            let route_name = r
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{}.{}.{i}", vs.name, vs.namespace));
+            matches.into_iter().map(move |m| Route {
+                name: route_name.clone(),
+                matcher: m,
+                action: act.clone(),
+                fault,
+            })
+        })
+        .collect()
 }
 
 /// A virtual host with one catch-all route to `cluster` (no timeout, no retries).

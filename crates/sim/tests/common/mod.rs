@@ -37,6 +37,7 @@ pub fn workload(name: &str, app: Option<AppBehaviour>, lbl: &[(&str, &str)]) -> 
         labels: labels(lbl),
         sidecar: Sidecar::Istio { concurrency: 2 },
         app,
+        dns: Vec::new(),
         source: src(),
     }
 }
@@ -139,5 +140,7 @@ pub fn scenario(seed: u64, loads: Vec<LoadSpec>) -> Scenario {
         duration: Duration::from_secs(20),
         loads,
         expectations: vec![],
+        timeline: Vec::new(),
+        control_plane: Default::default(),
     }
 }

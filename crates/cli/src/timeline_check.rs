@@ -1,0 +1,133 @@
+//! The scenario's timeline checked against the topology and its policy files loaded: every
+//! pod, workload and partition side must exist, scaling stays within the topology's replicas,
+//! and the policy set after each `apply` / `delete` must itself be valid. Errors point at the
+//! timeline entry's line.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use meshtwin_config::{load_policies, validate_against, ConfigError};
+use meshtwin_model::policy::MeshPolicies;
+use meshtwin_model::scenario::{Scenario, TimelineAction, TimelineEvent};
+use meshtwin_model::topology::Topology;
+
+fn error(sc: &Scenario, i: usize, e: &TimelineEvent, field: &str, message: String) -> ConfigError {
+    ConfigError {
+        file: sc.file.clone(),
+        line: e.line,
+        object: None,
+        path: Some(format!("timeline[{i}].{field}")),
+        message,
+    }
+}
+
+/// Whether `side` names a pod, workload, Kubernetes cluster or `region[/zone]` of `topo`.
+pub fn side_exists(topo: &Topology, side: &str) -> bool {
+    let pods = topo.pods();
+    pods.iter().any(|p| {
+        p.name == side
+            || p.workload == side
+            || p.cluster == side
+            || p.locality.region == side
+            || format!("{}/{}", p.locality.region, p.locality.zone) == side
+    })
+}
+
+/// Check the timeline and return the policy set in force after each `apply` / `delete`
+/// entry (by timeline index), starting from `initial`.
+pub fn check(
+    sc: &Scenario,
+    topo: &Topology,
+    initial: &MeshPolicies,
+) -> Result<BTreeMap<usize, MeshPolicies>, ConfigError> {
+    let pods = topo.pods();
+    let mut states = BTreeMap::new();
+    let mut current = initial.clone();
+    for (i, e) in sc.timeline.iter().enumerate() {
+        match &e.action {
+            TimelineAction::Apply { policy } | TimelineAction::Delete { policy } => {
+                let loaded = load_policies(Path::new(policy))?;
+                if matches!(e.action, TimelineAction::Apply { .. }) {
+                    current.extend(loaded);
+                } else {
+                    current.remove(&loaded);
+                }
+                validate_against(&current, topo)?;
+                states.insert(i, current.clone());
+            }
+            TimelineAction::App { workload, .. } => {
+                let w = topo.workloads.iter().find(|w| &w.name == workload);
+                if !w.is_some_and(|w| w.app.is_some()) {
+                    return Err(error(
+                        sc,
+                        i,
+                        e,
+                        "app.workload",
+                        format!(
+                            "no workload named '{workload}' with an app in topology {}",
+                            topo.name
+                        ),
+                    ));
+                }
+            }
+            TimelineAction::Scale { workload, replicas } => {
+                let Some(w) = topo.workloads.iter().find(|w| &w.name == workload) else {
+                    return Err(error(
+                        sc,
+                        i,
+                        e,
+                        "scale.workload",
+                        format!("no workload named '{workload}' in topology {}", topo.name),
+                    ));
+                };
+                if *replicas > w.replicas {
+                    return Err(error(
+                        sc,
+                        i,
+                        e,
+                        "scale.replicas",
+                        format!(
+                            "{replicas} is more than the topology's {} replica(s) of '{workload}': \
+                             the twin can only scale down and back up",
+                            w.replicas
+                        ),
+                    ));
+                }
+            }
+            TimelineAction::Crash { pod } | TimelineAction::Restart { pod } => {
+                if !pods.iter().any(|p| &p.name == pod) {
+                    let field = if matches!(e.action, TimelineAction::Crash { .. }) {
+                        "crash"
+                    } else {
+                        "restart"
+                    };
+                    return Err(error(
+                        sc,
+                        i,
+                        e,
+                        field,
+                        format!("no pod named '{pod}' in topology {}", topo.name),
+                    ));
+                }
+            }
+            TimelineAction::Partition { from, to, .. } => {
+                for (field, side) in [("partition.from", from), ("partition.to", to)] {
+                    if !side_exists(topo, side) {
+                        return Err(error(
+                            sc,
+                            i,
+                            e,
+                            field,
+                            format!(
+                                "'{side}' names no pod, workload, cluster or region[/zone] of topology {}",
+                                topo.name
+                            ),
+                        ));
+                    }
+                }
+            }
+            TimelineAction::Heal => {}
+        }
+    }
+    Ok(states)
+}

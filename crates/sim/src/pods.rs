@@ -1,0 +1,149 @@
+//! Starting a pod's processes on its host — its proxy (if any) and its app — and stopping
+//! them (a crash kills every task of the host: sockets reset, nothing listens). The timeline
+//! crashes, restarts and scales pods through this.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::rc::Rc;
+
+use meshtwin_model::topology::{AppBehaviour, Pod, Sidecar};
+use meshtwin_proxy::config::ProxyConfig;
+use meshtwin_proxy::observer::Observer;
+use meshtwin_proxy::Proxy;
+use tokio::sync::Semaphore;
+use turmoil_net::HostId;
+
+use crate::app::{spawn_app, App};
+use crate::app_call::Resolver;
+use crate::loadgen::LoadTarget;
+use crate::platform::{Core, SimPlatform};
+use crate::rng;
+
+/// What starting a pod needs.
+pub struct PodRuntime {
+    pub core: Rc<Core>,
+    pub hosts: BTreeMap<String, HostId>,
+    pub ips: BTreeMap<String, Ipv4Addr>,
+    pub observer: Rc<dyn Observer>,
+    pub seed: u64,
+    /// Each app's behaviour, shared with the app so the timeline can change it.
+    pub behaviours: BTreeMap<String, Rc<RefCell<AppBehaviour>>>,
+    /// Every proxy started, by pod (the latest incarnation).
+    pub proxies: BTreeMap<String, Rc<Proxy<SimPlatform>>>,
+    /// Proxies of crashed incarnations, kept until the run ends (their objects may still own
+    /// sockets of their host).
+    pub graveyard: Vec<Rc<Proxy<SimPlatform>>>,
+    /// How many times each pod has started (derives each incarnation's random streams).
+    starts: BTreeMap<String, u32>,
+}
+
+impl PodRuntime {
+    pub fn new(
+        core: Rc<Core>,
+        hosts: BTreeMap<String, HostId>,
+        ips: BTreeMap<String, Ipv4Addr>,
+        observer: Rc<dyn Observer>,
+        seed: u64,
+    ) -> Self {
+        Self {
+            core,
+            hosts,
+            ips,
+            observer,
+            seed,
+            behaviours: BTreeMap::new(),
+            proxies: BTreeMap::new(),
+            graveyard: Vec::new(),
+            starts: BTreeMap::new(),
+        }
+    }
+
+    pub fn platform(&self, pod: &str) -> SimPlatform {
+        SimPlatform {
+            core: self.core.clone(),
+            host: self.hosts[pod],
+        }
+    }
+
+    /// The component name of a pod's `what` stream for its current incarnation (the first
+    /// keeps the historical names so runs without restarts are unchanged).
+    fn component(&self, what: &str, pod: &str) -> String {
+        match self.starts.get(pod).copied().unwrap_or(0) {
+            0 | 1 => format!("{what}/{pod}"),
+            n => format!("{what}/{pod}#{n}"),
+        }
+    }
+
+    /// Start `pod`'s proxy with `cfg` (if any) and its app (calls resolved by `targets`).
+    pub fn start(&mut self, pod: &Pod, cfg: Option<ProxyConfig>, targets: Vec<LoadTarget>) {
+        *self.starts.entry(pod.name.clone()).or_default() += 1;
+        if let Some(cfg) = cfg {
+            let seed = rng::component_seed(self.seed, &self.component("proxy", &pod.name));
+            let proxy = Proxy::new(cfg, self.platform(&pod.name), self.observer.clone(), seed);
+            let p = proxy.clone();
+            self.core.exec.spawn(
+                self.hosts[&pod.name],
+                Box::pin(async move {
+                    p.start()
+                        .await
+                        .expect("the control plane never assigns one address twice");
+                }),
+            );
+            if let Some(old) = self.proxies.insert(pod.name.clone(), proxy) {
+                self.graveyard.push(old);
+            }
+        }
+        if let Some(app) = &pod.app {
+            let behaviour = self
+                .behaviours
+                .entry(pod.name.clone())
+                .or_insert_with(|| Rc::new(RefCell::new(app.clone())))
+                .clone();
+            self.start_app(pod, behaviour, targets);
+        }
+    }
+
+    fn start_app(&self, pod: &Pod, behaviour: Rc<RefCell<AppBehaviour>>, targets: Vec<LoadTarget>) {
+        let ip = match pod.sidecar {
+            Sidecar::None => IpAddr::V4(self.ips[&pod.name]),
+            _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        };
+        let app = behaviour.borrow().clone();
+        let rng = rng::stream(self.seed, &self.component("app", &pod.name));
+        let calls: BTreeMap<(String, u16), (SocketAddr, String)> = app
+            .calls
+            .iter()
+            .zip(&targets)
+            .map(|(c, t)| {
+                (
+                    (c.host.clone(), c.port),
+                    (t.connect[0], t.authority.clone()),
+                )
+            })
+            .collect();
+        let resolver: Resolver =
+            Rc::new(move |host: &str, port: u16| calls.get(&(host.to_string(), port)).cloned());
+        spawn_app(
+            App {
+                platform: self.platform(&pod.name),
+                pod: pod.name.clone(),
+                behaviour,
+                rng: RefCell::new(rng),
+                workers: Semaphore::new(
+                    app.concurrency
+                        .map(|c| c as usize)
+                        .unwrap_or(Semaphore::MAX_PERMITS),
+                ),
+                resolver,
+                observer: self.observer.clone(),
+            },
+            SocketAddr::new(ip, app.port),
+        );
+    }
+
+    /// Kill every process of `pod` (its proxy object stays, for its stats).
+    pub fn crash(&mut self, pod: &str) {
+        self.core.exec.kill_host(self.hosts[pod]);
+    }
+}
