@@ -57,7 +57,7 @@ pub fn check(
             }
             TimelineAction::App { workload, .. } => {
                 let w = topo.workloads.iter().find(|w| &w.name == workload);
-                if !w.is_some_and(|w| w.app.is_some()) {
+                if w.is_none_or(|w| w.app.is_none()) {
                     return Err(error(
                         sc,
                         i,

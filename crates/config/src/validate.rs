@@ -24,7 +24,7 @@ pub fn validate_against(policies: &MeshPolicies, topo: &Topology) -> Result<(), 
         let entry = policies
             .service_entries
             .iter()
-            .any(|e| e.hosts.iter().any(|h| *h == dr.host));
+            .any(|e| e.hosts.contains(&dr.host));
         if topo.service(&dr.host, &dr.namespace).is_none() && !entry {
             let mut known: Vec<String> = topo
                 .services

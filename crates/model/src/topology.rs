@@ -261,10 +261,38 @@ pub enum ListenerBalance {
     SharedSocket,
 }
 
+/// Which max-ejection-percent rule outlier detection applies (spec §3.5, §10 V1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaxEjectionRule {
+    /// Current Envoy: eject only if the percentage *after* ejecting stays within the limit
+    /// (with Istio's default 10 %, a service of fewer than 10 hosts never ejects).
+    #[default]
+    Current,
+    /// Envoy ≤ ~1.26: compare the percentage *before* ejecting, so one host is always
+    /// ejectable.
+    AtLeastOne,
+}
+
+/// How long an ejection lasts (spec §3.5, §10 V2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EjectionTimeRule {
+    /// `min(base × backoff, max_ejection_time)` with decay (current Envoy).
+    #[default]
+    Backoff,
+    /// `base × times ejected`, never capped (old Envoy).
+    Linear,
+}
+
 /// Proxy behaviour that differs between Envoy versions.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvoySettings {
     pub listener_balance: ListenerBalance,
+    #[serde(default)]
+    pub max_ejection: MaxEjectionRule,
+    #[serde(default)]
+    pub ejection_time: EjectionTimeRule,
 }
 
 /// The whole mesh.

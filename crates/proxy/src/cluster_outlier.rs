@@ -10,7 +10,9 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::Cluster;
 use crate::lb::{Health, HostId};
-use crate::outlier::{Compat, Config, Detector, Event, Outcome};
+use meshtwin_model::topology::{EjectionTimeRule, EnvoySettings, MaxEjectionRule};
+
+use crate::outlier::{Compat, Config, Detector, EjectionDurationRule, Event, Outcome};
 use crate::platform::Platform;
 
 /// The detector and its random stream (enforcement rolls, jitter).
@@ -22,9 +24,19 @@ pub struct OutlierState {
 impl OutlierState {
     /// A detector over the cluster's endpoints, or `None` when the cluster has no outlier
     /// detection or its settings are unusable.
-    pub fn for_cluster<P: Platform>(c: &Cluster<P>) -> Option<Self> {
+    pub fn for_cluster<P: Platform>(c: &Cluster<P>, envoy: &EnvoySettings) -> Option<Self> {
         let od = c.cfg.outlier_detection.as_ref()?;
-        let cfg = Config::from_model(od, Compat::CURRENT).ok()?;
+        let compat = Compat {
+            max_ejection: match envoy.max_ejection {
+                MaxEjectionRule::Current => crate::outlier::MaxEjectionRule::Current,
+                MaxEjectionRule::AtLeastOne => crate::outlier::MaxEjectionRule::LegacyAtLeastOne,
+            },
+            ejection_duration: match envoy.ejection_time {
+                EjectionTimeRule::Backoff => EjectionDurationRule::Backoff,
+                EjectionTimeRule::Linear => EjectionDurationRule::LegacyLinear,
+            },
+        };
+        let cfg = Config::from_model(od, compat).ok()?;
         let hosts = c
             .members
             .borrow()

@@ -15,7 +15,8 @@ pub struct ProxyConfig {
     /// Envoy worker threads; each has its own connection pools.
     pub workers: u32,
     /// How new downstream connections are spread over the workers.
-    pub listener_balance: meshtwin_model::topology::ListenerBalance,
+    /// Envoy-version switches (listener balance, outlier-detection rules).
+    pub envoy: meshtwin_model::topology::EnvoySettings,
     /// Time the proxy spends processing a request before routing it (Envoy's own latency).
     pub processing_delay: std::time::Duration,
     /// Time a new downstream connection spends in accept and the listener filter chain

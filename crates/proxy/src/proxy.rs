@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::rc::Rc;
 
-use meshtwin_model::topology::ListenerBalance;
+use meshtwin_model::topology::{EnvoySettings, ListenerBalance};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -44,7 +44,8 @@ impl<P: Platform> Proxy<P> {
             .clusters
             .iter()
             .map(|c| {
-                let cluster = new_cluster(c, &platform, &observer, &cfg.node, rng.random());
+                let cluster =
+                    new_cluster(c, &platform, &observer, &cfg.node, &cfg.envoy, rng.random());
                 (c.name.clone(), cluster)
             })
             .collect();
@@ -133,6 +134,7 @@ impl<P: Platform> Proxy<P> {
                         &self.platform,
                         &self.observer,
                         &self.cfg.node,
+                        &self.cfg.envoy,
                         cluster_seed,
                     );
                     fresh.start_outlier_timer();
@@ -157,7 +159,7 @@ impl<P: Platform> Proxy<P> {
     /// Which worker takes a new downstream connection (the kernel's choice in Envoy).
     pub(crate) fn assign_worker(&self) -> u32 {
         let workers = self.cfg.workers.max(1);
-        match self.cfg.listener_balance {
+        match self.cfg.envoy.listener_balance {
             ListenerBalance::ReusePort => self.rng.borrow_mut().random_range(0..workers),
             ListenerBalance::SharedSocket => self.last_active_worker.get().min(workers - 1),
         }
@@ -205,6 +207,7 @@ fn new_cluster<P: Platform>(
     platform: &P,
     observer: &Rc<dyn Observer>,
     node: &str,
+    envoy: &EnvoySettings,
     seed: u64,
 ) -> Rc<Cluster<P>> {
     let cluster = Cluster::new(
@@ -216,7 +219,7 @@ fn new_cluster<P: Platform>(
     );
     // Its own stream, derived from the cluster's: a new component's draws must not
     // reshuffle the proxy's (worker assignment, request ids).
-    let outlier = OutlierState::for_cluster(&cluster);
+    let outlier = OutlierState::for_cluster(&cluster, envoy);
     *cluster.outlier.borrow_mut() = outlier;
     Rc::new(cluster)
 }

@@ -57,7 +57,7 @@ fn proxy_config(listen: SocketAddr, upstream: SocketAddr, thresholds: Thresholds
     ProxyConfig {
         node: "real-proxy".into(),
         workers: 1,
-        listener_balance: Default::default(),
+        envoy: Default::default(),
         processing_delay: Duration::ZERO,
         accept_delay: Duration::ZERO,
         listeners: vec![ListenerConfig {

@@ -100,7 +100,7 @@ impl<'a> TimelineState<'a> {
     }
 
     /// The next step and its time.
-    pub fn next(&mut self) -> Option<(Duration, Step)> {
+    pub fn next_step(&mut self) -> Option<(Duration, Step)> {
         self.agenda.pop_first().map(|((t, _), s)| (t, s))
     }
 

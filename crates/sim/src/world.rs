@@ -324,7 +324,7 @@ pub fn run_with_timeline(
         pushed,
     );
     let calls_of = |p: &Pod| app_call_targets(p, mesh);
-    while let Some((at, step)) = timeline.next() {
+    while let Some((at, step)) = timeline.next_step() {
         if at > end {
             break;
         }

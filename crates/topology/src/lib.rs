@@ -7,7 +7,8 @@
 //! ```yaml
 //! name: httpbin
 //! latency: {sameZone: 1ms, crossZone: 2ms, crossRegion: 30ms}   # one-way; optional
-//! envoy: {listenerBalance: reusePort}   # or sharedSocket (older Envoy); optional
+//! envoy: {listenerBalance: reusePort}   # or sharedSocket (older Envoy); optional; also
+//!                                       # maxEjectionPercentRule, ejectionTime (spec §10)
 //! regions:
 //!   - name: us-west-2
 //!     zones:
@@ -51,11 +52,12 @@ use meshtwin_config::decode::{Ctx, Result, Val};
 use meshtwin_config::source::{self, Document};
 pub use meshtwin_config::ConfigError;
 use meshtwin_model::topology::{
-    EnvoySettings, LinkLatency, ListenerBalance, Locality, Topology, Workload,
+    EjectionTimeRule, EnvoySettings, LinkLatency, ListenerBalance, Locality, MaxEjectionRule,
+    Topology, Workload,
 };
 
 const TOPOLOGY_FIELDS: &[&str] = &["name", "latency", "envoy", "regions", "services"];
-const ENVOY_FIELDS: &[&str] = &["listenerBalance"];
+const ENVOY_FIELDS: &[&str] = &["listenerBalance", "maxEjectionPercentRule", "ejectionTime"];
 const REGION_FIELDS: &[&str] = &["name", "zones"];
 const ZONE_FIELDS: &[&str] = &["name", "clusters"];
 const CLUSTER_FIELDS: &[&str] = &["name", "workloads"];
@@ -93,7 +95,8 @@ fn from_documents(file: &str, docs: &[Document]) -> Result<Topology> {
     decode(&ctx.root(&doc.root))
 }
 
-/// `envoy: {listenerBalance: reusePort | sharedSocket}`.
+/// `envoy: {listenerBalance: reusePort | sharedSocket, maxEjectionPercentRule: current |
+/// atLeastOne, ejectionTime: backoff | linear}` (spec §10 V1, V2).
 fn envoy_settings(v: &Val<'_>) -> Result<EnvoySettings> {
     let e = v.map(ENVOY_FIELDS)?;
     let mut out = EnvoySettings::default();
@@ -103,6 +106,20 @@ fn envoy_settings(v: &Val<'_>) -> Result<EnvoySettings> {
         out.listener_balance = match b {
             "sharedSocket" => ListenerBalance::SharedSocket,
             _ => ListenerBalance::ReusePort,
+        };
+    }
+    if let Some(r) = e.opt("maxEjectionPercentRule", |r| {
+        r.one_of(&["current", "atLeastOne"])
+    })? {
+        out.max_ejection = match r {
+            "atLeastOne" => MaxEjectionRule::AtLeastOne,
+            _ => MaxEjectionRule::Current,
+        };
+    }
+    if let Some(r) = e.opt("ejectionTime", |r| r.one_of(&["backoff", "linear"]))? {
+        out.ejection_time = match r {
+            "linear" => EjectionTimeRule::Linear,
+            _ => EjectionTimeRule::Backoff,
         };
     }
     Ok(out)

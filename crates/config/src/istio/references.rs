@@ -121,7 +121,7 @@ pub fn validate_references(policies: &MeshPolicies, topo: &Topology) -> Result<(
             let entry = policies
                 .service_entries
                 .iter()
-                .any(|e| e.hosts.iter().any(|h| *h == d.host));
+                .any(|e| e.hosts.contains(&d.host));
             if topo.service(&d.host, &vs.namespace).is_none() && !entry {
                 let what = if mirror { "mirror host" } else { "host" };
                 return Err(error(

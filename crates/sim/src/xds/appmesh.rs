@@ -146,7 +146,7 @@ pub(super) fn appmesh_node(
     ProxyConfig {
         node: pod.name.clone(),
         workers,
-        listener_balance: view.topo.envoy.listener_balance,
+        envoy: view.topo.envoy,
         processing_delay: PROXY_PROCESSING,
         accept_delay: PROXY_ACCEPT,
         listeners: vec![ingress, outbound_listener("egress", "egress", vhosts)],
@@ -184,7 +184,7 @@ pub(super) fn appmesh_gateway(
     ProxyConfig {
         node: pod.name.clone(),
         workers,
-        listener_balance: view.topo.envoy.listener_balance,
+        envoy: view.topo.envoy,
         processing_delay: PROXY_PROCESSING,
         accept_delay: PROXY_ACCEPT,
         listeners: vec![

@@ -94,7 +94,7 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
     ProxyConfig {
         node: pod.name.clone(),
         workers,
-        listener_balance: view.topo.envoy.listener_balance,
+        envoy: view.topo.envoy,
         processing_delay: PROXY_PROCESSING,
         accept_delay: PROXY_ACCEPT,
         listeners,
