@@ -75,8 +75,9 @@ pub fn served_by_load(
     out
 }
 
-/// Whether the failover plot says anything: more than one upstream locality among endpoint
-/// sets and answers, or any fault or ejection.
+/// Whether the failover plot says anything: more than one known upstream locality among
+/// endpoint sets and answers (a proxy's own app, on `inbound|…`, has none), or any fault or
+/// ejection.
 pub fn worth_plotting(events: &[TraceEvent], served: &BTreeMap<String, Vec<Served>>) -> bool {
     let mut localities: Vec<&str> = served
         .values()
@@ -94,6 +95,7 @@ pub fn worth_plotting(events: &[TraceEvent], served: &BTreeMap<String, Vec<Serve
             _ => {}
         }
     }
+    localities.retain(|l| !l.is_empty() && *l != UNKNOWN);
     localities.sort_unstable();
     localities.dedup();
     localities.len() > 1
@@ -106,7 +108,8 @@ pub fn bucket_ms(span_ms: f64) -> f64 {
 }
 
 /// The share of `served` per key in consecutive `bucket` windows from 0 (points at bucket
-/// starts; buckets without requests have no point).
+/// starts; buckets without requests have no point), and the last share repeated at the end
+/// of the last bucket so a step plot shows that bucket too.
 fn share_series(served: &[Served], bucket: f64, key: impl Fn(&Served) -> String) -> Vec<Series> {
     let mut totals: BTreeMap<u64, u64> = BTreeMap::new();
     let mut counts: BTreeMap<String, BTreeMap<u64, u64>> = BTreeMap::new();
@@ -115,17 +118,24 @@ fn share_series(served: &[Served], bucket: f64, key: impl Fn(&Served) -> String)
         *totals.entry(b).or_default() += 1;
         *counts.entry(key(s)).or_default().entry(b).or_default() += 1;
     }
+    let end = totals
+        .keys()
+        .last()
+        .map_or(0.0, |b| (*b + 1) as f64 * bucket);
     counts
         .into_iter()
-        .map(|(name, per)| Series {
-            name,
-            points: totals
+        .map(|(name, per)| {
+            let mut points: Vec<(f64, f64)> = totals
                 .iter()
                 .map(|(b, n)| {
                     let k = per.get(b).copied().unwrap_or(0);
                     (*b as f64 * bucket, k as f64 / *n as f64)
                 })
-                .collect(),
+                .collect();
+            if let Some(&(_, last)) = points.last() {
+                points.push((end, last));
+            }
+            Series { name, points }
         })
         .collect()
 }

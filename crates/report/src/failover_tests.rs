@@ -99,7 +99,8 @@ fn shares_per_locality_and_cluster_are_bucketed_and_failures_are_none() {
             .clone()
     };
     let east = by_name(&panels[0], "us-east1/b");
-    assert_eq!(east.len(), 10);
+    assert_eq!(east.len(), 11, "ten buckets and the end of the last");
+    assert_eq!(east[10], (10_000.0, 0.0));
     assert_eq!(east[3], (3_000.0, 1.0));
     assert_eq!(east[4], (4_000.0, 0.0));
     assert_eq!(by_name(&panels[0], NONE)[4], (4_000.0, 0.1));

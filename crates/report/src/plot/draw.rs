@@ -236,7 +236,7 @@ fn x_range_s(panels: &[Panel], markers: &[Marker]) -> (f64, f64) {
 }
 
 /// Axis numbers: integers without decimals, others with up to three.
-fn tick_label(v: f64) -> String {
+pub(super) fn tick_label(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
         format!("{:.0}", v.round() + 0.0)
     } else {

@@ -2,6 +2,7 @@
 //! spent out of rotation drawn as a bar from its ejection to its unejection (or to the end of
 //! the run), coloured by what took it out.
 
+use super::draw::tick_label;
 use super::font::{register_embedded_font, FAMILY};
 use super::{TITLE_PX, WIDTH_PX};
 use crate::ejections::{Lane, Source};
@@ -98,14 +99,15 @@ fn draw<DB: DrawingBackend>(
     let n = shown.len().max(1) as f64 + 1.0;
     let mut chart = ChartBuilder::on(&body)
         .margin_left(10)
-        .margin_right(25)
         .margin(5)
+        .margin_right(30)
         .x_label_area_size(50)
         .y_label_area_size(10)
         .build_cartesian_2d(0.0..x_end, 0.0..n)?;
     chart
         .configure_mesh()
         .x_desc("virtual time (s)")
+        .x_label_formatter(&|v| tick_label(*v))
         .y_labels(0)
         .disable_y_mesh()
         .label_style((FAMILY, 14))
