@@ -112,30 +112,19 @@ pub fn render(events: &[TraceEvent], id: &str) -> Vec<String> {
 }
 
 pub fn trace_command(path: &Path, id: &str) -> u8 {
-    let text = match std::fs::read_to_string(path) {
+    let trace = match crate::tracefile::read_trace(path) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: {}:1: cannot read file: {e}", path.display());
+            eprintln!("error: {e}");
             return EXIT_INVALID_INPUT;
         }
     };
-    let mut events = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        match serde_json::from_str::<TraceEvent>(line) {
-            Ok(e) => events.push(e),
-            Err(e) => {
-                eprintln!(
-                    "error: {}:{}: not a trace event: {e}",
-                    path.display(),
-                    i + 1
-                );
-                return EXIT_INVALID_INPUT;
-            }
-        }
-    }
-    let lines = render(&events, id);
+    let lines = render(&trace.events, id);
     if lines.is_empty() {
-        eprintln!("error: {}: no event for request id '{id}'", path.display());
+        eprintln!(
+            "error: {}: no event for request id '{id}'",
+            trace.path.display()
+        );
         return EXIT_INVALID_INPUT;
     }
     println!("{:>15} {:>13}  request {id}", "start", "duration");

@@ -10,13 +10,16 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod calltree;
+mod endpoints;
 mod expect;
+mod failover;
 mod output;
 mod plots;
 mod run;
 mod summary;
 mod sweep;
 mod timeline_check;
+mod tracefile;
 
 /// A deterministic digital twin of a service mesh.
 #[derive(Parser)]
@@ -68,6 +71,25 @@ enum Command {
         /// The request id (the load's `x-request-id`, e.g. `jason-0-0`).
         request_id: String,
     },
+    /// Print the endpoints each proxy knew at a virtual time, as `istioctl proxy-config
+    /// endpoints` does (ENDPOINT, STATUS, OUTLIER CHECK, CLUSTER), from a run's trace.
+    Endpoints {
+        /// A trace.jsonl written by `meshtwin run`, or the run's output directory.
+        trace: PathBuf,
+        /// Only this proxy (pod name, or istioctl's `pod.namespace`); default: every proxy,
+        /// with a PROXY column.
+        #[arg(long)]
+        proxy: Option<String>,
+        /// Only this cluster (`outbound|80||mydb.com`).
+        #[arg(long)]
+        cluster: Option<String>,
+        /// Virtual time (`45s`, `1m30s`, `2500ms`); default: the end of the run.
+        #[arg(long)]
+        at: Option<String>,
+        /// `wide` adds LOCALITY, PRIORITY and HOST.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "short")]
+        output: endpoints::Format,
+    },
     /// Measure the engine: simulated requests per wall-clock second, against a bare
     /// turmoil-net echo over the same hops.
     Bench {
@@ -110,6 +132,21 @@ fn main() -> ExitCode {
             out,
         } => sweep::sweep_command(scenario, from, seeds.max(1), out),
         Command::Trace { trace, request_id } => calltree::trace_command(&trace, &request_id),
+        Command::Endpoints {
+            trace,
+            proxy,
+            cluster,
+            at,
+            output,
+        } => endpoints::endpoints_command(
+            &trace,
+            &endpoints::Query {
+                proxy: proxy.as_deref(),
+                cluster: cluster.as_deref(),
+                at: at.as_deref(),
+                format: output,
+            },
+        ),
         Command::Bench {
             requests,
             idle_pods,

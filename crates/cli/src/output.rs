@@ -5,7 +5,14 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
-use meshtwin_report::plot::{plot_data_json, plot_panels, Panel};
+use std::collections::BTreeMap;
+
+use meshtwin_report::ejections::Lane;
+use meshtwin_report::failover::Place;
+use meshtwin_report::plot::{
+    lanes_data_json, plot_data_json, plot_data_json_marked, plot_lanes, plot_panels,
+    plot_panels_marked, Marker, Panel,
+};
 use meshtwin_report::pool::pool_panels;
 use meshtwin_report::stats::{stats_txt, ProxyStats};
 use meshtwin_sim::RunResult;
@@ -29,8 +36,14 @@ pub fn trace_jsonl(r: &RunResult) -> String {
     out
 }
 
-/// Write summary.json, trace.jsonl, stats.txt and the pool plot into `dir`.
-pub fn write_all(dir: &Path, summary: &Value, r: &RunResult) -> io::Result<()> {
+/// Write summary.json, trace.jsonl, stats.txt and the plots into `dir` (`places`: where each
+/// pod runs, for the failover plot).
+pub fn write_all(
+    dir: &Path,
+    summary: &Value,
+    r: &RunResult,
+    places: &BTreeMap<String, Place>,
+) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     let mut s = serde_json::to_string_pretty(summary).expect("summary serializes");
     s.push('\n');
@@ -76,7 +89,7 @@ pub fn write_all(dir: &Path, summary: &Value, r: &RunResult) -> io::Result<()> {
         let title = format!("Connection pools during load {}", spec.name);
         write_plot(dir, &format!("pool-{}", spec.name), &title, &panels)?;
     }
-    Ok(())
+    crate::failover::write_plots(dir, r, places)
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -101,5 +114,41 @@ fn write_plot_x(
     fs::rename(svg_tmp, dir.join(format!("{stem}.svg")))?;
     fs::rename(png_tmp, dir.join(format!("{stem}.png")))?;
     let data = serde_json::to_string_pretty(&plot_data_json(panels)).expect("plot data");
+    write_atomic(&dir.join(format!("{stem}.json")), data.as_bytes())
+}
+
+/// [`write_plot`] with markers across the panels.
+pub fn write_marked_plot(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    panels: &[Panel],
+    markers: &[Marker],
+) -> io::Result<()> {
+    let svg_tmp = dir.join(format!("{stem}.partial.svg"));
+    let png_tmp = dir.join(format!("{stem}.partial.png"));
+    let x_label = "virtual time (s)";
+    plot_panels_marked(title, x_label, panels, markers, &svg_tmp, &png_tmp)?;
+    fs::rename(svg_tmp, dir.join(format!("{stem}.svg")))?;
+    fs::rename(png_tmp, dir.join(format!("{stem}.png")))?;
+    let data = plot_data_json_marked(panels, markers);
+    let data = serde_json::to_string_pretty(&data).expect("plot data");
+    write_atomic(&dir.join(format!("{stem}.json")), data.as_bytes())
+}
+
+/// `<stem>.{svg,png,json}` of a lane chart over `[0, end_ms]`.
+pub fn write_lanes(
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    lanes: &[Lane],
+    end_ms: f64,
+) -> io::Result<()> {
+    let svg_tmp = dir.join(format!("{stem}.partial.svg"));
+    let png_tmp = dir.join(format!("{stem}.partial.png"));
+    plot_lanes(title, lanes, end_ms, &svg_tmp, &png_tmp)?;
+    fs::rename(svg_tmp, dir.join(format!("{stem}.svg")))?;
+    fs::rename(png_tmp, dir.join(format!("{stem}.png")))?;
+    let data = serde_json::to_string_pretty(&lanes_data_json(lanes, end_ms)).expect("lane data");
     write_atomic(&dir.join(format!("{stem}.json")), data.as_bytes())
 }

@@ -205,7 +205,8 @@ pub fn run_command(
     }
     let verdicts = expect::evaluate(&sc.expectations, &result, &loads);
     let summary = summary::build(&inputs, &result, &loads, &verdicts);
-    if let Err(e) = output::write_all(&out, &summary, &result) {
+    let places = crate::failover::pod_places(&inputs.topology);
+    if let Err(e) = output::write_all(&out, &summary, &result, &places) {
         eprintln!("error: cannot write outputs to {}: {e}", out.display());
         return EXIT_INVALID_INPUT;
     }
@@ -220,7 +221,7 @@ pub fn run_command(
     }
     println!();
     println!(
-        "wrote {}/{{summary.json, trace.jsonl, stats.txt}} and plots (pool, pool-<load>, shares, latency: .svg .png .json)",
+        "wrote {}/{{summary.json, trace.jsonl, stats.txt}} and plots (pool, pool-<load>, shares, latency; ejections, failover when relevant: .svg .png .json)",
         out.display()
     );
     if verdicts.iter().all(|v| v.pass) {

@@ -98,6 +98,8 @@ fn reached_shares(r: &RunResult, reach: &Reach, load: &str) -> Value {
 pub fn build(inputs: &Inputs, r: &RunResult, loads: &[LoadResult], verdicts: &[Verdict]) -> Value {
     let sc = &inputs.scenario;
     let reach = reached_workloads(r);
+    let places = crate::failover::pod_places(&inputs.topology);
+    let failover = crate::failover::failover_json(&r.events, &places);
     let loads_json: Vec<Value> = loads
         .iter()
         .map(|l| {
@@ -112,6 +114,8 @@ pub fn build(inputs: &Inputs, r: &RunResult, loads: &[LoadResult], verdicts: &[V
                     "reached_workloads".into(),
                     reached_shares(r, &reach, &l.name),
                 );
+                let f = failover.get(&l.name).cloned().unwrap_or(Value::Null);
+                m.insert("failover".into(), f);
             }
             v
         })
@@ -138,6 +142,7 @@ pub fn build(inputs: &Inputs, r: &RunResult, loads: &[LoadResult], verdicts: &[V
         "policies": sc.policies,
         "loads": loads_json,
         "proxies": proxies,
+        "ejections": crate::failover::ejections_json(&r.events),
         "expectations": verdicts,
         "passed": verdicts.iter().all(|v| v.pass),
         "trace": {"events": r.events.len(), "dropped": r.dropped_events},

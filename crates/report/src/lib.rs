@@ -7,12 +7,19 @@
 //! - [`timeseries`]: named `(t_ms, value)` series and per-bucket event counts.
 //! - [`pool`]: the pool-behaviour panels (connections, pending requests, overflows) built from
 //!   the trace's pool events.
+//! - [`endpoints`]: the `istioctl proxy-config endpoints` view at any virtual time.
+//! - [`ejections`]: ejected intervals per host (outlier detection and active health checks).
+//! - [`failover`]: traffic share per upstream locality / cluster over time, and the failover
+//!   time.
 //! - [`plot`]: stacked panels drawn to SVG and PNG with an embedded font, and their data as JSON
 //!   (tests check plots by their data, not their pixels).
 //!
 //! Every output is deterministic: the same inputs give byte-identical text, JSON and images.
 #![forbid(unsafe_code)]
 
+pub mod ejections;
+pub mod endpoints;
+pub mod failover;
 pub mod fortio;
 pub mod plot;
 pub mod pool;

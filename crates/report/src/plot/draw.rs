@@ -2,7 +2,7 @@
 
 use super::font::FAMILY;
 use super::step::step_runs;
-use super::Panel;
+use super::{Marker, MarkerKind, Panel};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -27,27 +27,23 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
-pub(super) fn svg(
-    title: &str,
-    x_label: &str,
-    panels: &[Panel],
-    path: &Path,
-    size: (u32, u32),
-) -> std::io::Result<()> {
+/// What one image shows.
+pub(super) struct Chart<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub panels: &'a [Panel],
+    pub markers: &'a [Marker],
+}
+
+pub(super) fn svg(chart: &Chart<'_>, path: &Path, size: (u32, u32)) -> std::io::Result<()> {
     let root = SVGBackend::new(path, size).into_drawing_area();
-    draw(&root, title, x_label, panels).map_err(io_error)?;
+    draw(&root, chart).map_err(io_error)?;
     root.present().map_err(io_error)
 }
 
-pub(super) fn png(
-    title: &str,
-    x_label: &str,
-    panels: &[Panel],
-    path: &Path,
-    size: (u32, u32),
-) -> std::io::Result<()> {
+pub(super) fn png(chart: &Chart<'_>, path: &Path, size: (u32, u32)) -> std::io::Result<()> {
     let root = BitMapBackend::new(path, size).into_drawing_area();
-    draw(&root, title, x_label, panels).map_err(io_error)?;
+    draw(&root, chart).map_err(io_error)?;
     root.present().map_err(io_error)
 }
 
@@ -57,20 +53,20 @@ fn io_error<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> s
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-fn draw<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    title: &str,
-    x_label: &str,
-    panels: &[Panel],
-) -> DrawResult<DB> {
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: &Chart<'_>) -> DrawResult<DB> {
+    let panels = chart.panels;
     root.fill(&WHITE)?;
     // The tuple form loads the bold face; `FontDesc::style` would keep the regular one.
-    let body = root.titled(title, (FAMILY, 24, FontStyle::Bold))?;
-    let (x_from, x_to) = x_range_s(panels);
+    let body = root.titled(chart.title, (FAMILY, 24, FontStyle::Bold))?;
+    let (x_from, x_to) = x_range_s(panels, chart.markers);
     let areas = body.split_evenly((panels.len().max(1), 1));
     for (i, (area, panel)) in areas.iter().zip(panels).enumerate() {
-        let x_desc = if i + 1 == panels.len() { x_label } else { "" };
-        draw_panel(area, panel, x_desc, x_from..x_to)?;
+        let x_desc = if i + 1 == panels.len() {
+            chart.x_label
+        } else {
+            ""
+        };
+        draw_panel(area, panel, chart.markers, x_desc, x_from..x_to)?;
     }
     Ok(())
 }
@@ -78,11 +74,13 @@ fn draw<DB: DrawingBackend>(
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &Panel,
+    markers: &[Marker],
     x_desc: &str,
     x_s: std::ops::Range<f64>,
 ) -> DrawResult<DB> {
     let x_label_px = if x_desc.is_empty() { 28 } else { 50 };
-    let (y_lo, y_hi) = y_range(panel, area.dim_in_pixel().1, x_label_px);
+    let kinds = marker_kinds(markers);
+    let (y_lo, y_hi) = y_range(panel, kinds.len(), area.dim_in_pixel().1, x_label_px);
     let mut chart = ChartBuilder::on(area)
         .caption(&panel.title, (FAMILY, 19))
         .margin_left(10)
@@ -134,7 +132,29 @@ fn draw_panel<DB: DrawingBackend>(
             .label(series.name.as_str())
             .legend(move |(x, y)| Rectangle::new([(x, y - 1), (x + 20, y + 1)], color.filled()));
     }
-    if !panel.series.is_empty() {
+    for kind in &kinds {
+        let (color, label) = marker_style(*kind);
+        let lines = markers.iter().filter(|m| m.kind == *kind).map(|m| {
+            let x = m.t_ms / 1000.0;
+            PathElement::new(vec![(x, y_lo), (x, y_hi)], color.stroke_width(1))
+        });
+        chart
+            .draw_series(lines)?
+            .label(label)
+            .legend(move |(x, y)| {
+                Rectangle::new([(x + 9, y - 6), (x + 11, y + 6)], color.filled())
+            });
+    }
+    let font_px = f64::from(LEGEND_FONT_PX);
+    let label_y = y_hi - (y_hi - y_lo) * font_px / f64::from(h_px.max(1));
+    for m in markers.iter().filter(|m| m.kind == MarkerKind::Fault) {
+        chart.draw_series(std::iter::once(Text::new(
+            format!(" {}", m.label),
+            (m.t_ms / 1000.0, label_y),
+            (FAMILY, LEGEND_FONT_PX).into_font().color(&FAULT_COLOR),
+        )))?;
+    }
+    if !panel.series.is_empty() || !kinds.is_empty() {
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
@@ -147,9 +167,28 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Fault markers' colour.
+const FAULT_COLOR: RGBColor = RGBColor(40, 40, 40);
+
+/// Colour and legend text of a marker kind.
+fn marker_style(kind: MarkerKind) -> (RGBColor, &'static str) {
+    match kind {
+        MarkerKind::Fault => (FAULT_COLOR, "fault"),
+        MarkerKind::Ejection => (RGBColor(214, 39, 40), "ejection"),
+    }
+}
+
+/// The marker kinds present, in order.
+fn marker_kinds(markers: &[Marker]) -> Vec<MarkerKind> {
+    let mut kinds: Vec<MarkerKind> = markers.iter().map(|m| m.kind).collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
+
 /// The y axis: from 0 (or the lowest value) to above the highest, with room at the top for
-/// the legend so it never hides a line.
-fn y_range(panel: &Panel, area_h_px: u32, x_label_px: u32) -> (f64, f64) {
+/// the legend (series and `marker_kinds` entries) so it never hides a line.
+fn y_range(panel: &Panel, marker_kinds: usize, area_h_px: u32, x_label_px: u32) -> (f64, f64) {
     let (lo, hi) =
         finite_points(panel).fold((0.0f64, 0.0f64), |(lo, hi), (_, v)| (lo.min(v), hi.max(v)));
     let hi = if hi > lo { hi } else { lo + 1.0 };
@@ -158,10 +197,11 @@ fn y_range(panel: &Panel, area_h_px: u32, x_label_px: u32) -> (f64, f64) {
             .saturating_sub(x_label_px + 2 * MARGIN_PX + 30)
             .max(1),
     );
-    let legend_px = if panel.series.is_empty() {
+    let entries = panel.series.len() + marker_kinds;
+    let legend_px = if entries == 0 {
         0.0
     } else {
-        panel.series.len() as f64 * f64::from(LEGEND_FONT_PX + 6) + f64::from(2 * LEGEND_MARGIN_PX)
+        entries as f64 * f64::from(LEGEND_FONT_PX + 6) + f64::from(2 * LEGEND_MARGIN_PX)
     };
     let legend_share = (legend_px / plot_h_px).min(0.6);
     let span = (hi - lo) * 1.05 / (1.0 - legend_share);
@@ -176,13 +216,16 @@ fn finite_points(panel: &Panel) -> impl Iterator<Item = (f64, f64)> + '_ {
         .filter(|(t, v)| t.is_finite() && v.is_finite())
 }
 
-/// The shared x range in seconds: from the earliest point to the latest (0 to 1 s when there
-/// is no point; one millisecond wide at least).
-fn x_range_s(panels: &[Panel]) -> (f64, f64) {
+/// The shared x range in seconds: from the earliest point or marker to the latest (0 to 1 s
+/// when there is none; one millisecond wide at least).
+fn x_range_s(panels: &[Panel], markers: &[Marker]) -> (f64, f64) {
+    let marks = markers.iter().map(|m| m.t_ms).filter(|t| t.is_finite());
     let (lo, hi) = panels
         .iter()
         .flat_map(finite_points)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (t, _)| {
+        .map(|(t, _)| t)
+        .chain(marks)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| {
             (lo.min(t), hi.max(t))
         });
     if lo > hi {
@@ -193,7 +236,7 @@ fn x_range_s(panels: &[Panel]) -> (f64, f64) {
 }
 
 /// Axis numbers: integers without decimals, others with up to three.
-fn tick_label(v: f64) -> String {
+pub(super) fn tick_label(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
         format!("{:.0}", v.round() + 0.0)
     } else {

@@ -3,7 +3,10 @@
 
 mod draw;
 mod font;
+mod lanes;
 mod step;
+
+pub use lanes::{lanes_data_json, lanes_image_size, plot_lanes, MAX_LANES};
 
 use crate::timeseries::Series;
 use serde::{Deserialize, Serialize};
@@ -27,6 +30,25 @@ pub struct Panel {
     /// one to the right edge; drawn per pixel column, so sub-pixel pulses stay visible)
     /// instead of straight segments between points.
     pub step: bool,
+}
+
+/// What a [`Marker`] marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarkerKind {
+    /// A fault or change from the scenario's timeline (drawn dashed, labelled).
+    Fault,
+    /// A host left rotation (outlier ejection or failed health check; drawn thin red).
+    Ejection,
+}
+
+/// A vertical line across every panel at a virtual time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Marker {
+    pub t_ms: f64,
+    pub kind: MarkerKind,
+    /// Shown beside fault markers.
+    pub label: String,
 }
 
 /// Pixel size of the image [`plot_panels`] draws for `panels` panels:
@@ -54,10 +76,29 @@ pub fn plot_panels(
     svg_path: &Path,
     png_path: &Path,
 ) -> std::io::Result<()> {
+    plot_panels_marked(title, x_label, panels, &[], svg_path, png_path)
+}
+
+/// [`plot_panels`] with vertical `markers` across every panel (the x range includes them);
+/// the legend lists each marker kind present.
+pub fn plot_panels_marked(
+    title: &str,
+    x_label: &str,
+    panels: &[Panel],
+    markers: &[Marker],
+    svg_path: &Path,
+    png_path: &Path,
+) -> std::io::Result<()> {
     font::register_embedded_font();
     let size = image_size(panels.len());
-    draw::svg(title, x_label, panels, svg_path, size)?;
-    draw::png(title, x_label, panels, png_path, size)
+    let chart = draw::Chart {
+        title,
+        x_label,
+        panels,
+        markers,
+    };
+    draw::svg(&chart, svg_path, size)?;
+    draw::png(&chart, png_path, size)
 }
 
 /// The plotted data, for snapshot tests:
@@ -76,6 +117,13 @@ pub fn plot_data_json(panels: &[Panel]) -> Value {
         })
         .collect();
     json!({ "panels": panels })
+}
+
+/// [`plot_data_json`] plus `"markers": [{"t_ms", "kind", "label"}, …]`.
+pub fn plot_data_json_marked(panels: &[Panel], markers: &[Marker]) -> Value {
+    let mut v = plot_data_json(panels);
+    v["markers"] = json!(markers);
+    v
 }
 
 #[cfg(test)]

@@ -173,3 +173,123 @@ fn plot_data_json_lists_every_point_per_series() {
         ]})
     );
 }
+
+fn markers() -> Vec<Marker> {
+    vec![
+        Marker {
+            t_ms: 1_000.0,
+            kind: MarkerKind::Fault,
+            label: "port httpbin-0 → 81".into(),
+        },
+        Marker {
+            t_ms: 1_200.0,
+            kind: MarkerKind::Ejection,
+            label: "httpbin-0".into(),
+        },
+    ]
+}
+
+#[test]
+fn markers_render_deterministically_with_their_legend_and_fault_labels() {
+    let dir = TempDir::new("markers");
+    let mut files = Vec::new();
+    for stem in ["a", "b"] {
+        let (svg, png) = (
+            dir.0.join(format!("{stem}.svg")),
+            dir.0.join(format!("{stem}.png")),
+        );
+        plot_panels_marked(
+            "failover",
+            "virtual time (s)",
+            &pool_like_panels(),
+            &markers(),
+            &svg,
+            &png,
+        )
+        .unwrap();
+        files.push((std::fs::read(svg).unwrap(), std::fs::read(png).unwrap()));
+    }
+    assert!(files[0] == files[1], "two renders with markers differ");
+    let svg = String::from_utf8(files[0].0.clone()).unwrap();
+    assert!(svg.contains("port httpbin-0 → 81"));
+    assert!(
+        svg.contains("\nejection\n") && svg.contains("\nfault\n"),
+        "legend entries"
+    );
+}
+
+#[test]
+fn marker_data_lists_each_marker_after_the_panels() {
+    let json = plot_data_json_marked(&[], &markers());
+    assert_eq!(
+        json,
+        json!({
+            "panels": [],
+            "markers": [
+                {"t_ms": 1000.0, "kind": "fault", "label": "port httpbin-0 → 81"},
+                {"t_ms": 1200.0, "kind": "ejection", "label": "httpbin-0"},
+            ],
+        })
+    );
+}
+
+fn lanes_fixture() -> Vec<crate::ejections::Lane> {
+    use meshtwin_model::event::{EventKind, TraceEvent};
+    let ev = |t_ms: f64, host: &str, action: &str| TraceEvent {
+        t_ms,
+        kind: EventKind::Outlier {
+            proxy: "fortio-0".into(),
+            cluster: "outbound|8000||httpbin.default.svc.cluster.local".into(),
+            host: host.into(),
+            action: action.into(),
+            reason: "consecutive_5xx".into(),
+            ejection_ms: None,
+        },
+    };
+    let events = [
+        ev(500.0, "httpbin-bad-0", "ejected"),
+        ev(2_500.0, "httpbin-bad-0", "unejected"),
+        ev(3_000.0, "httpbin-bad-0", "ejected"),
+        ev(3_500.0, "httpbin-worse-0", "ejected"),
+    ];
+    crate::ejections::lanes(&crate::ejections::ejections(&events))
+}
+
+#[test]
+fn the_ejections_chart_is_deterministic_and_sized_by_its_lanes() {
+    let dir = TempDir::new("lanes");
+    let lanes = lanes_fixture();
+    let mut files = Vec::new();
+    for stem in ["a", "b"] {
+        let (svg, png) = (
+            dir.0.join(format!("{stem}.svg")),
+            dir.0.join(format!("{stem}.png")),
+        );
+        plot_lanes("Ejections", &lanes, 5_000.0, &svg, &png).unwrap();
+        files.push((std::fs::read(svg).unwrap(), std::fs::read(png).unwrap()));
+    }
+    assert!(files[0] == files[1], "two renders of the same lanes differ");
+    let svg = String::from_utf8(files[0].0.clone()).unwrap();
+    assert!(svg.contains("httpbin-worse-0") && svg.contains("outlier ejection"));
+    let png = &files[0].1;
+    let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
+    assert_eq!((be(&png[16..20]), be(&png[20..24])), lanes_image_size(2));
+    assert!(lanes_image_size(2).1 < lanes_image_size(3).1);
+    assert_eq!(lanes_image_size(10_000), lanes_image_size(MAX_LANES));
+    plot_lanes("none", &[], 0.0, &dir.0.join("e.svg"), &dir.0.join("e.png")).unwrap();
+}
+
+#[test]
+fn the_ejections_data_has_each_interval_and_null_for_one_still_open() {
+    let json = lanes_data_json(&lanes_fixture(), 5_000.0);
+    let lane0 = &json["lanes"][0];
+    assert_eq!(
+        lane0["name"],
+        "fortio-0 → outbound|8000||httpbin.default.svc.cluster.local → httpbin-bad-0"
+    );
+    assert_eq!(lane0["intervals"][0]["ejected_at_ms"], 500.0);
+    assert_eq!(lane0["intervals"][0]["unejected_at_ms"], 2_500.0);
+    assert_eq!(lane0["intervals"][1]["unejected_at_ms"], Value::Null);
+    assert_eq!(json["lanes"][1]["intervals"][0]["source"], "outlier");
+    assert_eq!(json["end_ms"], 5_000.0);
+}

@@ -1,0 +1,159 @@
+//! `meshtwin endpoints <trace.jsonl | out dir>`: the endpoints each proxy knew at a virtual
+//! time, printed as `istioctl proxy-config endpoints <pod>` prints them (ENDPOINT, STATUS,
+//! OUTLIER CHECK, CLUSTER; `-o wide` adds LOCALITY, PRIORITY, HOST). Without `--proxy`, every
+//! proxy's endpoints, with a PROXY column first. The reconstruction is
+//! `meshtwin_report::endpoints`.
+
+use std::path::Path;
+
+use clap::ValueEnum;
+use meshtwin_model::event::{EventKind, TraceEvent};
+use meshtwin_report::endpoints::{endpoint_view, proxies_at, tabwrite, EndpointRow};
+
+use crate::run::{EXIT_INVALID_INPUT, EXIT_OK};
+use crate::tracefile::read_trace;
+
+/// `-o`: istioctl's short table, or with locality, priority and host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Short,
+    Wide,
+}
+
+/// What to show.
+pub struct Query<'a> {
+    pub proxy: Option<&'a str>,
+    pub cluster: Option<&'a str>,
+    /// A duration (`45s`, `1m30s`); `None`: the end of the run.
+    pub at: Option<&'a str>,
+    pub format: Format,
+}
+
+pub fn endpoints_command(path: &Path, q: &Query<'_>) -> u8 {
+    match render(path, q) {
+        Ok(text) => {
+            print!("{text}");
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_INVALID_INPUT
+        }
+    }
+}
+
+/// Every proxy the trace gives an endpoint set, at any time.
+fn all_proxies(events: &[TraceEvent]) -> Vec<String> {
+    proxies_at(events, f64::INFINITY)
+}
+
+/// `name` as the trace spells it: the pod name, or istioctl's `pod.namespace` form.
+fn resolve_proxy(events: &[TraceEvent], name: &str) -> Result<String, String> {
+    let known = all_proxies(events);
+    let pod = name.split_once('.').map_or(name, |(p, _)| p);
+    known
+        .iter()
+        .find(|p| p.as_str() == name || p.as_str() == pod)
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "--proxy: no proxy named '{name}' in the trace; proxies: {}",
+                list(&known)
+            )
+        })
+}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// `--at` in virtual milliseconds, within the run.
+fn at_ms(at: Option<&str>, duration_ms: Option<f64>, events: &[TraceEvent]) -> Result<f64, String> {
+    let end = duration_ms.unwrap_or_else(|| events.last().map_or(0.0, |e| e.t_ms));
+    let Some(text) = at else {
+        return Ok(end.max(events.last().map_or(0.0, |e| e.t_ms)));
+    };
+    let d = meshtwin_config::duration::parse(text).map_err(|e| format!("--at: {e}"))?;
+    let t = d.as_micros() as f64 / 1000.0;
+    if let Some(run) = duration_ms.filter(|run| t > *run) {
+        return Err(format!(
+            "--at: {text} is after the end of the run ({run} ms virtual)"
+        ));
+    }
+    Ok(t)
+}
+
+/// The table `meshtwin endpoints` prints.
+pub fn render(path: &Path, q: &Query<'_>) -> Result<String, String> {
+    let trace = read_trace(path)?;
+    let events = &trace.events;
+    if !events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::Endpoints { .. }))
+    {
+        return Err(format!(
+            "{}: the trace has no endpoint sets (written by an older meshtwin?)",
+            trace.path.display()
+        ));
+    }
+    let proxy = q.proxy.map(|p| resolve_proxy(events, p)).transpose()?;
+    let t = at_ms(q.at, trace.duration_ms, events)?;
+    let rows: Vec<EndpointRow> = endpoint_view(events, t)
+        .into_iter()
+        .filter(|r| proxy.as_ref().is_none_or(|p| &r.proxy == p))
+        .collect();
+    let rows = match q.cluster {
+        None => rows,
+        Some(c) => {
+            let mut known: Vec<String> = rows.iter().map(|r| r.cluster.clone()).collect();
+            known.sort();
+            known.dedup();
+            let kept: Vec<EndpointRow> = rows
+                .into_iter()
+                .filter(|r| r.cluster.eq_ignore_ascii_case(c))
+                .collect();
+            if kept.is_empty() && !known.is_empty() {
+                return Err(format!(
+                    "--cluster: no cluster '{c}'; clusters: {}",
+                    list(&known)
+                ));
+            }
+            kept
+        }
+    };
+    let with_proxy = proxy.is_none();
+    let mut header = vec!["ENDPOINT", "STATUS", "OUTLIER CHECK", "CLUSTER"];
+    if with_proxy {
+        header.insert(0, "PROXY");
+    }
+    if q.format == Format::Wide {
+        header.extend(["LOCALITY", "PRIORITY", "HOST"]);
+    }
+    let mut table = vec![header.into_iter().map(str::to_string).collect()];
+    for r in rows {
+        let mut cells = Vec::new();
+        if with_proxy {
+            cells.push(r.proxy.clone());
+        }
+        cells.extend([
+            r.address.clone(),
+            r.status().to_string(),
+            r.outlier_check().to_string(),
+            r.cluster.clone(),
+        ]);
+        if q.format == Format::Wide {
+            let locality = if r.locality.is_empty() {
+                "-"
+            } else {
+                &r.locality
+            };
+            cells.extend([locality.to_string(), r.priority.to_string(), r.host]);
+        }
+        table.push(cells);
+    }
+    Ok(tabwrite(&table))
+}

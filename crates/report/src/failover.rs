@@ -1,0 +1,242 @@
+//! The failover picture (spec §4.3, §7.3): which upstream locality and cluster served each
+//! load's requests over virtual time, and when traffic left the locality it started in.
+//!
+//! A request's upstream is the trace's `Request.upstream_pod`; where it runs comes from the
+//! topology ([`Place`] per pod, given by the caller) or, for hosts that are not pods (a
+//! ServiceEntry's external endpoints), from the `endpoints` events' localities. A request no
+//! app answered counts as `none`.
+
+use std::collections::BTreeMap;
+
+use meshtwin_model::event::{EventKind, TraceEvent};
+use serde::Serialize;
+
+use crate::plot::Panel;
+use crate::timeseries::Series;
+
+/// Where an upstream runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Place {
+    /// `region/zone/subzone`, trailing empty parts left out.
+    pub locality: String,
+    /// The Kubernetes cluster (empty when unknown).
+    pub cluster: String,
+}
+
+/// The key of requests no app answered.
+pub const NONE: &str = "none";
+/// The locality of an upstream neither the topology nor the trace places.
+pub const UNKNOWN: &str = "unknown";
+/// Length of the window [`failover_time`] judges.
+pub const WINDOW_MS: f64 = 1000.0;
+/// Share of a window's requests that must come from elsewhere.
+pub const FAILOVER_SHARE: f64 = 0.99;
+
+/// One load's request: completion time and where its answer came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Served {
+    pub t_ms: f64,
+    /// `None` when no app answered.
+    pub place: Option<Place>,
+}
+
+/// Each load's requests in trace order, placed with `pods` (then the endpoint sets' localities).
+pub fn served_by_load(
+    events: &[TraceEvent],
+    pods: &BTreeMap<String, Place>,
+) -> BTreeMap<String, Vec<Served>> {
+    let mut hosts: BTreeMap<&str, &str> = BTreeMap::new();
+    for e in events {
+        if let EventKind::Endpoints { endpoints, .. } = &e.kind {
+            for ep in endpoints {
+                hosts.insert(&ep.host, &ep.locality);
+            }
+        }
+    }
+    let mut out: BTreeMap<String, Vec<Served>> = BTreeMap::new();
+    for e in events {
+        let EventKind::Request {
+            load, upstream_pod, ..
+        } = &e.kind
+        else {
+            continue;
+        };
+        let place = upstream_pod.as_ref().map(|p| {
+            pods.get(p).cloned().unwrap_or_else(|| Place {
+                locality: hosts.get(p.as_str()).unwrap_or(&UNKNOWN).to_string(),
+                cluster: String::new(),
+            })
+        });
+        out.entry(load.clone()).or_default().push(Served {
+            t_ms: e.t_ms,
+            place,
+        });
+    }
+    out
+}
+
+/// Whether the failover plot says anything: more than one known upstream locality among
+/// endpoint sets and answers (a proxy's own app, on `inbound|…`, has none), or any fault or
+/// ejection.
+pub fn worth_plotting(events: &[TraceEvent], served: &BTreeMap<String, Vec<Served>>) -> bool {
+    let mut localities: Vec<&str> = served
+        .values()
+        .flatten()
+        .filter_map(|s| s.place.as_ref().map(|p| p.locality.as_str()))
+        .collect();
+    for e in events {
+        match &e.kind {
+            EventKind::Fault { .. } | EventKind::Outlier { .. } | EventKind::HealthCheck { .. } => {
+                return true
+            }
+            EventKind::Endpoints { endpoints, .. } => {
+                localities.extend(endpoints.iter().map(|ep| ep.locality.as_str()))
+            }
+            _ => {}
+        }
+    }
+    localities.retain(|l| !l.is_empty() && *l != UNKNOWN);
+    localities.sort_unstable();
+    localities.dedup();
+    localities.len() > 1
+}
+
+/// The share bucket for a run of `span_ms`: 1 s, or a whole number of seconds giving at most
+/// 60 buckets.
+pub fn bucket_ms(span_ms: f64) -> f64 {
+    (span_ms / 60_000.0).ceil().max(1.0) * 1000.0
+}
+
+/// The share of `served` per key in consecutive `bucket` windows from 0 (points at bucket
+/// starts; buckets without requests have no point), and the last share repeated at the end
+/// of the last bucket so a step plot shows that bucket too.
+fn share_series(served: &[Served], bucket: f64, key: impl Fn(&Served) -> String) -> Vec<Series> {
+    let mut totals: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut counts: BTreeMap<String, BTreeMap<u64, u64>> = BTreeMap::new();
+    for s in served {
+        let b = (s.t_ms.max(0.0) / bucket) as u64;
+        *totals.entry(b).or_default() += 1;
+        *counts.entry(key(s)).or_default().entry(b).or_default() += 1;
+    }
+    let end = totals
+        .keys()
+        .last()
+        .map_or(0.0, |b| (*b + 1) as f64 * bucket);
+    counts
+        .into_iter()
+        .map(|(name, per)| {
+            let mut points: Vec<(f64, f64)> = totals
+                .iter()
+                .map(|(b, n)| {
+                    let k = per.get(b).copied().unwrap_or(0);
+                    (*b as f64 * bucket, k as f64 / *n as f64)
+                })
+                .collect();
+            if let Some(&(_, last)) = points.last() {
+                points.push((end, last));
+            }
+            Series { name, points }
+        })
+        .collect()
+}
+
+/// Per load, a panel of the share of its requests served from each upstream locality, and one
+/// per upstream cluster when its answers came from more than one.
+pub fn failover_panels(served: &BTreeMap<String, Vec<Served>>, bucket: f64) -> Vec<Panel> {
+    let mut panels = Vec::new();
+    for (load, reqs) in served {
+        let locality = share_series(reqs, bucket, |s| {
+            s.place.as_ref().map_or(NONE.into(), |p| p.locality.clone())
+        });
+        panels.push(Panel {
+            title: format!("load {load}: share of requests per upstream locality"),
+            y_label: "share of requests".into(),
+            series: locality,
+            step: true,
+        });
+        let cluster = share_series(reqs, bucket, |s| match &s.place {
+            None => NONE.into(),
+            Some(p) if p.cluster.is_empty() => UNKNOWN.into(),
+            Some(p) => p.cluster.clone(),
+        });
+        if cluster.iter().filter(|s| s.name != NONE).count() > 1 {
+            panels.push(Panel {
+                title: format!("load {load}: share of requests per upstream cluster"),
+                y_label: "share of requests".into(),
+                series: cluster,
+                step: true,
+            });
+        }
+    }
+    panels
+}
+
+/// When a load's traffic left its starting locality.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failover {
+    /// The locality that served most answered requests in the load's first [`WINDOW_MS`].
+    pub from_locality: String,
+    /// The locality that served most of the first window that counts.
+    pub to_locality: String,
+    /// Start of the first window `[t, t + 1 s)` (t a request's completion, the window inside
+    /// the load) in which ≥ 99 % of the requests were answered from a locality other than
+    /// `from_locality`.
+    pub at_ms: f64,
+}
+
+/// The load's [`Failover`], if its traffic ever moved away (see the fields' contracts).
+pub fn failover_time(served: &[Served]) -> Option<Failover> {
+    let first = served.first()?.t_ms;
+    let last = served.last()?.t_ms;
+    let from = majority(
+        served
+            .iter()
+            .take_while(|s| s.t_ms < first + WINDOW_MS)
+            .filter_map(|s| s.place.as_ref()),
+    )?;
+    let away = |s: &Served| s.place.as_ref().is_some_and(|p| p.locality != from);
+    let (mut end, mut n, mut k) = (0usize, 0usize, 0usize);
+    for (i, s) in served.iter().enumerate() {
+        if s.t_ms + WINDOW_MS > last {
+            break;
+        }
+        while end < served.len() && served[end].t_ms < s.t_ms + WINDOW_MS {
+            n += 1;
+            k += usize::from(away(&served[end]));
+            end += 1;
+        }
+        if n > 0 && k as f64 >= FAILOVER_SHARE * n as f64 {
+            let to = majority(
+                served[i..end]
+                    .iter()
+                    .filter(|s| away(s))
+                    .filter_map(|s| s.place.as_ref()),
+            )?;
+            return Some(Failover {
+                from_locality: from,
+                to_locality: to,
+                at_ms: s.t_ms,
+            });
+        }
+        n -= 1;
+        k -= usize::from(away(s));
+    }
+    None
+}
+
+/// The most frequent locality (ties: the smallest name).
+fn majority<'a>(places: impl Iterator<Item = &'a Place>) -> Option<String> {
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for p in places {
+        *counts.entry(&p.locality).or_default() += 1;
+    }
+    let best = counts.values().copied().max()?;
+    counts
+        .into_iter()
+        .find(|(_, n)| *n == best)
+        .map(|(l, _)| l.to_string())
+}
+
+#[cfg(test)]
+#[path = "failover_tests.rs"]
+mod tests;

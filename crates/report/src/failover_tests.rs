@@ -1,0 +1,157 @@
+//! Failover shares and time from synthetic traces.
+
+use super::*;
+use meshtwin_model::event::EndpointInfo;
+
+fn request(t_ms: f64, load: &str, upstream: Option<&str>) -> TraceEvent {
+    TraceEvent {
+        t_ms,
+        kind: EventKind::Request {
+            load: load.into(),
+            src_pod: "sleep-0".into(),
+            request_id: format!("{load}-{t_ms}"),
+            upstream_pod: upstream.map(str::to_string),
+            status: if upstream.is_some() { 200 } else { 503 },
+            flags: "-".into(),
+            latency_ms: 1.0,
+            new_socket: false,
+            notes: vec![],
+        },
+    }
+}
+
+fn pods() -> BTreeMap<String, Place> {
+    [
+        ("east-0", "us-east1/b", "east"),
+        ("west-0", "us-west1/a", "west"),
+    ]
+    .into_iter()
+    .map(|(p, l, c)| {
+        (
+            p.to_string(),
+            Place {
+                locality: l.into(),
+                cluster: c.into(),
+            },
+        )
+    })
+    .collect()
+}
+
+/// Ten requests a second for 10 s: east until `fail_at`, one failure, then west.
+fn failover_trace(fail_at: f64) -> Vec<TraceEvent> {
+    (0..100)
+        .map(|i| {
+            let t = 50.0 + i as f64 * 100.0;
+            let up = if t < fail_at {
+                Some("east-0")
+            } else if t < fail_at + 100.0 {
+                None
+            } else {
+                Some("west-0")
+            };
+            request(t, "curl", up)
+        })
+        .collect()
+}
+
+#[test]
+fn traffic_that_moves_to_another_locality_gives_its_failover_time() {
+    let served = served_by_load(&failover_trace(4_000.0), &pods());
+    let f = failover_time(&served["curl"]).expect("traffic fails over");
+    assert_eq!(f.from_locality, "us-east1/b");
+    assert_eq!(f.to_locality, "us-west1/a");
+    // The failed request at 4050 ms counts against the window it starts; the next one is
+    // all west.
+    assert_eq!(f.at_ms, 4_150.0);
+}
+
+#[test]
+fn traffic_split_across_localities_never_counts_as_failover() {
+    let events: Vec<TraceEvent> = (0..100)
+        .map(|i| {
+            let up = if i % 2 == 0 { "east-0" } else { "west-0" };
+            request(i as f64 * 100.0, "curl", Some(up))
+        })
+        .collect();
+    let served = served_by_load(&events, &pods());
+    assert_eq!(failover_time(&served["curl"]), None);
+    assert!(worth_plotting(&events, &served));
+}
+
+#[test]
+fn a_move_in_the_last_second_of_the_load_is_not_judged() {
+    let served = served_by_load(&failover_trace(9_500.0), &pods());
+    assert_eq!(failover_time(&served["curl"]), None);
+}
+
+#[test]
+fn shares_per_locality_and_cluster_are_bucketed_and_failures_are_none() {
+    let served = served_by_load(&failover_trace(4_000.0), &pods());
+    let panels = failover_panels(&served, bucket_ms(9_950.0));
+    assert_eq!(panels.len(), 2, "localities and clusters");
+    let by_name = |p: &Panel, n: &str| -> Vec<(f64, f64)> {
+        p.series
+            .iter()
+            .find(|s| s.name == n)
+            .unwrap()
+            .points
+            .clone()
+    };
+    let east = by_name(&panels[0], "us-east1/b");
+    assert_eq!(east.len(), 11, "ten buckets and the end of the last");
+    assert_eq!(east[10], (10_000.0, 0.0));
+    assert_eq!(east[3], (3_000.0, 1.0));
+    assert_eq!(east[4], (4_000.0, 0.0));
+    assert_eq!(by_name(&panels[0], NONE)[4], (4_000.0, 0.1));
+    assert_eq!(by_name(&panels[0], "us-west1/a")[4], (4_000.0, 0.9));
+    assert_eq!(by_name(&panels[1], "west")[9], (9_000.0, 1.0));
+}
+
+#[test]
+fn hosts_that_are_not_pods_take_their_locality_from_the_endpoint_sets() {
+    let mut events = vec![TraceEvent {
+        t_ms: 0.0,
+        kind: EventKind::Endpoints {
+            proxy: "sleep-0".into(),
+            cluster: "outbound|80||mydb.com".into(),
+            endpoints: vec![EndpointInfo {
+                address: "52.94.12.144:80".into(),
+                host: "dynamodb.us-west-1.amazonaws.com".into(),
+                locality: "us-west".into(),
+                priority: 1,
+            }],
+        },
+    }];
+    events.push(request(
+        5.0,
+        "curl",
+        Some("dynamodb.us-west-1.amazonaws.com"),
+    ));
+    events.push(request(6.0, "curl", Some("somewhere-else")));
+    let served = served_by_load(&events, &BTreeMap::new());
+    let localities: Vec<&str> = served["curl"]
+        .iter()
+        .map(|s| s.place.as_ref().unwrap().locality.as_str())
+        .collect();
+    assert_eq!(localities, ["us-west", UNKNOWN]);
+    let panels = failover_panels(&served, 1000.0);
+    assert_eq!(panels.len(), 1, "no cluster panel without known clusters");
+}
+
+#[test]
+fn one_locality_and_no_fault_is_not_worth_a_plot() {
+    let events: Vec<TraceEvent> = (0..10)
+        .map(|i| request(i as f64, "curl", Some("east-0")))
+        .collect();
+    let served = served_by_load(&events, &pods());
+    assert!(!worth_plotting(&events, &served));
+}
+
+#[test]
+fn buckets_are_one_second_up_to_a_minute_then_a_sixtieth_rounded_up() {
+    assert_eq!(bucket_ms(20_000.0), 1000.0);
+    assert_eq!(bucket_ms(60_000.0), 1000.0);
+    assert_eq!(bucket_ms(300_000.0), 5000.0);
+    assert_eq!(bucket_ms(301_000.0), 6000.0);
+}
