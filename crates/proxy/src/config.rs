@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 
-use meshtwin_model::policy::{LbPolicy, OutlierDetection, PoolSettings, UpstreamProtocol};
+use meshtwin_model::policy::{
+    HealthCheck, LbPolicy, OutlierDetection, PoolSettings, UpstreamProtocol,
+};
 use meshtwin_model::topology::Locality;
 
 /// A whole proxy's configuration.
@@ -109,4 +111,6 @@ pub struct ClusterConfig {
     pub lb_policy: LbPolicy,
     /// Outlier detection (`None`: off).
     pub outlier_detection: Option<OutlierDetection>,
+    /// Active health checking (`None`: off; App Mesh `healthCheck`, spec §5.5).
+    pub health_check: Option<HealthCheck>,
 }

@@ -13,6 +13,7 @@ use crate::cluster::Cluster;
 use crate::cluster_outlier::OutlierState;
 use crate::config::ListenerKind;
 use crate::config::ProxyConfig;
+use crate::health::driver::HealthState;
 use crate::listener;
 use crate::observer::Observer;
 use crate::platform::Platform;
@@ -52,6 +53,8 @@ impl<P: Platform> Proxy<P> {
                 // reshuffle the proxy's (worker assignment, request ids).
                 let outlier = OutlierState::for_cluster(&cluster);
                 *cluster.outlier.borrow_mut() = outlier;
+                let health = HealthState::for_cluster(&cluster);
+                *cluster.health_checker.borrow_mut() = health;
                 (c.name.clone(), Rc::new(cluster))
             })
             .collect();
@@ -94,9 +97,13 @@ impl<P: Platform> Proxy<P> {
         for c in self.clusters.values() {
             c.start_outlier_timer();
         }
+        // After the listeners, so a health check of this proxy's own listener finds it bound.
         for (i, l) in self.cfg.listeners.iter().enumerate() {
             let bound = self.platform.bind(l.address).await?;
             listener::spawn_accept_loop(self.clone(), i, bound);
+        }
+        for c in self.clusters.values() {
+            c.start_health_checks();
         }
         Ok(())
     }

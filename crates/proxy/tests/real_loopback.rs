@@ -92,6 +92,7 @@ fn proxy_config(listen: SocketAddr, upstream: SocketAddr, thresholds: Thresholds
             },
             lb_policy: LbPolicy::RoundRobin,
             outlier_detection: None,
+            health_check: None,
         }],
     }
 }

@@ -26,6 +26,8 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
                 pool,
                 lb_policy,
                 outlier_detection: view.istio_outlier(svc, sp.port),
+                // Istio configures no active health checks (spec §5.4).
+                health_check: None,
             });
             clusters.extend(subset_clusters(view, svc, sp));
             let _ = name;
@@ -68,6 +70,8 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
             lb_policy: LbPolicy::LeastRequest,
             // Istio does not apply outlier detection to inbound clusters.
             outlier_detection: None,
+            // Istio configures no active health checks (spec §5.4).
+            health_check: None,
         });
         listeners.push(ListenerConfig {
             name: "virtualInbound".into(),
@@ -133,6 +137,8 @@ fn subset_clusters(view: &MeshView<'_>, svc: &Service, sp: &ServicePort) -> Vec<
                     Some(p) => p.outlier_detection.clone(),
                     None => tp.outlier_detection.clone(),
                 },
+                // Istio configures no active health checks (spec §5.4).
+                health_check: None,
             }
         })
         .collect()
