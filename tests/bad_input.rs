@@ -239,6 +239,20 @@ fn an_app_mesh_pool_with_both_http_and_tcp_blocks_is_rejected() {
 }
 
 #[test]
+fn an_app_mesh_health_check_interval_below_5000_ms_is_rejected() {
+    assert_rejected(
+        "appmesh_health_check_interval",
+        "appmesh-health-check-interval.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/appmesh-health-check-interval.yaml",
+            line: 94,
+            path: Some("VirtualNode green: spec.listeners[0].healthCheck.intervalMillis"),
+            says: "must be >= 5000",
+        },
+    );
+}
+
+#[test]
 fn validate_accepts_every_bundled_scenario() {
     for sc in bundled_scenarios() {
         let got = meshtwin(["validate", sc.path.as_str()]);

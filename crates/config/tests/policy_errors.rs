@@ -297,7 +297,7 @@ fn appmesh_max_connections_is_required_and_positive() {
 #[test]
 fn appmesh_health_check_ranges_are_checked() {
     let text = format!(
-        "{VN_HEAD}      healthCheck:\n        protocol: http\n        intervalMillis: 1000\n        timeoutMillis: 2000\n        healthyThreshold: 2\n        unhealthyThreshold: 2\n"
+        "{VN_HEAD}      healthCheck:\n        protocol: http\n        intervalMillis: 1000\n        timeoutMillis: 2000\n        healthyThreshold: 2\n        unhealthyThreshold: 2\n        path: /ping\n"
     );
     assert_eq!(
         message(&text),

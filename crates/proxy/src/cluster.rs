@@ -14,7 +14,9 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::cluster_outlier::OutlierState;
 use crate::config::{ClusterConfig, Endpoint};
-use crate::lb::{Health, HostId, LbConfig, LoadBalancer, PickContext};
+use crate::health::driver::HealthState;
+use crate::health::flags::{HealthFlag, HealthFlags};
+use crate::lb::{HostId, LbConfig, LoadBalancer, PickContext};
 use crate::observer::Observer;
 use crate::platform::Platform;
 use crate::pool::driver::{PoolContext, PoolDriver};
@@ -36,8 +38,11 @@ pub struct Cluster<P: Platform> {
     pub(crate) balancers: RefCell<BTreeMap<u32, (LoadBalancer, ChaCha8Rng)>>,
     /// The outlier detector, when the cluster has outlier detection.
     pub(crate) outlier: RefCell<Option<OutlierState>>,
-    /// Health set so far (for balancers created later).
-    pub(crate) health: RefCell<BTreeMap<u32, Health>>,
+    /// The active health checker, when the cluster has one.
+    pub(crate) health_checker: RefCell<Option<HealthState>>,
+    /// Each host's health flags set so far (for balancers created later); hosts not listed
+    /// have [`HealthFlags::new_host`].
+    pub(crate) flags: RefCell<BTreeMap<u32, HealthFlags>>,
     /// Every endpoint this cluster has had (index = host id; see `cluster_hosts`).
     pub(crate) hosts: RefCell<Vec<Endpoint>>,
     /// The current endpoint set, as host ids in the control plane's order.
@@ -75,7 +80,8 @@ impl<P: Platform> Cluster<P> {
             pools: RefCell::new(BTreeMap::new()),
             balancers: RefCell::new(BTreeMap::new()),
             outlier: RefCell::new(None),
-            health: RefCell::new(BTreeMap::new()),
+            health_checker: RefCell::new(None),
+            flags: RefCell::new(BTreeMap::new()),
             seed,
             platform,
             observer,
@@ -98,19 +104,34 @@ impl<P: Platform> Cluster<P> {
             .sum()
     }
 
+    /// A host's health flags (outlier ejection, active health checking).
+    pub fn host_flags(&self, host: HostId) -> HealthFlags {
+        self.flags
+            .borrow()
+            .get(&host.0)
+            .copied()
+            .unwrap_or(HealthFlags::new_host(self.cfg.health_check.is_some()))
+    }
+
+    /// Set or clear one health flag of a host; when its combined health changes, every
+    /// worker's balancer learns it (spec §5.2: unhealthy iff either `FAILED_*` flag is set).
+    pub fn set_host_flag(&self, host: HostId, flag: HealthFlag, on: bool) {
+        let before = self.host_flags(host);
+        let mut after = before;
+        after.set(flag, on);
+        self.flags.borrow_mut().insert(host.0, after);
+        if after.health() != before.health() {
+            let active = |h: HostId| self.host_rq_active(h.0 as usize);
+            for (lb, rng) in self.balancers.borrow_mut().values_mut() {
+                lb.set_health(host, after.health(), &active, rng);
+            }
+            self.note_priority_load();
+        }
+    }
+
     /// Pick an endpoint for a request on `worker` with that worker's load balancer (the
     /// cluster's policy: Istio's default least request, round robin, random). `None`: no
     /// healthy upstream.
-    /// Set a host's health in every worker's balancer (outlier ejection, health checks).
-    pub fn set_host_health(&self, host: HostId, health: Health) {
-        let active = |h: HostId| self.host_rq_active(h.0 as usize);
-        for (lb, rng) in self.balancers.borrow_mut().values_mut() {
-            lb.set_health(host, health, &active, rng);
-        }
-        self.health.borrow_mut().insert(host.0, health);
-        self.note_priority_load();
-    }
-
     pub fn pick(&self, worker: u32) -> Option<usize> {
         if self.members.borrow().is_empty() {
             return None;
@@ -191,6 +212,9 @@ impl<P: Platform> Cluster<P> {
         self.shared.borrow().stats.write(&self.cfg.name, out);
         if let Some(o) = self.outlier.borrow().as_ref() {
             o.detector.stats().write(&self.cfg.name, out);
+        }
+        if let Some(h) = self.health_checker.borrow().as_ref() {
+            h.checker.stats().write(&self.cfg.name, out);
         }
     }
 }

@@ -7,7 +7,7 @@ use meshtwin_model::event::EventKind;
 
 use crate::cluster::{endpoints_event, Cluster};
 use crate::config::Endpoint;
-use crate::lb::{Health, Host, HostId};
+use crate::lb::{Host, HostId};
 use crate::platform::Platform;
 
 impl<P: Platform> Cluster<P> {
@@ -24,7 +24,6 @@ impl<P: Platform> Cluster<P> {
     /// The load balancer's view of the current set.
     pub(crate) fn lb_hosts(&self) -> Vec<Host> {
         let hosts = self.hosts.borrow();
-        let health = self.health.borrow();
         self.members
             .borrow()
             .iter()
@@ -35,7 +34,7 @@ impl<P: Platform> Cluster<P> {
                     weight: ep.weight.max(1),
                     locality: ep.locality.clone(),
                     priority: ep.priority,
-                    health: health.get(&(i as u32)).copied().unwrap_or(Health::Healthy),
+                    health: self.host_flags(HostId(i as u32)).health(),
                 }
             })
             .collect()
@@ -43,8 +42,9 @@ impl<P: Platform> Cluster<P> {
 
     /// A control-plane push of the cluster's endpoint set. Endpoints still present (same
     /// address) keep their host; new ones get new hosts; the rest leave the load balancers and
-    /// the outlier detector. Returns whether anything changed.
-    pub fn update_endpoints(&self, endpoints: Vec<Endpoint>) -> bool {
+    /// the outlier detector. Returns the hosts added (their health checks are the caller's to
+    /// start, see `start_health_checks_for`).
+    pub fn update_endpoints(&self, endpoints: Vec<Endpoint>) -> Vec<HostId> {
         let old: Vec<usize> = self.members.borrow().clone();
         let mut members = Vec::with_capacity(endpoints.len());
         {
@@ -75,7 +75,7 @@ impl<P: Platform> Cluster<P> {
         };
         *self.members.borrow_mut() = members.clone();
         if unchanged {
-            return false;
+            return Vec::new();
         }
         if let Some(o) = self.outlier.borrow_mut().as_mut() {
             for i in old.iter().filter(|i| !members.contains(i)) {
@@ -86,7 +86,7 @@ impl<P: Platform> Cluster<P> {
             }
         }
         for i in old.iter().filter(|i| !members.contains(i)) {
-            self.health.borrow_mut().remove(&(*i as u32));
+            self.flags.borrow_mut().remove(&(*i as u32));
         }
         let hosts = self.lb_hosts();
         let active = |h: HostId| self.host_rq_active(h.0 as usize);
@@ -103,7 +103,11 @@ impl<P: Platform> Cluster<P> {
             endpoints_event(&self.proxy, &self.cfg.name, &endpoints),
         );
         self.note_priority_load();
-        true
+        members
+            .iter()
+            .filter(|i| !old.contains(i))
+            .map(|i| HostId(*i as u32))
+            .collect()
     }
 
     /// Trace the priority load when it differs from the last one traced (any worker's

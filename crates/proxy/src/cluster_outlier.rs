@@ -9,7 +9,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::Cluster;
-use crate::lb::{Health, HostId};
+use crate::health::flags::HealthFlag;
+use crate::lb::HostId;
 use meshtwin_model::topology::{EjectionTimeRule, EnvoySettings, MaxEjectionRule};
 
 use crate::outlier::{Compat, Config, Detector, EjectionDurationRule, Event, Outcome};
@@ -60,7 +61,7 @@ impl<P: Platform> Cluster<P> {
             o.detector
                 .report(HostId(ep as u32), outcome, now, &mut o.rng)
         };
-        self.apply(events);
+        self.apply_outlier_events(events);
     }
 
     /// Start the interval sweep (a no-op without outlier detection).
@@ -83,13 +84,14 @@ impl<P: Platform> Cluster<P> {
                     let now = c.platform.now();
                     o.detector.on_interval(now, &mut o.rng)
                 };
-                c.apply(events);
+                c.apply_outlier_events(events);
             }
         }));
     }
 
-    /// Carry out the detector's decisions: health in every worker's balancer, and the trace.
-    fn apply(&self, events: Vec<Event>) {
+    /// Carry out the detector's decisions: `FAILED_OUTLIER_CHECK` (hence health in every
+    /// worker's balancer), and the trace.
+    pub(crate) fn apply_outlier_events(&self, events: Vec<Event>) {
         for e in events {
             let (host, action, reason, ms, health) = match e {
                 Event::Ejected {
@@ -104,16 +106,12 @@ impl<P: Platform> Cluster<P> {
                         "ejected",
                         reason.stat_suffix().to_string(),
                         Some(ms),
-                        Some(Health::Unhealthy),
+                        Some(true),
                     )
                 }
-                Event::Unejected { host, reason } => (
-                    host,
-                    "unejected",
-                    format!("{reason:?}"),
-                    None,
-                    Some(Health::Healthy),
-                ),
+                Event::Unejected { host, reason } => {
+                    (host, "unejected", format!("{reason:?}"), None, Some(false))
+                }
                 Event::NotEnforced { host, reason } => (
                     host,
                     "not_enforced",
@@ -129,8 +127,8 @@ impl<P: Platform> Cluster<P> {
                     None,
                 ),
             };
-            if let Some(h) = health {
-                self.set_host_health(host, h);
+            if let Some(ejected) = health {
+                self.set_host_flag(host, HealthFlag::FailedOutlierCheck, ejected);
             }
             self.observer.event(
                 self.platform.now(),

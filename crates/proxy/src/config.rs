@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use meshtwin_model::policy::{LbPolicy, OutlierDetection, PoolSettings, UpstreamProtocol};
+use meshtwin_model::policy::{
+    HealthCheck, LbPolicy, OutlierDetection, PoolSettings, UpstreamProtocol,
+};
 use meshtwin_model::topology::Locality;
 
 /// A whole proxy's configuration.
@@ -114,4 +116,6 @@ pub struct ClusterConfig {
     /// Locality weights per (priority, locality) when the control plane sets
     /// `locality_weighted_lb_config` (Istio's `distribute` / explicit failover); empty: off.
     pub locality_weights: BTreeMap<(u32, Locality), u32>,
+    /// Active health checking (`None`: off; App Mesh `healthCheck`, spec §5.5).
+    pub health_check: Option<HealthCheck>,
 }

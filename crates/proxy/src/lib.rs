@@ -7,6 +7,7 @@
 //!   [`cluster_outlier`] runs a cluster's outlier detector.
 //! - [`lb`]: load balancing engines (priority load, panic, RR / least request / random, Istio locality).
 //! - [`outlier`]: the outlier detection engine (consecutive errors, success rate, ejection).
+//! - [`health`]: active health checking (App Mesh `healthCheck`): engine and per-host driver.
 //! - [`router`]: synchronous router engines: route tables, weights, timeouts, retries, faults, mirrors.
 //! - [`http`]: the HTTP connection manager (downstream side); [`router_filter`] routes,
 //!   injects faults, mirrors, retries and times out; [`upstream`] makes one attempt.
@@ -25,6 +26,7 @@ pub mod cluster;
 mod cluster_hosts;
 pub mod cluster_outlier;
 pub mod config;
+pub mod health;
 pub mod http;
 pub mod lb;
 pub mod listener;

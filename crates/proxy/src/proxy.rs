@@ -12,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::cluster::Cluster;
 use crate::cluster_outlier::OutlierState;
 use crate::config::{ClusterConfig, ListenerConfig, ListenerKind, ProxyConfig};
+use crate::health::driver::HealthState;
 use crate::listener;
 use crate::observer::Observer;
 use crate::platform::Platform;
@@ -90,9 +91,14 @@ impl<P: Platform> Proxy<P> {
         for c in self.clusters.borrow().values() {
             c.start_outlier_timer();
         }
+        // After the listeners, so a health check of this proxy's own listener finds it bound.
         for (i, l) in self.cfg.listeners.iter().enumerate() {
             let bound = self.platform.bind(l.address).await?;
             listener::spawn_accept_loop(self.clone(), i, bound);
+        }
+        let clusters: Vec<_> = self.clusters.borrow().values().cloned().collect();
+        for c in clusters {
+            c.start_health_checks();
         }
         Ok(())
     }
@@ -125,7 +131,8 @@ impl<P: Platform> Proxy<P> {
             let old = self.cluster(&c.name);
             let cluster = match old {
                 Some(old) if same_settings(&old.cfg, c) => {
-                    old.update_endpoints(c.endpoints.clone());
+                    let added = old.update_endpoints(c.endpoints.clone());
+                    old.start_health_checks_for(&added);
                     old
                 }
                 _ => {
@@ -138,6 +145,7 @@ impl<P: Platform> Proxy<P> {
                         cluster_seed,
                     );
                     fresh.start_outlier_timer();
+                    fresh.start_health_checks();
                     fresh
                 }
             };
@@ -221,6 +229,8 @@ fn new_cluster<P: Platform>(
     // reshuffle the proxy's (worker assignment, request ids).
     let outlier = OutlierState::for_cluster(&cluster, envoy);
     *cluster.outlier.borrow_mut() = outlier;
+    let health = HealthState::for_cluster(&cluster);
+    *cluster.health_checker.borrow_mut() = health;
     Rc::new(cluster)
 }
 

@@ -93,6 +93,7 @@ fn proxy_config(listen: SocketAddr, upstream: SocketAddr, thresholds: Thresholds
             lb_policy: LbPolicy::RoundRobin,
             outlier_detection: None,
             locality_weights: Default::default(),
+            health_check: None,
         }],
     }
 }

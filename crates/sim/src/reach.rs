@@ -6,7 +6,8 @@
 //! app's calls: through its own sidecar (only the route for that authority is followed) or,
 //! without a sidecar, straight to the service's pods. Traffic *arriving* at a (pod, port)
 //! follows every route of every listener there to every endpoint of every cluster named, and
-//! a reached pod's app calls leave from it in turn. A packet to a pruned pod would be a bug in
+//! a reached pod's app calls leave from it in turn, and a reached proxy's active health checks
+//! arrive at every endpoint of its health-checked clusters. A packet to a pruned pod would be a bug in
 //! this walk: the network panics on it rather than dropping it silently.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,6 +35,11 @@ impl<C: FnMut(&str) -> Option<ProxyConfig>> Walk<'_, C> {
     fn config(&mut self, pod: &str) -> Option<ProxyConfig> {
         if !self.configs.contains_key(pod) {
             let c = (self.config_of)(pod);
+            // A running proxy health-checks every endpoint of its checked clusters.
+            for addr in c.iter().flat_map(health_checked) {
+                let n = self.node_of(pod, addr);
+                self.arrivals.extend(n);
+            }
             self.configs.insert(pod.to_string(), c);
         }
         self.configs[pod].clone()
@@ -165,6 +171,19 @@ fn routed_clusters(cfg: &ProxyConfig, port: u16, authority: Option<&str>) -> Vec
         }
     }
     out
+}
+
+/// Where the proxy's active health checks connect (spec §5).
+fn health_checked(cfg: &ProxyConfig) -> Vec<SocketAddr> {
+    cfg.clusters
+        .iter()
+        .filter_map(|c| c.health_check.as_ref().map(|hc| (c, hc.port)))
+        .flat_map(|(c, port)| {
+            c.endpoints
+                .iter()
+                .map(move |e| SocketAddr::new(e.address.ip(), port.unwrap_or(e.address.port())))
+        })
+        .collect()
 }
 
 fn endpoints(cfg: &ProxyConfig, cluster: &str) -> Vec<SocketAddr> {

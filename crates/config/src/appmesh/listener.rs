@@ -76,7 +76,7 @@ pub fn lower(v: &Val<'_>, id: &Identity) -> Result<AppMeshListener> {
         protocol: protocol(proto_word),
         thresholds,
         has_connection_pool: l.has("connectionPool"),
-        health_check: l.opt("healthCheck", |h| health_check::decode(h, id.kind))?,
+        health_check: l.opt("healthCheck", |h| health_check::decode(h, id.kind, port))?,
         outlier_detection: l.opt("outlierDetection", outlier::decode)?,
         dns_hostname: id.dns_hostname.clone(),
         pod_selector: id.pod_selector.clone(),

@@ -70,9 +70,11 @@ fn appmesh_egress(view: &MeshView<'_>, mesh: &str) -> Vec<(AppMeshListener, Clus
             protocol: UpstreamProtocol::for_port(l.protocol),
             pool: PoolSettings::appmesh_default(),
             lb_policy: LbPolicy::RoundRobin,
-            // A virtual node's outlierDetection applies on its clients' egress clusters.
+            // A virtual node's outlierDetection and healthCheck apply on its clients' egress
+            // clusters: every client Envoy checks the node's endpoints (spec §5.5, §7.3-§7.4).
             outlier_detection: l.outlier_detection.clone(),
             locality_weights: Default::default(),
+            health_check: l.health_check.clone(),
         };
         out.push((l.clone(), cluster));
     }
@@ -109,6 +111,8 @@ fn appmesh_ingress(
         lb_policy: LbPolicy::RoundRobin,
         outlier_detection: None,
         locality_weights: Default::default(),
+        // The node's own Envoy does not check its local app: its clients do (spec §5.5).
+        health_check: None,
     };
     (listener, cluster)
 }

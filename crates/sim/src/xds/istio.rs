@@ -28,6 +28,8 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
                 lb_policy,
                 outlier_detection: view.istio_outlier(svc, sp.port),
                 locality_weights: Default::default(),
+                // Istio configures no active health checks (spec §5.4).
+                health_check: None,
             };
             let labels = view.endpoint_labels(&cluster.endpoints);
             let setting = view.istio_locality(svc, sp.port);
@@ -77,6 +79,8 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
             // Istio does not apply outlier detection to inbound clusters.
             outlier_detection: None,
             locality_weights: Default::default(),
+            // Istio configures no active health checks (spec §5.4).
+            health_check: None,
         });
         listeners.push(ListenerConfig {
             name: "virtualInbound".into(),
@@ -149,6 +153,8 @@ fn subset_clusters(
                 lb_policy,
                 outlier_detection,
                 locality_weights: Default::default(),
+                // Istio configures no active health checks (spec §5.4).
+                health_check: None,
             };
             let labels = view.endpoint_labels(&cluster.endpoints);
             locality::apply(client, &mut cluster, &labels, setting.as_ref());

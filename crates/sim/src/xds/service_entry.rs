@@ -126,6 +126,8 @@ fn cluster(
         lb_policy,
         outlier_detection,
         locality_weights: Default::default(),
+        // Istio configures no active health checks (spec §5.4).
+        health_check: None,
     }
 }
 

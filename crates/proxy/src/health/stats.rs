@@ -1,0 +1,53 @@
+//! `cluster.<name>.health_check.*` (spec §5.1): Envoy's `ALL_HEALTH_CHECKER_STATS`.
+
+use crate::stats::{Gauge, StatsSnapshot};
+
+/// The health checker's stats.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct HealthCheckStats {
+    /// Checks started.
+    pub attempt: u64,
+    pub success: u64,
+    /// Every failed check (network ones too).
+    pub failure: u64,
+    /// Failures that were connect failures, resets or timeouts.
+    pub network_failure: u64,
+    /// Data-plane `x-envoy-immediate-health-check-fail` (not produced by the twin's apps).
+    pub passive_failure: u64,
+    /// Checks that verified `x-envoy-upstream-healthchecked-cluster` (App Mesh sets no
+    /// service name matcher: stays 0).
+    pub verify_cluster: u64,
+    /// Hosts without `FAILED_ACTIVE_HC`.
+    pub healthy: Gauge,
+    /// Hosts with `DEGRADED_ACTIVE_HC` (`x-envoy-degraded`; not produced by the twin's apps).
+    pub degraded: Gauge,
+}
+
+impl HealthCheckStats {
+    /// Counters then gauges as `(name, value)`, names relative to the cluster.
+    pub fn render(&self) -> Vec<(String, u64)> {
+        let p = "health_check.";
+        vec![
+            (format!("{p}attempt"), self.attempt),
+            (format!("{p}failure"), self.failure),
+            (format!("{p}network_failure"), self.network_failure),
+            (format!("{p}passive_failure"), self.passive_failure),
+            (format!("{p}success"), self.success),
+            (format!("{p}verify_cluster"), self.verify_cluster),
+            (format!("{p}healthy"), self.healthy.value()),
+            (format!("{p}degraded"), self.degraded.value()),
+        ]
+    }
+
+    /// Add them to a snapshot under `cluster.<cluster>.health_check.*`.
+    pub fn write(&self, cluster: &str, out: &mut StatsSnapshot) {
+        for (name, v) in self.render().into_iter().take(6) {
+            out.counters.insert(format!("cluster.{cluster}.{name}"), v);
+        }
+        for (name, g) in [("healthy", &self.healthy), ("degraded", &self.degraded)] {
+            let key = format!("cluster.{cluster}.health_check.{name}");
+            out.gauges.insert(key.clone(), g.value());
+            out.gauges_max.insert(key, g.max());
+        }
+    }
+}
