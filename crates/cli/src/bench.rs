@@ -119,6 +119,7 @@ fn scenario(requests: u64) -> Scenario {
         expectations: vec![],
         timeline: Vec::new(),
         control_plane: Default::default(),
+        envoy: Default::default(),
     }
 }
 

@@ -98,7 +98,8 @@ fn validate_scenario(sc: &Scenario, topo: &Topology) -> Result<(), ConfigError> 
 /// Load the scenario, its topology and policies, and check them against each other.
 pub fn load_inputs(path: &Path) -> Result<Inputs, ConfigError> {
     let scenario = load_scenario(path)?;
-    let topology = load_topology(Path::new(&scenario.topology))?;
+    let mut topology = load_topology(Path::new(&scenario.topology))?;
+    topology.envoy = scenario.envoy.apply(topology.envoy);
     let mut policies = MeshPolicies::default();
     for p in &scenario.policies {
         policies.extend(load_policies(Path::new(p))?);

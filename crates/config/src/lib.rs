@@ -23,6 +23,7 @@
 pub mod appmesh;
 pub mod decode;
 pub mod duration;
+pub mod envoy;
 pub mod error;
 pub mod istio;
 pub mod k8s;

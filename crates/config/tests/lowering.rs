@@ -393,7 +393,7 @@ apiVersion: v1
 kind: List
 items:
   - apiVersion: networking.istio.io/v1
-    kind: ServiceEntry
+    kind: Sidecar
     metadata: {name: se}
     spec: {anything: [goes, here]}
   - apiVersion: networking.istio.io/v1

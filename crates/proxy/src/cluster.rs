@@ -89,6 +89,20 @@ impl<P: Platform> Cluster<P> {
         }
     }
 
+    /// A cluster replacing `old` (a CDS update) keeps its counters, as Envoy's stats scope
+    /// does; its gauges describe its own connections and requests.
+    pub(crate) fn inherit_counters(&self, old: &Self) {
+        let o = old.shared.borrow();
+        let mut s = self.shared.borrow_mut();
+        s.stats.cluster = crate::stats::ClusterStats {
+            upstream_cx_active: Default::default(),
+            upstream_rq_active: Default::default(),
+            upstream_rq_pending_active: Default::default(),
+            ..o.stats.cluster.clone()
+        };
+        s.stats.codes = o.stats.codes.clone();
+    }
+
     fn http2(&self) -> bool {
         self.cfg.protocol == UpstreamProtocol::Http2 || self.cfg.pool.h2_upgrade
     }

@@ -144,6 +144,9 @@ impl<P: Platform> Proxy<P> {
                         &self.cfg.envoy,
                         cluster_seed,
                     );
+                    if let Some(old) = &old {
+                        fresh.inherit_counters(old);
+                    }
                     fresh.start_outlier_timer();
                     fresh.start_health_checks();
                     fresh

@@ -279,9 +279,12 @@ async fn forward_with_retries<P: Platform>(
     let outcome = loop {
         let is_retry = state.attempt() > 1;
         let picked = state.choose_host(is_retry, || {
-            cluster.pick(worker).map(|i| cluster.endpoint(i).hostname)
+            cluster.pick(worker).map(|i| PickedHost {
+                ep: i,
+                key: cluster.endpoint(i).address.to_string(),
+            })
         });
-        let Some(host) = picked else {
+        let Some(PickedHost { ep, key }) = picked else {
             let mut sh = cluster.shared.borrow_mut();
             sh.stats.cluster.upstream_cx_none_healthy += 1;
             sh.stats.codes.charge(503);
@@ -295,13 +298,8 @@ async fn forward_with_retries<P: Platform>(
                 &name,
             );
         };
-        let ep = cluster
-            .cfg
-            .endpoints
-            .iter()
-            .position(|e| e.hostname == host)
-            .expect("picked from this cluster");
-        state.on_host_attempted(&host);
+        let host = cluster.endpoint(ep).hostname;
+        state.on_host_attempted(&key);
         *log.upstream_host.borrow_mut() = Some(host.clone());
         let result = attempt(
             &proxy.platform,
@@ -464,5 +462,18 @@ pub fn plain_route(cluster: &str) -> RouteAction {
     RouteAction {
         timeout: std::time::Duration::ZERO,
         ..RouteAction::to_cluster(cluster)
+    }
+}
+
+/// A host the load balancer picked: its index in the cluster and the key the
+/// `previous_hosts` retry predicate compares (its address: every endpoint is its own host).
+struct PickedHost {
+    ep: usize,
+    key: String,
+}
+
+impl AsRef<str> for PickedHost {
+    fn as_ref(&self) -> &str {
+        &self.key
     }
 }

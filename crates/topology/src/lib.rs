@@ -51,13 +51,9 @@ use std::path::Path;
 use meshtwin_config::decode::{Ctx, Result, Val};
 use meshtwin_config::source::{self, Document};
 pub use meshtwin_config::ConfigError;
-use meshtwin_model::topology::{
-    EjectionTimeRule, EnvoySettings, LinkLatency, ListenerBalance, Locality, MaxEjectionRule,
-    Topology, Workload,
-};
+use meshtwin_model::topology::{EnvoySettings, LinkLatency, Locality, Topology, Workload};
 
 const TOPOLOGY_FIELDS: &[&str] = &["name", "latency", "envoy", "regions", "services"];
-const ENVOY_FIELDS: &[&str] = &["listenerBalance", "maxEjectionPercentRule", "ejectionTime"];
 const REGION_FIELDS: &[&str] = &["name", "zones"];
 const ZONE_FIELDS: &[&str] = &["name", "clusters"];
 const CLUSTER_FIELDS: &[&str] = &["name", "workloads"];
@@ -95,34 +91,9 @@ fn from_documents(file: &str, docs: &[Document]) -> Result<Topology> {
     decode(&ctx.root(&doc.root))
 }
 
-/// `envoy: {listenerBalance: reusePort | sharedSocket, maxEjectionPercentRule: current |
-/// atLeastOne, ejectionTime: backoff | linear}` (spec §10 V1, V2).
+/// The topology's `envoy:` block over Envoy's current behaviour (see `meshtwin_config::envoy`).
 fn envoy_settings(v: &Val<'_>) -> Result<EnvoySettings> {
-    let e = v.map(ENVOY_FIELDS)?;
-    let mut out = EnvoySettings::default();
-    if let Some(b) = e.opt("listenerBalance", |b| {
-        b.one_of(&["reusePort", "sharedSocket"])
-    })? {
-        out.listener_balance = match b {
-            "sharedSocket" => ListenerBalance::SharedSocket,
-            _ => ListenerBalance::ReusePort,
-        };
-    }
-    if let Some(r) = e.opt("maxEjectionPercentRule", |r| {
-        r.one_of(&["current", "atLeastOne"])
-    })? {
-        out.max_ejection = match r {
-            "atLeastOne" => MaxEjectionRule::AtLeastOne,
-            _ => MaxEjectionRule::Current,
-        };
-    }
-    if let Some(r) = e.opt("ejectionTime", |r| r.one_of(&["backoff", "linear"]))? {
-        out.ejection_time = match r {
-            "linear" => EjectionTimeRule::Linear,
-            _ => EjectionTimeRule::Backoff,
-        };
-    }
-    Ok(out)
+    Ok(meshtwin_config::envoy::decode(v)?.apply(EnvoySettings::default()))
 }
 
 fn decode(root: &Val<'_>) -> Result<Topology> {

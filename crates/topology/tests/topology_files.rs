@@ -215,7 +215,7 @@ fn unknown_fields_are_errors() {
     assert_eq!(
         message(&with_workload(&format!("{W}replica: 2\n"), "")),
         "topologies/x.yaml:10: regions[0].zones[0].clusters[0].workloads[0].replica: unknown field \
-         (expected one of: name, namespace, replicas, labels, sidecar, app, subzone)"
+         (expected one of: name, namespace, replicas, labels, sidecar, app, subzone, dns)"
     );
     assert_eq!(
         message(&with_workload(&format!("{W}app: {{port: 80, errorrate: 0.1}}\n"), "")),

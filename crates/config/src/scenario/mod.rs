@@ -11,6 +11,7 @@
 //! expect: [...]                           # optional, see [`expect`]
 //! timeline: [...]                         # optional, see [`timeline`]
 //! controlPlane: {pushDelay: 100ms}        # optional
+//! envoy: {maxEjectionPercentRule: current}  # optional, over the topology's (see [`crate::envoy`])
 //! ```
 //!
 //! Paths are stored joined with the scenario file's directory and lexically normalised
@@ -40,6 +41,7 @@ const SCENARIO_FIELDS: &[&str] = &[
     "expect",
     "timeline",
     "controlPlane",
+    "envoy",
 ];
 
 /// Load and validate a scenario file.
@@ -107,6 +109,7 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
         expectations,
         timeline,
         control_plane,
+        envoy: s.opt("envoy", crate::envoy::decode)?.unwrap_or_default(),
     })
 }
 

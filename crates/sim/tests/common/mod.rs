@@ -142,5 +142,6 @@ pub fn scenario(seed: u64, loads: Vec<LoadSpec>) -> Scenario {
         expectations: vec![],
         timeline: Vec::new(),
         control_plane: Default::default(),
+        envoy: Default::default(),
     }
 }
