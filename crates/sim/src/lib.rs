@@ -8,7 +8,9 @@
 //!   `xds::routes` lowers VirtualServices into route tables.
 //! - [`app`]: application models (service time, errors, worker concurrency); [`app_call`]
 //!   their calls to other services.
-//! - [`loadgen`]: fortio-style load generators.
+//! - [`loadgen`]: fortio-style load generators; [`tcp_client`] their `tcp://` calls (one
+//!   connection, one line each).
+//! - [`tcp_echo`]: Istio's tcp-echo sample (answers each line with its prefix).
 //! - [`reach`]: which pods can exchange packets (only those become network hosts).
 //! - [`recorder`]: the trace.
 //! - [`rng`]: one seeded ChaCha stream per component.
@@ -30,6 +32,8 @@ pub mod recorder;
 pub mod rng;
 pub mod scheduler;
 pub mod stream;
+pub mod tcp_client;
+pub mod tcp_echo;
 pub mod world;
 pub mod xds;
 

@@ -26,6 +26,7 @@ use crate::reach::reachable_pods;
 use crate::recorder::{Recorder, RecorderObserver, DEFAULT_TRACE_CAP};
 use crate::rng;
 use crate::scheduler::run_until;
+use crate::tcp_echo::{spawn_tcp_echo, TcpEcho};
 use crate::xds::{self, MeshView, OUTBOUND_PORT};
 use tokio::sync::Semaphore;
 
@@ -70,11 +71,27 @@ fn find_pod<'a>(pods: &'a [Pod], name: &str) -> Option<&'a Pod> {
         .or_else(|| pods.iter().find(|p| p.workload == name))
 }
 
-/// Split `http://host[:port]/path` into (host, port, path).
+/// Split `http://host[:port]/path` into (host, port, path), or `tcp://host:port` into
+/// (host, port, "") — the port is required for TCP, and there is no path.
 fn parse_url(url: &str) -> Result<(String, u16, String), String> {
+    if let Some(rest) = url.strip_prefix("tcp://") {
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        let Some((host, port)) = rest.rsplit_once(':') else {
+            return Err(format!(
+                "'{url}': a tcp:// URL needs a port (tcp://host:port)"
+            ));
+        };
+        let port = port
+            .parse::<u16>()
+            .map_err(|_| format!("'{url}': bad port '{port}'"))?;
+        if host.is_empty() || host.contains('/') {
+            return Err(format!("'{url}': expected tcp://host:port"));
+        }
+        return Ok((host.to_string(), port, String::new()));
+    }
     let rest = url
         .strip_prefix("http://")
-        .ok_or_else(|| format!("'{url}': only http:// URLs are supported"))?;
+        .ok_or_else(|| format!("'{url}': only http:// and tcp:// URLs are supported"))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -119,6 +136,7 @@ fn target_for(
             authority,
             path,
             first_hop_proxy: Some(src.name.clone()),
+            tcp: false,
         });
     }
     let svc = topo
@@ -147,6 +165,7 @@ fn target_for(
         authority,
         path,
         first_hop_proxy: (first.sidecar != Sidecar::None).then(|| first.name.clone()),
+        tcp: false,
     })
 }
 
@@ -158,7 +177,19 @@ fn resolve_target(
 ) -> Result<LoadTarget, SimError> {
     let bad = |message: String| SimError::BadUrl { index, message };
     let (host, port, path) = parse_url(&spec.url).map_err(bad)?;
-    target_for(src, &host, port, path, spec.connections, mesh).map_err(bad)
+    let tcp = spec.url.starts_with("tcp://");
+    if tcp && src.sidecar != Sidecar::None {
+        // A sidecar's outbound capture is an HTTP listener in the twin; opaque TCP from
+        // inside the mesh is not modelled yet.
+        return Err(bad(format!(
+            "'{}': tcp:// loads run from a pod without a sidecar (like `nc` outside the \
+             mesh); pod {} has one",
+            spec.url, src.name
+        )));
+    }
+    let mut target = target_for(src, &host, port, path, spec.connections, mesh).map_err(bad)?;
+    target.tcp = tcp;
+    Ok(target)
 }
 
 /// Where each of a pod's app calls goes (calls naming no service are dropped: the topology
@@ -289,6 +320,21 @@ pub fn run(
                 _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
             };
             let rng = rng::stream(scenario.seed, &format!("app/{}", pod.name));
+            if let Some(prefix) = &app.tcp_echo {
+                let rec = recorder.clone();
+                spawn_tcp_echo(
+                    TcpEcho {
+                        platform: platform(&pod.name),
+                        pod: pod.name.clone(),
+                        prefix: prefix.clone(),
+                        behaviour: app.clone(),
+                        rng: RefCell::new(rng),
+                        served: Rc::new(move |line: &str, pod: &str| rec.note_served(line, pod)),
+                    },
+                    SocketAddr::new(ip, app.port),
+                );
+                continue;
+            }
             let targets = app_call_targets(pod, mesh);
             let calls: BTreeMap<(String, u16), (SocketAddr, String)> = app
                 .calls
@@ -386,6 +432,17 @@ mod tests {
             parse_url("http://ratings:9080").unwrap(),
             ("ratings".into(), 9080, "/".into())
         );
+        assert_eq!(
+            parse_url("tcp://istio-ingressgateway.istio-system:31400").unwrap(),
+            (
+                "istio-ingressgateway.istio-system".into(),
+                31400,
+                String::new()
+            )
+        );
+        assert!(parse_url("tcp://tcp-echo").is_err(), "tcp needs a port");
+        assert!(parse_url("tcp://:9000").is_err());
+        assert!(parse_url("tcp://x:9000/path").is_err());
         assert!(parse_url("https://x/").is_err());
         assert!(parse_url("http://x:port/").is_err());
     }

@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use meshtwin_model::topology::{Pod, Service, ServicePort};
+use meshtwin_model::topology::{Pod, Protocol, Service, ServicePort};
+use meshtwin_model::traffic::gateway::GatewayPolicy;
 use meshtwin_model::traffic::http::{self as vs, HttpAction, HttpRoute, PathMatch, StringMatch};
 use meshtwin_model::traffic::{Destination, VirtualServicePolicy};
 use meshtwin_proxy::router::config::{
@@ -22,7 +23,7 @@ use meshtwin_proxy::router::weighted::{ClusterWeight, WeightedClusters};
 use super::MeshView;
 
 /// `outbound|<port>|<subset>|<fqdn>` of a VirtualService destination, seen from `svc:port`.
-fn cluster_of(
+pub(super) fn cluster_of(
     view: &MeshView<'_>,
     vs: &VirtualServicePolicy,
     d: &Destination,
@@ -68,8 +69,21 @@ fn value(m: &StringMatch) -> Option<ValueMatch> {
     })
 }
 
+/// Whether a match block's `gateways` (empty: the VirtualService's own) apply to this proxy.
+type GatewayFilter<'a> = &'a dyn Fn(&[String]) -> bool;
+
+/// The sidecars' filter: `mesh` or none named.
+fn for_mesh(gateways: &[String]) -> bool {
+    gateways.is_empty() || gateways.iter().any(|g| g == "mesh")
+}
+
 /// One Istio match block → Envoy's match (`None` when it can never apply to this client).
-fn route_match(m: &vs::HttpMatch, client: &Pod, port: u16) -> Option<RouteMatch> {
+fn route_match(
+    m: &vs::HttpMatch,
+    client: &Pod,
+    port: u16,
+    gateways: GatewayFilter<'_>,
+) -> Option<RouteMatch> {
     if m.port.is_some_and(|p| p != port)
         || !m
             .source_labels
@@ -78,7 +92,7 @@ fn route_match(m: &vs::HttpMatch, client: &Pod, port: u16) -> Option<RouteMatch>
         || m.source_namespace
             .as_ref()
             .is_some_and(|ns| *ns != client.namespace)
-        || !(m.gateways.is_empty() || m.gateways.iter().any(|g| g == "mesh"))
+        || !gateways(&m.gateways)
     {
         return None;
     }
@@ -194,33 +208,7 @@ pub fn virtual_host(
 ) -> VirtualHost {
     let name = format!("{}:{}", svc.fqdn(), sp.port);
     let routes = match virtual_service_for(view, svc) {
-        Some(vs) => vs
-            .http
-            .iter()
-            .enumerate()
-            .flat_map(|(i, r)| {
-                let matches: Vec<RouteMatch> = if r.matches.is_empty() {
-                    vec![RouteMatch::prefix("/")]
-                } else {
-                    r.matches
-                        .iter()
-                        .filter_map(|m| route_match(m, client, sp.port))
-                        .collect()
-                };
-                let act = action(view, vs, r, sp);
-                let fault = r.fault.as_ref().map(fault);
-                let route_name = r
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("{}.{}.{i}", vs.name, vs.namespace));
-                matches.into_iter().map(move |m| Route {
-                    name: route_name.clone(),
-                    matcher: m,
-                    action: act.clone(),
-                    fault,
-                })
-            })
-            .collect(),
+        Some(vs) => http_routes(view, client, vs, sp, &for_mesh),
         None => vec![Route {
             name: "default".into(),
             matcher: RouteMatch::prefix("/"),
@@ -236,6 +224,80 @@ pub fn virtual_host(
         name,
         domains,
         routes,
+    }
+}
+
+/// A VirtualService's `http:` rules as routes for `client` on `sp.port`.
+fn http_routes(
+    view: &MeshView<'_>,
+    client: &Pod,
+    vs: &VirtualServicePolicy,
+    sp: &ServicePort,
+    gateways: GatewayFilter<'_>,
+) -> Vec<Route> {
+    vs.http
+        .iter()
+        .enumerate()
+        .flat_map(|(i, r)| {
+            let matches: Vec<RouteMatch> = if r.matches.is_empty() {
+                vec![RouteMatch::prefix("/")]
+            } else {
+                r.matches
+                    .iter()
+                    .filter_map(|m| route_match(m, client, sp.port, gateways))
+                    .collect()
+            };
+            let act = action(view, vs, r, sp);
+            let fault = r.fault.as_ref().map(fault);
+            let route_name = r
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("{}.{}.{i}", vs.name, vs.namespace));
+            matches.into_iter().map(move |m| Route {
+                name: route_name.clone(),
+                matcher: m,
+                action: act.clone(),
+                fault,
+            })
+        })
+        .collect()
+}
+
+/// The virtual host an Istio gateway pod has on HTTP server `port` for a VirtualService bound
+/// to `gw`: the VirtualService's hosts as domains (`*` matches any), its `http:` rules whose
+/// match blocks name no gateway or this one.
+pub fn gateway_virtual_host(
+    view: &MeshView<'_>,
+    gateway_pod: &Pod,
+    vs: &VirtualServicePolicy,
+    gw: &GatewayPolicy,
+    port: u16,
+) -> VirtualHost {
+    let sp = ServicePort {
+        name: String::new(),
+        port,
+        target_port: port,
+        protocol: Protocol::Http,
+    };
+    let names_gw = |gateways: &[String]| {
+        gateways.is_empty()
+            || gateways.iter().any(|g| match g.split_once('/') {
+                Some((ns, name)) => ns == gw.namespace && name == gw.name,
+                None => vs.namespace == gw.namespace && *g == gw.name,
+            })
+    };
+    let domains = vs
+        .hosts
+        .iter()
+        .flat_map(|h| match h.as_str() {
+            "*" => vec!["*".to_string()],
+            h => vec![h.to_string(), format!("{h}:{port}")],
+        })
+        .collect();
+    VirtualHost {
+        name: format!("{}.{}:{port}", vs.name, vs.namespace),
+        domains,
+        routes: http_routes(view, gateway_pod, vs, &sp, &names_gw),
     }
 }
 
