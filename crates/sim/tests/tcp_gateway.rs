@@ -1,0 +1,360 @@
+//! An Istio ingress gateway pod (`istioGateway`) configured from `Gateway` resources: TCP
+//! connections on its 31400 routed by a weighted `tcp:` rule to tcp-echo v1 / v2, each
+//! connection's cluster picked once (spec §6.8; reference result R6), and an HTTP server
+//! routing to httpbin through the bound VirtualService.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{labels, scenario, src, workload};
+use meshtwin_model::policy::*;
+use meshtwin_model::scenario::LoadSpec;
+use meshtwin_model::topology::*;
+use meshtwin_model::traffic::gateway::*;
+use meshtwin_model::traffic::http::{HttpAction, HttpRoute};
+use meshtwin_model::traffic::{Destination, RouteDestination, VirtualServicePolicy};
+use meshtwin_sim::loadgen::LoadOutcome;
+use meshtwin_sim::run;
+
+fn echo(version: &str, prefix: &str) -> Workload {
+    Workload {
+        namespace: "shift".into(),
+        ..workload(
+            &format!("tcp-echo-{version}"),
+            Some(AppBehaviour {
+                port: 9000,
+                tcp_echo: Some(prefix.into()),
+                ..AppBehaviour::default()
+            }),
+            &[("app", "tcp-echo"), ("version", version)],
+        )
+    }
+}
+
+fn service(name: &str, ns: &str, port: u16, protocol: Protocol, app: &str) -> Service {
+    Service {
+        name: name.into(),
+        namespace: ns.into(),
+        ports: vec![ServicePort {
+            name: "p".into(),
+            port,
+            target_port: port,
+            protocol,
+        }],
+        selector: labels(&[("app", app)]),
+        source: src(),
+    }
+}
+
+/// tcp-echo v1/v2 (sidecars) in `shift`, httpbin in `default`, the ingress gateway pod in
+/// istio-system, and a client without a sidecar.
+fn topology() -> Topology {
+    let mut t = common::httpbin_topology();
+    t.workloads.push(echo("v1", "one"));
+    t.workloads.push(echo("v2", "two"));
+    t.workloads.push(Workload {
+        namespace: "istio-system".into(),
+        sidecar: Sidecar::IstioGateway { concurrency: 2 },
+        ..workload(
+            "istio-ingressgateway",
+            None,
+            &[("app", "ingressgateway"), ("istio", "ingressgateway")],
+        )
+    });
+    t.workloads.push(Workload {
+        sidecar: Sidecar::None,
+        ..workload("nc", None, &[("app", "nc")])
+    });
+    t.services.push(service(
+        "tcp-echo",
+        "shift",
+        9000,
+        Protocol::Tcp,
+        "tcp-echo",
+    ));
+    t.services.push(Service {
+        ports: vec![
+            ServicePort {
+                name: "tcp".into(),
+                port: 31400,
+                target_port: 31400,
+                protocol: Protocol::Tcp,
+            },
+            ServicePort {
+                name: "http2".into(),
+                port: 80,
+                target_port: 8080,
+                protocol: Protocol::Http,
+            },
+        ],
+        ..service(
+            "istio-ingressgateway",
+            "istio-system",
+            0,
+            Protocol::Tcp,
+            "ingressgateway",
+        )
+    });
+    t
+}
+
+fn dest(host: &str, subset: Option<&str>, port: u16, weight: u32) -> RouteDestination {
+    RouteDestination {
+        destination: Destination {
+            host: host.into(),
+            subset: subset.map(str::to_string),
+            port: Some(port),
+            at: Default::default(),
+            subset_at: Default::default(),
+        },
+        weight,
+        headers: Default::default(),
+    }
+}
+
+fn server(number: u16, protocol: &str) -> GatewayServer {
+    GatewayServer {
+        port: GatewayPort {
+            number,
+            name: protocol.to_lowercase(),
+            protocol: protocol.into(),
+        },
+        hosts: vec!["*".into()],
+        tls: false,
+    }
+}
+
+fn virtual_service(name: &str, tcp: Vec<TcpRoute>, http: Vec<HttpRoute>) -> VirtualServicePolicy {
+    VirtualServicePolicy {
+        name: name.into(),
+        namespace: "shift".into(),
+        hosts: vec!["*".into()],
+        gateways: vec!["gw".into()],
+        http,
+        tcp,
+        export_to: vec![],
+        source: src(),
+    }
+}
+
+/// Istio's defaults, with `maxConnections` when given.
+fn traffic_policy(max_connections: Option<u64>) -> TrafficPolicy {
+    let mut pool = PoolSettings::istio_default();
+    if let Some(n) = max_connections {
+        pool.thresholds.max_connections = n;
+    }
+    TrafficPolicy {
+        pool,
+        lb_policy: LbPolicy::LeastRequest,
+        outlier_detection: None,
+        port_level: BTreeMap::new(),
+    }
+}
+
+/// The tcp-echo Gateway (31400 TCP, 8080 HTTP), subsets v1/v2, and a VirtualService bound to
+/// the Gateway: `tcp-echo` v1 / v2 weighted `v1_weight` / `100 - v1_weight` on 31400, and
+/// every HTTP request on 8080 to httpbin.
+fn policies(v1_weight: u32) -> MeshPolicies {
+    policies_with(v1_weight, None)
+}
+
+fn policies_with(v1_weight: u32, max_connections: Option<u64>) -> MeshPolicies {
+    let subset = |v: &str| Subset {
+        name: v.into(),
+        labels: labels(&[("version", v)]),
+        traffic_policy: traffic_policy(max_connections),
+    };
+    let tcp_route = TcpRoute {
+        matches: vec![L4Match {
+            port: Some(31400),
+            destination_subnets: vec![],
+            source_labels: BTreeMap::new(),
+            source_namespace: None,
+            gateways: vec![],
+        }],
+        route: vec![
+            dest("tcp-echo", Some("v1"), 9000, v1_weight),
+            dest("tcp-echo", Some("v2"), 9000, 100 - v1_weight),
+        ],
+    };
+    let http_route = HttpRoute {
+        name: None,
+        matches: vec![],
+        action: HttpAction::Route(vec![dest("httpbin.default", None, 8000, 100)]),
+        timeout: None,
+        retries: None,
+        fault: None,
+        mirrors: vec![],
+        rewrite: None,
+        headers: Default::default(),
+    };
+    MeshPolicies {
+        destination_rules: vec![DestinationPolicy {
+            name: "tcp-echo".into(),
+            namespace: "shift".into(),
+            host: "tcp-echo".into(),
+            traffic_policy: traffic_policy(max_connections),
+            subsets: vec![subset("v1"), subset("v2")],
+            host_line: 1,
+            source: src(),
+        }],
+        virtual_services: vec![virtual_service(
+            "tcp-echo",
+            vec![tcp_route],
+            vec![http_route],
+        )],
+        gateways: vec![GatewayPolicy {
+            name: "gw".into(),
+            namespace: "shift".into(),
+            selector: labels(&[("istio", "ingressgateway")]),
+            servers: vec![server(31400, "TCP"), server(8080, "HTTP")],
+            source: src(),
+        }],
+        ..MeshPolicies::default()
+    }
+}
+
+fn load(name: &str, url: &str, calls: u64) -> LoadSpec {
+    LoadSpec {
+        from: "nc".into(),
+        qps: 20.0,
+        url: url.into(),
+        ..common::fortio(name, 1000, 1, calls)
+    }
+}
+
+fn nc(v1_weight: u32, calls: u64, seed: u64) -> LoadOutcome {
+    let sc = scenario(
+        seed,
+        vec![load(
+            "nc",
+            "tcp://istio-ingressgateway.istio-system:31400",
+            calls,
+        )],
+    );
+    let r = run(&topology(), &policies(v1_weight), &sc).unwrap();
+    r.loads[0].2.clone()
+}
+
+#[test]
+fn each_tcp_connection_through_the_gateway_goes_to_v1_or_v2_per_the_weights() {
+    let o = nc(80, 300, 1);
+    assert_eq!(o.calls.len(), 300);
+    assert_eq!(o.sockets_used, 300, "one connection per call");
+    let mut by_pod: BTreeMap<String, u32> = BTreeMap::new();
+    for c in &o.calls {
+        assert_eq!(c.status, 200, "{c:?}");
+        let pod = c.upstream_pod.clone().expect("the answering pod is known");
+        // The answer is the echo of the call's line, prefixed by the version that answered.
+        let prefix = if pod.starts_with("tcp-echo-v1") {
+            "one"
+        } else {
+            "two"
+        };
+        assert_eq!(c.notes, vec![format!("{prefix} {}", c.request_id)]);
+        *by_pod.entry(pod).or_default() += 1;
+    }
+    let v2 = by_pod.get("tcp-echo-v2-0").copied().unwrap_or(0);
+    assert!(
+        (45..=75).contains(&v2),
+        "v2 answered {v2} of 300: {by_pod:?}"
+    );
+    assert_eq!(by_pod.values().sum::<u32>(), 300);
+}
+
+#[test]
+fn the_gateway_counts_each_connection_on_its_tcp_proxy_and_the_picked_cluster() {
+    let sc = scenario(
+        3,
+        vec![load(
+            "nc",
+            "tcp://istio-ingressgateway.istio-system:31400",
+            50,
+        )],
+    );
+    let r = run(&topology(), &policies(80), &sc).unwrap();
+    let gw = &r.proxies["istio-ingressgateway-0"].counters;
+    assert_eq!(gw["tcp.outbound_0.0.0.0_31400.downstream_cx_total"], 50);
+    let cx = |subset: &str| {
+        gw[&format!(
+            "cluster.outbound|9000|{subset}|tcp-echo.shift.svc.cluster.local.upstream_cx_total"
+        )]
+    };
+    let v2_calls = r.loads[0]
+        .2
+        .calls
+        .iter()
+        .filter(|c| c.upstream_pod.as_deref() == Some("tcp-echo-v2-0"))
+        .count() as u64;
+    assert_eq!(cx("v2"), v2_calls);
+    assert_eq!(cx("v1") + cx("v2"), 50);
+    // Each sidecar's inbound is a tcp_proxy too (the service port is opaque TCP).
+    let v1 = &r.proxies["tcp-echo-v1-0"].counters;
+    assert_eq!(v1["tcp.inbound_0.0.0.0_9000.downstream_cx_total"], cx("v1"));
+}
+
+#[test]
+fn a_100_0_split_sends_every_connection_to_v1() {
+    let o = nc(100, 40, 2);
+    assert!(o
+        .calls
+        .iter()
+        .all(|c| c.upstream_pod.as_deref() == Some("tcp-echo-v1-0")));
+}
+
+#[test]
+fn the_same_seed_picks_the_same_version_for_every_connection() {
+    let pods = |o: LoadOutcome| -> Vec<Option<String>> {
+        o.calls.into_iter().map(|c| c.upstream_pod).collect()
+    };
+    assert_eq!(pods(nc(50, 60, 9)), pods(nc(50, 60, 9)));
+    assert_ne!(pods(nc(50, 60, 9)), pods(nc(50, 60, 10)));
+}
+
+#[test]
+fn an_http_server_of_the_gateway_routes_by_the_bound_virtual_service() {
+    let sc = scenario(
+        1,
+        vec![load(
+            "web",
+            "http://istio-ingressgateway.istio-system:80/get",
+            10,
+        )],
+    );
+    let r = run(&topology(), &policies(80), &sc).unwrap();
+    let o = &r.loads[0].2;
+    assert_eq!(o.calls.len(), 10);
+    for c in &o.calls {
+        assert_eq!(c.status, 200, "{c:?}");
+        assert_eq!(c.upstream_pod.as_deref(), Some("httpbin-0"));
+    }
+}
+
+#[test]
+fn over_max_connections_the_gateway_closes_the_connection_at_once_with_no_queue() {
+    // Two nc clients connect at the same instant to a v1 subset allowing one connection:
+    // tcp_proxy's limit is hard (spec §1.5), so one of them is closed unanswered.
+    let mut l = load("nc", "tcp://istio-ingressgateway.istio-system:31400", 2);
+    l.connections = 2;
+    l.qps = 0.0;
+    let r = run(
+        &topology(),
+        &policies_with(100, Some(1)),
+        &scenario(1, vec![l]),
+    )
+    .unwrap();
+    let codes: Vec<u16> = r.loads[0].2.calls.iter().map(|c| c.status).collect();
+    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+    let gw = &r.proxies["istio-ingressgateway-0"].counters;
+    assert_eq!(
+        gw["cluster.outbound|9000|v1|tcp-echo.shift.svc.cluster.local.upstream_cx_overflow"],
+        1
+    );
+    let uo = r.events.iter().any(|e| {
+        matches!(&e.kind, meshtwin_model::event::EventKind::AccessLog { proxy, flags, .. }
+            if proxy == "istio-ingressgateway-0" && flags == "UO")
+    });
+    assert!(uo, "the gateway's access log says UO");
+}
