@@ -275,7 +275,7 @@ fn the_gateway_counts_each_connection_on_its_tcp_proxy_and_the_picked_cluster() 
     );
     let r = run(&topology(), &policies(80), &sc).unwrap();
     let gw = &r.proxies["istio-ingressgateway-0"].counters;
-    assert_eq!(gw["tcp.outbound_0.0.0.0_31400.downstream_cx_total"], 50);
+    assert_eq!(gw["tcp.tcp-echo.shift.downstream_cx_total"], 50);
     let cx = |subset: &str| {
         gw[&format!(
             "cluster.outbound|9000|{subset}|tcp-echo.shift.svc.cluster.local.upstream_cx_total"
@@ -291,7 +291,7 @@ fn the_gateway_counts_each_connection_on_its_tcp_proxy_and_the_picked_cluster() 
     assert_eq!(cx("v1") + cx("v2"), 50);
     // Each sidecar's inbound is a tcp_proxy too (the service port is opaque TCP).
     let v1 = &r.proxies["tcp-echo-v1-0"].counters;
-    assert_eq!(v1["tcp.inbound_0.0.0.0_9000.downstream_cx_total"], cx("v1"));
+    assert_eq!(v1["tcp.inbound|9000||.downstream_cx_total"], cx("v1"));
 }
 
 #[test]

@@ -7,7 +7,9 @@
 //!   names in the VirtualService's namespace or `namespace/name`) with a `tcp:` rule matching
 //!   the port (`match[].port` unset or equal, `match[].gateways` unset or naming the Gateway)
 //!   — several destinations are weighted clusters picked once per connection (spec §6.8);
-//!   no such rule: no listener (istiod builds no filter chain for it);
+//!   no such rule: no listener (istiod builds no filter chain for it). Its stats are
+//!   `tcp.<cluster>.*` for one destination, `tcp.<vs name>.<vs namespace>.*` for weighted
+//!   clusters, as istiod names them;
 //! - an HTTP server → an HTTP connection manager whose virtual hosts are the bound
 //!   VirtualServices' `http:` rules (see [`super::routes::gateway_virtual_host`]).
 //!
@@ -133,30 +135,36 @@ pub(super) fn istio_gateway(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
                 continue;
             }
             let bound = bound_virtual_services(view.policies, gw, server);
-            let kind = if TCP_PROTOCOLS.contains(&server.port.protocol.as_str()) {
+            let (kind, stat_prefix) = if TCP_PROTOCOLS.contains(&server.port.protocol.as_str()) {
                 let Some((vs, rule)) = bound
                     .iter()
                     .find_map(|vs| tcp_rule(vs, gw, port).map(|r| (*vs, r)))
                 else {
                     continue;
                 };
-                ListenerKind::Tcp {
-                    cluster: tcp_clusters(view, vs, rule),
-                }
+                let cluster = tcp_clusters(view, vs, rule);
+                // istiod: the cluster's name for one destination, `<vs>.<namespace>` for
+                // weighted clusters (`buildOutboundNetworkFiltersWith*`).
+                let stat_prefix = match &cluster {
+                    ClusterSpecifier::Cluster(c) => c.clone(),
+                    ClusterSpecifier::Weighted(_) => format!("{}.{}", vs.name, vs.namespace),
+                };
+                (ListenerKind::Tcp { cluster }, stat_prefix)
             } else {
                 let virtual_hosts = bound
                     .iter()
                     .map(|vs| gateway_virtual_host(view, pod, vs, gw, port))
                     .collect();
-                ListenerKind::Http {
+                let kind = ListenerKind::Http {
                     codec: Codec::Http1,
                     routes: RouteTable { virtual_hosts },
-                }
+                };
+                (kind, format!("outbound_0.0.0.0_{port}"))
             };
             listeners.push(ListenerConfig {
                 name: format!("0.0.0.0_{port}"),
                 address: view.addr(&pod.name, port),
-                stat_prefix: format!("outbound_0.0.0.0_{port}"),
+                stat_prefix,
                 server_name: "istio-envoy".into(),
                 kind,
             });

@@ -73,7 +73,13 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
         listeners.push(ListenerConfig {
             name: "virtualInbound".into(),
             address: view.addr(&pod.name, app.port),
-            stat_prefix: format!("inbound_0.0.0.0_{}", app.port),
+            // istiod: the HTTP connection manager's `inbound_0.0.0.0_<port>`, a tcp_proxy's
+            // cluster name.
+            stat_prefix: if tcp {
+                name.clone()
+            } else {
+                format!("inbound_0.0.0.0_{}", app.port)
+            },
             server_name: "istio-envoy".into(),
             kind: if tcp {
                 ListenerKind::tcp_to(&name)
