@@ -152,9 +152,9 @@ fn traffic_policy(max_connections: Option<u64>) -> TrafficPolicy {
     }
 }
 
-/// The tcp-echo Gateway (31400 TCP, 8080 HTTP), subsets v1/v2, and a VirtualService bound to
-/// the Gateway: `tcp-echo` v1 / v2 weighted `v1_weight` / `100 - v1_weight` on 31400, and
-/// every HTTP request on 8080 to httpbin.
+/// The tcp-echo Gateway (31400 TCP, 80 HTTP — the gateway Service's 80, so the pod listens
+/// on 8080), subsets v1/v2, and a VirtualService bound to the Gateway: `tcp-echo` v1 / v2
+/// weighted `v1_weight` / `100 - v1_weight` on 31400, and every HTTP request on 80 to httpbin.
 fn policies(v1_weight: u32) -> MeshPolicies {
     policies_with(v1_weight, None)
 }
@@ -208,7 +208,7 @@ fn policies_with(v1_weight: u32, max_connections: Option<u64>) -> MeshPolicies {
             name: "gw".into(),
             namespace: "shift".into(),
             selector: labels(&[("istio", "ingressgateway")]),
-            servers: vec![server(31400, "TCP"), server(8080, "HTTP")],
+            servers: vec![server(31400, "TCP"), server(80, "HTTP")],
             source: src(),
         }],
         ..MeshPolicies::default()
@@ -329,6 +329,9 @@ fn an_http_server_of_the_gateway_routes_by_the_bound_virtual_service() {
         assert_eq!(c.status, 200, "{c:?}");
         assert_eq!(c.upstream_pod.as_deref(), Some("httpbin-0"));
     }
+    // Server port 80 is the gateway Service's 80 → targetPort 8080: istiod's listener there.
+    let gw = &r.proxies["istio-ingressgateway-0"].counters;
+    assert_eq!(gw["http.outbound_0.0.0.0_8080.downstream_rq_total"], 10);
 }
 
 #[test]

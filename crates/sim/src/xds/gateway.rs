@@ -1,6 +1,7 @@
 //! Istio gateways (`istio-ingressgateway`): a standalone Envoy whose listeners come from the
 //! `Gateway` resources whose `selector` matches the pod's labels (an empty selector matches
-//! every gateway pod), one listener per server port on the pod's IP, as istiod builds them:
+//! every gateway pod), one listener per server port on the pod's IP — on the `targetPort` of
+//! the gateway Service's port of that number (80 → 8080), as istiod builds them:
 //!
 //! - a TCP server (`TCP`, `TLS`, `MONGO`, `MYSQL`, `REDIS`) → a `tcp_proxy` whose cluster comes
 //!   from the first VirtualService (file order) bound to that Gateway (`spec.gateways`, short
@@ -115,6 +116,23 @@ fn tcp_clusters(view: &MeshView<'_>, vs: &VirtualServicePolicy, r: &TcpRoute) ->
     }
 }
 
+/// Where a gateway pod listens for server port `number`: the `targetPort` of that port of a
+/// Service selecting the pod (istio-ingressgateway's 80 → 8080), else `number` itself.
+fn listen_port(view: &MeshView<'_>, pod: &Pod, number: u16) -> u16 {
+    view.topo
+        .services
+        .iter()
+        .filter(|s| {
+            !view
+                .topo
+                .endpoints_of(s, std::slice::from_ref(pod))
+                .is_empty()
+        })
+        .flat_map(|s| &s.ports)
+        .find(|p| p.port == number)
+        .map_or(number, |p| p.target_port)
+}
+
 /// One gateway pod's configuration.
 pub(super) fn istio_gateway(view: &MeshView<'_>, pod: &Pod, workers: u32) -> ProxyConfig {
     let clusters = view
@@ -131,7 +149,8 @@ pub(super) fn istio_gateway(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
     for gw in gateways_selecting(view.policies, pod) {
         for server in &gw.servers {
             let port = server.port.number;
-            if listeners.iter().any(|l| l.address.port() == port) {
+            let listen = listen_port(view, pod, port);
+            if listeners.iter().any(|l| l.address.port() == listen) {
                 continue;
             }
             let bound = bound_virtual_services(view.policies, gw, server);
@@ -159,11 +178,11 @@ pub(super) fn istio_gateway(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
                     codec: Codec::Http1,
                     routes: RouteTable { virtual_hosts },
                 };
-                (kind, format!("outbound_0.0.0.0_{port}"))
+                (kind, format!("outbound_0.0.0.0_{listen}"))
             };
             listeners.push(ListenerConfig {
-                name: format!("0.0.0.0_{port}"),
-                address: view.addr(&pod.name, port),
+                name: format!("0.0.0.0_{listen}"),
+                address: view.addr(&pod.name, listen),
                 stat_prefix,
                 server_name: "istio-envoy".into(),
                 kind,
