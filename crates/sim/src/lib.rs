@@ -15,6 +15,7 @@
 //! - [`recorder`]: the trace.
 //! - [`rng`]: one seeded ChaCha stream per component.
 //! - [`scheduler`]: the event loop (tasks, packets, then the clock jumps).
+//! - [`target`]: where a load's or an app call's URL leads (own sidecar, or a service's pods).
 //! - [`world`]: builds and runs a scenario.
 //! - [`baseline`]: a bare turmoil-net echo over the same hops, for the benchmark.
 #![forbid(unsafe_code)]
@@ -32,6 +33,7 @@ pub mod recorder;
 pub mod rng;
 pub mod scheduler;
 pub mod stream;
+pub mod target;
 pub mod tcp_client;
 pub mod tcp_echo;
 pub mod world;

@@ -12,7 +12,8 @@
 //!   `tcp.<cluster>.*` for one destination, `tcp.<vs name>.<vs namespace>.*` for weighted
 //!   clusters, as istiod names them;
 //! - an HTTP server → an HTTP connection manager whose virtual hosts are the bound
-//!   VirtualServices' `http:` rules (see [`super::routes::gateway_virtual_host`]).
+//!   VirtualServices' `http:` rules, one virtual host per VirtualService with its hosts as
+//!   domains (`*` matches any), only the match blocks naming no gateway or this one.
 //!
 //! Clusters are `outbound|<port>|<subset>|<fqdn>` for every service port, as for sidecars.
 
@@ -21,11 +22,11 @@ use meshtwin_model::topology::{Pod, Protocol, ServicePort};
 use meshtwin_model::traffic::gateway::{GatewayPolicy, GatewayServer, TcpRoute};
 use meshtwin_model::traffic::VirtualServicePolicy;
 use meshtwin_proxy::config::*;
-use meshtwin_proxy::router::config::{ClusterSpecifier, RouteTable};
+use meshtwin_proxy::router::config::{ClusterSpecifier, RouteTable, VirtualHost};
 use meshtwin_proxy::router::weighted::{ClusterWeight, WeightedClusters};
 
 use super::istio::service_clusters;
-use super::routes::{cluster_of, gateway_virtual_host};
+use super::routes::{cluster_of, http_routes};
 use super::{MeshView, PROXY_ACCEPT, PROXY_PROCESSING};
 
 /// Server protocols istiod serves with a `tcp_proxy`.
@@ -197,5 +198,37 @@ pub(super) fn istio_gateway(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
         accept_delay: PROXY_ACCEPT,
         listeners,
         clusters,
+    }
+}
+
+/// The virtual host an Istio gateway pod has on HTTP server `port` for a VirtualService bound
+/// to `gw`: the VirtualService's hosts as domains (`*` matches any), its `http:` rules whose
+/// match blocks name no gateway or this one.
+fn gateway_virtual_host(
+    view: &MeshView<'_>,
+    gateway_pod: &Pod,
+    vs: &VirtualServicePolicy,
+    gw: &GatewayPolicy,
+    port: u16,
+) -> VirtualHost {
+    let sp = ServicePort {
+        name: String::new(),
+        port,
+        target_port: port,
+        protocol: Protocol::Http,
+    };
+    let names_gw = |gateways: &[String]| gateways.is_empty() || names_gateway(gateways, vs, gw);
+    let domains = vs
+        .hosts
+        .iter()
+        .flat_map(|h| match h.as_str() {
+            "*" => vec!["*".to_string()],
+            h => vec![h.to_string(), format!("{h}:{port}")],
+        })
+        .collect();
+    VirtualHost {
+        name: format!("{}.{}:{port}", vs.name, vs.namespace),
+        domains,
+        routes: http_routes(view, gateway_pod, vs, &sp, &names_gw),
     }
 }

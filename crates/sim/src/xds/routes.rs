@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use meshtwin_model::topology::{Pod, Protocol, Service, ServicePort};
-use meshtwin_model::traffic::gateway::GatewayPolicy;
+use meshtwin_model::topology::{Pod, Service, ServicePort};
 use meshtwin_model::traffic::http::{self as vs, HttpAction, HttpRoute, PathMatch, StringMatch};
 use meshtwin_model::traffic::{Destination, VirtualServicePolicy};
 use meshtwin_proxy::router::config::{
@@ -70,7 +69,7 @@ fn value(m: &StringMatch) -> Option<ValueMatch> {
 }
 
 /// Whether a match block's `gateways` (empty: the VirtualService's own) apply to this proxy.
-type GatewayFilter<'a> = &'a dyn Fn(&[String]) -> bool;
+pub(super) type GatewayFilter<'a> = &'a dyn Fn(&[String]) -> bool;
 
 /// The sidecars' filter: `mesh` or none named.
 fn for_mesh(gateways: &[String]) -> bool {
@@ -228,7 +227,7 @@ pub fn virtual_host(
 }
 
 /// A VirtualService's `http:` rules as routes for `client` on `sp.port`.
-fn http_routes(
+pub(super) fn http_routes(
     view: &MeshView<'_>,
     client: &Pod,
     vs: &VirtualServicePolicy,
@@ -261,44 +260,6 @@ fn http_routes(
             })
         })
         .collect()
-}
-
-/// The virtual host an Istio gateway pod has on HTTP server `port` for a VirtualService bound
-/// to `gw`: the VirtualService's hosts as domains (`*` matches any), its `http:` rules whose
-/// match blocks name no gateway or this one.
-pub fn gateway_virtual_host(
-    view: &MeshView<'_>,
-    gateway_pod: &Pod,
-    vs: &VirtualServicePolicy,
-    gw: &GatewayPolicy,
-    port: u16,
-) -> VirtualHost {
-    let sp = ServicePort {
-        name: String::new(),
-        port,
-        target_port: port,
-        protocol: Protocol::Http,
-    };
-    let names_gw = |gateways: &[String]| {
-        gateways.is_empty()
-            || gateways.iter().any(|g| match g.split_once('/') {
-                Some((ns, name)) => ns == gw.namespace && name == gw.name,
-                None => vs.namespace == gw.namespace && *g == gw.name,
-            })
-    };
-    let domains = vs
-        .hosts
-        .iter()
-        .flat_map(|h| match h.as_str() {
-            "*" => vec!["*".to_string()],
-            h => vec![h.to_string(), format!("{h}:{port}")],
-        })
-        .collect();
-    VirtualHost {
-        name: format!("{}.{}:{port}", vs.name, vs.namespace),
-        domains,
-        routes: http_routes(view, gateway_pod, vs, &sp, &names_gw),
-    }
 }
 
 /// A virtual host with one catch-all route to `cluster` (no timeout, no retries).
