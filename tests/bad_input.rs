@@ -303,3 +303,73 @@ fn validate_fails_when_any_of_several_scenarios_is_bad() {
         "{transcript}"
     );
 }
+
+#[test]
+fn a_tcp_route_whose_weights_add_up_to_zero_is_rejected_at_the_route() {
+    assert_rejected(
+        "tcp_weights_zero",
+        "tcp-weights-zero.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/tcp-weights-zero.yaml",
+            line: 16,
+            path: Some("VirtualService tcp-echo: spec.tcp[0].route"),
+            says: "total destination weight = 0",
+        },
+    );
+}
+
+#[test]
+fn a_tcp_route_to_an_undefined_subset_is_rejected_as_istioctl_analyze_does() {
+    assert_rejected(
+        "tcp_unknown_subset",
+        "tcp-unknown-subset.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/tcp-unknown-subset.yaml",
+            line: 28,
+            path: Some("spec.tcp[0].route[1].destination.subset"),
+            says: "Referenced host+subset in destinationrule not found: \"tcp-echo+v3\"",
+        },
+    );
+}
+
+#[test]
+fn a_gateway_selecting_no_pod_is_rejected_as_istioctl_analyze_does() {
+    assert_rejected(
+        "gateway_selects_nothing",
+        "gateway-selects-nothing.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/gateway-selects-nothing.yaml",
+            line: 3,
+            path: Some("Gateway tcp-echo-gateway: spec.selector"),
+            says: "Referenced selector not found: \"istio=egressgateway\"",
+        },
+    );
+}
+
+#[test]
+fn a_tcp_load_without_a_port_is_rejected_at_its_url() {
+    assert_rejected(
+        "tcp_load_no_port",
+        "tcp-load-no-port.yaml",
+        Located {
+            file: "tests/fixtures/bad/tcp-load-no-port.yaml",
+            line: 18,
+            path: Some("loads[0].url"),
+            says: "expected tcp://host:port",
+        },
+    );
+}
+
+#[test]
+fn a_tcp_load_from_a_pod_with_a_sidecar_is_rejected_at_its_from_field() {
+    assert_rejected(
+        "tcp_load_from_sidecar",
+        "tcp-load-from-sidecar.yaml",
+        Located {
+            file: "tests/fixtures/bad/tcp-load-from-sidecar.yaml",
+            line: 13,
+            path: Some("loads[0].from"),
+            says: "a tcp:// load runs from a pod without a sidecar",
+        },
+    );
+}

@@ -28,20 +28,28 @@ pub fn workload_of(pod: &str) -> &str {
     pod.rsplit_once('-').map_or(pod, |(w, _)| w)
 }
 
-/// Every request's reached workloads, from the trace's access logs.
+/// Every request's reached workloads, from the trace's access logs and the pod whose app
+/// answered the call (the only trace of a TCP call's path: `tcp_proxy` logs carry no request
+/// id).
 pub fn reached_workloads(r: &RunResult) -> Reach {
     let mut out: Reach = BTreeMap::new();
     for e in &r.events {
-        if let EventKind::AccessLog {
-            request_id,
-            upstream_host: Some(host),
-            ..
-        } = &e.kind
-        {
-            out.entry(request_id.clone())
-                .or_default()
-                .insert(workload_of(host).to_string());
-        }
+        let (request_id, host) = match &e.kind {
+            EventKind::AccessLog {
+                request_id,
+                upstream_host: Some(host),
+                ..
+            } => (request_id, host),
+            EventKind::Request {
+                request_id,
+                upstream_pod: Some(pod),
+                ..
+            } => (request_id, pod),
+            _ => continue,
+        };
+        out.entry(request_id.clone())
+            .or_default()
+            .insert(workload_of(host).to_string());
     }
     out
 }

@@ -61,13 +61,24 @@ fn validate_scenario(sc: &Scenario, topo: &Topology) -> Result<(), ConfigError> 
     let pods = topo.pods();
     let find = |name: &str| pods.iter().find(|p| p.name == name || p.workload == name);
     for (i, l) in sc.loads.iter().enumerate() {
-        if find(&l.from).is_none() {
+        let Some(pod) = find(&l.from) else {
             return Err(scenario_error(
                 &sc.file,
                 &format!("loads[{i}].from"),
                 format!(
                     "no pod or workload named '{}' in topology {}",
                     l.from, topo.name
+                ),
+            ));
+        };
+        if l.url.starts_with("tcp://") && pod.sidecar != Sidecar::None {
+            return Err(scenario_error(
+                &sc.file,
+                &format!("loads[{i}].from"),
+                format!(
+                    "a tcp:// load runs from a pod without a sidecar (like `nc` outside the \
+                     mesh), but {} has one: opaque TCP from inside the mesh is not modelled yet",
+                    pod.name
                 ),
             ));
         }

@@ -1,5 +1,6 @@
-//! Policies checked against a topology: every DestinationRule host must name a service, and
-//! every App Mesh listener's virtual node / gateway must run in some pod.
+//! Policies checked against a topology: every DestinationRule host must name a service, every
+//! Istio Gateway's selector must match some pod, and every App Mesh listener's virtual node /
+//! gateway must run in some pod.
 
 use meshtwin_model::policy::{AppMeshKind, MeshPolicies};
 use meshtwin_model::topology::{Sidecar, Topology};
@@ -18,8 +19,36 @@ const MAX_LISTED: usize = 10;
 /// - An App Mesh listener whose virtual node (gateway) no pod runs — no workload with sidecar
 ///   `appMesh {mesh, virtualNode: <k8s name>}` (`appMeshGateway {mesh, virtualGateway}`) in
 ///   the listener's namespace → error at the listener.
+/// - A Gateway whose `selector` matches the labels of no pod (in any namespace, Istio's
+///   default gateway scope) → error at `spec.selector` with `istioctl analyze`'s IST0101 text,
+///   `Referenced selector not found: "istio=ingressgateway"`. An empty selector selects
+///   every gateway pod.
 pub fn validate_against(policies: &MeshPolicies, topo: &Topology) -> Result<(), ConfigError> {
     crate::istio::references::validate_references(policies, topo)?;
+    for gw in &policies.gateways {
+        let selected = topo
+            .workloads
+            .iter()
+            .any(|w| w.replicas > 0 && gw.selector.iter().all(|(k, v)| w.labels.get(k) == Some(v)));
+        if !selected && !gw.selector.is_empty() {
+            let selector: Vec<String> = gw
+                .selector
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            return Err(ConfigError {
+                file: gw.source.file.clone(),
+                line: gw.source.line,
+                object: Some(format!("Gateway {}", gw.name)),
+                path: Some("spec.selector".into()),
+                message: format!(
+                    "Referenced selector not found: {:?} (no pod of topology {:?} has these labels)",
+                    selector.join(","),
+                    topo.name
+                ),
+            });
+        }
+    }
     for dr in &policies.destination_rules {
         let entry = policies
             .service_entries

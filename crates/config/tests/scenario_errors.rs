@@ -160,12 +160,47 @@ fn load_numbers_are_checked() {
 }
 
 #[test]
-fn urls_must_be_http() {
+fn urls_must_be_http_or_tcp() {
     let text = format!("{HEAD}  - {{name: a, from: f, url: 'https://h/', calls: 1}}\n");
     assert_eq!(
         message(&text),
-        "scenarios/x.yaml:5: loads[0].url: expected an http:// URL with a host, like http://httpbin:8000/get"
+        "scenarios/x.yaml:5: loads[0].url: expected an http:// URL with a host, like \
+         http://httpbin:8000/get, or tcp://host:port"
     );
+}
+
+#[test]
+fn tcp_urls_need_a_host_and_a_port_and_no_path() {
+    let url = |u: &str| {
+        message(&format!(
+            "{HEAD}  - {{name: a, from: f, url: '{u}', calls: 1}}\n"
+        ))
+    };
+    let at = "scenarios/x.yaml:5: loads[0].url";
+    assert_eq!(
+        url("tcp://tcp-echo"),
+        format!("{at}: expected tcp://host:port, like tcp://tcp-echo:9000 (got tcp://tcp-echo)")
+    );
+    assert_eq!(
+        url("tcp://:9000"),
+        format!("{at}: expected tcp://host:port, like tcp://tcp-echo:9000 (got tcp://:9000)")
+    );
+    assert_eq!(
+        url("tcp://tcp-echo:echo"),
+        format!("{at}: bad port \"echo\" in tcp://tcp-echo:echo: expected 1..65535")
+    );
+    assert_eq!(
+        url("tcp://tcp-echo:0"),
+        format!("{at}: bad port \"0\" in tcp://tcp-echo:0: expected 1..65535")
+    );
+    assert_eq!(
+        url("tcp://gw/x:31400"),
+        format!("{at}: expected tcp://host:port, like tcp://tcp-echo:9000 (got tcp://gw/x:31400)")
+    );
+    let ok =
+        format!("{HEAD}  - {{name: a, from: f, url: 'tcp://gw.istio-system:31400', calls: 1}}\n");
+    let s = parse_scenario(Path::new("scenarios/x.yaml"), &ok).unwrap();
+    assert_eq!(s.loads[0].url, "tcp://gw.istio-system:31400");
 }
 
 #[test]

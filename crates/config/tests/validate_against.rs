@@ -131,3 +131,24 @@ fn appmesh_listeners_must_run_in_some_pod() {
     assert!(check(&vn("VirtualNode", "green", "other")).is_err());
     assert!(check(&vn("VirtualGateway", "green", "m")).is_err());
 }
+
+fn gateway(selector: &str) -> String {
+    format!(
+        "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {{name: tcp-echo-gateway, namespace: default}}\nspec:\n  selector: {selector}\n  servers:\n  - port: {{number: 31400, name: tcp, protocol: TCP}}\n    hosts: ['*']\n"
+    )
+}
+
+#[test]
+fn a_gateway_must_select_some_pod_as_istioctl_analyze_says() {
+    // httpbin's pod has app=httpbin (in any namespace: Istio's default gateway scope).
+    check(&gateway("{app: httpbin}")).unwrap();
+    check(&gateway("{}")).unwrap();
+    assert_eq!(
+        check(&gateway("{istio: ingressgateway}")).unwrap_err(),
+        "policies/x.yaml:1: Gateway tcp-echo-gateway: spec.selector: Referenced selector not \
+         found: \"istio=ingressgateway\" (no pod of topology \"t\" has these labels)"
+    );
+    assert!(check(&gateway("{app: httpbin, version: v9}"))
+        .unwrap_err()
+        .contains("Referenced selector not found: \"app=httpbin,version=v9\""));
+}

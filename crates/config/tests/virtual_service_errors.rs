@@ -212,3 +212,41 @@ fn hosts_and_rule_kinds_are_checked_for_the_whole_service() {
             .contains("spec.http[0].cors: unknown field")
     );
 }
+
+/// A tcp rule at line 9 (matching port 31400 at line 10, `route` at line 11) whose first
+/// destination is at line 12.
+fn tcp(extra: &str) -> String {
+    format!(
+        "  tcp:\n  - match:\n    - port: 31400\n    route:\n    - destination: {{host: reviews, subset: v1}}\n{extra}"
+    )
+}
+
+#[test]
+fn tcp_route_weights_follow_the_same_rules_as_http() {
+    let old = IstioCompat::release(14);
+    let eighty_thirty =
+        "      weight: 80\n    - destination: {host: reviews, subset: v2}\n      weight: 30\n";
+    assert_eq!(
+        err_with(&tcp(eighty_thirty), &old),
+        format!("{AT}:11: VirtualService reviews: spec.tcp[0].route: total destination weight 110 != 100")
+    );
+    assert!(
+        parse_policies_with(
+            AT,
+            &format!("{HEAD}{}", tcp(eighty_thirty)),
+            &IstioCompat::default()
+        )
+        .is_ok(),
+        "Istio 1.15+ accepts any positive total"
+    );
+    assert_eq!(
+        err(&tcp(
+            "      weight: -5\n    - destination: {host: reviews, subset: v2}\n      weight: 20\n"
+        )),
+        format!("{AT}:13: VirtualService reviews: spec.tcp[0].route[0].weight: weight -5 < 0")
+    );
+    assert_eq!(
+        err(&tcp("    - destination: {host: reviews, subset: v2}\n")),
+        format!("{AT}:11: VirtualService reviews: spec.tcp[0].route: total destination weight = 0")
+    );
+}

@@ -81,6 +81,9 @@ pub enum Sidecar {
         virtual_gateway: String,
         concurrency: u32,
     },
+    /// The pod *is* an Envoy: a standalone Istio gateway (`istio-ingressgateway`), configured
+    /// by the `Gateway` resources whose `selector` matches its labels (no app beside it).
+    IstioGateway { concurrency: u32 },
 }
 
 impl Sidecar {
@@ -90,7 +93,8 @@ impl Sidecar {
             Sidecar::None => 0,
             Sidecar::Istio { concurrency }
             | Sidecar::AppMesh { concurrency, .. }
-            | Sidecar::AppMeshGateway { concurrency, .. } => *concurrency,
+            | Sidecar::AppMeshGateway { concurrency, .. }
+            | Sidecar::IstioGateway { concurrency } => *concurrency,
         }
     }
 }
@@ -171,6 +175,10 @@ pub struct AppBehaviour {
     /// Calls made, one after the other, for every request.
     #[serde(default)]
     pub calls: Vec<AppCall>,
+    /// `Some(prefix)`: the app is Istio's `tcp-echo` sample instead of an HTTP server — for
+    /// every line it reads on a TCP connection it writes back `<prefix> <line>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_echo: Option<String>,
 }
 
 impl Default for AppBehaviour {
@@ -183,6 +191,7 @@ impl Default for AppBehaviour {
             concurrency: None,
             response_bytes: 256,
             calls: Vec::new(),
+            tcp_echo: None,
         }
     }
 }

@@ -47,7 +47,8 @@ pub struct ListenerConfig {
     pub kind: ListenerKind,
 }
 
-/// HTTP connection manager with routes, or an opaque TCP proxy to one cluster.
+/// HTTP connection manager with routes, or an opaque TCP proxy (`tcp_proxy`) to one cluster
+/// or to weighted clusters, picked once per downstream connection (spec §6.8).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListenerKind {
     Http {
@@ -55,8 +56,17 @@ pub enum ListenerKind {
         routes: crate::router::config::RouteTable,
     },
     Tcp {
-        cluster: String,
+        cluster: crate::router::config::ClusterSpecifier,
     },
+}
+
+impl ListenerKind {
+    /// A TCP proxy to one cluster.
+    pub fn tcp_to(cluster: &str) -> Self {
+        ListenerKind::Tcp {
+            cluster: crate::router::config::ClusterSpecifier::Cluster(cluster.to_string()),
+        }
+    }
 }
 
 /// One upstream endpoint.

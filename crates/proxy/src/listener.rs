@@ -39,10 +39,7 @@ fn serve_connection<P: Platform>(
     let lcfg = &proxy.cfg.listeners[index];
     let codec = match &lcfg.kind {
         ListenerKind::Http { codec, .. } => codec,
-        ListenerKind::Tcp { cluster } => {
-            let cluster = cluster.clone();
-            return serve_tcp(proxy, index, worker, stream, cluster);
-        }
+        ListenerKind::Tcp { .. } => return serve_tcp(proxy, index, worker, stream),
     };
     let codec = *codec;
     let stats = proxy.hcm[&lcfg.stat_prefix].clone();

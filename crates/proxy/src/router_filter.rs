@@ -19,9 +19,7 @@ use crate::proxy::Proxy;
 use crate::router::config::{Action, RouteAction};
 use crate::router::fault::ABORT_BODY;
 use crate::router::matcher::RequestHead;
-use crate::router::retry::{
-    RetryCompat, RetryOn, RetryPolicy, RetryState, RetryVerdict, UpstreamReset,
-};
+use crate::router::retry::{RetryCompat, RetryPolicy, RetryState, RetryVerdict, UpstreamReset};
 use crate::router::timeout::Timeouts;
 use crate::upstream::{attempt, Attempt};
 
@@ -164,6 +162,8 @@ pub(crate) async fn route_request<P: Platform>(
     {
         parts.headers.insert(HOST, h);
     }
+    // Retry headers are consumed before anything goes upstream, shadows included.
+    let policy = RetryPolicy::for_request(action.retry_policy.as_ref(), &mut parts.headers);
     for m in &action.mirror_policies {
         if m.should_mirror(stream_id, parts.method.as_str()) {
             spawn_shadow(
@@ -176,10 +176,6 @@ pub(crate) async fn route_request<P: Platform>(
             );
         }
     }
-    let policy = action.retry_policy.clone().unwrap_or_else(|| RetryPolicy {
-        num_retries: 0,
-        ..RetryPolicy::new(RetryOn::default())
-    });
     let timeouts =
         Timeouts::for_request(action.timeout, policy.per_try_timeout, &mut parts.headers);
     let started = proxy.platform.now();

@@ -1,28 +1,45 @@
-//! Envoy's `tcp_proxy` filter (spec §1.5): opaque TCP to one cluster, with the cluster's
-//! `max_connections` as a **hard** limit — no pending queue and no "first connection"
-//! exception: over the limit the downstream connection is closed at once (flag UO,
-//! `upstream_cx_overflow`).
+//! Envoy's `tcp_proxy` filter (spec §1.5, §6.8): opaque TCP to one cluster, or to weighted
+//! clusters picked **once per downstream connection** (`random % total_weight`, the same
+//! [`crate::router::weighted`] walk as HTTP; the draw comes from the proxy's seeded stream and
+//! is made only when there is a choice). All bytes of the connection go to that cluster.
+//! The cluster's `max_connections` is a **hard** limit — no pending queue and no "first
+//! connection" exception: over the limit the downstream connection is closed at once (flag
+//! UO, `upstream_cx_overflow`). Each connection leaves one access-log entry with the chosen
+//! cluster and upstream host.
 
 use std::rc::Rc;
 
 use meshtwin_model::event::EventKind;
 
+use crate::config::ListenerKind;
 use crate::local_reply::{ResponseFlag, ResponseFlags};
 use crate::platform::{timeout, Platform};
 use crate::proxy::Proxy;
+use crate::router::config::ClusterSpecifier;
 
-/// Proxy one accepted connection to `cluster`.
+/// The cluster a new downstream connection on a TCP listener goes to.
+pub fn pick_cluster(spec: &ClusterSpecifier, draw: impl FnOnce() -> u64) -> &str {
+    match spec {
+        ClusterSpecifier::Cluster(c) => c,
+        ClusterSpecifier::Weighted(w) => &w.pick(draw()).name,
+    }
+}
+
+/// Proxy one connection accepted on TCP listener `index`.
 pub(crate) fn serve_tcp<P: Platform>(
     proxy: Rc<Proxy<P>>,
     index: usize,
     worker: u32,
     mut down: P::Stream,
-    cluster: String,
 ) {
     let p = proxy.clone();
     proxy.platform.spawn(Box::pin(async move {
         let received = p.platform.now();
         let lcfg = &p.cfg.listeners[index];
+        let ListenerKind::Tcp { cluster: spec } = &lcfg.kind else {
+            unreachable!("serve_tcp is only called for TCP listeners");
+        };
+        let cluster = pick_cluster(spec, || p.random_u64()).to_string();
         let stats = p.tcp[&lcfg.stat_prefix].clone();
         stats.borrow_mut().downstream_cx_total += 1;
         let mut flags = ResponseFlags::default();
@@ -102,4 +119,52 @@ pub(crate) fn serve_tcp<P: Platform>(
             },
         );
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::router::weighted::{ClusterWeight, WeightedClusters};
+
+    fn eighty_twenty() -> ClusterSpecifier {
+        ClusterSpecifier::Weighted(
+            WeightedClusters::new(vec![
+                ClusterWeight::new("outbound|9000|v1|tcp-echo", 80),
+                ClusterWeight::new("outbound|9000|v2|tcp-echo", 20),
+            ])
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn one_cluster_needs_no_draw() {
+        let spec = ClusterSpecifier::Cluster("c".into());
+        assert_eq!(
+            pick_cluster(&spec, || panic!("no draw for a single cluster")),
+            "c"
+        );
+    }
+
+    #[test]
+    fn each_connection_draws_once_and_follows_the_weights() {
+        let spec = eighty_twenty();
+        assert_eq!(pick_cluster(&spec, || 79), "outbound|9000|v1|tcp-echo");
+        assert_eq!(pick_cluster(&spec, || 80), "outbound|9000|v2|tcp-echo");
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let mut draws = 0;
+        let v2 = (0..10_000)
+            .filter(|_| {
+                pick_cluster(&spec, || {
+                    draws += 1;
+                    rand::RngCore::next_u64(&mut rng)
+                })
+                .contains("|v2|")
+            })
+            .count();
+        assert_eq!(draws, 10_000, "one draw per connection");
+        assert!((1_800..=2_200).contains(&v2), "v2 got {v2} of 10000");
+    }
 }

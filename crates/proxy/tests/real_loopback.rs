@@ -202,9 +202,7 @@ fn tcp_config(listen: SocketAddr, upstream: SocketAddr, max_connections: u64) ->
             ..Thresholds::ISTIO_DEFAULT
         },
     );
-    cfg.listeners[0].kind = ListenerKind::Tcp {
-        cluster: "backend".into(),
-    };
+    cfg.listeners[0].kind = ListenerKind::tcp_to("backend");
     cfg.listeners[0].stat_prefix = "tcp_backend".into();
     cfg.clusters[0].protocol = UpstreamProtocol::Tcp;
     cfg

@@ -8,13 +8,16 @@
 //!   `xds::routes` lowers VirtualServices into route tables.
 //! - [`app`]: application models (service time, errors, worker concurrency); [`app_call`]
 //!   their calls to other services.
-//! - [`loadgen`]: fortio-style load generators.
+//! - [`loadgen`]: fortio-style load generators; [`tcp_client`] their `tcp://` calls (one
+//!   connection, one line each).
+//! - [`tcp_echo`]: Istio's tcp-echo sample (answers each line with its prefix).
 //! - [`reach`]: which pods can exchange packets (only those become network hosts).
 //! - [`recorder`]: the trace.
 //! - [`rng`]: one seeded ChaCha stream per component.
 //! - [`scheduler`]: the event loop (tasks, packets, then the clock jumps).
 //! - [`pods`]: starting and crashing a pod's proxy and app.
 //! - [`timeline`]: the scenario's faults and changes, and the control plane's pushes.
+//! - [`target`]: where a load's or an app call's URL leads (own sidecar, or a service's pods).
 //! - [`world`]: builds and runs a scenario.
 //! - [`baseline`]: a bare turmoil-net echo over the same hops, for the benchmark.
 #![forbid(unsafe_code)]
@@ -33,6 +36,9 @@ pub mod recorder;
 pub mod rng;
 pub mod scheduler;
 pub mod stream;
+pub mod target;
+pub mod tcp_client;
+pub mod tcp_echo;
 pub mod timeline;
 pub mod world;
 pub mod xds;

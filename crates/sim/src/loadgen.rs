@@ -30,6 +30,8 @@ pub struct LoadTarget {
     pub path: String,
     /// The proxy whose response flags a call reports (first proxy on the path), if any.
     pub first_hop_proxy: Option<String>,
+    /// A `tcp://` load: every call is one TCP connection (see [`crate::tcp_client`]).
+    pub tcp: bool,
 }
 
 /// One completed call.
@@ -57,13 +59,23 @@ pub struct LoadOutcome {
 }
 
 /// Everything one client loop needs.
-struct Client {
-    spec: Rc<LoadSpec>,
-    src_pod: String,
-    target: Rc<LoadTarget>,
-    platform: SimPlatform,
-    recorder: Rc<Recorder>,
-    outcome: Rc<RefCell<LoadOutcome>>,
+pub(crate) struct Client {
+    pub(crate) spec: Rc<LoadSpec>,
+    pub(crate) src_pod: String,
+    pub(crate) target: Rc<LoadTarget>,
+    pub(crate) platform: SimPlatform,
+    pub(crate) recorder: Rc<Recorder>,
+    pub(crate) outcome: Rc<RefCell<LoadOutcome>>,
+}
+
+/// How one call ended, before it is recorded.
+pub(crate) struct Ended {
+    pub request_id: String,
+    pub t0: Duration,
+    pub status: u16,
+    pub upstream_pod: Option<String>,
+    pub notes: Vec<String>,
+    pub new_socket: bool,
 }
 
 /// Start the load: one task per connection, beginning at `spec.start`.
@@ -118,7 +130,12 @@ impl Client {
             } else if end.is_some_and(|e| p.now() >= e) {
                 break;
             }
-            let keep = self.call(index, k, &mut conn).await;
+            let keep = if self.target.tcp {
+                self.tcp_call(index, k).await;
+                false
+            } else {
+                self.call(index, k, &mut conn).await
+            };
             if !keep {
                 conn = None;
             }
@@ -168,7 +185,28 @@ impl Client {
             }
         };
         let (status, upstream_pod, notes) = result.unwrap_or((0, None, Vec::new()));
-        let end = p.now();
+        self.record(Ended {
+            request_id,
+            t0,
+            status,
+            upstream_pod,
+            notes,
+            new_socket,
+        });
+        status == 200
+    }
+
+    /// Record a finished call: its trace event and its line in the load's outcome.
+    pub(crate) fn record(&self, e: Ended) {
+        let Ended {
+            request_id,
+            t0,
+            status,
+            upstream_pod,
+            notes,
+            new_socket,
+        } = e;
+        let end = self.platform.now();
         let flags = self
             .recorder
             .take_flags(&request_id, self.target.first_hop_proxy.as_deref());
@@ -200,7 +238,6 @@ impl Client {
             flags,
             notes,
         });
-        status == 200
     }
 
     async fn connect(&self, addr: SocketAddr) -> Option<Sender> {

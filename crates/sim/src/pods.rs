@@ -18,7 +18,9 @@ use crate::app::{spawn_app, App};
 use crate::app_call::Resolver;
 use crate::loadgen::LoadTarget;
 use crate::platform::{Core, SimPlatform};
+use crate::recorder::Recorder;
 use crate::rng;
+use crate::tcp_echo::{spawn_tcp_echo, TcpEcho};
 
 /// What starting a pod needs.
 pub struct PodRuntime {
@@ -26,6 +28,8 @@ pub struct PodRuntime {
     pub hosts: BTreeMap<String, HostId>,
     pub ips: BTreeMap<String, Ipv4Addr>,
     pub observer: Rc<dyn Observer>,
+    /// Where TCP echo apps note which pod served a connection.
+    pub recorder: Rc<Recorder>,
     pub seed: u64,
     /// Each app's behaviour, shared with the app so the timeline can change it.
     pub behaviours: BTreeMap<String, Rc<RefCell<AppBehaviour>>>,
@@ -44,6 +48,7 @@ impl PodRuntime {
         hosts: BTreeMap<String, HostId>,
         ips: BTreeMap<String, Ipv4Addr>,
         observer: Rc<dyn Observer>,
+        recorder: Rc<Recorder>,
         seed: u64,
     ) -> Self {
         Self {
@@ -51,6 +56,7 @@ impl PodRuntime {
             hosts,
             ips,
             observer,
+            recorder,
             seed,
             behaviours: BTreeMap::new(),
             proxies: BTreeMap::new(),
@@ -111,6 +117,21 @@ impl PodRuntime {
         };
         let app = behaviour.borrow().clone();
         let rng = rng::stream(self.seed, &self.component("app", &pod.name));
+        if let Some(prefix) = &app.tcp_echo {
+            let rec = self.recorder.clone();
+            spawn_tcp_echo(
+                TcpEcho {
+                    platform: self.platform(&pod.name),
+                    pod: pod.name.clone(),
+                    prefix: prefix.clone(),
+                    behaviour: app.clone(),
+                    rng: RefCell::new(rng),
+                    served: Rc::new(move |line: &str, pod: &str| rec.note_served(line, pod)),
+                },
+                SocketAddr::new(ip, app.port),
+            );
+            return;
+        }
         let calls: BTreeMap<(String, u16), (SocketAddr, String)> = app
             .calls
             .iter()

@@ -167,7 +167,12 @@ fn routed_clusters(cfg: &ProxyConfig, port: u16, authority: Option<&str>) -> Vec
                     out.extend(a.mirror_policies.iter().map(|m| m.cluster.clone()));
                 }
             }
-            ListenerKind::Tcp { cluster } => out.push(cluster.clone()),
+            ListenerKind::Tcp { cluster } => match cluster {
+                ClusterSpecifier::Cluster(c) => out.push(c.clone()),
+                ClusterSpecifier::Weighted(w) => {
+                    out.extend(w.clusters().iter().map(|c| c.name.clone()))
+                }
+            },
         }
     }
     out

@@ -18,6 +18,8 @@ pub struct Recorder {
     cap: usize,
     /// request id → (proxy, flags) of every access-log entry not yet claimed by a load.
     flags_by_request: RefCell<BTreeMap<String, Vec<(String, String)>>>,
+    /// request id → the pod whose TCP app answered it, not yet claimed by a load.
+    served: RefCell<BTreeMap<String, String>>,
 }
 
 impl Recorder {
@@ -27,7 +29,20 @@ impl Recorder {
             dropped: RefCell::new(0),
             cap,
             flags_by_request: RefCell::new(BTreeMap::new()),
+            served: RefCell::new(BTreeMap::new()),
         }
+    }
+
+    /// A TCP app answered the line `request_id` (see [`crate::tcp_echo`]).
+    pub fn note_served(&self, request_id: &str, pod: &str) {
+        self.served
+            .borrow_mut()
+            .insert(request_id.to_string(), pod.to_string());
+    }
+
+    /// The pod that answered `request_id` over TCP, and forget it.
+    pub fn take_served(&self, request_id: &str) -> Option<String> {
+        self.served.borrow_mut().remove(request_id)
     }
 
     pub fn record(&self, now: Duration, kind: EventKind) {

@@ -3,28 +3,29 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
 use std::time::Duration;
 
 use meshtwin_model::event::TraceEvent;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{LoadSpec, Scenario};
-use meshtwin_model::topology::{Locality, Pod, Sidecar, Topology};
+use meshtwin_model::topology::{Locality, Pod, Topology};
 use meshtwin_proxy::stats::StatsSnapshot;
 use turmoil_net::{HostId, Net};
 
 use crate::clock::Clock;
 use crate::executor::Executor;
-use crate::loadgen::{spawn_load, LoadOutcome, LoadTarget};
+use crate::loadgen::{spawn_load, LoadOutcome};
 use crate::network::{kernel_config, Network};
 use crate::platform::Core;
 use crate::pods::PodRuntime;
 use crate::reach::reachable_pods;
 use crate::recorder::{Recorder, RecorderObserver, DEFAULT_TRACE_CAP};
 use crate::scheduler::run_until;
+use crate::target::{app_call_targets, resolve_target};
 use crate::timeline::TimelineState;
-use crate::xds::{self, MeshView, OUTBOUND_PORT};
+use crate::xds::{self, MeshView};
 
 /// A scenario the world cannot be built from (input the validators could not see alone).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -65,122 +66,6 @@ fn find_pod<'a>(pods: &'a [Pod], name: &str) -> Option<&'a Pod> {
     pods.iter()
         .find(|p| p.name == name)
         .or_else(|| pods.iter().find(|p| p.workload == name))
-}
-
-/// Split `http://host[:port]/path` into (host, port, path).
-fn parse_url(url: &str) -> Result<(String, u16, String), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("'{url}': only http:// URLs are supported"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (
-            h,
-            p.parse::<u16>()
-                .map_err(|_| format!("'{url}': bad port '{p}'"))?,
-        ),
-        None => (authority, 80),
-    };
-    if host.is_empty() {
-        return Err(format!("'{url}': no host"));
-    }
-    Ok((host.to_string(), port, path.to_string()))
-}
-
-/// Where traffic from `src` to `host:port` goes: its own sidecar's outbound listener
-/// (iptables capture), or without a sidecar one of the service's pods per connection
-/// (kube-proxy).
-fn target_for(
-    src: &Pod,
-    host: &str,
-    port: u16,
-    path: String,
-    connections: u32,
-    mesh: (&Topology, &[Pod], &BTreeMap<String, Ipv4Addr>),
-) -> Result<LoadTarget, String> {
-    let (topo, pods, ips) = mesh;
-    let authority = if port == 80 {
-        host.to_string()
-    } else {
-        format!("{host}:{port}")
-    };
-    if src.sidecar != Sidecar::None {
-        return Ok(LoadTarget {
-            connect: vec![SocketAddr::new(
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
-                OUTBOUND_PORT,
-            )],
-            authority,
-            path,
-            first_hop_proxy: Some(src.name.clone()),
-        });
-    }
-    let svc = topo
-        .service(host, &src.namespace)
-        .ok_or_else(|| format!("no service '{host}' in the topology"))?;
-    let sp = svc
-        .ports
-        .iter()
-        .find(|p| p.port == port)
-        .ok_or_else(|| format!("service '{}' has no port {port}", svc.name))?;
-    let backends = topo.endpoints_of(svc, pods);
-    if backends.is_empty() {
-        return Err(format!("service '{}' selects no pod", svc.name));
-    }
-    let connect = (0..connections.max(1) as usize)
-        .map(|i| {
-            SocketAddr::new(
-                IpAddr::V4(ips[&backends[i % backends.len()].name]),
-                sp.target_port,
-            )
-        })
-        .collect();
-    let first = backends[0];
-    Ok(LoadTarget {
-        connect,
-        authority,
-        path,
-        first_hop_proxy: (first.sidecar != Sidecar::None).then(|| first.name.clone()),
-    })
-}
-
-fn resolve_target(
-    index: usize,
-    spec: &LoadSpec,
-    src: &Pod,
-    mesh: (&Topology, &[Pod], &BTreeMap<String, Ipv4Addr>),
-) -> Result<LoadTarget, SimError> {
-    let bad = |message: String| SimError::BadUrl { index, message };
-    let (host, port, path) = parse_url(&spec.url).map_err(bad)?;
-    target_for(src, &host, port, path, spec.connections, mesh).map_err(bad)
-}
-
-/// Where each of a pod's app calls goes (calls naming no service are dropped: the topology
-/// loader has already rejected them).
-fn app_call_targets(
-    pod: &Pod,
-    mesh: (&Topology, &[Pod], &BTreeMap<String, Ipv4Addr>),
-) -> Vec<LoadTarget> {
-    let Some(app) = &pod.app else {
-        return Vec::new();
-    };
-    app.calls
-        .iter()
-        .filter_map(|c| {
-            target_for(
-                pod,
-                c.host.split(':').next().unwrap_or(""),
-                c.port,
-                c.path.clone(),
-                1,
-                mesh,
-            )
-            .ok()
-        })
-        .collect()
 }
 
 /// Run `scenario` on `topo` with `policies` until `scenario.duration` of virtual time (a
@@ -285,6 +170,7 @@ pub fn run_with_timeline(
         hosts,
         ips.clone(),
         observer.clone(),
+        recorder.clone(),
         scenario.seed,
     );
 
@@ -363,27 +249,4 @@ pub fn run_with_timeline(
         end,
         engine,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_split_into_host_port_and_path() {
-        assert_eq!(
-            parse_url("http://httpbin:8000/get").unwrap(),
-            ("httpbin".into(), 8000, "/get".into())
-        );
-        assert_eq!(
-            parse_url("http://ingress-gw.ns/paths/red").unwrap(),
-            ("ingress-gw.ns".into(), 80, "/paths/red".into())
-        );
-        assert_eq!(
-            parse_url("http://ratings:9080").unwrap(),
-            ("ratings".into(), 9080, "/".into())
-        );
-        assert!(parse_url("https://x/").is_err());
-        assert!(parse_url("http://x:port/").is_err());
-    }
 }

@@ -23,7 +23,9 @@
 //!                 sidecar: istio                  # none | istio | {istio: {concurrency: 2}}
 //!                                                 # | {appMesh: {mesh: m, virtualNode: green}}
 //!                                                 # | {appMeshGateway: {mesh: m, virtualGateway: gw}}
+//!                                                 # | istioGateway (istio-ingressgateway)
 //!                 app: {port: 80, latency: {uniform: [1ms, 3ms]}}   # absent: no app
+//!                 # or Istio's tcp-echo: app: {port: 9000, tcpEcho: one}
 //! services:
 //!   - name: httpbin
 //!     namespace: default
@@ -35,7 +37,7 @@
 //! (replicas, labels, sidecar, app), [`service`] (ports, protocols, selectors). Unknown fields
 //! are errors. Validation, each a [`ConfigError`] at `file:line: path`:
 //! workload names are unique in the topology (pod names are `<workload>-<i>`); replicas ≥ 0;
-//! a virtual gateway runs no app; every service port's `targetPort` is the app port of some
+//! a virtual gateway or Istio gateway pod runs no app; every service port's `targetPort` is the app port of some
 //! selected pod that runs an app (a selector matching nothing is fine).
 //!
 //! Files are read with [`meshtwin_config::source`], so errors look like policy errors.

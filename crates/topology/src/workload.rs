@@ -8,11 +8,16 @@
 //!   sidecar: istio              # none (default) | istio | {istio: {concurrency: 2}}
 //!                               # | {appMesh: {mesh: m, virtualNode: green, concurrency: 2}}
 //!                               # | {appMeshGateway: {mesh: m, virtualGateway: gw}}
+//!                               # | istioGateway | {istioGateway: {concurrency: 2}}
 //!   app: {port: 80, latency: 2ms, errorRate: 0, errorStatus: 500, concurrency: 4, responseBytes: 600}
 //!   dns: [db.example.com]       # names resolving to these pods (hosts outside the mesh)
+//!   # or Istio's tcp-echo sample: answers every line with `<prefix> <line>`
+//!   # app: {port: 9000, tcpEcho: one}
 //! ```
 //! Envoy concurrency defaults to 2 (Istio's default sidecar CPU limit of 2000m ⇒ 2 workers,
-//! spec §8.6; App Mesh's Envoy likewise). A virtual gateway pod runs no app.
+//! spec §8.6; App Mesh's Envoy likewise). A virtual gateway pod and an Istio gateway pod
+//! (`istio-ingressgateway`, configured by the `Gateway` resources selecting its labels) run
+//! no app. A `tcpEcho` app makes no calls.
 
 use std::collections::BTreeMap;
 
@@ -32,7 +37,7 @@ const WORKLOAD_FIELDS: &[&str] = &[
     "subzone",
     "dns",
 ];
-const SIDECAR_KINDS: &[&str] = &["istio", "appMesh", "appMeshGateway"];
+const SIDECAR_KINDS: &[&str] = &["istio", "appMesh", "appMeshGateway", "istioGateway"];
 const APP_FIELDS: &[&str] = &[
     "port",
     "latency",
@@ -41,6 +46,7 @@ const APP_FIELDS: &[&str] = &[
     "concurrency",
     "responseBytes",
     "calls",
+    "tcpEcho",
 ];
 const CALL_FIELDS: &[&str] = &[
     "host",
@@ -86,10 +92,18 @@ pub fn decode(
         None => Sidecar::None,
     };
     let app = w.opt("app", app)?;
-    if let (Sidecar::AppMeshGateway { .. }, Some(_)) = (&sidecar, &app) {
-        return Err(w
-            .req("app")?
-            .error("a virtual gateway pod is only an Envoy: it runs no app"));
+    match (&sidecar, &app) {
+        (Sidecar::AppMeshGateway { .. }, Some(_)) => {
+            return Err(w
+                .req("app")?
+                .error("a virtual gateway pod is only an Envoy: it runs no app"));
+        }
+        (Sidecar::IstioGateway { .. }, Some(_)) => {
+            return Err(w
+                .req("app")?
+                .error("an Istio gateway pod is only an Envoy: it runs no app"));
+        }
+        _ => {}
     }
     Ok(Workload {
         name,
@@ -150,6 +164,9 @@ fn sidecar(v: &Val<'_>) -> Result<Sidecar> {
             "istio" => Ok(Sidecar::Istio {
                 concurrency: DEFAULT_CONCURRENCY,
             }),
+            "istioGateway" => Ok(Sidecar::IstioGateway {
+                concurrency: DEFAULT_CONCURRENCY,
+            }),
             "appMesh" | "appMeshGateway" => Err(v.error(format!(
                 "{word} needs its mesh and {}: {{{word}: {{mesh: ..., {}: ...}}}}",
                 if word == "appMesh" {
@@ -165,20 +182,30 @@ fn sidecar(v: &Val<'_>) -> Result<Sidecar> {
             ))),
             other => Err(v.error(format!(
                 "unknown sidecar {other:?} (expected none, istio, {{istio: {{...}}}}, \
-                 {{appMesh: {{...}}}} or {{appMeshGateway: {{...}}}})"
+                 {{appMesh: {{...}}}}, {{appMeshGateway: {{...}}}} or istioGateway)"
             ))),
         };
     }
     let s = v.map(SIDECAR_KINDS)?;
     let kind = match s.present(SIDECAR_KINDS).as_slice() {
         [one] => *one,
-        _ => return Err(v.error("expected exactly one of istio, appMesh, appMeshGateway")),
+        _ => {
+            return Err(
+                v.error("expected exactly one of istio, appMesh, appMeshGateway, istioGateway")
+            )
+        }
     };
     let body = s.req(kind)?;
     Ok(match kind {
         "istio" => {
             let b = body.map(&["concurrency"])?;
             Sidecar::Istio {
+                concurrency: concurrency(b.get("concurrency"))?,
+            }
+        }
+        "istioGateway" => {
+            let b = body.map(&["concurrency"])?;
+            Sidecar::IstioGateway {
                 concurrency: concurrency(b.get("concurrency"))?,
             }
         }
@@ -231,6 +258,12 @@ fn app(v: &Val<'_>) -> Result<AppBehaviour> {
             return Err(list.error(format!("at most {MAX_CALLS} calls per app")));
         }
         out.calls = items.iter().map(call).collect::<Result<_>>()?;
+    }
+    if let Some(e) = a.get("tcpEcho") {
+        if !out.calls.is_empty() {
+            return Err(e.error("a tcpEcho app only echoes: it makes no calls"));
+        }
+        out.tcp_echo = Some(e.str()?.to_string());
     }
     Ok(out)
 }

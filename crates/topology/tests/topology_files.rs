@@ -220,7 +220,7 @@ fn unknown_fields_are_errors() {
     assert_eq!(
         message(&with_workload(&format!("{W}app: {{port: 80, errorrate: 0.1}}\n"), "")),
         "topologies/x.yaml:10: regions[0].zones[0].clusters[0].workloads[0].app.errorrate: unknown field \
-         (expected one of: port, latency, errorRate, errorStatus, concurrency, responseBytes, calls)"
+         (expected one of: port, latency, errorRate, errorStatus, concurrency, responseBytes, calls, tcpEcho)"
     );
 }
 
@@ -231,7 +231,7 @@ fn sidecar_shapes_are_checked() {
         message(&with_workload(&format!("{W}sidecar: linkerd\n"), "")),
         format!(
             "topologies/x.yaml:10: {p}: unknown sidecar \"linkerd\" (expected none, istio, \
-                 {{istio: {{...}}}}, {{appMesh: {{...}}}} or {{appMeshGateway: {{...}}}})"
+                 {{istio: {{...}}}}, {{appMesh: {{...}}}}, {{appMeshGateway: {{...}}}} or istioGateway)"
         )
     );
     assert_eq!(
@@ -254,7 +254,7 @@ fn sidecar_shapes_are_checked() {
             ""
         )),
         format!(
-            "topologies/x.yaml:10: {p}: expected exactly one of istio, appMesh, appMeshGateway"
+            "topologies/x.yaml:10: {p}: expected exactly one of istio, appMesh, appMeshGateway, istioGateway"
         )
     );
     assert_eq!(
@@ -264,6 +264,47 @@ fn sidecar_shapes_are_checked() {
         )),
         "topologies/x.yaml:11: regions[0].zones[0].clusters[0].workloads[0].app: a virtual gateway pod \
          is only an Envoy: it runs no app"
+    );
+    assert_eq!(
+        message(&with_workload(
+            &format!("{W}sidecar: istioGateway\n{W}app: {{port: 1}}\n"),
+            ""
+        )),
+        "topologies/x.yaml:11: regions[0].zones[0].clusters[0].workloads[0].app: an Istio gateway \
+         pod is only an Envoy: it runs no app"
+    );
+}
+
+#[test]
+fn an_istio_gateway_pod_and_a_tcp_echo_app_are_read() {
+    let t = parse_topology(
+        "topologies/x.yaml",
+        &with_workload(
+            &format!("{W}sidecar: {{istioGateway: {{concurrency: 4}}}}\n"),
+            "",
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        t.workloads[0].sidecar,
+        Sidecar::IstioGateway { concurrency: 4 }
+    );
+    let t = parse_topology(
+        "topologies/x.yaml",
+        &with_workload(&format!("{W}app: {{port: 9000, tcpEcho: one}}\n"), ""),
+    )
+    .unwrap();
+    assert_eq!(
+        t.workloads[0].app.as_ref().unwrap().tcp_echo.as_deref(),
+        Some("one")
+    );
+    let p = "regions[0].zones[0].clusters[0].workloads[0].app.tcpEcho";
+    assert_eq!(
+        message(&with_workload(
+            &format!("{W}app: {{port: 9000, tcpEcho: one, calls: [{{host: a, port: 1}}]}}\n"),
+            ""
+        )),
+        format!("topologies/x.yaml:10: {p}: a tcpEcho app only echoes: it makes no calls")
     );
 }
 

@@ -9,6 +9,8 @@
 //!   calls: 20                 # fortio -n   } exactly one of these two
 //!   # duration: 10s           # fortio -t   }
 //!   url: http://httpbin:8000/get
+//!   # url: tcp://istio-ingressgateway.istio-system:31400   # TCP: every call is one
+//!   #   connection sending one line and reading one line back (`nc`); port required
 //!   method: GET               # default GET
 //!   headers: {}               # default none
 //!   timeout: 3s               # per request, default 3s (fortio's)
@@ -95,11 +97,16 @@ fn decode(v: &Val<'_>, run: Duration) -> Result<LoadSpec> {
     }
     let url_val = l.req("url")?;
     let url = url_val.name()?.to_string();
-    let host = url.strip_prefix("http://").unwrap_or("");
-    if host.is_empty() || host.starts_with(['/', ':']) {
-        return Err(
-            url_val.error("expected an http:// URL with a host, like http://httpbin:8000/get")
-        );
+    if let Some(rest) = url.strip_prefix("tcp://") {
+        check_tcp_url(rest).map_err(|m| url_val.error(m))?;
+    } else {
+        let host = url.strip_prefix("http://").unwrap_or("");
+        if host.is_empty() || host.starts_with(['/', ':']) {
+            return Err(url_val.error(
+                "expected an http:// URL with a host, like http://httpbin:8000/get, \
+                 or tcp://host:port",
+            ));
+        }
     }
     let method = match l.get("method") {
         Some(m) => {
@@ -138,6 +145,21 @@ fn decode(v: &Val<'_>, run: Duration) -> Result<LoadSpec> {
             .opt("timeout", Val::positive_duration)?
             .unwrap_or(FORTIO_TIMEOUT),
     })
+}
+
+/// The `host:port` of a `tcp://` URL: a host, a port in 1..65535, no path.
+fn check_tcp_url(rest: &str) -> std::result::Result<(), String> {
+    let bad = || format!("expected tcp://host:port, like tcp://tcp-echo:9000 (got tcp://{rest})");
+    let (host, port) = rest.rsplit_once(':').ok_or_else(bad)?;
+    if host.is_empty() || host.contains('/') {
+        return Err(bad());
+    }
+    match port.parse::<u16>() {
+        Ok(p) if p > 0 => Ok(()),
+        _ => Err(format!(
+            "bad port {port:?} in tcp://{rest}: expected 1..65535"
+        )),
+    }
 }
 
 /// `1.5s`, `20s`, `250ms` — for messages.

@@ -1,6 +1,7 @@
 //! Istio sidecars: the outbound capture listener with a virtual host per service port (routes
 //! from VirtualServices, see [`super::routes`]), `outbound|<port>|<subset>|<fqdn>` clusters,
-//! and the inbound listener → `inbound|<port>||` → the app on loopback.
+//! and the inbound listener → `inbound|<port>||` → the app on loopback: an HTTP connection
+//! manager, or a `tcp_proxy` when a service selecting the pod declares that port opaque TCP.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -18,24 +19,7 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
     let mut vhosts = Vec::new();
     for svc in &view.topo.services {
         for sp in svc.ports.iter().filter(|p| p.protocol != Protocol::Tcp) {
-            let name = format!("outbound|{}||{}", sp.port, svc.fqdn());
-            let (pool, lb_policy) = view.istio_pool(svc, sp.port);
-            let mut cluster = ClusterConfig {
-                name,
-                endpoints: view.endpoints(svc, sp.target_port),
-                protocol: UpstreamProtocol::for_port(sp.protocol),
-                pool,
-                lb_policy,
-                outlier_detection: view.istio_outlier(svc, sp.port),
-                locality_weights: Default::default(),
-                // Istio configures no active health checks (spec §5.4).
-                health_check: None,
-            };
-            let labels = view.endpoint_labels(&cluster.endpoints);
-            let setting = view.istio_locality(svc, sp.port);
-            locality::apply(pod, &mut cluster, &labels, setting.as_ref());
-            clusters.push(cluster);
-            clusters.extend(subset_clusters(view, pod, svc, sp));
+            clusters.extend(service_clusters(view, pod, svc, sp));
             vhosts.push(virtual_host(
                 view,
                 pod,
@@ -67,13 +51,24 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
             })
             .unwrap_or_else(PoolSettings::istio_default);
         let name = format!("inbound|{}||", app.port);
+        // A port a service declares as opaque TCP gets a tcp_proxy inbound chain.
+        let tcp = view.topo.services.iter().any(|s| {
+            view.topo.endpoints_of(s, std::slice::from_ref(pod)).len() == 1
+                && s.ports
+                    .iter()
+                    .any(|p| p.target_port == app.port && p.protocol == Protocol::Tcp)
+        });
         clusters.push(ClusterConfig {
             name: name.clone(),
             endpoints: vec![Endpoint::new(
                 SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), app.port),
                 pod.name.clone(),
             )],
-            protocol: UpstreamProtocol::Http1,
+            protocol: if tcp {
+                UpstreamProtocol::Tcp
+            } else {
+                UpstreamProtocol::Http1
+            },
             pool,
             lb_policy: LbPolicy::LeastRequest,
             // Istio does not apply outlier detection to inbound clusters.
@@ -85,13 +80,28 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
         listeners.push(ListenerConfig {
             name: "virtualInbound".into(),
             address: view.addr(&pod.name, app.port),
-            stat_prefix: format!("inbound_0.0.0.0_{}", app.port),
+            // istiod: the HTTP connection manager's `inbound_0.0.0.0_<port>`, a tcp_proxy's
+            // cluster name.
+            stat_prefix: if tcp {
+                name.clone()
+            } else {
+                format!("inbound_0.0.0.0_{}", app.port)
+            },
             server_name: "istio-envoy".into(),
-            kind: ListenerKind::Http {
-                codec: Codec::Http1,
-                routes: RouteTable {
-                    virtual_hosts: vec![simple_vhost("inbound|http", vec!["*".into()], "/", &name)],
-                },
+            kind: if tcp {
+                ListenerKind::tcp_to(&name)
+            } else {
+                ListenerKind::Http {
+                    codec: Codec::Http1,
+                    routes: RouteTable {
+                        virtual_hosts: vec![simple_vhost(
+                            "inbound|http",
+                            vec!["*".into()],
+                            "/",
+                            &name,
+                        )],
+                    },
+                }
             },
         });
     }
@@ -104,6 +114,35 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
         listeners,
         clusters,
     }
+}
+
+/// `outbound|<port>||<fqdn>` for `svc:port` and one cluster per DestinationRule subset.
+/// `outbound|<port>||<fqdn>` and its subset clusters as `client` (a sidecar or a gateway)
+/// gets them: endpoints with Istio's locality priorities relative to the client.
+pub(super) fn service_clusters(
+    view: &MeshView<'_>,
+    client: &Pod,
+    svc: &Service,
+    sp: &ServicePort,
+) -> Vec<ClusterConfig> {
+    let (pool, lb_policy) = view.istio_pool(svc, sp.port);
+    let mut cluster = ClusterConfig {
+        name: format!("outbound|{}||{}", sp.port, svc.fqdn()),
+        endpoints: view.endpoints(svc, sp.target_port),
+        protocol: UpstreamProtocol::for_port(sp.protocol),
+        pool,
+        lb_policy,
+        outlier_detection: view.istio_outlier(svc, sp.port),
+        locality_weights: Default::default(),
+        // Istio configures no active health checks (spec §5.4).
+        health_check: None,
+    };
+    let labels = view.endpoint_labels(&cluster.endpoints);
+    let setting = view.istio_locality(svc, sp.port);
+    locality::apply(client, &mut cluster, &labels, setting.as_ref());
+    let mut out = vec![cluster];
+    out.extend(subset_clusters(view, client, svc, sp));
+    out
 }
 
 /// One cluster per DestinationRule subset: `outbound|<port>|<subset>|<fqdn>`, the service's

@@ -6,6 +6,8 @@
 //!   IP per app port → `inbound|<port>||` → the app on 127.0.0.1. A DestinationRule's
 //!   connection pool applies to the outbound cluster of every client **and** to the inbound
 //!   cluster of the selected workloads.
+//! - Istio gateway pod (`istio-ingressgateway`): one listener per port of the `Gateway`s
+//!   selecting it, TCP or HTTP, routed by the VirtualServices bound to them (see [`gateway`]).
 //! - App Mesh virtual node: listener `ingress` on the pod IP → `cds_ingress_<mesh>_<vn>_<proto>_<port>`
 //!   (the listener `connectionPool` lives here); egress clusters `cds_egress_…` per node.
 //! - App Mesh virtual gateway: `ingress` → `cds_ingress_<mesh>_<vg>_self_redirect_http_15001`
@@ -25,12 +27,14 @@ use meshtwin_proxy::config::*;
 use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
 
 mod appmesh;
+pub mod gateway;
 mod istio;
 mod locality;
 pub mod routes;
 mod service_entry;
 
 use appmesh::{appmesh_gateway, appmesh_node};
+use gateway::istio_gateway;
 use istio::istio_sidecar;
 
 /// Where the outbound (capture) listener of a sidecar listens.
@@ -135,6 +139,7 @@ pub fn proxy_config(view: &MeshView<'_>, pod: &Pod) -> Option<ProxyConfig> {
     Some(match &pod.sidecar {
         Sidecar::None => return None,
         Sidecar::Istio { concurrency } => istio_sidecar(view, pod, *concurrency),
+        Sidecar::IstioGateway { concurrency } => istio_gateway(view, pod, *concurrency),
         Sidecar::AppMesh {
             mesh,
             virtual_node,

@@ -22,7 +22,7 @@ use meshtwin_proxy::router::weighted::{ClusterWeight, WeightedClusters};
 use super::MeshView;
 
 /// `outbound|<port>|<subset>|<fqdn>` of a VirtualService destination, seen from `svc:port`.
-fn cluster_of(
+pub(super) fn cluster_of(
     view: &MeshView<'_>,
     vs: &VirtualServicePolicy,
     d: &Destination,
@@ -68,8 +68,21 @@ fn value(m: &StringMatch) -> Option<ValueMatch> {
     })
 }
 
+/// Whether a match block's `gateways` (empty: the VirtualService's own) apply to this proxy.
+pub(super) type GatewayFilter<'a> = &'a dyn Fn(&[String]) -> bool;
+
+/// The sidecars' filter: `mesh` or none named.
+pub(super) fn for_mesh(gateways: &[String]) -> bool {
+    gateways.is_empty() || gateways.iter().any(|g| g == "mesh")
+}
+
 /// One Istio match block → Envoy's match (`None` when it can never apply to this client).
-fn route_match(m: &vs::HttpMatch, client: &Pod, port: u16) -> Option<RouteMatch> {
+fn route_match(
+    m: &vs::HttpMatch,
+    client: &Pod,
+    port: u16,
+    gateways: GatewayFilter<'_>,
+) -> Option<RouteMatch> {
     if m.port.is_some_and(|p| p != port)
         || !m
             .source_labels
@@ -78,7 +91,7 @@ fn route_match(m: &vs::HttpMatch, client: &Pod, port: u16) -> Option<RouteMatch>
         || m.source_namespace
             .as_ref()
             .is_some_and(|ns| *ns != client.namespace)
-        || !(m.gateways.is_empty() || m.gateways.iter().any(|g| g == "mesh"))
+        || !gateways(&m.gateways)
     {
         return None;
     }
@@ -194,8 +207,12 @@ pub fn virtual_host(
 ) -> VirtualHost {
     let fqdn = svc.fqdn();
     let routes = match virtual_service_for(view, svc) {
-        Some(vs) => vs_routes(view, vs, client, sp),
-        None => vec![default_route(&format!("outbound|{}||{fqdn}", sp.port))],
+        Some(vs) => http_routes(view, client, vs, sp, &for_mesh),
+        None => vec![default_route(&format!(
+            "outbound|{}||{}",
+            sp.port,
+            svc.fqdn()
+        ))],
     };
     VirtualHost {
         name: format!("{fqdn}:{}", sp.port),
@@ -219,12 +236,13 @@ pub fn default_route(cluster: &str) -> Route {
     }
 }
 
-/// A VirtualService's HTTP rules as `client` gets them on port `sp`.
-pub fn vs_routes(
+/// A VirtualService's `http:` rules as routes for `client` on `sp.port`.
+pub(super) fn http_routes(
     view: &MeshView<'_>,
-    vs: &VirtualServicePolicy,
     client: &Pod,
+    vs: &VirtualServicePolicy,
     sp: &ServicePort,
+    gateways: GatewayFilter<'_>,
 ) -> Vec<Route> {
     vs.http
         .iter()
@@ -235,7 +253,7 @@ pub fn vs_routes(
             } else {
                 r.matches
                     .iter()
-                    .filter_map(|m| route_match(m, client, sp.port))
+                    .filter_map(|m| route_match(m, client, sp.port, gateways))
                     .collect()
             };
             let act = action(view, vs, r, sp);

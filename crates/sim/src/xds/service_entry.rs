@@ -14,7 +14,7 @@ use meshtwin_proxy::config::{ClusterConfig, Endpoint};
 use meshtwin_proxy::router::config::VirtualHost;
 
 use super::locality;
-use super::routes::{default_route, vs_routes};
+use super::routes::{default_route, for_mesh, http_routes};
 use super::MeshView;
 
 /// The clusters and virtual hosts every ServiceEntry gives `client`.
@@ -165,7 +165,7 @@ fn vhost(
             && vs.hosts.iter().any(|h| h == host)
     });
     let routes = match vs {
-        Some(vs) => vs_routes(view, vs, client, &sp),
+        Some(vs) => http_routes(view, client, vs, &sp, &for_mesh),
         None => vec![default_route(cluster)],
     };
     VirtualHost {

@@ -2,6 +2,8 @@
 //! the CLI's tests).
 #![allow(dead_code)]
 
+pub mod tcp_echo;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

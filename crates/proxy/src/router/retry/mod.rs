@@ -3,6 +3,8 @@
 //! - this module: [`RetryOn`] (the `retry_on` conditions) and [`RetryPolicy`] (a route's
 //!   `retry_policy`);
 //! - [`conditions`]: which responses and resets a policy retries;
+//! - [`headers`]: `x-envoy-retry-on`, `x-envoy-max-retries` and friends merged into a
+//!   request's policy;
 //! - [`backoff`]: the fully jittered back-off between attempts;
 //! - [`state`]: [`RetryState`], one per request — retry budget, decisions, host predicate.
 
@@ -14,6 +16,7 @@ use super::matcher::HeaderMatcher;
 
 pub mod backoff;
 pub mod conditions;
+pub mod headers;
 pub mod state;
 
 pub use backoff::{BackOff, BackOffAlgorithm, BackOffConfig};

@@ -14,6 +14,7 @@ mod fault;
 mod matching;
 mod mirror;
 mod retry;
+mod retry_headers;
 mod retry_state;
 mod timeout;
 mod weighted;
