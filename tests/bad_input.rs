@@ -373,3 +373,75 @@ fn a_tcp_load_from_a_pod_with_a_sidecar_is_rejected_at_its_from_field() {
         },
     );
 }
+
+#[test]
+fn a_timeline_entry_naming_an_unknown_pod_is_rejected_at_the_entry() {
+    assert_rejected(
+        "timeline_unknown_pod",
+        "timeline-unknown-pod.yaml",
+        Located {
+            file: "tests/fixtures/bad/timeline-unknown-pod.yaml",
+            line: 12,
+            path: Some("timeline[1].crash"),
+            says: "no pod named 'ratings-v2-0' in topology bookinfo",
+        },
+    );
+}
+
+#[test]
+fn a_timeline_entry_after_the_end_of_the_run_is_rejected() {
+    assert_rejected(
+        "timeline_after_end",
+        "timeline-after-end.yaml",
+        Located {
+            file: "tests/fixtures/bad/timeline-after-end.yaml",
+            line: 11,
+            path: Some("timeline[0].at"),
+            says: "25s is after the end of the run (20s)",
+        },
+    );
+}
+
+#[test]
+fn a_timeline_entry_with_two_actions_is_rejected() {
+    assert_rejected(
+        "timeline_two_actions",
+        "timeline-two-actions.yaml",
+        Located {
+            file: "tests/fixtures/bad/timeline-two-actions.yaml",
+            line: 10,
+            path: Some("timeline[0]"),
+            says: "expected exactly one action",
+        },
+    );
+}
+
+#[test]
+fn locality_distribute_with_failover_is_rejected_with_istios_message() {
+    assert_rejected(
+        "locality_distribute_failover",
+        "locality-distribute-and-failover.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/locality-distribute-and-failover.yaml",
+            line: 12,
+            path: Some(
+                "DestinationRule mydynamodb: spec.trafficPolicy.loadBalancer.localityLbSetting",
+            ),
+            says: "can not simultaneously specify 'distribute' and 'failover'",
+        },
+    );
+}
+
+#[test]
+fn a_service_entry_endpoint_port_the_entry_lacks_is_rejected() {
+    assert_rejected(
+        "service_entry_endpoint_port",
+        "service-entry-bad-endpoint-port.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/service-entry-bad-endpoint-port.yaml",
+            line: 20,
+            path: Some("ServiceEntry external-svc-dns: spec.endpoints[0].ports.https"),
+            says: "endpoint port https is not defined by the service entry",
+        },
+    );
+}

@@ -110,14 +110,19 @@ pub fn check(
                     ));
                 }
             }
-            TimelineAction::Partition { from, to, .. } => {
-                for (field, side) in [("partition.from", from), ("partition.to", to)] {
+            TimelineAction::Partition { from, to, .. } | TimelineAction::Link { from, to, .. } => {
+                let key = if matches!(e.action, TimelineAction::Link { .. }) {
+                    "link"
+                } else {
+                    "partition"
+                };
+                for (field, side) in [(format!("{key}.from"), from), (format!("{key}.to"), to)] {
                     if !side_exists(topo, side) {
                         return Err(error(
                             sc,
                             i,
                             e,
-                            field,
+                            &field,
                             format!(
                                 "'{side}' names no pod, workload, cluster or region[/zone] of topology {}",
                                 topo.name

@@ -104,7 +104,17 @@ pub enum TimelineAction {
         to: String,
         one_way: bool,
     },
-    /// Remove every partition.
+    /// Degrade the links from pods matching `from` to pods matching `to` (both directions
+    /// unless `one_way`): extra one-way latency, and a loss probability per packet.
+    Link {
+        from: String,
+        to: String,
+        #[serde(with = "crate::duration::ms")]
+        latency: Duration,
+        loss: f64,
+        one_way: bool,
+    },
+    /// Remove every partition and degraded link.
     Heal,
 }
 

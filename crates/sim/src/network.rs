@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::time::Duration;
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use turmoil_net::{EnterGuard, KernelConfig, Net, Packet};
 
 /// Scheduled packets, keyed by (delivery time, emission order).
@@ -22,7 +24,27 @@ pub struct Network {
     /// Partitions: packets from the first set to the second are dropped.
     blocked: Vec<(BTreeSet<IpAddr>, BTreeSet<IpAddr>)>,
     dropped: u64,
+    /// Degraded links: packets from `from` to `to` get extra latency and, with probability
+    /// `loss`, one retransmission timeout more (see [`LinkRule`]).
+    links: Vec<LinkRule>,
+    /// Draws for lost packets (only taken while a rule with loss applies).
+    rng: ChaCha8Rng,
+    lost: u64,
 }
+
+/// A degraded link from the timeline. The twin's TCP never loses a segment for good (its
+/// retransmission is off, see the module doc): a lost packet arrives one retransmission
+/// timeout late instead — Linux's minimum RTO, 200 ms — which is what the application sees
+/// of a single loss on an otherwise healthy connection.
+pub struct LinkRule {
+    pub from: BTreeSet<IpAddr>,
+    pub to: BTreeSet<IpAddr>,
+    pub extra: Duration,
+    pub loss: f64,
+}
+
+/// Linux's minimum TCP retransmission timeout (`TCP_RTO_MIN`).
+pub const RTO_MIN: Duration = Duration::from_millis(200);
 
 /// Kernel settings for every simulated host.
 pub fn kernel_config() -> KernelConfig {
@@ -42,6 +64,9 @@ impl Network {
             delivered: 0,
             blocked: Vec::new(),
             dropped: 0,
+            links: Vec::new(),
+            rng: ChaCha8Rng::seed_from_u64(0),
+            lost: 0,
         }
     }
 
@@ -68,7 +93,16 @@ impl Network {
                 self.dropped += 1;
                 continue;
             }
-            let d = (self.latency)(pkt.src, pkt.dst);
+            let mut d = (self.latency)(pkt.src, pkt.dst);
+            for l in &self.links {
+                if l.from.contains(&pkt.src) && l.to.contains(&pkt.dst) {
+                    d += l.extra;
+                    if l.loss > 0.0 && self.rng.random::<f64>() < l.loss {
+                        d += RTO_MIN;
+                        self.lost += 1;
+                    }
+                }
+            }
             self.seq += 1;
             self.scheduled.insert((now + d, self.seq), pkt);
         }
@@ -85,9 +119,25 @@ impl Network {
         self.blocked.push((from, to));
     }
 
-    /// Remove every partition.
+    /// Degrade a link from now on.
+    pub fn degrade(&mut self, rule: LinkRule) {
+        self.links.push(rule);
+    }
+
+    /// Seed the stream that decides which packets are lost.
+    pub fn seed_loss(&mut self, rng: ChaCha8Rng) {
+        self.rng = rng;
+    }
+
+    /// Remove every partition and degraded link.
     pub fn heal(&mut self) {
         self.blocked.clear();
+        self.links.clear();
+    }
+
+    /// Packets delayed as lost so far.
+    pub fn lost(&self) -> u64 {
+        self.lost
     }
 
     /// Packets dropped by partitions so far.

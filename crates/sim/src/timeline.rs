@@ -11,6 +11,8 @@
 //!   (Kubernetes keeps a crashed pod's endpoint until its readiness probe fails).
 //! - `app`: the workload's apps change behaviour at once.
 //! - `partition` / `heal`: packets between the two sides are dropped / flow again.
+//! - `link`: packets between the two sides get extra latency and a loss probability (a lost
+//!   packet arrives one retransmission timeout late, see `network::LinkRule`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
@@ -23,7 +25,7 @@ use meshtwin_model::topology::{Pod, Topology};
 use meshtwin_proxy::config::ProxyConfig;
 
 use crate::loadgen::LoadTarget;
-use crate::network::Network;
+use crate::network::{LinkRule, Network};
 use crate::pods::PodRuntime;
 use crate::rng;
 use crate::xds::{self, MeshView};
@@ -188,6 +190,30 @@ impl<'a> TimelineState<'a> {
                 }
                 network.block(a, b);
             }
+            TimelineAction::Link {
+                from,
+                to,
+                latency,
+                loss,
+                one_way,
+            } => {
+                let a = self.side(&from);
+                let b = self.side(&to);
+                if !one_way {
+                    network.degrade(LinkRule {
+                        from: b.clone(),
+                        to: a.clone(),
+                        extra: latency,
+                        loss,
+                    });
+                }
+                network.degrade(LinkRule {
+                    from: a,
+                    to: b,
+                    extra: latency,
+                    loss,
+                });
+            }
             TimelineAction::Heal => network.heal(),
         }
     }
@@ -309,6 +335,21 @@ fn describe(a: &TimelineAction) -> (&'static str, String, String) {
             "partition",
             format!("{from} -> {to}"),
             if *one_way { "one way" } else { "both ways" }.into(),
+        ),
+        TimelineAction::Link {
+            from,
+            to,
+            latency,
+            loss,
+            one_way,
+        } => (
+            "link",
+            format!("{from} -> {to}"),
+            format!(
+                "+{}ms, loss {loss}{}",
+                latency.as_secs_f64() * 1000.0,
+                if *one_way { ", one way" } else { "" }
+            ),
         ),
         TimelineAction::Heal => ("heal", String::new(), String::new()),
     }

@@ -158,6 +158,7 @@ pub fn run_with_timeline(
             latency.between(la, lb)
         }),
     );
+    network.seed_loss(crate::rng::stream(scenario.seed, "network/loss"));
     let core = Rc::new(Core {
         exec: Executor::new(),
         clock: Rc::new(Clock::default()),

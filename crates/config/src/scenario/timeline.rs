@@ -11,6 +11,7 @@
 //!   - {at: 20s, crash: reviews-v2-0}
 //!   - {at: 40s, restart: reviews-v2-0}
 //!   - {at: 50s, partition: {from: region-1, to: region-2, oneWay: false}}
+//!   - {at: 60s, link: {from: cluster-1, to: cluster-2, latency: 50ms, loss: 0.01}}
 //!   - {at: 70s, heal: {}}
 //! ```
 //!
@@ -32,6 +33,7 @@ const ENTRY_FIELDS: &[&str] = &[
     "crash",
     "restart",
     "partition",
+    "link",
     "heal",
 ];
 const ACTIONS: &[&str] = &[
@@ -42,8 +44,10 @@ const ACTIONS: &[&str] = &[
     "crash",
     "restart",
     "partition",
+    "link",
     "heal",
 ];
+const LINK_FIELDS: &[&str] = &["from", "to", "latency", "loss", "oneWay"];
 const APP_FIELDS: &[&str] = &["workload", "errorRate", "errorStatus", "latency"];
 const SCALE_FIELDS: &[&str] = &["workload", "replicas"];
 const PARTITION_FIELDS: &[&str] = &["from", "to", "oneWay"];
@@ -134,6 +138,7 @@ fn decode(
                 one_way: o.opt("oneWay", |b| b.bool())?.unwrap_or(false),
             }
         }
+        "link" => link(&v)?,
         _ => {
             v.map(&[])?;
             TimelineAction::Heal
@@ -143,6 +148,27 @@ fn decode(
         at,
         action,
         line: item.line(),
+    })
+}
+
+fn link(v: &Val<'_>) -> Result<TimelineAction> {
+    let o = v.map(LINK_FIELDS)?;
+    let latency = o.opt("latency", |d| d.duration())?;
+    let loss = o.opt("loss", |r| r.number())?;
+    if let (Some(r), Some(val)) = (loss, o.get("loss")) {
+        if !(0.0..=1.0).contains(&r) {
+            return Err(val.error(format!("loss {r} is not in [0, 1]")));
+        }
+    }
+    if latency.is_none() && loss.is_none() {
+        return Err(v.error("expected at least one of latency, loss"));
+    }
+    Ok(TimelineAction::Link {
+        from: o.req("from")?.str()?.to_string(),
+        to: o.req("to")?.str()?.to_string(),
+        latency: latency.unwrap_or_default(),
+        loss: loss.unwrap_or(0.0),
+        one_way: o.opt("oneWay", |b| b.bool())?.unwrap_or(false),
     })
 }
 
