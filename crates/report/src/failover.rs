@@ -31,6 +31,9 @@ pub const UNKNOWN: &str = "unknown";
 pub const WINDOW_MS: f64 = 1000.0;
 /// Share of a window's requests that must come from elsewhere.
 pub const FAILOVER_SHARE: f64 = 0.99;
+/// Fewest requests a window (and the load's start) must hold to be judged: a load of one
+/// call every few seconds says nothing about failover.
+pub const MIN_WINDOW_REQUESTS: usize = 5;
 
 /// One load's request: completion time and where its answer came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,8 +111,8 @@ pub fn bucket_ms(span_ms: f64) -> f64 {
 }
 
 /// The share of `served` per key in consecutive `bucket` windows from 0 (points at bucket
-/// starts; buckets without requests have no point), and the last share repeated at the end
-/// of the last bucket so a step plot shows that bucket too.
+/// starts). A bucket without requests inside the load's span is a gap (NaN), and so is the
+/// time after its last bucket: the step plot draws nothing where the load served nothing.
 fn share_series(served: &[Served], bucket: f64, key: impl Fn(&Served) -> String) -> Vec<Series> {
     let mut totals: BTreeMap<u64, u64> = BTreeMap::new();
     let mut counts: BTreeMap<String, BTreeMap<u64, u64>> = BTreeMap::new();
@@ -118,23 +121,22 @@ fn share_series(served: &[Served], bucket: f64, key: impl Fn(&Served) -> String)
         *totals.entry(b).or_default() += 1;
         *counts.entry(key(s)).or_default().entry(b).or_default() += 1;
     }
-    let end = totals
-        .keys()
-        .last()
-        .map_or(0.0, |b| (*b + 1) as f64 * bucket);
+    let (Some(&first), Some(&last)) = (totals.keys().next(), totals.keys().last()) else {
+        return Vec::new();
+    };
     counts
         .into_iter()
         .map(|(name, per)| {
-            let mut points: Vec<(f64, f64)> = totals
-                .iter()
-                .map(|(b, n)| {
-                    let k = per.get(b).copied().unwrap_or(0);
-                    (*b as f64 * bucket, k as f64 / *n as f64)
+            let mut points: Vec<(f64, f64)> = (first..=last)
+                .map(|b| {
+                    let share = match totals.get(&b) {
+                        Some(n) => per.get(&b).copied().unwrap_or(0) as f64 / *n as f64,
+                        None => f64::NAN,
+                    };
+                    (b as f64 * bucket, share)
                 })
                 .collect();
-            if let Some(&(_, last)) = points.last() {
-                points.push((end, last));
-            }
+            points.push(((last + 1) as f64 * bucket, f64::NAN));
             Series { name, points }
         })
         .collect()
@@ -174,13 +176,14 @@ pub fn failover_panels(served: &BTreeMap<String, Vec<Served>>, bucket: f64) -> V
 /// When a load's traffic left its starting locality.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Failover {
-    /// The locality that served most answered requests in the load's first [`WINDOW_MS`].
+    /// The locality that served most answered requests in the load's first [`WINDOW_MS`]
+    /// (at least its first [`MIN_WINDOW_REQUESTS`] requests).
     pub from_locality: String,
     /// The locality that served most of the first window that counts.
     pub to_locality: String,
     /// Start of the first window `[t, t + 1 s)` (t a request's completion, the window inside
     /// the load) in which ≥ 99 % of the requests were answered from a locality other than
-    /// `from_locality`.
+    /// `from_locality`; windows of fewer than [`MIN_WINDOW_REQUESTS`] requests do not count.
     pub at_ms: f64,
 }
 
@@ -191,8 +194,9 @@ pub fn failover_time(served: &[Served]) -> Option<Failover> {
     let from = majority(
         served
             .iter()
-            .take_while(|s| s.t_ms < first + WINDOW_MS)
-            .filter_map(|s| s.place.as_ref()),
+            .enumerate()
+            .take_while(|(i, s)| *i < MIN_WINDOW_REQUESTS || s.t_ms < first + WINDOW_MS)
+            .filter_map(|(_, s)| s.place.as_ref()),
     )?;
     let away = |s: &Served| s.place.as_ref().is_some_and(|p| p.locality != from);
     let (mut end, mut n, mut k) = (0usize, 0usize, 0usize);
@@ -205,7 +209,7 @@ pub fn failover_time(served: &[Served]) -> Option<Failover> {
             k += usize::from(away(&served[end]));
             end += 1;
         }
-        if n > 0 && k as f64 >= FAILOVER_SHARE * n as f64 {
+        if n >= MIN_WINDOW_REQUESTS && k as f64 >= FAILOVER_SHARE * n as f64 {
             let to = majority(
                 served[i..end]
                     .iter()

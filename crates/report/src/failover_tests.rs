@@ -100,7 +100,11 @@ fn shares_per_locality_and_cluster_are_bucketed_and_failures_are_none() {
     };
     let east = by_name(&panels[0], "us-east1/b");
     assert_eq!(east.len(), 11, "ten buckets and the end of the last");
-    assert_eq!(east[10], (10_000.0, 0.0));
+    assert_eq!(east[10].0, 10_000.0);
+    assert!(
+        east[10].1.is_nan(),
+        "nothing drawn after the load's last bucket"
+    );
     assert_eq!(east[3], (3_000.0, 1.0));
     assert_eq!(east[4], (4_000.0, 0.0));
     assert_eq!(by_name(&panels[0], NONE)[4], (4_000.0, 0.1));
@@ -154,4 +158,32 @@ fn buckets_are_one_second_up_to_a_minute_then_a_sixtieth_rounded_up() {
     assert_eq!(bucket_ms(60_000.0), 1000.0);
     assert_eq!(bucket_ms(300_000.0), 5000.0);
     assert_eq!(bucket_ms(301_000.0), 6000.0);
+}
+
+#[test]
+fn empty_buckets_inside_a_load_are_gaps_and_sparse_loads_never_fail_over() {
+    let served = |t: f64, loc: &str| Served {
+        t_ms: t,
+        place: Some(Place {
+            locality: loc.into(),
+            cluster: String::new(),
+        }),
+    };
+    let reqs = vec![served(500.0, "a"), served(3_500.0, "b")];
+    let series = share_series(&reqs, 1_000.0, |s| {
+        s.place.as_ref().unwrap().locality.clone()
+    });
+    let a = &series.iter().find(|s| s.name == "a").unwrap().points;
+    assert_eq!(a.len(), 5, "buckets 0..=3 and the end");
+    assert_eq!(a[0], (0.0, 1.0));
+    assert!(
+        a[1].1.is_nan() && a[2].1.is_nan() && a[4].1.is_nan(),
+        "{a:?}"
+    );
+    assert_eq!(a[3], (3_000.0, 0.0));
+    // One call every 2 s moving from a to b: too few per window to call it a failover.
+    let sparse: Vec<Served> = (0..10)
+        .map(|i| served(f64::from(i) * 2_000.0, if i < 5 { "a" } else { "b" }))
+        .collect();
+    assert_eq!(failover_time(&sparse), None);
 }

@@ -110,7 +110,7 @@ fn draw_panel<DB: DrawingBackend>(
         let points: Vec<(f64, f64)> = series
             .points
             .iter()
-            .filter(|(t, v)| t.is_finite() && v.is_finite())
+            .filter(|(t, v)| t.is_finite() && (v.is_finite() || (panel.step && v.is_nan())))
             .map(|&(t, v)| (t / 1000.0, v))
             .collect();
         let drawn = if panel.step {

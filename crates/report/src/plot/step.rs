@@ -16,7 +16,9 @@ pub(super) struct Run {
 /// The runs of the step function through `points` (each value holds until the next point's
 /// time, the last until `x_end`) over `columns` equal columns of `[x_start, x_end]`. Each
 /// column's envelope includes the value entering it, so consecutive runs always touch. Nothing
-/// is drawn before the first point. `points` need not be sorted; non-finite ones are ignored.
+/// is drawn before the first point. A NaN value is a gap: nothing is drawn from its time to the
+/// next point. `points` need not be sorted; points at non-finite times or infinite values are
+/// ignored.
 pub(super) fn step_runs(
     points: &[(f64, f64)],
     x_start: f64,
@@ -26,7 +28,7 @@ pub(super) fn step_runs(
     let mut pts: Vec<(f64, f64)> = points
         .iter()
         .copied()
-        .filter(|(t, v)| t.is_finite() && v.is_finite())
+        .filter(|(t, v)| t.is_finite() && !v.is_infinite())
         .collect();
     pts.sort_by(|a, b| a.0.total_cmp(&b.0));
     let columns = columns.max(1);
@@ -42,14 +44,26 @@ pub(super) fn step_runs(
         } else {
             x_start + (c + 1) as f64 * width
         };
+        // A gap starting exactly at the column's start stops the held value there.
+        while let Some(&(t, v)) = pts.get(next) {
+            if t > from || !v.is_nan() {
+                break;
+            }
+            current = None;
+            next += 1;
+        }
         let mut envelope = current.map(|v| (v, v));
         while let Some(&(t, v)) = pts.get(next) {
             if t > to || (t == to && !last) {
                 break;
             }
+            next += 1;
+            if v.is_nan() {
+                current = None;
+                continue;
+            }
             envelope = Some(envelope.map_or((v, v), |(lo, hi)| (lo.min(v), hi.max(v))));
             current = Some(v);
-            next += 1;
         }
         let Some((lo, hi)) = envelope else { continue };
         match runs.last_mut() {
@@ -108,6 +122,13 @@ mod tests {
 
     #[test]
     fn nothing_is_drawn_before_the_first_point_and_the_last_value_holds() {
+        let gap = step_runs(
+            &[(0.0, 1.0), (2.0, f64::NAN), (6.0, 1.0), (8.0, f64::NAN)],
+            0.0,
+            10.0,
+            10,
+        );
+        assert_eq!(gap, vec![run(0.0, 2.0, 1.0, 1.0), run(6.0, 8.0, 1.0, 1.0)]);
         let runs = step_runs(&[(5.0, 2.0)], 0.0, 10.0, 10);
         assert_eq!(runs, vec![run(5.0, 10.0, 2.0, 2.0)]);
     }
