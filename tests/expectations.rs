@@ -111,3 +111,34 @@ fn the_replay_command_reproduces_the_failed_run_exactly() {
         );
     }
 }
+
+/// `priorityLoad` / `priorityPanic` read the client's `priority_load` trace events: the load
+/// per priority before and after the failing P0 pod is ejected, and a clear reason when no
+/// event precedes the asked time.
+#[test]
+fn priority_expectations_follow_the_traced_priority_load() {
+    let tmp = TempDir::new("priority_load", "run");
+    let got = run_scenario(
+        "tests/fixtures/ejection/priority-load.yaml",
+        &tmp.join("out"),
+        &[],
+    );
+    let transcript = got.transcript();
+    assert_eq!(got.code, 1, "{transcript}");
+    for pass in [
+        "PASS P0 takes everything when the load starts: 100.0000",
+        "PASS P1 takes everything at the end: 100.0000",
+        "PASS no panic: Istio's threshold is 0: 0.0000",
+    ] {
+        assert!(
+            got.stdout.lines().any(|l| l.starts_with(pass)),
+            "{transcript}"
+        );
+    }
+    assert!(
+        got.stdout.lines().any(|l| l
+            == "FAIL nothing traced before the load starts: proxy fortio-0 traced no priority \
+                load for cluster outbound|8000||httpbin.default.svc.cluster.local by 500 ms"),
+        "{transcript}"
+    );
+}

@@ -4,12 +4,15 @@
 //!    Istio's default (unlimited) breakers, fortio `-c 16 -qps 0`.
 //! 2. A bare turmoil-net echo over the same hops on the same engine (the baseline).
 //! 3. Path 1 again with `--idle-pods` extra meshed pods that carry no traffic.
+//! 4. A multi-region mesh of 324 pods under a failure timeline ([`crate::bench_regions`]):
+//!    simulated requests per wall second and virtual seconds per wall second.
 //!
 //! Each is run three times; the median wall time is reported.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use meshtwin_model::event::EventKind;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{LoadSpec, Scenario};
 use meshtwin_model::topology::*;
@@ -167,7 +170,11 @@ fn per_sec(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
 
-pub fn bench_command(requests: u64, idle_pods: u32) -> u8 {
+pub fn bench_command(requests: u64, idle_pods: u32, regions_only: bool) -> u8 {
+    if regions_only {
+        regions();
+        return EXIT_OK;
+    }
     println!(
         "meshtwin bench: {requests} requests, fortio -c {CONNECTIONS} -qps 0, links {} µs one way",
         LINK.as_micros()
@@ -206,11 +213,58 @@ pub fn bench_command(requests: u64, idle_pods: u32) -> u8 {
         (mesh_rps / idle_rps - 1.0) * 100.0
     );
     let hosts = 1000;
-    let mut pass = meshtwin_sim::baseline::idle_network(hosts);
-    let (t, _) = timed(|| (0..1000).for_each(|_| pass()));
-    println!(
-        "one scheduler pass over {hosts} idle turmoil-net hosts: {:.1} µs (why pods no load can reach are not made hosts)",
-        t.as_secs_f64() * 1e6 / 1000.0
-    );
+    {
+        // The idle network stays installed until `pass` is dropped, before part 4 runs.
+        let mut pass = meshtwin_sim::baseline::idle_network(hosts);
+        let (t, _) = timed(|| (0..1000).for_each(|_| pass()));
+        println!(
+            "one scheduler pass over {hosts} idle turmoil-net hosts: {:.1} µs (why pods no load can reach are not made hosts)",
+            t.as_secs_f64() * 1e6 / 1000.0
+        );
+    }
+    regions();
     EXIT_OK
+}
+
+/// Part 4: the multi-region world under faults.
+fn regions() {
+    let w = crate::bench_regions::world().expect("the bench world is valid");
+    let (wall, r) = timed(|| {
+        meshtwin_sim::run_with_timeline(&w.topology, &w.policies, &w.scenario, &w.states)
+            .expect("the bench world runs")
+    });
+    let calls: u64 = r.loads.iter().map(|(_, _, o)| o.calls.len() as u64).sum();
+    let failed: u64 = r
+        .loads
+        .iter()
+        .flat_map(|(_, _, o)| &o.calls)
+        .filter(|c| c.status != 200)
+        .count() as u64;
+    let (mut hops, mut ejections) = (0u64, 0u64);
+    for e in &r.events {
+        match &e.kind {
+            EventKind::AccessLog { .. } => hops += 1,
+            EventKind::Outlier { action, .. } if action == "ejected" => ejections += 1,
+            _ => {}
+        }
+    }
+    let wall_s = wall.as_secs_f64();
+    println!(
+        "multi-region mesh under faults ({} pods, 3 regions × 2 zones, 11 services, {} loads; 503s → ejections, a crash, \
+         a zone partition, a scale to 0, recovery): {calls} calls ({failed} not 200, {ejections} ejections, {hops} proxy hops) \
+         in {wall_s:.3} s wall = {:.0} simulated requests / wall s ({:.0} proxy hops / wall s); virtual {:.1} s \
+         (virtual/wall {:.2}×); {} trace events{}",
+        w.pods,
+        w.scenario.loads.len(),
+        calls as f64 / wall_s,
+        hops as f64 / wall_s,
+        r.end.as_secs_f64(),
+        r.end.as_secs_f64() / wall_s,
+        r.events.len(),
+        if r.dropped_events > 0 {
+            format!(" ({} dropped)", r.dropped_events)
+        } else {
+            String::new()
+        }
+    );
 }

@@ -112,6 +112,19 @@ fn measure(m: &Metric, r: &RunResult, loads: &[LoadResult], reach: &Reach) -> Re
                 .get(&c.request_id)
                 .is_some_and(|w| w.contains(workload))
         }),
+        Metric::PriorityLoad {
+            proxy,
+            cluster,
+            priority,
+            at,
+        } => priority_state(r, proxy, cluster, *priority, *at).map(|(load, _)| f64::from(load)),
+        Metric::PriorityPanic {
+            proxy,
+            cluster,
+            priority,
+            at,
+        } => priority_state(r, proxy, cluster, *priority, *at)
+            .map(|(_, panic)| if panic { 1.0 } else { 0.0 }),
         Metric::LatencyMs { load, percentile } => {
             let l = loads
                 .iter()
@@ -122,6 +135,42 @@ fn measure(m: &Metric, r: &RunResult, loads: &[LoadResult], reach: &Reach) -> Re
                 .ok_or_else(|| format!("load '{load}' made no call"))
         }
     }
+}
+
+/// `priority`'s load (percent) and panic flag in `proxy`'s `cluster` at `at` (default: the
+/// end of the run): the last `priority_load` trace event at or before that time. A priority
+/// the event does not list carries no load and is not in panic.
+fn priority_state(
+    r: &RunResult,
+    proxy: &str,
+    cluster: &str,
+    priority: u32,
+    at: Option<std::time::Duration>,
+) -> Result<(u32, bool), String> {
+    let at_ms = at.unwrap_or(r.end).as_secs_f64() * 1000.0;
+    let last = r
+        .events
+        .iter()
+        .take_while(|e| e.t_ms <= at_ms)
+        .filter_map(|e| match &e.kind {
+            EventKind::PriorityLoad {
+                proxy: p,
+                cluster: c,
+                load,
+                panic,
+                ..
+            } if p == proxy && c == cluster => Some((load, panic)),
+            _ => None,
+        })
+        .last();
+    let (load, panic) = last.ok_or_else(|| {
+        format!("proxy {proxy} traced no priority load for cluster {cluster} by {at_ms} ms")
+    })?;
+    let i = priority as usize;
+    Ok((
+        load.get(i).copied().unwrap_or(0),
+        panic.get(i).copied().unwrap_or(false),
+    ))
 }
 
 fn band(min: Option<f64>, max: Option<f64>) -> String {

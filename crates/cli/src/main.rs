@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod bench_regions;
 mod calltree;
 mod endpoints;
 mod expect;
@@ -99,6 +100,9 @@ enum Command {
         /// Idle pods added for the idle-cost measurement.
         #[arg(long, default_value_t = 1000)]
         idle_pods: u32,
+        /// Only the multi-region mesh under faults (324 pods).
+        #[arg(long)]
+        regions_only: bool,
     },
 }
 
@@ -150,7 +154,8 @@ fn main() -> ExitCode {
         Command::Bench {
             requests,
             idle_pods,
-        } => bench::bench_command(requests, idle_pods),
+            regions_only,
+        } => bench::bench_command(requests, idle_pods, regions_only),
     };
     ExitCode::from(code)
 }

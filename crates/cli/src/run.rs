@@ -87,6 +87,8 @@ fn validate_scenario(sc: &Scenario, topo: &Topology) -> Result<(), ConfigError> 
         let (key, proxy) = match &e.metric {
             Metric::Counter { proxy, .. } => ("counter", proxy),
             Metric::GaugeMax { proxy, .. } => ("gaugeMax", proxy),
+            Metric::PriorityLoad { proxy, .. } => ("priorityLoad", proxy),
+            Metric::PriorityPanic { proxy, .. } => ("priorityPanic", proxy),
             _ => continue,
         };
         if !pods

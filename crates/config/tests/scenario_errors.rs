@@ -249,6 +249,49 @@ fn expectations_are_checked() {
 }
 
 #[test]
+fn priority_expectations_read_and_their_time_is_checked() {
+    let load = with_load("    calls: 1\n");
+    let s = parse_scenario(
+        Path::new("x.yaml"),
+        &format!(
+            "{load}expect:
+  - {{name: a, priorityLoad: {{proxy: fortio-0, cluster: c, priority: 1, at: 5s}}, min: 30}}
+  - {{name: b, priorityPanic: {{proxy: fortio-0, cluster: c, priority: 0}}, max: 0}}
+"
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        s.expectations[0].metric,
+        Metric::PriorityLoad {
+            proxy: "fortio-0".into(),
+            cluster: "c".into(),
+            priority: 1,
+            at: Some(Duration::from_secs(5))
+        }
+    );
+    assert_eq!(
+        s.expectations[1].metric,
+        Metric::PriorityPanic {
+            proxy: "fortio-0".into(),
+            cluster: "c".into(),
+            priority: 0,
+            at: None
+        }
+    );
+    assert_eq!(
+        message(&format!("{load}expect:\n  - name: x\n    priorityLoad: {{proxy: p, cluster: c, priority: 0, at: 30s}}\n    min: 1\n")),
+        "scenarios/x.yaml:11: expect[0].priorityLoad.at: 30s is after the end of the run (20s)"
+    );
+    assert_eq!(
+        message(&format!(
+            "{load}expect:\n  - name: x\n    priorityPanic: {{proxy: p, cluster: c}}\n    min: 1\n"
+        )),
+        "scenarios/x.yaml:11: expect[0].priorityPanic: missing field `priority`"
+    );
+}
+
+#[test]
 fn a_scenario_is_one_document() {
     assert_eq!(
         message(&format!("{}---\nname: t\n", with_load("    calls: 1\n"))),

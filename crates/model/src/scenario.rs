@@ -61,6 +61,25 @@ pub enum Metric {
     Reached { load: String, workload: String },
     /// A latency percentile of a load, in milliseconds.
     LatencyMs { load: String, percentile: f64 },
+    /// Percent of a proxy's cluster traffic planned for `priority` (spec §4.2) at virtual
+    /// time `at` (`None`: the end of the run): the last `priority_load` trace event at or
+    /// before it.
+    PriorityLoad {
+        proxy: String,
+        cluster: String,
+        priority: u32,
+        #[serde(with = "crate::duration::opt_ms")]
+        at: Option<Duration>,
+    },
+    /// 1 when `priority` of a proxy's cluster is in panic (spec §4.3) at `at`, else 0 — from
+    /// the same trace event as [`Metric::PriorityLoad`].
+    PriorityPanic {
+        proxy: String,
+        cluster: String,
+        priority: u32,
+        #[serde(with = "crate::duration::opt_ms")]
+        at: Option<Duration>,
+    },
 }
 
 /// A band a metric must fall in; either bound may be open.

@@ -7,9 +7,14 @@
 //!   max: 0.25                             #   requests {load}, flagFraction {load, code, flag},
 //!                                         #   counter {proxy, stat}, gaugeMax {proxy, stat},
 //!                                         #   latencyMs {load, percentile},
-//!                                         #   bodyContains {load, text}, reached {load, workload}
+//!                                         #   bodyContains {load, text}, reached {load, workload},
+//!                                         #   priorityLoad {proxy, cluster, priority, at},
+//!                                         #   priorityPanic {proxy, cluster, priority, at}
 //! ```
-//! At least one of `min` / `max`; `min <= max`; every `load` must name a load of the scenario.
+//! At least one of `min` / `max`; `min <= max`; every `load` must name a load of the scenario;
+//! `at` (optional, default the end of the run) must lie within the run.
+
+use std::time::Duration;
 
 use meshtwin_model::scenario::{Expectation, LoadSpec, Metric};
 
@@ -29,16 +34,22 @@ const EXPECT_FIELDS: &[&str] = &[
     "latencyMs",
     "bodyContains",
     "reached",
+    "priorityLoad",
+    "priorityPanic",
 ];
 /// The metric keys (all but `name`, `min`, `max`).
 const METRICS: &[&str] = EXPECT_FIELDS.split_at(3).1;
 
-/// Decode every expectation against the scenario's loads.
-pub fn decode_all(items: &[Val<'_>], loads: &[LoadSpec]) -> Result<Vec<Expectation>> {
-    items.iter().map(|i| decode(i, loads)).collect()
+/// Decode every expectation against the scenario's loads and duration (`run`).
+pub fn decode_all(
+    items: &[Val<'_>],
+    loads: &[LoadSpec],
+    run: Duration,
+) -> Result<Vec<Expectation>> {
+    items.iter().map(|i| decode(i, loads, run)).collect()
 }
 
-fn decode(v: &Val<'_>, loads: &[LoadSpec]) -> Result<Expectation> {
+fn decode(v: &Val<'_>, loads: &[LoadSpec], run: Duration) -> Result<Expectation> {
     let e = v.map(EXPECT_FIELDS)?;
     let key = match e.present(METRICS).as_slice() {
         [one] => *one,
@@ -49,7 +60,7 @@ fn decode(v: &Val<'_>, loads: &[LoadSpec]) -> Result<Expectation> {
                 .error("one metric per expectation (this entry already has one)"))
         }
     };
-    let metric = metric(&e.req(key)?, key, loads)?;
+    let metric = metric(&e.req(key)?, key, loads, run)?;
     let min = e.opt("min", Val::number)?;
     let max = e.opt("max", Val::number)?;
     match (min, max) {
@@ -69,8 +80,45 @@ fn decode(v: &Val<'_>, loads: &[LoadSpec]) -> Result<Expectation> {
     })
 }
 
-fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec]) -> Result<Metric> {
+fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec], run: Duration) -> Result<Metric> {
     Ok(match key {
+        "priorityLoad" | "priorityPanic" => {
+            let m = v.map(&["proxy", "cluster", "priority", "at"])?;
+            let (proxy, cluster) = (
+                m.req_name("proxy")?.to_string(),
+                m.req_name("cluster")?.to_string(),
+            );
+            let priority = m.req("priority")?.u32_in(0, 127)?;
+            let at = match m.get("at") {
+                None => None,
+                Some(a) => {
+                    let at = a.duration()?;
+                    if at > run {
+                        return Err(a.error(format!(
+                            "{}s is after the end of the run ({}s)",
+                            at.as_secs_f64(),
+                            run.as_secs_f64()
+                        )));
+                    }
+                    Some(at)
+                }
+            };
+            if key == "priorityLoad" {
+                Metric::PriorityLoad {
+                    proxy,
+                    cluster,
+                    priority,
+                    at,
+                }
+            } else {
+                Metric::PriorityPanic {
+                    proxy,
+                    cluster,
+                    priority,
+                    at,
+                }
+            }
+        }
         "codeFraction" | "codeCount" => {
             let m = v.map(&["load", "code"])?;
             let (load, code) = (load_ref(&m, loads)?, status(&m)?);

@@ -90,7 +90,7 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
         policies.push(resolve(&p)?);
     }
     let loads = load::decode_all(&s.list("loads")?, duration)?;
-    let expectations = expect::decode_all(&s.list("expect")?, &loads)?;
+    let expectations = expect::decode_all(&s.list("expect")?, &loads, duration)?;
     let timeline = timeline::decode_all(&s.list("timeline")?, duration, &resolve)?;
     let control_plane = timeline::control_plane(s.get("controlPlane"))?;
     Ok(Scenario {

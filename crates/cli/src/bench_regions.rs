@@ -1,0 +1,183 @@
+//! The multi-region world `meshtwin bench` measures under faults: three regions of two zones,
+//! a frontend per zone that calls two backends per request, ten backend services in every
+//! zone, a fortio client per zone calling the frontend and four backends, Istio outlier
+//! detection on every service (so locality failover is on, spec §4.9), and a failure timeline
+//! (errors that eject, a crash, a zone partition, a scale-down, then recovery).
+//!
+//! The world is written as the YAML a user would write — topology, DestinationRules,
+//! scenario — and read through the same parsers and checks as `meshtwin run`, so the
+//! benchmark exercises exactly what users run. Pod counts: 6 zones × (10 backends × 5 +
+//! frontend 3 + fortio 1) = 324.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use meshtwin_config::{parse_policies, parse_scenario, validate_against, ConfigError};
+use meshtwin_model::policy::MeshPolicies;
+use meshtwin_model::scenario::Scenario;
+use meshtwin_model::topology::Topology;
+use meshtwin_topology::parse_topology;
+
+/// (region, zones) of the world.
+const REGIONS: &[(&str, &[&str])] = &[
+    ("us-east", &["us-east-a", "us-east-b"]),
+    ("us-west", &["us-west-a", "us-west-b"]),
+    ("eu-west", &["eu-west-a", "eu-west-b"]),
+];
+/// Backend services; every zone runs [`BACKEND_PODS`] pods of each.
+const BACKENDS: usize = 10;
+const BACKEND_PODS: u32 = 5;
+const FRONTEND_PODS: u32 = 3;
+/// Backends each zone's fortio calls directly, besides the frontend.
+const DIRECT_CALLS: usize = 4;
+/// Per-load rate and length: every zone's 5 loads run 20 s.
+const QPS: u32 = 40;
+const LOAD_SECONDS: u32 = 20;
+
+/// The world's inputs, parsed and checked.
+pub struct World {
+    pub topology: Topology,
+    pub policies: MeshPolicies,
+    pub scenario: Scenario,
+    /// The policy set after each timeline `apply` / `delete` (none here, but checked).
+    pub states: BTreeMap<usize, MeshPolicies>,
+    pub pods: usize,
+}
+
+fn topology_yaml() -> String {
+    let mut y = String::from(
+        "name: bench-regions\nlatency: {sameZone: 100us, crossZone: 500us, crossRegion: 30ms}\nregions:\n",
+    );
+    for (region, zones) in REGIONS {
+        let _ = writeln!(y, "  - name: {region}\n    zones:");
+        for zone in *zones {
+            let _ = writeln!(
+                y,
+                "      - name: {zone}\n        clusters:\n          - name: {zone}\n            workloads:"
+            );
+            let _ = writeln!(
+                y,
+                "              - {{name: fortio-{zone}, labels: {{app: fortio}}, sidecar: istio}}"
+            );
+            let _ = writeln!(
+                y,
+                "              - {{name: frontend-{zone}, replicas: {FRONTEND_PODS}, labels: {{app: frontend}}, sidecar: istio, \
+                 app: {{port: 8080, latency: {{uniform: [1ms, 2ms]}}, calls: [\
+                 {{host: svc-0, port: 80, timeout: 1s, onError: \"svc-0 failed\"}}, \
+                 {{host: svc-1, port: 80, timeout: 1s, onError: \"svc-1 failed\"}}]}}}}"
+            );
+            for b in 0..BACKENDS {
+                let _ = writeln!(
+                    y,
+                    "              - {{name: svc-{b}-{zone}, replicas: {BACKEND_PODS}, labels: {{app: svc-{b}}}, \
+                     sidecar: istio, app: {{port: 8080, latency: {{uniform: [500us, 3ms]}}}}}}"
+                );
+            }
+        }
+    }
+    y.push_str("services:\n");
+    y.push_str(
+        "  - {name: frontend, ports: [{name: http, port: 80, targetPort: 8080}], selector: {app: frontend}}\n",
+    );
+    for b in 0..BACKENDS {
+        let _ = writeln!(
+            y,
+            "  - {{name: svc-{b}, ports: [{{name: http, port: 80, targetPort: 8080}}], selector: {{app: svc-{b}}}}}"
+        );
+    }
+    y
+}
+
+/// Outlier detection on every service: 3 consecutive 5xx eject for 10 s, at most half the
+/// hosts; its presence turns Istio's locality failover on.
+fn policies_yaml() -> String {
+    let services =
+        std::iter::once("frontend".to_string()).chain((0..BACKENDS).map(|b| format!("svc-{b}")));
+    let mut y = String::new();
+    for s in services {
+        let _ = writeln!(
+            y,
+            "---\napiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata: {{name: {s}}}\n\
+             spec:\n  host: {s}\n  trafficPolicy:\n    outlierDetection: {{consecutive5xxErrors: 3, \
+             interval: 1s, baseEjectionTime: 10s, maxEjectionPercent: 50}}"
+        );
+    }
+    y
+}
+
+fn scenario_yaml() -> String {
+    let mut y = format!(
+        "name: bench-regions\ntopology: bench-regions\nseed: 1\nduration: {}s\nloads:\n",
+        LOAD_SECONDS + 5
+    );
+    let zones = REGIONS.iter().flat_map(|(_, z)| z.iter());
+    for (i, zone) in zones.enumerate() {
+        let _ = writeln!(
+            y,
+            "  - {{name: front-{zone}, from: fortio-{zone}, start: 1s, connections: 4, qps: {QPS}, \
+             duration: {LOAD_SECONDS}s, url: \"http://frontend/\"}}"
+        );
+        for k in 0..DIRECT_CALLS {
+            let b = (i + k) % BACKENDS;
+            let _ = writeln!(
+                y,
+                "  - {{name: svc-{b}-from-{zone}, from: fortio-{zone}, start: 1s, connections: 2, \
+                 qps: {QPS}, duration: {LOAD_SECONDS}s, url: \"http://svc-{b}/\"}}"
+            );
+        }
+    }
+    // The faults: svc-0's us-east-a pods turn to 503 (ejections, failover to us-east-b); a
+    // svc-1 pod crashes (connection failures); us-east-a is cut off from us-east-b (the
+    // failover traffic now fails too, and moves to another region); svc-3 in eu-west-a is
+    // scaled to zero (endpoint pushes); then everything recovers.
+    y.push_str(
+        "timeline:\n\
+         \x20 - {at: 5s, app: {workload: svc-0-us-east-a, errorRate: 1, errorStatus: 503}}\n\
+         \x20 - {at: 7s, crash: svc-1-us-west-b-0}\n\
+         \x20 - {at: 9s, partition: {from: us-east/us-east-a, to: us-east/us-east-b}}\n\
+         \x20 - {at: 11s, scale: {workload: svc-3-eu-west-a, replicas: 0}}\n\
+         \x20 - {at: 15s, heal: {}}\n\
+         \x20 - {at: 16s, app: {workload: svc-0-us-east-a, errorRate: 0}}\n\
+         \x20 - {at: 17s, restart: svc-1-us-west-b-0}\n\
+         \x20 - {at: 18s, scale: {workload: svc-3-eu-west-a, replicas: 5}}\n",
+    );
+    y
+}
+
+/// Build and check the world (an error here is a bug in this file).
+pub fn world() -> Result<World, ConfigError> {
+    let topology = parse_topology("bench-regions/topology.yaml", &topology_yaml())?;
+    let policies = parse_policies("bench-regions/policies.yaml", &policies_yaml())?;
+    validate_against(&policies, &topology)?;
+    let scenario = parse_scenario(Path::new("bench-regions/scenario.yaml"), &scenario_yaml())?;
+    let states = crate::timeline_check::check(&scenario, &topology, &policies)?;
+    let pods = topology.pods().len();
+    Ok(World {
+        topology,
+        policies,
+        scenario,
+        states,
+        pods,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bench_world_is_valid_and_has_at_least_300_pods_in_six_zones() {
+        let w = world().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(w.pods, 324);
+        let zones: std::collections::BTreeSet<_> = w
+            .topology
+            .pods()
+            .iter()
+            .map(|p| (p.locality.region.clone(), p.locality.zone.clone()))
+            .collect();
+        assert_eq!(zones.len(), 6);
+        assert_eq!(w.scenario.loads.len(), 30);
+        assert_eq!(w.scenario.timeline.len(), 8);
+    }
+}
