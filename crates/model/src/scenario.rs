@@ -61,6 +61,9 @@ pub enum Metric {
     Reached { load: String, workload: String },
     /// A latency percentile of a load, in milliseconds.
     LatencyMs { load: String, percentile: f64 },
+    /// When the load's traffic left the locality it started in (the summary's per-load
+    /// `failover.at_ms`, virtual ms); no value — the expectation fails — when it never did.
+    FailoverMs { load: String },
 }
 
 /// A band a metric must fall in; either bound may be open.

@@ -7,7 +7,8 @@
 //!   max: 0.25                             #   requests {load}, flagFraction {load, code, flag},
 //!                                         #   counter {proxy, stat}, gaugeMax {proxy, stat},
 //!                                         #   latencyMs {load, percentile},
-//!                                         #   bodyContains {load, text}, reached {load, workload}
+//!                                         #   bodyContains {load, text}, reached {load, workload},
+//!                                         #   failoverMs {load}
 //! ```
 //! At least one of `min` / `max`; `min <= max`; every `load` must name a load of the scenario.
 
@@ -29,6 +30,7 @@ const EXPECT_FIELDS: &[&str] = &[
     "latencyMs",
     "bodyContains",
     "reached",
+    "failoverMs",
 ];
 /// The metric keys (all but `name`, `min`, `max`).
 const METRICS: &[&str] = EXPECT_FIELDS.split_at(3).1;
@@ -81,6 +83,9 @@ fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec]) -> Result<Metric> {
             }
         }
         "requests" => Metric::Requests {
+            load: load_ref(&v.map(&["load"])?, loads)?,
+        },
+        "failoverMs" => Metric::FailoverMs {
             load: load_ref(&v.map(&["load"])?, loads)?,
         },
         "flagFraction" => {

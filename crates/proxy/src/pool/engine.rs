@@ -265,10 +265,14 @@ impl PoolEngine {
         sh: &mut ClusterShared,
     ) -> Vec<Action> {
         let mut out = Vec::new();
+        // The connection may already be gone (closed by the peer — a pod scaled away — before
+        // the stream's end was seen): closing it released its streams' counts.
+        let Some(client) = self.clients.get_mut(&cx) else {
+            return out;
+        };
         self.active_streams -= 1;
         sh.rm.requests.dec();
         sh.stats.cluster.upstream_rq_active.dec();
-        let client = self.clients.get_mut(&cx).expect("stream's client exists");
         client.active -= 1;
         if client.state == CxState::Draining && client.active == 0 {
             out.push(Action::Close(cx));
