@@ -445,3 +445,19 @@ fn a_service_entry_endpoint_port_the_entry_lacks_is_rejected() {
         },
     );
 }
+
+#[test]
+fn a_tsb_cluster_list_with_weights_on_some_clusters_only_is_rejected() {
+    assert_rejected(
+        "tsb_weights_partly_set",
+        "tsb-weights-partly-set.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/tsb-weights-partly-set.yaml",
+            line: 22,
+            path: Some(
+                "Gateway bookinfo-edge: spec.http[0].routing.rules[0].route.clusterDestination.clusters[1]",
+            ),
+            says: "weights must be set for all clusters or for none",
+        },
+    );
+}

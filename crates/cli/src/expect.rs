@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use meshtwin_model::event::EventKind;
 use meshtwin_model::scenario::{Expectation, Metric};
+use meshtwin_report::failover::{failover_time, served_by_load, Place};
 use meshtwin_report::fortio::LoadResult;
 use meshtwin_sim::loadgen::CallRecord;
 use meshtwin_sim::RunResult;
@@ -62,7 +63,13 @@ fn calls<'a>(r: &'a RunResult, load: &str) -> Option<&'a meshtwin_sim::loadgen::
 }
 
 /// The value a metric takes in this run, or why it has none.
-fn measure(m: &Metric, r: &RunResult, loads: &[LoadResult], reach: &Reach) -> Result<f64, String> {
+fn measure(
+    m: &Metric,
+    r: &RunResult,
+    loads: &[LoadResult],
+    reach: &Reach,
+    places: &BTreeMap<String, Place>,
+) -> Result<f64, String> {
     let load_calls = |load: &str| calls(r, load).ok_or_else(|| format!("no load named '{load}'"));
     // The fraction of a load's calls for which `pred` holds.
     let share = |load: &str, pred: &dyn Fn(&CallRecord) -> bool| -> Result<f64, String> {
@@ -125,6 +132,15 @@ fn measure(m: &Metric, r: &RunResult, loads: &[LoadResult], reach: &Reach) -> Re
             at,
         } => priority_state(r, proxy, cluster, *priority, *at)
             .map(|(_, panic)| if panic { 1.0 } else { 0.0 }),
+        Metric::FailoverMs { load } => {
+            load_calls(load)?;
+            let served = served_by_load(&r.events, places);
+            served
+                .get(load)
+                .and_then(|s| failover_time(s))
+                .map(|f| f.at_ms)
+                .ok_or_else(|| format!("load '{load}' never left the locality it started in"))
+        }
         Metric::LatencyMs { load, percentile } => {
             let l = loads
                 .iter()
@@ -184,11 +200,16 @@ fn band(min: Option<f64>, max: Option<f64>) -> String {
 }
 
 /// Judge every expectation.
-pub fn evaluate(exps: &[Expectation], r: &RunResult, loads: &[LoadResult]) -> Vec<Verdict> {
+pub fn evaluate(
+    exps: &[Expectation],
+    r: &RunResult,
+    loads: &[LoadResult],
+    places: &BTreeMap<String, Place>,
+) -> Vec<Verdict> {
     let reach = reached_workloads(r);
     exps.iter()
         .map(|e| {
-            let (value, pass, detail) = match measure(&e.metric, r, loads, &reach) {
+            let (value, pass, detail) = match measure(&e.metric, r, loads, &reach, places) {
                 Ok(v) => {
                     let pass = e.min.is_none_or(|m| v >= m) && e.max.is_none_or(|m| v <= m);
                     (

@@ -217,9 +217,9 @@ pub fn run_command(
             print!("{}", meshtwin_report::fortio::fortio_text(l));
         }
     }
-    let verdicts = expect::evaluate(&sc.expectations, &result, &loads);
-    let summary = summary::build(&inputs, &result, &loads, &verdicts);
     let places = crate::failover::pod_places(&inputs.topology);
+    let verdicts = expect::evaluate(&sc.expectations, &result, &loads, &places);
+    let summary = summary::build(&inputs, &result, &loads, &verdicts);
     if let Err(e) = output::write_all(&out, &summary, &result, &places) {
         eprintln!("error: cannot write outputs to {}: {e}", out.display());
         return EXIT_INVALID_INPUT;

@@ -30,6 +30,7 @@ pub fn sweep_command(path: Option<PathBuf>, first: u64, count: u64, out: Option<
         }
     };
     let exps = &inputs.scenario.expectations;
+    let places = crate::failover::pod_places(&inputs.topology);
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); exps.len()];
     let mut passes = vec![0u64; exps.len()];
     let seeds: Vec<u64> = (first..first + count).collect();
@@ -49,7 +50,10 @@ pub fn sweep_command(path: Option<PathBuf>, first: u64, count: u64, out: Option<
             }
         };
         let loads = summary::load_results(&r);
-        for (i, v) in expect::evaluate(exps, &r, &loads).into_iter().enumerate() {
+        for (i, v) in expect::evaluate(exps, &r, &loads, &places)
+            .into_iter()
+            .enumerate()
+        {
             values[i].extend(v.value);
             passes[i] += u64::from(v.pass);
         }

@@ -14,6 +14,7 @@
 //! - [`k8s`] — the Kubernetes object envelope (`apiVersion`, `kind`, `metadata`).
 //! - [`istio`] — `DestinationRule` → [`meshtwin_model::policy::DestinationPolicy`].
 //! - [`appmesh`] — `VirtualNode` / `VirtualGateway` → [`meshtwin_model::policy::AppMeshListener`].
+//! - [`tsb`] — Tetrate Service Bridge `Gateway` → [`meshtwin_model::traffic::tsb`].
 //! - [`policies`] — [`load_policies`], dispatching documents on `kind`.
 //! - [`validate`] — [`validate_against`], policies checked against a topology.
 //! - [`scenario`] — [`load_scenario`].
@@ -30,6 +31,7 @@ pub mod k8s;
 pub mod policies;
 pub mod scenario;
 pub mod source;
+pub mod tsb;
 pub mod validate;
 
 pub use error::ConfigError;

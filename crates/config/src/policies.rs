@@ -1,6 +1,7 @@
 //! Policy files → [`MeshPolicies`]: dispatch each document on its `kind`.
 //!
-//! Read: Istio `DestinationRule`, `VirtualService`, `Gateway`, `ServiceEntry`; App Mesh
+//! Read: Istio `DestinationRule`, `VirtualService`, `Gateway`, `ServiceEntry`; Tetrate Service
+//! Bridge `Gateway` (`gateway.tsb.tetrate.io/v2`, told from Istio's by its API group); App Mesh
 //! `VirtualNode` / `VirtualGateway` (CRD form and `aws appmesh describe-*` JSON). Every other
 //! kind (`VirtualRouter`, `Deployment`, `Service`, ...) is accepted and skipped:
 //! later issues read them. A document without `kind` is an error. Istio resources are read
@@ -17,6 +18,7 @@ use crate::error::ConfigError;
 use crate::istio::{destination_rule, gateway, service_entry, virtual_service};
 use crate::k8s;
 use crate::source::{self, Document, Node, Value};
+use crate::tsb;
 
 /// Load every policy in a file (YAML, multi-document YAML, `kind: List`, or JSON).
 pub fn load_policies(path: &Path) -> std::result::Result<MeshPolicies, ConfigError> {
@@ -114,6 +116,11 @@ fn lower_document(doc: &Document, out: &mut MeshPolicies, compat: &IstioCompat) 
             let object = root.map(k8s::OBJECT_FIELDS)?;
             out.virtual_services
                 .push(virtual_service::lower(&object, compat)?);
+        }
+        // Istio's and TSB's gateways share the kind: the API group tells them apart.
+        "Gateway" if api.starts_with("gateway.tsb.tetrate.io/") => {
+            let object = root.map(k8s::OBJECT_FIELDS)?;
+            out.tsb_gateways.push(tsb::gateway::lower(&object)?);
         }
         "Gateway" if api.starts_with("networking.istio.io/") => {
             let object = root.map(k8s::OBJECT_FIELDS)?;

@@ -281,6 +281,9 @@ pub struct MeshPolicies {
     pub gateways: Vec<crate::traffic::gateway::GatewayPolicy>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub service_entries: Vec<crate::traffic::service_entry::ServiceEntryPolicy>,
+    /// Tetrate Service Bridge `Gateway`s (`gateway.tsb.tetrate.io/v2`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tsb_gateways: Vec<crate::traffic::tsb::TsbGatewayPolicy>,
 }
 
 impl MeshPolicies {
@@ -307,6 +310,9 @@ impl MeshPolicies {
         });
         apply(&mut self.service_entries, other.service_entries, |e| {
             (e.name.clone(), e.namespace.clone())
+        });
+        apply(&mut self.tsb_gateways, other.tsb_gateways, |g| {
+            (g.name.clone(), g.scope.clone())
         });
     }
 }
@@ -335,6 +341,9 @@ impl MeshPolicies {
         });
         drop_all(&mut self.service_entries, &other.service_entries, |e| {
             (e.name.clone(), e.namespace.clone())
+        });
+        drop_all(&mut self.tsb_gateways, &other.tsb_gateways, |g| {
+            (g.name.clone(), g.scope.clone())
         });
     }
 }

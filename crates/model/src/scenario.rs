@@ -80,6 +80,9 @@ pub enum Metric {
         #[serde(with = "crate::duration::opt_ms")]
         at: Option<Duration>,
     },
+    /// When the load's traffic left the locality it started in (the summary's per-load
+    /// `failover.at_ms`, virtual ms); no value — the expectation fails — when it never did.
+    FailoverMs { load: String },
 }
 
 /// A band a metric must fall in; either bound may be open.

@@ -5,7 +5,8 @@
 //! - this module: the shared pieces — [`FractionalPercent`], [`Destination`],
 //!   [`VirtualServicePolicy`] and the Istio version switches ([`IstioCompat`]);
 //! - [`http`]: HTTP rules — matches, weighted destinations, timeout, retries, fault, mirrors;
-//! - [`gateway`]: `Gateway` servers and TCP rules.
+//! - [`gateway`]: `Gateway` servers and TCP rules;
+//! - [`tsb`]: Tetrate Service Bridge `Gateway`s (ingress and edge gateways, seed 004).
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +15,7 @@ use crate::SourceRef;
 pub mod gateway;
 pub mod http;
 pub mod service_entry;
+pub mod tsb;
 
 /// Istio behaviour that differs between releases (spec §10). `Default` is current Istio.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

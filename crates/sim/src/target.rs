@@ -1,7 +1,8 @@
 //! Where a load's or an app's traffic goes: URLs (`http://host[:port]/path`,
 //! `tcp://host:port`) resolved against the topology — through the caller's own sidecar
 //! (iptables capture to its outbound listener) or, without one, straight to one of the
-//! service's pods per connection (kube-proxy).
+//! service's pods per connection (kube-proxy) — or, for a name no service has, to the pods of
+//! the workload whose `dns:` lists it (a public hostname in front of a gateway).
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -81,9 +82,9 @@ fn target_for(
             tcp: false,
         });
     }
-    let svc = topo
-        .service(host, &src.namespace)
-        .ok_or_else(|| format!("no service '{host}' in the topology"))?;
+    let Some(svc) = topo.service(host, &src.namespace) else {
+        return dns_target(host, port, path, connections, mesh, authority);
+    };
     let sp = svc
         .ports
         .iter()
@@ -102,6 +103,55 @@ fn target_for(
         })
         .collect();
     let first = backends[0];
+    Ok(LoadTarget {
+        connect,
+        authority,
+        path,
+        first_hop_proxy: (first.sidecar != Sidecar::None).then(|| first.name.clone()),
+        tcp: false,
+    })
+}
+
+/// A host outside the cluster DNS: the pods of the workload whose `dns:` names it (a public
+/// name resolving to a gateway's load balancer), on the `targetPort` of a Service port `port`
+/// selecting them (else `port` itself).
+fn dns_target(
+    host: &str,
+    port: u16,
+    path: String,
+    connections: u32,
+    mesh: (&Topology, &[Pod], &BTreeMap<String, Ipv4Addr>),
+    authority: String,
+) -> Result<LoadTarget, String> {
+    let (topo, pods, ips) = mesh;
+    let backends: Vec<&Pod> = topo
+        .workloads
+        .iter()
+        .filter(|w| w.dns.iter().any(|d| d == host))
+        .flat_map(|w| pods.iter().filter(move |p| p.workload == w.name))
+        .collect();
+    let Some(first) = backends.first() else {
+        return Err(format!("no service '{host}' in the topology"));
+    };
+    let target_port = topo
+        .services
+        .iter()
+        .filter(|s| {
+            !topo
+                .endpoints_of(s, std::slice::from_ref(*first))
+                .is_empty()
+        })
+        .flat_map(|s| &s.ports)
+        .find(|p| p.port == port)
+        .map_or(port, |p| p.target_port);
+    let connect = (0..connections.max(1) as usize)
+        .map(|i| {
+            SocketAddr::new(
+                IpAddr::V4(ips[&backends[i % backends.len()].name]),
+                target_port,
+            )
+        })
+        .collect();
     Ok(LoadTarget {
         connect,
         authority,

@@ -9,7 +9,8 @@
 //!                                         #   latencyMs {load, percentile},
 //!                                         #   bodyContains {load, text}, reached {load, workload},
 //!                                         #   priorityLoad {proxy, cluster, priority, at},
-//!                                         #   priorityPanic {proxy, cluster, priority, at}
+//!                                         #   priorityPanic {proxy, cluster, priority, at},
+//!                                         #   failoverMs {load}
 //! ```
 //! At least one of `min` / `max`; `min <= max`; every `load` must name a load of the scenario;
 //! `at` (optional, default the end of the run) must lie within the run.
@@ -36,6 +37,7 @@ const EXPECT_FIELDS: &[&str] = &[
     "reached",
     "priorityLoad",
     "priorityPanic",
+    "failoverMs",
 ];
 /// The metric keys (all but `name`, `min`, `max`).
 const METRICS: &[&str] = EXPECT_FIELDS.split_at(3).1;
@@ -129,6 +131,9 @@ fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec], run: Duration) -> Result<M
             }
         }
         "requests" => Metric::Requests {
+            load: load_ref(&v.map(&["load"])?, loads)?,
+        },
+        "failoverMs" => Metric::FailoverMs {
             load: load_ref(&v.map(&["load"])?, loads)?,
         },
         "flagFraction" => {

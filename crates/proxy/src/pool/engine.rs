@@ -265,7 +265,8 @@ impl PoolEngine {
         sh: &mut ClusterShared,
     ) -> Vec<Action> {
         let mut out = Vec::new();
-        // A connection that closed first released its streams with it (`release_client`).
+        // The connection may already be gone (closed by the peer — a pod scaled away — before
+        // the stream's end was seen): closing it released its streams' counts.
         let Some(client) = self.clients.get_mut(&cx) else {
             return out;
         };

@@ -16,6 +16,7 @@
 //!   domains (`*` matches any), only the match blocks naming no gateway or this one.
 //!
 //! Clusters are `outbound|<port>|<subset>|<fqdn>` for every service port, as for sidecars.
+//! Tetrate Service Bridge `Gateway`s selecting the pod add their listeners ([`edge`]).
 
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::topology::{Pod, Protocol, ServicePort};
@@ -25,6 +26,7 @@ use meshtwin_proxy::config::*;
 use meshtwin_proxy::router::config::{ClusterSpecifier, RouteTable, VirtualHost};
 use meshtwin_proxy::router::weighted::{ClusterWeight, WeightedClusters};
 
+use super::edge;
 use super::istio::service_clusters;
 use super::routes::{cluster_of, http_routes};
 use super::{MeshView, PROXY_ACCEPT, PROXY_PROCESSING};
@@ -119,7 +121,7 @@ fn tcp_clusters(view: &MeshView<'_>, vs: &VirtualServicePolicy, r: &TcpRoute) ->
 
 /// Where a gateway pod listens for server port `number`: the `targetPort` of that port of a
 /// Service selecting the pod (istio-ingressgateway's 80 → 8080), else `number` itself.
-fn listen_port(view: &MeshView<'_>, pod: &Pod, number: u16) -> u16 {
+pub(super) fn listen_port(view: &MeshView<'_>, pod: &Pod, number: u16) -> u16 {
     view.topo
         .services
         .iter()
@@ -136,7 +138,26 @@ fn listen_port(view: &MeshView<'_>, pod: &Pod, number: u16) -> u16 {
 
 /// One gateway pod's configuration.
 pub(super) fn istio_gateway(view: &MeshView<'_>, pod: &Pod, workers: u32) -> ProxyConfig {
-    let clusters = view
+    // A TSB-managed gateway's istiod sees only its own Kubernetes cluster (see [`edge`]).
+    let own_cluster: Vec<Pod>;
+    let scoped;
+    let full = view;
+    let view = if edge::cluster_scoped(view, pod) {
+        own_cluster = view
+            .pods
+            .iter()
+            .filter(|p| p.cluster == pod.cluster)
+            .cloned()
+            .collect();
+        scoped = MeshView {
+            pods: &own_cluster,
+            ..*view
+        };
+        &scoped
+    } else {
+        view
+    };
+    let mut clusters: Vec<ClusterConfig> = view
         .topo
         .services
         .iter()
@@ -190,6 +211,9 @@ pub(super) fn istio_gateway(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
             });
         }
     }
+    // The edge gateway's clusters are other clusters' ingress gateways: TSB's management
+    // plane, not the local istiod, knows them.
+    edge::add_listeners(full, pod, &mut listeners, &mut clusters);
     ProxyConfig {
         node: pod.name.clone(),
         workers,

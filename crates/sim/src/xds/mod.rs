@@ -7,7 +7,8 @@
 //!   connection pool applies to the outbound cluster of every client **and** to the inbound
 //!   cluster of the selected workloads.
 //! - Istio gateway pod (`istio-ingressgateway`): one listener per port of the `Gateway`s
-//!   selecting it, TCP or HTTP, routed by the VirtualServices bound to them (see [`gateway`]).
+//!   selecting it, TCP or HTTP, routed by the VirtualServices bound to them (see [`gateway`]);
+//!   Tetrate Service Bridge ingress and edge gateways (see [`edge`]).
 //! - App Mesh virtual node: listener `ingress` on the pod IP → `cds_ingress_<mesh>_<vn>_<proto>_<port>`
 //!   (the listener `connectionPool` lives here); egress clusters `cds_egress_…` per node.
 //! - App Mesh virtual gateway: `ingress` → `cds_ingress_<mesh>_<vg>_self_redirect_http_15001`
@@ -27,6 +28,7 @@ use meshtwin_proxy::config::*;
 use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
 
 mod appmesh;
+mod edge;
 pub mod gateway;
 mod istio;
 mod locality;
