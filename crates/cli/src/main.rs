@@ -17,6 +17,7 @@ mod failover;
 mod output;
 mod plots;
 mod run;
+mod sidecar;
 mod summary;
 mod sweep;
 mod timeline_check;
@@ -91,6 +92,25 @@ enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value = "short")]
         output: endpoints::Format,
     },
+    /// Run one pod's proxy as a real sidecar on this machine's sockets, configured from a
+    /// scenario's topology and policies as the twin's control plane configures it.
+    Proxy {
+        /// Scenario file (its topology and policies).
+        scenario: PathBuf,
+        /// The pod whose proxy to run (e.g. fortio-0).
+        #[arg(long)]
+        pod: String,
+        /// Where the pod's outbound (captured) listener listens.
+        #[arg(long, default_value = "127.0.0.1:15001")]
+        listen: std::net::SocketAddr,
+        /// An upstream endpoint's real address: `<pod>=<ip:port>` (repeatable); endpoints not
+        /// mapped are left out of their clusters.
+        #[arg(long = "endpoint")]
+        endpoints: Vec<String>,
+        /// Admin address: `GET /stats`, `POST /quitquitquit`.
+        #[arg(long)]
+        admin: Option<std::net::SocketAddr>,
+    },
     /// Measure the engine: simulated requests per wall-clock second, against a bare
     /// turmoil-net echo over the same hops.
     Bench {
@@ -151,6 +171,13 @@ fn main() -> ExitCode {
                 format: output,
             },
         ),
+        Command::Proxy {
+            scenario,
+            pod,
+            listen,
+            endpoints,
+            admin,
+        } => sidecar::proxy_command(&scenario, &pod, listen, &endpoints, admin),
         Command::Bench {
             requests,
             idle_pods,

@@ -1,0 +1,181 @@
+//! `meshtwin proxy`: one pod's proxy on real sockets, configured from a bundled scenario as
+//! the twin's control plane configures it. fortio's sidecar from the Istio circuit-breaking
+//! scenario proxies to a real upstream on loopback with the scenario's DestinationRule (one
+//! request per connection), answers an unknown host with 404 (NR), shows Envoy-named stats on
+//! its admin port and stops on `POST /quitquitquit`.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use common::{meshtwin, workspace_root};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An upstream answering every HTTP/1.1 request with 200 "hello from upstream" (keep-alive).
+fn upstream() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    thread::spawn(move || {
+        for stream in l.incoming().flatten() {
+            thread::spawn(move || {
+                let mut s = stream;
+                let mut buf = [0u8; 4096];
+                let mut seen = Vec::new();
+                loop {
+                    let Ok(n) = s.read(&mut buf) else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                        seen.drain(..end + 4);
+                        let body = "hello from upstream";
+                        let resp = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if s.write_all(resp.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// One HTTP/1.1 request on a fresh connection; the whole response as text.
+fn request(port: u16, method: &str, host: &str, path: &str) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nhost: {host}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// Kills the proxy if the test fails before stopping it.
+struct KillOnDrop(Option<Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Wait until something listens on `port`.
+fn wait_for(port: u16, child: &mut Child) {
+    for _ in 0..200 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("meshtwin proxy exited early: {status}");
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("nothing listens on {port}");
+}
+
+#[test]
+fn fortios_sidecar_proxies_to_a_real_upstream_with_the_scenarios_policies() {
+    let up = upstream();
+    let (listen, admin) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_meshtwin"))
+        .current_dir(workspace_root())
+        .args([
+            "proxy",
+            "scenarios/istio-circuit-breaking.yaml",
+            "--pod",
+            "fortio-0",
+            "--listen",
+            &format!("127.0.0.1:{listen}"),
+            "--endpoint",
+            &format!("httpbin-0=127.0.0.1:{up}"),
+            "--admin",
+            &format!("127.0.0.1:{admin}"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut guard = KillOnDrop(Some(child));
+    let child = guard.0.as_mut().unwrap();
+    wait_for(listen, child);
+    wait_for(admin, child);
+
+    let ok = request(listen, "GET", "httpbin:8000", "/get");
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    assert!(ok.ends_with("hello from upstream"), "{ok}");
+    let nr = request(listen, "GET", "nowhere:1234", "/");
+    assert!(nr.starts_with("HTTP/1.1 404"), "{nr}");
+
+    let stats = request(admin, "GET", "admin", "/stats");
+    let cluster = "cluster.outbound|8000||httpbin.default.svc.cluster.local";
+    for line in [
+        format!("{cluster}.upstream_rq_200: 1"),
+        // The scenario's DestinationRule: maxRequestsPerConnection 1.
+        format!("{cluster}.upstream_cx_max_requests: 1"),
+        "http.outbound_0.0.0.0_15001.downstream_rq_4xx: 1".to_string(),
+    ] {
+        assert!(stats.contains(&line), "no `{line}` in\n{stats}");
+    }
+    let bye = request(admin, "POST", "admin", "/quitquitquit");
+    assert!(bye.starts_with("HTTP/1.1 200"), "{bye}");
+    let out = guard.0.take().unwrap().wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // The access logs on stdout, as trace.jsonl lines.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("\"kind\":\"access_log\"") && l.contains("\"status\":200")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_pod_without_a_sidecar_or_a_bad_mapping_is_invalid_input() {
+    let got = meshtwin([
+        "proxy",
+        "scenarios/kubesphere-ratings-breaker.yaml",
+        "--pod",
+        "browser-0",
+    ]);
+    assert_eq!(got.code, 2, "{}", got.transcript());
+    assert!(got.stderr.contains("has no proxy"), "{}", got.transcript());
+    let got = meshtwin([
+        "proxy",
+        "scenarios/istio-circuit-breaking.yaml",
+        "--pod",
+        "fortio-0",
+        "--endpoint",
+        "httpbin-0:8080",
+    ]);
+    assert_eq!(got.code, 2, "{}", got.transcript());
+    assert!(
+        got.stderr.contains("expected <pod>=<ip:port>"),
+        "{}",
+        got.transcript()
+    );
+}
