@@ -103,6 +103,10 @@ pub enum EventKind {
         healthy_percent: Vec<u32>,
         /// Whether each priority is in panic.
         panic: Vec<bool>,
+        /// What changed it: `first pick`, `endpoints pushed`, `<host> ejected`,
+        /// `<host> unejected`, `<host> failed health check`, `<host> passed health check`.
+        #[serde(default)]
+        reason: String,
     },
     /// An active health check changed a host's health status (spec §5).
     HealthCheck {

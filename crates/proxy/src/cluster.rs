@@ -139,7 +139,14 @@ impl<P: Platform> Cluster<P> {
             for (lb, rng) in self.balancers.borrow_mut().values_mut() {
                 lb.set_health(host, after.health(), &active, rng);
             }
-            self.note_priority_load();
+            let what = match (flag, on) {
+                (HealthFlag::FailedOutlierCheck, true) => "ejected",
+                (HealthFlag::FailedOutlierCheck, false) => "unejected",
+                (HealthFlag::FailedActiveHc, true) => "failed health check",
+                (HealthFlag::FailedActiveHc, false) => "passed health check",
+            };
+            let name = self.endpoint(host.0 as usize).hostname;
+            self.note_priority_load(&format!("{name} {what}"));
         }
     }
 
@@ -181,7 +188,7 @@ impl<P: Platform> Cluster<P> {
                 .map(|p| p.host.0 as usize)
         };
         if created {
-            self.note_priority_load();
+            self.note_priority_load("first pick");
         }
         picked
     }

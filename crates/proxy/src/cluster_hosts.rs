@@ -102,7 +102,7 @@ impl<P: Platform> Cluster<P> {
             self.platform.now(),
             endpoints_event(&self.proxy, &self.cfg.name, &endpoints),
         );
-        self.note_priority_load();
+        self.note_priority_load("endpoints pushed");
         members
             .iter()
             .filter(|i| !old.contains(i))
@@ -112,7 +112,7 @@ impl<P: Platform> Cluster<P> {
 
     /// Trace the priority load when it differs from the last one traced (any worker's
     /// balancer: they all see the same hosts and health).
-    pub(crate) fn note_priority_load(&self) {
+    pub(crate) fn note_priority_load(&self, reason: &str) {
         let (load, healthy_percent, panic) = {
             let balancers = self.balancers.borrow();
             let Some((lb, _)) = balancers.values().next() else {
@@ -156,6 +156,7 @@ impl<P: Platform> Cluster<P> {
                 load,
                 healthy_percent,
                 panic,
+                reason: reason.to_string(),
             },
         );
     }
