@@ -25,8 +25,8 @@ pub(crate) async fn handle_request<P: Platform>(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let received = proxy.platform.now();
-    let lcfg = &proxy.cfg.listeners[index];
-    let stats = proxy.hcm[&lcfg.stat_prefix].clone();
+    let lcfg = proxy.listener(index);
+    let stats = proxy.hcm_stats(&lcfg.stat_prefix);
     proxy.worker_active(worker);
     {
         let mut s = stats.borrow_mut();
@@ -123,10 +123,11 @@ impl<P: Platform> Drop for DownstreamResetLog<P> {
             return;
         }
         let p = &self.proxy;
-        let lcfg = &p.cfg.listeners[self.listener];
-        if let Some(s) = p.hcm.get(&lcfg.stat_prefix) {
-            s.borrow_mut().downstream_rq_active.dec();
-        }
+        let lcfg = p.listener(self.listener);
+        p.hcm_stats(&lcfg.stat_prefix)
+            .borrow_mut()
+            .downstream_rq_active
+            .dec();
         let now = p.platform.now();
         p.observer.event(
             now,

@@ -36,13 +36,13 @@ fn serve_connection<P: Platform>(
     worker: u32,
     stream: P::Stream,
 ) {
-    let lcfg = &proxy.cfg.listeners[index];
+    let lcfg = proxy.listener(index);
     let codec = match &lcfg.kind {
         ListenerKind::Http { codec, .. } => codec,
         ListenerKind::Tcp { .. } => return serve_tcp(proxy, index, worker, stream),
     };
     let codec = *codec;
-    let stats = proxy.hcm[&lcfg.stat_prefix].clone();
+    let stats = proxy.hcm_stats(&lcfg.stat_prefix);
     {
         let mut s = stats.borrow_mut();
         s.downstream_cx_total += 1;

@@ -26,12 +26,13 @@ pub struct Proxy<P: Platform> {
     pub observer: Rc<dyn Observer>,
     /// Clusters by name (replaced or updated by control-plane pushes, see [`Proxy::apply`]).
     clusters: RefCell<BTreeMap<String, Rc<Cluster<P>>>>,
-    /// Each HTTP listener's route table (RDS: replaced by pushes); `None` for TCP listeners.
-    routes: RefCell<Vec<Option<Rc<RouteTable>>>>,
+    /// Each listener as it is configured now (same address as `cfg.listeners[i]`; its filter
+    /// chain — routes, TCP destinations, stat prefix — replaced by pushes).
+    listeners: RefCell<Vec<Rc<ListenerConfig>>>,
     /// HTTP connection manager stats by stat prefix.
-    pub hcm: BTreeMap<String, Rc<RefCell<HcmStats>>>,
+    hcm: RefCell<BTreeMap<String, Rc<RefCell<HcmStats>>>>,
     /// TCP proxy stats by stat prefix.
-    pub tcp: BTreeMap<String, Rc<RefCell<TcpStats>>>,
+    tcp: RefCell<BTreeMap<String, Rc<RefCell<TcpStats>>>>,
     rng: RefCell<ChaCha8Rng>,
     /// The worker that handled the latest event (for `ListenerBalance::SharedSocket`).
     last_active_worker: std::cell::Cell<u32>,
@@ -50,7 +51,7 @@ impl<P: Platform> Proxy<P> {
                 (c.name.clone(), cluster)
             })
             .collect();
-        let routes = cfg.listeners.iter().map(route_table).collect();
+        let listeners = cfg.listeners.iter().cloned().map(Rc::new).collect();
         let tcp = cfg
             .listeners
             .iter()
@@ -78,9 +79,9 @@ impl<P: Platform> Proxy<P> {
             platform,
             observer,
             clusters: RefCell::new(clusters),
-            routes: RefCell::new(routes),
-            hcm,
-            tcp,
+            listeners: RefCell::new(listeners),
+            hcm: RefCell::new(hcm),
+            tcp: RefCell::new(tcp),
             rng: RefCell::new(rng),
             last_active_worker: std::cell::Cell::new(0),
         })
@@ -113,9 +114,35 @@ impl<P: Platform> Proxy<P> {
         self.clusters.borrow().keys().cloned().collect()
     }
 
+    /// Listener `index` as configured now.
+    pub(crate) fn listener(&self, index: usize) -> Rc<ListenerConfig> {
+        self.listeners.borrow()[index].clone()
+    }
+
     /// The route table HTTP listener `index` uses now.
     pub(crate) fn route_table(&self, index: usize) -> Option<Rc<RouteTable>> {
-        self.routes.borrow().get(index).cloned().flatten()
+        match &self.listener(index).kind {
+            ListenerKind::Http { routes, .. } => Some(Rc::new(routes.clone())),
+            ListenerKind::Tcp { .. } => None,
+        }
+    }
+
+    /// The HTTP connection manager stats of `prefix` (created on first use).
+    pub(crate) fn hcm_stats(&self, prefix: &str) -> Rc<RefCell<HcmStats>> {
+        self.hcm
+            .borrow_mut()
+            .entry(prefix.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// The TCP proxy stats of `prefix` (created on first use).
+    pub(crate) fn tcp_stats(&self, prefix: &str) -> Rc<RefCell<TcpStats>> {
+        self.tcp
+            .borrow_mut()
+            .entry(prefix.to_string())
+            .or_default()
+            .clone()
     }
 
     /// A control-plane push: clusters whose settings are unchanged get the new endpoint set
@@ -155,14 +182,10 @@ impl<P: Platform> Proxy<P> {
             next.insert(c.name.clone(), cluster);
         }
         *self.clusters.borrow_mut() = next;
-        let mut routes = self.routes.borrow_mut();
+        let mut listeners = self.listeners.borrow_mut();
         for (i, l) in self.cfg.listeners.iter().enumerate() {
-            if let Some(new) = cfg
-                .listeners
-                .iter()
-                .find(|n| n.name == l.name && n.address == l.address)
-            {
-                routes[i] = route_table(new);
+            if let Some(new) = cfg.listeners.iter().find(|n| n.address == l.address) {
+                listeners[i] = Rc::new(new.clone());
             }
         }
     }
@@ -203,10 +226,10 @@ impl<P: Platform> Proxy<P> {
         for c in self.clusters.borrow().values() {
             c.write_stats(&mut out);
         }
-        for (prefix, s) in &self.hcm {
+        for (prefix, s) in self.hcm.borrow().iter() {
             s.borrow().write(prefix, &mut out);
         }
-        for (prefix, s) in &self.tcp {
+        for (prefix, s) in self.tcp.borrow().iter() {
             s.borrow().write(prefix, &mut out);
         }
         out
@@ -237,13 +260,6 @@ fn new_cluster<P: Platform>(
     Rc::new(cluster)
 }
 
-fn route_table(l: &ListenerConfig) -> Option<Rc<RouteTable>> {
-    match &l.kind {
-        ListenerKind::Http { routes, .. } => Some(Rc::new(routes.clone())),
-        ListenerKind::Tcp { .. } => None,
-    }
-}
-
 /// Whether two cluster configurations differ only in their endpoints.
 fn same_settings(a: &ClusterConfig, b: &ClusterConfig) -> bool {
     a.protocol == b.protocol
@@ -251,4 +267,5 @@ fn same_settings(a: &ClusterConfig, b: &ClusterConfig) -> bool {
         && a.lb_policy == b.lb_policy
         && a.outlier_detection == b.outlier_detection
         && a.locality_weights == b.locality_weights
+        && a.health_check == b.health_check
 }

@@ -89,7 +89,7 @@ pub(crate) async fn route_request<P: Platform>(
     body: Bytes,
     log: &LogState,
 ) -> Outcome {
-    let lcfg = &proxy.cfg.listeners[index];
+    let lcfg = proxy.listener(index);
     let server = lcfg.server_name.as_str();
     let routes = proxy
         .route_table(index)

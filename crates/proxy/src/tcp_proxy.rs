@@ -35,12 +35,12 @@ pub(crate) fn serve_tcp<P: Platform>(
     let p = proxy.clone();
     proxy.platform.spawn(Box::pin(async move {
         let received = p.platform.now();
-        let lcfg = &p.cfg.listeners[index];
+        let lcfg = p.listener(index);
         let ListenerKind::Tcp { cluster: spec } = &lcfg.kind else {
             unreachable!("serve_tcp is only called for TCP listeners");
         };
         let cluster = pick_cluster(spec, || p.random_u64()).to_string();
-        let stats = p.tcp[&lcfg.stat_prefix].clone();
+        let stats = p.tcp_stats(&lcfg.stat_prefix);
         stats.borrow_mut().downstream_cx_total += 1;
         let mut flags = ResponseFlags::default();
         let mut upstream_host = None;
