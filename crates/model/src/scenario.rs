@@ -114,9 +114,10 @@ pub enum TimelineAction {
     /// `kubectl scale --replicas=N`: pods beyond N stop at once and leave the endpoint sets
     /// (after the push delay); pods up to N (at most the topology's replicas) start again.
     Scale { workload: String, replicas: u32 },
-    /// A pod's processes die (sockets reset, nothing listens); it stays in endpoint sets.
+    /// A pod's processes die (sockets reset, nothing listens); the pod is not ready, so it
+    /// leaves the endpoint sets at the control plane's push.
     Crash { pod: String },
-    /// A crashed pod's proxy and app start again.
+    /// A crashed pod's proxy and app start again; it rejoins the endpoint sets at the push.
     Restart { pod: String },
     /// Drop every packet from any pod matching `from` to any pod matching `to` (both
     /// directions unless `one_way`). A side is a pod, a workload, a cluster, a

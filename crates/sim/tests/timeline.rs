@@ -41,6 +41,23 @@ fn calls(events: &[TraceEvent]) -> Vec<(f64, u16, f64)> {
         .collect()
 }
 
+/// (time, size) of every endpoint set fortio's sidecar got for httpbin.
+fn endpoint_sets(events: &[TraceEvent]) -> Vec<(f64, usize)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Endpoints {
+                proxy,
+                cluster,
+                endpoints,
+            } if proxy == "fortio-0" && cluster.starts_with("outbound|8000||") => {
+                Some((e.t_ms, endpoints.len()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 fn faults(events: &[TraceEvent]) -> Vec<(f64, String)> {
     events
         .iter()
@@ -74,6 +91,12 @@ fn a_crashed_pod_fails_every_call_until_it_restarts() {
     assert_eq!(
         faults(&r.events),
         vec![(3000.0, "crash".into()), (6000.0, "restart".into())]
+    );
+    // The pod is not ready while crashed: it leaves fortio's endpoint set at the push
+    // (100 ms) and rejoins at the push after the restart.
+    assert_eq!(
+        endpoint_sets(&r.events),
+        vec![(0.0, 1), (3100.0, 0), (6100.0, 1)]
     );
     let c = calls(&r.events);
     let during: Vec<_> = c
@@ -185,21 +208,10 @@ fn scaling_to_zero_empties_the_endpoint_set_at_the_push_and_scaling_back_refills
     ];
     let r = meshtwin_sim::run(&topo, &MeshPolicies::default(), &sc).unwrap();
     // fortio's sidecar gets the empty set at 3.5 s and the pod back at 6.5 s.
-    let sets: Vec<(f64, usize)> = r
-        .events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::Endpoints {
-                proxy,
-                cluster,
-                endpoints,
-            } if proxy == "fortio-0" && cluster.starts_with("outbound|8000||") => {
-                Some((e.t_ms, endpoints.len()))
-            }
-            _ => None,
-        })
-        .collect();
-    assert_eq!(sets, vec![(0.0, 1), (3500.0, 0), (6500.0, 1)]);
+    assert_eq!(
+        endpoint_sets(&r.events),
+        vec![(0.0, 1), (3500.0, 0), (6500.0, 1)]
+    );
     let c = calls(&r.events);
     // With the set empty: "no healthy upstream" from fortio's own sidecar.
     let empty: Vec<_> = c

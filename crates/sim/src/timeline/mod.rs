@@ -7,8 +7,10 @@
 //!   the push.
 //! - `scale` down: the pods beyond N stop at once (as deleted pods: sockets reset) and leave
 //!   every endpoint set at the push; `scale` up restarts them and they rejoin at the push.
-//! - `crash` / `restart`: the pod's processes die / start again; endpoint sets are unchanged
-//!   (Kubernetes keeps a crashed pod's endpoint until its readiness probe fails).
+//! - `crash` / `restart`: the pod's processes die (sockets reset, nothing listens) / start
+//!   again. A container that exits makes its pod not ready at once, so it leaves the endpoint
+//!   sets at the push and rejoins at the push after the restart; until then clients see
+//!   resets and refused connections. (A node that silently disappears is a `partition`.)
 //! - `app`: the workload's apps change behaviour at once.
 //! - `partition` / `heal`: packets between the two sides are dropped / flow again.
 //! - `link`: packets between the two sides get extra latency and a loss probability (a lost
@@ -179,10 +181,16 @@ impl<'a> TimelineState<'a> {
                 }
                 self.schedule(now + delay, Step::Push);
             }
-            TimelineAction::Crash { pod } => self.stop(&pod, rt),
+            TimelineAction::Crash { pod } => {
+                self.ready.remove(&pod);
+                self.stop(&pod, rt);
+                self.schedule(now + delay, Step::Push);
+            }
             TimelineAction::Restart { pod } => {
                 if let Some(p) = self.pods.iter().find(|p| p.name == pod) {
+                    self.ready.insert(pod.clone());
                     self.start(p, rt, calls_of);
+                    self.schedule(now + delay, Step::Push);
                 }
             }
             TimelineAction::Partition { from, to, one_way } => {
