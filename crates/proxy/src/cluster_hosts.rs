@@ -16,11 +16,6 @@ impl<P: Platform> Cluster<P> {
         self.hosts.borrow()[i].clone()
     }
 
-    /// Number of endpoints in the current set.
-    pub fn member_count(&self) -> usize {
-        self.members.borrow().len()
-    }
-
     /// The load balancer's view of the current set.
     pub(crate) fn lb_hosts(&self) -> Vec<Host> {
         let hosts = self.hosts.borrow();

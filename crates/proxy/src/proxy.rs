@@ -109,11 +109,6 @@ impl<P: Platform> Proxy<P> {
         self.clusters.borrow().get(name).cloned()
     }
 
-    /// Names of the clusters the proxy has now.
-    pub fn cluster_names(&self) -> Vec<String> {
-        self.clusters.borrow().keys().cloned().collect()
-    }
-
     /// Listener `index` as configured now.
     pub(crate) fn listener(&self, index: usize) -> Rc<ListenerConfig> {
         self.listeners.borrow()[index].clone()

@@ -23,13 +23,11 @@ pub struct Network {
     delivered: u64,
     /// Partitions: packets from the first set to the second are dropped.
     blocked: Vec<(BTreeSet<IpAddr>, BTreeSet<IpAddr>)>,
-    dropped: u64,
     /// Degraded links: packets from `from` to `to` get extra latency and, with probability
     /// `loss`, one retransmission timeout more (see [`LinkRule`]).
     links: Vec<LinkRule>,
     /// Draws for lost packets (only taken while a rule with loss applies).
     rng: ChaCha8Rng,
-    lost: u64,
 }
 
 /// A degraded link from the timeline. The twin's TCP never loses a segment for good (its
@@ -63,10 +61,8 @@ impl Network {
             latency,
             delivered: 0,
             blocked: Vec::new(),
-            dropped: 0,
             links: Vec::new(),
             rng: ChaCha8Rng::seed_from_u64(0),
-            lost: 0,
         }
     }
 
@@ -90,7 +86,6 @@ impl Network {
                 .iter()
                 .any(|(a, b)| a.contains(&pkt.src) && b.contains(&pkt.dst))
             {
-                self.dropped += 1;
                 continue;
             }
             let mut d = (self.latency)(pkt.src, pkt.dst);
@@ -99,7 +94,6 @@ impl Network {
                     d += l.extra;
                     if l.loss > 0.0 && self.rng.random::<f64>() < l.loss {
                         d += RTO_MIN;
-                        self.lost += 1;
                     }
                 }
             }
@@ -133,16 +127,6 @@ impl Network {
     pub fn heal(&mut self) {
         self.blocked.clear();
         self.links.clear();
-    }
-
-    /// Packets delayed as lost so far.
-    pub fn lost(&self) -> u64 {
-        self.lost
-    }
-
-    /// Packets dropped by partitions so far.
-    pub fn dropped(&self) -> u64 {
-        self.dropped
     }
 
     /// Packets delivered so far.
