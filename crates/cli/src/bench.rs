@@ -18,7 +18,7 @@ use meshtwin_model::scenario::{LoadSpec, Scenario};
 use meshtwin_model::topology::*;
 use meshtwin_model::SourceRef;
 
-use crate::run::EXIT_OK;
+use crate::exit;
 
 const CONNECTIONS: u32 = 16;
 const LINK: Duration = Duration::from_micros(100);
@@ -173,7 +173,7 @@ fn per_sec(n: u64, d: Duration) -> f64 {
 pub fn bench_command(requests: u64, idle_pods: u32, regions_only: bool) -> u8 {
     if regions_only {
         regions();
-        return EXIT_OK;
+        return exit::OK;
     }
     println!(
         "meshtwin bench: {requests} requests, fortio -c {CONNECTIONS} -qps 0, links {} µs one way",
@@ -223,7 +223,7 @@ pub fn bench_command(requests: u64, idle_pods: u32, regions_only: bool) -> u8 {
         );
     }
     regions();
-    EXIT_OK
+    exit::OK
 }
 
 /// Part 4: the multi-region world under faults.

@@ -151,7 +151,7 @@ pub fn world() -> Result<World, ConfigError> {
     let policies = parse_policies("bench-regions/policies.yaml", &policies_yaml())?;
     validate_against(&policies, &topology)?;
     let scenario = parse_scenario(Path::new("bench-regions/scenario.yaml"), &scenario_yaml())?;
-    let states = crate::timeline_check::check(&scenario, &topology, &policies)?;
+    let states = meshtwin_config::timeline_check::check(&scenario, &topology, &policies)?;
     let pods = topology.pods().len();
     Ok(World {
         topology,

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use meshtwin_model::event::{EventKind, TraceEvent};
 
-use crate::run::{EXIT_INVALID_INPUT, EXIT_OK};
+use crate::exit;
 
 /// One span: when it started and ended (virtual ms) and what it was.
 struct Span {
@@ -116,7 +116,7 @@ pub fn trace_command(path: &Path, id: &str) -> u8 {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_INVALID_INPUT;
+            return exit::INVALID_INPUT;
         }
     };
     let lines = render(&trace.events, id);
@@ -125,11 +125,11 @@ pub fn trace_command(path: &Path, id: &str) -> u8 {
             "error: {}: no event for request id '{id}'",
             trace.path.display()
         );
-        return EXIT_INVALID_INPUT;
+        return exit::INVALID_INPUT;
     }
     println!("{:>15} {:>13}  request {id}", "start", "duration");
     for l in lines {
         println!("{l}");
     }
-    EXIT_OK
+    exit::OK
 }

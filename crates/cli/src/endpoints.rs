@@ -10,7 +10,7 @@ use clap::ValueEnum;
 use meshtwin_model::event::{EventKind, TraceEvent};
 use meshtwin_report::endpoints::{endpoint_view, proxies_at, tabwrite, EndpointRow};
 
-use crate::run::{EXIT_INVALID_INPUT, EXIT_OK};
+use crate::exit;
 use crate::tracefile::read_trace;
 
 /// `-o`: istioctl's short table, or with locality, priority and host.
@@ -33,11 +33,11 @@ pub fn endpoints_command(path: &Path, q: &Query<'_>) -> u8 {
     match render(path, q) {
         Ok(text) => {
             print!("{text}");
-            EXIT_OK
+            exit::OK
         }
         Err(e) => {
             eprintln!("error: {e}");
-            EXIT_INVALID_INPUT
+            exit::INVALID_INPUT
         }
     }
 }

@@ -12,15 +12,12 @@ mod bench;
 mod bench_regions;
 mod calltree;
 mod endpoints;
-mod expect;
-mod failover;
-mod output;
-mod plots;
+mod exit;
+mod inputs;
 mod run;
 mod sidecar;
-mod summary;
+mod simulate;
 mod sweep;
-mod timeline_check;
 mod tracefile;
 
 /// A deterministic digital twin of a service mesh.

@@ -35,7 +35,8 @@ use meshtwin_report::stats::{stats_txt, ProxyStats};
 use meshtwin_sim::xds::{self, MeshView, OUTBOUND_PORT};
 use tokio::sync::Notify;
 
-use crate::run::{load_inputs, EXIT_INVALID_INPUT, EXIT_OK};
+use crate::exit;
+use crate::inputs::load_inputs;
 
 /// Trace events as JSON lines on stdout.
 struct StdoutObserver;
@@ -158,14 +159,14 @@ pub fn proxy_command(
         Ok(i) => i,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_INVALID_INPUT;
+            return exit::INVALID_INPUT;
         }
     };
     let map = match endpoint_map(endpoints) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_INVALID_INPUT;
+            return exit::INVALID_INPUT;
         }
     };
     let pods = inputs.topology.pods();
@@ -185,18 +186,18 @@ pub fn proxy_command(
             "error: no pod named '{pod}' in topology {}",
             inputs.topology.name
         );
-        return EXIT_INVALID_INPUT;
+        return exit::INVALID_INPUT;
     };
     if let Some(unknown) = map.keys().find(|k| !pods.iter().any(|p| &p.name == *k)) {
         eprintln!(
             "error: --endpoint {unknown}=…: no pod named '{unknown}' in topology {}",
             inputs.topology.name
         );
-        return EXIT_INVALID_INPUT;
+        return exit::INVALID_INPUT;
     }
     let Some(cfg) = xds::proxy_config(&view, p) else {
         eprintln!("error: pod '{pod}' has no proxy (sidecar: none)");
-        return EXIT_INVALID_INPUT;
+        return exit::INVALID_INPUT;
     };
     if !cfg
         .listeners
@@ -204,7 +205,7 @@ pub fn proxy_command(
         .any(|l| matches!(l.kind, ListenerKind::Http { .. }) && l.address.port() == OUTBOUND_PORT)
     {
         eprintln!("error: pod '{pod}' has no outbound listener to run as a sidecar");
-        return EXIT_INVALID_INPUT;
+        return exit::INVALID_INPUT;
     }
     let cfg = real_config(cfg, listen, &map);
     run_real(cfg, admin_addr)
@@ -222,7 +223,7 @@ fn run_real(cfg: ProxyConfig, admin_addr: Option<SocketAddr>) -> u8 {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
-            return EXIT_INVALID_INPUT;
+            return exit::INVALID_INPUT;
         }
     };
     let local = tokio::task::LocalSet::new();
@@ -231,7 +232,7 @@ fn run_real(cfg: ProxyConfig, admin_addr: Option<SocketAddr>) -> u8 {
         let proxy = Proxy::new(cfg, platform.clone(), Rc::new(StdoutObserver), 1);
         if let Err(e) = proxy.start().await {
             eprintln!("error: cannot listen: {e}");
-            return EXIT_INVALID_INPUT;
+            return exit::INVALID_INPUT;
         }
         let quit = Rc::new(Notify::new());
         if let Some(a) = admin_addr {
@@ -257,6 +258,6 @@ fn run_real(cfg: ProxyConfig, admin_addr: Option<SocketAddr>) -> u8 {
                 .unwrap_or_default()
         );
         quit.notified().await;
-        EXIT_OK
+        exit::OK
     })
 }

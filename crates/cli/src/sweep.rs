@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::expect;
-use crate::run::{load_inputs, EXIT_INVALID_INPUT, EXIT_OK};
-use crate::summary;
+use crate::exit;
+use crate::inputs::{default_scenario, load_inputs};
+use crate::simulate::simulate;
 
 /// Mean, standard deviation, min and max of `xs`.
 fn stats(xs: &[f64]) -> (f64, f64, f64, f64) {
@@ -21,39 +21,27 @@ fn stats(xs: &[f64]) -> (f64, f64, f64, f64) {
 }
 
 pub fn sweep_command(path: Option<PathBuf>, first: u64, count: u64, out: Option<PathBuf>) -> u8 {
-    let path = path.unwrap_or_else(crate::run::default_scenario);
+    let path = path.unwrap_or_else(default_scenario);
     let inputs = match load_inputs(&path) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("error: {e}");
-            return EXIT_INVALID_INPUT;
+            return exit::INVALID_INPUT;
         }
     };
     let exps = &inputs.scenario.expectations;
-    let places = crate::failover::pod_places(&inputs.topology);
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); exps.len()];
     let mut passes = vec![0u64; exps.len()];
     let seeds: Vec<u64> = (first..first + count).collect();
     for &seed in &seeds {
-        let mut sc = inputs.scenario.clone();
-        sc.seed = seed;
-        let r = match meshtwin_sim::run_with_timeline(
-            &inputs.topology,
-            &inputs.policies,
-            &sc,
-            &inputs.timeline_policies,
-        ) {
+        let (_, judged) = match simulate(&inputs, seed) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("error: {}: {e}", sc.file);
-                return EXIT_INVALID_INPUT;
+                eprintln!("error: {e}");
+                return exit::INVALID_INPUT;
             }
         };
-        let loads = summary::load_results(&r);
-        for (i, v) in expect::evaluate(exps, &r, &loads, &places)
-            .into_iter()
-            .enumerate()
-        {
+        for (i, v) in judged.verdicts.into_iter().enumerate() {
             values[i].extend(v.value);
             passes[i] += u64::from(v.pass);
         }
@@ -86,8 +74,8 @@ pub fn sweep_command(path: Option<PathBuf>, first: u64, count: u64, out: Option<
             .and_then(|_| std::fs::write(Path::new(&out).join("sweep.json"), text))
         {
             eprintln!("error: cannot write {}: {e}", out.display());
-            return EXIT_INVALID_INPUT;
+            return exit::INVALID_INPUT;
         }
     }
-    EXIT_OK
+    exit::OK
 }

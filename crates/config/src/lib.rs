@@ -18,6 +18,8 @@
 //! - [`policies`] — [`load_policies`], dispatching documents on `kind`.
 //! - [`validate`] — [`validate_against`], policies checked against a topology.
 //! - [`scenario`] — [`load_scenario`].
+//! - [`run_check`] — [`RunInputs`]: scenario, topology and policies checked against each other;
+//!   [`timeline_check`] its timeline part.
 //! - [`error`] — [`ConfigError`].
 #![forbid(unsafe_code)]
 
@@ -29,12 +31,15 @@ pub mod error;
 pub mod istio;
 pub mod k8s;
 pub mod policies;
+pub mod run_check;
 pub mod scenario;
 pub mod source;
+pub mod timeline_check;
 pub mod tsb;
 pub mod validate;
 
 pub use error::ConfigError;
 pub use policies::{load_policies, parse_policies};
+pub use run_check::RunInputs;
 pub use scenario::{load_scenario, parse_scenario};
 pub use validate::validate_against;

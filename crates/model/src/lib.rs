@@ -7,6 +7,7 @@
 //!   routes: matches, weighted destinations, timeouts, retries, faults, mirrors, TCP rules.
 //! - [`scenario`]: what a run does: topology, policies, loads, duration, seed, expectations.
 //! - [`event`]: the one event schema written to `trace.jsonl`.
+//! - [`run`]: what one simulated run produced (trace, proxies' stats, each load's calls).
 //! - [`duration`]: serde helpers so durations read and write as milliseconds.
 //!
 //! This crate does no IO and knows no YAML dialect; `meshtwin-config` and
@@ -16,6 +17,7 @@
 pub mod duration;
 pub mod event;
 pub mod policy;
+pub mod run;
 pub mod scenario;
 pub mod topology;
 pub mod traffic;

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use meshtwin_model::event::{EventKind, TraceEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::plot::Panel;
 use crate::timeseries::Series;
@@ -174,7 +174,7 @@ pub fn failover_panels(served: &BTreeMap<String, Vec<Served>>, bucket: f64) -> V
 }
 
 /// When a load's traffic left its starting locality.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Failover {
     /// The locality that served most answered requests in the load's first [`WINDOW_MS`]
     /// (at least its first [`MIN_WINDOW_REQUESTS`] requests).

@@ -11,6 +11,11 @@
 //! - [`ejections`]: ejected intervals per host (outlier detection and active health checks).
 //! - [`failover`]: traffic share per upstream locality / cluster over time, and the failover
 //!   time.
+//! - [`places`]: where each pod runs and which workload it belongs to.
+//! - [`expect`]: the scenario's expectations judged against a run ([`expect::Verdict`]).
+//! - [`summary`]: the typed `summary.json` ([`summary::Summary`]) and [`summary::judge`].
+//! - [`output`]: a run's files (summary, trace, stats, plots), each written beside its name and
+//!   renamed into place; [`traffic_plots`] and [`health_plots`] are the run's plots.
 //! - [`plot`]: stacked panels drawn to SVG and PNG with an embedded font, and their data as JSON
 //!   (tests check plots by their data, not their pixels).
 //!
@@ -19,9 +24,15 @@
 
 pub mod ejections;
 pub mod endpoints;
+pub mod expect;
 pub mod failover;
 pub mod fortio;
+pub mod health_plots;
+pub mod output;
+pub mod places;
 pub mod plot;
 pub mod pool;
 pub mod stats;
+pub mod summary;
 pub mod timeseries;
+pub mod traffic_plots;

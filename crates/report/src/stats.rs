@@ -1,21 +1,10 @@
 //! Envoy's per-proxy statistics and `stats.txt`, in the text form of the admin `/stats`
 //! endpoint (`cluster.<name>.upstream_rq_pending_overflow: 21`).
 
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// One proxy's stats, keyed by Envoy's full stat name
-/// (`cluster.outbound|8000||httpbin.default.svc.cluster.local.upstream_cx_active`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProxyStats {
-    /// Monotonic counters at the end of the run.
-    pub counters: BTreeMap<String, u64>,
-    /// Gauges' values at the end of the run.
-    pub gauges: BTreeMap<String, u64>,
-    /// Gauges' highest values during the run (not part of Envoy's `/stats`; for summaries).
-    pub gauges_max: BTreeMap<String, u64>,
-}
+pub use meshtwin_model::run::ProxyStats;
 
 /// Renders `stats.txt`: for each proxy, in pod-name order, a `# proxy <pod>` header and then
 /// one `name: value` line per counter and current gauge, sorted by name (a name that is both a

@@ -34,29 +34,7 @@ pub struct LoadTarget {
     pub tcp: bool,
 }
 
-/// One completed call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CallRecord {
-    pub request_id: String,
-    pub end: Duration,
-    /// 0 for a socket error or client timeout.
-    pub status: u16,
-    pub latency: Duration,
-    pub new_socket: bool,
-    pub upstream_pod: Option<String>,
-    pub flags: String,
-    /// What the answering app's page reported (`x-app-notes`).
-    pub notes: Vec<String>,
-}
-
-/// What a load did.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LoadOutcome {
-    pub calls: Vec<CallRecord>,
-    pub sockets_used: u64,
-    pub first_start: Option<Duration>,
-    pub last_end: Option<Duration>,
-}
+pub use meshtwin_model::run::{CallRecord, LoadOutcome};
 
 /// Everything one client loop needs.
 pub(crate) struct Client {

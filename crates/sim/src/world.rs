@@ -5,13 +5,11 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::rc::Rc;
-use std::time::Duration;
 
-use meshtwin_model::event::TraceEvent;
 use meshtwin_model::policy::MeshPolicies;
-use meshtwin_model::scenario::{LoadSpec, Scenario};
+use meshtwin_model::run::ProxyStats;
+use meshtwin_model::scenario::Scenario;
 use meshtwin_model::topology::{Locality, Pod, Topology};
-use meshtwin_proxy::stats::StatsSnapshot;
 use turmoil_net::{HostId, Net};
 
 use crate::clock::Clock;
@@ -36,23 +34,7 @@ pub enum SimError {
     BadUrl { index: usize, message: String },
 }
 
-/// Counters of the engine itself, for the benchmark.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct EngineStats {
-    pub task_polls: u64,
-    pub packets_delivered: u64,
-    pub hosts: u64,
-}
-
-/// Everything a run produced.
-pub struct RunResult {
-    pub events: Vec<TraceEvent>,
-    pub dropped_events: u64,
-    pub proxies: BTreeMap<String, StatsSnapshot>,
-    pub loads: Vec<(LoadSpec, String, LoadOutcome)>,
-    pub end: Duration,
-    pub engine: EngineStats,
-}
+pub use meshtwin_model::run::{EngineStats, RunResult};
 
 /// Pod IPs: 10.0.0.1, 10.0.0.2, ... in pod order.
 fn pod_ips(pods: &[Pod]) -> BTreeMap<String, Ipv4Addr> {
@@ -223,7 +205,15 @@ pub fn run_with_timeline(
     let proxy_stats = rt
         .proxies
         .iter()
-        .map(|(n, p)| (n.clone(), p.stats()))
+        .map(|(n, p)| {
+            let s = p.stats();
+            let stats = ProxyStats {
+                counters: s.counters,
+                gauges: s.gauges,
+                gauges_max: s.gauges_max,
+            };
+            (n.clone(), stats)
+        })
         .collect();
     let engine = EngineStats {
         task_polls: core.exec.polls(),

@@ -8,7 +8,7 @@ pub mod histogram;
 use gofmt::{go_duration_ms, go_g, go_seconds};
 use histogram::Histogram;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -208,42 +208,65 @@ fn round_ms(ms: f64) -> f64 {
     (ms * 1e6).round() / 1e6
 }
 
-/// The load's entry in `summary.json`:
-/// `{"name", "requests", "codes": {"200": n, "-1": n, …}, "latency_ms": {"min", "avg", "p50",
-/// "p75", "p90", "p99", "p99_9", "max"}, "qps", "sockets_used"}`.
-/// Status codes are string keys in fortio's terms (socket failures `-1`), in numeric order;
-/// latencies are rounded to the nanosecond and are `null` when there were no calls; `qps` is
-/// rounded to 1e-6.
+/// A load's latencies in milliseconds, as `summary.json` gives them: rounded to the
+/// nanosecond, every field `null` when there were no calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    pub min: Option<f64>,
+    pub avg: Option<f64>,
+    pub p50: Option<f64>,
+    pub p75: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub p99_9: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// The load's fortio figures in `summary.json`: `{"name", "requests", "codes": {"200": n,
+/// "-1": n, …}, "latency_ms": {"min", "avg", "p50", "p75", "p90", "p99", "p99_9", "max"},
+/// "qps", "sockets_used"}`. Status codes are fortio's (socket failures `-1`), in numeric
+/// order; `qps` is rounded to 1e-6.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FortioSummary {
+    pub name: String,
+    pub requests: u64,
+    pub codes: BTreeMap<i32, u64>,
+    pub latency_ms: LatencySummary,
+    pub qps: f64,
+    pub sockets_used: u64,
+}
+
+impl LoadResult {
+    /// This load's [`FortioSummary`].
+    pub fn summary(&self) -> FortioSummary {
+        let h = Histogram::from_samples(&self.latencies_ms, 1.0);
+        let latency_ms = match percentiles_of(&h) {
+            Some(p) => LatencySummary {
+                min: Some(round_ms(h.min)),
+                avg: Some(round_ms(h.avg())),
+                p50: Some(round_ms(p.p50)),
+                p75: Some(round_ms(p.p75)),
+                p90: Some(round_ms(p.p90)),
+                p99: Some(round_ms(p.p99)),
+                p99_9: Some(round_ms(p.p99_9)),
+                max: Some(round_ms(h.max)),
+            },
+            None => LatencySummary::default(),
+        };
+        FortioSummary {
+            name: self.name.clone(),
+            requests: self.calls,
+            codes: fortio_codes(self).into_iter().collect(),
+            latency_ms,
+            qps: round_ms(self.qps()),
+            sockets_used: self.sockets_used,
+        }
+    }
+}
+
+/// [`LoadResult::summary`] as JSON.
 pub fn load_json(load: &LoadResult) -> Value {
-    let h = Histogram::from_samples(&load.latencies_ms, 1.0);
-    let codes: serde_json::Map<String, Value> = fortio_codes(load)
-        .into_iter()
-        .map(|(code, n)| (code.to_string(), json!(n)))
-        .collect();
-    let latency = match percentiles_of(&h) {
-        Some(p) => json!({
-            "min": round_ms(h.min),
-            "avg": round_ms(h.avg()),
-            "p50": round_ms(p.p50),
-            "p75": round_ms(p.p75),
-            "p90": round_ms(p.p90),
-            "p99": round_ms(p.p99),
-            "p99_9": round_ms(p.p99_9),
-            "max": round_ms(h.max),
-        }),
-        None => json!({
-            "min": null, "avg": null, "p50": null, "p75": null, "p90": null, "p99": null,
-            "p99_9": null, "max": null,
-        }),
-    };
-    json!({
-        "name": load.name,
-        "requests": load.calls,
-        "codes": codes,
-        "latency_ms": latency,
-        "qps": round_ms(load.qps()),
-        "sockets_used": load.sockets_used,
-    })
+    serde_json::to_value(load.summary()).expect("a fortio summary serializes")
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! walkthrough (`fortio load -c 2 -qps 0 -n 20`, 16 × 200 and 4 × 503, six sockets).
 
 use super::*;
+use serde_json::json;
 
 /// Twenty durations (ms) filling fortio's buckets exactly as the walkthrough's histogram does:
 /// 3 in ]min, 1], 11 in ]2, 3], 2 in ]3, 4], then one each in ]5, 6], ]8, 9], ]12, 14] and

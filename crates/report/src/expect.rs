@@ -3,15 +3,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use meshtwin_model::event::EventKind;
+use meshtwin_model::run::{CallRecord, RunResult};
 use meshtwin_model::scenario::{Expectation, Metric};
-use meshtwin_report::failover::{failover_time, served_by_load, Place};
-use meshtwin_report::fortio::LoadResult;
-use meshtwin_sim::loadgen::CallRecord;
-use meshtwin_sim::RunResult;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::failover::{failover_time, served_by_load, Place};
+use crate::fortio::LoadResult;
 
 /// One expectation's outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     pub name: String,
     pub value: Option<f64>,
@@ -24,15 +24,10 @@ pub struct Verdict {
 /// Request id → the workloads whose pods served any hop of it.
 pub type Reach = BTreeMap<String, BTreeSet<String>>;
 
-/// The workload of a pod (`reviews-v2-0` → `reviews-v2`).
-pub fn workload_of(pod: &str) -> &str {
-    pod.rsplit_once('-').map_or(pod, |(w, _)| w)
-}
-
 /// Every request's reached workloads, from the trace's access logs and the pod whose app
 /// answered the call (the only trace of a TCP call's path: `tcp_proxy` logs carry no request
-/// id).
-pub fn reached_workloads(r: &RunResult) -> Reach {
+/// id). `workloads` maps pod names to workloads (a host that is no pod counts as itself).
+pub fn reached_workloads(r: &RunResult, workloads: &BTreeMap<String, String>) -> Reach {
     let mut out: Reach = BTreeMap::new();
     for e in &r.events {
         let (request_id, host) = match &e.kind {
@@ -50,16 +45,9 @@ pub fn reached_workloads(r: &RunResult) -> Reach {
         };
         out.entry(request_id.clone())
             .or_default()
-            .insert(workload_of(host).to_string());
+            .insert(workloads.get(host).unwrap_or(host).clone());
     }
     out
-}
-
-fn calls<'a>(r: &'a RunResult, load: &str) -> Option<&'a meshtwin_sim::loadgen::LoadOutcome> {
-    r.loads
-        .iter()
-        .find(|(s, _, _)| s.name == load)
-        .map(|(_, _, o)| o)
 }
 
 /// The value a metric takes in this run, or why it has none.
@@ -70,7 +58,10 @@ fn measure(
     reach: &Reach,
     places: &BTreeMap<String, Place>,
 ) -> Result<f64, String> {
-    let load_calls = |load: &str| calls(r, load).ok_or_else(|| format!("no load named '{load}'"));
+    let load_calls = |load: &str| {
+        r.load(load)
+            .ok_or_else(|| format!("no load named '{load}'"))
+    };
     // The fraction of a load's calls for which `pred` holds.
     let share = |load: &str, pred: &dyn Fn(&CallRecord) -> bool| -> Result<f64, String> {
         let o = load_calls(load)?;
@@ -146,7 +137,7 @@ fn measure(
                 .iter()
                 .find(|l| &l.name == load)
                 .ok_or_else(|| format!("no load named '{load}'"))?;
-            meshtwin_report::fortio::histogram::Histogram::from_samples(&l.latencies_ms, 1.0)
+            crate::fortio::histogram::Histogram::from_samples(&l.latencies_ms, 1.0)
                 .percentile(*percentile)
                 .ok_or_else(|| format!("load '{load}' made no call"))
         }
@@ -199,17 +190,17 @@ fn band(min: Option<f64>, max: Option<f64>) -> String {
     }
 }
 
-/// Judge every expectation.
+/// Judge every expectation (`reach`: [`reached_workloads`] of the run).
 pub fn evaluate(
     exps: &[Expectation],
     r: &RunResult,
     loads: &[LoadResult],
+    reach: &Reach,
     places: &BTreeMap<String, Place>,
 ) -> Vec<Verdict> {
-    let reach = reached_workloads(r);
     exps.iter()
         .map(|e| {
-            let (value, pass, detail) = match measure(&e.metric, r, loads, &reach, places) {
+            let (value, pass, detail) = match measure(&e.metric, r, loads, reach, places) {
                 Ok(v) => {
                     let pass = e.min.is_none_or(|m| v >= m) && e.max.is_none_or(|m| v <= m);
                     (

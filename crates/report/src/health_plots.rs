@@ -1,43 +1,20 @@
 //! The run's host-health and failover outputs: `ejections.{svg,png,json}` (ejected intervals
 //! per host), `failover.{svg,png,json}` (each load's traffic share per upstream locality and
-//! cluster, with fault and ejection markers), and their summary.json fields.
+//! cluster, with fault and ejection markers).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use meshtwin_model::event::{EventKind, TraceEvent};
-use meshtwin_model::topology::Topology;
-use meshtwin_report::ejections::{ejections, has_host_health_events, lanes, Source};
-use meshtwin_report::failover::{
-    bucket_ms, failover_panels, failover_time, served_by_load, worth_plotting, Place,
-};
-use meshtwin_report::plot::{Marker, MarkerKind};
-use meshtwin_sim::RunResult;
-use serde_json::{json, Value};
+use meshtwin_model::run::RunResult;
 
+use crate::ejections::{ejections, has_host_health_events, lanes};
+use crate::failover::{bucket_ms, failover_panels, served_by_load, worth_plotting, Place};
 use crate::output::{write_lanes, write_marked_plot};
+use crate::plot::{Marker, MarkerKind};
 
 /// Markers drawn at most per kind (a long run can eject thousands of times).
 const MAX_MARKERS: usize = 500;
-
-/// Where each pod runs, for the failover shares.
-pub fn pod_places(topo: &Topology) -> BTreeMap<String, Place> {
-    topo.pods()
-        .into_iter()
-        .map(|p| {
-            let l = &p.locality;
-            let mut parts = vec![l.region.as_str(), l.zone.as_str(), l.subzone.as_str()];
-            while parts.last() == Some(&"") {
-                parts.pop();
-            }
-            let place = Place {
-                locality: parts.join("/"),
-                cluster: p.cluster.clone(),
-            };
-            (p.name, place)
-        })
-        .collect()
-}
 
 /// A marker per fault, and per host leaving rotation.
 fn markers(events: &[TraceEvent]) -> Vec<Marker> {
@@ -97,34 +74,4 @@ pub fn write_plots(
         )?;
     }
     Ok(())
-}
-
-/// summary.json's `ejections`: every outlier ejection, in proxy, cluster, host, time order.
-pub fn ejections_json(events: &[TraceEvent]) -> Value {
-    let list: Vec<Value> = ejections(events)
-        .into_iter()
-        .filter(|e| e.source == Source::Outlier)
-        .map(|e| {
-            json!({
-                "proxy": e.proxy,
-                "cluster": e.cluster,
-                "host": e.host,
-                "ejected_at_ms": e.ejected_at_ms,
-                "unejected_at_ms": e.unejected_at_ms,
-                "reason": e.reason,
-            })
-        })
-        .collect();
-    Value::Array(list)
-}
-
-/// Per load, its failover (`null` when its traffic never left its starting locality).
-pub fn failover_json(
-    events: &[TraceEvent],
-    places: &BTreeMap<String, Place>,
-) -> BTreeMap<String, Value> {
-    served_by_load(events, places)
-        .into_iter()
-        .map(|(load, served)| (load, json!(failover_time(&served))))
-        .collect()
 }

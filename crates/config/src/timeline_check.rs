@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use meshtwin_config::{load_policies, validate_against, ConfigError};
+use crate::{load_policies, validate_against, ConfigError};
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{Scenario, TimelineAction, TimelineEvent};
 use meshtwin_model::topology::Topology;

@@ -5,18 +5,16 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
-use std::collections::BTreeMap;
+use meshtwin_model::run::RunResult;
 
-use meshtwin_report::ejections::Lane;
-use meshtwin_report::failover::Place;
-use meshtwin_report::plot::{
+use crate::ejections::Lane;
+use crate::plot::{
     lanes_data_json, plot_data_json, plot_data_json_marked, plot_lanes, plot_panels,
     plot_panels_marked, Marker, Panel,
 };
-use meshtwin_report::pool::pool_panels;
-use meshtwin_report::stats::{stats_txt, ProxyStats};
-use meshtwin_sim::RunResult;
-use serde_json::Value;
+use crate::pool::pool_panels;
+use crate::stats::stats_txt;
+use crate::summary::Judged;
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension("partial");
@@ -36,36 +34,17 @@ pub fn trace_jsonl(r: &RunResult) -> String {
     out
 }
 
-/// Write summary.json, trace.jsonl, stats.txt and the plots into `dir` (`places`: where each
-/// pod runs, for the failover plot).
-pub fn write_all(
-    dir: &Path,
-    summary: &Value,
-    r: &RunResult,
-    places: &BTreeMap<String, Place>,
-) -> io::Result<()> {
+/// Write summary.json, trace.jsonl, stats.txt and the plots of run `r`, judged as `judged`,
+/// into `dir`.
+pub fn write_all(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    let mut s = serde_json::to_string_pretty(summary).expect("summary serializes");
-    s.push('\n');
-    write_atomic(&dir.join("summary.json"), s.as_bytes())?;
+    write_atomic(
+        &dir.join("summary.json"),
+        judged.summary.to_json().as_bytes(),
+    )?;
     write_atomic(&dir.join("trace.jsonl"), trace_jsonl(r).as_bytes())?;
-    let stats = r
-        .proxies
-        .iter()
-        .map(|(pod, s)| {
-            (
-                pod.clone(),
-                ProxyStats {
-                    counters: s.counters.clone(),
-                    gauges: s.gauges.clone(),
-                    gauges_max: s.gauges_max.clone(),
-                },
-            )
-        })
-        .collect();
-    write_atomic(&dir.join("stats.txt"), stats_txt(&stats).as_bytes())?;
-    let reach = crate::expect::reached_workloads(r);
-    let shares = crate::plots::share_panels(r, &reach);
+    write_atomic(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;
+    let shares = crate::traffic_plots::share_panels(r, &judged.reach);
     if !shares.is_empty() {
         write_plot(
             dir,
@@ -73,7 +52,7 @@ pub fn write_all(
             "Which workloads the calls reached, over virtual time",
             &shares,
         )?;
-        let latency = [crate::plots::latency_panel(r)];
+        let latency = [crate::traffic_plots::latency_panel(r)];
         write_plot_x(dir, "latency", "Latency per load", "latency (s)", &latency)?;
     }
     let whole = pool_panels(&r.events, 0.0, ms(r.end));
@@ -89,7 +68,7 @@ pub fn write_all(
         let title = format!("Connection pools during load {}", spec.name);
         write_plot(dir, &format!("pool-{}", spec.name), &title, &panels)?;
     }
-    crate::failover::write_plots(dir, r, places)
+    crate::health_plots::write_plots(dir, r, &judged.places)
 }
 
 fn ms(d: std::time::Duration) -> f64 {

@@ -2,11 +2,11 @@
 //! split of a traffic shift or canary), and each load's latency distribution (the timeout
 //! scenarios' "about 6 s" / "about 1 s").
 
-use meshtwin_report::plot::Panel;
-use meshtwin_report::timeseries::Series;
-use meshtwin_sim::RunResult;
+use meshtwin_model::run::RunResult;
 
 use crate::expect::Reach;
+use crate::plot::Panel;
+use crate::timeseries::Series;
 
 /// Windows per load in the share plot.
 const WINDOWS: usize = 20;

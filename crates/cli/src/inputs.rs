@@ -1,0 +1,35 @@
+//! Loading a run's inputs: the scenario, its topology and policy files, checked against each
+//! other by [`meshtwin_config::RunInputs::check`].
+
+use std::path::{Path, PathBuf};
+
+use meshtwin_config::{load_policies, load_scenario, ConfigError, RunInputs};
+use meshtwin_model::policy::MeshPolicies;
+use meshtwin_topology::load_topology;
+
+/// The scenario `meshtwin run` runs when given none.
+pub const DEFAULT_SCENARIO: &str = "scenarios/istio-circuit-breaking.yaml";
+
+/// The bundled default scenario: relative to the working directory when run from a checkout's
+/// root, else found beside this crate's sources.
+pub fn default_scenario() -> PathBuf {
+    let rel = PathBuf::from(DEFAULT_SCENARIO);
+    if rel.exists() {
+        rel
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(DEFAULT_SCENARIO)
+    }
+}
+
+/// Load the scenario at `path`, its topology and policies, and check them against each other.
+pub fn load_inputs(path: &Path) -> Result<RunInputs, ConfigError> {
+    let scenario = load_scenario(path)?;
+    let topology = load_topology(Path::new(&scenario.topology))?;
+    let mut policies = MeshPolicies::default();
+    for p in &scenario.policies {
+        policies.extend(load_policies(Path::new(p))?);
+    }
+    RunInputs::check(scenario, topology, policies)
+}

@@ -1,0 +1,23 @@
+//! One simulated run of checked inputs under a seed, judged: what `run`, `sweep`, `compare`
+//! and `test` share.
+
+use meshtwin_config::run_check::scenario_error;
+use meshtwin_config::{ConfigError, RunInputs};
+use meshtwin_model::run::RunResult;
+use meshtwin_report::summary::{judge, Judged};
+
+/// Run `inputs` under `seed` and judge the run against the scenario's expectations. The only
+/// error is input the checks could not see alone (e.g. a load URL the world cannot resolve).
+pub fn simulate(inputs: &RunInputs, seed: u64) -> Result<(RunResult, Judged), ConfigError> {
+    let mut sc = inputs.scenario.clone();
+    sc.seed = seed;
+    let r = meshtwin_sim::run_with_timeline(
+        &inputs.topology,
+        &inputs.policies,
+        &sc,
+        &inputs.timeline_policies,
+    )
+    .map_err(|e| scenario_error(&sc.file, "loads", e.to_string()))?;
+    let judged = judge(&sc, &inputs.topology, &r);
+    Ok((r, judged))
+}

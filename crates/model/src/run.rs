@@ -1,0 +1,87 @@
+//! What one simulated run produced, as plain data: the trace, each proxy's Envoy stats, each
+//! load's calls. The simulator builds a [`RunResult`]; summaries, expectations, plots and
+//! reports read it without knowing the simulator.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::TraceEvent;
+use crate::scenario::LoadSpec;
+
+/// One completed call of a load generator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRecord {
+    /// The call's `x-request-id` (`<load>-<connection>-<n>`).
+    pub request_id: String,
+    /// Virtual time the call completed.
+    pub end: Duration,
+    /// HTTP status; 0 for a socket error or client timeout.
+    pub status: u16,
+    pub latency: Duration,
+    /// Whether the call opened a new socket.
+    pub new_socket: bool,
+    /// The pod whose app answered, if any.
+    pub upstream_pod: Option<String>,
+    /// Envoy's response flags reported by the first proxy on the path (`-` when none).
+    pub flags: String,
+    /// What the answering app's page reported (`x-app-notes`).
+    pub notes: Vec<String>,
+}
+
+/// What a load did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadOutcome {
+    pub calls: Vec<CallRecord>,
+    pub sockets_used: u64,
+    pub first_start: Option<Duration>,
+    pub last_end: Option<Duration>,
+}
+
+/// One proxy's stats, keyed by Envoy's full stat name
+/// (`cluster.outbound|8000||httpbin.default.svc.cluster.local.upstream_cx_active`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyStats {
+    /// Monotonic counters at the end of the run.
+    pub counters: BTreeMap<String, u64>,
+    /// Gauges' values at the end of the run.
+    pub gauges: BTreeMap<String, u64>,
+    /// Gauges' highest values during the run (not part of Envoy's `/stats`; for summaries).
+    pub gauges_max: BTreeMap<String, u64>,
+}
+
+/// Counters of the engine itself, for the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineStats {
+    pub task_polls: u64,
+    pub packets_delivered: u64,
+    /// Pods simulated as network hosts (pods no load can reach are left out).
+    pub hosts: u64,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, Default)]
+pub struct RunResult {
+    /// The trace, in virtual-time order.
+    pub events: Vec<TraceEvent>,
+    /// Events not kept because the trace reached its cap.
+    pub dropped_events: u64,
+    /// Each proxy's stats at the end, by pod name.
+    pub proxies: BTreeMap<String, ProxyStats>,
+    /// Each load: its spec, the pod it ran in, what it did.
+    pub loads: Vec<(LoadSpec, String, LoadOutcome)>,
+    /// Virtual time the run ended.
+    pub end: Duration,
+    pub engine: EngineStats,
+}
+
+impl RunResult {
+    /// The outcome of the load named `name`.
+    pub fn load(&self, name: &str) -> Option<&LoadOutcome> {
+        self.loads
+            .iter()
+            .find(|(spec, _, _)| spec.name == name)
+            .map(|(_, _, o)| o)
+    }
+}

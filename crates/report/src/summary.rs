@@ -1,0 +1,273 @@
+//! `summary.json`: the run's results in one stable, documented, typed document. The same type
+//! is read back by `meshtwin compare`, `test` and `report`, so what a run writes is what they
+//! judge.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use meshtwin_model::run::{ProxyStats, RunResult};
+use meshtwin_model::scenario::Scenario;
+use meshtwin_model::topology::Topology;
+use serde::{Deserialize, Serialize};
+
+use crate::ejections::{ejections, Source};
+use crate::expect::{evaluate, reached_workloads, Reach, Verdict};
+use crate::failover::{failover_time, served_by_load, Failover, Place};
+use crate::fortio::{LatencySummary, LoadResult};
+use crate::places::{pod_places, pod_workloads};
+
+/// The whole of `summary.json`. Field order is the file's key order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// meshtwin's version.
+    pub meshtwin: String,
+    pub scenario: String,
+    pub description: String,
+    pub seed: u64,
+    pub duration_ms: f64,
+    pub topology: TopologySummary,
+    /// Policy files as the scenario names them.
+    pub policies: Vec<String>,
+    pub loads: Vec<LoadSummary>,
+    /// Each proxy's Envoy stats at the end of the run, by pod.
+    pub proxies: BTreeMap<String, ProxyStats>,
+    /// Every outlier ejection, in proxy, cluster, host, time order.
+    pub ejections: Vec<EjectionSummary>,
+    pub expectations: Vec<Verdict>,
+    /// Whether every expectation held.
+    pub passed: bool,
+    pub trace: TraceSummary,
+}
+
+/// The topology in a line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopologySummary {
+    pub name: String,
+    pub pods: u64,
+    /// Pods no load can reach exchange no packet and are not simulated.
+    pub simulated_pods: u64,
+}
+
+/// One load: fortio's figures, then meshtwin's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadSummary {
+    pub name: String,
+    pub requests: u64,
+    /// Calls per status in fortio's terms (socket failures `-1`), in numeric order.
+    pub codes: BTreeMap<i32, u64>,
+    pub latency_ms: LatencySummary,
+    pub qps: f64,
+    pub sockets_used: u64,
+    pub src_pod: String,
+    pub url: String,
+    pub connections: u32,
+    /// Calls per response-flag set (`-` for none, `UO`, `UF,URX`, …).
+    pub flags: BTreeMap<String, u64>,
+    /// Calls per answering pod (`-` when no app answered).
+    pub upstream_pods: BTreeMap<String, u64>,
+    /// Per workload any hop of a call reached: the sampled share and its 95 % interval.
+    pub reached_workloads: BTreeMap<String, ReachedShare>,
+    /// When the load's traffic left the locality it started in, if it did.
+    pub failover: Option<Failover>,
+}
+
+/// A workload's share of a load's calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReachedShare {
+    pub calls: u64,
+    pub share: f64,
+    /// 95 % confidence interval (normal approximation), clamped to [0, 1].
+    pub ci95: [f64; 2],
+}
+
+/// One outlier ejection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EjectionSummary {
+    pub proxy: String,
+    pub cluster: String,
+    pub host: String,
+    pub ejected_at_ms: f64,
+    /// `None` while still ejected at the end of the run.
+    pub unejected_at_ms: Option<f64>,
+    /// Envoy's ejection type (`consecutive_5xx`, …).
+    pub reason: String,
+}
+
+/// The trace's size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceSummary {
+    pub events: u64,
+    pub dropped: u64,
+}
+
+/// A run judged: per-load results in fortio's terms, every expectation's verdict, the summary,
+/// and what the plots need.
+pub struct Judged {
+    pub loads: Vec<LoadResult>,
+    pub verdicts: Vec<Verdict>,
+    pub summary: Summary,
+    /// Request id → workloads reached.
+    pub reach: Reach,
+    /// Pod → locality and cluster.
+    pub places: BTreeMap<String, Place>,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
+}
+
+/// Judge a run of `sc` on `topo` and build its summary.
+pub fn judge(sc: &Scenario, topo: &Topology, r: &RunResult) -> Judged {
+    let loads = load_results(r);
+    let reach = reached_workloads(r, &pod_workloads(topo));
+    let places = pod_places(topo);
+    let verdicts = evaluate(&sc.expectations, r, &loads, &reach, &places);
+    let summary = Summary::build(sc, topo, r, &loads, &reach, &places, &verdicts);
+    Judged {
+        loads,
+        verdicts,
+        summary,
+        reach,
+        places,
+    }
+}
+
+/// Per-load results in fortio's terms.
+pub fn load_results(r: &RunResult) -> Vec<LoadResult> {
+    r.loads
+        .iter()
+        .map(|(spec, src, o)| {
+            let mut codes: BTreeMap<u16, u64> = BTreeMap::new();
+            for c in &o.calls {
+                *codes.entry(c.status).or_default() += 1;
+            }
+            LoadResult {
+                name: spec.name.clone(),
+                src_pod: src.clone(),
+                url: spec.url.clone(),
+                connections: spec.connections,
+                qps_target: spec.qps,
+                calls: o.calls.len() as u64,
+                codes,
+                latencies_ms: o.calls.iter().map(|c| ms(c.latency)).collect(),
+                sockets_used: o.sockets_used,
+                start_ms: o.first_start.map(ms).unwrap_or(ms(spec.start)),
+                end_ms: o.last_end.map(ms).unwrap_or(ms(spec.start)),
+            }
+        })
+        .collect()
+}
+
+impl Summary {
+    /// The summary of run `r` of `sc` on `topo`, with its loads' fortio results and verdicts.
+    pub fn build(
+        sc: &Scenario,
+        topo: &Topology,
+        r: &RunResult,
+        loads: &[LoadResult],
+        reach: &Reach,
+        places: &BTreeMap<String, Place>,
+        verdicts: &[Verdict],
+    ) -> Self {
+        let mut failovers: BTreeMap<String, Failover> = served_by_load(&r.events, places)
+            .into_iter()
+            .filter_map(|(load, served)| Some((load, failover_time(&served)?)))
+            .collect();
+        let loads = loads
+            .iter()
+            .map(|l| LoadSummary::build(l, r, reach, failovers.remove(&l.name)))
+            .collect();
+        Summary {
+            meshtwin: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: sc.name.clone(),
+            description: sc.description.clone(),
+            seed: sc.seed,
+            duration_ms: ms(sc.duration),
+            topology: TopologySummary {
+                name: topo.name.clone(),
+                pods: topo.pods().len() as u64,
+                simulated_pods: r.engine.hosts,
+            },
+            policies: sc.policies.clone(),
+            loads,
+            proxies: r.proxies.clone(),
+            ejections: ejections(&r.events)
+                .into_iter()
+                .filter(|e| e.source == Source::Outlier)
+                .map(|e| EjectionSummary {
+                    proxy: e.proxy,
+                    cluster: e.cluster,
+                    host: e.host,
+                    ejected_at_ms: e.ejected_at_ms,
+                    unejected_at_ms: e.unejected_at_ms,
+                    reason: e.reason,
+                })
+                .collect(),
+            expectations: verdicts.to_vec(),
+            passed: verdicts.iter().all(|v| v.pass),
+            trace: TraceSummary {
+                events: r.events.len() as u64,
+                dropped: r.dropped_events,
+            },
+        }
+    }
+
+    /// The summary as `summary.json` writes it: pretty JSON ending in a newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a summary serializes");
+        s.push('\n');
+        s
+    }
+
+    /// The load named `name`.
+    pub fn load(&self, name: &str) -> Option<&LoadSummary> {
+        self.loads.iter().find(|l| l.name == name)
+    }
+}
+
+impl LoadSummary {
+    fn build(l: &LoadResult, r: &RunResult, reach: &Reach, failover: Option<Failover>) -> Self {
+        let calls = r.load(&l.name).map(|o| o.calls.as_slice()).unwrap_or(&[]);
+        let mut flags = BTreeMap::new();
+        let mut upstream_pods = BTreeMap::new();
+        let mut reached: BTreeMap<String, u64> = BTreeMap::new();
+        for c in calls {
+            *flags.entry(c.flags.clone()).or_default() += 1;
+            let pod = c.upstream_pod.clone().unwrap_or_else(|| "-".into());
+            *upstream_pods.entry(pod).or_default() += 1;
+            for w in reach.get(&c.request_id).into_iter().flatten() {
+                *reached.entry(w.clone()).or_default() += 1;
+            }
+        }
+        let n = calls.len().max(1) as f64;
+        let reached_workloads = reached
+            .into_iter()
+            .map(|(w, k)| {
+                let p = k as f64 / n;
+                let half = 1.96 * (p * (1.0 - p) / n).sqrt();
+                let share = ReachedShare {
+                    calls: k,
+                    share: p,
+                    ci95: [(p - half).max(0.0), (p + half).min(1.0)],
+                };
+                (w, share)
+            })
+            .collect();
+        let fortio = l.summary();
+        LoadSummary {
+            name: l.name.clone(),
+            requests: l.calls,
+            codes: fortio.codes,
+            latency_ms: fortio.latency_ms,
+            qps: fortio.qps,
+            sockets_used: l.sockets_used,
+            src_pod: l.src_pod.clone(),
+            url: l.url.clone(),
+            connections: l.connections,
+            flags,
+            upstream_pods,
+            reached_workloads,
+            failover,
+        }
+    }
+}
