@@ -14,6 +14,7 @@ mod calltree;
 mod endpoints;
 mod exit;
 mod inputs;
+mod parallel;
 mod run;
 mod sidecar;
 mod simulate;
@@ -59,6 +60,12 @@ enum Command {
         /// Number of seeds.
         #[arg(long, default_value_t = 20)]
         seeds: u64,
+        /// Worker threads (default: the machine's cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Exit 1 when an expectation held in fewer runs than this (default: every run).
+        #[arg(long)]
+        min_hold: Option<u64>,
         /// Directory for sweep.json.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -150,8 +157,17 @@ fn main() -> ExitCode {
             scenario,
             from,
             seeds,
+            jobs,
+            min_hold,
             out,
-        } => sweep::sweep_command(scenario, from, seeds.max(1), out),
+        } => sweep::sweep_command(sweep::SweepArgs {
+            scenario,
+            first: from,
+            count: seeds,
+            jobs: jobs.unwrap_or_else(parallel::default_jobs),
+            min_hold,
+            out,
+        }),
         Command::Trace { trace, request_id } => calltree::trace_command(&trace, &request_id),
         Command::Endpoints {
             trace,

@@ -11,6 +11,7 @@
 //! - [`ejections`]: ejected intervals per host (outlier detection and active health checks).
 //! - [`failover`]: traffic share per upstream locality / cluster over time, and the failover
 //!   time.
+//! - [`confidence`]: means and Student's t 95 % intervals over seeds.
 //! - [`places`]: where each pod runs and which workload it belongs to.
 //! - [`expect`]: the scenario's expectations judged against a run ([`expect::Verdict`]).
 //! - [`summary`]: the typed `summary.json` ([`summary::Summary`]) and [`summary::judge`].
@@ -22,6 +23,7 @@
 //! Every output is deterministic: the same inputs give byte-identical text, JSON and images.
 #![forbid(unsafe_code)]
 
+pub mod confidence;
 pub mod ejections;
 pub mod endpoints;
 pub mod expect;
