@@ -123,6 +123,7 @@ fn scenario(requests: u64) -> Scenario {
         timeline: Vec::new(),
         control_plane: Default::default(),
         envoy: Default::default(),
+        variants: Vec::new(),
     }
 }
 

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod bench_regions;
 mod calltree;
+mod compare;
 mod endpoints;
 mod exit;
 mod inputs;
@@ -69,6 +70,36 @@ enum Command {
         /// Directory for sweep.json.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Run a baseline and a candidate variant of a scenario on the same seeds and compare
+    /// every load's metrics: paired deltas with 95 % intervals, a verdict per metric, and
+    /// what differs in the proxies' configuration.
+    Compare {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// The baseline: a variant of the scenario (default: the scenario as written).
+        #[arg(long)]
+        baseline: Option<String>,
+        /// The candidate: a variant of the scenario, or policy files applied over the
+        /// scenario's (default: the scenario's first variant).
+        #[arg(long, num_args = 1..)]
+        candidate: Vec<String>,
+        /// Number of paired seeds.
+        #[arg(long, default_value_t = 20)]
+        seeds: u64,
+        /// First seed.
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+        /// Worker threads (default: the machine's cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Directory for compare.json (default: out/<scenario>-compare).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Exit 1 when a significant delta satisfies `[LOAD:]METRIC OP VALUE`, e.g.
+        /// `success_share < -0.001` or `p99_ms > +20%` (repeatable).
+        #[arg(long = "fail-if")]
+        fail_if: Vec<String>,
     },
     /// Print the call tree of one request from a run's trace.jsonl (hops, retries, timeouts).
     Trace {
@@ -167,6 +198,25 @@ fn main() -> ExitCode {
             jobs: jobs.unwrap_or_else(parallel::default_jobs),
             min_hold,
             out,
+        }),
+        Command::Compare {
+            scenario,
+            baseline,
+            candidate,
+            seeds,
+            from,
+            jobs,
+            out,
+            fail_if,
+        } => compare::compare_command(compare::CompareArgs {
+            scenario,
+            baseline,
+            candidate,
+            first_seed: from,
+            seeds,
+            jobs: jobs.unwrap_or_else(parallel::default_jobs),
+            out,
+            fail_if,
         }),
         Command::Trace { trace, request_id } => calltree::trace_command(&trace, &request_id),
         Command::Endpoints {

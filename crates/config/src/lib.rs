@@ -20,6 +20,7 @@
 //! - [`scenario`] — [`load_scenario`].
 //! - [`run_check`] — [`RunInputs`]: scenario, topology and policies checked against each other;
 //!   [`timeline_check`] its timeline part.
+//! - [`variant`] — a what-if [`meshtwin_model::variant::Variant`] applied to [`RunInputs`].
 //! - [`error`] — [`ConfigError`].
 #![forbid(unsafe_code)]
 
@@ -37,6 +38,7 @@ pub mod source;
 pub mod timeline_check;
 pub mod tsb;
 pub mod validate;
+pub mod variant;
 
 pub use error::ConfigError;
 pub use policies::{load_policies, parse_policies};

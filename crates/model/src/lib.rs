@@ -6,6 +6,7 @@
 //! - [`traffic`]: Istio `VirtualService` / `Gateway` routing lowered as istiod builds Envoy
 //!   routes: matches, weighted destinations, timeouts, retries, faults, mirrors, TCP rules.
 //! - [`scenario`]: what a run does: topology, policies, loads, duration, seed, expectations.
+//! - [`variant`]: a named what-if change to a scenario (`meshtwin compare`).
 //! - [`event`]: the one event schema written to `trace.jsonl`.
 //! - [`run`]: what one simulated run produced (trace, proxies' stats, each load's calls).
 //! - [`duration`]: serde helpers so durations read and write as milliseconds.
@@ -21,6 +22,7 @@ pub mod run;
 pub mod scenario;
 pub mod topology;
 pub mod traffic;
+pub mod variant;
 
 /// Where a lowered object came from, for error messages and reports.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]

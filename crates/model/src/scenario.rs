@@ -210,4 +210,7 @@ pub struct Scenario {
     /// Envoy-version switches over the topology's (a what-if on another Envoy).
     #[serde(default)]
     pub envoy: EnvoyOverrides,
+    /// Named what-if changes `meshtwin compare` can run against the scenario as written.
+    #[serde(default)]
+    pub variants: Vec<crate::variant::Variant>,
 }

@@ -11,6 +11,8 @@
 //! - [`ejections`]: ejected intervals per host (outlier detection and active health checks).
 //! - [`failover`]: traffic share per upstream locality / cluster over time, and the failover
 //!   time.
+//! - [`compare`]: two variants on the same seeds, paired deltas and gates.
+//! - [`config_diff`]: what differs between two variants' proxy configurations.
 //! - [`confidence`]: means and Student's t 95 % intervals over seeds.
 //! - [`places`]: where each pod runs and which workload it belongs to.
 //! - [`expect`]: the scenario's expectations judged against a run ([`expect::Verdict`]).
@@ -23,7 +25,9 @@
 //! Every output is deterministic: the same inputs give byte-identical text, JSON and images.
 #![forbid(unsafe_code)]
 
+pub mod compare;
 pub mod confidence;
+pub mod config_diff;
 pub mod ejections;
 pub mod endpoints;
 pub mod expect;

@@ -43,4 +43,4 @@ pub mod timeline;
 pub mod world;
 pub mod xds;
 
-pub use world::{run, run_with_timeline, EngineStats, RunResult, SimError};
+pub use world::{proxy_configs, run, run_with_timeline, EngineStats, RunResult, SimError};

@@ -241,3 +241,22 @@ pub fn run_with_timeline(
         engine,
     })
 }
+
+/// Every proxy's configuration as the control plane builds it from `topo` and `policies` at
+/// the start of a run, by pod name (what `meshtwin compare` diffs between two variants).
+pub fn proxy_configs(
+    topo: &Topology,
+    policies: &MeshPolicies,
+) -> BTreeMap<String, meshtwin_proxy::config::ProxyConfig> {
+    let pods = topo.pods();
+    let ips = pod_ips(&pods);
+    let view = MeshView {
+        topo,
+        pods: &pods,
+        ips: &ips,
+        policies,
+    };
+    pods.iter()
+        .filter_map(|p| Some((p.name.clone(), xds::proxy_config(&view, p)?)))
+        .collect()
+}

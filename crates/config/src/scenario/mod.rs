@@ -12,6 +12,7 @@
 //! timeline: [...]                         # optional, see [`timeline`]
 //! controlPlane: {pushDelay: 100ms}        # optional
 //! envoy: {maxEjectionPercentRule: current}  # optional, over the topology's (see [`crate::envoy`])
+//! variants: [...]                         # optional, what-if changes (see [`variant`])
 //! ```
 //!
 //! Paths are stored joined with the scenario file's directory and lexically normalised
@@ -21,6 +22,7 @@
 pub mod expect;
 pub mod load;
 pub mod timeline;
+pub mod variant;
 
 use std::path::{Component, Path, PathBuf};
 
@@ -42,6 +44,7 @@ const SCENARIO_FIELDS: &[&str] = &[
     "timeline",
     "controlPlane",
     "envoy",
+    "variants",
 ];
 
 /// Load and validate a scenario file.
@@ -93,6 +96,7 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
     let expectations = expect::decode_all(&s.list("expect")?, &loads, duration)?;
     let timeline = timeline::decode_all(&s.list("timeline")?, duration, &resolve)?;
     let control_plane = timeline::control_plane(s.get("controlPlane"))?;
+    let variants = variant::decode_all(&s.list("variants")?, duration, &resolve)?;
     Ok(Scenario {
         name: s.req_name("name")?.to_string(),
         description: s
@@ -110,6 +114,7 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
         timeline,
         control_plane,
         envoy: s.opt("envoy", crate::envoy::decode)?.unwrap_or_default(),
+        variants,
     })
 }
 

@@ -145,5 +145,6 @@ pub fn scenario(seed: u64, loads: Vec<LoadSpec>) -> Scenario {
         timeline: Vec::new(),
         control_plane: Default::default(),
         envoy: Default::default(),
+        variants: Vec::new(),
     }
 }

@@ -1,0 +1,212 @@
+//! `meshtwin compare`: a baseline and a candidate variant of one scenario on the same seeds,
+//! side by side (see [`meshtwin_report::compare`]).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use meshtwin_config::scenario::variant::BASELINE;
+use meshtwin_config::{ConfigError, RunInputs};
+use meshtwin_model::variant::Variant;
+use meshtwin_report::compare::gate::Gate;
+use meshtwin_report::compare::metrics::{run_metrics, LoadMetrics};
+use meshtwin_report::compare::render::{config_text, gates_text, tables_text};
+use meshtwin_report::compare::{compare_loads, Comparison, Side};
+use meshtwin_report::config_diff::diff_configs;
+
+use crate::exit;
+use crate::inputs::load_inputs;
+use crate::parallel;
+use crate::simulate::simulate;
+
+/// What `meshtwin compare` was asked.
+pub struct CompareArgs {
+    pub scenario: PathBuf,
+    pub baseline: Option<String>,
+    /// A variant's name, or policy files applied over the scenario's.
+    pub candidate: Vec<String>,
+    pub first_seed: u64,
+    pub seeds: u64,
+    pub jobs: usize,
+    pub out: Option<PathBuf>,
+    pub fail_if: Vec<String>,
+}
+
+/// A side: its description and its checked inputs.
+struct Prepared {
+    side: Side,
+    inputs: RunInputs,
+}
+
+fn variant_names(inputs: &RunInputs) -> String {
+    let names: Vec<&str> = inputs
+        .scenario
+        .variants
+        .iter()
+        .map(|v| v.name.as_str())
+        .collect();
+    if names.is_empty() {
+        "the scenario defines none".into()
+    } else {
+        format!("variants: {}", names.join(", "))
+    }
+}
+
+/// The side named `name` (`baseline`: the scenario as written).
+fn named(inputs: &RunInputs, name: &str) -> Result<Prepared, String> {
+    if name == BASELINE {
+        return Ok(Prepared {
+            side: Side {
+                name: BASELINE.into(),
+                changes: Vec::new(),
+            },
+            inputs: inputs.clone(),
+        });
+    }
+    let v = inputs
+        .scenario
+        .variants
+        .iter()
+        .find(|v| v.name == name)
+        .ok_or_else(|| format!("no variant named '{name}' ({})", variant_names(inputs)))?;
+    prepare(inputs, v)
+}
+
+fn prepare(inputs: &RunInputs, v: &Variant) -> Result<Prepared, String> {
+    let with = inputs
+        .with_variant(v)
+        .map_err(|e: ConfigError| e.to_string())?;
+    let mut changes = v.changes();
+    if !v.description.is_empty() {
+        changes.insert(0, v.description.clone());
+    }
+    Ok(Prepared {
+        side: Side {
+            name: v.name.clone(),
+            changes,
+        },
+        inputs: with,
+    })
+}
+
+/// The candidate: a variant's name, policy files, or (none given) the scenario's first variant.
+fn candidate(inputs: &RunInputs, args: &[String]) -> Result<Prepared, String> {
+    match args {
+        [] => match inputs.scenario.variants.first() {
+            Some(v) => prepare(inputs, v),
+            None => Err(
+                "no candidate: give --candidate VARIANT or --candidate FILE… (policy files \
+                 applied over the scenario's); the scenario defines no variants"
+                    .into(),
+            ),
+        },
+        [one] if inputs.scenario.variants.iter().any(|v| &v.name == one) => named(inputs, one),
+        files => {
+            for f in files {
+                if !Path::new(f).is_file() {
+                    return Err(format!(
+                        "--candidate '{f}' is neither a variant of the scenario ({}) nor a file",
+                        variant_names(inputs)
+                    ));
+                }
+            }
+            let v = Variant {
+                name: "candidate".into(),
+                apply: files.to_vec(),
+                ..Variant::default()
+            };
+            prepare(inputs, &v)
+        }
+    }
+}
+
+/// Every proxy's configuration as pretty Debug text, by pod.
+fn configs(inputs: &RunInputs) -> BTreeMap<String, String> {
+    meshtwin_sim::proxy_configs(&inputs.topology, &inputs.policies)
+        .into_iter()
+        .map(|(pod, c)| (pod, format!("{c:#?}")))
+        .collect()
+}
+
+pub fn compare_command(args: CompareArgs) -> u8 {
+    let invalid = |message: String| {
+        eprintln!("error: {message}");
+        exit::INVALID_INPUT
+    };
+    let inputs = match load_inputs(&args.scenario) {
+        Ok(i) => i,
+        Err(e) => return invalid(e.to_string()),
+    };
+    let gates: Vec<Gate> = match args.fail_if.iter().map(|e| Gate::parse(e)).collect() {
+        Ok(g) => g,
+        Err(e) => return invalid(format!("--fail-if {e}")),
+    };
+    let base = match named(&inputs, args.baseline.as_deref().unwrap_or(BASELINE)) {
+        Ok(b) => b,
+        Err(e) => return invalid(format!("--baseline: {e}")),
+    };
+    let cand = match candidate(&inputs, &args.candidate) {
+        Ok(c) => c,
+        Err(e) => return invalid(e),
+    };
+    let count = args.seeds.max(1);
+    let seeds: Vec<u64> = (args.first_seed..args.first_seed + count).collect();
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", inputs.scenario.name)));
+    println!(
+        "meshtwin compare · scenario {} ({}) · seeds {}..={} ({count} paired runs) · {} worker(s)",
+        inputs.scenario.name,
+        args.scenario.display(),
+        seeds[0],
+        seeds[seeds.len() - 1],
+        args.jobs
+    );
+    let sides = [&base.inputs, &cand.inputs];
+    let items: Vec<(usize, u64)> = (0..2)
+        .flat_map(|side| seeds.iter().map(move |s| (side, *s)))
+        .collect();
+    let runs = parallel::map(
+        &items,
+        args.jobs,
+        "compare",
+        |&(side, seed)| simulate(sides[side], seed).map(|(r, j)| run_metrics(&j.summary, &r)),
+        &|_, _| {},
+    );
+    let mut per_side: [Vec<BTreeMap<String, LoadMetrics>>; 2] = [Vec::new(), Vec::new()];
+    for ((side, _), r) in items.iter().zip(runs) {
+        match r {
+            Ok(m) => per_side[*side].push(m),
+            Err(e) => return invalid(e.to_string()),
+        }
+    }
+    let loads = compare_loads(&per_side[0], &per_side[1]);
+    for g in &gates {
+        if let Err(e) = g.check(&loads) {
+            return invalid(format!("--fail-if {e}"));
+        }
+    }
+    let comparison = Comparison {
+        scenario: inputs.scenario.name.clone(),
+        seeds,
+        config_changes: diff_configs(&configs(&base.inputs), &configs(&cand.inputs)),
+        gates: gates.iter().map(|g| g.evaluate(&loads)).collect(),
+        baseline: base.side,
+        candidate: cand.side,
+        loads,
+    };
+    print!("{}", config_text(&comparison));
+    print!("{}", tables_text(&comparison));
+    println!();
+    print!("{}", gates_text(&comparison));
+    let written = std::fs::create_dir_all(&out)
+        .and_then(|_| std::fs::write(out.join("compare.json"), comparison.to_json()));
+    if let Err(e) = written {
+        return invalid(format!("cannot write {}/compare.json: {e}", out.display()));
+    }
+    println!("wrote {}/compare.json", out.display());
+    if comparison.gate_failed() {
+        exit::FAILED
+    } else {
+        exit::OK
+    }
+}

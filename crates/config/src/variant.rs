@@ -1,0 +1,83 @@
+//! A [`Variant`] applied to checked [`RunInputs`]: the inputs the variant's run reads,
+//! checked again as a whole (a variant can make a valid scenario invalid).
+
+use std::path::Path;
+
+use meshtwin_model::scenario::EnvoyOverrides;
+use meshtwin_model::topology::LatencyDist;
+use meshtwin_model::variant::Variant;
+
+use crate::{load_policies, ConfigError, RunInputs};
+
+impl RunInputs {
+    /// These inputs with `v` applied: its policy files applied (then deleted) over the
+    /// scenario's, its Envoy switches over the scenario's, its workload changes made to the
+    /// topology and its timeline entries merged into the scenario's (by time, the scenario's
+    /// first at equal times).
+    pub fn with_variant(&self, v: &Variant) -> Result<RunInputs, ConfigError> {
+        let mut scenario = self.scenario.clone();
+        let mut topology = self.topology.clone();
+        let mut policies = self.policies.clone();
+        for p in &v.apply {
+            policies.extend(load_policies(Path::new(p))?);
+        }
+        for p in &v.delete {
+            policies.remove(&load_policies(Path::new(p))?);
+        }
+        scenario.envoy = over(&v.envoy, &scenario.envoy);
+        for (i, change) in v.workloads.iter().enumerate() {
+            let error = |message: String| ConfigError {
+                file: scenario.file.clone(),
+                line: v.line,
+                object: Some(format!("variant {}", v.name)),
+                path: Some(format!("workloads[{i}].workload")),
+                message,
+            };
+            let Some(w) = topology
+                .workloads
+                .iter_mut()
+                .find(|w| w.name == change.workload)
+            else {
+                return Err(error(format!(
+                    "no workload named '{}' in topology {}",
+                    change.workload, topology.name
+                )));
+            };
+            if let Some(r) = change.replicas {
+                w.replicas = r;
+            }
+            let app_change = change.error_rate.is_some()
+                || change.error_status.is_some()
+                || change.latency.is_some();
+            if app_change {
+                let Some(app) = w.app.as_mut() else {
+                    return Err(error(format!(
+                        "workload '{}' runs no app whose behaviour could change",
+                        change.workload
+                    )));
+                };
+                if let Some(r) = change.error_rate {
+                    app.error_rate = r;
+                }
+                if let Some(s) = change.error_status {
+                    app.error_status = s;
+                }
+                if let Some(l) = change.latency {
+                    app.latency = LatencyDist::Fixed { value: l };
+                }
+            }
+        }
+        scenario.timeline.extend(v.timeline.iter().cloned());
+        scenario.timeline.sort_by_key(|e| e.at);
+        RunInputs::check(scenario, topology, policies)
+    }
+}
+
+/// `top`'s switches where set, else `base`'s.
+fn over(top: &EnvoyOverrides, base: &EnvoyOverrides) -> EnvoyOverrides {
+    EnvoyOverrides {
+        listener_balance: top.listener_balance.or(base.listener_balance),
+        max_ejection: top.max_ejection.or(base.max_ejection),
+        ejection_time: top.ejection_time.or(base.ejection_time),
+    }
+}
