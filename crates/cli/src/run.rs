@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use meshtwin_config::RunInputs;
 use meshtwin_report::output::write_all;
+use meshtwin_report::output_dir::check_replaceable;
 
 use crate::exit;
 use crate::inputs::{default_scenario, load_inputs};
@@ -79,6 +80,11 @@ pub fn run_command(
         seed,
         out.display()
     );
+    // An unusable --out is found now, not after the simulation.
+    if let Err(e) = check_replaceable(&out) {
+        eprintln!("error: --out: {e}");
+        return exit::INVALID_INPUT;
+    }
     print_header(&path, &inputs, seed, &replay);
     let (result, judged) = match simulate(&inputs, seed) {
         Ok(r) => r,
@@ -93,10 +99,7 @@ pub fn run_command(
             print!("{}", meshtwin_report::fortio::fortio_text(l));
         }
     }
-    if let Err(e) = write_all(&out, &judged, &result) {
-        eprintln!("error: cannot write outputs to {}: {e}", out.display());
-        return exit::INVALID_INPUT;
-    }
+    // The verdict is printed before anything is written: a full disk must not hide it.
     println!();
     for v in &judged.verdicts {
         println!(
@@ -106,11 +109,15 @@ pub fn run_command(
             v.detail
         );
     }
+    let files = match write_all(&out, &judged, &result) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: cannot write outputs to {}: {e}", out.display());
+            return exit::INVALID_INPUT;
+        }
+    };
     println!();
-    println!(
-        "wrote {}/{{summary.json, trace.jsonl, stats.txt}} and plots (pool, pool-<load>, shares, latency; ejections, failover when relevant: .svg .png .json)",
-        out.display()
-    );
+    println!("wrote {}/: {}", out.display(), files.join(", "));
     if judged.summary.passed {
         exit::OK
     } else {

@@ -35,6 +35,7 @@ pub mod failover;
 pub mod fortio;
 pub mod health_plots;
 pub mod output;
+pub mod output_dir;
 pub mod places;
 pub mod plot;
 pub mod pool;

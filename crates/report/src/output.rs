@@ -1,5 +1,5 @@
-//! Writes a run's files. Each file is written beside its final name and renamed into place,
-//! so a reader never sees half a file.
+//! Writes a run's files: every file into a staging directory that then replaces the output
+//! directory whole ([`crate::output_dir`]), so a reader never sees half a set.
 
 use std::fs;
 use std::io::{self, Write};
@@ -16,12 +16,10 @@ use crate::pool::pool_panels;
 use crate::stats::stats_txt;
 use crate::summary::Judged;
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("partial");
-    let mut f = fs::File::create(&tmp)?;
+fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = fs::File::create(path)?;
     f.write_all(bytes)?;
-    f.sync_all()?;
-    fs::rename(&tmp, path)
+    f.sync_all()
 }
 
 /// `trace.jsonl`: one event per line.
@@ -34,16 +32,21 @@ pub fn trace_jsonl(r: &RunResult) -> String {
     out
 }
 
-/// Write summary.json, trace.jsonl, stats.txt and the plots of run `r`, judged as `judged`,
-/// into `dir`.
-pub fn write_all(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
-    write_atomic(
+/// Replace `out` with summary.json, trace.jsonl, stats.txt and the plots of run `r`, judged
+/// as `judged`; returns the files written, sorted.
+pub fn write_all(out: &Path, judged: &Judged, r: &RunResult) -> io::Result<Vec<String>> {
+    let staging = crate::output_dir::Staging::new(out)?;
+    write_files(staging.path(), judged, r)?;
+    staging.commit()
+}
+
+fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
+    write_file(
         &dir.join("summary.json"),
         judged.summary.to_json().as_bytes(),
     )?;
-    write_atomic(&dir.join("trace.jsonl"), trace_jsonl(r).as_bytes())?;
-    write_atomic(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;
+    write_file(&dir.join("trace.jsonl"), trace_jsonl(r).as_bytes())?;
+    write_file(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;
     let shares = crate::traffic_plots::share_panels(r, &judged.reach);
     if !shares.is_empty() {
         write_plot(
@@ -87,13 +90,11 @@ fn write_plot_x(
     x_label: &str,
     panels: &[Panel],
 ) -> io::Result<()> {
-    let svg_tmp = dir.join(format!("{stem}.partial.svg"));
-    let png_tmp = dir.join(format!("{stem}.partial.png"));
-    plot_panels(title, x_label, panels, &svg_tmp, &png_tmp)?;
-    fs::rename(svg_tmp, dir.join(format!("{stem}.svg")))?;
-    fs::rename(png_tmp, dir.join(format!("{stem}.png")))?;
+    let svg = dir.join(format!("{stem}.svg"));
+    let png = dir.join(format!("{stem}.png"));
+    plot_panels(title, x_label, panels, &svg, &png)?;
     let data = serde_json::to_string_pretty(&plot_data_json(panels)).expect("plot data");
-    write_atomic(&dir.join(format!("{stem}.json")), data.as_bytes())
+    write_file(&dir.join(format!("{stem}.json")), data.as_bytes())
 }
 
 /// [`write_plot`] with markers across the panels.
@@ -104,15 +105,13 @@ pub fn write_marked_plot(
     panels: &[Panel],
     markers: &[Marker],
 ) -> io::Result<()> {
-    let svg_tmp = dir.join(format!("{stem}.partial.svg"));
-    let png_tmp = dir.join(format!("{stem}.partial.png"));
+    let svg = dir.join(format!("{stem}.svg"));
+    let png = dir.join(format!("{stem}.png"));
     let x_label = "virtual time (s)";
-    plot_panels_marked(title, x_label, panels, markers, &svg_tmp, &png_tmp)?;
-    fs::rename(svg_tmp, dir.join(format!("{stem}.svg")))?;
-    fs::rename(png_tmp, dir.join(format!("{stem}.png")))?;
+    plot_panels_marked(title, x_label, panels, markers, &svg, &png)?;
     let data = plot_data_json_marked(panels, markers);
     let data = serde_json::to_string_pretty(&data).expect("plot data");
-    write_atomic(&dir.join(format!("{stem}.json")), data.as_bytes())
+    write_file(&dir.join(format!("{stem}.json")), data.as_bytes())
 }
 
 /// `<stem>.{svg,png,json}` of a lane chart over `[0, end_ms]`.
@@ -123,11 +122,9 @@ pub fn write_lanes(
     lanes: &[Lane],
     end_ms: f64,
 ) -> io::Result<()> {
-    let svg_tmp = dir.join(format!("{stem}.partial.svg"));
-    let png_tmp = dir.join(format!("{stem}.partial.png"));
-    plot_lanes(title, lanes, end_ms, &svg_tmp, &png_tmp)?;
-    fs::rename(svg_tmp, dir.join(format!("{stem}.svg")))?;
-    fs::rename(png_tmp, dir.join(format!("{stem}.png")))?;
+    let svg = dir.join(format!("{stem}.svg"));
+    let png = dir.join(format!("{stem}.png"));
+    plot_lanes(title, lanes, end_ms, &svg, &png)?;
     let data = serde_json::to_string_pretty(&lanes_data_json(lanes, end_ms)).expect("lane data");
-    write_atomic(&dir.join(format!("{stem}.json")), data.as_bytes())
+    write_file(&dir.join(format!("{stem}.json")), data.as_bytes())
 }
