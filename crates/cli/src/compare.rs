@@ -12,10 +12,12 @@ use meshtwin_report::compare::metrics::{run_metrics, LoadMetrics};
 use meshtwin_report::compare::render::{config_text, gates_text, tables_text};
 use meshtwin_report::compare::{compare_loads, Comparison, Side};
 use meshtwin_report::config_diff::diff_configs;
+use meshtwin_report::output_dir::Staging;
 
 use crate::exit;
 use crate::inputs::load_inputs;
 use crate::parallel;
+use crate::report_cmd::{self, Format};
 use crate::simulate::simulate;
 
 /// What `meshtwin compare` was asked.
@@ -29,6 +31,8 @@ pub struct CompareArgs {
     pub jobs: usize,
     pub out: Option<PathBuf>,
     pub fail_if: Vec<String>,
+    /// Also write report.html and report.md beside compare.json.
+    pub report: bool,
 }
 
 /// A side: its description and its checked inputs.
@@ -153,6 +157,9 @@ pub fn compare_command(args: CompareArgs) -> u8 {
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", inputs.scenario.name)));
+    if let Err(e) = meshtwin_report::output_dir::check_replaceable(&out) {
+        return invalid(format!("--out: {e}"));
+    }
     println!(
         "meshtwin compare · scenario {} ({}) · seeds {}..={} ({count} paired runs) · {} worker(s)",
         inputs.scenario.name,
@@ -198,12 +205,20 @@ pub fn compare_command(args: CompareArgs) -> u8 {
     print!("{}", tables_text(&comparison));
     println!();
     print!("{}", gates_text(&comparison));
-    let written = std::fs::create_dir_all(&out)
-        .and_then(|_| std::fs::write(out.join("compare.json"), comparison.to_json()));
-    if let Err(e) = written {
-        return invalid(format!("cannot write {}/compare.json: {e}", out.display()));
+    let written = Staging::new(&out).and_then(|staging| {
+        std::fs::write(staging.path().join("compare.json"), comparison.to_json())?;
+        if args.report {
+            let dirs = [staging.path().to_path_buf()];
+            let doc = report_cmd::document(&dirs)?;
+            let html = staging.path().join("report.html");
+            report_cmd::write_report(&doc, &dirs, &html, &[Format::Html, Format::Md])?;
+        }
+        staging.commit()
+    });
+    match written {
+        Ok(files) => println!("wrote {}/: {}", out.display(), files.join(", ")),
+        Err(e) => return invalid(format!("cannot write {}: {e}", out.display())),
     }
-    println!("wrote {}/compare.json", out.display());
     if comparison.gate_failed() {
         exit::FAILED
     } else {

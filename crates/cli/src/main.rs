@@ -16,6 +16,7 @@ mod endpoints;
 mod exit;
 mod inputs;
 mod parallel;
+mod report_cmd;
 mod run;
 mod sidecar;
 mod simulate;
@@ -45,6 +46,22 @@ enum Command {
         /// Print less: no per-load fortio summaries.
         #[arg(long, short)]
         quiet: bool,
+        /// Also write the reviewer's report (report.html, report.md) into the output directory.
+        #[arg(long)]
+        report: bool,
+    },
+    /// Write the reviewer's report — one self-contained HTML file and one Markdown file —
+    /// from output directories of `meshtwin run` and `meshtwin compare`.
+    Report {
+        /// Output directories.
+        dirs: Vec<PathBuf>,
+        /// Which renderings (default: both).
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "html,md")]
+        format: Vec<report_cmd::Format>,
+        /// The HTML file (the Markdown goes beside it as .md); default: report.html in the
+        /// first directory.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
     },
     /// Check scenario, topology and policy files without running anything.
     Validate {
@@ -100,6 +117,9 @@ enum Command {
         /// `success_share < -0.001` or `p99_ms > +20%` (repeatable).
         #[arg(long = "fail-if")]
         fail_if: Vec<String>,
+        /// Also write the reviewer's report (report.html, report.md) beside compare.json.
+        #[arg(long)]
+        report: bool,
     },
     /// Print the call tree of one request from a run's trace.jsonl (hops, retries, timeouts).
     Trace {
@@ -176,13 +196,26 @@ fn main() -> ExitCode {
         seed: None,
         out: None,
         quiet: false,
+        report: false,
     }) {
         Command::Run {
             scenario,
             seed,
             out,
             quiet,
-        } => run::run_command(scenario, seed, out, quiet),
+            report,
+        } => run::run_command(run::RunArgs {
+            scenario,
+            seed,
+            out,
+            quiet,
+            report,
+        }),
+        Command::Report {
+            dirs,
+            format,
+            output,
+        } => report_cmd::report_command(&dirs, &format, output),
         Command::Validate { scenarios } => run::validate_command(&scenarios),
         Command::Sweep {
             scenario,
@@ -208,6 +241,7 @@ fn main() -> ExitCode {
             jobs,
             out,
             fail_if,
+            report,
         } => compare::compare_command(compare::CompareArgs {
             scenario,
             baseline,
@@ -217,6 +251,7 @@ fn main() -> ExitCode {
             jobs: jobs.unwrap_or_else(parallel::default_jobs),
             out,
             fail_if,
+            report,
         }),
         Command::Trace { trace, request_id } => calltree::trace_command(&trace, &request_id),
         Command::Endpoints {

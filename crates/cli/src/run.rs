@@ -9,6 +9,7 @@ use meshtwin_report::output_dir::check_replaceable;
 
 use crate::exit;
 use crate::inputs::{default_scenario, load_inputs};
+use crate::report_cmd;
 use crate::simulate::simulate;
 
 pub fn validate_command(paths: &[PathBuf]) -> u8 {
@@ -58,12 +59,37 @@ fn print_header(path: &Path, inputs: &RunInputs, seed: u64, replay: &str) {
     println!("replay: {replay}");
 }
 
-pub fn run_command(
-    scenario: Option<PathBuf>,
-    seed: Option<u64>,
-    out: Option<PathBuf>,
-    quiet: bool,
-) -> u8 {
+/// What `meshtwin run` was asked.
+pub struct RunArgs {
+    pub scenario: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub out: Option<PathBuf>,
+    pub quiet: bool,
+    /// Also write report.html and report.md into the output directory.
+    pub report: bool,
+}
+
+/// The report of the run staged in `dir`, written beside its files.
+fn write_run_report(dir: &Path) -> std::io::Result<()> {
+    let dirs = [dir.to_path_buf()];
+    let doc = report_cmd::document(&dirs)?;
+    report_cmd::write_report(
+        &doc,
+        &dirs,
+        &dir.join("report.html"),
+        &[report_cmd::Format::Html, report_cmd::Format::Md],
+    )?;
+    Ok(())
+}
+
+pub fn run_command(args: RunArgs) -> u8 {
+    let RunArgs {
+        scenario,
+        seed,
+        out,
+        quiet,
+        report,
+    } = args;
     let path = scenario.unwrap_or_else(default_scenario);
     let inputs = match load_inputs(&path) {
         Ok(i) => i,
@@ -109,7 +135,14 @@ pub fn run_command(
             v.detail
         );
     }
-    let files = match write_all(&out, &judged, &result) {
+    let extra = |dir: &Path| {
+        if report {
+            write_run_report(dir)
+        } else {
+            Ok(())
+        }
+    };
+    let files = match write_all(&out, &judged, &result, &extra) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: cannot write outputs to {}: {e}", out.display());

@@ -38,6 +38,7 @@ pub struct Estimate {
     pub sd: f64,
     /// The interval's ends: both the mean when n > 1 values are all the same; unbounded for a
     /// single value, which says nothing about spread.
+    #[serde(with = "interval_serde")]
     pub ci95: [f64; 2],
     pub min: f64,
     pub max: f64,
@@ -121,5 +122,21 @@ mod tests {
         let one = Estimate::of(&[3.0]).unwrap();
         assert_eq!(one.ci95, [f64::NEG_INFINITY, f64::INFINITY]);
         assert!(!one.excludes(0.0));
+    }
+}
+
+/// Serde for an interval `[lo, hi]` whose ends may be unbounded: JSON has no infinity, so an
+/// unbounded end is written `null` and read back as −∞ (low end) or +∞ (high end).
+pub mod interval_serde {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[f64; 2], s: S) -> Result<S::Ok, S::Error> {
+        let end = |x: f64| x.is_finite().then_some(x);
+        [end(v[0]), end(v[1])].serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[f64; 2], D::Error> {
+        let [lo, hi] = <[Option<f64>; 2]>::deserialize(d)?;
+        Ok([lo.unwrap_or(f64::NEG_INFINITY), hi.unwrap_or(f64::INFINITY)])
     }
 }

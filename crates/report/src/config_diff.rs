@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 /// One configuration value that differs.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     /// Field path inside the proxy's configuration.
     pub path: String,
@@ -19,7 +19,7 @@ pub struct Change {
 }
 
 /// A set of changes and the proxies that have exactly that set.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProxyChanges {
     pub proxies: Vec<String>,
     pub changes: Vec<Change>,

@@ -12,11 +12,13 @@
 //! - [`failover`]: traffic share per upstream locality / cluster over time, and the failover
 //!   time.
 //! - [`compare`]: two variants on the same seeds, paired deltas and gates.
+//! - [`document`]: the reviewer's report, self-contained HTML and Markdown.
 //! - [`config_diff`]: what differs between two variants' proxy configurations.
 //! - [`confidence`]: means and Student's t 95 % intervals over seeds.
 //! - [`places`]: where each pod runs and which workload it belongs to.
 //! - [`expect`]: the scenario's expectations judged against a run ([`expect::Verdict`]).
 //! - [`summary`]: the typed `summary.json` ([`summary::Summary`]) and [`summary::judge`].
+//! - [`simulated`]: `inputs.json`, what a run simulated (policy files with their hashes).
 //! - [`output`]: a run's files (summary, trace, stats, plots), each written beside its name and
 //!   renamed into place; [`traffic_plots`] and [`health_plots`] are the run's plots.
 //! - [`plot`]: stacked panels drawn to SVG and PNG with an embedded font, and their data as JSON
@@ -28,6 +30,7 @@
 pub mod compare;
 pub mod confidence;
 pub mod config_diff;
+pub mod document;
 pub mod ejections;
 pub mod endpoints;
 pub mod expect;
@@ -39,6 +42,7 @@ pub mod output_dir;
 pub mod places;
 pub mod plot;
 pub mod pool;
+pub mod simulated;
 pub mod stats;
 pub mod summary;
 pub mod timeseries;

@@ -32,11 +32,18 @@ pub fn trace_jsonl(r: &RunResult) -> String {
     out
 }
 
-/// Replace `out` with summary.json, trace.jsonl, stats.txt and the plots of run `r`, judged
-/// as `judged`; returns the files written, sorted.
-pub fn write_all(out: &Path, judged: &Judged, r: &RunResult) -> io::Result<Vec<String>> {
+/// Replace `out` with summary.json, inputs.json, trace.jsonl, stats.txt and the plots of run
+/// `r`, judged as `judged`, and whatever `extra` writes into the same set (given the directory
+/// the set is staged in); returns the files written, sorted.
+pub fn write_all(
+    out: &Path,
+    judged: &Judged,
+    r: &RunResult,
+    extra: &dyn Fn(&Path) -> io::Result<()>,
+) -> io::Result<Vec<String>> {
     let staging = crate::output_dir::Staging::new(out)?;
     write_files(staging.path(), judged, r)?;
+    extra(staging.path())?;
     staging.commit()
 }
 
@@ -44,6 +51,10 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     write_file(
         &dir.join("summary.json"),
         judged.summary.to_json().as_bytes(),
+    )?;
+    write_file(
+        &dir.join("inputs.json"),
+        judged.simulated.to_json().as_bytes(),
     )?;
     write_file(&dir.join("trace.jsonl"), trace_jsonl(r).as_bytes())?;
     write_file(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;

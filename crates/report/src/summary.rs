@@ -15,6 +15,7 @@ use crate::expect::{evaluate, reached_workloads, Reach, Verdict};
 use crate::failover::{failover_time, served_by_load, Failover, Place};
 use crate::fortio::{LatencySummary, LoadResult};
 use crate::places::{pod_places, pod_workloads};
+use crate::simulated::Simulated;
 
 /// The whole of `summary.json`. Field order is the file's key order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,6 +111,8 @@ pub struct Judged {
     pub reach: Reach,
     /// Pod → locality and cluster.
     pub places: BTreeMap<String, Place>,
+    /// What the run simulated (`inputs.json`).
+    pub simulated: Simulated,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -129,6 +132,7 @@ pub fn judge(sc: &Scenario, topo: &Topology, r: &RunResult) -> Judged {
         summary,
         reach,
         places,
+        simulated: Simulated::build(sc, topo, r),
     }
 }
 

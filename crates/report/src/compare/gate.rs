@@ -5,12 +5,12 @@
 //! metric `changed` (the paired 95 % interval excludes 0 — noise never trips a gate) and the
 //! mean delta, absolute or relative to the baseline's mean, satisfies the comparison.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::LoadComparison;
 
 /// A parsed gate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Gate {
     /// The expression as written.
     pub expr: String,
@@ -22,7 +22,7 @@ pub struct Gate {
     pub relative: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Op {
     #[serde(rename = "<")]
     Lt,
@@ -35,7 +35,7 @@ pub enum Op {
 }
 
 /// A gate evaluated.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateResult {
     pub expr: String,
     /// Whether it held for some load (the comparison fails).

@@ -16,14 +16,14 @@ pub mod render;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::confidence::Estimate;
 use crate::config_diff::ProxyChanges;
 use metrics::{absent_is_zero, LoadMetrics};
 
 /// One side of a comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Side {
     pub name: String,
     /// What the side changes from the scenario as written, one phrase each.
@@ -31,7 +31,7 @@ pub struct Side {
 }
 
 /// One metric of one load, compared.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricRow {
     /// Mean over the seeds with a value on both sides.
     pub baseline: f64,
@@ -39,6 +39,7 @@ pub struct MetricRow {
     /// Mean paired difference (candidate − baseline).
     pub delta: f64,
     /// 95 % confidence interval of the mean difference (null ends: unbounded, one seed).
+    #[serde(with = "crate::confidence::interval_serde")]
     pub ci95: [f64; 2],
     /// Whether the interval excludes 0.
     pub changed: bool,
@@ -47,7 +48,7 @@ pub struct MetricRow {
 }
 
 /// One load's comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadComparison {
     pub name: String,
     /// Metric name → row, in [`metric_order`].
@@ -55,7 +56,7 @@ pub struct LoadComparison {
 }
 
 /// The whole comparison, as `compare.json` has it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     pub scenario: String,
     pub seeds: Vec<u64>,
