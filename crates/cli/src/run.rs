@@ -3,8 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use meshtwin_config::{load_policies, load_scenario, validate_against, ConfigError};
+use meshtwin_config::policies::load_policies_with;
+use meshtwin_config::{load_scenario, validate_against, ConfigError};
 use meshtwin_model::policy::MeshPolicies;
+use meshtwin_model::release::MeshRelease;
 use meshtwin_model::scenario::{Metric, Scenario};
 use meshtwin_model::topology::{Sidecar, Topology};
 use meshtwin_topology::load_topology;
@@ -110,12 +112,21 @@ fn validate_scenario(sc: &Scenario, topo: &Topology) -> Result<(), ConfigError> 
 
 /// Load the scenario, its topology and policies, and check them against each other.
 pub fn load_inputs(path: &Path) -> Result<Inputs, ConfigError> {
+    load_inputs_with(path, &MeshRelease::default())
+}
+
+/// Like [`load_inputs`], modelling `release` over the scenario's and topology's `mesh:` (each
+/// part set in `release` wins): policies are lowered, and proxies configured, as that release
+/// does. The release modelled is `inputs.topology.mesh`.
+pub fn load_inputs_with(path: &Path, release: &MeshRelease) -> Result<Inputs, ConfigError> {
     let scenario = load_scenario(path)?;
     let mut topology = load_topology(Path::new(&scenario.topology))?;
-    topology.envoy = scenario.envoy.apply(topology.envoy);
+    topology.envoy = scenario.envoy.over(&topology.envoy);
+    topology.mesh = release.over(&scenario.mesh.over(&topology.mesh));
+    let compat = topology.mesh.istio_compat();
     let mut policies = MeshPolicies::default();
     for p in &scenario.policies {
-        policies.extend(load_policies(Path::new(p))?);
+        policies.extend(load_policies_with(Path::new(p), &compat)?);
     }
     validate_against(&policies, &topology)?;
     validate_scenario(&scenario, &topology)?;
@@ -171,10 +182,11 @@ pub fn run_command(
     let sc = &inputs.scenario;
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
     println!(
-        "meshtwin {} · scenario {} ({})",
+        "meshtwin {} · scenario {} ({}) · {}",
         env!("CARGO_PKG_VERSION"),
         sc.name,
-        path.display()
+        path.display(),
+        inputs.topology.mesh.describe()
     );
     println!(
         "seed {} · topology {} ({} pods) · policies: {} · virtual duration {} ms",

@@ -12,6 +12,7 @@
 //! timeline: [...]                         # optional, see [`timeline`]
 //! controlPlane: {pushDelay: 100ms}        # optional
 //! envoy: {maxEjectionPercentRule: current}  # optional, over the topology's (see [`crate::envoy`])
+//! mesh: {istio: "1.23"}                   # optional, over the topology's (see [`crate::mesh`])
 //! ```
 //!
 //! Paths are stored joined with the scenario file's directory and lexically normalised
@@ -42,6 +43,7 @@ const SCENARIO_FIELDS: &[&str] = &[
     "timeline",
     "controlPlane",
     "envoy",
+    "mesh",
 ];
 
 /// Load and validate a scenario file.
@@ -110,6 +112,7 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
         timeline,
         control_plane,
         envoy: s.opt("envoy", crate::envoy::decode)?.unwrap_or_default(),
+        mesh: s.opt("mesh", crate::mesh::decode)?.unwrap_or_default(),
     })
 }
 
