@@ -232,7 +232,10 @@ fn a_scenario_names_the_istio_release_it_models() {
     .unwrap();
     let istio = s.mesh.istio.unwrap();
     assert_eq!(istio.version, Version::new(1, 25), "the patch is ignored");
-    assert_eq!(istio.pilot_env.exclude_unsafe_503_from_default_retry, Some(false));
+    assert_eq!(
+        istio.pilot_env.exclude_unsafe_503_from_default_retry,
+        Some(false)
+    );
     assert_eq!(s.mesh.app_mesh_envoy, Some(Version::new(1, 27)));
     let none = parse_scenario(Path::new("scenarios/x.yaml"), &with_load("    calls: 1\n")).unwrap();
     assert_eq!(none.mesh, MeshRelease::default(), "unset: current");

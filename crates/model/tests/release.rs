@@ -1,8 +1,6 @@
 //! A mesh release becomes behaviour in one place: both sides of every version boundary.
 
-use meshtwin_model::release::{
-    envoy_switches, IstioRelease, MeshRelease, Version, ISTIO_NEWEST,
-};
+use meshtwin_model::release::{envoy_switches, IstioRelease, MeshRelease, Version, ISTIO_NEWEST};
 use meshtwin_model::topology::{
     EjectionTimeRule, EnvoyOverrides, EnvoySettings, ListenerBalance, MaxEjectionRule, Sidecar,
 };
@@ -27,22 +25,41 @@ fn versions_parse_as_major_minor_and_order_numerically() {
     assert_eq!(v(23).to_string(), "1.23");
 }
 
+/// Whether a release's switches still have some old behaviour.
+type OldBehaviour = fn(&IstioCompat) -> bool;
+
 #[test]
 fn each_istio_switch_flips_at_its_release() {
     // (switch, last release with the old behaviour)
-    let cases: [(&str, fn(&IstioCompat) -> bool, u32); 8] = [
+    let cases: [(&str, OldBehaviour, u32); 8] = [
         ("legacy weights", |c| c.legacy_weight_validation, 14),
         ("503 in the default retry", |c| c.default_retry_on_503, 23),
-        ("resource-exhausted retried", |c| c.default_retry_on_resource_exhausted, 5),
+        (
+            "resource-exhausted retried",
+            |c| c.default_retry_on_resource_exhausted,
+            5,
+        ),
         ("-shadow suffix", |c| c.shadow_host_suffix, 27),
-        ("legacy consecutiveErrors", |c| c.legacy_consecutive_errors, 6),
-        ("no split consecutive fields", |c| !c.split_consecutive_errors, 4),
+        (
+            "legacy consecutiveErrors",
+            |c| c.legacy_consecutive_errors,
+            6,
+        ),
+        (
+            "no split consecutive fields",
+            |c| !c.split_consecutive_errors,
+            4,
+        ),
         ("success rate enforced", |c| c.success_rate_enforced, 6),
         ("legacy panic threshold", |c| c.legacy_panic_threshold, 2),
     ];
     for (name, old, last) in cases {
         assert!(old(&istio(last)), "{name}: 1.{last} has the old behaviour");
-        assert!(!old(&istio(last + 1)), "{name}: 1.{} has the new one", last + 1);
+        assert!(
+            !old(&istio(last + 1)),
+            "{name}: 1.{} has the new one",
+            last + 1
+        );
     }
     assert_eq!(istio(1).default_retry_host_selection_attempts, 3);
     assert_eq!(istio(2).default_retry_host_selection_attempts, 5);
@@ -55,18 +72,21 @@ fn the_current_release_is_the_newest_and_behaves_as_the_defaults() {
     assert_eq!(current.istio_compat(), IstioCompat::default());
     let sidecar = Sidecar::Istio { concurrency: 2 };
     assert_eq!(current.envoy_for(&sidecar), EnvoySettings::default());
-    assert_eq!(
-        current.describe(),
-        "Istio 1.30 (Envoy 1.38) (current)"
-    );
+    assert_eq!(current.describe(), "Istio 1.30 (Envoy 1.38) (current)");
 }
 
 #[test]
 fn istio_ships_envoy_minor_plus_eight() {
     assert_eq!(IstioRelease::new(v(23)).envoy(), v(31));
     assert_eq!(IstioRelease::new(v(19)).envoy(), v(27));
-    assert_eq!(MeshRelease::istio(v(23)).describe(), "Istio 1.23 (Envoy 1.31)");
-    assert_eq!(MeshRelease::istio(v(5)).describe(), "Istio 1.5 (Envoy ≤ 1.16)");
+    assert_eq!(
+        MeshRelease::istio(v(23)).describe(),
+        "Istio 1.23 (Envoy 1.31)"
+    );
+    assert_eq!(
+        MeshRelease::istio(v(5)).describe(),
+        "Istio 1.5 (Envoy ≤ 1.16)"
+    );
 }
 
 #[test]
@@ -90,7 +110,11 @@ fn istio_sidecars_follow_istio_and_app_mesh_proxies_their_image() {
         ..MeshRelease::istio(v(19))
     };
     let istio = release.envoy_for(&Sidecar::Istio { concurrency: 2 });
-    assert_eq!(istio.max_ejection, MaxEjectionRule::FirstHostExempt, "Envoy 1.27");
+    assert_eq!(
+        istio.max_ejection,
+        MaxEjectionRule::FirstHostExempt,
+        "Envoy 1.27"
+    );
     let gateway = release.envoy_for(&Sidecar::IstioGateway { concurrency: 2 });
     assert_eq!(gateway, istio);
     let app_mesh = release.envoy_for(&Sidecar::AppMesh {
@@ -98,7 +122,11 @@ fn istio_sidecars_follow_istio_and_app_mesh_proxies_their_image() {
         virtual_node: "green".into(),
         concurrency: 2,
     });
-    assert_eq!(app_mesh.max_ejection, MaxEjectionRule::AtLeastOne, "Envoy 1.26");
+    assert_eq!(
+        app_mesh.max_ejection,
+        MaxEjectionRule::AtLeastOne,
+        "Envoy 1.26"
+    );
 }
 
 #[test]
@@ -117,5 +145,9 @@ fn a_scenario_release_wins_part_by_part_and_explicit_envoy_switches_win_over_it(
     };
     let settings = explicit.apply(both.envoy_for(&Sidecar::Istio { concurrency: 2 }));
     assert_eq!(settings.max_ejection, MaxEjectionRule::AtLeastOne);
-    assert_eq!(settings.ejection_time, EjectionTimeRule::Backoff, "Envoy 1.32's");
+    assert_eq!(
+        settings.ejection_time,
+        EjectionTimeRule::Backoff,
+        "Envoy 1.32's"
+    );
 }
