@@ -91,7 +91,8 @@ fn world(idle_pods: u32) -> Topology {
             same_zone: LINK,
             ..LinkLatency::default()
         },
-        envoy: EnvoySettings::default(),
+        mesh: Default::default(),
+        envoy: Default::default(),
         workloads,
         services,
     }
@@ -124,6 +125,7 @@ fn scenario(requests: u64) -> Scenario {
         control_plane: Default::default(),
         envoy: Default::default(),
         variants: Vec::new(),
+        mesh: Default::default(),
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use meshtwin_config::{load_policies, load_scenario, ConfigError, RunInputs};
-use meshtwin_model::policy::MeshPolicies;
+use meshtwin_config::{load_scenario, ConfigError, RunInputs};
+use meshtwin_model::release::MeshRelease;
 use meshtwin_topology::load_topology;
 
 /// The scenario `meshtwin run` runs when given none.
@@ -25,11 +25,13 @@ pub fn default_scenario() -> PathBuf {
 
 /// Load the scenario at `path`, its topology and policies, and check them against each other.
 pub fn load_inputs(path: &Path) -> Result<RunInputs, ConfigError> {
+    load_inputs_with(path, &MeshRelease::default())
+}
+
+/// Like [`load_inputs`], modelling `release` over the scenario's and topology's `mesh:` (each
+/// part set in `release` wins).
+pub fn load_inputs_with(path: &Path, release: &MeshRelease) -> Result<RunInputs, ConfigError> {
     let scenario = load_scenario(path)?;
     let topology = load_topology(Path::new(&scenario.topology))?;
-    let mut policies = MeshPolicies::default();
-    for p in &scenario.policies {
-        policies.extend(load_policies(Path::new(p))?);
-    }
-    RunInputs::check(scenario, topology, policies)
+    RunInputs::load(scenario, topology, release)
 }

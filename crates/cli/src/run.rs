@@ -39,10 +39,11 @@ pub fn validate_command(paths: &[PathBuf]) -> u8 {
 fn print_header(path: &Path, inputs: &RunInputs, seed: u64, replay: &str) {
     let sc = &inputs.scenario;
     println!(
-        "meshtwin {} · scenario {} ({})",
+        "meshtwin {} · scenario {} ({}) · {}",
         env!("CARGO_PKG_VERSION"),
         sc.name,
-        path.display()
+        path.display(),
+        inputs.topology.mesh.describe()
     );
     println!(
         "seed {} · topology {} ({} pods) · policies: {} · virtual duration {} ms",

@@ -1,15 +1,17 @@
-//! `envoy:` blocks — Envoy-version switches (spec §10) — in a topology (the mesh's Envoy) and
-//! in a scenario (what-if: the same mesh on another Envoy):
+//! `envoy:` blocks — Envoy-version switches set explicitly, over what the mesh release's Envoy
+//! does (see [`crate::mesh`]) — in a topology and in a scenario (what-if: the same mesh on
+//! another Envoy):
 //!
 //! ```yaml
 //! envoy:
-//!   listenerBalance: reusePort          # | sharedSocket (Envoy before reuse_port)
-//!   maxEjectionPercentRule: current     # | atLeastOne (Envoy ≤ ~1.26, V1)
-//!   ejectionTime: backoff               # | linear (old Envoy, V2)
+//!   listenerBalance: reusePort          # | sharedSocket (Envoy ≤ 1.19)
+//!   maxEjectionPercentRule: current     # | firstHostExempt (Envoy 1.27) | atLeastOne (≤ 1.26)
+//!   ejectionTime: backoff               # | backoffSweepDecay (Envoy 1.17–1.27) | linear (≤ 1.16)
 //! ```
 
-use meshtwin_model::scenario::EnvoyOverrides;
-use meshtwin_model::topology::{EjectionTimeRule, ListenerBalance, MaxEjectionRule};
+use meshtwin_model::topology::{
+    EjectionTimeRule, EnvoyOverrides, ListenerBalance, MaxEjectionRule,
+};
 
 use crate::decode::{Result, Val};
 
@@ -29,16 +31,20 @@ pub fn decode(v: &Val<'_>) -> Result<EnvoyOverrides> {
             }),
         max_ejection: e
             .opt("maxEjectionPercentRule", |r| {
-                r.one_of(&["current", "atLeastOne"])
+                r.one_of(&["current", "firstHostExempt", "atLeastOne"])
             })?
             .map(|r| match r {
                 "atLeastOne" => MaxEjectionRule::AtLeastOne,
+                "firstHostExempt" => MaxEjectionRule::FirstHostExempt,
                 _ => MaxEjectionRule::Current,
             }),
         ejection_time: e
-            .opt("ejectionTime", |r| r.one_of(&["backoff", "linear"]))?
+            .opt("ejectionTime", |r| {
+                r.one_of(&["backoff", "backoffSweepDecay", "linear"])
+            })?
             .map(|r| match r {
                 "linear" => EjectionTimeRule::Linear,
+                "backoffSweepDecay" => EjectionTimeRule::BackoffSweepDecay,
                 _ => EjectionTimeRule::Backoff,
             }),
     })

@@ -17,6 +17,8 @@
 //! - [`tsb`] — Tetrate Service Bridge `Gateway` → [`meshtwin_model::traffic::tsb`].
 //! - [`policies`] — [`load_policies`], dispatching documents on `kind`.
 //! - [`validate`] — [`validate_against`], policies checked against a topology.
+//! - [`mesh`] — `mesh:` blocks: the Istio / App Mesh Envoy release modelled.
+//! - [`envoy`] — `envoy:` blocks: Envoy switches set explicitly.
 //! - [`scenario`] — [`load_scenario`].
 //! - [`run_check`] — [`RunInputs`]: scenario, topology and policies checked against each other;
 //!   [`timeline_check`] its timeline part.
@@ -31,6 +33,7 @@ pub mod envoy;
 pub mod error;
 pub mod istio;
 pub mod k8s;
+pub mod mesh;
 pub mod policies;
 pub mod run_check;
 pub mod scenario;

@@ -110,7 +110,7 @@ fn lower_document(doc: &Document, out: &mut MeshPolicies, compat: &IstioCompat) 
         "DestinationRule" => {
             let object = root.map(k8s::OBJECT_FIELDS)?;
             out.destination_rules
-                .push(destination_rule::lower(&object)?);
+                .push(destination_rule::lower(&object, compat)?);
         }
         "VirtualService" if api.starts_with("networking.istio.io/") => {
             let object = root.map(k8s::OBJECT_FIELDS)?;

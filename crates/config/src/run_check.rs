@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use meshtwin_model::policy::MeshPolicies;
+use meshtwin_model::release::MeshRelease;
 use meshtwin_model::scenario::{Metric, Scenario};
 use meshtwin_model::topology::{Sidecar, Topology};
 
+use crate::policies::load_policies_with;
 use crate::{validate_against, ConfigError};
 
 /// Everything a run reads, loaded and checked.
@@ -23,14 +25,28 @@ pub struct RunInputs {
 }
 
 impl RunInputs {
-    /// Check `scenario`, its `topology` (with the scenario's Envoy overrides already applied
-    /// or not: they are applied here) and its loaded `policies` against each other.
-    pub fn check(
+    /// The inputs of `scenario` on `topology` as they were loaded: the release modelled is
+    /// `release` over the scenario's `mesh:` over the topology's (each part set wins), and the
+    /// scenario's Envoy switches go over the topology's; the scenario's policy files are
+    /// lowered as that release reads them; then everything is checked.
+    pub fn load(
         scenario: Scenario,
         mut topology: Topology,
+        release: &MeshRelease,
+    ) -> Result<Self, ConfigError> {
+        topology.envoy = scenario.envoy.over(&topology.envoy);
+        topology.mesh = release.over(&scenario.mesh.over(&topology.mesh));
+        let policies = lower_files(&scenario.policies, &topology.mesh)?;
+        Self::check(scenario, topology, policies)
+    }
+
+    /// Check `scenario`, its `topology` (release and Envoy switches already resolved) and its
+    /// lowered `policies` against each other.
+    pub fn check(
+        scenario: Scenario,
+        topology: Topology,
         policies: MeshPolicies,
     ) -> Result<Self, ConfigError> {
-        topology.envoy = scenario.envoy.apply(topology.envoy);
         validate_against(&policies, &topology)?;
         check_scenario(&scenario, &topology)?;
         let timeline_policies = crate::timeline_check::check(&scenario, &topology, &policies)?;
@@ -41,6 +57,17 @@ impl RunInputs {
             timeline_policies,
         })
     }
+}
+
+/// The policy files, in order (a later resource replaces an earlier one of the same kind,
+/// namespace and name, as `kubectl apply` does), lowered as `release` reads them.
+pub fn lower_files(files: &[String], release: &MeshRelease) -> Result<MeshPolicies, ConfigError> {
+    let compat = release.istio_compat();
+    let mut policies = MeshPolicies::default();
+    for p in files {
+        policies.extend(load_policies_with(Path::new(p), &compat)?);
+    }
+    Ok(policies)
 }
 
 /// A located error about a field of the scenario file itself.

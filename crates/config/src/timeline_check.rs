@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::{load_policies, validate_against, ConfigError};
+use crate::policies::load_policies_with;
+use crate::{validate_against, ConfigError};
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{Scenario, TimelineAction, TimelineEvent};
 use meshtwin_model::topology::Topology;
@@ -34,7 +35,8 @@ pub fn side_exists(topo: &Topology, side: &str) -> bool {
 }
 
 /// Check the timeline and return the policy set in force after each `apply` / `delete`
-/// entry (by timeline index), starting from `initial`.
+/// entry (by timeline index), starting from `initial`; files are lowered as the release
+/// modelled (`topo.mesh`) reads them.
 pub fn check(
     sc: &Scenario,
     topo: &Topology,
@@ -46,7 +48,7 @@ pub fn check(
     for (i, e) in sc.timeline.iter().enumerate() {
         match &e.action {
             TimelineAction::Apply { policy } | TimelineAction::Delete { policy } => {
-                let loaded = load_policies(Path::new(policy))?;
+                let loaded = load_policies_with(Path::new(policy), &topo.mesh.istio_compat())?;
                 if matches!(e.action, TimelineAction::Apply { .. }) {
                     current.extend(loaded);
                 } else {

@@ -3,28 +3,31 @@
 
 use std::path::Path;
 
-use meshtwin_model::scenario::EnvoyOverrides;
 use meshtwin_model::topology::LatencyDist;
 use meshtwin_model::variant::Variant;
 
-use crate::{load_policies, ConfigError, RunInputs};
+use crate::policies::load_policies_with;
+use crate::run_check::lower_files;
+use crate::{ConfigError, RunInputs};
 
 impl RunInputs {
-    /// These inputs with `v` applied: its policy files applied (then deleted) over the
-    /// scenario's, its Envoy switches over the scenario's, its workload changes made to the
-    /// topology and its timeline entries merged into the scenario's (by time, the scenario's
-    /// first at equal times).
+    /// These inputs with `v` applied: its mesh release over the one modelled, its Envoy
+    /// switches over the scenario's, the scenario's policy files lowered again as that release
+    /// reads them with the variant's applied (then deleted) over them, its workload changes
+    /// made to the topology and its timeline entries merged into the scenario's (by time, the
+    /// scenario's first at equal times).
     pub fn with_variant(&self, v: &Variant) -> Result<RunInputs, ConfigError> {
         let mut scenario = self.scenario.clone();
         let mut topology = self.topology.clone();
-        let mut policies = self.policies.clone();
-        for p in &v.apply {
-            policies.extend(load_policies(Path::new(p))?);
-        }
+        scenario.envoy = v.envoy.over(&scenario.envoy);
+        topology.envoy = v.envoy.over(&topology.envoy);
+        topology.mesh = v.mesh.over(&topology.mesh);
+        let mut policies = lower_files(&scenario.policies, &topology.mesh)?;
+        policies.extend(lower_files(&v.apply, &topology.mesh)?);
+        let compat = topology.mesh.istio_compat();
         for p in &v.delete {
-            policies.remove(&load_policies(Path::new(p))?);
+            policies.remove(&load_policies_with(Path::new(p), &compat)?);
         }
-        scenario.envoy = over(&v.envoy, &scenario.envoy);
         for (i, change) in v.workloads.iter().enumerate() {
             let error = |message: String| ConfigError {
                 file: scenario.file.clone(),
@@ -70,14 +73,5 @@ impl RunInputs {
         scenario.timeline.extend(v.timeline.iter().cloned());
         scenario.timeline.sort_by_key(|e| e.at);
         RunInputs::check(scenario, topology, policies)
-    }
-}
-
-/// `top`'s switches where set, else `base`'s.
-fn over(top: &EnvoyOverrides, base: &EnvoyOverrides) -> EnvoyOverrides {
-    EnvoyOverrides {
-        listener_balance: top.listener_balance.or(base.listener_balance),
-        max_ejection: top.max_ejection.or(base.max_ejection),
-        ejection_time: top.ejection_time.or(base.ejection_time),
     }
 }

@@ -32,6 +32,7 @@ fn topology() -> Topology {
     Topology {
         name: "bookinfo".into(),
         latency: LinkLatency::default(),
+        mesh: Default::default(),
         envoy: Default::default(),
         workloads: vec![],
         services: ["productpage", "details", "reviews", "ratings"]

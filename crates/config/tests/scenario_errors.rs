@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use meshtwin_config::{load_scenario, parse_scenario};
+use meshtwin_model::release::{MeshRelease, Version};
 use meshtwin_model::scenario::Metric;
 
 const HEAD: &str = "\
@@ -213,8 +214,91 @@ fn unknown_scenario_fields_are_errors() {
     assert_eq!(
         message(&format!("{}seeds: 3\n", with_load("    calls: 1\n"))),
         "scenarios/x.yaml:9: seeds: unknown field (expected one of: name, description, topology, \
-         policies, seed, duration, loads, expect, timeline, controlPlane, envoy)"
+         policies, seed, duration, loads, expect, timeline, controlPlane, envoy, mesh)"
     );
+}
+
+/// The scenario with a `mesh:` block (its first line is line 9).
+fn with_mesh(mesh: &str) -> String {
+    format!("{}mesh:\n{mesh}", with_load("    calls: 1\n"))
+}
+
+#[test]
+fn a_scenario_names_the_istio_release_it_models() {
+    let s = parse_scenario(
+        Path::new("scenarios/x.yaml"),
+        &with_mesh("  istio: \"1.25.3\"\n  pilotEnv: {EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY: false}\n  appMesh: {envoy: v1.27.2.0-prod}\n"),
+    )
+    .unwrap();
+    let istio = s.mesh.istio.unwrap();
+    assert_eq!(istio.version, Version::new(1, 25), "the patch is ignored");
+    assert_eq!(
+        istio.pilot_env.exclude_unsafe_503_from_default_retry,
+        Some(false)
+    );
+    assert_eq!(s.mesh.app_mesh_envoy, Some(Version::new(1, 27)));
+    let none = parse_scenario(Path::new("scenarios/x.yaml"), &with_load("    calls: 1\n")).unwrap();
+    assert_eq!(none.mesh, MeshRelease::default(), "unset: current");
+}
+
+#[test]
+fn malformed_or_unmodelled_releases_are_located_errors() {
+    for (mesh, want) in [
+        (
+            "  istio: 1.20\n",
+            "scenarios/x.yaml:10: mesh.istio: write the release as a quoted string, e.g. \"1.20\" \
+             (unquoted, YAML reads 1.20 as the number 1.2)",
+        ),
+        (
+            "  istio: \"1.x\"\n",
+            "scenarios/x.yaml:10: mesh.istio: \"1.x\" is not an Istio release: expected \
+             \"major.minor\" such as \"1.23\"",
+        ),
+        (
+            "  istio: \"1.0\"\n",
+            "scenarios/x.yaml:10: mesh.istio: Istio 1.0 is not modelled: the twin models Istio \
+             1.1 to 1.30",
+        ),
+        (
+            "  istio: \"1.31\"\n",
+            "scenarios/x.yaml:10: mesh.istio: Istio 1.31 is not modelled: the twin models Istio \
+             1.1 to 1.30",
+        ),
+        (
+            "  istio: \"2.0\"\n",
+            "scenarios/x.yaml:10: mesh.istio: Istio 2.0 is not modelled: the twin models Istio \
+             1.1 to 1.30",
+        ),
+        (
+            "  istio: \"1.23\"\n  pilotEnv: {EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY: false}\n",
+            "scenarios/x.yaml:11: mesh.pilotEnv.EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY: \
+             EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY exists in Istio 1.24 to 1.26 only, not in 1.23 \
+             (mesh.istio)",
+        ),
+        (
+            "  istio: \"1.24\"\n  pilotEnv: {PILOT_DEBOUNCE_AFTER: 1s}\n",
+            "scenarios/x.yaml:11: mesh.pilotEnv.PILOT_DEBOUNCE_AFTER: PILOT_DEBOUNCE_AFTER is not \
+             an istiod switch the twin models (it models EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY, \
+             DISABLE_SHADOW_HOST_SUFFIX)",
+        ),
+        (
+            "  pilotEnv: {DISABLE_SHADOW_HOST_SUFFIX: false}\n",
+            "scenarios/x.yaml:10: mesh.pilotEnv: pilotEnv needs the Istio release it applies to \
+             (mesh.istio)",
+        ),
+        (
+            "  appMesh: {envoy: latest}\n",
+            "scenarios/x.yaml:10: mesh.appMesh.envoy: \"latest\" is not an Envoy release: expected \
+             \"1.27\" or an App Mesh image tag such as \"v1.27.2.0-prod\"",
+        ),
+        (
+            "  linkerd: \"2.14\"\n",
+            "scenarios/x.yaml:10: mesh.linkerd: unknown field (expected one of: istio, pilotEnv, \
+             appMesh)",
+        ),
+    ] {
+        assert_eq!(message(&with_mesh(mesh)), want, "{mesh}");
+    }
 }
 
 #[test]

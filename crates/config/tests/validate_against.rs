@@ -42,6 +42,7 @@ fn topology() -> Topology {
     Topology {
         name: "t".into(),
         latency: LinkLatency::default(),
+        mesh: Default::default(),
         envoy: Default::default(),
         workloads: vec![
             workload("httpbin", "default", Sidecar::Istio { concurrency: 2 }),

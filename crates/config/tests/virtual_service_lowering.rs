@@ -4,8 +4,14 @@
 use std::time::Duration;
 
 use meshtwin_config::policies::parse_policies_with;
+use meshtwin_model::release::{IstioRelease, Version};
 use meshtwin_model::traffic::http::{HttpAction, HttpRoute, PathMatch, StringMatch};
 use meshtwin_model::traffic::{FractionalPercent, IstioCompat, VirtualServicePolicy};
+
+/// istiod's switches in Istio `1.<minor>`.
+fn istio(minor: u32) -> IstioCompat {
+    IstioRelease::new(Version::new(1, minor)).switches().istio
+}
 
 /// Lines 1–7; the rule list starts at line 8.
 const HEAD: &str = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\nspec:\n  hosts:\n  - reviews\n";
@@ -30,24 +36,8 @@ fn rule(rule: &str) -> HttpRoute {
 }
 
 #[test]
-fn istio_releases_map_onto_the_version_switches() {
-    assert_eq!(
-        IstioCompat::release(14),
-        IstioCompat {
-            legacy_weight_validation: true,
-            default_retry_on_503: true,
-            shadow_host_suffix: true
-        }
-    );
-    assert_eq!(
-        IstioCompat::release(23),
-        IstioCompat {
-            legacy_weight_validation: false,
-            default_retry_on_503: true,
-            shadow_host_suffix: true
-        }
-    );
-    assert_eq!(IstioCompat::release(28), IstioCompat::default());
+fn the_current_release_lowers_as_istio_1_30() {
+    assert_eq!(istio(30), IstioCompat::default());
 }
 
 #[test]
@@ -65,11 +55,54 @@ fn a_rule_without_retries_gets_istios_default_policy_with_503_only_up_to_1_23() 
         "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
     );
     assert!(current.previous_hosts && current.retriable_status_codes.is_empty());
-    let old = vs_with(&format!("  http:\n{RULE}"), &IstioCompat::release(23));
+    let codes = |minor| {
+        vs_with(&format!("  http:\n{RULE}"), &istio(minor)).http[0]
+            .retries
+            .clone()
+            .unwrap()
+            .retriable_status_codes
+    };
+    assert_eq!(codes(23), vec![503], "Istio 1.23 still retries 503s");
+    assert!(codes(24).is_empty(), "1.24 excludes them by default");
+}
+
+#[test]
+fn exclude_unsafe_503_false_brings_the_503_back_in_1_24_to_1_26() {
+    let mut r = IstioRelease::new(Version::new(1, 26));
+    r.pilot_env.exclude_unsafe_503_from_default_retry = Some(false);
+    let v = vs_with(&format!("  http:\n{RULE}"), &r.switches().istio);
     assert_eq!(
-        old.http[0].retries.as_ref().unwrap().retriable_status_codes,
+        v.http[0].retries.as_ref().unwrap().retriable_status_codes,
         vec![503]
     );
+    r.version = Version::new(1, 27);
+    assert!(
+        !r.switches().istio.default_retry_on_503,
+        "1.27 removed the switch: a stale setting changes nothing"
+    );
+}
+
+#[test]
+fn istio_1_1_to_1_5_default_policies_differ_in_attempts_and_grpc_codes() {
+    let policy = |minor| {
+        vs_with(&format!("  http:\n{RULE}"), &istio(minor)).http[0]
+            .retries
+            .clone()
+            .unwrap()
+    };
+    let (p11, p12, p15, p16) = (policy(1), policy(2), policy(5), policy(6));
+    assert_eq!(
+        (
+            p11.host_selection_retry_max_attempts,
+            p12.host_selection_retry_max_attempts
+        ),
+        (3, 5)
+    );
+    assert_eq!(
+        p15.retry_on.join(","),
+        "connect-failure,refused-stream,unavailable,cancelled,resource-exhausted,retriable-status-codes"
+    );
+    assert!(!p16.retry_on.iter().any(|t| t == "resource-exhausted"));
 }
 
 #[test]
@@ -166,7 +199,7 @@ fn one_destination_keeps_its_weight_and_several_drop_the_zero_weights() {
 #[test]
 fn legacy_istio_accepts_weights_adding_up_to_100() {
     let body = "  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n      weight: 50\n    - destination: {host: reviews, subset: v3}\n      weight: 50\n";
-    assert_eq!(vs_with(body, &IstioCompat::release(14)).http.len(), 1);
+    assert_eq!(vs_with(body, &istio(14)).http.len(), 1);
 }
 
 #[test]
@@ -227,9 +260,14 @@ fn mirrors_default_to_100_percent_and_an_explicit_zero_mirrors_nothing() {
 fn the_shadow_host_suffix_is_suppressed_from_istio_1_28() {
     let body = format!("  http:\n  - mirror: {{host: reviews, subset: v2}}\n{ROUTE}");
     assert!(vs(&body).http[0].mirrors[0].disable_shadow_host_suffix_append);
+    assert!(!vs_with(&body, &istio(27)).http[0].mirrors[0].disable_shadow_host_suffix_append);
+    assert!(vs_with(&body, &istio(28)).http[0].mirrors[0].disable_shadow_host_suffix_append);
+    let mut keep = IstioRelease::new(Version::new(1, 28));
+    keep.pilot_env.disable_shadow_host_suffix = Some(false);
     assert!(
-        !vs_with(&body, &IstioCompat::release(27)).http[0].mirrors[0]
-            .disable_shadow_host_suffix_append
+        !vs_with(&body, &keep.switches().istio).http[0].mirrors[0]
+            .disable_shadow_host_suffix_append,
+        "DISABLE_SHADOW_HOST_SUFFIX=false keeps the suffix"
     );
 }
 

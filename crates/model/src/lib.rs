@@ -5,6 +5,8 @@
 //!   circuit-breaker thresholds with the mesh's defaults applied, outlier detection, health checks.
 //! - [`traffic`]: Istio `VirtualService` / `Gateway` routing lowered as istiod builds Envoy
 //!   routes: matches, weighted destinations, timeouts, retries, faults, mirrors, TCP rules.
+//! - [`release`]: the mesh release a run models (Istio, App Mesh's Envoy) and the version
+//!   switches it implies.
 //! - [`scenario`]: what a run does: topology, policies, loads, duration, seed, expectations.
 //! - [`variant`]: a named what-if change to a scenario (`meshtwin compare`).
 //! - [`event`]: the one event schema written to `trace.jsonl`.
@@ -18,6 +20,7 @@
 pub mod duration;
 pub mod event;
 pub mod policy;
+pub mod release;
 pub mod run;
 pub mod scenario;
 pub mod topology;

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::release::MeshRelease;
+pub use crate::topology::EnvoyOverrides;
+
 /// A fortio-style load generator (`fortio load -c C -qps Q -n N | -t T URL`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadSpec {
@@ -168,25 +171,6 @@ impl Default for ControlPlane {
     }
 }
 
-/// Envoy-version switches a scenario sets over the topology's (unset: the topology's).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EnvoyOverrides {
-    pub listener_balance: Option<crate::topology::ListenerBalance>,
-    pub max_ejection: Option<crate::topology::MaxEjectionRule>,
-    pub ejection_time: Option<crate::topology::EjectionTimeRule>,
-}
-
-impl EnvoyOverrides {
-    /// `base` with these overrides applied.
-    pub fn apply(&self, base: crate::topology::EnvoySettings) -> crate::topology::EnvoySettings {
-        crate::topology::EnvoySettings {
-            listener_balance: self.listener_balance.unwrap_or(base.listener_balance),
-            max_ejection: self.max_ejection.unwrap_or(base.max_ejection),
-            ejection_time: self.ejection_time.unwrap_or(base.ejection_time),
-        }
-    }
-}
-
 /// A whole run, paths already resolved relative to the scenario file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scenario {
@@ -213,4 +197,7 @@ pub struct Scenario {
     /// Named what-if changes `meshtwin compare` can run against the scenario as written.
     #[serde(default)]
     pub variants: Vec<crate::variant::Variant>,
+    /// The mesh release, over the topology's (a what-if on another release).
+    #[serde(default)]
+    pub mesh: MeshRelease,
 }

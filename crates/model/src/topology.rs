@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::release::MeshRelease;
+
 use crate::SourceRef;
 
 /// Region / zone / subzone, as Envoy's `Locality`.
@@ -278,7 +280,9 @@ pub enum MaxEjectionRule {
     /// (with Istio's default 10 %, a service of fewer than 10 hosts never ejects).
     #[default]
     Current,
-    /// Envoy ≤ ~1.26: compare the percentage *before* ejecting, so one host is always
+    /// Envoy 1.27: the percentage after ejecting, but the first host is always ejectable.
+    FirstHostExempt,
+    /// Envoy ≤ 1.26: compare the percentage *before* ejecting, so one host is always
     /// ejectable.
     AtLeastOne,
 }
@@ -287,9 +291,13 @@ pub enum MaxEjectionRule {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EjectionTimeRule {
-    /// `min(base × backoff, max_ejection_time)` with decay (current Envoy).
+    /// `min(base × backoff, max_ejection_time)`, decaying after an interval in service
+    /// (Envoy 1.28+).
     #[default]
     Backoff,
+    /// The same duration, decaying at every sweep that finds the host in service (Envoy
+    /// 1.17–1.27).
+    BackoffSweepDecay,
     /// `base × times ejected`, never capped (old Envoy).
     Linear,
 }
@@ -304,14 +312,46 @@ pub struct EnvoySettings {
     pub ejection_time: EjectionTimeRule,
 }
 
+/// Envoy-version switches set explicitly (unset: what the mesh release's Envoy does).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvoyOverrides {
+    pub listener_balance: Option<ListenerBalance>,
+    pub max_ejection: Option<MaxEjectionRule>,
+    pub ejection_time: Option<EjectionTimeRule>,
+}
+
+impl EnvoyOverrides {
+    /// `base` with these overrides applied.
+    pub fn apply(&self, base: EnvoySettings) -> EnvoySettings {
+        EnvoySettings {
+            listener_balance: self.listener_balance.unwrap_or(base.listener_balance),
+            max_ejection: self.max_ejection.unwrap_or(base.max_ejection),
+            ejection_time: self.ejection_time.unwrap_or(base.ejection_time),
+        }
+    }
+
+    /// These overrides over `base`'s: each switch set here wins.
+    pub fn over(&self, base: &EnvoyOverrides) -> EnvoyOverrides {
+        EnvoyOverrides {
+            listener_balance: self.listener_balance.or(base.listener_balance),
+            max_ejection: self.max_ejection.or(base.max_ejection),
+            ejection_time: self.ejection_time.or(base.ejection_time),
+        }
+    }
+}
+
 /// The whole mesh.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Topology {
     pub name: String,
     pub latency: LinkLatency,
-    /// Version-dependent proxy behaviour for every proxy of the mesh.
+    /// The mesh release modelled (after a run's scenario and caller overrides: the one the
+    /// run models).
     #[serde(default)]
-    pub envoy: EnvoySettings,
+    pub mesh: MeshRelease,
+    /// Envoy switches set explicitly, over every proxy's release default.
+    #[serde(default)]
+    pub envoy: EnvoyOverrides,
     /// Ordered as in the file.
     pub workloads: Vec<Workload>,
     /// Ordered as in the file.
@@ -319,6 +359,12 @@ pub struct Topology {
 }
 
 impl Topology {
+    /// The Envoy behaviour of the proxy beside (or as) a pod with `sidecar`: its release's
+    /// Envoy, with the explicit switches over it.
+    pub fn envoy_for(&self, sidecar: &Sidecar) -> EnvoySettings {
+        self.envoy.apply(self.mesh.envoy_for(sidecar))
+    }
+
     /// Every pod, workload by workload in file order, replicas in index order.
     pub fn pods(&self) -> Vec<Pod> {
         let mut pods = Vec::new();

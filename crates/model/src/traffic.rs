@@ -17,27 +17,51 @@ pub mod http;
 pub mod service_entry;
 pub mod tsb;
 
-/// Istio behaviour that differs between releases (spec §10). `Default` is current Istio.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// istiod behaviour that differs between releases. Built from a release by
+/// [`crate::release::IstioRelease::switches`] (which cites the source of each boundary);
+/// `Default` is [`IstioCompat::CURRENT`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IstioCompat {
-    /// I3: each weight 0..100 and a total of exactly 100 (Istio ≤ 1.14) instead of each
-    /// weight ≥ 0 and a positive total (1.15+).
+    /// Each weight 0..100 and a total of exactly 100 (Istio ≤ 1.14) instead of each weight
+    /// ≥ 0 and a positive total (1.15+).
     pub legacy_weight_validation: bool,
-    /// I1: the default retry policy also retries upstream 503s (`retriable_status_codes:
-    /// [503]`, Istio ≤ 1.23).
+    /// The default retry policy also retries upstream 503s (`retriable_status_codes: [503]`).
     pub default_retry_on_503: bool,
-    /// I6: mirrored requests get `-shadow` appended to their host (Istio ≤ 1.27).
+    /// The default retry policy's `host_selection_retry_max_attempts`.
+    pub default_retry_host_selection_attempts: u32,
+    /// The default retry policy's `retry_on` lists gRPC `resource-exhausted`.
+    pub default_retry_on_resource_exhausted: bool,
+    /// Mirrored requests get `-shadow` appended to their host.
     pub shadow_host_suffix: bool,
+    /// `outlierDetection.consecutiveErrors` means consecutive gateway errors (502/503/504),
+    /// with 5xx ejection off, instead of being ignored.
+    pub legacy_consecutive_errors: bool,
+    /// `consecutive5xxErrors` and `consecutiveGatewayErrors` exist.
+    pub split_consecutive_errors: bool,
+    /// Success-rate ejection is enforced (Envoy's default) instead of detection only.
+    pub success_rate_enforced: bool,
+    /// `minHealthPercent` sets the panic threshold only when > 0, else Envoy's 50 % applies.
+    pub legacy_panic_threshold: bool,
 }
 
 impl IstioCompat {
-    /// The behaviour of Istio `1.<minor>`.
-    pub fn release(minor: u32) -> Self {
-        Self {
-            legacy_weight_validation: minor <= 14,
-            default_retry_on_503: minor <= 23,
-            shadow_host_suffix: minor <= 27,
-        }
+    /// Current Istio (the newest release the twin models).
+    pub const CURRENT: IstioCompat = IstioCompat {
+        legacy_weight_validation: false,
+        default_retry_on_503: false,
+        default_retry_host_selection_attempts: 5,
+        default_retry_on_resource_exhausted: false,
+        shadow_host_suffix: false,
+        legacy_consecutive_errors: false,
+        split_consecutive_errors: true,
+        success_rate_enforced: false,
+        legacy_panic_threshold: false,
+    };
+}
+
+impl Default for IstioCompat {
+    fn default() -> Self {
+        Self::CURRENT
     }
 }
 

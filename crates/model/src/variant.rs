@@ -1,5 +1,6 @@
 //! A named what-if change to a scenario, for `meshtwin compare`: policy files applied on top
-//! of the scenario's (or deleted, with kubectl's semantics), Envoy switches, workload changes
+//! of the scenario's (or deleted, with kubectl's semantics), a mesh release, Envoy switches,
+//! workload changes
 //! (replicas, app behaviour) and extra timeline entries. Everything a variant does not name
 //! stays as the scenario has it, so two variants run on the same seed differ only where the
 //! change reaches.
@@ -8,7 +9,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::{EnvoyOverrides, TimelineEvent};
+use crate::release::MeshRelease;
+use crate::scenario::TimelineEvent;
+use crate::topology::EnvoyOverrides;
 
 /// One variant.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -20,6 +23,9 @@ pub struct Variant {
     pub apply: Vec<String>,
     /// Policy files whose resources are removed (`kubectl delete -f`).
     pub delete: Vec<String>,
+    /// The mesh release over the one the scenario models (an upgrade rehearsal).
+    #[serde(default)]
+    pub mesh: MeshRelease,
     /// Envoy switches over the scenario's.
     pub envoy: EnvoyOverrides,
     /// Changes to workloads of the topology.
@@ -47,6 +53,7 @@ impl Variant {
     pub fn is_empty(&self) -> bool {
         self.apply.is_empty()
             && self.delete.is_empty()
+            && self.mesh == MeshRelease::default()
             && self.envoy == EnvoyOverrides::default()
             && self.workloads.is_empty()
             && self.timeline.is_empty()
@@ -57,6 +64,9 @@ impl Variant {
         let mut out = Vec::new();
         out.extend(self.apply.iter().map(|p| format!("apply {p}")));
         out.extend(self.delete.iter().map(|p| format!("delete {p}")));
+        if self.mesh != MeshRelease::default() {
+            out.push(format!("mesh release {}", self.mesh.describe()));
+        }
         if self.envoy != EnvoyOverrides::default() {
             out.push(format!("envoy {:?}", self.envoy));
         }

@@ -30,10 +30,14 @@ impl OutlierState {
         let compat = Compat {
             max_ejection: match envoy.max_ejection {
                 MaxEjectionRule::Current => crate::outlier::MaxEjectionRule::Current,
+                MaxEjectionRule::FirstHostExempt => {
+                    crate::outlier::MaxEjectionRule::FirstHostExempt
+                }
                 MaxEjectionRule::AtLeastOne => crate::outlier::MaxEjectionRule::LegacyAtLeastOne,
             },
             ejection_duration: match envoy.ejection_time {
                 EjectionTimeRule::Backoff => EjectionDurationRule::Backoff,
+                EjectionTimeRule::BackoffSweepDecay => EjectionDurationRule::BackoffSweepDecay,
                 EjectionTimeRule::Linear => EjectionDurationRule::LegacyLinear,
             },
         };

@@ -146,7 +146,7 @@ fn same_seed_same_trace_other_seed_other_trace() {
 fn a_shared_listen_socket_puts_every_fortio_connection_on_one_worker() {
     use meshtwin_model::topology::ListenerBalance;
     let mut topo = httpbin_topology();
-    topo.envoy.listener_balance = ListenerBalance::SharedSocket;
+    topo.envoy.listener_balance = Some(ListenerBalance::SharedSocket);
     let sc = scenario(3, vec![fortio("c3", 1000, 3, 30)]);
     let r = meshtwin_sim::run(&topo, &circuit_breaker_policy(), &sc).expect("valid scenario");
     let workers: std::collections::BTreeSet<u32> = r

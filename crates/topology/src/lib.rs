@@ -7,8 +7,10 @@
 //! ```yaml
 //! name: httpbin
 //! latency: {sameZone: 1ms, crossZone: 2ms, crossRegion: 30ms}   # one-way; optional
-//! envoy: {listenerBalance: reusePort}   # or sharedSocket (older Envoy); optional; also
-//!                                       # maxEjectionPercentRule, ejectionTime (spec §10)
+//! mesh: {istio: "1.23"}                 # optional: the release modelled (current when unset;
+//!                                       # see meshtwin_config::mesh)
+//! envoy: {listenerBalance: reusePort}   # optional: Envoy switches over the release's Envoy;
+//!                                       # also maxEjectionPercentRule, ejectionTime
 //! regions:
 //!   - name: us-west-2
 //!     zones:
@@ -53,9 +55,9 @@ use std::path::Path;
 use meshtwin_config::decode::{Ctx, Result, Val};
 use meshtwin_config::source::{self, Document};
 pub use meshtwin_config::ConfigError;
-use meshtwin_model::topology::{EnvoySettings, LinkLatency, Locality, Topology, Workload};
+use meshtwin_model::topology::{LinkLatency, Locality, Topology, Workload};
 
-const TOPOLOGY_FIELDS: &[&str] = &["name", "latency", "envoy", "regions", "services"];
+const TOPOLOGY_FIELDS: &[&str] = &["name", "latency", "mesh", "envoy", "regions", "services"];
 const REGION_FIELDS: &[&str] = &["name", "zones"];
 const ZONE_FIELDS: &[&str] = &["name", "clusters"];
 const CLUSTER_FIELDS: &[&str] = &["name", "workloads"];
@@ -93,17 +95,17 @@ fn from_documents(file: &str, docs: &[Document]) -> Result<Topology> {
     decode(&ctx.root(&doc.root))
 }
 
-/// The topology's `envoy:` block over Envoy's current behaviour (see `meshtwin_config::envoy`).
-fn envoy_settings(v: &Val<'_>) -> Result<EnvoySettings> {
-    Ok(meshtwin_config::envoy::decode(v)?.apply(EnvoySettings::default()))
-}
-
 fn decode(root: &Val<'_>) -> Result<Topology> {
     let t = root.map(TOPOLOGY_FIELDS)?;
     let latency = t
         .opt("latency", latency::link_latency)?
         .unwrap_or_else(LinkLatency::default);
-    let envoy = t.opt("envoy", envoy_settings)?.unwrap_or_default();
+    let mesh = t
+        .opt("mesh", meshtwin_config::mesh::decode)?
+        .unwrap_or_default();
+    let envoy = t
+        .opt("envoy", meshtwin_config::envoy::decode)?
+        .unwrap_or_default();
     let workloads = workloads(&t.req("regions")?)?;
     let mut services = Vec::new();
     let mut seen = BTreeMap::new();
@@ -113,6 +115,7 @@ fn decode(root: &Val<'_>) -> Result<Topology> {
     let topo = Topology {
         name: t.req_name("name")?.to_string(),
         latency,
+        mesh,
         envoy,
         workloads,
         services,

@@ -380,3 +380,32 @@ fn an_app_call_to_an_unknown_service_is_an_error() {
         "topologies/x.yaml:9: workload w: app.calls[0].host: no service 'nosuch' in the topology"
     );
 }
+
+#[test]
+fn a_topology_names_its_mesh_release_and_its_proxies_follow_it() {
+    let text = format!(
+        "mesh: {{istio: \"1.19\"}}\nenvoy: {{ejectionTime: linear}}\n{}",
+        with_workload(&format!("{W}sidecar: istio\n"), "")
+    );
+    let t = parse_topology("x.yaml", &text).unwrap();
+    assert_eq!(
+        t.mesh.istio_release().version,
+        meshtwin_model::release::Version::new(1, 19)
+    );
+    let envoy = t.envoy_for(&t.workloads[0].sidecar);
+    assert_eq!(
+        envoy.max_ejection,
+        meshtwin_model::topology::MaxEjectionRule::FirstHostExempt,
+        "Istio 1.19 ships Envoy 1.27"
+    );
+    assert_eq!(
+        envoy.ejection_time,
+        meshtwin_model::topology::EjectionTimeRule::Linear,
+        "the explicit switch wins"
+    );
+    assert_eq!(
+        message("mesh: {istio: \"1.40\"}\nname: t\nregions: []\n"),
+        "topologies/x.yaml:1: mesh.istio: Istio 1.40 is not modelled: the twin models Istio 1.1 \
+         to 1.30"
+    );
+}

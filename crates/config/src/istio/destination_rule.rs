@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use meshtwin_model::policy::{DestinationPolicy, Subset};
+use meshtwin_model::traffic::IstioCompat;
 use meshtwin_model::SourceRef;
 
 use super::traffic_policy::{self, RawPolicy};
@@ -25,8 +26,9 @@ const SPEC_FIELDS: &[&str] = &[
 const SUBSET_FIELDS: &[&str] = &["name", "labels", "trafficPolicy"];
 const WORKLOAD_SELECTOR_FIELDS: &[&str] = &["matchLabels"];
 
-/// Lower one DestinationRule object (its envelope already opened as `object`).
-pub fn lower(object: &Obj<'_>) -> Result<DestinationPolicy> {
+/// Lower one DestinationRule object (its envelope already opened as `object`) as the Istio
+/// release of `compat` does.
+pub fn lower(object: &Obj<'_>, compat: &IstioCompat) -> Result<DestinationPolicy> {
     k8s::api_version(object, "DestinationRule", API_VERSIONS)?;
     let meta = k8s::metadata(object)?;
     let spec = object.req("spec")?.map(SPEC_FIELDS)?;
@@ -38,7 +40,7 @@ pub fn lower(object: &Obj<'_>) -> Result<DestinationPolicy> {
         ws.opt("matchLabels", Val::string_map)?;
     }
     let top = spec
-        .opt("trafficPolicy", traffic_policy::decode)?
+        .opt("trafficPolicy", |v| traffic_policy::decode(v, compat))?
         .unwrap_or_default();
     let mut subsets = Vec::new();
     let mut names = BTreeSet::new();
@@ -49,7 +51,7 @@ pub fn lower(object: &Obj<'_>) -> Result<DestinationPolicy> {
         if !names.insert(name.clone()) {
             return Err(name_val.error(format!("duplicate subset name {name:?}")));
         }
-        let own = s.opt("trafficPolicy", traffic_policy::decode)?;
+        let own = s.opt("trafficPolicy", |v| traffic_policy::decode(v, compat))?;
         subsets.push(Subset {
             name,
             labels: s.opt("labels", Val::string_map)?.unwrap_or_default(),

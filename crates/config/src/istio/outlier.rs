@@ -1,18 +1,25 @@
-//! `trafficPolicy.outlierDetection` → Envoy outlier detection, as current Istio maps it
-//! (spec §3.8; `applyOutlierDetection`).
+//! `trafficPolicy.outlierDetection` → Envoy outlier detection, as istiod maps it
+//! (`applyOutlierDetection` in `cluster_traffic_policy.go`, `cluster.go` before 1.10; the
+//! release-dependent parts come from [`IstioCompat`], see `meshtwin_model::release`).
 //!
-//! - success-rate ejection is never enforced (`enforcing_success_rate: 0`);
+//! - success-rate ejection is not enforced (`enforcing_success_rate: 0`; Istio ≥ 1.7) — up to
+//!   1.6 Envoy's default enforces it;
 //! - `consecutive5xxErrors` unset → Envoy's 5, enforced; set to v → v, enforced iff v > 0;
-//! - `consecutiveGatewayErrors` unset → Envoy's 5, not enforced; set to v → v, enforced iff v > 0;
-//! - legacy `consecutiveErrors` is ignored (Istio ≥ 1.7), so the seed's `consecutiveErrors: 1`
-//!   leaves Envoy's `consecutive_5xx: 5`;
+//! - `consecutiveGatewayErrors` unset → Envoy's 5, not enforced; set to v → v, enforced iff v > 0
+//!   (both fields exist from Istio 1.5; earlier releases reject them);
+//! - legacy `consecutiveErrors` is ignored from Istio 1.7, so the seed's `consecutiveErrors: 1`
+//!   leaves Envoy's `consecutive_5xx: 5`; up to 1.6 `consecutiveErrors: n` (n > 0) means n
+//!   consecutive *gateway* errors, enforced, with 5xx ejection off — the newer fields, when
+//!   written too, override it;
 //! - `interval` 10 s and `baseEjectionTime` 30 s by default; `maxEjectionPercent` only when
 //!   > 0, else Envoy's 10; `max_ejection_time` never set;
-//! - `minHealthPercent` (default 0) becomes the cluster's panic threshold.
+//! - `minHealthPercent` (default 0) becomes the cluster's panic threshold — up to Istio 1.2
+//!   only when > 0, else Envoy's 50 % applies.
 
 use std::time::Duration;
 
 use meshtwin_model::policy::OutlierDetection;
+use meshtwin_model::traffic::IstioCompat;
 
 use crate::decode::{Result, Val};
 
@@ -34,11 +41,21 @@ const OUTLIER_FIELDS: &[&str] = &[
     "minHealthPercent",
 ];
 
-/// Lower one `outlierDetection` block.
-pub fn decode(v: &Val<'_>) -> Result<OutlierDetection> {
+/// Lower one `outlierDetection` block as the Istio release of `compat` does.
+pub fn decode(v: &Val<'_>, compat: &IstioCompat) -> Result<OutlierDetection> {
     let od = v.map(OUTLIER_FIELDS)?;
-    // Deprecated and ignored by Istio ≥ 1.7, but still type-checked.
-    od.opt("consecutiveErrors", |v| v.u32_in(0, u32::MAX))?;
+    // Deprecated (ignored from Istio 1.7), but still type-checked.
+    let legacy = od.opt("consecutiveErrors", |v| v.u32_in(0, u32::MAX))?;
+    if !compat.split_consecutive_errors {
+        for field in ["consecutive5xxErrors", "consecutiveGatewayErrors"] {
+            if let Some(f) = od.get(field) {
+                return Err(f.error(format!(
+                    "{field} does not exist before Istio 1.5 (the release modelled): use \
+                     consecutiveErrors, or model Istio 1.5 or newer (mesh.istio)"
+                )));
+            }
+        }
+    }
     let c5xx = od.opt("consecutive5xxErrors", |v| v.u32_in(0, u32::MAX))?;
     let gateway = od.opt("consecutiveGatewayErrors", |v| v.u32_in(0, u32::MAX))?;
     let local = od.opt("consecutiveLocalOriginFailures", |v| v.u32_in(0, u32::MAX))?;
@@ -56,16 +73,14 @@ pub fn decode(v: &Val<'_>) -> Result<OutlierDetection> {
     let base = od.opt("baseEjectionTime", Val::positive_duration)?;
     let max_pct = od.opt("maxEjectionPercent", |v| v.u32_in(0, 100))?;
     let min_health = od.opt("minHealthPercent", |v| v.u32_in(0, 100))?;
-    let enforced = |v: Option<u32>, default: u32| match v {
-        Some(0) => 0,
-        Some(_) => 100,
-        None => default,
-    };
+    let enforced = |v: Option<u32>| v.map(|n| if n > 0 { 100 } else { 0 });
+    // Istio ≤ 1.6: `consecutiveErrors` (n > 0) listens to gateway errors only.
+    let legacy = legacy.filter(|n| compat.legacy_consecutive_errors && *n > 0);
     Ok(OutlierDetection {
         consecutive_5xx: Some(c5xx.unwrap_or(ENVOY_CONSECUTIVE)),
-        enforcing_consecutive_5xx: enforced(c5xx, 100),
-        consecutive_gateway_failure: Some(gateway.unwrap_or(ENVOY_CONSECUTIVE)),
-        enforcing_consecutive_gateway_failure: enforced(gateway, 0),
+        enforcing_consecutive_5xx: enforced(c5xx).unwrap_or(if legacy.is_some() { 0 } else { 100 }),
+        consecutive_gateway_failure: Some(gateway.or(legacy).unwrap_or(ENVOY_CONSECUTIVE)),
+        enforcing_consecutive_gateway_failure: enforced(gateway.or(legacy)).unwrap_or(0),
         consecutive_local_origin_failure: split
             .then(|| local.filter(|n| *n > 0).unwrap_or(ENVOY_CONSECUTIVE)),
         split_external_local_origin_errors: split,
@@ -75,7 +90,11 @@ pub fn decode(v: &Val<'_>) -> Result<OutlierDetection> {
         max_ejection_percent: max_pct
             .filter(|p| *p > 0)
             .unwrap_or(ENVOY_MAX_EJECTION_PERCENT),
-        enforcing_success_rate: 0,
-        healthy_panic_threshold: Some(min_health.unwrap_or(0)),
+        enforcing_success_rate: if compat.success_rate_enforced { 100 } else { 0 },
+        healthy_panic_threshold: if compat.legacy_panic_threshold {
+            min_health.filter(|p| *p > 0)
+        } else {
+            Some(min_health.unwrap_or(0))
+        },
     })
 }

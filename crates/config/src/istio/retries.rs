@@ -1,5 +1,6 @@
 //! `http[].retries` → Envoy's retry policy, as `retry.ConvertPolicy` builds it and
-//! `agent.ValidateHTTPRetry` checks it (spec §6.5, switch I1).
+//! `agent.ValidateHTTPRetry` checks it (spec §6.5); the default policy's release-dependent
+//! parts come from [`IstioCompat`] (see `meshtwin_model::release`).
 
 use meshtwin_model::traffic::http::RetryPolicy;
 use meshtwin_model::traffic::IstioCompat;
@@ -38,7 +39,7 @@ pub const RETRY_ON_POLICIES: &[&str] = &[
 
 /// Istio's policy for a rule without `retries` (see [`RetryPolicy::istio_default`]).
 pub fn default_policy(compat: &IstioCompat) -> RetryPolicy {
-    RetryPolicy::istio_default(compat.default_retry_on_503)
+    RetryPolicy::istio_default(compat)
 }
 
 /// A status code token of `retryOn` (`strconv.Atoi` + `http.StatusText`).

@@ -13,6 +13,8 @@ use meshtwin_model::policy::{
     LbPolicy, LocalityLb, OutlierDetection, PoolSettings, TrafficPolicy, TrafficPolicyForPort,
 };
 
+use meshtwin_model::traffic::IstioCompat;
+
 use super::{connection_pool, load_balancer, outlier};
 use crate::decode::{Obj, Result, Val};
 
@@ -49,24 +51,24 @@ pub struct RawPolicy {
     pub ports: BTreeMap<u16, Blocks>,
 }
 
-/// Decode a `trafficPolicy` (destination or subset level).
-pub fn decode(v: &Val<'_>) -> Result<RawPolicy> {
+/// Decode a `trafficPolicy` (destination or subset level) as the Istio release of `compat`.
+pub fn decode(v: &Val<'_>, compat: &IstioCompat) -> Result<RawPolicy> {
     let tp = v.map(POLICY_FIELDS)?;
-    let blocks = decode_blocks(&tp)?;
+    let blocks = decode_blocks(&tp, compat)?;
     let mut ports = BTreeMap::new();
     for entry in tp.list("portLevelSettings")? {
         let e = entry.map(PORT_FIELDS)?;
         let selector = e.req("port")?.map(PORT_SELECTOR_FIELDS)?;
         let number = selector.req("number")?;
         let port = u16::try_from(number.int_in(1, 65535)?).unwrap_or(u16::MAX);
-        if ports.insert(port, decode_blocks(&e)?).is_some() {
+        if ports.insert(port, decode_blocks(&e, compat)?).is_some() {
             return Err(number.error(format!("duplicate portLevelSettings entry for port {port}")));
         }
     }
     Ok(RawPolicy { blocks, ports })
 }
 
-fn decode_blocks(o: &Obj<'_>) -> Result<Blocks> {
+fn decode_blocks(o: &Obj<'_>, compat: &IstioCompat) -> Result<Blocks> {
     // mTLS settings do not change pool or ejection behaviour; accepted, not modelled.
     if let Some(tls) = o.get("tls") {
         tls.entries()?;
@@ -74,7 +76,7 @@ fn decode_blocks(o: &Obj<'_>) -> Result<Blocks> {
     Ok(Blocks {
         pool: o.opt("connectionPool", connection_pool::decode)?,
         lb: o.opt("loadBalancer", load_balancer::decode)?,
-        outlier: o.opt("outlierDetection", outlier::decode)?,
+        outlier: o.opt("outlierDetection", |v| outlier::decode(v, compat))?,
     })
 }
 

@@ -13,6 +13,7 @@
 //! controlPlane: {pushDelay: 100ms}        # optional
 //! envoy: {maxEjectionPercentRule: current}  # optional, over the topology's (see [`crate::envoy`])
 //! variants: [...]                         # optional, what-if changes (see [`variant`])
+//! mesh: {istio: "1.23"}                   # optional, over the topology's (see [`crate::mesh`])
 //! ```
 //!
 //! Paths are stored joined with the scenario file's directory and lexically normalised
@@ -45,6 +46,7 @@ const SCENARIO_FIELDS: &[&str] = &[
     "controlPlane",
     "envoy",
     "variants",
+    "mesh",
 ];
 
 /// Load and validate a scenario file.
@@ -115,6 +117,7 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
         control_plane,
         envoy: s.opt("envoy", crate::envoy::decode)?.unwrap_or_default(),
         variants,
+        mesh: s.opt("mesh", crate::mesh::decode)?.unwrap_or_default(),
     })
 }
 

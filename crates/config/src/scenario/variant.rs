@@ -6,6 +6,7 @@
 //!     description: maxPendingRequests raised to 100      # optional
 //!     apply: [../policies/istio/httpbin-pending-100.yaml]  # kubectl apply, over the scenario's
 //!     delete: [../policies/istio/httpbin-outlier.yaml]     # kubectl delete
+//!     mesh: {istio: "1.24"}                                # an upgrade rehearsal
 //!     envoy: {maxEjectionPercentRule: atLeastOne}           # over the scenario's switches
 //!     workloads:                                          # unset parts unchanged
 //!       - {workload: httpbin, replicas: 3, errorRate: 0.3, errorStatus: 503, latency: 5ms}
@@ -25,6 +26,7 @@ const VARIANT_FIELDS: &[&str] = &[
     "description",
     "apply",
     "delete",
+    "mesh",
     "envoy",
     "workloads",
     "timeline",
@@ -77,6 +79,7 @@ pub fn decode_all(
                 .unwrap_or_default(),
             apply: files("apply")?,
             delete: files("delete")?,
+            mesh: o.opt("mesh", crate::mesh::decode)?.unwrap_or_default(),
             envoy: o.opt("envoy", crate::envoy::decode)?.unwrap_or_default(),
             workloads,
             timeline: super::timeline::decode_all(&o.list("timeline")?, run, resolve)?,
@@ -85,8 +88,8 @@ pub fn decode_all(
         };
         if variant.is_empty() {
             return Err(item.error(
-                "a variant changes nothing: expected at least one of apply, delete, envoy, \
-                 workloads, timeline",
+                "a variant changes nothing: expected at least one of apply, delete, mesh, \
+                 envoy, workloads, timeline",
             ));
         }
         out.push(variant);

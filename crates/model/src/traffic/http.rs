@@ -123,24 +123,30 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// Istio's policy for a route without `retries` (and for services no VirtualService
     /// names): 2 retries on connect failures and refused streams — and on upstream 503s up to
-    /// Istio 1.23 (`retry_on_503`) — re-picking away from tried hosts (spec §6.5, R9).
-    pub fn istio_default(retry_on_503: bool) -> Self {
+    /// Istio 1.23 — re-picking away from tried hosts (`route/retry/retry.go` `DefaultPolicy`;
+    /// the release-dependent parts come from `compat`).
+    pub fn istio_default(compat: &crate::traffic::IstioCompat) -> Self {
+        let mut retry_on = vec![
+            "connect-failure",
+            "refused-stream",
+            "unavailable",
+            "cancelled",
+        ];
+        if compat.default_retry_on_resource_exhausted {
+            retry_on.push("resource-exhausted");
+        }
+        retry_on.push("retriable-status-codes");
         Self {
             num_retries: 2,
-            retry_on: [
-                "connect-failure",
-                "refused-stream",
-                "unavailable",
-                "cancelled",
-                "retriable-status-codes",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-            retriable_status_codes: if retry_on_503 { vec![503] } else { vec![] },
+            retry_on: retry_on.iter().map(|s| s.to_string()).collect(),
+            retriable_status_codes: if compat.default_retry_on_503 {
+                vec![503]
+            } else {
+                vec![]
+            },
             per_try_timeout: None,
             previous_hosts: true,
-            host_selection_retry_max_attempts: 5,
+            host_selection_retry_max_attempts: compat.default_retry_host_selection_attempts,
             retry_remote_localities: false,
             base_interval: None,
         }

@@ -13,7 +13,11 @@ pub enum MaxEjectionRule {
     /// first host is exempt only with `always_eject_one_host`.
     #[default]
     Current,
-    /// Envoy ≤ ~1.26: `100·active/N < max` — the percentage *before* this ejection, so at least
+    /// Envoy 1.27 only: `active == 0 || 100·(active+1)/N ≤ max` — the percentage after this
+    /// ejection, but the first host is always ejectable (envoy PR #27624, before PR #27909
+    /// put the first host under the limit too in 1.28).
+    FirstHostExempt,
+    /// Envoy ≤ 1.26: `100·active/N < max` — the percentage *before* this ejection, so at least
     /// one host is always ejectable when `max > 0` and the limit can be overshot by one host.
     LegacyAtLeastOne,
 }
@@ -21,10 +25,14 @@ pub enum MaxEjectionRule {
 /// How long an ejection lasts (spec §3.5, §10 V2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EjectionDurationRule {
-    /// Current Envoy: `min(base × backoff, max_ejection_time) + jitter`; the back-off grows by
-    /// one per ejection and decays by one per sweep while the host stays in service.
+    /// Current Envoy (1.28+): `min(base × backoff, max_ejection_time) + jitter`; the back-off
+    /// grows by one per ejection and decays by one per sweep once the host has been back in
+    /// service for a whole interval, checked after detection (envoy PR #29711).
     #[default]
     Backoff,
+    /// Envoy 1.17–1.27: the same duration, but every sweep first decays the back-off of each
+    /// host it finds in service, before detection (`checkHostForUneject`, envoy PR #14235).
+    BackoffSweepDecay,
     /// Old Envoy: `base × num_ejections`, never capped and never decaying.
     LegacyLinear,
 }

@@ -90,6 +90,7 @@ pub fn within_max_ejection_percent(active: u64, hosts: u64, cfg: &Config) -> boo
             let fits = 100 * (active + 1) <= max * hosts;
             fits || (cfg.always_eject_one_host && active == 0)
         }
+        MaxEjectionRule::FirstHostExempt => active == 0 || 100 * (active + 1) <= max * hosts,
         MaxEjectionRule::LegacyAtLeastOne => 100 * active < max * hosts,
     }
 }
@@ -118,7 +119,7 @@ pub fn ejection_duration(
     jitter: Duration,
 ) -> Duration {
     match cfg.compat.ejection_duration {
-        EjectionDurationRule::Backoff => {
+        EjectionDurationRule::Backoff | EjectionDurationRule::BackoffSweepDecay => {
             cfg.base_ejection_time
                 .saturating_mul(backoff)
                 .min(cfg.max_ejection_time)

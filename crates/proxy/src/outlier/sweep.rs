@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rand::RngCore;
 
+use super::config::EjectionDurationRule;
 use super::detector::Detector;
 use super::ejection::{self, EjectionType};
 use super::event::{Event, UnejectReason};
@@ -18,10 +19,17 @@ impl Detector {
     /// Run one sweep at `now`. Call it every [`Detector::interval`] from cluster creation.
     pub fn on_interval<R: RngCore + ?Sized>(&mut self, now: Duration, rng: &mut R) -> Vec<Event> {
         let mut events = Vec::new();
+        let sweep_decay =
+            self.cfg.compat.ejection_duration == EjectionDurationRule::BackoffSweepDecay;
         let hosts: Vec<_> = self.hosts.keys().copied().collect();
         for host in &hosts {
             if self.hosts[host].ejected && self.ejection_over(&self.hosts[host], now) {
                 events.push(self.uneject(*host, now, UnejectReason::Timer));
+            } else if sweep_decay && !self.hosts[host].ejected {
+                // Envoy 1.17–1.27 `checkHostForUneject`: a host found in service decays at
+                // once, whether or not it has served for an interval (envoy issue #21142).
+                let m = self.hosts.get_mut(host).expect("host listed above");
+                m.backoff = m.backoff.saturating_sub(1);
             }
             let m = self.hosts.get_mut(host).expect("host listed above");
             m.external.swap();
@@ -30,6 +38,15 @@ impl Detector {
         for origin in [Origin::External, Origin::Local] {
             events.extend(self.detect(origin, now, rng));
         }
+        if !sweep_decay {
+            self.decay_backoff(now);
+        }
+        events
+    }
+
+    /// Envoy 1.28+ (PR #29711): after detection, decay the back-off of every host in service
+    /// that was unejected at least one interval ago.
+    fn decay_backoff(&mut self, now: Duration) {
         let interval = self.cfg.interval;
         for m in self.hosts.values_mut().filter(|m| !m.ejected) {
             if m.last_unejection
@@ -38,7 +55,6 @@ impl Detector {
                 m.backoff = m.backoff.saturating_sub(1);
             }
         }
-        events
     }
 
     /// `checkHostForUneject`: whether the host's ejection time has passed.

@@ -150,7 +150,7 @@ pub(super) fn appmesh_node(
     ProxyConfig {
         node: pod.name.clone(),
         workers,
-        envoy: view.topo.envoy,
+        envoy: view.topo.envoy_for(&pod.sidecar),
         processing_delay: PROXY_PROCESSING,
         accept_delay: PROXY_ACCEPT,
         listeners: vec![ingress, outbound_listener("egress", "egress", vhosts)],
@@ -188,7 +188,7 @@ pub(super) fn appmesh_gateway(
     ProxyConfig {
         node: pod.name.clone(),
         workers,
-        envoy: view.topo.envoy,
+        envoy: view.topo.envoy_for(&pod.sidecar),
         processing_delay: PROXY_PROCESSING,
         accept_delay: PROXY_ACCEPT,
         listeners: vec![

@@ -24,6 +24,7 @@ use meshtwin_model::policy::{LbPolicy, OutlierDetection, PoolSettings, UpstreamP
 use meshtwin_model::topology::{Pod, Sidecar};
 use meshtwin_model::traffic::http as vs;
 use meshtwin_model::traffic::tsb::{ClusterList, TsbGatewayPolicy, TsbHttpServer, TsbRoute};
+use meshtwin_model::traffic::IstioCompat;
 use meshtwin_proxy::config::*;
 use meshtwin_proxy::router::config::{
     Action, ClusterSpecifier, Route, RouteAction, RouteTable, VirtualHost,
@@ -76,11 +77,16 @@ fn edge_outlier_detection() -> OutlierDetection {
     }
 }
 
-/// The route's retries: Istio's default policy of the Istio releases TSB shipped when the
-/// seed was written (≤ 1.23: 2 retries, 503s included, `previous_hosts`; spec §6.5) — the
-/// seed's "Envoy retries the request to the other cluster".
+/// The route's retries: TSB's edge retries 503s on another host ("Envoy retries the request
+/// to the other cluster", the guide's third failure mode) — Istio's default policy as it was
+/// up to 1.23 (2 retries, 503s included, `previous_hosts`; spec §6.5). TSB's control plane
+/// writes this route, not istiod's default, so it does not follow `mesh.istio`.
 fn retry_policy() -> RetryPolicy {
-    RetryPolicy::from(&vs::RetryPolicy::istio_default(true))
+    let tsb_edge = IstioCompat {
+        default_retry_on_503: true,
+        ..IstioCompat::CURRENT
+    };
+    RetryPolicy::from(&vs::RetryPolicy::istio_default(&tsb_edge))
 }
 
 fn route(name: &str, cluster: ClusterSpecifier) -> Route {

@@ -217,7 +217,7 @@ pub(super) fn istio_gateway(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
     ProxyConfig {
         node: pod.name.clone(),
         workers,
-        envoy: view.topo.envoy,
+        envoy: view.topo.envoy_for(&pod.sidecar),
         processing_delay: PROXY_PROCESSING,
         accept_delay: PROXY_ACCEPT,
         listeners,

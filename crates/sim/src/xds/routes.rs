@@ -1,7 +1,7 @@
 //! The control plane's route lowering: Istio `VirtualService` HTTP rules → Envoy virtual
 //! hosts and routes (matches, weighted subsets, timeouts, retries, faults, mirrors) as istiod
 //! builds them for a client sidecar; a service no VirtualService names gets Istio's default
-//! route (no timeout, Istio's default retry policy).
+//! route (no timeout, the default retry policy of the Istio release modelled).
 
 use std::time::Duration;
 
@@ -208,11 +208,10 @@ pub fn virtual_host(
     let fqdn = svc.fqdn();
     let routes = match virtual_service_for(view, svc) {
         Some(vs) => http_routes(view, client, vs, sp, &for_mesh),
-        None => vec![default_route(&format!(
-            "outbound|{}||{}",
-            sp.port,
-            svc.fqdn()
-        ))],
+        None => vec![default_route(
+            view,
+            &format!("outbound|{}||{}", sp.port, svc.fqdn()),
+        )],
     };
     VirtualHost {
         name: format!("{fqdn}:{}", sp.port),
@@ -222,14 +221,16 @@ pub fn virtual_host(
 }
 
 /// Istio's route for a host no VirtualService names: everything to `cluster`, no timeout,
-/// Istio's default retry policy.
-pub fn default_route(cluster: &str) -> Route {
+/// the default retry policy of the Istio release modelled.
+pub fn default_route(view: &MeshView<'_>, cluster: &str) -> Route {
     Route {
         name: "default".into(),
         matcher: RouteMatch::prefix("/"),
         action: Action::Route(RouteAction {
             timeout: Duration::ZERO,
-            retry_policy: Some(RetryPolicy::from(&vs::RetryPolicy::istio_default(false))),
+            retry_policy: Some(RetryPolicy::from(&vs::RetryPolicy::istio_default(
+                &view.topo.mesh.istio_compat(),
+            ))),
             ..RouteAction::to_cluster(cluster)
         }),
         fault: None,

@@ -166,7 +166,7 @@ fn vhost(
     });
     let routes = match vs {
         Some(vs) => http_routes(view, client, vs, &sp, &for_mesh),
-        None => vec![default_route(cluster)],
+        None => vec![default_route(view, cluster)],
     };
     VirtualHost {
         name: format!("{host}:{}", port.number),

@@ -53,6 +53,7 @@ pub fn httpbin_topology() -> Topology {
             cross_zone: Duration::from_micros(500),
             cross_region: Duration::from_millis(30),
         },
+        mesh: Default::default(),
         envoy: Default::default(),
         workloads: vec![
             workload(
@@ -146,5 +147,6 @@ pub fn scenario(seed: u64, loads: Vec<LoadSpec>) -> Scenario {
         control_plane: Default::default(),
         envoy: Default::default(),
         variants: Vec::new(),
+        mesh: Default::default(),
     }
 }

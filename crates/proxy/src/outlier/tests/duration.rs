@@ -76,6 +76,38 @@ fn the_multiplier_decays_by_one_per_healthy_sweep() {
     );
 }
 
+/// Host 0 ejected at 0 s (30 s) and again right after its return (60 s, back at 90 s), then
+/// re-ejected by 5 failures at 95 s: the third ejection's duration.
+fn third_ejection_after_an_early_sweep(rule: EjectionDurationRule) -> Duration {
+    let c = Config {
+        compat: Compat {
+            ejection_duration: rule,
+            ..Compat::CURRENT
+        },
+        ..cfg()
+    };
+    let (mut d, mut r) = (detector(1, c), rng());
+    back_to_back(&mut d, 2, &mut r);
+    // A sweep 5 s after the return (interval 10 s; sweeps are not phase-locked to ejections
+    // when a host is ejected between them).
+    d.on_interval(secs(95), &mut r);
+    eject_at(&mut d, secs(96), &mut r)
+}
+
+#[test]
+fn before_envoy_1_28_any_sweep_finding_the_host_in_service_decays_the_multiplier() {
+    assert_eq!(
+        third_ejection_after_an_early_sweep(EjectionDurationRule::BackoffSweepDecay),
+        secs(60),
+        "Envoy 1.17–1.27: decayed 5 s after the return, so the third ejection is 2 × base"
+    );
+    assert_eq!(
+        third_ejection_after_an_early_sweep(EjectionDurationRule::Backoff),
+        secs(90),
+        "Envoy 1.28+: not an interval in service yet, so no decay: 3 × base"
+    );
+}
+
 #[test]
 fn at_the_cap_one_extra_decay_step_is_needed_before_durations_shrink() {
     for (healthy_sweeps, want) in [(1, 300), (2, 300), (3, 270)] {

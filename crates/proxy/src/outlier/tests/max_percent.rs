@@ -91,6 +91,28 @@ fn the_legacy_rule_always_ejects_one_and_may_overshoot_by_one() {
 }
 
 #[test]
+fn envoy_1_27_counts_the_host_being_ejected_but_always_ejects_the_first() {
+    use MaxEjectionRule::FirstHostExempt as Envoy127;
+    // (hosts, max %, ejected): active == 0, or 100·(active+1)/N ≤ max.
+    for (n, max, want) in [
+        (1, 10, 1),
+        (2, 10, 1),
+        (3, 10, 1),
+        (3, 50, 1), // the legacy rule ejects 2 here, the current one 1
+        (3, 100, 3),
+        (9, 10, 1), // the current rule ejects none here
+        (20, 10, 2),
+        (3, 0, 1),
+    ] {
+        assert_eq!(
+            ejectable(n, max, Envoy127, false),
+            want,
+            "{n} hosts, max {max} %"
+        );
+    }
+}
+
+#[test]
 fn istio_default_of_ten_percent_ejects_nothing_below_ten_hosts() {
     let (mut d, mut r) = (detector(9, Config::default()), rng());
     let events = fail(&mut d, 0, 503, 5, secs(1), &mut r);
