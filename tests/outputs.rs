@@ -37,7 +37,7 @@ fn running_again_after_removing_a_load_leaves_no_file_of_the_removed_load() {
     assert!(
         again
             .stdout
-            .contains(&format!("wrote {out_s}/: latency.json, latency.png")),
+            .contains(&format!("wrote {out_s}/: inputs.json, latency.json, latency.png")),
         "{}",
         again.stdout
     );
