@@ -165,3 +165,53 @@ fn a_variant_naming_an_unknown_workload_is_located_invalid_input() {
     );
     assert!(!tmp.join("out").exists(), "nothing written");
 }
+
+#[test]
+fn an_istio_upgrade_rehearsal_names_the_default_retry_policy_as_the_difference() {
+    let tmp = TempDir::new("compare", "upgrade");
+    let out = tmp.join("out").display().to_string();
+    let r = meshtwin([
+        "compare",
+        "scenarios/istio-upgrade-default-retry.yaml",
+        "--istio",
+        "1.23",
+        "--candidate-istio",
+        "1.24",
+        "--seeds",
+        "3",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    let json: Value = serde_json::from_slice(&read(&tmp.join("out").join("compare.json"))).unwrap();
+    let share = &json["loads"][0]["metrics"]["code_503_share"];
+    // 1.23 retries upstream 503s twice: 0.3³ ≈ 2.7 %; 1.24 does not: ≈ 30 % (±4σ bands
+    // over 3 × 2000 calls).
+    let (b, c) = (
+        share["baseline"].as_f64().unwrap(),
+        share["candidate"].as_f64().unwrap(),
+    );
+    assert!((0.018..0.036).contains(&b), "{share}");
+    assert!((0.276..0.324).contains(&c), "{share}");
+    assert_eq!(share["changed"], true);
+    assert_eq!(json["candidate"]["name"], "istio-1.24");
+    assert!(
+        r.stdout
+            .contains("retry_policy[0].retriable_status_codes: [503] → []"),
+        "{}",
+        r.stdout
+    );
+    let bad = meshtwin([
+        "compare",
+        "scenarios/istio-upgrade-default-retry.yaml",
+        "--candidate-istio",
+        "2.0",
+    ]);
+    assert_eq!(bad.code, 2, "{}", bad.transcript());
+    assert!(
+        bad.stderr
+            .contains("--candidate-istio: Istio 2.0 is not modelled"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -35,9 +35,9 @@ fn running_again_after_removing_a_load_leaves_no_file_of_the_removed_load() {
     assert!(files.contains(&"pool-c2.svg".to_string()), "{files:?}");
     // The run lists what it wrote.
     assert!(
-        again
-            .stdout
-            .contains(&format!("wrote {out_s}/: inputs.json, latency.json, latency.png")),
+        again.stdout.contains(&format!(
+            "wrote {out_s}/: inputs.json, latency.json, latency.png"
+        )),
         "{}",
         again.stdout
     );

@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use meshtwin_config::mesh::istio_flag;
 use meshtwin_config::scenario::variant::BASELINE;
 use meshtwin_config::{ConfigError, RunInputs};
+use meshtwin_model::release::MeshRelease;
 use meshtwin_model::variant::Variant;
 use meshtwin_report::compare::gate::Gate;
 use meshtwin_report::compare::metrics::{run_metrics, LoadMetrics};
@@ -15,7 +17,7 @@ use meshtwin_report::config_diff::diff_configs;
 use meshtwin_report::output_dir::Staging;
 
 use crate::exit;
-use crate::inputs::load_inputs;
+use crate::inputs::load_inputs_with;
 use crate::parallel;
 use crate::report_cmd::{self, Format};
 use crate::simulate::simulate;
@@ -26,6 +28,10 @@ pub struct CompareArgs {
     pub baseline: Option<String>,
     /// A variant's name, or policy files applied over the scenario's.
     pub candidate: Vec<String>,
+    /// The Istio release the baseline models (over the scenario's `mesh:`).
+    pub istio: Option<String>,
+    /// The Istio release the candidate models: an upgrade rehearsal.
+    pub candidate_istio: Option<String>,
     pub first_seed: u64,
     pub seeds: u64,
     pub jobs: usize,
@@ -92,8 +98,53 @@ fn prepare(inputs: &RunInputs, v: &Variant) -> Result<Prepared, String> {
     })
 }
 
-/// The candidate: a variant's name, policy files, or (none given) the scenario's first variant.
-fn candidate(inputs: &RunInputs, args: &[String]) -> Result<Prepared, String> {
+/// The candidate: a variant's name or policy files, with `release` over its own (an upgrade
+/// rehearsal); none given: the release alone, or else the scenario's first variant.
+fn candidate(
+    inputs: &RunInputs,
+    args: &[String],
+    release: Option<MeshRelease>,
+) -> Result<Prepared, String> {
+    let Some(release) = release else {
+        return candidate_variant(inputs, args);
+    };
+    let mut v = match args {
+        [] => Variant {
+            name: format!("istio-{}", release.istio_release().version),
+            ..Variant::default()
+        },
+        [one] if inputs.scenario.variants.iter().any(|v| &v.name == one) => inputs
+            .scenario
+            .variants
+            .iter()
+            .find(|v| &v.name == one)
+            .cloned()
+            .expect("found above"),
+        files => files_variant(inputs, files)?,
+    };
+    v.mesh = release.over(&v.mesh);
+    prepare(inputs, &v)
+}
+
+/// A variant applying policy `files` over the scenario's.
+fn files_variant(inputs: &RunInputs, files: &[String]) -> Result<Variant, String> {
+    for f in files {
+        if !Path::new(f).is_file() {
+            return Err(format!(
+                "--candidate '{f}' is neither a variant of the scenario ({}) nor a file",
+                variant_names(inputs)
+            ));
+        }
+    }
+    Ok(Variant {
+        name: "candidate".into(),
+        apply: files.to_vec(),
+        ..Variant::default()
+    })
+}
+
+/// The candidate without a release change.
+fn candidate_variant(inputs: &RunInputs, args: &[String]) -> Result<Prepared, String> {
     match args {
         [] => match inputs.scenario.variants.first() {
             Some(v) => prepare(inputs, v),
@@ -104,22 +155,7 @@ fn candidate(inputs: &RunInputs, args: &[String]) -> Result<Prepared, String> {
             ),
         },
         [one] if inputs.scenario.variants.iter().any(|v| &v.name == one) => named(inputs, one),
-        files => {
-            for f in files {
-                if !Path::new(f).is_file() {
-                    return Err(format!(
-                        "--candidate '{f}' is neither a variant of the scenario ({}) nor a file",
-                        variant_names(inputs)
-                    ));
-                }
-            }
-            let v = Variant {
-                name: "candidate".into(),
-                apply: files.to_vec(),
-                ..Variant::default()
-            };
-            prepare(inputs, &v)
-        }
+        files => prepare(inputs, &files_variant(inputs, files)?),
     }
 }
 
@@ -136,7 +172,18 @@ pub fn compare_command(args: CompareArgs) -> u8 {
         eprintln!("error: {message}");
         exit::INVALID_INPUT
     };
-    let inputs = match load_inputs(&args.scenario) {
+    let flag = |f: &str, v: &Option<String>| match v {
+        Some(v) => istio_flag(v).map(Some).map_err(|e| format!("{f}: {e}")),
+        None => Ok(None),
+    };
+    let (istio, candidate_istio) = match (
+        flag("--istio", &args.istio),
+        flag("--candidate-istio", &args.candidate_istio),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return invalid(e),
+    };
+    let inputs = match load_inputs_with(&args.scenario, &istio.unwrap_or_default()) {
         Ok(i) => i,
         Err(e) => return invalid(e.to_string()),
     };
@@ -148,7 +195,7 @@ pub fn compare_command(args: CompareArgs) -> u8 {
         Ok(b) => b,
         Err(e) => return invalid(format!("--baseline: {e}")),
     };
-    let cand = match candidate(&inputs, &args.candidate) {
+    let cand = match candidate(&inputs, &args.candidate, candidate_istio) {
         Ok(c) => c,
         Err(e) => return invalid(e),
     };

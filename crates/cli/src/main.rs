@@ -101,6 +101,12 @@ enum Command {
         /// scenario's (default: the scenario's first variant).
         #[arg(long, num_args = 1..)]
         candidate: Vec<String>,
+        /// The Istio release the baseline models (`1.23`), over the scenario's `mesh:`.
+        #[arg(long)]
+        istio: Option<String>,
+        /// The Istio release the candidate models (`1.24`): an upgrade rehearsal.
+        #[arg(long)]
+        candidate_istio: Option<String>,
         /// Number of paired seeds.
         #[arg(long, default_value_t = 20)]
         seeds: u64,
@@ -236,6 +242,8 @@ fn main() -> ExitCode {
             scenario,
             baseline,
             candidate,
+            istio,
+            candidate_istio,
             seeds,
             from,
             jobs,
@@ -246,6 +254,8 @@ fn main() -> ExitCode {
             scenario,
             baseline,
             candidate,
+            istio,
+            candidate_istio,
             first_seed: from,
             seeds,
             jobs: jobs.unwrap_or_else(parallel::default_jobs),

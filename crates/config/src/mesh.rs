@@ -114,3 +114,18 @@ fn pilot_env(v: &Val<'_>, version: Version) -> Result<PilotEnv> {
     }
     Ok(env)
 }
+
+/// An Istio release given on the command line (`--istio 1.24`), within the releases the twin
+/// models.
+pub fn istio_flag(text: &str) -> std::result::Result<MeshRelease, String> {
+    let version = Version::parse(text).ok_or_else(|| {
+        format!("{text:?} is not an Istio release: expected \"major.minor\" such as \"1.23\"")
+    })?;
+    if version < ISTIO_OLDEST || version > ISTIO_NEWEST {
+        return Err(format!(
+            "Istio {version} is not modelled: the twin models Istio {ISTIO_OLDEST} to \
+             {ISTIO_NEWEST}"
+        ));
+    }
+    Ok(MeshRelease::istio(version))
+}

@@ -123,6 +123,9 @@ struct Open {
     /// A list or tuple: its elements are named by index (or their `name` field).
     is_list: bool,
     next: usize,
+    /// The values of its elements while they are all plain values (a list of scalars reads
+    /// as one value, `[503, 504]`); `None` once one is a container.
+    scalars: Option<Vec<String>>,
 }
 
 /// Flattens pretty `Debug` text into `path → value` for every leaf.
@@ -136,7 +139,17 @@ pub fn flatten(debug: &str) -> BTreeMap<String, String> {
             continue;
         }
         if text.starts_with('}') || text.starts_with(']') || text.starts_with(')') {
-            stack.pop();
+            let closed = stack.pop().expect("a container is open");
+            if let (true, Some(values)) = (closed.is_list, closed.scalars) {
+                let prefix = path_of(&stack, &closed.segment);
+                out.retain(|k: &String, _| {
+                    !(k.starts_with(&prefix) && k[prefix.len()..].starts_with('['))
+                });
+                out.insert(prefix, format!("[{}]", values.join(", ")));
+            }
+            if let Some(parent) = stack.last_mut() {
+                parent.scalars = None;
+            }
             continue;
         }
         let opens = text.ends_with('{') || text.ends_with('[') || text.ends_with('(');
@@ -161,8 +174,12 @@ pub fn flatten(debug: &str) -> BTreeMap<String, String> {
                 segment,
                 is_list: text.ends_with('[') || text.ends_with('('),
                 next: 0,
+                scalars: Some(Vec::new()),
             });
         } else {
+            if let Some(values) = stack.last_mut().and_then(|o| o.scalars.as_mut()) {
+                values.push(value.to_string());
+            }
             out.insert(path_of(&stack, &segment), value.to_string());
         }
     }
@@ -252,8 +269,9 @@ mod tests {
             "1"
         );
         assert_eq!(flat["clusters[BlackHoleCluster].timeout"], "None");
-        assert_eq!(flat["clusters[outbound|8000||httpbin].timeout[0]"], "5");
-        assert_eq!(flat["clusters[outbound|8000||httpbin].hosts[0]"], "\"a\"");
+        // Lists (and tuples) of plain values read as one value.
+        assert_eq!(flat["clusters[outbound|8000||httpbin].timeout"], "[5]");
+        assert_eq!(flat["clusters[outbound|8000||httpbin].hosts"], "[\"a\"]");
         assert_eq!(flat["clusters[BlackHoleCluster].hosts"], "[]");
     }
 
@@ -281,16 +299,16 @@ mod tests {
     }
 
     #[test]
-    fn added_list_elements_show_as_added_leaves() {
+    fn a_list_of_values_changes_as_one_value() {
         let base = BTreeMap::from([("p".to_string(), config(1, vec!["a"]))]);
         let cand = BTreeMap::from([("p".to_string(), config(1, vec!["a", "b"]))]);
         let groups = diff_configs(&base, &cand);
         assert_eq!(
             groups[0].changes,
             [Change {
-                path: "clusters[outbound|8000||httpbin].hosts[1]".into(),
-                baseline: None,
-                candidate: Some("\"b\"".into()),
+                path: "clusters[outbound|8000||httpbin].hosts".into(),
+                baseline: Some("[\"a\"]".into()),
+                candidate: Some("[\"a\", \"b\"]".into()),
             }]
         );
     }

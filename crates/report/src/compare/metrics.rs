@@ -57,8 +57,10 @@ pub fn run_metrics(s: &Summary, r: &RunResult) -> BTreeMap<String, LoadMetrics> 
                 } else {
                     c.status.to_string()
                 };
+                // `-` (no flag) reads `noflags` in a metric name.
+                let flags = if c.flags == "-" { "noflags" } else { &c.flags };
                 *by_flags
-                    .entry(format!("code_{code}_{}_share", c.flags))
+                    .entry(format!("code_{code}_{flags}_share"))
                     .or_default() += 1;
             }
             for c in calls {
