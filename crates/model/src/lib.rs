@@ -7,6 +7,8 @@
 //!   routes: matches, weighted destinations, timeouts, retries, faults, mirrors, TCP rules.
 //! - [`scenario`]: what a run does: topology, policies, loads, duration, seed, expectations.
 //! - [`event`]: the one event schema written to `trace.jsonl`.
+//! - [`origin`]: where each lowered setting came from (file, line, field, value as written, or
+//!   the mesh default), for reports that explain failures.
 //! - [`duration`]: serde helpers so durations read and write as milliseconds.
 //!
 //! This crate does no IO and knows no YAML dialect; `meshtwin-config` and
@@ -15,6 +17,7 @@
 
 pub mod duration;
 pub mod event;
+pub mod origin;
 pub mod policy;
 pub mod scenario;
 pub mod topology;

@@ -12,9 +12,10 @@
 
 use std::time::Duration;
 
+use meshtwin_model::origin::{DefaultBy, Origin, Origins, Setting};
 use meshtwin_model::policy::OutlierDetection;
 
-use crate::decode::{Result, Val};
+use crate::decode::{Obj, Result, Val};
 
 /// Envoy's defaults for fields Istio leaves unset (spec §3.1).
 const ENVOY_CONSECUTIVE: u32 = 5;
@@ -34,9 +35,15 @@ const OUTLIER_FIELDS: &[&str] = &[
     "minHealthPercent",
 ];
 
-/// Lower one `outlierDetection` block.
-pub fn decode(v: &Val<'_>) -> Result<OutlierDetection> {
+/// Lower one `outlierDetection` block; the origins record the fields written and the
+/// defaults Istio and Envoy supply for the rest.
+pub fn decode(v: &Val<'_>) -> Result<(OutlierDetection, Origins)> {
     let od = v.map(OUTLIER_FIELDS)?;
+    let out = decode_settings(&od)?;
+    Ok((out, origins(&od)))
+}
+
+fn decode_settings(od: &Obj<'_>) -> Result<OutlierDetection> {
     // Deprecated and ignored by Istio ≥ 1.7, but still type-checked.
     od.opt("consecutiveErrors", |v| v.u32_in(0, u32::MAX))?;
     let c5xx = od.opt("consecutive5xxErrors", |v| v.u32_in(0, u32::MAX))?;
@@ -46,8 +53,8 @@ pub fn decode(v: &Val<'_>) -> Result<OutlierDetection> {
         .opt("splitExternalLocalOriginErrors", Val::bool)?
         .unwrap_or(false);
     if local.is_some() && !split {
-        let v = od.req("consecutiveLocalOriginFailures")?;
-        return Err(v.error(
+        let local = od.req("consecutiveLocalOriginFailures")?;
+        return Err(local.error(
             "consecutive local origin failures is specified, but split external local origin \
              errors is set to false",
         ));
@@ -78,4 +85,79 @@ pub fn decode(v: &Val<'_>) -> Result<OutlierDetection> {
         enforcing_success_rate: 0,
         healthy_panic_threshold: Some(min_health.unwrap_or(0)),
     })
+}
+
+/// Where each lowered field came from: written, or Envoy's default (Istio leaves the field
+/// unset), or Istio's (the panic threshold).
+fn origins(od: &Obj<'_>) -> Origins {
+    let envoy = |field: &str, value: &str| Origin::default_of(DefaultBy::Envoy, field, value);
+    let mut c5xx = envoy("consecutive5xxErrors", &ENVOY_CONSECUTIVE.to_string());
+    if let Some(legacy) = od.get("consecutiveErrors") {
+        c5xx = c5xx.with_note(format!(
+            "consecutiveErrors: {} at {}:{} is ignored by Istio since 1.7",
+            legacy.node.value.text(),
+            legacy.ctx.file,
+            legacy.line()
+        ));
+    }
+    let entries = [
+        (Setting::Consecutive5xx, "consecutive5xxErrors", c5xx),
+        (
+            Setting::ConsecutiveGatewayFailure,
+            "consecutiveGatewayErrors",
+            envoy("consecutiveGatewayErrors", "5").with_note("not enforced"),
+        ),
+        (
+            Setting::OutlierInterval,
+            "interval",
+            envoy("interval", &format!("{}s", ENVOY_INTERVAL.as_secs())),
+        ),
+        (
+            Setting::BaseEjectionTime,
+            "baseEjectionTime",
+            envoy(
+                "baseEjectionTime",
+                &format!("{}s", ENVOY_BASE_EJECTION.as_secs()),
+            ),
+        ),
+        (
+            Setting::MaxEjectionPercent,
+            "maxEjectionPercent",
+            envoy(
+                "maxEjectionPercent",
+                &ENVOY_MAX_EJECTION_PERCENT.to_string(),
+            ),
+        ),
+        (
+            Setting::HealthyPanicThreshold,
+            "minHealthPercent",
+            Origin::default_of(DefaultBy::Istio, "minHealthPercent", "0")
+                .with_note("panic threshold 0 %: panic mode off"),
+        ),
+    ];
+    let mut out = Origins::default();
+    for (setting, key, default) in entries {
+        out.set(setting, od.origin(key).unwrap_or(default));
+    }
+    if let Some(o) = od.origin("consecutiveLocalOriginFailures") {
+        out.set(Setting::ConsecutiveLocalOriginFailure, o);
+    } else if od
+        .get("splitExternalLocalOriginErrors")
+        .is_some_and(|v| v.bool() == Ok(true))
+    {
+        let default = envoy("consecutiveLocalOriginFailures", "5");
+        out.set(Setting::ConsecutiveLocalOriginFailure, default);
+    }
+    if od
+        .get("maxEjectionPercent")
+        .is_some_and(|v| v.int().ok() == Some(0))
+    {
+        let default = envoy(
+            "maxEjectionPercent",
+            &ENVOY_MAX_EJECTION_PERCENT.to_string(),
+        )
+        .with_note("a written 0 is ignored by Istio");
+        out.set(Setting::MaxEjectionPercent, default);
+    }
+    out
 }
