@@ -9,6 +9,8 @@
 //!   the trace's pool events.
 //! - [`endpoints`]: the `istioctl proxy-config endpoints` view at any virtual time.
 //! - [`ejections`]: ejected intervals per host (outlier detection and active health checks).
+//! - [`explain`]: why requests failed — each failure class's mechanism and the settings behind
+//!   it, cited where they were written; one request's hops and diagnosis.
 //! - [`failover`]: traffic share per upstream locality / cluster over time, and the failover
 //!   time.
 //! - [`plot`]: stacked panels drawn to SVG and PNG with an embedded font, and their data as JSON
@@ -19,6 +21,7 @@
 
 pub mod ejections;
 pub mod endpoints;
+pub mod explain;
 pub mod failover;
 pub mod fortio;
 pub mod plot;
