@@ -11,6 +11,8 @@
 //! - [`ejections`]: ejected intervals per host (outlier detection and active health checks).
 //! - [`explain`]: why requests failed — each failure class's mechanism and the settings behind
 //!   it, cited where they were written; one request's hops and diagnosis.
+//! - [`graph`]: the service graph (workloads grouped by region, zone and cluster; traffic,
+//!   errors, p99, ejections and failover on the edges) and its standalone SVG.
 //! - [`failover`]: traffic share per upstream locality / cluster over time, and the failover
 //!   time.
 //! - [`plot`]: stacked panels drawn to SVG and PNG with an embedded font, and their data as JSON
@@ -24,6 +26,7 @@ pub mod endpoints;
 pub mod explain;
 pub mod failover;
 pub mod fortio;
+pub mod graph;
 pub mod plot;
 pub mod pool;
 pub mod stats;
