@@ -67,8 +67,8 @@ pub fn depths(g: &ServiceGraph) -> BTreeMap<NodeIndex, usize> {
         let mut next: Vec<NodeIndex> = gr.neighbors_directed(n, Direction::Outgoing).collect();
         next.sort();
         for m in next {
-            if !depth.contains_key(&m) {
-                depth.insert(m, d + 1);
+            if let std::collections::btree_map::Entry::Vacant(v) = depth.entry(m) {
+                v.insert(d + 1);
                 queue.push_back(m);
             }
         }
@@ -79,11 +79,14 @@ pub fn depths(g: &ServiceGraph) -> BTreeMap<NodeIndex, usize> {
     depth
 }
 
+/// One band's nodes by column: depth → (name, node).
+type Columns<'a> = BTreeMap<usize, Vec<(&'a str, NodeIndex)>>;
+
 /// Lay the graph out.
 pub fn layout(g: &ServiceGraph) -> Layout {
     let depth = depths(g);
     // group → depth → nodes (name order).
-    let mut cells: BTreeMap<&Group, BTreeMap<usize, Vec<(&str, NodeIndex)>>> = BTreeMap::new();
+    let mut cells: BTreeMap<&Group, Columns<'_>> = BTreeMap::new();
     for n in g.graph.node_indices() {
         let node = &g.graph[n];
         cells
