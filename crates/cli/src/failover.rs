@@ -11,7 +11,7 @@ use meshtwin_report::ejections::{ejections, has_host_health_events, lanes, Sourc
 use meshtwin_report::failover::{
     bucket_ms, failover_panels, failover_time, served_by_load, worth_plotting, Place,
 };
-use meshtwin_report::plot::{Marker, MarkerKind};
+use meshtwin_report::plot::{Marker, MarkerKind, RunLabel};
 use meshtwin_sim::RunResult;
 use serde_json::{json, Value};
 
@@ -71,6 +71,7 @@ fn markers(events: &[TraceEvent]) -> Vec<Marker> {
 /// there is more than one locality, or a fault or ejection) into `dir`.
 pub fn write_plots(
     dir: &Path,
+    run: &RunLabel,
     r: &RunResult,
     places: &BTreeMap<String, Place>,
 ) -> std::io::Result<()> {
@@ -79,6 +80,7 @@ pub fn write_plots(
         let lanes = lanes(&ejections(&r.events));
         write_lanes(
             dir,
+            run,
             "ejections",
             "Hosts out of rotation, per proxy and cluster",
             &lanes,
@@ -90,6 +92,7 @@ pub fn write_plots(
         let panels = failover_panels(&served, bucket_ms(end_ms));
         write_marked_plot(
             dir,
+            run,
             "failover",
             "Where each load's requests were served, over virtual time",
             &panels,

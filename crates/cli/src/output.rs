@@ -11,7 +11,7 @@ use meshtwin_report::ejections::Lane;
 use meshtwin_report::failover::Place;
 use meshtwin_report::plot::{
     lanes_data_json, plot_data_json, plot_data_json_marked, plot_lanes, plot_panels,
-    plot_panels_marked, Marker, Panel,
+    plot_panels_marked, Marker, Panel, RunLabel,
 };
 use meshtwin_report::pool::pool_panels;
 use meshtwin_report::stats::{stats_txt, ProxyStats};
@@ -64,20 +64,33 @@ pub fn write_all(
         })
         .collect();
     write_atomic(&dir.join("stats.txt"), stats_txt(&stats).as_bytes())?;
+    // The run every plot is headed with.
+    let run = &RunLabel {
+        scenario: summary["scenario"].as_str().unwrap_or_default().to_string(),
+        seed: summary["seed"].as_u64().unwrap_or_default(),
+    };
     let reach = crate::expect::reached_workloads(r);
     let shares = crate::plots::share_panels(r, &reach);
     if !shares.is_empty() {
         write_plot(
             dir,
+            run,
             "shares",
             "Which workloads the calls reached, over virtual time",
             &shares,
         )?;
         let latency = [crate::plots::latency_panel(r)];
-        write_plot_x(dir, "latency", "Latency per load", "latency (s)", &latency)?;
+        let x = "latency (s)";
+        write_plot_x(dir, run, "latency", "Latency per load", x, &latency)?;
     }
     let whole = pool_panels(&r.events, 0.0, ms(r.end));
-    write_plot(dir, "pool", "Connection pools over the whole run", &whole)?;
+    write_plot(
+        dir,
+        run,
+        "pool",
+        "Connection pools over the whole run",
+        &whole,
+    )?;
     // One zoomed plot per load: loads are often milliseconds long in a run of seconds.
     for (spec, _, o) in &r.loads {
         let (Some(first), Some(last)) = (o.first_start, o.last_end) else {
@@ -87,9 +100,9 @@ pub fn write_all(
         let (from, to) = (ms(first) - span * 0.05, ms(last) + span * 0.05);
         let panels = pool_panels(&r.events, from.max(0.0), to);
         let title = format!("Connection pools during load {}", spec.name);
-        write_plot(dir, &format!("pool-{}", spec.name), &title, &panels)?;
+        write_plot(dir, run, &format!("pool-{}", spec.name), &title, &panels)?;
     }
-    crate::failover::write_plots(dir, r, places)
+    crate::failover::write_plots(dir, run, r, places)
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -97,12 +110,19 @@ fn ms(d: std::time::Duration) -> f64 {
 }
 
 /// `<stem>.svg`, `<stem>.png` and the plotted data as `<stem>.json`.
-fn write_plot(dir: &Path, stem: &str, title: &str, panels: &[Panel]) -> io::Result<()> {
-    write_plot_x(dir, stem, title, "virtual time (s)", panels)
+fn write_plot(
+    dir: &Path,
+    run: &RunLabel,
+    stem: &str,
+    title: &str,
+    panels: &[Panel],
+) -> io::Result<()> {
+    write_plot_x(dir, run, stem, title, "virtual time (s)", panels)
 }
 
 fn write_plot_x(
     dir: &Path,
+    run: &RunLabel,
     stem: &str,
     title: &str,
     x_label: &str,
@@ -110,7 +130,7 @@ fn write_plot_x(
 ) -> io::Result<()> {
     let svg_tmp = dir.join(format!("{stem}.partial.svg"));
     let png_tmp = dir.join(format!("{stem}.partial.png"));
-    plot_panels(title, x_label, panels, &svg_tmp, &png_tmp)?;
+    plot_panels(title, run, x_label, panels, &svg_tmp, &png_tmp)?;
     fs::rename(svg_tmp, dir.join(format!("{stem}.svg")))?;
     fs::rename(png_tmp, dir.join(format!("{stem}.png")))?;
     let data = serde_json::to_string_pretty(&plot_data_json(panels)).expect("plot data");
@@ -120,6 +140,7 @@ fn write_plot_x(
 /// [`write_plot`] with markers across the panels.
 pub fn write_marked_plot(
     dir: &Path,
+    run: &RunLabel,
     stem: &str,
     title: &str,
     panels: &[Panel],
@@ -128,7 +149,7 @@ pub fn write_marked_plot(
     let svg_tmp = dir.join(format!("{stem}.partial.svg"));
     let png_tmp = dir.join(format!("{stem}.partial.png"));
     let x_label = "virtual time (s)";
-    plot_panels_marked(title, x_label, panels, markers, &svg_tmp, &png_tmp)?;
+    plot_panels_marked(title, run, x_label, panels, markers, &svg_tmp, &png_tmp)?;
     fs::rename(svg_tmp, dir.join(format!("{stem}.svg")))?;
     fs::rename(png_tmp, dir.join(format!("{stem}.png")))?;
     let data = plot_data_json_marked(panels, markers);
@@ -139,6 +160,7 @@ pub fn write_marked_plot(
 /// `<stem>.{svg,png,json}` of a lane chart over `[0, end_ms]`.
 pub fn write_lanes(
     dir: &Path,
+    run: &RunLabel,
     stem: &str,
     title: &str,
     lanes: &[Lane],
@@ -146,7 +168,7 @@ pub fn write_lanes(
 ) -> io::Result<()> {
     let svg_tmp = dir.join(format!("{stem}.partial.svg"));
     let png_tmp = dir.join(format!("{stem}.partial.png"));
-    plot_lanes(title, lanes, end_ms, &svg_tmp, &png_tmp)?;
+    plot_lanes(title, run, lanes, end_ms, &svg_tmp, &png_tmp)?;
     fs::rename(svg_tmp, dir.join(format!("{stem}.svg")))?;
     fs::rename(png_tmp, dir.join(format!("{stem}.png")))?;
     let data = serde_json::to_string_pretty(&lanes_data_json(lanes, end_ms)).expect("lane data");

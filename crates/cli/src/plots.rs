@@ -2,7 +2,7 @@
 //! split of a traffic shift or canary), and each load's latency distribution (the timeout
 //! scenarios' "about 6 s" / "about 1 s").
 
-use meshtwin_report::plot::Panel;
+use meshtwin_report::plot::{Panel, YAxis};
 use meshtwin_report::timeseries::Series;
 use meshtwin_sim::RunResult;
 
@@ -50,6 +50,7 @@ pub fn share_panels(r: &RunResult, reach: &Reach) -> Vec<Panel> {
             y_label: "share of calls".into(),
             series,
             step: true,
+            y_axis: YAxis::Share,
         });
     }
     panels
@@ -80,5 +81,6 @@ pub fn latency_panel(r: &RunResult) -> Panel {
         y_label: "fraction of calls".into(),
         series,
         step: true,
+        y_axis: YAxis::Share,
     }
 }
