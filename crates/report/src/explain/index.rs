@@ -63,48 +63,8 @@ impl<'a> TraceIndex<'a> {
     fn add(&mut self, e: &TraceEvent) {
         let t_ms = e.t_ms;
         match &e.kind {
-            EventKind::Request {
-                load,
-                src_pod,
-                request_id,
-                upstream_pod,
-                status,
-                flags,
-                latency_ms,
-                ..
-            } => {
-                self.by_id
-                    .entry(request_id.clone())
-                    .or_insert(self.requests.len());
-                self.requests.push(Req {
-                    t_ms,
-                    load: load.clone(),
-                    src_pod: src_pod.clone(),
-                    request_id: request_id.clone(),
-                    upstream_pod: upstream_pod.clone(),
-                    status: *status,
-                    flags: flags.clone(),
-                    latency_ms: *latency_ms,
-                });
-            }
-            EventKind::AccessLog {
-                proxy,
-                cluster,
-                upstream_host,
-                request_id,
-                status,
-                flags,
-                duration_ms,
-                ..
-            } => self.hops.entry(request_id.clone()).or_default().push(Hop {
-                t_ms,
-                proxy: proxy.clone(),
-                cluster: cluster.clone(),
-                upstream_host: upstream_host.clone(),
-                status: *status,
-                flags: flags.clone(),
-                duration_ms: *duration_ms,
-            }),
+            EventKind::Request { .. } => self.add_request(e),
+            EventKind::AccessLog { .. } => self.add_hop(e),
             EventKind::Pool {
                 proxy,
                 cluster,
@@ -143,17 +103,71 @@ impl<'a> TraceIndex<'a> {
                 action,
                 target,
                 detail,
-            } => self.timeline.push((
-                *index,
-                TimelineEntry {
+            } => {
+                let entry = TimelineEntry {
                     t_ms,
                     action: action.clone(),
                     target: target.clone(),
                     detail: detail.clone(),
-                },
-            )),
+                };
+                self.timeline.push((*index, entry));
+            }
             _ => {}
         }
+    }
+
+    fn add_request(&mut self, e: &TraceEvent) {
+        let EventKind::Request {
+            load,
+            src_pod,
+            request_id,
+            upstream_pod,
+            status,
+            flags,
+            latency_ms,
+            ..
+        } = &e.kind
+        else {
+            return;
+        };
+        self.by_id
+            .entry(request_id.clone())
+            .or_insert(self.requests.len());
+        self.requests.push(Req {
+            t_ms: e.t_ms,
+            load: load.clone(),
+            src_pod: src_pod.clone(),
+            request_id: request_id.clone(),
+            upstream_pod: upstream_pod.clone(),
+            status: *status,
+            flags: flags.clone(),
+            latency_ms: *latency_ms,
+        });
+    }
+
+    fn add_hop(&mut self, e: &TraceEvent) {
+        let EventKind::AccessLog {
+            proxy,
+            cluster,
+            upstream_host,
+            request_id,
+            status,
+            flags,
+            duration_ms,
+            ..
+        } = &e.kind
+        else {
+            return;
+        };
+        self.hops.entry(request_id.clone()).or_default().push(Hop {
+            t_ms: e.t_ms,
+            proxy: proxy.clone(),
+            cluster: cluster.clone(),
+            upstream_host: upstream_host.clone(),
+            status: *status,
+            flags: flags.clone(),
+            duration_ms: *duration_ms,
+        });
     }
 
     /// The load's request with this id (the first, if a load reused an id).

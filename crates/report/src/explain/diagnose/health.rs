@@ -10,7 +10,7 @@ use crate::explain::{Diagnosis, Hop};
 
 /// `UH`: why the cluster had no healthy host at the time (the endpoint view then).
 pub(super) fn no_healthy(f: &Facts<'_, '_>) -> Diagnosis {
-    let (idx, hop, cluster) = (f.idx, f.hop, f.cluster.as_ref());
+    let (idx, hop) = (f.idx, f.hop);
     let at = hop.t_ms - hop.duration_ms;
     let rows: Vec<_> = endpoint_view(idx.events, at)
         .into_iter()
@@ -34,67 +34,75 @@ pub(super) fn no_healthy(f: &Facts<'_, '_>) -> Diagnosis {
         ));
     }
     if !ejected.is_empty() {
-        let reason = ejection_reason(idx, hop, &ejected, at);
-        let trip = match reason.as_str() {
-            "consecutive_gateway_failure" => Setting::ConsecutiveGatewayFailure,
-            "consecutive_local_origin_failure" => Setting::ConsecutiveLocalOriginFailure,
-            _ => Setting::Consecutive5xx,
-        };
-        let s = pool_settings(
-            cluster,
-            &[
-                trip,
-                Setting::BaseEjectionTime,
-                Setting::OutlierInterval,
-                Setting::MaxEjectionPercent,
-                Setting::HealthyPanicThreshold,
-            ],
-        );
-        return Diagnosis {
-            hosts: ejected.clone(),
-            ..with(
-                format!(
-                    "no healthy upstream (UH): {svc} ejected by outlier detection{} — {} had no \
-                     host of {} in rotation ({} ejected after {reason})",
-                    values(&s[..s.len().min(2)]),
-                    hop.proxy,
-                    hop.cluster,
-                    ejected.join(", ")
-                ),
-                s,
-            )
-        };
+        return by_outlier_detection(f, &svc, ejected, at);
     }
     if !unhealthy.is_empty() {
-        let s = pool_settings(
-            cluster,
-            &[
-                Setting::UnhealthyThreshold,
-                Setting::HealthCheckInterval,
-                Setting::HealthCheckTimeout,
-                Setting::HealthCheckPath,
-                Setting::HealthyThreshold,
-            ],
-        );
-        return Diagnosis {
-            hosts: unhealthy.clone(),
-            ..with(
-                format!(
-                    "no healthy upstream (UH): {svc} failed active health checks{} — {} had no \
-                     healthy host of {} ({} unhealthy)",
-                    values(&s[..s.len().min(2)]),
-                    hop.proxy,
-                    hop.cluster,
-                    unhealthy.join(", ")
-                ),
-                s,
-            )
-        };
+        return by_health_checks(f, &svc, unhealthy);
     }
     simple(format!(
         "no healthy upstream (UH): {} found no healthy host of {} to send to",
         hop.proxy, hop.cluster
     ))
+}
+
+/// Every host was ejected: the detector's settings, the one that tripped first.
+fn by_outlier_detection(f: &Facts<'_, '_>, svc: &str, ejected: Vec<String>, at: f64) -> Diagnosis {
+    let hop = f.hop;
+    let reason = ejection_reason(f.idx, hop, &ejected, at);
+    let trip = match reason.as_str() {
+        "consecutive_gateway_failure" => Setting::ConsecutiveGatewayFailure,
+        "consecutive_local_origin_failure" => Setting::ConsecutiveLocalOriginFailure,
+        _ => Setting::Consecutive5xx,
+    };
+    let s = pool_settings(
+        f.cluster.as_ref(),
+        &[
+            trip,
+            Setting::BaseEjectionTime,
+            Setting::OutlierInterval,
+            Setting::MaxEjectionPercent,
+            Setting::HealthyPanicThreshold,
+        ],
+    );
+    let text = format!(
+        "no healthy upstream (UH): {svc} ejected by outlier detection{} — {} had no host of {} \
+         in rotation ({} ejected after {reason})",
+        values(&s[..s.len().min(2)]),
+        hop.proxy,
+        hop.cluster,
+        ejected.join(", ")
+    );
+    Diagnosis {
+        hosts: ejected,
+        ..with(text, s)
+    }
+}
+
+/// Every host failed active health checks: the checker's settings.
+fn by_health_checks(f: &Facts<'_, '_>, svc: &str, unhealthy: Vec<String>) -> Diagnosis {
+    let hop = f.hop;
+    let s = pool_settings(
+        f.cluster.as_ref(),
+        &[
+            Setting::UnhealthyThreshold,
+            Setting::HealthCheckInterval,
+            Setting::HealthCheckTimeout,
+            Setting::HealthCheckPath,
+            Setting::HealthyThreshold,
+        ],
+    );
+    let text = format!(
+        "no healthy upstream (UH): {svc} failed active health checks{} — {} had no healthy \
+         host of {} ({} unhealthy)",
+        values(&s[..s.len().min(2)]),
+        hop.proxy,
+        hop.cluster,
+        unhealthy.join(", ")
+    );
+    Diagnosis {
+        hosts: unhealthy,
+        ..with(text, s)
+    }
 }
 
 /// The ejection type of the latest ejection of one of `hosts` at or before `at`.
