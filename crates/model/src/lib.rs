@@ -11,6 +11,8 @@
 //! - [`variant`]: a named what-if change to a scenario (`meshtwin compare`).
 //! - [`event`]: the one event schema written to `trace.jsonl`.
 //! - [`run`]: what one simulated run produced (trace, proxies' stats, each load's calls).
+//! - [`origin`]: where each lowered setting came from (file, line, field, value as written, or
+//!   the mesh default), for reports that explain failures.
 //! - [`duration`]: serde helpers so durations read and write as milliseconds.
 //!
 //! This crate does no IO and knows no YAML dialect; `meshtwin-config` and
@@ -19,6 +21,7 @@
 
 pub mod duration;
 pub mod event;
+pub mod origin;
 pub mod policy;
 pub mod release;
 pub mod run;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::origin::Origins;
 use crate::topology::Protocol;
 use crate::SourceRef;
 
@@ -200,6 +201,9 @@ pub struct TrafficPolicy {
     pub outlier_detection: Option<OutlierDetection>,
     /// `portLevelSettings`: port → policy (already merged over the top-level one).
     pub port_level: BTreeMap<u16, TrafficPolicyForPort>,
+    /// Where the pool and outlier-detection settings came from (defaults included).
+    #[serde(skip)]
+    pub origins: Origins,
 }
 
 /// A `portLevelSettings` entry, already merged over the top-level policy.
@@ -210,6 +214,9 @@ pub struct TrafficPolicyForPort {
     #[serde(default)]
     pub locality_lb: Option<LocalityLb>,
     pub outlier_detection: Option<OutlierDetection>,
+    /// Where the pool and outlier-detection settings came from (defaults included).
+    #[serde(skip)]
+    pub origins: Origins,
 }
 
 /// A DestinationRule subset.
@@ -268,6 +275,9 @@ pub struct AppMeshListener {
     /// Pod selector labels (CRD form), when present.
     pub pod_selector: BTreeMap<String, String>,
     pub source: SourceRef,
+    /// Where the thresholds, health-check and outlier-detection settings came from.
+    #[serde(skip)]
+    pub origins: Origins,
 }
 
 /// Everything the policy files said, lowered, in file order.

@@ -3,7 +3,7 @@
 //! `OUT_DIR/pool.png` and `OUT_DIR/pool.json`.
 
 use meshtwin_model::event::{EventKind, PoolEvent, TraceEvent};
-use meshtwin_report::plot::{plot_data_json, plot_panels};
+use meshtwin_report::plot::{plot_data_json, plot_panels, RunLabel};
 use meshtwin_report::pool::pool_panels;
 use std::path::PathBuf;
 
@@ -67,8 +67,13 @@ fn main() -> std::io::Result<()> {
         .map_or_else(|| ".".into(), PathBuf::from);
     std::fs::create_dir_all(&dir)?;
     let panels = pool_panels(&synthetic_trace(), 0.0, 4000.0);
+    let run = RunLabel {
+        scenario: "synthetic fortio trace".into(),
+        seed: 0,
+    };
     plot_panels(
         "pool behaviour: fortio-0 (maxConnections 1, http1MaxPendingRequests 1)",
+        &run,
         "virtual time (s)",
         &panels,
         &dir.join("pool.svg"),

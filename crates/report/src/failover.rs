@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use meshtwin_model::event::{EventKind, TraceEvent};
 use serde::{Deserialize, Serialize};
 
-use crate::plot::Panel;
+use crate::plot::{Panel, YAxis};
 use crate::timeseries::Series;
 
 /// Where an upstream runs.
@@ -155,6 +155,7 @@ pub fn failover_panels(served: &BTreeMap<String, Vec<Served>>, bucket: f64) -> V
             y_label: "share of requests".into(),
             series: locality,
             step: true,
+            y_axis: YAxis::Share,
         });
         let cluster = share_series(reqs, bucket, |s| match &s.place {
             None => NONE.into(),
@@ -167,6 +168,7 @@ pub fn failover_panels(served: &BTreeMap<String, Vec<Served>>, bucket: f64) -> V
                 y_label: "share of requests".into(),
                 series: cluster,
                 step: true,
+                y_axis: YAxis::Share,
             });
         }
     }

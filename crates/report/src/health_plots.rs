@@ -11,7 +11,7 @@ use meshtwin_model::run::RunResult;
 use crate::ejections::{ejections, has_host_health_events, lanes};
 use crate::failover::{bucket_ms, failover_panels, served_by_load, worth_plotting, Place};
 use crate::output::{write_lanes, write_marked_plot};
-use crate::plot::{Marker, MarkerKind};
+use crate::plot::{Marker, MarkerKind, RunLabel};
 
 /// Markers drawn at most per kind (a long run can eject thousands of times).
 const MAX_MARKERS: usize = 500;
@@ -48,6 +48,7 @@ fn markers(events: &[TraceEvent]) -> Vec<Marker> {
 /// there is more than one locality, or a fault or ejection) into `dir`.
 pub fn write_plots(
     dir: &Path,
+    run: &RunLabel,
     r: &RunResult,
     places: &BTreeMap<String, Place>,
 ) -> std::io::Result<()> {
@@ -56,6 +57,7 @@ pub fn write_plots(
         let lanes = lanes(&ejections(&r.events));
         write_lanes(
             dir,
+            run,
             "ejections",
             "Hosts out of rotation, per proxy and cluster",
             &lanes,
@@ -67,6 +69,7 @@ pub fn write_plots(
         let panels = failover_panels(&served, bucket_ms(end_ms));
         write_marked_plot(
             dir,
+            run,
             "failover",
             "Where each load's requests were served, over virtual time",
             &panels,

@@ -9,6 +9,10 @@
 //!   the trace's pool events.
 //! - [`endpoints`]: the `istioctl proxy-config endpoints` view at any virtual time.
 //! - [`ejections`]: ejected intervals per host (outlier detection and active health checks).
+//! - [`explain`]: why requests failed — each failure class's mechanism and the settings behind
+//!   it, cited where they were written; one request's hops and diagnosis.
+//! - [`graph`]: the service graph (workloads grouped by region, zone and cluster; traffic,
+//!   errors, p99, ejections and failover on the edges) and its standalone SVG.
 //! - [`failover`]: traffic share per upstream locality / cluster over time, and the failover
 //!   time.
 //! - [`compare`]: two variants on the same seeds, paired deltas and gates.
@@ -34,8 +38,10 @@ pub mod document;
 pub mod ejections;
 pub mod endpoints;
 pub mod expect;
+pub mod explain;
 pub mod failover;
 pub mod fortio;
+pub mod graph;
 pub mod health_plots;
 pub mod output;
 pub mod output_dir;

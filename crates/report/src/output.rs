@@ -10,7 +10,7 @@ use meshtwin_model::run::RunResult;
 use crate::ejections::Lane;
 use crate::plot::{
     lanes_data_json, plot_data_json, plot_data_json_marked, plot_lanes, plot_panels,
-    plot_panels_marked, Marker, Panel,
+    plot_panels_marked, Marker, Panel, RunLabel,
 };
 use crate::pool::pool_panels;
 use crate::stats::stats_txt;
@@ -58,19 +58,32 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     )?;
     write_file(&dir.join("trace.jsonl"), trace_jsonl(r).as_bytes())?;
     write_file(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;
+    // The run every plot is headed with.
+    let run = &RunLabel {
+        scenario: judged.summary.scenario.clone(),
+        seed: judged.summary.seed,
+    };
     let shares = crate::traffic_plots::share_panels(r, &judged.reach);
     if !shares.is_empty() {
         write_plot(
             dir,
+            run,
             "shares",
             "Which workloads the calls reached, over virtual time",
             &shares,
         )?;
         let latency = [crate::traffic_plots::latency_panel(r)];
-        write_plot_x(dir, "latency", "Latency per load", "latency (s)", &latency)?;
+        let x = "latency (s)";
+        write_plot_x(dir, run, "latency", "Latency per load", x, &latency)?;
     }
     let whole = pool_panels(&r.events, 0.0, ms(r.end));
-    write_plot(dir, "pool", "Connection pools over the whole run", &whole)?;
+    write_plot(
+        dir,
+        run,
+        "pool",
+        "Connection pools over the whole run",
+        &whole,
+    )?;
     // One zoomed plot per load: loads are often milliseconds long in a run of seconds.
     for (spec, _, o) in &r.loads {
         let (Some(first), Some(last)) = (o.first_start, o.last_end) else {
@@ -80,9 +93,9 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
         let (from, to) = (ms(first) - span * 0.05, ms(last) + span * 0.05);
         let panels = pool_panels(&r.events, from.max(0.0), to);
         let title = format!("Connection pools during load {}", spec.name);
-        write_plot(dir, &format!("pool-{}", spec.name), &title, &panels)?;
+        write_plot(dir, run, &format!("pool-{}", spec.name), &title, &panels)?;
     }
-    crate::health_plots::write_plots(dir, r, &judged.places)
+    crate::health_plots::write_plots(dir, run, r, &judged.places)
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -90,12 +103,19 @@ fn ms(d: std::time::Duration) -> f64 {
 }
 
 /// `<stem>.svg`, `<stem>.png` and the plotted data as `<stem>.json`.
-fn write_plot(dir: &Path, stem: &str, title: &str, panels: &[Panel]) -> io::Result<()> {
-    write_plot_x(dir, stem, title, "virtual time (s)", panels)
+fn write_plot(
+    dir: &Path,
+    run: &RunLabel,
+    stem: &str,
+    title: &str,
+    panels: &[Panel],
+) -> io::Result<()> {
+    write_plot_x(dir, run, stem, title, "virtual time (s)", panels)
 }
 
 fn write_plot_x(
     dir: &Path,
+    run: &RunLabel,
     stem: &str,
     title: &str,
     x_label: &str,
@@ -103,7 +123,7 @@ fn write_plot_x(
 ) -> io::Result<()> {
     let svg = dir.join(format!("{stem}.svg"));
     let png = dir.join(format!("{stem}.png"));
-    plot_panels(title, x_label, panels, &svg, &png)?;
+    plot_panels(title, run, x_label, panels, &svg, &png)?;
     let data = serde_json::to_string_pretty(&plot_data_json(panels)).expect("plot data");
     write_file(&dir.join(format!("{stem}.json")), data.as_bytes())
 }
@@ -111,6 +131,7 @@ fn write_plot_x(
 /// [`write_plot`] with markers across the panels.
 pub fn write_marked_plot(
     dir: &Path,
+    run: &RunLabel,
     stem: &str,
     title: &str,
     panels: &[Panel],
@@ -119,7 +140,7 @@ pub fn write_marked_plot(
     let svg = dir.join(format!("{stem}.svg"));
     let png = dir.join(format!("{stem}.png"));
     let x_label = "virtual time (s)";
-    plot_panels_marked(title, x_label, panels, markers, &svg, &png)?;
+    plot_panels_marked(title, run, x_label, panels, markers, &svg, &png)?;
     let data = plot_data_json_marked(panels, markers);
     let data = serde_json::to_string_pretty(&data).expect("plot data");
     write_file(&dir.join(format!("{stem}.json")), data.as_bytes())
@@ -128,6 +149,7 @@ pub fn write_marked_plot(
 /// `<stem>.{svg,png,json}` of a lane chart over `[0, end_ms]`.
 pub fn write_lanes(
     dir: &Path,
+    run: &RunLabel,
     stem: &str,
     title: &str,
     lanes: &[Lane],
@@ -135,7 +157,7 @@ pub fn write_lanes(
 ) -> io::Result<()> {
     let svg = dir.join(format!("{stem}.svg"));
     let png = dir.join(format!("{stem}.png"));
-    plot_lanes(title, lanes, end_ms, &svg, &png)?;
+    plot_lanes(title, run, lanes, end_ms, &svg, &png)?;
     let data = serde_json::to_string_pretty(&lanes_data_json(lanes, end_ms)).expect("lane data");
     write_file(&dir.join(format!("{stem}.json")), data.as_bytes())
 }

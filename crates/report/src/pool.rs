@@ -2,22 +2,27 @@
 //! upstream connections, pending requests, and requests refused by the circuit breaker (503 UO)
 //! per second, from the trace's [`EventKind::Pool`] events.
 
-use crate::plot::Panel;
-use crate::timeseries::{bucket_counts, per_second, Series};
+use crate::plot::{Panel, YAxis};
+use crate::timeseries::{bucket_counts, nice_bucket_ms, per_second, Series};
 use meshtwin_model::event::{EventKind, PoolEvent, TraceEvent};
 use std::collections::BTreeMap;
 
-/// Candidate widths of the overflow-rate buckets, in ms.
-const OVERFLOW_BUCKETS_MS: [f64; 10] =
-    [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+/// Overflow-rate buckets in a plot: about this many ...
+const OVERFLOW_BUCKETS: usize = 50;
+/// ... each at most 1 s wide, unless that would make more than this many.
+const MAX_OVERFLOW_BUCKETS: usize = 3600;
 
-/// The overflow bucket for a span: about 50 buckets, never wider than 1 s.
+/// The overflow bucket for a span: about [`OVERFLOW_BUCKETS`] buckets of 1, 2 or 5 × 10^k ms,
+/// never wider than 1 s — except over spans longer than an hour, where the width grows so
+/// that at most [`MAX_OVERFLOW_BUCKETS`] buckets cover the span (a run of hundreds of hours
+/// still gets a plot).
 fn overflow_bucket_ms(span_ms: f64) -> f64 {
-    OVERFLOW_BUCKETS_MS
-        .iter()
-        .copied()
-        .find(|b| *b >= span_ms / 50.0)
-        .unwrap_or(1000.0)
+    let b = nice_bucket_ms(span_ms, OVERFLOW_BUCKETS).min(1000.0);
+    if span_ms / b > MAX_OVERFLOW_BUCKETS as f64 {
+        nice_bucket_ms(span_ms, MAX_OVERFLOW_BUCKETS)
+    } else {
+        b
+    }
 }
 
 /// Per proxy and cluster (`"<proxy> -> <cluster>"`, in name order), three step panels over
@@ -58,16 +63,18 @@ pub fn pool_panels(events: &[TraceEvent], from_ms: f64, to_ms: f64) -> Vec<Panel
         points: gauge_points(samples, from_ms, to_ms),
     };
     let bucket = overflow_bucket_ms(to_ms - from_ms);
-    let panel = |title: &str, y_label: &str, series| Panel {
+    let panel = |title: &str, y_label: &str, y_axis, series| Panel {
         title: title.to_string(),
         y_label: y_label.to_string(),
         series,
         step: true,
+        y_axis,
     };
     vec![
         panel(
             "upstream connections (active)",
             "connections",
+            YAxis::Count,
             pools
                 .iter()
                 .map(|(k, p)| gauge(*k, &p.connections))
@@ -76,11 +83,13 @@ pub fn pool_panels(events: &[TraceEvent], from_ms: f64, to_ms: f64) -> Vec<Panel
         panel(
             "pending requests",
             "requests",
+            YAxis::Count,
             pools.iter().map(|(k, p)| gauge(*k, &p.pending)).collect(),
         ),
         panel(
             &format!("overflows per second ({bucket} ms buckets)"),
             "requests / s",
+            YAxis::Auto,
             pools
                 .iter()
                 .map(|(k, p)| Series {
@@ -197,6 +206,28 @@ mod tests {
         assert_eq!(overflow_bucket_ms(30.0), 1.0);
         assert_eq!(overflow_bucket_ms(2000.0), 50.0);
         assert_eq!(overflow_bucket_ms(600_000.0), 1000.0);
+        assert_eq!(overflow_bucket_ms(3_600_000.0), 1000.0);
+        assert_eq!(overflow_bucket_ms(7_200_000.0), 2000.0);
+    }
+
+    #[test]
+    fn a_run_of_hundreds_of_hours_gets_wider_buckets_instead_of_a_panic() {
+        let hours_300 = 300.0 * 3_600_000.0;
+        let events = [
+            pool(1.0, "httpbin", PoolEvent::RqPendingOverflow, 1, 1),
+            pool(hours_300 - 1.0, "httpbin", PoolEvent::RqOverflow, 1, 0),
+        ];
+        let panels = pool_panels(&events, 0.0, hours_300);
+        let rates = &panels[2].series[0].points;
+        assert!(
+            rates.len() <= MAX_OVERFLOW_BUCKETS,
+            "{} buckets",
+            rates.len()
+        );
+        assert_eq!(panels[2].title, "overflows per second (500000 ms buckets)");
+        let bucket_s = 500.0;
+        let total: f64 = rates.iter().map(|(_, r)| r * bucket_s).sum();
+        assert!((total - 2.0).abs() < 1e-9);
     }
 
     #[test]

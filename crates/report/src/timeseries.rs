@@ -52,6 +52,26 @@ pub fn bucket_counts(events_t_ms: &[f64], bucket_ms: f64, from: f64, to: f64) ->
         .collect()
 }
 
+/// A bucket width for counting events over `span_ms`: the smallest of 1, 2 and 5 × 10^k ms
+/// (1 ms at least) that covers the span in at most `max_buckets` buckets — so any span,
+/// however long, gets a width [`bucket_counts`] accepts when `max_buckets` ≤ [`MAX_BUCKETS`].
+pub fn nice_bucket_ms(span_ms: f64, max_buckets: usize) -> f64 {
+    let need = if span_ms.is_finite() && span_ms > 0.0 {
+        span_ms / max_buckets.max(1) as f64
+    } else {
+        0.0
+    };
+    let mut decade = 1.0;
+    loop {
+        for m in [1.0, 2.0, 5.0] {
+            if m * decade >= need {
+                return m * decade;
+            }
+        }
+        decade *= 10.0;
+    }
+}
+
 /// Scales per-bucket counts from [`bucket_counts`] to events per second.
 pub fn per_second(counts: &[(f64, f64)], bucket_ms: f64) -> Vec<(f64, f64)> {
     counts
@@ -100,6 +120,22 @@ mod tests {
     fn per_second_scales_by_bucket_length() {
         let counts = bucket_counts(&[10.0, 20.0, 260.0], 250.0, 0.0, 500.0);
         assert_eq!(per_second(&counts, 250.0), vec![(0.0, 8.0), (250.0, 4.0)]);
+    }
+
+    #[test]
+    fn nice_buckets_cover_any_span_in_the_allowed_number() {
+        assert_eq!(nice_bucket_ms(30.0, 50), 1.0);
+        assert_eq!(nice_bucket_ms(2000.0, 50), 50.0);
+        assert_eq!(nice_bucket_ms(60_000.0, 50), 2000.0);
+        assert_eq!(nice_bucket_ms(0.0, 50), 1.0);
+        // 300 hours: more than MAX_BUCKETS one-second buckets.
+        let span = 300.0 * 3_600_000.0;
+        let b = nice_bucket_ms(span, MAX_BUCKETS);
+        assert!(span / b <= MAX_BUCKETS as f64);
+        assert_eq!(
+            bucket_counts(&[1.0, span], b, 0.0, span).len(),
+            (span / b).ceil() as usize
+        );
     }
 
     #[test]

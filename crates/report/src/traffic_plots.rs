@@ -5,7 +5,7 @@
 use meshtwin_model::run::RunResult;
 
 use crate::expect::Reach;
-use crate::plot::Panel;
+use crate::plot::{Panel, YAxis};
 use crate::timeseries::Series;
 
 /// Windows per load in the share plot.
@@ -50,6 +50,7 @@ pub fn share_panels(r: &RunResult, reach: &Reach) -> Vec<Panel> {
             y_label: "share of calls".into(),
             series,
             step: true,
+            y_axis: YAxis::Share,
         });
     }
     panels
@@ -80,5 +81,6 @@ pub fn latency_panel(r: &RunResult) -> Panel {
         y_label: "fraction of calls".into(),
         series,
         step: true,
+        y_axis: YAxis::Share,
     }
 }

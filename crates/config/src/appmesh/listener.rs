@@ -10,7 +10,7 @@ use meshtwin_model::policy::{AppMeshKind, AppMeshListener, Thresholds};
 use meshtwin_model::topology::Protocol;
 use meshtwin_model::SourceRef;
 
-use super::{health_check, outlier, Identity};
+use super::{health_check, origins, outlier, Identity};
 use crate::decode::{Obj, Result, Val};
 
 /// App Mesh integers are Java ints.
@@ -84,6 +84,7 @@ pub fn lower(v: &Val<'_>, id: &Identity) -> Result<AppMeshListener> {
             file: v.ctx.file.clone(),
             line: v.line(),
         },
+        origins: origins::origins(v)?,
     })
 }
 

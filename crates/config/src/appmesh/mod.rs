@@ -5,11 +5,13 @@
 //! - [`listener`] — a listener's `portMapping` and `connectionPool`, shared by both forms.
 //! - [`health_check`] — a listener's `healthCheck`.
 //! - [`outlier`] — a listener's `outlierDetection`.
+//! - [`origins`] — where a listener's thresholds, health check and outlier settings came from.
 
 pub mod crd;
 pub mod describe;
 pub mod health_check;
 pub mod listener;
+pub mod origins;
 pub mod outlier;
 
 use std::collections::BTreeMap;

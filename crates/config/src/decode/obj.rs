@@ -27,6 +27,11 @@ impl<'a> Obj<'a> {
         })
     }
 
+    /// Where a present field was written (see [`Val::origin`]).
+    pub fn origin(&self, key: &str) -> Option<meshtwin_model::origin::Origin> {
+        self.get(key).map(|v| v.origin())
+    }
+
     /// A required field.
     pub fn req(&self, key: &str) -> Result<Val<'a>> {
         self.get(key)

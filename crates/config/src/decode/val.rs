@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use meshtwin_model::origin::Origin;
+
 use super::{join, Ctx, Obj, Result};
 use crate::error::ConfigError;
 use crate::source::{Node, Value};
@@ -19,6 +21,16 @@ impl<'a> Val<'a> {
     /// 1-based line of the value (of its key, inside a mapping).
     pub fn line(&self) -> u32 {
         self.node.line
+    }
+
+    /// Where this value was written and its text, for reports that cite the setting.
+    pub fn origin(&self) -> Origin {
+        Origin::written(
+            &self.ctx.file,
+            self.node.line,
+            &self.path,
+            self.node.value.text(),
+        )
     }
 
     /// An error about this value.

@@ -7,9 +7,10 @@
 
 use std::time::Duration;
 
+use meshtwin_model::origin::{defaults, Origins, Setting};
 use meshtwin_model::policy::PoolSettings;
 
-use crate::decode::{Result, Val};
+use crate::decode::{Obj, Result, Val};
 
 /// Istio's connection-pool integers are `int32`.
 const INT32_MAX: u32 = i32::MAX as u32;
@@ -34,13 +35,49 @@ const HTTP_FIELDS: &[&str] = &[
     "maxConcurrentStreams",
 ];
 
-/// Lower one `connectionPool` block over Istio's defaults.
+/// Lower one `connectionPool` block over Istio's defaults; the origins record the fields
+/// written and Istio's defaults for the rest.
 ///
 /// Parsed and validated but not represented in the model (no effect on the twin yet):
 /// `tcp.tcpKeepalive`, `tcp.maxConnectionDuration`, `tcp.idleTimeout` (opaque TCP only) and
 /// `http.useClientProtocol`.
-pub fn decode(v: &Val<'_>) -> Result<PoolSettings> {
+pub fn decode(v: &Val<'_>) -> Result<(PoolSettings, Origins)> {
     let pool = v.map(POOL_FIELDS)?;
+    let out = decode_settings(&pool)?;
+    let mut origins = defaults::istio_pool();
+    let mut record = |block: &str, key: &str, setting: Setting| -> Result<()> {
+        if let Some(b) = pool.get(block) {
+            if let Some(o) = b
+                .map(if block == "tcp" {
+                    TCP_FIELDS
+                } else {
+                    HTTP_FIELDS
+                })?
+                .origin(key)
+            {
+                origins.set(setting, o);
+            }
+        }
+        Ok(())
+    };
+    record("tcp", "maxConnections", Setting::MaxConnections)?;
+    record("tcp", "connectTimeout", Setting::ConnectTimeout)?;
+    record(
+        "http",
+        "http1MaxPendingRequests",
+        Setting::MaxPendingRequests,
+    )?;
+    record("http", "http2MaxRequests", Setting::MaxRequests)?;
+    record("http", "maxRetries", Setting::MaxRetries)?;
+    record(
+        "http",
+        "maxRequestsPerConnection",
+        Setting::MaxRequestsPerConnection,
+    )?;
+    Ok((out, origins))
+}
+
+fn decode_settings(pool: &Obj<'_>) -> Result<PoolSettings> {
     let mut out = PoolSettings::istio_default();
     if let Some(tcp) = pool.get("tcp") {
         let tcp = tcp.map(TCP_FIELDS)?;

@@ -4,7 +4,7 @@ use meshtwin_model::traffic::http::{HttpAction, HttpRoute};
 use meshtwin_model::traffic::IstioCompat;
 
 use super::http_action::{direct_response, redirect, rewrite};
-use super::{checks, destination, fault, http_match, mirror, retries};
+use super::{checks, destination, fault, http_match, mirror, retries, route_origins};
 use crate::decode::{Obj, Result, Val};
 
 const HTTP_ROUTE_FIELDS: &[&str] = &[
@@ -103,5 +103,6 @@ pub fn decode(v: &Val<'_>, compat: &IstioCompat) -> Result<HttpRoute> {
         headers: r
             .opt("headers", destination::header_operations)?
             .unwrap_or_default(),
+        origins: route_origins::origins(&r, compat)?,
     })
 }

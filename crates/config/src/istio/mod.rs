@@ -8,6 +8,7 @@
 //! - [`virtual_service`] — `VirtualService` → routing (spec §6): [`http_route`] rules with
 //!   their [`http_match`] blocks, [`destination`]s and weights, [`retries`], [`fault`],
 //!   [`mirror`] and [`http_action`]s (redirect, direct response, rewrite); [`tcp_route`] rules.
+//! - [`route_origins`] — where a rule's timeout, retries and fault came from.
 //! - [`gateway`] — `Gateway` → the servers of a gateway.
 //! - [`references`] — VirtualService hosts, subsets and gateways checked across files.
 //! - [`checks`] — Istio's shared field checks and messages.
@@ -26,6 +27,7 @@ pub mod mirror;
 pub mod outlier;
 pub mod references;
 pub mod retries;
+pub mod route_origins;
 pub mod service_entry;
 pub mod tcp_route;
 pub mod traffic_policy;

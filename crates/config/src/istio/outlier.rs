@@ -18,10 +18,11 @@
 
 use std::time::Duration;
 
+use meshtwin_model::origin::{DefaultBy, Origin, Origins, Setting};
 use meshtwin_model::policy::OutlierDetection;
 use meshtwin_model::traffic::IstioCompat;
 
-use crate::decode::{Result, Val};
+use crate::decode::{Obj, Result, Val};
 
 /// Envoy's defaults for fields Istio leaves unset (spec §3.1).
 const ENVOY_CONSECUTIVE: u32 = 5;
@@ -41,9 +42,15 @@ const OUTLIER_FIELDS: &[&str] = &[
     "minHealthPercent",
 ];
 
-/// Lower one `outlierDetection` block as the Istio release of `compat` does.
-pub fn decode(v: &Val<'_>, compat: &IstioCompat) -> Result<OutlierDetection> {
+/// Lower one `outlierDetection` block as the Istio release of `compat` does; the origins
+/// record the fields written and the defaults Istio and Envoy supply for the rest.
+pub fn decode(v: &Val<'_>, compat: &IstioCompat) -> Result<(OutlierDetection, Origins)> {
     let od = v.map(OUTLIER_FIELDS)?;
+    let out = decode_settings(&od, compat)?;
+    Ok((out, origins(&od, compat)))
+}
+
+fn decode_settings(od: &Obj<'_>, compat: &IstioCompat) -> Result<OutlierDetection> {
     // Deprecated (ignored from Istio 1.7), but still type-checked.
     let legacy = od.opt("consecutiveErrors", |v| v.u32_in(0, u32::MAX))?;
     if !compat.split_consecutive_errors {
@@ -97,4 +104,99 @@ pub fn decode(v: &Val<'_>, compat: &IstioCompat) -> Result<OutlierDetection> {
             Some(min_health.unwrap_or(0))
         },
     })
+}
+
+/// Where each lowered field came from: written, or Envoy's default (Istio leaves the field
+/// unset), or Istio's (the panic threshold).
+fn origins(od: &Obj<'_>, compat: &IstioCompat) -> Origins {
+    let envoy = |field: &str, value: &str| Origin::default_of(DefaultBy::Envoy, field, value);
+    let mut c5xx = envoy("consecutive5xxErrors", &ENVOY_CONSECUTIVE.to_string());
+    let mut gateway = envoy("consecutiveGatewayErrors", "5").with_note("not enforced");
+    // Istio ≤ 1.6: a legacy `consecutiveErrors: n` (n > 0) is the gateway-error threshold,
+    // and 5xx ejection is off.
+    let legacy_live = compat.legacy_consecutive_errors
+        && od
+            .get("consecutiveErrors")
+            .is_some_and(|v| v.int().is_ok_and(|n| n > 0));
+    if let Some(legacy) = od.get("consecutiveErrors") {
+        if legacy_live {
+            c5xx = c5xx.with_note(format!(
+                "not enforced: consecutiveErrors at {}:{} means gateway errors before Istio 1.7",
+                legacy.ctx.file,
+                legacy.line()
+            ));
+            if let Some(o) = od.origin("consecutiveErrors") {
+                gateway =
+                    o.with_note("Istio ≤ 1.6 counts consecutive gateway errors (502, 503, 504)");
+            }
+        } else {
+            c5xx = c5xx.with_note(format!(
+                "consecutiveErrors: {} at {}:{} is ignored by Istio since 1.7",
+                legacy.node.value.text(),
+                legacy.ctx.file,
+                legacy.line()
+            ));
+        }
+    }
+    let panic = if compat.legacy_panic_threshold {
+        envoy("minHealthPercent", "50").with_note("Istio ≤ 1.2 leaves Envoy's 50 % unless > 0")
+    } else {
+        Origin::default_of(DefaultBy::Istio, "minHealthPercent", "0")
+            .with_note("panic threshold 0 %: panic mode off")
+    };
+    let entries = [
+        (Setting::Consecutive5xx, "consecutive5xxErrors", c5xx),
+        (
+            Setting::ConsecutiveGatewayFailure,
+            "consecutiveGatewayErrors",
+            gateway,
+        ),
+        (
+            Setting::OutlierInterval,
+            "interval",
+            envoy("interval", &format!("{}s", ENVOY_INTERVAL.as_secs())),
+        ),
+        (
+            Setting::BaseEjectionTime,
+            "baseEjectionTime",
+            envoy(
+                "baseEjectionTime",
+                &format!("{}s", ENVOY_BASE_EJECTION.as_secs()),
+            ),
+        ),
+        (
+            Setting::MaxEjectionPercent,
+            "maxEjectionPercent",
+            envoy(
+                "maxEjectionPercent",
+                &ENVOY_MAX_EJECTION_PERCENT.to_string(),
+            ),
+        ),
+        (Setting::HealthyPanicThreshold, "minHealthPercent", panic),
+    ];
+    let mut out = Origins::default();
+    for (setting, key, default) in entries {
+        out.set(setting, od.origin(key).unwrap_or(default));
+    }
+    if let Some(o) = od.origin("consecutiveLocalOriginFailures") {
+        out.set(Setting::ConsecutiveLocalOriginFailure, o);
+    } else if od
+        .get("splitExternalLocalOriginErrors")
+        .is_some_and(|v| v.bool() == Ok(true))
+    {
+        let default = envoy("consecutiveLocalOriginFailures", "5");
+        out.set(Setting::ConsecutiveLocalOriginFailure, default);
+    }
+    if od
+        .get("maxEjectionPercent")
+        .is_some_and(|v| v.int().ok() == Some(0))
+    {
+        let default = envoy(
+            "maxEjectionPercent",
+            &ENVOY_MAX_EJECTION_PERCENT.to_string(),
+        )
+        .with_note("a written 0 is ignored by Istio");
+        out.set(Setting::MaxEjectionPercent, default);
+    }
+    out
 }

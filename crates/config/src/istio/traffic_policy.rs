@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use meshtwin_model::origin::{defaults, Origins};
 use meshtwin_model::policy::{
     LbPolicy, LocalityLb, OutlierDetection, PoolSettings, TrafficPolicy, TrafficPolicyForPort,
 };
@@ -36,12 +37,13 @@ const PORT_FIELDS: &[&str] = &[
 ];
 const PORT_SELECTOR_FIELDS: &[&str] = &["number"];
 
-/// The blocks of one policy level, each already lowered; `None` = not written.
+/// The blocks of one policy level, each already lowered (with its settings' origins);
+/// `None` = not written.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Blocks {
-    pub pool: Option<PoolSettings>,
+    pub pool: Option<(PoolSettings, Origins)>,
     pub lb: Option<(LbPolicy, Option<LocalityLb>)>,
-    pub outlier: Option<OutlierDetection>,
+    pub outlier: Option<(OutlierDetection, Origins)>,
 }
 
 /// A decoded `trafficPolicy`: its own blocks and its port-level entries (ports unique).
@@ -83,14 +85,20 @@ fn decode_blocks(o: &Obj<'_>, compat: &IstioCompat) -> Result<Blocks> {
 impl Blocks {
     /// Istio's defaults wherever a block is absent.
     fn lower(&self) -> TrafficPolicyForPort {
+        let (pool, pool_origins) = self
+            .pool
+            .clone()
+            .unwrap_or_else(|| (PoolSettings::istio_default(), defaults::istio_pool()));
+        let origins = match &self.outlier {
+            Some((_, o)) => pool_origins.merged(o),
+            None => pool_origins,
+        };
         TrafficPolicyForPort {
-            pool: self
-                .pool
-                .clone()
-                .unwrap_or_else(PoolSettings::istio_default),
+            pool,
             lb_policy: self.lb.as_ref().map_or(LbPolicy::LeastRequest, |l| l.0),
             locality_lb: self.lb.as_ref().and_then(|l| l.1.clone()),
-            outlier_detection: self.outlier.clone(),
+            outlier_detection: self.outlier.as_ref().map(|(od, _)| od.clone()),
+            origins,
         }
     }
 
@@ -129,6 +137,7 @@ impl RawPolicy {
             locality_lb: base.locality_lb,
             outlier_detection: base.outlier_detection,
             port_level: self.ports.iter().map(|(p, b)| (*p, b.lower())).collect(),
+            origins: base.origins,
         }
     }
 
@@ -163,6 +172,7 @@ impl RawPolicy {
                 .into_iter()
                 .map(|p| (p, Self::merged(top, subset, Some(p)).lower()))
                 .collect(),
+            origins: base.origins,
         }
     }
 }

@@ -48,6 +48,29 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value as the user wrote it, for reports: scalars as their text (strings unquoted),
+    /// mappings and lists in YAML flow style (`{unit: s, value: 10}`).
+    pub fn text(&self) -> String {
+        match self {
+            Value::Null => "null".into(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => f.to_string(),
+            Value::Str(s) => s.clone(),
+            Value::Seq(items) => {
+                let items: Vec<String> = items.iter().map(|n| n.value.text()).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Value::Map(m) => {
+                let entries: Vec<String> = m
+                    .iter()
+                    .map(|(k, n)| format!("{k}: {}", n.value.text()))
+                    .collect();
+                format!("{{{}}}", entries.join(", "))
+            }
+        }
+    }
+
     /// How the value is named in "expected ..., found ..." messages.
     pub fn describe(&self) -> String {
         match self {
@@ -219,6 +242,16 @@ mod tests {
         assert_eq!(d.line_of("spec.subsets[0]"), 5);
         assert_eq!(d.line_of("spec.subsets[0].labels.version"), 7);
         assert_eq!(d.line_of("no.such.path"), 2);
+    }
+
+    #[test]
+    fn values_print_as_written() {
+        let d = &docs("a: 3m\nb: 1\nc: {unit: s, value: 10}\nd: [1, x]\ne: 0.5\n")[0];
+        let Value::Map(m) = &d.root.value else {
+            panic!()
+        };
+        let texts: Vec<String> = m.values().map(|n| n.value.text()).collect();
+        assert_eq!(texts, ["3m", "1", "{unit: s, value: 10}", "[1, x]", "0.5"]);
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub struct HttpRoute {
     pub rewrite: Option<Rewrite>,
     #[serde(default, skip_serializing_if = "HeaderOperations::is_empty")]
     pub headers: HeaderOperations,
+    /// Where the timeout, retry and fault settings came from (defaults included).
+    #[serde(skip)]
+    pub origins: crate::origin::Origins,
 }
 
 /// What a matching request gets.

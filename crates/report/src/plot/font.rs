@@ -23,3 +23,16 @@ pub(crate) fn register_embedded_font() {
         }
     });
 }
+
+/// Width in pixels of `text` at `px` in the embedded font (registering it first), as the
+/// bitmap backend lays it out; an estimate of 0.6 em per character if the font cannot.
+pub(crate) fn text_width(text: &str, px: u32) -> f64 {
+    use plotters::style::{FontDesc, FontFamily};
+    register_embedded_font();
+    FontDesc::new(FontFamily::Name(FAMILY), f64::from(px), FontStyle::Normal)
+        .box_size(text)
+        .map_or(
+            text.chars().count() as f64 * f64::from(px) * 0.6,
+            |(w, _)| f64::from(w),
+        )
+}

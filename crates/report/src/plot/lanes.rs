@@ -2,9 +2,9 @@
 //! spent out of rotation drawn as a bar from its ejection to its unejection (or to the end of
 //! the run), coloured by what took it out.
 
-use super::draw::tick_label;
+use super::draw::{heading, tick_label};
 use super::font::{register_embedded_font, FAMILY};
-use super::{TITLE_PX, WIDTH_PX};
+use super::{RunLabel, TITLE_PX, WIDTH_PX};
 use crate::ejections::{Lane, Source};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -28,9 +28,11 @@ pub fn lanes_image_size(lanes: usize) -> (u32, u32) {
 }
 
 /// Draws `lanes` over virtual time `[0, end_ms]` into an SVG and a PNG of
-/// [`lanes_image_size`]; the same input gives byte-identical files.
+/// [`lanes_image_size`], headed by `title` and `run`; the same input gives byte-identical
+/// files.
 pub fn plot_lanes(
     title: &str,
+    run: &RunLabel,
     lanes: &[Lane],
     end_ms: f64,
     svg_path: &Path,
@@ -38,13 +40,14 @@ pub fn plot_lanes(
 ) -> std::io::Result<()> {
     register_embedded_font();
     let size = lanes_image_size(lanes.len());
+    let run = run.to_string();
     {
         let root = SVGBackend::new(svg_path, size).into_drawing_area();
-        draw(&root, title, lanes, end_ms).map_err(io_error)?;
+        draw(&root, title, &run, lanes, end_ms).map_err(io_error)?;
         root.present().map_err(io_error)?;
     }
     let root = BitMapBackend::new(png_path, size).into_drawing_area();
-    draw(&root, title, lanes, end_ms).map_err(io_error)?;
+    draw(&root, title, &run, lanes, end_ms).map_err(io_error)?;
     root.present().map_err(io_error)
 }
 
@@ -83,6 +86,7 @@ type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::Er
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
+    run: &str,
     lanes: &[Lane],
     end_ms: f64,
 ) -> DrawResult<DB> {
@@ -93,7 +97,8 @@ fn draw<DB: DrawingBackend>(
     } else {
         title.to_string()
     };
-    let body = root.titled(&title, (FAMILY, 24, FontStyle::Bold))?;
+    heading(root, &title, run)?;
+    let (_, body) = root.split_vertically(TITLE_PX);
     let x_end = (end_ms / 1000.0).max(0.001);
     // One spare lane on top for the legend.
     let n = shown.len().max(1) as f64 + 1.0;

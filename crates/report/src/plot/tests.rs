@@ -23,6 +23,13 @@ impl Drop for TempDir {
     }
 }
 
+fn run() -> RunLabel {
+    RunLabel {
+        scenario: "istio-circuit-breaking".into(),
+        seed: 7,
+    }
+}
+
 fn series(name: &str, points: &[(f64, f64)]) -> Series {
     Series {
         name: name.to_string(),
@@ -53,6 +60,7 @@ fn pool_like_panels() -> Vec<Panel> {
                 ),
             ],
             step: true,
+            y_axis: YAxis::Count,
         },
         Panel {
             title: "pending requests".into(),
@@ -62,6 +70,7 @@ fn pool_like_panels() -> Vec<Panel> {
                 &[(0.0, 0.0), (130.0, 1.0), (1700.0, 0.0), (3000.0, 0.0)],
             )],
             step: true,
+            y_axis: YAxis::Count,
         },
         Panel {
             title: "overflows per second".into(),
@@ -71,6 +80,7 @@ fn pool_like_panels() -> Vec<Panel> {
                 &[(0.0, 12.0), (1000.0, 31.0), (2000.0, 4.0)],
             )],
             step: true,
+            y_axis: YAxis::Auto,
         },
     ]
 }
@@ -80,6 +90,7 @@ fn render(dir: &TempDir, stem: &str, panels: &[Panel]) -> (Vec<u8>, Vec<u8>) {
     let png = dir.0.join(format!("{stem}.png"));
     plot_panels(
         "pool behaviour: httpbin circuit breaker",
+        &run(),
         "virtual time (s)",
         panels,
         &svg,
@@ -111,9 +122,10 @@ fn the_png_has_the_documented_size() {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert_eq!(&png[12..16], b"IHDR");
     let be = |b: &[u8]| u32::from_be_bytes(b.try_into().unwrap());
-    let expected = image_size(panels.len());
+    let expected = image_size(&panels, &[]);
     assert_eq!((be(&png[16..20]), be(&png[20..24])), expected);
-    assert_eq!(expected, (1200, 50 + 3 * 300));
+    // One legend row per panel (the two series of the first fit in one).
+    assert_eq!(expected, (1200, 72 + 3 * 300 + 3 * 20));
 }
 
 #[test]
@@ -133,12 +145,14 @@ fn empty_and_degenerate_panels_still_render() {
             y_label: "n".into(),
             series: vec![],
             step: false,
+            y_axis: YAxis::Auto,
         },
         Panel {
             title: "one point and a NaN".into(),
             y_label: "n".into(),
             series: vec![series("s", &[(0.0, 3.0), (10.0, f64::NAN)])],
             step: true,
+            y_axis: YAxis::Count,
         },
     ];
     render(&dir, "degenerate", &panels);
@@ -155,6 +169,7 @@ fn plot_data_json_lists_every_point_per_series() {
             {
                 "title": "pending requests",
                 "y_label": "requests",
+                "y_axis": "count",
                 "step": true,
                 "series": [{
                     "name": "fortio-0 -> outbound|8000||httpbin.default.svc.cluster.local",
@@ -164,6 +179,7 @@ fn plot_data_json_lists_every_point_per_series() {
             {
                 "title": "overflows per second",
                 "y_label": "requests / s",
+                "y_axis": "auto",
                 "step": true,
                 "series": [{
                     "name": "fortio-0 -> outbound|8000||httpbin.default.svc.cluster.local",
@@ -200,6 +216,7 @@ fn markers_render_deterministically_with_their_legend_and_fault_labels() {
         );
         plot_panels_marked(
             "failover",
+            &run(),
             "virtual time (s)",
             &pool_like_panels(),
             &markers(),
@@ -265,7 +282,7 @@ fn the_ejections_chart_is_deterministic_and_sized_by_its_lanes() {
             dir.0.join(format!("{stem}.svg")),
             dir.0.join(format!("{stem}.png")),
         );
-        plot_lanes("Ejections", &lanes, 5_000.0, &svg, &png).unwrap();
+        plot_lanes("Ejections", &run(), &lanes, 5_000.0, &svg, &png).unwrap();
         files.push((std::fs::read(svg).unwrap(), std::fs::read(png).unwrap()));
     }
     assert!(files[0] == files[1], "two renders of the same lanes differ");
@@ -276,7 +293,8 @@ fn the_ejections_chart_is_deterministic_and_sized_by_its_lanes() {
     assert_eq!((be(&png[16..20]), be(&png[20..24])), lanes_image_size(2));
     assert!(lanes_image_size(2).1 < lanes_image_size(3).1);
     assert_eq!(lanes_image_size(10_000), lanes_image_size(MAX_LANES));
-    plot_lanes("none", &[], 0.0, &dir.0.join("e.svg"), &dir.0.join("e.png")).unwrap();
+    let (e_svg, e_png) = (dir.0.join("e.svg"), dir.0.join("e.png"));
+    plot_lanes("none", &run(), &[], 0.0, &e_svg, &e_png).unwrap();
 }
 
 #[test]
@@ -292,4 +310,112 @@ fn the_ejections_data_has_each_interval_and_null_for_one_still_open() {
     assert_eq!(lane0["intervals"][1]["unejected_at_ms"], Value::Null);
     assert_eq!(json["lanes"][1]["intervals"][0]["source"], "outlier");
     assert_eq!(json["end_ms"], 5_000.0);
+}
+
+/// The SVG's text elements: `(x, y, text-anchor, fill, text)`.
+fn svg_texts(svg: &str) -> Vec<(f64, f64, String, String, String)> {
+    let doc = roxmltree::Document::parse(svg).expect("the SVG is well-formed XML");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| {
+            let num = |a: &str| n.attribute(a).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+            (
+                num("x"),
+                num("y"),
+                n.attribute("text-anchor").unwrap_or("").to_string(),
+                n.attribute("fill").unwrap_or("").to_string(),
+                n.text().unwrap_or("").trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The y-axis tick labels of a one-panel image (right-aligned at the axis).
+fn y_ticks(dir: &TempDir, stem: &str, panel: Panel) -> Vec<String> {
+    let svg = dir.0.join(format!("{stem}.svg"));
+    let png = dir.0.join(format!("{stem}.png"));
+    plot_panels("t", &run(), "virtual time (s)", &[panel], &svg, &png).unwrap();
+    let text = std::fs::read_to_string(svg).unwrap();
+    let mut ticks: Vec<(f64, String)> = svg_texts(&text)
+        .into_iter()
+        .filter(|t| t.2 == "end" && t.0 == 75.0)
+        .map(|t| (t.1, t.4))
+        .collect();
+    ticks.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ticks.into_iter().map(|t| t.1).collect()
+}
+
+#[test]
+fn a_share_axis_runs_from_0_to_1_and_a_count_axis_has_whole_ticks() {
+    let dir = TempDir::new("axes");
+    let share = Panel {
+        title: "share".into(),
+        y_label: "share of requests".into(),
+        series: vec![
+            series("a", &[(0.0, 0.5), (1000.0, 0.25)]),
+            series("b", &[(0.0, 0.5), (1000.0, 0.75)]),
+        ],
+        step: true,
+        y_axis: YAxis::Share,
+    };
+    assert_eq!(
+        y_ticks(&dir, "share", share),
+        ["0", "0.2", "0.4", "0.6", "0.8", "1"]
+    );
+    let count = Panel {
+        title: "count".into(),
+        y_label: "connections".into(),
+        series: vec![series("c", &[(0.0, 0.0), (10.0, 2.0), (20.0, 1.0)])],
+        step: true,
+        y_axis: YAxis::Count,
+    };
+    assert_eq!(y_ticks(&dir, "count", count), ["0", "1", "2"]);
+}
+
+#[test]
+fn close_fault_labels_stagger_and_the_heading_names_the_run() {
+    let dir = TempDir::new("fault-labels");
+    let markers: Vec<Marker> = (0..4)
+        .map(|i| Marker {
+            t_ms: 1000.0 + 20.0 * f64::from(i),
+            kind: MarkerKind::Fault,
+            label: format!("apply policies/istio/some-long-policy-file-{i}.yaml"),
+        })
+        .collect();
+    let (svg, png) = (dir.0.join("f.svg"), dir.0.join("f.png"));
+    let panels = pool_like_panels();
+    plot_panels_marked(
+        "faults",
+        &run(),
+        "virtual time (s)",
+        &panels,
+        &markers,
+        &svg,
+        &png,
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let texts = svg_texts(&text);
+    assert!(texts
+        .iter()
+        .any(|t| t.4 == "scenario istio-circuit-breaking · seed 7"));
+    let labels: Vec<_> = texts
+        .iter()
+        .filter(|t| t.4.starts_with("apply policies/"))
+        .collect();
+    assert_eq!(labels.len(), 4, "every label drawn once");
+    let rows: std::collections::BTreeSet<i64> = labels.iter().map(|t| t.1 as i64).collect();
+    assert_eq!(rows.len(), 4, "four labels this close need four rows");
+    for a in &labels {
+        for b in &labels {
+            let width = |t: &str| super::font::text_width(t, 13);
+            let overlap = a.1 == b.1 && a.0 < b.0 + width(&b.4) && b.0 < a.0 + width(&a.4);
+            assert!(a.4 == b.4 || !overlap, "{a:?} overlaps {b:?}");
+        }
+    }
+    // The image grew by the lane's four rows.
+    assert_eq!(
+        image_size(&panels, &markers).1,
+        image_size(&panels, &[]).1 + 4 * 18
+    );
 }

@@ -107,6 +107,7 @@ pub fn circuit_breaker_policy() -> MeshPolicies {
                 locality_lb: None,
                 outlier_detection: None,
                 port_level: BTreeMap::new(),
+                origins: Default::default(),
             },
             subsets: vec![],
             host_line: 1,

@@ -150,6 +150,7 @@ pub fn traffic_policy(max_connections: Option<u64>) -> TrafficPolicy {
         locality_lb: None,
         outlier_detection: None,
         port_level: BTreeMap::new(),
+        origins: Default::default(),
     }
 }
 
@@ -189,6 +190,7 @@ pub fn policies_with(v1_weight: u32, max_connections: Option<u64>) -> MeshPolici
         mirrors: vec![],
         rewrite: None,
         headers: Default::default(),
+        origins: Default::default(),
     };
     MeshPolicies {
         destination_rules: vec![DestinationPolicy {
