@@ -10,15 +10,20 @@ fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Every `href` points inside the document and nothing is loaded from anywhere.
+/// Nothing is loaded from anywhere: every reference is to a fragment of the document itself
+/// (`href="#…"`, `url(#arrow)`).
 fn assert_self_contained(html: &str) {
-    for needle in [
-        "http://", "https://", "src=", "<script", "<link", "@import", "url(",
-    ] {
+    for needle in ["http://", "https://", "src=", "<script", "<link", "@import"] {
         assert!(!html.contains(needle), "the report contains {needle:?}");
     }
     for (i, _) in html.match_indices("href=\"") {
         assert!(html[i + 6..].starts_with('#'), "a link out of the document");
+    }
+    for (i, _) in html.match_indices("url(") {
+        assert!(
+            html[i + 4..].starts_with('#'),
+            "a url() out of the document"
+        );
     }
 }
 
@@ -115,4 +120,22 @@ fn report_of_a_comparison_and_a_run_together_and_bad_directories() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn the_report_explains_the_503s_citing_the_pending_limit_and_draws_the_service_graph() {
+    let tmp = TempDir::new("report", "why");
+    let out = tmp.join("out");
+    let r = meshtwin(["run", "-q", "--report", "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    let html = read(&out.join("report.html"));
+    assert!(html.contains("<h3>Why requests failed</h3>"));
+    assert!(html.contains("<h4>503 UO — 23 request(s) (load c2 5, c3 18)</h4>"));
+    assert!(html.contains("pending queue full (UO)"));
+    assert!(html.contains(
+        "policies/istio/httpbin-circuit-breaking.yaml:18 spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests: 1"
+    ));
+    assert!(html.contains("<figure id=\"graph\">"));
+    let md = read(&out.join("report.md"));
+    assert!(md.contains("- **503 UO** — 23 request(s) (load c2 5, c3 18): pending queue full (UO)"));
 }

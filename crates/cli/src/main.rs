@@ -14,6 +14,7 @@ mod calltree;
 mod compare;
 mod endpoints;
 mod exit;
+mod explain_cmd;
 mod inputs;
 mod parallel;
 mod report_cmd;
@@ -126,6 +127,25 @@ enum Command {
         /// Also write the reviewer's report (report.html, report.md) beside compare.json.
         #[arg(long)]
         report: bool,
+    },
+    /// Why a run's requests failed: per failure class (status and response flags) the
+    /// mechanism, the settings behind it with their file and line, when it happened and an
+    /// example request; or one request's hops and diagnosis.
+    Explain {
+        /// A run's output directory.
+        dir: PathBuf,
+        /// One request id (e.g. `c3-0-4`): that request's explanation.
+        request: Option<String>,
+        /// Only classes with requests of this load.
+        #[arg(long)]
+        load: Option<String>,
+        /// Only classes with this status code.
+        #[arg(long)]
+        code: Option<u16>,
+        /// The scenario to cite settings from when explaining one request (default: the one
+        /// the run recorded in inputs.json).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
     },
     /// Print the call tree of one request from a run's trace.jsonl (hops, retries, timeouts).
     Trace {
@@ -262,6 +282,19 @@ fn main() -> ExitCode {
             out,
             fail_if,
             report,
+        }),
+        Command::Explain {
+            dir,
+            request,
+            load,
+            code,
+            scenario,
+        } => explain_cmd::explain_command(explain_cmd::ExplainArgs {
+            dir,
+            load,
+            code,
+            request,
+            scenario,
         }),
         Command::Trace { trace, request_id } => calltree::trace_command(&trace, &request_id),
         Command::Endpoints {

@@ -10,7 +10,7 @@ use meshtwin_report::output_dir::check_replaceable;
 use crate::exit;
 use crate::inputs::{default_scenario, load_inputs};
 use crate::report_cmd;
-use crate::simulate::simulate;
+use crate::simulate::{explain_context, simulate};
 
 pub fn validate_command(paths: &[PathBuf]) -> u8 {
     let paths = if paths.is_empty() {
@@ -113,13 +113,14 @@ pub fn run_command(args: RunArgs) -> u8 {
         return exit::INVALID_INPUT;
     }
     print_header(&path, &inputs, seed, &replay);
-    let (result, judged) = match simulate(&inputs, seed) {
+    let (result, mut judged) = match simulate(&inputs, seed) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::INVALID_INPUT;
         }
     };
+    judged.annotate(&result, &explain_context(&inputs));
     if !quiet {
         for l in &judged.loads {
             println!();

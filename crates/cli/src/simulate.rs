@@ -4,6 +4,7 @@
 use meshtwin_config::run_check::scenario_error;
 use meshtwin_config::{ConfigError, RunInputs};
 use meshtwin_model::run::RunResult;
+use meshtwin_report::explain::Context;
 use meshtwin_report::summary::{judge, Judged};
 
 /// Run `inputs` under `seed` and judge the run against the scenario's expectations. The only
@@ -20,4 +21,14 @@ pub fn simulate(inputs: &RunInputs, seed: u64) -> Result<(RunResult, Judged), Co
     .map_err(|e| scenario_error(&sc.file, "loads", e.to_string()))?;
     let judged = judge(&sc, &inputs.topology, &r);
     Ok((r, judged))
+}
+
+/// What explanations of a run of `inputs` read: the topology and the policies in force over
+/// time.
+pub fn explain_context(inputs: &RunInputs) -> Context<'_> {
+    Context {
+        topology: &inputs.topology,
+        policies: &inputs.policies,
+        timeline: &inputs.timeline_policies,
+    }
 }

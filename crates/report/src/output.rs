@@ -32,7 +32,7 @@ pub fn trace_jsonl(r: &RunResult) -> String {
     out
 }
 
-/// Replace `out` with summary.json, inputs.json, trace.jsonl, stats.txt and the plots of run
+/// Replace `out` with summary.json, inputs.json, explanations.json, graph.svg, trace.jsonl, stats.txt and the plots of run
 /// `r`, judged as `judged`, and whatever `extra` writes into the same set (given the directory
 /// the set is staged in); returns the files written, sorted.
 pub fn write_all(
@@ -56,6 +56,13 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
         &dir.join("inputs.json"),
         judged.simulated.to_json().as_bytes(),
     )?;
+    let mut explanations =
+        serde_json::to_string_pretty(&judged.explanations).expect("explanations serialize");
+    explanations.push('\n');
+    write_file(&dir.join("explanations.json"), explanations.as_bytes())?;
+    if let Some(svg) = &judged.graph_svg {
+        write_file(&dir.join("graph.svg"), svg.as_bytes())?;
+    }
     write_file(&dir.join("trace.jsonl"), trace_jsonl(r).as_bytes())?;
     write_file(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;
     // The run every plot is headed with.

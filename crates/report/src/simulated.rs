@@ -14,6 +14,9 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Simulated {
     pub scenario: String,
+    /// The scenario file, as given to `meshtwin run` (`meshtwin explain` loads it again to
+    /// explain one request).
+    pub file: String,
     pub description: String,
     pub seed: u64,
     pub duration_ms: f64,
@@ -21,7 +24,9 @@ pub struct Simulated {
     pub policies: Vec<PolicyFile>,
     /// Timeline entries as applied (from the trace's `fault` events).
     pub timeline: Vec<TimelineEntry>,
-    /// The Envoy switches every proxy ran with.
+    /// The mesh release modelled (`Istio 1.23 (Envoy 1.31)`).
+    pub mesh: String,
+    /// Envoy switches set explicitly over the release's.
     pub envoy: String,
 }
 
@@ -112,6 +117,7 @@ impl Simulated {
             .collect();
         Simulated {
             scenario: sc.name.clone(),
+            file: sc.file.clone(),
             description: sc.description.clone(),
             seed: sc.seed,
             duration_ms: sc.duration.as_micros() as f64 / 1000.0,
@@ -140,6 +146,7 @@ impl Simulated {
                 })
                 .collect(),
             timeline,
+            mesh: topo.mesh.describe(),
             envoy: format!("{:?}", topo.envoy),
         }
     }

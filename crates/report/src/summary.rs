@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::ejections::{ejections, Source};
 use crate::expect::{evaluate, reached_workloads, Reach, Verdict};
+use crate::explain::{explain_failures, Context, Explanation};
 use crate::failover::{failover_time, served_by_load, Failover, Place};
 use crate::fortio::{LatencySummary, LoadResult};
+use crate::graph::{render_svg, service_graph};
 use crate::places::{pod_places, pod_workloads};
 use crate::simulated::Simulated;
 
@@ -113,6 +115,24 @@ pub struct Judged {
     pub places: BTreeMap<String, Place>,
     /// What the run simulated (`inputs.json`).
     pub simulated: Simulated,
+    /// Why requests failed (`explanations.json`), once [`Judged::annotate`] ran.
+    pub explanations: Vec<Explanation>,
+    /// The service graph (`graph.svg`), once [`Judged::annotate`] ran.
+    pub graph_svg: Option<String>,
+}
+
+impl Judged {
+    /// Explain the run's failures and draw its service graph — what `meshtwin run` writes
+    /// beside the summary (sweeps and comparisons, which keep only figures, skip it).
+    pub fn annotate(&mut self, r: &RunResult, ctx: &Context<'_>) {
+        self.explanations = explain_failures(&r.events, ctx);
+        let graph = service_graph(&r.events, &crate::graph::places(ctx.topology));
+        let title = format!(
+            "Service graph — {} · seed {}",
+            self.summary.scenario, self.summary.seed
+        );
+        self.graph_svg = Some(render_svg(&graph, &title));
+    }
 }
 
 fn ms(d: Duration) -> f64 {
@@ -133,6 +153,8 @@ pub fn judge(sc: &Scenario, topo: &Topology, r: &RunResult) -> Judged {
         reach,
         places,
         simulated: Simulated::build(sc, topo, r),
+        explanations: Vec::new(),
+        graph_svg: None,
     }
 }
 

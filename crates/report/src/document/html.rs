@@ -38,7 +38,7 @@ th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .verdict{font-size:1.2rem;font-weight:600;padding:.6rem 1rem;border-radius:6px;margin:1rem 0}
 .pass{background:#dafbe1;color:#116329}.fail{background:#ffebe9;color:#a40e26}
 td.pass,td.fail{font-weight:600}
-figure{margin:1rem 0;page-break-inside:avoid}figcaption{font-size:.9rem;color:#57606a;margin-bottom:.3rem}
+figure{margin:1rem 0;page-break-inside:avoid}.why{border-left:3px solid #d0d7de;padding-left:.8rem;margin:.8rem 0}.why h4{margin:.2rem 0}figcaption{font-size:.9rem;color:#57606a;margin-bottom:.3rem}
 figure svg{max-width:100%;height:auto;border:1px solid #d0d7de}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}
 @media print{body{margin:0;max-width:none}h2{page-break-after:avoid}}
@@ -158,6 +158,23 @@ fn run(out: &mut String, r: &RunSection) {
     out.push_str("</table>\n");
     simulated(out, r);
     loads(out, r);
+    why(out, r);
+    if let Some(svg) = &r.graph {
+        let caption = format!(
+            "Service graph: workloads by region, zone and cluster; edges with requests, error \
+             share and p99 — {} · seed {}",
+            s.scenario, s.seed
+        );
+        let _ = writeln!(
+            out,
+            "<h3>Service graph</h3>\n<figure id=\"graph\"><figcaption>{}</figcaption>\n{}\n</figure>",
+            escape(&caption),
+            inline_svg(svg)
+        );
+    }
+    if !r.plots.is_empty() {
+        out.push_str("<h3>Plots</h3>\n");
+    }
     for p in &r.plots {
         let caption = format!("{} — {} · seed {}", p.caption, s.scenario, s.seed);
         let _ = writeln!(
@@ -179,6 +196,55 @@ pub fn inline_svg(svg: &str) -> String {
     };
     body.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1)
         .replacen(" xmlns:xlink=\"http://www.w3.org/1999/xlink\"", "", 1)
+}
+
+/// "Why requests failed": every failure class with its mechanism and the settings behind it.
+fn why(out: &mut String, r: &RunSection) {
+    out.push_str("<h3>Why requests failed</h3>\n");
+    if r.explanations.is_empty() {
+        out.push_str(
+            "<p>No request failed: every load's request succeeded without response flags.</p>\n",
+        );
+        return;
+    }
+    for e in &r.explanations {
+        let loads: Vec<String> = e.loads.iter().map(|(l, n)| format!("{l} {n}")).collect();
+        let flags = if e.flags == "-" {
+            "(no flags)"
+        } else {
+            e.flags.as_str()
+        };
+        let _ = writeln!(
+            out,
+            "<div class=\"why\"><h4>{} {} — {} request(s) (load {})</h4>\n<p>{}</p>",
+            e.code,
+            escape(flags),
+            e.count,
+            escape(&loads.join(", ")),
+            escape(&e.mechanism)
+        );
+        if !e.settings.is_empty() {
+            out.push_str("<ul>\n");
+            for o in &e.settings {
+                let _ = writeln!(out, "<li><code>{}</code></li>", escape(&o.to_string()));
+            }
+            out.push_str("</ul>\n");
+        }
+        if let Some(n) = &e.note {
+            let _ = writeln!(out, "<p>Note: {}</p>", escape(n));
+        }
+        let windows: Vec<String> = e
+            .windows
+            .iter()
+            .map(|(a, b)| format!("{} s – {} s", num(a / 1000.0), num(b / 1000.0)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "<p>When: {}. Example: request <code>{}</code>.</p></div>",
+            escape(&windows.join(", ")),
+            escape(&e.example_request_id)
+        );
+    }
 }
 
 fn simulated(out: &mut String, r: &RunSection) {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::{Plot, RunSection, Section};
 use crate::compare::Comparison;
+use crate::explain::Explanation;
 use crate::simulated::Simulated;
 use crate::summary::Summary;
 
@@ -25,11 +26,19 @@ pub fn load_dir(dir: &Path) -> io::Result<Section> {
         )));
     };
     let simulated = read_json::<Simulated>(&dir.join("inputs.json"))?;
+    let explanations = read_json::<Vec<Explanation>>(&dir.join("explanations.json"))?;
+    let graph = match fs::read_to_string(dir.join("graph.svg")) {
+        Ok(svg) => Some(svg),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
     let plots = plots(dir, &summary)?;
     Ok(Section::Run(Box::new(RunSection {
         dir: name,
         summary,
         simulated,
+        explanations: explanations.unwrap_or_default(),
+        graph,
         plots,
     })))
 }

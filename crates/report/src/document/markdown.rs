@@ -66,6 +66,7 @@ fn run(out: &mut String, r: &RunSection, prefix: &str) {
         s.meshtwin
     );
     if let Some(sim) = &r.simulated {
+        let _ = writeln!(out, "Mesh release: {}.\n", sim.mesh);
         out.push_str("| policy file | SHA-256 |\n|---|---|\n");
         for p in &sim.policies {
             let _ = writeln!(
@@ -107,6 +108,36 @@ fn run(out: &mut String, r: &RunSection, prefix: &str) {
             o(l.latency_ms.p50),
             o(l.latency_ms.p99),
             o(l.latency_ms.max)
+        );
+    }
+    out.push_str("\n### Why requests failed\n\n");
+    if r.explanations.is_empty() {
+        out.push_str("No request failed.\n");
+    }
+    for e in &r.explanations {
+        let loads: Vec<String> = e.loads.iter().map(|(l, n)| format!("{l} {n}")).collect();
+        let flags = if e.flags == "-" {
+            "(no flags)"
+        } else {
+            e.flags.as_str()
+        };
+        let _ = writeln!(
+            out,
+            "- **{} {flags}** — {} request(s) (load {}): {}",
+            e.code,
+            e.count,
+            loads.join(", "),
+            e.mechanism
+        );
+        for o in &e.settings {
+            let _ = writeln!(out, "  - `{o}`");
+        }
+    }
+    if r.graph.is_some() {
+        let _ = writeln!(
+            out,
+            "\n[Service graph — {} · seed {}]({prefix}graph.svg)",
+            s.scenario, s.seed
         );
     }
     if !r.plots.is_empty() {

@@ -15,6 +15,7 @@ pub mod load;
 pub mod markdown;
 
 use crate::compare::Comparison;
+use crate::explain::Explanation;
 use crate::simulated::Simulated;
 use crate::summary::Summary;
 
@@ -36,6 +37,10 @@ pub struct RunSection {
     pub dir: String,
     pub summary: Summary,
     pub simulated: Option<Simulated>,
+    /// Why requests failed (`explanations.json`).
+    pub explanations: Vec<Explanation>,
+    /// The service graph (`graph.svg`).
+    pub graph: Option<String>,
     pub plots: Vec<Plot>,
 }
 

@@ -19,7 +19,7 @@ use meshtwin_model::event::TraceEvent;
 use meshtwin_model::origin::Origin;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::topology::Topology;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub mod classes;
 pub mod diagnose;
@@ -41,14 +41,14 @@ pub struct Context<'a> {
 }
 
 /// Where a failure arose: the proxy that set the response flags and the cluster it routed to.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Site {
     pub proxy: String,
     pub cluster: String,
 }
 
 /// A timeline entry that happened before or during a failure window.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEntry {
     pub t_ms: f64,
     pub action: String,
@@ -57,7 +57,7 @@ pub struct TimelineEntry {
 }
 
 /// What made one failure happen at one site.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diagnosis {
     /// One sentence, starting with the mechanism's name (`pending queue full (UO): ...`).
     pub mechanism: String,
@@ -72,7 +72,7 @@ pub struct Diagnosis {
 }
 
 /// One failure class of a run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
     /// HTTP status the load saw (0: no response).
     pub code: u16,
@@ -105,7 +105,7 @@ pub struct Explanation {
 pub const MAX_TIMELINE: usize = 5;
 
 /// One proxy's record of a request (an access-log line).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hop {
     /// When the proxy finished the request.
     pub t_ms: f64,
@@ -119,7 +119,7 @@ pub struct Hop {
 
 /// Everything about one request: its result, every proxy's record of it (innermost first, as
 /// they finished) and, when it failed, the diagnosis at the hop that caused it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestExplanation {
     pub request_id: String,
     pub load: String,
