@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use meshtwin_config::{load_policies, load_scenario, validate_against, ConfigError};
+use meshtwin_config::{load_policies, load_scenario, validate_against, ConfigError, ConfigWarning};
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{Metric, Scenario};
 use meshtwin_model::topology::{Sidecar, Topology};
@@ -26,6 +26,8 @@ pub struct Inputs {
     pub policies: MeshPolicies,
     /// The policy set after each timeline `apply` / `delete`, by timeline index.
     pub timeline_policies: std::collections::BTreeMap<usize, MeshPolicies>,
+    /// What the files contain that the twin reads but does not model, in reading order.
+    pub warnings: Vec<ConfigWarning>,
 }
 
 /// The bundled default scenario: relative to the working directory when run from a checkout's
@@ -110,22 +112,41 @@ fn validate_scenario(sc: &Scenario, topo: &Topology) -> Result<(), ConfigError> 
 
 /// Load the scenario, its topology and policies, and check them against each other.
 pub fn load_inputs(path: &Path) -> Result<Inputs, ConfigError> {
+    let mut warnings = Vec::new();
     let scenario = load_scenario(path)?;
-    let mut topology = load_topology(Path::new(&scenario.topology))?;
+    warnings.extend(scenario.warnings);
+    let scenario = scenario.value;
+    let topology = load_topology(Path::new(&scenario.topology))?;
+    warnings.extend(topology.warnings);
+    let mut topology = topology.value;
     topology.envoy = scenario.envoy.apply(topology.envoy);
     let mut policies = MeshPolicies::default();
     for p in &scenario.policies {
-        policies.extend(load_policies(Path::new(p))?);
+        let loaded = load_policies(Path::new(p))?;
+        warnings.extend(loaded.warnings);
+        policies.extend(loaded.value);
     }
     validate_against(&policies, &topology)?;
     validate_scenario(&scenario, &topology)?;
-    let timeline_policies = crate::timeline_check::check(&scenario, &topology, &policies)?;
+    let timeline_policies =
+        crate::timeline_check::check(&scenario, &topology, &policies, &mut warnings)?;
+    // A file applied again on the timeline warns once.
+    let mut seen = std::collections::BTreeSet::new();
+    warnings.retain(|w| seen.insert(w.to_string()));
     Ok(Inputs {
         scenario,
         topology,
         policies,
         timeline_policies,
+        warnings,
     })
+}
+
+/// Print each warning as `warning: file:line: …` on stderr.
+pub fn print_warnings(warnings: &[ConfigWarning]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 pub fn validate_command(paths: &[PathBuf]) -> u8 {
@@ -136,12 +157,20 @@ pub fn validate_command(paths: &[PathBuf]) -> u8 {
     };
     for p in &paths {
         match load_inputs(p) {
-            Ok(i) => println!(
-                "ok: {} (topology {}, {} policy file(s))",
-                p.display(),
-                i.topology.name,
-                i.scenario.policies.len()
-            ),
+            Ok(i) => {
+                print_warnings(&i.warnings);
+                println!(
+                    "ok: {} (topology {}, {} policy file(s){})",
+                    p.display(),
+                    i.topology.name,
+                    i.scenario.policies.len(),
+                    match i.warnings.len() {
+                        0 => String::new(),
+                        1 => ", 1 warning".to_string(),
+                        n => format!(", {n} warnings"),
+                    }
+                )
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return EXIT_INVALID_INPUT;
@@ -165,6 +194,7 @@ pub fn run_command(
             return EXIT_INVALID_INPUT;
         }
     };
+    print_warnings(&inputs.warnings);
     if let Some(s) = seed {
         inputs.scenario.seed = s;
     }

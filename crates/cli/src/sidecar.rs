@@ -161,6 +161,7 @@ pub fn proxy_command(
             return EXIT_INVALID_INPUT;
         }
     };
+    crate::run::print_warnings(&inputs.warnings);
     let map = match endpoint_map(endpoints) {
         Ok(m) => m,
         Err(e) => {

@@ -29,6 +29,7 @@ pub fn sweep_command(path: Option<PathBuf>, first: u64, count: u64, out: Option<
             return EXIT_INVALID_INPUT;
         }
     };
+    crate::run::print_warnings(&inputs.warnings);
     let exps = &inputs.scenario.expectations;
     let places = crate::failover::pod_places(&inputs.topology);
     let mut values: Vec<Vec<f64>> = vec![Vec::new(); exps.len()];

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use meshtwin_config::{load_policies, validate_against, ConfigError};
+use meshtwin_config::{load_policies, validate_against, ConfigError, ConfigWarning};
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{Scenario, TimelineAction, TimelineEvent};
 use meshtwin_model::topology::Topology;
@@ -34,11 +34,13 @@ pub fn side_exists(topo: &Topology, side: &str) -> bool {
 }
 
 /// Check the timeline and return the policy set in force after each `apply` / `delete`
-/// entry (by timeline index), starting from `initial`.
+/// entry (by timeline index), starting from `initial`; the warnings of the files it loads
+/// are added to `warnings`.
 pub fn check(
     sc: &Scenario,
     topo: &Topology,
     initial: &MeshPolicies,
+    warnings: &mut Vec<ConfigWarning>,
 ) -> Result<BTreeMap<usize, MeshPolicies>, ConfigError> {
     let pods = topo.pods();
     let mut states = BTreeMap::new();
@@ -47,6 +49,8 @@ pub fn check(
         match &e.action {
             TimelineAction::Apply { policy } | TimelineAction::Delete { policy } => {
                 let loaded = load_policies(Path::new(policy))?;
+                warnings.extend(loaded.warnings);
+                let loaded = loaded.value;
                 if matches!(e.action, TimelineAction::Apply { .. }) {
                     current.extend(loaded);
                 } else {

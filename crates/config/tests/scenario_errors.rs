@@ -27,7 +27,9 @@ fn message(text: &str) -> String {
 
 #[test]
 fn a_minimal_scenario_gets_fortios_defaults() {
-    let s = parse_scenario(Path::new("scenarios/x.yaml"), &with_load("    calls: 5\n")).unwrap();
+    let s = parse_scenario(Path::new("scenarios/x.yaml"), &with_load("    calls: 5\n"))
+        .unwrap()
+        .value;
     assert_eq!(
         (s.name.as_str(), s.description.as_str(), s.file.as_str()),
         ("s", "", "scenarios/x.yaml")
@@ -61,7 +63,7 @@ fn every_metric_kind_reads() {
   - {name: g, latencyMs: {load: c2, percentile: 99.9}, max: 50}
 ",
     );
-    let s = parse_scenario(Path::new("x.yaml"), &text).unwrap();
+    let s = parse_scenario(Path::new("x.yaml"), &text).unwrap().value;
     assert_eq!(s.expectations.len(), 7);
     assert_eq!(
         s.expectations[3].metric,
@@ -199,7 +201,9 @@ fn tcp_urls_need_a_host_and_a_port_and_no_path() {
     );
     let ok =
         format!("{HEAD}  - {{name: a, from: f, url: 'tcp://gw.istio-system:31400', calls: 1}}\n");
-    let s = parse_scenario(Path::new("scenarios/x.yaml"), &ok).unwrap();
+    let s = parse_scenario(Path::new("scenarios/x.yaml"), &ok)
+        .unwrap()
+        .value;
     assert_eq!(s.loads[0].url, "tcp://gw.istio-system:31400");
 }
 
@@ -260,7 +264,8 @@ fn priority_expectations_read_and_their_time_is_checked() {
 "
         ),
     )
-    .unwrap();
+    .unwrap()
+    .value;
     assert_eq!(
         s.expectations[0].metric,
         Metric::PriorityLoad {

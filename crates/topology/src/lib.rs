@@ -52,7 +52,7 @@ use std::path::Path;
 
 use meshtwin_config::decode::{Ctx, Result, Val};
 use meshtwin_config::source::{self, Document};
-pub use meshtwin_config::ConfigError;
+pub use meshtwin_config::{ConfigError, ConfigWarning, Loaded};
 use meshtwin_model::topology::{EnvoySettings, LinkLatency, Locality, Topology, Workload};
 
 const TOPOLOGY_FIELDS: &[&str] = &["name", "latency", "envoy", "regions", "services"];
@@ -61,17 +61,20 @@ const ZONE_FIELDS: &[&str] = &["name", "clusters"];
 const CLUSTER_FIELDS: &[&str] = &["name", "workloads"];
 
 /// Load and validate a topology file.
-pub fn load_topology(path: &Path) -> std::result::Result<Topology, ConfigError> {
+pub fn load_topology(path: &Path) -> std::result::Result<Loaded<Topology>, ConfigError> {
     let file = path.display().to_string();
     from_documents(&file, &source::load_documents(path)?)
 }
 
 /// Like [`load_topology`], from text; `file` is used in errors.
-pub fn parse_topology(file: &str, text: &str) -> std::result::Result<Topology, ConfigError> {
+pub fn parse_topology(
+    file: &str,
+    text: &str,
+) -> std::result::Result<Loaded<Topology>, ConfigError> {
     from_documents(file, &source::parse_documents(file, text)?)
 }
 
-fn from_documents(file: &str, docs: &[Document]) -> Result<Topology> {
+fn from_documents(file: &str, docs: &[Document]) -> Result<Loaded<Topology>> {
     let doc = match docs {
         [one] => one,
         [] => {
@@ -90,7 +93,11 @@ fn from_documents(file: &str, docs: &[Document]) -> Result<Topology> {
         }
     };
     let ctx = Ctx::new(file);
-    decode(&ctx.root(&doc.root))
+    let topology = decode(&ctx.root(&doc.root))?;
+    Ok(Loaded {
+        value: topology,
+        warnings: ctx.take_warnings(),
+    })
 }
 
 /// The topology's `envoy:` block over Envoy's current behaviour (see `meshtwin_config::envoy`).

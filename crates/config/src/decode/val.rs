@@ -26,11 +26,20 @@ impl<'a> Val<'a> {
         self.ctx.error(self.node.line, &self.path, message)
     }
 
+    /// Record a warning about this value (see [`crate::warning`]).
+    pub fn warn(&self, message: impl Into<String>) {
+        self.ctx.warn(self.node.line, &self.path, message);
+    }
+
+    /// `expected X, found Y`. At a document's root only the kind of value is named: a file
+    /// that is not what it should be has its content kept out of the message.
     fn expected(&self, what: &str) -> ConfigError {
-        self.error(format!(
-            "expected {what}, found {}",
+        let found = if self.path.is_empty() {
+            self.node.value.kind_name().to_string()
+        } else {
             self.node.value.describe()
-        ))
+        };
+        self.error(format!("expected {what}, found {found}"))
     }
 
     fn child(&self, node: &'a Node, path: String) -> Val<'a> {

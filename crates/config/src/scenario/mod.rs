@@ -29,6 +29,7 @@ use meshtwin_model::scenario::Scenario;
 use crate::decode::{Ctx, Result, Val};
 use crate::error::ConfigError;
 use crate::source;
+use crate::warning::Loaded;
 
 const SCENARIO_FIELDS: &[&str] = &[
     "name",
@@ -45,18 +46,21 @@ const SCENARIO_FIELDS: &[&str] = &[
 ];
 
 /// Load and validate a scenario file.
-pub fn load_scenario(path: &Path) -> std::result::Result<Scenario, ConfigError> {
+pub fn load_scenario(path: &Path) -> std::result::Result<Loaded<Scenario>, ConfigError> {
     let docs = source::load_documents(path)?;
     scenario_from_documents(path, &docs)
 }
 
 /// Like [`load_scenario`], from text; `path` names the file (errors, relative paths).
-pub fn parse_scenario(path: &Path, text: &str) -> std::result::Result<Scenario, ConfigError> {
+pub fn parse_scenario(
+    path: &Path,
+    text: &str,
+) -> std::result::Result<Loaded<Scenario>, ConfigError> {
     let docs = source::parse_documents(&path.display().to_string(), text)?;
     scenario_from_documents(path, &docs)
 }
 
-fn scenario_from_documents(path: &Path, docs: &[source::Document]) -> Result<Scenario> {
+fn scenario_from_documents(path: &Path, docs: &[source::Document]) -> Result<Loaded<Scenario>> {
     let file = path.display().to_string();
     let doc = match docs {
         [one] => one,
@@ -76,7 +80,11 @@ fn scenario_from_documents(path: &Path, docs: &[source::Document]) -> Result<Sce
         }
     };
     let ctx = Ctx::new(file);
-    decode(&ctx.root(&doc.root), path)
+    let scenario = decode(&ctx.root(&doc.root), path)?;
+    Ok(Loaded {
+        value: scenario,
+        warnings: ctx.take_warnings(),
+    })
 }
 
 fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
