@@ -14,6 +14,17 @@ use std::rc::Rc;
 
 use crate::error::write_located;
 
+/// Why TLS settings are ignored, wherever they appear (Istio, App Mesh, TSB).
+pub const TLS_NOT_MODELLED: &str =
+    "TLS is not modelled: connections carry no handshake, certificates or mTLS, and none fails \
+     for them";
+/// Why CORS policies are ignored (Istio, TSB).
+pub const CORS_NOT_MODELLED: &str = "CORS is not modelled: preflight requests are routed like \
+     any other and no CORS headers are added";
+/// Why `exportTo` is ignored.
+pub const EXPORT_TO_NOT_MODELLED: &str =
+    "visibility is not modelled: every namespace sees the resource";
+
 /// Something in a user's file that is read but not acted on, pointing at the place.
 ///
 /// Displays as [`crate::ConfigError`] does, `file:line: [object: ][path: ]message`:

@@ -80,13 +80,7 @@ pub fn lower(root: &Val<'_>) -> Result<Vec<AppMeshListener>> {
         s.map(STATUS_FIELDS)?.opt("status", |v| v.str().map(drop))?;
     }
     let spec = obj.req("spec")?.map(spec_fields)?;
-    for key in ["backends", "backendDefaults", "logging"] {
-        if let Some(v) = spec.get(key) {
-            if v.seq().is_err() {
-                v.entries()?;
-            }
-        }
-    }
+    crd::unmodelled_spec_fields(&spec)?;
     let (k8s_name, namespace) = match aws_name.rsplit_once('_') {
         Some((n, ns)) if !n.is_empty() && !ns.is_empty() => (n.to_string(), ns.to_string()),
         _ => (aws_name.clone(), "default".to_string()),

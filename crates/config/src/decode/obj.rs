@@ -67,10 +67,18 @@ impl<'a> Obj<'a> {
     }
 
     /// Warn that field `key`, when present, is read but not modelled: `ignored: not modelled
-    /// (why)`. Returns the field, so that a caller may still type-check it.
+    /// (why)`. An empty list or mapping configures nothing and is not warned about. Returns
+    /// the field, so that a caller may still type-check it.
     pub fn ignored(&self, key: &str, why: &str) -> Option<Val<'a>> {
         let v = self.get(key)?;
-        v.warn(format!("ignored: not modelled ({why})"));
+        let empty = match &v.node.value {
+            Value::Seq(items) => items.is_empty(),
+            Value::Map(entries) => entries.is_empty(),
+            _ => false,
+        };
+        if !empty {
+            v.warn(format!("ignored: not modelled ({why})"));
+        }
         Some(v)
     }
 

@@ -8,6 +8,7 @@ use meshtwin_model::SourceRef;
 use super::traffic_policy::{self, RawPolicy};
 use crate::decode::{Obj, Result, Val};
 use crate::k8s;
+use crate::warning::EXPORT_TO_NOT_MODELLED;
 
 /// The `apiVersion`s a DestinationRule may have.
 pub const API_VERSIONS: &[&str] = &[
@@ -32,8 +33,13 @@ pub fn lower(object: &Obj<'_>) -> Result<DestinationPolicy> {
     let spec = object.req("spec")?.map(SPEC_FIELDS)?;
     let host_val = spec.req("host")?;
     let host = host_val.name()?.to_string();
-    spec.opt("exportTo", Val::strings)?;
-    if let Some(ws) = spec.get("workloadSelector") {
+    if let Some(e) = spec.ignored("exportTo", EXPORT_TO_NOT_MODELLED) {
+        e.strings()?;
+    }
+    if let Some(ws) = spec.ignored(
+        "workloadSelector",
+        "the rule applies to every client in the mesh, not only to the selected workloads",
+    ) {
         let ws = ws.map(WORKLOAD_SELECTOR_FIELDS)?;
         ws.opt("matchLabels", Val::string_map)?;
     }

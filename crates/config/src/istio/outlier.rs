@@ -37,8 +37,15 @@ const OUTLIER_FIELDS: &[&str] = &[
 /// Lower one `outlierDetection` block.
 pub fn decode(v: &Val<'_>) -> Result<OutlierDetection> {
     let od = v.map(OUTLIER_FIELDS)?;
-    // Deprecated and ignored by Istio ≥ 1.7, but still type-checked.
-    od.opt("consecutiveErrors", |v| v.u32_in(0, u32::MAX))?;
+    // Istio's validation warns (`validateOutlierDetection`) and istiod ignores the field.
+    if let Some(v) = od.get("consecutiveErrors") {
+        if v.u32_in(0, u32::MAX)? != 0 {
+            v.warn(
+                "ignored: outlier detection consecutive errors is deprecated, use \
+                 consecutiveGatewayErrors or consecutive5xxErrors instead (Istio ≥ 1.7 ignores it)",
+            );
+        }
+    }
     let c5xx = od.opt("consecutive5xxErrors", |v| v.u32_in(0, u32::MAX))?;
     let gateway = od.opt("consecutiveGatewayErrors", |v| v.u32_in(0, u32::MAX))?;
     let local = od.opt("consecutiveLocalOriginFailures", |v| v.u32_in(0, u32::MAX))?;

@@ -11,6 +11,7 @@ use super::destination_rule::API_VERSIONS;
 use super::{http_match, http_route, tcp_route};
 use crate::decode::{Obj, Result, Val};
 use crate::k8s;
+use crate::warning::EXPORT_TO_NOT_MODELLED;
 
 const SPEC_FIELDS: &[&str] = &["hosts", "gateways", "http", "tls", "tcp", "exportTo"];
 
@@ -80,7 +81,11 @@ pub fn lower(object: &Obj<'_>, compat: &IstioCompat) -> Result<VirtualServicePol
         },
         http,
         tcp,
-        export_to: spec.opt("exportTo", Val::strings)?.unwrap_or_default(),
+        export_to: spec
+            .ignored("exportTo", EXPORT_TO_NOT_MODELLED)
+            .map(|v| v.strings())
+            .transpose()?
+            .unwrap_or_default(),
         source: SourceRef {
             file: object.val.ctx.file.clone(),
             line: object.line(),
