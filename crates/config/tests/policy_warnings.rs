@@ -33,9 +33,11 @@ fn a_destination_rule_tls_block_is_a_warning_saying_tls_is_not_modelled() {
     let text = format!("{DR_HEAD}  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n");
     assert_eq!(
         warnings(&text),
-        ["policies/x.yaml:8: DestinationRule httpbin: spec.trafficPolicy.tls: ignored: not \
+        [
+            "policies/x.yaml:8: DestinationRule httpbin: spec.trafficPolicy.tls: ignored: not \
           modelled (TLS is not modelled: connections carry no handshake, certificates or mTLS, \
-          and none fails for them)"]
+          and none fails for them)"
+        ]
     );
 }
 
@@ -76,9 +78,15 @@ fn every_unmodelled_destination_rule_field_is_named() {
         (10, "spec.trafficPolicy.tunnel"),
         (11, "spec.trafficPolicy.proxyProtocol"),
         (15, "spec.trafficPolicy.connectionPool.tcp.tcpKeepalive"),
-        (16, "spec.trafficPolicy.connectionPool.tcp.maxConnectionDuration"),
+        (
+            16,
+            "spec.trafficPolicy.connectionPool.tcp.maxConnectionDuration",
+        ),
         (17, "spec.trafficPolicy.connectionPool.tcp.idleTimeout"),
-        (19, "spec.trafficPolicy.connectionPool.http.useClientProtocol"),
+        (
+            19,
+            "spec.trafficPolicy.connectionPool.http.useClientProtocol",
+        ),
         (22, "spec.trafficPolicy.loadBalancer.warmupDurationSecs"),
         (24, "spec.trafficPolicy.outlierDetection.consecutiveErrors"),
         (27, "spec.trafficPolicy.portLevelSettings[0].tls"),
@@ -90,9 +98,8 @@ fn every_unmodelled_destination_rule_field_is_named() {
 
 #[test]
 fn the_deprecated_consecutive_errors_warns_as_istio_does() {
-    let text = format!(
-        "{DR_HEAD}  trafficPolicy:\n    outlierDetection:\n      consecutiveErrors: 1\n"
-    );
+    let text =
+        format!("{DR_HEAD}  trafficPolicy:\n    outlierDetection:\n      consecutiveErrors: 1\n");
     assert_eq!(
         warnings(&text),
         ["policies/x.yaml:9: DestinationRule httpbin: \

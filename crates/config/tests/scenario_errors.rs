@@ -307,3 +307,67 @@ fn a_scenario_is_one_document() {
         "scenarios/x.yaml:1: the file is empty: expected one scenario"
     );
 }
+
+#[test]
+fn a_run_longer_than_a_day_is_refused_up_front() {
+    for (written, line) in [("25h", 3), ("10000h", 3)] {
+        let text =
+            with_load("    calls: 5\n").replace("duration: 20s", &format!("duration: {written}"));
+        assert_eq!(
+            message(&text),
+            format!(
+                "scenarios/x.yaml:{line}: duration: {written} is more than 24h, the limit on a \
+                 run's virtual duration"
+            )
+        );
+    }
+    let day = with_load("    calls: 5\n").replace("duration: 20s", "duration: 24h");
+    assert_eq!(
+        parse_scenario(Path::new("x.yaml"), &day)
+            .unwrap()
+            .value
+            .duration,
+        Duration::from_secs(86_400)
+    );
+}
+
+#[test]
+fn more_calls_than_the_limit_are_refused_up_front() {
+    assert_eq!(
+        message(&with_load("    calls: 1000001\n")),
+        "scenarios/x.yaml:8: loads[0].calls: the loads would make 1000001 calls, more than the \
+         limit of 1000000 per run"
+    );
+    // A paced load with a duration plans qps × duration calls.
+    let text = with_load("    qps: 62500\n    duration: 20s\n");
+    assert_eq!(
+        message(&text),
+        "scenarios/x.yaml:8: loads[0].qps: the loads would make 1250000 calls, more than the \
+         limit of 1000000 per run"
+    );
+    // The loads count together: the second one crosses the limit.
+    let two = format!(
+        "{}  - {{name: c3, from: fortio, url: 'http://httpbin:8000/get', calls: 400000}}\n",
+        with_load("    calls: 600001\n")
+    );
+    assert_eq!(
+        message(&two),
+        "scenarios/x.yaml:9: loads[1].calls: the loads would make 1000001 calls, more than the \
+         limit of 1000000 per run"
+    );
+    let at_limit = parse_scenario(Path::new("x.yaml"), &with_load("    calls: 1000000\n"));
+    assert_eq!(at_limit.unwrap().value.loads[0].calls, Some(1_000_000));
+}
+
+#[test]
+fn a_timeline_longer_than_the_limit_is_refused() {
+    let mut text = with_load("    calls: 5\n");
+    text.push_str("timeline:\n");
+    for _ in 0..10_001 {
+        text.push_str("  - {at: 1s, heal: {}}\n");
+    }
+    assert_eq!(
+        message(&text),
+        "scenarios/x.yaml:9: timeline: 10001 entries, more than the limit of 10000"
+    );
+}

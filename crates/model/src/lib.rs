@@ -8,6 +8,7 @@
 //! - [`scenario`]: what a run does: topology, policies, loads, duration, seed, expectations.
 //! - [`event`]: the one event schema written to `trace.jsonl`.
 //! - [`duration`]: serde helpers so durations read and write as milliseconds.
+//! - [`limits`]: the limits of one run (duration, calls, pods, timeline, trace).
 //!
 //! This crate does no IO and knows no YAML dialect; `meshtwin-config` and
 //! `meshtwin-topology` parse files into it.
@@ -15,6 +16,7 @@
 
 pub mod duration;
 pub mod event;
+pub mod limits;
 pub mod policy;
 pub mod scenario;
 pub mod topology;

@@ -51,8 +51,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use meshtwin_config::decode::{Ctx, Result, Val};
+use meshtwin_config::names::{self, Rule};
 use meshtwin_config::source::{self, Document};
 pub use meshtwin_config::{ConfigError, ConfigWarning, Loaded};
+use meshtwin_model::limits::MAX_PODS;
 use meshtwin_model::topology::{EnvoySettings, LinkLatency, Locality, Topology, Workload};
 
 const TOPOLOGY_FIELDS: &[&str] = &["name", "latency", "envoy", "regions", "services"];
@@ -118,7 +120,7 @@ fn decode(root: &Val<'_>) -> Result<Topology> {
         services.push(service::decode(&s, &workloads, &mut seen)?);
     }
     let topo = Topology {
-        name: t.req_name("name")?.to_string(),
+        name: names::name(&t.req("name")?, Rule::Subdomain)?.to_string(),
         latency,
         envoy,
         workloads,
@@ -154,19 +156,22 @@ fn check_calls(topo: &Topology) -> Result<()> {
 }
 
 /// Walk regions → zones → clusters → workloads (names unique in the topology: pods are
-/// `<workload>-<i>`, and a unique workload name makes unique pod names).
+/// `<workload>-<i>`, and a unique workload name makes unique pod names). Regions, zones and
+/// clusters are named as the node labels that carry them must be (Kubernetes label values);
+/// the pods of all workloads together are at most [`MAX_PODS`].
 fn workloads(regions: &Val<'_>) -> Result<Vec<Workload>> {
     let mut out: Vec<Workload> = Vec::new();
     let mut names: BTreeMap<String, u32> = BTreeMap::new();
+    let mut pods: u64 = 0;
     for r in regions.seq()? {
         let r = r.map(REGION_FIELDS)?;
-        let region = r.req_name("name")?;
+        let region = names::name(&r.req("name")?, Rule::LabelValue)?;
         for z in r.list("zones")? {
             let z = z.map(ZONE_FIELDS)?;
-            let zone = z.req_name("name")?;
+            let zone = names::name(&z.req("name")?, Rule::LabelValue)?;
             for c in z.list("clusters")? {
                 let c = c.map(CLUSTER_FIELDS)?;
-                let cluster = c.req_name("name")?;
+                let cluster = names::name(&c.req("name")?, Rule::LabelValue)?;
                 for w in c.list("workloads")? {
                     let locality = Locality {
                         region: region.to_string(),
@@ -174,6 +179,13 @@ fn workloads(regions: &Val<'_>) -> Result<Vec<Workload>> {
                         subzone: String::new(),
                     };
                     let workload = workload::decode(&w, cluster, locality, &mut names)?;
+                    pods += u64::from(workload.replicas);
+                    if pods > MAX_PODS {
+                        let at = w.map(workload::WORKLOAD_FIELDS)?.req("replicas")?;
+                        return Err(at.error(format!(
+                            "the topology would have {pods} pods, more than the limit of {MAX_PODS}"
+                        )));
+                    }
                     out.push(workload);
                 }
             }

@@ -51,6 +51,13 @@ pub fn lower(object: &Obj<'_>) -> Result<ServiceEntryPolicy> {
     if hosts.is_empty() {
         return Err(spec_val.error("service entry must have at least one host"));
     }
+    // `ValidateServiceEntry`: no full wildcard, every other host a (wildcard) domain.
+    for (h, host) in spec.req("hosts")?.seq()?.iter().zip(&hosts) {
+        if host == "*" {
+            return Err(h.error("invalid host *"));
+        }
+        checks::wildcard_domain(h, host)?;
+    }
     for (key, why) in [
         (
             "addresses",

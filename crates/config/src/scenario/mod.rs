@@ -24,10 +24,12 @@ pub mod timeline;
 
 use std::path::{Component, Path, PathBuf};
 
+use meshtwin_model::limits;
 use meshtwin_model::scenario::Scenario;
 
 use crate::decode::{Ctx, Result, Val};
 use crate::error::ConfigError;
+use crate::names::{self, Rule};
 use crate::source;
 use crate::warning::Loaded;
 
@@ -93,16 +95,32 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
     let resolve = |v: &Val<'_>| v.name().map(|p| resolve_path(base, p));
     let duration_val = s.req("duration")?;
     let duration = duration_val.positive_duration()?;
+    if duration > limits::MAX_DURATION {
+        return Err(duration_val.error(format!(
+            "{} is more than 24h, the limit on a run's virtual duration",
+            duration_val.str().unwrap_or("the duration")
+        )));
+    }
     let mut policies = Vec::new();
     for p in s.list("policies")? {
         policies.push(resolve(&p)?);
     }
     let loads = load::decode_all(&s.list("loads")?, duration)?;
     let expectations = expect::decode_all(&s.list("expect")?, &loads, duration)?;
-    let timeline = timeline::decode_all(&s.list("timeline")?, duration, &resolve)?;
+    let timeline_vals = s.list("timeline")?;
+    if timeline_vals.len() > limits::MAX_TIMELINE_ENTRIES {
+        return Err(s.req("timeline")?.error(format!(
+            "{} entries, more than the limit of {}",
+            timeline_vals.len(),
+            limits::MAX_TIMELINE_ENTRIES
+        )));
+    }
+    let timeline = timeline::decode_all(&timeline_vals, duration, &resolve)?;
     let control_plane = timeline::control_plane(s.get("controlPlane"))?;
     Ok(Scenario {
-        name: s.req_name("name")?.to_string(),
+        // It names the default output directory (`out/<name>`): a DNS-1123 subdomain has no
+        // `/` and is never `.` or `..`, so the outputs stay inside `out/`.
+        name: names::name(&s.req("name")?, Rule::Subdomain)?.to_string(),
         description: s
             .opt("description", |v| v.str().map(str::to_string))?
             .unwrap_or_default(),

@@ -18,6 +18,7 @@ use super::{metadata, GATEWAY_API_VERSIONS};
 use crate::decode::{Obj, Result, Val};
 use crate::istio::checks;
 use crate::k8s;
+use crate::names::Rule;
 use crate::warning::{CORS_NOT_MODELLED, TLS_NOT_MODELLED};
 
 const SPEC_FIELDS: &[&str] = &[
@@ -252,7 +253,7 @@ fn service(v: &Val<'_>) -> Result<TsbRoute> {
     let host = host_val.name()?;
     let Some((namespace, fqdn)) = host
         .split_once('/')
-        .filter(|(n, f)| checks::is_dns1123_label(n) && !f.is_empty() && !f.contains('/'))
+        .filter(|(n, f)| Rule::Label.accepts(n) && !f.is_empty() && !f.contains('/'))
     else {
         return Err(host_val.error(format!(
             "host {host:?} must be in the form <namespace>/<fqdn>"
