@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use meshtwin_report::fortio::{load_json, LoadResult};
+use meshtwin_report::fortio::{load_json, CutShort, LoadResult};
 use meshtwin_sim::RunResult;
 use serde_json::{json, Map, Value};
 
@@ -34,6 +34,17 @@ pub fn load_results(r: &RunResult) -> Vec<LoadResult> {
                 sockets_used: o.sockets_used,
                 start_ms: o.first_start.map(ms).unwrap_or(ms(spec.start)),
                 end_ms: o.last_end.map(ms).unwrap_or(ms(spec.start)),
+                requested_duration_ms: spec.duration.map(ms),
+                cut_short: o
+                    .cut_short
+                    .iter()
+                    .map(|s| CutShort {
+                        thread: s.connection,
+                        done: s.done,
+                        planned: s.planned,
+                    })
+                    .collect(),
+                hit_call_limit: o.hit_call_limit,
             }
         })
         .collect()

@@ -355,6 +355,10 @@ fn more_calls_than_the_limit_are_refused_up_front() {
         "scenarios/x.yaml:9: loads[1].calls: the loads would make 1000001 calls, more than the \
          limit of 1000000 per run"
     );
+    assert_eq!(
+        message(&with_load("    qps: 1e12\n    calls: 5\n")),
+        "scenarios/x.yaml:8: loads[0].qps: must be at most 1000000 (the limit on qps)"
+    );
     let at_limit = parse_scenario(Path::new("x.yaml"), &with_load("    calls: 1000000\n"));
     assert_eq!(at_limit.unwrap().value.loads[0].calls, Some(1_000_000));
 }

@@ -19,6 +19,9 @@ pub const MAX_CALLS: u64 = 1_000_000;
 /// plan is not known up front, so it stops at this count (and says so).
 pub const MAX_UNPACED_CALLS: u64 = MAX_CALLS;
 
+/// Highest `qps` a load may ask for (its pacing interval stays at least a microsecond).
+pub const MAX_QPS: f64 = 1_000_000.0;
+
 /// Most pods in a topology, all workloads' replicas together.
 pub const MAX_PODS: u64 = 10_000;
 

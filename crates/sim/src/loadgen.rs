@@ -2,6 +2,13 @@
 //! connection, paced to `-qps` (0 = as fast as possible), for `-n` calls or `-t` time.
 //! Like fortio's fast client it keeps a connection alive only after a 200 and reconnects
 //! otherwise, which is why "Sockets used" exceeds `-c` when 503s happen.
+//!
+//! A paced loop with `-t` plans one call per pacing interval until the deadline
+//! ([`LoadSpec::planned_calls`]); when its calls take longer than the interval it falls
+//! behind, and, as fortio's `runOne` (`periodic/periodic.go`) does, it stops once past the
+//! deadline — after at least two calls, and unless only its last call remains — and records
+//! how many of its calls it made ([`CutShort`]). A loop at full speed with `-t` stops at the
+//! deadline too, or after its share of [`MAX_UNPACED_CALLS`], whichever comes first.
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -14,6 +21,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use meshtwin_model::event::EventKind;
+use meshtwin_model::limits::MAX_UNPACED_CALLS;
 use meshtwin_model::scenario::LoadSpec;
 use meshtwin_proxy::platform::{timeout, Platform};
 
@@ -49,6 +57,18 @@ pub struct CallRecord {
     pub notes: Vec<String>,
 }
 
+/// A connection of a paced load that reached its deadline before making all its calls
+/// (fortio: `T003 warning only did 212 out of 625 calls before reaching 5s`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CutShort {
+    /// The connection (fortio's thread), from 0.
+    pub connection: u64,
+    /// Calls it made.
+    pub done: u64,
+    /// Calls it planned ([`LoadSpec::planned_calls`]).
+    pub planned: u64,
+}
+
 /// What a load did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoadOutcome {
@@ -56,6 +76,11 @@ pub struct LoadOutcome {
     pub sockets_used: u64,
     pub first_start: Option<Duration>,
     pub last_end: Option<Duration>,
+    /// The connections that stopped at the deadline short of their planned calls, by
+    /// connection.
+    pub cut_short: Vec<CutShort>,
+    /// A full-speed load with a duration that stopped at [`MAX_UNPACED_CALLS`].
+    pub hit_call_limit: bool,
 }
 
 /// Everything one client loop needs.
@@ -91,7 +116,7 @@ pub fn spawn_load(
     let target = Rc::new(target);
     let c = u64::from(spec.connections.max(1));
     for i in 0..c {
-        let calls = spec.calls.map(|n| n / c + u64::from(i < n % c));
+        let calls = spec.planned_calls(i);
         let client = Client {
             spec: spec.clone(),
             src_pod: src_pod.clone(),
@@ -107,18 +132,18 @@ pub fn spawn_load(
 type Sender = http1::SendRequest<Empty<Bytes>>;
 
 impl Client {
-    async fn run(self, index: u64, calls: Option<u64>) {
+    /// One client loop: `planned` calls (`None`: as many as fit before the deadline).
+    async fn run(self, index: u64, planned: Option<u64>) {
         let p = self.platform.clone();
         let start = self.spec.start;
         p.sleep(start.saturating_sub(p.now())).await;
         let end = self.spec.duration.map(|d| start + d);
-        let interval = (self.spec.qps > 0.0).then(|| {
-            Duration::from_secs_f64(f64::from(self.spec.connections.max(1)) / self.spec.qps)
-        });
+        let interval = self.spec.pacing_interval();
+        let unpaced_cap = MAX_UNPACED_CALLS.div_ceil(u64::from(self.spec.connections.max(1)));
         let mut conn: Option<Sender> = None;
         let mut k = 0u64;
         loop {
-            if calls.is_some_and(|n| k >= n) {
+            if planned.is_some_and(|n| k >= n) {
                 break;
             }
             if let Some(iv) = interval {
@@ -127,8 +152,20 @@ impl Client {
                     break;
                 }
                 p.sleep(due.saturating_sub(p.now())).await;
-            } else if end.is_some_and(|e| p.now() >= e) {
-                break;
+                if let (Some(e), Some(n)) = (end, planned) {
+                    if p.now() > e && k >= 2 && k + 1 != n {
+                        self.cut_short(index, k, n);
+                        break;
+                    }
+                }
+            } else if let Some(e) = end {
+                if p.now() >= e {
+                    break;
+                }
+                if k >= unpaced_cap {
+                    self.outcome.borrow_mut().hit_call_limit = true;
+                    break;
+                }
             }
             let keep = if self.target.tcp {
                 self.tcp_call(index, k).await;
@@ -194,6 +231,17 @@ impl Client {
             new_socket,
         });
         status == 200
+    }
+
+    /// Record that connection `index` stopped at the deadline after `done` of `planned` calls.
+    fn cut_short(&self, index: u64, done: u64, planned: u64) {
+        let mut o = self.outcome.borrow_mut();
+        o.cut_short.push(CutShort {
+            connection: index,
+            done,
+            planned,
+        });
+        o.cut_short.sort_by_key(|s| s.connection);
     }
 
     /// Record a finished call: its trace event and its line in the load's outcome.

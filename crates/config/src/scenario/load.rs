@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use meshtwin_model::limits::MAX_CALLS;
+use meshtwin_model::limits::{MAX_CALLS, MAX_QPS};
 use meshtwin_model::scenario::LoadSpec;
 
 use crate::decode::{Result, Val};
@@ -140,6 +140,9 @@ fn decode(v: &Val<'_>, run: Duration) -> Result<LoadSpec> {
             let n = q.number()?;
             if n < 0.0 {
                 return Err(q.error("must be >= 0 (0 = as fast as possible)"));
+            }
+            if n > MAX_QPS {
+                return Err(q.error(format!("must be at most {MAX_QPS} (the limit on qps)")));
             }
             n
         }
