@@ -3,12 +3,11 @@
 //! Like fortio's fast client it keeps a connection alive only after a 200 and reconnects
 //! otherwise, which is why "Sockets used" exceeds `-c` when 503s happen.
 //!
-//! A paced loop with `-t` plans one call per pacing interval until the deadline
-//! ([`LoadSpec::planned_calls`]); when its calls take longer than the interval it falls
-//! behind, and, as fortio's `runOne` (`periodic/periodic.go`) does, it stops once past the
-//! deadline — after at least two calls, and unless only its last call remains — and records
-//! how many of its calls it made ([`CutShort`]). A loop at full speed with `-t` stops at the
-//! deadline too, or after its share of [`MAX_UNPACED_CALLS`], whichever comes first.
+//! When each loop calls and when it stops is [`crate::pacing`]'s decision (fortio's
+//! `runOne`): a paced loop with `-t` that fell behind its pace stops once past the deadline
+//! and records how many of its calls it made ([`CutShort`]); a loop at full speed with `-t`
+//! stops at the deadline or at its share of the call limit
+//! ([`meshtwin_model::limits::MAX_UNPACED_CALLS`]).
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -21,11 +20,11 @@ use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use meshtwin_model::event::EventKind;
-use meshtwin_model::limits::MAX_UNPACED_CALLS;
 use meshtwin_model::scenario::LoadSpec;
 use meshtwin_proxy::platform::{timeout, Platform};
 
 use crate::app::notes_of;
+use crate::pacing::{Pacer, Stop};
 use crate::platform::SimPlatform;
 use crate::recorder::Recorder;
 
@@ -79,7 +78,8 @@ pub struct LoadOutcome {
     /// The connections that stopped at the deadline short of their planned calls, by
     /// connection.
     pub cut_short: Vec<CutShort>,
-    /// A full-speed load with a duration that stopped at [`MAX_UNPACED_CALLS`].
+    /// A full-speed load with a duration that stopped at its call limit
+    /// ([`meshtwin_model::limits::MAX_UNPACED_CALLS`]).
     pub hit_call_limit: bool,
 }
 
@@ -116,7 +116,6 @@ pub fn spawn_load(
     let target = Rc::new(target);
     let c = u64::from(spec.connections.max(1));
     for i in 0..c {
-        let calls = spec.planned_calls(i);
         let client = Client {
             spec: spec.clone(),
             src_pod: src_pod.clone(),
@@ -125,44 +124,38 @@ pub fn spawn_load(
             recorder: recorder.clone(),
             outcome: outcome.clone(),
         };
-        platform.spawn(Box::pin(client.run(i, calls)));
+        platform.spawn(Box::pin(client.run(i)));
     }
 }
 
 type Sender = http1::SendRequest<Empty<Bytes>>;
 
 impl Client {
-    /// One client loop: `planned` calls (`None`: as many as fit before the deadline).
-    async fn run(self, index: u64, planned: Option<u64>) {
+    /// One client loop, connection `index`, scheduled by a [`Pacer`].
+    async fn run(self, index: u64) {
         let p = self.platform.clone();
-        let start = self.spec.start;
-        p.sleep(start.saturating_sub(p.now())).await;
-        let end = self.spec.duration.map(|d| start + d);
-        let interval = self.spec.pacing_interval();
-        let unpaced_cap = MAX_UNPACED_CALLS.div_ceil(u64::from(self.spec.connections.max(1)));
+        let pacer = Pacer::new(&self.spec, index);
+        p.sleep(self.spec.start.saturating_sub(p.now())).await;
         let mut conn: Option<Sender> = None;
         let mut k = 0u64;
         loop {
-            if planned.is_some_and(|n| k >= n) {
-                break;
-            }
-            if let Some(iv) = interval {
-                let due = start + iv * k as u32;
-                if end.is_some_and(|e| due >= e) {
-                    break;
-                }
-                p.sleep(due.saturating_sub(p.now())).await;
-                if let (Some(e), Some(n)) = (end, planned) {
-                    if p.now() > e && k >= 2 && k + 1 != n {
-                        self.cut_short(index, k, n);
-                        break;
+            let step = match pacer.due(k) {
+                Ok(due) => {
+                    if let Some(due) = due {
+                        p.sleep(due.saturating_sub(p.now())).await;
                     }
+                    pacer.check(k, p.now())
                 }
-            } else if let Some(e) = end {
-                if p.now() >= e {
+                Err(stop) => Err(stop),
+            };
+            match step {
+                Ok(()) => {}
+                Err(Stop::Done) => break,
+                Err(Stop::Deadline { done, planned }) => {
+                    self.cut_short(index, done, planned);
                     break;
                 }
-                if k >= unpaced_cap {
+                Err(Stop::CallLimit) => {
                     self.outcome.borrow_mut().hit_call_limit = true;
                     break;
                 }
