@@ -155,4 +155,15 @@ fn a_long_value_is_shortened_in_messages() {
         .to_string();
     assert!(e.len() < 300, "{e}");
     assert!(e.ends_with("expected an integer, found \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…\" (100000 bytes)"), "{e}");
+    // A long unknown field is named by its first characters too.
+    // (YAML keys are at most 1024 characters.)
+    let key = "k".repeat(1000);
+    let e = parse_policies("policies/x.yaml", &format!("{DR}  {key}: 1\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.len() < 300, "{e}");
+    assert!(
+        e.contains("spec.kkkk") && e.contains("… (1000 bytes): unknown field"),
+        "{e}"
+    );
 }

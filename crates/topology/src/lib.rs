@@ -36,6 +36,10 @@
 //! Field by field: [`latency`] (link latencies, service-time distributions), [`workload`]
 //! (replicas, labels, sidecar, app), [`service`] (ports, protocols, selectors). Unknown fields
 //! are errors. Validation, each a [`ConfigError`] at `file:line: path`:
+//! names as Kubernetes checks them (`meshtwin_config::names`: workloads and the topology
+//! DNS-1123 subdomains, pod names `<workload>-<i>` too; namespaces labels; services DNS-1035
+//! labels; regions, zones, subzones and clusters label values); at most
+//! `meshtwin_model::limits::MAX_PODS` pods in all;
 //! workload names are unique in the topology (pod names are `<workload>-<i>`); replicas ≥ 0;
 //! a virtual gateway or Istio gateway pod runs no app; every service port's `targetPort` is the app port of some
 //! selected pod that runs an app (a selector matching nothing is fine).

@@ -44,7 +44,8 @@ const GATEWAY_SPEC_FIELDS: &[&str] = &["backendDefaults", "listeners", "logging"
 
 /// The object name used in errors, e.g. `VirtualNode green_howto-k8s-connection-pools`.
 pub fn object_label(kind: AppMeshKind, name: Option<&str>) -> String {
-    format!("{} {}", super::kind_name(kind), name.unwrap_or("?"))
+    let name = crate::names::shorten(name.unwrap_or("?"));
+    format!("{} {name}", super::kind_name(kind))
 }
 
 /// Lower a describe output; `root` is the whole document.

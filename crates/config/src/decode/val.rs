@@ -56,7 +56,7 @@ impl<'a> Val<'a> {
             return Err(self.expected("a mapping"));
         };
         if let Some((key, node)) = entries.iter().find(|(k, _)| !known.contains(&k.as_str())) {
-            let path = join(&self.path, key);
+            let path = join(&self.path, &crate::names::shorten(key));
             let message = if known.is_empty() {
                 "unknown field (no fields are allowed here)".to_string()
             } else {

@@ -16,7 +16,9 @@
 //!
 //! Paths are stored joined with the scenario file's directory and lexically normalised
 //! (`scenarios/../topologies/httpbin.yaml` → `topologies/httpbin.yaml`). Unknown fields are
-//! errors.
+//! errors. `name` is a DNS-1123 subdomain (it names the default output directory, `out/<name>`,
+//! which it therefore cannot leave); the run's limits (`meshtwin_model::limits`: duration,
+//! planned calls, timeline entries) are checked here.
 
 pub mod expect;
 pub mod load;
