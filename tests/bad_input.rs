@@ -461,3 +461,159 @@ fn a_tsb_cluster_list_with_weights_on_some_clusters_only_is_rejected() {
         },
     );
 }
+
+#[test]
+fn a_scenario_name_that_would_leave_the_output_directory_is_rejected() {
+    assert_rejected(
+        "scenario_name_escapes",
+        "scenario-name-escapes.yaml",
+        Located {
+            file: "tests/fixtures/bad/scenario-name-escapes.yaml",
+            line: 3,
+            path: Some("name"),
+            says: "invalid name \"../../escaped\": a lowercase RFC 1123 subdomain",
+        },
+    );
+}
+
+#[test]
+fn a_run_longer_than_the_duration_limit_is_rejected_before_simulating() {
+    assert_rejected(
+        "duration_over_limit",
+        "duration-over-limit.yaml",
+        Located {
+            file: "tests/fixtures/bad/duration-over-limit.yaml",
+            line: 6,
+            path: Some("duration"),
+            says: "10000h is more than 24h, the limit on a run's virtual duration",
+        },
+    );
+}
+
+#[test]
+fn loads_planning_more_calls_than_the_limit_are_rejected() {
+    assert_rejected(
+        "calls_over_limit",
+        "calls-over-limit.yaml",
+        Located {
+            file: "tests/fixtures/bad/calls-over-limit.yaml",
+            line: 13,
+            path: Some("loads[0].calls"),
+            says: "the loads would make 2000000 calls, more than the limit of 1000000 per run",
+        },
+    );
+}
+
+#[test]
+fn a_misspelt_kind_is_rejected_not_dropped() {
+    assert_rejected(
+        "misspelt_kind",
+        "misspelt-kind.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/misspelt-kind.yaml",
+            line: 3,
+            path: Some("DestinatonRule httpbin: kind"),
+            says: "unknown kind \"DestinatonRule\"; did you mean DestinationRule?",
+        },
+    );
+}
+
+#[test]
+fn a_virtual_service_with_an_unknown_api_version_is_rejected_not_dropped() {
+    assert_rejected(
+        "vs_bad_api_version",
+        "vs-bad-api-version.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/vs-bad-api-version.yaml",
+            line: 2,
+            path: Some("VirtualService httpbin: apiVersion"),
+            says: "unsupported apiVersion \"foo/v9\" for VirtualService",
+        },
+    );
+}
+
+#[test]
+fn a_policy_file_without_objects_is_rejected_as_kubectl_apply_does() {
+    assert_rejected(
+        "empty_policy",
+        "empty-policy.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/empty.yaml",
+            line: 1,
+            path: None,
+            says: "no objects in the file (kubectl apply -f: \"no objects passed to apply\")",
+        },
+    );
+}
+
+#[test]
+fn a_nul_byte_is_rejected_where_it_is() {
+    assert_rejected(
+        "nul_byte",
+        "nul-byte.yaml",
+        Located {
+            file: "tests/fixtures/bad/policies/nul-byte.yaml",
+            line: 11,
+            path: None,
+            says: "the file contains a NUL byte (column 26)",
+        },
+    );
+}
+
+#[test]
+fn a_cluster_name_longer_than_kubernetes_allows_is_rejected() {
+    assert_rejected(
+        "long_cluster_name",
+        "long-cluster-name.yaml",
+        Located {
+            file: "tests/fixtures/bad/topologies/long-cluster-name.yaml",
+            line: 8,
+            path: Some("regions[0].zones[0].clusters[0].name"),
+            says: "must be no more than 63 characters",
+        },
+    );
+}
+
+#[test]
+fn a_topology_that_is_a_device_is_rejected_without_reading_it() {
+    // /dev/zero never ends: read, it would fill memory.
+    let tmp = TempDir::new("dev_zero", "run");
+    let scenario = tmp.join("scenario.yaml");
+    std::fs::write(
+        &scenario,
+        "name: dev-zero\ntopology: /dev/zero\nduration: 5s\nloads: []\n",
+    )
+    .unwrap();
+    let out = tmp.join("out");
+    let got = run_scenario(scenario.to_str().unwrap(), &out, &[]);
+    assert_eq!(got.code, 2, "{}", got.transcript());
+    assert_eq!(
+        got.stderr,
+        "error: /dev/zero:1: cannot read file: not a regular file\n"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn known_kinds_the_twin_does_not_model_are_warned_about_and_the_run_goes_on() {
+    let got = meshtwin(["validate", "scenarios/appmesh-connection-pools.yaml"]);
+    let transcript = got.transcript();
+    assert_eq!(got.code, 0, "{transcript}");
+    assert!(
+        got.stdout
+            .contains("ok: scenarios/appmesh-connection-pools.yaml (topology appmesh-colors, 1 policy file(s), 4 warnings)"),
+        "{transcript}"
+    );
+    let warnings: Vec<&str> = got.stderr.lines().collect();
+    assert_eq!(warnings.len(), 4, "{transcript}");
+    assert!(warnings
+        .iter()
+        .all(|w| w.starts_with("warning: policies/appmesh/connection-pools.yaml:")));
+    assert!(
+        warnings[0].starts_with(
+            "warning: policies/appmesh/connection-pools.yaml:10: Mesh howto-k8s-connection-pools: \
+             ignored: not modelled ("
+        ),
+        "{transcript}"
+    );
+}

@@ -147,11 +147,13 @@ fn scenario_yaml() -> String {
 
 /// Build and check the world (an error here is a bug in this file).
 pub fn world() -> Result<World, ConfigError> {
-    let topology = parse_topology("bench-regions/topology.yaml", &topology_yaml())?;
-    let policies = parse_policies("bench-regions/policies.yaml", &policies_yaml())?;
+    let topology = parse_topology("bench-regions/topology.yaml", &topology_yaml())?.value;
+    let policies = parse_policies("bench-regions/policies.yaml", &policies_yaml())?.value;
     validate_against(&policies, &topology)?;
-    let scenario = parse_scenario(Path::new("bench-regions/scenario.yaml"), &scenario_yaml())?;
-    let states = meshtwin_config::timeline_check::check(&scenario, &topology, &policies)?;
+    let scenario =
+        parse_scenario(Path::new("bench-regions/scenario.yaml"), &scenario_yaml())?.value;
+    let states =
+        meshtwin_config::timeline_check::check(&scenario, &topology, &policies, &mut Vec::new())?;
     let pods = topology.pods().len();
     Ok(World {
         topology,

@@ -199,6 +199,15 @@ pub fn compare_command(args: CompareArgs) -> u8 {
         Ok(c) => c,
         Err(e) => return invalid(e),
     };
+    crate::inputs::print_warnings(&base.inputs.warnings);
+    let new: Vec<_> = cand
+        .inputs
+        .warnings
+        .iter()
+        .filter(|w| !base.inputs.warnings.contains(w))
+        .cloned()
+        .collect();
+    crate::inputs::print_warnings(&new);
     let count = args.seeds.max(1);
     let seeds: Vec<u64> = (args.first_seed..args.first_seed + count).collect();
     let out = args

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use meshtwin_config::{load_scenario, ConfigError, RunInputs};
+use meshtwin_config::{load_scenario, ConfigError, ConfigWarning, RunInputs};
 use meshtwin_model::release::MeshRelease;
 use meshtwin_topology::load_topology;
 
@@ -32,6 +32,15 @@ pub fn load_inputs(path: &Path) -> Result<RunInputs, ConfigError> {
 /// part set in `release` wins).
 pub fn load_inputs_with(path: &Path, release: &MeshRelease) -> Result<RunInputs, ConfigError> {
     let scenario = load_scenario(path)?;
-    let topology = load_topology(Path::new(&scenario.topology))?;
-    RunInputs::load(scenario, topology, release)
+    let topology = load_topology(Path::new(&scenario.value.topology))?;
+    let mut warnings = scenario.warnings;
+    warnings.extend(topology.warnings);
+    RunInputs::load(scenario.value, topology.value, release, warnings)
+}
+
+/// Every warning on standard error, as `warning: file:line: object: path: message`.
+pub fn print_warnings(warnings: &[ConfigWarning]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
 }

@@ -8,7 +8,7 @@ use meshtwin_report::output::write_all;
 use meshtwin_report::output_dir::check_replaceable;
 
 use crate::exit;
-use crate::inputs::{default_scenario, load_inputs};
+use crate::inputs::{default_scenario, load_inputs, print_warnings};
 use crate::report_cmd;
 use crate::simulate::{explain_context, simulate};
 
@@ -20,12 +20,20 @@ pub fn validate_command(paths: &[PathBuf]) -> u8 {
     };
     for p in &paths {
         match load_inputs(p) {
-            Ok(i) => println!(
-                "ok: {} (topology {}, {} policy file(s))",
-                p.display(),
-                i.topology.name,
-                i.scenario.policies.len()
-            ),
+            Ok(i) => {
+                print_warnings(&i.warnings);
+                println!(
+                    "ok: {} (topology {}, {} policy file(s){})",
+                    p.display(),
+                    i.topology.name,
+                    i.scenario.policies.len(),
+                    match i.warnings.len() {
+                        0 => String::new(),
+                        1 => ", 1 warning".to_string(),
+                        n => format!(", {n} warnings"),
+                    }
+                )
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return exit::INVALID_INPUT;
@@ -99,6 +107,7 @@ pub fn run_command(args: RunArgs) -> u8 {
             return exit::INVALID_INPUT;
         }
     };
+    print_warnings(&inputs.warnings);
     let seed = seed.unwrap_or(inputs.scenario.seed);
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&inputs.scenario.name));
     let replay = format!(

@@ -162,6 +162,7 @@ pub fn proxy_command(
             return exit::INVALID_INPUT;
         }
     };
+    crate::inputs::print_warnings(&inputs.warnings);
     let map = match endpoint_map(endpoints) {
         Ok(m) => m,
         Err(e) => {

@@ -58,6 +58,7 @@ pub fn sweep_command(args: SweepArgs) -> u8 {
             return exit::INVALID_INPUT;
         }
     };
+    crate::inputs::print_warnings(&inputs.warnings);
     let count = args.count.max(1);
     let min_hold = args.min_hold.unwrap_or(count);
     if min_hold > count {

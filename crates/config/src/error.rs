@@ -38,15 +38,34 @@ impl ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: ", self.file, self.line)?;
-        if let Some(object) = &self.object {
-            write!(f, "{object}: ")?;
-        }
-        if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
-            write!(f, "{path}: ")?;
-        }
-        f.write_str(&self.message)
+        write_located(
+            f,
+            &self.file,
+            self.line,
+            self.object.as_deref(),
+            self.path.as_deref(),
+            &self.message,
+        )
     }
+}
+
+/// `file:line: [object: ][path: ]message`, shared by errors and warnings.
+pub(crate) fn write_located(
+    f: &mut fmt::Formatter<'_>,
+    file: &str,
+    line: u32,
+    object: Option<&str>,
+    path: Option<&str>,
+    message: &str,
+) -> fmt::Result {
+    write!(f, "{file}:{line}: ")?;
+    if let Some(object) = object {
+        write!(f, "{object}: ")?;
+    }
+    if let Some(path) = path.filter(|p| !p.is_empty()) {
+        write!(f, "{path}: ")?;
+    }
+    f.write_str(message)
 }
 
 #[cfg(test)]

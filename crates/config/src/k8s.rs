@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::decode::{Obj, Result, Val};
+use crate::names::{self, Rule};
 
 /// The `ObjectMeta` fields a user's manifest (or `kubectl get -o yaml`) may carry.
 pub const OBJECT_META_FIELDS: &[&str] = &[
@@ -35,12 +36,16 @@ pub struct Meta {
     pub labels: BTreeMap<String, String>,
 }
 
-/// Read `metadata` (name required; namespace defaults to `default`).
+/// Read `metadata` (name required; namespace defaults to `default`). The name is checked as
+/// the API server checks a custom resource's (`IsDNS1123Subdomain`), the namespace as a
+/// namespace's (`IsDNS1123Label`).
 pub fn metadata(object: &Obj<'_>) -> Result<Meta> {
     let meta = object.req("metadata")?.map(OBJECT_META_FIELDS)?;
-    let name = meta.req_name("name")?.to_string();
+    let name = names::name(&meta.req("name")?, Rule::Subdomain)?.to_string();
     let namespace = meta
-        .opt("namespace", |v| v.name().map(str::to_string))?
+        .opt("namespace", |v| {
+            names::name(v, Rule::Label).map(str::to_string)
+        })?
         .unwrap_or_else(|| "default".to_string());
     let labels = meta.opt("labels", Val::string_map)?.unwrap_or_default();
     if let Some(a) = meta.get("annotations") {

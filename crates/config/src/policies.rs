@@ -1,11 +1,13 @@
-//! Policy files → [`MeshPolicies`]: dispatch each document on its `kind`.
+//! Policy files → [`MeshPolicies`]: dispatch each document on its `kind` and `apiVersion`.
 //!
 //! Read: Istio `DestinationRule`, `VirtualService`, `Gateway`, `ServiceEntry`; Tetrate Service
 //! Bridge `Gateway` (`gateway.tsb.tetrate.io/v2`, told from Istio's by its API group); App Mesh
-//! `VirtualNode` / `VirtualGateway` (CRD form and `aws appmesh describe-*` JSON). Every other
-//! kind (`VirtualRouter`, `Deployment`, `Service`, ...) is accepted and skipped:
-//! later issues read them. A document without `kind` is an error. Istio resources are read
-//! as current Istio reads them unless an [`IstioCompat`] says otherwise.
+//! `VirtualNode` / `VirtualGateway` (CRD form and `aws appmesh describe-*` JSON). Other kinds
+//! meshtwin knows (see [`crate::kinds`]) are warnings saying what is not modelled; unknown
+//! kinds, malformed or unknown `apiVersion`s and documents without `kind` are errors, and so
+//! is a file with no object at all (`kubectl apply -f` refuses it: "no objects passed to
+//! apply"). Istio resources are read as current Istio reads them unless an [`IstioCompat`]
+//! says otherwise.
 
 use std::path::Path;
 
@@ -13,15 +15,22 @@ use meshtwin_model::policy::{AppMeshKind, MeshPolicies};
 use meshtwin_model::traffic::IstioCompat;
 
 use crate::appmesh::{crd, describe};
-use crate::decode::{Ctx, Result};
+use crate::decode::{Ctx, Result, Val};
 use crate::error::ConfigError;
 use crate::istio::{destination_rule, gateway, service_entry, virtual_service};
 use crate::k8s;
+use crate::kinds::{self, Handling};
+use crate::names::shorten;
 use crate::source::{self, Document, Node, Value};
 use crate::tsb;
+use crate::warning::Loaded;
+
+/// The outcome of loading policies: the policies and the warnings about what they contain
+/// that the twin does not model.
+pub type LoadedPolicies = Loaded<MeshPolicies>;
 
 /// Load every policy in a file (YAML, multi-document YAML, `kind: List`, or JSON).
-pub fn load_policies(path: &Path) -> std::result::Result<MeshPolicies, ConfigError> {
+pub fn load_policies(path: &Path) -> std::result::Result<LoadedPolicies, ConfigError> {
     load_policies_with(path, &IstioCompat::default())
 }
 
@@ -29,12 +38,13 @@ pub fn load_policies(path: &Path) -> std::result::Result<MeshPolicies, ConfigErr
 pub fn load_policies_with(
     path: &Path,
     compat: &IstioCompat,
-) -> std::result::Result<MeshPolicies, ConfigError> {
-    lower_documents(&source::load_documents(path)?, compat)
+) -> std::result::Result<LoadedPolicies, ConfigError> {
+    let file = path.display().to_string();
+    lower_documents(&file, &source::load_documents(path)?, compat)
 }
 
 /// Like [`load_policies`], from text; `file` is used in errors.
-pub fn parse_policies(file: &str, text: &str) -> std::result::Result<MeshPolicies, ConfigError> {
+pub fn parse_policies(file: &str, text: &str) -> std::result::Result<LoadedPolicies, ConfigError> {
     parse_policies_with(file, text, &IstioCompat::default())
 }
 
@@ -43,16 +53,27 @@ pub fn parse_policies_with(
     file: &str,
     text: &str,
     compat: &IstioCompat,
-) -> std::result::Result<MeshPolicies, ConfigError> {
-    lower_documents(&source::parse_documents(file, text)?, compat)
+) -> std::result::Result<LoadedPolicies, ConfigError> {
+    lower_documents(file, &source::parse_documents(file, text)?, compat)
 }
 
-fn lower_documents(docs: &[Document], compat: &IstioCompat) -> Result<MeshPolicies> {
+fn lower_documents(file: &str, docs: &[Document], compat: &IstioCompat) -> Result<LoadedPolicies> {
+    if docs.is_empty() {
+        return Err(ConfigError::file(
+            file,
+            1,
+            "no objects in the file (kubectl apply -f: \"no objects passed to apply\")",
+        ));
+    }
+    let ctx = Ctx::new(file);
     let mut out = MeshPolicies::default();
     for doc in docs {
-        lower_document(doc, &mut out, compat)?;
+        lower_document(&ctx, doc, &mut out, compat)?;
     }
-    Ok(out)
+    Ok(Loaded {
+        value: out,
+        warnings: ctx.take_warnings(),
+    })
 }
 
 /// A string field of a mapping node, without error reporting (for labelling objects).
@@ -70,13 +91,18 @@ fn peek_str<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
     }
 }
 
-fn lower_document(doc: &Document, out: &mut MeshPolicies, compat: &IstioCompat) -> Result<()> {
-    let file_ctx = Ctx::new(doc.file.as_str());
+fn lower_document(
+    file_ctx: &Ctx,
+    doc: &Document,
+    out: &mut MeshPolicies,
+    compat: &IstioCompat,
+) -> Result<()> {
     let root = file_ctx.root(&doc.root);
     let Value::Map(map) = &doc.root.value else {
+        // The kind of value only: a path to an unrelated file must not print its content.
         return Err(root.error(format!(
             "expected a Kubernetes object or `aws appmesh describe-*` output, found {}",
-            doc.root.value.describe()
+            doc.root.value.kind_name()
         )));
     };
     if !map.contains_key("kind") {
@@ -101,59 +127,57 @@ fn lower_document(doc: &Document, out: &mut MeshPolicies, compat: &IstioCompat) 
              or `aws appmesh describe-virtual-node` / `describe-virtual-gateway` output)",
         ));
     }
-    let kind_val = ctx_kind(&file_ctx, &doc.root)?;
+    // `Kind name` labels every message about the object (both cut to a readable length).
     let name = peek(&doc.root, "metadata").and_then(|m| peek_str(m, "name"));
-    let ctx = file_ctx.with_object(format!("{kind_val} {}", name.unwrap_or("?")));
+    let ctx = match peek_str(&doc.root, "kind") {
+        Some(kind) => file_ctx.with_object(format!(
+            "{} {}",
+            shorten(kind),
+            shorten(name.unwrap_or("?"))
+        )),
+        None => file_ctx.clone(),
+    };
     let root = ctx.root(&doc.root);
-    let api = peek_str(&doc.root, "apiVersion").unwrap_or("");
-    match kind_val.as_str() {
-        "DestinationRule" => {
-            let object = root.map(k8s::OBJECT_FIELDS)?;
-            out.destination_rules
-                .push(destination_rule::lower(&object, compat)?);
+    let kind_node = &map["kind"];
+    let kind_val = Val {
+        node: kind_node,
+        path: "kind".into(),
+        ctx: &ctx,
+    };
+    let api_val = peek(&doc.root, "apiVersion").map(|node| Val {
+        node,
+        path: "apiVersion".into(),
+        ctx: &ctx,
+    });
+    let known = kinds::classify(&kind_val, api_val.as_ref(), &root)?;
+    if let Handling::Ignored(why) = known.handling {
+        root.warn(format!("ignored: not modelled ({why})"));
+        return Ok(());
+    }
+    let object = root.map(k8s::OBJECT_FIELDS)?;
+    match (known.group, known.kind) {
+        ("networking.istio.io", "DestinationRule") => out
+            .destination_rules
+            .push(destination_rule::lower(&object, compat)?),
+        ("networking.istio.io", "VirtualService") => out
+            .virtual_services
+            .push(virtual_service::lower(&object, compat)?),
+        ("networking.istio.io", "Gateway") => out.gateways.push(gateway::lower(&object)?),
+        ("networking.istio.io", "ServiceEntry") => {
+            out.service_entries.push(service_entry::lower(&object)?)
         }
-        "VirtualService" if api.starts_with("networking.istio.io/") => {
-            let object = root.map(k8s::OBJECT_FIELDS)?;
-            out.virtual_services
-                .push(virtual_service::lower(&object, compat)?);
+        ("gateway.tsb.tetrate.io", "Gateway") => {
+            out.tsb_gateways.push(tsb::gateway::lower(&object)?)
         }
-        // Istio's and TSB's gateways share the kind: the API group tells them apart.
-        "Gateway" if api.starts_with("gateway.tsb.tetrate.io/") => {
-            let object = root.map(k8s::OBJECT_FIELDS)?;
-            out.tsb_gateways.push(tsb::gateway::lower(&object)?);
+        ("appmesh.k8s.aws", "VirtualNode") => out
+            .appmesh_listeners
+            .extend(crd::lower(&object, AppMeshKind::VirtualNode)?),
+        ("appmesh.k8s.aws", "VirtualGateway") => out
+            .appmesh_listeners
+            .extend(crd::lower(&object, AppMeshKind::VirtualGateway)?),
+        (group, kind) => {
+            unreachable!("kinds::KINDS reads {kind} in {group:?} but nothing lowers it")
         }
-        "Gateway" if api.starts_with("networking.istio.io/") => {
-            let object = root.map(k8s::OBJECT_FIELDS)?;
-            out.gateways.push(gateway::lower(&object)?);
-        }
-        "ServiceEntry" if api.starts_with("networking.istio.io/") => {
-            let object = root.map(k8s::OBJECT_FIELDS)?;
-            out.service_entries.push(service_entry::lower(&object)?);
-        }
-        "VirtualNode" | "VirtualGateway" if api.starts_with("appmesh.k8s.aws/") => {
-            let kind = if kind_val == "VirtualNode" {
-                AppMeshKind::VirtualNode
-            } else {
-                AppMeshKind::VirtualGateway
-            };
-            let object = root.map(k8s::OBJECT_FIELDS)?;
-            out.appmesh_listeners.extend(crd::lower(&object, kind)?);
-        }
-        _ => {}
     }
     Ok(())
-}
-
-/// The document's `kind`, which must be a non-empty string.
-fn ctx_kind(ctx: &Ctx, root: &Node) -> Result<String> {
-    let root = ctx.root(root);
-    let Some(kind) = peek(root.node, "kind") else {
-        return Err(root.error("missing field `kind`"));
-    };
-    let v = crate::decode::Val {
-        node: kind,
-        path: "kind".into(),
-        ctx,
-    };
-    Ok(v.name()?.to_string())
 }

@@ -12,7 +12,7 @@ use meshtwin_model::scenario::{Metric, Scenario};
 use meshtwin_model::topology::{Sidecar, Topology};
 
 use crate::policies::load_policies_with;
-use crate::{validate_against, ConfigError};
+use crate::{validate_against, ConfigError, ConfigWarning, Loaded};
 
 /// Everything a run reads, loaded and checked.
 #[derive(Debug, Clone)]
@@ -22,52 +22,72 @@ pub struct RunInputs {
     pub policies: MeshPolicies,
     /// The policy set after each timeline `apply` / `delete`, by timeline index.
     pub timeline_policies: BTreeMap<usize, MeshPolicies>,
+    /// What the files say that the twin understands but does not model, each once.
+    pub warnings: Vec<ConfigWarning>,
 }
 
 impl RunInputs {
     /// The inputs of `scenario` on `topology` as they were loaded: the release modelled is
     /// `release` over the scenario's `mesh:` over the topology's (each part set wins), and the
     /// scenario's Envoy switches go over the topology's; the scenario's policy files are
-    /// lowered as that release reads them; then everything is checked.
+    /// lowered as that release reads them; then everything is checked. `warnings` are those of
+    /// the scenario and topology files; the policy files' are added.
     pub fn load(
         scenario: Scenario,
         mut topology: Topology,
         release: &MeshRelease,
+        mut warnings: Vec<ConfigWarning>,
     ) -> Result<Self, ConfigError> {
         topology.envoy = scenario.envoy.over(&topology.envoy);
         topology.mesh = release.over(&scenario.mesh.over(&topology.mesh));
         let policies = lower_files(&scenario.policies, &topology.mesh)?;
-        Self::check(scenario, topology, policies)
+        warnings.extend(policies.warnings);
+        Self::check(scenario, topology, policies.value, warnings)
     }
 
     /// Check `scenario`, its `topology` (release and Envoy switches already resolved) and its
-    /// lowered `policies` against each other.
+    /// lowered `policies` against each other; the timeline's policy files add their warnings.
     pub fn check(
         scenario: Scenario,
         topology: Topology,
         policies: MeshPolicies,
+        mut warnings: Vec<ConfigWarning>,
     ) -> Result<Self, ConfigError> {
         validate_against(&policies, &topology)?;
         check_scenario(&scenario, &topology)?;
-        let timeline_policies = crate::timeline_check::check(&scenario, &topology, &policies)?;
+        let timeline_policies =
+            crate::timeline_check::check(&scenario, &topology, &policies, &mut warnings)?;
+        // A file applied again on the timeline warns once.
+        let mut seen = std::collections::BTreeSet::new();
+        warnings.retain(|w| seen.insert(w.to_string()));
         Ok(Self {
             scenario,
             topology,
             policies,
             timeline_policies,
+            warnings,
         })
     }
 }
 
 /// The policy files, in order (a later resource replaces an earlier one of the same kind,
 /// namespace and name, as `kubectl apply` does), lowered as `release` reads them.
-pub fn lower_files(files: &[String], release: &MeshRelease) -> Result<MeshPolicies, ConfigError> {
+pub fn lower_files(
+    files: &[String],
+    release: &MeshRelease,
+) -> Result<Loaded<MeshPolicies>, ConfigError> {
     let compat = release.istio_compat();
     let mut policies = MeshPolicies::default();
+    let mut warnings = Vec::new();
     for p in files {
-        policies.extend(load_policies_with(Path::new(p), &compat)?);
+        let loaded = load_policies_with(Path::new(p), &compat)?;
+        warnings.extend(loaded.warnings);
+        policies.extend(loaded.value);
     }
-    Ok(policies)
+    Ok(Loaded {
+        value: policies,
+        warnings,
+    })
 }
 
 /// A located error about a field of the scenario file itself.

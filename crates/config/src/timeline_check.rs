@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::policies::load_policies_with;
-use crate::{validate_against, ConfigError};
+use crate::{validate_against, ConfigError, ConfigWarning};
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{Scenario, TimelineAction, TimelineEvent};
 use meshtwin_model::topology::Topology;
@@ -36,11 +36,12 @@ pub fn side_exists(topo: &Topology, side: &str) -> bool {
 
 /// Check the timeline and return the policy set in force after each `apply` / `delete`
 /// entry (by timeline index), starting from `initial`; files are lowered as the release
-/// modelled (`topo.mesh`) reads them.
+/// modelled (`topo.mesh`) reads them, and their warnings are added to `warnings`.
 pub fn check(
     sc: &Scenario,
     topo: &Topology,
     initial: &MeshPolicies,
+    warnings: &mut Vec<ConfigWarning>,
 ) -> Result<BTreeMap<usize, MeshPolicies>, ConfigError> {
     let pods = topo.pods();
     let mut states = BTreeMap::new();
@@ -49,6 +50,8 @@ pub fn check(
         match &e.action {
             TimelineAction::Apply { policy } | TimelineAction::Delete { policy } => {
                 let loaded = load_policies_with(Path::new(policy), &topo.mesh.istio_compat())?;
+                warnings.extend(loaded.warnings);
+                let loaded = loaded.value;
                 if matches!(e.action, TimelineAction::Apply { .. }) {
                     current.extend(loaded);
                 } else {

@@ -22,11 +22,16 @@ impl RunInputs {
         scenario.envoy = v.envoy.over(&scenario.envoy);
         topology.envoy = v.envoy.over(&topology.envoy);
         topology.mesh = v.mesh.over(&topology.mesh);
-        let mut policies = lower_files(&scenario.policies, &topology.mesh)?;
-        policies.extend(lower_files(&v.apply, &topology.mesh)?);
+        let base = lower_files(&scenario.policies, &topology.mesh)?;
+        let applied = lower_files(&v.apply, &topology.mesh)?;
+        let mut warnings = self.warnings.clone();
+        warnings.extend(base.warnings);
+        warnings.extend(applied.warnings);
+        let mut policies = base.value;
+        policies.extend(applied.value);
         let compat = topology.mesh.istio_compat();
         for p in &v.delete {
-            policies.remove(&load_policies_with(Path::new(p), &compat)?);
+            policies.remove(&load_policies_with(Path::new(p), &compat)?.value);
         }
         for (i, change) in v.workloads.iter().enumerate() {
             let error = |message: String| ConfigError {
@@ -72,6 +77,6 @@ impl RunInputs {
         }
         scenario.timeline.extend(v.timeline.iter().cloned());
         scenario.timeline.sort_by_key(|e| e.at);
-        RunInputs::check(scenario, topology, policies)
+        RunInputs::check(scenario, topology, policies, warnings)
     }
 }

@@ -14,7 +14,9 @@ fn err(servers: &str) -> String {
 #[test]
 fn a_gateway_lowers_its_servers_with_upper_case_protocols() {
     let text = format!("{HEAD}  - port: {{number: 80, name: http, protocol: http}}\n    hosts: ['*']\n  - port: {{number: 443, name: https, protocol: HTTPS}}\n    hosts: [bookinfo.example.com]\n    tls: {{mode: SIMPLE}}\n  selector: {{istio: ingressgateway}}\n");
-    let p = parse_policies("gw.yaml", &text).unwrap_or_else(|e| panic!("{e}"));
+    let p = parse_policies("gw.yaml", &text)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value;
     let g = &p.gateways[0];
     assert_eq!(
         (g.name.as_str(), g.namespace.as_str()),
@@ -82,15 +84,33 @@ fn servers_need_hosts_a_port_and_tls_for_https() {
 
 #[test]
 fn a_gateway_name_must_be_a_dns_label() {
-    let text = "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: Bookinfo_GW\nspec:\n  servers: []\n";
+    let gw = |name: &str| {
+        format!("apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: {name}\nspec:\n  servers: []\n")
+    };
+    // Not even a Kubernetes object name: the API server refuses it before Istio sees it.
     assert_eq!(
-        parse_policies("policies/gw.yaml", text).unwrap_err().to_string(),
-        "policies/gw.yaml:4: Gateway Bookinfo_GW: metadata.name: invalid gateway name: \"Bookinfo_GW\""
+        parse_policies("policies/gw.yaml", &gw("Bookinfo_GW"))
+            .unwrap_err()
+            .to_string(),
+        "policies/gw.yaml:4: Gateway Bookinfo_GW: metadata.name: invalid name \"Bookinfo_GW\": \
+         a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' \
+         or '.', and must start and end with an alphanumeric character (e.g. 'example.com')"
+    );
+    // A valid object name, but Istio wants a gateway's to be a DNS label.
+    assert_eq!(
+        parse_policies("policies/gw.yaml", &gw("bookinfo.gw")).unwrap_err().to_string(),
+        "policies/gw.yaml:4: Gateway bookinfo.gw: metadata.name: invalid gateway name: \"bookinfo.gw\""
     );
 }
 
 #[test]
 fn a_gateway_api_gateway_is_not_read_as_an_istio_one() {
     let text = "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: g}\nspec: {gatewayClassName: istio}\n";
-    assert!(parse_policies("gw.yaml", text).unwrap().gateways.is_empty());
+    let p = parse_policies("gw.yaml", text).unwrap();
+    assert!(p.value.gateways.is_empty() && p.value.tsb_gateways.is_empty());
+    assert_eq!(
+        p.warnings[0].to_string(),
+        "gw.yaml:1: Gateway g: ignored: not modelled (the Kubernetes Gateway API is not \
+         modelled: use Istio's Gateway and VirtualService)"
+    );
 }

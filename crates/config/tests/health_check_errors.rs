@@ -48,7 +48,9 @@ const AT: &str = "VirtualNode green: spec.listeners[0].healthCheck";
 
 #[test]
 fn the_seed_health_check_is_accepted() {
-    let p = parse_policies("policies/x.yaml", &vn(&VALID)).expect("valid");
+    let p = parse_policies("policies/x.yaml", &vn(&VALID))
+        .expect("valid")
+        .value;
     let hc = p.appmesh_listeners[0].health_check.as_ref().unwrap();
     assert_eq!(hc.path.as_deref(), Some("/ping"));
     assert_eq!(hc.protocol, Protocol::Http);
@@ -100,7 +102,9 @@ fn a_tcp_check_ignores_its_path() {
         "protocol: http\n      healthCheck",
         "protocol: tcp\n      healthCheck",
     );
-    let p = parse_policies("policies/x.yaml", &text).expect("valid");
+    let p = parse_policies("policies/x.yaml", &text)
+        .expect("valid")
+        .value;
     let hc = p.appmesh_listeners[0].health_check.as_ref().unwrap();
     assert_eq!((hc.protocol, hc.path.as_deref()), (Protocol::Tcp, None));
 }

@@ -48,7 +48,8 @@ fn load(files: &[&str]) -> MeshPolicies {
     for f in files {
         all.extend(
             load_policies(&Path::new("../../policies/istio").join(f))
-                .unwrap_or_else(|e| panic!("{e}")),
+                .unwrap_or_else(|e| panic!("{e}"))
+                .value,
         );
     }
     all
@@ -109,7 +110,7 @@ fn a_subset_no_destination_rule_defines_is_an_error_at_the_subset() {
          spec.http[0].route[0].destination.subset: Referenced host+subset in destinationrule not found: \"reviews+v1\""
     );
     let mut p = load(&["bookinfo/destination-rule-all.yaml"]);
-    p.extend(parse_policies("policies/m.yaml", "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r}\nspec:\n  hosts: [ratings]\n  http:\n  - route: [{destination: {host: ratings, subset: v1}}]\n    mirror: {host: ratings, subset: v9}\n").unwrap());
+    p.extend(parse_policies("policies/m.yaml", "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r}\nspec:\n  hosts: [ratings]\n  http:\n  - route: [{destination: {host: ratings, subset: v1}}]\n    mirror: {host: ratings, subset: v9}\n").unwrap().value);
     assert_eq!(
         check_subsets(&p).unwrap_err().to_string(),
         "policies/m.yaml:8: VirtualService r: spec.http[0].mirror.subset: Referenced mirror+subset in destinationrule not found: \"ratings+v9\""
@@ -119,7 +120,7 @@ fn a_subset_no_destination_rule_defines_is_an_error_at_the_subset() {
 #[test]
 fn a_subset_of_a_rule_for_another_namespace_does_not_count() {
     let mut p = load(&["bookinfo/virtual-service-reviews-v3.yaml"]);
-    p.extend(parse_policies("dr.yaml", "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews, namespace: prod}\nspec:\n  host: reviews\n  subsets: [{name: v3, labels: {version: v3}}]\n").unwrap());
+    p.extend(parse_policies("dr.yaml", "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: reviews, namespace: prod}\nspec:\n  host: reviews\n  subsets: [{name: v3, labels: {version: v3}}]\n").unwrap().value);
     assert!(check_subsets(&p).is_err());
     p.destination_rules[0].host = "reviews.default.svc.cluster.local".into();
     check_subsets(&p).unwrap();
@@ -128,13 +129,13 @@ fn a_subset_of_a_rule_for_another_namespace_does_not_count() {
 #[test]
 fn a_route_to_a_host_the_topology_lacks_is_an_error_at_the_host() {
     let text = "apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata: {name: r}\nspec:\n  hosts: [ratings]\n  http:\n  - route:\n    - destination:\n        host: ratingz\n";
-    let p = parse_policies("policies/r.yaml", text).unwrap();
+    let p = parse_policies("policies/r.yaml", text).unwrap().value;
     assert_eq!(
         validate_references(&p, &topology()).unwrap_err().to_string(),
         "policies/r.yaml:9: VirtualService r: spec.http[0].route[0].destination.host: Referenced host not found: \"ratingz\""
     );
     let mirror = text.replace("host: ratingz", "host: ratings\n    mirror: {host: shadow}");
-    let p = parse_policies("policies/r.yaml", &mirror).unwrap();
+    let p = parse_policies("policies/r.yaml", &mirror).unwrap().value;
     assert!(validate_references(&p, &topology())
         .unwrap_err()
         .to_string()

@@ -33,7 +33,9 @@ fn every_bundled_policy_lowers_to_its_snapshot() {
         "expected the bundled policies, found {files:?}"
     );
     for file in files {
-        let lowered = meshtwin_config::load_policies(&file).unwrap_or_else(|e| panic!("{e}"));
+        let lowered = meshtwin_config::load_policies(&file)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .value;
         let name = file
             .strip_prefix(root)
             .unwrap()

@@ -14,8 +14,9 @@ use meshtwin_model::topology::Protocol;
 fn dr(text: &str) -> DestinationPolicy {
     let head =
         "apiVersion: networking.istio.io/v1beta1\nkind: DestinationRule\nmetadata:\n  name: r\n";
-    let mut p =
-        parse_policies("x.yaml", &format!("{head}{text}")).unwrap_or_else(|e| panic!("{e}"));
+    let mut p = parse_policies("x.yaml", &format!("{head}{text}"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value;
     assert_eq!(p.destination_rules.len(), 1);
     p.destination_rules.remove(0)
 }
@@ -23,6 +24,7 @@ fn dr(text: &str) -> DestinationPolicy {
 fn listeners(file: &str) -> Vec<AppMeshListener> {
     load_policies(Path::new(file))
         .unwrap_or_else(|e| panic!("{e}"))
+        .value
         .appmesh_listeners
 }
 
@@ -66,7 +68,8 @@ fn the_r1_rule_lowers_to_1_1_unlimited_unlimited_and_one_request_per_connection(
     let p = load_policies(Path::new(
         "../../policies/istio/httpbin-circuit-breaking.yaml",
     ))
-    .unwrap();
+    .unwrap()
+    .value;
     let r = &p.destination_rules[0];
     let pool = &r.traffic_policy.pool;
     assert_eq!(
@@ -102,7 +105,8 @@ fn the_current_doc_rule_ejects_after_one_5xx() {
     let p = load_policies(Path::new(
         "../../policies/istio/httpbin-circuit-breaking-current-doc.yaml",
     ))
-    .unwrap();
+    .unwrap()
+    .value;
     let od = p.destination_rules[0]
         .traffic_policy
         .outlier_detection
@@ -354,7 +358,10 @@ spec:
   meshRef: {name: referenced, uid: x}
   listeners: [{portMapping: {port: 9001, protocol: tcp}, connectionPool: {tcp: {maxConnections: 2}}}]
 ";
-    let ls = parse_policies("x.yaml", text).unwrap().appmesh_listeners;
+    let ls = parse_policies("x.yaml", text)
+        .unwrap()
+        .value
+        .appmesh_listeners;
     assert_eq!(
         (ls[0].aws_name.as_str(), ls[0].mesh.as_str()),
         ("custom", "labelled")
@@ -387,7 +394,7 @@ spec:
 }
 
 #[test]
-fn other_kinds_are_skipped_and_lists_are_flattened() {
+fn known_kinds_the_twin_does_not_model_are_warnings_and_lists_are_flattened() {
     let text = "\
 apiVersion: v1
 kind: List
@@ -405,7 +412,19 @@ apiVersion: apps/v1
 kind: Deployment
 metadata: {name: d}
 ";
-    let p = parse_policies("x.yaml", text).unwrap();
+    let loaded = parse_policies("x.yaml", text).unwrap();
+    let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        [
+            "x.yaml:4: Sidecar se: ignored: not modelled (every proxy gets configuration for \
+             every service, as without a Sidecar: its egress hosts, ingress listeners and \
+             outbound traffic policy are not applied)",
+            "x.yaml:13: Deployment d: ignored: not modelled (workloads, pods and services come \
+             from the topology file)",
+        ]
+    );
+    let p = loaded.value;
     assert!(p.appmesh_listeners.is_empty());
     let r = &p.destination_rules[0];
     assert_eq!(

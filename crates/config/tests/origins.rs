@@ -7,7 +7,9 @@ use meshtwin_model::origin::{DefaultBy, Provenance, Setting};
 use meshtwin_model::policy::MeshPolicies;
 
 fn load(file: &str) -> MeshPolicies {
-    meshtwin_config::load_policies(Path::new(file)).unwrap_or_else(|e| panic!("{e}"))
+    meshtwin_config::load_policies(Path::new(file))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value
 }
 
 fn shown(o: Option<&meshtwin_model::origin::Origin>) -> String {
@@ -89,7 +91,7 @@ fn a_subset_or_port_block_replaces_the_origins_of_the_block_it_replaces() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("dr.yaml");
     std::fs::write(&file, text).unwrap();
-    let p = meshtwin_config::load_policies(&file).unwrap();
+    let p = meshtwin_config::load_policies(&file).unwrap().value;
     std::fs::remove_dir_all(&dir).unwrap();
     let dr = &p.destination_rules[0];
     let top = &dr.traffic_policy.origins;

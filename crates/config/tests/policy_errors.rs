@@ -208,7 +208,7 @@ fn an_unsupported_api_version_is_an_error() {
         message(&text),
         "policies/x.yaml:1: DestinationRule httpbin: apiVersion: unsupported apiVersion \
          \"networking.istio.io/v2\" for DestinationRule (supported: networking.istio.io/v1alpha3, \
-         networking.istio.io/v1beta1, networking.istio.io/v1)"
+         networking.istio.io/v1beta1, networking.istio.io/v1); did you mean networking.istio.io/v1?"
     );
 }
 
@@ -360,5 +360,86 @@ fn a_kind_must_be_a_string() {
     assert_eq!(
         message("kind: 3\n"),
         "policies/x.yaml:1: kind: expected a string, found 3"
+    );
+}
+
+#[test]
+fn a_misspelt_kind_is_an_error_with_the_kind_it_resembles() {
+    let text = DR_HEAD.replace("kind: DestinationRule", "kind: DestinatonRule");
+    assert_eq!(
+        message(&text),
+        "policies/x.yaml:2: DestinatonRule httpbin: kind: unknown kind \"DestinatonRule\"; \
+         did you mean DestinationRule?"
+    );
+}
+
+#[test]
+fn an_unknown_kind_is_an_error() {
+    let text = "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: c}\n";
+    assert_eq!(
+        message(text),
+        "policies/x.yaml:2: Certificate c: kind: unknown kind \"Certificate\": not an Istio, App \
+         Mesh, Tetrate Service Bridge or common Kubernetes kind (the README's Inputs section \
+         lists the kinds meshtwin knows)"
+    );
+}
+
+const VS: &str = "kind: VirtualService\nmetadata: {name: r}\nspec:\n  hosts: [reviews]\n  http:\n  - route: [{destination: {host: reviews}}]\n";
+
+#[test]
+fn a_virtual_service_with_a_malformed_api_version_is_an_error_not_dropped() {
+    assert_eq!(
+        message(&format!("apiVersion: true\n{VS}")),
+        "policies/x.yaml:1: VirtualService r: apiVersion: expected a string, found true"
+    );
+    assert_eq!(
+        message(&format!("apiVersion: foo/v9\n{VS}")),
+        "policies/x.yaml:1: VirtualService r: apiVersion: unsupported apiVersion \"foo/v9\" for \
+         VirtualService (supported: networking.istio.io/v1alpha3, networking.istio.io/v1beta1, \
+         networking.istio.io/v1, appmesh.k8s.aws/v1beta2)"
+    );
+    assert!(
+        message(&format!("apiVersion: networking.istio.io/v1beta\n{VS}"))
+            .ends_with("; did you mean networking.istio.io/v1beta1?")
+    );
+    assert_eq!(
+        message(VS),
+        "policies/x.yaml:1: VirtualService r: missing field `apiVersion`"
+    );
+}
+
+#[test]
+fn known_kinds_the_twin_does_not_model_are_warnings_saying_why() {
+    let text = "\
+apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: prod}
+spec: {egress: [{hosts: [./*]}]}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default}
+spec: {mtls: {mode: STRICT}}
+---
+apiVersion: networking.istio.io/v1alpha3
+kind: EnvoyFilter
+metadata: {name: lua}
+spec: {configPatches: []}
+";
+    let loaded = parse_policies("policies/x.yaml", text).unwrap();
+    assert_eq!(loaded.value, Default::default());
+    let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        [
+            "policies/x.yaml:1: Sidecar default: ignored: not modelled (every proxy gets \
+             configuration for every service, as without a Sidecar: its egress hosts, ingress \
+             listeners and outbound traffic policy are not applied)",
+            "policies/x.yaml:6: PeerAuthentication default: ignored: not modelled (mTLS is not \
+             modelled: traffic is neither encrypted nor authenticated, and no connection fails \
+             for its mode)",
+            "policies/x.yaml:11: EnvoyFilter lua: ignored: not modelled (its patches to Envoy's \
+             configuration are not applied)",
+        ]
     );
 }

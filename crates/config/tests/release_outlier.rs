@@ -12,7 +12,7 @@ fn lowered(minor: u32, block: &str) -> Result<OutlierDetection, String> {
     let compat = IstioRelease::new(Version::new(1, minor)).switches().istio;
     parse_policies_with("dr.yaml", &format!("{HEAD}{block}"), &compat)
         .map(|p| {
-            p.destination_rules[0]
+            p.value.destination_rules[0]
                 .traffic_policy
                 .outlier_detection
                 .clone()

@@ -28,7 +28,9 @@ fn message(text: &str) -> String {
 
 #[test]
 fn a_minimal_scenario_gets_fortios_defaults() {
-    let s = parse_scenario(Path::new("scenarios/x.yaml"), &with_load("    calls: 5\n")).unwrap();
+    let s = parse_scenario(Path::new("scenarios/x.yaml"), &with_load("    calls: 5\n"))
+        .unwrap()
+        .value;
     assert_eq!(
         (s.name.as_str(), s.description.as_str(), s.file.as_str()),
         ("s", "", "scenarios/x.yaml")
@@ -62,7 +64,7 @@ fn every_metric_kind_reads() {
   - {name: g, latencyMs: {load: c2, percentile: 99.9}, max: 50}
 ",
     );
-    let s = parse_scenario(Path::new("x.yaml"), &text).unwrap();
+    let s = parse_scenario(Path::new("x.yaml"), &text).unwrap().value;
     assert_eq!(s.expectations.len(), 7);
     assert_eq!(
         s.expectations[3].metric,
@@ -200,7 +202,9 @@ fn tcp_urls_need_a_host_and_a_port_and_no_path() {
     );
     let ok =
         format!("{HEAD}  - {{name: a, from: f, url: 'tcp://gw.istio-system:31400', calls: 1}}\n");
-    let s = parse_scenario(Path::new("scenarios/x.yaml"), &ok).unwrap();
+    let s = parse_scenario(Path::new("scenarios/x.yaml"), &ok)
+        .unwrap()
+        .value;
     assert_eq!(s.loads[0].url, "tcp://gw.istio-system:31400");
 }
 
@@ -229,7 +233,8 @@ fn a_scenario_names_the_istio_release_it_models() {
         Path::new("scenarios/x.yaml"),
         &with_mesh("  istio: \"1.25.3\"\n  pilotEnv: {EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY: false}\n  appMesh: {envoy: v1.27.2.0-prod}\n"),
     )
-    .unwrap();
+    .unwrap()
+    .value;
     let istio = s.mesh.istio.unwrap();
     assert_eq!(istio.version, Version::new(1, 25), "the patch is ignored");
     assert_eq!(
@@ -237,7 +242,9 @@ fn a_scenario_names_the_istio_release_it_models() {
         Some(false)
     );
     assert_eq!(s.mesh.app_mesh_envoy, Some(Version::new(1, 27)));
-    let none = parse_scenario(Path::new("scenarios/x.yaml"), &with_load("    calls: 1\n")).unwrap();
+    let none = parse_scenario(Path::new("scenarios/x.yaml"), &with_load("    calls: 1\n"))
+        .unwrap()
+        .value;
     assert_eq!(none.mesh, MeshRelease::default(), "unset: current");
 }
 
@@ -344,7 +351,8 @@ fn priority_expectations_read_and_their_time_is_checked() {
 "
         ),
     )
-    .unwrap();
+    .unwrap()
+    .value;
     assert_eq!(
         s.expectations[0].metric,
         Metric::PriorityLoad {
@@ -384,5 +392,73 @@ fn a_scenario_is_one_document() {
     assert_eq!(
         message(""),
         "scenarios/x.yaml:1: the file is empty: expected one scenario"
+    );
+}
+
+#[test]
+fn a_run_longer_than_a_day_is_refused_up_front() {
+    for (written, line) in [("25h", 3), ("10000h", 3)] {
+        let text =
+            with_load("    calls: 5\n").replace("duration: 20s", &format!("duration: {written}"));
+        assert_eq!(
+            message(&text),
+            format!(
+                "scenarios/x.yaml:{line}: duration: {written} is more than 24h, the limit on a \
+                 run's virtual duration"
+            )
+        );
+    }
+    let day = with_load("    calls: 5\n").replace("duration: 20s", "duration: 24h");
+    assert_eq!(
+        parse_scenario(Path::new("x.yaml"), &day)
+            .unwrap()
+            .value
+            .duration,
+        Duration::from_secs(86_400)
+    );
+}
+
+#[test]
+fn more_calls_than_the_limit_are_refused_up_front() {
+    assert_eq!(
+        message(&with_load("    calls: 1000001\n")),
+        "scenarios/x.yaml:8: loads[0].calls: the loads would make 1000001 calls, more than the \
+         limit of 1000000 per run"
+    );
+    // A paced load with a duration plans qps × duration calls.
+    let text = with_load("    qps: 62500\n    duration: 20s\n");
+    assert_eq!(
+        message(&text),
+        "scenarios/x.yaml:8: loads[0].qps: the loads would make 1250000 calls, more than the \
+         limit of 1000000 per run"
+    );
+    // The loads count together: the second one crosses the limit.
+    let two = format!(
+        "{}  - {{name: c3, from: fortio, url: 'http://httpbin:8000/get', calls: 400000}}\n",
+        with_load("    calls: 600001\n")
+    );
+    assert_eq!(
+        message(&two),
+        "scenarios/x.yaml:9: loads[1].calls: the loads would make 1000001 calls, more than the \
+         limit of 1000000 per run"
+    );
+    assert_eq!(
+        message(&with_load("    qps: 1e12\n    calls: 5\n")),
+        "scenarios/x.yaml:8: loads[0].qps: must be at most 1000000 (the limit on qps)"
+    );
+    let at_limit = parse_scenario(Path::new("x.yaml"), &with_load("    calls: 1000000\n"));
+    assert_eq!(at_limit.unwrap().value.loads[0].calls, Some(1_000_000));
+}
+
+#[test]
+fn a_timeline_longer_than_the_limit_is_refused() {
+    let mut text = with_load("    calls: 5\n");
+    text.push_str("timeline:\n");
+    for _ in 0..10_001 {
+        text.push_str("  - {at: 1s, heal: {}}\n");
+    }
+    assert_eq!(
+        message(&text),
+        "scenarios/x.yaml:9: timeline: 10001 entries, more than the limit of 10000"
     );
 }

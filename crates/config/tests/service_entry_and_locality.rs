@@ -38,7 +38,9 @@ spec:
 #[test]
 fn seed_002s_entries_load_with_locality_port_overrides_and_target_port() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/istio/external-failover");
-    let p = load_policies(&dir.join("external-svc-dns-invalid-port.yaml")).unwrap();
+    let p = load_policies(&dir.join("external-svc-dns-invalid-port.yaml"))
+        .unwrap()
+        .value;
     let se = &p.service_entries[0];
     assert_eq!(
         (se.hosts.as_slice(), se.resolution),
@@ -51,10 +53,14 @@ fn seed_002s_entries_load_with_locality_port_overrides_and_target_port() {
     assert_eq!(se.ports[0].endpoint_port(east), 81);
     assert_eq!(se.ports[0].endpoint_port(&se.endpoints[1]), 80);
     // The HTTPS variant: port 80 sent to the endpoints' 443.
-    let https = load_policies(&dir.join("external-svc-https.yaml")).unwrap();
+    let https = load_policies(&dir.join("external-svc-https.yaml"))
+        .unwrap()
+        .value;
     let se = &https.service_entries[0];
     assert_eq!(se.ports[0].endpoint_port(&se.endpoints[0]), 443);
-    let dr = load_policies(&dir.join("mydynamodb-https.yaml")).unwrap();
+    let dr = load_policies(&dir.join("mydynamodb-https.yaml"))
+        .unwrap()
+        .value;
     let l = dr.destination_rules[0]
         .traffic_policy
         .locality_lb

@@ -21,7 +21,7 @@ spec:
 fn route(body: &str) -> Result<TsbRoute, String> {
     let text = format!("{HEAD}{body}");
     parse_policies("edge.yaml", &text)
-        .map(|p| p.tsb_gateways[0].http[0].routes[0].clone())
+        .map(|p| p.value.tsb_gateways[0].http[0].routes[0].clone())
         .map_err(|e| e.to_string())
 }
 
@@ -81,6 +81,6 @@ fn bad_input_is_located() {
     assert!(e.contains("clusters[0].labels: not modelled"), "{e}");
     // Istio's Gateway kind is told apart by its API group.
     let istio = "apiVersion: networking.istio.io/v1beta1\nkind: Gateway\nmetadata: {name: g}\nspec:\n  selector: {istio: ingressgateway}\n  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ['*']}]\n";
-    let p = parse_policies("g.yaml", istio).unwrap();
+    let p = parse_policies("g.yaml", istio).unwrap().value;
     assert_eq!((p.gateways.len(), p.tsb_gateways.len()), (1, 0));
 }

@@ -84,7 +84,9 @@ fn topology() -> Topology {
 }
 
 fn check(text: &str) -> Result<(), String> {
-    let p = parse_policies("policies/x.yaml", text).map_err(|e| e.to_string())?;
+    let p = parse_policies("policies/x.yaml", text)
+        .map_err(|e| e.to_string())?
+        .value;
     validate_against(&p, &topology()).map_err(|e| e.to_string())
 }
 

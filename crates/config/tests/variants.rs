@@ -17,6 +17,7 @@ variants:
 
 fn parse(variants: &str) -> Result<meshtwin_model::scenario::Scenario, String> {
     parse_scenario(Path::new("scenarios/x.yaml"), &format!("{HEAD}{variants}"))
+        .map(|s| s.value)
         .map_err(|e| e.to_string())
 }
 

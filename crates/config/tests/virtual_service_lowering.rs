@@ -21,7 +21,8 @@ const RULE: &str = "  - route:\n    - destination: {host: reviews, subset: v1}\n
 
 fn vs_with(body: &str, compat: &IstioCompat) -> VirtualServicePolicy {
     let mut p = parse_policies_with("x.yaml", &format!("{HEAD}{body}"), compat)
-        .unwrap_or_else(|e| panic!("{e}"));
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value;
     assert_eq!(p.virtual_services.len(), 1);
     p.virtual_services.remove(0)
 }

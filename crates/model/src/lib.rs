@@ -14,6 +14,7 @@
 //! - [`origin`]: where each lowered setting came from (file, line, field, value as written, or
 //!   the mesh default), for reports that explain failures.
 //! - [`duration`]: serde helpers so durations read and write as milliseconds.
+//! - [`limits`]: the limits of one run (duration, calls, pods, timeline, trace).
 //!
 //! This crate does no IO and knows no YAML dialect; `meshtwin-config` and
 //! `meshtwin-topology` parse files into it.
@@ -21,6 +22,7 @@
 
 pub mod duration;
 pub mod event;
+pub mod limits;
 pub mod origin;
 pub mod policy;
 pub mod release;

@@ -30,6 +30,18 @@ pub struct CallRecord {
     pub notes: Vec<String>,
 }
 
+/// A connection of a paced load that reached its deadline before making all its calls
+/// (fortio: `T003 warning only did 212 out of 625 calls before reaching 5s`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CutShort {
+    /// The connection (fortio's thread), from 0.
+    pub connection: u64,
+    /// Calls it made.
+    pub done: u64,
+    /// Calls it planned (`LoadSpec::planned_calls`).
+    pub planned: u64,
+}
+
 /// What a load did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoadOutcome {
@@ -37,6 +49,12 @@ pub struct LoadOutcome {
     pub sockets_used: u64,
     pub first_start: Option<Duration>,
     pub last_end: Option<Duration>,
+    /// The connections that stopped at the deadline short of their planned calls, by
+    /// connection.
+    pub cut_short: Vec<CutShort>,
+    /// A full-speed load with a duration that stopped at its call limit
+    /// ([`crate::limits::MAX_UNPACED_CALLS`]).
+    pub hit_call_limit: bool,
 }
 
 /// One proxy's stats, keyed by Envoy's full stat name

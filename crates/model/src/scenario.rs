@@ -35,6 +35,36 @@ pub struct LoadSpec {
     pub timeout: Duration,
 }
 
+impl LoadSpec {
+    /// The time between one connection's calls when the load is paced (`qps > 0`): each of
+    /// the `-c` connections makes `qps / c` calls per second. `None` at full speed.
+    pub fn pacing_interval(&self) -> Option<Duration> {
+        (self.qps > 0.0)
+            .then(|| Duration::from_secs_f64(f64::from(self.connections.max(1)) / self.qps))
+    }
+
+    /// The calls connection `index` plans: its share of `calls` (the remainder to the first
+    /// connections), or, for a paced load with a `duration`, one per pacing interval from the
+    /// start for as long as the call is due before the deadline. `None` for a full-speed load
+    /// with a `duration` (it makes what it can), and for a pacing interval that rounds to 0.
+    pub fn planned_calls(&self, index: u64) -> Option<u64> {
+        let c = u64::from(self.connections.max(1));
+        if let Some(n) = self.calls {
+            return Some(n / c + u64::from(index < n % c));
+        }
+        let (interval, duration) = (self.pacing_interval()?, self.duration?);
+        let iv = interval.as_nanos();
+        (iv > 0).then(|| u64::try_from(duration.as_nanos().div_ceil(iv)).unwrap_or(u64::MAX))
+    }
+
+    /// All connections' planned calls together (see [`LoadSpec::planned_calls`]).
+    pub fn total_planned_calls(&self) -> Option<u64> {
+        (0..u64::from(self.connections.max(1)))
+            .map(|i| self.planned_calls(i))
+            .try_fold(0u64, |sum, n| Some(sum.saturating_add(n?)))
+    }
+}
+
 /// What an expectation measures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -200,4 +230,47 @@ pub struct Scenario {
     /// The mesh release, over the topology's (a what-if on another release).
     #[serde(default)]
     pub mesh: MeshRelease,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(connections: u32, qps: f64, calls: Option<u64>, duration: Option<u64>) -> LoadSpec {
+        LoadSpec {
+            name: "l".into(),
+            from: "fortio".into(),
+            start: Duration::ZERO,
+            connections,
+            qps,
+            calls,
+            duration: duration.map(Duration::from_secs),
+            url: "http://h/".into(),
+            method: "GET".into(),
+            headers: BTreeMap::new(),
+            timeout: Duration::from_secs(3),
+        }
+    }
+
+    #[test]
+    fn calls_split_over_connections_with_the_remainder_first() {
+        let l = load(2, 8.0, Some(5), None);
+        assert_eq!((l.planned_calls(0), l.planned_calls(1)), (Some(3), Some(2)));
+        assert_eq!(l.total_planned_calls(), Some(5));
+    }
+
+    #[test]
+    fn a_paced_load_with_a_duration_plans_one_call_per_interval() {
+        // 10 qps over 2 connections: every 200 ms each, 5 in a second.
+        let l = load(2, 10.0, None, Some(1));
+        assert_eq!(l.pacing_interval(), Some(Duration::from_millis(200)));
+        assert_eq!(l.total_planned_calls(), Some(10));
+        // 1000 qps for 5 s over 8 connections: 625 each.
+        assert_eq!(load(8, 1000.0, None, Some(5)).planned_calls(7), Some(625));
+    }
+
+    #[test]
+    fn a_full_speed_load_with_a_duration_plans_nothing_up_front() {
+        assert_eq!(load(8, 0.0, None, Some(5)).total_planned_calls(), None);
+    }
 }

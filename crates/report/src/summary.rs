@@ -14,7 +14,7 @@ use crate::ejections::{ejections, Source};
 use crate::expect::{evaluate, reached_workloads, Reach, Verdict};
 use crate::explain::{explain_failures, Context, Explanation};
 use crate::failover::{failover_time, served_by_load, Failover, Place};
-use crate::fortio::{LatencySummary, LoadResult};
+use crate::fortio::{CutShort, LatencySummary, LoadResult};
 use crate::graph::{render_svg, service_graph};
 use crate::places::{pod_places, pod_workloads};
 use crate::simulated::Simulated;
@@ -179,6 +179,17 @@ pub fn load_results(r: &RunResult) -> Vec<LoadResult> {
                 sockets_used: o.sockets_used,
                 start_ms: o.first_start.map(ms).unwrap_or(ms(spec.start)),
                 end_ms: o.last_end.map(ms).unwrap_or(ms(spec.start)),
+                requested_duration_ms: spec.duration.map(ms),
+                cut_short: o
+                    .cut_short
+                    .iter()
+                    .map(|s| CutShort {
+                        thread: s.connection,
+                        done: s.done,
+                        planned: s.planned,
+                    })
+                    .collect(),
+                hit_call_limit: o.hit_call_limit,
             }
         })
         .collect()

@@ -8,8 +8,8 @@
 //!   `xds::routes` lowers VirtualServices into route tables.
 //! - [`app`]: application models (service time, errors, worker concurrency); [`app_call`]
 //!   their calls to other services.
-//! - [`loadgen`]: fortio-style load generators; [`tcp_client`] their `tcp://` calls (one
-//!   connection, one line each).
+//! - [`loadgen`]: fortio-style load generators; [`pacing`] when their loops call and stop;
+//!   [`tcp_client`] their `tcp://` calls (one connection, one line each).
 //! - [`tcp_echo`]: Istio's tcp-echo sample (answers each line with its prefix).
 //! - [`reach`]: which pods can exchange packets (only those become network hosts).
 //! - [`recorder`]: the trace.
@@ -29,6 +29,7 @@ pub mod clock;
 pub mod executor;
 pub mod loadgen;
 pub mod network;
+pub mod pacing;
 pub mod platform;
 pub mod pods;
 pub mod reach;

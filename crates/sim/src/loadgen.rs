@@ -2,6 +2,12 @@
 //! connection, paced to `-qps` (0 = as fast as possible), for `-n` calls or `-t` time.
 //! Like fortio's fast client it keeps a connection alive only after a 200 and reconnects
 //! otherwise, which is why "Sockets used" exceeds `-c` when 503s happen.
+//!
+//! When each loop calls and when it stops is [`crate::pacing`]'s decision (fortio's
+//! `runOne`): a paced loop with `-t` that fell behind its pace stops once past the deadline
+//! and records how many of its calls it made ([`CutShort`]); a loop at full speed with `-t`
+//! stops at the deadline or at its share of the call limit
+//! ([`meshtwin_model::limits::MAX_UNPACED_CALLS`]).
 
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -18,6 +24,7 @@ use meshtwin_model::scenario::LoadSpec;
 use meshtwin_proxy::platform::{timeout, Platform};
 
 use crate::app::notes_of;
+use crate::pacing::{Pacer, Stop};
 use crate::platform::SimPlatform;
 use crate::recorder::Recorder;
 
@@ -34,7 +41,7 @@ pub struct LoadTarget {
     pub tcp: bool,
 }
 
-pub use meshtwin_model::run::{CallRecord, LoadOutcome};
+pub use meshtwin_model::run::{CallRecord, CutShort, LoadOutcome};
 
 /// Everything one client loop needs.
 pub(crate) struct Client {
@@ -69,7 +76,6 @@ pub fn spawn_load(
     let target = Rc::new(target);
     let c = u64::from(spec.connections.max(1));
     for i in 0..c {
-        let calls = spec.calls.map(|n| n / c + u64::from(i < n % c));
         let client = Client {
             spec: spec.clone(),
             src_pod: src_pod.clone(),
@@ -78,35 +84,41 @@ pub fn spawn_load(
             recorder: recorder.clone(),
             outcome: outcome.clone(),
         };
-        platform.spawn(Box::pin(client.run(i, calls)));
+        platform.spawn(Box::pin(client.run(i)));
     }
 }
 
 type Sender = http1::SendRequest<Empty<Bytes>>;
 
 impl Client {
-    async fn run(self, index: u64, calls: Option<u64>) {
+    /// One client loop, connection `index`, scheduled by a [`Pacer`].
+    async fn run(self, index: u64) {
         let p = self.platform.clone();
-        let start = self.spec.start;
-        p.sleep(start.saturating_sub(p.now())).await;
-        let end = self.spec.duration.map(|d| start + d);
-        let interval = (self.spec.qps > 0.0).then(|| {
-            Duration::from_secs_f64(f64::from(self.spec.connections.max(1)) / self.spec.qps)
-        });
+        let pacer = Pacer::new(&self.spec, index);
+        p.sleep(self.spec.start.saturating_sub(p.now())).await;
         let mut conn: Option<Sender> = None;
         let mut k = 0u64;
         loop {
-            if calls.is_some_and(|n| k >= n) {
-                break;
-            }
-            if let Some(iv) = interval {
-                let due = start + iv * k as u32;
-                if end.is_some_and(|e| due >= e) {
+            let step = match pacer.due(k) {
+                Ok(due) => {
+                    if let Some(due) = due {
+                        p.sleep(due.saturating_sub(p.now())).await;
+                    }
+                    pacer.check(k, p.now())
+                }
+                Err(stop) => Err(stop),
+            };
+            match step {
+                Ok(()) => {}
+                Err(Stop::Done) => break,
+                Err(Stop::Deadline { done, planned }) => {
+                    self.cut_short(index, done, planned);
                     break;
                 }
-                p.sleep(due.saturating_sub(p.now())).await;
-            } else if end.is_some_and(|e| p.now() >= e) {
-                break;
+                Err(Stop::CallLimit) => {
+                    self.outcome.borrow_mut().hit_call_limit = true;
+                    break;
+                }
             }
             let keep = if self.target.tcp {
                 self.tcp_call(index, k).await;
@@ -172,6 +184,17 @@ impl Client {
             new_socket,
         });
         status == 200
+    }
+
+    /// Record that connection `index` stopped at the deadline after `done` of `planned` calls.
+    fn cut_short(&self, index: u64, done: u64, planned: u64) {
+        let mut o = self.outcome.borrow_mut();
+        o.cut_short.push(CutShort {
+            connection: index,
+            done,
+            planned,
+        });
+        o.cut_short.sort_by_key(|s| s.connection);
     }
 
     /// Record a finished call: its trace event and its line in the load's outcome.

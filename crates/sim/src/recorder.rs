@@ -9,7 +9,7 @@ use meshtwin_model::event::{EventKind, TraceEvent};
 use meshtwin_proxy::observer::Observer;
 
 /// The most events a trace keeps; past it, events are counted but not stored.
-pub const DEFAULT_TRACE_CAP: usize = 2_000_000;
+pub const DEFAULT_TRACE_CAP: usize = meshtwin_model::limits::MAX_TRACE_EVENTS;
 
 /// The trace being written.
 pub struct Recorder {

@@ -38,6 +38,10 @@
 //! Field by field: [`latency`] (link latencies, service-time distributions), [`workload`]
 //! (replicas, labels, sidecar, app), [`service`] (ports, protocols, selectors). Unknown fields
 //! are errors. Validation, each a [`ConfigError`] at `file:line: path`:
+//! names as Kubernetes checks them (`meshtwin_config::names`: workloads and the topology
+//! DNS-1123 subdomains, pod names `<workload>-<i>` too; namespaces labels; services DNS-1035
+//! labels; regions, zones, subzones and clusters label values); at most
+//! `meshtwin_model::limits::MAX_PODS` pods in all;
 //! workload names are unique in the topology (pod names are `<workload>-<i>`); replicas ≥ 0;
 //! a virtual gateway or Istio gateway pod runs no app; every service port's `targetPort` is the app port of some
 //! selected pod that runs an app (a selector matching nothing is fine).
@@ -53,8 +57,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use meshtwin_config::decode::{Ctx, Result, Val};
+use meshtwin_config::names::{self, Rule};
 use meshtwin_config::source::{self, Document};
-pub use meshtwin_config::ConfigError;
+pub use meshtwin_config::{ConfigError, ConfigWarning, Loaded};
+use meshtwin_model::limits::MAX_PODS;
 use meshtwin_model::topology::{LinkLatency, Locality, Topology, Workload};
 
 const TOPOLOGY_FIELDS: &[&str] = &["name", "latency", "mesh", "envoy", "regions", "services"];
@@ -63,17 +69,20 @@ const ZONE_FIELDS: &[&str] = &["name", "clusters"];
 const CLUSTER_FIELDS: &[&str] = &["name", "workloads"];
 
 /// Load and validate a topology file.
-pub fn load_topology(path: &Path) -> std::result::Result<Topology, ConfigError> {
+pub fn load_topology(path: &Path) -> std::result::Result<Loaded<Topology>, ConfigError> {
     let file = path.display().to_string();
     from_documents(&file, &source::load_documents(path)?)
 }
 
 /// Like [`load_topology`], from text; `file` is used in errors.
-pub fn parse_topology(file: &str, text: &str) -> std::result::Result<Topology, ConfigError> {
+pub fn parse_topology(
+    file: &str,
+    text: &str,
+) -> std::result::Result<Loaded<Topology>, ConfigError> {
     from_documents(file, &source::parse_documents(file, text)?)
 }
 
-fn from_documents(file: &str, docs: &[Document]) -> Result<Topology> {
+fn from_documents(file: &str, docs: &[Document]) -> Result<Loaded<Topology>> {
     let doc = match docs {
         [one] => one,
         [] => {
@@ -92,7 +101,11 @@ fn from_documents(file: &str, docs: &[Document]) -> Result<Topology> {
         }
     };
     let ctx = Ctx::new(file);
-    decode(&ctx.root(&doc.root))
+    let topology = decode(&ctx.root(&doc.root))?;
+    Ok(Loaded {
+        value: topology,
+        warnings: ctx.take_warnings(),
+    })
 }
 
 fn decode(root: &Val<'_>) -> Result<Topology> {
@@ -113,7 +126,7 @@ fn decode(root: &Val<'_>) -> Result<Topology> {
         services.push(service::decode(&s, &workloads, &mut seen)?);
     }
     let topo = Topology {
-        name: t.req_name("name")?.to_string(),
+        name: names::name(&t.req("name")?, Rule::Subdomain)?.to_string(),
         latency,
         mesh,
         envoy,
@@ -150,19 +163,22 @@ fn check_calls(topo: &Topology) -> Result<()> {
 }
 
 /// Walk regions → zones → clusters → workloads (names unique in the topology: pods are
-/// `<workload>-<i>`, and a unique workload name makes unique pod names).
+/// `<workload>-<i>`, and a unique workload name makes unique pod names). Regions, zones and
+/// clusters are named as the node labels that carry them must be (Kubernetes label values);
+/// the pods of all workloads together are at most [`MAX_PODS`].
 fn workloads(regions: &Val<'_>) -> Result<Vec<Workload>> {
     let mut out: Vec<Workload> = Vec::new();
     let mut names: BTreeMap<String, u32> = BTreeMap::new();
+    let mut pods: u64 = 0;
     for r in regions.seq()? {
         let r = r.map(REGION_FIELDS)?;
-        let region = r.req_name("name")?;
+        let region = names::name(&r.req("name")?, Rule::LabelValue)?;
         for z in r.list("zones")? {
             let z = z.map(ZONE_FIELDS)?;
-            let zone = z.req_name("name")?;
+            let zone = names::name(&z.req("name")?, Rule::LabelValue)?;
             for c in z.list("clusters")? {
                 let c = c.map(CLUSTER_FIELDS)?;
-                let cluster = c.req_name("name")?;
+                let cluster = names::name(&c.req("name")?, Rule::LabelValue)?;
                 for w in c.list("workloads")? {
                     let locality = Locality {
                         region: region.to_string(),
@@ -170,6 +186,13 @@ fn workloads(regions: &Val<'_>) -> Result<Vec<Workload>> {
                         subzone: String::new(),
                     };
                     let workload = workload::decode(&w, cluster, locality, &mut names)?;
+                    pods += u64::from(workload.replicas);
+                    if pods > MAX_PODS {
+                        let at = w.map(workload::WORKLOAD_FIELDS)?.req("replicas")?;
+                        return Err(at.error(format!(
+                            "the topology would have {pods} pods, more than the limit of {MAX_PODS}"
+                        )));
+                    }
                     out.push(workload);
                 }
             }

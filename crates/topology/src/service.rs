@@ -20,6 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use meshtwin_config::decode::{Result, Val};
+use meshtwin_config::names::{self, Rule};
 use meshtwin_model::topology::{Protocol, Service, ServicePort, Workload};
 use meshtwin_model::SourceRef;
 
@@ -53,9 +54,12 @@ pub fn decode(
 ) -> Result<Service> {
     let s = v.map(SERVICE_FIELDS)?;
     let name_val = s.req("name")?;
-    let name = name_val.name()?.to_string();
+    // `ValidateServiceName`: a DNS-1035 label.
+    let name = names::name(&name_val, Rule::Dns1035)?.to_string();
     let namespace = s
-        .opt("namespace", |n| n.name().map(str::to_string))?
+        .opt("namespace", |n| {
+            names::name(n, Rule::Label).map(str::to_string)
+        })?
         .unwrap_or_else(|| "default".to_string());
     let key = (name.clone(), namespace.clone());
     if let Some(first) = seen.get(&key) {

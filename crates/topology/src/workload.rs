@@ -22,12 +22,14 @@
 use std::collections::BTreeMap;
 
 use meshtwin_config::decode::{Result, Val};
+use meshtwin_config::names::{self, Rule};
 use meshtwin_model::topology::{AppBehaviour, AppCall, Locality, Sidecar, Workload};
 use meshtwin_model::SourceRef;
 
 use crate::latency;
 
-const WORKLOAD_FIELDS: &[&str] = &[
+/// The fields of a workload entry.
+pub const WORKLOAD_FIELDS: &[&str] = &[
     "name",
     "namespace",
     "replicas",
@@ -76,7 +78,8 @@ pub fn decode(
 ) -> Result<Workload> {
     let w = v.map(WORKLOAD_FIELDS)?;
     let name_val = w.req("name")?;
-    let name = name_val.name()?.to_string();
+    // Named as a Deployment is; its pods, `<workload>-<i>`, as pods are.
+    let name = names::name(&name_val, Rule::Subdomain)?.to_string();
     if let Some(first) = seen.get(&name) {
         return Err(name_val.error(format!(
             "duplicate workload name {name:?} (first at line {first}): pod names \
@@ -84,8 +87,23 @@ pub fn decode(
         )));
     }
     seen.insert(name.clone(), name_val.line());
-    if let Some(sz) = w.opt("subzone", |s| s.name().map(str::to_string))? {
+    if let Some(sz) = w.opt("subzone", |s| {
+        names::name(s, Rule::LabelValue).map(str::to_string)
+    })? {
         locality.subzone = sz;
+    }
+    let replicas = w
+        .opt("replicas", |r| r.u32_in(0, MAX_REPLICAS))?
+        .unwrap_or(1);
+    if replicas > 0 {
+        let last = format!("{name}-{}", replicas - 1);
+        if last.len() > Rule::Subdomain.max_len() {
+            return Err(name_val.error(format!(
+                "its last pod's name, {:?}, would be more than {} characters",
+                names::shorten(&last).as_ref(),
+                Rule::Subdomain.max_len()
+            )));
+        }
     }
     let sidecar = match w.get("sidecar") {
         Some(s) => sidecar(&s)?,
@@ -108,13 +126,13 @@ pub fn decode(
     Ok(Workload {
         name,
         namespace: w
-            .opt("namespace", |n| n.name().map(str::to_string))?
+            .opt("namespace", |n| {
+                names::name(n, Rule::Label).map(str::to_string)
+            })?
             .unwrap_or_else(|| "default".to_string()),
         cluster: cluster.to_string(),
         locality,
-        replicas: w
-            .opt("replicas", |r| r.u32_in(0, MAX_REPLICAS))?
-            .unwrap_or(1),
+        replicas,
         labels: w.opt("labels", Val::string_map)?.unwrap_or_default(),
         sidecar,
         app,

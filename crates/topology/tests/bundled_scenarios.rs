@@ -26,11 +26,17 @@ fn every_bundled_scenario_loads_with_its_topology_and_policies() {
         "expected the bundled scenarios, found {files:?}"
     );
     for file in files {
-        let scenario = load_scenario(&file).unwrap_or_else(|e| panic!("{e}"));
-        let topo = load_topology(Path::new(&scenario.topology)).unwrap_or_else(|e| panic!("{e}"));
+        let scenario = load_scenario(&file).unwrap_or_else(|e| panic!("{e}")).value;
+        let topo = load_topology(Path::new(&scenario.topology))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .value;
         let mut policies = MeshPolicies::default();
         for p in &scenario.policies {
-            policies.extend(load_policies(Path::new(p)).unwrap_or_else(|e| panic!("{e}")));
+            policies.extend(
+                load_policies(Path::new(p))
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .value,
+            );
         }
         validate_against(&policies, &topo).unwrap_or_else(|e| panic!("{e}"));
 
@@ -60,7 +66,9 @@ fn every_bundled_scenario_loads_with_its_topology_and_policies() {
 
 #[test]
 fn the_istio_circuit_breaking_scenario_reads_as_written() {
-    let s = load_scenario(Path::new("../../scenarios/istio-circuit-breaking.yaml")).unwrap();
+    let s = load_scenario(Path::new("../../scenarios/istio-circuit-breaking.yaml"))
+        .unwrap()
+        .value;
     assert_eq!(s.topology, "../../topologies/httpbin.yaml");
     assert_eq!(
         s.policies,

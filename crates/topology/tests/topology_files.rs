@@ -26,7 +26,8 @@ const W: &str = "                ";
 fn the_bundled_topologies_lower_to_their_snapshots() {
     for name in ["appmesh-colors", "bookinfo", "httpbin"] {
         let t = load_topology(Path::new(&format!("../../topologies/{name}.yaml")))
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap_or_else(|e| panic!("{e}"))
+            .value;
         insta::assert_yaml_snapshot!(name, t);
     }
 }
@@ -37,7 +38,8 @@ fn defaults_fill_what_the_file_leaves_out() {
         "x.yaml",
         &with_workload(&format!("{W}app: {{port: 80}}\n"), ""),
     )
-    .unwrap();
+    .unwrap()
+    .value;
     assert_eq!(t.latency, LinkLatency::default());
     let w = &t.workloads[0];
     assert_eq!(
@@ -98,7 +100,9 @@ fn sidecars_and_latencies_read_in_every_form() {
         ("sidecar: none", Sidecar::None),
     ];
     for (line, want) in cases {
-        let t = parse_topology("x.yaml", &with_workload(&format!("{W}{line}\n"), "")).unwrap();
+        let t = parse_topology("x.yaml", &with_workload(&format!("{W}{line}\n"), ""))
+            .unwrap()
+            .value;
         assert_eq!(t.workloads[0].sidecar, want, "{line}");
     }
     let ms = Duration::from_millis;
@@ -118,7 +122,9 @@ fn sidecars_and_latencies_read_in_every_form() {
         ),
     ] {
         let w = format!("{W}app: {{port: 80, latency: {latency}}}\n");
-        let t = parse_topology("x.yaml", &with_workload(&w, "")).unwrap();
+        let t = parse_topology("x.yaml", &with_workload(&w, ""))
+            .unwrap()
+            .value;
         assert_eq!(
             t.workloads[0].app.as_ref().unwrap().latency,
             want,
@@ -146,7 +152,8 @@ fn service_protocols_follow_istios_port_naming() {
         "x.yaml",
         &with_workload(&format!("{W}labels: {{app: w}}\n"), services),
     )
-    .unwrap();
+    .unwrap()
+    .value;
     let protocols: Vec<Protocol> = t.services[0].ports.iter().map(|p| p.protocol).collect();
     use Protocol::*;
     assert_eq!(protocols, [Http, Http2, Grpc, Http, Tcp, Tcp, Http, Grpc]);
@@ -170,7 +177,8 @@ fn negative_replicas_are_an_error() {
         message(&with_workload(&format!("{W}replicas: -1\n"), "")),
         "topologies/x.yaml:10: regions[0].zones[0].clusters[0].workloads[0].replicas: must be >= 0"
     );
-    parse_topology("x.yaml", &with_workload(&format!("{W}replicas: 0\n"), "")).unwrap();
+    let t = parse_topology("x.yaml", &with_workload(&format!("{W}replicas: 0\n"), "")).unwrap();
+    assert_eq!((t.value.workloads[0].replicas, t.warnings.len()), (0, 0));
 }
 
 #[test]
@@ -194,11 +202,12 @@ fn services_that_select_nothing_or_only_appless_pods_are_fine() {
   - {name: headless, ports: [{port: 2}]}
   - {name: loadgen, selector: {app: w}, ports: [{port: 8080}]}
 ";
-    parse_topology(
+    let t = parse_topology(
         "x.yaml",
         &with_workload(&format!("{W}labels: {{app: w}}\n"), services),
     )
     .unwrap();
+    assert_eq!(t.value.services.len(), 3);
 }
 
 #[test]
@@ -284,7 +293,8 @@ fn an_istio_gateway_pod_and_a_tcp_echo_app_are_read() {
             "",
         ),
     )
-    .unwrap();
+    .unwrap()
+    .value;
     assert_eq!(
         t.workloads[0].sidecar,
         Sidecar::IstioGateway { concurrency: 4 }
@@ -293,7 +303,8 @@ fn an_istio_gateway_pod_and_a_tcp_echo_app_are_read() {
         "topologies/x.yaml",
         &with_workload(&format!("{W}app: {{port: 9000, tcpEcho: one}}\n"), ""),
     )
-    .unwrap();
+    .unwrap()
+    .value;
     assert_eq!(
         t.workloads[0].app.as_ref().unwrap().tcp_echo.as_deref(),
         Some("one")
@@ -358,7 +369,9 @@ fn app_calls_read_with_their_timeouts_retries_and_error_text() {
         ),
         services,
     );
-    let t = parse_topology("topologies/x.yaml", &text).expect("valid");
+    let t = parse_topology("topologies/x.yaml", &text)
+        .expect("valid")
+        .value;
     let call = &t.workloads[0].app.as_ref().expect("app").calls[0];
     assert_eq!(
         (call.host.as_str(), call.port, call.path.as_str()),
@@ -387,7 +400,7 @@ fn a_topology_names_its_mesh_release_and_its_proxies_follow_it() {
         "mesh: {{istio: \"1.19\"}}\nenvoy: {{ejectionTime: linear}}\n{}",
         with_workload(&format!("{W}sidecar: istio\n"), "")
     );
-    let t = parse_topology("x.yaml", &text).unwrap();
+    let t = parse_topology("x.yaml", &text).unwrap().value;
     assert_eq!(
         t.mesh.istio_release().version,
         meshtwin_model::release::Version::new(1, 19)

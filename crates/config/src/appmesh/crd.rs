@@ -9,6 +9,7 @@ use meshtwin_model::policy::{AppMeshKind, AppMeshListener};
 use super::{listener, Identity};
 use crate::decode::{Obj, Result, Val};
 use crate::k8s;
+use crate::warning::TLS_NOT_MODELLED;
 
 /// The only CRD version whose schema meshtwin reads.
 pub const API_VERSIONS: &[&str] = &["appmesh.k8s.aws/v1beta2"];
@@ -64,13 +65,7 @@ pub fn lower(object: &Obj<'_>, kind: AppMeshKind) -> Result<Vec<AppMeshListener>
     if let Some(gr) = spec.get("gatewayRouteSelector") {
         selector(&gr)?;
     }
-    for key in ["backends", "backendDefaults", "logging"] {
-        if let Some(v) = spec.get(key) {
-            if v.seq().is_err() {
-                v.entries()?;
-            }
-        }
-    }
+    unmodelled_spec_fields(&spec)?;
     let dns_hostname = spec.opt("serviceDiscovery", service_discovery)?.flatten();
     let id = Identity {
         kind,
@@ -84,10 +79,33 @@ pub fn lower(object: &Obj<'_>, kind: AppMeshKind) -> Result<Vec<AppMeshListener>
     listener::lower_all(&spec, &id)
 }
 
+/// A node's or gateway's `backends`, `backendDefaults` and `logging`: type-checked; the first
+/// two are warnings (they change what a node may reach and how), logging changes no traffic.
+pub fn unmodelled_spec_fields(spec: &Obj<'_>) -> Result<()> {
+    spec.ignored(
+        "backends",
+        "backends are not modelled: a node may call any service, listed or not",
+    );
+    spec.ignored("backendDefaults", TLS_NOT_MODELLED);
+    for key in ["backends", "backendDefaults", "logging"] {
+        if let Some(v) = spec.get(key) {
+            if v.seq().is_err() {
+                v.entries()?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `{matchLabels: {...}, matchExpressions: [...]}` → the match labels.
 fn selector(v: &Val<'_>) -> Result<std::collections::BTreeMap<String, String>> {
     let s = v.map(SELECTOR_FIELDS)?;
-    if s.has("matchExpressions") {
+    if s.ignored(
+        "matchExpressions",
+        "only matchLabels select pods: the selector may select more pods than it should",
+    )
+    .is_some()
+    {
         s.list("matchExpressions")?;
     }
     Ok(s.opt("matchLabels", Val::string_map)?.unwrap_or_default())
@@ -96,7 +114,10 @@ fn selector(v: &Val<'_>) -> Result<std::collections::BTreeMap<String, String>> {
 /// `serviceDiscovery` → the DNS hostname, if DNS discovery is used.
 pub fn service_discovery(v: &Val<'_>) -> Result<Option<String>> {
     let sd = v.map(DISCOVERY_FIELDS)?;
-    if let Some(cm) = sd.get("awsCloudMap") {
+    if let Some(cm) = sd.ignored(
+        "awsCloudMap",
+        "Cloud Map discovery is not modelled: the node has no hostname others can reach it by",
+    ) {
         cm.entries()?;
     }
     sd.opt("dns", |d| {

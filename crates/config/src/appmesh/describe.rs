@@ -44,7 +44,8 @@ const GATEWAY_SPEC_FIELDS: &[&str] = &["backendDefaults", "listeners", "logging"
 
 /// The object name used in errors, e.g. `VirtualNode green_howto-k8s-connection-pools`.
 pub fn object_label(kind: AppMeshKind, name: Option<&str>) -> String {
-    format!("{} {}", super::kind_name(kind), name.unwrap_or("?"))
+    let name = crate::names::shorten(name.unwrap_or("?"));
+    format!("{} {name}", super::kind_name(kind))
 }
 
 /// Lower a describe output; `root` is the whole document.
@@ -80,13 +81,7 @@ pub fn lower(root: &Val<'_>) -> Result<Vec<AppMeshListener>> {
         s.map(STATUS_FIELDS)?.opt("status", |v| v.str().map(drop))?;
     }
     let spec = obj.req("spec")?.map(spec_fields)?;
-    for key in ["backends", "backendDefaults", "logging"] {
-        if let Some(v) = spec.get(key) {
-            if v.seq().is_err() {
-                v.entries()?;
-            }
-        }
-    }
+    crd::unmodelled_spec_fields(&spec)?;
     let (k8s_name, namespace) = match aws_name.rsplit_once('_') {
         Some((n, ns)) if !n.is_empty() && !ns.is_empty() => (n.to_string(), ns.to_string()),
         _ => (aws_name.clone(), "default".to_string()),

@@ -12,6 +12,7 @@ use meshtwin_model::SourceRef;
 
 use super::{health_check, origins, outlier, Identity};
 use crate::decode::{Obj, Result, Val};
+use crate::warning::TLS_NOT_MODELLED;
 
 /// App Mesh integers are Java ints.
 pub(super) const INT_MAX: u32 = i32::MAX as u32;
@@ -60,9 +61,14 @@ pub fn lower(v: &Val<'_>, id: &Identity) -> Result<AppMeshListener> {
         Some(pool) => connection_pool(&pool, proto_word, id.kind)?,
         None => Thresholds::APPMESH_DEFAULT,
     };
-    // Listener timeouts and TLS are accepted, not modelled yet.
-    for key in ["timeout", "tls"] {
-        if let Some(x) = l.get(key) {
+    for (key, why) in [
+        (
+            "timeout",
+            "listener timeouts are not modelled: requests wait as long as the caller does",
+        ),
+        ("tls", TLS_NOT_MODELLED),
+    ] {
+        if let Some(x) = l.ignored(key, why) {
             x.entries()?;
         }
     }

@@ -71,6 +71,22 @@ impl<'a> Obj<'a> {
         self.val.error(message)
     }
 
+    /// Warn that field `key`, when present, is read but not modelled: `ignored: not modelled
+    /// (why)`. An empty list or mapping configures nothing and is not warned about. Returns
+    /// the field, so that a caller may still type-check it.
+    pub fn ignored(&self, key: &str, why: &str) -> Option<Val<'a>> {
+        let v = self.get(key)?;
+        let empty = match &v.node.value {
+            Value::Seq(items) => items.is_empty(),
+            Value::Map(entries) => entries.is_empty(),
+            _ => false,
+        };
+        if !empty {
+            v.warn(format!("ignored: not modelled ({why})"));
+        }
+        Some(v)
+    }
+
     /// The present keys among `keys`, in file order.
     pub fn present(&self, keys: &[&str]) -> Vec<&'a str> {
         self.entries

@@ -38,11 +38,20 @@ impl<'a> Val<'a> {
         self.ctx.error(self.node.line, &self.path, message)
     }
 
+    /// Record a warning about this value (see [`crate::warning`]).
+    pub fn warn(&self, message: impl Into<String>) {
+        self.ctx.warn(self.node.line, &self.path, message);
+    }
+
+    /// `expected X, found Y`. At a document's root only the kind of value is named: a file
+    /// that is not what it should be has its content kept out of the message.
     fn expected(&self, what: &str) -> ConfigError {
-        self.error(format!(
-            "expected {what}, found {}",
+        let found = if self.path.is_empty() {
+            self.node.value.kind_name().to_string()
+        } else {
             self.node.value.describe()
-        ))
+        };
+        self.error(format!("expected {what}, found {found}"))
     }
 
     fn child(&self, node: &'a Node, path: String) -> Val<'a> {
@@ -59,7 +68,7 @@ impl<'a> Val<'a> {
             return Err(self.expected("a mapping"));
         };
         if let Some((key, node)) = entries.iter().find(|(k, _)| !known.contains(&k.as_str())) {
-            let path = join(&self.path, key);
+            let path = join(&self.path, &crate::names::shorten(key));
             let message = if known.is_empty() {
                 "unknown field (no fields are allowed here)".to_string()
             } else {

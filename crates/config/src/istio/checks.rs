@@ -65,15 +65,67 @@ pub fn go_float(f: f64) -> String {
     }
 }
 
-/// A DNS-1123 label (`labels.IsDNS1123Label`): 1–63 of `[a-z0-9-]`, alphanumeric ends.
+/// A DNS-1123 label as Istio checks it (`pkg/config/labels` `IsDNS1123Label`): 1–63 of
+/// `[a-zA-Z0-9-]`, alphanumeric ends. Unlike Kubernetes' check, capitals are allowed.
 pub fn is_dns1123_label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
+}
+
+/// `IsWildcardDNS1123Label`: `*`, or a DNS-1123 label optionally led by `*` or `*-`.
+fn is_wildcard_dns1123_label(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("*-")
+        .or_else(|| s.strip_prefix('*'))
+        .unwrap_or(s);
+    s.len() <= 63 && (s == "*" || is_dns1123_label(rest))
+}
+
+/// A host as Istio checks it (`agent.ValidateWildcardDomain`): at most 255 characters, a
+/// wildcard first label (`*`, `*.example.com`), DNS-1123 labels after it, a top-level domain
+/// that is not all digits; a trailing dot is allowed. Istio's messages; long hosts are cut.
+pub fn wildcard_domain(v: &Val<'_>, domain: &str) -> Result<()> {
+    let quoted = format!("{:?}", crate::names::shorten(domain).as_ref());
+    if domain.len() > 255 {
+        return Err(v.error(format!("domain name {quoted} too long (max 255)")));
+    }
+    if domain.is_empty() {
+        return Err(v.error("empty domain name not allowed"));
+    }
+    let (first, rest) = match domain.split_once('.') {
+        Some((f, r)) => (f, Some(r)),
+        None => (domain, None),
+    };
+    let bad_label = |l: &str| {
+        v.error(format!(
+            "domain name {quoted} invalid (label {l:?} invalid)"
+        ))
+    };
+    if !is_wildcard_dns1123_label(first) {
+        return Err(bad_label(first));
+    }
+    let Some(rest) = rest else { return Ok(()) };
+    let labels: Vec<&str> = rest.split('.').collect();
+    let tld = labels[labels.len() - 1];
+    if !tld.is_empty() && tld.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(v.error(format!(
+            "domain name {quoted} invalid (top level domain {tld:?} cannot be all-numeric)"
+        )));
+    }
+    for (i, l) in labels.iter().enumerate() {
+        // A trailing dot, as in `istio.io.`, is allowed.
+        if i == labels.len() - 1 && l.is_empty() {
+            break;
+        }
+        if !is_dns1123_label(l) {
+            return Err(bad_label(l));
+        }
+    }
+    Ok(())
 }
 
 /// Whether Go's `http.StatusText` knows the code (Istio accepts such codes in `retryOn`).

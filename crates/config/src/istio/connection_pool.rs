@@ -87,14 +87,24 @@ fn decode_settings(pool: &Obj<'_>) -> Result<PoolSettings> {
         if let Some(d) = tcp.opt("connectTimeout", Val::positive_duration)? {
             out.connect_timeout = d;
         }
-        if let Some(k) = tcp.get("tcpKeepalive") {
+        if let Some(k) = tcp.ignored("tcpKeepalive", "no TCP keepalive probes are sent") {
             let k = k.map(KEEPALIVE_FIELDS)?;
             k.opt("probes", |v| v.positive_u32(INT32_MAX))?;
             k.opt("time", Val::positive_duration)?;
             k.opt("interval", Val::positive_duration)?;
         }
-        tcp.opt("maxConnectionDuration", Val::positive_duration)?;
-        tcp.opt("idleTimeout", Val::duration)?;
+        if let Some(d) = tcp.ignored(
+            "maxConnectionDuration",
+            "connections are not closed when they reach a maximum age",
+        ) {
+            d.positive_duration()?;
+        }
+        if let Some(d) = tcp.ignored(
+            "idleTimeout",
+            "idle TCP connections are not closed (the HTTP idleTimeout is modelled)",
+        ) {
+            d.duration()?;
+        }
     }
     if let Some(http) = pool.get("http") {
         let http = http.map(HTTP_FIELDS)?;
@@ -120,7 +130,12 @@ fn decode_settings(pool: &Obj<'_>) -> Result<PoolSettings> {
             // DEFAULT follows the mesh setting, whose default is DO_NOT_UPGRADE.
             out.h2_upgrade = p == "UPGRADE";
         }
-        http.opt("useClientProtocol", Val::bool)?;
+        if let Some(u) = http.ignored(
+            "useClientProtocol",
+            "the upstream protocol follows the service port and h2UpgradePolicy, not the client",
+        ) {
+            u.bool()?;
+        }
         if let Some(n) = http.opt("maxConcurrentStreams", |v| v.positive_u32(INT32_MAX))? {
             out.max_concurrent_streams = Some(n);
         }

@@ -22,6 +22,7 @@ pub fn destination(v: &Val<'_>) -> Result<Destination> {
     if host == "*" {
         return Err(host_val.error("invalid destination host *"));
     }
+    checks::wildcard_domain(&host_val, &host)?;
     let subset_at = d
         .get("subset")
         .map_or_else(FieldRef::default, |s| FieldRef {
@@ -34,7 +35,10 @@ pub fn destination(v: &Val<'_>) -> Result<Destination> {
             return Err(s.error("subset name cannot be empty"));
         }
         if !checks::is_dns1123_label(name) {
-            return Err(s.error(format!("subset name is invalid: {name}")));
+            return Err(s.error(format!(
+                "subset name is invalid: {}",
+                crate::names::shorten(name)
+            )));
         }
         Ok(name.to_string())
     })?;

@@ -6,9 +6,12 @@ use meshtwin_model::policy::{DestinationPolicy, Subset};
 use meshtwin_model::traffic::IstioCompat;
 use meshtwin_model::SourceRef;
 
+use super::checks;
 use super::traffic_policy::{self, RawPolicy};
 use crate::decode::{Obj, Result, Val};
 use crate::k8s;
+use crate::names::shorten;
+use crate::warning::EXPORT_TO_NOT_MODELLED;
 
 /// The `apiVersion`s a DestinationRule may have.
 pub const API_VERSIONS: &[&str] = &[
@@ -34,8 +37,14 @@ pub fn lower(object: &Obj<'_>, compat: &IstioCompat) -> Result<DestinationPolicy
     let spec = object.req("spec")?.map(SPEC_FIELDS)?;
     let host_val = spec.req("host")?;
     let host = host_val.name()?.to_string();
-    spec.opt("exportTo", Val::strings)?;
-    if let Some(ws) = spec.get("workloadSelector") {
+    checks::wildcard_domain(&host_val, &host)?;
+    if let Some(e) = spec.ignored("exportTo", EXPORT_TO_NOT_MODELLED) {
+        e.strings()?;
+    }
+    if let Some(ws) = spec.ignored(
+        "workloadSelector",
+        "the rule applies to every client in the mesh, not only to the selected workloads",
+    ) {
         let ws = ws.map(WORKLOAD_SELECTOR_FIELDS)?;
         ws.opt("matchLabels", Val::string_map)?;
     }
@@ -48,6 +57,10 @@ pub fn lower(object: &Obj<'_>, compat: &IstioCompat) -> Result<DestinationPolicy
         let s = s.map(SUBSET_FIELDS)?;
         let name_val = s.req("name")?;
         let name = name_val.name()?.to_string();
+        // `validateSubsetName`.
+        if !checks::is_dns1123_label(&name) {
+            return Err(name_val.error(format!("subset name is invalid: {}", shorten(&name))));
+        }
         if !names.insert(name.clone()) {
             return Err(name_val.error(format!("duplicate subset name {name:?}")));
         }

@@ -81,11 +81,17 @@ fn server(v: &Val<'_>) -> Result<GatewayServer> {
         return Err(v.error("port is required"));
     };
     let port = port(&port_val)?;
-    let tls = s.get("tls");
+    let tls = s.ignored(
+        "tls",
+        "TLS is not modelled: an HTTPS server is served as HTTP and a TLS server as TCP, with \
+         no handshake or certificates",
+    );
     if let Some(t) = &tls {
         t.entries()?;
     }
-    s.opt("bind", |b| b.str().map(drop))?;
+    if let Some(b) = s.ignored("bind", "the listener accepts on every address of the pod") {
+        b.str()?;
+    }
     s.opt("defaultEndpoint", |b| b.str().map(drop))?;
     s.opt("name", |b| b.str().map(drop))?;
     let is_tls = matches!(port.protocol.as_str(), "HTTPS" | "TLS");

@@ -129,7 +129,12 @@ pub fn decode(v: &Val<'_>) -> Result<HttpMatch> {
         .into_iter()
         .map(|(name, matcher)| QueryParamMatch { name, matcher })
         .collect();
-    m.opt("statPrefix", |s| s.str().map(drop))?;
+    if let Some(s) = m.ignored(
+        "statPrefix",
+        "route stats are not kept: the twin's stats are per cluster and listener",
+    ) {
+        s.str()?;
+    }
     Ok(HttpMatch {
         name: m.opt("name", |n| n.str().map(str::to_string))?,
         path,

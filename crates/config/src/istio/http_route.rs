@@ -6,6 +6,7 @@ use meshtwin_model::traffic::IstioCompat;
 use super::http_action::{direct_response, redirect, rewrite};
 use super::{checks, destination, fault, http_match, mirror, retries, route_origins};
 use crate::decode::{Obj, Result, Val};
+use crate::warning::CORS_NOT_MODELLED;
 
 const HTTP_ROUTE_FIELDS: &[&str] = &[
     "name",
@@ -77,8 +78,7 @@ pub fn decode(v: &Val<'_>, compat: &IstioCompat) -> Result<HttpRoute> {
         .iter()
         .map(http_match::decode)
         .collect::<Result<Vec<_>>>()?;
-    if let Some(c) = r.get("corsPolicy") {
-        // CORS only changes browser preflights; accepted, not modelled.
+    if let Some(c) = r.ignored("corsPolicy", CORS_NOT_MODELLED) {
         c.entries()?;
     }
     let action = if let Some(x) = r.get("redirect") {

@@ -38,8 +38,12 @@ pub fn decode(v: &Val<'_>) -> Result<(LbPolicy, Option<LocalityLb>)> {
     if let Some(c) = lb.get("consistentHash") {
         return Err(c.error("consistent-hash load balancing is not supported by meshtwin yet"));
     }
-    lb.opt("warmupDurationSecs", |v| v.duration())?;
-    if let Some(w) = lb.get("warmup") {
+    const SLOW_START: &str =
+        "slow start is not modelled: a new endpoint gets its full share at once";
+    if let Some(w) = lb.ignored("warmupDurationSecs", SLOW_START) {
+        w.duration()?;
+    }
+    if let Some(w) = lb.ignored("warmup", SLOW_START) {
         w.entries()?;
     }
     let locality = lb.opt("localityLbSetting", locality)?;

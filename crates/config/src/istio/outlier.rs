@@ -51,8 +51,22 @@ pub fn decode(v: &Val<'_>, compat: &IstioCompat) -> Result<(OutlierDetection, Or
 }
 
 fn decode_settings(od: &Obj<'_>, compat: &IstioCompat) -> Result<OutlierDetection> {
-    // Deprecated (ignored from Istio 1.7), but still type-checked.
+    // Deprecated from Istio 1.5 (when the split fields arrived) and ignored from 1.7, but still
+    // type-checked; Istio's validation warns (`validateOutlierDetection`).
     let legacy = od.opt("consecutiveErrors", |v| v.u32_in(0, u32::MAX))?;
+    if let (Some(n), Some(v)) = (legacy, od.get("consecutiveErrors")) {
+        if n != 0 && compat.split_consecutive_errors {
+            v.warn(if compat.legacy_consecutive_errors {
+                "deprecated: outlier detection consecutive errors, use consecutiveGatewayErrors \
+                 or consecutive5xxErrors instead (the Istio release modelled, 1.5 or 1.6, still reads \
+                 it as consecutive gateway errors; Istio ≥ 1.7 ignores it)"
+            } else {
+                "ignored: outlier detection consecutive errors is deprecated, use \
+                 consecutiveGatewayErrors or consecutive5xxErrors instead (the Istio release \
+                 modelled, ≥ 1.7, ignores it)"
+            });
+        }
+    }
     if !compat.split_consecutive_errors {
         for field in ["consecutive5xxErrors", "consecutiveGatewayErrors"] {
             if let Some(f) = od.get(field) {

@@ -15,6 +15,7 @@ use super::checks;
 use super::destination_rule::API_VERSIONS;
 use crate::decode::{Obj, Result, Val};
 use crate::k8s;
+use crate::warning::{EXPORT_TO_NOT_MODELLED, TLS_NOT_MODELLED};
 
 const SPEC_FIELDS: &[&str] = &[
     "hosts",
@@ -50,9 +51,32 @@ pub fn lower(object: &Obj<'_>) -> Result<ServiceEntryPolicy> {
     if hosts.is_empty() {
         return Err(spec_val.error("service entry must have at least one host"));
     }
-    spec.opt("addresses", Val::strings)?;
-    spec.opt("exportTo", Val::strings)?;
-    spec.opt("subjectAltNames", Val::strings)?;
+    // `ValidateServiceEntry`: no full wildcard, every other host a (wildcard) domain.
+    for (h, host) in spec.req("hosts")?.seq()?.iter().zip(&hosts) {
+        if host == "*" {
+            return Err(h.error("invalid host *"));
+        }
+        checks::wildcard_domain(h, host)?;
+    }
+    for (key, why) in [
+        (
+            "addresses",
+            "virtual IPs are not modelled: clients reach the entry by its hosts",
+        ),
+        ("exportTo", EXPORT_TO_NOT_MODELLED),
+        ("subjectAltNames", TLS_NOT_MODELLED),
+    ] {
+        if let Some(v) = spec.ignored(key, why) {
+            v.strings()?;
+        }
+    }
+    if let Some(w) = spec.ignored(
+        "workloadSelector",
+        "selecting pods as the entry's endpoints is not modelled: the entry has only the \
+         endpoints it lists",
+    ) {
+        w.map(&["labels"])?.opt("labels", Val::string_map)?;
+    }
     let resolution = match spec.get("resolution") {
         None => Resolution::None,
         Some(r) => match r.one_of(RESOLUTIONS)? {
@@ -176,8 +200,17 @@ fn endpoint(v: &Val<'_>, resolution: Resolution, ports: &[EntryPort]) -> Result<
         None => None,
         Some(l) => Some(locality(&l)?),
     };
-    e.opt("network", |n| n.str().map(drop))?;
-    e.opt("serviceAccount", |n| n.str().map(drop))?;
+    for (key, why) in [
+        (
+            "network",
+            "networks are not modelled: every endpoint is reached directly",
+        ),
+        ("serviceAccount", TLS_NOT_MODELLED),
+    ] {
+        if let Some(v) = e.ignored(key, why) {
+            v.str()?;
+        }
+    }
     Ok(EntryEndpoint {
         address,
         ports: port_map,

@@ -33,7 +33,12 @@ pub fn decode(v: &Val<'_>, compat: &IstioCompat) -> Result<TcpRoute> {
 
 fn l4_match(v: &Val<'_>) -> Result<L4Match> {
     let m = v.map(L4_MATCH_FIELDS)?;
-    m.opt("sourceSubnet", |s| s.str().map(drop))?;
+    if let Some(s) = m.ignored(
+        "sourceSubnet",
+        "source addresses are not matched: the rule matches connections from any address",
+    ) {
+        s.str()?;
+    }
     Ok(L4Match {
         port: m.opt("port", checks::port)?,
         destination_subnets: m

@@ -18,6 +18,7 @@ use meshtwin_model::traffic::IstioCompat;
 
 use super::{connection_pool, load_balancer, outlier};
 use crate::decode::{Obj, Result, Val};
+use crate::warning::TLS_NOT_MODELLED;
 
 const POLICY_FIELDS: &[&str] = &[
     "connectionPool",
@@ -56,6 +57,11 @@ pub struct RawPolicy {
 /// Decode a `trafficPolicy` (destination or subset level) as the Istio release of `compat`.
 pub fn decode(v: &Val<'_>, compat: &IstioCompat) -> Result<RawPolicy> {
     let tp = v.map(POLICY_FIELDS)?;
+    tp.ignored(
+        "tunnel",
+        "HTTP CONNECT tunnelling is not modelled: connections go to the destination directly",
+    );
+    tp.ignored("proxyProtocol", "no PROXY protocol header is sent upstream");
     let blocks = decode_blocks(&tp, compat)?;
     let mut ports = BTreeMap::new();
     for entry in tp.list("portLevelSettings")? {
@@ -71,8 +77,7 @@ pub fn decode(v: &Val<'_>, compat: &IstioCompat) -> Result<RawPolicy> {
 }
 
 fn decode_blocks(o: &Obj<'_>, compat: &IstioCompat) -> Result<Blocks> {
-    // mTLS settings do not change pool or ejection behaviour; accepted, not modelled.
-    if let Some(tls) = o.get("tls") {
+    if let Some(tls) = o.ignored("tls", TLS_NOT_MODELLED) {
         tls.entries()?;
     }
     Ok(Blocks {

@@ -8,9 +8,10 @@ use meshtwin_model::traffic::{IstioCompat, VirtualServicePolicy};
 use meshtwin_model::SourceRef;
 
 use super::destination_rule::API_VERSIONS;
-use super::{http_match, http_route, tcp_route};
+use super::{checks, http_match, http_route, tcp_route};
 use crate::decode::{Obj, Result, Val};
 use crate::k8s;
+use crate::warning::EXPORT_TO_NOT_MODELLED;
 
 const SPEC_FIELDS: &[&str] = &["hosts", "gateways", "http", "tls", "tcp", "exportTo"];
 
@@ -80,7 +81,11 @@ pub fn lower(object: &Obj<'_>, compat: &IstioCompat) -> Result<VirtualServicePol
         },
         http,
         tcp,
-        export_to: spec.opt("exportTo", Val::strings)?.unwrap_or_default(),
+        export_to: spec
+            .ignored("exportTo", EXPORT_TO_NOT_MODELLED)
+            .map(|v| v.strings())
+            .transpose()?
+            .unwrap_or_default(),
         source: SourceRef {
             file: object.val.ctx.file.clone(),
             line: object.line(),
@@ -103,6 +108,10 @@ fn hosts(spec_val: &Val<'_>, spec: &Obj<'_>, gateways: &[String]) -> Result<Vec<
     let mut hosts: Vec<String> = Vec::new();
     for item in &items {
         let h = item.name()?.to_string();
+        // An IP address is a valid host even though it is not a domain name.
+        if h.parse::<std::net::IpAddr>().is_err() {
+            checks::wildcard_domain(item, &h)?;
+        }
         if mesh && h == "*" {
             return Err(item.error(
                 "wildcard host * is not allowed for virtual services bound to the mesh gateway",

@@ -19,9 +19,11 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use meshtwin_model::limits::{MAX_CALLS, MAX_QPS};
 use meshtwin_model::scenario::LoadSpec;
 
 use crate::decode::{Result, Val};
+use crate::names::{self, Rule};
 
 const LOAD_FIELDS: &[&str] = &[
     "name",
@@ -43,20 +45,35 @@ const FORTIO_TIMEOUT: Duration = Duration::from_secs(3);
 /// A limit on everything: at most this many connections per load.
 const MAX_CONNECTIONS: u32 = 10_000;
 
-/// Decode every load; `run` is the scenario's duration.
+/// Decode every load; `run` is the scenario's duration. The calls the loads plan together
+/// are at most [`MAX_CALLS`]; the error is at the load that crosses the limit.
 pub fn decode_all(items: &[Val<'_>], run: Duration) -> Result<Vec<LoadSpec>> {
     let mut loads: Vec<LoadSpec> = Vec::new();
     let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    let mut planned: u64 = 0;
     for item in items {
         let name = item.map(LOAD_FIELDS)?.req("name")?;
-        let key = name.name()?.to_string();
+        // It names output files (`pool-<load>.svg`) and request ids (`<load>-<conn>-<call>`).
+        let key = names::name(&name, Rule::Label)?.to_string();
         if let Some(first) = seen.get(&key) {
             return Err(name.error(format!(
                 "duplicate load name {key:?} (first at line {first})"
             )));
         }
         seen.insert(key, name.line());
-        loads.push(decode(item, run)?);
+        let load = decode(item, run)?;
+        planned = planned.saturating_add(load.total_planned_calls().unwrap_or(0));
+        if planned > MAX_CALLS {
+            let l = item.map(LOAD_FIELDS)?;
+            let at = ["calls", "qps", "duration"]
+                .iter()
+                .find_map(|k| l.get(k))
+                .unwrap_or_else(|| item.clone());
+            return Err(at.error(format!(
+                "the loads would make {planned} calls, more than the limit of {MAX_CALLS} per run"
+            )));
+        }
+        loads.push(load);
     }
     Ok(loads)
 }
@@ -123,6 +140,9 @@ fn decode(v: &Val<'_>, run: Duration) -> Result<LoadSpec> {
             let n = q.number()?;
             if n < 0.0 {
                 return Err(q.error("must be >= 0 (0 = as fast as possible)"));
+            }
+            if n > MAX_QPS {
+                return Err(q.error(format!("must be at most {MAX_QPS} (the limit on qps)")));
             }
             n
         }

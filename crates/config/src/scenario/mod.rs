@@ -18,7 +18,9 @@
 //!
 //! Paths are stored joined with the scenario file's directory and lexically normalised
 //! (`scenarios/../topologies/httpbin.yaml` → `topologies/httpbin.yaml`). Unknown fields are
-//! errors.
+//! errors. `name` is a DNS-1123 subdomain (it names the default output directory, `out/<name>`,
+//! which it therefore cannot leave); the run's limits (`meshtwin_model::limits`: duration,
+//! planned calls, timeline entries) are checked here.
 
 pub mod expect;
 pub mod load;
@@ -27,11 +29,14 @@ pub mod variant;
 
 use std::path::{Component, Path, PathBuf};
 
+use meshtwin_model::limits;
 use meshtwin_model::scenario::Scenario;
 
 use crate::decode::{Ctx, Result, Val};
 use crate::error::ConfigError;
+use crate::names::{self, Rule};
 use crate::source;
+use crate::warning::Loaded;
 
 const SCENARIO_FIELDS: &[&str] = &[
     "name",
@@ -50,18 +55,21 @@ const SCENARIO_FIELDS: &[&str] = &[
 ];
 
 /// Load and validate a scenario file.
-pub fn load_scenario(path: &Path) -> std::result::Result<Scenario, ConfigError> {
+pub fn load_scenario(path: &Path) -> std::result::Result<Loaded<Scenario>, ConfigError> {
     let docs = source::load_documents(path)?;
     scenario_from_documents(path, &docs)
 }
 
 /// Like [`load_scenario`], from text; `path` names the file (errors, relative paths).
-pub fn parse_scenario(path: &Path, text: &str) -> std::result::Result<Scenario, ConfigError> {
+pub fn parse_scenario(
+    path: &Path,
+    text: &str,
+) -> std::result::Result<Loaded<Scenario>, ConfigError> {
     let docs = source::parse_documents(&path.display().to_string(), text)?;
     scenario_from_documents(path, &docs)
 }
 
-fn scenario_from_documents(path: &Path, docs: &[source::Document]) -> Result<Scenario> {
+fn scenario_from_documents(path: &Path, docs: &[source::Document]) -> Result<Loaded<Scenario>> {
     let file = path.display().to_string();
     let doc = match docs {
         [one] => one,
@@ -81,7 +89,11 @@ fn scenario_from_documents(path: &Path, docs: &[source::Document]) -> Result<Sce
         }
     };
     let ctx = Ctx::new(file);
-    decode(&ctx.root(&doc.root), path)
+    let scenario = decode(&ctx.root(&doc.root), path)?;
+    Ok(Loaded {
+        value: scenario,
+        warnings: ctx.take_warnings(),
+    })
 }
 
 fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
@@ -90,17 +102,33 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
     let resolve = |v: &Val<'_>| v.name().map(|p| resolve_path(base, p));
     let duration_val = s.req("duration")?;
     let duration = duration_val.positive_duration()?;
+    if duration > limits::MAX_DURATION {
+        return Err(duration_val.error(format!(
+            "{} is more than 24h, the limit on a run's virtual duration",
+            duration_val.str().unwrap_or("the duration")
+        )));
+    }
     let mut policies = Vec::new();
     for p in s.list("policies")? {
         policies.push(resolve(&p)?);
     }
     let loads = load::decode_all(&s.list("loads")?, duration)?;
     let expectations = expect::decode_all(&s.list("expect")?, &loads, duration)?;
-    let timeline = timeline::decode_all(&s.list("timeline")?, duration, &resolve)?;
+    let timeline_vals = s.list("timeline")?;
+    if timeline_vals.len() > limits::MAX_TIMELINE_ENTRIES {
+        return Err(s.req("timeline")?.error(format!(
+            "{} entries, more than the limit of {}",
+            timeline_vals.len(),
+            limits::MAX_TIMELINE_ENTRIES
+        )));
+    }
+    let timeline = timeline::decode_all(&timeline_vals, duration, &resolve)?;
     let control_plane = timeline::control_plane(s.get("controlPlane"))?;
     let variants = variant::decode_all(&s.list("variants")?, duration, &resolve)?;
     Ok(Scenario {
-        name: s.req_name("name")?.to_string(),
+        // It names the default output directory (`out/<name>`): a DNS-1123 subdomain has no
+        // `/` and is never `.` or `..`, so the outputs stay inside `out/`.
+        name: names::name(&s.req("name")?, Rule::Subdomain)?.to_string(),
         description: s
             .opt("description", |v| v.str().map(str::to_string))?
             .unwrap_or_default(),

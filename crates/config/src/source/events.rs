@@ -110,6 +110,7 @@ impl Builder {
                         return;
                     };
                     if entries.contains_key(&key) {
+                        let key = crate::names::shorten(&key);
                         self.fail(key_line, format!("duplicate key `{key}`"));
                         return;
                     }

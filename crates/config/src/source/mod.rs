@@ -1,4 +1,5 @@
-//! Reading files into located documents. This is the only module that knows a YAML parser.
+//! Reading files into located documents. This is the only module that reads an input file
+//! ([`read_file`]: regular files only, size-checked before reading) or knows a YAML parser.
 //!
 //! A file is YAML (one or more documents separated by `---`) or JSON (which is YAML). Each
 //! document becomes a [`Node`] tree in which every value carries the 1-based line it was written
@@ -21,7 +22,9 @@ use crate::error::ConfigError;
 mod events;
 mod scalar;
 
-/// Largest file read (a limit on everything).
+/// Largest input file read, 16 MiB (a limit on everything: the largest bundled file is a few
+/// kilobytes, and etcd's default limit on one request, which bounds a Kubernetes object, is
+/// 1.5 MiB).
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Most nodes one file may expand to, aliases included.
 pub const MAX_NODES: usize = 1_000_000;
@@ -47,6 +50,10 @@ pub enum Value {
     Map(IndexMap<String, Node>),
 }
 
+/// Longest string value quoted whole in a message; longer ones are cut (a limit on
+/// everything: a megabyte-long value does not make a megabyte-long error).
+const MAX_QUOTED_CHARS: usize = 40;
+
 impl Value {
     /// The value as the user wrote it, for reports: scalars as their text (strings unquoted),
     /// mappings and lists in YAML flow style (`{unit: s, value: 10}`).
@@ -71,16 +78,33 @@ impl Value {
         }
     }
 
-    /// How the value is named in "expected ..., found ..." messages.
+    /// How the value is named in "expected ..., found ..." messages: scalars as written
+    /// (long strings cut, with their length), collections by kind.
     pub fn describe(&self) -> String {
         match self {
             Value::Null => "null".into(),
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => format!("{f:?}"),
+            Value::Str(s) if s.chars().count() > MAX_QUOTED_CHARS => {
+                let head: String = s.chars().take(MAX_QUOTED_CHARS).collect();
+                format!("\"{}…\" ({} bytes)", head.escape_debug(), s.len())
+            }
             Value::Str(s) => format!("{s:?}"),
-            Value::Seq(_) => "a list".into(),
-            Value::Map(_) => "a mapping".into(),
+            Value::Seq(_) | Value::Map(_) => self.kind_name().into(),
+        }
+    }
+
+    /// The kind of value, without its content: `a string`, `an integer`, `a mapping`, ...
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
         }
     }
 }
@@ -139,12 +163,25 @@ fn index_lines(node: &Node, path: String, out: &mut BTreeMap<String, u32>) {
 /// Read and parse a file; `kind: List` documents are flattened and empty documents dropped.
 pub fn load_documents(path: &Path) -> Result<Vec<Document>, ConfigError> {
     let file = path.display().to_string();
-    let text = read_text(path, &file)?;
+    let text = read_file(path)?;
     parse_documents(&file, &text)
 }
 
-/// Parse text that came from `file` (the name is used in errors only).
+/// Parse text that came from `file` (the name is used in errors only). A leading UTF-8 byte
+/// order mark is skipped, as kubectl skips it; a NUL byte anywhere is an error (the YAML
+/// parser would take it for the end of the text and silently drop the rest).
 pub fn parse_documents(file: &str, text: &str) -> Result<Vec<Document>, ConfigError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(at) = text.find('\0') {
+        let before = &text[..at];
+        let line = 1 + before.matches('\n').count();
+        let column = 1 + before.rsplit('\n').next().unwrap_or("").chars().count();
+        return Err(ConfigError::file(
+            file,
+            line_u32(line),
+            format!("the file contains a NUL byte (column {column}): not a YAML or JSON text file"),
+        ));
+    }
     let roots = events::parse_nodes(file, text)?;
     let mut docs = Vec::new();
     for root in roots {
@@ -153,32 +190,47 @@ pub fn parse_documents(file: &str, text: &str) -> Result<Vec<Document>, ConfigEr
     Ok(docs)
 }
 
-fn read_text(path: &Path, file: &str) -> Result<String, ConfigError> {
-    let cannot = |e: std::io::Error| {
-        ConfigError::file(file, 1, format!("cannot read file: {}", io_message(&e)))
-    };
-    let meta = std::fs::metadata(path).map_err(cannot)?;
+/// Read a user's file as UTF-8 text: the one place any meshtwin input file is read.
+///
+/// Only a regular file (or a link to one) is read, and only when its size, checked before it
+/// is opened, is at most [`MAX_FILE_BYTES`]: a device such as `/dev/zero` would never end
+/// and a FIFO would block forever, so neither is opened. The read itself stops one byte past
+/// the limit, in case the file grows meanwhile. Errors are located at the file (line 1, or
+/// the line of the first byte that is not UTF-8) and never quote its content.
+pub fn read_file(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read as _;
+    let file = path.display().to_string();
+    let cannot = |why: String| ConfigError::file(&file, 1, format!("cannot read file: {why}"));
+    let io = |e: std::io::Error| cannot(io_message(&e));
+    let meta = std::fs::metadata(path).map_err(io)?;
     if meta.is_dir() {
-        return Err(ConfigError::file(
-            file,
-            1,
-            "cannot read file: Is a directory",
-        ));
+        return Err(cannot("Is a directory".into()));
     }
+    if !meta.is_file() {
+        return Err(cannot("not a regular file".into()));
+    }
+    let too_big = || {
+        cannot(format!(
+            "larger than the {} MiB limit for an input file",
+            MAX_FILE_BYTES >> 20
+        ))
+    };
     if meta.len() > MAX_FILE_BYTES {
-        return Err(ConfigError::file(
-            file,
-            1,
-            format!("file is larger than {MAX_FILE_BYTES} bytes"),
-        ));
+        return Err(too_big());
     }
-    let bytes = std::fs::read(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
     String::from_utf8(bytes).map_err(|e| {
         let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
             .iter()
             .filter(|b| **b == b'\n')
             .count();
-        ConfigError::file(file, line_u32(line), "file is not valid UTF-8")
+        ConfigError::file(&file, line_u32(line), "file is not valid UTF-8")
     })
 }
 

@@ -5,9 +5,9 @@
 //! or to services (`serviceDestination`, an ingress / tier-2 gateway), never both; a cluster
 //! names one cluster (`name`) — cluster `labels` and `network` are not modelled; weights are
 //! given for every cluster or for none. Server features that do not change where a request
-//! goes (`tls`, CORS, descriptions) are accepted and not modelled; the ones that would
-//! (matches, redirects, rewrites, timeouts, authentication, ...) are reported as not modelled
-//! rather than ignored.
+//! goes are accepted: `tls` and CORS with a warning (not modelled), descriptions silently;
+//! the ones that would (matches, redirects, rewrites, timeouts, authentication, ...) are
+//! errors rather than ignored.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +18,8 @@ use super::{metadata, GATEWAY_API_VERSIONS};
 use crate::decode::{Obj, Result, Val};
 use crate::istio::checks;
 use crate::k8s;
+use crate::names::Rule;
+use crate::warning::{CORS_NOT_MODELLED, TLS_NOT_MODELLED};
 
 const SPEC_FIELDS: &[&str] = &[
     "workloadSelector",
@@ -145,7 +147,7 @@ fn server(v: &Val<'_>) -> Result<TsbHttpServer> {
     if let Some(k) = s.present(SERVER_NOT_MODELLED).first() {
         return Err(s.req(k)?.error("not modelled by meshtwin"));
     }
-    if let Some(t) = s.get("tls") {
+    if let Some(t) = s.ignored("tls", TLS_NOT_MODELLED) {
         t.entries()?;
     }
     let name = s.req_name("name")?.to_string();
@@ -157,6 +159,9 @@ fn server(v: &Val<'_>) -> Result<TsbHttpServer> {
     }
     let hostname = s.req_name("hostname")?.to_string();
     let routing = s.req("routing")?.map(ROUTING_FIELDS)?;
+    if let Some(c) = routing.ignored("corsPolicy", CORS_NOT_MODELLED) {
+        c.entries()?;
+    }
     let rules = routing.list("rules")?;
     if rules.is_empty() {
         return Err(routing.error("missing field `rules` (at least one rule)"));
@@ -172,6 +177,9 @@ fn server(v: &Val<'_>) -> Result<TsbHttpServer> {
 
 fn rule(v: &Val<'_>) -> Result<TsbRoute> {
     let r = v.map(RULE_FIELDS)?;
+    if let Some(c) = r.ignored("corsPolicy", CORS_NOT_MODELLED) {
+        c.entries()?;
+    }
     if let Some(k) = r.present(RULE_NOT_MODELLED).first() {
         if matches!(*k, "redirect" | "directResponse") && r.has("route") {
             return Err(r
@@ -238,14 +246,14 @@ fn clusters(v: &Val<'_>) -> Result<ClusterList> {
 
 fn service(v: &Val<'_>) -> Result<TsbRoute> {
     let s = v.map(SERVICE_FIELDS)?;
-    if let Some(t) = s.get("tls") {
+    if let Some(t) = s.ignored("tls", TLS_NOT_MODELLED) {
         t.entries()?;
     }
     let host_val = s.req("host")?;
     let host = host_val.name()?;
     let Some((namespace, fqdn)) = host
         .split_once('/')
-        .filter(|(n, f)| checks::is_dns1123_label(n) && !f.is_empty() && !f.contains('/'))
+        .filter(|(n, f)| Rule::Label.accepts(n) && !f.is_empty() && !f.contains('/'))
     else {
         return Err(host_val.error(format!(
             "host {host:?} must be in the form <namespace>/<fqdn>"

@@ -7,6 +7,7 @@
 pub mod gateway;
 
 use crate::decode::{Obj, Result};
+use crate::names::{self, Rule};
 
 /// The API versions of TSB's gateway group.
 pub const GATEWAY_API_VERSIONS: &[&str] = &["gateway.tsb.tetrate.io/v2"];
@@ -30,14 +31,14 @@ pub const META_FIELDS: &[&str] = &[
 /// namespace for the GitOps form.
 pub fn metadata(object: &Obj<'_>) -> Result<(String, String)> {
     let meta = object.req("metadata")?.map(META_FIELDS)?;
-    let name = meta.req_name("name")?.to_string();
+    let name = names::name(&meta.req("name")?, Rule::Subdomain)?.to_string();
     let part = |k: &str| -> Result<String> {
         Ok(meta
             .opt(k, |v| v.name().map(str::to_string))?
             .unwrap_or_default())
     };
     let scope = match meta.get("namespace") {
-        Some(ns) => ns.name()?.to_string(),
+        Some(ns) => names::name(&ns, Rule::Label)?.to_string(),
         None => [
             part("organization")?,
             part("tenant")?,

@@ -35,6 +35,25 @@ pub struct LoadResult {
     /// Virtual time the load started and ended.
     pub start_ms: f64,
     pub end_ms: f64,
+    /// fortio's `-t`, when the load ran for a duration.
+    #[serde(default)]
+    pub requested_duration_ms: Option<f64>,
+    /// The connections (fortio's threads) that stopped at the deadline before making all
+    /// their calls, by thread.
+    #[serde(default)]
+    pub cut_short: Vec<CutShort>,
+    /// A full-speed load with a duration that stopped at
+    /// [`meshtwin_model::limits::MAX_UNPACED_CALLS`].
+    #[serde(default)]
+    pub hit_call_limit: bool,
+}
+
+/// A thread of a paced load that reached its `-t` deadline before making all its calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CutShort {
+    pub thread: u64,
+    pub done: u64,
+    pub planned: u64,
 }
 
 impl LoadResult {
@@ -99,7 +118,10 @@ fn fortio_code(status: u16) -> i32 {
 /// load, `Ended after …`, `Aggregated Function Time …` with the histogram, the `# target`
 /// percentiles, `Sockets used: S (for perfect keepalive, would be C)`, one
 /// `Code %3d : n (p %)` line per status (socket failures as `Code  -1`, first), and fortio's
-/// closing `All done …` line. Response sizes are not modelled and not printed.
+/// closing `All done …` line. Response sizes are not modelled and not printed. Before
+/// `Ended after`, each thread that stopped at its `-t` deadline short of its calls logs
+/// fortio's warning (`periodic.go` `runOne`, at fortio's `[W]` level):
+/// `T003 warning only did 212 out of 625 calls before reaching 5s`.
 pub fn fortio_text(load: &LoadResult) -> String {
     let samples_s: Vec<f64> = load.latencies_ms.iter().map(|&ms| go_seconds(ms)).collect();
     let h = Histogram::from_samples(&samples_s, 0.001);
@@ -120,6 +142,26 @@ pub fn fortio_text(load: &LoadResult) -> String {
         "Fortio-style summary for load {} ({} -> {}), {} connections, {}, {} calls",
         load.name, load.src_pod, load.url, load.connections, qps_target, load.calls
     );
+    if let Some(t) = load.requested_duration_ms {
+        for s in &load.cut_short {
+            let _ = writeln!(
+                out,
+                "[W] T{:03} warning only did {} out of {} calls before reaching {}",
+                s.thread,
+                s.done,
+                s.planned,
+                go_duration_ms(t)
+            );
+        }
+    }
+    if load.hit_call_limit {
+        let _ = writeln!(
+            out,
+            "[W] meshtwin: stopped at the limit of {} calls for a load at full speed (qps 0) \
+             with a duration",
+            meshtwin_model::limits::MAX_UNPACED_CALLS
+        );
+    }
     let _ = writeln!(
         out,
         "Ended after {} : {} calls. qps={}",

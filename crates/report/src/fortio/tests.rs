@@ -27,7 +27,48 @@ fn walkthrough_load() -> LoadResult {
         sockets_used: 6,
         start_ms: 1000.0,
         end_ms: 1051.51929,
+        requested_duration_ms: None,
+        cut_short: Vec::new(),
+        hit_call_limit: false,
     }
+}
+
+#[test]
+fn threads_stopped_at_the_deadline_print_fortios_warning_before_the_summary() {
+    let mut load = walkthrough_load();
+    load.qps_target = 1000.0;
+    load.requested_duration_ms = Some(5000.0);
+    load.cut_short = vec![
+        CutShort {
+            thread: 0,
+            done: 212,
+            planned: 625,
+        },
+        CutShort {
+            thread: 7,
+            done: 209,
+            planned: 625,
+        },
+    ];
+    let text = fortio_text(&load);
+    let lines: Vec<&str> = text.lines().take(4).collect();
+    assert_eq!(
+        lines[1..],
+        [
+            "[W] T000 warning only did 212 out of 625 calls before reaching 5s",
+            "[W] T007 warning only did 209 out of 625 calls before reaching 5s",
+            "Ended after 51.51929ms : 20 calls. qps=388.2",
+        ]
+    );
+    assert!(!fortio_text(&walkthrough_load()).contains("warning"));
+}
+
+#[test]
+fn a_load_stopped_at_the_call_limit_says_so() {
+    let mut load = walkthrough_load();
+    load.hit_call_limit = true;
+    assert!(fortio_text(&load).lines().nth(1).is_some_and(|l| l
+        == "[W] meshtwin: stopped at the limit of 1000000 calls for a load at full speed (qps 0) with a duration"));
 }
 
 #[test]

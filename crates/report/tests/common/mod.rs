@@ -24,11 +24,13 @@ pub struct Inputs {
 /// `meshtwin run` does.
 pub fn load(name: &str) -> Inputs {
     let path = format!("../../scenarios/{name}.yaml");
-    let scenario =
-        meshtwin_config::load_scenario(Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    let scenario = meshtwin_config::load_scenario(Path::new(&path))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value;
     let topology = meshtwin_topology::load_topology(Path::new(&scenario.topology))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let i = meshtwin_config::RunInputs::load(scenario, topology, &Default::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .value;
+    let i = meshtwin_config::RunInputs::load(scenario, topology, &Default::default(), Vec::new())
         .unwrap_or_else(|e| panic!("{e}"));
     Inputs {
         scenario: i.scenario,

@@ -1,0 +1,33 @@
+//! The limits of one run: a limit on everything a user's files can make large. The input
+//! layers (`meshtwin-config`, `meshtwin-topology`) refuse a file past them up front with a
+//! located error; the simulation applies the ones it alone can see. The README's Inputs
+//! section lists them.
+
+use std::time::Duration;
+
+/// Longest virtual duration of a scenario. Idle time is not free — every proxy's periodic
+/// timers (outlier detection sweeps, health checks) fire through it — and a day covers
+/// any failover or ejection back-off the twin models.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Most calls the loads of one scenario may plan, all loads together: a load's `calls`, or
+/// for a paced load with a `duration` its `qps × duration`. Every call is kept in memory
+/// until the run ends, and the engine simulates a few thousand calls per wall second.
+pub const MAX_CALLS: u64 = 1_000_000;
+
+/// Most calls one load at full speed (`qps: 0`) with a `duration` makes: how many it would
+/// plan is not known up front, so it stops at this count (and says so).
+pub const MAX_UNPACED_CALLS: u64 = MAX_CALLS;
+
+/// Highest `qps` a load may ask for (its pacing interval stays at least a microsecond).
+pub const MAX_QPS: f64 = 1_000_000.0;
+
+/// Most pods in a topology, all workloads' replicas together.
+pub const MAX_PODS: u64 = 10_000;
+
+/// Most entries in a scenario's timeline.
+pub const MAX_TIMELINE_ENTRIES: usize = 10_000;
+
+/// Most events a trace keeps; past it, events are counted, not stored (`summary.json`:
+/// `trace.dropped`).
+pub const MAX_TRACE_EVENTS: usize = 2_000_000;
