@@ -114,3 +114,42 @@ fn concurrent_runs_into_one_directory_never_mix_their_files() {
     assert!(stats == std::fs::read_to_string(alone.join("stats.txt")).unwrap());
     assert_eq!(tmp.entries(), ["alone", "out"]);
 }
+
+#[test]
+fn an_interrupted_run_exits_130_and_leaves_the_previous_outputs_as_they_were() {
+    let tmp = TempDir::new("outputs", "interrupted");
+    let out = tmp.join("out");
+    let first = meshtwin(["run", "-q", "--out", out.to_str().unwrap()]);
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    let before = std::fs::read(out.join("trace.jsonl")).unwrap();
+    // A long comparison into the same directory, interrupted while it runs.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meshtwin"))
+        .current_dir(workspace_root())
+        .args([
+            "compare",
+            "scenarios/istio-circuit-breaking.yaml",
+            "--seeds",
+            "100000",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("meshtwin starts");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let done = child.wait_with_output().unwrap();
+    assert_eq!(done.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&done.stderr);
+    assert!(
+        stderr.contains("interrupted; outputs left as they were"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(out.join("trace.jsonl")).unwrap(), before);
+    assert_eq!(tmp.entries(), ["out"], "no staging directory left");
+}

@@ -6,3 +6,5 @@ pub const OK: u8 = 0;
 pub const FAILED: u8 = 1;
 /// Invalid input: a file, a flag or an output directory the command cannot use.
 pub const INVALID_INPUT: u8 = 2;
+/// Interrupted (SIGINT / SIGTERM): 128 + SIGINT, as shells report it.
+pub const INTERRUPTED: u8 = 130;

@@ -216,6 +216,13 @@ fn main() -> ExitCode {
         }
         default_hook(info);
     }));
+    // Ctrl-C / SIGTERM: no half-written output set — staged files are removed, the previous
+    // set stays as it was.
+    let _ = ctrlc::set_handler(|| {
+        meshtwin_report::output_dir::abandon_all();
+        eprintln!("meshtwin: interrupted; outputs left as they were");
+        std::process::exit(i32::from(exit::INTERRUPTED));
+    });
     let cli = Cli::parse();
     let code = match cli.command.unwrap_or(Command::Run {
         scenario: None,

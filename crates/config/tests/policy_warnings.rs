@@ -2,6 +2,8 @@
 //! silently accepted; fields it models, and empty ones, are not warned about.
 
 use meshtwin_config::parse_policies;
+use meshtwin_config::policies::parse_policies_with;
+use meshtwin_model::release::{IstioRelease, Version};
 
 /// The warnings for `text` as `policies/x.yaml`, as displayed.
 fn warnings(text: &str) -> Vec<String> {
@@ -105,11 +107,32 @@ fn the_deprecated_consecutive_errors_warns_as_istio_does() {
         ["policies/x.yaml:9: DestinationRule httpbin: \
           spec.trafficPolicy.outlierDetection.consecutiveErrors: ignored: outlier detection \
           consecutive errors is deprecated, use consecutiveGatewayErrors or consecutive5xxErrors \
-          instead (Istio ≥ 1.7 ignores it)"]
+          instead (the Istio release modelled, ≥ 1.7, ignores it)"]
     );
     // Istio warns only for a non-zero value.
     let zero = text.replace("consecutiveErrors: 1", "consecutiveErrors: 0");
     assert!(warnings(&zero).is_empty());
+    // Istio 1.5 and 1.6 deprecate it but still read it; before 1.5 it is the only field.
+    let on = |minor: u32| {
+        let compat = IstioRelease::new(Version::new(1, minor)).switches().istio;
+        let loaded = parse_policies_with("policies/x.yaml", &text, &compat).unwrap();
+        loaded
+            .warnings
+            .iter()
+            .map(|w| w.to_string())
+            .collect::<Vec<_>>()
+    };
+    let six = on(6);
+    assert_eq!(six.len(), 1);
+    assert!(
+        six[0].ends_with(
+            "deprecated: outlier detection consecutive errors, use consecutiveGatewayErrors or \
+             consecutive5xxErrors instead (the Istio release modelled, 1.5 or 1.6, still reads it \
+             as consecutive gateway errors; Istio ≥ 1.7 ignores it)"
+        ),
+        "{six:?}"
+    );
+    assert!(on(4).is_empty(), "Istio 1.4 has nothing else to offer");
 }
 
 #[test]

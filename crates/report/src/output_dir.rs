@@ -8,12 +8,31 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// The file whose presence marks a directory as a meshtwin output set.
 pub const MARKER: &str = "summary.json";
 
 /// Staging directories made by this process, for unique names.
 static STAGED: AtomicU64 = AtomicU64::new(0);
+
+/// Staging directories not yet committed or dropped, for [`abandon_all`].
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Remove every staging directory this process has not committed — what an interrupted run
+/// does before it exits, so it leaves the previous output set as it was and nothing beside it.
+pub fn abandon_all() {
+    let live = LIVE.lock().map(|mut l| std::mem::take(&mut *l));
+    for dir in live.unwrap_or_default() {
+        let _ = fs::remove_dir_all(dir);
+    }
+}
+
+fn forget(dir: &Path) {
+    if let Ok(mut live) = LIVE.lock() {
+        live.retain(|d| d != dir);
+    }
+}
 
 /// Whether `dir` may be replaced: it does not exist, is empty, or holds a meshtwin output set
 /// (a `summary.json`, or a `compare.json` / `report.html` of the other commands).
@@ -66,6 +85,9 @@ impl Staging {
         let n = STAGED.fetch_add(1, Ordering::Relaxed);
         let dir = parent.join(format!(".{name}.partial-{}-{n}", std::process::id()));
         fs::create_dir(&dir)?;
+        if let Ok(mut live) = LIVE.lock() {
+            live.push(dir.clone());
+        }
         Ok(Staging {
             target: target.to_path_buf(),
             dir,
@@ -137,6 +159,7 @@ impl Drop for Staging {
     /// An abandoned staging directory (an error while writing) is removed; after a commit
     /// there is nothing left to remove.
     fn drop(&mut self) {
+        forget(&self.dir);
         let _ = fs::remove_dir_all(&self.dir);
     }
 }
