@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod bench;
 mod bench_regions;
@@ -14,6 +14,7 @@ mod calltree;
 mod compare;
 mod endpoints;
 mod exit;
+mod import;
 mod inputs;
 mod parallel;
 mod run;
@@ -146,6 +147,11 @@ enum Command {
         #[arg(long)]
         admin: Option<std::net::SocketAddr>,
     },
+    /// Import a mesh from its manifests: a topology, policy files and a starter scenario.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
     /// Measure the engine: simulated requests per wall-clock second, against a bare
     /// turmoil-net echo over the same hops.
     Bench {
@@ -161,6 +167,51 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ImportSource {
+    /// Kubernetes manifests, as `kubectl get deploy,sts,ds,svc,pods,nodes,ns -A -o yaml`
+    /// prints them (YAML, multi-document YAML, `kind: List`, JSON), with the mesh's resources
+    /// (`kubectl get dr,vs,gw,se -A -o yaml`, App Mesh CRDs).
+    Kubernetes {
+        /// Manifest files; `-` reads standard input. Files after `--cluster NAME` belong to
+        /// that cluster (before any: cluster-1).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The Kubernetes cluster of the files that follow (repeatable: one per file set).
+        #[arg(long, action = clap::ArgAction::Append)]
+        cluster: Vec<String>,
+        /// Output directory for topology.yaml, policies/ and scenario.yaml.
+        #[arg(long, default_value = import::DEFAULT_OUT)]
+        out: PathBuf,
+        /// The mesh's name (default: the output directory's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Overwrite the files the import writes in a non-empty output directory.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// `meshtwin import kubernetes`: the files grouped by the `--cluster` before them.
+fn import(matches: &clap::ArgMatches, out: PathBuf, name: Option<String>, force: bool) -> u8 {
+    let m = matches
+        .subcommand_matches("import")
+        .and_then(|m| m.subcommand_matches("kubernetes"));
+    match m.map(import::cluster_sets) {
+        Some(Ok(sets)) => import::import_command(import::ImportArgs {
+            sets,
+            out,
+            name,
+            force,
+        }),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            exit::INVALID_INPUT
+        }
+        None => exit::INVALID_INPUT,
+    }
+}
+
 fn main() -> ExitCode {
     // `meshtwin sweep | head` closes our stdout early: stop quietly, as Unix tools do.
     let default_hook = std::panic::take_hook();
@@ -170,7 +221,11 @@ fn main() -> ExitCode {
         }
         default_hook(info);
     }));
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     let code = match cli.command.unwrap_or(Command::Run {
         scenario: None,
         seed: None,
@@ -241,6 +296,11 @@ fn main() -> ExitCode {
             endpoints,
             admin,
         } => sidecar::proxy_command(&scenario, &pod, listen, &endpoints, admin),
+        Command::Import {
+            source: ImportSource::Kubernetes {
+                out, name, force, ..
+            },
+        } => import(&matches, out, name, force),
         Command::Bench {
             requests,
             idle_pods,

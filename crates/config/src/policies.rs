@@ -47,6 +47,13 @@ pub fn parse_policies_with(
     lower_documents(&source::parse_documents(file, text)?, compat)
 }
 
+/// Lower already-parsed documents (read by [`source`]) as [`load_policies`] does: errors
+/// point at the documents' own files and lines (`meshtwin import` lowers the mesh resources
+/// of a cluster dump where they were written).
+pub fn lower_policy_documents(docs: &[Document]) -> std::result::Result<MeshPolicies, ConfigError> {
+    lower_documents(docs, &IstioCompat::default())
+}
+
 fn lower_documents(docs: &[Document], compat: &IstioCompat) -> Result<MeshPolicies> {
     let mut out = MeshPolicies::default();
     for doc in docs {
