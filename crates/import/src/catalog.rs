@@ -39,9 +39,12 @@ pub struct Skipped {
 #[derive(Debug, Clone)]
 pub struct MeshDoc {
     pub doc: Document,
+    /// The API group (`networking.istio.io`, `appmesh.k8s.aws`, …).
+    pub group: String,
     pub kind: String,
     pub name: String,
-    pub namespace: String,
+    /// The namespace; `None` for a cluster-scoped resource (App Mesh's `Mesh`).
+    pub namespace: Option<String>,
     pub origin: Origin,
 }
 
@@ -142,7 +145,7 @@ impl Catalog {
                 }
                 if let Some(reason) = mesh_kind(group, &kind) {
                     if reason.is_empty() {
-                        self.add_mesh(doc, &root, &kind, m, cluster, origin)?;
+                        self.add_mesh(doc, &root, (group, &kind), m, cluster, origin)?;
                     } else {
                         self.skipped.push(skip(&reason));
                     }
@@ -217,14 +220,13 @@ impl Catalog {
         &mut self,
         doc: &Document,
         root: &meshtwin_config::decode::Val<'_>,
-        kind: &str,
+        (group, kind): (&str, &str),
         m: Meta,
         cluster: usize,
         origin: Origin,
     ) -> Result<()> {
         let namespace = m.namespace.clone().unwrap_or_else(|| "default".into());
-        if matches!(kind, "VirtualNode" | "VirtualGateway") && doc_group(root) == "appmesh.k8s.aws"
-        {
+        if matches!(kind, "VirtualNode" | "VirtualGateway") && group == "appmesh.k8s.aws" {
             let selector = match crate::kube::path(root, "spec.podSelector")? {
                 Some(s) => label_selector(&s)?,
                 None => crate::kube::LabelSelector::default(),
@@ -243,21 +245,14 @@ impl Catalog {
         }
         self.mesh.push(MeshDoc {
             doc: doc.clone(),
+            group: group.to_string(),
             kind: kind.to_string(),
             name: m.name,
-            namespace,
+            namespace: m.namespace,
             origin,
         });
         Ok(())
     }
-}
-
-fn doc_group(root: &meshtwin_config::decode::Val<'_>) -> String {
-    string(root, "apiVersion")
-        .ok()
-        .flatten()
-        .and_then(|a| a.rsplit_once('/').map(|(g, _)| g.to_string()))
-        .unwrap_or_default()
 }
 
 fn same_workload(a: &KubeWorkload, b: &KubeWorkload) -> bool {

@@ -97,6 +97,10 @@ pub fn decide(
     }
     let empty = BTreeMap::new();
     let ns = namespace_labels.unwrap_or(&empty);
+    let appmesh_off = match appmesh_injection(ns, &t.annotations) {
+        Some((false, why)) => Some(why),
+        _ => None,
+    };
     if let Some((on, why)) = appmesh_injection(ns, &t.annotations) {
         if on {
             if let Some(vn) = selected(false) {
@@ -117,7 +121,10 @@ pub fn decide(
             ));
         }
     }
-    let (rule, why) = istio_rule(ns, t);
+    let (rule, why) = match (istio_rule(ns, t), appmesh_off) {
+        ((false, _), Some(app_mesh)) => (false, app_mesh),
+        (istio, _) => istio,
+    };
     let decision = |on: bool, why: String| Decision {
         sidecar: if on {
             SidecarChoice::Istio
@@ -154,7 +161,12 @@ pub fn decide(
                 ));
             }
             let how = if seen { "with" } else { "without" };
-            decision(seen, format!("its pods run {how} istio-proxy"))
+            let why = if seen == rule {
+                format!("{why}; its pods run {how} istio-proxy")
+            } else {
+                format!("its pods run {how} istio-proxy")
+            };
+            decision(seen, why)
         }
         n => {
             warn.push(format!(

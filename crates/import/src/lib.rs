@@ -100,6 +100,11 @@ pub fn import_kubernetes(
         warnings: Vec::new(),
         skipped: cat.skipped.clone(),
     };
+    for kind in write_policies::unread_kinds(&cat.mesh) {
+        report.warnings.push(format!(
+            "{kind}: written to the policy files as found, but not modelled by the twin yet"
+        ));
+    }
     let pods = assign::assign(&cat, &mut report.skipped);
     let mut plan = plan::build(&cat, &pods, &names, &mut report);
     let mesh_docs: Vec<_> = cat.mesh.iter().map(|m| m.doc.clone()).collect();
@@ -154,24 +159,16 @@ fn summary(plan: &plan::Plan<'_>, policies: &[String], e: &entry::Entries) -> Ve
         .iter()
         .map(|w| (w.zone.clone(), ()))
         .collect();
-    vec![
-        format!(
-            "topology.yaml: {} workloads ({pods} pods) in {} zone(s), {} services",
-            plan.workloads.len(),
-            zones.len(),
-            plan.services.len()
-        ),
-        format!(
-            "policies: {}",
-            if policies.is_empty() {
-                "none".to_string()
-            } else {
-                policies.join(", ")
-            }
-        ),
-        format!(
-            "scenario.yaml: {} load(s), one per entry point",
-            e.loads.len()
-        ),
-    ]
+    let mut out = vec![format!(
+        "topology.yaml: {} workloads ({pods} pods) in {} zone(s), {} services",
+        plan.workloads.len(),
+        zones.len(),
+        plan.services.len()
+    )];
+    out.extend(policies.iter().map(|p| format!("{p}: mesh resources")));
+    out.push(format!(
+        "scenario.yaml: {} load(s), one per entry point",
+        e.loads.len()
+    ));
+    out
 }

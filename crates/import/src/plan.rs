@@ -94,6 +94,14 @@ pub fn build<'a>(
         .map(|p| p.zones.values().sum::<u32>() > 0)
         .collect();
     let services = unique_services(&cat.services, clusters, &mut report.warnings);
+    let services = without_skipped_backends(cat, services, &mut report.skipped);
+    for s in services.iter().filter(|s| s.headless) {
+        report.warnings.push(format!(
+            "Service {}/{}: headless (clusterIP: None) — clients reach the pod they resolved; \
+             the twin balances over its pods as for a ClusterIP Service",
+            s.namespace, s.name
+        ));
+    }
     let plan: PortPlan<'a> = ports::plan(
         &cat.workloads,
         &has_app,
@@ -153,23 +161,71 @@ fn split(
     }
 }
 
-/// Make every name unique: `-<namespace>`, then `-<cluster>` on names still shared.
+/// Make every name unique: names shared by workloads of different namespaces take
+/// `-<namespace>`; still shared across clusters, `-<cluster>`; then `-<region>`.
 pub fn unique_names(ws: &mut [PlannedWorkload]) {
-    for suffix in [0, 1, 2] {
-        let mut count: BTreeMap<String, u32> = BTreeMap::new();
-        for w in ws.iter() {
-            *count.entry(w.name.clone()).or_default() += 1;
+    type Attr = fn(&PlannedWorkload) -> &str;
+    let attrs: [Attr; 3] = [|w| &w.namespace, |w| &w.cluster, |w| &w.zone.0];
+    for attr in attrs {
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, w) in ws.iter().enumerate() {
+            groups.entry(w.name.clone()).or_default().push(i);
         }
-        for w in ws.iter_mut() {
-            if count[&w.name] > 1 {
-                match suffix {
-                    0 => w.name = format!("{}-{}", w.name, w.namespace),
-                    1 => w.name = format!("{}-{}", w.name, w.cluster),
-                    _ => w.name = format!("{}-{}", w.name, w.zone.0),
-                }
+        for members in groups.values().filter(|m| m.len() > 1) {
+            let first = attr(&ws[members[0]]).to_string();
+            if members.iter().all(|&i| attr(&ws[i]) == first) {
+                continue;
+            }
+            for &i in members {
+                ws[i].name = format!("{}-{}", ws[i].name, attr(&ws[i]));
             }
         }
     }
+    // A suffixed name may meet a workload already called that: number the later ones.
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    for w in ws.iter_mut() {
+        let n = seen.entry(w.name.clone()).or_default();
+        *n += 1;
+        if *n > 1 {
+            w.name = format!("{}-{n}", w.name);
+        }
+    }
+}
+
+/// Services that select only skipped workloads (a control plane's) are skipped too.
+fn without_skipped_backends<'a>(
+    cat: &Catalog,
+    services: Vec<&'a KubeService>,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<&'a KubeService> {
+    let selects = |s: &KubeService, w: &KubeWorkload| {
+        !s.selector.is_empty()
+            && s.namespace == w.namespace
+            && s.selector
+                .iter()
+                .all(|(k, v)| w.template.labels.get(k) == Some(v))
+    };
+    services
+        .into_iter()
+        .filter(|s| {
+            if cat.workloads.iter().any(|w| selects(s, w)) {
+                return true;
+            }
+            let Some(w) = cat.skipped_workloads.iter().find(|w| selects(s, w)) else {
+                return true;
+            };
+            skipped.push(Skipped {
+                reason: format!(
+                    "selects only skipped workloads ({} {})",
+                    w.kind.name(),
+                    w.name
+                ),
+                object: format!("Service {}/{}", s.namespace, s.name),
+                origin: s.origin.clone(),
+            });
+            false
+        })
+        .collect()
 }
 
 /// One Service per name and namespace, the first cluster's.
@@ -239,5 +295,9 @@ mod tests {
         unique_names(&mut ws);
         let names: Vec<&str> = ws.iter().map(|w| w.name.as_str()).collect();
         assert_eq!(names, ["web-a", "web-b-c1", "web-b-c2", "db"]);
+        let mut ws = vec![planned("web", "a", "c1"), planned("web", "a", "c2")];
+        unique_names(&mut ws);
+        assert_eq!(ws[0].name, "web-c1");
+        assert_eq!(ws[1].name, "web-c2");
     }
 }

@@ -20,21 +20,49 @@ const SERVER_METADATA: &[&str] = &[
 ];
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-/// The kinds the twin reads from a policy file; the rest are kept for the user.
-const READ_BY_THE_TWIN: &[&str] = &[
-    "DestinationRule",
-    "VirtualService",
-    "Gateway",
-    "ServiceEntry",
-    "VirtualNode",
-    "VirtualGateway",
+/// The `(API group, kind)`s the twin reads from a policy file (see
+/// `meshtwin_config::policies`); the rest are kept for the user.
+const READ_BY_THE_TWIN: &[(&str, &str)] = &[
+    ("networking.istio.io", "DestinationRule"),
+    ("networking.istio.io", "VirtualService"),
+    ("networking.istio.io", "Gateway"),
+    ("networking.istio.io", "ServiceEntry"),
+    ("appmesh.k8s.aws", "VirtualNode"),
+    ("appmesh.k8s.aws", "VirtualGateway"),
+    ("gateway.tsb.tetrate.io", "Gateway"),
 ];
+
+fn read_by_the_twin(d: &MeshDoc) -> bool {
+    READ_BY_THE_TWIN.contains(&(d.group.as_str(), d.kind.as_str()))
+}
+
+/// The policy file of a resource: its namespace's, `cluster-scoped` for App Mesh's `Mesh`.
+fn file_stem(d: &MeshDoc) -> &str {
+    d.namespace.as_deref().unwrap_or(if d.kind == "Mesh" {
+        "cluster-scoped"
+    } else {
+        "default"
+    })
+}
+
+/// The kinds among `docs` the twin does not read (App Mesh routes and the like), once each;
+/// App Mesh's `Mesh` is left out — the twin names meshes without it.
+pub fn unread_kinds(docs: &[MeshDoc]) -> Vec<String> {
+    let mut kinds: Vec<String> = docs
+        .iter()
+        .filter(|d| !read_by_the_twin(d) && d.kind != "Mesh")
+        .map(|d| format!("{} {}", d.group, d.kind))
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+}
 
 /// `(file name relative to the output directory, text)` per namespace, in namespace order.
 pub fn policy_files(docs: &[MeshDoc]) -> Vec<(String, String)> {
     let mut by_ns: BTreeMap<&str, Vec<&MeshDoc>> = BTreeMap::new();
     for d in docs {
-        by_ns.entry(d.namespace.as_str()).or_default().push(d);
+        by_ns.entry(file_stem(d)).or_default().push(d);
     }
     by_ns
         .into_iter()
@@ -43,13 +71,18 @@ pub fn policy_files(docs: &[MeshDoc]) -> Vec<(String, String)> {
 }
 
 fn file_text(ns: &str, docs: &[&MeshDoc]) -> String {
+    let whose = if ns == "cluster-scoped" {
+        "The cluster-scoped mesh resources".to_string()
+    } else {
+        format!("The mesh resources of namespace {ns}")
+    };
     let mut out = format!(
-        "# The mesh resources of namespace {ns}, imported by `meshtwin import kubernetes` as \
+        "# {whose}, imported by `meshtwin import kubernetes` as \
          they were\n# written (the API server's status and bookkeeping fields left out). \
          Edit them to try a change.\n"
     );
     for d in docs {
-        let note = if READ_BY_THE_TWIN.contains(&d.kind.as_str()) {
+        let note = if read_by_the_twin(d) {
             String::new()
         } else {
             " — kept here, not read by the twin yet".into()
@@ -104,9 +137,10 @@ mod tests {
         let doc = parse_documents("dump.yaml", text).unwrap().remove(0);
         let files = policy_files(&[MeshDoc {
             doc,
+            group: "networking.istio.io".into(),
             kind: "DestinationRule".into(),
             name: "reviews".into(),
-            namespace: "shop".into(),
+            namespace: Some("shop".into()),
             origin: Origin {
                 file: "dump.yaml".into(),
                 line: 1,

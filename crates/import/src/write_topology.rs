@@ -126,6 +126,9 @@ fn workload(out: &mut String, w: &PlannedWorkload) {
             w.sidecar.sidecar,
             SidecarChoice::IstioGateway | SidecarChoice::AppMeshGateway { .. }
         ) => {}
+        None if w.origin.is_none() => {
+            let _ = writeln!(out, "{pad}# no app: it only sends the scenario's load");
+        }
         None => {
             let _ = writeln!(
                 out,
