@@ -23,7 +23,7 @@ use meshtwin_model::scenario::LoadSpec;
 
 use crate::decode::{Result, Val};
 
-const LOAD_FIELDS: &[&str] = &[
+pub const LOAD_FIELDS: &[&str] = &[
     "name",
     "from",
     "start",
