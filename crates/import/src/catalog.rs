@@ -65,6 +65,32 @@ pub struct Catalog {
     pub skipped: Vec<Skipped>,
 }
 
+/// The document's `kind` and `apiVersion`, and a context naming the object in errors.
+fn envelope(doc: &Document) -> Result<(String, String, Ctx)> {
+    let file_ctx = Ctx::new(doc.file.as_str());
+    let root = file_ctx.root(&doc.root);
+    let Value::Map(_) = &doc.root.value else {
+        return Err(root.error(format!(
+            "expected a Kubernetes object (apiVersion, kind, metadata), found {}",
+            doc.root.value.describe()
+        )));
+    };
+    let kind = match field(&root, "kind")? {
+        Some(k) => k.name()?.to_string(),
+        None => return Err(root.error("missing field `kind` (expected a Kubernetes object)")),
+    };
+    let api = match field(&root, "apiVersion")? {
+        Some(a) => a.name()?.to_string(),
+        None => return Err(root.error("missing field `apiVersion`")),
+    };
+    let name = crate::kube::path(&root, "metadata.name")
+        .ok()
+        .flatten()
+        .and_then(|n| n.str().ok().map(str::to_string));
+    let ctx = file_ctx.with_object(format!("{kind} {}", name.as_deref().unwrap_or("?")));
+    Ok((kind, api, ctx))
+}
+
 /// Replace the item `same` finds, else append (`kubectl apply` of a later file).
 fn upsert<T>(items: &mut Vec<T>, item: T, same: impl Fn(&T, &T) -> bool) {
     match items.iter().position(|x| same(x, &item)) {
@@ -76,27 +102,7 @@ fn upsert<T>(items: &mut Vec<T>, item: T, same: impl Fn(&T, &T) -> bool) {
 impl Catalog {
     /// Sort one document of cluster `cluster` into the catalog.
     pub fn add(&mut self, doc: &Document, cluster: usize) -> Result<()> {
-        let file_ctx = Ctx::new(doc.file.as_str());
-        let root = file_ctx.root(&doc.root);
-        let Value::Map(_) = &doc.root.value else {
-            return Err(root.error(format!(
-                "expected a Kubernetes object (apiVersion, kind, metadata), found {}",
-                doc.root.value.describe()
-            )));
-        };
-        let kind = match field(&root, "kind")? {
-            Some(k) => k.name()?.to_string(),
-            None => return Err(root.error("missing field `kind` (expected a Kubernetes object)")),
-        };
-        let api = match field(&root, "apiVersion")? {
-            Some(a) => a.name()?.to_string(),
-            None => return Err(root.error("missing field `apiVersion`")),
-        };
-        let name_hint = crate::kube::path(&root, "metadata.name")
-            .ok()
-            .flatten()
-            .and_then(|n| n.str().ok().map(str::to_string));
-        let ctx = file_ctx.with_object(format!("{kind} {}", name_hint.as_deref().unwrap_or("?")));
+        let (kind, api, ctx) = envelope(doc)?;
         let root = ctx.root(&doc.root);
         let m = objects::meta(&root)?;
         let origin = Origin {

@@ -64,7 +64,7 @@ pub fn entries(
         return e;
     }
     let mut clients: BTreeMap<String, String> = BTreeMap::new();
-    let targets: Vec<(String, String, u16)> = http_ports(plan, |_| true);
+    let targets: Vec<(String, String, u16)> = http_ports(plan);
     for (name, ns, port) in targets {
         let client = match clients.get(&ns) {
             Some(c) => c.clone(),
@@ -332,13 +332,10 @@ fn http_ports_of(
 }
 
 /// `(service, namespace, port)` of every HTTP port selecting a running app.
-fn http_ports(plan: &Plan<'_>, keep: impl Fn(&str) -> bool) -> Vec<(String, String, u16)> {
+fn http_ports(plan: &Plan<'_>) -> Vec<(String, String, u16)> {
     let mut out = Vec::new();
     for p in &plan.services {
         let s = p.service;
-        if !keep(&s.service_type) {
-            continue;
-        }
         let sel = selected(plan, &s.namespace, &s.selector);
         for (port, _) in http_ports_of(p, &sel) {
             out.push((s.name.clone(), s.namespace.clone(), port));

@@ -73,44 +73,56 @@ pub fn decide(
     pods: &[&KubePod],
     warn: &mut Vec<String>,
 ) -> Decision {
-    let t = &w.template;
     if let Some(d) = istio_gateway(w) {
         return d;
     }
+    let empty = BTreeMap::new();
+    let ns = namespace_labels.unwrap_or(&empty);
+    let (app_mesh, app_mesh_off) = app_mesh(w, ns, appmesh, warn);
+    if let Some(d) = app_mesh {
+        return d;
+    }
+    let rule = match (istio_rule(ns, &w.template), app_mesh_off) {
+        ((false, _), Some(off)) => (false, off),
+        (istio, _) => istio,
+    };
+    with_pods(w, namespace_labels.is_some(), rule, pods, warn)
+}
+
+/// App Mesh's decision: a virtual gateway's or node's Envoy, or `None` — with the reason
+/// when App Mesh injection is explicitly off.
+fn app_mesh(
+    w: &KubeWorkload,
+    ns: &BTreeMap<String, String>,
+    appmesh: &[AppMeshSelector],
+    warn: &mut Vec<String>,
+) -> (Option<Decision>, Option<String>) {
     let selected = |gateway: bool| {
         appmesh.iter().find(|s| {
             s.gateway == gateway
                 && s.cluster == w.cluster
                 && s.namespace == w.namespace
                 && !s.selector.is_empty()
-                && s.selector.matches(&t.labels)
+                && s.selector.matches(&w.template.labels)
         })
     };
     if let Some(g) = selected(true) {
-        return Decision {
-            sidecar: SidecarChoice::AppMeshGateway {
-                mesh: g.mesh.clone(),
-                virtual_gateway: g.name.clone(),
-            },
-            why: format!("VirtualGateway {} selects its pods", g.name),
+        let sidecar = SidecarChoice::AppMeshGateway {
+            mesh: g.mesh.clone(),
+            virtual_gateway: g.name.clone(),
         };
+        let why = format!("VirtualGateway {} selects its pods", g.name);
+        return (Some(Decision { sidecar, why }), None);
     }
-    let empty = BTreeMap::new();
-    let ns = namespace_labels.unwrap_or(&empty);
-    let appmesh_off = match appmesh_injection(ns, &t.annotations) {
-        Some((false, why)) => Some(why),
-        _ => None,
-    };
-    if let Some((on, why)) = appmesh_injection(ns, &t.annotations) {
-        if on {
+    match appmesh_injection(ns, &w.template.annotations) {
+        Some((true, why)) => {
             if let Some(vn) = selected(false) {
-                return Decision {
-                    sidecar: SidecarChoice::AppMesh {
-                        mesh: vn.mesh.clone(),
-                        virtual_node: vn.name.clone(),
-                    },
-                    why: format!("{why}; VirtualNode {} selects its pods", vn.name),
+                let sidecar = SidecarChoice::AppMesh {
+                    mesh: vn.mesh.clone(),
+                    virtual_node: vn.name.clone(),
                 };
+                let why = format!("{why}; VirtualNode {} selects its pods", vn.name);
+                return (Some(Decision { sidecar, why }), None);
             }
             warn.push(format!(
                 "{} {}/{}: App Mesh injection is on ({why}) but no VirtualNode in the input \
@@ -119,12 +131,22 @@ pub fn decide(
                 w.namespace,
                 w.name
             ));
+            (None, None)
         }
+        Some((false, why)) => (None, Some(why)),
+        None => (None, None),
     }
-    let (rule, why) = match (istio_rule(ns, t), appmesh_off) {
-        ((false, _), Some(app_mesh)) => (false, app_mesh),
-        (istio, _) => istio,
-    };
+}
+
+/// Istio's rule `(inject, why)` checked against the pods of the input, which win.
+fn with_pods(
+    w: &KubeWorkload,
+    namespace_known: bool,
+    (rule, why): (bool, String),
+    pods: &[&KubePod],
+    warn: &mut Vec<String>,
+) -> Decision {
+    let label = format!("{} {}/{}", w.kind.name(), w.namespace, w.name);
     let decision = |on: bool, why: String| Decision {
         sidecar: if on {
             SidecarChoice::Istio
@@ -136,13 +158,10 @@ pub fn decide(
     let injected = pods.iter().filter(|p| has_istio_proxy(p)).count();
     match injected {
         0 if pods.is_empty() => {
-            if namespace_labels.is_none() && !rule {
+            if !namespace_known && !rule {
                 warn.push(format!(
-                    "{} {}/{}: Namespace {} is not in the input (nor its pods): its injection \
+                    "{label}: Namespace {} is not in the input (nor its pods): its injection \
                      labels are unknown, imported without a sidecar",
-                    w.kind.name(),
-                    w.namespace,
-                    w.name,
                     w.namespace
                 ));
             }
@@ -150,17 +169,13 @@ pub fn decide(
         }
         n if n == pods.len() || n == 0 => {
             let seen = n > 0;
-            if seen != rule && namespace_labels.is_some() {
+            let how = if seen { "with" } else { "without" };
+            if seen != rule && namespace_known {
                 warn.push(format!(
-                    "{} {}/{}: {why}, but its pods run {} istio-proxy (created before the \
-                     labels changed?): imported as they run",
-                    w.kind.name(),
-                    w.namespace,
-                    w.name,
-                    if seen { "with" } else { "without" }
+                    "{label}: {why}, but its pods run {how} istio-proxy (created before the \
+                     labels changed?): imported as they run"
                 ));
             }
-            let how = if seen { "with" } else { "without" };
             let why = if seen == rule {
                 format!("{why}; its pods run {how} istio-proxy")
             } else {
@@ -170,10 +185,7 @@ pub fn decide(
         }
         n => {
             warn.push(format!(
-                "{} {}/{}: {n} of its {} pods run istio-proxy: imported as the rules say ({why})",
-                w.kind.name(),
-                w.namespace,
-                w.name,
+                "{label}: {n} of its {} pods run istio-proxy: imported as the rules say ({why})",
                 pods.len()
             ));
             decision(rule, why)
@@ -326,6 +338,62 @@ mod tests {
         let mut t = template(&[], &[]);
         t.host_network = true;
         assert!(!istio_rule(&labels(&[("istio-injection", "enabled")]), &t).0);
+    }
+
+    fn workload_and_pod(proxy: bool) -> (KubeWorkload, KubePod) {
+        use crate::kube::LabelSelector;
+        use crate::objects::{Container, Origin, WorkloadKind};
+        let origin = Origin {
+            file: "f".into(),
+            line: 1,
+        };
+        let w = KubeWorkload {
+            kind: WorkloadKind::Deployment,
+            name: "web".into(),
+            namespace: "shop".into(),
+            replicas: Some(1),
+            selector: LabelSelector::default(),
+            template: template(&[("app", "web")], &[]),
+            cluster: 0,
+            origin: origin.clone(),
+        };
+        let mut spec = w.template.clone();
+        let container = |name: &str| Container {
+            name: name.into(),
+            ports: Vec::new(),
+            args: Vec::new(),
+        };
+        spec.containers.push(container("web"));
+        if proxy {
+            spec.containers.push(container("istio-proxy"));
+        }
+        let pod = KubePod {
+            name: "web-1".into(),
+            namespace: "shop".into(),
+            owner: None,
+            node_name: Some("n".into()),
+            phase: Some("Running".into()),
+            spec,
+            cluster: 0,
+            origin,
+        };
+        (w, pod)
+    }
+
+    #[test]
+    fn running_pods_win_over_the_labels_and_the_difference_is_a_warning() {
+        let enabled = labels(&[("istio-injection", "enabled")]);
+        let (w, pod) = workload_and_pod(false);
+        let mut warn = Vec::new();
+        let d = decide(&w, Some(&enabled), &[], &[&pod], &mut warn);
+        assert_eq!(d.sidecar, SidecarChoice::None);
+        assert_eq!(warn.len(), 1, "{warn:?}");
+        assert!(warn[0].contains("imported as they run"), "{warn:?}");
+        let (w, pod) = workload_and_pod(true);
+        let mut warn = Vec::new();
+        let d = decide(&w, Some(&enabled), &[], &[&pod], &mut warn);
+        assert_eq!(d.sidecar, SidecarChoice::Istio);
+        assert!(warn.is_empty(), "{warn:?}");
     }
 
     #[test]
