@@ -213,7 +213,7 @@ fn unknown_scenario_fields_are_errors() {
     assert_eq!(
         message(&format!("{}seeds: 3\n", with_load("    calls: 1\n"))),
         "scenarios/x.yaml:9: seeds: unknown field (expected one of: name, description, topology, \
-         policies, seed, duration, loads, expect, timeline, controlPlane, envoy)"
+         policies, seed, duration, loads, expect, timeline, controlPlane, envoy, variants)"
     );
 }
 
