@@ -425,12 +425,19 @@ fn a_mesh_resource_naming_a_missing_service_is_an_error_in_the_input() {
 #[test]
 fn a_gateway_route_for_a_named_host_is_entered_by_that_name() {
     let mut dump = fixture(BOOKINFO);
-    let at = dump.text.find("resourceVersion: \"4021\"").expect("the bookinfo VirtualService");
+    let at = dump
+        .text
+        .find("resourceVersion: \"4021\"")
+        .expect("the bookinfo VirtualService");
     let star = at + dump.text[at..].find("- '*'").expect("its hosts");
-    dump.text.replace_range(star..star + 5, "- bookinfo.example.com");
+    dump.text
+        .replace_range(star..star + 5, "- bookinfo.example.com");
     let i = import(vec![dump]);
     let t = topology(&i);
-    assert_eq!(workload(&t, "istio-ingressgateway").dns, ["bookinfo.example.com"]);
+    assert_eq!(
+        workload(&t, "istio-ingressgateway").dns,
+        ["bookinfo.example.com"]
+    );
     assert!(
         file(&i, "scenario.yaml").contains("url: \"http://bookinfo.example.com/productpage\""),
         "{}",
