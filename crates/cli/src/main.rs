@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod bench;
 mod bench_regions;
@@ -15,6 +15,7 @@ mod compare;
 mod endpoints;
 mod exit;
 mod explain_cmd;
+mod import;
 mod inputs;
 mod parallel;
 mod report_cmd;
@@ -192,6 +193,11 @@ enum Command {
         #[arg(long)]
         admin: Option<std::net::SocketAddr>,
     },
+    /// Import a mesh from its manifests: a topology, policy files and a starter scenario.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
     /// Measure the engine: simulated requests per wall-clock second, against a bare
     /// turmoil-net echo over the same hops.
     Bench {
@@ -205,6 +211,51 @@ enum Command {
         #[arg(long)]
         regions_only: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum ImportSource {
+    /// Kubernetes manifests, as `kubectl get deploy,sts,ds,svc,pods,nodes,ns -A -o yaml`
+    /// prints them (YAML, multi-document YAML, `kind: List`, JSON), with the mesh's resources
+    /// (`kubectl get dr,vs,gw,se -A -o yaml`, App Mesh CRDs).
+    Kubernetes {
+        /// Manifest files; `-` reads standard input. Files after `--cluster NAME` belong to
+        /// that cluster (before any: cluster-1).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The Kubernetes cluster of the files that follow (repeatable: one per file set).
+        #[arg(long, action = clap::ArgAction::Append)]
+        cluster: Vec<String>,
+        /// Output directory for topology.yaml, policies/ and scenario.yaml.
+        #[arg(long, default_value = import::DEFAULT_OUT)]
+        out: PathBuf,
+        /// The mesh's name (default: the output directory's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Overwrite the files the import writes in a non-empty output directory.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// `meshtwin import kubernetes`: the files grouped by the `--cluster` before them.
+fn import(matches: &clap::ArgMatches, out: PathBuf, name: Option<String>, force: bool) -> u8 {
+    let m = matches
+        .subcommand_matches("import")
+        .and_then(|m| m.subcommand_matches("kubernetes"));
+    match m.map(import::cluster_sets) {
+        Some(Ok(sets)) => import::import_command(import::ImportArgs {
+            sets,
+            out,
+            name,
+            force,
+        }),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            exit::INVALID_INPUT
+        }
+        None => exit::INVALID_INPUT,
+    }
 }
 
 fn main() -> ExitCode {
@@ -223,7 +274,11 @@ fn main() -> ExitCode {
         eprintln!("meshtwin: interrupted; outputs left as they were");
         std::process::exit(i32::from(exit::INTERRUPTED));
     });
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => e.exit(),
+    };
     let code = match cli.command.unwrap_or(Command::Run {
         scenario: None,
         seed: None,
@@ -326,6 +381,11 @@ fn main() -> ExitCode {
             endpoints,
             admin,
         } => sidecar::proxy_command(&scenario, &pod, listen, &endpoints, admin),
+        Command::Import {
+            source: ImportSource::Kubernetes {
+                out, name, force, ..
+            },
+        } => import(&matches, out, name, force),
         Command::Bench {
             requests,
             idle_pods,

@@ -15,7 +15,7 @@ use meshtwin_model::topology::{
 
 use crate::decode::{Result, Val};
 
-const ENVOY_FIELDS: &[&str] = &["listenerBalance", "maxEjectionPercentRule", "ejectionTime"];
+pub const ENVOY_FIELDS: &[&str] = &["listenerBalance", "maxEjectionPercentRule", "ejectionTime"];
 
 /// Decode an `envoy:` block: only what it writes.
 pub fn decode(v: &Val<'_>) -> Result<EnvoyOverrides> {

@@ -57,6 +57,28 @@ pub fn parse_policies_with(
     lower_documents(file, &source::parse_documents(file, text)?, compat)
 }
 
+/// Lower already-parsed documents (read by [`source`]) as [`load_policies`] does: errors
+/// and warnings point at the documents' own files and lines (`meshtwin import` lowers the
+/// mesh resources of a cluster dump where they were written).
+pub fn lower_policy_documents(
+    docs: &[Document],
+) -> std::result::Result<LoadedPolicies, ConfigError> {
+    let mut out = Loaded {
+        value: MeshPolicies::default(),
+        warnings: Vec::new(),
+    };
+    for doc in docs {
+        let one = lower_documents(
+            &doc.file,
+            std::slice::from_ref(doc),
+            &IstioCompat::default(),
+        )?;
+        out.value.extend(one.value);
+        out.warnings.extend(one.warnings);
+    }
+    Ok(out)
+}
+
 fn lower_documents(file: &str, docs: &[Document], compat: &IstioCompat) -> Result<LoadedPolicies> {
     if docs.is_empty() {
         return Err(ConfigError::file(

@@ -12,8 +12,8 @@
 use meshtwin_config::decode::{Result, Val};
 use meshtwin_model::topology::{LatencyDist, LinkLatency};
 
-const LINK_FIELDS: &[&str] = &["sameZone", "crossZone", "crossRegion"];
-const DIST_FIELDS: &[&str] = &["fixed", "uniform", "exponential"];
+pub const LINK_FIELDS: &[&str] = &["sameZone", "crossZone", "crossRegion"];
+pub const DIST_FIELDS: &[&str] = &["fixed", "uniform", "exponential"];
 
 /// `latency:` of the topology; unset fields keep [`LinkLatency::default`].
 pub fn link_latency(v: &Val<'_>) -> Result<LinkLatency> {

@@ -63,10 +63,32 @@ pub use meshtwin_config::{ConfigError, ConfigWarning, Loaded};
 use meshtwin_model::limits::MAX_PODS;
 use meshtwin_model::topology::{LinkLatency, Locality, Topology, Workload};
 
-const TOPOLOGY_FIELDS: &[&str] = &["name", "latency", "mesh", "envoy", "regions", "services"];
-const REGION_FIELDS: &[&str] = &["name", "zones"];
-const ZONE_FIELDS: &[&str] = &["name", "clusters"];
-const CLUSTER_FIELDS: &[&str] = &["name", "workloads"];
+pub const TOPOLOGY_FIELDS: &[&str] = &["name", "latency", "mesh", "envoy", "regions", "services"];
+pub const REGION_FIELDS: &[&str] = &["name", "zones"];
+pub const ZONE_FIELDS: &[&str] = &["name", "clusters"];
+pub const CLUSTER_FIELDS: &[&str] = &["name", "workloads"];
+
+/// Every field list the topology parser accepts, by the section of
+/// `docs/reference/topology.md` that documents it (a test checks the two agree).
+pub const REFERENCE: &[(&str, &[&str])] = &[
+    ("topology", TOPOLOGY_FIELDS),
+    ("latency", latency::LINK_FIELDS),
+    ("envoy", meshtwin_config::envoy::ENVOY_FIELDS),
+    ("regions[]", REGION_FIELDS),
+    ("zones[]", ZONE_FIELDS),
+    ("clusters[]", CLUSTER_FIELDS),
+    ("workloads[]", workload::WORKLOAD_FIELDS),
+    ("sidecar", workload::SIDECAR_KINDS),
+    ("sidecar.istio", workload::ISTIO_FIELDS),
+    ("sidecar.istioGateway", workload::ISTIO_FIELDS),
+    ("sidecar.appMesh", workload::APP_MESH_FIELDS),
+    ("sidecar.appMeshGateway", workload::APP_MESH_GATEWAY_FIELDS),
+    ("app", workload::APP_FIELDS),
+    ("app.latency", latency::DIST_FIELDS),
+    ("app.calls[]", workload::CALL_FIELDS),
+    ("services[]", service::SERVICE_FIELDS),
+    ("services[].ports[]", service::PORT_FIELDS),
+];
 
 /// Load and validate a topology file.
 pub fn load_topology(path: &Path) -> std::result::Result<Loaded<Topology>, ConfigError> {

@@ -24,8 +24,8 @@ use meshtwin_config::names::{self, Rule};
 use meshtwin_model::topology::{Protocol, Service, ServicePort, Workload};
 use meshtwin_model::SourceRef;
 
-const SERVICE_FIELDS: &[&str] = &["name", "namespace", "selector", "ports"];
-const PORT_FIELDS: &[&str] = &["name", "port", "targetPort", "protocol"];
+pub const SERVICE_FIELDS: &[&str] = &["name", "namespace", "selector", "ports"];
+pub const PORT_FIELDS: &[&str] = &["name", "port", "targetPort", "protocol"];
 
 /// Istio's protocol selection from a port name.
 pub fn protocol_from_name(name: &str) -> Protocol {

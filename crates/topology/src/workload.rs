@@ -39,8 +39,12 @@ pub const WORKLOAD_FIELDS: &[&str] = &[
     "subzone",
     "dns",
 ];
-const SIDECAR_KINDS: &[&str] = &["istio", "appMesh", "appMeshGateway", "istioGateway"];
-const APP_FIELDS: &[&str] = &[
+pub const SIDECAR_KINDS: &[&str] = &["istio", "appMesh", "appMeshGateway", "istioGateway"];
+/// The fields of each sidecar form's body (`{istio: {concurrency: 2}}`).
+pub const ISTIO_FIELDS: &[&str] = &["concurrency"];
+pub const APP_MESH_FIELDS: &[&str] = &["mesh", "virtualNode", "concurrency"];
+pub const APP_MESH_GATEWAY_FIELDS: &[&str] = &["mesh", "virtualGateway", "concurrency"];
+pub const APP_FIELDS: &[&str] = &[
     "port",
     "latency",
     "errorRate",
@@ -50,7 +54,7 @@ const APP_FIELDS: &[&str] = &[
     "calls",
     "tcpEcho",
 ];
-const CALL_FIELDS: &[&str] = &[
+pub const CALL_FIELDS: &[&str] = &[
     "host",
     "port",
     "path",
@@ -216,19 +220,19 @@ fn sidecar(v: &Val<'_>) -> Result<Sidecar> {
     let body = s.req(kind)?;
     Ok(match kind {
         "istio" => {
-            let b = body.map(&["concurrency"])?;
+            let b = body.map(ISTIO_FIELDS)?;
             Sidecar::Istio {
                 concurrency: concurrency(b.get("concurrency"))?,
             }
         }
         "istioGateway" => {
-            let b = body.map(&["concurrency"])?;
+            let b = body.map(ISTIO_FIELDS)?;
             Sidecar::IstioGateway {
                 concurrency: concurrency(b.get("concurrency"))?,
             }
         }
         "appMesh" => {
-            let b = body.map(&["mesh", "virtualNode", "concurrency"])?;
+            let b = body.map(APP_MESH_FIELDS)?;
             Sidecar::AppMesh {
                 mesh: b.req_name("mesh")?.to_string(),
                 virtual_node: b.req_name("virtualNode")?.to_string(),
@@ -236,7 +240,7 @@ fn sidecar(v: &Val<'_>) -> Result<Sidecar> {
             }
         }
         _ => {
-            let b = body.map(&["mesh", "virtualGateway", "concurrency"])?;
+            let b = body.map(APP_MESH_GATEWAY_FIELDS)?;
             Sidecar::AppMeshGateway {
                 mesh: b.req_name("mesh")?.to_string(),
                 virtual_gateway: b.req_name("virtualGateway")?.to_string(),

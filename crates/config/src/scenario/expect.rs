@@ -22,7 +22,7 @@ use meshtwin_model::scenario::{Expectation, LoadSpec, Metric};
 use crate::decode::{Obj, Result, Val};
 
 /// Every key an expectation may have: its name, its band, and one metric.
-const EXPECT_FIELDS: &[&str] = &[
+pub const EXPECT_FIELDS: &[&str] = &[
     "name",
     "min",
     "max",
@@ -41,6 +41,29 @@ const EXPECT_FIELDS: &[&str] = &[
 ];
 /// The metric keys (all but `name`, `min`, `max`).
 const METRICS: &[&str] = EXPECT_FIELDS.split_at(3).1;
+/// Each metric's fields, in [`METRICS`] order.
+pub const METRIC_FIELDS: &[(&str, &[&str])] = &[
+    ("codeFraction", &["load", "code"]),
+    ("codeCount", &["load", "code"]),
+    ("requests", &["load"]),
+    ("flagFraction", &["load", "code", "flag"]),
+    ("counter", &["proxy", "stat"]),
+    ("gaugeMax", &["proxy", "stat"]),
+    ("latencyMs", &["load", "percentile"]),
+    ("bodyContains", &["load", "text"]),
+    ("reached", &["load", "workload"]),
+    ("priorityLoad", &["proxy", "cluster", "priority", "at"]),
+    ("priorityPanic", &["proxy", "cluster", "priority", "at"]),
+    ("failoverMs", &["load"]),
+];
+
+/// The fields of metric `key`.
+fn fields_of(key: &str) -> &'static [&'static str] {
+    METRIC_FIELDS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or(&[], |(_, f)| f)
+}
 
 /// Decode every expectation against the scenario's loads and duration (`run`).
 pub fn decode_all(
@@ -85,7 +108,7 @@ fn decode(v: &Val<'_>, loads: &[LoadSpec], run: Duration) -> Result<Expectation>
 fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec], run: Duration) -> Result<Metric> {
     Ok(match key {
         "priorityLoad" | "priorityPanic" => {
-            let m = v.map(&["proxy", "cluster", "priority", "at"])?;
+            let m = v.map(fields_of(key))?;
             let (proxy, cluster) = (
                 m.req_name("proxy")?.to_string(),
                 m.req_name("cluster")?.to_string(),
@@ -122,7 +145,7 @@ fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec], run: Duration) -> Result<M
             }
         }
         "codeFraction" | "codeCount" => {
-            let m = v.map(&["load", "code"])?;
+            let m = v.map(fields_of(key))?;
             let (load, code) = (load_ref(&m, loads)?, status(&m)?);
             if key == "codeFraction" {
                 Metric::CodeFraction { load, code }
@@ -131,13 +154,13 @@ fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec], run: Duration) -> Result<M
             }
         }
         "requests" => Metric::Requests {
-            load: load_ref(&v.map(&["load"])?, loads)?,
+            load: load_ref(&v.map(fields_of(key))?, loads)?,
         },
         "failoverMs" => Metric::FailoverMs {
-            load: load_ref(&v.map(&["load"])?, loads)?,
+            load: load_ref(&v.map(fields_of(key))?, loads)?,
         },
         "flagFraction" => {
-            let m = v.map(&["load", "code", "flag"])?;
+            let m = v.map(fields_of(key))?;
             Metric::FlagFraction {
                 load: load_ref(&m, loads)?,
                 code: status(&m)?,
@@ -145,21 +168,21 @@ fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec], run: Duration) -> Result<M
             }
         }
         "bodyContains" => {
-            let m = v.map(&["load", "text"])?;
+            let m = v.map(fields_of(key))?;
             Metric::BodyContains {
                 load: load_ref(&m, loads)?,
                 text: m.req_name("text")?.to_string(),
             }
         }
         "reached" => {
-            let m = v.map(&["load", "workload"])?;
+            let m = v.map(fields_of(key))?;
             Metric::Reached {
                 load: load_ref(&m, loads)?,
                 workload: m.req_name("workload")?.to_string(),
             }
         }
         "latencyMs" => {
-            let m = v.map(&["load", "percentile"])?;
+            let m = v.map(fields_of(key))?;
             let p = m.req("percentile")?;
             let percentile = p.number()?;
             if !(percentile > 0.0 && percentile <= 100.0) {
@@ -171,7 +194,7 @@ fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec], run: Duration) -> Result<M
             }
         }
         _ => {
-            let m = v.map(&["proxy", "stat"])?;
+            let m = v.map(fields_of(key))?;
             let (proxy, stat) = (
                 m.req_name("proxy")?.to_string(),
                 m.req_name("stat")?.to_string(),
@@ -211,4 +234,15 @@ fn status(m: &Obj<'_>) -> Result<u16> {
         return Err(v.error("expected an HTTP status (100-599) or 0 for socket errors"));
     }
     Ok(u16::try_from(code).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{METRICS, METRIC_FIELDS};
+
+    #[test]
+    fn every_metric_has_its_fields_in_metric_order() {
+        let keys: Vec<&str> = METRIC_FIELDS.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, METRICS);
+    }
 }

@@ -25,7 +25,7 @@ use meshtwin_model::scenario::LoadSpec;
 use crate::decode::{Result, Val};
 use crate::names::{self, Rule};
 
-const LOAD_FIELDS: &[&str] = &[
+pub const LOAD_FIELDS: &[&str] = &[
     "name",
     "from",
     "start",

@@ -38,7 +38,7 @@ use crate::names::{self, Rule};
 use crate::source;
 use crate::warning::Loaded;
 
-const SCENARIO_FIELDS: &[&str] = &[
+pub const SCENARIO_FIELDS: &[&str] = &[
     "name",
     "description",
     "topology",
@@ -52,6 +52,35 @@ const SCENARIO_FIELDS: &[&str] = &[
     "envoy",
     "variants",
     "mesh",
+];
+
+/// Every field list the scenario parser accepts, by the section of
+/// `docs/reference/scenario.md` that documents it (a test checks the two agree).
+pub const REFERENCE: &[(&str, &[&str])] = &[
+    ("scenario", SCENARIO_FIELDS),
+    ("loads[]", load::LOAD_FIELDS),
+    ("expect[]", expect::EXPECT_FIELDS),
+    ("codeFraction", expect::METRIC_FIELDS[0].1),
+    ("codeCount", expect::METRIC_FIELDS[1].1),
+    ("requests", expect::METRIC_FIELDS[2].1),
+    ("flagFraction", expect::METRIC_FIELDS[3].1),
+    ("counter", expect::METRIC_FIELDS[4].1),
+    ("gaugeMax", expect::METRIC_FIELDS[5].1),
+    ("latencyMs", expect::METRIC_FIELDS[6].1),
+    ("bodyContains", expect::METRIC_FIELDS[7].1),
+    ("reached", expect::METRIC_FIELDS[8].1),
+    ("priorityLoad", expect::METRIC_FIELDS[9].1),
+    ("priorityPanic", expect::METRIC_FIELDS[10].1),
+    ("failoverMs", expect::METRIC_FIELDS[11].1),
+    ("timeline[]", timeline::ENTRY_FIELDS),
+    ("timeline[].app", timeline::APP_FIELDS),
+    ("timeline[].scale", timeline::SCALE_FIELDS),
+    ("timeline[].partition", timeline::PARTITION_FIELDS),
+    ("timeline[].link", timeline::LINK_FIELDS),
+    ("controlPlane", timeline::CONTROL_PLANE_FIELDS),
+    ("envoy", crate::envoy::ENVOY_FIELDS),
+    ("variants[]", variant::VARIANT_FIELDS),
+    ("variants[].workloads[]", variant::WORKLOAD_FIELDS),
 ];
 
 /// Load and validate a scenario file.

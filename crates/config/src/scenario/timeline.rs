@@ -24,7 +24,7 @@ use meshtwin_model::scenario::{ControlPlane, TimelineAction, TimelineEvent};
 
 use crate::decode::{Obj, Result, Val};
 
-const ENTRY_FIELDS: &[&str] = &[
+pub const ENTRY_FIELDS: &[&str] = &[
     "at",
     "apply",
     "delete",
@@ -36,7 +36,7 @@ const ENTRY_FIELDS: &[&str] = &[
     "link",
     "heal",
 ];
-const ACTIONS: &[&str] = &[
+pub const ACTIONS: &[&str] = &[
     "apply",
     "delete",
     "app",
@@ -47,11 +47,11 @@ const ACTIONS: &[&str] = &[
     "link",
     "heal",
 ];
-const LINK_FIELDS: &[&str] = &["from", "to", "latency", "loss", "oneWay"];
-const APP_FIELDS: &[&str] = &["workload", "errorRate", "errorStatus", "latency"];
-const SCALE_FIELDS: &[&str] = &["workload", "replicas"];
-const PARTITION_FIELDS: &[&str] = &["from", "to", "oneWay"];
-const CONTROL_PLANE_FIELDS: &[&str] = &["pushDelay"];
+pub const LINK_FIELDS: &[&str] = &["from", "to", "latency", "loss", "oneWay"];
+pub const APP_FIELDS: &[&str] = &["workload", "errorRate", "errorStatus", "latency"];
+pub const SCALE_FIELDS: &[&str] = &["workload", "replicas"];
+pub const PARTITION_FIELDS: &[&str] = &["from", "to", "oneWay"];
+pub const CONTROL_PLANE_FIELDS: &[&str] = &["pushDelay"];
 
 /// `controlPlane:` (absent: defaults).
 pub fn control_plane(v: Option<Val<'_>>) -> Result<ControlPlane> {

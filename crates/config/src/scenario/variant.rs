@@ -21,7 +21,7 @@ use meshtwin_model::variant::{Variant, WorkloadChange};
 
 use crate::decode::{Result, Val};
 
-const VARIANT_FIELDS: &[&str] = &[
+pub const VARIANT_FIELDS: &[&str] = &[
     "name",
     "description",
     "apply",
@@ -31,7 +31,7 @@ const VARIANT_FIELDS: &[&str] = &[
     "workloads",
     "timeline",
 ];
-const WORKLOAD_FIELDS: &[&str] = &[
+pub const WORKLOAD_FIELDS: &[&str] = &[
     "workload",
     "replicas",
     "errorRate",
