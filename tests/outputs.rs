@@ -123,7 +123,7 @@ fn an_interrupted_run_exits_130_and_leaves_the_previous_outputs_as_they_were() {
     assert_eq!(first.code, 0, "{}", first.transcript());
     let before = std::fs::read(out.join("trace.jsonl")).unwrap();
     // A long comparison into the same directory, interrupted while it runs.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meshtwin"))
+    let child = Command::new(env!("CARGO_BIN_EXE_meshtwin"))
         .current_dir(workspace_root())
         .args([
             "compare",
