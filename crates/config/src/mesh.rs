@@ -19,7 +19,7 @@ use meshtwin_model::release::{
 use crate::decode::{Result, Val};
 use crate::source::Value;
 
-const MESH_FIELDS: &[&str] = &["istio", "pilotEnv", "appMesh"];
+pub const MESH_FIELDS: &[&str] = &["istio", "pilotEnv", "appMesh"];
 const APP_MESH_FIELDS: &[&str] = &["envoy"];
 
 /// Decode a `mesh:` block.

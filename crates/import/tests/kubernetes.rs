@@ -224,7 +224,8 @@ fn the_starter_scenario_enters_by_the_gateway_route() {
     let i = import(vec![fixture(BOOKINFO)]);
     let sc =
         meshtwin_config::parse_scenario(Path::new("out/scenario.yaml"), file(&i, "scenario.yaml"))
-            .unwrap();
+            .unwrap()
+            .value;
     assert_eq!(sc.topology, "out/topology.yaml");
     assert_eq!(sc.policies, ["out/policies/bookinfo.yaml"]);
     let urls: Vec<(&str, &str)> = sc

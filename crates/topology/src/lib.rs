@@ -73,6 +73,7 @@ pub const CLUSTER_FIELDS: &[&str] = &["name", "workloads"];
 pub const REFERENCE: &[(&str, &[&str])] = &[
     ("topology", TOPOLOGY_FIELDS),
     ("latency", latency::LINK_FIELDS),
+    ("mesh", meshtwin_config::mesh::MESH_FIELDS),
     ("envoy", meshtwin_config::envoy::ENVOY_FIELDS),
     ("regions[]", REGION_FIELDS),
     ("zones[]", ZONE_FIELDS),

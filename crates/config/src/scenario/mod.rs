@@ -78,6 +78,7 @@ pub const REFERENCE: &[(&str, &[&str])] = &[
     ("timeline[].partition", timeline::PARTITION_FIELDS),
     ("timeline[].link", timeline::LINK_FIELDS),
     ("controlPlane", timeline::CONTROL_PLANE_FIELDS),
+    ("mesh", crate::mesh::MESH_FIELDS),
     ("envoy", crate::envoy::ENVOY_FIELDS),
     ("variants[]", variant::VARIANT_FIELDS),
     ("variants[].workloads[]", variant::WORKLOAD_FIELDS),
