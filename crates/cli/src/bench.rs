@@ -17,6 +17,7 @@ use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{LoadSpec, Scenario};
 use meshtwin_model::topology::*;
 use meshtwin_model::SourceRef;
+use meshtwin_sim::Substrate;
 
 use crate::exit;
 
@@ -194,10 +195,11 @@ pub fn bench_command(requests: u64, idle_pods: u32, regions_only: bool) -> u8 {
         m.virtual_time.as_secs_f64() / m.wall.as_secs_f64(),
         m.polls as f64 / m.calls.max(1) as f64
     );
-    let (echo_wall, e) = timed(|| meshtwin_sim::baseline::echo(requests, CONNECTIONS, LINK, 0));
+    let (echo_wall, e) =
+        timed(|| meshtwin_sim::baseline::echo(Substrate::Fabric, requests, CONNECTIONS, LINK, 0));
     let echo_rps = per_sec(e.round_trips, echo_wall);
     println!(
-        "bare turmoil-net echo over the same hops: {} round trips in {:.3} s wall = {:.0} / wall s",
+        "bare echo over the same hops: {} round trips in {:.3} s wall = {:.0} / wall s",
         e.round_trips,
         echo_wall.as_secs_f64(),
         echo_rps
@@ -216,7 +218,7 @@ pub fn bench_command(requests: u64, idle_pods: u32, regions_only: bool) -> u8 {
     let hosts = 1000;
     {
         // The idle network stays installed until `pass` is dropped, before part 4 runs.
-        let mut pass = meshtwin_sim::baseline::idle_network(hosts);
+        let mut pass = meshtwin_sim::baseline::idle_network(Substrate::TurmoilNet, hosts);
         let (t, _) = timed(|| (0..1000).for_each(|_| pass()));
         println!(
             "one scheduler pass over {hosts} idle turmoil-net hosts: {:.1} µs (why pods no load can reach are not made hosts)",

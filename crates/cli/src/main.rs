@@ -45,6 +45,10 @@ enum Command {
         /// Print less: no per-load fortio summaries.
         #[arg(long, short)]
         quiet: bool,
+        /// The socket layer the pods run on: the twin's own event-driven `fabric`, or
+        /// `turmoil-net` (the earlier substrate, kept for differential testing).
+        #[arg(long, default_value = "fabric")]
+        substrate: meshtwin_sim::Substrate,
     },
     /// Check scenario, topology and policy files without running anything.
     Validate {
@@ -146,8 +150,8 @@ enum Command {
         #[arg(long)]
         admin: Option<std::net::SocketAddr>,
     },
-    /// Measure the engine: simulated requests per wall-clock second, against a bare
-    /// turmoil-net echo over the same hops.
+    /// Measure the engine: simulated requests per wall-clock second, against a bare echo over
+    /// the same hops.
     Bench {
         /// Requests per measurement.
         #[arg(long, default_value_t = 20_000)]
@@ -176,13 +180,15 @@ fn main() -> ExitCode {
         seed: None,
         out: None,
         quiet: false,
+        substrate: Default::default(),
     }) {
         Command::Run {
             scenario,
             seed,
             out,
             quiet,
-        } => run::run_command(scenario, seed, out, quiet),
+            substrate,
+        } => run::run_command(scenario, seed, out, quiet, substrate),
         Command::Validate { scenarios } => run::validate_command(&scenarios),
         Command::Sweep {
             scenario,

@@ -8,7 +8,9 @@ use meshtwin_report::output::write_all;
 
 use crate::exit;
 use crate::inputs::{default_scenario, load_inputs};
-use crate::simulate::simulate;
+use meshtwin_sim::Substrate;
+
+use crate::simulate::simulate_on;
 
 pub fn validate_command(paths: &[PathBuf]) -> u8 {
     let paths = if paths.is_empty() {
@@ -62,6 +64,7 @@ pub fn run_command(
     seed: Option<u64>,
     out: Option<PathBuf>,
     quiet: bool,
+    substrate: Substrate,
 ) -> u8 {
     let path = scenario.unwrap_or_else(default_scenario);
     let inputs = match load_inputs(&path) {
@@ -74,13 +77,17 @@ pub fn run_command(
     let seed = seed.unwrap_or(inputs.scenario.seed);
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&inputs.scenario.name));
     let replay = format!(
-        "meshtwin run {} --seed {} --out {}",
+        "meshtwin run {} --seed {} --out {}{}",
         path.display(),
         seed,
-        out.display()
+        out.display(),
+        match substrate {
+            Substrate::Fabric => "",
+            Substrate::TurmoilNet => " --substrate turmoil-net",
+        }
     );
     print_header(&path, &inputs, seed, &replay);
-    let (result, judged) = match simulate(&inputs, seed) {
+    let (result, judged) = match simulate_on(&inputs, seed, substrate) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
