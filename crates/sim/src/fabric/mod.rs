@@ -19,6 +19,8 @@ pub mod conn;
 mod deliver;
 pub mod slab;
 pub mod socket;
+#[cfg(test)]
+mod tests;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
