@@ -103,15 +103,24 @@ impl MeshView<'_> {
     }
 
     /// Labels (with Istio's topology labels) of the pods behind `endpoints`, by pod name.
+    /// Endpoints come in pod order, so each search starts where the previous one ended: one
+    /// pass over the pods per cluster, not one per endpoint.
     pub(crate) fn endpoint_labels(&self, endpoints: &[Endpoint]) -> Vec<BTreeMap<String, String>> {
+        let n = self.pods.len();
+        let mut from = 0;
         endpoints
             .iter()
             .map(|e| {
-                self.pods
-                    .iter()
-                    .find(|p| p.name == e.hostname)
-                    .map(locality::topology_labels)
-                    .unwrap_or_default()
+                let found = (0..n)
+                    .map(|k| (from + k) % n)
+                    .find(|&i| self.pods[i].name == e.hostname);
+                match found {
+                    Some(i) => {
+                        from = i + 1;
+                        locality::topology_labels(&self.pods[i])
+                    }
+                    None => BTreeMap::new(),
+                }
             })
             .collect()
     }
