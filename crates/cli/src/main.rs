@@ -162,6 +162,9 @@ enum Command {
         /// Only the multi-region mesh under faults (324 pods).
         #[arg(long)]
         regions_only: bool,
+        /// Print the figures as one JSON document.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -251,7 +254,8 @@ fn main() -> ExitCode {
             requests,
             idle_pods,
             regions_only,
-        } => bench::bench_command(requests, idle_pods, regions_only),
+            json,
+        } => bench::bench_command(requests, idle_pods, regions_only, json),
     };
     ExitCode::from(code)
 }

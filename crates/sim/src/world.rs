@@ -21,7 +21,7 @@ use crate::recorder::{Recorder, RecorderObserver, DEFAULT_TRACE_CAP};
 use crate::scheduler::run_until;
 use crate::target::{app_call_targets, resolve_target};
 use crate::timeline::TimelineState;
-use crate::xds::{self, MeshView};
+use crate::xds::{self, ClusterCache, MeshView};
 
 /// A scenario the world cannot be built from (input the validators could not see alone).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -94,11 +94,13 @@ pub fn run_on(
     let mesh = (topo, pods.as_slice(), &ips);
     let mut live = BTreeSet::new();
     for set in std::iter::once(policies).chain(states.values()) {
+        let cache = ClusterCache::default();
         let view = MeshView {
             topo,
             pods: &pods,
             ips: &ips,
             policies: set,
+            cache: Some(&cache),
         };
         let (reached, _) = reachable_pods(
             |pod| by_name.get(pod).and_then(|p| xds::proxy_config(&view, p)),
@@ -113,11 +115,13 @@ pub fn run_on(
         );
         live.extend(reached);
     }
+    let cache = ClusterCache::default();
     let view = MeshView {
         topo,
         pods: &pods,
         ips: &ips,
         policies,
+        cache: Some(&cache),
     };
     let live_pods: Vec<&Pod> = pods.iter().filter(|p| live.contains(&p.name)).collect();
     let host_ips: Vec<IpAddr> = live_pods.iter().map(|p| IpAddr::V4(ips[&p.name])).collect();
@@ -260,11 +264,13 @@ pub fn proxy_configs(
 ) -> BTreeMap<String, meshtwin_proxy::config::ProxyConfig> {
     let pods = topo.pods();
     let ips = pod_ips(&pods);
+    let cache = ClusterCache::default();
     let view = MeshView {
         topo,
         pods: &pods,
         ips: &ips,
         policies,
+        cache: Some(&cache),
     };
     pods.iter()
         .filter_map(|p| Some((p.name.clone(), xds::proxy_config(&view, p)?)))

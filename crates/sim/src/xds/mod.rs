@@ -23,7 +23,7 @@ use std::time::Duration;
 use meshtwin_model::policy::{
     DestinationPolicy, LbPolicy, LocalityLb, MeshPolicies, OutlierDetection, PoolSettings,
 };
-use meshtwin_model::topology::{Pod, Service, Sidecar, Topology};
+use meshtwin_model::topology::{Locality, Pod, Service, Sidecar, Topology};
 use meshtwin_proxy::config::*;
 use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
 
@@ -58,7 +58,17 @@ pub struct MeshView<'a> {
     pub pods: &'a [Pod],
     pub ips: &'a BTreeMap<String, Ipv4Addr>,
     pub policies: &'a MeshPolicies,
+    /// Service clusters already built for this view (see [`ClusterCache`]), if shared.
+    pub cache: Option<&'a ClusterCache>,
 }
+
+/// What a service's clusters depend on besides the view: the client's locality and labels
+/// (Istio's locality priorities are relative to them), the service and the port.
+pub type ClusterKey = (Locality, BTreeMap<String, String>, String, String, u16);
+
+/// Service clusters by [`ClusterKey`], for one view (one push): every pod of a workload gets
+/// the same clusters, so a push builds them once per workload and locality, not per pod.
+pub type ClusterCache = std::cell::RefCell<BTreeMap<ClusterKey, Vec<ClusterConfig>>>;
 
 impl MeshView<'_> {
     pub(crate) fn addr(&self, pod: &str, port: u16) -> SocketAddr {
