@@ -8,8 +8,13 @@ mod common;
 use common::{bundled_scenarios, run_scenario, summary, TempDir};
 use serde_json::Value;
 
-/// Each expectation's name and verdict, and each load's name and request count.
-fn outcome(summary: &Value) -> (Vec<(String, bool)>, Vec<(String, u64)>) {
+/// Each expectation's name and verdict.
+type Verdicts = Vec<(String, bool)>;
+/// Each load's name and request count.
+type Requests = Vec<(String, u64)>;
+
+/// What a run's summary says of its expectations and loads.
+fn outcome(summary: &Value) -> (Verdicts, Requests) {
     let verdicts = summary["expectations"]
         .as_array()
         .expect("expectations is a list")
