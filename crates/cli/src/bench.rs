@@ -295,7 +295,7 @@ fn print_substrate(name: &str, f: &SubstrateFigures) {
         "{name}: meshed path (fortio → sidecar → sidecar → app) {:.0} requests / wall s \
          ({} in {:.3} s; virtual/wall {:.1}×; {:.1} task polls per request); bare echo over the \
          same hops {:.0} round trips / wall s; meshed / echo {:.3}; one pass over 1000 idle hosts \
-         {:.1} µs",
+         {:.3} µs",
         m.requests_per_wall_s,
         m.requests,
         m.wall_s,
