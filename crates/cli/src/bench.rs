@@ -1,22 +1,26 @@
 //! `meshtwin bench`: how fast the twin runs, measured (never asserted).
 //!
 //! 1. The circuit-breaking path — fortio → client sidecar → server sidecar → app — with
-//!    Istio's default (unlimited) breakers, fortio `-c 16 -qps 0`.
-//! 2. A bare turmoil-net echo over the same hops on the same engine (the baseline).
+//!    Istio's default (unlimited) breakers, fortio `-c 16 -qps 0`, on each substrate.
+//! 2. A bare echo over the same hops on the same engine and substrate (the baseline), and one
+//!    scheduler pass over 1000 idle hosts.
 //! 3. Path 1 again with `--idle-pods` extra meshed pods that carry no traffic.
 //! 4. A multi-region mesh of 324 pods under a failure timeline ([`crate::bench_regions`]):
-//!    simulated requests per wall second and virtual seconds per wall second.
+//!    simulated requests per wall second, virtual seconds per wall second, and its cost per
+//!    request against path 1's.
 //!
-//! Each is run three times; the median wall time is reported.
+//! Each is run three times; the median wall time is reported. `--json` prints the figures as
+//! one JSON document, for tracking.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use meshtwin_model::event::EventKind;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{LoadSpec, Scenario};
 use meshtwin_model::topology::*;
 use meshtwin_model::SourceRef;
+use meshtwin_sim::Substrate;
+use serde::Serialize;
 
 use crate::exit;
 
@@ -135,7 +139,7 @@ fn scenario(requests: u64) -> Scenario {
     clippy::disallowed_methods,
     reason = "a benchmark measures wall time"
 )]
-fn timed<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
+pub(crate) fn timed<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut times = Vec::new();
     let mut last = None;
     for _ in 0..3 {
@@ -154,11 +158,18 @@ struct Meshed {
     polls: u64,
 }
 
-fn meshed(requests: u64, idle_pods: u32) -> Meshed {
+fn meshed(substrate: Substrate, requests: u64, idle_pods: u32) -> Meshed {
     let topo = world(idle_pods);
     let sc = scenario(requests);
     let (wall, r) = timed(|| {
-        meshtwin_sim::run(&topo, &MeshPolicies::default(), &sc).expect("bench world is valid")
+        meshtwin_sim::run_on(
+            substrate,
+            &topo,
+            &MeshPolicies::default(),
+            &sc,
+            &BTreeMap::new(),
+        )
+        .expect("bench world is valid")
     });
     let (_, _, o) = &r.loads[0];
     Meshed {
@@ -173,101 +184,149 @@ fn per_sec(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
 
-pub fn bench_command(requests: u64, idle_pods: u32, regions_only: bool) -> u8 {
-    if regions_only {
-        regions();
-        return exit::OK;
+/// One path measured on one substrate.
+#[derive(Serialize)]
+struct PathFigures {
+    requests: u64,
+    wall_s: f64,
+    requests_per_wall_s: f64,
+    virtual_s: f64,
+    virtual_per_wall: f64,
+    task_polls_per_request: f64,
+}
+
+impl PathFigures {
+    fn of(m: &Meshed) -> Self {
+        Self {
+            requests: m.calls,
+            wall_s: m.wall.as_secs_f64(),
+            requests_per_wall_s: per_sec(m.calls, m.wall),
+            virtual_s: m.virtual_time.as_secs_f64(),
+            virtual_per_wall: m.virtual_time.as_secs_f64() / m.wall.as_secs_f64(),
+            task_polls_per_request: m.polls as f64 / m.calls.max(1) as f64,
+        }
     }
-    println!(
-        "meshtwin bench: {requests} requests, fortio -c {CONNECTIONS} -qps 0, links {} µs one way",
-        LINK.as_micros()
-    );
-    // Warm the allocator and caches so the first measured run is not penalised.
-    let _ = meshed(requests / 10, 0);
-    let m = meshed(requests, 0);
-    let mesh_rps = per_sec(m.calls, m.wall);
-    println!(
-        "meshed path (fortio → sidecar → sidecar → app): {} calls in {:.3} s wall = {:.0} simulated requests / wall s; \
-         virtual {:.3} s (virtual/wall {:.1}×); {:.1} task polls per request",
-        m.calls,
-        m.wall.as_secs_f64(),
-        mesh_rps,
-        m.virtual_time.as_secs_f64(),
-        m.virtual_time.as_secs_f64() / m.wall.as_secs_f64(),
-        m.polls as f64 / m.calls.max(1) as f64
-    );
-    let (echo_wall, e) = timed(|| meshtwin_sim::baseline::echo(requests, CONNECTIONS, LINK, 0));
-    let echo_rps = per_sec(e.round_trips, echo_wall);
-    println!(
-        "bare turmoil-net echo over the same hops: {} round trips in {:.3} s wall = {:.0} / wall s",
-        e.round_trips,
-        echo_wall.as_secs_f64(),
-        echo_rps
-    );
-    println!(
-        "ratio meshed / bare echo: {:.3} (the proxy, HTTP and pool cost on top of the network)",
-        mesh_rps / echo_rps
-    );
-    let idle = meshed(requests, idle_pods);
-    let idle_rps = per_sec(idle.calls, idle.wall);
-    println!(
-        "meshed path with {idle_pods} idle meshed pods: {:.0} simulated requests / wall s; cost per request {:+.1} %",
-        idle_rps,
-        (mesh_rps / idle_rps - 1.0) * 100.0
-    );
-    let hosts = 1000;
-    {
-        // The idle network stays installed until `pass` is dropped, before part 4 runs.
-        let mut pass = meshtwin_sim::baseline::idle_network(hosts);
-        let (t, _) = timed(|| (0..1000).for_each(|_| pass()));
+}
+
+/// The figures of a substrate.
+#[derive(Serialize)]
+struct SubstrateFigures {
+    meshed: PathFigures,
+    echo_round_trips_per_wall_s: f64,
+    /// Meshed requests per wall second over bare echo round trips per wall second.
+    meshed_over_echo: f64,
+    idle_pass_us_1000_hosts: f64,
+}
+
+/// Everything `meshtwin bench` measures.
+#[derive(Serialize)]
+struct BenchReport {
+    requests: u64,
+    connections: u32,
+    link_us: u128,
+    fabric: Option<SubstrateFigures>,
+    turmoil_net: Option<SubstrateFigures>,
+    /// Meshed path with idle meshed pods (fabric): requests per wall second, and the change
+    /// in cost per request against the path alone.
+    idle_pods: Option<(u32, f64, f64)>,
+    regions: crate::bench_regions::Figures,
+    /// The multi-region mesh's wall time per request over the 2-pod meshed path's (fabric).
+    regions_cost_per_request_vs_meshed: Option<f64>,
+}
+
+fn substrate_figures(substrate: Substrate, requests: u64) -> SubstrateFigures {
+    let m = PathFigures::of(&meshed(substrate, requests, 0));
+    let (echo_wall, e) =
+        timed(|| meshtwin_sim::baseline::echo(substrate, requests, CONNECTIONS, LINK, 0));
+    let echo = per_sec(e.round_trips, echo_wall);
+    let mut pass = meshtwin_sim::baseline::idle_network(substrate, 1000);
+    let (t, _) = timed(|| (0..1000).for_each(|_| pass()));
+    drop(pass);
+    SubstrateFigures {
+        meshed_over_echo: m.requests_per_wall_s / echo,
+        meshed: m,
+        echo_round_trips_per_wall_s: echo,
+        idle_pass_us_1000_hosts: t.as_secs_f64() * 1e6 / 1000.0,
+    }
+}
+
+pub fn bench_command(requests: u64, idle_pods: u32, regions_only: bool, json: bool) -> u8 {
+    let mut report = BenchReport {
+        requests,
+        connections: CONNECTIONS,
+        link_us: LINK.as_micros(),
+        fabric: None,
+        turmoil_net: None,
+        idle_pods: None,
+        regions: crate::bench_regions::Figures::default(),
+        regions_cost_per_request_vs_meshed: None,
+    };
+    if !regions_only {
+        // Warm the allocator and caches so the first measured run is not penalised.
+        let _ = meshed(Substrate::Fabric, requests / 10, 0);
+        let fabric = substrate_figures(Substrate::Fabric, requests);
+        report.turmoil_net = Some(substrate_figures(Substrate::TurmoilNet, requests));
+        let idle = PathFigures::of(&meshed(Substrate::Fabric, requests, idle_pods));
+        let base = fabric.meshed.requests_per_wall_s;
+        report.idle_pods = Some((
+            idle_pods,
+            idle.requests_per_wall_s,
+            (base / idle.requests_per_wall_s - 1.0) * 100.0,
+        ));
+        report.fabric = Some(fabric);
+    }
+    report.regions = crate::bench_regions::measure(|f| timed(f));
+    if let Some(f) = &report.fabric {
+        report.regions_cost_per_request_vs_meshed =
+            Some(f.meshed.requests_per_wall_s / report.regions.requests_per_wall_s);
+    }
+    if json {
         println!(
-            "one scheduler pass over {hosts} idle turmoil-net hosts: {:.1} µs (why pods no load can reach are not made hosts)",
-            t.as_secs_f64() * 1e6 / 1000.0
+            "{}",
+            serde_json::to_string_pretty(&report).expect("the report serializes")
         );
+    } else {
+        print_report(&report);
     }
-    regions();
     exit::OK
 }
 
-/// Part 4: the multi-region world under faults.
-fn regions() {
-    let w = crate::bench_regions::world().expect("the bench world is valid");
-    let (wall, r) = timed(|| {
-        meshtwin_sim::run_with_timeline(&w.topology, &w.policies, &w.scenario, &w.states)
-            .expect("the bench world runs")
-    });
-    let calls: u64 = r.loads.iter().map(|(_, _, o)| o.calls.len() as u64).sum();
-    let failed: u64 = r
-        .loads
-        .iter()
-        .flat_map(|(_, _, o)| &o.calls)
-        .filter(|c| c.status != 200)
-        .count() as u64;
-    let (mut hops, mut ejections) = (0u64, 0u64);
-    for e in &r.events {
-        match &e.kind {
-            EventKind::AccessLog { .. } => hops += 1,
-            EventKind::Outlier { action, .. } if action == "ejected" => ejections += 1,
-            _ => {}
-        }
-    }
-    let wall_s = wall.as_secs_f64();
+fn print_substrate(name: &str, f: &SubstrateFigures) {
+    let m = &f.meshed;
     println!(
-        "multi-region mesh under faults ({} pods, 3 regions × 2 zones, 11 services, {} loads; 503s → ejections, a crash, \
-         a zone partition, a scale to 0, recovery): {calls} calls ({failed} not 200, {ejections} ejections, {hops} proxy hops) \
-         in {wall_s:.3} s wall = {:.0} simulated requests / wall s ({:.0} proxy hops / wall s); virtual {:.1} s \
-         (virtual/wall {:.2}×); {} trace events{}",
-        w.pods,
-        w.scenario.loads.len(),
-        calls as f64 / wall_s,
-        hops as f64 / wall_s,
-        r.end.as_secs_f64(),
-        r.end.as_secs_f64() / wall_s,
-        r.events.len(),
-        if r.dropped_events > 0 {
-            format!(" ({} dropped)", r.dropped_events)
-        } else {
-            String::new()
-        }
+        "{name}: meshed path (fortio → sidecar → sidecar → app) {:.0} requests / wall s \
+         ({} in {:.3} s; virtual/wall {:.1}×; {:.1} task polls per request); bare echo over the \
+         same hops {:.0} round trips / wall s; meshed / echo {:.3}; one pass over 1000 idle hosts \
+         {:.3} µs",
+        m.requests_per_wall_s,
+        m.requests,
+        m.wall_s,
+        m.virtual_per_wall,
+        m.task_polls_per_request,
+        f.echo_round_trips_per_wall_s,
+        f.meshed_over_echo,
+        f.idle_pass_us_1000_hosts
     );
+}
+
+fn print_report(r: &BenchReport) {
+    println!(
+        "meshtwin bench: {} requests, fortio -c {} -qps 0, links {} µs one way (median of 3 runs)",
+        r.requests, r.connections, r.link_us
+    );
+    if let Some(f) = &r.fabric {
+        print_substrate("fabric", f);
+    }
+    if let Some(f) = &r.turmoil_net {
+        print_substrate("turmoil-net", f);
+    }
+    if let Some((n, rps, pct)) = r.idle_pods {
+        println!(
+            "meshed path with {n} idle meshed pods (fabric): {rps:.0} requests / wall s; cost per request {pct:+.1} %"
+        );
+    }
+    crate::bench_regions::print(&r.regions);
+    if let Some(x) = r.regions_cost_per_request_vs_meshed {
+        println!("multi-region cost per request / 2-pod meshed path's: {x:.2}×");
+    }
 }

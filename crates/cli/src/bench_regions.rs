@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use meshtwin_config::{parse_policies, parse_scenario, validate_against, ConfigError};
+use meshtwin_model::event::EventKind;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::Scenario;
 use meshtwin_model::topology::Topology;
@@ -162,6 +163,95 @@ pub fn world() -> Result<World, ConfigError> {
         states,
         pods,
     })
+}
+
+/// What the benchmark measures of the world.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Figures {
+    pub pods: usize,
+    pub loads: usize,
+    pub calls: u64,
+    pub not_200: u64,
+    pub ejections: u64,
+    pub proxy_hops: u64,
+    pub wall_s: f64,
+    pub requests_per_wall_s: f64,
+    pub proxy_hops_per_wall_s: f64,
+    pub virtual_s: f64,
+    pub virtual_per_wall: f64,
+    pub trace_events: usize,
+    pub dropped_events: u64,
+}
+
+/// Run the world with `timed` (median of its runs) and count what happened.
+pub fn measure(
+    timed: impl FnOnce(
+        &mut dyn FnMut() -> meshtwin_model::run::RunResult,
+    ) -> (std::time::Duration, meshtwin_model::run::RunResult),
+) -> Figures {
+    let w = world().expect("the bench world is valid");
+    let (wall, r) = timed(&mut || {
+        meshtwin_sim::run_with_timeline(&w.topology, &w.policies, &w.scenario, &w.states)
+            .expect("the bench world runs")
+    });
+    let calls: u64 = r.loads.iter().map(|(_, _, o)| o.calls.len() as u64).sum();
+    let not_200 = r
+        .loads
+        .iter()
+        .flat_map(|(_, _, o)| &o.calls)
+        .filter(|c| c.status != 200)
+        .count() as u64;
+    let (mut hops, mut ejections) = (0u64, 0u64);
+    for e in &r.events {
+        match &e.kind {
+            EventKind::AccessLog { .. } => hops += 1,
+            EventKind::Outlier { action, .. } if action == "ejected" => ejections += 1,
+            _ => {}
+        }
+    }
+    let wall_s = wall.as_secs_f64();
+    Figures {
+        pods: w.pods,
+        loads: w.scenario.loads.len(),
+        calls,
+        not_200,
+        ejections,
+        proxy_hops: hops,
+        wall_s,
+        requests_per_wall_s: calls as f64 / wall_s,
+        proxy_hops_per_wall_s: hops as f64 / wall_s,
+        virtual_s: r.end.as_secs_f64(),
+        virtual_per_wall: r.end.as_secs_f64() / wall_s,
+        trace_events: r.events.len(),
+        dropped_events: r.dropped_events,
+    }
+}
+
+/// The figures as one line of text.
+pub fn print(f: &Figures) {
+    println!(
+        "multi-region mesh under faults ({} pods, 3 regions × 2 zones, 11 services, {} loads; 503s → ejections, a crash, \
+         a zone partition, a scale to 0, recovery): {} calls ({} not 200, {} ejections, {} proxy hops) \
+         in {:.3} s wall = {:.0} simulated requests / wall s ({:.0} proxy hops / wall s); virtual {:.1} s \
+         (virtual/wall {:.2}×); {} trace events{}",
+        f.pods,
+        f.loads,
+        f.calls,
+        f.not_200,
+        f.ejections,
+        f.proxy_hops,
+        f.wall_s,
+        f.requests_per_wall_s,
+        f.proxy_hops_per_wall_s,
+        f.virtual_s,
+        f.virtual_per_wall,
+        f.trace_events,
+        if f.dropped_events > 0 {
+            format!(" ({} dropped)", f.dropped_events)
+        } else {
+            String::new()
+        }
+    );
 }
 
 #[cfg(test)]

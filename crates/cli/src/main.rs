@@ -51,6 +51,10 @@ enum Command {
         /// Also write the reviewer's report (report.html, report.md) into the output directory.
         #[arg(long)]
         report: bool,
+        /// The socket layer the pods run on: the twin's own event-driven `fabric`, or
+        /// `turmoil-net` (the earlier substrate, kept for differential testing).
+        #[arg(long, default_value = "fabric")]
+        substrate: meshtwin_sim::Substrate,
     },
     /// Write the reviewer's report — one self-contained HTML file and one Markdown file —
     /// from output directories of `meshtwin run` and `meshtwin compare`.
@@ -198,8 +202,8 @@ enum Command {
         #[command(subcommand)]
         source: ImportSource,
     },
-    /// Measure the engine: simulated requests per wall-clock second, against a bare
-    /// turmoil-net echo over the same hops.
+    /// Measure the engine: simulated requests per wall-clock second, against a bare echo over
+    /// the same hops.
     Bench {
         /// Requests per measurement.
         #[arg(long, default_value_t = 20_000)]
@@ -210,6 +214,9 @@ enum Command {
         /// Only the multi-region mesh under faults (324 pods).
         #[arg(long)]
         regions_only: bool,
+        /// Print the figures as one JSON document.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -285,6 +292,7 @@ fn main() -> ExitCode {
         out: None,
         quiet: false,
         report: false,
+        substrate: Default::default(),
     }) {
         Command::Run {
             scenario,
@@ -292,12 +300,14 @@ fn main() -> ExitCode {
             out,
             quiet,
             report,
+            substrate,
         } => run::run_command(run::RunArgs {
             scenario,
             seed,
             out,
             quiet,
             report,
+            substrate,
         }),
         Command::Report {
             dirs,
@@ -390,7 +400,8 @@ fn main() -> ExitCode {
             requests,
             idle_pods,
             regions_only,
-        } => bench::bench_command(requests, idle_pods, regions_only),
+            json,
+        } => bench::bench_command(requests, idle_pods, regions_only, json),
     };
     ExitCode::from(code)
 }

@@ -10,7 +10,8 @@ use meshtwin_report::output_dir::check_replaceable;
 use crate::exit;
 use crate::inputs::{default_scenario, load_inputs, print_warnings};
 use crate::report_cmd;
-use crate::simulate::{explain_context, simulate};
+use crate::simulate::{explain_context, simulate_on};
+use meshtwin_sim::Substrate;
 
 pub fn validate_command(paths: &[PathBuf]) -> u8 {
     let paths = if paths.is_empty() {
@@ -76,6 +77,8 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Also write report.html and report.md into the output directory.
     pub report: bool,
+    /// The socket layer the pods run on.
+    pub substrate: Substrate,
 }
 
 /// The report of the run staged in `dir`, written beside its files.
@@ -98,6 +101,7 @@ pub fn run_command(args: RunArgs) -> u8 {
         out,
         quiet,
         report,
+        substrate,
     } = args;
     let path = scenario.unwrap_or_else(default_scenario);
     let inputs = match load_inputs(&path) {
@@ -111,10 +115,14 @@ pub fn run_command(args: RunArgs) -> u8 {
     let seed = seed.unwrap_or(inputs.scenario.seed);
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&inputs.scenario.name));
     let replay = format!(
-        "meshtwin run {} --seed {} --out {}",
+        "meshtwin run {} --seed {} --out {}{}",
         path.display(),
         seed,
-        out.display()
+        out.display(),
+        match substrate {
+            Substrate::Fabric => "",
+            Substrate::TurmoilNet => " --substrate turmoil-net",
+        }
     );
     // An unusable --out is found now, not after the simulation.
     if let Err(e) = check_replaceable(&out) {
@@ -122,7 +130,7 @@ pub fn run_command(args: RunArgs) -> u8 {
         return exit::INVALID_INPUT;
     }
     print_header(&path, &inputs, seed, &replay);
-    let (result, mut judged) = match simulate(&inputs, seed) {
+    let (result, mut judged) = match simulate_on(&inputs, seed, substrate) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

@@ -181,6 +181,7 @@ pub fn proxy_command(
         pods: &pods,
         ips: &ips,
         policies: &inputs.policies,
+        cache: None,
     };
     let Some(p) = pods.iter().find(|p| p.name == pod) else {
         eprintln!(

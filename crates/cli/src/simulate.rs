@@ -6,13 +6,24 @@ use meshtwin_config::{ConfigError, RunInputs};
 use meshtwin_model::run::RunResult;
 use meshtwin_report::explain::Context;
 use meshtwin_report::summary::{judge, Judged};
+use meshtwin_sim::Substrate;
 
 /// Run `inputs` under `seed` and judge the run against the scenario's expectations. The only
 /// error is input the checks could not see alone (e.g. a load URL the world cannot resolve).
 pub fn simulate(inputs: &RunInputs, seed: u64) -> Result<(RunResult, Judged), ConfigError> {
+    simulate_on(inputs, seed, Substrate::default())
+}
+
+/// [`simulate`] with the pods on `substrate`.
+pub fn simulate_on(
+    inputs: &RunInputs,
+    seed: u64,
+    substrate: Substrate,
+) -> Result<(RunResult, Judged), ConfigError> {
     let mut sc = inputs.scenario.clone();
     sc.seed = seed;
-    let r = meshtwin_sim::run_with_timeline(
+    let r = meshtwin_sim::run_on(
+        substrate,
         &inputs.topology,
         &inputs.policies,
         &sc,

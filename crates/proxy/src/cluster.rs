@@ -24,7 +24,8 @@ use crate::pool::engine::{ClusterShared, PoolConfig, PoolEngine};
 use crate::stats::StatsSnapshot;
 
 /// Pools by (worker, endpoint index).
-type PoolMap<P> = BTreeMap<(u32, usize), Rc<PoolDriver<P>>>;
+/// Pools by (endpoint, worker): one host's pools are adjacent.
+type PoolMap<P> = BTreeMap<(usize, u32), Rc<PoolDriver<P>>>;
 
 /// Envoy's default `max_concurrent_streams` for HTTP/2 upstreams.
 const H2_DEFAULT_CONCURRENCY: u32 = 2_147_483_647;
@@ -112,8 +113,7 @@ impl<P: Platform> Cluster<P> {
     pub fn host_rq_active(&self, ep: usize) -> u64 {
         self.pools
             .borrow()
-            .iter()
-            .filter(|((_, e), _)| *e == ep)
+            .range((ep, 0)..=(ep, u32::MAX))
             .map(|(_, p)| p.active_streams())
             .sum()
     }
@@ -197,7 +197,7 @@ impl<P: Platform> Cluster<P> {
     pub fn pool(&self, worker: u32, endpoint: usize) -> Rc<PoolDriver<P>> {
         let mut pools = self.pools.borrow_mut();
         pools
-            .entry((worker, endpoint))
+            .entry((endpoint, worker))
             .or_insert_with(|| {
                 let http2 = self.http2();
                 let concurrency = if http2 {

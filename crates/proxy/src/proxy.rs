@@ -16,7 +16,6 @@ use crate::health::driver::HealthState;
 use crate::listener;
 use crate::observer::Observer;
 use crate::platform::Platform;
-use crate::router::config::RouteTable;
 use crate::stats::{HcmStats, StatsSnapshot, TcpStats};
 
 /// A running proxy (one Envoy).
@@ -114,30 +113,15 @@ impl<P: Platform> Proxy<P> {
         self.listeners.borrow()[index].clone()
     }
 
-    /// The route table HTTP listener `index` uses now.
-    pub(crate) fn route_table(&self, index: usize) -> Option<Rc<RouteTable>> {
-        match &self.listener(index).kind {
-            ListenerKind::Http { routes, .. } => Some(Rc::new(routes.clone())),
-            ListenerKind::Tcp { .. } => None,
-        }
-    }
-
-    /// The HTTP connection manager stats of `prefix` (created on first use).
+    /// The HTTP connection manager stats of `prefix` (created on first use; the scope's name
+    /// is allocated only then, not per request).
     pub(crate) fn hcm_stats(&self, prefix: &str) -> Rc<RefCell<HcmStats>> {
-        self.hcm
-            .borrow_mut()
-            .entry(prefix.to_string())
-            .or_default()
-            .clone()
+        scope(&self.hcm, prefix)
     }
 
     /// The TCP proxy stats of `prefix` (created on first use).
     pub(crate) fn tcp_stats(&self, prefix: &str) -> Rc<RefCell<TcpStats>> {
-        self.tcp
-            .borrow_mut()
-            .entry(prefix.to_string())
-            .or_default()
-            .clone()
+        scope(&self.tcp, prefix)
     }
 
     /// A control-plane push: clusters whose settings are unchanged get the new endpoint set
@@ -263,4 +247,19 @@ fn same_settings(a: &ClusterConfig, b: &ClusterConfig) -> bool {
         && a.outlier_detection == b.outlier_detection
         && a.locality_weights == b.locality_weights
         && a.health_check == b.health_check
+}
+
+/// The stats scope `prefix` of `scopes`, created on first use.
+fn scope<T: Default>(
+    scopes: &RefCell<BTreeMap<String, Rc<RefCell<T>>>>,
+    prefix: &str,
+) -> Rc<RefCell<T>> {
+    if let Some(s) = scopes.borrow().get(prefix) {
+        return s.clone();
+    }
+    scopes
+        .borrow_mut()
+        .entry(prefix.to_string())
+        .or_default()
+        .clone()
 }

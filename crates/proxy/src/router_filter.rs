@@ -11,6 +11,7 @@ use http::{HeaderMap, HeaderValue, Response};
 use http_body_util::Full;
 
 use crate::cluster::Cluster;
+use crate::config::ListenerKind;
 use crate::http::LogState;
 use crate::local_reply::{local_reply, reset_before_headers, ResponseFlag, ResponseFlags};
 use crate::outlier::{LocalOrigin, Outcome as OutlierOutcome};
@@ -91,9 +92,10 @@ pub(crate) async fn route_request<P: Platform>(
 ) -> Outcome {
     let lcfg = proxy.listener(index);
     let server = lcfg.server_name.as_str();
-    let routes = proxy
-        .route_table(index)
-        .expect("HTTP requests only arrive on HTTP listeners");
+    // The listener's configuration as of this request (an xDS push swaps the whole `Rc`).
+    let ListenerKind::Http { routes, .. } = &lcfg.kind else {
+        unreachable!("HTTP requests only arrive on HTTP listeners");
+    };
     let authority = authority_of(&parts);
     let path = parts
         .uri

@@ -5,11 +5,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
-
 use meshtwin_report::explain::resolve::cluster_policy;
-use meshtwin_sim::xds::{self, MeshView};
 
 fn bundled() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir("../../scenarios")
@@ -27,20 +23,8 @@ fn every_cluster_resolves_to_what_the_control_plane_built() {
     let mut checked = 0;
     for name in bundled() {
         let inputs = common::load(&name);
-        let pods = inputs.topology.pods();
-        let ips: BTreeMap<String, Ipv4Addr> = pods
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.name.clone(), Ipv4Addr::from(0x0A00_0001u32 + i as u32)))
-            .collect();
-        let view = MeshView {
-            topo: &inputs.topology,
-            pods: &pods,
-            ips: &ips,
-            policies: &inputs.policies,
-        };
         let tsb = !inputs.policies.tsb_gateways.is_empty();
-        for (pod, config) in xds::build(&view) {
+        for (pod, config) in meshtwin_sim::proxy_configs(&inputs.topology, &inputs.policies) {
             for c in &config.clusters {
                 let resolved = cluster_policy(&inputs.topology, &inputs.policies, &pod, &c.name);
                 let Some(r) = resolved else {

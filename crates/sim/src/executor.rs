@@ -1,7 +1,8 @@
 //! A single-threaded, deterministic executor whose tasks each belong to a host.
 //!
-//! turmoil-net keeps "the current host" in a thread-local, so every poll (and every drop) of a
-//! task first pins its host; a task can never run on the wrong pod. Runnable tasks run in FIFO
+//! On the turmoil-net substrate, turmoil-net keeps "the current host" in a thread-local, so
+//! every poll (and every drop) of a task first pins its host; a task can never run on the
+//! wrong pod (the fabric's sockets carry their host themselves). Runnable tasks run in FIFO
 //! wake order, so "idle" is simply an empty run queue — the scheduler then moves the clock.
 
 use std::cell::{Cell, RefCell};
@@ -12,7 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use turmoil_net::HostId;
+use std::rc::Rc;
+
+use crate::network::{HostId, NetHandle};
 
 type BoxFut = Pin<Box<dyn Future<Output = ()>>>;
 
@@ -49,21 +52,29 @@ pub struct Executor {
     queue: Arc<Mutex<VecDeque<u64>>>,
     next_id: Cell<u64>,
     polls: Cell<u64>,
-}
-
-impl Default for Executor {
-    fn default() -> Self {
-        Self::new()
-    }
+    /// turmoil-net's id of each host, when the hosts run on turmoil-net.
+    turmoil: Option<Rc<Vec<turmoil_net::HostId>>>,
 }
 
 impl Executor {
-    pub fn new() -> Self {
+    /// An executor for tasks on `net`'s hosts.
+    pub fn new(net: &NetHandle) -> Self {
         Self {
             tasks: RefCell::new(BTreeMap::new()),
             queue: Arc::new(Mutex::new(VecDeque::new())),
             next_id: Cell::new(1),
             polls: Cell::new(0),
+            turmoil: match net {
+                NetHandle::Fabric(_) => None,
+                NetHandle::TurmoilNet(ids) => Some(ids.clone()),
+            },
+        }
+    }
+
+    /// Make `host` the current one for turmoil-net's socket calls.
+    fn enter(&self, host: HostId) {
+        if let Some(ids) = &self.turmoil {
+            turmoil_net::set_current(ids[host.0 as usize]);
         }
     }
 
@@ -119,7 +130,7 @@ impl Executor {
             let Some((host, mut fut, waker)) = taken else {
                 continue;
             };
-            turmoil_net::set_current(host);
+            self.enter(host);
             let w = Waker::from(waker);
             let mut cx = Context::from_waker(&w);
             n += 1;
@@ -155,7 +166,7 @@ impl Executor {
             for id in doomed {
                 let task = self.tasks.borrow_mut().remove(&id);
                 if let Some(t) = task {
-                    turmoil_net::set_current(t.host);
+                    self.enter(t.host);
                     drop(t.fut);
                 }
             }
@@ -171,7 +182,7 @@ impl Executor {
                 break;
             }
             for (_, t) in tasks {
-                turmoil_net::set_current(t.host);
+                self.enter(t.host);
                 drop(t.fut);
             }
         }

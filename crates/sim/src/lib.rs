@@ -2,7 +2,9 @@
 //!
 //! - [`executor`]: a deterministic single-threaded executor; every task belongs to a host.
 //! - [`clock`]: virtual time and timers (microsecond resolution; time jumps to the next event).
-//! - [`network`]: turmoil-net hosts and the packet scheduler (latency by locality pair).
+//! - [`network`]: the hosts' network on one of two substrates: [`fabric`], the twin's own
+//!   event-driven socket layer (the default), or turmoil-net driven by [`packets`]; both
+//!   route packets through [`links`] (latency by locality pair, partitions, degraded links).
 //! - [`platform`]: the proxy core's platform seam on a simulated host; [`stream`] its TCP stream.
 //! - [`xds`]: the control plane: topology + policies → each proxy's listeners and clusters;
 //!   `xds::routes` lowers VirtualServices into route tables.
@@ -19,7 +21,7 @@
 //! - [`timeline`]: the scenario's faults and changes, and the control plane's pushes.
 //! - [`target`]: where a load's or an app call's URL leads (own sidecar, or a service's pods).
 //! - [`world`]: builds and runs a scenario.
-//! - [`baseline`]: a bare turmoil-net echo over the same hops, for the benchmark.
+//! - [`baseline`]: a bare echo over the same hops, for the benchmark.
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -27,9 +29,12 @@ pub mod app_call;
 pub mod baseline;
 pub mod clock;
 pub mod executor;
+pub mod fabric;
+pub mod links;
 pub mod loadgen;
 pub mod network;
 pub mod pacing;
+pub mod packets;
 pub mod platform;
 pub mod pods;
 pub mod reach;
@@ -44,4 +49,5 @@ pub mod timeline;
 pub mod world;
 pub mod xds;
 
-pub use world::{proxy_configs, run, run_with_timeline, EngineStats, RunResult, SimError};
+pub use network::Substrate;
+pub use world::{proxy_configs, run, run_on, run_with_timeline, EngineStats, RunResult, SimError};

@@ -1,136 +1,160 @@
-//! The packet scheduler: drains every host's egress, delays each packet by the one-way
-//! latency of its pod pair (same zone / cross zone / cross region), and delivers it when due.
+//! The network the pods' hosts share, on one of two substrates:
 //!
-//! turmoil-net's count-based retransmission is disabled (it counts scheduler passes, not
-//! time); the twin loses a packet only where the timeline partitions the network (both the
-//! packet and its retransmissions are gone, so connects and requests time out).
+//! - [`Substrate::Fabric`] (the default): the twin's own event-driven socket layer
+//!   ([`crate::fabric`]); a scheduler pass costs in proportion to the segments due.
+//! - [`Substrate::TurmoilNet`]: turmoil-net's simulated kernels driven by a packet scheduler
+//!   ([`crate::packets`]); a pass walks every socket of every host. Kept selectable so a
+//!   differential test can hold every bundled scenario to the same expectations on both.
+//!
+//! Both route a packet between pods through the same [`Links`] (latency by locality pair,
+//! partitions, degraded links). The twin's TCP does not retransmit: a packet a partition
+//! drops is gone with its retransmissions, so connects and requests time out.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::net::IpAddr;
+use std::rc::Rc;
 use std::time::Duration;
 
-use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use turmoil_net::{EnterGuard, KernelConfig, Net, Packet};
 
-/// Scheduled packets, keyed by (delivery time, emission order).
+use crate::clock::Clock;
+use crate::fabric::Fabric;
+use crate::links::{LatencyFn, Links};
+use crate::packets::{kernel_config, Packets};
+
+pub use crate::links::{LinkRule, RTO_MIN};
+
+/// A simulated host (one pod).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostId(pub u32);
+
+/// Which socket layer the hosts run on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Substrate {
+    #[default]
+    Fabric,
+    TurmoilNet,
+}
+
+impl std::str::FromStr for Substrate {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "fabric" => Ok(Substrate::Fabric),
+            "turmoil-net" => Ok(Substrate::TurmoilNet),
+            _ => Err(format!(
+                "'{s}' is not a substrate: expected fabric or turmoil-net"
+            )),
+        }
+    }
+}
+
+/// What a host's sockets are made on.
+#[derive(Clone)]
+pub enum NetHandle {
+    Fabric(Rc<Fabric>),
+    /// turmoil-net's sockets on the thread's installed `Net` (the executor pins each task's
+    /// host before polling it).
+    TurmoilNet(Rc<Vec<turmoil_net::HostId>>),
+}
+
+enum Backend {
+    Fabric(Rc<Fabric>),
+    TurmoilNet(Packets),
+}
+
+/// The network.
 pub struct Network {
-    guard: EnterGuard,
-    scheduled: BTreeMap<(Duration, u64), Packet>,
-    seq: u64,
-    buf: Vec<Packet>,
-    latency: Box<dyn Fn(IpAddr, IpAddr) -> Duration>,
-    delivered: u64,
-    /// Partitions: packets from the first set to the second are dropped.
-    blocked: Vec<(BTreeSet<IpAddr>, BTreeSet<IpAddr>)>,
-    /// Degraded links: packets from `from` to `to` get extra latency and, with probability
-    /// `loss`, one retransmission timeout more (see [`LinkRule`]).
-    links: Vec<LinkRule>,
-    /// Draws for lost packets (only taken while a rule with loss applies).
-    rng: ChaCha8Rng,
-}
-
-/// A degraded link from the timeline. The twin's TCP never loses a segment for good (its
-/// retransmission is off, see the module doc): a lost packet arrives one retransmission
-/// timeout late instead — Linux's minimum RTO, 200 ms — which is what the application sees
-/// of a single loss on an otherwise healthy connection.
-pub struct LinkRule {
-    pub from: BTreeSet<IpAddr>,
-    pub to: BTreeSet<IpAddr>,
-    pub extra: Duration,
-    pub loss: f64,
-}
-
-/// Linux's minimum TCP retransmission timeout (`TCP_RTO_MIN`).
-pub const RTO_MIN: Duration = Duration::from_millis(200);
-
-/// Kernel settings for every simulated host.
-pub fn kernel_config() -> KernelConfig {
-    KernelConfig::default()
-        .retx_threshold(u32::MAX)
-        .retx_max(u32::MAX)
+    links: Rc<RefCell<Links>>,
+    backend: Backend,
+    handle: NetHandle,
 }
 
 impl Network {
-    pub fn new(net: Net, latency: Box<dyn Fn(IpAddr, IpAddr) -> Duration>) -> Self {
-        Self {
-            guard: net.enter(),
-            scheduled: BTreeMap::new(),
-            seq: 0,
-            buf: Vec::with_capacity(64),
-            latency,
-            delivered: 0,
-            blocked: Vec::new(),
-            links: Vec::new(),
-            rng: ChaCha8Rng::seed_from_u64(0),
-        }
+    /// A network of one host per address in `ips` (the hosts' ids in that order), with
+    /// `latency` between them. The turmoil-net substrate installs its `Net` on this thread
+    /// until the network is dropped.
+    pub fn new(
+        substrate: Substrate,
+        clock: Rc<Clock>,
+        ips: &[IpAddr],
+        latency: LatencyFn,
+    ) -> (Self, Vec<HostId>) {
+        let links = Rc::new(RefCell::new(Links::new(latency)));
+        let ids = (0..ips.len() as u32).map(HostId).collect();
+        let (backend, handle) = match substrate {
+            Substrate::Fabric => {
+                let fabric = Rc::new(Fabric::new(clock, links.clone()));
+                for ip in ips {
+                    fabric.add_host(*ip);
+                }
+                (Backend::Fabric(fabric.clone()), NetHandle::Fabric(fabric))
+            }
+            Substrate::TurmoilNet => {
+                let mut net = turmoil_net::Net::with_config(kernel_config());
+                let hosts: Vec<_> = ips.iter().map(|ip| net.add_host(*ip)).collect();
+                (
+                    Backend::TurmoilNet(Packets::new(net)),
+                    NetHandle::TurmoilNet(Rc::new(hosts)),
+                )
+            }
+        };
+        let network = Self {
+            links,
+            backend,
+            handle,
+        };
+        (network, ids)
     }
 
-    /// Move packets at time `now`: deliver what is due, then drain every host's egress once
-    /// (replies to those deliveries included) and schedule it. Packets on a zero-latency link
-    /// come due at once: the caller sees them in [`Network::next_delivery`] and steps again.
+    /// What the hosts' platforms make sockets on.
+    pub fn handle(&self) -> NetHandle {
+        self.handle.clone()
+    }
+
+    /// Move packets at time `now`: deliver what is due and send what the hosts wrote.
     pub fn step(&mut self, now: Duration) {
-        while let Some(entry) = self.scheduled.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            let pkt = entry.remove();
-            self.guard.deliver(pkt);
-            self.delivered += 1;
+        match &mut self.backend {
+            Backend::Fabric(f) => f.step(now),
+            Backend::TurmoilNet(p) => p.step(now, &mut self.links.borrow_mut()),
         }
-        let mut buf = std::mem::take(&mut self.buf);
-        self.guard.egress_all(&mut buf);
-        for pkt in buf.drain(..) {
-            if self
-                .blocked
-                .iter()
-                .any(|(a, b)| a.contains(&pkt.src) && b.contains(&pkt.dst))
-            {
-                continue;
-            }
-            let mut d = (self.latency)(pkt.src, pkt.dst);
-            for l in &self.links {
-                if l.from.contains(&pkt.src) && l.to.contains(&pkt.dst) {
-                    d += l.extra;
-                    if l.loss > 0.0 && self.rng.random::<f64>() < l.loss {
-                        d += RTO_MIN;
-                    }
-                }
-            }
-            self.seq += 1;
-            self.scheduled.insert((now + d, self.seq), pkt);
-        }
-        self.buf = buf;
     }
 
     /// When the next packet is due.
     pub fn next_delivery(&self) -> Option<Duration> {
-        self.scheduled.keys().next().map(|(t, _)| *t)
+        match &self.backend {
+            Backend::Fabric(f) => f.next_delivery(),
+            Backend::TurmoilNet(p) => p.next_delivery(),
+        }
     }
 
     /// Drop every packet from `from` to `to` from now on (a partition; one direction).
     pub fn block(&mut self, from: BTreeSet<IpAddr>, to: BTreeSet<IpAddr>) {
-        self.blocked.push((from, to));
+        self.links.borrow_mut().block(from, to);
     }
 
     /// Degrade a link from now on.
     pub fn degrade(&mut self, rule: LinkRule) {
-        self.links.push(rule);
+        self.links.borrow_mut().degrade(rule);
     }
 
     /// Seed the stream that decides which packets are lost.
     pub fn seed_loss(&mut self, rng: ChaCha8Rng) {
-        self.rng = rng;
+        self.links.borrow_mut().seed_loss(rng);
     }
 
     /// Remove every partition and degraded link.
     pub fn heal(&mut self) {
-        self.blocked.clear();
-        self.links.clear();
+        self.links.borrow_mut().heal();
     }
 
-    /// Packets delivered so far.
+    /// Packets (segments) delivered so far.
     pub fn delivered(&self) -> u64 {
-        self.delivered
+        match &self.backend {
+            Backend::Fabric(f) => f.delivered(),
+            Backend::TurmoilNet(p) => p.delivered(),
+        }
     }
 }

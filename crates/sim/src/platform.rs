@@ -1,5 +1,5 @@
-//! The proxy core's platform seam inside the twin: turmoil-net sockets on one pod's host,
-//! tasks on the deterministic executor, time from the virtual clock.
+//! The proxy core's platform seam inside the twin: sockets on one pod's host (the fabric's, or
+//! turmoil-net's), tasks on the deterministic executor, time from the virtual clock.
 
 use std::io;
 use std::net::SocketAddr;
@@ -8,16 +8,30 @@ use std::time::Duration;
 
 use meshtwin_proxy::platform::{AcceptFuture, LocalBoxFuture, Platform};
 use turmoil_net::shim::tokio::net::{TcpListener, TcpStream};
-use turmoil_net::HostId;
 
 use crate::clock::{Clock, Sleep};
 use crate::executor::Executor;
+use crate::fabric::socket::{FabricListener, FabricStream};
+use crate::network::{HostId, NetHandle, Network};
 use crate::stream::SimStream;
 
 /// What every host's platform shares.
 pub struct Core {
     pub exec: Executor,
     pub clock: Rc<Clock>,
+    pub net: NetHandle,
+}
+
+impl Core {
+    /// The core of a world whose hosts are on `network` (whose clock is `clock`).
+    pub fn new(clock: Rc<Clock>, network: &Network) -> Self {
+        let net = network.handle();
+        Self {
+            exec: Executor::new(&net),
+            clock,
+            net,
+        }
+    }
 }
 
 /// One pod's view of the world.
@@ -27,20 +41,51 @@ pub struct SimPlatform {
     pub host: HostId,
 }
 
+/// A listening socket.
+pub enum SimListener {
+    Fabric(FabricListener),
+    TurmoilNet(TcpListener),
+}
+
 impl Platform for SimPlatform {
     type Stream = SimStream;
-    type Listener = TcpListener;
+    type Listener = SimListener;
 
-    fn bind(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<TcpListener>> {
-        Box::pin(TcpListener::bind(addr))
+    fn bind(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<SimListener>> {
+        match &self.core.net {
+            NetHandle::Fabric(f) => {
+                let l = FabricListener::bind(f.clone(), self.host, addr).map(SimListener::Fabric);
+                Box::pin(std::future::ready(l))
+            }
+            NetHandle::TurmoilNet(_) => {
+                Box::pin(async move { TcpListener::bind(addr).await.map(SimListener::TurmoilNet) })
+            }
+        }
     }
 
-    fn accept<'a>(&self, listener: &'a TcpListener) -> AcceptFuture<'a, SimStream> {
-        Box::pin(async move { listener.accept().await.map(|(s, a)| (SimStream(s), a)) })
+    fn accept<'a>(&self, listener: &'a SimListener) -> AcceptFuture<'a, SimStream> {
+        match listener {
+            SimListener::Fabric(l) => {
+                Box::pin(async move { l.accept().await.map(|(s, a)| (SimStream::Fabric(s), a)) })
+            }
+            SimListener::TurmoilNet(l) => {
+                Box::pin(
+                    async move { l.accept().await.map(|(s, a)| (SimStream::TurmoilNet(s), a)) },
+                )
+            }
+        }
     }
 
     fn connect(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<SimStream>> {
-        Box::pin(async move { TcpStream::connect(addr).await.map(SimStream) })
+        match &self.core.net {
+            NetHandle::Fabric(f) => {
+                let c = FabricStream::connect(f.clone(), self.host, addr);
+                Box::pin(async move { c.await.map(SimStream::Fabric) })
+            }
+            NetHandle::TurmoilNet(_) => {
+                Box::pin(async move { TcpStream::connect(addr).await.map(SimStream::TurmoilNet) })
+            }
+        }
     }
 
     fn spawn(&self, fut: LocalBoxFuture<()>) {

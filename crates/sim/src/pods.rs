@@ -12,11 +12,11 @@ use meshtwin_proxy::config::ProxyConfig;
 use meshtwin_proxy::observer::Observer;
 use meshtwin_proxy::Proxy;
 use tokio::sync::Semaphore;
-use turmoil_net::HostId;
 
 use crate::app::{spawn_app, App};
 use crate::app_call::Resolver;
 use crate::loadgen::LoadTarget;
+use crate::network::HostId;
 use crate::platform::{Core, SimPlatform};
 use crate::recorder::Recorder;
 use crate::rng;

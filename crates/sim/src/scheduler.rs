@@ -6,8 +6,8 @@ use std::time::Duration;
 use crate::network::Network;
 use crate::platform::Core;
 
-/// Run until `end` (or until nothing is left to happen), or until `done()` says so after a
-/// clock jump.
+/// Run until `end` (or until nothing is left to happen), or until `done()` says so once
+/// nothing more can happen at the current instant.
 pub fn run_until(core: &Core, network: &mut Network, end: Duration, done: impl Fn() -> bool) {
     let clock = &core.clock;
     loop {
@@ -16,6 +16,9 @@ pub fn run_until(core: &Core, network: &mut Network, end: Duration, done: impl F
         if core.exec.has_runnable() || network.next_delivery().is_some_and(|t| t <= clock.now()) {
             continue;
         }
+        if done() {
+            break;
+        }
         let next = [clock.next_deadline(), network.next_delivery()]
             .into_iter()
             .flatten()
@@ -23,9 +26,6 @@ pub fn run_until(core: &Core, network: &mut Network, end: Duration, done: impl F
         match next {
             Some(t) if t <= end => clock.advance_to(t.max(clock.now())),
             _ => break,
-        }
-        if done() {
-            break;
         }
     }
 }

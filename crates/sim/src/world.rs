@@ -10,12 +10,10 @@ use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::run::ProxyStats;
 use meshtwin_model::scenario::Scenario;
 use meshtwin_model::topology::{Locality, Pod, Topology};
-use turmoil_net::{HostId, Net};
 
 use crate::clock::Clock;
-use crate::executor::Executor;
 use crate::loadgen::{spawn_load, LoadOutcome};
-use crate::network::{kernel_config, Network};
+use crate::network::{HostId, Network, Substrate};
 use crate::platform::Core;
 use crate::pods::PodRuntime;
 use crate::reach::reachable_pods;
@@ -23,7 +21,7 @@ use crate::recorder::{Recorder, RecorderObserver, DEFAULT_TRACE_CAP};
 use crate::scheduler::run_until;
 use crate::target::{app_call_targets, resolve_target};
 use crate::timeline::TimelineState;
-use crate::xds::{self, MeshView};
+use crate::xds::{self, ClusterCache, MeshView};
 
 /// A scenario the world cannot be built from (input the validators could not see alone).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -68,6 +66,17 @@ pub fn run_with_timeline(
     scenario: &Scenario,
     states: &BTreeMap<usize, MeshPolicies>,
 ) -> Result<RunResult, SimError> {
+    run_on(Substrate::default(), topo, policies, scenario, states)
+}
+
+/// Like [`run_with_timeline`], with the pods' hosts on `substrate`.
+pub fn run_on(
+    substrate: Substrate,
+    topo: &Topology,
+    policies: &MeshPolicies,
+    scenario: &Scenario,
+    states: &BTreeMap<usize, MeshPolicies>,
+) -> Result<RunResult, SimError> {
     let pods = topo.pods();
     let ips = pod_ips(&pods);
     let mut load_targets = Vec::new();
@@ -85,11 +94,13 @@ pub fn run_with_timeline(
     let mesh = (topo, pods.as_slice(), &ips);
     let mut live = BTreeSet::new();
     for set in std::iter::once(policies).chain(states.values()) {
+        let cache = ClusterCache::default();
         let view = MeshView {
             topo,
             pods: &pods,
             ips: &ips,
             policies: set,
+            cache: Some(&cache),
         };
         let (reached, _) = reachable_pods(
             |pod| by_name.get(pod).and_then(|p| xds::proxy_config(&view, p)),
@@ -104,18 +115,16 @@ pub fn run_with_timeline(
         );
         live.extend(reached);
     }
+    let cache = ClusterCache::default();
     let view = MeshView {
         topo,
         pods: &pods,
         ips: &ips,
         policies,
+        cache: Some(&cache),
     };
-    let mut net = Net::with_config(kernel_config());
-    let hosts: BTreeMap<String, HostId> = pods
-        .iter()
-        .filter(|p| live.contains(&p.name))
-        .map(|p| (p.name.clone(), net.add_host(IpAddr::V4(ips[&p.name]))))
-        .collect();
+    let live_pods: Vec<&Pod> = pods.iter().filter(|p| live.contains(&p.name)).collect();
+    let host_ips: Vec<IpAddr> = live_pods.iter().map(|p| IpAddr::V4(ips[&p.name])).collect();
     let locality: BTreeMap<IpAddr, (String, Locality)> = pods
         .iter()
         .map(|p| {
@@ -126,9 +135,12 @@ pub fn run_with_timeline(
         })
         .collect();
     let latency = topo.latency;
-    let live_ips: BTreeSet<IpAddr> = live.iter().map(|p| IpAddr::V4(ips[p])).collect();
-    let mut network = Network::new(
-        net,
+    let live_ips: BTreeSet<IpAddr> = host_ips.iter().copied().collect();
+    let clock = Rc::new(Clock::default());
+    let (mut network, host_ids) = Network::new(
+        substrate,
+        clock.clone(),
+        &host_ips,
         Box::new(move |a, b| {
             let (Some((_, la)), Some((pod_b, lb))) = (locality.get(&a), locality.get(&b)) else {
                 return latency.same_zone;
@@ -140,11 +152,13 @@ pub fn run_with_timeline(
             latency.between(la, lb)
         }),
     );
+    let hosts: BTreeMap<String, HostId> = live_pods
+        .iter()
+        .zip(host_ids)
+        .map(|(p, id)| (p.name.clone(), id))
+        .collect();
     network.seed_loss(crate::rng::stream(scenario.seed, "network/loss"));
-    let core = Rc::new(Core {
-        exec: Executor::new(),
-        clock: Rc::new(Clock::default()),
-    });
+    let core = Rc::new(Core::new(clock, &network));
     let recorder = Rc::new(Recorder::new(DEFAULT_TRACE_CAP));
     let observer: Rc<dyn meshtwin_proxy::observer::Observer> =
         Rc::new(RecorderObserver(recorder.clone()));
@@ -250,11 +264,13 @@ pub fn proxy_configs(
 ) -> BTreeMap<String, meshtwin_proxy::config::ProxyConfig> {
     let pods = topo.pods();
     let ips = pod_ips(&pods);
+    let cache = ClusterCache::default();
     let view = MeshView {
         topo,
         pods: &pods,
         ips: &ips,
         policies,
+        cache: Some(&cache),
     };
     pods.iter()
         .filter_map(|p| Some((p.name.clone(), xds::proxy_config(&view, p)?)))

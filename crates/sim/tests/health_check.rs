@@ -25,11 +25,9 @@ use meshtwin_proxy::router::matcher::RouteMatch;
 use meshtwin_proxy::router_filter::plain_route;
 use meshtwin_proxy::Proxy;
 use meshtwin_sim::clock::Clock;
-use meshtwin_sim::executor::Executor;
-use meshtwin_sim::network::{kernel_config, Network};
+use meshtwin_sim::network::{HostId, Network, Substrate};
 use meshtwin_sim::platform::{Core, SimPlatform};
 use meshtwin_sim::scheduler::run_until;
-use turmoil_net::Net;
 
 const FAIL_FROM: Duration = Duration::from_secs(70);
 const FAIL_UNTIL: Duration = Duration::from_secs(90);
@@ -85,7 +83,7 @@ fn backend(p: SimPlatform, name: &'static str, flaky: bool) {
 }
 
 thread_local! {
-    static HOST_IPS: RefCell<Vec<(turmoil_net::HostId, IpAddr)>> = const { RefCell::new(Vec::new()) };
+    static HOST_IPS: RefCell<Vec<(HostId, IpAddr)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn q_ip(p: &SimPlatform) -> IpAddr {
@@ -178,14 +176,23 @@ fn client(p: SimPlatform, served: Rc<RefCell<Vec<(Duration, String)>>>) {
 
 #[test]
 fn a_failing_health_endpoint_takes_its_host_out_of_rotation_until_it_passes_twice() {
-    let mut net = Net::with_config(kernel_config());
-    let hosts: Vec<_> = (1..=3).map(|i| (net.add_host(ip(i)), ip(i))).collect();
+    for substrate in [Substrate::Fabric, Substrate::TurmoilNet] {
+        health_checks_on(substrate);
+    }
+}
+
+fn health_checks_on(substrate: Substrate) {
+    let ips: Vec<IpAddr> = (1..=3).map(ip).collect();
+    let clock = Rc::new(Clock::default());
+    let (mut network, ids) = Network::new(
+        substrate,
+        clock.clone(),
+        &ips,
+        Box::new(|_, _| Duration::from_micros(100)),
+    );
+    let hosts: Vec<_> = ids.into_iter().zip(ips).collect();
     HOST_IPS.with(|h| *h.borrow_mut() = hosts.clone());
-    let mut network = Network::new(net, Box::new(|_, _| Duration::from_micros(100)));
-    let core = Rc::new(Core {
-        exec: Executor::new(),
-        clock: Rc::new(Clock::default()),
-    });
+    let core = Rc::new(Core::new(clock, &network));
     let platform = |i: usize| SimPlatform {
         core: core.clone(),
         host: hosts[i].0,
@@ -280,4 +287,5 @@ fn a_failing_health_endpoint_takes_its_host_out_of_rotation_until_it_passes_twic
         "{rq} pool requests for {n} client requests"
     );
     core.exec.shutdown();
+    drop(network);
 }

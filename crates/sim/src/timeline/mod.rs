@@ -30,7 +30,7 @@ use crate::loadgen::LoadTarget;
 use crate::network::{LinkRule, Network};
 use crate::pods::PodRuntime;
 use crate::rng;
-use crate::xds::{self, MeshView};
+use crate::xds::{self, ClusterCache, MeshView};
 
 mod describe;
 use describe::describe;
@@ -260,26 +260,32 @@ impl<'a> TimelineState<'a> {
         if !self.live.contains(&pod.name) || !self.running.insert(pod.name.clone()) {
             return;
         }
-        let cfg = self.config_for(pod);
+        let cfg = self.config_for(pod, &self.ready_pods(), &ClusterCache::default());
         if let Some(c) = &cfg {
             self.pushed.insert(pod.name.clone(), c.clone());
         }
         rt.start(pod, cfg, calls_of(pod));
     }
 
-    /// What the control plane would give `pod` now.
-    fn config_for(&self, pod: &Pod) -> Option<ProxyConfig> {
-        let ready: Vec<Pod> = self
-            .pods
+    /// The pods endpoint sets list now: the ready ones (and those never made hosts, which
+    /// the reachability analysis already left out of every route).
+    fn ready_pods(&self) -> Vec<Pod> {
+        self.pods
             .iter()
             .filter(|p| self.ready.contains(&p.name) || !self.live.contains(&p.name))
             .cloned()
-            .collect();
+            .collect()
+    }
+
+    /// What the control plane would give `pod` now, `ready` being [`Self::ready_pods`] and
+    /// `cache` the clusters built so far in this push.
+    fn config_for(&self, pod: &Pod, ready: &[Pod], cache: &ClusterCache) -> Option<ProxyConfig> {
         let view = MeshView {
             topo: self.topo,
-            pods: &ready,
+            pods: ready,
             ips: self.ips,
             policies: &self.policies,
+            cache: Some(cache),
         };
         xds::proxy_config(&view, pod)
     }
@@ -287,8 +293,10 @@ impl<'a> TimelineState<'a> {
     /// Give every running proxy its current configuration, where it changed.
     fn push(&mut self, now: Duration, rt: &mut PodRuntime) {
         self.pushes += 1;
+        let ready = self.ready_pods();
+        let cache = ClusterCache::default();
         for pod in self.pods.iter().filter(|p| self.running.contains(&p.name)) {
-            let Some(cfg) = self.config_for(pod) else {
+            let Some(cfg) = self.config_for(pod, &ready, &cache) else {
                 continue;
             };
             if self.pushed.get(&pod.name) == Some(&cfg) {

@@ -151,6 +151,8 @@ pub(super) fn istio_gateway(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
             .collect();
         scoped = MeshView {
             pods: &own_cluster,
+            // Other pods: clusters cached for the whole view do not apply.
+            cache: None,
             ..*view
         };
         &scoped

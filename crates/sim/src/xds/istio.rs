@@ -125,6 +125,30 @@ pub(super) fn service_clusters(
     svc: &Service,
     sp: &ServicePort,
 ) -> Vec<ClusterConfig> {
+    let Some(cache) = view.cache else {
+        return build_service_clusters(view, client, svc, sp);
+    };
+    let key = (
+        client.locality.clone(),
+        client.labels.clone(),
+        svc.namespace.clone(),
+        svc.name.clone(),
+        sp.port,
+    );
+    if let Some(c) = cache.borrow().get(&key) {
+        return c.clone();
+    }
+    let built = build_service_clusters(view, client, svc, sp);
+    cache.borrow_mut().insert(key, built.clone());
+    built
+}
+
+fn build_service_clusters(
+    view: &MeshView<'_>,
+    client: &Pod,
+    svc: &Service,
+    sp: &ServicePort,
+) -> Vec<ClusterConfig> {
     let (pool, lb_policy) = view.istio_pool(svc, sp.port);
     let mut cluster = ClusterConfig {
         name: format!("outbound|{}||{}", sp.port, svc.fqdn()),

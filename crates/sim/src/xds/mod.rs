@@ -23,7 +23,7 @@ use std::time::Duration;
 use meshtwin_model::policy::{
     DestinationPolicy, LbPolicy, LocalityLb, MeshPolicies, OutlierDetection, PoolSettings,
 };
-use meshtwin_model::topology::{Pod, Service, Sidecar, Topology};
+use meshtwin_model::topology::{Locality, Pod, Service, Sidecar, Topology};
 use meshtwin_proxy::config::*;
 use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
 
@@ -58,7 +58,17 @@ pub struct MeshView<'a> {
     pub pods: &'a [Pod],
     pub ips: &'a BTreeMap<String, Ipv4Addr>,
     pub policies: &'a MeshPolicies,
+    /// Service clusters already built for this view (see [`ClusterCache`]), if shared.
+    pub cache: Option<&'a ClusterCache>,
 }
+
+/// What a service's clusters depend on besides the view: the client's locality and labels
+/// (Istio's locality priorities are relative to them), the service and the port.
+pub type ClusterKey = (Locality, BTreeMap<String, String>, String, String, u16);
+
+/// Service clusters by [`ClusterKey`], for one view (one push): every pod of a workload gets
+/// the same clusters, so a push builds them once per workload and locality, not per pod.
+pub type ClusterCache = std::cell::RefCell<BTreeMap<ClusterKey, Vec<ClusterConfig>>>;
 
 impl MeshView<'_> {
     pub(crate) fn addr(&self, pod: &str, port: u16) -> SocketAddr {
@@ -103,15 +113,24 @@ impl MeshView<'_> {
     }
 
     /// Labels (with Istio's topology labels) of the pods behind `endpoints`, by pod name.
+    /// Endpoints come in pod order, so each search starts where the previous one ended: one
+    /// pass over the pods per cluster, not one per endpoint.
     pub(crate) fn endpoint_labels(&self, endpoints: &[Endpoint]) -> Vec<BTreeMap<String, String>> {
+        let n = self.pods.len();
+        let mut from = 0;
         endpoints
             .iter()
             .map(|e| {
-                self.pods
-                    .iter()
-                    .find(|p| p.name == e.hostname)
-                    .map(locality::topology_labels)
-                    .unwrap_or_default()
+                let found = (0..n)
+                    .map(|k| (from + k) % n)
+                    .find(|&i| self.pods[i].name == e.hostname);
+                match found {
+                    Some(i) => {
+                        from = i + 1;
+                        locality::topology_labels(&self.pods[i])
+                    }
+                    None => BTreeMap::new(),
+                }
             })
             .collect()
     }
