@@ -123,6 +123,8 @@ fn scenario(requests: u64) -> Scenario {
         timeline: Vec::new(),
         control_plane: Default::default(),
         envoy: Default::default(),
+        seeds: Vec::new(),
+        digest: Default::default(),
     }
 }
 

@@ -46,7 +46,7 @@ pub fn check(
     for (i, e) in sc.timeline.iter().enumerate() {
         match &e.action {
             TimelineAction::Apply { policy } | TimelineAction::Delete { policy } => {
-                let loaded = load_policies(Path::new(policy))?;
+                let loaded = load_policies(Path::new(&policy.path))?;
                 if matches!(e.action, TimelineAction::Apply { .. }) {
                     current.extend(loaded);
                 } else {

@@ -5,7 +5,9 @@
 //! description: Istio circuit-breaking task (seed 001, R1)   # optional
 //! topology: ../topologies/httpbin.yaml    # relative to this file
 //! policies: [../policies/istio/httpbin-circuit-breaking.yaml]   # optional
-//! seed: 1                                 # optional, default 1
+//! seed: 1                                 # optional, default the first of `seeds`, else 1
+//! seeds: [1, 2, 3]                        # optional: the seeds `meshtwin test` runs (see [`digest`])
+//! digest: {tolerance: {p99_ms: 5%}}       # optional: see [`digest`]
 //! duration: 20s                           # virtual time the run stops at
 //! loads: [...]                            # see [`load`]
 //! expect: [...]                           # optional, see [`expect`]
@@ -18,6 +20,7 @@
 //! (`scenarios/../topologies/httpbin.yaml` → `topologies/httpbin.yaml`). Unknown fields are
 //! errors.
 
+pub mod digest;
 pub mod expect;
 pub mod load;
 pub mod timeline;
@@ -42,6 +45,8 @@ const SCENARIO_FIELDS: &[&str] = &[
     "timeline",
     "controlPlane",
     "envoy",
+    "seeds",
+    "digest",
 ];
 
 /// Load and validate a scenario file.
@@ -93,6 +98,7 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
     let expectations = expect::decode_all(&s.list("expect")?, &loads, duration)?;
     let timeline = timeline::decode_all(&s.list("timeline")?, duration, &resolve)?;
     let control_plane = timeline::control_plane(s.get("controlPlane"))?;
+    let seeds = digest::seeds(s.get("seeds"))?;
     Ok(Scenario {
         name: s.req_name("name")?.to_string(),
         description: s
@@ -103,13 +109,15 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
         policies,
         seed: s
             .opt("seed", |v| v.int_in(0, i64::MAX))?
-            .map_or(1, |n| n.unsigned_abs()),
+            .map_or(seeds.first().copied().unwrap_or(1), |n| n.unsigned_abs()),
         duration,
         loads,
         expectations,
         timeline,
         control_plane,
         envoy: s.opt("envoy", crate::envoy::decode)?.unwrap_or_default(),
+        seeds,
+        digest: digest::digest(s.get("digest"))?,
     })
 }
 

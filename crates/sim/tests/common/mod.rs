@@ -145,5 +145,7 @@ pub fn scenario(seed: u64, loads: Vec<LoadSpec>) -> Scenario {
         timeline: Vec::new(),
         control_plane: Default::default(),
         envoy: Default::default(),
+        seeds: Vec::new(),
+        digest: Default::default(),
     }
 }
