@@ -15,6 +15,9 @@
 //! - [`places`]: where each pod runs and which workload it belongs to.
 //! - [`expect`]: the scenario's expectations judged against a run ([`expect::Verdict`]).
 //! - [`summary`]: the typed `summary.json` ([`summary::Summary`]) and [`summary::judge`].
+//! - [`digest`]: `meshtwin test`'s golden digests — a run reduced to what a reviewer cares
+//!   about — and their figure-by-figure diff within a scenario's tolerances.
+//! - [`junit`]: JUnit XML of `meshtwin test`'s cases, for CI systems to render.
 //! - [`output`]: a run's files (summary, trace, stats, plots), each written beside its name and
 //!   renamed into place; [`traffic_plots`] and [`health_plots`] are the run's plots.
 //! - [`plot`]: stacked panels drawn to SVG and PNG with an embedded font, and their data as JSON
@@ -24,12 +27,14 @@
 #![forbid(unsafe_code)]
 
 pub mod confidence;
+pub mod digest;
 pub mod ejections;
 pub mod endpoints;
 pub mod expect;
 pub mod failover;
 pub mod fortio;
 pub mod health_plots;
+pub mod junit;
 pub mod output;
 pub mod places;
 pub mod plot;

@@ -5,6 +5,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
+use meshtwin_model::event::TraceEvent;
 use meshtwin_model::run::RunResult;
 
 use crate::ejections::Lane;
@@ -26,12 +27,17 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// `trace.jsonl`: one event per line.
 pub fn trace_jsonl(r: &RunResult) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     for e in &r.events {
-        out.push_str(&serde_json::to_string(e).expect("events serialize"));
-        out.push('\n');
+        write_trace_line(e, &mut out);
     }
-    out
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// One line of `trace.jsonl` (the event as JSON, then `\n`) written to `w`.
+pub fn write_trace_line(e: &TraceEvent, w: &mut impl Write) {
+    serde_json::to_writer(&mut *w, e).expect("events serialize into memory");
+    w.write_all(b"\n").expect("writing into memory cannot fail");
 }
 
 /// Write summary.json, trace.jsonl, stats.txt and the plots of run `r`, judged as `judged`,

@@ -29,7 +29,9 @@ pub fn seeds(v: Option<Val<'_>>) -> Result<Vec<u64>> {
     };
     let items = list.seq()?;
     if items.is_empty() {
-        return Err(list.error("expected at least one seed (leave `seeds` out to run `seed` alone)"));
+        return Err(
+            list.error("expected at least one seed (leave `seeds` out to run `seed` alone)")
+        );
     }
     if items.len() > MAX_SEEDS {
         return Err(items[MAX_SEEDS].error(format!("at most {MAX_SEEDS} seeds")));
