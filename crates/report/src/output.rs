@@ -17,7 +17,9 @@ use crate::pool::pool_panels;
 use crate::stats::stats_txt;
 use crate::summary::Judged;
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Write `bytes` to `path` through a `.partial` file renamed into place: a reader sees the old
+/// file or the new one, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension("partial");
     let mut f = fs::File::create(&tmp)?;
     f.write_all(bytes)?;
