@@ -359,3 +359,23 @@ fn nothing_to_test_is_invalid_input() {
         .stdout
         .contains("ERROR     no-such-dir: cannot read no-such-dir: "));
 }
+
+#[test]
+fn a_digest_no_scenario_writes_is_pointed_out() {
+    let mesh = Mesh::new("stale", &["istio-mirroring"]);
+    mesh.write("scenarios/__digests__/renamed.json", "{}");
+    let got = mesh.run(&mesh.path(""), &["test", "scenarios"]);
+    assert_code(&got, 0);
+    assert!(got.stdout.contains(
+        "note: scenarios/__digests__/renamed.json is the digest of no scenario or seed here"
+    ));
+    let twice = mesh.run(
+        &mesh.path(""),
+        &["test", "scenarios", "scenarios/istio-mirroring.yaml"],
+    );
+    assert!(
+        twice.stdout.contains("(1 case(s)"),
+        "a file named twice runs once\n{}",
+        twice.stdout
+    );
+}

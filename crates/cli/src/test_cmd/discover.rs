@@ -17,9 +17,10 @@ const MAX_DEPTH: usize = 32;
 /// A file to run, or a PATH that could not be searched (with why).
 pub type Found = Result<PathBuf, (PathBuf, String)>;
 
-/// The scenario files in `paths`, in order (each PATH's files sorted).
+/// The scenario files in `paths`, in order (each PATH's files sorted), each once.
 pub fn scenario_files(paths: &[PathBuf]) -> Vec<Found> {
     let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for p in paths {
         match fs::metadata(p) {
             Ok(m) if m.is_dir() => {
@@ -37,7 +38,37 @@ pub fn scenario_files(paths: &[PathBuf]) -> Vec<Found> {
             ))),
         }
     }
+    // A file named twice (a directory and a file in it) runs once: two runs would race to
+    // write its digest.
+    out.retain(|f| match f {
+        Ok(path) => seen.insert(fs::canonicalize(path).unwrap_or_else(|_| path.clone())),
+        Err(_) => true,
+    });
     out
+}
+
+/// Digest files in the `__digests__` directories beside `files` that none of `expected`
+/// names: left behind by a renamed or removed scenario, or a seed no longer listed.
+pub fn stale_digests(files: &[PathBuf], expected: &[PathBuf]) -> Vec<PathBuf> {
+    let dirs: std::collections::BTreeSet<PathBuf> = files
+        .iter()
+        .filter_map(|f| digest_path(f, None).parent().map(Path::to_path_buf))
+        .collect();
+    let mut stale = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let is_digest = path.extension().is_some_and(|x| x == "json");
+            if is_digest && !expected.contains(&path) {
+                stale.push(path);
+            }
+        }
+    }
+    stale.sort();
+    stale
 }
 
 fn search(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), String> {
