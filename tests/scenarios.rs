@@ -67,16 +67,22 @@ fn every_bundled_scenario_meets_its_expectations_and_matches_its_digest() {
 }
 
 #[test]
-fn every_digest_in_scenarios_is_a_bundled_scenarios() {
+fn every_digest_in_scenarios_is_a_bundled_scenarios_and_together_they_stay_small() {
     let bundled: Vec<String> = bundled_scenarios()
         .into_iter()
         .map(|s| format!("{}.json", s.name))
         .collect();
-    let digests = list_dir(&common::workspace_root().join("scenarios/__digests__"));
+    let dir = common::workspace_root().join("scenarios/__digests__");
+    let digests = list_dir(&dir);
     let stale: Vec<&String> = digests.iter().filter(|d| !bundled.contains(d)).collect();
     assert!(
         stale.is_empty(),
         "digests of no bundled scenario: {stale:?}"
+    );
+    let bytes: usize = digests.iter().map(|d| read(&dir.join(d)).len()).sum();
+    assert!(
+        bytes < 200_000,
+        "the bundled digests are {bytes} bytes: too much to review in a pull request"
     );
 }
 

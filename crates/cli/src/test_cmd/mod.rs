@@ -96,15 +96,8 @@ pub fn test_command(args: TestArgs) -> u8 {
     }
     let (outcomes, lines_printed) = run_all(&files, &args);
     print::report(&outcomes, args.update, !lines_printed);
-    if args.filter.is_none() && files.iter().all(|f| f.inputs.is_ok()) {
-        let scenarios: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
-        let expected: Vec<PathBuf> = outcomes.iter().filter_map(|o| o.digest.clone()).collect();
-        for stale in discover::stale_digests(&scenarios, &expected) {
-            println!(
-                "note: {} is the digest of no scenario or seed here (renamed, removed, or a seed no longer listed): delete it",
-                stale.display()
-            );
-        }
+    if args.filter.is_none() {
+        note_stale_digests(&files, &outcomes);
     }
     if let Some(path) = &args.junit {
         if let Err(e) = print::write_junit(path, &outcomes) {
@@ -119,6 +112,23 @@ pub fn test_command(args: TestArgs) -> u8 {
         exit::OK
     } else {
         exit::FAILED
+    }
+}
+
+/// Point out digests beside the scenarios that no case wrote or read — only when every file
+/// loaded (a file that did not has digests no case names).
+fn note_stale_digests(files: &[File], outcomes: &[Outcome]) {
+    if files.iter().any(|f| f.inputs.is_err()) {
+        return;
+    }
+    let scenarios: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+    let expected: Vec<PathBuf> = outcomes.iter().filter_map(|o| o.digest.clone()).collect();
+    for stale in discover::stale_digests(&scenarios, &expected) {
+        println!(
+            "note: {} is the digest of no scenario or seed here (renamed, removed, or a seed \
+             no longer listed): delete it",
+            stale.display()
+        );
     }
 }
 

@@ -33,6 +33,7 @@ pub const FORMAT: u32 = 1;
 
 /// One run's digest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Digest {
     /// [`FORMAT`] when written.
     pub format: u32,
@@ -51,6 +52,7 @@ pub struct Digest {
 
 /// One load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LoadDigest {
     pub requests: u64,
     /// Calls per status in fortio's terms (socket failures `-1`).
@@ -65,6 +67,7 @@ pub struct LoadDigest {
 
 /// One outlier ejection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EjectionDigest {
     pub proxy: String,
     pub cluster: String,
@@ -77,6 +80,7 @@ pub struct EjectionDigest {
 
 /// A proxy's cluster's priority load after a change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PriorityChange {
     pub proxy: String,
     pub cluster: String,
@@ -91,6 +95,7 @@ pub struct PriorityChange {
 
 /// The trace in figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TraceDigest {
     pub events: u64,
     /// Events per `kind`.

@@ -102,6 +102,14 @@ fn a_file_that_is_not_a_digest_of_this_format_says_so() {
         Digest::from_text("{\"a\": 1}").unwrap_err(),
         "no `format`: not a meshtwin digest"
     );
+    let extra = sample().to_text().replacen(
+        "\"format\": 1",
+        "\"format\": 1,\n  \"note\": \"hand-edited\"",
+        1,
+    );
+    assert!(Digest::from_text(&extra)
+        .unwrap_err()
+        .starts_with("not a digest: unknown field `note`"));
 }
 
 #[test]
