@@ -1,13 +1,18 @@
-//! Every bundled scenario, end to end: it runs and meets its expectations, its outputs are a
-//! pure function of (scenario, seed), and its summary (non-zero stats) is snapshotted. The reference results
-//! R1 (Istio circuit breaking) and R3 (App Mesh connection pools) are also checked field by
-//! field from summary.json.
+//! Every bundled scenario, end to end. `meshtwin test scenarios/` runs each once: it meets its
+//! expectations and matches its golden digest in `scenarios/__digests__/` — the one record of
+//! the bundled scenarios' behaviour, checked the way users check theirs. Its outputs are a
+//! pure function of (scenario, seed): two runs write the same bytes, and their trace is the
+//! one the digest hashes. The reference results R1 (Istio circuit breaking) and R3 (App Mesh
+//! connection pools) are also checked field by field from summary.json.
 
 mod common;
 
 use std::path::Path;
 
-use common::{bundled_scenarios, list_dir, read, run_scenario, summary, Bundled, TempDir};
+use common::{
+    bundled_scenarios, json, list_dir, meshtwin, read, run_scenario, sha256_hex, summary, Bundled,
+    TempDir,
+};
 use serde_json::Value;
 
 /// The files that must be byte-identical between two runs with the same seed. Any other
@@ -34,8 +39,55 @@ fn data_files(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The golden digest of a bundled scenario.
+fn digest(sc: &Bundled) -> Value {
+    json(&common::workspace_root().join(format!("scenarios/__digests__/{}.json", sc.name)))
+}
+
 #[test]
-fn every_bundled_scenario_writes_byte_identical_outputs_when_run_twice() {
+fn every_bundled_scenario_meets_its_expectations_and_matches_its_digest() {
+    let tmp = TempDir::new("bundled_digests", "junit");
+    let junit = tmp.join("junit.xml");
+    let got = meshtwin([
+        "test".as_ref(),
+        "scenarios/".as_ref(),
+        "--junit".as_ref(),
+        junit.as_os_str(),
+    ]);
+    assert_eq!(got.code, 0, "\n{}", got.transcript());
+    let xml = String::from_utf8(read(&junit)).expect("UTF-8");
+    let doc = roxmltree::Document::parse(&xml).expect("JUnit XML parses");
+    let cases: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .map(|n| n.attribute("name").expect("a testcase has a name"))
+        .collect();
+    let bundled: Vec<String> = bundled_scenarios().into_iter().map(|s| s.name).collect();
+    assert_eq!(cases, bundled, "one passing testcase per bundled scenario");
+}
+
+#[test]
+fn every_digest_in_scenarios_is_a_bundled_scenarios_and_together_they_stay_small() {
+    let bundled: Vec<String> = bundled_scenarios()
+        .into_iter()
+        .map(|s| format!("{}.json", s.name))
+        .collect();
+    let dir = common::workspace_root().join("scenarios/__digests__");
+    let digests = list_dir(&dir);
+    let stale: Vec<&String> = digests.iter().filter(|d| !bundled.contains(d)).collect();
+    assert!(
+        stale.is_empty(),
+        "digests of no bundled scenario: {stale:?}"
+    );
+    let bytes: usize = digests.iter().map(|d| read(&dir.join(d)).len()).sum();
+    assert!(
+        bytes < 200_000,
+        "the bundled digests are {bytes} bytes: too much to review in a pull request"
+    );
+}
+
+#[test]
+fn every_bundled_scenario_writes_byte_identical_outputs_and_the_trace_its_digest_hashes() {
     for sc in bundled_scenarios() {
         let tmp = TempDir::new("byte_identical", &sc.name);
         let (a, b) = (tmp.join("a"), tmp.join("b"));
@@ -57,6 +109,12 @@ fn every_bundled_scenario_writes_byte_identical_outputs_when_run_twice() {
                 sc.name
             );
         }
+        assert_eq!(
+            sha256_hex(&a.join("trace.jsonl")),
+            digest(&sc)["trace"]["sha256"],
+            "{}: trace.jsonl is not the trace its golden digest hashes",
+            sc.name
+        );
     }
 }
 
@@ -64,52 +122,16 @@ fn every_bundled_scenario_writes_byte_identical_outputs_when_run_twice() {
 fn another_seed_changes_every_bundled_scenarios_trace() {
     for sc in bundled_scenarios() {
         let tmp = TempDir::new("another_seed", &sc.name);
-        let (a, seed2) = (tmp.join("a"), tmp.join("seed2"));
-        run_into(&sc, &a, &[]);
+        let seed2 = tmp.join("seed2");
         run_into(&sc, &seed2, &["--seed", "2"]);
-        assert!(
-            read(&a.join("trace.jsonl")) != read(&seed2.join("trace.jsonl")),
-            "{}: --seed 2 gives the same trace.jsonl as the scenario's seed",
+        assert_ne!(
+            sha256_hex(&seed2.join("trace.jsonl")),
+            digest(&sc)["trace"]["sha256"],
+            "{}: --seed 2 gives the trace of the scenario's seed",
             sc.name
         );
         assert_eq!(summary(&seed2)["seed"], 2, "{}: summary.json seed", sc.name);
     }
-}
-
-/// Every bundled scenario meets its expectations, and its summary matches its snapshot — with
-/// the proxies' zero-valued stats left out of the snapshot (they are most of summary.json and
-/// say nothing a non-zero one would not).
-#[test]
-fn every_bundled_scenario_meets_its_expectations_and_its_summary_matches_its_snapshot() {
-    let mut failures = Vec::new();
-    for sc in bundled_scenarios() {
-        let tmp = TempDir::new("summary_snapshot", &sc.name);
-        let a = tmp.join("a");
-        let got = run_scenario(&sc.path, &a, &[]);
-        if got.code != 0 {
-            failures.push(format!("{}:\n{}", sc.path, got.transcript()));
-            continue;
-        }
-        insta::assert_json_snapshot!(
-            format!("summary_{}", sc.name),
-            without_zero_stats(summary(&a))
-        );
-    }
-    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
-}
-
-/// `summary` with every zero counter, gauge and gauge maximum of every proxy removed.
-fn without_zero_stats(mut summary: Value) -> Value {
-    if let Some(proxies) = summary["proxies"].as_object_mut() {
-        for proxy in proxies.values_mut() {
-            for kind in ["counters", "gauges", "gauges_max"] {
-                if let Some(stats) = proxy[kind].as_object_mut() {
-                    stats.retain(|_, v| v.as_f64() != Some(0.0));
-                }
-            }
-        }
-    }
-    summary
 }
 
 fn bundled_summary(test: &str, name: &str) -> Value {

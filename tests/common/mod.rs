@@ -46,8 +46,17 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
+    meshtwin_in(&workspace_root(), args)
+}
+
+/// Run `meshtwin ARGS...` in `dir` and wait for it.
+pub fn meshtwin_in<I, S>(dir: &Path, args: I) -> Outcome
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
     let output = Command::new(env!("CARGO_BIN_EXE_meshtwin"))
-        .current_dir(workspace_root())
+        .current_dir(dir)
         .args(args)
         .output()
         .expect("the meshtwin binary starts");
@@ -155,6 +164,35 @@ pub fn list_dir(dir: &Path) -> Vec<String> {
 /// A file's bytes, or a panic naming the file.
 pub fn read(path: &Path) -> Vec<u8> {
     fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Copy the directory tree `from` to `to` (created).
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("create a directory");
+    for entry in fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.expect("a directory entry");
+        let dest = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            fs::copy(entry.path(), &dest).expect("copy a file");
+        }
+    }
+}
+
+/// `path` parsed as JSON.
+pub fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&read(path))
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// SHA-256 of a file's bytes, in hex.
+pub fn sha256_hex(path: &Path) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(read(path))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `dir/summary.json`, parsed.

@@ -130,6 +130,8 @@ fn scenario(requests: u64) -> Scenario {
         envoy: Default::default(),
         variants: Vec::new(),
         mesh: Default::default(),
+        seeds: Vec::new(),
+        digest: Default::default(),
     }
 }
 

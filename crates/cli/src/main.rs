@@ -1,6 +1,8 @@
-//! `meshtwin`: run a scenario in the twin, validate config files, benchmark the engine.
+//! `meshtwin`: run a scenario in the twin, test scenarios against their golden digests,
+//! validate config files, benchmark the engine.
 //!
-//! Exit codes: 0 ran and every expectation held; 1 an expectation failed; 2 invalid input.
+//! Exit codes: 0 ran and every expectation held; 1 an expectation failed (for `test`, also a
+//! digest differs); 2 invalid input.
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -23,6 +25,7 @@ mod run;
 mod sidecar;
 mod simulate;
 mod sweep;
+mod test_cmd;
 mod tracefile;
 
 /// A deterministic digital twin of a service mesh.
@@ -151,6 +154,26 @@ enum Command {
         /// the run recorded in inputs.json).
         #[arg(long)]
         scenario: Option<PathBuf>,
+    },
+    /// Run every scenario in PATHs (files, or directories searched for YAML with `topology:`
+    /// and `loads:`) — each of its `seeds:` — and check its expectations and its golden digest
+    /// (`__digests__/<stem>.json` beside it). Exit 0 all pass, 1 a failure or a digest diff,
+    /// 2 invalid input in any scenario.
+    Test {
+        /// Scenario files or directories (default: the working directory).
+        paths: Vec<PathBuf>,
+        /// Worker threads (default: the machine's cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Write every case's digest instead of comparing with it.
+        #[arg(long)]
+        update: bool,
+        /// Also write a JUnit XML report here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Only scenarios whose path or name contains PATTERN.
+        #[arg(long, value_name = "PATTERN")]
+        filter: Option<String>,
     },
     /// Print the call tree of one request from a run's trace.jsonl (hops, retries, timeouts).
     Trace {
@@ -367,6 +390,19 @@ fn main() -> ExitCode {
             code,
             request,
             scenario,
+        }),
+        Command::Test {
+            paths,
+            jobs,
+            update,
+            junit,
+            filter,
+        } => test_cmd::test_command(test_cmd::TestArgs {
+            paths,
+            jobs: jobs.unwrap_or_else(parallel::default_jobs),
+            update,
+            junit,
+            filter,
         }),
         Command::Trace { trace, request_id } => calltree::trace_command(&trace, &request_id),
         Command::Endpoints {

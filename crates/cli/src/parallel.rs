@@ -56,6 +56,12 @@ where
         .collect()
 }
 
+/// Whether [`map`] shows a progress bar for `total` items (a terminal's stderr, more than one
+/// item); when it does not, callers print a line per finished item instead.
+pub fn progress_shown(total: usize) -> bool {
+    std::io::stderr().is_terminal() && total > 1
+}
+
 /// A one-line progress bar on a terminal's stderr.
 struct Progress {
     label: String,
@@ -68,7 +74,7 @@ impl Progress {
         Progress {
             label: label.to_string(),
             total,
-            on: std::io::stderr().is_terminal() && total > 1,
+            on: progress_shown(total),
         }
     }
 

@@ -49,7 +49,8 @@ pub fn check(
     for (i, e) in sc.timeline.iter().enumerate() {
         match &e.action {
             TimelineAction::Apply { policy } | TimelineAction::Delete { policy } => {
-                let loaded = load_policies_with(Path::new(policy), &topo.mesh.istio_compat())?;
+                let loaded =
+                    load_policies_with(Path::new(&policy.path), &topo.mesh.istio_compat())?;
                 warnings.extend(loaded.warnings);
                 let loaded = loaded.value;
                 if matches!(e.action, TimelineAction::Apply { .. }) {

@@ -216,9 +216,10 @@ fn unknown_scenario_fields_are_errors() {
          connections, qps, calls, duration, url, method, headers, timeout)"
     );
     assert_eq!(
-        message(&format!("{}seeds: 3\n", with_load("    calls: 1\n"))),
-        "scenarios/x.yaml:9: seeds: unknown field (expected one of: name, description, topology, \
-         policies, seed, duration, loads, expect, timeline, controlPlane, envoy, variants, mesh)"
+        message(&format!("{}sed: 3\n", with_load("    calls: 1\n"))),
+        "scenarios/x.yaml:9: sed: unknown field (expected one of: name, description, topology, \
+         policies, seed, duration, loads, expect, timeline, controlPlane, envoy, variants, mesh, \
+         seeds, digest)"
     );
 }
 
@@ -460,5 +461,26 @@ fn a_timeline_longer_than_the_limit_is_refused() {
     assert_eq!(
         message(&text),
         "scenarios/x.yaml:9: timeline: 10001 entries, more than the limit of 10000"
+    );
+}
+
+#[test]
+fn a_timeline_policy_file_is_read_beside_the_scenario_and_named_as_the_scenario_writes_it() {
+    use meshtwin_model::scenario::{PolicyFile, TimelineAction};
+    let text = format!(
+        "{}timeline:\n  - {{at: 5s, apply: ../policies/p.yaml}}\n",
+        with_load("    calls: 1\n")
+    );
+    let s = parse_scenario(Path::new("/work/mesh/scenarios/x.yaml"), &text)
+        .unwrap()
+        .value;
+    assert_eq!(
+        s.timeline[0].action,
+        TimelineAction::Apply {
+            policy: PolicyFile {
+                path: "/work/mesh/policies/p.yaml".into(),
+                as_written: "../policies/p.yaml".into(),
+            }
+        }
     );
 }

@@ -138,6 +138,25 @@ pub enum EventKind {
     },
 }
 
+impl EventKind {
+    /// The event's `kind` in `trace.jsonl` (`request`, `pool`, `outlier`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Request { .. } => "request",
+            EventKind::AccessLog { .. } => "access_log",
+            EventKind::Pool { .. } => "pool",
+            EventKind::AppCall { .. } => "app_call",
+            EventKind::Outlier { .. } => "outlier",
+            EventKind::Load { .. } => "load",
+            EventKind::Endpoints { .. } => "endpoints",
+            EventKind::PriorityLoad { .. } => "priority_load",
+            EventKind::HealthCheck { .. } => "health_check",
+            EventKind::Fault { .. } => "fault",
+            EventKind::ConfigPush { .. } => "config_push",
+        }
+    }
+}
+
 /// One endpoint of a cluster as a proxy knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointInfo {
@@ -176,4 +195,106 @@ pub enum PoolEvent {
     CxClosed,
     /// A pending request failed because its pool's connection attempt failed.
     RqPendingFailureEject,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: &str) -> String {
+        x.to_string()
+    }
+
+    #[test]
+    fn every_kinds_name_is_its_kind_in_trace_jsonl() {
+        let kinds = vec![
+            EventKind::Request {
+                load: s("l"),
+                src_pod: s("p"),
+                request_id: s("r"),
+                upstream_pod: None,
+                status: 200,
+                flags: s("-"),
+                latency_ms: 1.0,
+                new_socket: false,
+                notes: vec![],
+            },
+            EventKind::AccessLog {
+                proxy: s("p"),
+                listener: s("l"),
+                cluster: s("c"),
+                upstream_host: None,
+                request_id: s("r"),
+                status: 200,
+                flags: s("-"),
+                duration_ms: 1.0,
+            },
+            EventKind::Pool {
+                proxy: s("p"),
+                cluster: s("c"),
+                worker: 0,
+                event: PoolEvent::CxCreate,
+                cx: None,
+                connections: 1,
+                pending: 0,
+            },
+            EventKind::AppCall {
+                pod: s("p"),
+                request_id: s("r"),
+                host: s("h"),
+                path: s("/"),
+                attempt: 1,
+                status: 200,
+                result: s("ok"),
+                duration_ms: 1.0,
+            },
+            EventKind::Outlier {
+                proxy: s("p"),
+                cluster: s("c"),
+                host: s("h"),
+                action: s("ejected"),
+                reason: s("consecutive_5xx"),
+                ejection_ms: None,
+            },
+            EventKind::Load {
+                load: s("l"),
+                phase: s("start"),
+            },
+            EventKind::Endpoints {
+                proxy: s("p"),
+                cluster: s("c"),
+                endpoints: vec![],
+            },
+            EventKind::PriorityLoad {
+                proxy: s("p"),
+                cluster: s("c"),
+                load: vec![100],
+                healthy_percent: vec![100],
+                panic: vec![false],
+                reason: s("first pick"),
+            },
+            EventKind::HealthCheck {
+                proxy: s("p"),
+                cluster: s("c"),
+                host: s("h"),
+                action: s("healthy"),
+                reason: s("threshold"),
+            },
+            EventKind::Fault {
+                index: 0,
+                action: s("crash"),
+                target: s("p"),
+                detail: s(""),
+            },
+            EventKind::ConfigPush {
+                proxy: s("p"),
+                reason: s("endpoints"),
+            },
+        ];
+        for kind in kinds {
+            let name = kind.name();
+            let line = serde_json::to_value(TraceEvent { t_ms: 0.0, kind }).unwrap();
+            assert_eq!(line["kind"], name);
+        }
+    }
 }

@@ -133,9 +133,9 @@ pub struct Expectation {
 pub enum TimelineAction {
     /// `kubectl apply -f <file>`: its resources replace those of the same kind, name and
     /// namespace, or are added. Proxies see it after the control plane's push delay.
-    Apply { policy: String },
+    Apply { policy: PolicyFile },
     /// `kubectl delete -f <file>`: its resources (by kind, name, namespace) are removed.
-    Delete { policy: String },
+    Delete { policy: PolicyFile },
     /// The app of every pod of `workload` changes behaviour at once (unset parts unchanged).
     App {
         workload: String,
@@ -172,6 +172,16 @@ pub enum TimelineAction {
     },
     /// Remove every partition and degraded link.
     Heal,
+}
+
+/// A policy file a timeline entry applies or deletes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyFile {
+    /// Where it is read: resolved relative to the scenario file's directory.
+    pub path: String,
+    /// As the scenario writes it (relative to the scenario file): what the trace shows, so a
+    /// trace does not depend on the directory the run started in.
+    pub as_written: String,
 }
 
 /// One timeline entry.
@@ -230,6 +240,120 @@ pub struct Scenario {
     /// The mesh release, over the topology's (a what-if on another release).
     #[serde(default)]
     pub mesh: MeshRelease,
+    /// The seeds `meshtwin test` runs (each against its own digest); empty: just `seed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<u64>,
+    /// How `meshtwin test` compares runs with their golden digests.
+    #[serde(default)]
+    pub digest: DigestOptions,
+}
+
+impl Scenario {
+    /// The seeds `meshtwin test` runs: `seeds`, or else `seed` alone.
+    pub fn test_seeds(&self) -> Vec<u64> {
+        if self.seeds.is_empty() {
+            vec![self.seed]
+        } else {
+            self.seeds.clone()
+        }
+    }
+}
+
+/// `digest:` in a scenario: how far a run may drift from its golden digest and still match.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DigestOptions {
+    /// Allowed difference per figure; a figure not listed must match exactly.
+    pub tolerance: BTreeMap<DigestFigure, Tolerance>,
+}
+
+/// A kind of figure in a digest that a tolerance can loosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DigestFigure {
+    /// A load's number of calls.
+    Requests,
+    /// A load's calls per status code.
+    Codes,
+    /// A load's calls per response-flag set.
+    Flags,
+    /// A load's calls per workload reached.
+    Reached,
+    /// A proxy's counters.
+    Counters,
+    /// Every latency figure of a load (each one below overrides it for itself).
+    LatencyMs,
+    MinMs,
+    AvgMs,
+    P50Ms,
+    P75Ms,
+    P90Ms,
+    P99Ms,
+    P999Ms,
+    MaxMs,
+    /// A load's failover time.
+    FailoverMs,
+    /// Ejection and unejection times.
+    EjectionMs,
+    /// Times of priority-load changes.
+    PriorityLoadMs,
+}
+
+impl DigestFigure {
+    /// Every figure with its name in a scenario's `digest.tolerance`.
+    pub const ALL: [(DigestFigure, &'static str); 17] = [
+        (DigestFigure::Requests, "requests"),
+        (DigestFigure::Codes, "codes"),
+        (DigestFigure::Flags, "flags"),
+        (DigestFigure::Reached, "reached"),
+        (DigestFigure::Counters, "counters"),
+        (DigestFigure::LatencyMs, "latency_ms"),
+        (DigestFigure::MinMs, "min_ms"),
+        (DigestFigure::AvgMs, "avg_ms"),
+        (DigestFigure::P50Ms, "p50_ms"),
+        (DigestFigure::P75Ms, "p75_ms"),
+        (DigestFigure::P90Ms, "p90_ms"),
+        (DigestFigure::P99Ms, "p99_ms"),
+        (DigestFigure::P999Ms, "p99_9_ms"),
+        (DigestFigure::MaxMs, "max_ms"),
+        (DigestFigure::FailoverMs, "failover_ms"),
+        (DigestFigure::EjectionMs, "ejection_ms"),
+        (DigestFigure::PriorityLoadMs, "priority_load_ms"),
+    ];
+
+    /// The figure named `name` in `digest.tolerance`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == name).map(|(f, _)| *f)
+    }
+
+    /// Its name in `digest.tolerance`.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map(|(_, n)| *n)
+            .expect("every figure is in ALL")
+    }
+}
+
+/// How far a figure may move: a share of its golden value, or an amount in its unit (calls,
+/// counts, milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tolerance {
+    /// `5%`: up to 5 % of the golden value, either way.
+    Percent(f64),
+    /// `2`: up to 2 (calls, counts or ms), either way.
+    Absolute(f64),
+}
+
+impl Tolerance {
+    /// Whether `new` is within the tolerance of the golden value `old`.
+    pub fn allows(self, old: f64, new: f64) -> bool {
+        let limit = match self {
+            Tolerance::Percent(p) => old.abs() * p / 100.0,
+            Tolerance::Absolute(a) => a,
+        };
+        (new - old).abs() <= limit
+    }
 }
 
 #[cfg(test)]

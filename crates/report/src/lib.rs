@@ -23,6 +23,9 @@
 //! - [`expect`]: the scenario's expectations judged against a run ([`expect::Verdict`]).
 //! - [`summary`]: the typed `summary.json` ([`summary::Summary`]) and [`summary::judge`].
 //! - [`simulated`]: `inputs.json`, what a run simulated (policy files with their hashes).
+//! - [`digest`]: `meshtwin test`'s golden digests — a run reduced to what a reviewer cares
+//!   about — and their figure-by-figure diff within a scenario's tolerances.
+//! - [`junit`]: JUnit XML of `meshtwin test`'s cases, for CI systems to render.
 //! - [`output`]: a run's files (summary, trace, stats, plots), each written beside its name and
 //!   renamed into place; [`traffic_plots`] and [`health_plots`] are the run's plots.
 //! - [`plot`]: stacked panels drawn to SVG and PNG with an embedded font, and their data as JSON
@@ -34,6 +37,7 @@
 pub mod compare;
 pub mod confidence;
 pub mod config_diff;
+pub mod digest;
 pub mod document;
 pub mod ejections;
 pub mod endpoints;
@@ -43,6 +47,7 @@ pub mod failover;
 pub mod fortio;
 pub mod graph;
 pub mod health_plots;
+pub mod junit;
 pub mod output;
 pub mod output_dir;
 pub mod places;

@@ -5,6 +5,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
+use meshtwin_model::event::TraceEvent;
 use meshtwin_model::run::RunResult;
 
 use crate::ejections::Lane;
@@ -22,14 +23,35 @@ fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     f.sync_all()
 }
 
+/// Write `bytes` to `path` through a uniquely named temporary file beside it, renamed into
+/// place: a reader sees the old file or the new one, never half of one, and two writers never
+/// share the temporary file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::other(format!("{} names no file", path.display())))?;
+    let tmp = path.with_file_name(format!(
+        ".{}.partial-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    write_file(&tmp, bytes)?;
+    fs::rename(&tmp, path)
+}
+
 /// `trace.jsonl`: one event per line.
 pub fn trace_jsonl(r: &RunResult) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     for e in &r.events {
-        out.push_str(&serde_json::to_string(e).expect("events serialize"));
-        out.push('\n');
+        write_trace_line(e, &mut out);
     }
-    out
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// One line of `trace.jsonl` (the event as JSON, then `\n`) written to `w`.
+pub fn write_trace_line(e: &TraceEvent, w: &mut impl Write) {
+    serde_json::to_writer(&mut *w, e).expect("events serialize into memory");
+    w.write_all(b"\n").expect("writing into memory cannot fail");
 }
 
 /// Replace `out` with summary.json, inputs.json, explanations.json, graph.svg, trace.jsonl, stats.txt and the plots of run

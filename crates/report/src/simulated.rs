@@ -92,8 +92,8 @@ impl Simulated {
         for t in &sc.timeline {
             if let TimelineAction::Apply { policy } | TimelineAction::Delete { policy } = &t.action
             {
-                if !files.contains(policy) {
-                    files.push(policy.clone());
+                if !files.contains(&policy.path) {
+                    files.push(policy.path.clone());
                 }
             }
         }

@@ -5,7 +5,9 @@
 //! description: Istio circuit-breaking task (seed 001, R1)   # optional
 //! topology: ../topologies/httpbin.yaml    # relative to this file
 //! policies: [../policies/istio/httpbin-circuit-breaking.yaml]   # optional
-//! seed: 1                                 # optional, default 1
+//! seed: 1                                 # optional, default the first of `seeds`, else 1
+//! seeds: [1, 2, 3]                        # optional: the seeds `meshtwin test` runs (see [`digest`])
+//! digest: {tolerance: {p99_ms: 5%}}       # optional: see [`digest`]
 //! duration: 20s                           # virtual time the run stops at
 //! loads: [...]                            # see [`load`]
 //! expect: [...]                           # optional, see [`expect`]
@@ -22,6 +24,7 @@
 //! which it therefore cannot leave); the run's limits (`meshtwin_model::limits`: duration,
 //! planned calls, timeline entries) are checked here.
 
+pub mod digest;
 pub mod expect;
 pub mod load;
 pub mod timeline;
@@ -52,6 +55,8 @@ pub const SCENARIO_FIELDS: &[&str] = &[
     "envoy",
     "variants",
     "mesh",
+    "seeds",
+    "digest",
 ];
 
 /// Every field list the scenario parser accepts, by the section of
@@ -155,6 +160,7 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
     let timeline = timeline::decode_all(&timeline_vals, duration, &resolve)?;
     let control_plane = timeline::control_plane(s.get("controlPlane"))?;
     let variants = variant::decode_all(&s.list("variants")?, duration, &resolve)?;
+    let seeds = digest::seeds(s.get("seeds"))?;
     Ok(Scenario {
         // It names the default output directory (`out/<name>`): a DNS-1123 subdomain has no
         // `/` and is never `.` or `..`, so the outputs stay inside `out/`.
@@ -167,7 +173,7 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
         policies,
         seed: s
             .opt("seed", |v| v.int_in(0, i64::MAX))?
-            .map_or(1, |n| n.unsigned_abs()),
+            .map_or(seeds.first().copied().unwrap_or(1), |n| n.unsigned_abs()),
         duration,
         loads,
         expectations,
@@ -176,6 +182,8 @@ fn decode(root: &Val<'_>, path: &Path) -> Result<Scenario> {
         envoy: s.opt("envoy", crate::envoy::decode)?.unwrap_or_default(),
         variants,
         mesh: s.opt("mesh", crate::mesh::decode)?.unwrap_or_default(),
+        seeds,
+        digest: digest::digest(s.get("digest"))?,
     })
 }
 

@@ -4,7 +4,8 @@
 //! controlPlane: {pushDelay: 100ms}    # default 100ms (istiod's debounce)
 //! timeline:
 //!   - at: 30s
-//!     apply: ../policies/x.yaml       # kubectl apply -f (path relative to the scenario)
+//!     apply: ../policies/x.yaml       # kubectl apply -f (path relative to the scenario;
+//!                                     # the trace's `fault` event names it as written here)
 //!   - {at: 60s, delete: ../policies/x.yaml}
 //!   - {at: 10s, app: {workload: ratings-v1, errorRate: 1, errorStatus: 503, latency: 2s}}
 //!   - {at: 20s, scale: {workload: ingressgw-2, replicas: 0}}
@@ -20,7 +21,7 @@
 
 use std::time::Duration;
 
-use meshtwin_model::scenario::{ControlPlane, TimelineAction, TimelineEvent};
+use meshtwin_model::scenario::{ControlPlane, PolicyFile, TimelineAction, TimelineEvent};
 
 use crate::decode::{Obj, Result, Val};
 
@@ -111,10 +112,10 @@ fn decode(
     let v = e.req(name)?;
     let action = match *name {
         "apply" => TimelineAction::Apply {
-            policy: resolve(&v)?,
+            policy: policy_file(&v, resolve)?,
         },
         "delete" => TimelineAction::Delete {
-            policy: resolve(&v)?,
+            policy: policy_file(&v, resolve)?,
         },
         "app" => app(&v)?,
         "scale" => {
@@ -148,6 +149,14 @@ fn decode(
         at,
         action,
         line: item.line(),
+    })
+}
+
+/// An `apply` / `delete` file: where to read it, and its name as the scenario writes it.
+fn policy_file(v: &Val<'_>, resolve: &dyn Fn(&Val<'_>) -> Result<String>) -> Result<PolicyFile> {
+    Ok(PolicyFile {
+        path: resolve(v)?,
+        as_written: v.name()?.to_string(),
     })
 }
 

@@ -5,8 +5,8 @@ use meshtwin_model::scenario::TimelineAction;
 /// (action, target, detail) of a timeline entry for the trace.
 pub(super) fn describe(a: &TimelineAction) -> (&'static str, String, String) {
     match a {
-        TimelineAction::Apply { policy } => ("apply", policy.clone(), String::new()),
-        TimelineAction::Delete { policy } => ("delete", policy.clone(), String::new()),
+        TimelineAction::Apply { policy } => ("apply", policy.as_written.clone(), String::new()),
+        TimelineAction::Delete { policy } => ("delete", policy.as_written.clone(), String::new()),
         TimelineAction::App {
             workload,
             error_rate,

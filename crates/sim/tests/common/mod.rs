@@ -149,5 +149,7 @@ pub fn scenario(seed: u64, loads: Vec<LoadSpec>) -> Scenario {
         envoy: Default::default(),
         variants: Vec::new(),
         mesh: Default::default(),
+        seeds: Vec::new(),
+        digest: Default::default(),
     }
 }
