@@ -6,7 +6,9 @@
 use meshtwin_model::event::EventKind;
 use meshtwin_model::run::RunResult;
 use meshtwin_model::scenario::{Scenario, TimelineAction};
-use meshtwin_model::topology::{Sidecar, Topology};
+use meshtwin_model::topology::{
+    EjectionTimeRule, EnvoyOverrides, ListenerBalance, MaxEjectionRule, Sidecar, Topology,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -26,7 +28,8 @@ pub struct Simulated {
     pub timeline: Vec<TimelineEntry>,
     /// The mesh release modelled (`Istio 1.23 (Envoy 1.31)`).
     pub mesh: String,
-    /// Envoy switches set explicitly over the release's.
+    /// Envoy switches set explicitly over the release's, as an `envoy:` block writes them
+    /// (`listenerBalance: reusePort`); `none` when the release's Envoy decides everything.
     pub envoy: String,
 }
 
@@ -73,6 +76,38 @@ fn proxy_kind(s: &Sidecar) -> &'static str {
         Sidecar::IstioGateway { .. } => "istio-gateway",
         Sidecar::AppMesh { .. } => "appmesh",
         Sidecar::AppMeshGateway { .. } => "appmesh-gateway",
+    }
+}
+
+/// The switches `o` sets, spelled as a topology's or scenario's `envoy:` block writes them
+/// (the spellings `crates/config/src/envoy.rs` reads): `listenerBalance: reusePort,
+/// maxEjectionPercentRule: atLeastOne`; `none` when it sets none.
+pub fn envoy_switches(o: &EnvoyOverrides) -> String {
+    let mut parts = Vec::new();
+    if let Some(b) = o.listener_balance {
+        parts.push(match b {
+            ListenerBalance::ReusePort => "listenerBalance: reusePort",
+            ListenerBalance::SharedSocket => "listenerBalance: sharedSocket",
+        });
+    }
+    if let Some(r) = o.max_ejection {
+        parts.push(match r {
+            MaxEjectionRule::Current => "maxEjectionPercentRule: current",
+            MaxEjectionRule::FirstHostExempt => "maxEjectionPercentRule: firstHostExempt",
+            MaxEjectionRule::AtLeastOne => "maxEjectionPercentRule: atLeastOne",
+        });
+    }
+    if let Some(r) = o.ejection_time {
+        parts.push(match r {
+            EjectionTimeRule::Backoff => "ejectionTime: backoff",
+            EjectionTimeRule::BackoffSweepDecay => "ejectionTime: backoffSweepDecay",
+            EjectionTimeRule::Linear => "ejectionTime: linear",
+        });
+    }
+    if parts.is_empty() {
+        "none".into()
+    } else {
+        parts.join(", ")
     }
 }
 
@@ -147,7 +182,7 @@ impl Simulated {
                 .collect(),
             timeline,
             mesh: topo.mesh.describe(),
-            envoy: format!("{:?}", topo.envoy),
+            envoy: envoy_switches(&topo.envoy),
         }
     }
 
@@ -156,5 +191,24 @@ impl Simulated {
         let mut s = serde_json::to_string_pretty(self).expect("inputs serialize");
         s.push('\n');
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envoy_switches_read_as_an_envoy_block_writes_them() {
+        assert_eq!(envoy_switches(&EnvoyOverrides::default()), "none");
+        let o = EnvoyOverrides {
+            listener_balance: Some(ListenerBalance::ReusePort),
+            max_ejection: Some(MaxEjectionRule::AtLeastOne),
+            ejection_time: None,
+        };
+        assert_eq!(
+            envoy_switches(&o),
+            "listenerBalance: reusePort, maxEjectionPercentRule: atLeastOne"
+        );
     }
 }

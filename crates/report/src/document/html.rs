@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
+use super::html_comparison::comparison;
 use super::{Document, RunSection, Section};
-use crate::compare::{metric_order, Comparison};
 
 /// `text` with HTML's special characters escaped — and `://` written `:&#47;&#47;`, so a URL
 /// in the text (a load's target) reads the same but is no link a tool could mistake for a
@@ -34,7 +34,7 @@ h1{font-size:1.6rem;margin-bottom:.3rem}h2{font-size:1.25rem;border-bottom:1px s
 h3{font-size:1.05rem}
 table{border-collapse:collapse;margin:.6rem 0;font-size:.9rem}
 th,td{border:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}td.n,td.nw{white-space:nowrap}
 .verdict{font-size:1.2rem;font-weight:600;padding:.6rem 1rem;border-radius:6px;margin:1rem 0}
 .pass{background:#dafbe1;color:#116329}.fail{background:#ffebe9;color:#a40e26}
 td.pass,td.fail{font-weight:600}
@@ -111,7 +111,7 @@ pub fn verdict_line(doc: &Document) -> String {
     parts.join("; ")
 }
 
-fn num(v: f64) -> String {
+pub(super) fn num(v: f64) -> String {
     if !v.is_finite() {
         return "∞".into();
     }
@@ -150,7 +150,7 @@ fn run(out: &mut String, r: &RunSection) {
         let value = v.value.map(num).unwrap_or_else(|| escape(&v.detail));
         let _ = writeln!(
             out,
-            "<tr><td class=\"{class}\">{word}</td><td>{}</td><td class=\"n\">{value}</td><td>{}</td></tr>",
+            "<tr><td class=\"{class}\">{word}</td><td>{}</td><td class=\"n\">{value}</td><td class=\"nw\">{}</td></tr>",
             escape(&v.name),
             escape(&band)
         );
@@ -266,7 +266,8 @@ fn simulated(out: &mut String, r: &RunSection) {
     };
     let _ = writeln!(
         out,
-        "<li>Envoy switches: <code>{}</code></li>",
+        "<li>mesh release {}; Envoy switches set over the release's: <code>{}</code></li>",
+        escape(&sim.mesh),
         escape(&sim.envoy)
     );
     out.push_str("</ul>\n<table><tr><th>policy file</th><th>SHA-256</th></tr>\n");
@@ -314,12 +315,21 @@ fn simulated(out: &mut String, r: &RunSection) {
 fn loads(out: &mut String, r: &RunSection) {
     out.push_str("<h3>Results per load</h3>\n<table><tr><th>load</th><th>from → url</th><th>conn.</th><th>requests</th><th>status codes</th><th>response flags</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th><th>qps</th></tr>\n");
     for l in &r.summary.loads {
-        let codes: Vec<String> = l.codes.iter().map(|(c, n)| format!("{c}: {n}")).collect();
-        let flags: Vec<String> = l.flags.iter().map(|(f, n)| format!("{f}: {n}")).collect();
+        // `503: 18` never split over two lines (a no-break space after the colon).
+        let codes: Vec<String> = l
+            .codes
+            .iter()
+            .map(|(c, n)| format!("{c}:\u{a0}{n}"))
+            .collect();
+        let flags: Vec<String> = l
+            .flags
+            .iter()
+            .map(|(f, n)| format!("{f}:\u{a0}{n}"))
+            .collect();
         let lat = &l.latency_ms;
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td><code>{} → {}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            "<tr><td class=\"nw\">{}</td><td><code>{} → {}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             escape(&l.name),
             escape(&l.src_pod),
             escape(&l.url),
@@ -335,93 +345,6 @@ fn loads(out: &mut String, r: &RunSection) {
         );
     }
     out.push_str("</table>\n");
-}
-
-fn comparison(out: &mut String, c: &Comparison) {
-    let head = format!(
-        "{} · {} vs {} · seeds {}",
-        c.scenario,
-        c.candidate.name,
-        c.baseline.name,
-        seeds(&c.seeds)
-    );
-    let _ = writeln!(out, "<h2>{}</h2>", escape(&head));
-    out.push_str("<ul>\n");
-    for side in [&c.baseline, &c.candidate] {
-        let what = if side.changes.is_empty() {
-            "the scenario as written".to_string()
-        } else {
-            side.changes.join("; ")
-        };
-        let _ = writeln!(
-            out,
-            "<li><b>{}</b>: {}</li>",
-            escape(&side.name),
-            escape(&what)
-        );
-    }
-    out.push_str("</ul>\n<h3>What differs in the proxies' configuration</h3>\n");
-    if c.config_changes.is_empty() {
-        out.push_str("<p>Nothing: both sides configure every proxy the same way.</p>\n");
-    } else {
-        out.push_str(
-            "<table><tr><th>proxies</th><th>setting</th><th>baseline</th><th>candidate</th></tr>\n",
-        );
-        for g in &c.config_changes {
-            for ch in &g.changes {
-                let _ = writeln!(
-                    out,
-                    "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-                    escape(&g.proxies.join(", ")),
-                    escape(&ch.path),
-                    escape(ch.baseline.as_deref().unwrap_or("(none)")),
-                    escape(ch.candidate.as_deref().unwrap_or("(none)"))
-                );
-            }
-        }
-        out.push_str("</table>\n");
-    }
-    for l in &c.loads {
-        let _ = writeln!(out, "<h3>Load {}</h3>", escape(&l.name));
-        out.push_str("<table><tr><th>metric</th><th>baseline</th><th>candidate</th><th>delta</th><th>95 % CI of delta</th><th>verdict</th></tr>\n");
-        let mut rows: Vec<_> = l.metrics.iter().collect();
-        rows.sort_by_key(|(n, _)| metric_order(n));
-        for (name, m) in rows {
-            let (class, word) = if m.changed {
-                ("fail", "changed")
-            } else {
-                ("", "no significant change")
-            };
-            let _ = writeln!(
-                out,
-                "<tr><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">[{}, {}]</td><td class=\"{class}\">{word}</td></tr>",
-                escape(name),
-                num(m.baseline),
-                num(m.candidate),
-                num(m.delta),
-                num(m.ci95[0]),
-                num(m.ci95[1])
-            );
-        }
-        out.push_str("</table>\n");
-    }
-    if !c.gates.is_empty() {
-        out.push_str("<h3>Gates</h3>\n<ul>\n");
-        for g in &c.gates {
-            let _ = writeln!(
-                out,
-                "<li class=\"{}\"><code>--fail-if {}</code>: {}</li>",
-                if g.held { "fail" } else { "pass" },
-                escape(&g.expr),
-                if g.held {
-                    format!("held for {}", escape(&g.loads.join(", ")))
-                } else {
-                    "did not hold".into()
-                }
-            );
-        }
-        out.push_str("</ul>\n");
-    }
 }
 
 /// `1..=20` for a contiguous list, else the list.

@@ -66,7 +66,11 @@ fn run(out: &mut String, r: &RunSection, prefix: &str) {
         s.meshtwin
     );
     if let Some(sim) = &r.simulated {
-        let _ = writeln!(out, "Mesh release: {}.\n", sim.mesh);
+        let _ = writeln!(
+            out,
+            "Mesh release {}; Envoy switches set over the release's: `{}`.\n",
+            sim.mesh, sim.envoy
+        );
         out.push_str("| policy file | SHA-256 |\n|---|---|\n");
         for p in &sim.policies {
             let _ = writeln!(

@@ -4,13 +4,15 @@
 //! comparison's (`compare.json`).
 //!
 //! - [`load`]: an output directory read back into a [`Section`].
-//! - [`html`], [`markdown`]: the two renderings of one [`Document`].
+//! - [`html`], [`markdown`]: the two renderings of one [`Document`]; [`html_comparison`]
+//!   renders a comparison's part of the HTML.
 //!
 //! The verdict comes first; then what was simulated, per-load results, the plots that matter
 //! for the run, and for a comparison the side-by-side deltas. Headings and plot captions carry
 //! the scenario, seed and variant.
 
 pub mod html;
+pub mod html_comparison;
 pub mod load;
 pub mod markdown;
 

@@ -6,7 +6,8 @@
 //! - [`build`]: the graph (a petgraph `DiGraph`) from the trace's access logs and requests;
 //! - [`layout`]: deterministic positions — one band per group, columns by call depth;
 //! - [`svg`]: a standalone SVG string (inline styles, no fonts or scripts to fetch) for
-//!   embedding in HTML.
+//!   embedding in HTML;
+//! - [`legend`]: its legend, wrapped to the drawing's width.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 pub mod build;
 pub mod layout;
+pub mod legend;
 pub mod svg;
 
 pub use build::service_graph;

@@ -5,19 +5,28 @@
 //! Edges are grey when every request succeeded and shade from orange to red with their error
 //! share; their width grows with the request count. A dashed edge had hosts ejected (or failing
 //! health checks); an orange outline of dashes marks failed-over traffic. Each edge is labelled
-//! `N req · E% err · p99 X ms`, labels nudged down until they overlap no other.
+//! `N req · E% err · p99 X ms` above the line — by its arrow head when its caller fans out to
+//! several callees, else halfway — labels nudged down until they overlap no other. The legend wraps to
+//! the drawing's width, and the drawing is at least as wide as its title.
 
 use std::fmt::Write;
 
 use super::layout::{layout, Layout, MARGIN, NODE_H, NODE_W};
+use super::legend::{legend, legend_items, LEGEND_ROW_H};
+use petgraph::Direction;
+
 use super::{Edge, NodeKind, ServiceGraph};
 
 /// Characters of a node name shown in its box (the full name is its tooltip).
 const NAME_CHARS: usize = 26;
 /// Estimated width of one label character at 11 px, px.
-const CHAR_PX: f64 = 6.2;
+const CHAR_PX: f64 = 6.4;
 const LABEL_LINE_PX: f64 = 13.0;
-const LEGEND_H: f64 = 40.0;
+/// Longest list of ejected hosts a label spells out, characters; longer lists name the first
+/// host and count the others (the label's tooltip has them all).
+const HOSTS_CHARS: usize = 24;
+/// Estimated width of one title character at 16 px bold, px.
+const TITLE_CHAR_PX: f64 = 10.0;
 
 /// `&`, `<`, `>`, `"` and `'` escaped for XML text and attributes.
 pub fn escape(s: &str) -> String {
@@ -72,14 +81,15 @@ pub fn edge_label(e: &Edge) -> Vec<String> {
         let _ = write!(first, " · p99 {p:.1} ms");
     }
     let mut marks = Vec::new();
-    let out: Vec<&str> = e
-        .ejected_hosts
-        .iter()
-        .chain(&e.unhealthy_hosts)
-        .map(String::as_str)
-        .collect();
+    let out = hosts_out(e);
     if !out.is_empty() {
-        marks.push(format!("ejected: {}", out.join(", ")));
+        let all = out.join(", ");
+        let shown = if out.len() == 1 || all.chars().count() <= HOSTS_CHARS {
+            all
+        } else {
+            format!("{} and {} more", out[0], out.len() - 1)
+        };
+        marks.push(format!("ejected: {shown}"));
     }
     if e.failover_requests > 0 {
         marks.push(format!("failover {}", e.failover_requests));
@@ -91,10 +101,24 @@ pub fn edge_label(e: &Edge) -> Vec<String> {
     lines
 }
 
+/// The callee hosts the caller took out of rotation (ejected, then unhealthy), by name.
+fn hosts_out(e: &Edge) -> Vec<&str> {
+    e.ejected_hosts
+        .iter()
+        .chain(&e.unhealthy_hosts)
+        .map(String::as_str)
+        .collect()
+}
+
 /// The SVG document for `g` under `title`.
 pub fn render_svg(g: &ServiceGraph, title: &str) -> String {
-    let l = layout(g);
-    let height = l.bottom + LEGEND_H + MARGIN;
+    let mut l = layout(g);
+    l.width = l
+        .width
+        .max(2.0 * MARGIN + title.chars().count() as f64 * TITLE_CHAR_PX);
+    let items = legend_items(l.width - 2.0 * MARGIN);
+    let rows = items.last().map_or(0, |i| i.row + 1) + usize::from(g.unattributed > 0);
+    let height = l.bottom + 8.0 + rows as f64 * LEGEND_ROW_H + MARGIN;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -117,7 +141,7 @@ pub fn render_svg(g: &ServiceGraph, title: &str) -> String {
     bands(&mut s, &l);
     edges(&mut s, g, &l);
     nodes(&mut s, g, &l);
-    legend(&mut s, g, l.bottom);
+    legend(&mut s, g, &items, l.bottom);
     s.push_str("</svg>\n");
     s
 }
@@ -172,18 +196,21 @@ fn curve(a: (f64, f64), b: (f64, f64)) -> (String, (f64, f64)) {
     (d, (mid(0), mid(1)))
 }
 
-fn overlaps(a: (f64, f64, f64, f64), b: (f64, f64, f64, f64)) -> bool {
+fn overlaps(a: Rect, b: Rect) -> bool {
     a.0 < b.0 + b.2 && b.0 < a.0 + a.2 && a.1 < b.1 + b.3 && b.1 < a.1 + a.3
 }
 
+/// Every edge's path, then every edge's label on top of all paths (on a white ground, so
+/// no other edge runs through it).
 fn edges(s: &mut String, g: &ServiceGraph, l: &Layout) {
-    let mut placed: Vec<(f64, f64, f64, f64)> = Vec::new();
+    let mut labels = String::new();
+    let mut placed: Vec<Rect> = Vec::new();
     for e in g.graph.edge_indices() {
         let Some((a, b)) = g.graph.edge_endpoints(e) else {
             continue;
         };
         let edge = &g.graph[e];
-        let (d, (mx, my)) = curve(l.nodes[&a], l.nodes[&b]);
+        let (d, mid) = curve(l.nodes[&a], l.nodes[&b]);
         let color = edge_color(edge.error_share());
         let width = 1.0 + (edge.requests.max(1) as f64).log10().min(3.0);
         let dash = if edge.ejected() {
@@ -209,26 +236,75 @@ fn edges(s: &mut String, g: &ServiceGraph, l: &Layout) {
             escape(&g.graph[a].name),
             escape(&g.graph[b].name)
         );
-        let lines = edge_label(edge);
-        let w = lines.iter().map(|t| t.chars().count()).max().unwrap_or(0) as f64 * CHAR_PX;
-        let h = lines.len() as f64 * LABEL_LINE_PX;
-        let mut rect = (mx - w / 2.0, my - h / 2.0 - 4.0, w, h);
-        for _ in 0..20 {
-            if !placed.iter().any(|p| overlaps(*p, rect)) {
-                break;
-            }
-            rect.1 += LABEL_LINE_PX;
+        let fans_out = {
+            let fan_out = g.graph.neighbors_directed(a, Direction::Outgoing).count();
+            let fan_in = g.graph.neighbors_directed(b, Direction::Incoming).count();
+            fan_out > 1 && fan_out > fan_in
+        };
+        let at = if fans_out && l.nodes[&b].0 > l.nodes[&a].0 {
+            LabelAt::ArrowHead(l.nodes[&b])
+        } else {
+            LabelAt::Middle(mid)
+        };
+        label(&mut labels, edge, &color, at, &mut placed);
+    }
+    s.push_str(&labels);
+}
+
+/// A label's box: x, y (top), width, height.
+type Rect = (f64, f64, f64, f64);
+
+/// Where an edge's label goes.
+enum LabelAt {
+    /// Above the edge, right-aligned to the arrow head at the callee's box (its top-left
+    /// corner): for a caller calling many callees, whose edges bundle near the caller.
+    ArrowHead((f64, f64)),
+    /// Above the edge's midpoint, centred.
+    Middle((f64, f64)),
+}
+
+/// An edge's label, above its line so that the line does not strike it through, nudged down
+/// until it overlaps no label `placed` before it.
+fn label(s: &mut String, edge: &Edge, color: &str, at: LabelAt, placed: &mut Vec<Rect>) {
+    let lines = edge_label(edge);
+    let w = lines.iter().map(|t| t.chars().count()).max().unwrap_or(0) as f64 * CHAR_PX;
+    let h = lines.len() as f64 * LABEL_LINE_PX;
+    let (anchor, x, mut rect) = match at {
+        LabelAt::ArrowHead((bx, by)) => {
+            let x = bx - 14.0;
+            ("end", x, (x - w, by + NODE_H / 2.0 - h - 3.0, w, h))
         }
-        placed.push(rect);
-        for (i, t) in lines.iter().enumerate() {
-            let _ = writeln!(
-                s,
-                r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="11" fill="{color}" stroke="#ffffff" stroke-width="3" paint-order="stroke">{}</text>"##,
-                mx,
-                rect.1 + 10.0 + i as f64 * LABEL_LINE_PX,
-                escape(t)
-            );
+        LabelAt::Middle((mx, my)) => ("middle", mx, (mx - w / 2.0, my - h - 3.0, w, h)),
+    };
+    for _ in 0..20 {
+        if !placed.iter().any(|p| overlaps(*p, rect)) {
+            break;
         }
+        rect.1 += LABEL_LINE_PX;
+    }
+    placed.push(rect);
+    let _ = writeln!(
+        s,
+        r##"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" rx="2" fill="#ffffff" fill-opacity="0.85"/>"##,
+        rect.0 - 2.0,
+        rect.1 + 1.0,
+        rect.2 + 4.0,
+        rect.3
+    );
+    let hosts = hosts_out(edge);
+    for (i, t) in lines.iter().enumerate() {
+        // The line that names ejected hosts carries the whole list as its tooltip.
+        let tooltip = if i == 1 && !hosts.is_empty() {
+            format!("<title>ejected: {}</title>", escape(&hosts.join(", ")))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            r##"<text x="{x:.1}" y="{:.1}" text-anchor="{anchor}" font-size="11" fill="{color}" stroke="#ffffff" stroke-width="3" paint-order="stroke">{tooltip}{}</text>"##,
+            rect.1 + 10.0 + i as f64 * LABEL_LINE_PX,
+            escape(t)
+        );
     }
 }
 
@@ -254,48 +330,6 @@ fn nodes(s: &mut String, g: &ServiceGraph, l: &Layout) {
             x + NODE_W / 2.0,
             y + NODE_H / 2.0 + 4.0,
             escape(&shown)
-        );
-    }
-}
-
-fn legend(s: &mut String, g: &ServiceGraph, top: f64) {
-    let y = top + 16.0;
-    let items = [
-        ("#7f7f7f", "", "no errors"),
-        ("#e34a33", "", "errors (darker: larger share)"),
-        (
-            "#bd0026",
-            r#" stroke-dasharray="7 4""#,
-            "hosts ejected / unhealthy",
-        ),
-        (
-            "#fd8d3c",
-            r#" stroke-dasharray="2 3""#,
-            "failed-over traffic",
-        ),
-    ];
-    let mut x = MARGIN;
-    for (color, dash, text) in items {
-        let _ = writeln!(
-            s,
-            r#"<line x1="{x:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{color}" stroke-width="3"{dash}/>"#,
-            x + 28.0
-        );
-        let _ = writeln!(
-            s,
-            r##"<text x="{:.1}" y="{:.1}" font-size="11" fill="#333333">{}</text>"##,
-            x + 34.0,
-            y + 4.0,
-            escape(text)
-        );
-        x += 34.0 + text.chars().count() as f64 * CHAR_PX + 24.0;
-    }
-    if g.unattributed > 0 {
-        let _ = writeln!(
-            s,
-            r##"<text x="{MARGIN}" y="{:.1}" font-size="11" fill="#333333">{} load requests reached no proxy and named no upstream (not drawn)</text>"##,
-            y + 20.0,
-            g.unattributed
         );
     }
 }

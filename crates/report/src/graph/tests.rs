@@ -204,3 +204,31 @@ fn edge_colours_and_labels_say_what_happened() {
     assert_eq!(shares, ["0%", "<0.1%", "0.6%", "35%"]);
     assert_eq!(svg::escape("a<b & 'c'"), "a&lt;b &amp; &apos;c&apos;");
 }
+
+#[test]
+fn a_long_list_of_ejected_hosts_names_the_first_and_counts_the_others() {
+    let edge = Edge {
+        requests: 29,
+        errors: 29,
+        ejected_hosts: (0..29).map(|i| format!("r7-71-p0-bad-{i}")).collect(),
+        ..Edge::default()
+    };
+    assert_eq!(
+        svg::edge_label(&edge)[1],
+        "ejected: r7-71-p0-bad-0 and 28 more"
+    );
+    let two = Edge {
+        ejected_hosts: ["db-0".to_string(), "db-1".to_string()].into(),
+        ..Edge::default()
+    };
+    assert_eq!(svg::edge_label(&two)[1], "ejected: db-0, db-1");
+}
+
+#[test]
+fn the_legend_wraps_to_the_drawings_width() {
+    let one_row = legend::legend_items(2000.0);
+    assert!(one_row.iter().all(|p| p.row == 0));
+    let narrow = legend::legend_items(648.0);
+    assert_eq!(narrow.last().map(|p| p.row), Some(1));
+    assert_eq!(narrow.first().map(|p| p.row), Some(0));
+}
