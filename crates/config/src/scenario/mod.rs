@@ -85,6 +85,7 @@ pub const REFERENCE: &[(&str, &[&str])] = &[
     ("controlPlane", timeline::CONTROL_PLANE_FIELDS),
     ("mesh", crate::mesh::MESH_FIELDS),
     ("envoy", crate::envoy::ENVOY_FIELDS),
+    ("digest", digest::DIGEST_FIELDS),
     ("variants[]", variant::VARIANT_FIELDS),
     ("variants[].workloads[]", variant::WORKLOAD_FIELDS),
 ];
