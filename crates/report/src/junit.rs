@@ -36,24 +36,7 @@ pub enum Outcome {
     },
 }
 
-/// `text` with XML's special characters escaped and characters XML 1.0 cannot carry (control
-/// characters other than tab and newlines) replaced by U+FFFD.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::markup::escape;
 
 /// The JUnit XML document of `cases`, as one `<testsuite>` named `suite`.
 pub fn junit_xml(suite: &str, cases: &[Case]) -> String {

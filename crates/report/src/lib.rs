@@ -26,6 +26,7 @@
 //! - [`digest`]: `meshtwin test`'s golden digests — a run reduced to what a reviewer cares
 //!   about — and their figure-by-figure diff within a scenario's tolerances.
 //! - [`junit`]: JUnit XML of `meshtwin test`'s cases, for CI systems to render.
+//! - [`markup`]: the one escape for XML, SVG and HTML text.
 //! - [`output`]: a run's files (summary, trace, stats, plots), each written beside its name and
 //!   renamed into place; [`traffic_plots`] and [`health_plots`] are the run's plots.
 //! - [`plot`]: stacked panels drawn to SVG and PNG with an embedded font, and their data as JSON
@@ -48,6 +49,7 @@ pub mod fortio;
 pub mod graph;
 pub mod health_plots;
 pub mod junit;
+pub mod markup;
 pub mod output;
 pub mod output_dir;
 pub mod places;

@@ -10,22 +10,7 @@ use super::{Document, RunSection, Section};
 /// in the text (a load's target) reads the same but is no link a tool could mistake for a
 /// reference to fetch.
 pub fn escape(text: &str) -> String {
-    escape_chars(text).replace("://", ":&#47;&#47;")
-}
-
-fn escape_chars(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::markup::escape(text).replace("://", ":&#47;&#47;")
 }
 
 const STYLE: &str = "

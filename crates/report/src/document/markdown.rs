@@ -3,24 +3,13 @@
 
 use std::fmt::Write as _;
 
-use super::html::{seeds, verdict_line};
+use super::html::{num, seeds, verdict_line};
 use super::{Document, RunSection, Section};
 use crate::compare::{metric_order, Comparison};
 
 /// A table cell: pipes escaped, newlines flattened.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
-}
-
-fn num(v: f64) -> String {
-    if !v.is_finite() {
-        return "∞".into();
-    }
-    if v.fract() == 0.0 && v.abs() < 1e12 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.4}")
-    }
 }
 
 /// The whole document; `plot_prefix` is the path from the report to each run's directory

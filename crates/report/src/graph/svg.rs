@@ -28,21 +28,7 @@ const HOSTS_CHARS: usize = 24;
 /// Estimated width of one title character at 16 px bold, px.
 const TITLE_CHAR_PX: f64 = 10.0;
 
-/// `&`, `<`, `>`, `"` and `'` escaped for XML text and attributes.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::markup::escape;
 
 /// The stroke colour of an edge with this error share.
 pub fn edge_color(error_share: f64) -> String {
