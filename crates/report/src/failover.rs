@@ -142,29 +142,70 @@ fn share_series(served: &[Served], bucket: f64, key: impl Fn(&Served) -> String)
         .collect()
 }
 
-/// Per load, a panel of the share of its requests served from each upstream locality, and one
-/// per upstream cluster when its answers came from more than one.
+/// Loads whose requests do not overlap in time, chained in the order they ran: a scenario's
+/// loads one after the other read as one timeline. Groups are in time order; within a group,
+/// loads in time order.
+pub fn sequential_groups(served: &BTreeMap<String, Vec<Served>>) -> Vec<Vec<&str>> {
+    let span = |reqs: &[Served]| {
+        let first = reqs.iter().map(|s| s.t_ms).fold(f64::INFINITY, f64::min);
+        let last = reqs
+            .iter()
+            .map(|s| s.t_ms)
+            .fold(f64::NEG_INFINITY, f64::max);
+        (first, last)
+    };
+    let mut loads: Vec<(&str, (f64, f64))> = served
+        .iter()
+        .filter(|(_, reqs)| !reqs.is_empty())
+        .map(|(name, reqs)| (name.as_str(), span(reqs)))
+        .collect();
+    loads.sort_by(|a, b| a.1 .0.total_cmp(&b.1 .0).then(a.0.cmp(b.0)));
+    let mut groups: Vec<(Vec<&str>, f64)> = Vec::new();
+    for (name, (first, last)) in loads {
+        match groups.last_mut() {
+            Some((names, end)) if first > *end => {
+                names.push(name);
+                *end = last;
+            }
+            _ => groups.push((vec![name], last)),
+        }
+    }
+    groups.into_iter().map(|(names, _)| names).collect()
+}
+
+/// Per group of [`sequential_groups`], the share of its requests served from each upstream
+/// locality over time in `bucket`-ms buckets, and from each upstream cluster when more than
+/// one served them.
 pub fn failover_panels(served: &BTreeMap<String, Vec<Served>>, bucket: f64) -> Vec<Panel> {
     let mut panels = Vec::new();
-    for (load, reqs) in served {
-        let locality = share_series(reqs, bucket, |s| {
+    for group in sequential_groups(served) {
+        let reqs: Vec<Served> = group
+            .iter()
+            .flat_map(|l| served[*l].iter().cloned())
+            .collect();
+        let label = if group.len() == 1 {
+            format!("load {}", group[0])
+        } else {
+            format!("loads {} (one after the other)", group.join(", "))
+        };
+        let locality = share_series(&reqs, bucket, |s| {
             s.place.as_ref().map_or(NONE.into(), |p| p.locality.clone())
         });
         panels.push(Panel {
-            title: format!("load {load}: share of requests per upstream locality"),
+            title: format!("{label}: share of requests per upstream locality"),
             y_label: "share of requests".into(),
             series: locality,
             step: true,
             y_axis: YAxis::Share,
         });
-        let cluster = share_series(reqs, bucket, |s| match &s.place {
+        let cluster = share_series(&reqs, bucket, |s| match &s.place {
             None => NONE.into(),
             Some(p) if p.cluster.is_empty() => UNKNOWN.into(),
             Some(p) => p.cluster.clone(),
         });
         if cluster.iter().filter(|s| s.name != NONE).count() > 1 {
             panels.push(Panel {
-                title: format!("load {load}: share of requests per upstream cluster"),
+                title: format!("{label}: share of requests per upstream cluster"),
                 y_label: "share of requests".into(),
                 series: cluster,
                 step: true,

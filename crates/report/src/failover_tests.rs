@@ -187,3 +187,35 @@ fn empty_buckets_inside_a_load_are_gaps_and_sparse_loads_never_fail_over() {
         .collect();
     assert_eq!(failover_time(&sparse), None);
 }
+
+#[test]
+fn loads_that_run_one_after_the_other_share_one_timeline_and_overlapping_ones_do_not() {
+    // `a` from 0 to 0.9 s in the east, `b` from 2 to 2.9 s in the west, `c` overlapping `b`.
+    let mut events: Vec<TraceEvent> = (0..10)
+        .map(|i| request(i as f64 * 100.0, "a", Some("east-0")))
+        .collect();
+    events.extend((0..10).map(|i| request(2_000.0 + i as f64 * 100.0, "b", Some("west-0"))));
+    events.extend((0..10).map(|i| request(2_050.0 + i as f64 * 100.0, "c", Some("east-0"))));
+    events.sort_by(|x, y| x.t_ms.total_cmp(&y.t_ms));
+    let served = served_by_load(&events, &pods());
+    assert_eq!(sequential_groups(&served), vec![vec!["a", "b"], vec!["c"]]);
+    let panels = failover_panels(&served, 1000.0);
+    let titles: Vec<&str> = panels.iter().map(|p| p.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "loads a, b (one after the other): share of requests per upstream locality",
+            "loads a, b (one after the other): share of requests per upstream cluster",
+            "load c: share of requests per upstream locality",
+        ]
+    );
+    let east = &panels[0]
+        .series
+        .iter()
+        .find(|s| s.name == "us-east1/b")
+        .unwrap()
+        .points;
+    assert_eq!(east[0], (0.0, 1.0));
+    assert!(east[1].1.is_nan(), "the second without requests is a gap");
+    assert_eq!(east[2], (2_000.0, 0.0));
+}
