@@ -184,8 +184,15 @@ impl<P: Platform> Cluster<P> {
                 previous_hosts: &[],
                 host_selection_retries: 0,
             };
-            lb.choose_host(&ctx, &active, rng)
-                .map(|p| p.host.0 as usize)
+            let panics = lb.lb_healthy_panic();
+            let picked = lb
+                .choose_host(&ctx, &active, rng)
+                .map(|p| p.host.0 as usize);
+            // Envoy's `lb_healthy_panic`: picks made from a priority in panic (the cluster's
+            // counter, so it survives balancers made later and endpoint pushes).
+            let in_panic = lb.lb_healthy_panic() - panics;
+            self.shared.borrow_mut().stats.cluster.lb_healthy_panic += in_panic;
+            picked
         };
         if created {
             self.note_priority_load("first pick");

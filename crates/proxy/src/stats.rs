@@ -88,6 +88,7 @@ stat_struct!(
             upstream_rq_pending_failure_eject, upstream_rq_cancelled, upstream_rq_completed,
             upstream_rq_timeout, upstream_rq_per_try_timeout, upstream_rq_retry,
             upstream_rq_retry_overflow, upstream_rq_retry_success, upstream_rq_retry_limit_exceeded,
+            lb_healthy_panic,
         ],
         gauges: [upstream_cx_active, upstream_rq_active, upstream_rq_pending_active],
     }

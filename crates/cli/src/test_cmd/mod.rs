@@ -97,7 +97,7 @@ pub fn test_command(args: TestArgs) -> u8 {
     let (outcomes, lines_printed) = run_all(&files, &args);
     print::report(&outcomes, args.update, !lines_printed);
     if args.filter.is_none() {
-        note_stale_digests(&files, &outcomes);
+        note_stale_digests(&paths, &files, &outcomes);
     }
     if let Some(path) = &args.junit {
         if let Err(e) = print::write_junit(path, &outcomes) {
@@ -115,13 +115,20 @@ pub fn test_command(args: TestArgs) -> u8 {
     }
 }
 
-/// Point out digests beside the scenarios that no case wrote or read — only when every file
-/// loaded (a file that did not has digests no case names).
-fn note_stale_digests(files: &[File], outcomes: &[Outcome]) {
+/// Point out digests beside the scenarios that no case wrote or read — only for scenarios
+/// found by searching a directory PATH (a scenario named alone says nothing about its
+/// neighbours' digests), and only when every file loaded (a file that did not has digests no
+/// case names).
+fn note_stale_digests(paths: &[PathBuf], files: &[File], outcomes: &[Outcome]) {
     if files.iter().any(|f| f.inputs.is_err()) {
         return;
     }
-    let scenarios: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+    let dirs: Vec<&PathBuf> = paths.iter().filter(|p| p.is_dir()).collect();
+    let scenarios: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| dirs.iter().any(|d| f.path.starts_with(d)))
+        .map(|f| f.path.clone())
+        .collect();
     let expected: Vec<PathBuf> = outcomes.iter().filter_map(|o| o.digest.clone()).collect();
     for stale in discover::stale_digests(&scenarios, &expected) {
         println!(

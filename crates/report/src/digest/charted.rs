@@ -33,8 +33,9 @@ pub const CHARTED: &[&str] = &[
     // timeouts
     "upstream_rq_timeout",
     "upstream_rq_per_try_timeout",
-    // no host to send to
+    // no host to send to, or picks over every host because too few are healthy
     "upstream_cx_none_healthy",
+    "lb_healthy_panic",
     // errors
     "upstream_rq_5xx",
     "downstream_rq_5xx",
