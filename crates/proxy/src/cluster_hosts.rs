@@ -139,8 +139,9 @@ impl<P: Platform> Cluster<P> {
         }
         let first = self.last_load.borrow().is_none();
         *self.last_load.borrow_mut() = Some(key);
-        // A single priority taking everything is the unremarkable start: not traced.
-        if first && load.len() <= 1 {
+        // A single priority taking everything, not in panic, is the unremarkable start: not
+        // traced (readers take "no priority_load event" to mean exactly that).
+        if first && load.len() <= 1 && !panic.iter().any(|p| *p) {
             return;
         }
         self.observer.event(

@@ -170,9 +170,30 @@ fn priority_state(
             _ => None,
         })
         .last();
-    let (load, panic) = last.ok_or_else(|| {
-        format!("proxy {proxy} traced no priority load for cluster {cluster} by {at_ms} ms")
-    })?;
+    let Some((load, panic)) = last else {
+        // No change traced: a cluster whose endpoints the proxy had, all in priority 0, sends
+        // everything to P0 and is not in panic (the proxy traces any other first state).
+        let single = r
+            .events
+            .iter()
+            .take_while(|e| e.t_ms <= at_ms)
+            .filter_map(|e| match &e.kind {
+                EventKind::Endpoints {
+                    proxy: p,
+                    cluster: c,
+                    endpoints,
+                } if p == proxy && c == cluster => Some(endpoints),
+                _ => None,
+            })
+            .last()
+            .filter(|eps| !eps.is_empty() && eps.iter().all(|e| e.priority == 0));
+        return match single {
+            Some(_) => Ok((if priority == 0 { 100 } else { 0 }, false)),
+            None => Err(format!(
+                "proxy {proxy} traced no priority load for cluster {cluster} by {at_ms} ms"
+            )),
+        };
+    };
     let i = priority as usize;
     Ok((
         load.get(i).copied().unwrap_or(0),
