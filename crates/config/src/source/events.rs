@@ -1,6 +1,6 @@
 //! The YAML parser's events → [`Node`] trees. The only place `yaml-rust2` is used.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use indexmap::IndexMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
@@ -45,9 +45,13 @@ pub(super) fn parse_nodes(file: &str, text: &str) -> Result<Vec<Node>, ConfigErr
 /// A container being filled while its events arrive.
 enum Open {
     Seq(Node, usize),
-    /// The map, its anchor, and the key (with its line) waiting for a value.
-    Map(Node, usize, Option<(String, u32)>),
+    /// The map, its anchor, the key (with its line) waiting for a value, and the keys a YAML
+    /// merge key (`<<: *defaults`) brought in — an explicit key replaces those.
+    Map(Node, usize, Option<(String, u32)>, BTreeSet<String>),
 }
+
+/// YAML's merge key (`<<: *defaults`, `<<: [*a, *b]`), which kubectl accepts.
+const MERGE_KEY: &str = "<<";
 
 /// Turns parser events into [`Node`] trees with an explicit stack (no recursion).
 #[derive(Default)]
@@ -88,7 +92,7 @@ impl Builder {
                     items.push(node);
                 }
             }
-            Some(Open::Map(map, _, pending)) => match pending.take() {
+            Some(Open::Map(map, _, pending, merged)) => match pending.take() {
                 None => {
                     let key = match &node.value {
                         Value::Str(s) => s.clone(),
@@ -104,11 +108,58 @@ impl Builder {
                     };
                     *pending = Some((key, node.line));
                 }
+                Some((key, key_line)) if key == MERGE_KEY => {
+                    let Value::Map(entries) = &mut map.value else {
+                        return;
+                    };
+                    // The first source named wins over later ones; keys the map writes itself
+                    // win over all of them (YAML's merge key type).
+                    let sources = match node.value {
+                        Value::Map(m) => vec![m],
+                        Value::Seq(items) => {
+                            let mut maps = Vec::new();
+                            for item in items {
+                                match item.value {
+                                    Value::Map(m) => maps.push(m),
+                                    _ => {
+                                        self.fail(
+                                            key_line,
+                                            "invalid YAML: a merge key (`<<`) takes a mapping \
+                                             or a list of mappings",
+                                        );
+                                        return;
+                                    }
+                                }
+                            }
+                            maps
+                        }
+                        _ => {
+                            self.fail(
+                                key_line,
+                                "invalid YAML: a merge key (`<<`) takes a mapping or a list of \
+                                 mappings",
+                            );
+                            return;
+                        }
+                    };
+                    for source in sources {
+                        for (k, v) in source {
+                            if !entries.contains_key(&k) {
+                                merged.insert(k.clone());
+                                entries.insert(k, v);
+                            }
+                        }
+                    }
+                }
                 Some((key, key_line)) => {
                     node.line = key_line;
                     let Value::Map(entries) = &mut map.value else {
                         return;
                     };
+                    if merged.remove(&key) {
+                        entries.insert(key, node);
+                        return;
+                    }
                     if entries.contains_key(&key) {
                         let key = crate::names::shorten(&key);
                         self.fail(key_line, format!("duplicate key `{key}`"));
@@ -152,10 +203,11 @@ impl MarkedEventReceiver for Builder {
                     line,
                     value: Value::Map(IndexMap::new()),
                 };
-                self.stack.push(Open::Map(node, anchor, None));
+                self.stack
+                    .push(Open::Map(node, anchor, None, BTreeSet::new()));
             }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
-                Some(Open::Seq(node, anchor)) | Some(Open::Map(node, anchor, _)) => {
+                Some(Open::Seq(node, anchor)) | Some(Open::Map(node, anchor, _, _)) => {
                     self.push_value(node, anchor)
                 }
                 None => self.fail(line, "invalid YAML: unbalanced collection"),

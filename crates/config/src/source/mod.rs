@@ -333,6 +333,49 @@ mod tests {
     }
 
     #[test]
+    fn merge_keys_bring_in_the_keys_the_map_does_not_write_itself() {
+        let text = "\
+defaults: &d {maxConnections: 1, http1MaxPendingRequests: 1}
+more: &m {maxConnections: 9, maxRetries: 3}
+pool:
+  maxConnections: 5
+  <<: [*d, *m]
+after:
+  <<: *d
+  http1MaxPendingRequests: 7
+";
+        let d = &docs(text)[0];
+        let Value::Map(m) = &d.root.value else {
+            panic!()
+        };
+        let get = |section: &str, key: &str| match &m[section].value {
+            Value::Map(s) => s.get(key).map(|n| n.value.clone()),
+            _ => None,
+        };
+        assert_eq!(
+            get("pool", "maxConnections"),
+            Some(Value::Int(5)),
+            "own key wins"
+        );
+        assert_eq!(get("pool", "http1MaxPendingRequests"), Some(Value::Int(1)));
+        assert_eq!(
+            get("pool", "maxRetries"),
+            Some(Value::Int(3)),
+            "later sources fill gaps"
+        );
+        assert_eq!(
+            get("after", "http1MaxPendingRequests"),
+            Some(Value::Int(7)),
+            "a key after the merge replaces"
+        );
+        assert_eq!(get("pool", "<<"), None, "the merge key itself is gone");
+        let bad = parse_documents("x.yaml", "a: {<<: 3}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(bad.contains("a merge key (`<<`) takes a mapping"), "{bad}");
+    }
+
+    #[test]
     fn io_messages_drop_the_os_error_number() {
         let e = std::io::Error::from_raw_os_error(2);
         assert_eq!(io_message(&e), "No such file or directory");
