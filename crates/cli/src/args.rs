@@ -1,0 +1,248 @@
+//! The `meshtwin` command line: every subcommand and its flags (clap derive). `main.rs`
+//! dispatches them to the command modules.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::{endpoints, import, report_cmd};
+
+/// A deterministic digital twin of a service mesh.
+#[derive(Parser)]
+#[command(name = "meshtwin", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run a scenario (default: the bundled Istio circuit-breaking scenario).
+    Run {
+        /// Scenario file.
+        scenario: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output directory (default: out/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print less: no per-load fortio summaries.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Also write the reviewer's report (report.html, report.md) into the output directory.
+        #[arg(long)]
+        report: bool,
+        /// The socket layer the pods run on: the twin's own event-driven `fabric`, or
+        /// `turmoil-net` (the earlier substrate, kept for differential testing).
+        #[arg(long, default_value = "fabric")]
+        substrate: meshtwin_sim::Substrate,
+    },
+    /// Write the reviewer's report — one self-contained HTML file and one Markdown file —
+    /// from output directories of `meshtwin run` and `meshtwin compare`.
+    Report {
+        /// Output directories.
+        dirs: Vec<PathBuf>,
+        /// Which renderings (default: both).
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "html,md")]
+        format: Vec<report_cmd::Format>,
+        /// The HTML file (the Markdown goes beside it as .md); default: report.html in the
+        /// first directory.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+    },
+    /// Check scenario, topology and policy files without running anything.
+    Validate {
+        /// Scenario files (their topology and policies are checked too).
+        scenarios: Vec<PathBuf>,
+    },
+    /// Run a scenario under many seeds and report each expectation's distribution.
+    Sweep {
+        /// Scenario file (default: the bundled Istio circuit-breaking scenario).
+        scenario: Option<PathBuf>,
+        /// First seed.
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+        /// Number of seeds.
+        #[arg(long, default_value_t = 20)]
+        seeds: u64,
+        /// Worker threads (default: the machine's cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Exit 1 when an expectation held in fewer runs than this (default: every run).
+        #[arg(long)]
+        min_hold: Option<u64>,
+        /// Directory for sweep.json.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run a baseline and a candidate variant of a scenario on the same seeds and compare
+    /// every load's metrics: paired deltas with 95 % intervals, a verdict per metric, and
+    /// what differs in the proxies' configuration.
+    Compare {
+        /// Scenario file.
+        scenario: PathBuf,
+        /// The baseline: a variant of the scenario (default: the scenario as written).
+        #[arg(long)]
+        baseline: Option<String>,
+        /// The candidate: a variant of the scenario, or policy files applied over the
+        /// scenario's (default: the scenario's first variant).
+        #[arg(long, num_args = 1..)]
+        candidate: Vec<String>,
+        /// The Istio release the baseline models (`1.23`), over the scenario's `mesh:`.
+        #[arg(long)]
+        istio: Option<String>,
+        /// The Istio release the candidate models (`1.24`): an upgrade rehearsal.
+        #[arg(long)]
+        candidate_istio: Option<String>,
+        /// Number of paired seeds.
+        #[arg(long, default_value_t = 20)]
+        seeds: u64,
+        /// First seed.
+        #[arg(long, default_value_t = 1)]
+        from: u64,
+        /// Worker threads (default: the machine's cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Directory for compare.json (default: out/<scenario>-compare).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Exit 1 when a significant delta satisfies `[LOAD:]METRIC OP VALUE`, e.g.
+        /// `success_share < -0.001` or `p99_ms > +20%` (repeatable).
+        #[arg(long = "fail-if")]
+        fail_if: Vec<String>,
+        /// Also write the reviewer's report (report.html, report.md) beside compare.json.
+        #[arg(long)]
+        report: bool,
+    },
+    /// Why a run's requests failed: per failure class (status and response flags) the
+    /// mechanism, the settings behind it with their file and line, when it happened and an
+    /// example request; or one request's hops and diagnosis.
+    Explain {
+        /// A run's output directory.
+        dir: PathBuf,
+        /// One request id (e.g. `c3-0-4`): that request's explanation.
+        request: Option<String>,
+        /// Only classes with requests of this load.
+        #[arg(long)]
+        load: Option<String>,
+        /// Only classes with this status code.
+        #[arg(long)]
+        code: Option<u16>,
+        /// The scenario to cite settings from when explaining one request (default: the one
+        /// the run recorded in inputs.json).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+    },
+    /// Run every scenario in PATHs (files, or directories searched for YAML with `topology:`
+    /// and `loads:`) — each of its `seeds:` — and check its expectations and its golden digest
+    /// (`__digests__/<stem>.json` beside it). Exit 0 all pass, 1 a failure or a digest diff,
+    /// 2 invalid input in any scenario.
+    Test {
+        /// Scenario files or directories (default: the working directory).
+        paths: Vec<PathBuf>,
+        /// Worker threads (default: the machine's cores).
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Write every case's digest instead of comparing with it.
+        #[arg(long)]
+        update: bool,
+        /// Also write a JUnit XML report here.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Only scenarios whose path or name contains PATTERN.
+        #[arg(long, value_name = "PATTERN")]
+        filter: Option<String>,
+    },
+    /// Print the call tree of one request from a run's trace.jsonl (hops, retries, timeouts).
+    Trace {
+        /// A trace.jsonl written by `meshtwin run`.
+        trace: PathBuf,
+        /// The request id (the load's `x-request-id`, e.g. `jason-0-0`).
+        request_id: String,
+    },
+    /// Print the endpoints each proxy knew at a virtual time, as `istioctl proxy-config
+    /// endpoints` does (ENDPOINT, STATUS, OUTLIER CHECK, CLUSTER), from a run's trace.
+    Endpoints {
+        /// A trace.jsonl written by `meshtwin run`, or the run's output directory.
+        trace: PathBuf,
+        /// Only this proxy (pod name, or istioctl's `pod.namespace`); default: every proxy,
+        /// with a PROXY column.
+        #[arg(long)]
+        proxy: Option<String>,
+        /// Only this cluster (`outbound|80||mydb.com`).
+        #[arg(long)]
+        cluster: Option<String>,
+        /// Virtual time (`45s`, `1m30s`, `2500ms`); default: the end of the run.
+        #[arg(long)]
+        at: Option<String>,
+        /// `wide` adds LOCALITY, PRIORITY and HOST.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "short")]
+        output: endpoints::Format,
+    },
+    /// Run one pod's proxy as a real sidecar on this machine's sockets, configured from a
+    /// scenario's topology and policies as the twin's control plane configures it.
+    Proxy {
+        /// Scenario file (its topology and policies).
+        scenario: PathBuf,
+        /// The pod whose proxy to run (e.g. fortio-0).
+        #[arg(long)]
+        pod: String,
+        /// Where the pod's outbound (captured) listener listens.
+        #[arg(long, default_value = "127.0.0.1:15001")]
+        listen: std::net::SocketAddr,
+        /// An upstream endpoint's real address: `<pod>=<ip:port>` (repeatable); endpoints not
+        /// mapped are left out of their clusters.
+        #[arg(long = "endpoint")]
+        endpoints: Vec<String>,
+        /// Admin address: `GET /stats`, `POST /quitquitquit`.
+        #[arg(long)]
+        admin: Option<std::net::SocketAddr>,
+    },
+    /// Import a mesh from its manifests: a topology, policy files and a starter scenario.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
+    /// Measure the engine: simulated requests per wall-clock second, against a bare echo over
+    /// the same hops.
+    Bench {
+        /// Requests per measurement.
+        #[arg(long, default_value_t = 20_000)]
+        requests: u64,
+        /// Idle pods added for the idle-cost measurement.
+        #[arg(long, default_value_t = 1000)]
+        idle_pods: u32,
+        /// Only the multi-region mesh under faults (324 pods).
+        #[arg(long)]
+        regions_only: bool,
+        /// Print the figures as one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImportSource {
+    /// Kubernetes manifests, as `kubectl get deploy,sts,ds,svc,pods,nodes,ns -A -o yaml`
+    /// prints them (YAML, multi-document YAML, `kind: List`, JSON), with the mesh's resources
+    /// (`kubectl get dr,vs,gw,se -A -o yaml`, App Mesh CRDs).
+    Kubernetes {
+        /// Manifest files; `-` reads standard input. Files after `--cluster NAME` belong to
+        /// that cluster (before any: cluster-1).
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// The Kubernetes cluster of the files that follow (repeatable: one per file set).
+        #[arg(long, action = clap::ArgAction::Append)]
+        cluster: Vec<String>,
+        /// Output directory for topology.yaml, policies/ and scenario.yaml.
+        #[arg(long, default_value = import::DEFAULT_OUT)]
+        out: PathBuf,
+        /// The mesh's name (default: the output directory's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Overwrite the files the import writes in a non-empty output directory.
+        #[arg(long)]
+        force: bool,
+    },
+}
