@@ -167,51 +167,84 @@ fn configs(inputs: &RunInputs) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The two sides, from the scenario and the flags (releases, baseline, candidate).
+fn sides(args: &CompareArgs) -> Result<(RunInputs, Prepared, Prepared), String> {
+    let flag = |f: &str, v: &Option<String>| match v {
+        Some(v) => istio_flag(v).map(Some).map_err(|e| format!("{f}: {e}")),
+        None => Ok(None),
+    };
+    let istio = flag("--istio", &args.istio)?;
+    let candidate_istio = flag("--candidate-istio", &args.candidate_istio)?;
+    let inputs =
+        load_inputs_with(&args.scenario, &istio.unwrap_or_default()).map_err(|e| e.to_string())?;
+    let base = named(&inputs, args.baseline.as_deref().unwrap_or(BASELINE))
+        .map_err(|e| format!("--baseline: {e}"))?;
+    let cand = candidate(&inputs, &args.candidate, candidate_istio)?;
+    Ok((inputs, base, cand))
+}
+
+/// Every load's metrics, per side and seed (in seed order), over the worker threads.
+type PerSide = [Vec<BTreeMap<String, LoadMetrics>>; 2];
+
+fn run_sides(
+    base: &RunInputs,
+    cand: &RunInputs,
+    seeds: &[u64],
+    jobs: usize,
+) -> Result<PerSide, String> {
+    let sides = [base, cand];
+    let items: Vec<(usize, u64)> = (0..2)
+        .flat_map(|side| seeds.iter().map(move |s| (side, *s)))
+        .collect();
+    let runs = parallel::map(
+        &items,
+        jobs,
+        "compare",
+        |&(side, seed)| simulate(sides[side], seed).map(|(r, j)| run_metrics(&j.summary, &r)),
+        &|_, _| {},
+    );
+    let mut per_side: PerSide = [Vec::new(), Vec::new()];
+    for ((side, _), r) in items.iter().zip(runs) {
+        per_side[*side].push(r.map_err(|e| e.to_string())?);
+    }
+    Ok(per_side)
+}
+
+/// `compare.json` (and the report, when asked) into `out`, replaced whole.
+fn write(out: &Path, comparison: &Comparison, report: bool) -> std::io::Result<Vec<String>> {
+    let staging = Staging::new(out)?;
+    std::fs::write(staging.path().join("compare.json"), comparison.to_json())?;
+    if report {
+        let dirs = [staging.path().to_path_buf()];
+        let doc = report_cmd::document(&dirs)?;
+        let html = staging.path().join("report.html");
+        report_cmd::write_report(&doc, &dirs, &html, &[Format::Html, Format::Md])?;
+    }
+    staging.commit()
+}
+
 pub fn compare_command(args: CompareArgs) -> u8 {
     let invalid = |message: String| {
         eprintln!("error: {message}");
         exit::INVALID_INPUT
     };
-    let flag = |f: &str, v: &Option<String>| match v {
-        Some(v) => istio_flag(v).map(Some).map_err(|e| format!("{f}: {e}")),
-        None => Ok(None),
-    };
-    let (istio, candidate_istio) = match (
-        flag("--istio", &args.istio),
-        flag("--candidate-istio", &args.candidate_istio),
-    ) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return invalid(e),
-    };
-    let inputs = match load_inputs_with(&args.scenario, &istio.unwrap_or_default()) {
-        Ok(i) => i,
-        Err(e) => return invalid(e.to_string()),
-    };
     let gates: Vec<Gate> = match args.fail_if.iter().map(|e| Gate::parse(e)).collect() {
         Ok(g) => g,
         Err(e) => return invalid(format!("--fail-if {e}")),
     };
-    let base = match named(&inputs, args.baseline.as_deref().unwrap_or(BASELINE)) {
-        Ok(b) => b,
-        Err(e) => return invalid(format!("--baseline: {e}")),
-    };
-    let cand = match candidate(&inputs, &args.candidate, candidate_istio) {
-        Ok(c) => c,
+    let (inputs, base, cand) = match sides(&args) {
+        Ok(s) => s,
         Err(e) => return invalid(e),
     };
     crate::inputs::print_warnings(&base.inputs.warnings);
-    let new: Vec<_> = cand
-        .inputs
-        .warnings
-        .iter()
+    let new: Vec<_> = (cand.inputs.warnings.iter())
         .filter(|w| !base.inputs.warnings.contains(w))
         .cloned()
         .collect();
     crate::inputs::print_warnings(&new);
     let count = args.seeds.max(1);
     let seeds: Vec<u64> = (args.first_seed..args.first_seed + count).collect();
-    let out = args
-        .out
+    let out = (args.out.clone())
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", inputs.scenario.name)));
     if let Err(e) = meshtwin_report::output_dir::check_replaceable(&out) {
         return invalid(format!("--out: {e}"));
@@ -224,29 +257,13 @@ pub fn compare_command(args: CompareArgs) -> u8 {
         seeds[seeds.len() - 1],
         args.jobs
     );
-    let sides = [&base.inputs, &cand.inputs];
-    let items: Vec<(usize, u64)> = (0..2)
-        .flat_map(|side| seeds.iter().map(move |s| (side, *s)))
-        .collect();
-    let runs = parallel::map(
-        &items,
-        args.jobs,
-        "compare",
-        |&(side, seed)| simulate(sides[side], seed).map(|(r, j)| run_metrics(&j.summary, &r)),
-        &|_, _| {},
-    );
-    let mut per_side: [Vec<BTreeMap<String, LoadMetrics>>; 2] = [Vec::new(), Vec::new()];
-    for ((side, _), r) in items.iter().zip(runs) {
-        match r {
-            Ok(m) => per_side[*side].push(m),
-            Err(e) => return invalid(e.to_string()),
-        }
-    }
+    let per_side = match run_sides(&base.inputs, &cand.inputs, &seeds, args.jobs) {
+        Ok(p) => p,
+        Err(e) => return invalid(e),
+    };
     let loads = compare_loads(&per_side[0], &per_side[1]);
-    for g in &gates {
-        if let Err(e) = g.check(&loads) {
-            return invalid(format!("--fail-if {e}"));
-        }
+    if let Some(e) = gates.iter().find_map(|g| g.check(&loads).err()) {
+        return invalid(format!("--fail-if {e}"));
     }
     let comparison = Comparison {
         scenario: inputs.scenario.name.clone(),
@@ -261,17 +278,7 @@ pub fn compare_command(args: CompareArgs) -> u8 {
     print!("{}", tables_text(&comparison));
     println!();
     print!("{}", gates_text(&comparison));
-    let written = Staging::new(&out).and_then(|staging| {
-        std::fs::write(staging.path().join("compare.json"), comparison.to_json())?;
-        if args.report {
-            let dirs = [staging.path().to_path_buf()];
-            let doc = report_cmd::document(&dirs)?;
-            let html = staging.path().join("report.html");
-            report_cmd::write_report(&doc, &dirs, &html, &[Format::Html, Format::Md])?;
-        }
-        staging.commit()
-    });
-    match written {
+    match write(&out, &comparison, args.report) {
         Ok(files) => println!("wrote {}/: {}", out.display(), files.join(", ")),
         Err(e) => return invalid(format!("cannot write {}: {e}", out.display())),
     }

@@ -109,46 +109,8 @@ impl Builder {
                     *pending = Some((key, node.line));
                 }
                 Some((key, key_line)) if key == MERGE_KEY => {
-                    let Value::Map(entries) = &mut map.value else {
-                        return;
-                    };
-                    // The first source named wins over later ones; keys the map writes itself
-                    // win over all of them (YAML's merge key type).
-                    let sources = match node.value {
-                        Value::Map(m) => vec![m],
-                        Value::Seq(items) => {
-                            let mut maps = Vec::new();
-                            for item in items {
-                                match item.value {
-                                    Value::Map(m) => maps.push(m),
-                                    _ => {
-                                        self.fail(
-                                            key_line,
-                                            "invalid YAML: a merge key (`<<`) takes a mapping \
-                                             or a list of mappings",
-                                        );
-                                        return;
-                                    }
-                                }
-                            }
-                            maps
-                        }
-                        _ => {
-                            self.fail(
-                                key_line,
-                                "invalid YAML: a merge key (`<<`) takes a mapping or a list of \
-                                 mappings",
-                            );
-                            return;
-                        }
-                    };
-                    for source in sources {
-                        for (k, v) in source {
-                            if !entries.contains_key(&k) {
-                                merged.insert(k.clone());
-                                entries.insert(k, v);
-                            }
-                        }
+                    if let Err(message) = merge(&mut map.value, merged, node.value) {
+                        self.fail(key_line, message);
                     }
                 }
                 Some((key, key_line)) => {
@@ -227,6 +189,37 @@ impl MarkedEventReceiver for Builder {
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
         }
     }
+}
+
+/// YAML's merge key: the entries of `source` (a mapping, or a list of mappings — the first
+/// named wins over later ones) that `map` does not write itself; their keys go into `merged`
+/// so an explicit key later replaces them.
+fn merge(map: &mut Value, merged: &mut BTreeSet<String>, source: Value) -> Result<(), String> {
+    let Value::Map(entries) = map else {
+        return Ok(());
+    };
+    let wrong =
+        || "invalid YAML: a merge key (`<<`) takes a mapping or a list of mappings".to_string();
+    let sources = match source {
+        Value::Map(m) => vec![m],
+        Value::Seq(items) => items
+            .into_iter()
+            .map(|item| match item.value {
+                Value::Map(m) => Ok(m),
+                _ => Err(wrong()),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        _ => return Err(wrong()),
+    };
+    for source in sources {
+        for (k, v) in source {
+            if !entries.contains_key(&k) {
+                merged.insert(k.clone());
+                entries.insert(k, v);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn size_of_tree(node: &Node) -> usize {

@@ -54,6 +54,31 @@ fn run(out: &mut String, r: &RunSection, prefix: &str) {
         num(s.duration_ms / 1000.0),
         s.meshtwin
     );
+    simulated(out, r);
+    loads(out, r);
+    why(out, r);
+    if r.graph.is_some() {
+        let _ = writeln!(
+            out,
+            "\n[Service graph — {} · seed {}]({prefix}graph.svg)",
+            s.scenario, s.seed
+        );
+    }
+    if !r.plots.is_empty() {
+        out.push_str("\nPlots:\n\n");
+        for p in &r.plots {
+            let _ = writeln!(
+                out,
+                "- [{} — {} · seed {}]({prefix}{}.svg)",
+                p.caption, s.scenario, s.seed, p.stem
+            );
+        }
+    }
+    out.push('\n');
+}
+
+/// What was simulated: the release, the policy files and their hashes, the timeline.
+fn simulated(out: &mut String, r: &RunSection) {
     if let Some(sim) = &r.simulated {
         let _ = writeln!(
             out,
@@ -84,8 +109,12 @@ fn run(out: &mut String, r: &RunSection, prefix: &str) {
         }
         out.push('\n');
     }
+}
+
+/// Per-load results.
+fn loads(out: &mut String, r: &RunSection) {
     out.push_str("| load | from → url | requests | status codes | flags | p50 ms | p99 ms | max ms |\n|---|---|---:|---|---|---:|---:|---:|\n");
-    for l in &s.loads {
+    for l in &r.summary.loads {
         let codes: Vec<String> = l.codes.iter().map(|(c, n)| format!("{c}: {n}")).collect();
         let flags: Vec<String> = l.flags.iter().map(|(f, n)| format!("{f}: {n}")).collect();
         let o = |v: Option<f64>| v.map(num).unwrap_or_else(|| "–".into());
@@ -103,6 +132,10 @@ fn run(out: &mut String, r: &RunSection, prefix: &str) {
             o(l.latency_ms.max)
         );
     }
+}
+
+/// Why requests failed: every failure class with its mechanism and cited settings.
+fn why(out: &mut String, r: &RunSection) {
     out.push_str("\n### Why requests failed\n\n");
     if r.explanations.is_empty() {
         out.push_str("No request failed.\n");
@@ -126,24 +159,6 @@ fn run(out: &mut String, r: &RunSection, prefix: &str) {
             let _ = writeln!(out, "  - `{o}`");
         }
     }
-    if r.graph.is_some() {
-        let _ = writeln!(
-            out,
-            "\n[Service graph — {} · seed {}]({prefix}graph.svg)",
-            s.scenario, s.seed
-        );
-    }
-    if !r.plots.is_empty() {
-        out.push_str("\nPlots:\n\n");
-        for p in &r.plots {
-            let _ = writeln!(
-                out,
-                "- [{} — {} · seed {}]({prefix}{}.svg)",
-                p.caption, s.scenario, s.seed, p.stem
-            );
-        }
-    }
-    out.push('\n');
 }
 
 fn comparison(out: &mut String, c: &Comparison) {
