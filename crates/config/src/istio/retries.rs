@@ -1,5 +1,6 @@
 //! `http[].retries` → Envoy's retry policy, as `retry.ConvertPolicy` builds it and
-//! `agent.ValidateHTTPRetry` checks it (spec §6.5); the default policy's release-dependent
+//! `agent.ValidateHTTPRetry` checks it (istio/istio `pilot/pkg/networking/core/route/retry/retry.go`,
+//! `pkg/config/validation/agent/validation.go`); the default policy's release-dependent
 //! parts come from [`IstioCompat`] (see `meshtwin_model::release`).
 
 use meshtwin_model::traffic::http::RetryPolicy;

@@ -104,7 +104,8 @@ pub struct QueryParamMatch {
     pub matcher: StringMatch,
 }
 
-/// Envoy `retry_policy` as Istio builds it (spec §6.5).
+/// Envoy `retry_policy` as Istio builds it (istio/istio
+/// `pilot/pkg/networking/core/route/retry/retry.go` `ConvertPolicy`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetryPolicy {
     pub num_retries: u32,

@@ -79,7 +79,8 @@ fn edge_outlier_detection() -> OutlierDetection {
 
 /// The route's retries: TSB's edge retries 503s on another host ("Envoy retries the request
 /// to the other cluster", the guide's third failure mode) — Istio's default policy as it was
-/// up to 1.23 (2 retries, 503s included, `previous_hosts`; spec §6.5). TSB's control plane
+/// up to 1.23 (2 retries, 503s included, `previous_hosts`; istio/istio
+/// `pilot/pkg/networking/core/route/retry/retry.go` `DefaultPolicy`). TSB's control plane
 /// writes this route, not istiod's default, so it does not follow `mesh.istio`.
 fn retry_policy() -> RetryPolicy {
     let tsb_edge = IstioCompat {
