@@ -13,6 +13,7 @@
 //! - [`run`]: what one simulated run produced (trace, proxies' stats, each load's calls).
 //! - [`origin`]: where each lowered setting came from (file, line, field, value as written, or
 //!   the mesh default), for reports that explain failures.
+//! - [`envoy`]: Envoy-version switches (listener balance, max-ejection rule, ejection time).
 //! - [`duration`]: serde helpers so durations read and write as milliseconds.
 //! - [`limits`]: the limits of one run (duration, calls, pods, timeline, trace).
 //!
@@ -21,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 pub mod duration;
+pub mod envoy;
 pub mod event;
 pub mod limits;
 pub mod origin;
