@@ -1,6 +1,7 @@
 //! The neutral, validated model every other meshtwin crate speaks.
 //!
-//! - [`topology`]: regions → zones → clusters → workloads → pods, services, app behaviour.
+//! - [`topology`]: regions → zones → clusters → workloads → pods, services.
+//! - [`app`]: an app's behaviour (service time, errors, calls), by path and method.
 //! - [`policy`]: mesh policy lowered from Istio / App Mesh YAML (as istiod lowers it to xDS):
 //!   circuit-breaker thresholds with the mesh's defaults applied, outlier detection, health checks.
 //! - [`traffic`]: Istio `VirtualService` / `Gateway` routing lowered as istiod builds Envoy
@@ -21,6 +22,7 @@
 //! `meshtwin-topology` parse files into it.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod duration;
 pub mod envoy;
 pub mod event;

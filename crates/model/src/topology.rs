@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::app::{AppBehaviour, AppCall, AppRoute, LatencyDist, PathMatch, Served};
 pub use crate::envoy::{
     EjectionTimeRule, EnvoyOverrides, EnvoySettings, ListenerBalance, MaxEjectionRule,
 };
@@ -112,93 +113,6 @@ pub enum Protocol {
     Http2,
     Grpc,
     Tcp,
-}
-
-/// A distribution of service time, sampled from the pod's seeded stream.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "dist", rename_all = "snake_case")]
-pub enum LatencyDist {
-    Fixed {
-        #[serde(with = "crate::duration::ms")]
-        value: Duration,
-    },
-    Uniform {
-        #[serde(with = "crate::duration::ms")]
-        min: Duration,
-        #[serde(with = "crate::duration::ms")]
-        max: Duration,
-    },
-    /// Exponential with the given mean, capped at 100 × mean (a limit on everything).
-    Exponential {
-        #[serde(with = "crate::duration::ms")]
-        mean: Duration,
-    },
-}
-
-impl Default for LatencyDist {
-    fn default() -> Self {
-        LatencyDist::Fixed {
-            value: Duration::from_millis(1),
-        }
-    }
-}
-
-/// A call an app makes to another service for every request it serves, through its own
-/// sidecar (Bookinfo's productpage → details, reviews; reviews v2/v3 → ratings).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AppCall {
-    /// Host as the app addresses it (`reviews`, `reviews:9080`, `ratings.ns.svc.cluster.local`).
-    pub host: String,
-    pub port: u16,
-    pub path: String,
-    /// The app's own client timeout per attempt (`None`: waits forever).
-    #[serde(with = "crate::duration::opt_ms")]
-    pub timeout: Option<Duration>,
-    /// Further attempts after a failed one (error status, timeout, connection error).
-    pub retries: u32,
-    /// Request headers copied from the incoming request (Bookinfo propagates `end-user`).
-    pub propagate: Vec<String>,
-    /// What the app reports when the call finally fails; the app still answers 200.
-    pub on_error: String,
-}
-
-/// How the application inside each pod of a workload behaves.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AppBehaviour {
-    /// Port the app listens on (the service's targetPort).
-    pub port: u16,
-    /// Service time per request.
-    pub latency: LatencyDist,
-    /// Probability in [0, 1] that a request fails with `error_status`.
-    pub error_rate: f64,
-    pub error_status: u16,
-    /// Requests served at once; further requests wait in the app's accept queue.
-    /// `None`: unlimited.
-    pub concurrency: Option<u32>,
-    /// Bytes in a successful response body.
-    pub response_bytes: u32,
-    /// Calls made, one after the other, for every request.
-    #[serde(default)]
-    pub calls: Vec<AppCall>,
-    /// `Some(prefix)`: the app is Istio's `tcp-echo` sample instead of an HTTP server — for
-    /// every line it reads on a TCP connection it writes back `<prefix> <line>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tcp_echo: Option<String>,
-}
-
-impl Default for AppBehaviour {
-    fn default() -> Self {
-        Self {
-            port: 8080,
-            latency: LatencyDist::default(),
-            error_rate: 0.0,
-            error_status: 500,
-            concurrency: None,
-            response_bytes: 256,
-            calls: Vec::new(),
-            tcp_echo: None,
-        }
-    }
 }
 
 /// A Deployment: `replicas` identical pods in one locality of one Kubernetes cluster.

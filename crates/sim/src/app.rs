@@ -1,5 +1,7 @@
 //! The application inside a pod: an HTTP/1.1 server (hyper) whose service time, errors,
-//! worker concurrency and calls to other services follow the topology's [`AppBehaviour`].
+//! worker concurrency and calls to other services follow the topology's [`AppBehaviour`] —
+//! for each request, the behaviour of the first of its `routes` that matches the request's
+//! path and method ([`AppBehaviour::for_request`]).
 //! It names itself in `x-served-by`, and reports what its page shows in `x-app-notes` (and in
 //! its body): the notes of the services it called, or its own error text for a call that
 //! failed — as Bookinfo's productpage prints "Error fetching product reviews".
@@ -10,7 +12,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Response, StatusCode};
+use http::{HeaderMap, Method, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -71,22 +73,29 @@ pub struct App {
 }
 
 impl App {
-    /// Serve one request: wait for a worker, spend the service time, make the calls, answer.
-    async fn serve(self: Rc<Self>, headers: HeaderMap) -> Response<Full<Bytes>> {
+    /// Serve one `method` request for `path`: wait for a worker, spend the service time,
+    /// make the calls, answer — as the route the request matches says.
+    async fn serve(
+        self: Rc<Self>,
+        method: &Method,
+        path: &str,
+        headers: HeaderMap,
+    ) -> Response<Full<Bytes>> {
         let _permit = self
             .workers
             .acquire()
             .await
             .expect("semaphore never closed");
-        let b = self.behaviour.borrow().clone();
+        let whole = self.behaviour.borrow().clone();
+        let b = whole.for_request(method.as_str(), path);
         let (delay, fail) = {
             let mut r = self.rng.borrow_mut();
-            let d = sample_latency(&b.latency, &mut r);
+            let d = sample_latency(b.latency, &mut r);
             (d, b.error_rate > 0.0 && r.random::<f64>() < b.error_rate)
         };
         self.platform.sleep(delay).await;
         let mut notes: Vec<String> = Vec::new();
-        for call in &b.calls {
+        for call in b.calls {
             match call_with_retries(&self, call, &headers).await {
                 Ok(callee_notes) => notes.extend(callee_notes),
                 Err(()) => {
@@ -135,7 +144,10 @@ pub fn spawn_app(app: App, addr: SocketAddr) {
                     async move {
                         let (parts, body) = req.into_parts();
                         let _ = body.collect().await;
-                        Ok::<_, std::convert::Infallible>(app.serve(parts.headers).await)
+                        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                        Ok::<_, std::convert::Infallible>(
+                            app.serve(&parts.method, path, parts.headers).await,
+                        )
                     }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()

@@ -133,8 +133,9 @@ impl PodRuntime {
             return;
         }
         let calls: BTreeMap<(String, u16), (SocketAddr, String)> = app
-            .calls
-            .iter()
+            .all_calls()
+            .into_iter()
+            .map(|(_, c)| c)
             .zip(&targets)
             .map(|(c, t)| {
                 (

@@ -193,9 +193,9 @@ pub(crate) fn app_call_targets(
     let Some(app) = &pod.app else {
         return Vec::new();
     };
-    app.calls
-        .iter()
-        .filter_map(|c| {
+    app.all_calls()
+        .into_iter()
+        .filter_map(|(_, c)| {
             target_for(
                 pod,
                 c.host.split(':').next().unwrap_or(""),

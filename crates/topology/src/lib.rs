@@ -36,7 +36,8 @@
 //! ```
 //!
 //! Field by field: [`latency`] (link latencies, service-time distributions), [`workload`]
-//! (replicas, labels, sidecar, app), [`service`] (ports, protocols, selectors). Unknown fields
+//! (replicas, labels, sidecar), [`app`] (an app's behaviour, by path and method: `routes`),
+//! [`service`] (ports, protocols, selectors). Unknown fields
 //! are errors. Validation, each a [`ConfigError`] at `file:line: path`:
 //! names as Kubernetes checks them (`meshtwin_config::names`: workloads and the topology
 //! DNS-1123 subdomains, pod names `<workload>-<i>` too; namespaces labels; services DNS-1035
@@ -49,6 +50,7 @@
 //! Files are read with [`meshtwin_config::source`], so errors look like policy errors.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod latency;
 pub mod service;
 pub mod workload;
@@ -84,9 +86,10 @@ pub const REFERENCE: &[(&str, &[&str])] = &[
     ("sidecar.istioGateway", workload::ISTIO_FIELDS),
     ("sidecar.appMesh", workload::APP_MESH_FIELDS),
     ("sidecar.appMeshGateway", workload::APP_MESH_GATEWAY_FIELDS),
-    ("app", workload::APP_FIELDS),
+    ("app", app::APP_FIELDS),
     ("app.latency", latency::DIST_FIELDS),
-    ("app.calls[]", workload::CALL_FIELDS),
+    ("app.calls[]", app::CALL_FIELDS),
+    ("app.routes[]", app::ROUTE_FIELDS),
     ("services[]", service::SERVICE_FIELDS),
     ("services[].ports[]", service::PORT_FIELDS),
 ];
@@ -160,11 +163,11 @@ fn decode(root: &Val<'_>) -> Result<Topology> {
     Ok(topo)
 }
 
-/// Every app call names a service port of the topology.
+/// Every app call (the app's own and its routes') names a service port of the topology.
 fn check_calls(topo: &Topology) -> Result<()> {
     for w in &topo.workloads {
         let Some(app) = &w.app else { continue };
-        for (i, c) in app.calls.iter().enumerate() {
+        for (at, c) in app.all_calls() {
             let host = c.host.split(':').next().unwrap_or("");
             let message = match topo.service(host, &w.namespace) {
                 None => format!("no service '{host}' in the topology"),
@@ -177,7 +180,7 @@ fn check_calls(topo: &Topology) -> Result<()> {
                 file: w.source.file.clone(),
                 line: w.source.line,
                 object: Some(format!("workload {}", w.name)),
-                path: Some(format!("app.calls[{i}].host")),
+                path: Some(format!("{at}.host")),
                 message,
             });
         }

@@ -9,24 +9,22 @@
 //!                               # | {appMesh: {mesh: m, virtualNode: green, concurrency: 2}}
 //!                               # | {appMeshGateway: {mesh: m, virtualGateway: gw}}
 //!                               # | istioGateway | {istioGateway: {concurrency: 2}}
-//!   app: {port: 80, latency: 2ms, errorRate: 0, errorStatus: 500, concurrency: 4, responseBytes: 600}
+//!   app: {port: 80, latency: 2ms, errorRate: 0}   # see crate::app
 //!   dns: [db.example.com]       # names resolving to these pods (hosts outside the mesh)
-//!   # or Istio's tcp-echo sample: answers every line with `<prefix> <line>`
-//!   # app: {port: 9000, tcpEcho: one}
 //! ```
 //! Envoy concurrency defaults to 2 (Istio's default sidecar CPU limit of 2000m ⇒ 2 workers,
 //! spec §8.6; App Mesh's Envoy likewise). A virtual gateway pod and an Istio gateway pod
 //! (`istio-ingressgateway`, configured by the `Gateway` resources selecting its labels) run
-//! no app. A `tcpEcho` app makes no calls.
+//! no app.
 
 use std::collections::BTreeMap;
 
 use meshtwin_config::decode::{Result, Val};
 use meshtwin_config::names::{self, Rule};
-use meshtwin_model::topology::{AppBehaviour, AppCall, Locality, Sidecar, Workload};
+use meshtwin_model::topology::{Locality, Sidecar, Workload};
 use meshtwin_model::SourceRef;
 
-use crate::latency;
+use crate::app;
 
 /// The fields of a workload entry.
 pub const WORKLOAD_FIELDS: &[&str] = &[
@@ -44,28 +42,6 @@ pub const SIDECAR_KINDS: &[&str] = &["istio", "appMesh", "appMeshGateway", "isti
 pub const ISTIO_FIELDS: &[&str] = &["concurrency"];
 pub const APP_MESH_FIELDS: &[&str] = &["mesh", "virtualNode", "concurrency"];
 pub const APP_MESH_GATEWAY_FIELDS: &[&str] = &["mesh", "virtualGateway", "concurrency"];
-pub const APP_FIELDS: &[&str] = &[
-    "port",
-    "latency",
-    "errorRate",
-    "errorStatus",
-    "concurrency",
-    "responseBytes",
-    "calls",
-    "tcpEcho",
-];
-pub const CALL_FIELDS: &[&str] = &[
-    "host",
-    "port",
-    "path",
-    "timeout",
-    "retries",
-    "propagate",
-    "onError",
-];
-/// A limit on everything: calls per app and retries per call.
-const MAX_CALLS: usize = 32;
-const MAX_RETRIES: u32 = 10;
 /// Envoy workers when not written (spec §8.6).
 pub const DEFAULT_CONCURRENCY: u32 = 2;
 /// A limit on everything.
@@ -113,7 +89,7 @@ pub fn decode(
         Some(s) => sidecar(&s)?,
         None => Sidecar::None,
     };
-    let app = w.opt("app", app)?;
+    let app = w.opt("app", app::decode)?;
     match (&sidecar, &app) {
         (Sidecar::AppMeshGateway { .. }, Some(_)) => {
             return Err(w
@@ -247,69 +223,5 @@ fn sidecar(v: &Val<'_>) -> Result<Sidecar> {
                 concurrency: concurrency(b.get("concurrency"))?,
             }
         }
-    })
-}
-
-/// `app:`; unset fields keep [`AppBehaviour::default`] (port is required).
-fn app(v: &Val<'_>) -> Result<AppBehaviour> {
-    let a = v.map(APP_FIELDS)?;
-    let mut out = AppBehaviour {
-        port: u16::try_from(a.req("port")?.int_in(1, 65535)?).unwrap_or(u16::MAX),
-        ..AppBehaviour::default()
-    };
-    if let Some(l) = a.opt("latency", latency::distribution)? {
-        out.latency = l;
-    }
-    if let Some(r) = a.get("errorRate") {
-        let rate = r.number()?;
-        if !(0.0..=1.0).contains(&rate) {
-            return Err(r.error("must be a probability between 0 and 1"));
-        }
-        out.error_rate = rate;
-    }
-    if let Some(s) = a.opt("errorStatus", |s| s.int_in(100, 599))? {
-        out.error_status = u16::try_from(s).unwrap_or(500);
-    }
-    out.concurrency = a.opt("concurrency", |c| c.positive_u32(u32::MAX))?;
-    if let Some(b) = a.opt("responseBytes", |b| b.u32_in(0, u32::MAX))? {
-        out.response_bytes = b;
-    }
-    if let Some(list) = a.get("calls") {
-        let items = list.seq()?;
-        if items.len() > MAX_CALLS {
-            return Err(list.error(format!("at most {MAX_CALLS} calls per app")));
-        }
-        out.calls = items.iter().map(call).collect::<Result<_>>()?;
-    }
-    if let Some(e) = a.get("tcpEcho") {
-        if !out.calls.is_empty() {
-            return Err(e.error("a tcpEcho app only echoes: it makes no calls"));
-        }
-        out.tcp_echo = Some(e.str()?.to_string());
-    }
-    Ok(out)
-}
-
-/// One entry of `app.calls`:
-/// `{host: reviews, port: 9080, path: /reviews/0, timeout: 3s, retries: 1,
-///   propagate: [end-user], onError: "Error fetching product reviews"}`.
-fn call(v: &Val<'_>) -> Result<AppCall> {
-    let c = v.map(CALL_FIELDS)?;
-    let path = c
-        .opt("path", |p| p.str().map(str::to_string))?
-        .unwrap_or_else(|| "/".into());
-    if !path.starts_with('/') {
-        return Err(c.req("path")?.error("must start with '/'"));
-    }
-    Ok(AppCall {
-        host: c.req_name("host")?.to_string(),
-        port: u16::try_from(c.req("port")?.int_in(1, 65535)?).unwrap_or(u16::MAX),
-        path,
-        timeout: c.opt("timeout", Val::duration)?,
-        retries: c.opt("retries", |r| r.u32_in(0, MAX_RETRIES))?.unwrap_or(0),
-        propagate: c.opt("propagate", Val::strings)?.unwrap_or_default(),
-        on_error: c
-            .opt("onError", |e| e.str().map(str::to_string))?
-            .unwrap_or_default(),
     })
 }

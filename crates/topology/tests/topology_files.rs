@@ -229,7 +229,8 @@ fn unknown_fields_are_errors() {
     assert_eq!(
         message(&with_workload(&format!("{W}app: {{port: 80, errorrate: 0.1}}\n"), "")),
         "topologies/x.yaml:10: regions[0].zones[0].clusters[0].workloads[0].app.errorrate: unknown field \
-         (expected one of: port, latency, errorRate, errorStatus, concurrency, responseBytes, calls, tcpEcho)"
+         (expected one of: port, latency, errorRate, errorStatus, concurrency, responseBytes, calls, routes, tcpEcho) \
+         — did you mean `errorRate`?"
     );
 }
 
