@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::shard::ShardArgs;
 use crate::{endpoints, import, report_cmd};
 
 /// A deterministic digital twin of a service mesh.
@@ -72,9 +73,11 @@ pub enum Command {
         /// Exit 1 when an expectation held in fewer runs than this (default: every run).
         #[arg(long)]
         min_hold: Option<u64>,
-        /// Directory for sweep.json.
+        /// Directory for sweep.json (with --shard: for shard.json).
         #[arg(long)]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        shard: ShardArgs,
     },
     /// Run a baseline and a candidate variant of a scenario on the same seeds and compare
     /// every load's metrics: paired deltas with 95 % intervals, a verdict per metric, and
@@ -114,6 +117,8 @@ pub enum Command {
         /// Also write the reviewer's report (report.html, report.md) beside compare.json.
         #[arg(long)]
         report: bool,
+        #[command(flatten)]
+        shard: ShardArgs,
     },
     /// Why a run's requests failed: per failure class (status and response flags) the
     /// mechanism, the settings behind it with their file and line, when it happened and an
@@ -153,6 +158,21 @@ pub enum Command {
         /// Only scenarios whose path or name contains PATTERN.
         #[arg(long, value_name = "PATTERN")]
         filter: Option<String>,
+        #[command(flatten)]
+        shard: ShardArgs,
+        /// With --shard: the directory for shard.json.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Combine the shard.json files of a sharded sweep, compare or test (`--shard I/N`, one
+    /// directory per shard) into exactly what the command writes and prints on one machine.
+    Merge {
+        /// The shards' output directories, one per shard, in any order.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the merged outputs go (sweep.json, compare.json, junit.xml).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Print the call tree of one request from a run's trace.jsonl (hops, retries, timeouts).
     Trace {

@@ -1,5 +1,6 @@
 //! `meshtwin compare`: a baseline and a candidate variant of one scenario on the same seeds,
-//! side by side (see [`meshtwin_report::compare`]).
+//! side by side (see [`meshtwin_report::compare`]). With `--shard I/N` only every N-th seed's
+//! pair runs, into `shard.json`; `meshtwin merge` compares the N shards as one ([`finish`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +21,9 @@ use crate::exit;
 use crate::inputs::load_inputs_with;
 use crate::parallel;
 use crate::report_cmd::{self, Format};
+use crate::shard::{Shard, ShardArgs, ShardFile};
 use crate::simulate::simulate;
+use serde::{Deserialize, Serialize};
 
 /// What `meshtwin compare` was asked.
 pub struct CompareArgs {
@@ -39,6 +42,7 @@ pub struct CompareArgs {
     pub fail_if: Vec<String>,
     /// Also write report.html and report.md beside compare.json.
     pub report: bool,
+    pub shard: ShardArgs,
 }
 
 /// A side: its description and its checked inputs.
@@ -223,10 +227,27 @@ fn write(out: &Path, comparison: &Comparison, report: bool) -> std::io::Result<V
     staging.commit()
 }
 
+/// What every seed's metrics are compared under: the same in every shard of a comparison.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CompareContext {
+    /// Without loads and gate results: those come from every seed's metrics.
+    pub comparison: Comparison,
+    pub gates: Vec<Gate>,
+    /// Also write report.html and report.md.
+    pub report: bool,
+}
+
+/// One seed's metrics, baseline then candidate.
+type Paired = (BTreeMap<String, LoadMetrics>, BTreeMap<String, LoadMetrics>);
+
 pub fn compare_command(args: CompareArgs) -> u8 {
     let invalid = |message: String| {
         eprintln!("error: {message}");
         exit::INVALID_INPUT
+    };
+    let shard = match args.shard.resolve() {
+        Ok(s) => s,
+        Err(e) => return invalid(e),
     };
     let gates: Vec<Gate> = match args.fail_if.iter().map(|e| Gate::parse(e)).collect() {
         Ok(g) => g,
@@ -246,41 +267,105 @@ pub fn compare_command(args: CompareArgs) -> u8 {
     let seeds: Vec<u64> = (args.first_seed..args.first_seed + count).collect();
     let out = (args.out.clone())
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-compare", inputs.scenario.name)));
-    if let Err(e) = meshtwin_report::output_dir::check_replaceable(&out) {
-        return invalid(format!("--out: {e}"));
+    if shard.is_none() {
+        if let Err(e) = meshtwin_report::output_dir::check_replaceable(&out) {
+            return invalid(format!("--out: {e}"));
+        }
     }
     println!(
-        "meshtwin compare · scenario {} ({}) · seeds {}..={} ({count} paired runs) · {} worker(s)",
+        "meshtwin compare · scenario {} ({}) · seeds {}..={} ({count} paired runs) · {}",
         inputs.scenario.name,
         args.scenario.display(),
         seeds[0],
         seeds[seeds.len() - 1],
-        args.jobs
+        match shard {
+            Some(s) => format!("shard {s}"),
+            None => format!("{} worker(s)", args.jobs),
+        }
     );
-    let per_side = match run_sides(&base.inputs, &cand.inputs, &seeds, args.jobs) {
+    let mine: Vec<usize> = (0..seeds.len())
+        .filter(|i| shard.is_none_or(|s| s.takes(*i)))
+        .collect();
+    let my_seeds: Vec<u64> = mine.iter().map(|i| seeds[*i]).collect();
+    let [b, c] = match run_sides(&base.inputs, &cand.inputs, &my_seeds, args.jobs) {
         Ok(p) => p,
         Err(e) => return invalid(e),
     };
-    let loads = compare_loads(&per_side[0], &per_side[1]);
-    if let Some(e) = gates.iter().find_map(|g| g.check(&loads).err()) {
-        return invalid(format!("--fail-if {e}"));
+    let ctx = CompareContext {
+        comparison: Comparison {
+            scenario: inputs.scenario.name.clone(),
+            seeds,
+            config_changes: diff_configs(&configs(&base.inputs), &configs(&cand.inputs)),
+            gates: Vec::new(),
+            baseline: base.side,
+            candidate: cand.side,
+            loads: Vec::new(),
+        },
+        gates,
+        report: args.report,
+    };
+    let runs: Vec<(usize, Paired)> = mine.into_iter().zip(b.into_iter().zip(c)).collect();
+    match shard {
+        Some(shard) => write_shard(&out, shard, ctx, runs),
+        None => finish(ctx, runs.into_iter().map(|(_, r)| r).collect(), &out),
+    }
+}
+
+/// A shard's paired runs into `out/shard.json`.
+fn write_shard(
+    out: &Path,
+    shard: Shard,
+    context: CompareContext,
+    runs: Vec<(usize, Paired)>,
+) -> u8 {
+    let (n, total) = (runs.len(), context.comparison.seeds.len());
+    let file = ShardFile {
+        format: crate::shard::FORMAT,
+        command: "compare".into(),
+        shard,
+        items: total,
+        context,
+        results: runs,
+    };
+    match crate::shard::write(out, &file) {
+        Ok(()) => {
+            println!(
+                "shard {shard}: {n} of {total} paired runs · wrote {}",
+                out.join(crate::shard::FILE).display()
+            );
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::INVALID_INPUT
+        }
+    }
+}
+
+/// Compare every seed's paired metrics, print the tables and gates, write `out`: what a
+/// comparison reports, whether its seeds ran on this machine or in shards (`meshtwin merge`).
+pub fn finish(ctx: CompareContext, runs: Vec<Paired>, out: &Path) -> u8 {
+    let (base, cand): (Vec<_>, Vec<_>) = runs.into_iter().unzip();
+    let loads = compare_loads(&base, &cand);
+    if let Some(e) = ctx.gates.iter().find_map(|g| g.check(&loads).err()) {
+        eprintln!("error: --fail-if {e}");
+        return exit::INVALID_INPUT;
     }
     let comparison = Comparison {
-        scenario: inputs.scenario.name.clone(),
-        seeds,
-        config_changes: diff_configs(&configs(&base.inputs), &configs(&cand.inputs)),
-        gates: gates.iter().map(|g| g.evaluate(&loads)).collect(),
-        baseline: base.side,
-        candidate: cand.side,
+        gates: ctx.gates.iter().map(|g| g.evaluate(&loads)).collect(),
         loads,
+        ..ctx.comparison
     };
     print!("{}", config_text(&comparison));
     print!("{}", tables_text(&comparison));
     println!();
     print!("{}", gates_text(&comparison));
-    match write(&out, &comparison, args.report) {
+    match write(out, &comparison, ctx.report) {
         Ok(files) => println!("wrote {}/: {}", out.display(), files.join(", ")),
-        Err(e) => return invalid(format!("cannot write {}: {e}", out.display())),
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", out.display());
+            return exit::INVALID_INPUT;
+        }
     }
     if comparison.gate_failed() {
         exit::FAILED

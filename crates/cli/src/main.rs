@@ -1,5 +1,6 @@
 //! `meshtwin`: run a scenario in the twin, test scenarios against their golden digests,
-//! validate config files, benchmark the engine.
+//! validate config files, benchmark the engine; run many-run commands in shards (`shard`)
+//! and merge them (`merge`).
 //!
 //! Exit codes: 0 ran and every expectation held; 1 an expectation failed (for `test`, also a
 //! digest differs); 2 invalid input.
@@ -22,9 +23,11 @@ mod exit;
 mod explain_cmd;
 mod import;
 mod inputs;
+mod merge;
 mod parallel;
 mod report_cmd;
 mod run;
+mod shard;
 mod sidecar;
 mod simulate;
 mod sweep;
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
             jobs,
             min_hold,
             out,
+            shard,
         } => sweep::sweep_command(sweep::SweepArgs {
             scenario,
             first: from,
@@ -115,6 +119,7 @@ fn main() -> ExitCode {
             jobs: jobs.unwrap_or_else(parallel::default_jobs),
             min_hold,
             out,
+            shard,
         }),
         Command::Compare {
             scenario,
@@ -128,6 +133,7 @@ fn main() -> ExitCode {
             out,
             fail_if,
             report,
+            shard,
         } => compare::compare_command(compare::CompareArgs {
             scenario,
             baseline,
@@ -140,6 +146,7 @@ fn main() -> ExitCode {
             out,
             fail_if,
             report,
+            shard,
         }),
         Command::Explain {
             dir,
@@ -160,13 +167,18 @@ fn main() -> ExitCode {
             update,
             junit,
             filter,
+            shard,
+            out,
         } => test_cmd::test_command(test_cmd::TestArgs {
             paths,
             jobs: jobs.unwrap_or_else(parallel::default_jobs),
             update,
             junit,
             filter,
+            shard,
+            out,
         }),
+        Command::Merge { dirs, out } => merge::merge_command(merge::MergeArgs { dirs, out }),
         Command::Trace { trace, request_id } => calltree::trace_command(&trace, &request_id),
         Command::Endpoints {
             trace,

@@ -1,17 +1,21 @@
 //! `meshtwin sweep`: run one scenario under many seeds and report, per expectation, how its
 //! metric is distributed and how often it held — timing-dependent outcomes (the Istio
 //! circuit-breaking task's 503 share) are distributions, not single numbers. Seeds run in
-//! parallel; the report is the same whatever the thread count.
+//! parallel; the report is the same whatever the thread count. With `--shard I/N` only every
+//! N-th seed runs and its verdicts go to `shard.json`; `meshtwin merge` reports the N shards
+//! as one sweep ([`summarise`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use meshtwin_report::confidence::Estimate;
 use meshtwin_report::expect::Verdict;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::exit;
 use crate::inputs::{default_scenario, load_inputs};
 use crate::parallel;
+use crate::shard::{Shard, ShardArgs, ShardFile};
 use crate::simulate::simulate;
 
 /// What `meshtwin sweep` was asked.
@@ -23,6 +27,18 @@ pub struct SweepArgs {
     /// Runs in which every expectation must hold (default: all of them).
     pub min_hold: Option<u64>,
     pub out: Option<PathBuf>,
+    pub shard: ShardArgs,
+}
+
+/// What every seed's verdicts are summarised against: the same in every shard of a sweep.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SweepContext {
+    pub scenario: String,
+    pub first: u64,
+    pub seeds: Vec<u64>,
+    pub min_hold: u64,
+    /// Each expectation's name and band, in the scenario's order.
+    pub expectations: Vec<(String, Option<f64>, Option<f64>)>,
 }
 
 /// One expectation's line: how often it held and its value's distribution, or why it had none.
@@ -50,49 +66,113 @@ fn expectation_line(held: u64, runs: u64, name: &str, values: &[f64], why: Optio
 }
 
 pub fn sweep_command(args: SweepArgs) -> u8 {
+    let invalid = |message: String| {
+        eprintln!("error: {message}");
+        exit::INVALID_INPUT
+    };
+    let shard = match args.shard.resolve() {
+        Ok(s) => s,
+        Err(e) => return invalid(e),
+    };
+    if shard.is_some() && args.out.is_none() {
+        return invalid("--shard needs --out DIR: the shard writes shard.json there".into());
+    }
     let path = args.scenario.unwrap_or_else(default_scenario);
     let inputs = match load_inputs(&path) {
         Ok(i) => i,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INVALID_INPUT;
-        }
+        Err(e) => return invalid(e.to_string()),
     };
     crate::inputs::print_warnings(&inputs.warnings);
     let count = args.count.max(1);
     let min_hold = args.min_hold.unwrap_or(count);
     if min_hold > count {
-        eprintln!("error: --min-hold {min_hold} is more than the {count} run(s) of the sweep");
-        return exit::INVALID_INPUT;
+        return invalid(format!(
+            "--min-hold {min_hold} is more than the {count} run(s) of the sweep"
+        ));
     }
     let seeds: Vec<u64> = (args.first..args.first + count).collect();
+    let mine: Vec<(usize, u64)> = (seeds.iter().enumerate())
+        .filter(|(i, _)| shard.is_none_or(|s| s.takes(*i)))
+        .map(|(i, s)| (i, *s))
+        .collect();
     let runs = parallel::map(
-        &seeds,
+        &mine,
         args.jobs,
         "sweep",
-        |&seed| simulate(&inputs, seed).map(|(_, j)| j.verdicts),
+        |&(_, seed)| simulate(&inputs, seed).map(|(_, j)| j.verdicts),
         &|_, _| {},
     );
-    let mut per_seed: Vec<Vec<Verdict>> = Vec::new();
-    for r in runs {
+    let mut per_seed: Vec<(usize, Vec<Verdict>)> = Vec::new();
+    for ((i, _), r) in mine.iter().zip(runs) {
         match r {
-            Ok(v) => per_seed.push(v),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::INVALID_INPUT;
-            }
+            Ok(v) => per_seed.push((*i, v)),
+            Err(e) => return invalid(e.to_string()),
         }
     }
+    let context = SweepContext {
+        scenario: inputs.scenario.name.clone(),
+        first: args.first,
+        seeds,
+        min_hold,
+        expectations: (inputs.scenario.expectations.iter())
+            .map(|e| (e.name.clone(), e.min, e.max))
+            .collect(),
+    };
+    match (shard, args.out) {
+        (Some(shard), Some(out)) => write_shard(&out, shard, context, per_seed),
+        (_, out) => {
+            let per_seed: Vec<Vec<Verdict>> = per_seed.into_iter().map(|(_, v)| v).collect();
+            summarise(&context, &per_seed, out.as_deref())
+        }
+    }
+}
+
+/// A shard's seeds' verdicts into `out/shard.json`.
+fn write_shard(
+    out: &Path,
+    shard: Shard,
+    context: SweepContext,
+    results: Vec<(usize, Vec<Verdict>)>,
+) -> u8 {
+    let (n, total) = (results.len(), context.seeds.len());
+    let file = ShardFile {
+        format: crate::shard::FORMAT,
+        command: "sweep".into(),
+        shard,
+        items: total,
+        context,
+        results,
+    };
+    match crate::shard::write(out, &file) {
+        Ok(()) => {
+            println!(
+                "meshtwin sweep · scenario {} · shard {shard}: {n} of {total} seeds · wrote {}",
+                file.context.scenario,
+                out.join(crate::shard::FILE).display()
+            );
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::INVALID_INPUT
+        }
+    }
+}
+
+/// Print every expectation's distribution over the seeds and write `out/sweep.json`: what a
+/// sweep reports, whether its seeds ran on this machine or in shards (`meshtwin merge`).
+pub fn summarise(ctx: &SweepContext, per_seed: &[Vec<Verdict>], out: Option<&Path>) -> u8 {
+    let count = ctx.seeds.len() as u64;
     println!(
         "meshtwin sweep · scenario {} · seeds {}..={} ({} runs)",
-        inputs.scenario.name,
-        args.first,
-        args.first + count - 1,
+        ctx.scenario,
+        ctx.first,
+        ctx.first + count - 1,
         count
     );
     let mut rows = Vec::new();
     let mut ok = true;
-    for (i, e) in inputs.scenario.expectations.iter().enumerate() {
+    for (i, (name, min, max)) in ctx.expectations.iter().enumerate() {
         let verdicts: Vec<&Verdict> = per_seed.iter().map(|v| &v[i]).collect();
         let values: Vec<f64> = verdicts.iter().filter_map(|v| v.value).collect();
         let held = verdicts.iter().filter(|v| v.pass).count() as u64;
@@ -100,20 +180,20 @@ pub fn sweep_command(args: SweepArgs) -> u8 {
             .iter()
             .find(|v| v.value.is_none())
             .map(|v| v.detail.as_str());
-        println!("{}", expectation_line(held, count, &e.name, &values, why));
-        ok &= held >= min_hold;
+        println!("{}", expectation_line(held, count, name, &values, why));
+        ok &= held >= ctx.min_hold;
         let est = Estimate::of(&values);
         rows.push(json!({
-            "name": e.name, "min": e.min, "max": e.max, "held": held, "runs": count,
+            "name": name, "min": min, "max": max, "held": held, "runs": count,
             "mean": est.map(|e| e.mean), "ci95": est.map(|e| e.ci95), "sd": est.map(|e| e.sd),
             "lowest": est.map(|e| e.min), "highest": est.map(|e| e.max), "values": values,
         }));
     }
-    if let Some(out) = args.out {
-        let doc = json!({"scenario": inputs.scenario.name, "seeds": seeds, "expectations": rows});
+    if let Some(out) = out {
+        let doc = json!({"scenario": ctx.scenario, "seeds": ctx.seeds, "expectations": rows});
         let text = serde_json::to_string_pretty(&doc).expect("sweep serializes") + "\n";
         if let Err(e) =
-            std::fs::create_dir_all(&out).and_then(|_| std::fs::write(out.join("sweep.json"), text))
+            std::fs::create_dir_all(out).and_then(|_| std::fs::write(out.join("sweep.json"), text))
         {
             eprintln!("error: cannot write {}: {e}", out.display());
             return exit::INVALID_INPUT;
@@ -122,7 +202,10 @@ pub fn sweep_command(args: SweepArgs) -> u8 {
     if ok {
         exit::OK
     } else {
-        println!("an expectation held in fewer than {min_hold} of {count} runs (--min-hold)");
+        println!(
+            "an expectation held in fewer than {} of {count} runs (--min-hold)",
+            ctx.min_hold
+        );
         exit::FAILED
     }
 }

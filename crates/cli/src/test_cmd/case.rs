@@ -7,6 +7,7 @@ use meshtwin_config::RunInputs;
 use meshtwin_report::digest::diff::{diff, DigestDiff};
 use meshtwin_report::digest::Digest;
 use meshtwin_report::output::write_atomic;
+use serde::{Deserialize, Serialize};
 
 use crate::simulate::simulate;
 
@@ -20,7 +21,7 @@ pub struct Job<'a> {
 }
 
 /// What became of the golden digest.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum DigestState {
     /// The run matches it.
     Matches(DigestDiff),
@@ -33,7 +34,7 @@ pub enum DigestState {
 }
 
 /// How a case ended.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum Ended {
     /// It ran: the expectations that failed (`name: detail`) and the digest's state.
     Ran {

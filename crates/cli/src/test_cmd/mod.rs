@@ -6,6 +6,10 @@
 //! policy file the loader rejects, a digest file that is not one, nothing to test) — this wins
 //! over failures, since an input error leaves that case untested; else 1 when an expectation
 //! failed, a digest differs or is missing.
+//!
+//! With `--shard I/N` only every N-th case runs and the outcomes go to `shard.json` in
+//! `--out` (exit 0 once written); `meshtwin merge` reports the N shards as one run
+//! ([`finish_merged`]), with the exit code above.
 
 mod case;
 mod discover;
@@ -14,10 +18,12 @@ mod print;
 use std::path::{Path, PathBuf};
 
 use meshtwin_config::RunInputs;
+use serde::{Deserialize, Serialize};
 
 use crate::exit;
 use crate::inputs::load_inputs;
 use crate::parallel;
+use crate::shard::{Shard, ShardArgs, ShardFile};
 use case::{Ended, Job};
 
 /// What `meshtwin test` was asked.
@@ -27,6 +33,9 @@ pub struct TestArgs {
     pub update: bool,
     pub junit: Option<PathBuf>,
     pub filter: Option<String>,
+    pub shard: ShardArgs,
+    /// With a shard: where shard.json goes.
+    pub out: Option<PathBuf>,
 }
 
 /// A scenario file: loaded, or why not.
@@ -49,6 +58,7 @@ impl File {
 }
 
 /// One case's outcome, with what identifies it.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Outcome {
     pub file: PathBuf,
     /// `None` for a file that did not load.
@@ -61,7 +71,33 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
+/// What every shard of one `meshtwin test` shares: every case, in order (`file` or
+/// `file@seed`), and whether JUnit XML was asked for.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct TestContext {
+    pub cases: Vec<String>,
+    pub junit: bool,
+}
+
 pub fn test_command(args: TestArgs) -> u8 {
+    let invalid = |message: String| {
+        eprintln!("error: {message}");
+        exit::INVALID_INPUT
+    };
+    let shard = match args.shard.resolve() {
+        Ok(s) => s,
+        Err(e) => return invalid(e),
+    };
+    match (&shard, &args.out, args.update) {
+        (Some(_), None, _) => {
+            return invalid("--shard needs --out DIR: the shard writes shard.json there".into())
+        }
+        (Some(_), _, true) => {
+            return invalid("--update writes digests beside the scenarios: run it unsharded".into())
+        }
+        (None, Some(_), _) => return invalid("--out is where a --shard run writes".into()),
+        _ => {}
+    }
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -94,13 +130,22 @@ pub fn test_command(args: TestArgs) -> u8 {
         }
         return exit::INVALID_INPUT;
     }
-    let (outcomes, lines_printed) = run_all(&files, &args);
+    let jobs = jobs_of(&files);
+    if let (Some(shard), Some(out)) = (shard, &args.out) {
+        return run_shard(&jobs, &args, shard, out);
+    }
+    let (outcomes, lines_printed) = run_all(&jobs, &args);
     print::report(&outcomes, args.update, !lines_printed);
     if args.filter.is_none() {
         note_stale_digests(&paths, &files, &outcomes);
     }
-    if let Some(path) = &args.junit {
-        if let Err(e) = print::write_junit(path, &outcomes) {
+    finish(&outcomes, args.junit.as_deref())
+}
+
+/// Write the JUnit XML when asked; the exit code the outcomes give.
+fn finish(outcomes: &[Outcome], junit: Option<&Path>) -> u8 {
+    if let Some(path) = junit {
+        if let Err(e) = print::write_junit(path, outcomes) {
             eprintln!("error: cannot write {}: {e}", path.display());
             return exit::INVALID_INPUT;
         }
@@ -113,6 +158,65 @@ pub fn test_command(args: TestArgs) -> u8 {
     } else {
         exit::FAILED
     }
+}
+
+/// A shard's cases, run and written to `out/shard.json`.
+fn run_shard(jobs: &[Result<Job<'_>, &File>], args: &TestArgs, shard: Shard, out: &Path) -> u8 {
+    let context = TestContext {
+        cases: jobs.iter().map(case_id).collect(),
+        junit: args.junit.is_some(),
+    };
+    let mine: Vec<usize> = (0..jobs.len()).filter(|i| shard.takes(*i)).collect();
+    let outcomes = parallel::map(
+        &mine,
+        args.jobs,
+        "meshtwin test",
+        |i| run_one(&jobs[*i], false),
+        &|_, _| {},
+    );
+    for o in &outcomes {
+        println!("{}", print::case_line(o, false));
+    }
+    let file = ShardFile {
+        format: crate::shard::FORMAT,
+        command: "test".into(),
+        shard,
+        items: jobs.len(),
+        context,
+        results: mine.into_iter().zip(outcomes).collect(),
+    };
+    match crate::shard::write(out, &file) {
+        Ok(()) => {
+            println!(
+                "meshtwin test · shard {shard}: {} of {} case(s) · wrote {}",
+                file.results.len(),
+                jobs.len(),
+                out.join(crate::shard::FILE).display()
+            );
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::INVALID_INPUT
+        }
+    }
+}
+
+/// A case's identity in a shard file: its scenario file, and its seed when it ran.
+fn case_id(job: &Result<Job<'_>, &File>) -> String {
+    match job {
+        Ok(j) => format!("{}@{}", j.file.display(), j.seed),
+        Err(f) => f.path.display().to_string(),
+    }
+}
+
+/// The outcomes of every shard of one `meshtwin test`, reported as that run: the case lines,
+/// the details of every case that did not pass, the counts, and `out/junit.xml` when the
+/// shards were asked for JUnit XML.
+pub fn finish_merged(ctx: TestContext, outcomes: Vec<Outcome>, out: &Path) -> u8 {
+    print::report(&outcomes, false, true);
+    let junit = ctx.junit.then(|| out.join("junit.xml"));
+    finish(&outcomes, junit.as_deref())
 }
 
 /// Point out digests beside the scenarios that no case wrote or read — only for scenarios
@@ -156,10 +260,8 @@ fn error_outcome(file: PathBuf, why: String) -> Outcome {
     }
 }
 
-/// Every case of `files` on `args.jobs` threads; outcomes in file then seed order. Without a
-/// progress bar (a log, not a terminal), each case's line is printed as it finishes: the
-/// second value says so.
-fn run_all(files: &[File], args: &TestArgs) -> (Vec<Outcome>, bool) {
+/// Every case of `files`, in file then seed order (a file that did not load is one case).
+fn jobs_of(files: &[File]) -> Vec<Result<Job<'_>, &File>> {
     let mut jobs: Vec<Result<Job<'_>, &File>> = Vec::new();
     for f in files {
         match &f.inputs {
@@ -179,9 +281,16 @@ fn run_all(files: &[File], args: &TestArgs) -> (Vec<Outcome>, bool) {
             Err(_) => jobs.push(Err(f)),
         }
     }
+    jobs
+}
+
+/// Every case on `args.jobs` threads; outcomes in case order. Without a progress bar (a
+/// log, not a terminal), each case's line is printed as it finishes: the second value says
+/// so.
+fn run_all(jobs: &[Result<Job<'_>, &File>], args: &TestArgs) -> (Vec<Outcome>, bool) {
     let print_lines = !parallel::progress_shown(jobs.len());
     let outcomes = parallel::map(
-        &jobs,
+        jobs,
         args.jobs,
         "meshtwin test",
         |job| run_one(job, args.update),

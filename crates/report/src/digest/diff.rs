@@ -15,15 +15,16 @@ use super::leaves::{leaves, Leaf, LeafValue, TRACE_HASH};
 use super::Digest;
 
 /// One figure that moved beyond its tolerance.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     pub label: String,
     pub old: Option<LeafValue>,
     pub new: Option<LeafValue>,
 }
 
-/// What differs between a golden digest and a fresh one.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// What differs between a golden digest and a fresh one (serialisable: a sharded
+/// `meshtwin test` hands it to `meshtwin merge`).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DigestDiff {
     /// Figures that moved beyond their tolerance, in the digests' order.
     pub changes: Vec<Change>,

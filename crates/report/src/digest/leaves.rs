@@ -24,7 +24,7 @@ pub struct Leaf {
 }
 
 /// A figure's value.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum LeafValue {
     /// Calls, counters, events; a count absent from a digest is 0.
     Count(u64),
