@@ -12,6 +12,7 @@ use clap::{CommandFactory, FromArgMatches};
 
 use args::{Cli, Command, ImportSource};
 
+mod admin_stats;
 mod args;
 mod bench;
 mod bench_regions;

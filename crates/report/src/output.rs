@@ -92,9 +92,10 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     write_file(&dir.join("trace.jsonl"), trace_jsonl(r).as_bytes())?;
     write_file(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;
     write_file(&dir.join("stats.prom"), stats_prom(&r.proxies).as_bytes())?;
+    let proxies: Vec<&str> = r.proxies.keys().map(String::as_str).collect();
     write_file(
         &dir.join("trace.perfetto.json"),
-        perfetto_json(&r.events).as_bytes(),
+        perfetto_json(&r.events, &proxies).as_bytes(),
     )?;
     let labels = format!(
         "meshtwin {} seed {}",

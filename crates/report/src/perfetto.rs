@@ -2,7 +2,8 @@
 //! that ui.perfetto.dev and chrome://tracing open), on the run's virtual clock in
 //! microseconds.
 //!
-//! - One process per pod (`process_name` = the pod), and one per run for the timeline.
+//! - One process per pod with a proxy or an event (`process_name` = the pod), and one for the
+//!   run's timeline.
 //! - In a pod, the sidecar's requests (Envoy's access log: cluster, status, response flags
 //!   such as `URX` for retried or `UT` for timed-out upstream requests), the app's calls to
 //!   other services (one slice per try, `try 2` being a retry, `timeout` when the app gave up)
@@ -307,8 +308,9 @@ fn lanes(slices: &[&Slice]) -> Vec<usize> {
     lane
 }
 
-/// `trace.perfetto.json` of the run's trace `events` (see the module doc).
-pub fn perfetto_json(events: &[TraceEvent]) -> String {
+/// `trace.perfetto.json` of the run's trace `events` (see the module doc); every pod in
+/// `proxies` gets its process and `sidecar` thread, even with nothing on it.
+pub fn perfetto_json(events: &[TraceEvent], proxies: &[&str]) -> String {
     let (mut slices, mut instants) = (Vec::new(), Vec::new());
     for e in events {
         convert(e, &mut slices, &mut instants);
@@ -327,10 +329,9 @@ pub fn perfetto_json(events: &[TraceEvent]) -> String {
             pods.entry(pod).or_default().insert(((*role).clone(), l), 0);
         }
     }
-    for i in &instants {
-        if let Some(p) = &i.pod {
-            pods.entry(p).or_default().insert((Role::Sidecar, 0), 0);
-        }
+    let instant_pods = instants.iter().filter_map(|i| i.pod.as_deref());
+    for p in instant_pods.chain(proxies.iter().copied()) {
+        pods.entry(p).or_default().insert((Role::Sidecar, 0), 0);
     }
     let mut meta = vec![
         json!({"name": "process_name", "ph": "M", "pid": 1, "tid": 0, "args": {"name": "timeline"}}),

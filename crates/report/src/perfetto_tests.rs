@@ -17,7 +17,7 @@ fn access_log(t_ms: f64, proxy: &str, duration_ms: f64, status: u16, flags: &str
 }
 
 fn parse(events: &[TraceEvent]) -> Vec<Value> {
-    let v: Value = serde_json::from_str(&perfetto_json(events)).unwrap();
+    let v: Value = serde_json::from_str(&perfetto_json(events, &[])).unwrap();
     v["traceEvents"].as_array().unwrap().clone()
 }
 
