@@ -151,6 +151,41 @@ fn sockets_per_thread(spec: &LoadSpec, o: &LoadOutcome) -> Vec<u64> {
     per.into_values().collect()
 }
 
+/// fortio's `HTTPOptions` (`fhttp/http_client.go`), embedded in its results: the URL, the
+/// request timeout and the method; the TLS options and the rest are fortio's defaults.
+fn http_options(m: &mut Map<String, Value>, spec: &LoadSpec) {
+    let ms = |d: std::time::Duration| d.as_micros() as f64 / 1000.0;
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_string(), v);
+    };
+    put("URL", json!(spec.url));
+    put("NumConnections", json!(1));
+    put("Compression", json!(false));
+    put("DisableFastClient", json!(false));
+    put("HTTP10", json!(false));
+    put("H2", json!(false));
+    put("DisableKeepAlive", json!(false));
+    put("AllowHalfClose", json!(false));
+    put("FollowRedirects", json!(false));
+    put("Resolve", json!(""));
+    put("HTTPReqTimeOut", json!(whole_ns(ms(spec.timeout))));
+    put("UserCredentials", json!(""));
+    put("ContentType", json!(""));
+    put("Payload", Value::Null);
+    let method = if spec.method == "GET" {
+        ""
+    } else {
+        &spec.method
+    };
+    put("MethodOverride", json!(method));
+    put("LogErrors", json!(false));
+    put("SequentialWarmup", json!(false));
+    put("ConnReuseRange", json!([0, 0]));
+    put("NoResolveEachConn", json!(false));
+    put("Offset", json!(0));
+    put("Resolution", json!(0.001));
+}
+
 /// `fortio-<load>.json`: load `spec`, run from `src_pod`, that did `o`, labelled `labels`
 /// (fortio's `-labels`), as fortio's `HTTPRunnerResults` JSON, pretty-printed with a final
 /// newline.
@@ -208,33 +243,10 @@ pub fn fortio_json(spec: &LoadSpec, o: &LoadOutcome, labels: &str) -> String {
     // fhttp.HTTPRunnerResults.
     put("RetCodes", json!(ret_codes));
     put("IPCountMap", json!({}));
-    // Its embedded HTTPOptions (the TLS options are all unset).
-    put("URL", json!(spec.url));
-    put("NumConnections", json!(1));
-    put("Compression", json!(false));
-    put("DisableFastClient", json!(false));
-    put("HTTP10", json!(false));
-    put("H2", json!(false));
-    put("DisableKeepAlive", json!(false));
-    put("AllowHalfClose", json!(false));
-    put("FollowRedirects", json!(false));
-    put("Resolve", json!(""));
-    put("HTTPReqTimeOut", json!(whole_ns(ms(spec.timeout))));
-    put("UserCredentials", json!(""));
-    put("ContentType", json!(""));
-    put("Payload", Value::Null);
-    let method = if spec.method == "GET" {
-        ""
-    } else {
-        &spec.method
+    http_options(&mut m, spec);
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_string(), v);
     };
-    put("MethodOverride", json!(method));
-    put("LogErrors", json!(false));
-    put("SequentialWarmup", json!(false));
-    put("ConnReuseRange", json!([0, 0]));
-    put("NoResolveEachConn", json!(false));
-    put("Offset", json!(0));
-    put("Resolution", json!(0.001));
     put("Sizes", Value::Null);
     put("HeaderSizes", Value::Null);
     put("Sockets", json!(sockets));
