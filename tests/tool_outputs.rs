@@ -2,15 +2,16 @@
 //! parser and holds every stat of `stats.txt` under Envoy's tag-extracted names;
 //! `fortio-<load>.json` decodes into fortio's own result types' field names with the run's
 //! figures; `trace.perfetto.json` is valid trace-event JSON with one process per proxy; all
-//! are byte-identical for the same seed.
+//! are byte-identical for the same seed; `meshtwin proxy-config` shows a proxy's configuration
+//! as istioctl does.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{json, read, run_scenario, scrape, summary, TempDir};
+use common::{json, meshtwin, read, run_scenario, scrape, summary, TempDir};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// `stats.txt` as (pod, stat name) → value.
 fn stats_txt(text: &str) -> BTreeMap<(String, String), u64> {
@@ -323,4 +324,93 @@ fn the_tool_outputs_are_byte_identical_for_the_same_seed() {
         .filter(|e| e["cat"] == "outlier" && e["ph"] == "i")
         .count();
     assert!(ejected > 0);
+}
+
+#[test]
+fn proxy_config_shows_the_destination_rule_on_fortios_httpbin_cluster_as_istioctl_does() {
+    let tmp = TempDir::new("tool_outputs", "proxy_config");
+    let out = tmp.join("out");
+    let r = run_scenario("scenarios/istio-circuit-breaking.yaml", &out, &[]);
+    assert_eq!(r.code, 0, "{}", r.transcript());
+    let dir = out.to_string_lossy().into_owned();
+    let pc = |args: &[&str]| {
+        let mut all = vec!["proxy-config", args[0], &dir, "--proxy", "fortio-0.default"];
+        all.extend(&args[1..]);
+        meshtwin(all)
+    };
+    let table = pc(&["cluster"]);
+    assert_eq!(table.code, 0, "{}", table.transcript());
+    let mut lines = table.stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        header,
+        ["SERVICE", "FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE"]
+    );
+    assert!(
+        lines.any(|l| l.split_whitespace().collect::<Vec<_>>()
+            == [
+                "httpbin.default.svc.cluster.local",
+                "8000",
+                "-",
+                "outbound",
+                "EDS"
+            ]),
+        "{}",
+        table.stdout
+    );
+    let json_out = pc(&["cluster", "-o", "json"]);
+    assert_eq!(json_out.code, 0, "{}", json_out.transcript());
+    let clusters: Value = serde_json::from_str(&json_out.stdout).unwrap();
+    let httpbin = clusters
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "outbound|8000||httpbin.default.svc.cluster.local")
+        .expect("httpbin's cluster");
+    // The walkthrough's DestinationRule, as Envoy's config dump names it.
+    let t = &httpbin["circuit_breakers"]["thresholds"][0];
+    assert_eq!(
+        (&t["max_connections"], &t["max_pending_requests"]),
+        (&json!(1), &json!(1))
+    );
+    let http = &httpbin["typed_extension_protocol_options"]
+        ["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]["common_http_protocol_options"];
+    assert_eq!(http["max_requests_per_connection"], 1);
+    let od = &httpbin["outlier_detection"];
+    assert_eq!(
+        (&od["interval"], &od["base_ejection_time"]),
+        (&json!("1s"), &json!("180s"))
+    );
+    assert_eq!(od["max_ejection_percent"], 100);
+
+    let listeners = pc(&["listener"]);
+    assert_eq!(listeners.code, 0, "{}", listeners.transcript());
+    assert!(
+        listeners.stdout.starts_with("ADDRESSES "),
+        "{}",
+        listeners.stdout
+    );
+    assert!(listeners.stdout.contains("Route: "), "{}", listeners.stdout);
+    let routes = pc(&["route"]);
+    assert!(
+        routes.stdout.lines().any(|l| l.contains("httpbin:8000")),
+        "{}",
+        routes.stdout
+    );
+    let endpoints = pc(&["endpoint", "-o", "json"]);
+    assert_eq!(endpoints.code, 0, "{}", endpoints.transcript());
+    let v: Value = serde_json::from_str(&endpoints.stdout).unwrap();
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == httpbin["name"]));
+
+    let unknown = meshtwin(["proxy-config", "cluster", &dir, "--proxy", "nobody"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.transcript());
+    assert!(
+        unknown.stderr.contains("proxies: fortio-0"),
+        "{}",
+        unknown.stderr
+    );
 }

@@ -18,12 +18,14 @@ mod bench;
 mod bench_regions;
 mod calltree;
 mod compare;
+mod config_dump;
 mod endpoints;
 mod exit;
 mod explain_cmd;
 mod import;
 mod inputs;
 mod parallel;
+mod proxy_config_cmd;
 mod report_cmd;
 mod run;
 mod sidecar;
@@ -169,6 +171,12 @@ fn main() -> ExitCode {
             filter,
         }),
         Command::Trace { trace, request_id } => calltree::trace_command(&trace, &request_id),
+        Command::ProxyConfig {
+            kind,
+            out,
+            proxy,
+            output,
+        } => proxy_config_cmd::proxy_config_command(kind, &out, &proxy, output),
         Command::Endpoints {
             trace,
             proxy,
