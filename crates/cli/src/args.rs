@@ -260,5 +260,9 @@ pub enum ImportSource {
         /// Overwrite the files the import writes in a non-empty output directory.
         #[arg(long)]
         force: bool,
+        /// A calls file: which services each workload's app calls (`calls: [{from, to,
+        /// port, path, timeout, retries}]`, see docs/guide.md).
+        #[arg(long)]
+        calls: Option<String>,
     },
 }

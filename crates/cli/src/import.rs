@@ -7,7 +7,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
-use meshtwin_import::{import_kubernetes, ClusterInput, Imported, InputFile};
+use meshtwin_import::{import_kubernetes_with_calls, ClusterInput, Imported, InputFile};
 
 use crate::exit;
 
@@ -23,6 +23,8 @@ pub struct ImportArgs {
     pub out: PathBuf,
     pub name: Option<String>,
     pub force: bool,
+    /// `--calls FILE`.
+    pub calls: Option<String>,
 }
 
 /// Files grouped by the `--cluster` flag before them, from the parsed command line (clap
@@ -135,18 +137,32 @@ pub fn import_command(args: ImportArgs) -> u8 {
             files,
         });
     }
+    let calls = match args
+        .calls
+        .as_deref()
+        .map(|n| read_input(n, &mut stdin_used))
+    {
+        None => None,
+        Some(Ok(f)) => Some(f),
+        Some(Err(e)) => {
+            eprintln!("error: --calls: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
     if let Err(e) = check_out(&args.out, args.force) {
         eprintln!("error: {e}");
         return exit::INVALID_INPUT;
     }
     let out_name = args.out.display().to_string();
-    let imported = match import_kubernetes(&clusters, &mesh_name(&args), &out_name) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INVALID_INPUT;
-        }
-    };
+    let imported =
+        match import_kubernetes_with_calls(&clusters, calls.as_ref(), &mesh_name(&args), &out_name)
+        {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::INVALID_INPUT;
+            }
+        };
     if let Err(e) = write_files(&args.out, &imported) {
         eprintln!("error: cannot write {}: {e}", args.out.display());
         return exit::INVALID_INPUT;

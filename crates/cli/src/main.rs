@@ -35,7 +35,13 @@ mod test_cmd;
 mod tracefile;
 
 /// `meshtwin import kubernetes`: the files grouped by the `--cluster` before them.
-fn import(matches: &clap::ArgMatches, out: PathBuf, name: Option<String>, force: bool) -> u8 {
+fn import(
+    matches: &clap::ArgMatches,
+    out: PathBuf,
+    name: Option<String>,
+    force: bool,
+    calls: Option<String>,
+) -> u8 {
     let m = matches
         .subcommand_matches("import")
         .and_then(|m| m.subcommand_matches("kubernetes"));
@@ -45,6 +51,7 @@ fn import(matches: &clap::ArgMatches, out: PathBuf, name: Option<String>, force:
             out,
             name,
             force,
+            calls,
         }),
         Some(Err(e)) => {
             eprintln!("error: {e}");
@@ -200,10 +207,15 @@ fn main() -> ExitCode {
             admin,
         } => sidecar::proxy_command(&scenario, &pod, listen, &endpoints, admin),
         Command::Import {
-            source: ImportSource::Kubernetes {
-                out, name, force, ..
-            },
-        } => import(&matches, out, name, force),
+            source:
+                ImportSource::Kubernetes {
+                    out,
+                    name,
+                    force,
+                    calls,
+                    ..
+                },
+        } => import(&matches, out, name, force, calls),
         Command::Bench {
             requests,
             idle_pods,

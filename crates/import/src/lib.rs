@@ -14,6 +14,8 @@
 //! was read but cannot be carried over exactly. Input the import cannot read is a located
 //! [`ConfigError`]; the files are checked with the real loaders before they are returned.
 //!
+//! Calls between services can be given as a small file ([`calls`]).
+//!
 //! Modules: [`kube`] (lenient located reading of Kubernetes objects), [`objects`] and
 //! [`services`] (the objects read), [`catalog`] (documents sorted by kind), [`assign`] (pods
 //! → workloads), [`placement`] (zones), [`injection`] (sidecars), [`ports`] (app and Service
@@ -23,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 pub mod assign;
+pub mod calls;
 pub mod catalog;
 pub mod check;
 pub mod entry;
@@ -78,6 +81,18 @@ pub fn import_kubernetes(
     name: &str,
     out: &str,
 ) -> Result<Imported, ConfigError> {
+    import_kubernetes_with_calls(clusters, None, name, out)
+}
+
+/// [`import_kubernetes`] with the calls between services given by a calls file
+/// ([`calls`]), written into the calling workloads' apps.
+pub fn import_kubernetes_with_calls(
+    clusters: &[ClusterInput],
+    calls_file: Option<&InputFile>,
+    name: &str,
+    out: &str,
+) -> Result<Imported, ConfigError> {
+    let edges = calls_file.map(calls::parse_calls).transpose()?;
     let mut cat = Catalog::default();
     for (i, c) in clusters.iter().enumerate() {
         for f in &c.files {
@@ -107,6 +122,11 @@ pub fn import_kubernetes(
     }
     let pods = assign::assign(&cat, &mut report.skipped);
     let mut plan = plan::build(&cat, &pods, &names, &mut report);
+    if let (Some(f), Some(edges)) = (calls_file, &edges) {
+        for (i, calls) in calls::resolve(&f.name, edges, &plan)? {
+            plan.workloads[i].calls = calls;
+        }
+    }
     let mesh_docs: Vec<_> = cat.mesh.iter().map(|m| m.doc.clone()).collect();
     let lowered = meshtwin_config::policies::lower_policy_documents(&mesh_docs)?;
     report
