@@ -29,9 +29,9 @@ fn pb_duration(d: Duration) -> String {
     let (s, ns) = (d.as_secs(), d.subsec_nanos());
     if ns == 0 {
         format!("{s}s")
-    } else if ns % 1_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000) {
         format!("{s}.{:03}s", ns / 1_000_000)
-    } else if ns % 1_000 == 0 {
+    } else if ns.is_multiple_of(1_000) {
         format!("{s}.{:06}s", ns / 1_000)
     } else {
         format!("{s}.{ns:09}s")

@@ -177,9 +177,9 @@ fn write_calls(out: &mut String, pad: &str, calls: &[crate::calls::ResolvedCall]
 /// A duration as the topology reads it: whole seconds, milliseconds or microseconds.
 fn duration(d: std::time::Duration) -> String {
     let us = d.as_micros();
-    if us % 1_000_000 == 0 {
+    if us.is_multiple_of(1_000_000) {
         format!("{}s", us / 1_000_000)
-    } else if us % 1_000 == 0 {
+    } else if us.is_multiple_of(1_000) {
         format!("{}ms", us / 1_000)
     } else {
         format!("{us}us")
