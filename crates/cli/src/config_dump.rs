@@ -46,17 +46,9 @@ fn obj(pairs: Vec<(&str, Option<Value>)>) -> Value {
     Value::Object(m)
 }
 
-fn cluster_json(c: &ClusterConfig) -> Value {
-    let t = &c.pool.thresholds;
-    let thresholds = json!([
-        {"max_connections": t.max_connections, "max_pending_requests": t.max_pending_requests,
-         "max_requests": t.max_requests, "max_retries": t.max_retries},
-    ]);
-    let lb = match c.lb_policy {
-        LbPolicy::RoundRobin => None,
-        LbPolicy::LeastRequest => Some(json!("LEAST_REQUEST")),
-        LbPolicy::Random => Some(json!("RANDOM")),
-    };
+/// The cluster's `typed_extension_protocol_options` (Envoy's `HttpProtocolOptions`): idle
+/// timeout, requests per connection, HTTP/1 or HTTP/2 with its stream limit.
+fn protocol_options(c: &ClusterConfig) -> Value {
     let common = obj(vec![
         (
             "idle_timeout",
@@ -72,48 +64,78 @@ fn cluster_json(c: &ClusterConfig) -> Value {
             obj(vec![("max_concurrent_streams", c.pool.max_concurrent_streams.map(|n| json!(n)))])}),
         _ => json!({"http_protocol_options": {}}),
     };
-    let options = json!({"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+    json!({"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
         "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-        "common_http_protocol_options": common, "explicit_http_config": explicit}});
-    let outlier = c.outlier_detection.as_ref().map(|o| {
-        obj(vec![
-            ("consecutive_5xx", o.consecutive_5xx.map(|n| json!(n))),
-            ("interval", Some(json!(pb_duration(o.interval)))),
-            (
-                "base_ejection_time",
-                Some(json!(pb_duration(o.base_ejection_time))),
-            ),
-            ("max_ejection_percent", Some(json!(o.max_ejection_percent))),
-            (
-                "enforcing_consecutive_5xx",
-                Some(json!(o.enforcing_consecutive_5xx)),
-            ),
-            (
-                "enforcing_success_rate",
-                Some(json!(o.enforcing_success_rate)),
-            ),
-            (
-                "consecutive_gateway_failure",
-                o.consecutive_gateway_failure.map(|n| json!(n)),
-            ),
-            (
-                "enforcing_consecutive_gateway_failure",
-                Some(json!(o.enforcing_consecutive_gateway_failure)),
-            ),
-            (
-                "split_external_local_origin_errors",
-                o.split_external_local_origin_errors.then(|| json!(true)),
-            ),
-            (
-                "consecutive_local_origin_failure",
-                o.consecutive_local_origin_failure.map(|n| json!(n)),
-            ),
-            (
-                "max_ejection_time",
-                o.max_ejection_time.map(|d| json!(pb_duration(d))),
-            ),
-        ])
-    });
+        "common_http_protocol_options": common, "explicit_http_config": explicit}})
+}
+
+/// Envoy's `OutlierDetection` of the cluster.
+fn outlier_json(o: &meshtwin_model::policy::OutlierDetection) -> Value {
+    obj(vec![
+        ("consecutive_5xx", o.consecutive_5xx.map(|n| json!(n))),
+        ("interval", Some(json!(pb_duration(o.interval)))),
+        (
+            "base_ejection_time",
+            Some(json!(pb_duration(o.base_ejection_time))),
+        ),
+        ("max_ejection_percent", Some(json!(o.max_ejection_percent))),
+        (
+            "enforcing_consecutive_5xx",
+            Some(json!(o.enforcing_consecutive_5xx)),
+        ),
+        (
+            "enforcing_success_rate",
+            Some(json!(o.enforcing_success_rate)),
+        ),
+        (
+            "consecutive_gateway_failure",
+            o.consecutive_gateway_failure.map(|n| json!(n)),
+        ),
+        (
+            "enforcing_consecutive_gateway_failure",
+            Some(json!(o.enforcing_consecutive_gateway_failure)),
+        ),
+        (
+            "split_external_local_origin_errors",
+            o.split_external_local_origin_errors.then(|| json!(true)),
+        ),
+        (
+            "consecutive_local_origin_failure",
+            o.consecutive_local_origin_failure.map(|n| json!(n)),
+        ),
+        (
+            "max_ejection_time",
+            o.max_ejection_time.map(|d| json!(pb_duration(d))),
+        ),
+    ])
+}
+
+/// The cluster's active health check (`health_checks`).
+fn health_json(h: &meshtwin_model::policy::HealthCheck) -> Value {
+    json!([obj(vec![
+        ("timeout", Some(json!(pb_duration(h.timeout)))),
+        ("interval", Some(json!(pb_duration(h.interval)))),
+        ("unhealthy_threshold", Some(json!(h.unhealthy_threshold))),
+        ("healthy_threshold", Some(json!(h.healthy_threshold))),
+        (
+            "http_health_check",
+            h.path.as_ref().map(|p| json!({"path": p}))
+        ),
+        ("tcp_health_check", h.path.is_none().then(|| json!({}))),
+    ])])
+}
+
+fn cluster_json(c: &ClusterConfig) -> Value {
+    let t = &c.pool.thresholds;
+    let thresholds = json!([
+        {"max_connections": t.max_connections, "max_pending_requests": t.max_pending_requests,
+         "max_requests": t.max_requests, "max_retries": t.max_retries},
+    ]);
+    let lb = match c.lb_policy {
+        LbPolicy::RoundRobin => None,
+        LbPolicy::LeastRequest => Some(json!("LEAST_REQUEST")),
+        LbPolicy::Random => Some(json!("RANDOM")),
+    };
     let panic = c
         .outlier_detection
         .as_ref()
@@ -126,19 +148,8 @@ fn cluster_json(c: &ClusterConfig) -> Value {
             (!c.locality_weights.is_empty()).then(|| json!({})),
         ),
     ]);
-    let health = c.health_check.as_ref().map(|h| {
-        json!([obj(vec![
-            ("timeout", Some(json!(pb_duration(h.timeout)))),
-            ("interval", Some(json!(pb_duration(h.interval)))),
-            ("unhealthy_threshold", Some(json!(h.unhealthy_threshold))),
-            ("healthy_threshold", Some(json!(h.healthy_threshold))),
-            (
-                "http_health_check",
-                h.path.as_ref().map(|p| json!({"path": p}))
-            ),
-            ("tcp_health_check", h.path.is_none().then(|| json!({}))),
-        ])])
-    });
+    let outlier = c.outlier_detection.as_ref().map(outlier_json);
+    let health = c.health_check.as_ref().map(health_json);
     let is_tcp = c.protocol == meshtwin_model::policy::UpstreamProtocol::Tcp;
     obj(vec![
         (
@@ -155,7 +166,7 @@ fn cluster_json(c: &ClusterConfig) -> Value {
         ("circuit_breakers", Some(json!({"thresholds": thresholds}))),
         (
             "typed_extension_protocol_options",
-            (!is_tcp).then_some(options),
+            (!is_tcp).then(|| protocol_options(c)),
         ),
         ("outlier_detection", outlier),
         (
