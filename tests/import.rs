@@ -246,3 +246,32 @@ fn a_mistake_in_the_calls_file_is_located_and_nothing_is_written() {
     );
     assert!(!dir.exists());
 }
+
+#[test]
+fn calls_are_learned_from_a_sidecars_access_log() {
+    let tmp = TempDir::new("import", "access-log");
+    let dir = tmp.join("mesh");
+    let log = "productpage-v1=tests/fixtures/import/productpage-istio-proxy.log";
+    let got = import(&[
+        BOOKINFO,
+        "--access-log",
+        log,
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(got.code, 0, "{}", got.transcript());
+    let topo = std::fs::read_to_string(dir.join("topology.yaml")).unwrap();
+    for call in [
+        "- {host: details, port: 9080, path: \"/details/0\", retries: 0}",
+        "- {host: reviews, port: 9080, path: \"/reviews/0\", retries: 0}",
+    ] {
+        assert!(topo.contains(call), "no `{call}` in\n{topo}");
+    }
+    let out = tmp.join("run");
+    let run = common::run_scenario(dir.join("scenario.yaml").to_str().unwrap(), &out, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let trace = std::fs::read_to_string(out.join("trace.jsonl")).unwrap();
+    assert!(trace
+        .lines()
+        .any(|l| l.contains("\"kind\":\"app_call\"") && l.contains("\"host\":\"details")));
+}

@@ -264,5 +264,9 @@ pub enum ImportSource {
         /// port, path, timeout, retries}]`, see docs/guide.md).
         #[arg(long)]
         calls: Option<String>,
+        /// A workload's sidecar access log (`kubectl logs POD -c istio-proxy`, Istio's default
+        /// format): its outbound requests become that workload's calls. Repeatable.
+        #[arg(long = "access-log", value_name = "WORKLOAD=FILE")]
+        access_log: Vec<String>,
     },
 }

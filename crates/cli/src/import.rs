@@ -7,7 +7,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
-use meshtwin_import::{import_kubernetes_with_calls, ClusterInput, Imported, InputFile};
+use meshtwin_import::{
+    import_kubernetes_with_calls, CallSources, ClusterInput, Imported, InputFile,
+};
 
 use crate::exit;
 
@@ -25,6 +27,8 @@ pub struct ImportArgs {
     pub force: bool,
     /// `--calls FILE`.
     pub calls: Option<String>,
+    /// `--access-log WORKLOAD=FILE`, repeatable.
+    pub access_logs: Vec<String>,
 }
 
 /// Files grouped by the `--cluster` flag before them, from the parsed command line (clap
@@ -149,14 +153,31 @@ pub fn import_command(args: ImportArgs) -> u8 {
             return exit::INVALID_INPUT;
         }
     };
+    let mut logs = Vec::new();
+    for item in &args.access_logs {
+        let Some((workload, file)) = item.split_once('=') else {
+            eprintln!("error: --access-log {item:?}: expected <workload>=<file>");
+            return exit::INVALID_INPUT;
+        };
+        match read_input(file, &mut stdin_used) {
+            Ok(f) => logs.push((workload.to_string(), f)),
+            Err(e) => {
+                eprintln!("error: --access-log: {e}");
+                return exit::INVALID_INPUT;
+            }
+        }
+    }
     if let Err(e) = check_out(&args.out, args.force) {
         eprintln!("error: {e}");
         return exit::INVALID_INPUT;
     }
     let out_name = args.out.display().to_string();
+    let sources = CallSources {
+        file: calls.as_ref(),
+        access_logs: &logs,
+    };
     let imported =
-        match import_kubernetes_with_calls(&clusters, calls.as_ref(), &mesh_name(&args), &out_name)
-        {
+        match import_kubernetes_with_calls(&clusters, sources, &mesh_name(&args), &out_name) {
             Ok(i) => i,
             Err(e) => {
                 eprintln!("error: {e}");

@@ -41,6 +41,7 @@ fn import(
     name: Option<String>,
     force: bool,
     calls: Option<String>,
+    access_logs: Vec<String>,
 ) -> u8 {
     let m = matches
         .subcommand_matches("import")
@@ -52,6 +53,7 @@ fn import(
             name,
             force,
             calls,
+            access_logs,
         }),
         Some(Err(e)) => {
             eprintln!("error: {e}");
@@ -213,9 +215,10 @@ fn main() -> ExitCode {
                     name,
                     force,
                     calls,
+                    access_log,
                     ..
                 },
-        } => import(&matches, out, name, force, calls),
+        } => import(&matches, out, name, force, calls, access_log),
         Command::Bench {
             requests,
             idle_pods,

@@ -31,8 +31,9 @@ use crate::InputFile;
 /// One call as the file writes it, with where.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallEdge {
-    /// `calls[i]`.
-    pub index: usize,
+    /// The file it was read from, and where in it (`calls[1]`) for messages.
+    pub file: String,
+    pub field: String,
     pub line: u32,
     pub from: String,
     pub to: String,
@@ -53,7 +54,7 @@ pub struct ResolvedCall {
     pub retries: u32,
 }
 
-fn edge(index: usize, v: &Val<'_>) -> Result<CallEdge> {
+fn edge(file: &str, index: usize, v: &Val<'_>) -> Result<CallEdge> {
     let o = v.map(&["from", "to", "port", "path", "timeout", "retries"])?;
     let port = o.opt("port", |p| p.u32_in(1, 65535))?;
     let path = o.opt("path", |p| p.str().map(str::to_string))?;
@@ -62,7 +63,8 @@ fn edge(index: usize, v: &Val<'_>) -> Result<CallEdge> {
         return Err(v.error(format!("expected a path starting with '/', found {p:?}")));
     }
     Ok(CallEdge {
-        index,
+        file: file.to_string(),
+        field: format!("calls[{index}]"),
         line: v.line(),
         from: o.req_name("from")?.to_string(),
         to: o.req_name("to")?.to_string(),
@@ -92,21 +94,18 @@ pub fn parse_calls(f: &InputFile) -> Result<Vec<CallEdge>> {
     o.list("calls")?
         .iter()
         .enumerate()
-        .map(|(i, v)| edge(i, v))
+        .map(|(i, v)| edge(&f.name, i, v))
         .collect()
 }
 
-fn located(file: &str, e: &CallEdge, field: &str, message: String) -> ConfigError {
-    Ctx::new(file).error(e.line, &format!("calls[{}].{field}", e.index), message)
+fn located(e: &CallEdge, field: &str, message: String) -> ConfigError {
+    Ctx::new(&e.file).error(e.line, &format!("{}.{field}", e.field), message)
 }
 
-/// Resolve `edges` (read from `file`) against `plan`: the calls of each planned workload, by
-/// its index in `plan.workloads`.
-pub fn resolve(
-    file: &str,
-    edges: &[CallEdge],
-    plan: &Plan<'_>,
-) -> Result<BTreeMap<usize, Vec<ResolvedCall>>> {
+/// Resolve `edges` against `plan`: the calls of each planned workload, by its index in
+/// `plan.workloads`. A call given twice (the same Service port from the same workload) is
+/// made once, as first given.
+pub fn resolve(edges: &[CallEdge], plan: &Plan<'_>) -> Result<BTreeMap<usize, Vec<ResolvedCall>>> {
     let mut out: BTreeMap<usize, Vec<ResolvedCall>> = BTreeMap::new();
     for e in edges {
         let (ns, name) = match e.from.split_once('/') {
@@ -130,27 +129,28 @@ pub fn resolve(
                 e.from,
                 known.join(", ")
             );
-            return Err(located(file, e, "from", msg));
+            return Err(located(e, "from", msg));
         };
         let caller = &plan.workloads[first];
         if caller.app.is_none() {
             let msg = format!("workload '{}' has no app to make calls", caller.name);
-            return Err(located(file, e, "from", msg));
+            return Err(located(e, "from", msg));
         }
-        let call = resolve_target(file, e, &caller.namespace, plan)?;
+        let call = resolve_target(e, &caller.namespace, plan)?;
         for i in callers {
-            out.entry(i).or_default().push(call.clone());
+            let calls = out.entry(i).or_default();
+            if !calls
+                .iter()
+                .any(|c| c.host == call.host && c.port == call.port)
+            {
+                calls.push(call.clone());
+            }
         }
     }
     Ok(out)
 }
 
-fn resolve_target(
-    file: &str,
-    e: &CallEdge,
-    from_ns: &str,
-    plan: &Plan<'_>,
-) -> Result<ResolvedCall> {
+fn resolve_target(e: &CallEdge, from_ns: &str, plan: &Plan<'_>) -> Result<ResolvedCall> {
     let (name, ns) = e.to.split_once('.').unwrap_or((e.to.as_str(), from_ns));
     let Some(svc) = plan
         .services
@@ -172,7 +172,7 @@ fn resolve_target(
                 there.join(", ")
             }
         );
-        return Err(located(file, e, "to", msg));
+        return Err(located(e, "to", msg));
     };
     let ports: Vec<u16> = svc.ports.iter().map(|(p, _)| p.port).collect();
     let port = match (e.port, ports.as_slice()) {
@@ -187,7 +187,7 @@ fn resolve_target(
                 ),
                 None => format!("Service {name} has ports {}: say which", list.join(", ")),
             };
-            return Err(located(file, e, "port", msg));
+            return Err(located(e, "port", msg));
         }
     };
     Ok(ResolvedCall {
