@@ -62,11 +62,14 @@ fn outbound(cluster: &str) -> Option<(u16, String)> {
     (!ns.contains('.')).then(|| (port, format!("{name}.{ns}")))
 }
 
+/// One (Service, port) called: its key, the line first calling it, and per path the number of
+/// calls and the order the path was first seen in.
+type Seen = ((String, u16), u32, BTreeMap<String, (u64, usize)>);
+
 /// The calls workload `from` makes according to its sidecar's access log `f`, one per
 /// (Service, port), in the order first seen.
 pub fn learn_calls(from: &str, f: &InputFile) -> Result<Vec<CallEdge>, ConfigError> {
-    // (service, port) → (first line, path → count, first-seen order of paths)
-    let mut seen: Vec<((String, u16), u32, BTreeMap<String, (u64, usize)>)> = Vec::new();
+    let mut seen: Vec<Seen> = Vec::new();
     for (i, line) in f.text.lines().enumerate() {
         let n = i as u32 + 1;
         if line.trim().is_empty() {
