@@ -91,6 +91,36 @@ fn the_failing_endpoint_shows_failed_from_its_ejection_on_and_the_other_ok() {
 }
 
 #[test]
+fn json_output_gives_istioctls_cluster_statuses_with_the_failed_outlier_check() {
+    let tmp = TempDir::new("endpoints", "json");
+    let out = tmp.join("run");
+    let run = run_scenario(SCENARIO, &out, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let got = endpoints(&out, &["--proxy", "fortio-0", "-o", "json"]);
+    assert_eq!(got.code, 0, "{}", got.transcript());
+    let v: Value = serde_json::from_str(&got.stdout).unwrap();
+    let cluster = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().contains("httpbin.default"))
+        .unwrap_or_else(|| panic!("no httpbin cluster in {v}"));
+    assert!(cluster.get("proxy").is_none(), "one proxy: no proxy field");
+    let hosts: Vec<(&str, bool)> = cluster["hostStatuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            assert!(h["address"]["socketAddress"]["portValue"].is_u64(), "{h}");
+            assert_eq!(h["healthStatus"]["edsHealthStatus"], "HEALTHY");
+            let failed = h["healthStatus"]["failedOutlierCheck"] == true;
+            (h["hostname"].as_str().unwrap(), failed)
+        })
+        .collect();
+    assert_eq!(hosts, [("httpbin-bad-0", true), ("httpbin-good-0", false)]);
+}
+
+#[test]
 fn the_ejections_plot_data_has_the_interval_and_the_failover_plot_marks_it() {
     let tmp = TempDir::new("endpoints", "plots");
     let (a, b) = (tmp.join("a"), tmp.join("b"));

@@ -174,3 +174,104 @@ fn an_output_directory_in_use_is_kept_unless_forced() {
         "the staging directory was left behind"
     );
 }
+
+#[test]
+fn a_calls_file_makes_the_imported_apps_call_each_other() {
+    let tmp = TempDir::new("import", "calls");
+    let dir = tmp.join("mesh");
+    let dir_s = dir.to_str().expect("a UTF-8 temp path");
+    let calls = "tests/fixtures/import/bookinfo-calls.yaml";
+    let got = import(&[BOOKINFO, "--calls", calls, "--out", dir_s]);
+    assert_eq!(got.code, 0, "{}", got.transcript());
+    let topo = std::fs::read_to_string(dir.join("topology.yaml")).unwrap();
+    assert!(
+        topo.contains(
+            "- {host: reviews, port: 9080, path: \"/reviews/0\", timeout: 3s, retries: 1}"
+        ),
+        "{topo}"
+    );
+    let scenario = dir.join("scenario.yaml");
+    let out = tmp.join("run");
+    let run = common::run_scenario(scenario.to_str().unwrap(), &out, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    // productpage called details and reviews, and reviews-v3 (a fifth of the reviews calls,
+    // by the VirtualService; v2 only serves `end-user: jason`) called ratings.
+    let trace = std::fs::read_to_string(out.join("trace.jsonl")).unwrap();
+    let called = |pod: &str, host: &str| {
+        trace.lines().any(|l| {
+            l.contains("\"kind\":\"app_call\"")
+                && l.contains(&format!("\"pod\":\"{pod}"))
+                && l.contains(&format!("\"host\":\"{host}"))
+        })
+    };
+    assert!(
+        called("productpage-v1", "details"),
+        "no productpage → details call"
+    );
+    assert!(
+        called("productpage-v1", "reviews"),
+        "no productpage → reviews call"
+    );
+    assert!(
+        called("reviews-v3", "ratings"),
+        "no reviews-v3 → ratings call"
+    );
+    // A workload whose pods run in two zones calls from both.
+    let v2 = "{host: ratings, port: 9080, path: \"/ratings/0\", timeout: 10s, retries: 0}";
+    assert_eq!(topo.matches(v2).count(), 2, "{topo}");
+}
+
+#[test]
+fn a_mistake_in_the_calls_file_is_located_and_nothing_is_written() {
+    let tmp = TempDir::new("import", "bad-calls");
+    let calls = tmp.join("calls.yaml");
+    std::fs::write(
+        &calls,
+        "calls:\n  - {from: productpage-v1, to: details}\n  - {from: productpage-v1, to: reviewz}\n",
+    )
+    .unwrap();
+    let dir = tmp.join("mesh");
+    let got = import(&[
+        BOOKINFO,
+        "--calls",
+        calls.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(got.code, 2, "{}", got.transcript());
+    assert!(
+        got.stderr.contains("calls.yaml:3: calls[1].to: no Service 'reviewz' in namespace bookinfo; Services there: details, productpage, ratings, reviews"),
+        "{}",
+        got.stderr
+    );
+    assert!(!dir.exists());
+}
+
+#[test]
+fn calls_are_learned_from_a_sidecars_access_log() {
+    let tmp = TempDir::new("import", "access-log");
+    let dir = tmp.join("mesh");
+    let log = "productpage-v1=tests/fixtures/import/productpage-istio-proxy.log";
+    let got = import(&[
+        BOOKINFO,
+        "--access-log",
+        log,
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(got.code, 0, "{}", got.transcript());
+    let topo = std::fs::read_to_string(dir.join("topology.yaml")).unwrap();
+    for call in [
+        "- {host: details, port: 9080, path: \"/details/0\", retries: 0}",
+        "- {host: reviews, port: 9080, path: \"/reviews/0\", retries: 0}",
+    ] {
+        assert!(topo.contains(call), "no `{call}` in\n{topo}");
+    }
+    let out = tmp.join("run");
+    let run = common::run_scenario(dir.join("scenario.yaml").to_str().unwrap(), &out, &[]);
+    assert_eq!(run.code, 0, "{}", run.transcript());
+    let trace = std::fs::read_to_string(out.join("trace.jsonl")).unwrap();
+    assert!(trace
+        .lines()
+        .any(|l| l.contains("\"kind\":\"app_call\"") && l.contains("\"host\":\"details")));
+}

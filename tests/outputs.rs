@@ -36,7 +36,7 @@ fn running_again_after_removing_a_load_leaves_no_file_of_the_removed_load() {
     // The run lists what it wrote.
     assert!(
         again.stdout.contains(&format!(
-            "wrote {out_s}/: explanations.json, graph.svg, inputs.json, latency.json"
+            "wrote {out_s}/: config_dump.json, explanations.json, fortio-c2.json, graph.svg, inputs.json, latency.json"
         )),
         "{}",
         again.stdout

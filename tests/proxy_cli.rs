@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use common::{meshtwin, workspace_root};
+use common::{meshtwin, scrape, workspace_root};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -178,4 +178,93 @@ fn a_pod_without_a_sidecar_or_a_bad_mapping_is_invalid_input() {
         "{}",
         got.transcript()
     );
+}
+
+#[test]
+fn the_admin_serves_stats_as_prometheus_as_json_and_filtered_by_a_regex() {
+    let up = upstream();
+    let (listen, admin) = (free_port(), free_port());
+    let child = Command::new(env!("CARGO_BIN_EXE_meshtwin"))
+        .current_dir(workspace_root())
+        .args([
+            "proxy",
+            "scenarios/istio-circuit-breaking.yaml",
+            "--pod",
+            "fortio-0",
+            "--listen",
+            &format!("127.0.0.1:{listen}"),
+            "--endpoint",
+            &format!("httpbin-0=127.0.0.1:{up}"),
+            "--admin",
+            &format!("127.0.0.1:{admin}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut guard = KillOnDrop(Some(child));
+    let child = guard.0.as_mut().unwrap();
+    wait_for(listen, child);
+    wait_for(admin, child);
+    for _ in 0..2 {
+        let ok = request(listen, "GET", "httpbin:8000", "/get");
+        assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    }
+    let cluster = "outbound|8000||httpbin.default.svc.cluster.local";
+
+    let prom = request(admin, "GET", "admin", "/stats/prometheus");
+    let (head, body) = prom.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{prom}");
+    let parsed = scrape(body);
+    let rq_200 = parsed
+        .samples
+        .iter()
+        .find(|s| {
+            s.metric == "envoy_cluster_upstream_rq"
+                && s.labels.get("envoy_response_code") == Some("200")
+                && s.labels.get("envoy_cluster_name") == Some(cluster)
+        })
+        .unwrap_or_else(|| panic!("no upstream_rq 200 sample in\n{body}"));
+    assert_eq!(rq_200.value, prometheus_parse::Value::Counter(2.0));
+
+    let json = request(
+        admin,
+        "GET",
+        "admin",
+        "/stats?format=json&filter=upstream_rq_2",
+    );
+    let (_, body) = json.split_once("\r\n\r\n").unwrap();
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    let names: Vec<(&str, u64)> = v["stats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["value"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (format!("cluster.{cluster}.upstream_rq_200").as_str(), 2),
+            (format!("cluster.{cluster}.upstream_rq_2xx").as_str(), 2),
+        ]
+    );
+
+    let text = request(
+        admin,
+        "GET",
+        "admin",
+        "/stats?filter=httpbin.%2Acx_max_requests%24",
+    );
+    let (_, body) = text.split_once("\r\n\r\n").unwrap();
+    assert_eq!(
+        body,
+        format!("# proxy fortio-0\ncluster.{cluster}.upstream_cx_max_requests: 2\n")
+    );
+    let bad = request(admin, "GET", "admin", "/stats?filter=(");
+    assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
+
+    let bye = request(admin, "POST", "admin", "/quitquitquit");
+    assert!(bye.starts_with("HTTP/1.1 200"), "{bye}");
+    let out = guard.0.take().unwrap().wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
 }

@@ -199,3 +199,20 @@ pub fn sha256_hex(path: &Path) -> String {
 pub fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&read(&dir.join("summary.json"))).expect("summary.json is JSON")
 }
+
+/// `prometheus-parse`'s reading of a Prometheus text exposition (samples timed at the epoch:
+/// the exposition carries no timestamps), after checking that it read every sample line.
+pub fn scrape(text: &str) -> prometheus_parse::Scrape {
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    let parsed = prometheus_parse::Scrape::parse_at(lines, chrono::DateTime::UNIX_EPOCH).unwrap();
+    let sample_lines = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .count();
+    assert_eq!(
+        parsed.samples.len(),
+        sample_lines,
+        "every sample line parses:\n{text}"
+    );
+    parsed
+}

@@ -181,6 +181,21 @@ pub enum Command {
         /// The request id (the load's `x-request-id`, e.g. `jason-0-0`).
         request_id: String,
     },
+    /// Print what a proxy was configured with at the start of a run (its clusters, listeners,
+    /// routes or endpoints), as `istioctl proxy-config` does, from the run's output directory.
+    ProxyConfig {
+        /// `cluster`, `listener`, `route` or `endpoint`.
+        #[arg(value_enum)]
+        kind: crate::proxy_config_cmd::Kind,
+        /// The run's output directory (or its config_dump.json).
+        out: PathBuf,
+        /// The proxy: pod name, or istioctl's `pod.namespace`.
+        #[arg(long)]
+        proxy: String,
+        /// `json` prints Envoy's config-dump objects, as `istioctl proxy-config -o json`.
+        #[arg(short = 'o', long = "output", value_enum, default_value = "short")]
+        output: crate::proxy_config_cmd::Output,
+    },
     /// Print the endpoints each proxy knew at a virtual time, as `istioctl proxy-config
     /// endpoints` does (ENDPOINT, STATUS, OUTLIER CHECK, CLUSTER), from a run's trace.
     Endpoints {
@@ -196,7 +211,8 @@ pub enum Command {
         /// Virtual time (`45s`, `1m30s`, `2500ms`); default: the end of the run.
         #[arg(long)]
         at: Option<String>,
-        /// `wide` adds LOCALITY, PRIORITY and HOST.
+        /// `wide` adds LOCALITY, PRIORITY and HOST; `json` prints Envoy's cluster statuses
+        /// as `istioctl proxy-config endpoints -o json` does.
         #[arg(short = 'o', long = "output", value_enum, default_value = "short")]
         output: endpoints::Format,
     },
@@ -264,5 +280,13 @@ pub enum ImportSource {
         /// Overwrite the files the import writes in a non-empty output directory.
         #[arg(long)]
         force: bool,
+        /// A calls file: which services each workload's app calls (`calls: [{from, to,
+        /// port, path, timeout, retries}]`, see docs/guide.md).
+        #[arg(long)]
+        calls: Option<String>,
+        /// A workload's sidecar access log (`kubectl logs POD -c istio-proxy`, Istio's default
+        /// format): its outbound requests become that workload's calls. Repeatable.
+        #[arg(long = "access-log", value_name = "WORKLOAD=FILE")]
+        access_log: Vec<String>,
     },
 }

@@ -13,11 +13,12 @@ use meshtwin_report::endpoints::{endpoint_view, proxies_at, tabwrite, EndpointRo
 use crate::exit;
 use crate::tracefile::read_trace;
 
-/// `-o`: istioctl's short table, or with locality, priority and host.
+/// `-o`: istioctl's short table, with locality, priority and host, or istioctl's `-o json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Short,
     Wide,
+    Json,
 }
 
 /// What to show.
@@ -125,6 +126,9 @@ pub fn render(path: &Path, q: &Query<'_>) -> Result<String, String> {
             kept
         }
     };
+    if q.format == Format::Json {
+        return Ok(json_view(&rows));
+    }
     let with_proxy = proxy.is_none();
     let mut header = vec!["ENDPOINT", "STATUS", "OUTLIER CHECK", "CLUSTER"];
     if with_proxy {
@@ -156,4 +160,69 @@ pub fn render(path: &Path, q: &Query<'_>) -> Result<String, String> {
         table.push(cells);
     }
     Ok(tabwrite(&table))
+}
+
+/// istioctl's `proxy-config endpoints -o json`: the clusters of Envoy admin's
+/// `/clusters?format=json` (`envoy.admin.v3.ClusterStatus`) that hold a shown endpoint, as
+/// istioctl prints them (protobuf JSON: lowerCamelCase names, zero values left out), each
+/// host with its address, health (`edsHealthStatus`, `failedActiveHealthCheck`,
+/// `failedOutlierCheck`), locality, hostname and priority. Host stats and weights are not
+/// shown. Without `--proxy`, each cluster also names its `proxy` (not an Envoy field).
+fn json_view(rows: &[EndpointRow]) -> String {
+    use serde_json::{json, Map, Value};
+    let mut clusters: Vec<((String, String), Vec<Value>)> = Vec::new();
+    let single_proxy = rows.windows(2).all(|w| w[0].proxy == w[1].proxy);
+    for r in rows {
+        let (ip, port) = r.address.rsplit_once(':').unwrap_or((&r.address, "0"));
+        let mut health = Map::new();
+        health.insert("edsHealthStatus".into(), json!("HEALTHY"));
+        if r.failed_active_hc {
+            health.insert("failedActiveHealthCheck".into(), json!(true));
+        }
+        if r.failed_outlier_check {
+            health.insert("failedOutlierCheck".into(), json!(true));
+        }
+        let mut host = Map::new();
+        let port: u64 = port.parse().unwrap_or(0);
+        host.insert(
+            "address".into(),
+            json!({"socketAddress": {"address": ip, "portValue": port}}),
+        );
+        host.insert("healthStatus".into(), Value::Object(health));
+        if !r.locality.is_empty() {
+            let mut parts = r.locality.splitn(3, '/');
+            let mut locality = Map::new();
+            for key in ["region", "zone", "subZone"] {
+                if let Some(v) = parts.next().filter(|v| !v.is_empty()) {
+                    locality.insert(key.into(), json!(v));
+                }
+            }
+            host.insert("locality".into(), Value::Object(locality));
+        }
+        host.insert("hostname".into(), json!(r.host));
+        if r.priority > 0 {
+            host.insert("priority".into(), json!(r.priority));
+        }
+        let key = (r.proxy.clone(), r.cluster.clone());
+        match clusters.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, hosts)) => hosts.push(Value::Object(host)),
+            None => clusters.push((key, vec![Value::Object(host)])),
+        }
+    }
+    let out: Vec<Value> = clusters
+        .into_iter()
+        .map(|((proxy, name), hosts)| {
+            let mut c = Map::new();
+            if !single_proxy {
+                c.insert("proxy".into(), json!(proxy));
+            }
+            c.insert("name".into(), json!(name));
+            c.insert("addedViaApi".into(), json!(true));
+            c.insert("hostStatuses".into(), Value::Array(hosts));
+            Value::Object(c)
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&out).expect("endpoints serialize");
+    text.push('\n');
+    text
 }

@@ -7,7 +7,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use clap::ArgMatches;
-use meshtwin_import::{import_kubernetes, ClusterInput, Imported, InputFile};
+use meshtwin_import::{
+    import_kubernetes_with_calls, CallSources, ClusterInput, Imported, InputFile,
+};
 
 use crate::exit;
 
@@ -23,6 +25,10 @@ pub struct ImportArgs {
     pub out: PathBuf,
     pub name: Option<String>,
     pub force: bool,
+    /// `--calls FILE`.
+    pub calls: Option<String>,
+    /// `--access-log WORKLOAD=FILE`, repeatable.
+    pub access_logs: Vec<String>,
 }
 
 /// Files grouped by the `--cluster` flag before them, from the parsed command line (clap
@@ -135,18 +141,49 @@ pub fn import_command(args: ImportArgs) -> u8 {
             files,
         });
     }
+    let calls = match args
+        .calls
+        .as_deref()
+        .map(|n| read_input(n, &mut stdin_used))
+    {
+        None => None,
+        Some(Ok(f)) => Some(f),
+        Some(Err(e)) => {
+            eprintln!("error: --calls: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    let mut logs = Vec::new();
+    for item in &args.access_logs {
+        let Some((workload, file)) = item.split_once('=') else {
+            eprintln!("error: --access-log {item:?}: expected <workload>=<file>");
+            return exit::INVALID_INPUT;
+        };
+        match read_input(file, &mut stdin_used) {
+            Ok(f) => logs.push((workload.to_string(), f)),
+            Err(e) => {
+                eprintln!("error: --access-log: {e}");
+                return exit::INVALID_INPUT;
+            }
+        }
+    }
     if let Err(e) = check_out(&args.out, args.force) {
         eprintln!("error: {e}");
         return exit::INVALID_INPUT;
     }
     let out_name = args.out.display().to_string();
-    let imported = match import_kubernetes(&clusters, &mesh_name(&args), &out_name) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INVALID_INPUT;
-        }
+    let sources = CallSources {
+        file: calls.as_ref(),
+        access_logs: &logs,
     };
+    let imported =
+        match import_kubernetes_with_calls(&clusters, sources, &mesh_name(&args), &out_name) {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::INVALID_INPUT;
+            }
+        };
     if let Err(e) = write_files(&args.out, &imported) {
         eprintln!("error: cannot write {}: {e}", args.out.display());
         return exit::INVALID_INPUT;

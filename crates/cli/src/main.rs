@@ -13,11 +13,13 @@ use clap::{CommandFactory, FromArgMatches};
 
 use args::{Cli, Command, ImportSource};
 
+mod admin_stats;
 mod args;
 mod bench;
 mod bench_regions;
 mod calltree;
 mod compare;
+mod config_dump;
 mod endpoints;
 mod exit;
 mod explain_cmd;
@@ -25,6 +27,7 @@ mod import;
 mod inputs;
 mod merge;
 mod parallel;
+mod proxy_config_cmd;
 mod report_cmd;
 mod run;
 mod shard;
@@ -35,7 +38,14 @@ mod test_cmd;
 mod tracefile;
 
 /// `meshtwin import kubernetes`: the files grouped by the `--cluster` before them.
-fn import(matches: &clap::ArgMatches, out: PathBuf, name: Option<String>, force: bool) -> u8 {
+fn import(
+    matches: &clap::ArgMatches,
+    out: PathBuf,
+    name: Option<String>,
+    force: bool,
+    calls: Option<String>,
+    access_logs: Vec<String>,
+) -> u8 {
     let m = matches
         .subcommand_matches("import")
         .and_then(|m| m.subcommand_matches("kubernetes"));
@@ -45,6 +55,8 @@ fn import(matches: &clap::ArgMatches, out: PathBuf, name: Option<String>, force:
             out,
             name,
             force,
+            calls,
+            access_logs,
         }),
         Some(Err(e)) => {
             eprintln!("error: {e}");
@@ -180,6 +192,12 @@ fn main() -> ExitCode {
         }),
         Command::Merge { dirs, out } => merge::merge_command(merge::MergeArgs { dirs, out }),
         Command::Trace { trace, request_id } => calltree::trace_command(&trace, &request_id),
+        Command::ProxyConfig {
+            kind,
+            out,
+            proxy,
+            output,
+        } => proxy_config_cmd::proxy_config_command(kind, &out, &proxy, output),
         Command::Endpoints {
             trace,
             proxy,
@@ -203,10 +221,16 @@ fn main() -> ExitCode {
             admin,
         } => sidecar::proxy_command(&scenario, &pod, listen, &endpoints, admin),
         Command::Import {
-            source: ImportSource::Kubernetes {
-                out, name, force, ..
-            },
-        } => import(&matches, out, name, force),
+            source:
+                ImportSource::Kubernetes {
+                    out,
+                    name,
+                    force,
+                    calls,
+                    access_log,
+                    ..
+                },
+        } => import(&matches, out, name, force, calls, access_log),
         Command::Bench {
             requests,
             idle_pods,

@@ -154,7 +154,9 @@ pub fn run_command(args: RunArgs) -> u8 {
             v.detail
         );
     }
+    let configs = meshtwin_sim::proxy_configs(&inputs.topology, &inputs.policies);
     let extra = |dir: &Path| {
+        crate::config_dump::write(dir, &configs)?;
         if report {
             write_run_report(dir)
         } else {

@@ -11,7 +11,8 @@
 //!
 //! Access logs and every other trace event go to stdout as JSON lines (the trace.jsonl
 //! format, times in ms since start). With `--admin`, Envoy-style admin endpoints: `GET /stats`
-//! (the stats.txt format) and `POST /quitquitquit` (stop, exit 0).
+//! (the stats.txt format; `?filter=REGEX`, `?format=json`), `GET /stats/prometheus` and
+//! `POST /quitquitquit` (stop, exit 0) — see `admin_stats.rs`.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -31,7 +32,7 @@ use meshtwin_proxy::observer::Observer;
 use meshtwin_proxy::platform::real::RealPlatform;
 use meshtwin_proxy::platform::Platform;
 use meshtwin_proxy::Proxy;
-use meshtwin_report::stats::{stats_txt, ProxyStats};
+use meshtwin_report::stats::ProxyStats;
 use meshtwin_sim::xds::{self, MeshView, OUTBOUND_PORT};
 use tokio::sync::Notify;
 
@@ -117,23 +118,28 @@ async fn admin(
                 let (proxy, quit) = (proxy.clone(), quit.clone());
                 async move {
                     let (status, body) = match (req.method().as_str(), req.uri().path()) {
-                        ("GET", "/stats") => {
+                        ("GET", path @ ("/stats" | "/stats/prometheus")) => {
                             let s = proxy.stats();
-                            let stats = BTreeMap::from([(
-                                proxy.cfg.node.clone(),
-                                ProxyStats {
-                                    counters: s.counters,
-                                    gauges: s.gauges,
-                                    gauges_max: s.gauges_max,
-                                },
-                            )]);
-                            (200, stats_txt(&stats))
+                            let stats = ProxyStats {
+                                counters: s.counters,
+                                gauges: s.gauges,
+                                gauges_max: s.gauges_max,
+                            };
+                            let q = req.uri().query();
+                            crate::admin_stats::stats_response(path, q, &proxy.cfg.node, stats)
+                                .map(|(status, _, body)| (status, body))
+                                .unwrap_or((404, String::new()))
                         }
                         ("POST", "/quitquitquit") => {
                             quit.notify_one();
                             (200, "OK\n".to_string())
                         }
-                        _ => (404, "GET /stats, POST /quitquitquit\n".to_string()),
+                        _ => (
+                            404,
+                            "GET /stats[?filter=REGEX&format=json|prometheus], \
+                             GET /stats/prometheus, POST /quitquitquit\n"
+                                .to_string(),
+                        ),
                     };
                     let mut resp = hyper::Response::new(Full::new(Bytes::from(body)));
                     *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or_default();

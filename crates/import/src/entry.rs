@@ -391,5 +391,6 @@ fn add_client(plan: &mut Plan<'_>, name: &str, ns: &str, istio: bool) {
         pods: Vec::new(),
         how: "the first zone".into(),
         dns: Vec::new(),
+        calls: Vec::new(),
     });
 }

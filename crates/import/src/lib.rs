@@ -14,6 +14,9 @@
 //! was read but cannot be carried over exactly. Input the import cannot read is a located
 //! [`ConfigError`]; the files are checked with the real loaders before they are returned.
 //!
+//! Calls between services can be given as a small file ([`calls`]) or learned from sidecar
+//! access logs ([`access_log`]).
+//!
 //! Modules: [`kube`] (lenient located reading of Kubernetes objects), [`objects`] and
 //! [`services`] (the objects read), [`catalog`] (documents sorted by kind), [`assign`] (pods
 //! → workloads), [`placement`] (zones), [`injection`] (sidecars), [`ports`] (app and Service
@@ -22,7 +25,9 @@
 //! (the files read back).
 #![forbid(unsafe_code)]
 
+pub mod access_log;
 pub mod assign;
+pub mod calls;
 pub mod catalog;
 pub mod check;
 pub mod entry;
@@ -78,6 +83,34 @@ pub fn import_kubernetes(
     name: &str,
     out: &str,
 ) -> Result<Imported, ConfigError> {
+    import_kubernetes_with_calls(clusters, CallSources::default(), name, out)
+}
+
+/// Where the calls between services come from: a calls file ([`calls`]) and sidecar access
+/// logs, each of one workload ([`access_log`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallSources<'a> {
+    pub file: Option<&'a InputFile>,
+    /// `(workload, its sidecar's access log)`.
+    pub access_logs: &'a [(String, InputFile)],
+}
+
+/// [`import_kubernetes`] with the calls between services from `calls_from`, written into the
+/// calling workloads' apps.
+pub fn import_kubernetes_with_calls(
+    clusters: &[ClusterInput],
+    calls_from: CallSources<'_>,
+    name: &str,
+    out: &str,
+) -> Result<Imported, ConfigError> {
+    let mut edges = calls_from
+        .file
+        .map(calls::parse_calls)
+        .transpose()?
+        .unwrap_or_default();
+    for (workload, log) in calls_from.access_logs {
+        edges.extend(access_log::learn_calls(workload, log)?);
+    }
     let mut cat = Catalog::default();
     for (i, c) in clusters.iter().enumerate() {
         for f in &c.files {
@@ -107,6 +140,9 @@ pub fn import_kubernetes(
     }
     let pods = assign::assign(&cat, &mut report.skipped);
     let mut plan = plan::build(&cat, &pods, &names, &mut report);
+    for (i, calls) in calls::resolve(&edges, &plan)? {
+        plan.workloads[i].calls = calls;
+    }
     let mesh_docs: Vec<_> = cat.mesh.iter().map(|m| m.doc.clone()).collect();
     let lowered = meshtwin_config::policies::lower_policy_documents(&mesh_docs)?;
     report

@@ -38,6 +38,9 @@ pub struct PlannedWorkload {
     pub how: String,
     /// DNS names resolving to its pods (set for gateways the starter scenario enters by).
     pub dns: Vec<String>,
+    /// What its app calls for each request it serves (from `--calls`; empty: a commented
+    /// example is written).
+    pub calls: Vec<crate::calls::ResolvedCall>,
 }
 
 /// The topology to write.
@@ -157,6 +160,7 @@ fn split(
             pods: p.pods.get(zone).cloned().unwrap_or_default(),
             how: p.how.clone(),
             dns: Vec::new(),
+            calls: Vec::new(),
         });
     }
 }
@@ -281,6 +285,7 @@ mod tests {
             pods: Vec::new(),
             how: String::new(),
             dns: Vec::new(),
+            calls: Vec::new(),
         }
     }
 

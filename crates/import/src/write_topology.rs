@@ -19,7 +19,8 @@ const MAX_PODS_LISTED: usize = 3;
 /// The topology file's text; `sources` describes the input (for the header).
 pub fn topology_text(name: &str, sources: &str, plan: &Plan<'_>, clusters: &[String]) -> String {
     let mut out = String::new();
-    header(&mut out, sources);
+    let calls_given = plan.workloads.iter().any(|w| !w.calls.is_empty());
+    header(&mut out, sources, calls_given);
     let _ = writeln!(out, "name: {}", scalar(name));
     out.push_str(
         "# EDIT: one-way latency between pods in the same zone, across zones, across regions \
@@ -58,7 +59,12 @@ pub fn topology_text(name: &str, sources: &str, plan: &Plan<'_>, clusters: &[Str
     out
 }
 
-fn header(out: &mut String, sources: &str) {
+fn header(out: &mut String, sources: &str, calls_given: bool) {
+    let calls = if calls_given {
+        "the calls file"
+    } else {
+        "none are written"
+    };
     let _ = write!(
         out,
         "# Imported by `meshtwin import kubernetes` from {sources}.\n\
@@ -66,7 +72,7 @@ fn header(out: &mut String, sources: &str) {
          # (region-1 / zone-1 where the input does not say); each workload runs where its pods\n\
          # run, or where the scheduler would put its replicas. Lines marked EDIT hold what\n\
          # manifests cannot tell — service times, error rates, response sizes, and the calls\n\
-         # each app makes to other services (none are written): defaults to replace with your\n\
+         # each app makes to other services ({calls}): defaults to replace with your\n\
          # apps' behaviour. The format: docs/reference/topology.md.\n"
     );
 }
@@ -116,11 +122,9 @@ fn workload(out: &mut String, w: &PlannedWorkload) {
                  {pad}  latency: {DEFAULT_LATENCY}   # EDIT: service time per request (a default)\n\
                  {pad}  errorRate: 0   # EDIT: share of requests answered with errorStatus\n\
                  {pad}  errorStatus: 500\n\
-                 {pad}  responseBytes: {DEFAULT_RESPONSE_BYTES}   # EDIT: response body size\n\
-                 {pad}  # EDIT: the services this app calls for every request it serves, e.g.\n\
-                 {pad}  # calls:\n\
-                 {pad}  #   - {{host: <service>, port: <port>, path: /, timeout: 3s}}\n"
+                 {pad}  responseBytes: {DEFAULT_RESPONSE_BYTES}   # EDIT: response body size\n"
             );
+            write_calls(out, &pad, &w.calls);
         }
         None if matches!(
             w.sidecar.sidecar,
@@ -135,6 +139,50 @@ fn workload(out: &mut String, w: &PlannedWorkload) {
                 "{pad}# no app: nothing selects it and its containers declare no port (a client?)"
             );
         }
+    }
+}
+
+/// The app's `calls:` from the calls file, or a commented example to edit.
+fn write_calls(out: &mut String, pad: &str, calls: &[crate::calls::ResolvedCall]) {
+    if calls.is_empty() {
+        let _ = write!(
+            out,
+            "{pad}  # EDIT: the services this app calls for every request it serves, e.g.\n\
+             {pad}  # calls:\n\
+             {pad}  #   - {{host: <service>, port: <port>, path: /, timeout: 3s}}\n"
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{pad}  # the services it calls for each request (the calls file)"
+    );
+    let _ = writeln!(out, "{pad}  calls:");
+    for c in calls {
+        let timeout = c
+            .timeout
+            .map(|t| format!(", timeout: {}", duration(t)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{pad}    - {{host: {}, port: {}, path: {}{timeout}, retries: {}}}",
+            scalar(&c.host),
+            c.port,
+            scalar(&c.path),
+            c.retries
+        );
+    }
+}
+
+/// A duration as the topology reads it: whole seconds, milliseconds or microseconds.
+fn duration(d: std::time::Duration) -> String {
+    let us = d.as_micros();
+    if us.is_multiple_of(1_000_000) {
+        format!("{}s", us / 1_000_000)
+    } else if us.is_multiple_of(1_000) {
+        format!("{}ms", us / 1_000)
+    } else {
+        format!("{us}us")
     }
 }
 

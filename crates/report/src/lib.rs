@@ -1,9 +1,13 @@
 //! meshtwin's outputs, computed from a run's results and trace; pure functions except
 //! [`plot::plot_panels`], which writes the image files.
 //!
-//! - [`stats`]: per-proxy Envoy counters and gauges, and `stats.txt` in the admin `/stats` form.
+//! - [`stats`]: per-proxy Envoy counters and gauges, and `stats.txt` in the admin `/stats` form
+//!   (and its `?filter=` and `?format=json` forms).
+//! - [`prometheus`]: `stats.prom`, the stats as Envoy's `/stats/prometheus` renders them.
+//! - [`perfetto`]: `trace.perfetto.json`, the trace as Chrome trace-event JSON.
 //! - [`fortio`]: a load generator's result, percentiles computed as fortio computes them, the
-//!   fortio-style text summary and the `summary.json` entry.
+//!   fortio-style text summary, the `summary.json` entry and fortio's own JSON
+//!   (`fortio-<load>.json`, [`fortio::json`]).
 //! - [`timeseries`]: named `(t_ms, value)` series and per-bucket event counts.
 //! - [`pool`]: the pool-behaviour panels (connections, pending requests, overflows) built from
 //!   the trace's pool events.
@@ -52,9 +56,11 @@ pub mod junit;
 pub mod markup;
 pub mod output;
 pub mod output_dir;
+pub mod perfetto;
 pub mod places;
 pub mod plot;
 pub mod pool;
+pub mod prometheus;
 pub mod simulated;
 pub mod stats;
 pub mod summary;

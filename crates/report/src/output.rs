@@ -9,11 +9,14 @@ use meshtwin_model::event::TraceEvent;
 use meshtwin_model::run::RunResult;
 
 use crate::ejections::Lane;
+use crate::fortio::json::fortio_json;
+use crate::perfetto::perfetto_json;
 use crate::plot::{
     lanes_data_json, plot_data_json, plot_data_json_marked, plot_lanes, plot_panels,
     plot_panels_marked, Marker, Panel, RunLabel,
 };
 use crate::pool::pool_panels;
+use crate::prometheus::stats_prom;
 use crate::stats::stats_txt;
 use crate::summary::Judged;
 
@@ -54,8 +57,9 @@ pub fn write_trace_line(e: &TraceEvent, w: &mut impl Write) {
     w.write_all(b"\n").expect("writing into memory cannot fail");
 }
 
-/// Replace `out` with summary.json, inputs.json, explanations.json, graph.svg, trace.jsonl, stats.txt and the plots of run
-/// `r`, judged as `judged`, and whatever `extra` writes into the same set (given the directory
+/// Replace `out` with summary.json, inputs.json, explanations.json, graph.svg, trace.jsonl,
+/// trace.perfetto.json, stats.txt, stats.prom, one fortio-<load>.json per load and the plots
+/// of run `r`, judged as `judged`, and whatever `extra` writes into the same set (given the directory
 /// the set is staged in); returns the files written, sorted.
 pub fn write_all(
     out: &Path,
@@ -87,6 +91,23 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     }
     write_file(&dir.join("trace.jsonl"), trace_jsonl(r).as_bytes())?;
     write_file(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;
+    write_file(&dir.join("stats.prom"), stats_prom(&r.proxies).as_bytes())?;
+    let proxies: Vec<&str> = r.proxies.keys().map(String::as_str).collect();
+    write_file(
+        &dir.join("trace.perfetto.json"),
+        perfetto_json(&r.events, &proxies).as_bytes(),
+    )?;
+    let labels = format!(
+        "meshtwin {} seed {}",
+        judged.summary.scenario, judged.summary.seed
+    );
+    for (spec, _, o) in &r.loads {
+        let json = fortio_json(spec, o, &labels);
+        write_file(
+            &dir.join(format!("fortio-{}.json", spec.name)),
+            json.as_bytes(),
+        )?;
+    }
     // The run every plot is headed with.
     let run = &RunLabel {
         scenario: judged.summary.scenario.clone(),

@@ -103,7 +103,7 @@ pub(crate) fn go_seconds(ms: f64) -> f64 {
 }
 
 /// Milliseconds to whole nanoseconds; the float→int cast saturates, NaN and negatives are 0.
-fn whole_ns(ms: f64) -> u64 {
+pub(crate) fn whole_ns(ms: f64) -> u64 {
     let ns = (ms * 1e6).round();
     if ns > 0.0 {
         ns as u64

@@ -1,9 +1,11 @@
 //! A load generator's result, summarised as fortio summarises it: percentiles by fortio's
 //! histogram interpolation ([`histogram`]), the text fortio prints at the end of a `load`
-//! ([`fortio_text`]) and the `summary.json` entry ([`load_json`]).
+//! ([`fortio_text`]), the `summary.json` entry ([`load_json`]) and fortio's own JSON
+//! ([`json::fortio_json`]).
 
 mod gofmt;
 pub mod histogram;
+pub mod json;
 
 use gofmt::{go_duration_ms, go_g, go_seconds};
 use histogram::Histogram;
