@@ -9,8 +9,10 @@
 //! - [`outlier`]: the outlier detection engine (consecutive errors, success rate, ejection).
 //! - [`health`]: active health checking (App Mesh `healthCheck`): engine and per-host driver.
 //! - [`router`]: synchronous router engines: route tables, weights, timeouts, retries, faults, mirrors.
-//! - [`http`]: the HTTP connection manager (downstream side); [`router_filter`] routes,
-//!   injects faults, mirrors, retries and times out; [`upstream`] makes one attempt.
+//! - [`http`]: the HTTP connection manager (downstream side); [`active_stream`] is one
+//!   request's record and access-log entry; [`router_filter`] routes, injects faults,
+//!   mirrors, times out and retries, and charges each request once; [`upstream`] makes one
+//!   attempt.
 //! - [`local_reply`]: Envoy's local replies (503 UO, UH, UF ...) and response flags.
 //! - [`listener`]: listeners and worker assignment.
 //! - [`tcp_proxy`]: opaque TCP proxying with the hard connection limit.
@@ -21,6 +23,7 @@
 //! The crate never depends on the simulator, YAML or topology files.
 #![forbid(unsafe_code)]
 
+pub mod active_stream;
 pub mod breaker;
 pub mod cluster;
 mod cluster_hosts;
