@@ -1,8 +1,8 @@
 //! One downstream request as the HTTP connection manager holds it (Envoy's
 //! `ConnectionManagerImpl::ActiveStream` with its `StreamInfo`): the request's own record of
-//! what the router chose, and the one place its access-log entry is written — when it is
-//! answered, or when the downstream abandons it (the stream is dropped unanswered: flag `DC`,
-//! status 0).
+//! what the router chose, its downstream counters from arrival to end, and the one place its
+//! access-log entry is written — when it is answered, or when the downstream abandons it (the
+//! stream is dropped unanswered, at any point after its headers: flag `DC`, status 0).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -41,8 +41,8 @@ pub(crate) struct ActiveStream<P: Platform> {
 }
 
 impl<P: Platform> ActiveStream<P> {
-    /// A request that has been read and is about to be routed; it counts as active until it
-    /// is answered or abandoned.
+    /// A request whose headers just arrived (`downstream_rq_total`); it counts as active
+    /// until it is answered or abandoned.
     pub fn new(
         proxy: Rc<Proxy<P>>,
         listener: String,
@@ -50,6 +50,11 @@ impl<P: Platform> ActiveStream<P> {
         request_id: String,
         received: Duration,
     ) -> Self {
+        {
+            let mut s = stats.borrow_mut();
+            s.downstream_rq_total += 1;
+            s.downstream_rq_active.inc();
+        }
         Self {
             proxy,
             listener,
@@ -100,12 +105,18 @@ impl<P: Platform> ActiveStream<P> {
 }
 
 impl<P: Platform> Drop for ActiveStream<P> {
-    /// Dropped unanswered: the downstream went away first (Envoy's flag `DC`, code 0).
+    /// Dropped unanswered: the downstream went away first (Envoy's flag `DC`, code 0, and
+    /// `downstream_rq_rx_reset`, which `ActiveStream::onResetStream` charges when the
+    /// connection's streams are reset).
     fn drop(&mut self) {
         if !self.open {
             return;
         }
-        self.stats.borrow_mut().downstream_rq_active.dec();
+        {
+            let mut s = self.stats.borrow_mut();
+            s.downstream_rq_active.dec();
+            s.downstream_rq_rx_reset += 1;
+        }
         self.info.flags.set(ResponseFlag::DC);
         self.end(0);
     }

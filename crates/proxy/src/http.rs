@@ -24,13 +24,7 @@ pub(crate) async fn handle_request<P: Platform>(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let received = proxy.platform.now();
     let lcfg = proxy.listener(index);
-    let stats = proxy.hcm_stats(&lcfg.stat_prefix);
     proxy.worker_active(worker);
-    {
-        let mut s = stats.borrow_mut();
-        s.downstream_rq_total += 1;
-        s.downstream_rq_active.inc();
-    }
     let (mut parts, body) = req.into_parts();
     let request_id = match parts
         .headers
@@ -46,6 +40,13 @@ pub(crate) async fn handle_request<P: Platform>(
             id
         }
     };
+    let mut stream = ActiveStream::new(
+        proxy.clone(),
+        lcfg.name.clone(),
+        proxy.hcm_stats(&lcfg.stat_prefix),
+        request_id,
+        received,
+    );
     // The downstream request is complete once its body is read: the route timeout and
     // `x-envoy-upstream-service-time` start here.
     let body = body
@@ -56,13 +57,6 @@ pub(crate) async fn handle_request<P: Platform>(
     if !proxy.cfg.processing_delay.is_zero() {
         proxy.platform.sleep(proxy.cfg.processing_delay).await;
     }
-    let mut stream = ActiveStream::new(
-        proxy.clone(),
-        lcfg.name.clone(),
-        stats,
-        request_id,
-        received,
-    );
     let response = route_request(&proxy, index, worker, parts, body, &mut stream.info).await;
     proxy.worker_active(worker);
     stream.answered(response.status().as_u16());

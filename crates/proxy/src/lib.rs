@@ -3,7 +3,8 @@
 //! - [`platform`]: the seam (connect, bind/accept, spawn, time) — real sockets or the twin.
 //! - [`breaker`]: circuit breakers (the cluster's resource manager).
 //! - [`pool`]: upstream connection pools; [`pool::engine`] is the synchronous state machine.
-//! - [`cluster`]: clusters, their endpoints, per-worker pools and balancers;
+//! - [`cluster`]: clusters, their endpoints, per-worker pools and balancers (a cluster a push
+//!   replaced still counts under its name, `retired`);
 //!   [`cluster_outlier`] runs a cluster's outlier detector.
 //! - [`lb`]: load balancing engines (priority load, panic, RR / least request / random, Istio locality).
 //! - [`outlier`]: the outlier detection engine (consecutive errors, success rate, ejection).
@@ -39,6 +40,7 @@ pub mod outlier;
 pub mod platform;
 pub mod pool;
 pub mod proxy;
+mod retired;
 pub mod router;
 pub mod router_filter;
 pub mod stats;

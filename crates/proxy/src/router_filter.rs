@@ -5,7 +5,8 @@
 //! 2. [`fault`]: the HTTP fault filter ahead of the router — a delay, then maybe an abort;
 //! 3. pick the (weighted) cluster, 503 `NC` when the proxy has none by that name, and prepare
 //!    the upstream request (hop-by-hop headers, host rewrite, the retry and timeout headers);
-//! 4. [`mirror`]: copy the request to the route's mirror clusters (`maybeDoShadowing`);
+//! 4. [`mirror`]: copy the request to the route's mirror clusters (`maybeDoShadowing`),
+//!    each shadow going through steps 5–8 itself, without retries;
 //! 5. [`timeout`]: the route's global timeout around everything after (`onResponseTimeout`);
 //! 6. [`retry`]: attempts until one is forwarded (`RetryStateImpl::shouldRetry`), the retry
 //!    holding the cluster's `retries` resource through a guard;
@@ -115,12 +116,11 @@ pub(crate) async fn route_request<P: Platform>(
         return local_reply(503, "", server);
     };
     prepare_upstream(&mut parts, &path, action);
-    // Retry headers are consumed before anything goes upstream, shadows included.
+    // Retry and timeout headers are consumed before anything goes upstream, shadows
+    // included (`finalTimeout`, then `createRetryState`, then the shadow policies).
     let policy = RetryPolicy::for_request(action.retry_policy.as_ref(), &mut parts.headers);
-    mirror::shadow(proxy, worker, action, stream_id, &authority, &parts, &body);
     let timeouts =
         Timeouts::for_request(action.timeout, policy.per_try_timeout, &mut parts.headers);
-    let started = proxy.platform.now();
     let upstream = Upstream {
         proxy,
         cluster: &cluster,
@@ -128,6 +128,8 @@ pub(crate) async fn route_request<P: Platform>(
         parts: &parts,
         body: &body,
     };
+    mirror::shadow(&upstream, action, stream_id, &authority, timeouts.global);
+    let started = proxy.platform.now();
     let attempts = retry::forward(&upstream, &policy, timeouts.per_try, info);
     let ended = timeout::within(&proxy.platform, timeouts.global, attempts).await;
     let (mut response, from_upstream) = complete::finish(&cluster, ended, server, info);

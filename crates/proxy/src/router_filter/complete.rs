@@ -72,7 +72,6 @@ pub(super) fn finish<P: Platform>(
             _ => {}
         }
         stats.codes.charge(status);
-        stats.cluster.upstream_rq_completed += 1;
     }
     match ended {
         Ended::Response { response, host } => {

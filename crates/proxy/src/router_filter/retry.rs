@@ -110,8 +110,8 @@ fn decide<P: Platform>(
     })
 }
 
-/// The retry counters of a decision. A response that is retried is charged by its status
-/// here; the request's final status is charged when it completes.
+/// The retry counters of a decision. A response that is retried is charged under `retry.`
+/// (`Filter::onUpstreamHeaders`); the request's own status is charged when it completes.
 fn charge<P: Platform>(up: &Upstream<'_, P>, decision: &RetryDecision, outcome: &Attempt) {
     let mut sh = up.cluster.shared.borrow_mut();
     let stats = &mut sh.stats;
@@ -122,7 +122,7 @@ fn charge<P: Platform>(up: &Upstream<'_, P>, decision: &RetryDecision, outcome: 
         RetryVerdict::Retry { .. } => {
             stats.cluster.upstream_rq_retry += 1;
             if let Attempt::Response(r) = outcome {
-                stats.codes.charge(r.status().as_u16());
+                stats.codes.charge_retried(r.status().as_u16());
             }
         }
         RetryVerdict::Overflow => stats.cluster.upstream_rq_retry_overflow += 1,
