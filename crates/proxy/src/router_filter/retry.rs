@@ -62,10 +62,11 @@ pub(super) async fn forward<P: Platform>(
         else {
             return Ended::NoHealthyUpstream;
         };
+        // The retry that made this attempt is over: its resource goes back before the
+        // breaker is asked for the next one (`shouldRetry` calls `resetRetry` first).
+        drop(held.take());
         let allows = up.cluster.shared.borrow().rm.retries.can_create();
         let decision = decide(up, &mut state, &outcome, allows);
-        // The retry that made this attempt is over: its resource goes back.
-        drop(held.take());
         charge(up, &decision, &outcome);
         match decision.verdict {
             RetryVerdict::Retry { back_off } => {
