@@ -60,11 +60,19 @@ where
         .args(args)
         .output()
         .expect("the meshtwin binary starts");
-    Outcome {
+    let got = Outcome {
         code: output.status.code().expect("meshtwin exited by a signal"),
         stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
         stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-    }
+    };
+    // A simulation that broke one of Envoy's counter identities is a failed test, whatever
+    // the test checks.
+    assert!(
+        !got.stderr.contains("warning: invariant violated"),
+        "the run broke a counter identity\n{}",
+        got.transcript()
+    );
+    got
 }
 
 /// `meshtwin run SCENARIO --out OUT -q`, plus any extra arguments.

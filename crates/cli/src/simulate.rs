@@ -10,6 +10,7 @@ use meshtwin_sim::Substrate;
 
 /// Run `inputs` under `seed` and judge the run against the scenario's expectations. The only
 /// error is input the checks could not see alone (e.g. a load URL the world cannot resolve).
+/// Every Envoy counter identity the run broke is printed as a warning.
 pub fn simulate(inputs: &RunInputs, seed: u64) -> Result<(RunResult, Judged), ConfigError> {
     simulate_on(inputs, seed, Substrate::default())
 }
@@ -30,6 +31,9 @@ pub fn simulate_on(
         &inputs.timeline_policies,
     )
     .map_err(|e| scenario_error(&sc.file, "loads", e.to_string()))?;
+    for v in &r.violations {
+        eprintln!("warning: invariant violated (a bug in meshtwin): {v}");
+    }
     let judged = judge(&sc, &inputs.topology, &r);
     Ok((r, judged))
 }

@@ -92,6 +92,31 @@ pub struct RunResult {
     /// Virtual time the run ended.
     pub end: Duration,
     pub engine: EngineStats,
+    /// The Envoy identities the run's stats or trace break (none in a correct run).
+    pub violations: Vec<Violation>,
+}
+
+/// An identity Envoy's counters keep that a run broke: a bug in the twin, never in the
+/// user's input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// The pod whose proxy broke it (empty when it concerns a load).
+    pub proxy: String,
+    /// The stat scope (`cluster.<name>`, `http.<prefix>`) or load it concerns.
+    pub scope: String,
+    /// The identity (`upstream_rq_completed = Σ upstream_rq_<N>xx`).
+    pub identity: &'static str,
+    /// The figures that break it.
+    pub detail: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.proxy.is_empty() {
+            write!(f, "{}: ", self.proxy)?;
+        }
+        write!(f, "{}: {} ({})", self.scope, self.identity, self.detail)
+    }
 }
 
 impl RunResult {

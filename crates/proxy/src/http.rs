@@ -1,18 +1,16 @@
 //! The HTTP connection manager (downstream side): stats, `x-request-id`, the request body,
-//! Envoy's own processing time, the router filter, and the access log.
+//! Envoy's own processing time, then the router filter; the request's access-log entry is
+//! written by its [`ActiveStream`].
 
-use std::cell::RefCell;
 use std::convert::Infallible;
 use std::rc::Rc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use meshtwin_model::event::EventKind;
 
-use crate::local_reply::{ResponseFlag, ResponseFlags};
+use crate::active_stream::ActiveStream;
 use crate::platform::Platform;
 use crate::proxy::Proxy;
 use crate::router_filter::route_request;
@@ -26,13 +24,7 @@ pub(crate) async fn handle_request<P: Platform>(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let received = proxy.platform.now();
     let lcfg = proxy.listener(index);
-    let stats = proxy.hcm_stats(&lcfg.stat_prefix);
     proxy.worker_active(worker);
-    {
-        let mut s = stats.borrow_mut();
-        s.downstream_rq_total += 1;
-        s.downstream_rq_active.inc();
-    }
     let (mut parts, body) = req.into_parts();
     let request_id = match parts
         .headers
@@ -48,6 +40,13 @@ pub(crate) async fn handle_request<P: Platform>(
             id
         }
     };
+    let mut stream = ActiveStream::new(
+        proxy.clone(),
+        lcfg.name.clone(),
+        proxy.hcm_stats(&lcfg.stat_prefix),
+        request_id,
+        received,
+    );
     // The downstream request is complete once its body is read: the route timeout and
     // `x-envoy-upstream-service-time` start here.
     let body = body
@@ -58,97 +57,8 @@ pub(crate) async fn handle_request<P: Platform>(
     if !proxy.cfg.processing_delay.is_zero() {
         proxy.platform.sleep(proxy.cfg.processing_delay).await;
     }
-    let log = Rc::new(LogState::default());
-    let mut guard = DownstreamResetLog {
-        proxy: proxy.clone(),
-        listener: index,
-        request_id: request_id.clone(),
-        received,
-        state: log.clone(),
-        done: false,
-    };
-    let outcome = route_request(&proxy, index, worker, parts, body, &log).await;
-    guard.done = true;
-    let status = outcome.response.status().as_u16();
+    let response = route_request(&proxy, index, worker, parts, body, &mut stream.info).await;
     proxy.worker_active(worker);
-    {
-        let mut s = stats.borrow_mut();
-        s.downstream_rq_active.dec();
-        s.charge_response(status);
-        if outcome.flags.contains(ResponseFlag::NR) {
-            s.no_route += 1;
-        }
-        if outcome.flags.contains(ResponseFlag::NC) {
-            s.no_cluster += 1;
-        }
-    }
-    let now = proxy.platform.now();
-    proxy.observer.event(
-        now,
-        EventKind::AccessLog {
-            proxy: proxy.cfg.node.clone(),
-            listener: lcfg.name.clone(),
-            cluster: outcome.cluster,
-            upstream_host: outcome.upstream_host,
-            request_id,
-            status,
-            flags: outcome.flags.to_string(),
-            duration_ms: ms(now.saturating_sub(received)),
-        },
-    );
-    Ok(outcome.response)
-}
-
-/// What the router has chosen so far, for the access log of a request the downstream abandons.
-#[derive(Default)]
-pub(crate) struct LogState {
-    pub cluster: RefCell<String>,
-    pub upstream_host: RefCell<Option<String>>,
-    pub flags: RefCell<ResponseFlags>,
-}
-
-/// Logs a request whose downstream went away before the answer (Envoy's flag `DC`, code 0).
-struct DownstreamResetLog<P: Platform> {
-    proxy: Rc<Proxy<P>>,
-    listener: usize,
-    request_id: String,
-    received: Duration,
-    state: Rc<LogState>,
-    done: bool,
-}
-
-impl<P: Platform> Drop for DownstreamResetLog<P> {
-    fn drop(&mut self) {
-        if self.done {
-            return;
-        }
-        let p = &self.proxy;
-        let lcfg = p.listener(self.listener);
-        p.hcm_stats(&lcfg.stat_prefix)
-            .borrow_mut()
-            .downstream_rq_active
-            .dec();
-        let now = p.platform.now();
-        p.observer.event(
-            now,
-            EventKind::AccessLog {
-                proxy: p.cfg.node.clone(),
-                listener: lcfg.name.clone(),
-                cluster: self.state.cluster.borrow().clone(),
-                upstream_host: self.state.upstream_host.borrow().clone(),
-                request_id: std::mem::take(&mut self.request_id),
-                status: 0,
-                flags: {
-                    let mut f = self.state.flags.borrow().clone();
-                    f.set(ResponseFlag::DC);
-                    f.to_string()
-                },
-                duration_ms: ms(now.saturating_sub(self.received)),
-            },
-        );
-    }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_micros() as f64 / 1000.0
+    stream.answered(response.status().as_u16());
+    Ok(response)
 }

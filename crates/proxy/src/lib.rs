@@ -3,14 +3,17 @@
 //! - [`platform`]: the seam (connect, bind/accept, spawn, time) — real sockets or the twin.
 //! - [`breaker`]: circuit breakers (the cluster's resource manager).
 //! - [`pool`]: upstream connection pools; [`pool::engine`] is the synchronous state machine.
-//! - [`cluster`]: clusters, their endpoints, per-worker pools and balancers;
+//! - [`cluster`]: clusters, their endpoints, per-worker pools and balancers (a cluster a push
+//!   replaced still counts under its name, `retired`);
 //!   [`cluster_outlier`] runs a cluster's outlier detector.
 //! - [`lb`]: load balancing engines (priority load, panic, RR / least request / random, Istio locality).
 //! - [`outlier`]: the outlier detection engine (consecutive errors, success rate, ejection).
 //! - [`health`]: active health checking (App Mesh `healthCheck`): engine and per-host driver.
 //! - [`router`]: synchronous router engines: route tables, weights, timeouts, retries, faults, mirrors.
-//! - [`http`]: the HTTP connection manager (downstream side); [`router_filter`] routes,
-//!   injects faults, mirrors, retries and times out; [`upstream`] makes one attempt.
+//! - [`http`]: the HTTP connection manager (downstream side); [`active_stream`] is one
+//!   request's record and access-log entry; [`router_filter`] routes, injects faults,
+//!   mirrors, times out and retries, and charges each request once; [`upstream`] makes one
+//!   attempt.
 //! - [`local_reply`]: Envoy's local replies (503 UO, UH, UF ...) and response flags.
 //! - [`listener`]: listeners and worker assignment.
 //! - [`tcp_proxy`]: opaque TCP proxying with the hard connection limit.
@@ -21,6 +24,7 @@
 //! The crate never depends on the simulator, YAML or topology files.
 #![forbid(unsafe_code)]
 
+pub mod active_stream;
 pub mod breaker;
 pub mod cluster;
 mod cluster_hosts;
@@ -36,6 +40,7 @@ pub mod outlier;
 pub mod platform;
 pub mod pool;
 pub mod proxy;
+mod retired;
 pub mod router;
 pub mod router_filter;
 pub mod stats;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::rc::Rc;
 
+use meshtwin_model::policy::Thresholds;
 use meshtwin_model::topology::{EnvoySettings, ListenerBalance};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -16,6 +17,7 @@ use crate::health::driver::HealthState;
 use crate::listener;
 use crate::observer::Observer;
 use crate::platform::Platform;
+use crate::retired::RetiredClusters;
 use crate::stats::{HcmStats, StatsSnapshot, TcpStats};
 
 /// A running proxy (one Envoy).
@@ -32,6 +34,8 @@ pub struct Proxy<P: Platform> {
     hcm: RefCell<BTreeMap<String, Rc<RefCell<HcmStats>>>>,
     /// TCP proxy stats by stat prefix.
     tcp: RefCell<BTreeMap<String, Rc<RefCell<TcpStats>>>>,
+    /// Clusters replaced by pushes, still counted under their names.
+    retired: RetiredClusters<P>,
     rng: RefCell<ChaCha8Rng>,
     /// The worker that handled the latest event (for `ListenerBalance::SharedSocket`).
     last_active_worker: std::cell::Cell<u32>,
@@ -81,6 +85,7 @@ impl<P: Platform> Proxy<P> {
             listeners: RefCell::new(listeners),
             hcm: RefCell::new(hcm),
             tcp: RefCell::new(tcp),
+            retired: RetiredClusters::default(),
             rng: RefCell::new(rng),
             last_active_worker: std::cell::Cell::new(0),
         })
@@ -150,8 +155,9 @@ impl<P: Platform> Proxy<P> {
                         &self.cfg.envoy,
                         cluster_seed,
                     );
-                    if let Some(old) = &old {
-                        fresh.inherit_counters(old);
+                    if let Some(old) = old {
+                        fresh.inherit_counters(&old);
+                        self.retired.retire(old);
                     }
                     fresh.start_outlier_timer();
                     fresh.start_health_checks();
@@ -199,12 +205,22 @@ impl<P: Platform> Proxy<P> {
         format!("{v:032x}")
     }
 
+    /// Each cluster's DEFAULT-priority circuit-breaker thresholds, by cluster name.
+    pub fn circuit_breaker_limits(&self) -> BTreeMap<String, Thresholds> {
+        self.clusters
+            .borrow()
+            .iter()
+            .map(|(name, c)| (name.clone(), c.cfg.pool.thresholds))
+            .collect()
+    }
+
     /// Every stat of this proxy under Envoy's names.
     pub fn stats(&self) -> StatsSnapshot {
         let mut out = StatsSnapshot::default();
         for c in self.clusters.borrow().values() {
             c.write_stats(&mut out);
         }
+        self.retired.write(&mut out);
         for (prefix, s) in self.hcm.borrow().iter() {
             s.borrow().write(prefix, &mut out);
         }

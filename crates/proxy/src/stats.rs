@@ -85,7 +85,7 @@ stat_struct!(
             upstream_cx_destroy_with_active_rq, upstream_cx_destroy_local_with_active_rq,
             upstream_cx_destroy_remote_with_active_rq, upstream_cx_idle_timeout,
             upstream_rq_total, upstream_rq_pending_total, upstream_rq_pending_overflow,
-            upstream_rq_pending_failure_eject, upstream_rq_cancelled, upstream_rq_completed,
+            upstream_rq_pending_failure_eject, upstream_rq_cancelled,
             upstream_rq_timeout, upstream_rq_per_try_timeout, upstream_rq_retry,
             upstream_rq_retry_overflow, upstream_rq_retry_success, upstream_rq_retry_limit_exceeded,
             lb_healthy_panic,
@@ -108,6 +108,7 @@ stat_struct!(
         counters: [
             downstream_cx_total, downstream_cx_http1_total, downstream_cx_http2_total,
             downstream_cx_destroy, downstream_rq_total, downstream_rq_completed,
+            downstream_rq_rx_reset,
             downstream_rq_1xx, downstream_rq_2xx, downstream_rq_3xx, downstream_rq_4xx,
             downstream_rq_5xx, no_route, no_cluster,
         ],
@@ -132,26 +133,55 @@ impl TcpStats {
     }
 }
 
-/// Per-status-code counters (`upstream_rq_503`, `upstream_rq_5xx`).
+/// What the router charges per request when it ends (`Filter::chargeUpstreamCode` through
+/// `CodeStatsImpl::chargeBasicResponseStat`): `upstream_rq_completed` together with the
+/// status's `upstream_rq_<code>` and `upstream_rq_<N>xx`. A response that was retried is
+/// charged the same way under `retry.` (`Filter::onUpstreamHeaders`), not as a completion.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CodeStats {
-    pub by_code: BTreeMap<u16, u64>,
+    completed: u64,
+    by_code: BTreeMap<u16, u64>,
+    retried: BTreeMap<u16, u64>,
 }
 
 impl CodeStats {
+    /// A request ended with `code` (an upstream response or the router's local reply).
     pub fn charge(&mut self, code: u16) {
+        self.completed += 1;
         *self.by_code.entry(code).or_default() += 1;
     }
 
+    /// An attempt's response with `code` was retried.
+    pub fn charge_retried(&mut self, code: u16) {
+        *self.retried.entry(code).or_default() += 1;
+    }
+
+    /// Requests charged so far (`upstream_rq_completed`).
+    pub fn completed(&self) -> u64 {
+        self.completed
+    }
+
     fn write_fields(&self, prefix: &str, out: &mut StatsSnapshot) {
-        let mut classes: BTreeMap<u16, u64> = BTreeMap::new();
-        for (code, n) in &self.by_code {
-            out.counter(format!("{prefix}upstream_rq_{code}"), *n);
-            *classes.entry(code / 100).or_default() += n;
+        out.counter(format!("{prefix}upstream_rq_completed"), self.completed);
+        write_codes(&self.by_code, prefix, out);
+        if !self.retried.is_empty() {
+            let retry = format!("{prefix}retry.");
+            let n = self.retried.values().sum();
+            out.counter(format!("{retry}upstream_rq_completed"), n);
+            write_codes(&self.retried, &retry, out);
         }
-        for (class, n) in classes {
-            out.counter(format!("{prefix}upstream_rq_{class}xx"), n);
-        }
+    }
+}
+
+/// `upstream_rq_<code>` and `upstream_rq_<N>xx` of `codes`.
+fn write_codes(codes: &BTreeMap<u16, u64>, prefix: &str, out: &mut StatsSnapshot) {
+    let mut classes: BTreeMap<u16, u64> = BTreeMap::new();
+    for (code, n) in codes {
+        out.counter(format!("{prefix}upstream_rq_{code}"), *n);
+        *classes.entry(code / 100).or_default() += n;
+    }
+    for (class, n) in classes {
+        out.counter(format!("{prefix}upstream_rq_{class}xx"), n);
     }
 }
 
@@ -224,9 +254,30 @@ mod tests {
         assert_eq!(out.counters[&format!("{p}upstream_rq_503")], 1);
         assert_eq!(out.counters[&format!("{p}upstream_rq_5xx")], 1);
         assert_eq!(out.counters[&format!("{p}upstream_rq_2xx")], 1);
+        assert_eq!(out.counters[&format!("{p}upstream_rq_completed")], 2);
+        assert!(!out
+            .counters
+            .contains_key(&format!("{p}retry.upstream_rq_completed")));
         assert_eq!(
             out.gauges[&format!("{p}circuit_breakers.default.cx_open")],
             1
+        );
+    }
+
+    #[test]
+    fn a_retried_response_is_charged_under_retry_and_not_as_a_completion() {
+        let mut s = ClusterStatSet::default();
+        s.codes.charge_retried(503);
+        s.codes.charge(200);
+        let mut out = StatsSnapshot::default();
+        s.write("c", &mut out);
+        let c = |n: &str| out.counters[&format!("cluster.c.{n}")];
+        assert_eq!((c("upstream_rq_completed"), c("upstream_rq_2xx")), (1, 1));
+        assert!(!out.counters.contains_key("cluster.c.upstream_rq_5xx"));
+        assert_eq!(c("retry.upstream_rq_completed"), 1);
+        assert_eq!(
+            (c("retry.upstream_rq_503"), c("retry.upstream_rq_5xx")),
+            (1, 1)
         );
     }
 }

@@ -7,9 +7,16 @@
 //! UO, `upstream_cx_overflow`). Each connection leaves one access-log entry with the chosen
 //! cluster and upstream host.
 
+use std::cell::Cell;
+use std::net::SocketAddr;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
 use meshtwin_model::event::EventKind;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::cluster::Cluster;
 
 use crate::config::ListenerKind;
 use crate::local_reply::{ResponseFlag, ResponseFlags};
@@ -62,39 +69,11 @@ pub(crate) fn serve_tcp<P: Platform>(
                 Some(ep) => {
                     let endpoint = c.endpoint(ep);
                     upstream_host = Some(endpoint.hostname.clone());
-                    {
-                        let mut sh = c.shared.borrow_mut();
-                        sh.rm.connections.inc();
-                        sh.stats.cluster.upstream_cx_total += 1;
-                        sh.stats.cluster.upstream_cx_active.inc();
-                        sh.sync_breaker_gauges();
+                    let (relayed, flag) = proxy_to(&p, &c, endpoint.address, &mut down).await;
+                    bytes = relayed;
+                    if let Some(f) = flag {
+                        flags.set(f);
                     }
-                    let connected = timeout(
-                        &p.platform,
-                        c.cfg.pool.connect_timeout,
-                        p.platform.connect(endpoint.address),
-                    )
-                    .await;
-                    match connected {
-                        Some(Ok(mut up)) => {
-                            if let Ok(b) = tokio::io::copy_bidirectional(&mut down, &mut up).await {
-                                bytes = b;
-                            }
-                        }
-                        failed => {
-                            let mut sh = c.shared.borrow_mut();
-                            sh.stats.cluster.upstream_cx_connect_fail += 1;
-                            if failed.is_none() {
-                                sh.stats.cluster.upstream_cx_connect_timeout += 1;
-                            }
-                            flags.set(ResponseFlag::UF);
-                        }
-                    }
-                    let mut sh = c.shared.borrow_mut();
-                    sh.rm.connections.dec();
-                    sh.stats.cluster.upstream_cx_active.dec();
-                    sh.stats.cluster.upstream_cx_destroy += 1;
-                    sh.sync_breaker_gauges();
                 }
             },
         }
@@ -119,6 +98,129 @@ pub(crate) fn serve_tcp<P: Platform>(
             },
         );
     }));
+}
+
+/// Open an upstream connection of cluster `c` to `address` and relay `down` over it. Returns
+/// the bytes relayed each way and the flag of a failed connect (`UF`). The connection is
+/// charged as Envoy's `reportUpstreamCxDestroy` does: destroyed remotely when the upstream
+/// refused it or ended first, locally when the connect timed out or the downstream ended
+/// first (Envoy then closes the upstream).
+async fn proxy_to<P: Platform>(
+    p: &Proxy<P>,
+    c: &Cluster<P>,
+    address: SocketAddr,
+    down: &mut P::Stream,
+) -> ((u64, u64), Option<ResponseFlag>) {
+    {
+        let mut sh = c.shared.borrow_mut();
+        sh.rm.connections.inc();
+        sh.stats.cluster.upstream_cx_total += 1;
+        sh.stats.cluster.upstream_cx_active.inc();
+        sh.sync_breaker_gauges();
+    }
+    let connected = timeout(
+        &p.platform,
+        c.cfg.pool.connect_timeout,
+        p.platform.connect(address),
+    )
+    .await;
+    let (bytes, flag, closer) = match connected {
+        Some(Ok(up)) => {
+            let first = Rc::new(Cell::new(None));
+            let mut down = Watched {
+                inner: down,
+                side: Side::Downstream,
+                first: first.clone(),
+            };
+            let mut up = Watched {
+                inner: up,
+                side: Side::Upstream,
+                first: first.clone(),
+            };
+            let bytes = tokio::io::copy_bidirectional(&mut down, &mut up)
+                .await
+                .unwrap_or((0, 0));
+            (bytes, None, first.get().unwrap_or(Side::Downstream))
+        }
+        failed => {
+            let mut sh = c.shared.borrow_mut();
+            sh.stats.cluster.upstream_cx_connect_fail += 1;
+            let refused = matches!(&failed, Some(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused);
+            if failed.is_none() {
+                sh.stats.cluster.upstream_cx_connect_timeout += 1;
+            }
+            let closer = if refused {
+                Side::Upstream
+            } else {
+                Side::Downstream
+            };
+            ((0, 0), Some(ResponseFlag::UF), closer)
+        }
+    };
+    let mut sh = c.shared.borrow_mut();
+    sh.rm.connections.dec();
+    let cs = &mut sh.stats.cluster;
+    cs.upstream_cx_active.dec();
+    cs.upstream_cx_destroy += 1;
+    match closer {
+        Side::Upstream => cs.upstream_cx_destroy_remote += 1,
+        Side::Downstream => cs.upstream_cx_destroy_local += 1,
+    }
+    sh.sync_breaker_gauges();
+    (bytes, flag)
+}
+
+/// One side of a relayed connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Downstream,
+    Upstream,
+}
+
+/// A stream that notes, in `first`, whether its side was the first to end (end of stream
+/// or an error on read).
+struct Watched<S> {
+    inner: S,
+    side: Side,
+    first: Rc<Cell<Option<Side>>>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        let ended = match &r {
+            Poll::Ready(Ok(())) => buf.filled().len() == before && buf.remaining() > 0,
+            Poll::Ready(Err(_)) => true,
+            Poll::Pending => false,
+        };
+        if ended && self.first.get().is_none() {
+            self.first.set(Some(self.side));
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@
 //! - [`pods`]: starting and crashing a pod's proxy and app.
 //! - [`timeline`]: the scenario's faults and changes, and the control plane's pushes.
 //! - [`target`]: where a load's or an app call's URL leads (own sidecar, or a service's pods).
-//! - [`world`]: builds and runs a scenario.
+//! - [`world`]: builds and runs a scenario; [`invariants`] checks Envoy's counter identities
+//!   at the end of every run.
 //! - [`baseline`]: a bare echo over the same hops, for the benchmark.
 #![forbid(unsafe_code)]
 
@@ -30,6 +31,7 @@ pub mod baseline;
 pub mod clock;
 pub mod executor;
 pub mod fabric;
+pub mod invariants;
 pub mod links;
 pub mod loadgen;
 pub mod network;

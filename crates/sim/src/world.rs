@@ -234,6 +234,7 @@ pub fn run_on(
         packets_delivered: network.delivered(),
         hosts: live.len() as u64,
     };
+    let invariants = crate::invariants::context(&rt);
     drop(timeline);
     drop(rt);
     core.exec.shutdown();
@@ -246,14 +247,17 @@ pub fn run_on(
     let recorder = Rc::try_unwrap(recorder)
         .unwrap_or_else(|_| panic!("all tasks are gone, so is every recorder handle"));
     let (events, dropped_events) = recorder.into_events();
-    Ok(RunResult {
+    let mut result = RunResult {
         events,
         dropped_events,
         proxies: proxy_stats,
         loads,
         end,
         engine,
-    })
+        violations: Vec::new(),
+    };
+    result.violations = crate::invariants::check(&result, &invariants);
+    Ok(result)
 }
 
 /// Every proxy's configuration as the control plane builds it from `topo` and `policies` at

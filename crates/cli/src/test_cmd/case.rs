@@ -71,11 +71,13 @@ pub fn run(job: &Job<'_>, update: bool) -> Ended {
         Ok(r) => r,
         Err(e) => return Ended::Error(e.to_string()),
     };
+    // A broken counter identity fails the case like an expectation.
     let failed_expectations = judged
         .verdicts
         .iter()
         .filter(|v| !v.pass)
         .map(|v| format!("{}: {}", v.name, v.detail))
+        .chain(result.violations.iter().map(|v| format!("invariant: {v}")))
         .collect();
     let fresh = Digest::build(&judged.summary, &result.events);
     drop(result);

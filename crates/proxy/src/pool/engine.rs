@@ -239,9 +239,17 @@ impl PoolEngine {
         sh: &mut ClusterShared,
     ) -> Vec<Action> {
         let mut out = Vec::new();
-        sh.stats.cluster.upstream_cx_connect_fail += 1;
+        let c = &mut sh.stats.cluster;
+        c.upstream_cx_connect_fail += 1;
         if reason == PoolFailure::Timeout {
-            sh.stats.cluster.upstream_cx_connect_timeout += 1;
+            c.upstream_cx_connect_timeout += 1;
+        }
+        // The close event behind the failure (`reportUpstreamCxDestroy`): the peer refused
+        // or reset it (remote), or we gave up or failed (local; the connect timeout closes it).
+        if reason == PoolFailure::RemoteConnectionFailure {
+            c.upstream_cx_destroy_remote += 1;
+        } else {
+            c.upstream_cx_destroy_local += 1;
         }
         out.push(Action::Event(PoolEvent::CxConnectFail, Some(cx)));
         while let Some(p) = self.pending.pop_front() {

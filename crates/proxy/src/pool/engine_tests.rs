@@ -194,6 +194,34 @@ fn a_connect_failure_purges_every_pending_request_of_the_pool() {
 }
 
 #[test]
+fn a_failed_connection_is_destroyed_on_the_side_that_closed_it() {
+    for (reason, local, remote) in [
+        (PoolFailure::RemoteConnectionFailure, 0, 1),
+        (PoolFailure::LocalConnectionFailure, 1, 0),
+        (PoolFailure::Timeout, 1, 0),
+    ] {
+        let mut sh = shared(1, 10, 100);
+        let mut pool = http1(None);
+        let cx = pending_id(pool.new_stream(&mut sh).0) + 1;
+        pool.on_connect_failed(cx, reason, &mut sh);
+        let c = &sh.stats.cluster;
+        assert_eq!(
+            (
+                c.upstream_cx_destroy,
+                c.upstream_cx_destroy_local,
+                c.upstream_cx_destroy_remote
+            ),
+            (1, local, remote),
+            "{reason:?}"
+        );
+        assert_eq!(
+            c.upstream_cx_total - c.upstream_cx_destroy,
+            c.upstream_cx_active.value()
+        );
+    }
+}
+
+#[test]
 fn http2_max_requests_refuses_at_attach_without_queueing() {
     let mut sh = shared(1024, 1024, 1);
     let mut pool = PoolEngine::new(PoolConfig {

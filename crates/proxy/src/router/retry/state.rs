@@ -1,9 +1,9 @@
 //! [`RetryState`]: one request's retries, decided as Envoy's `RetryStateImpl::shouldRetry`
 //! does after each attempt's response headers or reset (spec §6.4):
 //!
-//! 1. a retry scheduled earlier releases its `retries` breaker resource now, in every case;
-//!    if this attempt is not retriable that earlier retry counts as a success
-//!    (`upstream_rq_retry_success`);
+//! 1. a retry scheduled earlier is over now (its caller gives back the `retries` breaker
+//!    resource it held); if this attempt is not retriable that earlier retry counts as a
+//!    success (`upstream_rq_retry_success`);
 //! 2. not retriable ⇒ forward the response;
 //! 3. no retries left ⇒ forward it, `URX` (`upstream_rq_retry_limit_exceeded`);
 //! 4. one retry is used up; if the cluster's retries breaker is full ⇒ forward it, `UO`
@@ -49,8 +49,6 @@ pub enum RetryVerdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryDecision {
     pub verdict: RetryVerdict,
-    /// Release the `retries` resource taken for the previous retry.
-    pub release_retry_resource: bool,
     /// Charge `upstream_rq_retry_success`.
     pub retry_success: bool,
 }
@@ -62,7 +60,7 @@ pub struct RetryState {
     compat: RetryCompat,
     retries_remaining: u32,
     back_off: BackOff,
-    /// A retry was scheduled and holds a `retries` resource.
+    /// A retry was scheduled and its outcome is not decided yet.
     retry_armed: bool,
     attempts: u32,
     attempted_hosts: Vec<String>,
@@ -94,8 +92,9 @@ impl RetryState {
         self.attempts
     }
 
-    /// Whether a scheduled retry still holds a `retries` resource.
-    pub fn holds_retry_resource(&self) -> bool {
+    /// Whether a retry was scheduled whose outcome is not decided yet (the caller holds a
+    /// `retries` resource for it).
+    pub fn retry_in_progress(&self) -> bool {
         self.retry_armed
     }
 
@@ -132,11 +131,10 @@ impl RetryState {
         allows: bool,
         rng: &mut impl rand::RngCore,
     ) -> RetryDecision {
-        let release_retry_resource = std::mem::take(&mut self.retry_armed);
+        let retried = std::mem::take(&mut self.retry_armed);
         let mut d = RetryDecision {
             verdict: RetryVerdict::NotRetriable,
-            release_retry_resource,
-            retry_success: release_retry_resource && !retriable,
+            retry_success: retried && !retriable,
         };
         if !retriable {
             return d;
@@ -156,12 +154,6 @@ impl RetryState {
             back_off: self.back_off.next(rng),
         };
         d
-    }
-
-    /// The request is over (answered, reset or timed out): whether the caller must release
-    /// a `retries` resource still held.
-    pub fn finish(&mut self) -> bool {
-        std::mem::take(&mut self.retry_armed)
     }
 
     /// Record the host an attempt went to.

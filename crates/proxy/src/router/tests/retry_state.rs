@@ -42,7 +42,7 @@ fn each_retry_uses_one_of_the_allowed_retries_then_the_limit_is_exceeded() {
     assert_eq!((s.attempt(), s.retries_remaining()), (3, 0));
     let d = s.on_response(503, &h, true, &mut rng);
     assert_eq!(d.verdict, RetryVerdict::LimitExceeded);
-    assert!(d.release_retry_resource && !d.retry_success);
+    assert!(!d.retry_success && !s.retry_in_progress());
     assert_eq!(s.attempt(), 3, "no fourth attempt");
 }
 
@@ -53,7 +53,7 @@ fn a_full_retry_breaker_overflows_and_still_uses_up_a_retry() {
     let d = s.on_response(503, &HeaderMap::new(), false, &mut rng);
     assert_eq!(d.verdict, RetryVerdict::Overflow);
     assert_eq!(s.retries_remaining(), 1);
-    assert!(!s.holds_retry_resource());
+    assert!(!s.retry_in_progress());
     assert_eq!(rng.draws, 0, "no back-off drawn");
 }
 
@@ -72,18 +72,14 @@ fn the_breaker_is_not_consulted_when_the_outcome_is_not_retriable() {
 }
 
 #[test]
-fn a_retry_holds_a_breaker_resource_until_the_next_outcome_which_may_be_a_success() {
+fn a_retry_is_in_progress_until_the_next_outcome_which_may_be_a_success() {
     let mut s = state(1);
     let mut rng = Fixed::new(&[0]);
     let first = s.on_response(503, &HeaderMap::new(), true, &mut rng);
-    assert!(!first.release_retry_resource && s.holds_retry_resource());
+    assert!(!first.retry_success && s.retry_in_progress());
     let second = s.on_response(200, &HeaderMap::new(), true, &mut rng);
     assert_eq!(second.verdict, RetryVerdict::NotRetriable);
-    assert!(second.release_retry_resource && second.retry_success);
-    assert!(!s.finish(), "already released");
-    let mut abandoned = state(1);
-    abandoned.on_response(503, &HeaderMap::new(), true, &mut rng);
-    assert!(abandoned.finish(), "a request ending mid-retry releases it");
+    assert!(second.retry_success && !s.retry_in_progress());
 }
 
 #[test]

@@ -1,0 +1,90 @@
+//! Step 7: one attempt of a request — a host from the load balancer (re-picked while the
+//! retry host predicate refuses it), the upstream request on that host's pool under the
+//! per-try timeout ([`crate::upstream::attempt`]), and what outlier detection hears of it
+//! (`Filter::onUpstreamHeaders` / `onUpstreamReset` / `onPerTryTimeout`).
+
+use crate::active_stream::StreamInfo;
+use crate::outlier::{LocalOrigin, Outcome as OutlierOutcome};
+use crate::platform::Platform;
+use crate::router::retry::{RetryState, UpstreamReset};
+use crate::upstream::{attempt, Attempt};
+
+use super::Upstream;
+
+/// An attempt that reached a host: which one, and how it ended.
+pub(super) struct Tried {
+    pub host: String,
+    pub outcome: Attempt,
+}
+
+/// Make the next attempt `state` calls for; `None`: no healthy host to try.
+pub(super) async fn next<P: Platform>(
+    up: &Upstream<'_, P>,
+    state: &mut RetryState,
+    per_try: Option<std::time::Duration>,
+    info: &mut StreamInfo,
+) -> Option<Tried> {
+    let cluster = up.cluster;
+    let is_retry = state.attempt() > 1;
+    let PickedHost { ep, key } = state.choose_host(is_retry, || {
+        cluster.pick(up.worker).map(|i| PickedHost {
+            ep: i,
+            key: cluster.endpoint(i).address.to_string(),
+        })
+    })?;
+    let host = cluster.endpoint(ep).hostname;
+    state.on_host_attempted(&key);
+    info.upstream_host = Some(host.clone());
+    let outcome = attempt(
+        &up.proxy.platform,
+        cluster,
+        up.worker,
+        ep,
+        up.parts,
+        up.body,
+        state.attempt(),
+        per_try,
+    )
+    .await;
+    if let Some(o) = outlier_outcome(&outcome) {
+        cluster.report_outcome(ep, o);
+    }
+    if let Attempt::PerTryTimeout = outcome {
+        cluster
+            .shared
+            .borrow_mut()
+            .stats
+            .cluster
+            .upstream_rq_per_try_timeout += 1;
+    }
+    Some(Tried { host, outcome })
+}
+
+/// What outlier detection hears of an attempt: upstream statuses and local-origin failures —
+/// never a local overflow (`Filter::onUpstreamReset` skips `Overflow`).
+fn outlier_outcome(outcome: &Attempt) -> Option<OutlierOutcome> {
+    match outcome {
+        Attempt::Response(r) => Some(OutlierOutcome::Http(r.status().as_u16())),
+        Attempt::Reset(UpstreamReset::Overflow) => None,
+        Attempt::Reset(
+            UpstreamReset::LocalConnectionFailure
+            | UpstreamReset::RemoteConnectionFailure
+            | UpstreamReset::ConnectionTimeout,
+        ) => Some(OutlierOutcome::Local(LocalOrigin::ConnectFailed)),
+        Attempt::Reset(_) => Some(OutlierOutcome::Local(LocalOrigin::Reset)),
+        Attempt::PerTryTimeout => Some(OutlierOutcome::Local(LocalOrigin::Timeout)),
+    }
+}
+
+/// A host the load balancer picked: its index in the cluster and the key the
+/// `previous_hosts` retry predicate compares (its address: every endpoint is its own host).
+struct PickedHost {
+    ep: usize,
+    key: String,
+}
+
+impl AsRef<str> for PickedHost {
+    fn as_ref(&self) -> &str {
+        &self.key
+    }
+}

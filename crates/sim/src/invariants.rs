@@ -1,0 +1,263 @@
+//! The identities Envoy's own counters keep, checked at the end of every run. A broken one is
+//! a bug in the twin (never in the user's input): `meshtwin test` fails the case, other
+//! commands print a warning.
+//!
+//! Per cluster (`cluster.<name>.*`):
+//! - `upstream_rq_completed = Σ upstream_rq_<N>xx`, and the same under `retry.` — both are
+//!   charged together (`CodeStatsImpl::chargeBasicResponseStat`);
+//! - `upstream_cx_total − upstream_cx_destroy = upstream_cx_active` at the end;
+//! - `upstream_cx_destroy = _local + _remote`, and the same for `_with_active_rq`
+//!   (`reportUpstreamCxDestroy`, `reportUpstreamCxDestroyActiveRequest`);
+//! - `upstream_rq_pending_active` never above the cluster's `max_pending_requests`.
+//!
+//! Per HTTP connection manager (`http.<prefix>.*`):
+//! - `downstream_rq_completed = Σ downstream_rq_<N>xx`;
+//! - `downstream_rq_total = downstream_rq_completed + downstream_rq_rx_reset +
+//!   downstream_rq_active`: every request is answered, abandoned, or still in progress.
+//!
+//! In the trace (when no event was dropped): each proxy wrote one HTTP access-log entry per
+//! request that ended, and each load one `request` event per call it made.
+
+use std::collections::BTreeMap;
+
+use meshtwin_model::event::EventKind;
+use meshtwin_model::policy::Thresholds;
+use meshtwin_model::run::{ProxyStats, RunResult, Violation};
+
+use crate::pods::PodRuntime;
+
+/// What the checks need beyond the run's result, read from the pods at its end.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Each proxy's clusters' circuit-breaker thresholds, by pod and cluster name.
+    pub limits: BTreeMap<String, BTreeMap<String, Thresholds>>,
+    /// HTTP requests that ended on each pod's earlier proxies (crashed incarnations, whose
+    /// stats are gone with them but whose access-log entries are in the trace).
+    pub ended_before: BTreeMap<String, u64>,
+}
+
+/// The context of a run whose pods are `rt`.
+pub fn context(rt: &PodRuntime) -> Context {
+    let mut ended_before: BTreeMap<String, u64> = BTreeMap::new();
+    for p in &rt.graveyard {
+        let s = p.stats();
+        let stats = ProxyStats {
+            counters: s.counters,
+            gauges: s.gauges,
+            gauges_max: s.gauges_max,
+        };
+        *ended_before.entry(p.cfg.node.clone()).or_default() += ended_requests(&stats);
+    }
+    Context {
+        limits: (rt.proxies.iter())
+            .map(|(pod, p)| (pod.clone(), p.circuit_breaker_limits()))
+            .collect(),
+        ended_before,
+    }
+}
+
+/// Every identity `run` breaks.
+pub fn check(run: &RunResult, cx: &Context) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let none = BTreeMap::new();
+    for (pod, stats) in &run.proxies {
+        let mut found = Vec::new();
+        check_clusters(stats, cx.limits.get(pod).unwrap_or(&none), &mut found);
+        check_connection_managers(stats, &mut found);
+        if run.dropped_events == 0 {
+            let before = cx.ended_before.get(pod).copied().unwrap_or(0);
+            check_access_logs(pod, before + ended_requests(stats), run, &mut found);
+        }
+        out.extend(found.into_iter().map(|mut v| {
+            v.proxy = pod.clone();
+            v
+        }));
+    }
+    if run.dropped_events == 0 {
+        check_loads(run, &mut out);
+    }
+    out
+}
+
+/// A counter (0 when absent: Envoy creates some stats on first use).
+fn counter(stats: &ProxyStats, name: &str) -> u64 {
+    stats.counters.get(name).copied().unwrap_or(0)
+}
+
+fn gauge(stats: &ProxyStats, name: &str) -> u64 {
+    stats.gauges.get(name).copied().unwrap_or(0)
+}
+
+/// The scopes (`cluster.<name>`) that have the counter `<scope>.<marker>`.
+fn scopes<'s>(stats: &'s ProxyStats, head: &str, marker: &str) -> Vec<&'s str> {
+    stats
+        .counters
+        .keys()
+        .filter(|k| k.starts_with(head))
+        .filter_map(|k| k.strip_suffix(marker)?.strip_suffix('.'))
+        .collect()
+}
+
+fn violation(scope: &str, identity: &'static str, detail: String) -> Violation {
+    Violation {
+        proxy: String::new(),
+        scope: scope.to_string(),
+        identity,
+        detail,
+    }
+}
+
+/// `<prefix>completed` against the sum of `<prefix><N>xx`, when they differ.
+fn classes_add_up(stats: &ProxyStats, prefix: &str) -> Option<String> {
+    let completed = counter(stats, &format!("{prefix}completed"));
+    let classes: u64 = (1..=5)
+        .map(|c| counter(stats, &format!("{prefix}{c}xx")))
+        .sum();
+    (completed != classes).then(|| format!("completed {completed}, classes add up to {classes}"))
+}
+
+fn check_clusters(
+    stats: &ProxyStats,
+    limits: &BTreeMap<String, Thresholds>,
+    out: &mut Vec<Violation>,
+) {
+    for scope in scopes(stats, "cluster.", "upstream_cx_total") {
+        let s = |n: &str| counter(stats, &format!("{scope}.{n}"));
+        if let Some(d) = classes_add_up(stats, &format!("{scope}.upstream_rq_")) {
+            out.push(violation(
+                scope,
+                "upstream_rq_completed = Σ upstream_rq_<N>xx",
+                d,
+            ));
+        }
+        if let Some(d) = classes_add_up(stats, &format!("{scope}.retry.upstream_rq_")) {
+            let identity = "retry.upstream_rq_completed = Σ retry.upstream_rq_<N>xx";
+            out.push(violation(scope, identity, d));
+        }
+        let (total, destroy) = (s("upstream_cx_total"), s("upstream_cx_destroy"));
+        let active = gauge(stats, &format!("{scope}.upstream_cx_active"));
+        if total.checked_sub(destroy) != Some(active) {
+            let d = format!("total {total}, destroy {destroy}, active {active}");
+            out.push(violation(
+                scope,
+                "upstream_cx_total − upstream_cx_destroy = upstream_cx_active",
+                d,
+            ));
+        }
+        for (all, identity) in [
+            ("upstream_cx_destroy", "upstream_cx_destroy = _local + _remote"),
+            (
+                "upstream_cx_destroy_with_active_rq",
+                "upstream_cx_destroy_with_active_rq = _local_with_active_rq + _remote_with_active_rq",
+            ),
+        ] {
+            let split = all.replacen("destroy", "destroy_local", 1);
+            let (local, remote) = (s(&split), s(&split.replace("local", "remote")));
+            if s(all) != local + remote {
+                let d = format!("{} {}, local {local}, remote {remote}", all, s(all));
+                out.push(violation(scope, identity, d));
+            }
+        }
+        let name = scope.strip_prefix("cluster.").unwrap_or(scope);
+        let pending = stats
+            .gauges_max
+            .get(&format!("{scope}.upstream_rq_pending_active"));
+        if let (Some(&pending), Some(t)) = (pending, limits.get(name)) {
+            if pending > t.max_pending_requests {
+                let d = format!(
+                    "{pending} pending, max_pending_requests {}",
+                    t.max_pending_requests
+                );
+                out.push(violation(
+                    scope,
+                    "upstream_rq_pending_active ≤ max_pending_requests",
+                    d,
+                ));
+            }
+        }
+    }
+}
+
+fn check_connection_managers(stats: &ProxyStats, out: &mut Vec<Violation>) {
+    for scope in scopes(stats, "http.", "downstream_rq_total") {
+        let s = |n: &str| counter(stats, &format!("{scope}.{n}"));
+        if let Some(d) = classes_add_up(stats, &format!("{scope}.downstream_rq_")) {
+            out.push(violation(
+                scope,
+                "downstream_rq_completed = Σ downstream_rq_<N>xx",
+                d,
+            ));
+        }
+        let (total, completed, reset) = (
+            s("downstream_rq_total"),
+            s("downstream_rq_completed"),
+            s("downstream_rq_rx_reset"),
+        );
+        let active = gauge(stats, &format!("{scope}.downstream_rq_active"));
+        if total != completed + reset + active {
+            let d =
+                format!("total {total}, completed {completed}, rx_reset {reset}, active {active}");
+            let identity = "downstream_rq_total = downstream_rq_completed + downstream_rq_rx_reset + downstream_rq_active";
+            out.push(violation(scope, identity, d));
+        }
+    }
+}
+
+/// HTTP requests a proxy has seen end (answered or abandoned).
+fn ended_requests(stats: &ProxyStats) -> u64 {
+    scopes(stats, "http.", "downstream_rq_total")
+        .into_iter()
+        .map(|scope| {
+            counter(stats, &format!("{scope}.downstream_rq_total"))
+                .saturating_sub(gauge(stats, &format!("{scope}.downstream_rq_active")))
+        })
+        .sum()
+}
+
+/// One HTTP access-log entry per request that ended (TCP entries have no request id).
+fn check_access_logs(pod: &str, ended: u64, run: &RunResult, out: &mut Vec<Violation>) {
+    let logged = run
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(&e.kind, EventKind::AccessLog { proxy, request_id, .. }
+                if proxy == pod && !request_id.is_empty())
+        })
+        .count() as u64;
+    if logged != ended {
+        let d = format!("{ended} requests ended, {logged} logged");
+        out.push(violation(
+            "access log",
+            "one access-log entry per request that ended",
+            d,
+        ));
+    }
+}
+
+/// One `request` event per call each load made.
+fn check_loads(run: &RunResult, out: &mut Vec<Violation>) {
+    let mut traced: BTreeMap<&str, u64> = BTreeMap::new();
+    for e in &run.events {
+        if let EventKind::Request { load, .. } = &e.kind {
+            *traced.entry(load.as_str()).or_default() += 1;
+        }
+    }
+    for (spec, _, outcome) in &run.loads {
+        let (calls, seen) = (
+            outcome.calls.len() as u64,
+            traced.get(spec.name.as_str()).copied().unwrap_or(0),
+        );
+        if calls != seen {
+            let d = format!("{calls} calls, {seen} request events");
+            out.push(violation(
+                &format!("load {}", spec.name),
+                "one request event per call",
+                d,
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "invariants_tests.rs"]
+mod tests;
