@@ -24,7 +24,9 @@
 pub mod breaker;
 pub mod cluster;
 mod cluster_hosts;
+mod cluster_info;
 pub mod cluster_outlier;
+mod cluster_workers;
 pub mod config;
 pub mod health;
 pub mod http;

@@ -196,11 +196,8 @@ pub(crate) async fn route_request<P: Platform>(
         Some(g) => match timeout(&proxy.platform, g, work).await {
             Some(o) => o,
             None => {
-                let mut sh = cluster.shared.borrow_mut();
-                sh.stats.cluster.upstream_rq_timeout += 1;
-                sh.stats.codes.charge(504);
-                sh.stats.cluster.upstream_rq_completed += 1;
-                drop(sh);
+                cluster.info.count_request_timeout();
+                cluster.info.charge_completed(504);
                 Outcome::local(
                     504,
                     "upstream request timeout",
@@ -248,12 +245,7 @@ fn spawn_shadow<P: Platform>(
             if let Attempt::Response(r) =
                 attempt(&p.platform, &cluster, worker, ep, &parts, &body, 1, None).await
             {
-                cluster
-                    .shared
-                    .borrow_mut()
-                    .stats
-                    .codes
-                    .charge(r.status().as_u16());
+                cluster.info.charge_code(r.status().as_u16());
             }
         }
     }));
@@ -272,8 +264,10 @@ async fn forward_with_retries<P: Platform>(
     server: &str,
     log: &LogState,
 ) -> Outcome {
-    let name = cluster.cfg.name.clone();
+    let name = cluster.info.name().to_string();
     let mut state = RetryState::new(policy, RetryCompat::default());
+    // The `max_retries` slot of the retry in progress, given back when it is dropped.
+    let mut retry_slot = None;
     let outcome = loop {
         let is_retry = state.attempt() > 1;
         let picked = state.choose_host(is_retry, || {
@@ -283,11 +277,8 @@ async fn forward_with_retries<P: Platform>(
             })
         });
         let Some(PickedHost { ep, key }) = picked else {
-            let mut sh = cluster.shared.borrow_mut();
-            sh.stats.cluster.upstream_cx_none_healthy += 1;
-            sh.stats.codes.charge(503);
-            sh.stats.cluster.upstream_rq_completed += 1;
-            drop(sh);
+            cluster.info.count_no_healthy_upstream();
+            cluster.info.charge_completed(503);
             break Outcome::local(
                 503,
                 "no healthy upstream",
@@ -326,11 +317,11 @@ async fn forward_with_retries<P: Platform>(
         if let Some(o) = reported {
             cluster.report_outcome(ep, o);
         }
-        let allows = cluster.shared.borrow().rm.retries.can_create();
+        let allows = cluster.info.retries_available();
         let (decision, reply) = match result {
             Attempt::Response(resp) => {
                 let status = resp.status().as_u16();
-                cluster.shared.borrow_mut().stats.codes.charge(status);
+                cluster.info.charge_code(status);
                 let d = proxy.with_rng(|r| state.on_response(status, resp.headers(), allows, r));
                 (d, Ok(resp))
             }
@@ -342,38 +333,27 @@ async fn forward_with_retries<P: Platform>(
                 )
             }
             Attempt::PerTryTimeout => {
-                cluster
-                    .shared
-                    .borrow_mut()
-                    .stats
-                    .cluster
-                    .upstream_rq_per_try_timeout += 1;
+                cluster.info.count_per_try_timeout();
                 (
                     proxy.with_rng(|r| state.on_reset(UpstreamReset::LocalReset, true, allows, r)),
                     Err(None),
                 )
             }
         };
-        {
-            let mut sh = cluster.shared.borrow_mut();
-            if decision.release_retry_resource {
-                sh.rm.retries.dec();
+        if decision.release_retry_resource {
+            retry_slot = None;
+        }
+        if decision.retry_success {
+            cluster.info.count_retry_success();
+        }
+        match decision.verdict {
+            RetryVerdict::Retry { .. } => {
+                let slot = cluster.info.try_take_retry();
+                retry_slot = Some(slot.expect("the verdict saw room in max_retries"));
             }
-            if decision.retry_success {
-                sh.stats.cluster.upstream_rq_retry_success += 1;
-            }
-            match decision.verdict {
-                RetryVerdict::Retry { .. } => {
-                    sh.rm.retries.inc();
-                    sh.stats.cluster.upstream_rq_retry += 1;
-                }
-                RetryVerdict::Overflow => sh.stats.cluster.upstream_rq_retry_overflow += 1,
-                RetryVerdict::LimitExceeded => {
-                    sh.stats.cluster.upstream_rq_retry_limit_exceeded += 1
-                }
-                RetryVerdict::NotRetriable => {}
-            }
-            sh.sync_breaker_gauges();
+            RetryVerdict::Overflow => cluster.info.count_retry_overflow(),
+            RetryVerdict::LimitExceeded => cluster.info.count_retry_limit_exceeded(),
+            RetryVerdict::NotRetriable => {}
         }
         if let RetryVerdict::Retry { back_off } = decision.verdict {
             proxy.platform.sleep(back_off).await;
@@ -389,21 +369,21 @@ async fn forward_with_retries<P: Platform>(
         break match reply {
             Ok(resp) => upstream_outcome(resp, flags, &name, host, server, cluster),
             Err(reason) => {
-                let mut sh = cluster.shared.borrow_mut();
-                sh.stats.cluster.upstream_rq_completed += 1;
                 let response = match reason {
                     Some(r) => {
                         flags.set(ResponseFlag::for_reset(r));
-                        sh.stats.codes.charge(if r == UpstreamReset::ProtocolError {
-                            502
-                        } else {
-                            503
-                        });
+                        cluster
+                            .info
+                            .charge_completed(if r == UpstreamReset::ProtocolError {
+                                502
+                            } else {
+                                503
+                            });
                         reset_before_headers(r, retried, server)
                     }
                     None => {
                         flags.set(ResponseFlag::UT);
-                        sh.stats.codes.charge(504);
+                        cluster.info.charge_completed(504);
                         local_reply(504, "upstream request timeout", server)
                     }
                 };
@@ -419,9 +399,10 @@ async fn forward_with_retries<P: Platform>(
             }
         };
     };
-    if state.finish() {
-        cluster.shared.borrow_mut().rm.retries.dec();
-    }
+    // A retry slot still held is given back now (and when a global timeout drops this
+    // future mid-retry).
+    state.finish();
+    drop(retry_slot);
     outcome
 }
 
@@ -433,12 +414,7 @@ fn upstream_outcome<P: Platform>(
     server: &str,
     cluster: &Cluster<P>,
 ) -> Outcome {
-    cluster
-        .shared
-        .borrow_mut()
-        .stats
-        .cluster
-        .upstream_rq_completed += 1;
+    cluster.info.count_completed();
     let (mut parts, body) = resp.into_parts();
     strip_hop_by_hop(&mut parts.headers);
     if let Ok(v) = HeaderValue::from_str(server) {

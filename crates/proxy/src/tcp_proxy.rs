@@ -52,26 +52,18 @@ pub(crate) fn serve_tcp<P: Platform>(
             }
             Some(c) => match c.pick(worker) {
                 None => {
-                    c.shared.borrow_mut().stats.cluster.upstream_cx_none_healthy += 1;
+                    c.info.count_no_healthy_upstream();
                     flags.set(ResponseFlag::UH);
                 }
-                Some(_) if !c.shared.borrow().rm.connections.can_create() => {
-                    c.shared.borrow_mut().stats.cluster.upstream_cx_overflow += 1;
+                Some(_) if !c.info.try_open_tcp_connection() => {
                     flags.set(ResponseFlag::UO);
                 }
                 Some(ep) => {
                     let endpoint = c.endpoint(ep);
                     upstream_host = Some(endpoint.hostname.clone());
-                    {
-                        let mut sh = c.shared.borrow_mut();
-                        sh.rm.connections.inc();
-                        sh.stats.cluster.upstream_cx_total += 1;
-                        sh.stats.cluster.upstream_cx_active.inc();
-                        sh.sync_breaker_gauges();
-                    }
                     let connected = timeout(
                         &p.platform,
-                        c.cfg.pool.connect_timeout,
+                        c.cfg().pool.connect_timeout,
                         p.platform.connect(endpoint.address),
                     )
                     .await;
@@ -82,19 +74,11 @@ pub(crate) fn serve_tcp<P: Platform>(
                             }
                         }
                         failed => {
-                            let mut sh = c.shared.borrow_mut();
-                            sh.stats.cluster.upstream_cx_connect_fail += 1;
-                            if failed.is_none() {
-                                sh.stats.cluster.upstream_cx_connect_timeout += 1;
-                            }
+                            c.info.count_tcp_connect_failure(failed.is_none());
                             flags.set(ResponseFlag::UF);
                         }
                     }
-                    let mut sh = c.shared.borrow_mut();
-                    sh.rm.connections.dec();
-                    sh.stats.cluster.upstream_cx_active.dec();
-                    sh.stats.cluster.upstream_cx_destroy += 1;
-                    sh.sync_breaker_gauges();
+                    c.info.close_tcp_connection();
                 }
             },
         }

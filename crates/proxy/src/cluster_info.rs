@@ -1,0 +1,264 @@
+//! What every part of one cluster shares (Envoy's `ClusterInfoImpl`): its settings, its stats
+//! scope `cluster.<name>.*` and its circuit breakers (`ResourceManagerImpl`). Callers say what
+//! happened (`count_no_healthy_upstream`, `try_take_retry`, ...); this file alone knows which
+//! counters and resources that touches.
+//!
+//! A cluster replaced by a control-plane push keeps its stats scope, as Envoy's
+//! `ClusterManagerImpl::addOrUpdateCluster` does (the new `ClusterInfoImpl` generates its stats
+//! from the same scope name, so every counter continues): see [`ClusterInfo::replacing`].
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use meshtwin_model::policy::UpstreamProtocol;
+
+use crate::breaker::ResourceManager;
+use crate::config::ClusterConfig;
+use crate::pool::engine::ClusterShared;
+use crate::stats::{ClusterStats, StatsSnapshot};
+
+/// One cluster's settings, stats and circuit breakers.
+pub struct ClusterInfo {
+    pub cfg: ClusterConfig,
+    /// Shared with every worker's connection pools (they charge it from the pool engine).
+    shared: Rc<RefCell<ClusterShared>>,
+}
+
+impl ClusterInfo {
+    /// A new cluster with its own, empty stats scope.
+    pub fn new(cfg: ClusterConfig) -> Self {
+        let shared = ClusterShared::new(ResourceManager::new(&cfg.pool.thresholds));
+        Self {
+            cfg,
+            shared: Rc::new(RefCell::new(shared)),
+        }
+    }
+
+    /// A cluster replacing `old` (a CDS update): its counters continue from `old`'s, as
+    /// Envoy's stats scope does; its gauges and circuit breakers describe its own connections
+    /// and requests (the old cluster's drain on the old cluster).
+    pub fn replacing(cfg: ClusterConfig, old: &ClusterInfo) -> Self {
+        let info = Self::new(cfg);
+        {
+            let o = old.shared.borrow();
+            let mut s = info.shared.borrow_mut();
+            s.stats.cluster = ClusterStats {
+                upstream_cx_active: Default::default(),
+                upstream_rq_active: Default::default(),
+                upstream_rq_pending_active: Default::default(),
+                ..o.stats.cluster.clone()
+            };
+            s.stats.codes = o.stats.codes.clone();
+        }
+        info
+    }
+
+    pub fn name(&self) -> &str {
+        &self.cfg.name
+    }
+
+    /// Whether upstream connections speak HTTP/2 (the protocol, or Istio's `h2UpgradePolicy`).
+    pub fn http2(&self) -> bool {
+        self.cfg.protocol == UpstreamProtocol::Http2 || self.cfg.pool.h2_upgrade
+    }
+
+    /// The resources and stats every worker's pools charge.
+    pub(crate) fn pool_resources(&self) -> Rc<RefCell<ClusterShared>> {
+        self.shared.clone()
+    }
+
+    /// Whether the retry circuit breaker (`max_retries`) has room for one more retry.
+    pub fn retries_available(&self) -> bool {
+        self.shared.borrow().rm.retries.can_create()
+    }
+
+    /// Take one slot of the retry budget (`max_retries`) for a retry about to be made, and
+    /// count it (`upstream_rq_retry`). `None` when the breaker is full. The slot is given back
+    /// when the returned value is dropped (Envoy's `RetryStateImpl` releases it when the retry
+    /// it was taken for finishes).
+    pub fn try_take_retry(&self) -> Option<RetrySlot> {
+        let mut sh = self.shared.borrow_mut();
+        if !sh.rm.retries.can_create() {
+            return None;
+        }
+        sh.rm.retries.inc();
+        sh.stats.cluster.upstream_rq_retry += 1;
+        sh.sync_breaker_gauges();
+        Some(RetrySlot {
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// A retry was refused by the retry circuit breaker (`upstream_rq_retry_overflow`).
+    pub fn count_retry_overflow(&self) {
+        self.count(|c| c.upstream_rq_retry_overflow += 1);
+    }
+
+    /// A request ran out of retries (`upstream_rq_retry_limit_exceeded`).
+    pub fn count_retry_limit_exceeded(&self) {
+        self.count(|c| c.upstream_rq_retry_limit_exceeded += 1);
+    }
+
+    /// A retried request got an answer it keeps (`upstream_rq_retry_success`).
+    pub fn count_retry_success(&self) {
+        self.count(|c| c.upstream_rq_retry_success += 1);
+    }
+
+    /// An attempt hit its per-try timeout (`upstream_rq_per_try_timeout`).
+    pub fn count_per_try_timeout(&self) {
+        self.count(|c| c.upstream_rq_per_try_timeout += 1);
+    }
+
+    /// The route's global timeout fired (`upstream_rq_timeout`).
+    pub fn count_request_timeout(&self) {
+        self.count(|c| c.upstream_rq_timeout += 1);
+    }
+
+    /// The load balancer found no host (`upstream_cx_none_healthy`, 503 UH).
+    pub fn count_no_healthy_upstream(&self) {
+        self.count(|c| c.upstream_cx_none_healthy += 1);
+    }
+
+    /// Picks the load balancer made from a priority in panic (`lb_healthy_panic`).
+    pub fn count_healthy_panic(&self, picks: u64) {
+        self.count(|c| c.lb_healthy_panic += picks);
+    }
+
+    /// A request finished with `code` (`upstream_rq_<code>`, `upstream_rq_<class>xx`) and
+    /// `upstream_rq_completed`.
+    pub fn charge_completed(&self, code: u16) {
+        let mut sh = self.shared.borrow_mut();
+        sh.stats.codes.charge(code);
+        sh.stats.cluster.upstream_rq_completed += 1;
+    }
+
+    /// An upstream answered `code` (`upstream_rq_<code>`), whether or not it is retried.
+    pub fn charge_code(&self, code: u16) {
+        self.shared.borrow_mut().stats.codes.charge(code);
+    }
+
+    /// `upstream_rq_completed` alone (the code was charged when the answer came).
+    pub fn count_completed(&self) {
+        self.count(|c| c.upstream_rq_completed += 1);
+    }
+
+    /// Open one TCP-proxy connection under `max_connections` (a hard limit for TCP: no
+    /// queue). `false`, counting `upstream_cx_overflow`, when the breaker is full.
+    pub fn try_open_tcp_connection(&self) -> bool {
+        let mut sh = self.shared.borrow_mut();
+        if !sh.rm.connections.can_create() {
+            sh.stats.cluster.upstream_cx_overflow += 1;
+            return false;
+        }
+        sh.rm.connections.inc();
+        sh.stats.cluster.upstream_cx_total += 1;
+        sh.stats.cluster.upstream_cx_active.inc();
+        sh.sync_breaker_gauges();
+        true
+    }
+
+    /// A TCP-proxy connection failed to connect (`upstream_cx_connect_fail`, and
+    /// `upstream_cx_connect_timeout` when it timed out).
+    pub fn count_tcp_connect_failure(&self, timed_out: bool) {
+        self.count(|c| {
+            c.upstream_cx_connect_fail += 1;
+            c.upstream_cx_connect_timeout += u64::from(timed_out);
+        });
+    }
+
+    /// A TCP-proxy connection opened by [`ClusterInfo::try_open_tcp_connection`] closed.
+    pub fn close_tcp_connection(&self) {
+        let mut sh = self.shared.borrow_mut();
+        sh.rm.connections.dec();
+        sh.stats.cluster.upstream_cx_active.dec();
+        sh.stats.cluster.upstream_cx_destroy += 1;
+        sh.sync_breaker_gauges();
+    }
+
+    /// Whether the cluster ever opened an upstream connection (health checking's
+    /// `no_traffic_interval` ends then).
+    pub fn had_traffic(&self) -> bool {
+        self.shared.borrow().stats.cluster.upstream_cx_total > 0
+    }
+
+    /// A copy of the `cluster.<name>.*` counters and gauges (tests, explanations).
+    pub fn stats(&self) -> ClusterStats {
+        self.shared.borrow().stats.cluster.clone()
+    }
+
+    /// Add `cluster.<name>.*` to a snapshot.
+    pub fn write_stats(&self, out: &mut StatsSnapshot) {
+        self.shared.borrow().stats.write(&self.cfg.name, out);
+    }
+
+    fn count(&self, f: impl FnOnce(&mut ClusterStats)) {
+        f(&mut self.shared.borrow_mut().stats.cluster);
+    }
+}
+
+/// One slot of a cluster's retry budget (`max_retries`), given back on drop.
+#[must_use = "the retry slot is given back as soon as it is dropped"]
+pub struct RetrySlot {
+    shared: Rc<RefCell<ClusterShared>>,
+}
+
+impl Drop for RetrySlot {
+    fn drop(&mut self) {
+        let mut sh = self.shared.borrow_mut();
+        sh.rm.retries.dec();
+        sh.sync_breaker_gauges();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use meshtwin_model::policy::{LbPolicy, PoolSettings, Thresholds};
+
+    fn cfg(name: &str) -> ClusterConfig {
+        ClusterConfig {
+            name: name.into(),
+            endpoints: Vec::new(),
+            protocol: UpstreamProtocol::Http1,
+            pool: PoolSettings::istio_default(),
+            lb_policy: LbPolicy::RoundRobin,
+            outlier_detection: None,
+            locality_weights: Default::default(),
+            health_check: None,
+        }
+    }
+
+    fn info(max_retries: u64) -> ClusterInfo {
+        let mut cfg = cfg("c");
+        cfg.pool.thresholds = Thresholds {
+            max_retries,
+            ..Thresholds::ISTIO_DEFAULT
+        };
+        ClusterInfo::new(cfg)
+    }
+
+    #[test]
+    fn a_retry_slot_is_refused_when_the_budget_is_spent_and_given_back_on_drop() {
+        let c = info(1);
+        let slot = c.try_take_retry().expect("room for one retry");
+        assert!(!c.retries_available());
+        assert!(c.try_take_retry().is_none());
+        drop(slot);
+        assert!(c.retries_available());
+        assert_eq!(c.stats().upstream_rq_retry, 1);
+    }
+
+    #[test]
+    fn a_replacing_cluster_continues_the_counters_but_not_the_gauges() {
+        let old = info(3);
+        assert!(old.try_open_tcp_connection());
+        old.charge_completed(503);
+        let new = ClusterInfo::replacing(cfg("c"), &old);
+        let s = new.stats();
+        assert_eq!((s.upstream_cx_total, s.upstream_rq_completed), (1, 1));
+        assert_eq!(s.upstream_cx_active.value(), 0);
+        let mut out = StatsSnapshot::default();
+        new.write_stats(&mut out);
+        assert_eq!(out.counters["cluster.c.upstream_rq_503"], 1);
+    }
+}
