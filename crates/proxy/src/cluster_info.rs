@@ -5,7 +5,8 @@
 //!
 //! A cluster replaced by a control-plane push keeps its stats scope, as Envoy's
 //! `ClusterManagerImpl::addOrUpdateCluster` does (the new `ClusterInfoImpl` generates its stats
-//! from the same scope name, so every counter continues): see [`ClusterInfo::replacing`].
+//! from the same scope name, so every counter continues — including what requests still in
+//! flight on the old cluster count after the push): see [`ClusterInfo::replacing`].
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -15,13 +16,16 @@ use meshtwin_model::policy::UpstreamProtocol;
 use crate::breaker::ResourceManager;
 use crate::config::ClusterConfig;
 use crate::pool::engine::ClusterShared;
-use crate::stats::{ClusterStats, StatsSnapshot};
+use crate::stats::{ClusterStatSet, ClusterStats, StatsSnapshot};
 
 /// One cluster's settings, stats and circuit breakers.
 pub struct ClusterInfo {
     pub cfg: ClusterConfig,
     /// Shared with every worker's connection pools (they charge it from the pool engine).
     shared: Rc<RefCell<ClusterShared>>,
+    /// The resources and stats of the clusters of the same name this one replaced, oldest
+    /// first: their counters are part of this cluster's scope.
+    earlier: Vec<Rc<RefCell<ClusterShared>>>,
 }
 
 impl ClusterInfo {
@@ -31,25 +35,17 @@ impl ClusterInfo {
         Self {
             cfg,
             shared: Rc::new(RefCell::new(shared)),
+            earlier: Vec::new(),
         }
     }
 
-    /// A cluster replacing `old` (a CDS update): its counters continue from `old`'s, as
-    /// Envoy's stats scope does; its gauges and circuit breakers describe its own connections
-    /// and requests (the old cluster's drain on the old cluster).
+    /// A cluster replacing `old` (a CDS update): its counters continue `old`'s, as Envoy's
+    /// stats scope does (what `old` still counts while its requests in flight finish is
+    /// included); its gauges and circuit breakers describe its own connections and requests.
     pub fn replacing(cfg: ClusterConfig, old: &ClusterInfo) -> Self {
-        let info = Self::new(cfg);
-        {
-            let o = old.shared.borrow();
-            let mut s = info.shared.borrow_mut();
-            s.stats.cluster = ClusterStats {
-                upstream_cx_active: Default::default(),
-                upstream_rq_active: Default::default(),
-                upstream_rq_pending_active: Default::default(),
-                ..o.stats.cluster.clone()
-            };
-            s.stats.codes = o.stats.codes.clone();
-        }
+        let mut info = Self::new(cfg);
+        info.earlier = old.earlier.clone();
+        info.earlier.push(old.shared.clone());
         info
     }
 
@@ -181,14 +177,18 @@ impl ClusterInfo {
         self.shared.borrow().stats.cluster.upstream_cx_total > 0
     }
 
-    /// A copy of the `cluster.<name>.*` counters and gauges (tests, explanations).
-    pub fn stats(&self) -> ClusterStats {
-        self.shared.borrow().stats.cluster.clone()
+    /// The `cluster.<name>.*` counters (over every cluster this one continues) and gauges.
+    pub fn stats(&self) -> ClusterStatSet {
+        let mut set = self.shared.borrow().stats.clone();
+        for e in &self.earlier {
+            set.add_counters(&e.borrow().stats);
+        }
+        set
     }
 
     /// Add `cluster.<name>.*` to a snapshot.
     pub fn write_stats(&self, out: &mut StatsSnapshot) {
-        self.shared.borrow().stats.write(&self.cfg.name, out);
+        self.stats().write(&self.cfg.name, out);
     }
 
     fn count(&self, f: impl FnOnce(&mut ClusterStats)) {
@@ -245,7 +245,7 @@ mod tests {
         assert!(c.try_take_retry().is_none());
         drop(slot);
         assert!(c.retries_available());
-        assert_eq!(c.stats().upstream_rq_retry, 1);
+        assert_eq!(c.stats().cluster.upstream_rq_retry, 1);
     }
 
     #[test]
@@ -254,11 +254,14 @@ mod tests {
         assert!(old.try_open_tcp_connection());
         old.charge_completed(503);
         let new = ClusterInfo::replacing(cfg("c"), &old);
-        let s = new.stats();
-        assert_eq!((s.upstream_cx_total, s.upstream_rq_completed), (1, 1));
+        // A request in flight on the old cluster finishes after the push.
+        old.charge_completed(200);
+        let s = new.stats().cluster;
+        assert_eq!((s.upstream_cx_total, s.upstream_rq_completed), (1, 2));
         assert_eq!(s.upstream_cx_active.value(), 0);
         let mut out = StatsSnapshot::default();
         new.write_stats(&mut out);
         assert_eq!(out.counters["cluster.c.upstream_rq_503"], 1);
+        assert_eq!(out.counters["cluster.c.upstream_rq_2xx"], 1);
     }
 }

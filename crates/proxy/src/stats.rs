@@ -70,6 +70,12 @@ macro_rules! stat_struct {
                 $(out.counter(format!("{prefix}{}", stringify!($c)), self.$c);)*
                 $(out.gauge(format!("{prefix}{}", stringify!($g)), &self.$g);)*
             }
+
+            /// Add `other`'s counters to these (gauges untouched).
+            #[allow(dead_code, unused_variables)]
+            pub fn add_counters(&mut self, other: &Self) {
+                $(self.$c += other.$c;)*
+            }
         }
     };
 }
@@ -165,6 +171,15 @@ pub struct ClusterStatSet {
 }
 
 impl ClusterStatSet {
+    /// Add the counters (and per-code counters) of an earlier cluster of the same name, whose
+    /// stats scope this one continues; gauges stay this cluster's own.
+    pub fn add_counters(&mut self, earlier: &ClusterStatSet) {
+        self.cluster.add_counters(&earlier.cluster);
+        for (code, n) in &earlier.codes.by_code {
+            *self.codes.by_code.entry(*code).or_default() += n;
+        }
+    }
+
     pub fn write(&self, name: &str, out: &mut StatsSnapshot) {
         let prefix = format!("cluster.{name}.");
         self.cluster.write_fields(&prefix, out);
