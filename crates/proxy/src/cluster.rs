@@ -247,6 +247,7 @@ impl<P: Platform> Cluster<P> {
     /// The pool for (worker, endpoint), created on first use.
     pub fn pool(&self, worker: u32, endpoint: usize) -> Rc<PoolDriver<P>> {
         self.workers.pool(worker, endpoint, || {
+            self.info.admit_pool();
             let cfg = self.cfg();
             let http2 = self.info.http2();
             let concurrency = if http2 {

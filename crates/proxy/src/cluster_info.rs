@@ -58,6 +58,14 @@ impl ClusterInfo {
         self.cfg.protocol == UpstreamProtocol::Http2 || self.cfg.pool.h2_upgrade
     }
 
+    /// A worker creates a connection pool for a host: taken from `max_connection_pools`.
+    /// Panics if refused — the twin's `max_connection_pools` is Envoy's unlimited default
+    /// (neither Istio nor App Mesh sets it), so a refusal is a bookkeeping bug.
+    pub fn admit_pool(&self) {
+        let admitted = self.shared.borrow_mut().try_create_pool();
+        assert!(admitted, "an unlimited max_connection_pools refused a pool");
+    }
+
     /// The resources and stats every worker's pools charge.
     pub(crate) fn pool_resources(&self) -> Rc<RefCell<ClusterShared>> {
         self.shared.clone()
@@ -263,5 +271,33 @@ mod tests {
         new.write_stats(&mut out);
         assert_eq!(out.counters["cluster.c.upstream_rq_503"], 1);
         assert_eq!(out.counters["cluster.c.upstream_rq_2xx"], 1);
+    }
+
+    #[test]
+    fn istio_thresholds_publish_the_remaining_gauges_and_envoy_defaults_do_not() {
+        let c = info(3);
+        let slot = c.try_take_retry();
+        c.admit_pool();
+        let mut out = StatsSnapshot::default();
+        c.write_stats(&mut out);
+        let p = "cluster.c.circuit_breakers.default.";
+        assert_eq!(out.gauges[&format!("{p}remaining_retries")], 2);
+        assert_eq!(out.gauges[&format!("{p}remaining_cx")], 4_294_967_295);
+        assert_eq!(out.gauges[&format!("{p}remaining_cx_pools")], u64::MAX - 1);
+        assert_eq!(out.counters["cluster.c.upstream_cx_pool_overflow"], 0);
+        assert_eq!(out.counters["cluster.c.lb_local_cluster_not_ok"], 0);
+        drop(slot);
+
+        let mut envoy = cfg("e");
+        envoy.pool.thresholds = Thresholds::ENVOY_DEFAULT;
+        let mut out = StatsSnapshot::default();
+        ClusterInfo::new(envoy).write_stats(&mut out);
+        assert!(
+            !out.gauges.keys().any(|k| k.contains("remaining_")),
+            "{out:?}"
+        );
+        assert!(out
+            .gauges
+            .contains_key("cluster.e.circuit_breakers.default.cx_pool_open"));
     }
 }

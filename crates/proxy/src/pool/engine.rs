@@ -115,13 +115,41 @@ impl ClusterShared {
         id
     }
 
-    /// Refresh the `circuit_breakers.default.*_open` gauges from the resource counts.
+    /// Refresh the `circuit_breakers.default.*_open` gauges (and `remaining_*` with
+    /// `track_remaining`) from the resource counts.
     pub fn sync_breaker_gauges(&mut self) {
+        let rm = &self.rm;
         let b = &mut self.stats.breakers_default;
-        b.cx_open.set(self.rm.connections.open());
-        b.rq_pending_open.set(self.rm.pending_requests.open());
-        b.rq_open.set(self.rm.requests.open());
-        b.rq_retry_open.set(self.rm.retries.open());
+        b.cx_open.set(rm.connections.open());
+        b.rq_pending_open.set(rm.pending_requests.open());
+        b.rq_open.set(rm.requests.open());
+        b.rq_retry_open.set(rm.retries.open());
+        b.cx_pool_open.set(rm.connection_pools.open());
+        if rm.track_remaining {
+            let r = self
+                .stats
+                .remaining_default
+                .get_or_insert_with(Default::default);
+            r.remaining_cx.set(rm.connections.remaining());
+            r.remaining_pending.set(rm.pending_requests.remaining());
+            r.remaining_rq.set(rm.requests.remaining());
+            r.remaining_retries.set(rm.retries.remaining());
+            r.remaining_cx_pools.set(rm.connection_pools.remaining());
+        }
+    }
+
+    /// A worker made a connection pool for a host (`max_connection_pools`). `false`, counting
+    /// `upstream_cx_pool_overflow`, when the breaker refuses it (Envoy's
+    /// `ClusterEntry::httpConnPoolImpl`); with the twin's unlimited `max_connection_pools` it
+    /// never does.
+    pub fn try_create_pool(&mut self) -> bool {
+        if !self.rm.connection_pools.can_create() {
+            self.stats.cluster.upstream_cx_pool_overflow += 1;
+            return false;
+        }
+        self.rm.connection_pools.inc();
+        self.sync_breaker_gauges();
+        true
     }
 }
 
