@@ -27,7 +27,7 @@ pub use crate::cluster_workers::Workers;
 use crate::config::{ClusterConfig, Endpoint};
 use crate::health::flags::{HealthFlag, HealthFlags};
 use crate::health::HealthChecker;
-use crate::lb::{HostId, LbConfig, PickContext};
+use crate::lb::{HostId, LbConfig, PreviousPriorities};
 use crate::observer::Observer;
 use crate::outlier::{Compat, Detector};
 use crate::platform::Platform;
@@ -219,6 +219,16 @@ impl<P: Platform> Cluster<P> {
     /// cluster's policy: Istio's default least request, round robin, random). `None`: no
     /// healthy upstream.
     pub fn pick(&self, worker: u32) -> Option<usize> {
+        self.pick_with(worker, None)
+    }
+
+    /// [`Cluster::pick`] for a request whose route has a retry priority: it decides the
+    /// priority load the pick uses (the `previous_priorities` of `retryRemoteLocalities`).
+    pub fn pick_with(
+        &self,
+        worker: u32,
+        retry_priority: Option<&mut PreviousPriorities>,
+    ) -> Option<usize> {
         if self.hosts.borrow().is_empty() {
             return None;
         }
@@ -227,14 +237,10 @@ impl<P: Platform> Cluster<P> {
             locality_weighted: !cfg.locality_weights.is_empty(),
             ..LbConfig::from_model(cfg.lb_policy, cfg.outlier_detection.as_ref())
         };
-        let ctx = PickContext {
-            previous_hosts: &[],
-            host_selection_retries: 0,
-        };
         let hosts = || self.hosts.borrow().lb_hosts();
         let picked = self
             .workers
-            .pick(worker, lb, &cfg.locality_weights, hosts, &ctx);
+            .pick(worker, lb, &cfg.locality_weights, hosts, retry_priority);
         // Envoy's `lb_healthy_panic`: picks made from a priority in panic (the cluster's
         // counter, so it survives balancers made later and endpoint pushes).
         self.info.count_healthy_panic(picked.panic_picks);

@@ -9,7 +9,10 @@ use std::rc::Rc;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::lb::{Health, Host, HostId, LbConfig, LoadBalancer, LocalityWeights, Pick, PickContext};
+use crate::lb::{
+    Health, Host, HostId, LbConfig, LoadBalancer, LocalityWeights, Pick, PickContext,
+    PreviousPriorities,
+};
 use crate::platform::Platform;
 use crate::pool::driver::PoolDriver;
 
@@ -55,14 +58,15 @@ impl<P: Platform> Workers<P> {
             .sum()
     }
 
-    /// Pick with `worker`'s balancer, creating it over `hosts()` on first use.
+    /// Pick with `worker`'s balancer, creating it over `hosts()` on first use; a retry
+    /// priority, when given, decides the priority load from the balancer's.
     pub fn pick(
         &self,
         worker: u32,
         cfg: LbConfig,
         weights: &LocalityWeights,
         hosts: impl FnOnce() -> Vec<Host>,
-        ctx: &PickContext<'_>,
+        retry_priority: Option<&mut PreviousPriorities>,
     ) -> Picked {
         let active = |h: HostId| self.host_rq_active(h.0 as usize);
         let mut balancers = self.balancers.borrow_mut();
@@ -75,7 +79,12 @@ impl<P: Platform> Workers<P> {
             (lb, rng)
         });
         let before = lb.lb_healthy_panic();
-        let pick = lb.choose_host(ctx, &active, rng);
+        let load = retry_priority.and_then(|rp| rp.priority_load(lb.priority_load()));
+        let ctx = PickContext {
+            priority_load: load.as_ref(),
+            ..PickContext::default()
+        };
+        let pick = lb.choose_host(&ctx, &active, rng);
         Picked {
             pick,
             created,

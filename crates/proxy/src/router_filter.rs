@@ -13,6 +13,7 @@ use http_body_util::Full;
 use crate::cluster::Cluster;
 use crate::config::ListenerKind;
 use crate::http::LogState;
+use crate::lb::PreviousPriorities;
 use crate::local_reply::{local_reply, reset_before_headers, ResponseFlag, ResponseFlags};
 use crate::outlier::{LocalOrigin, Outcome as OutlierOutcome};
 use crate::platform::{timeout, Platform};
@@ -268,10 +269,14 @@ async fn forward_with_retries<P: Platform>(
     let mut state = RetryState::new(policy, RetryCompat::default());
     // The `max_retries` slot of the retry in progress, given back when it is dropped.
     let mut retry_slot = None;
+    // `retryRemoteLocalities`: the retry priority that moves retries to other priorities.
+    let mut retry_priority = policy.previous_priorities.map(PreviousPriorities::new);
     let outcome = loop {
         let is_retry = state.attempt() > 1;
         let picked = state.choose_host(is_retry, || {
-            cluster.pick(worker).map(|i| PickedHost {
+            // Envoy changes the priority load on retries only (`determinePriorityLoad`).
+            let rp = retry_priority.as_mut().filter(|_| is_retry);
+            cluster.pick_with(worker, rp).map(|i| PickedHost {
                 ep: i,
                 key: cluster.endpoint(i).address.to_string(),
             })
@@ -287,8 +292,12 @@ async fn forward_with_retries<P: Platform>(
                 &name,
             );
         };
-        let host = cluster.endpoint(ep).hostname;
+        let endpoint = cluster.endpoint(ep);
+        let host = endpoint.hostname;
         state.on_host_attempted(&key);
+        if let Some(rp) = retry_priority.as_mut() {
+            rp.on_host_attempted(endpoint.priority);
+        }
         *log.upstream_host.borrow_mut() = Some(host.clone());
         let result = attempt(
             &proxy.platform,
