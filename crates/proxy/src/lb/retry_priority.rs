@@ -48,7 +48,7 @@ impl PreviousPriorities {
         if n < self.update_frequency {
             return None;
         }
-        if n % self.update_frequency == 0 {
+        if n.is_multiple_of(self.update_frequency) {
             let levels = original.health.len();
             if self.excluded.len() < levels {
                 self.excluded.resize(levels, false);
