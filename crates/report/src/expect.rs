@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use meshtwin_model::event::EventKind;
-use meshtwin_model::run::{CallRecord, RunResult};
+use meshtwin_model::run::{CallRecord, LoadOutcome, RunResult};
 use meshtwin_model::scenario::{Expectation, Metric};
 use serde::{Deserialize, Serialize};
 
@@ -95,19 +95,7 @@ fn measure(
             .count() as f64),
         Metric::Requests { load } => Ok(load_calls(load)?.calls.len() as f64),
         Metric::FlagFraction { load, code, flag } => {
-            let o = load_calls(load)?;
-            let with_code: Vec<_> = o.calls.iter().filter(|c| c.status == *code).collect();
-            if with_code.is_empty() {
-                return Err(Unmeasured::NoValue(format!(
-                    "no call of load '{load}' was answered {code}, so the share of {code}s \
-                     flagged {flag} is undefined"
-                )));
-            }
-            let n = with_code
-                .iter()
-                .filter(|c| c.flags.split(',').any(|f| f == flag))
-                .count();
-            Ok(n as f64 / with_code.len() as f64)
+            flag_share(load_calls(load)?, load, *code, flag)
         }
         Metric::Counter { proxy, stat } => r
             .proxies
@@ -167,6 +155,22 @@ fn measure(
                 .ok_or_else(|| Unmeasured::NoValue(format!("load '{load}' made no call")))
         }
     }
+}
+
+/// The share of `load`'s calls answered `code` that carry `flag`; no value without such calls.
+fn flag_share(o: &LoadOutcome, load: &str, code: u16, flag: &str) -> Result<f64, Unmeasured> {
+    let with_code: Vec<_> = o.calls.iter().filter(|c| c.status == code).collect();
+    if with_code.is_empty() {
+        return Err(Unmeasured::NoValue(format!(
+            "no call of load '{load}' was answered {code}, so the share of {code}s flagged \
+             {flag} is undefined"
+        )));
+    }
+    let n = with_code
+        .iter()
+        .filter(|c| c.flags.split(',').any(|f| f == flag))
+        .count();
+    Ok(n as f64 / with_code.len() as f64)
 }
 
 /// `priority`'s load (percent) and panic flag in `proxy`'s `cluster` at `at` (default: the
