@@ -179,10 +179,15 @@ impl ClusterInfo {
         sh.sync_breaker_gauges();
     }
 
-    /// Whether the cluster ever opened an upstream connection (health checking's
-    /// `no_traffic_interval` ends then).
+    /// Whether the cluster's scope ever counted an upstream connection (health checking's
+    /// `no_traffic_interval` ends then: Envoy's `HealthCheckerImplBase::interval` reads the
+    /// scope's `upstream_cx_total`, which a replaced cluster's connections count in).
     pub fn had_traffic(&self) -> bool {
         self.shared.borrow().stats.cluster.upstream_cx_total > 0
+            || self
+                .earlier
+                .iter()
+                .any(|e| e.borrow().stats.cluster.upstream_cx_total > 0)
     }
 
     /// The `cluster.<name>.*` counters (over every cluster this one continues) and gauges.
