@@ -3,8 +3,10 @@
 //! - [`platform`]: the seam (connect, bind/accept, spawn, time) — real sockets or the twin.
 //! - [`breaker`]: circuit breakers (the cluster's resource manager).
 //! - [`pool`]: upstream connection pools; [`pool::engine`] is the synchronous state machine.
-//! - [`cluster`]: clusters, their endpoints, per-worker pools and balancers;
-//!   [`cluster_outlier`] runs a cluster's outlier detector.
+//! - [`cluster`]: one cluster, built in one step and retired by pushes, from its info
+//!   (`cluster_info`: settings, stats scope, circuit breakers), host set (`cluster_hosts`) and
+//!   per-worker balancers and pools (`cluster_workers`); [`cluster_outlier`] runs its outlier
+//!   detector, [`health::driver`] its health checks.
 //! - [`lb`]: load balancing engines (priority load, panic, RR / least request / random, Istio locality).
 //! - [`outlier`]: the outlier detection engine (consecutive errors, success rate, ejection).
 //! - [`health`]: active health checking (App Mesh `healthCheck`): engine and per-host driver.
