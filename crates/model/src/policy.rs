@@ -25,6 +25,9 @@ pub struct Thresholds {
     pub max_pending_requests: u64,
     pub max_requests: u64,
     pub max_retries: u64,
+    /// `track_remaining`: Envoy publishes `circuit_breakers.<priority>.remaining_*` gauges.
+    #[serde(default)]
+    pub track_remaining: bool,
 }
 
 impl Thresholds {
@@ -34,13 +37,17 @@ impl Thresholds {
         max_pending_requests: 1024,
         max_requests: 1024,
         max_retries: 3,
+        track_remaining: false,
     };
-    /// What Istio puts on every cluster it builds when the DestinationRule says nothing.
+    /// What Istio puts on every cluster it builds when the DestinationRule says nothing
+    /// (istio/istio `getDefaultCircuitBreakerThresholds`, which a DestinationRule's connection
+    /// pool settings then override field by field: `TrackRemaining: true` stays).
     pub const ISTIO_DEFAULT: Thresholds = Thresholds {
         max_connections: ISTIO_UNLIMITED,
         max_pending_requests: ISTIO_UNLIMITED,
         max_requests: ISTIO_UNLIMITED,
         max_retries: ISTIO_UNLIMITED,
+        track_remaining: true,
     };
     /// App Mesh's defaults for unset fields.
     pub const APPMESH_DEFAULT: Thresholds = Thresholds {
@@ -48,6 +55,7 @@ impl Thresholds {
         max_pending_requests: APPMESH_UNLIMITED,
         max_requests: APPMESH_UNLIMITED,
         max_retries: APPMESH_UNLIMITED,
+        track_remaining: false,
     };
 }
 

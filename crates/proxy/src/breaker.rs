@@ -52,13 +52,19 @@ impl Resource {
     }
 }
 
-/// The four resources of one cluster priority.
+/// The resources of one cluster priority (Envoy's `ResourceManagerImpl`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceManager {
     pub connections: Resource,
     pub pending_requests: Resource,
     pub requests: Resource,
     pub retries: Resource,
+    /// `max_connection_pools`: neither Istio nor App Mesh sets it, so it is Envoy's default,
+    /// unlimited (`std::numeric_limits<uint64_t>::max()` in `ClusterInfoImpl`'s
+    /// `createSingleResourceManager`); the pools are counted for `remaining_cx_pools`.
+    pub connection_pools: Resource,
+    /// `track_remaining`: the `remaining_*` gauges are published.
+    pub track_remaining: bool,
 }
 
 impl ResourceManager {
@@ -68,6 +74,8 @@ impl ResourceManager {
             pending_requests: Resource::new(t.max_pending_requests),
             requests: Resource::new(t.max_requests),
             retries: Resource::new(t.max_retries),
+            connection_pools: Resource::new(u64::MAX),
+            track_remaining: t.track_remaining,
         }
     }
 

@@ -1,248 +1,357 @@
-//! Upstream clusters: endpoints, the shared circuit breakers and stats, and one connection
-//! pool per (worker, endpoint), created lazily as Envoy does.
+//! One upstream cluster of one proxy, split as Envoy splits it:
+//!
+//! - [`ClusterInfo`] (`cluster_info.rs`, Envoy's `ClusterInfoImpl`): settings, the stats scope
+//!   and the circuit breakers, shared by everything below;
+//! - [`HostSet`] (`cluster_hosts.rs`, `PrioritySetImpl`): the hosts and their health flags;
+//! - [`Workers`] (`cluster_workers.rs`, `ThreadLocalClusterManagerImpl::ClusterEntry`): each
+//!   worker's load balancer and connection pools;
+//! - the detectors — the outlier detector (driven by `cluster_outlier.rs`) and the active
+//!   health checker (driven by `health/driver.rs`) — which change host health.
+//!
+//! A cluster is built in one step ([`Cluster::new`]), possibly replacing an older one of the
+//! same name, and [`Cluster::retire`]d when a push replaces or removes it: its timers and
+//! health checks end, and it reports nothing more.
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use meshtwin_model::event::{EndpointInfo, EventKind};
-use meshtwin_model::policy::UpstreamProtocol;
-
-use crate::breaker::ResourceManager;
+use meshtwin_model::topology::EnvoySettings;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::cluster_outlier::OutlierState;
+pub use crate::cluster_hosts::HostSet;
+pub use crate::cluster_info::{ClusterInfo, RetrySlot};
+pub use crate::cluster_workers::Workers;
+
 use crate::config::{ClusterConfig, Endpoint};
-use crate::health::driver::HealthState;
 use crate::health::flags::{HealthFlag, HealthFlags};
-use crate::lb::{HostId, LbConfig, LoadBalancer, PickContext};
+use crate::health::HealthChecker;
+use crate::lb::{HostId, LbConfig, PreviousPriorities};
 use crate::observer::Observer;
+use crate::outlier::{Compat, Detector};
 use crate::platform::Platform;
 use crate::pool::driver::{PoolContext, PoolDriver};
-use crate::pool::engine::{ClusterShared, PoolConfig, PoolEngine};
+use crate::pool::engine::{PoolConfig, PoolEngine};
 use crate::stats::StatsSnapshot;
-
-/// Pools by (worker, endpoint index).
-/// Pools by (endpoint, worker): one host's pools are adjacent.
-type PoolMap<P> = BTreeMap<(usize, u32), Rc<PoolDriver<P>>>;
 
 /// Envoy's default `max_concurrent_streams` for HTTP/2 upstreams.
 const H2_DEFAULT_CONCURRENCY: u32 = 2_147_483_647;
 
+/// A synchronous engine with its own random stream.
+pub struct Seeded<T> {
+    pub engine: T,
+    pub rng: ChaCha8Rng,
+}
+
+/// Why a cluster stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retirement {
+    /// A push sent it with other settings: a new cluster of the same name takes over.
+    Replaced,
+    /// A push no longer sends it.
+    Removed,
+}
+
+/// Everything a cluster is built from.
+pub struct ClusterParams<'a, P: Platform> {
+    pub cfg: ClusterConfig,
+    pub envoy: &'a EnvoySettings,
+    pub platform: P,
+    pub observer: Rc<dyn Observer>,
+    /// The proxy's node name (traces).
+    pub proxy: String,
+    /// Drives its load balancers, outlier detector and health checker (one stream each).
+    pub seed: u64,
+}
+
 /// One upstream cluster of one proxy.
 pub struct Cluster<P: Platform> {
-    pub cfg: ClusterConfig,
-    pub shared: Rc<RefCell<ClusterShared>>,
-    pools: RefCell<PoolMap<P>>,
-    /// Each worker's load balancer and its random stream (created on first use).
-    pub(crate) balancers: RefCell<BTreeMap<u32, (LoadBalancer, ChaCha8Rng)>>,
+    pub info: ClusterInfo,
+    pub(crate) hosts: RefCell<HostSet>,
+    pub(crate) workers: Workers<P>,
     /// The outlier detector, when the cluster has outlier detection.
-    pub(crate) outlier: RefCell<Option<OutlierState>>,
+    pub(crate) outlier: RefCell<Option<Seeded<Detector>>>,
     /// The active health checker, when the cluster has one.
-    pub(crate) health_checker: RefCell<Option<HealthState>>,
-    /// Each host's health flags set so far (for balancers created later); hosts not listed
-    /// have [`HealthFlags::new_host`].
-    pub(crate) flags: RefCell<BTreeMap<u32, HealthFlags>>,
-    /// Every endpoint this cluster has had (index = host id; see `cluster_hosts`).
-    pub(crate) hosts: RefCell<Vec<Endpoint>>,
-    /// The current endpoint set, as host ids in the control plane's order.
-    pub(crate) members: RefCell<Vec<usize>>,
-    /// The priority load last traced (loads, panic flags).
-    pub(crate) last_load: RefCell<Option<(Vec<u32>, Vec<bool>)>>,
-    pub(crate) seed: u64,
+    pub(crate) health: RefCell<Option<Seeded<HealthChecker>>>,
+    retired: Cell<bool>,
     pub(crate) platform: P,
     pub(crate) observer: Rc<dyn Observer>,
     pub(crate) proxy: String,
 }
 
 impl<P: Platform> Cluster<P> {
-    /// `seed` drives this cluster's load balancers (one stream per worker).
-    pub fn new(
-        cfg: ClusterConfig,
-        platform: P,
-        observer: Rc<dyn Observer>,
-        proxy: String,
-        seed: u64,
-    ) -> Self {
-        let shared = ClusterShared::new(ResourceManager::new(&cfg.pool.thresholds));
-        observer.event(
-            platform.now(),
-            endpoints_event(&proxy, &cfg.name, &cfg.endpoints),
+    /// Build a cluster; with `replacing`, its stats scope continues that cluster's (Envoy
+    /// keeps the scope `cluster.<name>.` across a CDS update). Nothing runs until
+    /// [`Cluster::start`].
+    pub fn new(p: ClusterParams<'_, P>, replacing: Option<&Cluster<P>>) -> Rc<Self> {
+        let seed = p.seed;
+        p.observer.event(
+            p.platform.now(),
+            endpoints_event(&p.proxy, &p.cfg.name, &p.cfg.endpoints),
         );
-        let hosts = cfg.endpoints.clone();
-        let members = (0..hosts.len()).collect();
-        Self {
+        let hosts = HostSet::new(p.cfg.endpoints.clone(), p.cfg.health_check.is_some());
+        let members = hosts.member_ids();
+        let outlier = p.cfg.outlier_detection.as_ref().and_then(|od| {
+            let cfg = crate::outlier::Config::from_model(od, Compat::from_envoy(p.envoy)).ok()?;
+            let mut engine = Detector::new(cfg, members.clone());
+            if let Some(old) =
+                replacing.and_then(|o| o.outlier.borrow().as_ref().map(|d| d.engine.clone()))
+            {
+                engine.continue_stats(&old);
+            }
+            Some(Seeded {
+                engine,
+                rng: ChaCha8Rng::seed_from_u64(seed.rotate_left(17) ^ 0x6f75_746c_6965_7221),
+            })
+        });
+        let health = p.cfg.health_check.as_ref().map(|hc| {
+            let mut engine =
+                HealthChecker::new(crate::health::Config::from_model(hc), members.clone());
+            if let Some(old) = replacing {
+                if let Some(o) = old.health.borrow().as_ref() {
+                    engine.continue_stats(&o.engine);
+                }
+            }
+            Seeded {
+                engine,
+                rng: ChaCha8Rng::seed_from_u64(seed.rotate_left(29) ^ 0x6865_616c_7468_6863),
+            }
+        });
+        let info = match replacing {
+            Some(old) => ClusterInfo::replacing(p.cfg, &old.info),
+            None => ClusterInfo::new(p.cfg),
+        };
+        Rc::new(Self {
+            info,
             hosts: RefCell::new(hosts),
-            members: RefCell::new(members),
-            last_load: RefCell::new(None),
-            cfg,
-            shared: Rc::new(RefCell::new(shared)),
-            pools: RefCell::new(BTreeMap::new()),
-            balancers: RefCell::new(BTreeMap::new()),
-            outlier: RefCell::new(None),
-            health_checker: RefCell::new(None),
-            flags: RefCell::new(BTreeMap::new()),
-            seed,
-            platform,
-            observer,
-            proxy,
+            workers: Workers::new(seed),
+            outlier: RefCell::new(outlier),
+            health: RefCell::new(health),
+            retired: Cell::new(false),
+            platform: p.platform,
+            observer: p.observer,
+            proxy: p.proxy,
+        })
+    }
+
+    /// Its settings.
+    pub fn cfg(&self) -> &ClusterConfig {
+        &self.info.cfg
+    }
+
+    /// Start the outlier sweep and one health-check loop per host (each a no-op when the
+    /// cluster has no such detector).
+    pub fn start(self: &Rc<Self>) {
+        self.start_outlier_timer();
+        self.start_health_checks();
+    }
+
+    /// Stop: timers and health checks end at their next wake-up, results of requests still
+    /// in flight are no longer reported, and every host the outlier detector had ejected is
+    /// traced back in rotation for this cluster (the hosts leave with it).
+    pub fn retire(&self, why: Retirement) {
+        if self.retired.replace(true) {
+            return;
+        }
+        let ejected = match self.outlier.borrow().as_ref() {
+            Some(o) => o.engine.ejected_hosts(),
+            None => return,
+        };
+        let reason = match why {
+            Retirement::Replaced => "ClusterReplaced",
+            Retirement::Removed => "ClusterRemoved",
+        };
+        for host in ejected {
+            self.observer.event(
+                self.platform.now(),
+                EventKind::Outlier {
+                    proxy: self.proxy.clone(),
+                    cluster: self.info.name().to_string(),
+                    host: self.endpoint(host.0 as usize).hostname,
+                    action: "unejected".into(),
+                    reason: reason.into(),
+                    ejection_ms: None,
+                },
+            );
         }
     }
 
-    /// A cluster replacing `old` (a CDS update) keeps its counters, as Envoy's stats scope
-    /// does; its gauges describe its own connections and requests.
-    pub(crate) fn inherit_counters(&self, old: &Self) {
-        let o = old.shared.borrow();
-        let mut s = self.shared.borrow_mut();
-        s.stats.cluster = crate::stats::ClusterStats {
-            upstream_cx_active: Default::default(),
-            upstream_rq_active: Default::default(),
-            upstream_rq_pending_active: Default::default(),
-            ..o.stats.cluster.clone()
-        };
-        s.stats.codes = o.stats.codes.clone();
+    /// Whether a push replaced or removed it.
+    pub fn is_retired(&self) -> bool {
+        self.retired.get()
     }
 
-    fn http2(&self) -> bool {
-        self.cfg.protocol == UpstreamProtocol::Http2 || self.cfg.pool.h2_upgrade
+    /// Endpoint `i` (a host id; hosts that left keep their slot).
+    pub fn endpoint(&self, i: usize) -> Endpoint {
+        self.hosts.borrow().endpoint(i).clone()
     }
 
-    /// Requests in flight to endpoint `ep` over every worker's pool (Envoy's per-host
-    /// `rq_active`, shared by all workers).
+    /// Requests in flight to endpoint `ep` over every worker's pool.
     pub fn host_rq_active(&self, ep: usize) -> u64 {
-        self.pools
-            .borrow()
-            .range((ep, 0)..=(ep, u32::MAX))
-            .map(|(_, p)| p.active_streams())
-            .sum()
+        self.workers.host_rq_active(ep)
     }
 
     /// A host's health flags (outlier ejection, active health checking).
     pub fn host_flags(&self, host: HostId) -> HealthFlags {
-        self.flags
-            .borrow()
-            .get(&host.0)
-            .copied()
-            .unwrap_or(HealthFlags::new_host(self.cfg.health_check.is_some()))
+        self.hosts.borrow().flags(host)
     }
 
     /// Set or clear one health flag of a host; when its combined health changes, every
-    /// worker's balancer learns it (spec §5.2: unhealthy iff either `FAILED_*` flag is set).
+    /// worker's balancer learns it (unhealthy iff either `FAILED_*` flag is set).
     pub fn set_host_flag(&self, host: HostId, flag: HealthFlag, on: bool) {
-        let before = self.host_flags(host);
-        let mut after = before;
-        after.set(flag, on);
-        self.flags.borrow_mut().insert(host.0, after);
-        if after.health() != before.health() {
-            let active = |h: HostId| self.host_rq_active(h.0 as usize);
-            for (lb, rng) in self.balancers.borrow_mut().values_mut() {
-                lb.set_health(host, after.health(), &active, rng);
-            }
-            let what = match (flag, on) {
-                (HealthFlag::FailedOutlierCheck, true) => "ejected",
-                (HealthFlag::FailedOutlierCheck, false) => "unejected",
-                (HealthFlag::FailedActiveHc, true) => "failed health check",
-                (HealthFlag::FailedActiveHc, false) => "passed health check",
-            };
-            let name = self.endpoint(host.0 as usize).hostname;
-            self.note_priority_load(&format!("{name} {what}"));
+        let (before, after) = self.hosts.borrow_mut().set_flag(host, flag, on);
+        if after.health() == before.health() {
+            return;
         }
+        self.workers.set_health(host, after.health());
+        let what = match (flag, on) {
+            (HealthFlag::FailedOutlierCheck, true) => "ejected",
+            (HealthFlag::FailedOutlierCheck, false) => "unejected",
+            (HealthFlag::FailedActiveHc, true) => "failed health check",
+            (HealthFlag::FailedActiveHc, false) => "passed health check",
+        };
+        let name = self.endpoint(host.0 as usize).hostname;
+        self.note_priority_load(&format!("{name} {what}"));
     }
 
     /// Pick an endpoint for a request on `worker` with that worker's load balancer (the
     /// cluster's policy: Istio's default least request, round robin, random). `None`: no
     /// healthy upstream.
     pub fn pick(&self, worker: u32) -> Option<usize> {
-        if self.members.borrow().is_empty() {
+        self.pick_with(worker, None)
+    }
+
+    /// [`Cluster::pick`] for a request whose route has a retry priority: it decides the
+    /// priority load the pick uses (the `previous_priorities` of `retryRemoteLocalities`).
+    pub fn pick_with(
+        &self,
+        worker: u32,
+        retry_priority: Option<&mut PreviousPriorities>,
+    ) -> Option<usize> {
+        if self.hosts.borrow().is_empty() {
             return None;
         }
-        let active = |h: HostId| self.host_rq_active(h.0 as usize);
-        let created = !self.balancers.borrow().contains_key(&worker);
-        let picked = {
-            let mut balancers = self.balancers.borrow_mut();
-            let (lb, rng) = balancers.entry(worker).or_insert_with(|| {
-                let mut rng = ChaCha8Rng::seed_from_u64(
-                    self.seed ^ u64::from(worker).wrapping_mul(0x9e37_79b9_7f4a_7c15),
-                );
-                let lb = LoadBalancer::new(
-                    LbConfig {
-                        locality_weighted: !self.cfg.locality_weights.is_empty(),
-                        ..LbConfig::from_model(
-                            self.cfg.lb_policy,
-                            self.cfg.outlier_detection.as_ref(),
-                        )
-                    },
-                    self.lb_hosts(),
-                    self.cfg.locality_weights.clone(),
-                    &active,
-                    &mut rng,
-                );
-                (lb, rng)
-            });
-            let ctx = PickContext {
-                previous_hosts: &[],
-                host_selection_retries: 0,
-            };
-            let panics = lb.lb_healthy_panic();
-            let picked = lb
-                .choose_host(&ctx, &active, rng)
-                .map(|p| p.host.0 as usize);
-            // Envoy's `lb_healthy_panic`: picks made from a priority in panic (the cluster's
-            // counter, so it survives balancers made later and endpoint pushes).
-            let in_panic = lb.lb_healthy_panic() - panics;
-            self.shared.borrow_mut().stats.cluster.lb_healthy_panic += in_panic;
-            picked
+        let cfg = self.cfg();
+        let lb = LbConfig {
+            locality_weighted: !cfg.locality_weights.is_empty(),
+            ..LbConfig::from_model(cfg.lb_policy, cfg.outlier_detection.as_ref())
         };
-        if created {
+        let hosts = || self.hosts.borrow().lb_hosts();
+        let picked = self
+            .workers
+            .pick(worker, lb, &cfg.locality_weights, hosts, retry_priority);
+        // Envoy's `lb_healthy_panic`: picks made from a priority in panic (the cluster's
+        // counter, so it survives balancers made later and endpoint pushes).
+        self.info.count_healthy_panic(picked.panic_picks);
+        if picked.created {
             self.note_priority_load("first pick");
         }
-        picked
+        picked.pick.map(|p| p.host.0 as usize)
     }
 
     /// The pool for (worker, endpoint), created on first use.
     pub fn pool(&self, worker: u32, endpoint: usize) -> Rc<PoolDriver<P>> {
-        let mut pools = self.pools.borrow_mut();
-        pools
-            .entry((endpoint, worker))
-            .or_insert_with(|| {
-                let http2 = self.http2();
-                let concurrency = if http2 {
-                    self.cfg
-                        .pool
-                        .max_concurrent_streams
-                        .unwrap_or(H2_DEFAULT_CONCURRENCY)
-                } else {
-                    1
-                };
-                let engine = PoolEngine::new(PoolConfig {
-                    concurrency,
-                    max_requests_per_connection: self.cfg.pool.max_requests_per_connection,
-                    enforce_max_requests: true,
-                    http2,
-                });
-                let ctx = PoolContext {
-                    platform: self.platform.clone(),
-                    observer: self.observer.clone(),
-                    proxy: self.proxy.clone(),
-                    cluster: self.cfg.name.clone(),
-                    worker,
-                    endpoint: self.endpoint(endpoint),
-                    http2,
-                    connect_timeout: self.cfg.pool.connect_timeout,
-                };
-                PoolDriver::new(ctx, engine, self.shared.clone())
-            })
-            .clone()
+        self.workers.pool(worker, endpoint, || {
+            self.info.admit_pool();
+            let cfg = self.cfg();
+            let http2 = self.info.http2();
+            let concurrency = if http2 {
+                cfg.pool
+                    .max_concurrent_streams
+                    .unwrap_or(H2_DEFAULT_CONCURRENCY)
+            } else {
+                1
+            };
+            let engine = PoolEngine::new(PoolConfig {
+                concurrency,
+                max_requests_per_connection: cfg.pool.max_requests_per_connection,
+                enforce_max_requests: true,
+                http2,
+            });
+            let ctx = PoolContext {
+                platform: self.platform.clone(),
+                observer: self.observer.clone(),
+                proxy: self.proxy.clone(),
+                cluster: cfg.name.clone(),
+                worker,
+                endpoint: self.endpoint(endpoint),
+                http2,
+                connect_timeout: cfg.pool.connect_timeout,
+            };
+            PoolDriver::new(ctx, engine, self.info.pool_resources())
+        })
     }
 
-    pub fn write_stats(&self, out: &mut StatsSnapshot) {
-        self.shared.borrow().stats.write(&self.cfg.name, out);
-        if let Some(o) = self.outlier.borrow().as_ref() {
-            o.detector.stats().write(&self.cfg.name, out);
+    /// A control-plane push of the cluster's endpoint set. Endpoints still present (same
+    /// address) keep their host; new ones get new hosts (and health checks); the rest leave
+    /// the load balancers and the detectors.
+    pub fn update_endpoints(self: &Rc<Self>, endpoints: Vec<Endpoint>) {
+        let change = self.hosts.borrow_mut().update(&endpoints);
+        if change.unchanged {
+            return;
         }
-        if let Some(h) = self.health_checker.borrow().as_ref() {
-            h.checker.stats().write(&self.cfg.name, out);
+        if let Some(o) = self.outlier.borrow_mut().as_mut() {
+            for h in &change.removed {
+                o.engine.remove_host(*h);
+            }
+            for h in &change.added {
+                o.engine.add_host(*h);
+            }
+        }
+        let hosts = self.hosts.borrow().lb_hosts();
+        self.workers
+            .update_hosts(&hosts, &self.cfg().locality_weights);
+        self.observer.event(
+            self.platform.now(),
+            endpoints_event(&self.proxy, self.info.name(), &endpoints),
+        );
+        self.note_priority_load("endpoints pushed");
+        self.start_health_checks_for(&change.added);
+    }
+
+    /// Trace the priority load when it differs from the last one traced.
+    pub(crate) fn note_priority_load(&self, reason: &str) {
+        if self.is_retired() {
+            return;
+        }
+        let Some((load, healthy_percent, panic)) = self.workers.priority_load() else {
+            return;
+        };
+        let key = (load.clone(), panic.clone());
+        let first = {
+            let mut hosts = self.hosts.borrow_mut();
+            if hosts.last_load.as_ref() == Some(&key) {
+                return;
+            }
+            hosts.last_load.replace(key).is_none()
+        };
+        // A single priority taking everything, not in panic, is the unremarkable start: not
+        // traced (readers take "no priority_load event" to mean exactly that).
+        if first && load.len() <= 1 && !panic.iter().any(|p| *p) {
+            return;
+        }
+        self.observer.event(
+            self.platform.now(),
+            EventKind::PriorityLoad {
+                proxy: self.proxy.clone(),
+                cluster: self.info.name().to_string(),
+                load,
+                healthy_percent,
+                panic,
+                reason: reason.to_string(),
+            },
+        );
+    }
+
+    /// Add `cluster.<name>.*`, with its detectors' stats, to a snapshot.
+    pub fn write_stats(&self, out: &mut StatsSnapshot) {
+        self.info.write_stats(out);
+        if let Some(o) = self.outlier.borrow().as_ref() {
+            o.engine.stats().write(self.info.name(), out);
+        }
+        if let Some(h) = self.health.borrow().as_ref() {
+            h.engine.stats().write(self.info.name(), out);
         }
     }
 }

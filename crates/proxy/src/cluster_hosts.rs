@@ -1,159 +1,184 @@
-//! A cluster's host set across control-plane pushes (EDS): every endpoint the cluster has had
-//! keeps its host id, so connection pools, outlier state and health stay with the host while it
-//! remains; a host that leaves and later returns is a new host, as in Envoy. Priority-load
-//! changes are traced (spec §4.2).
+//! A cluster's hosts across control-plane pushes (Envoy's `PrioritySetImpl` with the hosts'
+//! health flags): every endpoint the cluster has had keeps its host id, so connection pools,
+//! outlier state and health stay with the host while it remains; a host that leaves and later
+//! returns is a new host, as in Envoy. Plain data: the cluster tells the load balancers and the
+//! detectors what changed.
 
-use meshtwin_model::event::EventKind;
+use std::collections::BTreeMap;
 
-use crate::cluster::{endpoints_event, Cluster};
 use crate::config::Endpoint;
+use crate::health::flags::{HealthFlag, HealthFlags};
 use crate::lb::{Host, HostId};
-use crate::platform::Platform;
 
-impl<P: Platform> Cluster<P> {
+/// The priority load last traced: loads and panic flags per priority.
+pub type TracedLoad = (Vec<u32>, Vec<bool>);
+
+/// Every host of one cluster, the current members and their health flags.
+#[derive(Debug, Clone)]
+pub struct HostSet {
+    /// Every endpoint this cluster has had (index = host id).
+    hosts: Vec<Endpoint>,
+    /// The current endpoint set, as host ids in the control plane's order.
+    members: Vec<usize>,
+    /// Each host's health flags set so far; hosts not listed have [`HealthFlags::new_host`].
+    flags: BTreeMap<u32, HealthFlags>,
+    /// Whether the cluster health-checks (new hosts start `FAILED_ACTIVE_HC`).
+    health_checked: bool,
+    /// The priority load last traced.
+    pub(crate) last_load: Option<TracedLoad>,
+}
+
+/// What a push changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Membership {
+    pub added: Vec<HostId>,
+    pub removed: Vec<HostId>,
+    /// Same hosts with the same endpoints in the same order: nothing to tell anyone.
+    pub unchanged: bool,
+}
+
+impl HostSet {
+    pub fn new(endpoints: Vec<Endpoint>, health_checked: bool) -> Self {
+        Self {
+            members: (0..endpoints.len()).collect(),
+            hosts: endpoints,
+            flags: BTreeMap::new(),
+            health_checked,
+            last_load: None,
+        }
+    }
+
     /// Endpoint `i` (a host id; hosts that left keep their slot).
-    pub fn endpoint(&self, i: usize) -> Endpoint {
-        self.hosts.borrow()[i].clone()
+    pub fn endpoint(&self, i: usize) -> &Endpoint {
+        &self.hosts[i]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Whether host `id` is in the current set.
+    pub fn contains(&self, id: HostId) -> bool {
+        self.members.contains(&(id.0 as usize))
+    }
+
+    /// The current members' ids, in the control plane's order.
+    pub fn member_ids(&self) -> Vec<HostId> {
+        self.members.iter().map(|i| HostId(*i as u32)).collect()
+    }
+
+    /// A host's health flags (outlier ejection, active health checking).
+    pub fn flags(&self, host: HostId) -> HealthFlags {
+        self.flags
+            .get(&host.0)
+            .copied()
+            .unwrap_or(HealthFlags::new_host(self.health_checked))
+    }
+
+    /// Set one flag; returns the flags before and after.
+    pub fn set_flag(
+        &mut self,
+        host: HostId,
+        flag: HealthFlag,
+        on: bool,
+    ) -> (HealthFlags, HealthFlags) {
+        let before = self.flags(host);
+        let mut after = before;
+        after.set(flag, on);
+        self.flags.insert(host.0, after);
+        (before, after)
     }
 
     /// The load balancer's view of the current set.
-    pub(crate) fn lb_hosts(&self) -> Vec<Host> {
-        let hosts = self.hosts.borrow();
+    pub fn lb_hosts(&self) -> Vec<Host> {
         self.members
-            .borrow()
             .iter()
             .map(|&i| {
-                let ep = &hosts[i];
+                let ep = &self.hosts[i];
                 Host {
                     id: HostId(i as u32),
                     weight: ep.weight.max(1),
                     locality: ep.locality.clone(),
                     priority: ep.priority,
-                    health: self.host_flags(HostId(i as u32)).health(),
+                    health: self.flags(HostId(i as u32)).health(),
                 }
             })
             .collect()
     }
 
-    /// A control-plane push of the cluster's endpoint set. Endpoints still present (same
-    /// address) keep their host; new ones get new hosts; the rest leave the load balancers and
-    /// the outlier detector. Returns the hosts added (their health checks are the caller's to
-    /// start, see `start_health_checks_for`).
-    pub fn update_endpoints(&self, endpoints: Vec<Endpoint>) -> Vec<HostId> {
-        let old: Vec<usize> = self.members.borrow().clone();
+    /// A control-plane push of the endpoint set (EDS). Endpoints still present (same address)
+    /// keep their host; new ones get new hosts; the rest leave and forget their flags.
+    pub fn update(&mut self, endpoints: &[Endpoint]) -> Membership {
+        let old = std::mem::take(&mut self.members);
         let mut members = Vec::with_capacity(endpoints.len());
-        {
-            let mut hosts = self.hosts.borrow_mut();
-            for ep in &endpoints {
-                let existing = old
-                    .iter()
-                    .copied()
-                    .find(|&i| hosts[i].address == ep.address && !members.contains(&i));
-                match existing {
-                    Some(i) => {
-                        hosts[i] = ep.clone();
-                        members.push(i);
-                    }
-                    None => {
-                        hosts.push(ep.clone());
-                        members.push(hosts.len() - 1);
-                    }
+        for ep in endpoints {
+            let existing = old
+                .iter()
+                .copied()
+                .find(|&i| self.hosts[i].address == ep.address && !members.contains(&i));
+            match existing {
+                Some(i) => {
+                    self.hosts[i] = ep.clone();
+                    members.push(i);
+                }
+                None => {
+                    self.hosts.push(ep.clone());
+                    members.push(self.hosts.len() - 1);
                 }
             }
         }
-        let unchanged = members == old && {
-            let hosts = self.hosts.borrow();
-            members
+        let unchanged = members == old
+            && members
                 .iter()
-                .zip(&endpoints)
-                .all(|(&i, ep)| hosts[i] == *ep)
+                .zip(endpoints)
+                .all(|(&i, ep)| self.hosts[i] == *ep);
+        let ids = |from: &[usize], not_in: &[usize]| -> Vec<HostId> {
+            from.iter()
+                .filter(|i| !not_in.contains(i))
+                .map(|i| HostId(*i as u32))
+                .collect()
         };
-        *self.members.borrow_mut() = members.clone();
-        if unchanged {
-            return Vec::new();
+        let change = Membership {
+            added: ids(&members, &old),
+            removed: ids(&old, &members),
+            unchanged,
+        };
+        for h in &change.removed {
+            self.flags.remove(&h.0);
         }
-        if let Some(o) = self.outlier.borrow_mut().as_mut() {
-            for i in old.iter().filter(|i| !members.contains(i)) {
-                o.detector.remove_host(HostId(*i as u32));
-            }
-            for i in members.iter().filter(|i| !old.contains(i)) {
-                o.detector.add_host(HostId(*i as u32));
-            }
-        }
-        for i in old.iter().filter(|i| !members.contains(i)) {
-            self.flags.borrow_mut().remove(&(*i as u32));
-        }
-        let hosts = self.lb_hosts();
-        let active = |h: HostId| self.host_rq_active(h.0 as usize);
-        for (lb, rng) in self.balancers.borrow_mut().values_mut() {
-            lb.update_hosts(
-                hosts.clone(),
-                self.cfg.locality_weights.clone(),
-                &active,
-                rng,
-            );
-        }
-        self.observer.event(
-            self.platform.now(),
-            endpoints_event(&self.proxy, &self.cfg.name, &endpoints),
-        );
-        self.note_priority_load("endpoints pushed");
-        members
-            .iter()
-            .filter(|i| !old.contains(i))
-            .map(|i| HostId(*i as u32))
-            .collect()
+        self.members = members;
+        change
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ep(port: u16, name: &str) -> Endpoint {
+        Endpoint::new(([10, 0, 0, 1], port).into(), name)
     }
 
-    /// Trace the priority load when it differs from the last one traced (any worker's
-    /// balancer: they all see the same hosts and health).
-    pub(crate) fn note_priority_load(&self, reason: &str) {
-        let (load, healthy_percent, panic) = {
-            let balancers = self.balancers.borrow();
-            let Some((lb, _)) = balancers.values().next() else {
-                return;
-            };
-            let l = lb.priority_load();
-            let load: Vec<u32> = l
-                .healthy
-                .iter()
-                .zip(&l.degraded)
-                .map(|(h, d)| h + d)
-                .collect();
-            let healthy_percent = lb
-                .host_sets()
-                .iter()
-                .map(|s| {
-                    if s.hosts.is_empty() {
-                        0
-                    } else {
-                        (100 * s.healthy.len() / s.hosts.len()) as u32
-                    }
-                })
-                .collect();
-            (load, healthy_percent, l.panic.clone())
-        };
-        let key = (load.clone(), panic.clone());
-        if self.last_load.borrow().as_ref() == Some(&key) {
-            return;
-        }
-        let first = self.last_load.borrow().is_none();
-        *self.last_load.borrow_mut() = Some(key);
-        // A single priority taking everything, not in panic, is the unremarkable start: not
-        // traced (readers take "no priority_load event" to mean exactly that).
-        if first && load.len() <= 1 && !panic.iter().any(|p| *p) {
-            return;
-        }
-        self.observer.event(
-            self.platform.now(),
-            EventKind::PriorityLoad {
-                proxy: self.proxy.clone(),
-                cluster: self.cfg.name.clone(),
-                load,
-                healthy_percent,
-                panic,
-                reason: reason.to_string(),
-            },
-        );
+    #[test]
+    fn a_host_that_stays_keeps_its_id_and_flags_and_a_returning_one_is_new() {
+        let mut s = HostSet::new(vec![ep(1, "a"), ep(2, "b")], false);
+        s.set_flag(HostId(0), HealthFlag::FailedOutlierCheck, true);
+        let m = s.update(&[ep(1, "a")]);
+        assert_eq!((m.added, m.removed.clone()), (vec![], vec![HostId(1)]));
+        assert!(s.flags(HostId(0)).failed_outlier_check);
+        let m = s.update(&[ep(1, "a"), ep(2, "b")]);
+        assert_eq!(m.added, vec![HostId(2)]);
+        assert!(!s
+            .update(&[ep(1, "a"), ep(2, "b")])
+            .added
+            .iter()
+            .any(|_| true));
+        assert!(s.update(&[ep(1, "a"), ep(2, "b")]).unchanged);
+    }
+
+    #[test]
+    fn new_hosts_of_a_health_checked_cluster_start_failed_active_hc() {
+        let s = HostSet::new(vec![ep(1, "a")], true);
+        assert!(s.flags(HostId(0)).failed_active_hc);
     }
 }

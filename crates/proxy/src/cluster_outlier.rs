@@ -2,91 +2,51 @@
 //! result, a timer sweeps every `interval` (phase = cluster creation), and every ejection or
 //! unejection changes the host's health in every worker's load balancer and is traced.
 
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use meshtwin_model::event::EventKind;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::Cluster;
 use crate::health::flags::HealthFlag;
 use crate::lb::HostId;
-use meshtwin_model::topology::{EjectionTimeRule, EnvoySettings, MaxEjectionRule};
-
-use crate::outlier::{Compat, Config, Detector, EjectionDurationRule, Event, Outcome};
+use crate::outlier::{Event, Outcome};
 use crate::platform::Platform;
-
-/// The detector and its random stream (enforcement rolls, jitter).
-pub struct OutlierState {
-    pub detector: Detector,
-    pub rng: ChaCha8Rng,
-}
-
-impl OutlierState {
-    /// A detector over the cluster's endpoints, or `None` when the cluster has no outlier
-    /// detection or its settings are unusable.
-    pub fn for_cluster<P: Platform>(c: &Cluster<P>, envoy: &EnvoySettings) -> Option<Self> {
-        let od = c.cfg.outlier_detection.as_ref()?;
-        let compat = Compat {
-            max_ejection: match envoy.max_ejection {
-                MaxEjectionRule::Current => crate::outlier::MaxEjectionRule::Current,
-                MaxEjectionRule::FirstHostExempt => {
-                    crate::outlier::MaxEjectionRule::FirstHostExempt
-                }
-                MaxEjectionRule::AtLeastOne => crate::outlier::MaxEjectionRule::LegacyAtLeastOne,
-            },
-            ejection_duration: match envoy.ejection_time {
-                EjectionTimeRule::Backoff => EjectionDurationRule::Backoff,
-                EjectionTimeRule::BackoffSweepDecay => EjectionDurationRule::BackoffSweepDecay,
-                EjectionTimeRule::Linear => EjectionDurationRule::LegacyLinear,
-            },
-        };
-        let cfg = Config::from_model(od, compat).ok()?;
-        let hosts = c
-            .members
-            .borrow()
-            .iter()
-            .map(|i| HostId(*i as u32))
-            .collect::<Vec<_>>();
-        Some(Self {
-            detector: Detector::new(cfg, hosts),
-            rng: ChaCha8Rng::seed_from_u64(c.seed.rotate_left(17) ^ 0x6f75_746c_6965_7221),
-        })
-    }
-}
 
 impl<P: Platform> Cluster<P> {
     /// Report an attempt's result on endpoint `ep` (never a local overflow).
+    /// A retired cluster hears nothing more: its hosts left with it.
     pub fn report_outcome(&self, ep: usize, outcome: Outcome) {
+        if self.is_retired() {
+            return;
+        }
         let events = {
             let mut o = self.outlier.borrow_mut();
             let Some(o) = o.as_mut() else { return };
             let now = self.platform.now();
-            o.detector
-                .report(HostId(ep as u32), outcome, now, &mut o.rng)
+            o.engine.report(HostId(ep as u32), outcome, now, &mut o.rng)
         };
         self.apply_outlier_events(events);
     }
 
-    /// Start the interval sweep (a no-op without outlier detection).
-    pub fn start_outlier_timer(self: &Rc<Self>) {
-        let Some(interval) = self
-            .outlier
-            .borrow()
-            .as_ref()
-            .map(|o| o.detector.interval())
-        else {
+    /// Start the interval sweep (a no-op without outlier detection). The task holds the
+    /// cluster weakly and ends at the first wake-up after the cluster is retired or dropped.
+    pub(crate) fn start_outlier_timer(self: &Rc<Self>) {
+        let Some(interval) = self.outlier.borrow().as_ref().map(|o| o.engine.interval()) else {
             return;
         };
-        let c = self.clone();
+        let weak: Weak<Self> = Rc::downgrade(self);
+        let platform = self.platform.clone();
         self.platform.spawn(Box::pin(async move {
             loop {
-                c.platform.sleep(interval).await;
+                platform.sleep(interval).await;
+                let Some(c) = weak.upgrade().filter(|c| !c.is_retired()) else {
+                    return;
+                };
                 let events = {
                     let mut o = c.outlier.borrow_mut();
                     let o = o.as_mut().expect("the timer runs only with a detector");
                     let now = c.platform.now();
-                    o.detector.on_interval(now, &mut o.rng)
+                    o.engine.on_interval(now, &mut o.rng)
                 };
                 c.apply_outlier_events(events);
             }
@@ -138,7 +98,7 @@ impl<P: Platform> Cluster<P> {
                 self.platform.now(),
                 EventKind::Outlier {
                     proxy: self.proxy.clone(),
-                    cluster: self.cfg.name.clone(),
+                    cluster: self.info.name().to_string(),
                     host: self.endpoint(host.0 as usize).hostname,
                     action: action.into(),
                     reason,

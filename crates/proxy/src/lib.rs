@@ -3,9 +3,10 @@
 //! - [`platform`]: the seam (connect, bind/accept, spawn, time) — real sockets or the twin.
 //! - [`breaker`]: circuit breakers (the cluster's resource manager).
 //! - [`pool`]: upstream connection pools; [`pool::engine`] is the synchronous state machine.
-//! - [`cluster`]: clusters, their endpoints, per-worker pools and balancers (a cluster a push
-//!   replaced still counts under its name, `retired`);
-//!   [`cluster_outlier`] runs a cluster's outlier detector.
+//! - [`cluster`]: one cluster, built in one step and retired by pushes, from its info
+//!   (`cluster_info`: settings, stats scope, circuit breakers), host set (`cluster_hosts`) and
+//!   per-worker balancers and pools (`cluster_workers`); [`cluster_outlier`] runs its outlier
+//!   detector, [`health::driver`] its health checks.
 //! - [`lb`]: load balancing engines (priority load, panic, RR / least request / random, Istio locality).
 //! - [`outlier`]: the outlier detection engine (consecutive errors, success rate, ejection).
 //! - [`health`]: active health checking (App Mesh `healthCheck`): engine and per-host driver.
@@ -28,7 +29,9 @@ pub mod active_stream;
 pub mod breaker;
 pub mod cluster;
 mod cluster_hosts;
+mod cluster_info;
 pub mod cluster_outlier;
+mod cluster_workers;
 pub mod config;
 pub mod health;
 pub mod http;
@@ -40,7 +43,6 @@ pub mod outlier;
 pub mod platform;
 pub mod pool;
 pub mod proxy;
-mod retired;
 pub mod router;
 pub mod router_filter;
 pub mod stats;

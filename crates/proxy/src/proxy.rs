@@ -6,18 +6,15 @@ use std::io;
 use std::rc::Rc;
 
 use meshtwin_model::policy::Thresholds;
-use meshtwin_model::topology::{EnvoySettings, ListenerBalance};
+use meshtwin_model::topology::ListenerBalance;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::cluster::Cluster;
-use crate::cluster_outlier::OutlierState;
+use crate::cluster::{Cluster, ClusterParams, Retirement};
 use crate::config::{ClusterConfig, ListenerConfig, ListenerKind, ProxyConfig};
-use crate::health::driver::HealthState;
 use crate::listener;
 use crate::observer::Observer;
 use crate::platform::Platform;
-use crate::retired::RetiredClusters;
 use crate::stats::{HcmStats, StatsSnapshot, TcpStats};
 
 /// A running proxy (one Envoy).
@@ -35,7 +32,6 @@ pub struct Proxy<P: Platform> {
     /// TCP proxy stats by stat prefix.
     tcp: RefCell<BTreeMap<String, Rc<RefCell<TcpStats>>>>,
     /// Clusters replaced by pushes, still counted under their names.
-    retired: RetiredClusters<P>,
     rng: RefCell<ChaCha8Rng>,
     /// The worker that handled the latest event (for `ListenerBalance::SharedSocket`).
     last_active_worker: std::cell::Cell<u32>,
@@ -49,9 +45,15 @@ impl<P: Platform> Proxy<P> {
             .clusters
             .iter()
             .map(|c| {
-                let cluster =
-                    new_cluster(c, &platform, &observer, &cfg.node, &cfg.envoy, rng.random());
-                (c.name.clone(), cluster)
+                let params = ClusterParams {
+                    cfg: c.clone(),
+                    envoy: &cfg.envoy,
+                    platform: platform.clone(),
+                    observer: observer.clone(),
+                    proxy: cfg.node.clone(),
+                    seed: rng.random(),
+                };
+                (c.name.clone(), Cluster::new(params, None))
             })
             .collect();
         let listeners = cfg.listeners.iter().cloned().map(Rc::new).collect();
@@ -85,7 +87,6 @@ impl<P: Platform> Proxy<P> {
             listeners: RefCell::new(listeners),
             hcm: RefCell::new(hcm),
             tcp: RefCell::new(tcp),
-            retired: RetiredClusters::default(),
             rng: RefCell::new(rng),
             last_active_worker: std::cell::Cell::new(0),
         })
@@ -131,8 +132,9 @@ impl<P: Platform> Proxy<P> {
 
     /// A control-plane push: clusters whose settings are unchanged get the new endpoint set
     /// (hosts keep their pools, outlier and health state); changed or new clusters are
-    /// created afresh (requests in flight finish on the old one); clusters no longer sent are
-    /// removed; listeners keep their addresses and get their new route tables. Listeners
+    /// created afresh, a changed one continuing its predecessor's stats (requests in flight
+    /// finish on the old one, whose timers and health checks stop); clusters no longer sent
+    /// are removed and stop likewise; listeners keep their addresses and get their new route tables. Listeners
     /// the push adds or removes are not supported (the twin's listeners are fixed at start).
     pub fn apply(self: &Rc<Self>, cfg: ProxyConfig, seed: u64) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -141,32 +143,35 @@ impl<P: Platform> Proxy<P> {
             let cluster_seed: u64 = rng.random();
             let old = self.cluster(&c.name);
             let cluster = match old {
-                Some(old) if same_settings(&old.cfg, c) => {
-                    let added = old.update_endpoints(c.endpoints.clone());
-                    old.start_health_checks_for(&added);
+                Some(old) if same_settings(old.cfg(), c) => {
+                    old.update_endpoints(c.endpoints.clone());
                     old
                 }
                 _ => {
-                    let fresh = new_cluster(
-                        c,
-                        &self.platform,
-                        &self.observer,
-                        &self.cfg.node,
-                        &self.cfg.envoy,
-                        cluster_seed,
-                    );
-                    if let Some(old) = old {
-                        fresh.inherit_counters(&old);
-                        self.retired.retire(old);
+                    let params = ClusterParams {
+                        cfg: c.clone(),
+                        envoy: &self.cfg.envoy,
+                        platform: self.platform.clone(),
+                        observer: self.observer.clone(),
+                        proxy: self.cfg.node.clone(),
+                        seed: cluster_seed,
+                    };
+                    let fresh = Cluster::new(params, old.as_deref());
+                    if let Some(old) = &old {
+                        old.retire(Retirement::Replaced);
                     }
-                    fresh.start_outlier_timer();
-                    fresh.start_health_checks();
+                    fresh.start();
                     fresh
                 }
             };
             next.insert(c.name.clone(), cluster);
         }
-        *self.clusters.borrow_mut() = next;
+        let before = std::mem::replace(&mut *self.clusters.borrow_mut(), next);
+        for (name, old) in before {
+            if !self.clusters.borrow().contains_key(&name) {
+                old.retire(Retirement::Removed);
+            }
+        }
         let mut listeners = self.listeners.borrow_mut();
         for (i, l) in self.cfg.listeners.iter().enumerate() {
             if let Some(new) = cfg.listeners.iter().find(|n| n.address == l.address) {
@@ -210,7 +215,7 @@ impl<P: Platform> Proxy<P> {
         self.clusters
             .borrow()
             .iter()
-            .map(|(name, c)| (name.clone(), c.cfg.pool.thresholds))
+            .map(|(name, c)| (name.clone(), c.cfg().pool.thresholds))
             .collect()
     }
 
@@ -220,7 +225,6 @@ impl<P: Platform> Proxy<P> {
         for c in self.clusters.borrow().values() {
             c.write_stats(&mut out);
         }
-        self.retired.write(&mut out);
         for (prefix, s) in self.hcm.borrow().iter() {
             s.borrow().write(prefix, &mut out);
         }
@@ -229,30 +233,6 @@ impl<P: Platform> Proxy<P> {
         }
         out
     }
-}
-
-fn new_cluster<P: Platform>(
-    c: &ClusterConfig,
-    platform: &P,
-    observer: &Rc<dyn Observer>,
-    node: &str,
-    envoy: &EnvoySettings,
-    seed: u64,
-) -> Rc<Cluster<P>> {
-    let cluster = Cluster::new(
-        c.clone(),
-        platform.clone(),
-        observer.clone(),
-        node.to_string(),
-        seed,
-    );
-    // Its own stream, derived from the cluster's: a new component's draws must not
-    // reshuffle the proxy's (worker assignment, request ids).
-    let outlier = OutlierState::for_cluster(&cluster, envoy);
-    *cluster.outlier.borrow_mut() = outlier;
-    let health = HealthState::for_cluster(&cluster);
-    *cluster.health_checker.borrow_mut() = health;
-    Rc::new(cluster)
 }
 
 /// Whether two cluster configurations differ only in their endpoints.

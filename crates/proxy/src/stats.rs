@@ -70,12 +70,25 @@ macro_rules! stat_struct {
                 $(out.counter(format!("{prefix}{}", stringify!($c)), self.$c);)*
                 $(out.gauge(format!("{prefix}{}", stringify!($g)), &self.$g);)*
             }
+
+            /// Add `other`'s counters to these (gauges untouched).
+            #[allow(dead_code, unused_variables)]
+            pub fn add_counters(&mut self, other: &Self) {
+                $(self.$c += other.$c;)*
+            }
         }
     };
 }
 
 stat_struct!(
-    /// `cluster.<name>.*` (spec §8.4).
+    /// `cluster.<name>.*` under Envoy's names (`include/envoy/upstream/upstream.h`
+    /// `ALL_CLUSTER_TRAFFIC_STATS` / `ALL_CLUSTER_LB_STATS`). `lb_local_cluster_not_ok` and
+    /// `lb_zone_*` belong to Envoy's zone-aware routing (`ZoneAwareLoadBalancerBase` in
+    /// `source/common/upstream/load_balancer_impl.cc`), which runs only with a bootstrap
+    /// `cluster_manager.local_cluster_name`; Istio's and App Mesh's sidecars have none (Istio's
+    /// locality load balancing is priorities and locality weights instead), so, as in their
+    /// Envoys, they stay 0. `upstream_cx_pool_overflow` counts pools `max_connection_pools`
+    /// refused (unlimited unless set; neither mesh sets it).
     ClusterStats {
         counters: [
             upstream_cx_total, upstream_cx_http1_total, upstream_cx_http2_total,
@@ -88,9 +101,22 @@ stat_struct!(
             upstream_rq_pending_failure_eject, upstream_rq_cancelled,
             upstream_rq_timeout, upstream_rq_per_try_timeout, upstream_rq_retry,
             upstream_rq_retry_overflow, upstream_rq_retry_success, upstream_rq_retry_limit_exceeded,
-            lb_healthy_panic,
+            upstream_cx_pool_overflow, lb_healthy_panic, lb_local_cluster_not_ok,
+            lb_recalculate_zone_structures, lb_zone_cluster_too_small, lb_zone_no_capacity_left,
+            lb_zone_number_differs, lb_zone_routing_all_directly, lb_zone_routing_sampled,
+            lb_zone_routing_cross_zone,
         ],
         gauges: [upstream_cx_active, upstream_rq_active, upstream_rq_pending_active],
+    }
+);
+
+stat_struct!(
+    /// `circuit_breakers.<priority>.remaining_*` of one cluster priority, published only with
+    /// `track_remaining` (Envoy's `ALL_CLUSTER_CIRCUIT_BREAKERS_STATS` `REMAINING_GAUGE`s,
+    /// `max - count`, floored at 0).
+    RemainingGauges {
+        counters: [],
+        gauges: [remaining_cx, remaining_pending, remaining_rq, remaining_retries, remaining_cx_pools],
     }
 );
 
@@ -191,16 +217,48 @@ pub struct ClusterStatSet {
     pub cluster: ClusterStats,
     pub breakers_default: BreakerGauges,
     pub breakers_high: BreakerGauges,
+    /// The DEFAULT priority's `remaining_*`, when its thresholds track them (Istio's do; the
+    /// HIGH priority keeps Envoy's defaults, which do not).
+    pub remaining_default: Option<RemainingGauges>,
     pub codes: CodeStats,
 }
 
 impl ClusterStatSet {
+    /// Add the counters (and per-code counters) of an earlier cluster of the same name, whose
+    /// stats scope this one continues; gauges stay this cluster's own.
+    /// Continue `earlier`, a cluster of the same name a push replaced: its counters (codes
+    /// and retried codes included) add to these, and so do the connections and requests it
+    /// still carries (`upstream_cx_active`, `upstream_rq_active`, `upstream_rq_pending_active`)
+    /// — Envoy's stats are shared by name, so `upstream_cx_total − upstream_cx_destroy =
+    /// upstream_cx_active` holds across the push.
+    pub fn add_earlier(&mut self, earlier: &ClusterStatSet) {
+        self.cluster.add_counters(&earlier.cluster);
+        self.codes.completed += earlier.codes.completed;
+        for (code, n) in &earlier.codes.by_code {
+            *self.codes.by_code.entry(*code).or_default() += n;
+        }
+        for (code, n) in &earlier.codes.retried {
+            *self.codes.retried.entry(*code).or_default() += n;
+        }
+        let c = &mut self.cluster;
+        let e = &earlier.cluster;
+        c.upstream_cx_active
+            .set(c.upstream_cx_active.value() + e.upstream_cx_active.value());
+        c.upstream_rq_active
+            .set(c.upstream_rq_active.value() + e.upstream_rq_active.value());
+        c.upstream_rq_pending_active
+            .set(c.upstream_rq_pending_active.value() + e.upstream_rq_pending_active.value());
+    }
+
     pub fn write(&self, name: &str, out: &mut StatsSnapshot) {
         let prefix = format!("cluster.{name}.");
         self.cluster.write_fields(&prefix, out);
         self.codes.write_fields(&prefix, out);
         self.breakers_default
             .write_fields(&format!("{prefix}circuit_breakers.default."), out);
+        if let Some(r) = &self.remaining_default {
+            r.write_fields(&format!("{prefix}circuit_breakers.default."), out);
+        }
         self.breakers_high
             .write_fields(&format!("{prefix}circuit_breakers.high."), out);
     }

@@ -59,11 +59,10 @@ pub(crate) fn serve_tcp<P: Platform>(
             }
             Some(c) => match c.pick(worker) {
                 None => {
-                    c.shared.borrow_mut().stats.cluster.upstream_cx_none_healthy += 1;
+                    c.info.count_no_healthy_upstream();
                     flags.set(ResponseFlag::UH);
                 }
-                Some(_) if !c.shared.borrow().rm.connections.can_create() => {
-                    c.shared.borrow_mut().stats.cluster.upstream_cx_overflow += 1;
+                Some(_) if !c.info.try_open_tcp_connection() => {
                     flags.set(ResponseFlag::UO);
                 }
                 Some(ep) => {
@@ -111,16 +110,9 @@ async fn proxy_to<P: Platform>(
     address: SocketAddr,
     down: &mut P::Stream,
 ) -> ((u64, u64), Option<ResponseFlag>) {
-    {
-        let mut sh = c.shared.borrow_mut();
-        sh.rm.connections.inc();
-        sh.stats.cluster.upstream_cx_total += 1;
-        sh.stats.cluster.upstream_cx_active.inc();
-        sh.sync_breaker_gauges();
-    }
     let connected = timeout(
         &p.platform,
-        c.cfg.pool.connect_timeout,
+        c.cfg().pool.connect_timeout,
         p.platform.connect(address),
     )
     .await;
@@ -143,12 +135,8 @@ async fn proxy_to<P: Platform>(
             (bytes, None, first.get().unwrap_or(Side::Downstream))
         }
         failed => {
-            let mut sh = c.shared.borrow_mut();
-            sh.stats.cluster.upstream_cx_connect_fail += 1;
+            c.info.count_tcp_connect_failure(failed.is_none());
             let refused = matches!(&failed, Some(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused);
-            if failed.is_none() {
-                sh.stats.cluster.upstream_cx_connect_timeout += 1;
-            }
             let closer = if refused {
                 Side::Upstream
             } else {
@@ -157,16 +145,7 @@ async fn proxy_to<P: Platform>(
             ((0, 0), Some(ResponseFlag::UF), closer)
         }
     };
-    let mut sh = c.shared.borrow_mut();
-    sh.rm.connections.dec();
-    let cs = &mut sh.stats.cluster;
-    cs.upstream_cx_active.dec();
-    cs.upstream_cx_destroy += 1;
-    match closer {
-        Side::Upstream => cs.upstream_cx_destroy_remote += 1,
-        Side::Downstream => cs.upstream_cx_destroy_local += 1,
-    }
-    sh.sync_breaker_gauges();
+    c.info.close_tcp_connection(closer == Side::Upstream);
     (bytes, flag)
 }
 

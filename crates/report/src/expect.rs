@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use meshtwin_model::event::EventKind;
-use meshtwin_model::run::{CallRecord, RunResult};
+use meshtwin_model::run::{CallRecord, LoadOutcome, RunResult};
 use meshtwin_model::scenario::{Expectation, Metric};
 use serde::{Deserialize, Serialize};
 
@@ -50,6 +50,22 @@ pub fn reached_workloads(r: &RunResult, workloads: &BTreeMap<String, String>) ->
     out
 }
 
+/// Why a metric has no number in this run.
+#[derive(Debug, Clone, PartialEq)]
+enum Unmeasured {
+    /// The run gave it nothing to measure (the share of a code among calls of which none had
+    /// that code, a percentile of no call): no value, which is no result either way.
+    NoValue(String),
+    /// The expectation names something the run does not have.
+    Unknown(String),
+}
+
+impl From<String> for Unmeasured {
+    fn from(why: String) -> Self {
+        Unmeasured::Unknown(why)
+    }
+}
+
 /// The value a metric takes in this run, or why it has none.
 fn measure(
     m: &Metric,
@@ -57,16 +73,16 @@ fn measure(
     loads: &[LoadResult],
     reach: &Reach,
     places: &BTreeMap<String, Place>,
-) -> Result<f64, String> {
+) -> Result<f64, Unmeasured> {
     let load_calls = |load: &str| {
         r.load(load)
-            .ok_or_else(|| format!("no load named '{load}'"))
+            .ok_or_else(|| Unmeasured::Unknown(format!("no load named '{load}'")))
     };
     // The fraction of a load's calls for which `pred` holds.
-    let share = |load: &str, pred: &dyn Fn(&CallRecord) -> bool| -> Result<f64, String> {
+    let share = |load: &str, pred: &dyn Fn(&CallRecord) -> bool| -> Result<f64, Unmeasured> {
         let o = load_calls(load)?;
         if o.calls.is_empty() {
-            return Err(format!("load '{load}' made no call"));
+            return Err(Unmeasured::NoValue(format!("load '{load}' made no call")));
         }
         Ok(o.calls.iter().filter(|c| pred(c)).count() as f64 / o.calls.len() as f64)
     };
@@ -79,29 +95,20 @@ fn measure(
             .count() as f64),
         Metric::Requests { load } => Ok(load_calls(load)?.calls.len() as f64),
         Metric::FlagFraction { load, code, flag } => {
-            let o = load_calls(load)?;
-            let with_code: Vec<_> = o.calls.iter().filter(|c| c.status == *code).collect();
-            if with_code.is_empty() {
-                return Ok(1.0);
-            }
-            let n = with_code
-                .iter()
-                .filter(|c| c.flags.split(',').any(|f| f == flag))
-                .count();
-            Ok(n as f64 / with_code.len() as f64)
+            flag_share(load_calls(load)?, load, *code, flag)
         }
         Metric::Counter { proxy, stat } => r
             .proxies
             .get(proxy)
             .and_then(|s| s.counters.get(stat))
             .map(|v| *v as f64)
-            .ok_or_else(|| format!("proxy {proxy} has no counter {stat}")),
+            .ok_or_else(|| Unmeasured::Unknown(format!("proxy {proxy} has no counter {stat}"))),
         Metric::GaugeMax { proxy, stat } => r
             .proxies
             .get(proxy)
             .and_then(|s| s.gauges_max.get(stat))
             .map(|v| *v as f64)
-            .ok_or_else(|| format!("proxy {proxy} has no gauge {stat}")),
+            .ok_or_else(|| Unmeasured::Unknown(format!("proxy {proxy} has no gauge {stat}"))),
         Metric::BodyContains { load, text } => {
             share(load, &|c| c.notes.iter().any(|n| n.contains(text.as_str())))
         }
@@ -115,14 +122,16 @@ fn measure(
             cluster,
             priority,
             at,
-        } => priority_state(r, proxy, cluster, *priority, *at).map(|(load, _)| f64::from(load)),
+        } => Ok(priority_state(r, proxy, cluster, *priority, *at).map(|(load, _)| f64::from(load))?),
         Metric::PriorityPanic {
             proxy,
             cluster,
             priority,
             at,
-        } => priority_state(r, proxy, cluster, *priority, *at)
-            .map(|(_, panic)| if panic { 1.0 } else { 0.0 }),
+        } => Ok(
+            priority_state(r, proxy, cluster, *priority, *at)
+                .map(|(_, panic)| if panic { 1.0 } else { 0.0 })?,
+        ),
         Metric::FailoverMs { load } => {
             load_calls(load)?;
             let served = served_by_load(&r.events, places);
@@ -130,7 +139,11 @@ fn measure(
                 .get(load)
                 .and_then(|s| failover_time(s))
                 .map(|f| f.at_ms)
-                .ok_or_else(|| format!("load '{load}' never left the locality it started in"))
+                .ok_or_else(|| {
+                    Unmeasured::NoValue(format!(
+                        "load '{load}' never left the locality it started in"
+                    ))
+                })
         }
         Metric::LatencyMs { load, percentile } => {
             let l = loads
@@ -139,9 +152,25 @@ fn measure(
                 .ok_or_else(|| format!("no load named '{load}'"))?;
             crate::fortio::histogram::Histogram::from_samples(&l.latencies_ms, 1.0)
                 .percentile(*percentile)
-                .ok_or_else(|| format!("load '{load}' made no call"))
+                .ok_or_else(|| Unmeasured::NoValue(format!("load '{load}' made no call")))
         }
     }
+}
+
+/// The share of `load`'s calls answered `code` that carry `flag`; no value without such calls.
+fn flag_share(o: &LoadOutcome, load: &str, code: u16, flag: &str) -> Result<f64, Unmeasured> {
+    let with_code: Vec<_> = o.calls.iter().filter(|c| c.status == code).collect();
+    if with_code.is_empty() {
+        return Err(Unmeasured::NoValue(format!(
+            "no call of load '{load}' was answered {code}, so the share of {code}s flagged \
+             {flag} is undefined"
+        )));
+    }
+    let n = with_code
+        .iter()
+        .filter(|c| c.flags.split(',').any(|f| f == flag))
+        .count();
+    Ok(n as f64 / with_code.len() as f64)
 }
 
 /// `priority`'s load (percent) and panic flag in `proxy`'s `cluster` at `at` (default: the
@@ -230,7 +259,14 @@ pub fn evaluate(
                         format!("{v:.4} (expected {})", band(e.min, e.max)),
                     )
                 }
-                Err(why) => (None, false, why),
+                // No value is not a result: the expectation fails, saying why, rather than
+                // reading as a number that was met (or missed).
+                Err(Unmeasured::NoValue(why)) => (
+                    None,
+                    false,
+                    format!("no value: {why} (expected {})", band(e.min, e.max)),
+                ),
+                Err(Unmeasured::Unknown(why)) => (None, false, why),
             };
             Verdict {
                 name: e.name.clone(),
@@ -243,3 +279,7 @@ pub fn evaluate(
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "expect_tests.rs"]
+mod tests;

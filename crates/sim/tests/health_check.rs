@@ -289,3 +289,85 @@ fn health_checks_on(substrate: Substrate) {
     core.exec.shutdown();
     drop(network);
 }
+
+/// The same world with the cluster replaced at 30 s (a push with another load-balancing
+/// policy): the old cluster's checks stop, the new one checks every host at once (new hosts
+/// start `FAILED_ACTIVE_HC`) and then every 5 s (the scope has seen traffic), and the
+/// `health_check.*` counters continue.
+#[test]
+fn a_replaced_cluster_stops_its_health_checks_and_its_replacement_takes_over() {
+    const PUSH: Duration = Duration::from_secs(30);
+    let ips: Vec<IpAddr> = (1..=3).map(ip).collect();
+    let clock = Rc::new(Clock::default());
+    let (mut network, ids) = Network::new(
+        Substrate::Fabric,
+        clock.clone(),
+        &ips,
+        Box::new(|_, _| Duration::from_micros(100)),
+    );
+    let hosts: Vec<_> = ids.into_iter().zip(ips).collect();
+    HOST_IPS.with(|h| *h.borrow_mut() = hosts.clone());
+    let core = Rc::new(Core::new(clock, &network));
+    let platform = |i: usize| SimPlatform {
+        core: core.clone(),
+        host: hosts[i].0,
+    };
+    let events = Rc::new(Events::default());
+    let proxy = Proxy::new(proxy_config(), platform(0), events.clone(), 1);
+    let p = proxy.clone();
+    let q = platform(0);
+    platform(0).spawn(Box::pin(async move {
+        p.start().await.unwrap();
+        q.sleep(PUSH).await;
+        let mut cfg = proxy_config();
+        cfg.clusters[0].lb_policy = LbPolicy::Random;
+        p.apply(cfg, 2);
+    }));
+    backend(platform(1), "b0", false);
+    backend(platform(2), "b1", true);
+    let served = Rc::new(RefCell::new(Vec::new()));
+    client(platform(0), served.clone());
+    run_until(&core, &mut network, END, || false);
+
+    let b1: Vec<(Duration, String, String)> = events
+        .0
+        .borrow()
+        .iter()
+        .filter_map(|(t, e)| match e {
+            EventKind::HealthCheck {
+                host,
+                action,
+                reason,
+                ..
+            } if host == "b1" && *t >= PUSH => Some((*t, action.clone(), reason.clone())),
+            _ => None,
+        })
+        .collect();
+    let what: Vec<(&str, &str)> = b1.iter().map(|e| (e.1.as_str(), e.2.as_str())).collect();
+    assert_eq!(
+        what,
+        [
+            ("healthy", "first check"),
+            ("unhealthy", "status 503"),
+            ("healthy", "2 consecutive successes")
+        ],
+        "one checker after the push: {b1:?}"
+    );
+    assert!(
+        b1[0].0 - PUSH < Duration::from_millis(1),
+        "checked at once: {b1:?}"
+    );
+
+    let stats = proxy.stats();
+    let c = |n: &str| stats.counters[&format!("cluster.backend.health_check.{n}")];
+    // The old cluster's first checks of both hosts at 0 s, then the new one's every 5 s from
+    // the push to the end (at most 17 rounds).
+    let attempts = c("attempt");
+    assert!(
+        (2 * (1 + 15)..=2 * (1 + 17)).contains(&attempts),
+        "{attempts} health-check attempts"
+    );
+    assert_eq!(c("failure"), attempts - c("success"));
+    core.exec.shutdown();
+    drop(network);
+}

@@ -104,6 +104,11 @@ pub struct QueryParamMatch {
     pub matcher: StringMatch,
 }
 
+/// The `update_frequency` Istio gives `envoy.retry_priorities.previous_priorities` for
+/// `retryRemoteLocalities: true` (istio/istio `pilot/pkg/networking/core/route/retry/retry.go`
+/// `buildPreviousPrioritiesConfig`): the priority load is recomputed every 2 attempts.
+pub const PREVIOUS_PRIORITIES_UPDATE_FREQUENCY: u32 = 2;
+
 /// Envoy `retry_policy` as Istio builds it (istio/istio
 /// `pilot/pkg/networking/core/route/retry/retry.go` `ConvertPolicy`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,7 +122,8 @@ pub struct RetryPolicy {
     /// The `previous_hosts` retry host predicate.
     pub previous_hosts: bool,
     pub host_selection_retry_max_attempts: u32,
-    /// The `previous_priorities` retry priority (`retryRemoteLocalities: true`).
+    /// The `previous_priorities` retry priority (`retryRemoteLocalities: true`), with
+    /// [`PREVIOUS_PRIORITIES_UPDATE_FREQUENCY`].
     pub retry_remote_localities: bool,
     /// `retry_back_off.base_interval`; `None` = Envoy's 25 ms.
     #[serde(with = "crate::duration::opt_ms")]

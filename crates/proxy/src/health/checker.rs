@@ -73,6 +73,16 @@ impl HealthChecker {
         self.sessions.get(&host).is_some_and(|s| s.failed_active_hc)
     }
 
+    /// Continue the counters of the checker this one replaces (a CDS update keeps the stats
+    /// scope); the `healthy` / `degraded` gauges count this checker's hosts.
+    pub fn continue_stats(&mut self, old: &HealthChecker) {
+        self.stats = HealthCheckStats {
+            healthy: self.stats.healthy,
+            degraded: self.stats.degraded,
+            ..old.stats.clone()
+        };
+    }
+
     pub fn stats(&self) -> &HealthCheckStats {
         &self.stats
     }

@@ -4,112 +4,51 @@
 //! the host's status changes, and is offered to the outlier detector, which unejects a host
 //! whose check passed (`successful_active_health_check_uneject_host`, spec §5.3).
 
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use meshtwin_model::event::EventKind;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
-use super::checker::{Completed, HealthChecker};
-use super::config::Config;
+use super::checker::Completed;
 use super::flags::HealthFlag;
 use super::probe::{self, Conn};
 use crate::cluster::Cluster;
 use crate::lb::HostId;
 use crate::platform::Platform;
 
-/// The checker and its random stream (interval jitter).
-pub struct HealthState {
-    pub checker: HealthChecker,
-    pub rng: ChaCha8Rng,
-}
-
-impl HealthState {
-    /// A checker over the cluster's endpoints, or `None` when the cluster has no health check.
-    /// Its stream is derived from the cluster's seed: no draw of the proxy's or the load
-    /// balancers' streams moves.
-    pub fn for_cluster<P: Platform>(c: &Cluster<P>) -> Option<Self> {
-        let hc = c.cfg.health_check.as_ref()?;
-        let hosts: Vec<HostId> = c
-            .members
-            .borrow()
-            .iter()
-            .map(|i| HostId(*i as u32))
-            .collect();
-        Some(Self {
-            checker: HealthChecker::new(Config::from_model(hc), hosts),
-            rng: ChaCha8Rng::seed_from_u64(c.seed.rotate_left(29) ^ 0x6865_616c_7468_6863),
-        })
-    }
-}
-
 impl<P: Platform> Cluster<P> {
     /// Start one check loop per host (a no-op without a health checker).
-    pub fn start_health_checks(self: &Rc<Self>) {
-        let hosts = match self.health_checker.borrow().as_ref() {
-            Some(h) => h.checker.hosts(),
+    pub(crate) fn start_health_checks(self: &Rc<Self>) {
+        let hosts = match self.health.borrow().as_ref() {
+            Some(h) => h.engine.hosts(),
             None => return,
         };
-        for host in hosts {
-            let c = self.clone();
-            self.platform
-                .spawn(Box::pin(async move { c.health_check_loop(host).await }));
-        }
+        self.spawn_checks(&hosts);
     }
 
     /// Start checking hosts a control-plane push added (a no-op without a health checker).
-    pub fn start_health_checks_for(self: &Rc<Self>, hosts: &[HostId]) {
-        if let Some(h) = self.health_checker.borrow_mut().as_mut() {
-            for host in hosts {
-                h.checker.add_host(*host);
-            }
-        } else {
-            return;
+    pub(crate) fn start_health_checks_for(self: &Rc<Self>, hosts: &[HostId]) {
+        match self.health.borrow_mut().as_mut() {
+            Some(h) => hosts.iter().for_each(|host| h.engine.add_host(*host)),
+            None => return,
         }
+        self.spawn_checks(hosts);
+    }
+
+    /// One task per host, holding the cluster weakly: it ends at its first wake-up after
+    /// the cluster is retired or dropped.
+    fn spawn_checks(self: &Rc<Self>, hosts: &[HostId]) {
         for host in hosts.iter().copied() {
-            let c = self.clone();
-            self.platform
-                .spawn(Box::pin(async move { c.health_check_loop(host).await }));
+            let weak = Rc::downgrade(self);
+            let platform = self.platform.clone();
+            self.platform.spawn(Box::pin(async move {
+                health_check_loop(weak, platform, host).await
+            }));
         }
     }
 
-    async fn health_check_loop(self: Rc<Self>, host: HostId) {
-        let endpoint = self.endpoint(host.0 as usize);
-        let (cfg, first) = {
-            let mut hc = self.health_checker.borrow_mut();
-            let Some(h) = hc.as_mut() else { return };
-            let first = h.checker.config().initial_delay(&mut h.rng);
-            (h.checker.config().clone(), first)
-        };
-        if !first.is_zero() {
-            self.platform.sleep(first).await;
-        }
-        let addr = probe::target(endpoint.address, &cfg);
-        let mut conn: Option<Conn> = None;
-        loop {
-            // A host the control plane removed stops being checked.
-            if !self.members.borrow().contains(&(host.0 as usize)) {
-                if let Some(h) = self.health_checker.borrow_mut().as_mut() {
-                    h.checker.remove_host(host);
-                }
-                return;
-            }
-            if let Some(h) = self.health_checker.borrow_mut().as_mut() {
-                h.checker.on_attempt();
-            }
-            let result = probe::check(&self.platform, &cfg, addr, &self.cfg.name, &mut conn).await;
-            let had_traffic = self.shared.borrow().stats.cluster.upstream_cx_total > 0;
-            let done = {
-                let mut hc = self.health_checker.borrow_mut();
-                let Some(h) = hc.as_mut() else { return };
-                h.checker.on_result(host, &result, had_traffic, &mut h.rng)
-            };
-            // The host left the cluster while its check ran.
-            let Some(done) = done else { return };
-            let next = done.next_in;
-            self.apply_health_check(done);
-            self.platform.sleep(next).await;
-        }
+    /// The cluster, unless a push retired it (or it is gone).
+    fn live(weak: &Weak<Self>) -> Option<Rc<Self>> {
+        weak.upgrade().filter(|c| !c.is_retired())
     }
 
     /// Carry out a completed check: the host's flag, the trace, and §5.3's unejection.
@@ -121,7 +60,7 @@ impl<P: Platform> Cluster<P> {
                 now,
                 EventKind::HealthCheck {
                     proxy: self.proxy.clone(),
-                    cluster: self.cfg.name.clone(),
+                    cluster: self.info.name().to_string(),
                     host: self.endpoint(change.host.0 as usize).hostname,
                     action: if change.healthy {
                         "healthy"
@@ -134,11 +73,62 @@ impl<P: Platform> Cluster<P> {
             );
         }
         let uneject = self.outlier.borrow_mut().as_mut().and_then(|o| {
-            o.detector
+            o.engine
                 .on_health_check(done.host, done.passed, done.failed_active_hc, now)
         });
         if let Some(e) = uneject {
             self.apply_outlier_events(vec![e]);
         }
+    }
+}
+
+/// One host's checks: the first at once (or after `initial_jitter`), the next after the delay
+/// the checker decides, until the host leaves the cluster or the cluster is retired.
+async fn health_check_loop<P: Platform>(weak: Weak<Cluster<P>>, platform: P, host: HostId) {
+    let (cfg, first, addr, name) = {
+        let Some(c) = Cluster::live(&weak) else {
+            return;
+        };
+        let mut hc = c.health.borrow_mut();
+        let Some(h) = hc.as_mut() else { return };
+        let first = h.engine.config().initial_delay(&mut h.rng);
+        let cfg = h.engine.config().clone();
+        let addr = probe::target(c.endpoint(host.0 as usize).address, &cfg);
+        (cfg, first, addr, c.info.name().to_string())
+    };
+    if !first.is_zero() {
+        platform.sleep(first).await;
+    }
+    let mut conn: Option<Conn> = None;
+    loop {
+        {
+            let Some(c) = Cluster::live(&weak) else {
+                return;
+            };
+            let mut hc = c.health.borrow_mut();
+            let Some(h) = hc.as_mut() else { return };
+            // A host the control plane removed stops being checked.
+            if !c.hosts.borrow().contains(host) {
+                h.engine.remove_host(host);
+                return;
+            }
+            h.engine.on_attempt();
+        }
+        let result = probe::check(&platform, &cfg, addr, &name, &mut conn).await;
+        let Some(c) = Cluster::live(&weak) else {
+            return;
+        };
+        let had_traffic = c.info.had_traffic();
+        let done = {
+            let mut hc = c.health.borrow_mut();
+            let Some(h) = hc.as_mut() else { return };
+            h.engine.on_result(host, &result, had_traffic, &mut h.rng)
+        };
+        // The host left the cluster while its check ran.
+        let Some(done) = done else { return };
+        let next = done.next_in;
+        c.apply_health_check(done);
+        drop(c);
+        platform.sleep(next).await;
     }
 }

@@ -157,7 +157,7 @@ impl LoadBalancer {
     ) -> Option<Pick> {
         let mut last = None;
         for _ in 0..=ctx.host_selection_retries {
-            let pick = self.choose_once(active, rng)?;
+            let pick = self.choose_once(ctx.priority_load, active, rng)?;
             if !ctx.previous_hosts.contains(&pick.host) {
                 return Some(pick);
             }
@@ -166,13 +166,16 @@ impl LoadBalancer {
         last
     }
 
+    /// `chooseHostSet` with the priority load `load` (the balancer's own when `None`), then
+    /// `hostSourceToUse` with the chosen priority's panic flag.
     fn choose_once<R: RngCore + ?Sized>(
         &mut self,
+        load: Option<&PriorityLoad>,
         active: ActiveRequests<'_>,
         rng: &mut R,
     ) -> Option<Pick> {
         let r = rng.next_u64();
-        let (priority, availability) = self.load.choose(r);
+        let (priority, availability) = load.unwrap_or(&self.load).choose(r);
         let panic = self.load.panic.get(priority).copied().unwrap_or(false);
         let source = if panic {
             self.lb_healthy_panic += 1;

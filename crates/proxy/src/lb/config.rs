@@ -5,7 +5,7 @@ use meshtwin_model::policy::{LbPolicy, OutlierDetection};
 use super::host::HostId;
 use super::least_request::LeastRequestConfig;
 use super::panic::DEFAULT_HEALTHY_PANIC_THRESHOLD;
-use super::priority::DEFAULT_OVERPROVISIONING_FACTOR;
+use super::priority::{PriorityLoad, DEFAULT_OVERPROVISIONING_FACTOR};
 
 /// A cluster's load-balancing settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +54,9 @@ pub struct PickContext<'a> {
     /// Extra selections allowed when the predicate rejects a host: 0 on first attempts,
     /// `host_selection_retry_max_attempts` on retries (Istio: 5).
     pub host_selection_retries: u32,
+    /// The priority load a retry priority chose instead of the balancer's own
+    /// (`LoadBalancerContext::determinePriorityLoad`; see [`super::retry_priority`]).
+    pub priority_load: Option<&'a PriorityLoad>,
 }
 
 /// A chosen host.

@@ -10,6 +10,7 @@
 //! - [`locality_wrr`]: locality-weighted LB inside a priority.
 //! - [`config`]: a cluster's LB settings; the pick context and result.
 //! - [`balancer`]: the per-worker load balancer tying them together, with retry host predicates.
+//! - [`retry_priority`]: the `previous_priorities` retry priority (a retry's priority load).
 //! - [`locality`], [`failover_priority`], [`distribute`]: Istio's locality LB — priorities and
 //!   weights per client proxy.
 //!
@@ -28,6 +29,7 @@ pub mod locality_wrr;
 pub mod panic;
 pub mod priority;
 pub mod random;
+pub mod retry_priority;
 pub mod round_robin;
 pub mod source;
 
@@ -42,3 +44,4 @@ pub use locality::{
     assign, ClientProxy, Distribute, Failover, IstioEndpoint, LocalityAssignment, LocalityLbSetting,
 };
 pub use priority::{plan, Availability, Level, PriorityLoad};
+pub use retry_priority::PreviousPriorities;

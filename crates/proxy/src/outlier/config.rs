@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use meshtwin_model::policy::OutlierDetection;
+use meshtwin_model::topology::{self, EjectionTimeRule, EnvoySettings};
 
 /// Which max-ejection-percent rule applies (spec §3.5, §10 V1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -55,6 +56,22 @@ impl Compat {
         max_ejection: MaxEjectionRule::LegacyAtLeastOne,
         ejection_duration: EjectionDurationRule::LegacyLinear,
     };
+
+    /// The switches of the Envoy release a topology names.
+    pub fn from_envoy(envoy: &EnvoySettings) -> Self {
+        Compat {
+            max_ejection: match envoy.max_ejection {
+                topology::MaxEjectionRule::Current => MaxEjectionRule::Current,
+                topology::MaxEjectionRule::FirstHostExempt => MaxEjectionRule::FirstHostExempt,
+                topology::MaxEjectionRule::AtLeastOne => MaxEjectionRule::LegacyAtLeastOne,
+            },
+            ejection_duration: match envoy.ejection_time {
+                EjectionTimeRule::Backoff => EjectionDurationRule::Backoff,
+                EjectionTimeRule::BackoffSweepDecay => EjectionDurationRule::BackoffSweepDecay,
+                EjectionTimeRule::Linear => EjectionDurationRule::LegacyLinear,
+            },
+        }
+    }
 }
 
 /// Envoy's `max_ejection_time` when unset is `max(300 s, base_ejection_time)`.

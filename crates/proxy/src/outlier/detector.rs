@@ -201,6 +201,20 @@ impl Detector {
         self.hosts.get(&host)
     }
 
+    /// Continue the stats of the detector this one replaces (a CDS update keeps the stats
+    /// scope): its counters go on; `ejections_active` loses the hosts `old` had ejected, as
+    /// Envoy's `DetectorImpl::~DetectorImpl` takes them off.
+    pub fn continue_stats(&mut self, old: &Detector) {
+        let mine = self.stats.ejections_active.value();
+        self.stats = old.stats.clone();
+        for _ in old.ejected_hosts() {
+            self.stats.ejections_active.dec();
+        }
+        for _ in 0..mine {
+            self.stats.ejections_active.inc();
+        }
+    }
+
     /// Its `outlier_detection.*` stats.
     pub fn stats(&self) -> &OutlierStats {
         &self.stats

@@ -10,8 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use meshtwin_model::event::PoolEvent;
 
-use crate::breaker::ResourceManager;
-use crate::stats::ClusterStatSet;
+pub use super::shared::ClusterShared;
 
 /// Identifies an upstream connection within a cluster.
 pub type CxId = u64;
@@ -87,41 +86,6 @@ impl Client {
             Some(r) => by_concurrency.min(r),
             None => by_concurrency,
         }
-    }
-}
-
-/// What every pool of one cluster shares: its circuit breakers, stats and id counters.
-#[derive(Debug)]
-pub struct ClusterShared {
-    pub rm: ResourceManager,
-    pub stats: ClusterStatSet,
-    next_id: u64,
-}
-
-impl ClusterShared {
-    pub fn new(rm: ResourceManager) -> Self {
-        let mut s = Self {
-            rm,
-            stats: ClusterStatSet::default(),
-            next_id: 1,
-        };
-        s.sync_breaker_gauges();
-        s
-    }
-
-    fn next_id(&mut self) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        id
-    }
-
-    /// Refresh the `circuit_breakers.default.*_open` gauges from the resource counts.
-    pub fn sync_breaker_gauges(&mut self) {
-        let b = &mut self.stats.breakers_default;
-        b.cx_open.set(self.rm.connections.open());
-        b.rq_pending_open.set(self.rm.pending_requests.open());
-        b.rq_open.set(self.rm.requests.open());
-        b.rq_retry_open.set(self.rm.retries.open());
     }
 }
 

@@ -12,6 +12,7 @@ fn shared(max_connections: u64, max_pending: u64, max_requests: u64) -> ClusterS
         max_pending_requests: max_pending,
         max_requests,
         max_retries: 3,
+        track_remaining: false,
     }))
 }
 

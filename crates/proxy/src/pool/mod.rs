@@ -1,7 +1,8 @@
 //! Upstream connection pools (spec §2): the synchronous [`engine`] and the async [`driver`]
-//! that runs it on real HTTP connections.
+//! that runs it on real HTTP connections, and what every pool of a cluster [`shared`]s.
 
 pub mod driver;
 pub mod engine;
 #[cfg(test)]
 mod engine_tests;
+pub mod shared;

@@ -4,6 +4,7 @@
 //! (`Filter::onUpstreamHeaders` / `onUpstreamReset` / `onPerTryTimeout`).
 
 use crate::active_stream::StreamInfo;
+use crate::lb::PreviousPriorities;
 use crate::outlier::{LocalOrigin, Outcome as OutlierOutcome};
 use crate::platform::Platform;
 use crate::router::retry::{RetryState, UpstreamReset};
@@ -22,18 +23,26 @@ pub(super) async fn next<P: Platform>(
     up: &Upstream<'_, P>,
     state: &mut RetryState,
     per_try: Option<std::time::Duration>,
+    retry_priority: Option<&mut PreviousPriorities>,
     info: &mut StreamInfo,
 ) -> Option<Tried> {
     let cluster = up.cluster;
     let is_retry = state.attempt() > 1;
+    let mut retry_priority = retry_priority;
     let PickedHost { ep, key } = state.choose_host(is_retry, || {
-        cluster.pick(up.worker).map(|i| PickedHost {
+        // Envoy changes the priority load on retries only (`determinePriorityLoad`).
+        let rp = retry_priority.as_deref_mut().filter(|_| is_retry);
+        cluster.pick_with(up.worker, rp).map(|i| PickedHost {
             ep: i,
             key: cluster.endpoint(i).address.to_string(),
         })
     })?;
-    let host = cluster.endpoint(ep).hostname;
+    let endpoint = cluster.endpoint(ep);
+    let host = endpoint.hostname;
     state.on_host_attempted(&key);
+    if let Some(rp) = retry_priority {
+        rp.on_host_attempted(endpoint.priority);
+    }
     info.upstream_host = Some(host.clone());
     let outcome = attempt(
         &up.proxy.platform,
@@ -50,12 +59,7 @@ pub(super) async fn next<P: Platform>(
         cluster.report_outcome(ep, o);
     }
     if let Attempt::PerTryTimeout = outcome {
-        cluster
-            .shared
-            .borrow_mut()
-            .stats
-            .cluster
-            .upstream_rq_per_try_timeout += 1;
+        cluster.info.count_per_try_timeout();
     }
     Some(Tried { host, outcome })
 }

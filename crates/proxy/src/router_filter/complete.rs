@@ -63,16 +63,12 @@ pub(super) fn finish<P: Platform>(
     info: &mut StreamInfo,
 ) -> (Response<Full<Bytes>>, bool) {
     let status = ended.status();
-    {
-        let mut sh = cluster.shared.borrow_mut();
-        let stats = &mut sh.stats;
-        match ended {
-            Ended::GlobalTimeout => stats.cluster.upstream_rq_timeout += 1,
-            Ended::NoHealthyUpstream => stats.cluster.upstream_cx_none_healthy += 1,
-            _ => {}
-        }
-        stats.codes.charge(status);
+    match ended {
+        Ended::GlobalTimeout => cluster.info.count_request_timeout(),
+        Ended::NoHealthyUpstream => cluster.info.count_no_healthy_upstream(),
+        _ => {}
     }
+    cluster.info.charge_completed(status);
     match ended {
         Ended::Response { response, host } => {
             info.upstream_host = Some(host);

@@ -152,6 +152,7 @@ fn a_retry_avoids_previous_hosts_but_takes_the_last_pick_when_all_were_tried() {
     let retry = PickContext {
         previous_hosts: &tried,
         host_selection_retries: 5,
+        ..PickContext::default()
     };
     for _ in 0..5 {
         assert_eq!(
@@ -163,11 +164,13 @@ fn a_retry_avoids_previous_hosts_but_takes_the_last_pick_when_all_were_tried() {
     let hopeless = PickContext {
         previous_hosts: &all,
         host_selection_retries: 2,
+        ..PickContext::default()
     };
     assert!(b.choose_host(&hopeless, &idle, &mut r).is_some());
     let first_attempt = PickContext {
         previous_hosts: &tried,
         host_selection_retries: 0,
+        ..PickContext::default()
     };
     let hits: usize = (0..30)
         .filter(|_| tried.contains(&b.choose_host(&first_attempt, &idle, &mut r).unwrap().host))

@@ -110,6 +110,9 @@ pub struct RetryPolicy {
     /// Envoy's default: 1.
     pub host_selection_retry_max_attempts: u32,
     pub back_off: BackOffConfig,
+    /// `retry_priority` `envoy.retry_priorities.previous_priorities` with this
+    /// `update_frequency` (`None`: no retry priority, retries use the balancer's load).
+    pub previous_priorities: Option<u32>,
 }
 
 impl RetryPolicy {
@@ -124,6 +127,7 @@ impl RetryPolicy {
             previous_hosts: false,
             host_selection_retry_max_attempts: 1,
             back_off: BackOffConfig::new(None, None),
+            previous_priorities: None,
         }
     }
 }
@@ -141,6 +145,9 @@ impl From<&model::RetryPolicy> for RetryPolicy {
             previous_hosts: p.previous_hosts,
             host_selection_retry_max_attempts: p.host_selection_retry_max_attempts,
             back_off: BackOffConfig::new(p.base_interval, None),
+            previous_priorities: p
+                .retry_remote_localities
+                .then_some(model::PREVIOUS_PRIORITIES_UPDATE_FREQUENCY),
         }
     }
 }

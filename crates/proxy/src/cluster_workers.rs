@@ -1,0 +1,150 @@
+//! The per-worker part of a cluster (Envoy's `ThreadLocalClusterManagerImpl::ClusterEntry`):
+//! each worker's load balancer with its random stream, and one connection pool per (host,
+//! worker), both created on first use as Envoy does.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::lb::{
+    Health, Host, HostId, LbConfig, LoadBalancer, LocalityWeights, Pick, PickContext,
+    PreviousPriorities,
+};
+use crate::platform::Platform;
+use crate::pool::driver::PoolDriver;
+
+/// Pools by (endpoint, worker): one host's pools are adjacent.
+type PoolMap<P> = BTreeMap<(usize, u32), Rc<PoolDriver<P>>>;
+
+/// A priority load as traced: load per priority, healthy percent per priority, panic flags.
+pub type LoadView = (Vec<u32>, Vec<u32>, Vec<bool>);
+
+/// Every worker's balancer and pools of one cluster.
+pub struct Workers<P: Platform> {
+    pools: RefCell<PoolMap<P>>,
+    balancers: RefCell<BTreeMap<u32, (LoadBalancer, ChaCha8Rng)>>,
+    /// Each worker's stream is derived from this and the worker's number.
+    seed: u64,
+}
+
+/// What one pick did besides choosing.
+pub struct Picked {
+    pub pick: Option<Pick>,
+    /// The worker's balancer was created for this pick.
+    pub created: bool,
+    /// Selections made from a priority in panic (`lb_healthy_panic`).
+    pub panic_picks: u64,
+}
+
+impl<P: Platform> Workers<P> {
+    pub fn new(seed: u64) -> Self {
+        Self {
+            pools: RefCell::new(BTreeMap::new()),
+            balancers: RefCell::new(BTreeMap::new()),
+            seed,
+        }
+    }
+
+    /// Requests in flight to endpoint `ep` over every worker's pool (Envoy's per-host
+    /// `rq_active`, shared by all workers).
+    pub fn host_rq_active(&self, ep: usize) -> u64 {
+        self.pools
+            .borrow()
+            .range((ep, 0)..=(ep, u32::MAX))
+            .map(|(_, p)| p.active_streams())
+            .sum()
+    }
+
+    /// Pick with `worker`'s balancer, creating it over `hosts()` on first use; a retry
+    /// priority, when given, decides the priority load from the balancer's.
+    pub fn pick(
+        &self,
+        worker: u32,
+        cfg: LbConfig,
+        weights: &LocalityWeights,
+        hosts: impl FnOnce() -> Vec<Host>,
+        retry_priority: Option<&mut PreviousPriorities>,
+    ) -> Picked {
+        let active = |h: HostId| self.host_rq_active(h.0 as usize);
+        let mut balancers = self.balancers.borrow_mut();
+        let created = !balancers.contains_key(&worker);
+        let (lb, rng) = balancers.entry(worker).or_insert_with(|| {
+            let mut rng = ChaCha8Rng::seed_from_u64(
+                self.seed ^ u64::from(worker).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            );
+            let lb = LoadBalancer::new(cfg, hosts(), weights.clone(), &active, &mut rng);
+            (lb, rng)
+        });
+        let before = lb.lb_healthy_panic();
+        let load = retry_priority.and_then(|rp| rp.priority_load(lb.priority_load()));
+        let ctx = PickContext {
+            priority_load: load.as_ref(),
+            ..PickContext::default()
+        };
+        let pick = lb.choose_host(&ctx, &active, rng);
+        Picked {
+            pick,
+            created,
+            panic_picks: lb.lb_healthy_panic() - before,
+        }
+    }
+
+    /// Tell every worker's balancer a host's new health.
+    pub fn set_health(&self, host: HostId, health: Health) {
+        let active = |h: HostId| self.host_rq_active(h.0 as usize);
+        for (lb, rng) in self.balancers.borrow_mut().values_mut() {
+            lb.set_health(host, health, &active, rng);
+        }
+    }
+
+    /// Give every worker's balancer the new host set.
+    pub fn update_hosts(&self, hosts: &[Host], weights: &LocalityWeights) {
+        let active = |h: HostId| self.host_rq_active(h.0 as usize);
+        for (lb, rng) in self.balancers.borrow_mut().values_mut() {
+            lb.update_hosts(hosts.to_vec(), weights.clone(), &active, rng);
+        }
+    }
+
+    /// The priority load any worker's balancer computes (they all see the same hosts and
+    /// health); `None` before the first pick.
+    pub fn priority_load(&self) -> Option<LoadView> {
+        let balancers = self.balancers.borrow();
+        let (lb, _) = balancers.values().next()?;
+        let l = lb.priority_load();
+        let load = l
+            .healthy
+            .iter()
+            .zip(&l.degraded)
+            .map(|(h, d)| h + d)
+            .collect();
+        let healthy_percent = lb
+            .host_sets()
+            .iter()
+            .map(|s| {
+                if s.hosts.is_empty() {
+                    0
+                } else {
+                    (100 * s.healthy.len() / s.hosts.len()) as u32
+                }
+            })
+            .collect();
+        Some((load, healthy_percent, l.panic.clone()))
+    }
+
+    /// The pool for (worker, endpoint), made by `make` on first use.
+    pub fn pool(
+        &self,
+        worker: u32,
+        endpoint: usize,
+        make: impl FnOnce() -> Rc<PoolDriver<P>>,
+    ) -> Rc<PoolDriver<P>> {
+        self.pools
+            .borrow_mut()
+            .entry((endpoint, worker))
+            .or_insert_with(make)
+            .clone()
+    }
+}
