@@ -2,31 +2,49 @@
 //! Envoy's own processing time, the router filter, and the access log.
 
 use std::cell::RefCell;
-use std::convert::Infallible;
 use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use meshtwin_model::event::EventKind;
 
+use crate::body::{read_up_to, BodyFailure, FailureCell, ReadBody, RequestBody};
+use crate::conn_watch::ActiveRequest;
+use crate::downstream::{DownstreamLimits, DownstreamStats};
 use crate::local_reply::{ResponseFlag, ResponseFlags};
 use crate::platform::Platform;
 use crate::proxy::Proxy;
-use crate::router_filter::route_request;
+use crate::router_filter::{route_request, Outcome};
 
-/// Serve one downstream request on `worker` of listener `index`.
+/// The connection manager gave up on a downstream request without answering it (the client
+/// went away, or a timeout closed its connection): hyper closes the connection.
+#[derive(Debug)]
+pub struct DownstreamReset;
+
+impl std::fmt::Display for DownstreamReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("downstream reset")
+    }
+}
+
+impl std::error::Error for DownstreamReset {}
+
+/// Serve one downstream request on `worker` of listener `index`; `active` marks it active on
+/// its connection until it ends.
 pub(crate) async fn handle_request<P: Platform>(
     proxy: Rc<Proxy<P>>,
     index: usize,
     worker: u32,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+    active: ActiveRequest,
+) -> Result<Response<Full<Bytes>>, DownstreamReset> {
     let received = proxy.platform.now();
     let lcfg = proxy.listener(index);
     let stats = proxy.hcm_stats(&lcfg.stat_prefix);
+    let limits = proxy.downstream_limits();
     proxy.worker_active(worker);
     {
         let mut s = stats.borrow_mut();
@@ -48,17 +66,8 @@ pub(crate) async fn handle_request<P: Platform>(
             id
         }
     };
-    // The downstream request is complete once its body is read: the route timeout and
-    // `x-envoy-upstream-service-time` start here.
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    if !proxy.cfg.processing_delay.is_zero() {
-        proxy.platform.sleep(proxy.cfg.processing_delay).await;
-    }
     let log = Rc::new(LogState::default());
+    // Until the request is answered, dropping this logs it as abandoned (`DC`).
     let mut guard = DownstreamResetLog {
         proxy: proxy.clone(),
         listener: index,
@@ -67,7 +76,44 @@ pub(crate) async fn handle_request<P: Platform>(
         state: log.clone(),
         done: false,
     };
-    let outcome = route_request(&proxy, index, worker, parts, body, &log).await;
+    let rejected = if limits.envoy_request_checks {
+        envoy_request_check(&parts, &active, &limits, &lcfg.server_name)
+    } else {
+        None
+    };
+    let outcome = match rejected {
+        Some(outcome) => outcome,
+        None => {
+            // Without a buffer limit (the twin) the request is complete once its body is
+            // read: the route timeout and `x-envoy-upstream-service-time` start here. With one,
+            // a body over the limit is streamed (see `crate::body`).
+            let failure = FailureCell::default();
+            let body = match read_up_to(body, limits.buffer_limit_bytes).await {
+                Ok(ReadBody::Whole(b)) => Some(RequestBody::whole(b)),
+                Ok(ReadBody::Partial(read, rest)) => {
+                    Some(RequestBody::streaming(read, rest, failure.clone()))
+                }
+                Err(f) => {
+                    failure.set(Some(f));
+                    None
+                }
+            };
+            let outcome = match body {
+                Some(body) => {
+                    if !proxy.cfg.processing_delay.is_zero() {
+                        proxy.platform.sleep(proxy.cfg.processing_delay).await;
+                    }
+                    route_request(&proxy, index, worker, parts, body, &log).await
+                }
+                None => protocol_error(400, &lcfg.server_name),
+            };
+            match failure.get() {
+                None => outcome,
+                Some(BodyFailure::Malformed) => protocol_error(400, &lcfg.server_name),
+                Some(BodyFailure::Disconnected) => return Err(DownstreamReset),
+            }
+        }
+    };
     guard.done = true;
     let status = outcome.response.status().as_u16();
     proxy.worker_active(worker);
@@ -99,6 +145,56 @@ pub(crate) async fn handle_request<P: Platform>(
     Ok(outcome.response)
 }
 
+/// Envoy's connection manager checks before any filter: a header block over
+/// `max_request_headers_kb` is refused with 431 (`source/common/http/http1/codec_impl.cc`
+/// `ConnectionImpl::checkMaxHeadersSize`; the codec's read buffer also stops a head that
+/// never ends), Content-Length with Transfer-Encoding with 400 (`ServerConnectionImpl::
+/// onHeadersCompleteBase`, `http1.content_length_and_chunked_not_allowed`), HTTP/1.0 with 426
+/// (`accept_http_10` is off by default, `source/common/http/http1/codec_impl.cc`
+/// `ServerConnectionImpl::onHeadersCompleteBase`, `upgrade_required`), a request without a host
+/// with 400 (`source/common/http/conn_manager_impl.cc` `ActiveStream::decodeHeaders`,
+/// `missing_host_header`). Both close an HTTP/1 connection.
+fn envoy_request_check(
+    parts: &http::request::Parts,
+    active: &ActiveRequest,
+    limits: &DownstreamLimits,
+    server: &str,
+) -> Option<Outcome> {
+    let header_bytes: usize = parts
+        .headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len())
+        .sum::<usize>()
+        + parts.uri.to_string().len();
+    let status = if limits
+        .max_request_headers_bytes
+        .is_some_and(|max| header_bytes > max)
+    {
+        431
+    } else if parts.version == http::Version::HTTP_10 {
+        426
+    } else if active.content_length_and_chunked {
+        // Request smuggling's favourite: Envoy refuses it unless `allow_chunked_length`.
+        400
+    } else if !parts.headers.contains_key(http::header::HOST) && parts.uri.authority().is_none() {
+        400
+    } else {
+        return None;
+    };
+    Some(protocol_error(status, server))
+}
+
+/// A local reply to a malformed request (flag `DPE`), closing the connection; a malformed
+/// body (a bad chunk) is answered 400 as Envoy's HTTP/1 codec does.
+fn protocol_error(status: u16, server: &str) -> Outcome {
+    let mut outcome = Outcome::local(status, "", server, Some(ResponseFlag::DPE), "");
+    outcome
+        .response
+        .headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    outcome
+}
+
 /// What the router has chosen so far, for the access log of a request the downstream abandons.
 #[derive(Default)]
 pub(crate) struct LogState {
@@ -123,6 +219,7 @@ impl<P: Platform> Drop for DownstreamResetLog<P> {
             return;
         }
         let p = &self.proxy;
+        DownstreamStats::inc(&p.downstream_stats.rq_rx_reset);
         let lcfg = p.listener(self.listener);
         p.hcm_stats(&lcfg.stat_prefix)
             .borrow_mut()

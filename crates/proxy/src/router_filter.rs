@@ -10,6 +10,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderValue, Response};
 use http_body_util::Full;
 
+use crate::body::RequestBody;
 use crate::cluster::Cluster;
 use crate::config::ListenerKind;
 use crate::http::LogState;
@@ -20,7 +21,9 @@ use crate::proxy::Proxy;
 use crate::router::config::{Action, RouteAction};
 use crate::router::fault::ABORT_BODY;
 use crate::router::matcher::RequestHead;
-use crate::router::retry::{RetryCompat, RetryPolicy, RetryState, RetryVerdict, UpstreamReset};
+use crate::router::retry::{
+    RetryCompat, RetryOn, RetryPolicy, RetryState, RetryVerdict, UpstreamReset,
+};
 use crate::router::timeout::Timeouts;
 use crate::upstream::{attempt, Attempt};
 
@@ -35,7 +38,7 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    fn local(
+    pub(crate) fn local(
         status: u16,
         body: &str,
         server: &str,
@@ -87,7 +90,7 @@ pub(crate) async fn route_request<P: Platform>(
     index: usize,
     worker: u32,
     mut parts: Parts,
-    body: Bytes,
+    body: RequestBody,
     log: &LogState,
 ) -> Outcome {
     let lcfg = proxy.listener(index);
@@ -165,9 +168,18 @@ pub(crate) async fn route_request<P: Platform>(
         parts.headers.insert(HOST, h);
     }
     // Retry headers are consumed before anything goes upstream, shadows included.
-    let policy = RetryPolicy::for_request(action.retry_policy.as_ref(), &mut parts.headers);
+    let mut policy = RetryPolicy::for_request(action.retry_policy.as_ref(), &mut parts.headers);
+    // A body streamed past the buffer limit can be sent once: no retry, no shadow
+    // (`source/common/router/router.cc` `Filter::decodeData`, `retry_or_shadow_abandoned`).
+    if !body.replayable() {
+        policy = RetryPolicy {
+            num_retries: 0,
+            per_try_timeout: policy.per_try_timeout,
+            ..RetryPolicy::new(RetryOn::NONE)
+        };
+    }
     for m in &action.mirror_policies {
-        if m.should_mirror(stream_id, parts.method.as_str()) {
+        if body.replayable() && m.should_mirror(stream_id, parts.method.as_str()) {
             spawn_shadow(
                 proxy,
                 worker,
@@ -233,7 +245,7 @@ fn spawn_shadow<P: Platform>(
     cluster: &str,
     authority: &str,
     parts: &Parts,
-    body: &Bytes,
+    body: &RequestBody,
 ) {
     let Some(cluster) = proxy.cluster(cluster) else {
         return;
@@ -266,7 +278,7 @@ async fn forward_with_retries<P: Platform>(
     cluster: &Rc<Cluster<P>>,
     worker: u32,
     parts: &Parts,
-    body: &Bytes,
+    body: &RequestBody,
     policy: &RetryPolicy,
     per_try: Option<std::time::Duration>,
     server: &str,
