@@ -307,7 +307,10 @@ fn failed_accepts_back_off_instead_of_spinning() {
     thread::sleep(Duration::from_secs(1));
     let used = cpu_ticks(pid) - before;
     // 100 ticks a second is one core busy; a back-off uses next to nothing.
-    assert!(used < 30, "{used} ticks of CPU in 1 s while out of descriptors");
+    assert!(
+        used < 30,
+        "{used} ticks of CPU in 1 s while out of descriptors"
+    );
     drop(held);
     thread::sleep(Duration::from_millis(1200));
     let stats = request(admin, "GET", "admin", "/stats");

@@ -87,7 +87,7 @@ pub struct RequestBody(Rc<RefCell<Kind>>);
 
 enum Kind {
     Whole(Bytes),
-    Stream(Option<UpstreamBody>),
+    Stream(Option<UpstreamBody>, FailureCell),
 }
 
 impl RequestBody {
@@ -98,15 +98,16 @@ impl RequestBody {
 
     /// `read` so far, then the rest of `incoming`; a failure of `incoming` is noted in
     /// `failure` and fails the upstream request.
-    pub fn streaming(read: Bytes, incoming: Incoming, failure: FailureCell) -> Self {
+    pub fn streaming(read: Vec<Bytes>, incoming: Incoming, failure: FailureCell) -> Self {
         let body = Downstream {
-            read: (!read.is_empty()).then_some(read),
+            read: read.into(),
             incoming,
-            failure,
+            failure: failure.clone(),
         };
-        Self(Rc::new(RefCell::new(Kind::Stream(Some(
-            body.boxed_unsync(),
-        )))))
+        Self(Rc::new(RefCell::new(Kind::Stream(
+            Some(body.boxed_unsync()),
+            failure,
+        ))))
     }
 
     /// Whether every attempt and shadow can send it (whole bodies only).
@@ -119,7 +120,17 @@ impl RequestBody {
     pub fn for_attempt(&self) -> Option<UpstreamBody> {
         match &mut *self.0.borrow_mut() {
             Kind::Whole(b) => Some(whole(b.clone())),
-            Kind::Stream(s) => s.take(),
+            Kind::Stream(s, _) => s.take(),
+        }
+    }
+
+    /// Whether the downstream body failed while it was being sent: the upstream attempt
+    /// then failed because of the client, not of the host (no outlier detection report, no
+    /// retry).
+    pub fn downstream_failed(&self) -> bool {
+        match &*self.0.borrow() {
+            Kind::Whole(_) => false,
+            Kind::Stream(_, failure) => failure.get().is_some(),
         }
     }
 }
@@ -133,23 +144,28 @@ pub fn whole(bytes: Bytes) -> UpstreamBody {
 pub enum ReadBody {
     /// The whole body, within the limit.
     Whole(Bytes),
-    /// The limit was reached first: what was read, and the rest still on the socket.
-    Partial(Bytes, Incoming),
+    /// The limit was reached first: what was read (as it came), and the rest still on the
+    /// socket.
+    Partial(Vec<Bytes>, Incoming),
 }
 
 /// Read `body` until its end or until more than `limit` bytes are held (`None`: no limit).
 pub async fn read_up_to(mut body: Incoming, limit: Option<usize>) -> Result<ReadBody, BodyFailure> {
-    let mut held = bytes::BytesMut::new();
+    // The frames as they came (no copy, no doubling buffer): joined only when whole.
+    let mut held: Vec<Bytes> = Vec::new();
+    let mut len = 0usize;
     loop {
-        if limit.is_some_and(|l| held.len() > l) {
-            return Ok(ReadBody::Partial(held.freeze(), body));
+        if limit.is_some_and(|l| len > l) {
+            return Ok(ReadBody::Partial(held, body));
         }
         match body.frame().await {
-            None => return Ok(ReadBody::Whole(held.freeze())),
+            None if held.len() == 1 => return Ok(ReadBody::Whole(held.remove(0))),
+            None => return Ok(ReadBody::Whole(held.concat().into())),
             Some(Err(e)) => return Err(BodyFailure::of(&e)),
             Some(Ok(frame)) => {
                 if let Ok(data) = frame.into_data() {
-                    held.extend_from_slice(&data);
+                    len += data.len();
+                    held.push(data);
                 }
             }
         }
@@ -158,7 +174,7 @@ pub async fn read_up_to(mut body: Incoming, limit: Option<usize>) -> Result<Read
 
 /// The streamed rest of a downstream body (see [`RequestBody::streaming`]).
 struct Downstream {
-    read: Option<Bytes>,
+    read: std::collections::VecDeque<Bytes>,
     incoming: Incoming,
     failure: FailureCell,
 }
@@ -171,7 +187,7 @@ impl Body for Downstream {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
-        if let Some(read) = self.read.take() {
+        if let Some(read) = self.read.pop_front() {
             return Poll::Ready(Some(Ok(Frame::data(read))));
         }
         match Pin::new(&mut self.incoming).poll_frame(cx) {
@@ -184,12 +200,12 @@ impl Body for Downstream {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.read.is_none() && self.incoming.is_end_stream()
+        self.read.is_empty() && self.incoming.is_end_stream()
     }
 
     fn size_hint(&self) -> SizeHint {
         let rest = self.incoming.size_hint();
-        let read = self.read.as_ref().map_or(0, |r| r.len() as u64);
+        let read: u64 = self.read.iter().map(|r| r.len() as u64).sum();
         let mut hint = SizeHint::new();
         if let Some(u) = rest.upper() {
             hint.set_upper(u + read);

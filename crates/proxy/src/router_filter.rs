@@ -322,6 +322,11 @@ async fn forward_with_retries<P: Platform>(
             per_try,
         )
         .await;
+        if body.downstream_failed() {
+            // The client's body broke mid-upload: the connection manager drops the request;
+            // the host is not to blame (nothing for outlier detection, no retry).
+            break Outcome::local(503, "", server, Some(ResponseFlag::DC), &name);
+        }
         // What outlier detection hears (spec §3.2): upstream statuses and local-origin
         // failures — never a local overflow.
         let reported = match &result {

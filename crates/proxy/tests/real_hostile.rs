@@ -343,6 +343,66 @@ fn a_large_body_streams_through_with_backpressure() {
 }
 
 #[test]
+fn a_streamed_upload_the_client_breaks_is_not_charged_to_the_host() {
+    run_local(async {
+        let (upstream, seen) = backend().await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listen: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let mut cfg = config(upstream, Thresholds::ISTIO_DEFAULT);
+        cfg.listeners[0].address = listen;
+        // The circuit-breaking walkthrough's outlier detection: one error ejects.
+        cfg.clusters[0].outlier_detection = Some(meshtwin_model::policy::OutlierDetection {
+            consecutive_5xx: Some(1),
+            consecutive_gateway_failure: None,
+            consecutive_local_origin_failure: None,
+            split_external_local_origin_errors: false,
+            interval: Duration::from_secs(1),
+            base_ejection_time: Duration::from_secs(180),
+            max_ejection_time: None,
+            max_ejection_percent: 100,
+            enforcing_consecutive_5xx: 100,
+            enforcing_consecutive_gateway_failure: 0,
+            enforcing_success_rate: 0,
+            healthy_panic_threshold: Some(0),
+        });
+        let proxy = Proxy::new(cfg, RealPlatform::new(), Rc::new(NullObserver), 1);
+        proxy.set_downstream_limits(DownstreamLimits::envoy());
+        proxy.start().await.unwrap();
+        // 2 MiB of chunks (past the buffer limit, so streamed upstream), then a bad chunk:
+        // the client's fault, answered 400, never the host's.
+        let mut s = TcpStream::connect(listen).await.unwrap();
+        s.write_all(b"POST /up HTTP/1.1\r\nhost: backend\r\ntransfer-encoding: chunked\r\n\r\n")
+            .await
+            .unwrap();
+        let mut chunk = b"10000\r\n".to_vec();
+        chunk.extend_from_slice(&[b'x'; 0x10000]);
+        chunk.extend_from_slice(b"\r\n");
+        for _ in 0..32 {
+            s.write_all(&chunk).await.unwrap();
+        }
+        s.write_all(b"zz\r\n").await.unwrap();
+        let answer = read_all(&mut s, Duration::from_secs(3)).await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        let freed = eventually(Duration::from_secs(2), || {
+            gauge(&proxy, "http.ingress.downstream_rq_active") == 0
+        })
+        .await;
+        assert!(freed);
+        assert_eq!(seen.heads.get(), 1, "the upload had reached the upstream");
+        let next = get_ok(listen).await;
+        assert!(next.starts_with("HTTP/1.1 200"), "{next}");
+        assert_eq!(
+            proxy.stats().counters["cluster.backend.outlier_detection.ejections_enforced_total"],
+            0
+        );
+    });
+}
+
+#[test]
 fn a_body_over_the_buffer_limit_reaches_the_upstream_whole() {
     run_local(async {
         let (upstream, seen) = backend().await;
