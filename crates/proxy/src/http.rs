@@ -145,15 +145,15 @@ pub(crate) async fn handle_request<P: Platform>(
     Ok(outcome.response)
 }
 
-/// Envoy's connection manager checks before any filter: a header block over
-/// `max_request_headers_kb` is refused with 431 (`source/common/http/http1/codec_impl.cc`
-/// `ConnectionImpl::checkMaxHeadersSize`; the codec's read buffer also stops a head that
-/// never ends), Content-Length with Transfer-Encoding with 400 (`ServerConnectionImpl::
-/// onHeadersCompleteBase`, `http1.content_length_and_chunked_not_allowed`), HTTP/1.0 with 426
-/// (`accept_http_10` is off by default, `source/common/http/http1/codec_impl.cc`
-/// `ServerConnectionImpl::onHeadersCompleteBase`, `upgrade_required`), a request without a host
-/// with 400 (`source/common/http/conn_manager_impl.cc` `ActiveStream::decodeHeaders`,
-/// `missing_host_header`). Both close an HTTP/1 connection.
+/// Envoy's checks of a request head, before any filter (all in
+/// `source/common/http/http1/codec_impl.cc` but the last): a header block (URL included) over
+/// `max_request_headers_kb` is refused with 431 (`ConnectionImpl::checkMaxHeadersSize`; the
+/// codec's read buffer also stops a head that never ends); HTTP/1.0 with 426 while
+/// `accept_http_10` is off, its default (`http1.low_version`); Content-Length with
+/// Transfer-Encoding with 400 unless `allow_chunked_length` (`ConnectionImpl::
+/// onHeadersCompleteImpl`, `http1.content_length_and_chunked_not_allowed`); a request without
+/// a host with 400 (`source/common/http/conn_manager_impl.cc` `ActiveStream::decodeHeaders`,
+/// `missing_host_header`). Each closes the connection.
 fn envoy_request_check(
     parts: &http::request::Parts,
     active: &ActiveRequest,
