@@ -76,43 +76,12 @@ pub(crate) async fn handle_request<P: Platform>(
         state: log.clone(),
         done: false,
     };
-    let rejected = if limits.envoy_request_checks {
-        envoy_request_check(&parts, &active, &limits, &lcfg.server_name)
-    } else {
-        None
-    };
-    let outcome = match rejected {
+    let rejected = limits
+        .envoy_request_checks
+        .then(|| envoy_request_check(&parts, &active, &limits, &lcfg.server_name));
+    let outcome = match rejected.flatten() {
         Some(outcome) => outcome,
-        None => {
-            // Without a buffer limit (the twin) the request is complete once its body is
-            // read: the route timeout and `x-envoy-upstream-service-time` start here. With one,
-            // a body over the limit is streamed (see `crate::body`).
-            let failure = FailureCell::default();
-            let body = match read_up_to(body, limits.buffer_limit_bytes).await {
-                Ok(ReadBody::Whole(b)) => Some(RequestBody::whole(b)),
-                Ok(ReadBody::Partial(read, rest)) => {
-                    Some(RequestBody::streaming(read, rest, failure.clone()))
-                }
-                Err(f) => {
-                    failure.set(Some(f));
-                    None
-                }
-            };
-            let outcome = match body {
-                Some(body) => {
-                    if !proxy.cfg.processing_delay.is_zero() {
-                        proxy.platform.sleep(proxy.cfg.processing_delay).await;
-                    }
-                    route_request(&proxy, index, worker, parts, body, &log).await
-                }
-                None => protocol_error(400, &lcfg.server_name),
-            };
-            match failure.get() {
-                None => outcome,
-                Some(BodyFailure::Malformed) => protocol_error(400, &lcfg.server_name),
-                Some(BodyFailure::Disconnected) => return Err(DownstreamReset),
-            }
-        }
+        None => forward(&proxy, index, worker, parts, body, &log).await?,
     };
     guard.done = true;
     let status = outcome.response.status().as_u16();
@@ -143,6 +112,48 @@ pub(crate) async fn handle_request<P: Platform>(
         },
     );
     Ok(outcome.response)
+}
+
+/// Read the body (whole, or up to the buffer limit) and route the request. Without a buffer
+/// limit (the twin) the request is complete once its body is read: the route timeout and
+/// `x-envoy-upstream-service-time` start here. With one, a body over the limit is streamed
+/// (see `crate::body`). A body that fails is answered 400 if malformed, dropped (`DC`) if the
+/// client went away.
+async fn forward<P: Platform>(
+    proxy: &Rc<Proxy<P>>,
+    index: usize,
+    worker: u32,
+    parts: http::request::Parts,
+    body: Incoming,
+    log: &LogState,
+) -> Result<Outcome, DownstreamReset> {
+    let server = proxy.listener(index).server_name.clone();
+    let failure = FailureCell::default();
+    let limit = proxy.downstream_limits().buffer_limit_bytes;
+    let body = match read_up_to(body, limit).await {
+        Ok(ReadBody::Whole(b)) => Some(RequestBody::whole(b)),
+        Ok(ReadBody::Partial(read, rest)) => {
+            Some(RequestBody::streaming(read, rest, failure.clone()))
+        }
+        Err(f) => {
+            failure.set(Some(f));
+            None
+        }
+    };
+    let outcome = match body {
+        Some(body) => {
+            if !proxy.cfg.processing_delay.is_zero() {
+                proxy.platform.sleep(proxy.cfg.processing_delay).await;
+            }
+            route_request(proxy, index, worker, parts, body, log).await
+        }
+        None => protocol_error(400, &server),
+    };
+    match failure.get() {
+        None => Ok(outcome),
+        Some(BodyFailure::Malformed) => Ok(protocol_error(400, &server)),
+        Some(BodyFailure::Disconnected) => Err(DownstreamReset),
+    }
 }
 
 /// Envoy's checks of a request head, before any filter (all in

@@ -8,8 +8,8 @@ use hyper_util::rt::TokioIo;
 
 use crate::config::{Codec, ListenerKind};
 use crate::conn_watch::{watchdog, ConnActivity, Expired, WatchedIo};
-use crate::downstream::{accept_backoff, DownstreamStats};
-use crate::http::handle_request;
+use crate::downstream::{accept_backoff, DownstreamLimits, DownstreamStats};
+use crate::http::{handle_request, DownstreamReset};
 use crate::platform::{HyperExecutor, Platform};
 use crate::proxy::Proxy;
 use crate::tcp_proxy::serve_tcp;
@@ -121,34 +121,7 @@ fn serve_connection<P: Platform>(
                 conn.request_started(),
             )
         });
-        let serve = async {
-            let exec = HyperExecutor(p.platform.clone());
-            match (codec, limits.detect_http2) {
-                (Codec::Http1, true) => {
-                    let mut b = hyper_util::server::conn::auto::Builder::new(exec);
-                    b.http1()
-                        .keep_alive(true)
-                        .auto_date_header(false)
-                        .max_buf_size(limits.max_request_headers_bytes.unwrap_or(400 * 1024));
-                    let _ = b.serve_connection(io, svc).await;
-                }
-                (Codec::Http1, false) => {
-                    let mut b = hyper::server::conn::http1::Builder::new();
-                    b.keep_alive(true).auto_date_header(false);
-                    if let Some(max) = limits.max_request_headers_bytes {
-                        b.max_buf_size(max);
-                    }
-                    let _ = b.serve_connection(io, svc).await;
-                }
-                (Codec::Http2, _) => {
-                    let mut b = hyper::server::conn::http2::Builder::new(exec);
-                    if let Some(max) = limits.max_request_headers_bytes {
-                        b.max_header_list_size(max as u32);
-                    }
-                    let _ = b.serve_connection(io, svc).await;
-                }
-            }
-        };
+        let serve = serve_http(&p, codec, &limits, io, svc);
         let watch = watchdog(p.platform.clone(), (*limits).clone(), activity);
         tokio::select! {
             biased;
@@ -169,4 +142,50 @@ fn serve_connection<P: Platform>(
         s.downstream_cx_active.dec();
         s.downstream_cx_destroy += 1;
     }));
+}
+
+/// Serve one HTTP connection with `codec` (HTTP/1 listeners detect HTTP/2 with prior knowledge
+/// where `limits` say so) until it closes.
+async fn serve_http<P, I, S>(
+    proxy: &Proxy<P>,
+    codec: Codec,
+    limits: &DownstreamLimits,
+    io: I,
+    svc: S,
+) where
+    P: Platform,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
+    S: hyper::service::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<http_body_util::Full<bytes::Bytes>>,
+            Error = DownstreamReset,
+        > + 'static,
+    S::Future: 'static,
+{
+    let exec = HyperExecutor(proxy.platform.clone());
+    match (codec, limits.detect_http2) {
+        (Codec::Http1, true) => {
+            let mut b = hyper_util::server::conn::auto::Builder::new(exec);
+            b.http1()
+                .keep_alive(true)
+                .auto_date_header(false)
+                .max_buf_size(limits.max_request_headers_bytes.unwrap_or(400 * 1024));
+            let _ = b.serve_connection(io, svc).await;
+        }
+        (Codec::Http1, false) => {
+            let mut b = hyper::server::conn::http1::Builder::new();
+            b.keep_alive(true).auto_date_header(false);
+            if let Some(max) = limits.max_request_headers_bytes {
+                b.max_buf_size(max);
+            }
+            let _ = b.serve_connection(io, svc).await;
+        }
+        (Codec::Http2, _) => {
+            let mut b = hyper::server::conn::http2::Builder::new(exec);
+            if let Some(max) = limits.max_request_headers_bytes {
+                b.max_header_list_size(max as u32);
+            }
+            let _ = b.serve_connection(io, svc).await;
+        }
+    }
 }
