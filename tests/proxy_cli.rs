@@ -180,12 +180,20 @@ fn a_pod_without_a_sidecar_or_a_bad_mapping_is_invalid_input() {
     );
 }
 
-#[test]
-fn the_admin_serves_stats_as_prometheus_as_json_and_filtered_by_a_regex() {
-    let up = upstream();
+/// Start fortio's sidecar (circuit-breaking scenario) to upstream `up`, with `extra` flags,
+/// under at most `nofile` file descriptors if given; the child, its listener and admin ports.
+fn spawn_sidecar(up: u16, extra: &[&str], nofile: Option<u32>) -> (KillOnDrop, u16, u16) {
     let (listen, admin) = (free_port(), free_port());
-    let child = Command::new(env!("CARGO_BIN_EXE_meshtwin"))
-        .current_dir(workspace_root())
+    let bin = env!("CARGO_BIN_EXE_meshtwin");
+    let mut cmd = match nofile {
+        Some(n) => {
+            let mut c = Command::new("prlimit");
+            c.arg(format!("--nofile={n}:{n}")).arg("--").arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    cmd.current_dir(workspace_root())
         .args([
             "proxy",
             "scenarios/istio-circuit-breaking.yaml",
@@ -198,14 +206,148 @@ fn the_admin_serves_stats_as_prometheus_as_json_and_filtered_by_a_regex() {
             "--admin",
             &format!("127.0.0.1:{admin}"),
         ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut guard = KillOnDrop(Some(child));
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut guard = KillOnDrop(Some(cmd.spawn().unwrap()));
     let child = guard.0.as_mut().unwrap();
     wait_for(listen, child);
     wait_for(admin, child);
+    (guard, listen, admin)
+}
+
+/// CPU time (user + system, in clock ticks) the process has used.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+/// Stop the sidecar through its admin port; it must exit 0.
+fn quit(mut guard: KillOnDrop, admin: u16) {
+    let bye = request(admin, "POST", "admin", "/quitquitquit");
+    assert!(bye.starts_with("HTTP/1.1 200"), "{bye}");
+    let mut child = guard.0.take().unwrap();
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            return;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("the sidecar did not stop on /quitquitquit");
+}
+
+fn counter(stats: &str, name: &str) -> u64 {
+    stats
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .unwrap_or_else(|| panic!("no {name} in\n{stats}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn an_admin_port_in_use_is_an_error() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let got = meshtwin([
+        "proxy",
+        "scenarios/istio-circuit-breaking.yaml",
+        "--pod",
+        "fortio-0",
+        "--listen",
+        &format!("127.0.0.1:{}", free_port()),
+        "--admin",
+        &format!("127.0.0.1:{port}"),
+    ]);
+    assert_eq!(got.code, 2, "{}", got.transcript());
+    assert!(
+        got.stderr
+            .contains(&format!("--admin 127.0.0.1:{port}: cannot listen")),
+        "{}",
+        got.transcript()
+    );
+}
+
+#[test]
+fn out_of_file_descriptors_the_admin_still_answers_and_quits() {
+    let up = upstream();
+    let (guard, listen, admin) = spawn_sidecar(up, &[], Some(64));
+    // Far more connections than 64 descriptors hold, all kept open.
+    let held: Vec<TcpStream> = (0..150)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", listen)).ok())
+        .collect();
+    thread::sleep(Duration::from_millis(300));
+    let stats = request(admin, "GET", "admin", "/stats");
+    assert!(stats.starts_with("HTTP/1.1 200"), "{stats}");
+    assert!(
+        counter(&stats, "listener_manager.downstream_global_cx_overflow") > 0,
+        "{stats}"
+    );
+    drop(held);
+    quit(guard, admin);
+}
+
+#[test]
+fn failed_accepts_back_off_instead_of_spinning() {
+    let up = upstream();
+    // No connection limit: the descriptors really run out and accept fails.
+    let (guard, listen, admin) = spawn_sidecar(up, &["--max-connections", "100000"], Some(48));
+    let pid = guard.0.as_ref().unwrap().id();
+    let held: Vec<TcpStream> = (0..100)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", listen)).ok())
+        .collect();
+    thread::sleep(Duration::from_millis(300));
+    let before = cpu_ticks(pid);
+    thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(pid) - before;
+    // 100 ticks a second is one core busy; a back-off uses next to nothing.
+    assert!(
+        used < 30,
+        "{used} ticks of CPU in 1 s while out of descriptors"
+    );
+    drop(held);
+    thread::sleep(Duration::from_millis(1200));
+    let stats = request(admin, "GET", "admin", "/stats");
+    assert!(stats.starts_with("HTTP/1.1 200"), "{stats}");
+    assert!(
+        counter(&stats, "listener_manager.downstream_cx_accept_error") > 0,
+        "{stats}"
+    );
+    quit(guard, admin);
+}
+
+#[test]
+fn an_undrained_stdout_never_blocks_the_proxy_or_its_admin() {
+    let up = upstream();
+    // stdout is piped and never read: the pipe (64 KiB) fills after a few hundred lines.
+    let (guard, listen, admin) = spawn_sidecar(up, &[], None);
+    for i in 0..600 {
+        let mut s = TcpStream::connect(("127.0.0.1", listen)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        write!(
+            s,
+            "GET /get HTTP/1.1\r\nhost: httpbin:8000\r\nconnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        assert!(out.starts_with("HTTP/1.1 200"), "request {i}: {out:?}");
+    }
+    let stats = request(admin, "GET", "admin", "/stats");
+    assert!(counter(&stats, "access_log.written") > 0, "{stats}");
+    quit(guard, admin);
+}
+
+#[test]
+fn the_admin_serves_stats_as_prometheus_as_json_and_filtered_by_a_regex() {
+    let up = upstream();
+    let (guard, listen, admin) = spawn_sidecar(up, &[], None);
     for _ in 0..2 {
         let ok = request(listen, "GET", "httpbin:8000", "/get");
         assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
@@ -263,8 +405,5 @@ fn the_admin_serves_stats_as_prometheus_as_json_and_filtered_by_a_regex() {
     let bad = request(admin, "GET", "admin", "/stats?filter=(");
     assert!(bad.starts_with("HTTP/1.1 400"), "{bad}");
 
-    let bye = request(admin, "POST", "admin", "/quitquitquit");
-    assert!(bye.starts_with("HTTP/1.1 200"), "{bye}");
-    let out = guard.0.take().unwrap().wait_with_output().unwrap();
-    assert!(out.status.success(), "{out:?}");
+    quit(guard, admin);
 }

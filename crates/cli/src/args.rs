@@ -234,6 +234,21 @@ pub enum Command {
         /// Admin address: `GET /stats`, `POST /quitquitquit`.
         #[arg(long)]
         admin: Option<std::net::SocketAddr>,
+        /// Close a connection whose request head takes longer (`10s`; `0s`: off, Envoy's
+        /// default).
+        #[arg(long, value_parser = duration_flag)]
+        request_headers_timeout: Option<std::time::Duration>,
+        /// Close a connection with no request for this long (Envoy's default: `1h`; `0s`: off).
+        #[arg(long, value_parser = duration_flag)]
+        idle_timeout: Option<std::time::Duration>,
+        /// Reset a request with no bytes either way for this long (Envoy's default: `5m`;
+        /// `0s`: off).
+        #[arg(long, value_parser = duration_flag)]
+        stream_idle_timeout: Option<std::time::Duration>,
+        /// Open downstream connections over which new ones are closed at once (default: from
+        /// the file descriptor limit).
+        #[arg(long)]
+        max_connections: Option<u64>,
     },
     /// Import a mesh from its manifests: a topology, policy files and a starter scenario.
     Import {
@@ -289,4 +304,9 @@ pub enum ImportSource {
         #[arg(long = "access-log", value_name = "WORKLOAD=FILE")]
         access_log: Vec<String>,
     },
+}
+
+/// A duration flag (`10s`, `1m30s`, `2500ms`).
+fn duration_flag(text: &str) -> Result<std::time::Duration, String> {
+    meshtwin_config::duration::parse(text).map_err(|e| e.to_string())
 }

@@ -14,6 +14,7 @@ use clap::{CommandFactory, FromArgMatches};
 use args::{Cli, Command, ImportSource};
 
 mod admin_stats;
+mod access_log;
 mod args;
 mod bench;
 mod bench_regions;
@@ -219,7 +220,24 @@ fn main() -> ExitCode {
             listen,
             endpoints,
             admin,
-        } => sidecar::proxy_command(&scenario, &pod, listen, &endpoints, admin),
+            request_headers_timeout,
+            idle_timeout,
+            stream_idle_timeout,
+            max_connections,
+        } => {
+            let mut limits = meshtwin_proxy::downstream::DownstreamLimits::envoy();
+            let set = |flag: Option<std::time::Duration>, default| match flag {
+                Some(d) if d.is_zero() => None,
+                Some(d) => Some(d),
+                None => default,
+            };
+            limits.request_headers_timeout =
+                set(request_headers_timeout, limits.request_headers_timeout);
+            limits.idle_timeout = set(idle_timeout, limits.idle_timeout);
+            limits.stream_idle_timeout = set(stream_idle_timeout, limits.stream_idle_timeout);
+            limits.max_connections = max_connections;
+            sidecar::proxy_command(&scenario, &pod, listen, &endpoints, admin, limits)
+        }
         Command::Import {
             source:
                 ImportSource::Kubernetes {

@@ -10,13 +10,17 @@
 //! - inbound listeners (the pod IP) are not opened.
 //!
 //! Access logs and every other trace event go to stdout as JSON lines (the trace.jsonl
-//! format, times in ms since start). With `--admin`, Envoy-style admin endpoints: `GET /stats`
+//! format, times in ms since start), through a bounded queue that drops rather than block
+//! (see [`crate::access_log`]). With `--admin`, Envoy-style admin endpoints: `GET /stats`
 //! (the stats.txt format; `?filter=REGEX`, `?format=json`), `GET /stats/prometheus` and
 //! `POST /quitquitquit` (stop, exit 0) — see `admin_stats.rs`.
+//!
+//! Real clients are held to Envoy's downstream defaults
+//! ([`meshtwin_proxy::downstream::DownstreamLimits::envoy`]), and the listeners stop taking
+//! connections before the file descriptors run out ([`connection_budget`]).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
-use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::rc::Rc;
@@ -26,9 +30,8 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use meshtwin_model::event::{EventKind, TraceEvent};
 use meshtwin_proxy::config::{ListenerKind, ProxyConfig};
-use meshtwin_proxy::observer::Observer;
+use meshtwin_proxy::downstream::{accept_backoff, DownstreamLimits};
 use meshtwin_proxy::platform::real::RealPlatform;
 use meshtwin_proxy::platform::Platform;
 use meshtwin_proxy::Proxy;
@@ -36,25 +39,9 @@ use meshtwin_report::stats::ProxyStats;
 use meshtwin_sim::xds::{self, MeshView, OUTBOUND_PORT};
 use tokio::sync::Notify;
 
+use crate::access_log::StdoutLog;
 use crate::exit;
 use crate::inputs::load_inputs;
-
-/// Trace events as JSON lines on stdout.
-struct StdoutObserver;
-
-impl Observer for StdoutObserver {
-    fn event(&self, now: Duration, kind: EventKind) {
-        let e = TraceEvent {
-            t_ms: now.as_micros() as f64 / 1000.0,
-            kind,
-        };
-        if let Ok(line) = serde_json::to_string(&e) {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{line}");
-            let _ = out.flush();
-        }
-    }
-}
 
 /// Parse `pod=ip:port` mappings.
 fn endpoint_map(items: &[String]) -> Result<BTreeMap<String, SocketAddr>, String> {
@@ -96,60 +83,76 @@ fn real_config(
     cfg
 }
 
-/// Serve the admin endpoints until `POST /quitquitquit`.
+/// Serve the admin endpoints on `listener` until `POST /quitquitquit`. The admin listener is
+/// outside the global connection limit (Envoy's admin sets `ignore_global_conn_limit`) and
+/// backs off on failed accepts like the proxy's own listeners.
 async fn admin(
     platform: RealPlatform,
-    addr: SocketAddr,
+    listener: tokio::net::TcpListener,
     proxy: Rc<Proxy<RealPlatform>>,
+    log: Rc<StdoutLog>,
     quit: Rc<Notify>,
 ) {
-    let Ok(listener) = platform.bind(addr).await else {
-        eprintln!("error: cannot bind the admin address {addr}");
-        quit.notify_one();
-        return;
-    };
+    let mut failures = 0u32;
     loop {
-        let Ok((stream, _)) = platform.accept(&listener).await else {
-            continue;
+        let stream = match platform.accept(&listener).await {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                platform.sleep(accept_backoff(failures)).await;
+                failures = failures.saturating_add(1);
+                continue;
+            }
         };
-        let (proxy, quit) = (proxy.clone(), quit.clone());
+        failures = 0;
+        let (proxy, log, quit) = (proxy.clone(), log.clone(), quit.clone());
         platform.spawn(Box::pin(async move {
             let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                let (proxy, quit) = (proxy.clone(), quit.clone());
-                async move {
-                    let (status, body) = match (req.method().as_str(), req.uri().path()) {
-                        ("GET", path @ ("/stats" | "/stats/prometheus")) => {
-                            let s = proxy.stats();
-                            let stats = ProxyStats {
-                                counters: s.counters,
-                                gauges: s.gauges,
-                                gauges_max: s.gauges_max,
-                            };
-                            let q = req.uri().query();
-                            crate::admin_stats::stats_response(path, q, &proxy.cfg.node, stats)
-                                .map(|(status, _, body)| (status, body))
-                                .unwrap_or((404, String::new()))
-                        }
-                        ("POST", "/quitquitquit") => {
-                            quit.notify_one();
-                            (200, "OK\n".to_string())
-                        }
-                        _ => (
-                            404,
-                            "GET /stats[?filter=REGEX&format=json|prometheus], \
-                             GET /stats/prometheus, POST /quitquitquit\n"
-                                .to_string(),
-                        ),
-                    };
-                    let mut resp = hyper::Response::new(Full::new(Bytes::from(body)));
-                    *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or_default();
-                    Ok::<_, Infallible>(resp)
-                }
+                let (status, body) = admin_answer(&req, &proxy, &log, &quit);
+                let mut resp = hyper::Response::new(Full::new(Bytes::from(body)));
+                *resp.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or_default();
+                std::future::ready(Ok::<_, Infallible>(resp))
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
         }));
+    }
+}
+
+/// One admin request's status and body.
+fn admin_answer(
+    req: &hyper::Request<hyper::body::Incoming>,
+    proxy: &Proxy<RealPlatform>,
+    log: &StdoutLog,
+    quit: &Notify,
+) -> (u16, String) {
+    match (req.method().as_str(), req.uri().path()) {
+        ("GET", path @ ("/stats" | "/stats/prometheus")) => {
+            let mut s = proxy.stats();
+            s.counters
+                .insert("access_log.written".into(), log.written());
+            s.counters
+                .insert("access_log.dropped".into(), log.dropped());
+            let stats = ProxyStats {
+                counters: s.counters,
+                gauges: s.gauges,
+                gauges_max: s.gauges_max,
+            };
+            let q = req.uri().query();
+            crate::admin_stats::stats_response(path, q, &proxy.cfg.node, stats)
+                .map(|(status, _, body)| (status, body))
+                .unwrap_or((404, String::new()))
+        }
+        ("POST", "/quitquitquit") => {
+            quit.notify_one();
+            (200, "OK\n".to_string())
+        }
+        _ => (
+            404,
+            "GET /stats[?filter=REGEX&format=json|prometheus], \
+             GET /stats/prometheus, POST /quitquitquit\n"
+                .to_string(),
+        ),
     }
 }
 
@@ -160,6 +163,7 @@ pub fn proxy_command(
     listen: SocketAddr,
     endpoints: &[String],
     admin_addr: Option<SocketAddr>,
+    limits: DownstreamLimits,
 ) -> u8 {
     let inputs = match load_inputs(scenario) {
         Ok(i) => i,
@@ -216,14 +220,30 @@ pub fn proxy_command(
         return exit::INVALID_INPUT;
     }
     let cfg = real_config(cfg, listen, &map);
-    run_real(cfg, admin_addr)
+    run_real(cfg, admin_addr, limits)
+}
+
+/// Connections over which the proxy stops accepting: half of the file descriptors left
+/// after a reserve for the admin endpoint, stdio, the listeners and the runtime (each
+/// downstream connection may hold one upstream connection). `None` if the limit is unknown.
+fn connection_budget() -> Option<u64> {
+    const RESERVE: u64 = 32;
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft: u64 = line
+        .trim_start_matches("Max open files")
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(soft.saturating_sub(RESERVE).max(2) / 2)
 }
 
 #[allow(
     clippy::disallowed_methods,
     reason = "the real sidecar owns its runtime (tokio's current-thread runtime and LocalSet)"
 )]
-fn run_real(cfg: ProxyConfig, admin_addr: Option<SocketAddr>) -> u8 {
+fn run_real(cfg: ProxyConfig, admin_addr: Option<SocketAddr>, mut limits: DownstreamLimits) -> u8 {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -234,20 +254,43 @@ fn run_real(cfg: ProxyConfig, admin_addr: Option<SocketAddr>) -> u8 {
             return exit::INVALID_INPUT;
         }
     };
+    let log = match StdoutLog::start() {
+        Ok(l) => Rc::new(l),
+        Err(e) => {
+            eprintln!("error: cannot start the access log writer: {e}");
+            return exit::INVALID_INPUT;
+        }
+    };
+    if limits.max_connections.is_none() {
+        limits.max_connections = connection_budget();
+    }
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, async move {
+    let code = local.block_on(&rt, async {
         let platform = RealPlatform::new();
-        let proxy = Proxy::new(cfg, platform.clone(), Rc::new(StdoutObserver), 1);
+        // The admin address first: a port in use is an error before anything listens.
+        let admin_listener = match admin_addr {
+            Some(a) => match platform.bind(a).await {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    eprintln!("error: --admin {a}: cannot listen: {e}");
+                    return exit::INVALID_INPUT;
+                }
+            },
+            None => None,
+        };
+        let proxy = Proxy::new(cfg, platform.clone(), log.clone(), 1);
+        proxy.set_downstream_limits(limits);
         if let Err(e) = proxy.start().await {
             eprintln!("error: cannot listen: {e}");
             return exit::INVALID_INPUT;
         }
         let quit = Rc::new(Notify::new());
-        if let Some(a) = admin_addr {
+        if let Some(l) = admin_listener {
             platform.spawn(Box::pin(admin(
                 platform.clone(),
-                a,
+                l,
                 proxy.clone(),
+                log.clone(),
                 quit.clone(),
             )));
         }
@@ -267,5 +310,7 @@ fn run_real(cfg: ProxyConfig, admin_addr: Option<SocketAddr>) -> u8 {
         );
         quit.notified().await;
         exit::OK
-    })
+    });
+    log.drain(Duration::from_secs(1));
+    code
 }

@@ -2,28 +2,47 @@
 //! Envoy's own processing time, then the router filter; the request's access-log entry is
 //! written by its [`ActiveStream`].
 
-use std::convert::Infallible;
 use std::rc::Rc;
 
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response};
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Incoming;
 
-use crate::active_stream::ActiveStream;
+use crate::active_stream::{ActiveStream, StreamInfo};
+use crate::body::{read_up_to, BodyFailure, FailureCell, ReadBody, RequestBody};
+use crate::conn_watch::ActiveRequest;
+use crate::downstream::DownstreamLimits;
+use crate::local_reply::{local_reply, ResponseFlag};
 use crate::platform::Platform;
 use crate::proxy::Proxy;
 use crate::router_filter::route_request;
 
-/// Serve one downstream request on `worker` of listener `index`.
+/// The connection manager gave up on a downstream request without answering it (the client
+/// went away, or a timeout closed its connection): hyper closes the connection.
+#[derive(Debug)]
+pub struct DownstreamReset;
+
+impl std::fmt::Display for DownstreamReset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("downstream reset")
+    }
+}
+
+impl std::error::Error for DownstreamReset {}
+
+/// Serve one downstream request on `worker` of listener `index`; `active` marks it active on
+/// its connection until it ends.
 pub(crate) async fn handle_request<P: Platform>(
     proxy: Rc<Proxy<P>>,
     index: usize,
     worker: u32,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+    active: ActiveRequest,
+) -> Result<Response<Full<Bytes>>, DownstreamReset> {
     let received = proxy.platform.now();
     let lcfg = proxy.listener(index);
+    let limits = proxy.downstream_limits();
     proxy.worker_active(worker);
     let (mut parts, body) = req.into_parts();
     let request_id = match parts
@@ -47,18 +66,109 @@ pub(crate) async fn handle_request<P: Platform>(
         request_id,
         received,
     );
-    // The downstream request is complete once its body is read: the route timeout and
-    // `x-envoy-upstream-service-time` start here.
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    if !proxy.cfg.processing_delay.is_zero() {
-        proxy.platform.sleep(proxy.cfg.processing_delay).await;
-    }
-    let response = route_request(&proxy, index, worker, parts, body, &mut stream.info).await;
+    // Envoy's checks of the request head (real clients only), then the body and the router.
+    // A downstream that goes away drops `stream` unanswered: it is logged `DC`.
+    let rejected = limits.envoy_request_checks.then(|| {
+        envoy_request_check(&parts, &active, &limits, &lcfg.server_name, &mut stream.info)
+    });
+    let response = match rejected.flatten() {
+        Some(response) => response,
+        None => forward(&proxy, index, worker, parts, body, &mut stream.info).await?,
+    };
     proxy.worker_active(worker);
     stream.answered(response.status().as_u16());
     Ok(response)
+}
+
+/// Read the body (whole, or up to the buffer limit) and route the request. Without a buffer
+/// limit (the twin) the request is complete once its body is read: the route timeout and
+/// `x-envoy-upstream-service-time` start here. With one, a body over the limit is streamed
+/// (see `crate::body`). A body that fails is answered 400 if malformed, dropped (`DC`) if the
+/// client went away.
+async fn forward<P: Platform>(
+    proxy: &Rc<Proxy<P>>,
+    index: usize,
+    worker: u32,
+    parts: http::request::Parts,
+    body: Incoming,
+    info: &mut StreamInfo,
+) -> Result<Response<Full<Bytes>>, DownstreamReset> {
+    let server = proxy.listener(index).server_name.clone();
+    let failure = FailureCell::default();
+    let limit = proxy.downstream_limits().buffer_limit_bytes;
+    let body = match read_up_to(body, limit).await {
+        Ok(ReadBody::Whole(b)) => Some(RequestBody::whole(b)),
+        Ok(ReadBody::Partial(read, rest)) => {
+            Some(RequestBody::streaming(read, rest, failure.clone()))
+        }
+        Err(f) => {
+            failure.set(Some(f));
+            None
+        }
+    };
+    let outcome = match body {
+        Some(body) => {
+            if !proxy.cfg.processing_delay.is_zero() {
+                proxy.platform.sleep(proxy.cfg.processing_delay).await;
+            }
+            route_request(proxy, index, worker, parts, body, info).await
+        }
+        None => protocol_error(400, &server, info),
+    };
+    match failure.get() {
+        None => Ok(outcome),
+        Some(BodyFailure::Malformed) => Ok(protocol_error(400, &server, info)),
+        Some(BodyFailure::Disconnected) => Err(DownstreamReset),
+    }
+}
+
+/// Envoy's checks of a request head, before any filter (all in
+/// `source/common/http/http1/codec_impl.cc` but the last): a header block (URL included) over
+/// `max_request_headers_kb` is refused with 431 (`ConnectionImpl::checkMaxHeadersSize`; the
+/// codec's read buffer also stops a head that never ends); HTTP/1.0 with 426 while
+/// `accept_http_10` is off, its default (`http1.low_version`); Content-Length with
+/// Transfer-Encoding with 400 unless `allow_chunked_length` (`ConnectionImpl::
+/// onHeadersCompleteImpl`, `http1.content_length_and_chunked_not_allowed`); a request without
+/// a host with 400 (`source/common/http/conn_manager_impl.cc` `ActiveStream::decodeHeaders`,
+/// `missing_host_header`). Each closes the connection.
+fn envoy_request_check(
+    parts: &http::request::Parts,
+    active: &ActiveRequest,
+    limits: &DownstreamLimits,
+    server: &str,
+    info: &mut StreamInfo,
+) -> Option<Response<Full<Bytes>>> {
+    let header_bytes: usize = parts
+        .headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len())
+        .sum::<usize>()
+        + parts.uri.to_string().len();
+    let status = if limits
+        .max_request_headers_bytes
+        .is_some_and(|max| header_bytes > max)
+    {
+        431
+    } else if parts.version == http::Version::HTTP_10 {
+        426
+    } else if active.content_length_and_chunked {
+        // Request smuggling's favourite: Envoy refuses it unless `allow_chunked_length`.
+        400
+    } else if !parts.headers.contains_key(http::header::HOST) && parts.uri.authority().is_none() {
+        400
+    } else {
+        return None;
+    };
+    Some(protocol_error(status, server, info))
+}
+
+/// A local reply to a malformed request (flag `DPE`), closing the connection; a malformed
+/// body (a bad chunk) is answered 400 as Envoy's HTTP/1 codec does.
+fn protocol_error(status: u16, server: &str, info: &mut StreamInfo) -> Response<Full<Bytes>> {
+    info.flags.set(ResponseFlag::DPE);
+    let mut response = local_reply(status, "", server);
+    response
+        .headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }

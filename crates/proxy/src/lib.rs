@@ -1,6 +1,7 @@
 //! meshtwin's proxy core: Envoy's concepts, one module each, on hyper.
 //!
 //! - [`platform`]: the seam (connect, bind/accept, spawn, time) — real sockets or the twin.
+//! - [`body`]: request bodies, whole (replayable) or streamed with backpressure.
 //! - [`breaker`]: circuit breakers (the cluster's resource manager).
 //! - [`pool`]: upstream connection pools; [`pool::engine`] is the synchronous state machine.
 //! - [`cluster`]: one cluster, built in one step and retired by pushes, from its info
@@ -16,7 +17,8 @@
 //!   mirrors, times out and retries, and charges each request once; [`upstream`] makes one
 //!   attempt.
 //! - [`local_reply`]: Envoy's local replies (503 UO, UH, UF ...) and response flags.
-//! - [`listener`]: listeners and worker assignment.
+//! - [`listener`]: listeners and worker assignment; [`downstream`] holds real clients to
+//!   Envoy's limits, [`conn_watch`] to its connection timeouts.
 //! - [`tcp_proxy`]: opaque TCP proxying with the hard connection limit.
 //! - [`config`]: what the control plane hands a proxy (listeners, clusters).
 //! - [`observer`]: where access logs and pool events go.
@@ -26,6 +28,7 @@
 #![forbid(unsafe_code)]
 
 pub mod active_stream;
+pub mod body;
 pub mod breaker;
 pub mod cluster;
 mod cluster_hosts;
@@ -33,6 +36,8 @@ mod cluster_info;
 pub mod cluster_outlier;
 mod cluster_workers;
 pub mod config;
+pub mod conn_watch;
+pub mod downstream;
 pub mod health;
 pub mod http;
 pub mod lb;

@@ -7,12 +7,17 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 
 use crate::config::{Codec, ListenerKind};
-use crate::http::handle_request;
+use crate::conn_watch::{watchdog, ConnActivity, Expired, WatchedIo};
+use crate::downstream::{accept_backoff, DownstreamLimits, DownstreamStats};
+use crate::http::{handle_request, DownstreamReset};
 use crate::platform::{HyperExecutor, Platform};
 use crate::proxy::Proxy;
 use crate::tcp_proxy::serve_tcp;
 
-/// Accept connections on `listener` forever (until the platform stops).
+/// Accept connections on `listener` until the platform stops. A failed accept (no file
+/// descriptor left, …) backs off before the next ([`accept_backoff`]); over the global
+/// connection limit a connection is closed as soon as it is accepted, as Envoy does
+/// (`source/common/network/tcp_listener_impl.cc` `TcpListenerImpl::onSocketEvent`).
 pub(crate) fn spawn_accept_loop<P: Platform>(
     proxy: Rc<Proxy<P>>,
     index: usize,
@@ -20,14 +25,49 @@ pub(crate) fn spawn_accept_loop<P: Platform>(
 ) {
     let platform = proxy.platform.clone();
     platform.spawn(Box::pin(async move {
+        let mut failures = 0u32;
         loop {
-            let Ok((stream, _peer)) = proxy.platform.accept(&listener).await else {
-                continue;
+            let stream = match proxy.platform.accept(&listener).await {
+                Ok((stream, _peer)) => stream,
+                Err(_) => {
+                    DownstreamStats::inc(&proxy.downstream_stats.accept_errors);
+                    proxy.platform.sleep(accept_backoff(failures)).await;
+                    failures = failures.saturating_add(1);
+                    continue;
+                }
             };
+            failures = 0;
+            let open = &proxy.downstream_stats.open_connections;
+            if proxy
+                .downstream_limits()
+                .max_connections
+                .is_some_and(|m| open.get() >= m)
+            {
+                DownstreamStats::inc(&proxy.downstream_stats.global_cx_overflow);
+                drop(stream);
+                continue;
+            }
             let worker = proxy.assign_worker();
             serve_connection(proxy.clone(), index, worker, stream);
         }
     }));
+}
+
+/// Counts an open downstream connection for the global limit while it lives.
+struct OpenConnection<P: Platform>(Rc<Proxy<P>>);
+
+impl<P: Platform> OpenConnection<P> {
+    fn new(proxy: &Rc<Proxy<P>>) -> Self {
+        DownstreamStats::inc(&proxy.downstream_stats.open_connections);
+        Self(proxy.clone())
+    }
+}
+
+impl<P: Platform> Drop for OpenConnection<P> {
+    fn drop(&mut self) {
+        let open = &self.0.downstream_stats.open_connections;
+        open.set(open.get().saturating_sub(1));
+    }
 }
 
 fn serve_connection<P: Platform>(
@@ -36,10 +76,14 @@ fn serve_connection<P: Platform>(
     worker: u32,
     stream: P::Stream,
 ) {
+    let open = OpenConnection::new(&proxy);
     let lcfg = proxy.listener(index);
     let codec = match &lcfg.kind {
         ListenerKind::Http { codec, .. } => codec,
-        ListenerKind::Tcp { .. } => return serve_tcp(proxy, index, worker, stream),
+        ListenerKind::Tcp { .. } => {
+            drop(open);
+            return serve_tcp(proxy, index, worker, stream);
+        }
     };
     let codec = *codec;
     let stats = proxy.hcm_stats(&lcfg.stat_prefix);
@@ -54,28 +98,94 @@ fn serve_connection<P: Platform>(
     }
     let p = proxy.clone();
     proxy.platform.spawn(Box::pin(async move {
+        let _open = open;
         if !p.cfg.accept_delay.is_zero() {
             p.platform.sleep(p.cfg.accept_delay).await;
         }
-        let io = TokioIo::new(stream);
+        let limits = p.downstream_limits();
+        let peer_closed = p.platform.peer_closed(&stream);
+        let activity = ConnActivity::new(p.platform.now(), limits.envoy_request_checks);
+        let io = TokioIo::new(WatchedIo {
+            io: stream,
+            platform: p.platform.clone(),
+            activity: activity.clone(),
+        });
         let svc_proxy = p.clone();
-        let svc = service_fn(move |req| handle_request(svc_proxy.clone(), index, worker, req));
-        match codec {
-            Codec::Http1 => {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
-                    .auto_date_header(false)
-                    .serve_connection(io, svc)
-                    .await;
-            }
-            Codec::Http2 => {
-                let _ = hyper::server::conn::http2::Builder::new(HyperExecutor(p.platform.clone()))
-                    .serve_connection(io, svc)
-                    .await;
+        let conn = activity.clone();
+        let svc = service_fn(move |req| {
+            handle_request(
+                svc_proxy.clone(),
+                index,
+                worker,
+                req,
+                conn.request_started(),
+            )
+        });
+        let serve = serve_http(&p, codec, &limits, io, svc);
+        let watch = watchdog(p.platform.clone(), (*limits).clone(), activity);
+        tokio::select! {
+            biased;
+            () = serve => {}
+            // The client went away while nobody read its socket (a request waiting on a
+            // stalled upstream): close, resetting its requests (`DC`).
+            () = peer_closed => {}
+            why = watch => {
+                let s = &p.downstream_stats;
+                DownstreamStats::inc(match why {
+                    Expired::RequestHeaders => &s.rq_header_timeout,
+                    Expired::Idle => &s.cx_idle_timeout,
+                    Expired::StreamIdle => &s.rq_idle_timeout,
+                });
             }
         }
         let mut s = stats.borrow_mut();
         s.downstream_cx_active.dec();
         s.downstream_cx_destroy += 1;
     }));
+}
+
+/// Serve one HTTP connection with `codec` (HTTP/1 listeners detect HTTP/2 with prior knowledge
+/// where `limits` say so) until it closes.
+async fn serve_http<P, I, S>(
+    proxy: &Proxy<P>,
+    codec: Codec,
+    limits: &DownstreamLimits,
+    io: I,
+    svc: S,
+) where
+    P: Platform,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
+    S: hyper::service::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<http_body_util::Full<bytes::Bytes>>,
+            Error = DownstreamReset,
+        > + 'static,
+    S::Future: 'static,
+{
+    let exec = HyperExecutor(proxy.platform.clone());
+    match (codec, limits.detect_http2) {
+        (Codec::Http1, true) => {
+            let mut b = hyper_util::server::conn::auto::Builder::new(exec);
+            b.http1()
+                .keep_alive(true)
+                .auto_date_header(false)
+                .max_buf_size(limits.max_request_headers_bytes.unwrap_or(400 * 1024));
+            let _ = b.serve_connection(io, svc).await;
+        }
+        (Codec::Http1, false) => {
+            let mut b = hyper::server::conn::http1::Builder::new();
+            b.keep_alive(true).auto_date_header(false);
+            if let Some(max) = limits.max_request_headers_bytes {
+                b.max_buf_size(max);
+            }
+            let _ = b.serve_connection(io, svc).await;
+        }
+        (Codec::Http2, _) => {
+            let mut b = hyper::server::conn::http2::Builder::new(exec);
+            if let Some(max) = limits.max_request_headers_bytes {
+                b.max_header_list_size(max as u32);
+            }
+            let _ = b.serve_connection(io, svc).await;
+        }
+    }
 }

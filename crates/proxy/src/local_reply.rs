@@ -34,6 +34,9 @@ pub enum ResponseFlag {
     DC,
     /// Retry limit exceeded.
     URX,
+    /// Downstream protocol error (a malformed request, refused by the codec or the
+    /// connection manager).
+    DPE,
     /// No cluster.
     NC,
 }
@@ -52,6 +55,7 @@ impl ResponseFlag {
             ResponseFlag::DI => "DI",
             ResponseFlag::FI => "FI",
             ResponseFlag::DC => "DC",
+            ResponseFlag::DPE => "DPE",
             ResponseFlag::URX => "URX",
             ResponseFlag::NC => "NC",
         }

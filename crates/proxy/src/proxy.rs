@@ -12,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::{Cluster, ClusterParams, Retirement};
 use crate::config::{ClusterConfig, ListenerConfig, ListenerKind, ProxyConfig};
+use crate::downstream::{DownstreamLimits, DownstreamStats};
 use crate::listener;
 use crate::observer::Observer;
 use crate::platform::Platform;
@@ -35,6 +36,9 @@ pub struct Proxy<P: Platform> {
     rng: RefCell<ChaCha8Rng>,
     /// The worker that handled the latest event (for `ListenerBalance::SharedSocket`).
     last_active_worker: std::cell::Cell<u32>,
+    /// What downstream clients are held to (off in the twin, see [`crate::downstream`]).
+    downstream: RefCell<Rc<DownstreamLimits>>,
+    pub(crate) downstream_stats: DownstreamStats,
 }
 
 impl<P: Platform> Proxy<P> {
@@ -89,7 +93,20 @@ impl<P: Platform> Proxy<P> {
             tcp: RefCell::new(tcp),
             rng: RefCell::new(rng),
             last_active_worker: std::cell::Cell::new(0),
+            downstream: RefCell::default(),
+            downstream_stats: DownstreamStats::default(),
         })
+    }
+
+    /// Hold downstream clients to `limits` (before [`Proxy::start`]; `meshtwin proxy` uses
+    /// [`DownstreamLimits::envoy`]).
+    pub fn set_downstream_limits(&self, limits: DownstreamLimits) {
+        *self.downstream.borrow_mut() = Rc::new(limits);
+    }
+
+    /// What downstream clients are held to.
+    pub(crate) fn downstream_limits(&self) -> Rc<DownstreamLimits> {
+        self.downstream.borrow().clone()
     }
 
     /// Bind every listener and start accepting. Errors if an address cannot be bound.
@@ -206,7 +223,12 @@ impl<P: Platform> Proxy<P> {
 
     /// A fresh `x-request-id` for requests that arrive without one.
     pub(crate) fn new_request_id(&self) -> String {
-        let v: u128 = self.rng.borrow_mut().random();
+        // Real mode draws from the OS (ids must not repeat across restarts); the twin from
+        // the proxy's seeded stream.
+        let v: u128 = match self.platform.entropy() {
+            Some(v) => v,
+            None => self.rng.borrow_mut().random(),
+        };
         format!("{v:032x}")
     }
 
@@ -230,6 +252,9 @@ impl<P: Platform> Proxy<P> {
         }
         for (prefix, s) in self.tcp.borrow().iter() {
             s.borrow().write(prefix, &mut out);
+        }
+        if *self.downstream.borrow().as_ref() != DownstreamLimits::default() {
+            self.downstream_stats.write(&mut out);
         }
         out
     }

@@ -34,6 +34,7 @@ use http::{HeaderMap, HeaderValue, Response};
 use http_body_util::Full;
 
 use crate::active_stream::StreamInfo;
+use crate::body::RequestBody;
 use crate::cluster::Cluster;
 use crate::config::{ListenerConfig, ListenerKind};
 use crate::local_reply::{local_reply, ResponseFlag};
@@ -41,7 +42,7 @@ use crate::platform::Platform;
 use crate::proxy::Proxy;
 use crate::router::config::{Action, ClusterSpecifier, Route, RouteAction};
 use crate::router::matcher::RequestHead;
-use crate::router::retry::RetryPolicy;
+use crate::router::retry::{RetryOn, RetryPolicy};
 use crate::router::timeout::Timeouts;
 
 const HOP_BY_HOP: [&str; 6] = [
@@ -75,7 +76,7 @@ struct Upstream<'a, P: Platform> {
     cluster: &'a Rc<Cluster<P>>,
     worker: u32,
     parts: &'a Parts,
-    body: &'a Bytes,
+    body: &'a RequestBody,
 }
 
 /// Route and forward one downstream request that arrived on listener `index`, worker
@@ -85,7 +86,7 @@ pub(crate) async fn route_request<P: Platform>(
     index: usize,
     worker: u32,
     mut parts: Parts,
-    body: Bytes,
+    body: RequestBody,
     info: &mut StreamInfo,
 ) -> Response<Full<Bytes>> {
     // The listener's configuration as of this request (an xDS push swaps the whole `Rc`).
@@ -118,7 +119,16 @@ pub(crate) async fn route_request<P: Platform>(
     prepare_upstream(&mut parts, &path, action);
     // Retry and timeout headers are consumed before anything goes upstream, shadows
     // included (`finalTimeout`, then `createRetryState`, then the shadow policies).
-    let policy = RetryPolicy::for_request(action.retry_policy.as_ref(), &mut parts.headers);
+    let mut policy = RetryPolicy::for_request(action.retry_policy.as_ref(), &mut parts.headers);
+    // A body streamed past the buffer limit can be sent once: no retry, no shadow
+    // (`source/common/router/router.cc` `Filter::decodeData`, `retry_or_shadow_abandoned`).
+    if !body.replayable() {
+        policy = RetryPolicy {
+            num_retries: 0,
+            per_try_timeout: policy.per_try_timeout,
+            ..RetryPolicy::new(RetryOn::NONE)
+        };
+    }
     let timeouts =
         Timeouts::for_request(action.timeout, policy.per_try_timeout, &mut parts.headers);
     let upstream = Upstream {

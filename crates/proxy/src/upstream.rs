@@ -8,8 +8,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderValue, Request, Response};
-use http_body_util::Full;
 
+use crate::body::RequestBody;
 use crate::cluster::Cluster;
 use crate::platform::{timeout, Platform};
 use crate::pool::driver::StreamError;
@@ -46,7 +46,7 @@ pub async fn attempt<P: Platform>(
     worker: u32,
     ep: usize,
     parts: &Parts,
-    body: &Bytes,
+    body: &RequestBody,
     attempt: u32,
     per_try: Option<Duration>,
 ) -> Attempt {
@@ -55,7 +55,12 @@ pub async fn attempt<P: Platform>(
         Ok(s) => s,
         Err(f) => return Attempt::from_pool(f),
     };
-    let mut req = Request::from_parts(parts.clone(), Full::new(body.clone()));
+    // Only a streamed body already sent by an earlier attempt has none left; the router
+    // makes no second attempt with such a body (see `crate::body`).
+    let Some(body) = body.for_attempt() else {
+        return Attempt::Reset(UpstreamReset::LocalReset);
+    };
+    let mut req = Request::from_parts(parts.clone(), body);
     req.headers_mut()
         .insert("x-envoy-attempt-count", HeaderValue::from(attempt));
     let send = stream.send(req);

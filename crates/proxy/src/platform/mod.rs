@@ -38,6 +38,18 @@ pub trait Platform: Clone + Unpin + 'static {
     fn now(&self) -> Duration;
     /// Sleep for `d` (virtual in the twin).
     fn sleep(&self, d: Duration) -> LocalBoxFuture<()>;
+    /// Resolves when the peer of `stream` has closed (or reset) its side, even while nobody
+    /// reads the stream: Envoy keeps watching a read-disabled connection for a remote close
+    /// (`source/common/network/connection_impl.cc` `ConnectionImpl::readDisable`). Never in
+    /// the twin, whose connections report closes when read.
+    fn peer_closed(&self, _stream: &Self::Stream) -> LocalBoxFuture<()> {
+        Box::pin(std::future::pending())
+    }
+    /// 128 bits from the operating system's random source, where the platform may use one
+    /// (real sockets); `None` in the twin, whose draws come from seeded streams.
+    fn entropy(&self) -> Option<u128> {
+        None
+    }
 }
 
 /// Run `fut` with a deadline: `None` when `d` passed first. Deterministic (`biased`).

@@ -3,8 +3,12 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::{AcceptFuture, LocalBoxFuture, Platform};
@@ -30,22 +34,41 @@ impl Default for RealPlatform {
 }
 
 impl Platform for RealPlatform {
-    type Stream = TcpStream;
+    type Stream = RealStream;
     type Listener = TcpListener;
 
     fn bind(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<TcpListener>> {
         Box::pin(TcpListener::bind(addr))
     }
 
-    fn accept<'a>(&self, listener: &'a TcpListener) -> AcceptFuture<'a, TcpStream> {
-        Box::pin(listener.accept())
+    fn accept<'a>(&self, listener: &'a TcpListener) -> AcceptFuture<'a, RealStream> {
+        Box::pin(async move {
+            let (s, peer) = listener.accept().await?;
+            Ok((RealStream(Rc::new(s)), peer))
+        })
     }
 
-    fn connect(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<TcpStream>> {
+    fn connect(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<RealStream>> {
         Box::pin(async move {
             let s = TcpStream::connect(addr).await?;
             s.set_nodelay(true)?;
-            Ok(s)
+            Ok(RealStream(Rc::new(s)))
+        })
+    }
+
+    fn peer_closed(&self, stream: &RealStream) -> LocalBoxFuture<()> {
+        let s = stream.0.clone();
+        let platform = self.clone();
+        Box::pin(async move {
+            loop {
+                match s.ready(Interest::READABLE).await {
+                    Ok(r) if !r.is_read_closed() && !r.is_error() => {}
+                    _ => return,
+                }
+                // Readable with data nobody reads yet: look again a little later (the
+                // readiness stays set until a read drains it).
+                platform.sleep(CLOSE_POLL).await;
+            }
         })
     }
 
@@ -63,5 +86,65 @@ impl Platform for RealPlatform {
 
     fn sleep(&self, d: Duration) -> LocalBoxFuture<()> {
         Box::pin(tokio::time::sleep(d))
+    }
+
+    fn entropy(&self) -> Option<u128> {
+        let mut b = [0u8; 16];
+        getrandom::fill(&mut b).ok()?;
+        Some(u128::from_le_bytes(b))
+    }
+}
+
+/// How often a connection with unread data is checked for a remote close.
+const CLOSE_POLL: Duration = Duration::from_millis(100);
+
+/// A TCP stream that [`Platform::peer_closed`] can watch while hyper owns it.
+pub struct RealStream(Rc<TcpStream>);
+
+impl AsyncRead for RealStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.0.poll_read_ready(cx))?;
+            let unfilled = buf.initialize_unfilled();
+            match self.0.try_read(unfilled) {
+                Ok(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for RealStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Shut down the write side, as `TcpStream::poll_shutdown` does (tokio offers it only
+    /// through `&mut`, and the stream is shared with the close watcher).
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let s: &TcpStream = &self.0;
+        Poll::Ready(socket2::SockRef::from(s).shutdown(std::net::Shutdown::Write))
     }
 }

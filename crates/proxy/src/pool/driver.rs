@@ -8,13 +8,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::TokioIo;
 use meshtwin_model::event::EventKind;
 use tokio::sync::oneshot;
 
 use super::engine::{Action, ClusterShared, CxId, NewStream, PendingId, PoolEngine, PoolFailure};
+use crate::body::UpstreamBody;
 use crate::config::Endpoint;
 use crate::observer::Observer;
 use crate::platform::{timeout, HyperExecutor, Platform};
@@ -27,8 +28,8 @@ pub enum StreamError {
 }
 
 enum Sender {
-    H1(http1::SendRequest<Full<Bytes>>),
-    H2(http2::SendRequest<Full<Bytes>>),
+    H1(http1::SendRequest<UpstreamBody>),
+    H2(http2::SendRequest<UpstreamBody>),
 }
 
 /// Identity and settings of one pool, for its tasks and its trace events.
@@ -261,7 +262,7 @@ impl<P: Platform> PoolDriver<P> {
     async fn send_on(
         &self,
         cx: CxId,
-        req: Request<Full<Bytes>>,
+        req: Request<UpstreamBody>,
     ) -> Result<Response<Bytes>, StreamError> {
         let taken = self.senders.borrow_mut().remove(&cx);
         let resp = match taken {
@@ -338,7 +339,10 @@ pub struct StreamHandle<P: Platform> {
 
 impl<P: Platform> StreamHandle<P> {
     /// Send the request and read the whole response.
-    pub async fn send(mut self, req: Request<Full<Bytes>>) -> Result<Response<Bytes>, StreamError> {
+    pub async fn send(
+        mut self,
+        req: Request<UpstreamBody>,
+    ) -> Result<Response<Bytes>, StreamError> {
         let r = self.pool.send_on(self.cx, req).await;
         self.done = true;
         self.pool.stream_finished(self.cx, r.is_ok());

@@ -55,7 +55,9 @@ pub(super) async fn next<P: Platform>(
         per_try,
     )
     .await;
-    if let Some(o) = outlier_outcome(&outcome) {
+    // A client whose streamed body broke mid-upload ended the attempt, not the host: outlier
+    // detection hears nothing of it (and a streamed body is never retried).
+    if let Some(o) = outlier_outcome(&outcome).filter(|_| !up.body.downstream_failed()) {
         cluster.report_outcome(ep, o);
     }
     if let Attempt::PerTryTimeout = outcome {

@@ -27,7 +27,8 @@ pub(super) fn shadow<P: Platform>(
     global: Option<Duration>,
 ) {
     for m in &action.mirror_policies {
-        if m.should_mirror(stream_id, up.parts.method.as_str()) {
+        // A body streamed past the buffer limit is not shadowed (`retry_or_shadow_abandoned`).
+        if up.body.replayable() && m.should_mirror(stream_id, up.parts.method.as_str()) {
             spawn_shadow(up, &m.cluster, &m.shadow_authority(authority), global);
         }
     }
