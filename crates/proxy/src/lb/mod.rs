@@ -10,20 +10,17 @@
 //! - [`locality_wrr`]: locality-weighted LB inside a priority.
 //! - [`config`]: a cluster's LB settings; the pick context and result.
 //! - [`balancer`]: the per-worker load balancer tying them together, with retry host predicates.
-//! - [`locality`], [`failover_priority`], [`distribute`]: Istio's locality LB — priorities and
-//!   weights per client proxy.
+//!
+//! Istio's locality LB (priorities and weights per client proxy) is istiod's, in `meshtwin-xds`.
 //!
 //! Randomness comes only from the `RngCore` the caller passes (a seeded ChaCha stream per
 //! worker); anything iterated is ordered, so a seed reproduces every pick.
 
 pub mod balancer;
 pub mod config;
-pub mod distribute;
 pub mod edf;
-pub mod failover_priority;
 pub mod host;
 pub mod least_request;
-pub mod locality;
 pub mod locality_wrr;
 pub mod panic;
 pub mod priority;
@@ -38,7 +35,4 @@ pub use balancer::LoadBalancer;
 pub use config::{LbConfig, Pick, PickContext};
 pub use host::{Health, Host, HostId, HostSet, LocalityWeights};
 pub use least_request::{ActiveRequests, LeastRequestConfig};
-pub use locality::{
-    assign, ClientProxy, Distribute, Failover, IstioEndpoint, LocalityAssignment, LocalityLbSetting,
-};
 pub use priority::{plan, Availability, Level, PriorityLoad};

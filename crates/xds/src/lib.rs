@@ -15,6 +15,11 @@
 //!   → its own 15001 listener, which routes `/paths/<node>` to that node's egress cluster.
 //!   (GatewayRoute / VirtualRouter parsing arrives with the routing issue; this path-per-node
 //!   table stands in for the walkthrough's routes.)
+//!
+//! Modules: [`istio`] (sidecars), [`gateway`] (Istio gateways), [`edge`] (Tetrate gateways),
+//! [`appmesh`] (virtual nodes and gateways), [`routes`] (VirtualService → route tables),
+//! [`service_entry`] (ServiceEntry clusters), [`locality`] (istiod's locality LB).
+//! The simulator (`meshtwin-sim`) and `meshtwin proxy` both build configurations here.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -31,7 +36,7 @@ mod appmesh;
 mod edge;
 pub mod gateway;
 mod istio;
-mod locality;
+pub mod locality;
 pub mod routes;
 mod service_entry;
 
