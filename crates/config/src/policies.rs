@@ -14,7 +14,7 @@ use std::path::Path;
 use meshtwin_model::policy::{AppMeshKind, MeshPolicies};
 use meshtwin_model::traffic::IstioCompat;
 
-use crate::appmesh::{crd, describe};
+use crate::appmesh::{crd, describe, routing};
 use crate::decode::{Ctx, Result, Val};
 use crate::error::ConfigError;
 use crate::istio::{destination_rule, gateway, service_entry, virtual_service};
@@ -191,9 +191,25 @@ fn lower_document(
         ("gateway.tsb.tetrate.io", "Gateway") => {
             out.tsb_gateways.push(tsb::gateway::lower(&object)?)
         }
-        ("appmesh.k8s.aws", "VirtualNode") => out
-            .appmesh_listeners
-            .extend(crd::lower(&object, AppMeshKind::VirtualNode)?),
+        ("appmesh.k8s.aws", "VirtualNode") => {
+            out.appmesh_listeners
+                .extend(crd::lower(&object, AppMeshKind::VirtualNode)?);
+            if let Some(b) = routing::node_backends(&object)? {
+                out.appmesh_routing.backends.push(b);
+            }
+        }
+        ("appmesh.k8s.aws", "VirtualService") => out
+            .appmesh_routing
+            .virtual_services
+            .push(routing::virtual_service(&object)?),
+        ("appmesh.k8s.aws", "VirtualRouter") => out
+            .appmesh_routing
+            .virtual_routers
+            .push(routing::virtual_router(&object)?),
+        ("appmesh.k8s.aws", "GatewayRoute") => out
+            .appmesh_routing
+            .gateway_routes
+            .push(routing::gateway_route(&object)?),
         ("appmesh.k8s.aws", "VirtualGateway") => out
             .appmesh_listeners
             .extend(crd::lower(&object, AppMeshKind::VirtualGateway)?),

@@ -294,6 +294,12 @@ pub struct MeshPolicies {
     /// Tetrate Service Bridge `Gateway`s (`gateway.tsb.tetrate.io/v2`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tsb_gateways: Vec<crate::traffic::tsb::TsbGatewayPolicy>,
+    /// App Mesh `VirtualService`, `VirtualRouter`, `GatewayRoute` and virtual nodes' backends.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::traffic::appmesh::AppMeshRouting::is_empty"
+    )]
+    pub appmesh_routing: crate::traffic::appmesh::AppMeshRouting,
 }
 
 impl MeshPolicies {
@@ -324,6 +330,7 @@ impl MeshPolicies {
         apply(&mut self.tsb_gateways, other.tsb_gateways, |g| {
             (g.name.clone(), g.scope.clone())
         });
+        self.appmesh_routing.extend(other.appmesh_routing);
     }
 }
 
@@ -355,6 +362,7 @@ impl MeshPolicies {
         drop_all(&mut self.tsb_gateways, &other.tsb_gateways, |g| {
             (g.name.clone(), g.scope.clone())
         });
+        self.appmesh_routing.remove(&other.appmesh_routing);
     }
 }
 

@@ -155,7 +155,10 @@ pub(crate) async fn route_request<P: Platform>(
         return Outcome::local(503, "", server, Some(ResponseFlag::NC), &cluster_name);
     };
     strip_hop_by_hop(&mut parts.headers);
-    parts.uri = path.parse().unwrap_or_default();
+    parts.uri = action
+        .rewrite_path(&route.matcher, &path)
+        .parse()
+        .unwrap_or_default();
     parts.version = http::Version::HTTP_11;
     if let Some(h) = action
         .host_rewrite

@@ -1,16 +1,21 @@
 //! App Mesh: virtual nodes' `ingress` listener → `cds_ingress_…` (where the listener
-//! `connectionPool` applies) and `cds_egress_…` clusters; virtual gateways' self-redirect
-//! cluster and their `/paths/<node>` routes.
+//! `connectionPool` applies), served with the listener protocol's codec; `cds_egress_…`
+//! clusters to the virtual nodes behind a node's `backends` only (see [`super::appmesh_routes`]
+//! for the routes); virtual gateways' gateway routes at `ingress`, then the self-redirect
+//! cluster to their own virtual hosts.
 
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use meshtwin_model::policy::{
     AppMeshKind, AppMeshListener, LbPolicy, PoolSettings, Thresholds, UpstreamProtocol,
 };
 use meshtwin_model::topology::{Pod, Protocol, Sidecar};
+use meshtwin_model::traffic::appmesh::{AppMeshRef, AppMeshVirtualService};
 use meshtwin_proxy::config::*;
 use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
 
+use super::appmesh_routes;
 use super::routes::simple_vhost;
 use super::{outbound_listener, MeshView, OUTBOUND_PORT, PROXY_ACCEPT, PROXY_PROCESSING};
 
@@ -44,41 +49,70 @@ fn appmesh_pool(l: Option<&AppMeshListener>) -> PoolSettings {
     }
 }
 
-/// Egress clusters (and routes) to every virtual node of `mesh`.
-fn appmesh_egress(view: &MeshView<'_>, mesh: &str) -> Vec<(AppMeshListener, ClusterConfig)> {
-    let mut out = Vec::new();
-    for l in view
-        .policies
-        .appmesh_listeners
+/// `cds_egress_<mesh>_<node>_<protocol>_<port>`: a client's cluster to node listener `l`.
+fn egress_name(mesh: &str, l: &AppMeshListener) -> String {
+    format!(
+        "cds_egress_{mesh}_{}_{}_{}",
+        l.aws_name,
+        proto_name(l.protocol),
+        l.port
+    )
+}
+
+/// The egress cluster to node listener `l`: the pods of the node.
+fn egress_cluster(view: &MeshView<'_>, mesh: &str, l: &AppMeshListener) -> ClusterConfig {
+    let endpoints = view
+        .pods
         .iter()
-        .filter(|l| l.kind == AppMeshKind::VirtualNode && l.mesh == mesh)
-    {
-        let endpoints = view
-            .pods
-            .iter()
-            .filter(|p| matches!(&p.sidecar, Sidecar::AppMesh { virtual_node, mesh: m, .. } if *virtual_node == l.k8s_name && m == mesh))
-            .map(|p| Endpoint::new(view.addr(&p.name, l.port), p.name.clone()).at(p.locality.clone()))
-            .collect();
-        let cluster = ClusterConfig {
-            name: format!(
-                "cds_egress_{mesh}_{}_{}_{}",
-                l.aws_name,
-                proto_name(l.protocol),
-                l.port
-            ),
-            endpoints,
-            protocol: UpstreamProtocol::for_port(l.protocol),
-            pool: PoolSettings::appmesh_default(),
-            lb_policy: LbPolicy::RoundRobin,
-            // A virtual node's outlierDetection and healthCheck apply on its clients' egress
-            // clusters: every client Envoy checks the node's endpoints (spec §5.5, §7.3-§7.4).
-            outlier_detection: l.outlier_detection.clone(),
-            locality_weights: Default::default(),
-            health_check: l.health_check.clone(),
-        };
-        out.push((l.clone(), cluster));
+        .filter(|p| matches!(&p.sidecar, Sidecar::AppMesh { virtual_node, mesh: m, .. } if *virtual_node == l.k8s_name && m == mesh && p.namespace == l.namespace))
+        .map(|p| Endpoint::new(view.addr(&p.name, l.port), p.name.clone()).at(p.locality.clone()))
+        .collect();
+    ClusterConfig {
+        name: egress_name(mesh, l),
+        endpoints,
+        protocol: UpstreamProtocol::for_port(l.protocol),
+        pool: PoolSettings::appmesh_default(),
+        lb_policy: LbPolicy::RoundRobin,
+        // A virtual node's outlierDetection and healthCheck apply on its clients' egress
+        // clusters: every client Envoy checks the node's endpoints (spec §5.5, §7.3-§7.4).
+        outlier_detection: l.outlier_detection.clone(),
+        locality_weights: Default::default(),
+        health_check: l.health_check.clone(),
     }
-    out
+}
+
+/// Virtual hosts for `services` and the egress clusters their routes lead to.
+fn egress(
+    view: &MeshView<'_>,
+    client: &Pod,
+    mesh: &str,
+    services: &[AppMeshVirtualService],
+) -> (Vec<VirtualHost>, Vec<ClusterConfig>) {
+    let mut used = BTreeSet::new();
+    let name = |l: &AppMeshListener| egress_name(mesh, l);
+    let vhosts = services
+        .iter()
+        .map(|vs| appmesh_routes::virtual_host(view, client, vs, &mut used, &name))
+        .collect();
+    let clusters = used
+        .iter()
+        .filter_map(|(n, ns, port)| {
+            let r = AppMeshRef {
+                name: n.clone(),
+                namespace: ns.clone(),
+            };
+            appmesh_routes::node_listener(view, &r, Some(*port))
+        })
+        .map(|l| egress_cluster(view, mesh, l))
+        .collect();
+    (vhosts, clusters)
+}
+
+fn codec(p: Protocol) -> Codec {
+    match p {
+        Protocol::Http2 | Protocol::Grpc => Codec::Http2,
+        _ => Codec::Http1,
+    }
 }
 
 fn appmesh_ingress(
@@ -95,7 +129,7 @@ fn appmesh_ingress(
         stat_prefix: "ingress".into(),
         server_name: "envoy".into(),
         kind: ListenerKind::Http {
-            codec: Codec::Http1,
+            codec: codec(l.map_or(Protocol::Http, |l| l.protocol)),
             routes: RouteTable {
                 virtual_hosts: vec![simple_vhost("ingress", vec!["*".into()], "/", &cluster)],
             },
@@ -136,17 +170,23 @@ pub(super) fn appmesh_node(
     let name = format!("cds_ingress_{mesh}_{aws}_{}_{port}", proto_name(proto));
     let app = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
     let (ingress, ingress_cluster) = appmesh_ingress(view, pod, l, name, port, app);
+    // A node reaches only the virtual services it lists as backends.
+    let node = AppMeshRef {
+        name: vn.to_string(),
+        namespace: pod.namespace.clone(),
+    };
+    let services: Vec<AppMeshVirtualService> = view
+        .policies
+        .appmesh_routing
+        .backends
+        .iter()
+        .filter(|b| b.node == node)
+        .flat_map(|b| &b.virtual_services)
+        .filter_map(|r| appmesh_routes::virtual_service(view, r).cloned())
+        .collect();
+    let (vhosts, egress_clusters) = egress(view, pod, mesh, &services);
     let mut clusters = vec![ingress_cluster];
-    let mut vhosts = Vec::new();
-    for (node, cluster) in appmesh_egress(view, mesh) {
-        let mut domains = Vec::new();
-        if let Some(h) = &node.dns_hostname {
-            domains.push(format!("{h}:{}", node.port));
-            domains.push(h.clone());
-        }
-        vhosts.push(simple_vhost(&cluster.name, domains, "/", &cluster.name));
-        clusters.push(cluster);
-    }
+    clusters.extend(egress_clusters);
     ProxyConfig {
         node: pod.name.clone(),
         workers,
@@ -172,29 +212,31 @@ pub(super) fn appmesh_gateway(
         .unwrap_or_else(|| format!("{vg}_{}", pod.namespace));
     let name = format!("cds_ingress_{mesh}_{aws}_self_redirect_http_{OUTBOUND_PORT}");
     let redirect = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), OUTBOUND_PORT);
-    let (ingress, ingress_cluster) = appmesh_ingress(view, pod, l, name, port, redirect);
-    let mut clusters = vec![ingress_cluster];
-    let mut routes = Vec::new();
-    for (node, cluster) in appmesh_egress(view, mesh) {
-        let path = format!("/paths/{}", node.k8s_name);
-        routes.extend(simple_vhost("", vec![], &path, &cluster.name).routes);
-        clusters.push(cluster);
+    let (mut ingress, ingress_cluster) =
+        appmesh_ingress(view, pod, l, name.clone(), port, redirect);
+    let (routes, services) = appmesh_routes::gateway_routes(view, pod, mesh, &name);
+    if let ListenerKind::Http { routes: table, .. } = &mut ingress.kind {
+        table.virtual_hosts = vec![VirtualHost {
+            name: "ingress".into(),
+            domains: vec!["*".into()],
+            routes,
+        }];
     }
-    let vhost = VirtualHost {
-        name: "gateway".into(),
-        domains: vec!["*".into()],
-        routes,
-    };
+    let (vhosts, egress_clusters) = egress(view, pod, mesh, &services);
+    let mut clusters = vec![ingress_cluster];
+    clusters.extend(egress_clusters);
+    // The self-redirect listener speaks what the self-redirect cluster does.
+    let mut self_redirect = outbound_listener("self_redirect", "egress", vhosts);
+    if let ListenerKind::Http { codec: c, .. } = &mut self_redirect.kind {
+        *c = codec(l.map_or(Protocol::Http, |l| l.protocol));
+    }
     ProxyConfig {
         node: pod.name.clone(),
         workers,
         envoy: view.topo.envoy_for(&pod.sidecar),
         processing_delay: PROXY_PROCESSING,
         accept_delay: PROXY_ACCEPT,
-        listeners: vec![
-            ingress,
-            outbound_listener("self_redirect", "egress", vec![vhost]),
-        ],
+        listeners: vec![ingress, self_redirect],
         clusters,
     }
 }

@@ -14,7 +14,7 @@ use crate::warning::TLS_NOT_MODELLED;
 /// The only CRD version whose schema meshtwin reads.
 pub const API_VERSIONS: &[&str] = &["appmesh.k8s.aws/v1beta2"];
 
-const NODE_SPEC_FIELDS: &[&str] = &[
+pub(super) const NODE_SPEC_FIELDS: &[&str] = &[
     "awsName",
     "meshRef",
     "podSelector",
@@ -79,13 +79,10 @@ pub fn lower(object: &Obj<'_>, kind: AppMeshKind) -> Result<Vec<AppMeshListener>
     listener::lower_all(&spec, &id)
 }
 
-/// A node's or gateway's `backends`, `backendDefaults` and `logging`: type-checked; the first
-/// two are warnings (they change what a node may reach and how), logging changes no traffic.
+/// A node's or gateway's `backends`, `backendDefaults` and `logging`: type-checked (backends
+/// are read by [`super::routing::node_backends`]); `backendDefaults` (client TLS) is a
+/// warning, logging changes no traffic.
 pub fn unmodelled_spec_fields(spec: &Obj<'_>) -> Result<()> {
-    spec.ignored(
-        "backends",
-        "backends are not modelled: a node may call any service, listed or not",
-    );
     spec.ignored("backendDefaults", TLS_NOT_MODELLED);
     for key in ["backends", "backendDefaults", "logging"] {
         if let Some(v) = spec.get(key) {
