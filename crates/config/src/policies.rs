@@ -136,17 +136,25 @@ fn lower_document(
                 "virtualGatewayName",
             ),
         ] {
-            if let Some(inner) = map.get(key) {
+            let lowered = if let Some(inner) = map.get(key) {
                 let ctx =
                     file_ctx.with_object(describe::object_label(kind, peek_str(inner, name_key)));
-                out.appmesh_listeners
-                    .extend(describe::lower(&ctx.root(&doc.root))?);
-                return Ok(());
-            }
+                describe::lower(&ctx.root(&doc.root))?
+            } else if map.contains_key(name_key) {
+                let ctx = file_ctx
+                    .with_object(describe::object_label(kind, peek_str(&doc.root, name_key)));
+                describe::lower_body(&ctx.root(&doc.root), kind)?
+            } else {
+                continue;
+            };
+            out.appmesh_listeners.extend(lowered.0);
+            out.appmesh_routing.backends.extend(lowered.1);
+            return Ok(());
         }
         return Err(root.error(
             "document has no `kind` (expected a Kubernetes object such as a DestinationRule, \
-             or `aws appmesh describe-virtual-node` / `describe-virtual-gateway` output)",
+             `aws appmesh describe-virtual-node` / `describe-virtual-gateway` output, or a \
+             `create-virtual-node` / `create-virtual-gateway --cli-input-json` body)",
         ));
     }
     // `Kind name` labels every message about the object (both cut to a readable length).
