@@ -252,6 +252,15 @@ pub enum AppMeshKind {
     VirtualGateway,
 }
 
+/// A virtual node's `serviceDiscovery.awsCloudMap`: its endpoints are the instances of the
+/// Cloud Map service whose attributes include all of `attributes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloudMapDiscovery {
+    pub namespace_name: String,
+    pub service_name: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
 /// One App Mesh virtual node / virtual gateway listener, lowered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppMeshListener {
@@ -272,6 +281,9 @@ pub struct AppMeshListener {
     pub outlier_detection: Option<OutlierDetection>,
     /// DNS service discovery hostname, when the virtual node has one.
     pub dns_hostname: Option<String>,
+    /// AWS Cloud Map service discovery, when the virtual node uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_map: Option<CloudMapDiscovery>,
     /// Pod selector labels (CRD form), when present.
     pub pod_selector: BTreeMap<String, String>,
     pub source: SourceRef,

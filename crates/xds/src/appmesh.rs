@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use meshtwin_model::policy::{
-    AppMeshKind, AppMeshListener, LbPolicy, PoolSettings, Thresholds, UpstreamProtocol,
+    AppMeshKind, AppMeshListener, CloudMapDiscovery, LbPolicy, PoolSettings, Thresholds,
+    UpstreamProtocol,
 };
 use meshtwin_model::topology::{Pod, Protocol, Sidecar};
 use meshtwin_model::traffic::appmesh::{AppMeshRef, AppMeshVirtualService};
@@ -64,7 +65,10 @@ fn egress_cluster(view: &MeshView<'_>, mesh: &str, l: &AppMeshListener) -> Clust
     let endpoints = view
         .pods
         .iter()
-        .filter(|p| matches!(&p.sidecar, Sidecar::AppMesh { virtual_node, mesh: m, .. } if *virtual_node == l.k8s_name && m == mesh && p.namespace == l.namespace))
+        .filter(|p| match &l.cloud_map {
+            None => matches!(&p.sidecar, Sidecar::AppMesh { virtual_node, mesh: m, .. } if *virtual_node == l.k8s_name && m == mesh && p.namespace == l.namespace),
+            Some(cm) => cloud_map_instance(view, p, mesh, cm),
+        })
         .map(|p| Endpoint::new(view.addr(&p.name, l.port), p.name.clone()).at(p.locality.clone()))
         .collect();
     ClusterConfig {
@@ -79,6 +83,35 @@ fn egress_cluster(view: &MeshView<'_>, mesh: &str, l: &AppMeshListener) -> Clust
         locality_weights: Default::default(),
         health_check: l.health_check.clone(),
     }
+}
+
+/// Whether `pod` is an instance `cm` discovers: the App Mesh controller registers each pod of a
+/// Cloud Map virtual node in that node's Cloud Map service with the pod's labels as instance
+/// attributes (aws-app-mesh-controller-for-k8s, `pkg/cloudmap`), and discovery keeps the
+/// instances carrying every listed attribute.
+fn cloud_map_instance(view: &MeshView<'_>, pod: &Pod, mesh: &str, cm: &CloudMapDiscovery) -> bool {
+    let Sidecar::AppMesh {
+        virtual_node,
+        mesh: m,
+        ..
+    } = &pod.sidecar
+    else {
+        return false;
+    };
+    let registered = view.policies.appmesh_listeners.iter().any(|n| {
+        n.kind == AppMeshKind::VirtualNode
+            && m == mesh
+            && n.k8s_name == *virtual_node
+            && n.namespace == pod.namespace
+            && n.cloud_map.as_ref().is_some_and(|c| {
+                c.namespace_name == cm.namespace_name && c.service_name == cm.service_name
+            })
+    });
+    registered
+        && cm
+            .attributes
+            .iter()
+            .all(|(k, v)| pod.labels.get(k) == Some(v))
 }
 
 /// Virtual hosts for `services` and the egress clusters their routes lead to.

@@ -21,11 +21,16 @@ fn repo(rel: &str) -> std::path::PathBuf {
 }
 
 fn configs(topology: &str, policies: &str) -> BTreeMap<String, ProxyConfig> {
+    let text = std::fs::read_to_string(repo(policies)).expect("bundled policies");
+    configs_of(topology, &text)
+}
+
+fn configs_of(topology: &str, policies: &str) -> BTreeMap<String, ProxyConfig> {
     let topo: Topology = meshtwin_topology::load_topology(&repo(topology))
         .expect("bundled topology loads")
         .value;
-    let policies: MeshPolicies = meshtwin_config::load_policies(&repo(policies))
-        .expect("bundled policies load")
+    let policies: MeshPolicies = meshtwin_config::parse_policies("policies.yaml", policies)
+        .expect("policies load")
         .value;
     let pods: Vec<Pod> = topo.pods();
     let ips = pods
@@ -183,4 +188,38 @@ fn the_connection_pools_walkthrough_routes_paths_through_its_virtual_router() {
         ],
         "routes in priority order (20, then 30)"
     );
+}
+
+#[test]
+fn cloud_map_discovery_finds_the_registered_pods_whose_labels_carry_the_attributes() {
+    let text = std::fs::read_to_string(repo("policies/appmesh/http2-routing.yaml")).unwrap();
+    let mut cloud_map = text.clone();
+    for colour in ["red", "blue"] {
+        cloud_map = cloud_map.replace(
+            &format!("      hostname: color-{colour}.howto-k8s-http2.svc.cluster.local\n"),
+            &format!("      __CM__{colour}\n"),
+        );
+        cloud_map = cloud_map.replace(
+            &format!("    dns:\n      __CM__{colour}\n"),
+            &format!(
+                "    awsCloudMap:\n      namespaceName: howto-k8s-http2.pvt.aws.local\n      \
+                 serviceName: colorteller\n      attributes: [{{key: version, value: {colour}}}]\n"
+            ),
+        );
+    }
+    assert!(
+        !cloud_map.contains("__CM__") && cloud_map != text,
+        "both nodes rewritten"
+    );
+    let all = configs_of("topologies/appmesh-http2.yaml", &cloud_map);
+    let endpoints = |cluster: &str| -> Vec<String> {
+        let c = all["client-0"]
+            .clusters
+            .iter()
+            .find(|c| c.name == cluster)
+            .expect("cluster");
+        c.endpoints.iter().map(|e| e.hostname.clone()).collect()
+    };
+    assert_eq!(endpoints(RED), ["red-0"]);
+    assert_eq!(endpoints(BLUE), ["blue-0"]);
 }

@@ -143,15 +143,17 @@ fn lower_object(obj: &Obj<'_>, kind: AppMeshKind) -> Result<Lowered> {
         }),
         _ => None,
     };
+    let (dns_hostname, cloud_map) = spec
+        .opt("serviceDiscovery", crd::service_discovery)?
+        .unwrap_or_default();
     let id = Identity {
         kind,
         k8s_name,
         aws_name,
         mesh,
         namespace,
-        dns_hostname: spec
-            .opt("serviceDiscovery", crd::service_discovery)?
-            .flatten(),
+        dns_hostname,
+        cloud_map,
         pod_selector: Default::default(),
     };
     Ok((listener::lower_all(&spec, &id)?, backends))

@@ -85,6 +85,7 @@ pub fn lower(v: &Val<'_>, id: &Identity) -> Result<AppMeshListener> {
         health_check: l.opt("healthCheck", |h| health_check::decode(h, id.kind, port))?,
         outlier_detection: l.opt("outlierDetection", outlier::decode)?,
         dns_hostname: id.dns_hostname.clone(),
+        cloud_map: id.cloud_map.clone(),
         pod_selector: id.pod_selector.clone(),
         source: SourceRef {
             file: v.ctx.file.clone(),

@@ -32,6 +32,7 @@ pub struct Identity {
     pub mesh: String,
     pub namespace: String,
     pub dns_hostname: Option<String>,
+    pub cloud_map: Option<meshtwin_model::policy::CloudMapDiscovery>,
     pub pod_selector: BTreeMap<String, String>,
 }
 
