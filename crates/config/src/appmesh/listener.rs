@@ -72,6 +72,14 @@ pub fn lower(v: &Val<'_>, id: &Identity) -> Result<AppMeshListener> {
             x.entries()?;
         }
     }
+    if id.kind == AppMeshKind::VirtualGateway {
+        if let Some(h) = l.get("healthCheck") {
+            h.warn(
+                "a virtual gateway's own health check is not run: nothing in the twin checks the \
+                 gateway's Envoy",
+            );
+        }
+    }
     Ok(AppMeshListener {
         kind: id.kind,
         k8s_name: id.k8s_name.clone(),
