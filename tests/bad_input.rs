@@ -601,11 +601,12 @@ fn known_kinds_the_twin_does_not_model_are_warned_about_and_the_run_goes_on() {
     assert_eq!(got.code, 0, "{transcript}");
     assert!(
         got.stdout
-            .contains("ok: scenarios/appmesh-connection-pools.yaml (topology appmesh-colors, 1 policy file(s), 4 warnings)"),
+            .contains("ok: scenarios/appmesh-connection-pools.yaml (topology appmesh-colors, 1 policy file(s), 1 warning)"),
         "{transcript}"
     );
+    // The Mesh is the one kind of the walkthrough not read (its routing objects are).
     let warnings: Vec<&str> = got.stderr.lines().collect();
-    assert_eq!(warnings.len(), 4, "{transcript}");
+    assert_eq!(warnings.len(), 1, "{transcript}");
     assert!(warnings
         .iter()
         .all(|w| w.starts_with("warning: policies/appmesh/connection-pools.yaml:")));

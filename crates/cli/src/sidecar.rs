@@ -36,7 +36,7 @@ use meshtwin_proxy::platform::real::RealPlatform;
 use meshtwin_proxy::platform::Platform;
 use meshtwin_proxy::Proxy;
 use meshtwin_report::stats::ProxyStats;
-use meshtwin_sim::xds::{self, MeshView, OUTBOUND_PORT};
+use meshtwin_xds::{self as xds, MeshView, OUTBOUND_PORT};
 use tokio::sync::Notify;
 
 use crate::access_log::StdoutLog;

@@ -62,8 +62,8 @@ const fn ignored(
 
 const FROM_TOPOLOGY: &str = "workloads, pods and services come from the topology file";
 const NO_TRAFFIC_EFFECT: &str = "it does not change traffic in the twin";
-const APPMESH_ROUTING: &str = "App Mesh routes are not read: a virtual gateway sends \
-     /paths/<node> to that node, and a node calls its backends directly";
+const APPMESH_ROUTING: &str = "backend groups are not read: list each virtual service in \
+     the virtual node's backends";
 const GATEWAY_API_WHY: &str =
     "the Kubernetes Gateway API is not modelled: use Istio's Gateway and VirtualService";
 const TSB_CONFIG: &str = "only TSB gateways (gateway.tsb.tetrate.io/v2 Gateway) are modelled";
@@ -168,14 +168,9 @@ pub const KINDS: &[Known] = &[
         APPMESH,
         "the mesh is named by meshRef or the namespace; its egress filter is not applied",
     ),
-    ignored(
-        "VirtualService",
-        "appmesh.k8s.aws",
-        APPMESH,
-        APPMESH_ROUTING,
-    ),
-    ignored("VirtualRouter", "appmesh.k8s.aws", APPMESH, APPMESH_ROUTING),
-    ignored("GatewayRoute", "appmesh.k8s.aws", APPMESH, APPMESH_ROUTING),
+    read("VirtualService", "appmesh.k8s.aws", APPMESH),
+    read("VirtualRouter", "appmesh.k8s.aws", APPMESH),
+    read("GatewayRoute", "appmesh.k8s.aws", APPMESH),
     ignored("BackendGroup", "appmesh.k8s.aws", APPMESH, APPMESH_ROUTING),
     // Kubernetes Gateway API.
     ignored(
@@ -383,6 +378,9 @@ mod tests {
                 "gateway.tsb.tetrate.io Gateway",
                 "appmesh.k8s.aws VirtualNode",
                 "appmesh.k8s.aws VirtualGateway",
+                "appmesh.k8s.aws VirtualService",
+                "appmesh.k8s.aws VirtualRouter",
+                "appmesh.k8s.aws GatewayRoute",
             ]
         );
     }

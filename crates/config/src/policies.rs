@@ -14,7 +14,7 @@ use std::path::Path;
 use meshtwin_model::policy::{AppMeshKind, MeshPolicies};
 use meshtwin_model::traffic::IstioCompat;
 
-use crate::appmesh::{crd, describe};
+use crate::appmesh::{crd, describe, routing};
 use crate::decode::{Ctx, Result, Val};
 use crate::error::ConfigError;
 use crate::istio::{destination_rule, gateway, service_entry, virtual_service};
@@ -136,17 +136,25 @@ fn lower_document(
                 "virtualGatewayName",
             ),
         ] {
-            if let Some(inner) = map.get(key) {
+            let lowered = if let Some(inner) = map.get(key) {
                 let ctx =
                     file_ctx.with_object(describe::object_label(kind, peek_str(inner, name_key)));
-                out.appmesh_listeners
-                    .extend(describe::lower(&ctx.root(&doc.root))?);
-                return Ok(());
-            }
+                describe::lower(&ctx.root(&doc.root))?
+            } else if map.contains_key(name_key) {
+                let ctx = file_ctx
+                    .with_object(describe::object_label(kind, peek_str(&doc.root, name_key)));
+                describe::lower_body(&ctx.root(&doc.root), kind)?
+            } else {
+                continue;
+            };
+            out.appmesh_listeners.extend(lowered.0);
+            out.appmesh_routing.backends.extend(lowered.1);
+            return Ok(());
         }
         return Err(root.error(
             "document has no `kind` (expected a Kubernetes object such as a DestinationRule, \
-             or `aws appmesh describe-virtual-node` / `describe-virtual-gateway` output)",
+             `aws appmesh describe-virtual-node` / `describe-virtual-gateway` output, or a \
+             `create-virtual-node` / `create-virtual-gateway --cli-input-json` body)",
         ));
     }
     // `Kind name` labels every message about the object (both cut to a readable length).
@@ -191,9 +199,25 @@ fn lower_document(
         ("gateway.tsb.tetrate.io", "Gateway") => {
             out.tsb_gateways.push(tsb::gateway::lower(&object)?)
         }
-        ("appmesh.k8s.aws", "VirtualNode") => out
-            .appmesh_listeners
-            .extend(crd::lower(&object, AppMeshKind::VirtualNode)?),
+        ("appmesh.k8s.aws", "VirtualNode") => {
+            out.appmesh_listeners
+                .extend(crd::lower(&object, AppMeshKind::VirtualNode)?);
+            if let Some(b) = routing::node_backends(&object)? {
+                out.appmesh_routing.backends.push(b);
+            }
+        }
+        ("appmesh.k8s.aws", "VirtualService") => out
+            .appmesh_routing
+            .virtual_services
+            .push(routing::virtual_service(&object)?),
+        ("appmesh.k8s.aws", "VirtualRouter") => out
+            .appmesh_routing
+            .virtual_routers
+            .push(routing::virtual_router(&object)?),
+        ("appmesh.k8s.aws", "GatewayRoute") => out
+            .appmesh_routing
+            .gateway_routes
+            .push(routing::gateway_route(&object)?),
         ("appmesh.k8s.aws", "VirtualGateway") => out
             .appmesh_listeners
             .extend(crd::lower(&object, AppMeshKind::VirtualGateway)?),

@@ -238,7 +238,7 @@ spec:
 }
 
 #[test]
-fn app_mesh_listener_tls_backends_and_match_expressions_are_warnings() {
+fn app_mesh_listener_tls_backend_defaults_and_match_expressions_are_warnings_backends_are_read() {
     let text = "\
 apiVersion: appmesh.k8s.aws/v1beta2
 kind: VirtualNode
@@ -253,7 +253,7 @@ spec:
     timeout: {http: {perRequest: {unit: s, value: 10}}}
   backends:
   - virtualService: {virtualServiceRef: {name: red}}
-  backendDefaults: {}
+  backendDefaults: {clientPolicy: {}}
   serviceDiscovery:
     dns: {hostname: green.ns.svc.cluster.local}
 ";
@@ -262,7 +262,7 @@ spec:
         paths,
         [
             "spec.podSelector.matchExpressions",
-            "spec.backends",
+            "spec.backendDefaults",
             "spec.listeners[0].timeout",
             "spec.listeners[0].tls",
         ]

@@ -260,6 +260,15 @@ pub enum AppMeshKind {
     VirtualGateway,
 }
 
+/// A virtual node's `serviceDiscovery.awsCloudMap`: its endpoints are the instances of the
+/// Cloud Map service whose attributes include all of `attributes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloudMapDiscovery {
+    pub namespace_name: String,
+    pub service_name: String,
+    pub attributes: BTreeMap<String, String>,
+}
+
 /// One App Mesh virtual node / virtual gateway listener, lowered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AppMeshListener {
@@ -280,6 +289,9 @@ pub struct AppMeshListener {
     pub outlier_detection: Option<OutlierDetection>,
     /// DNS service discovery hostname, when the virtual node has one.
     pub dns_hostname: Option<String>,
+    /// AWS Cloud Map service discovery, when the virtual node uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_map: Option<CloudMapDiscovery>,
     /// Pod selector labels (CRD form), when present.
     pub pod_selector: BTreeMap<String, String>,
     pub source: SourceRef,
@@ -302,6 +314,12 @@ pub struct MeshPolicies {
     /// Tetrate Service Bridge `Gateway`s (`gateway.tsb.tetrate.io/v2`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tsb_gateways: Vec<crate::traffic::tsb::TsbGatewayPolicy>,
+    /// App Mesh `VirtualService`, `VirtualRouter`, `GatewayRoute` and virtual nodes' backends.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::traffic::appmesh::AppMeshRouting::is_empty"
+    )]
+    pub appmesh_routing: crate::traffic::appmesh::AppMeshRouting,
 }
 
 impl MeshPolicies {
@@ -332,6 +350,7 @@ impl MeshPolicies {
         apply(&mut self.tsb_gateways, other.tsb_gateways, |g| {
             (g.name.clone(), g.scope.clone())
         });
+        self.appmesh_routing.extend(other.appmesh_routing);
     }
 }
 
@@ -363,6 +382,7 @@ impl MeshPolicies {
         drop_all(&mut self.tsb_gateways, &other.tsb_gateways, |g| {
             (g.name.clone(), g.scope.clone())
         });
+        self.appmesh_routing.remove(&other.appmesh_routing);
     }
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::SourceRef;
 
+pub mod appmesh;
 pub mod gateway;
 pub mod http;
 pub mod service_entry;

@@ -116,7 +116,7 @@ pub(crate) async fn route_request<P: Platform>(
         info.flags.set(ResponseFlag::NC);
         return local_reply(503, "", server);
     };
-    prepare_upstream(&mut parts, &path, action);
+    prepare_upstream(&mut parts, &path, route, action);
     // Retry and timeout headers are consumed before anything goes upstream, shadows
     // included (`finalTimeout`, then `createRetryState`, then the shadow policies).
     let mut policy = RetryPolicy::for_request(action.retry_policy.as_ref(), &mut parts.headers);
@@ -203,10 +203,13 @@ fn decode_headers<'l>(
 }
 
 /// The request as it goes upstream: no hop-by-hop headers, origin-form path, HTTP/1.1, the
-/// route's host rewrite.
-fn prepare_upstream(parts: &mut Parts, path: &str, action: &RouteAction) {
+/// route's path (prefix) and host rewrites.
+fn prepare_upstream(parts: &mut Parts, path: &str, route: &Route, action: &RouteAction) {
     strip_hop_by_hop(&mut parts.headers);
-    parts.uri = path.parse().unwrap_or_default();
+    parts.uri = action
+        .rewrite_path(&route.matcher, path)
+        .parse()
+        .unwrap_or_default();
     parts.version = http::Version::HTTP_11;
     if let Some(h) = action
         .host_rewrite

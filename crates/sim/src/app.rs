@@ -18,7 +18,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use meshtwin_model::topology::{AppBehaviour, LatencyDist};
 use meshtwin_proxy::observer::Observer;
-use meshtwin_proxy::platform::Platform;
+use meshtwin_proxy::platform::{HyperExecutor, Platform};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::Semaphore;
@@ -70,6 +70,8 @@ pub struct App {
     pub workers: Semaphore,
     pub resolver: Resolver,
     pub observer: Rc<dyn Observer>,
+    /// Serve HTTP/2 (prior knowledge, h2c) instead of HTTP/1.1.
+    pub http2: bool,
 }
 
 impl App {
@@ -139,6 +141,8 @@ pub fn spawn_app(app: App, addr: SocketAddr) {
             };
             let app = app.clone();
             p.spawn(Box::pin(async move {
+                let http2 = app.http2;
+                let exec = HyperExecutor(app.platform.clone());
                 let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
                     let app = app.clone();
                     async move {
@@ -150,10 +154,16 @@ pub fn spawn_app(app: App, addr: SocketAddr) {
                         )
                     }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .auto_date_header(false)
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
+                if http2 {
+                    let _ = hyper::server::conn::http2::Builder::new(exec)
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                } else {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .auto_date_header(false)
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .await;
+                }
             }));
         }
     }));

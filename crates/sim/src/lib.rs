@@ -6,8 +6,8 @@
 //!   event-driven socket layer (the default), or turmoil-net driven by [`packets`]; both
 //!   route packets through [`links`] (latency by locality pair, partitions, degraded links).
 //! - [`platform`]: the proxy core's platform seam on a simulated host; [`stream`] its TCP stream.
-//! - [`xds`]: the control plane: topology + policies → each proxy's listeners and clusters;
-//!   `xds::routes` lowers VirtualServices into route tables.
+//! - [`xds`]: the control plane (the `meshtwin-xds` crate, re-exported): topology + policies →
+//!   each proxy's listeners and clusters.
 //! - [`app`]: application models (service time, errors, worker concurrency); [`app_call`]
 //!   their calls to other services.
 //! - [`loadgen`]: fortio-style load generators; [`pacing`] when their loops call and stop;
@@ -49,7 +49,8 @@ pub mod tcp_client;
 pub mod tcp_echo;
 pub mod timeline;
 pub mod world;
-pub mod xds;
+
+pub use meshtwin_xds as xds;
 
 pub use network::Substrate;
 pub use world::{proxy_configs, run, run_on, run_with_timeline, EngineStats, RunResult, SimError};

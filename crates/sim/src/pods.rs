@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
 
+use meshtwin_model::policy::UpstreamProtocol;
 use meshtwin_model::topology::{AppBehaviour, Pod, Sidecar};
 use meshtwin_proxy::config::ProxyConfig;
 use meshtwin_proxy::observer::Observer;
@@ -84,6 +85,10 @@ impl PodRuntime {
     /// Start `pod`'s proxy with `cfg` (if any) and its app (calls resolved by `targets`).
     pub fn start(&mut self, pod: &Pod, cfg: Option<ProxyConfig>, targets: Vec<LoadTarget>) {
         *self.starts.entry(pod.name.clone()).or_default() += 1;
+        let http2 = pod.app.as_ref().is_some_and(|a| {
+            cfg.as_ref()
+                .is_some_and(|c| local_app_speaks_http2(c, a.port))
+        });
         if let Some(cfg) = cfg {
             let seed = rng::component_seed(self.seed, &self.component("proxy", &pod.name));
             let proxy = Proxy::new(cfg, self.platform(&pod.name), self.observer.clone(), seed);
@@ -106,11 +111,17 @@ impl PodRuntime {
                 .entry(pod.name.clone())
                 .or_insert_with(|| Rc::new(RefCell::new(app.clone())))
                 .clone();
-            self.start_app(pod, behaviour, targets);
+            self.start_app(pod, behaviour, targets, http2);
         }
     }
 
-    fn start_app(&self, pod: &Pod, behaviour: Rc<RefCell<AppBehaviour>>, targets: Vec<LoadTarget>) {
+    fn start_app(
+        &self,
+        pod: &Pod,
+        behaviour: Rc<RefCell<AppBehaviour>>,
+        targets: Vec<LoadTarget>,
+        http2: bool,
+    ) {
         let ip = match pod.sidecar {
             Sidecar::None => IpAddr::V4(self.ips[&pod.name]),
             _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -159,6 +170,7 @@ impl PodRuntime {
                 ),
                 resolver,
                 observer: self.observer.clone(),
+                http2,
             },
             SocketAddr::new(ip, app.port),
         );
@@ -168,4 +180,15 @@ impl PodRuntime {
     pub fn crash(&mut self, pod: &str) {
         self.core.exec.kill_host(self.hosts[pod]);
     }
+}
+
+/// Whether the sidecar reaches its local app on `port` over HTTP/2 (an App Mesh `http2` / `grpc`
+/// listener, an Istio `http2` / `grpc` port): the app then serves HTTP/2 (h2c), as such apps do.
+fn local_app_speaks_http2(cfg: &ProxyConfig, port: u16) -> bool {
+    cfg.clusters.iter().any(|c| {
+        c.protocol == UpstreamProtocol::Http2
+            && c.endpoints
+                .iter()
+                .any(|e| e.address.ip().is_loopback() && e.address.port() == port)
+    })
 }

@@ -4,7 +4,9 @@
 //! `<metadata.name>_<namespace>`; the mesh is `spec.meshRef.name`, else the object's `mesh`
 //! label, else the namespace (the walkthroughs name the mesh after the namespace).
 
-use meshtwin_model::policy::{AppMeshKind, AppMeshListener};
+use std::collections::BTreeMap;
+
+use meshtwin_model::policy::{AppMeshKind, AppMeshListener, CloudMapDiscovery};
 
 use super::{listener, Identity};
 use crate::decode::{Obj, Result, Val};
@@ -14,7 +16,7 @@ use crate::warning::TLS_NOT_MODELLED;
 /// The only CRD version whose schema meshtwin reads.
 pub const API_VERSIONS: &[&str] = &["appmesh.k8s.aws/v1beta2"];
 
-const NODE_SPEC_FIELDS: &[&str] = &[
+pub(super) const NODE_SPEC_FIELDS: &[&str] = &[
     "awsName",
     "meshRef",
     "podSelector",
@@ -38,6 +40,7 @@ const MESH_REF_FIELDS: &[&str] = &["name", "uid"];
 const SELECTOR_FIELDS: &[&str] = &["matchLabels", "matchExpressions"];
 const DISCOVERY_FIELDS: &[&str] = &["dns", "awsCloudMap"];
 const DNS_FIELDS: &[&str] = &["hostname", "responseType", "ipPreference"];
+const CLOUD_MAP_FIELDS: &[&str] = &["namespaceName", "serviceName", "attributes", "ipPreference"];
 
 /// Lower a `VirtualNode` or `VirtualGateway` object (envelope opened as `object`).
 pub fn lower(object: &Obj<'_>, kind: AppMeshKind) -> Result<Vec<AppMeshListener>> {
@@ -66,7 +69,9 @@ pub fn lower(object: &Obj<'_>, kind: AppMeshKind) -> Result<Vec<AppMeshListener>
         selector(&gr)?;
     }
     unmodelled_spec_fields(&spec)?;
-    let dns_hostname = spec.opt("serviceDiscovery", service_discovery)?.flatten();
+    let (dns_hostname, cloud_map) = spec
+        .opt("serviceDiscovery", service_discovery)?
+        .unwrap_or_default();
     let id = Identity {
         kind,
         k8s_name: meta.name,
@@ -74,18 +79,16 @@ pub fn lower(object: &Obj<'_>, kind: AppMeshKind) -> Result<Vec<AppMeshListener>
         mesh,
         namespace: meta.namespace,
         dns_hostname,
+        cloud_map,
         pod_selector,
     };
     listener::lower_all(&spec, &id)
 }
 
-/// A node's or gateway's `backends`, `backendDefaults` and `logging`: type-checked; the first
-/// two are warnings (they change what a node may reach and how), logging changes no traffic.
+/// A node's or gateway's `backends`, `backendDefaults` and `logging`: type-checked (backends
+/// are read by [`super::routing::node_backends`]); `backendDefaults` (client TLS) is a
+/// warning, logging changes no traffic.
 pub fn unmodelled_spec_fields(spec: &Obj<'_>) -> Result<()> {
-    spec.ignored(
-        "backends",
-        "backends are not modelled: a node may call any service, listed or not",
-    );
     spec.ignored("backendDefaults", TLS_NOT_MODELLED);
     for key in ["backends", "backendDefaults", "logging"] {
         if let Some(v) = spec.get(key) {
@@ -98,7 +101,7 @@ pub fn unmodelled_spec_fields(spec: &Obj<'_>) -> Result<()> {
 }
 
 /// `{matchLabels: {...}, matchExpressions: [...]}` → the match labels.
-fn selector(v: &Val<'_>) -> Result<std::collections::BTreeMap<String, String>> {
+fn selector(v: &Val<'_>) -> Result<BTreeMap<String, String>> {
     let s = v.map(SELECTOR_FIELDS)?;
     if s.ignored(
         "matchExpressions",
@@ -111,21 +114,43 @@ fn selector(v: &Val<'_>) -> Result<std::collections::BTreeMap<String, String>> {
     Ok(s.opt("matchLabels", Val::string_map)?.unwrap_or_default())
 }
 
-/// `serviceDiscovery` → the DNS hostname, if DNS discovery is used.
-pub fn service_discovery(v: &Val<'_>) -> Result<Option<String>> {
+/// `serviceDiscovery` → the DNS hostname (DNS discovery) or the Cloud Map service and
+/// attributes (`awsCloudMap`).
+pub fn service_discovery(v: &Val<'_>) -> Result<(Option<String>, Option<CloudMapDiscovery>)> {
     let sd = v.map(DISCOVERY_FIELDS)?;
-    if let Some(cm) = sd.ignored(
-        "awsCloudMap",
-        "Cloud Map discovery is not modelled: the node has no hostname others can reach it by",
-    ) {
-        cm.entries()?;
+    if sd.present(DISCOVERY_FIELDS).len() > 1 {
+        return Err(v.error("set one of dns or awsCloudMap"));
     }
-    sd.opt("dns", |d| {
+    let cloud_map = sd.opt("awsCloudMap", |c| {
+        let c = c.map(CLOUD_MAP_FIELDS)?;
+        c.opt("ipPreference", |v| v.str().map(drop))?;
+        let attributes = c
+            .opt("attributes", |a| {
+                a.seq()?
+                    .iter()
+                    .map(|kv| {
+                        let kv = kv.map(&["key", "value"])?;
+                        Ok((
+                            kv.req_name("key")?.to_string(),
+                            kv.req("value")?.str()?.to_string(),
+                        ))
+                    })
+                    .collect::<Result<BTreeMap<_, _>>>()
+            })?
+            .unwrap_or_default();
+        Ok(CloudMapDiscovery {
+            namespace_name: c.req_name("namespaceName")?.to_string(),
+            service_name: c.req_name("serviceName")?.to_string(),
+            attributes,
+        })
+    })?;
+    let dns = sd.opt("dns", |d| {
         let d = d.map(DNS_FIELDS)?;
         d.opt("responseType", |v| {
             v.one_of(&["LOADBALANCER", "ENDPOINTS"]).map(drop)
         })?;
         d.opt("ipPreference", |v| v.str().map(drop))?;
         d.req_name("hostname").map(str::to_string)
-    })
+    })?;
+    Ok((dns, cloud_map))
 }

@@ -72,6 +72,14 @@ pub fn lower(v: &Val<'_>, id: &Identity) -> Result<AppMeshListener> {
             x.entries()?;
         }
     }
+    if id.kind == AppMeshKind::VirtualGateway {
+        if let Some(h) = l.get("healthCheck") {
+            h.warn(
+                "a virtual gateway's own health check is not run: nothing in the twin checks the \
+                 gateway's Envoy",
+            );
+        }
+    }
     Ok(AppMeshListener {
         kind: id.kind,
         k8s_name: id.k8s_name.clone(),
@@ -85,6 +93,7 @@ pub fn lower(v: &Val<'_>, id: &Identity) -> Result<AppMeshListener> {
         health_check: l.opt("healthCheck", |h| health_check::decode(h, id.kind, port))?,
         outlier_detection: l.opt("outlierDetection", outlier::decode)?,
         dns_hostname: id.dns_hostname.clone(),
+        cloud_map: id.cloud_map.clone(),
         pod_selector: id.pod_selector.clone(),
         source: SourceRef {
             file: v.ctx.file.clone(),

@@ -5,6 +5,8 @@
 //! - [`listener`] — a listener's `portMapping` and `connectionPool`, shared by both forms.
 //! - [`health_check`] — a listener's `healthCheck`.
 //! - [`outlier`] — a listener's `outlierDetection`.
+//! - [`routing`] — `VirtualService`, `VirtualRouter`, `GatewayRoute` and nodes' `backends`;
+//!   [`route`] — one route spec (matches, weighted targets, retry policy, timeout).
 //! - [`origins`] — where a listener's thresholds, health check and outlier settings came from.
 
 pub mod crd;
@@ -13,6 +15,8 @@ pub mod health_check;
 pub mod listener;
 pub mod origins;
 pub mod outlier;
+pub mod route;
+pub mod routing;
 
 use std::collections::BTreeMap;
 
@@ -28,6 +32,7 @@ pub struct Identity {
     pub mesh: String,
     pub namespace: String,
     pub dns_hostname: Option<String>,
+    pub cloud_map: Option<meshtwin_model::policy::CloudMapDiscovery>,
     pub pod_selector: BTreeMap<String, String>,
 }
 

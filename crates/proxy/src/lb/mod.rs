@@ -11,20 +11,17 @@
 //! - [`config`]: a cluster's LB settings; the pick context and result.
 //! - [`balancer`]: the per-worker load balancer tying them together, with retry host predicates.
 //! - [`retry_priority`]: the `previous_priorities` retry priority (a retry's priority load).
-//! - [`locality`], [`failover_priority`], [`distribute`]: Istio's locality LB — priorities and
-//!   weights per client proxy.
+//!
+//! Istio's locality LB (priorities and weights per client proxy) is istiod's, in `meshtwin-xds`.
 //!
 //! Randomness comes only from the `RngCore` the caller passes (a seeded ChaCha stream per
 //! worker); anything iterated is ordered, so a seed reproduces every pick.
 
 pub mod balancer;
 pub mod config;
-pub mod distribute;
 pub mod edf;
-pub mod failover_priority;
 pub mod host;
 pub mod least_request;
-pub mod locality;
 pub mod locality_wrr;
 pub mod panic;
 pub mod priority;
@@ -40,8 +37,5 @@ pub use balancer::LoadBalancer;
 pub use config::{LbConfig, Pick, PickContext};
 pub use host::{Health, Host, HostId, HostSet, LocalityWeights};
 pub use least_request::{ActiveRequests, LeastRequestConfig};
-pub use locality::{
-    assign, ClientProxy, Distribute, Failover, IstioEndpoint, LocalityAssignment, LocalityLbSetting,
-};
 pub use priority::{plan, Availability, Level, PriorityLoad};
 pub use retry_priority::PreviousPriorities;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::domains::select_virtual_host;
 use super::fault::FaultConfig;
-use super::matcher::{RequestHead, RouteMatch};
+use super::matcher::{PathMatcher, RequestHead, RouteMatch};
 use super::mirror::MirrorPolicy;
 use super::retry::RetryPolicy;
 use super::weighted::WeightedClusters;
@@ -82,6 +82,25 @@ pub struct RouteAction {
 }
 
 impl RouteAction {
+    /// The path (with its query) forwarded upstream: `prefix_rewrite` replaces what `matcher`
+    /// matched — the prefix of a prefix match, the whole path of an exact one (Envoy's
+    /// `RouteEntryImplBase::finalizePathHeader`); a regex match's path is left as it is.
+    pub fn rewrite_path(&self, matcher: &RouteMatch, path: &str) -> String {
+        let Some(to) = &self.prefix_rewrite else {
+            return path.to_string();
+        };
+        match &matcher.path {
+            PathMatcher::Prefix(p) if path.len() >= p.len() && path.is_char_boundary(p.len()) => {
+                format!("{to}{}", &path[p.len()..])
+            }
+            PathMatcher::Exact(_) => match path.find('?') {
+                Some(q) => format!("{to}{}", &path[q..]),
+                None => to.clone(),
+            },
+            _ => path.to_string(),
+        }
+    }
+
     /// A route to one cluster with Envoy's defaults: 15 s timeout, no retries, no mirrors.
     pub fn to_cluster(cluster: &str) -> Self {
         Self {

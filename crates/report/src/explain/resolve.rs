@@ -1,5 +1,5 @@
 //! From an Envoy cluster name in the trace back to the lowered policy it was built from, as
-//! the twin's control plane (`meshtwin_sim::xds`) places policies on clusters:
+//! the twin's control plane (`meshtwin_xds`) places policies on clusters:
 //!
 //! - `outbound|<port>|<subset>|<fqdn>`: the first DestinationRule (file order) whose host names
 //!   the service (or, for a ServiceEntry host, equals it); the subset's merged policy; the

@@ -1,6 +1,5 @@
 //! The load-balancing engines against spec §4 and reference results R7, R8.
 
-mod istio;
 mod panic;
 mod pickers;
 mod priority_load;

@@ -234,3 +234,17 @@ fn a_redirect_replaces_only_the_parts_it_names() {
         "https://newratings.default.svc.cluster.local:8443/v1/getProductRatings?id=1"
     );
 }
+
+#[test]
+fn a_prefix_rewrite_replaces_what_the_route_matched_and_keeps_the_rest() {
+    let action = RouteAction {
+        prefix_rewrite: Some("/".into()),
+        ..RouteAction::to_cluster("c")
+    };
+    let under = RouteMatch::prefix("/color1/");
+    assert_eq!(action.rewrite_path(&under, "/color1/tell?x=1"), "/tell?x=1");
+    let exact = RouteMatch::path(PathMatcher::Exact("/color1".into()));
+    assert_eq!(action.rewrite_path(&exact, "/color1?x=1"), "/?x=1");
+    let none = RouteAction::to_cluster("c");
+    assert_eq!(none.rewrite_path(&under, "/color1/tell"), "/color1/tell");
+}

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::locality::{compact, ClientProxy, IstioEndpoint, LocalityGroup};
+use super::assign::{compact, ClientProxy, IstioEndpoint, LocalityGroup};
 
 /// An endpoint's `failoverPriority` rank: `N − j` for the first label `j` whose value differs
 /// from the proxy's (0 if all match); a leading `topology.istio.io/network` mismatch adds `N`

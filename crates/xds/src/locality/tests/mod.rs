@@ -3,7 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use meshtwin_model::policy::LbPolicy;
 use meshtwin_model::topology::Locality;
+use meshtwin_proxy::lb::{ActiveRequests, Health, HostId, LbConfig, LoadBalancer, PickContext};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use super::*;
 
@@ -65,4 +69,31 @@ pub(super) fn labels(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
     kv.iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+pub(super) fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// No request in flight anywhere.
+pub(super) fn idle(_: HostId) -> u64 {
+    0
+}
+
+/// `n` first-attempt picks: how often each host id was chosen (`None` counted as id u32::MAX).
+pub(super) fn tally(
+    lb: &mut LoadBalancer,
+    n: usize,
+    active: ActiveRequests<'_>,
+    seed: u64,
+) -> BTreeMap<u32, usize> {
+    let mut r = rng(seed);
+    let mut out = BTreeMap::new();
+    for _ in 0..n {
+        let id = lb
+            .choose_host(&PickContext::default(), active, &mut r)
+            .map_or(u32::MAX, |p| p.host.0);
+        *out.entry(id).or_default() += 1;
+    }
+    out
 }

@@ -8,7 +8,7 @@
 
 use meshtwin_model::topology::Locality;
 
-use super::locality::{locality_match, Distribute, LocalityGroup};
+use super::assign::{locality_match, Distribute, LocalityGroup};
 
 /// Apply the first matching `distribute` rule to `groups` in place.
 pub(crate) fn apply_distribute(

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::lb::locality::{lb_priority, locality_match};
+use crate::locality::assign::{lb_priority, locality_match};
 
 #[test]
 fn by_default_priority_follows_proximity_and_is_compacted() {

@@ -11,10 +11,14 @@
 //!   Tetrate Service Bridge ingress and edge gateways (see [`edge`]).
 //! - App Mesh virtual node: listener `ingress` on the pod IP → `cds_ingress_<mesh>_<vn>_<proto>_<port>`
 //!   (the listener `connectionPool` lives here); egress clusters `cds_egress_…` per node.
-//! - App Mesh virtual gateway: `ingress` → `cds_ingress_<mesh>_<vg>_self_redirect_http_15001`
-//!   → its own 15001 listener, which routes `/paths/<node>` to that node's egress cluster.
-//!   (GatewayRoute / VirtualRouter parsing arrives with the routing issue; this path-per-node
-//!   table stands in for the walkthrough's routes.)
+//! - App Mesh virtual gateway: `ingress` matches the mesh's GatewayRoutes (path and host
+//!   rewritten) → `cds_ingress_<mesh>_<vg>_self_redirect_http_15001` → its own 15001 listener,
+//!   whose virtual hosts are the targeted virtual services' routes (see [`appmesh_routes`]).
+//!
+//! Modules: [`istio`] (sidecars), [`gateway`] (Istio gateways), [`edge`] (Tetrate gateways),
+//! [`appmesh`] (virtual nodes and gateways), [`appmesh_routes`] (App Mesh routing), [`routes`] (VirtualService → route tables),
+//! [`service_entry`] (ServiceEntry clusters), [`locality`] (istiod's locality LB).
+//! The simulator (`meshtwin-sim`) and `meshtwin proxy` both build configurations here.
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -28,10 +32,11 @@ use meshtwin_proxy::config::*;
 use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
 
 mod appmesh;
+mod appmesh_routes;
 mod edge;
 pub mod gateway;
 mod istio;
-mod locality;
+pub mod locality;
 pub mod routes;
 mod service_entry;
 

@@ -14,7 +14,7 @@ use meshtwin_model::topology::Locality;
 
 use super::distribute::apply_distribute;
 use super::failover_priority::failover_priorities;
-use super::host::{Health, Host, HostId, LocalityWeights};
+use meshtwin_proxy::lb::{Health, Host, HostId, LocalityWeights};
 
 /// `failover: [{from, to}]` (regions).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -59,7 +59,7 @@ fn virtual_service_for<'a>(
     })
 }
 
-fn value(m: &StringMatch) -> Option<ValueMatch> {
+pub(super) fn value(m: &StringMatch) -> Option<ValueMatch> {
     Some(match m {
         StringMatch::Exact(s) => ValueMatch::Exact(s.clone()),
         StringMatch::Prefix(s) => ValueMatch::Prefix(s.clone()),
@@ -77,7 +77,7 @@ pub(super) fn for_mesh(gateways: &[String]) -> bool {
 }
 
 /// One Istio match block → Envoy's match (`None` when it can never apply to this client).
-fn route_match(
+pub(super) fn route_match(
     m: &vs::HttpMatch,
     client: &Pod,
     port: u16,

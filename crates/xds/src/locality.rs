@@ -3,14 +3,25 @@
 //! regions, `failoverPriority` labels) or weights (`distribute`) relative to the client's
 //! locality. The mesh default is "enabled, nothing else"; failover needs outlier detection on
 //! the cluster (without it every endpoint stays at priority 0).
+//!
+//! - [`assign`]: priorities and weights per locality group (istiod's `ApplyLocalityLoadBalancer`);
+//!   `distribute` and `failoverPriority` in their own modules.
 
 use std::collections::BTreeMap;
 
 use meshtwin_model::policy::LocalityLb;
 use meshtwin_model::topology::Pod;
 use meshtwin_proxy::config::ClusterConfig;
-use meshtwin_proxy::lb::{
-    assign, ClientProxy, Distribute, Failover, IstioEndpoint, LocalityLbSetting,
+
+pub mod assign;
+mod distribute;
+mod failover_priority;
+
+#[cfg(test)]
+mod tests;
+
+pub use assign::{
+    assign, ClientProxy, Distribute, Failover, IstioEndpoint, LocalityAssignment, LocalityLbSetting,
 };
 
 /// The Kubernetes topology labels Istio adds to every proxy's and endpoint's labels.

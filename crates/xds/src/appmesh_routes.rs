@@ -1,0 +1,232 @@
+//! App Mesh routing as the App Mesh control plane gives it to Envoy: a virtual service is a
+//! virtual host (its name, with and without each port); a virtual-node provider is one route to
+//! the node's egress cluster; a virtual-router provider is its routes (priority order) with
+//! weighted targets. A route without `retryPolicy` gets App Mesh's default policy
+//! ([`default_retry_policy`]); the route timeout is `timeout.perRequest`, else Envoy's 15 s.
+//! Gateway routes match at a virtual gateway's `ingress` listener, rewrite the path and host,
+//! and hand the request to the gateway's own virtual hosts (the self-redirect listener).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use meshtwin_model::policy::AppMeshListener;
+use meshtwin_model::topology::Pod;
+use meshtwin_model::traffic::appmesh::{
+    default_retry_policy, AppMeshProvider, AppMeshRef, AppMeshRoute, AppMeshVirtualService,
+};
+use meshtwin_proxy::router::config::{
+    Action, ClusterSpecifier, Route, RouteAction, VirtualHost, DEFAULT_ROUTE_TIMEOUT,
+};
+use meshtwin_proxy::router::matcher::{HeaderMatcher, PathMatcher, RouteMatch};
+use meshtwin_proxy::router::retry::RetryPolicy;
+use meshtwin_proxy::router::weighted::{ClusterWeight, WeightedClusters};
+
+use super::routes::{route_match, value};
+use super::MeshView;
+
+/// The virtual service `r` names: by Kubernetes name and namespace, or by its App Mesh name
+/// (the `describe-*` form names backends that way).
+pub(super) fn virtual_service<'a>(
+    view: &'a MeshView<'_>,
+    r: &AppMeshRef,
+) -> Option<&'a AppMeshVirtualService> {
+    let vss = &view.policies.appmesh_routing.virtual_services;
+    vss.iter()
+        .find(|v| v.name == r.name && v.namespace == r.namespace)
+        .or_else(|| vss.iter().find(|v| v.aws_name == r.name))
+}
+
+/// The listener of node `r` a target reaches (its `port`, else the node's first listener).
+pub(super) fn node_listener<'a>(
+    view: &'a MeshView<'_>,
+    r: &AppMeshRef,
+    port: Option<u16>,
+) -> Option<&'a AppMeshListener> {
+    view.policies.appmesh_listeners.iter().find(|l| {
+        l.kind == meshtwin_model::policy::AppMeshKind::VirtualNode
+            && l.k8s_name == r.name
+            && l.namespace == r.namespace
+            && port.is_none_or(|p| p == l.port)
+    })
+}
+
+/// The virtual host a client has for `vs`; `egress` collects the node listeners its routes
+/// lead to (their clusters are the client's egress clusters), named by `cluster`.
+pub(super) fn virtual_host(
+    view: &MeshView<'_>,
+    client: &Pod,
+    vs: &AppMeshVirtualService,
+    egress: &mut BTreeSet<(String, String, u16)>,
+    cluster: &dyn Fn(&AppMeshListener) -> String,
+) -> VirtualHost {
+    let mut ports = BTreeSet::new();
+    let routes = match &vs.provider {
+        AppMeshProvider::VirtualNode(n) => match node_listener(view, n, None) {
+            Some(l) => {
+                ports.insert(l.port);
+                egress.insert((l.k8s_name.clone(), l.namespace.clone(), l.port));
+                vec![Route {
+                    name: "default".into(),
+                    matcher: RouteMatch::prefix("/"),
+                    action: Action::Route(forward(
+                        ClusterSpecifier::Cluster(cluster(l)),
+                        None,
+                        None,
+                    )),
+                    fault: None,
+                }]
+            }
+            None => Vec::new(),
+        },
+        AppMeshProvider::VirtualRouter(r) => {
+            let router = view
+                .policies
+                .appmesh_routing
+                .virtual_routers
+                .iter()
+                .find(|v| v.name == r.name && v.namespace == r.namespace);
+            match router {
+                Some(router) => {
+                    ports.extend(router.listeners.iter().map(|(p, _)| *p));
+                    router
+                        .routes
+                        .iter()
+                        .filter_map(|r| router_route(view, client, r, egress, cluster))
+                        .collect()
+                }
+                None => Vec::new(),
+            }
+        }
+        AppMeshProvider::None => Vec::new(),
+    };
+    let mut domains = vec![vs.aws_name.clone()];
+    domains.extend(ports.iter().map(|p| format!("{}:{p}", vs.aws_name)));
+    VirtualHost {
+        name: vs.aws_name.clone(),
+        domains,
+        routes,
+    }
+}
+
+fn router_route(
+    view: &MeshView<'_>,
+    client: &Pod,
+    r: &AppMeshRoute,
+    egress: &mut BTreeSet<(String, String, u16)>,
+    cluster: &dyn Fn(&AppMeshListener) -> String,
+) -> Option<Route> {
+    let mut weights = Vec::new();
+    for t in &r.targets {
+        let l = node_listener(view, &t.node, t.port)?;
+        egress.insert((l.k8s_name.clone(), l.namespace.clone(), l.port));
+        weights.push(ClusterWeight::new(&cluster(l), t.weight));
+    }
+    let spec = match weights.as_slice() {
+        [one] => ClusterSpecifier::Cluster(one.name.clone()),
+        _ => ClusterSpecifier::Weighted(WeightedClusters::new(weights)?),
+    };
+    let mut matcher = route_match(&r.matcher, client, r.matcher.port.unwrap_or(0), &|_| true)?;
+    matcher.port = None;
+    Some(Route {
+        name: r.name.clone(),
+        matcher,
+        action: Action::Route(forward(spec, r.retries.as_ref(), r.timeout)),
+        fault: None,
+    })
+}
+
+/// Forwarding with the route's retry policy (App Mesh's default when it has none) and timeout
+/// (Envoy's 15 s when it has none).
+fn forward(
+    cluster: ClusterSpecifier,
+    retries: Option<&meshtwin_model::traffic::http::RetryPolicy>,
+    timeout: Option<Duration>,
+) -> RouteAction {
+    let policy = retries.cloned().unwrap_or_else(default_retry_policy);
+    RouteAction {
+        cluster,
+        timeout: timeout.unwrap_or(DEFAULT_ROUTE_TIMEOUT),
+        retry_policy: Some(RetryPolicy::from(&policy)),
+        mirror_policies: Vec::new(),
+        host_rewrite: None,
+        prefix_rewrite: None,
+    }
+}
+
+/// A virtual gateway's gateway routes (its mesh's, priority order) at its `ingress` listener:
+/// each rewrites path and host and goes to `self_redirect` (the gateway's own virtual hosts).
+/// Returns the routes and the virtual services they target.
+pub(super) fn gateway_routes(
+    view: &MeshView<'_>,
+    gateway: &Pod,
+    mesh: &str,
+    self_redirect: &str,
+) -> (Vec<Route>, Vec<AppMeshVirtualService>) {
+    let mut grs: Vec<_> = view
+        .policies
+        .appmesh_routing
+        .gateway_routes
+        .iter()
+        .filter(|g| g.mesh == mesh)
+        .collect();
+    grs.sort_by_key(|g| g.priority.unwrap_or(u32::MAX));
+    let mut routes = Vec::new();
+    let mut targets: Vec<AppMeshVirtualService> = Vec::new();
+    for g in grs {
+        let Some(vs) = virtual_service(view, &g.target) else {
+            continue;
+        };
+        let Some(mut matcher) =
+            route_match(&g.matcher, gateway, g.matcher.port.unwrap_or(0), &|_| true)
+        else {
+            continue;
+        };
+        matcher.port = None;
+        if let Some(h) = &g.hostname {
+            matcher.headers.push(match value(h) {
+                Some(v) => HeaderMatcher::value(":authority", v),
+                None => HeaderMatcher::present(":authority"),
+            });
+        }
+        let action = RouteAction {
+            host_rewrite: g.hostname_rewrite.then(|| vs.aws_name.clone()),
+            prefix_rewrite: g.prefix_rewrite.clone(),
+            timeout: Duration::ZERO,
+            ..RouteAction::to_cluster(self_redirect)
+        };
+        // App Mesh matches a prefix `/p` as the path `/p` or anything under `/p/`, so that
+        // the default rewrite to `/` gives `/rest`, not `//rest`.
+        let mut push = |m: RouteMatch| {
+            routes.push(Route {
+                name: g.name.clone(),
+                matcher: m,
+                action: Action::Route(action.clone()),
+                fault: None,
+            })
+        };
+        match &matcher.path {
+            PathMatcher::Prefix(p)
+                if p != "/" && !p.ends_with('/') && g.prefix_rewrite.is_some() =>
+            {
+                let exact = RouteMatch {
+                    path: PathMatcher::Exact(p.clone()),
+                    ..matcher.clone()
+                };
+                let under = RouteMatch {
+                    path: PathMatcher::Prefix(format!("{p}/")),
+                    ..matcher.clone()
+                };
+                push(under);
+                push(exact);
+            }
+            _ => push(matcher),
+        }
+        if !targets
+            .iter()
+            .any(|t| t.name == vs.name && t.namespace == vs.namespace)
+        {
+            targets.push(vs.clone());
+        }
+    }
+    (routes, targets)
+}
