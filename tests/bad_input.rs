@@ -91,7 +91,7 @@ fn an_unknown_destination_rule_field_is_rejected_with_the_fields_allowed_there()
             path: Some(
                 "DestinationRule httpbin: spec.trafficPolicy.connectionPool.tcp.maxConection",
             ),
-            says: "unknown field (expected one of: maxConnections, connectTimeout",
+            says: "unknown field; did you mean maxConnections? (expected one of: maxConnections, connectTimeout",
         },
     );
 }
@@ -383,7 +383,7 @@ fn a_timeline_entry_naming_an_unknown_pod_is_rejected_at_the_entry() {
             file: "tests/fixtures/bad/timeline-unknown-pod.yaml",
             line: 12,
             path: Some("timeline[1].crash"),
-            says: "no pod named 'ratings-v2-0' in topology bookinfo",
+            says: "no pod named 'ratings-v2-0' in topology bookinfo; did you mean ratings-v1-0?",
         },
     );
 }
@@ -615,5 +615,101 @@ fn known_kinds_the_twin_does_not_model_are_warned_about_and_the_run_goes_on() {
              ignored: not modelled ("
         ),
         "{transcript}"
+    );
+}
+
+#[test]
+fn a_load_to_a_misspelt_service_is_rejected_with_the_name_it_resembles() {
+    // Run, every call would end 404 NR (no route): refused before simulating instead.
+    assert_rejected(
+        "load_unknown_host",
+        "load-unknown-host.yaml",
+        Located {
+            file: "tests/fixtures/bad/load-unknown-host.yaml",
+            line: 14,
+            path: Some("loads[0].url"),
+            says: "'htpbin' names no service, nor a ServiceEntry host, of topology httpbin, so \
+                   'http://htpbin:8000/get' from fortio-0 would reach nothing; did you mean httpbin?",
+        },
+    );
+}
+
+#[test]
+fn a_load_to_a_port_the_service_lacks_is_rejected_with_its_ports() {
+    assert_rejected(
+        "load_wrong_port",
+        "load-wrong-port.yaml",
+        Located {
+            file: "tests/fixtures/bad/load-wrong-port.yaml",
+            line: 13,
+            path: Some("loads[0].url"),
+            says: "service 'httpbin' has no port 8080 (its ports: 8000)",
+        },
+    );
+}
+
+#[test]
+fn validate_refuses_a_tcp_load_to_an_unknown_service_as_run_does() {
+    let want = "error: tests/fixtures/bad/tcp-load-unknown-service.yaml:18: loads[0].url: \
+                'istio-ingresgateway.istio-system' names no service, nor a workload's dns: name, \
+                of topology tcp-echo, so 'tcp://istio-ingresgateway.istio-system:31400' from \
+                nc-client-0 would reach nothing; did you mean istio-ingressgateway.istio-system?\n";
+    let validate = meshtwin([
+        "validate",
+        "tests/fixtures/bad/tcp-load-unknown-service.yaml",
+    ]);
+    assert_eq!(validate.code, 2, "{}", validate.transcript());
+    assert_eq!(validate.stderr, want, "{}", validate.transcript());
+    let tmp = TempDir::new("tcp_unknown_service", "run");
+    let run = run_scenario(
+        "tests/fixtures/bad/tcp-load-unknown-service.yaml",
+        &tmp.join("out"),
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(run.stderr, want, "{}", run.transcript());
+}
+
+#[test]
+fn a_priority_expectation_on_a_cluster_no_proxy_has_is_rejected() {
+    assert_rejected(
+        "priority_unknown_cluster",
+        "priority-unknown-cluster.yaml",
+        Located {
+            file: "tests/fixtures/bad/priority-unknown-cluster.yaml",
+            line: 12,
+            path: Some("expect[0].priorityLoad.cluster"),
+            says: "'httbin.default.svc.cluster.local' is no service FQDN, ServiceEntry host or \
+                   gateway hostname of topology httpbin; did you mean \
+                   outbound|8000||httpbin.default.svc.cluster.local?",
+        },
+    );
+}
+
+#[test]
+fn a_counter_on_a_misspelt_cluster_is_rejected_not_read_as_zero() {
+    assert_rejected(
+        "counter_unknown_cluster",
+        "counter-unknown-cluster.yaml",
+        Located {
+            file: "tests/fixtures/bad/counter-unknown-cluster.yaml",
+            line: 12,
+            path: Some("expect[0].counter.stat"),
+            says: "did you mean outbound|8000||httpbin.default.svc.cluster.local?",
+        },
+    );
+}
+
+#[test]
+fn a_reached_expectation_on_an_unknown_workload_is_rejected() {
+    assert_rejected(
+        "reached_unknown_workload",
+        "reached-unknown-workload.yaml",
+        Located {
+            file: "tests/fixtures/bad/reached-unknown-workload.yaml",
+            line: 12,
+            path: Some("expect[0].reached.workload"),
+            says: "no workload named 'httpbn' in topology httpbin; did you mean httpbin?",
+        },
     );
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::expect_check::did_you_mean;
 use crate::policies::load_policies_with;
 use crate::{validate_against, ConfigError, ConfigWarning};
 use meshtwin_model::policy::MeshPolicies;
@@ -20,6 +21,10 @@ fn error(sc: &Scenario, i: usize, e: &TimelineEvent, field: &str, message: Strin
         path: Some(format!("timeline[{i}].{field}")),
         message,
     }
+}
+
+fn workloads(topo: &Topology) -> impl Iterator<Item = &str> {
+    topo.workloads.iter().map(|w| w.name.as_str())
 }
 
 /// Whether `side` names a pod, workload, Kubernetes cluster or `region[/zone]` of `topo`.
@@ -70,8 +75,9 @@ pub fn check(
                         e,
                         "app.workload",
                         format!(
-                            "no workload named '{workload}' with an app in topology {}",
-                            topo.name
+                            "no workload named '{workload}' with an app in topology {}{}",
+                            topo.name,
+                            did_you_mean(workload, workloads(topo))
                         ),
                     ));
                 }
@@ -83,7 +89,11 @@ pub fn check(
                         i,
                         e,
                         "scale.workload",
-                        format!("no workload named '{workload}' in topology {}", topo.name),
+                        format!(
+                            "no workload named '{workload}' in topology {}{}",
+                            topo.name,
+                            did_you_mean(workload, workloads(topo))
+                        ),
                     ));
                 };
                 if *replicas > w.replicas {
@@ -112,7 +122,11 @@ pub fn check(
                         i,
                         e,
                         field,
-                        format!("no pod named '{pod}' in topology {}", topo.name),
+                        format!(
+                            "no pod named '{pod}' in topology {}{}",
+                            topo.name,
+                            did_you_mean(pod, pods.iter().map(|p| p.name.as_str()))
+                        ),
                     ));
                 }
             }

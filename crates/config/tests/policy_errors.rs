@@ -82,7 +82,7 @@ fn an_unknown_field_is_an_error_at_its_line() {
     assert_eq!(
         e.to_string(),
         "policies/x.yaml:10: DestinationRule httpbin: spec.trafficPolicy.connectionPool.tcp.maxConection: \
-         unknown field (expected one of: maxConnections, connectTimeout, tcpKeepalive, \
+         unknown field; did you mean maxConnections? (expected one of: maxConnections, connectTimeout, tcpKeepalive, \
          maxConnectionDuration, idleTimeout)"
     );
     assert_eq!(

@@ -212,7 +212,7 @@ fn tcp_urls_need_a_host_and_a_port_and_no_path() {
 fn unknown_scenario_fields_are_errors() {
     assert_eq!(
         message(&with_load("    calls: 1\n    conections: 2\n")),
-        "scenarios/x.yaml:9: loads[0].conections: unknown field (expected one of: name, from, start, \
+        "scenarios/x.yaml:9: loads[0].conections: unknown field; did you mean connections? (expected one of: name, from, start, \
          connections, qps, calls, duration, url, method, headers, timeout)"
     );
     assert_eq!(
@@ -316,7 +316,7 @@ fn expectations_are_checked() {
         message(&format!(
             "{load}expect:\n  - {{name: x, codeFraction: {{load: c3, code: 503}}, max: 1}}\n"
         )),
-        "scenarios/x.yaml:10: expect[0].codeFraction.load: no load named \"c3\" (loads: c2)"
+        "scenarios/x.yaml:10: expect[0].codeFraction.load: no load named \"c3\"; did you mean c2? (loads: c2)"
     );
     assert_eq!(
         message(&format!(

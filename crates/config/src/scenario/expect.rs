@@ -215,7 +215,8 @@ fn load_ref(m: &Obj<'_>, loads: &[LoadSpec]) -> Result<String> {
     if !loads.iter().any(|l| l.name == name) {
         let names: Vec<&str> = loads.iter().map(|l| l.name.as_str()).collect();
         return Err(v.error(format!(
-            "no load named {name:?} (loads: {})",
+            "no load named {name:?}{} (loads: {})",
+            crate::expect_check::did_you_mean(name, names.iter().copied()),
             if names.is_empty() {
                 "none".to_string()
             } else {
