@@ -10,7 +10,7 @@ use meshtwin_report::expect::Verdict;
 use serde_json::json;
 
 use crate::exit;
-use crate::inputs::{default_scenario, load_inputs};
+use crate::inputs::{load_inputs, scenario_or_default};
 use crate::parallel;
 use crate::simulate::simulate;
 
@@ -50,7 +50,10 @@ fn expectation_line(held: u64, runs: u64, name: &str, values: &[f64], why: Optio
 }
 
 pub fn sweep_command(args: SweepArgs) -> u8 {
-    let path = args.scenario.unwrap_or_else(default_scenario);
+    let path = match scenario_or_default(args.scenario) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     let inputs = match load_inputs(&path) {
         Ok(i) => i,
         Err(e) => {

@@ -167,3 +167,17 @@ fn a_long_value_is_shortened_in_messages() {
         "{e}"
     );
 }
+
+#[test]
+fn a_file_cut_short_without_a_final_newline_is_an_error_at_its_last_line() {
+    // Found by tests/loader_fuzz.rs: the parser's end-of-input marker is on the line after
+    // the last, a line the file does not have.
+    let text = format!("{DR}  trafficPolicy: {{connectionPool: {{tcp: {{maxConnections: 1}}");
+    assert_eq!(
+        parse_policies("policies/x.yaml", &text)
+            .unwrap_err()
+            .to_string(),
+        "policies/x.yaml:7: invalid YAML: while parsing a flow mapping, did not find expected \
+         ',' or '}' (at the end of the file)"
+    );
+}

@@ -22,6 +22,7 @@
 //! - [`places`]: where each pod runs and which workload it belongs to.
 //! - [`expect`]: the scenario's expectations judged against a run ([`expect::Verdict`]).
 //! - [`summary`]: the typed `summary.json` ([`summary::Summary`]) and [`summary::judge`].
+//! - [`shown_path`]: input paths as outputs name them (never the machine's).
 //! - [`simulated`]: `inputs.json`, what a run simulated (policy files with their hashes).
 //! - [`digest`]: `meshtwin test`'s golden digests — a run reduced to what a reviewer cares
 //!   about — and their figure-by-figure diff within a scenario's tolerances.
@@ -55,6 +56,7 @@ pub mod output_dir;
 pub mod places;
 pub mod plot;
 pub mod pool;
+pub mod shown_path;
 pub mod simulated;
 pub mod stats;
 pub mod summary;
