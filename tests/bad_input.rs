@@ -27,11 +27,21 @@ fn assert_rejected(test: &str, scenario: &str, want: Located) {
     let transcript = got.transcript();
     assert_eq!(got.code, 2, "invalid input must exit 2\n{transcript}");
     assert!(!got.stderr.contains("panicked"), "panicked\n{transcript}");
-    let location = format!("error: {}:{}: ", want.file, want.line);
+    // `file:line: ` or, where the reader knows the column, `file:line:column: `.
+    let location = format!("error: {}:{}:", want.file, want.line);
     let error = got
         .stderr
         .lines()
-        .find_map(|l| l.strip_prefix(&location))
+        .filter_map(|l| l.strip_prefix(&location))
+        .find_map(|rest| {
+            let column = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            let rest = if column.len() < rest.len() {
+                column.strip_prefix(':')?
+            } else {
+                rest
+            };
+            rest.strip_prefix(' ')
+        })
         .unwrap_or_else(|| panic!("no error at `{location}` on stderr\n{transcript}"));
     if let Some(path) = want.path {
         assert!(
@@ -555,7 +565,7 @@ fn a_nul_byte_is_rejected_where_it_is() {
             file: "tests/fixtures/bad/policies/nul-byte.yaml",
             line: 11,
             path: None,
-            says: "the file contains a NUL byte (column 26)",
+            says: "the file contains a NUL byte: not a YAML or JSON text file",
         },
     );
 }
@@ -712,4 +722,24 @@ fn a_reached_expectation_on_an_unknown_workload_is_rejected() {
             says: "no workload named 'httpbn' in topology httpbin; did you mean httpbin?",
         },
     );
+}
+
+#[test]
+fn syntax_errors_and_nul_bytes_are_located_at_their_column() {
+    for (scenario, want) in [
+        (
+            "nul-byte.yaml",
+            "error: tests/fixtures/bad/policies/nul-byte.yaml:11:26: the file contains a NUL \
+             byte: not a YAML or JSON text file\n",
+        ),
+        (
+            "invalid-yaml.yaml",
+            "error: tests/fixtures/bad/policies/invalid-yaml.yaml:8:15: invalid YAML: while \
+             parsing a block mapping, did not find expected key\n",
+        ),
+    ] {
+        let got = meshtwin(["validate", &format!("tests/fixtures/bad/{scenario}")]);
+        assert_eq!(got.code, 2, "{}", got.transcript());
+        assert_eq!(got.stderr, want, "{}", got.transcript());
+    }
 }

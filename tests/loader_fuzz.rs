@@ -348,7 +348,12 @@ fn verdict(base: &Base, text: &[u8], scratch: &Path) -> Result<bool, String> {
             "error not located in the file (1..={lines}): {shown}"
         ));
     }
-    if !shown.starts_with(&format!("{}:{}: ", e.file, e.line)) || e.message.trim().is_empty() {
+    let at = match e.column {
+        Some(0) => return Err(format!("column 0 (columns count from 1): {shown}")),
+        Some(c) => format!("{}:{}:{c}: ", e.file, e.line),
+        None => format!("{}:{}: ", e.file, e.line),
+    };
+    if !shown.starts_with(&at) || e.message.trim().is_empty() {
         return Err(format!("error not shown as `file:line: message`: {shown}"));
     }
     Ok(false)

@@ -105,6 +105,7 @@ pub fn scenario_error(file: &str, path: &str, message: String) -> ConfigError {
     ConfigError {
         file: file.to_string(),
         line,
+        column: None,
         object: None,
         path: Some(path.to_string()),
         message,

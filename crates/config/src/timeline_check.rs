@@ -17,6 +17,7 @@ fn error(sc: &Scenario, i: usize, e: &TimelineEvent, field: &str, message: Strin
     ConfigError {
         file: sc.file.clone(),
         line: e.line,
+        column: None,
         object: None,
         path: Some(format!("timeline[{i}].{field}")),
         message,

@@ -102,7 +102,7 @@ fn a_nul_byte_is_an_error_at_its_line_not_the_end_of_the_file() {
         parse_policies("policies/x.yaml", &text)
             .unwrap_err()
             .to_string(),
-        "policies/x.yaml:8: the file contains a NUL byte (column 13): not a YAML or JSON text file"
+        "policies/x.yaml:8:13: the file contains a NUL byte: not a YAML or JSON text file"
     );
     let e = parse_scenario(Path::new("scenarios/x.yaml"), "name: s\n\0").unwrap_err();
     assert_eq!(e.line, 2);

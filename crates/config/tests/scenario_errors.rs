@@ -217,7 +217,7 @@ fn unknown_scenario_fields_are_errors() {
     );
     assert_eq!(
         message(&format!("{}sed: 3\n", with_load("    calls: 1\n"))),
-        "scenarios/x.yaml:9: sed: unknown field (expected one of: name, description, topology, \
+        "scenarios/x.yaml:9: sed: unknown field; did you mean seed? (expected one of: name, description, topology, \
          policies, seed, duration, loads, expect, timeline, controlPlane, envoy, variants, mesh, \
          seeds, digest)"
     );

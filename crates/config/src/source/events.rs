@@ -28,16 +28,20 @@ pub(super) fn parse_nodes(file: &str, text: &str) -> Result<Vec<Node>, ConfigErr
             // At the end of a text without a final newline the parser's marker is on the
             // line after the last: point at the last line the file has.
             let lines = text.lines().count().max(1);
-            let (line, at) = if m.line() > lines {
-                (lines, "at the end of the file".to_string())
+            return Err(if m.line() > lines {
+                ConfigError::file(
+                    file,
+                    line_u32(lines),
+                    format!("invalid YAML: {} (at the end of the file)", e.info()),
+                )
             } else {
-                (m.line().max(1), format!("column {}", m.col() + 1))
-            };
-            return Err(ConfigError::file(
-                file,
-                line_u32(line),
-                format!("invalid YAML: {} ({at})", e.info()),
-            ));
+                ConfigError::at_column(
+                    file,
+                    line_u32(m.line().max(1)),
+                    line_u32(m.col() + 1),
+                    format!("invalid YAML: {}", e.info()),
+                )
+            });
         }
         Err(_) => {
             return Err(ConfigError::file(
