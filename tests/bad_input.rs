@@ -743,3 +743,18 @@ fn syntax_errors_and_nul_bytes_are_located_at_their_column() {
         assert_eq!(got.stderr, want, "{}", got.transcript());
     }
 }
+
+#[test]
+fn a_counter_on_a_stat_envoy_does_not_have_is_rejected_with_the_stat_it_resembles() {
+    assert_rejected(
+        "counter_misspelt_stat",
+        "counter-misspelt-stat.yaml",
+        Located {
+            file: "tests/fixtures/bad/counter-misspelt-stat.yaml",
+            line: 13,
+            path: Some("expect[0].counter.stat"),
+            says: "'upstream_rq_pending_overflw' is none of Envoy's cluster stats; did you mean \
+                   cluster.outbound|8000||httpbin.default.svc.cluster.local.upstream_rq_pending_overflow?",
+        },
+    );
+}

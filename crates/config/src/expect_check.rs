@@ -22,14 +22,14 @@ pub fn check_expectations(
     states: &[&MeshPolicies],
 ) -> Result<(), ConfigError> {
     for (i, e) in sc.expectations.iter().enumerate() {
-        let (key, proxy, cluster) = match &e.metric {
-            Metric::Counter { proxy, stat } => ("counter", proxy, stat_cluster(stat)),
-            Metric::GaugeMax { proxy, stat } => ("gaugeMax", proxy, stat_cluster(stat)),
+        let (key, proxy, stat, cluster) = match &e.metric {
+            Metric::Counter { proxy, stat } => ("counter", proxy, Some(stat), None),
+            Metric::GaugeMax { proxy, stat } => ("gaugeMax", proxy, Some(stat), None),
             Metric::PriorityLoad { proxy, cluster, .. } => {
-                ("priorityLoad", proxy, Some(cluster.as_str()))
+                ("priorityLoad", proxy, None, Some(cluster.as_str()))
             }
             Metric::PriorityPanic { proxy, cluster, .. } => {
-                ("priorityPanic", proxy, Some(cluster.as_str()))
+                ("priorityPanic", proxy, None, Some(cluster.as_str()))
             }
             Metric::Reached { workload, .. } => {
                 if !topo.workloads.iter().any(|w| &w.name == workload) {
@@ -60,12 +60,13 @@ pub fn check_expectations(
                 ),
             ));
         }
-        let field = if key == "counter" || key == "gaugeMax" {
-            "stat"
-        } else {
-            "cluster"
+        let hosts = known_hosts(topo, states);
+        let checked = match (stat, cluster) {
+            (Some(stat), _) => check_stat(stat, topo, &hosts).map_err(|m| ("stat", m)),
+            (None, Some(c)) => check_cluster(c, topo, &hosts).map_err(|m| ("cluster", m)),
+            (None, None) => Ok(()),
         };
-        if let Some(Err(message)) = cluster.map(|c| check_cluster(c, topo, states)) {
+        if let Err((field, message)) = checked {
             return Err(scenario_error(
                 &sc.file,
                 &format!("expect[{i}].{key}.{field}"),
@@ -81,46 +82,113 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
     nearest(word, candidates).map_or_else(String::new, |n| format!("; did you mean {n}?"))
 }
 
-/// The cluster of a `cluster.outbound|…` stat: everything up to the stat's own name, which
-/// starts at the first dot-separated segment that is one of Envoy's cluster stat families.
-fn stat_cluster(stat: &str) -> Option<&str> {
-    const FAMILIES: &[&str] = &[
-        "upstream_",
-        "lb_",
-        "outlier_detection.",
-        "circuit_breakers.",
-        "health_check.",
-        "membership_",
-        "update_",
-        "bind_errors",
-        "retry_or_shadow_abandoned",
-        "max_host_weight",
-        "version",
-        "assignment_",
-        "original_dst_",
-        "internal.",
-        "external.",
-        "canary.",
-        "zone.",
-    ];
+/// Where Envoy's cluster stat families begin, to split `cluster.<name>.<stat>` when the
+/// cluster's host is not one the twin knows.
+const FAMILIES: &[&str] = &[
+    "upstream_",
+    "lb_",
+    "outlier_detection.",
+    "circuit_breakers.",
+    "health_check.",
+    "membership_",
+    "update_",
+    "bind_errors",
+    "retry_or_shadow_abandoned",
+    "max_host_weight",
+    "version",
+    "assignment_",
+    "original_dst_",
+    "internal.",
+    "external.",
+    "canary.",
+    "zone.",
+];
+
+/// `cluster.<name>.<stat>` of an Istio-named cluster (`inbound|<port>||`,
+/// `outbound|<port>|<subset>|<host>`) → (name, stat; empty when there is none). The host is
+/// the longest of `hosts` the name continues with, else everything up to the first stat family.
+/// Other stats (`http.…`, App Mesh's `cds_…` clusters) are not split.
+fn split_stat<'s>(stat: &'s str, hosts: &[String]) -> Option<(&'s str, &'s str)> {
     let rest = stat.strip_prefix("cluster.")?;
+    if rest.starts_with("inbound|") {
+        let end = rest.find("||")? + 2;
+        return Some((
+            &rest[..end],
+            rest[end..].strip_prefix('.').unwrap_or(&rest[end..]),
+        ));
+    }
     if !rest.starts_with("outbound|") {
         return None;
     }
-    let mut from = 0;
-    while let Some(dot) = rest[from..].find('.') {
-        let at = from + dot;
-        if FAMILIES.iter().any(|f| rest[at + 1..].starts_with(f)) {
-            return Some(&rest[..at]);
+    let host_at = rest
+        .match_indices('|')
+        .nth(2)
+        .map_or(rest.len(), |(i, _)| i + 1);
+    let after = &rest[host_at..];
+    let known = hosts
+        .iter()
+        .filter(|h| after.starts_with(h.as_str()) && after[h.len()..].starts_with('.'))
+        .map(String::len)
+        .max();
+    let end = known.map(|n| host_at + n).or_else(|| {
+        let mut from = host_at;
+        while let Some(dot) = rest[from..].find('.') {
+            let at = from + dot;
+            if FAMILIES.iter().any(|f| rest[at + 1..].starts_with(f)) {
+                return Some(at);
+            }
+            from = at + 1;
         }
-        from = at + 1;
+        None
+    });
+    Some(match end {
+        Some(end) => (&rest[..end], &rest[end + 1..]),
+        None => (rest, ""),
+    })
+}
+
+/// Check a `counter` / `gaugeMax` stat: an Istio-named cluster the twin knows and one of
+/// Envoy's cluster stats.
+fn check_stat(stat: &str, topo: &Topology, hosts: &[String]) -> Result<(), String> {
+    let Some((cluster, leaf)) = split_stat(stat, hosts) else {
+        return Ok(());
+    };
+    check_cluster(cluster, topo, hosts)?;
+    if leaf.is_empty() {
+        return Err(format!(
+            "'{stat}': expected cluster.<cluster>.<stat>, like \
+             cluster.{cluster}.upstream_rq_pending_overflow"
+        ));
     }
-    Some(rest)
+    crate::envoy_stats::check_cluster_stat(leaf).map_err(|near| {
+        format!(
+            "'{leaf}' is none of Envoy's cluster stats{}",
+            near.map_or_else(String::new, |n| format!(
+                "; did you mean cluster.{cluster}.{n}?"
+            ))
+        )
+    })
+}
+
+/// Every host an Istio cluster of the run can name: Services' FQDNs, `ServiceEntry` hosts
+/// and TSB gateway hostnames (in any policy set of the run), and workloads' `dns:` names.
+fn known_hosts(topo: &Topology, states: &[&MeshPolicies]) -> Vec<String> {
+    let mut hosts: Vec<String> = topo.services.iter().map(|s| s.fqdn()).collect();
+    for s in states {
+        hosts.extend(s.service_entries.iter().flat_map(|se| se.hosts.clone()));
+        hosts.extend(
+            s.tsb_gateways
+                .iter()
+                .flat_map(|g| g.http.iter().map(|h| h.hostname.clone())),
+        );
+    }
+    hosts.extend(topo.workloads.iter().flat_map(|w| w.dns.clone()));
+    hosts
 }
 
 /// Whether an `outbound|<port>|<subset>|<host>` cluster names a host the twin knows (other
 /// forms are not checked here).
-fn check_cluster(cluster: &str, topo: &Topology, states: &[&MeshPolicies]) -> Result<(), String> {
+fn check_cluster(cluster: &str, topo: &Topology, hosts: &[String]) -> Result<(), String> {
     let Some(rest) = cluster.strip_prefix("outbound|") else {
         return Ok(());
     };
@@ -144,16 +212,6 @@ fn check_cluster(cluster: &str, topo: &Topology, states: &[&MeshPolicies]) -> Re
             ports.join(", ")
         ));
     }
-    let mut hosts: Vec<String> = topo.services.iter().map(|s| s.fqdn()).collect();
-    for s in states {
-        hosts.extend(s.service_entries.iter().flat_map(|se| se.hosts.clone()));
-        hosts.extend(
-            s.tsb_gateways
-                .iter()
-                .flat_map(|g| g.http.iter().map(|h| h.hostname.clone())),
-        );
-    }
-    hosts.extend(topo.workloads.iter().flat_map(|w| w.dns.clone()));
     if hosts.iter().any(|h| h == host) {
         return Ok(());
     }
@@ -178,19 +236,38 @@ fn check_cluster(cluster: &str, topo: &Topology, states: &[&MeshPolicies]) -> Re
 
 #[cfg(test)]
 mod tests {
-    use super::stat_cluster;
+    use super::split_stat;
 
     #[test]
-    fn a_cluster_stat_splits_before_its_stat_family() {
+    fn a_cluster_stat_splits_after_its_clusters_host() {
+        let hosts = vec!["mydb.com".to_string()];
         assert_eq!(
-            stat_cluster("cluster.outbound|80||mydb.com.outlier_detection.ejections_overflow"),
-            Some("outbound|80||mydb.com")
+            split_stat(
+                "cluster.outbound|80||mydb.com.outlier_detection.ejections_overflow",
+                &hosts
+            ),
+            Some((
+                "outbound|80||mydb.com",
+                "outlier_detection.ejections_overflow"
+            ))
         );
         assert_eq!(
-            stat_cluster("cluster.outbound|8000||r8-25.default.svc.cluster.local.lb_healthy_panic"),
-            Some("outbound|8000||r8-25.default.svc.cluster.local")
+            split_stat(
+                "cluster.outbound|8000||r8.default.svc.cluster.local.lb_healthy_panic",
+                &[]
+            ),
+            Some((
+                "outbound|8000||r8.default.svc.cluster.local",
+                "lb_healthy_panic"
+            ))
         );
-        assert_eq!(stat_cluster("http.ingress.downstream_cx_active"), None);
-        assert_eq!(stat_cluster("cluster.inbound|80||.upstream_rq_200"), None);
+        assert_eq!(
+            split_stat("cluster.inbound|80||.upstream_rq_200", &[]),
+            Some(("inbound|80||", "upstream_rq_200"))
+        );
+        assert_eq!(
+            split_stat("http.ingress.downstream_cx_active", &hosts),
+            None
+        );
     }
 }
