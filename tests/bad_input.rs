@@ -758,3 +758,18 @@ fn a_counter_on_a_stat_envoy_does_not_have_is_rejected_with_the_stat_it_resemble
         },
     );
 }
+
+#[test]
+fn a_partition_side_the_topology_lacks_is_rejected_with_the_name_it_resembles() {
+    assert_rejected(
+        "partition_unknown_side",
+        "timeline-partition-unknown-side.yaml",
+        Located {
+            file: "tests/fixtures/bad/timeline-partition-unknown-side.yaml",
+            line: 11,
+            path: Some("timeline[0].partition.to"),
+            says: "'ratings-v9' names no pod, workload, cluster or region[/zone] of topology \
+                   bookinfo; did you mean ratings-v1?",
+        },
+    );
+}

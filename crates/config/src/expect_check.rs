@@ -160,7 +160,7 @@ fn check_stat(stat: &str, topo: &Topology, hosts: &[String]) -> Result<(), Strin
              cluster.{cluster}.upstream_rq_pending_overflow"
         ));
     }
-    crate::envoy_stats::check_cluster_stat(leaf).map_err(|near| {
+    crate::envoy_names::check_cluster_stat(leaf).map_err(|near| {
         format!(
             "'{leaf}' is none of Envoy's cluster stats{}",
             near.map_or_else(String::new, |n| format!(

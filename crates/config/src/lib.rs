@@ -23,7 +23,7 @@
 //! - [`validate`] — [`validate_against`], policies checked against a topology.
 //! - [`mesh`] — `mesh:` blocks: the Istio / App Mesh Envoy release modelled.
 //! - [`envoy`] — `envoy:` blocks: Envoy switches set explicitly.
-//! - [`envoy_stats`] — Envoy's cluster stat names, for checking expectations' stats.
+//! - [`envoy_names`] — Envoy's cluster stat names, for checking expectations' stats.
 //! - [`scenario`] — [`load_scenario`].
 //! - [`run_check`] — [`RunInputs`]: scenario, topology and policies checked against each other;
 //!   [`timeline_check`] its timeline part, [`target_check`] where each load goes and
@@ -37,7 +37,7 @@ pub mod appmesh;
 pub mod decode;
 pub mod duration;
 pub mod envoy;
-pub mod envoy_stats;
+pub mod envoy_names;
 pub mod error;
 pub mod expect_check;
 pub mod istio;

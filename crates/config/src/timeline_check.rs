@@ -137,6 +137,18 @@ pub fn check(
                 } else {
                     "partition"
                 };
+                let sides: Vec<String> = pods
+                    .iter()
+                    .flat_map(|p| {
+                        [
+                            p.name.clone(),
+                            p.workload.clone(),
+                            p.cluster.clone(),
+                            p.locality.region.clone(),
+                            format!("{}/{}", p.locality.region, p.locality.zone),
+                        ]
+                    })
+                    .collect();
                 for (field, side) in [(format!("{key}.from"), from), (format!("{key}.to"), to)] {
                     if !side_exists(topo, side) {
                         return Err(error(
@@ -145,8 +157,10 @@ pub fn check(
                             e,
                             &field,
                             format!(
-                                "'{side}' names no pod, workload, cluster or region[/zone] of topology {}",
-                                topo.name
+                                "'{side}' names no pod, workload, cluster or region[/zone] of \
+                                 topology {}{}",
+                                topo.name,
+                                did_you_mean(side, sides.iter().map(String::as_str))
                             ),
                         ));
                     }

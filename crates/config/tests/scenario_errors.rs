@@ -338,6 +338,13 @@ fn expectations_are_checked() {
         message(&format!("{load}expect:\n  - {{name: x, codeCount: {{load: c2, code: 700}}, min: 1}}\n")),
         "scenarios/x.yaml:10: expect[0].codeCount.code: expected an HTTP status (100-599) or 0 for socket errors"
     );
+    assert!(message(&format!(
+        "{load}expect:\n  - {{name: x, flagFraction: {{load: c2, code: 503, flag: uo}}, min: 1}}\n"
+    ))
+    .starts_with(
+        "scenarios/x.yaml:10: expect[0].flagFraction.flag: \"uo\" is none of Envoy's response \
+         flags; did you mean UO? (flags: LH, UH, UT,"
+    ));
 }
 
 #[test]

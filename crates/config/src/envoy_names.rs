@@ -1,6 +1,7 @@
-//! The names of Envoy's cluster statistics (`cluster.<name>.<stat>`), for checking the `stat`
-//! of `counter` / `gaugeMax` expectations before a run: a misspelt stat would read as "no
-//! value" (or 0) instead of failing where it is written. The lists are Envoy's own:
+//! Envoy's names that expectations use, for checking them before a run: the cluster
+//! statistics (`cluster.<name>.<stat>`) of `counter` / `gaugeMax`, and the response flags of
+//! `flagFraction` (`source/common/stream_info/utility.h` `ResponseFlagUtils`). A misspelt name
+//! would read as "no value" (or 0) instead of failing where it is written. The lists are Envoy's own:
 //! `envoy/upstream/upstream.h` (`ALL_CLUSTER_TRAFFIC_STATS`, `ALL_CLUSTER_LB_STATS`,
 //! `ALL_CLUSTER_ENDPOINT_STATS`, `ALL_CLUSTER_CONFIG_UPDATE_STATS`,
 //! `ALL_CLUSTER_LOAD_REPORT_STATS`, `ALL_CLUSTER_CIRCUIT_BREAKERS_STATS`),
@@ -11,6 +12,12 @@
 //! does not count: those are valid names whose expectations have no value.
 
 use crate::suggest::nearest;
+
+/// Envoy's response flags, as access logs print them (`%RESPONSE_FLAGS%`).
+pub const RESPONSE_FLAGS: &[&str] = &[
+    "LH", "UH", "UT", "LR", "UR", "UF", "UC", "UO", "NR", "DI", "FI", "RL", "UAEX", "RLSE", "DC",
+    "URX", "SI", "IH", "DPE", "UMSDR", "RFCF", "NFCF", "DT", "UPE", "NC", "OM", "DF", "DO", "DR",
+];
 
 /// Envoy's fixed cluster stat names (without the `cluster.<name>.` prefix).
 pub const CLUSTER_STATS: &[&str] = &[
