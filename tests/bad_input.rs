@@ -773,3 +773,18 @@ fn a_partition_side_the_topology_lacks_is_rejected_with_the_name_it_resembles() 
         },
     );
 }
+
+#[test]
+fn a_short_name_of_a_service_in_another_namespace_is_rejected_with_its_full_name() {
+    assert_rejected(
+        "load_other_namespace",
+        "tcp-load-other-namespace.yaml",
+        Located {
+            file: "tests/fixtures/bad/tcp-load-other-namespace.yaml",
+            line: 18,
+            path: Some("loads[0].url"),
+            says: "service 'istio-ingressgateway' is in namespace istio-system and nc-client-0 \
+                   in default: use istio-ingressgateway.istio-system",
+        },
+    );
+}

@@ -118,6 +118,15 @@ fn check_load(
                 load.url,
                 pod.name
             );
+            // A Service of that name in another namespace: Kubernetes resolves a short name
+            // in the caller's own namespace only.
+            if let Some(other) = topo.services.iter().find(|s| s.name == host) {
+                message.push_str(&format!(
+                    "; service '{host}' is in namespace {} and {} in {}: use {host}.{}",
+                    other.namespace, pod.name, pod.namespace, other.namespace
+                ));
+                return Err(message);
+            }
             let services = service_names(topo, pod);
             let all = services
                 .iter()
