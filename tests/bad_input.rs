@@ -788,3 +788,32 @@ fn a_short_name_of_a_service_in_another_namespace_is_rejected_with_its_full_name
         },
     );
 }
+
+#[test]
+fn scaling_beyond_the_topologys_replicas_is_rejected_at_the_entry() {
+    assert_rejected(
+        "scale_beyond_replicas",
+        "timeline-scale-beyond-replicas.yaml",
+        Located {
+            file: "tests/fixtures/bad/timeline-scale-beyond-replicas.yaml",
+            line: 11,
+            path: Some("timeline[0].scale.replicas"),
+            says: "3 is more than the topology's 1 replica(s) of 'ratings-v1'",
+        },
+    );
+}
+
+#[test]
+fn an_app_change_for_a_workload_the_topology_lacks_is_rejected_with_the_name_it_resembles() {
+    assert_rejected(
+        "app_unknown_workload",
+        "timeline-app-unknown-workload.yaml",
+        Located {
+            file: "tests/fixtures/bad/timeline-app-unknown-workload.yaml",
+            line: 11,
+            path: Some("timeline[0].app.workload"),
+            says: "no workload named 'ratings-v2' with an app in topology bookinfo; did you mean \
+                   ratings-v1?",
+        },
+    );
+}
