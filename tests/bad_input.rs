@@ -27,11 +27,21 @@ fn assert_rejected(test: &str, scenario: &str, want: Located) {
     let transcript = got.transcript();
     assert_eq!(got.code, 2, "invalid input must exit 2\n{transcript}");
     assert!(!got.stderr.contains("panicked"), "panicked\n{transcript}");
-    let location = format!("error: {}:{}: ", want.file, want.line);
+    // `file:line: ` or, where the reader knows the column, `file:line:column: `.
+    let location = format!("error: {}:{}:", want.file, want.line);
     let error = got
         .stderr
         .lines()
-        .find_map(|l| l.strip_prefix(&location))
+        .filter_map(|l| l.strip_prefix(&location))
+        .find_map(|rest| {
+            let column = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+            let rest = if column.len() < rest.len() {
+                column.strip_prefix(':')?
+            } else {
+                rest
+            };
+            rest.strip_prefix(' ')
+        })
         .unwrap_or_else(|| panic!("no error at `{location}` on stderr\n{transcript}"));
     if let Some(path) = want.path {
         assert!(
@@ -91,7 +101,7 @@ fn an_unknown_destination_rule_field_is_rejected_with_the_fields_allowed_there()
             path: Some(
                 "DestinationRule httpbin: spec.trafficPolicy.connectionPool.tcp.maxConection",
             ),
-            says: "unknown field (expected one of: maxConnections, connectTimeout",
+            says: "unknown field; did you mean maxConnections? (expected one of: maxConnections, connectTimeout",
         },
     );
 }
@@ -383,7 +393,7 @@ fn a_timeline_entry_naming_an_unknown_pod_is_rejected_at_the_entry() {
             file: "tests/fixtures/bad/timeline-unknown-pod.yaml",
             line: 12,
             path: Some("timeline[1].crash"),
-            says: "no pod named 'ratings-v2-0' in topology bookinfo",
+            says: "no pod named 'ratings-v2-0' in topology bookinfo; did you mean ratings-v1-0?",
         },
     );
 }
@@ -555,7 +565,7 @@ fn a_nul_byte_is_rejected_where_it_is() {
             file: "tests/fixtures/bad/policies/nul-byte.yaml",
             line: 11,
             path: None,
-            says: "the file contains a NUL byte (column 26)",
+            says: "the file contains a NUL byte: not a YAML or JSON text file",
         },
     );
 }
@@ -616,5 +626,195 @@ fn known_kinds_the_twin_does_not_model_are_warned_about_and_the_run_goes_on() {
              ignored: not modelled ("
         ),
         "{transcript}"
+    );
+}
+
+#[test]
+fn a_load_to_a_misspelt_service_is_rejected_with_the_name_it_resembles() {
+    // Run, every call would end 404 NR (no route): refused before simulating instead.
+    assert_rejected(
+        "load_unknown_host",
+        "load-unknown-host.yaml",
+        Located {
+            file: "tests/fixtures/bad/load-unknown-host.yaml",
+            line: 14,
+            path: Some("loads[0].url"),
+            says: "'htpbin' names no service, nor a ServiceEntry host, of topology httpbin, so \
+                   'http://htpbin:8000/get' from fortio-0 would reach nothing; did you mean httpbin?",
+        },
+    );
+}
+
+#[test]
+fn a_load_to_a_port_the_service_lacks_is_rejected_with_its_ports() {
+    assert_rejected(
+        "load_wrong_port",
+        "load-wrong-port.yaml",
+        Located {
+            file: "tests/fixtures/bad/load-wrong-port.yaml",
+            line: 13,
+            path: Some("loads[0].url"),
+            says: "service 'httpbin' has no port 8080 (its ports: 8000)",
+        },
+    );
+}
+
+#[test]
+fn validate_refuses_a_tcp_load_to_an_unknown_service_as_run_does() {
+    let want = "error: tests/fixtures/bad/tcp-load-unknown-service.yaml:18: loads[0].url: \
+                'istio-ingresgateway.istio-system' names no service, nor a workload's dns: name, \
+                of topology tcp-echo, so 'tcp://istio-ingresgateway.istio-system:31400' from \
+                nc-client-0 would reach nothing; did you mean istio-ingressgateway.istio-system?\n";
+    let validate = meshtwin([
+        "validate",
+        "tests/fixtures/bad/tcp-load-unknown-service.yaml",
+    ]);
+    assert_eq!(validate.code, 2, "{}", validate.transcript());
+    assert_eq!(validate.stderr, want, "{}", validate.transcript());
+    let tmp = TempDir::new("tcp_unknown_service", "run");
+    let run = run_scenario(
+        "tests/fixtures/bad/tcp-load-unknown-service.yaml",
+        &tmp.join("out"),
+        &[],
+    );
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert_eq!(run.stderr, want, "{}", run.transcript());
+}
+
+#[test]
+fn a_priority_expectation_on_a_cluster_no_proxy_has_is_rejected() {
+    assert_rejected(
+        "priority_unknown_cluster",
+        "priority-unknown-cluster.yaml",
+        Located {
+            file: "tests/fixtures/bad/priority-unknown-cluster.yaml",
+            line: 12,
+            path: Some("expect[0].priorityLoad.cluster"),
+            says: "'httbin.default.svc.cluster.local' is no service FQDN, ServiceEntry host or \
+                   gateway hostname of topology httpbin; did you mean \
+                   outbound|8000||httpbin.default.svc.cluster.local?",
+        },
+    );
+}
+
+#[test]
+fn a_counter_on_a_misspelt_cluster_is_rejected_not_read_as_zero() {
+    assert_rejected(
+        "counter_unknown_cluster",
+        "counter-unknown-cluster.yaml",
+        Located {
+            file: "tests/fixtures/bad/counter-unknown-cluster.yaml",
+            line: 12,
+            path: Some("expect[0].counter.stat"),
+            says: "did you mean outbound|8000||httpbin.default.svc.cluster.local?",
+        },
+    );
+}
+
+#[test]
+fn a_reached_expectation_on_an_unknown_workload_is_rejected() {
+    assert_rejected(
+        "reached_unknown_workload",
+        "reached-unknown-workload.yaml",
+        Located {
+            file: "tests/fixtures/bad/reached-unknown-workload.yaml",
+            line: 12,
+            path: Some("expect[0].reached.workload"),
+            says: "no workload named 'httpbn' in topology httpbin; did you mean httpbin?",
+        },
+    );
+}
+
+#[test]
+fn syntax_errors_and_nul_bytes_are_located_at_their_column() {
+    for (scenario, want) in [
+        (
+            "nul-byte.yaml",
+            "error: tests/fixtures/bad/policies/nul-byte.yaml:11:26: the file contains a NUL \
+             byte: not a YAML or JSON text file\n",
+        ),
+        (
+            "invalid-yaml.yaml",
+            "error: tests/fixtures/bad/policies/invalid-yaml.yaml:8:15: invalid YAML: while \
+             parsing a block mapping, did not find expected key\n",
+        ),
+    ] {
+        let got = meshtwin(["validate", &format!("tests/fixtures/bad/{scenario}")]);
+        assert_eq!(got.code, 2, "{}", got.transcript());
+        assert_eq!(got.stderr, want, "{}", got.transcript());
+    }
+}
+
+#[test]
+fn a_counter_on_a_stat_envoy_does_not_have_is_rejected_with_the_stat_it_resembles() {
+    assert_rejected(
+        "counter_misspelt_stat",
+        "counter-misspelt-stat.yaml",
+        Located {
+            file: "tests/fixtures/bad/counter-misspelt-stat.yaml",
+            line: 13,
+            path: Some("expect[0].counter.stat"),
+            says: "'upstream_rq_pending_overflw' is none of Envoy's cluster stats; did you mean \
+                   cluster.outbound|8000||httpbin.default.svc.cluster.local.upstream_rq_pending_overflow?",
+        },
+    );
+}
+
+#[test]
+fn a_partition_side_the_topology_lacks_is_rejected_with_the_name_it_resembles() {
+    assert_rejected(
+        "partition_unknown_side",
+        "timeline-partition-unknown-side.yaml",
+        Located {
+            file: "tests/fixtures/bad/timeline-partition-unknown-side.yaml",
+            line: 11,
+            path: Some("timeline[0].partition.to"),
+            says: "'ratings-v9' names no pod, workload, cluster or region[/zone] of topology \
+                   bookinfo; did you mean ratings-v1?",
+        },
+    );
+}
+
+#[test]
+fn a_short_name_of_a_service_in_another_namespace_is_rejected_with_its_full_name() {
+    assert_rejected(
+        "load_other_namespace",
+        "tcp-load-other-namespace.yaml",
+        Located {
+            file: "tests/fixtures/bad/tcp-load-other-namespace.yaml",
+            line: 18,
+            path: Some("loads[0].url"),
+            says: "service 'istio-ingressgateway' is in namespace istio-system and nc-client-0 \
+                   in default: use istio-ingressgateway.istio-system",
+        },
+    );
+}
+
+#[test]
+fn scaling_beyond_the_topologys_replicas_is_rejected_at_the_entry() {
+    assert_rejected(
+        "scale_beyond_replicas",
+        "timeline-scale-beyond-replicas.yaml",
+        Located {
+            file: "tests/fixtures/bad/timeline-scale-beyond-replicas.yaml",
+            line: 11,
+            path: Some("timeline[0].scale.replicas"),
+            says: "3 is more than the topology's 1 replica(s) of 'ratings-v1'",
+        },
+    );
+}
+
+#[test]
+fn an_app_change_for_a_workload_the_topology_lacks_is_rejected_with_the_name_it_resembles() {
+    assert_rejected(
+        "app_unknown_workload",
+        "timeline-app-unknown-workload.yaml",
+        Located {
+            file: "tests/fixtures/bad/timeline-app-unknown-workload.yaml",
+            line: 11,
+            path: Some("timeline[0].app.workload"),
+            says: "no workload named 'ratings-v2' with an app in topology bookinfo; did you mean \
+                   ratings-v1?",
+        },
     );
 }

@@ -148,10 +148,7 @@ fn priority_expectations_read_a_single_priority_cluster_whose_load_never_changed
     let tmp = TempDir::new("single_priority", "run");
     let got = run_scenario("tests/fixtures/single-priority.yaml", &tmp.join("out"), &[]);
     let t = got.transcript();
-    assert_eq!(
-        got.code, 1,
-        "only the unknown cluster's expectation fails\n{t}"
-    );
+    assert_eq!(got.code, 0, "{t}");
     for pass in [
         "P0 takes everything: 100.0000",
         "P1 carries nothing: 0.0000",
@@ -159,11 +156,4 @@ fn priority_expectations_read_a_single_priority_cluster_whose_load_never_changed
     ] {
         assert!(got.stdout.contains(&format!("PASS {pass}")), "{pass}\n{t}");
     }
-    assert!(
-        got.stdout.contains(
-            "FAIL a cluster the proxy never had has no priority load: proxy fortio-0 traced no \
-             priority load for cluster outbound|9999||nowhere.default.svc.cluster.local"
-        ),
-        "{t}"
-    );
 }

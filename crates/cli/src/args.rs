@@ -52,6 +52,12 @@ pub enum Command {
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
     },
+    /// Print a shell completion script (`meshtwin completions bash > /etc/bash_completion.d/meshtwin`;
+    /// zsh: into a directory on `$fpath` as `_meshtwin`; fish: `~/.config/fish/completions/meshtwin.fish`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Check scenario, topology and policy files without running anything.
     Validate {
         /// Scenario files (their topology and policies are checked too).

@@ -116,6 +116,11 @@ fn main() -> ExitCode {
             format,
             output,
         } => report_cmd::report_command(&dirs, &format, output),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "meshtwin", &mut std::io::stdout());
+            exit::OK
+        }
         Command::Validate { scenarios } => run::validate_command(&scenarios),
         Command::Sweep {
             scenario,

@@ -8,14 +8,17 @@ use meshtwin_report::output::write_all;
 use meshtwin_report::output_dir::check_replaceable;
 
 use crate::exit;
-use crate::inputs::{default_scenario, load_inputs, print_warnings};
+use crate::inputs::{load_inputs, print_warnings, scenario_or_default};
 use crate::report_cmd;
 use crate::simulate::{explain_context, simulate_on};
 use meshtwin_sim::Substrate;
 
 pub fn validate_command(paths: &[PathBuf]) -> u8 {
     let paths = if paths.is_empty() {
-        vec![default_scenario()]
+        match scenario_or_default(None) {
+            Ok(p) => vec![p],
+            Err(code) => return code,
+        }
     } else {
         paths.to_vec()
     };
@@ -103,7 +106,10 @@ pub fn run_command(args: RunArgs) -> u8 {
         report,
         substrate,
     } = args;
-    let path = scenario.unwrap_or_else(default_scenario);
+    let path = match scenario_or_default(scenario) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     let inputs = match load_inputs(&path) {
         Ok(i) => i,
         Err(e) => {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::exit;
-use crate::inputs::{default_scenario, load_inputs};
+use crate::inputs::{load_inputs, scenario_or_default};
 use crate::parallel;
 use crate::shard::{Shard, ShardArgs, ShardFile};
 use crate::simulate::simulate;
@@ -77,7 +77,10 @@ pub fn sweep_command(args: SweepArgs) -> u8 {
     if shard.is_some() && args.out.is_none() {
         return invalid("--shard needs --out DIR: the shard writes shard.json there".into());
     }
-    let path = args.scenario.unwrap_or_else(default_scenario);
+    let path = match scenario_or_default(args.scenario) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     let inputs = match load_inputs(&path) {
         Ok(i) => i,
         Err(e) => return invalid(e.to_string()),

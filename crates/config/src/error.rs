@@ -5,7 +5,7 @@ use std::fmt;
 
 /// A problem in a user's file, pointing at the place.
 ///
-/// Displays as `file:line: [object: ][path: ]message`, for example
+/// Displays as `file:line[:column]: [object: ][path: ]message`, for example
 /// `policies/x.yaml:14: DestinationRule httpbin: spec.trafficPolicy.connectionPool.tcp.maxConnections: must be > 0`
 /// or, where there is no object or field, `scenarios/x.yaml:1: cannot read file: No such file or directory`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -14,6 +14,9 @@ pub struct ConfigError {
     pub file: String,
     /// 1-based line of the offending field (or of the object, or 1 for whole-file problems).
     pub line: u32,
+    /// 1-based column, where the reader knows it (YAML syntax errors, a NUL byte): shown as
+    /// `file:line:column:`.
+    pub column: Option<u32>,
     /// The object the field belongs to, such as `DestinationRule httpbin`.
     pub object: Option<String>,
     /// The field path, such as `spec.trafficPolicy.connectionPool.tcp.maxConnections` or
@@ -29,9 +32,23 @@ impl ConfigError {
         Self {
             file: file.into(),
             line,
+            column: None,
             object: None,
             path: None,
             message: message.into(),
+        }
+    }
+
+    /// Like [`ConfigError::file`], at a known column of the line.
+    pub fn at_column(
+        file: impl Into<String>,
+        line: u32,
+        column: u32,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            column: Some(column),
+            ..Self::file(file, line, message)
         }
     }
 }
@@ -42,6 +59,7 @@ impl fmt::Display for ConfigError {
             f,
             &self.file,
             self.line,
+            self.column,
             self.object.as_deref(),
             self.path.as_deref(),
             &self.message,
@@ -54,11 +72,15 @@ pub(crate) fn write_located(
     f: &mut fmt::Formatter<'_>,
     file: &str,
     line: u32,
+    column: Option<u32>,
     object: Option<&str>,
     path: Option<&str>,
     message: &str,
 ) -> fmt::Result {
-    write!(f, "{file}:{line}: ")?;
+    match column {
+        Some(column) => write!(f, "{file}:{line}:{column}: ")?,
+        None => write!(f, "{file}:{line}: ")?,
+    }
     if let Some(object) = object {
         write!(f, "{object}: ")?;
     }
@@ -77,6 +99,7 @@ mod tests {
         let e = ConfigError {
             file: "policies/x.yaml".into(),
             line: 14,
+            column: None,
             object: Some("DestinationRule httpbin".into()),
             path: Some("spec.trafficPolicy.connectionPool.tcp.maxConnections".into()),
             message: "must be > 0".into(),
@@ -85,6 +108,20 @@ mod tests {
             e.to_string(),
             "policies/x.yaml:14: DestinationRule httpbin: \
              spec.trafficPolicy.connectionPool.tcp.maxConnections: must be > 0"
+        );
+    }
+
+    #[test]
+    fn displays_the_column_where_it_is_known() {
+        let e = ConfigError::at_column(
+            "policies/x.yaml",
+            7,
+            15,
+            "invalid YAML: did not find expected key",
+        );
+        assert_eq!(
+            e.to_string(),
+            "policies/x.yaml:7:15: invalid YAML: did not find expected key"
         );
     }
 

@@ -15,7 +15,7 @@
 //! - [`k8s`] — the Kubernetes object envelope (`apiVersion`, `kind`, `metadata`).
 //! - [`kinds`] — every kind meshtwin knows: read, or known and not modelled (a warning).
 //! - [`names`] — resource names checked as Kubernetes checks them (DNS-1123).
-//! - [`suggest`] — "did you mean …?" for misspelt kinds and API versions.
+//! - [`suggest`] — "did you mean …?" for misspelt kinds, API versions, fields and names.
 //! - [`istio`] — `DestinationRule` → [`meshtwin_model::policy::DestinationPolicy`].
 //! - [`appmesh`] — `VirtualNode` / `VirtualGateway` → [`meshtwin_model::policy::AppMeshListener`].
 //! - [`tsb`] — Tetrate Service Bridge `Gateway` → [`meshtwin_model::traffic::tsb`].
@@ -23,9 +23,11 @@
 //! - [`validate`] — [`validate_against`], policies checked against a topology.
 //! - [`mesh`] — `mesh:` blocks: the Istio / App Mesh Envoy release modelled.
 //! - [`envoy`] — `envoy:` blocks: Envoy switches set explicitly.
+//! - [`envoy_names`] — Envoy's cluster stat names, for checking expectations' stats.
 //! - [`scenario`] — [`load_scenario`].
 //! - [`run_check`] — [`RunInputs`]: scenario, topology and policies checked against each other;
-//!   [`timeline_check`] its timeline part.
+//!   [`timeline_check`] its timeline part, [`target_check`] where each load goes and
+//!   [`expect_check`] what each expectation names.
 //! - [`variant`] — a what-if [`meshtwin_model::variant::Variant`] applied to [`RunInputs`].
 //! - [`error`] — [`ConfigError`].
 //! - [`warning`] — [`ConfigWarning`], [`Loaded`] and the [`warning::Warnings`] decoders fill.
@@ -35,7 +37,9 @@ pub mod appmesh;
 pub mod decode;
 pub mod duration;
 pub mod envoy;
+pub mod envoy_names;
 pub mod error;
+pub mod expect_check;
 pub mod istio;
 pub mod k8s;
 pub mod kinds;
@@ -46,6 +50,7 @@ pub mod run_check;
 pub mod scenario;
 pub mod source;
 pub mod suggest;
+pub mod target_check;
 pub mod timeline_check;
 pub mod tsb;
 pub mod validate;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::release::MeshRelease;
-use meshtwin_model::scenario::{Metric, Scenario};
+use meshtwin_model::scenario::Scenario;
 use meshtwin_model::topology::{Sidecar, Topology};
 
 use crate::policies::load_policies_with;
@@ -57,6 +57,12 @@ impl RunInputs {
         check_scenario(&scenario, &topology)?;
         let timeline_policies =
             crate::timeline_check::check(&scenario, &topology, &policies, &mut warnings)?;
+        let states: Vec<&MeshPolicies> = std::iter::once(&policies)
+            .chain(timeline_policies.values())
+            .collect();
+        let pods = topology.pods();
+        crate::target_check::check_loads(&scenario, &topology, &pods, &states)?;
+        crate::expect_check::check_expectations(&scenario, &topology, &pods, &states)?;
         // A file applied again on the timeline warns once.
         let mut seen = std::collections::BTreeSet::new();
         warnings.retain(|w| seen.insert(w.to_string()));
@@ -99,13 +105,14 @@ pub fn scenario_error(file: &str, path: &str, message: String) -> ConfigError {
     ConfigError {
         file: file.to_string(),
         line,
+        column: None,
         object: None,
         path: Some(path.to_string()),
         message,
     }
 }
 
-/// Cross-checks between the scenario's loads and expectations and the topology.
+/// Cross-checks between the scenario's loads' sources and the topology.
 fn check_scenario(sc: &Scenario, topo: &Topology) -> Result<(), ConfigError> {
     let pods = topo.pods();
     let find = |name: &str| pods.iter().find(|p| p.name == name || p.workload == name);
@@ -115,8 +122,14 @@ fn check_scenario(sc: &Scenario, topo: &Topology) -> Result<(), ConfigError> {
                 &sc.file,
                 &format!("loads[{i}].from"),
                 format!(
-                    "no pod or workload named '{}' in topology {}",
-                    l.from, topo.name
+                    "no pod or workload named '{}' in topology {}{}",
+                    l.from,
+                    topo.name,
+                    crate::expect_check::did_you_mean(
+                        &l.from,
+                        pods.iter()
+                            .flat_map(|p| [p.workload.as_str(), p.name.as_str()])
+                    )
                 ),
             ));
         };
@@ -128,28 +141,6 @@ fn check_scenario(sc: &Scenario, topo: &Topology) -> Result<(), ConfigError> {
                     "a tcp:// load runs from a pod without a sidecar (like `nc` outside the \
                      mesh), but {} has one: opaque TCP from inside the mesh is not modelled yet",
                     pod.name
-                ),
-            ));
-        }
-    }
-    for (i, e) in sc.expectations.iter().enumerate() {
-        let (key, proxy) = match &e.metric {
-            Metric::Counter { proxy, .. } => ("counter", proxy),
-            Metric::GaugeMax { proxy, .. } => ("gaugeMax", proxy),
-            Metric::PriorityLoad { proxy, .. } => ("priorityLoad", proxy),
-            Metric::PriorityPanic { proxy, .. } => ("priorityPanic", proxy),
-            _ => continue,
-        };
-        if !pods
-            .iter()
-            .any(|p| &p.name == proxy && p.sidecar != Sidecar::None)
-        {
-            return Err(scenario_error(
-                &sc.file,
-                &format!("expect[{i}].{key}.proxy"),
-                format!(
-                    "no pod named '{proxy}' with a proxy in topology {}",
-                    topo.name
                 ),
             ));
         }

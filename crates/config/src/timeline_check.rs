@@ -6,20 +6,26 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::expect_check::did_you_mean;
 use crate::policies::load_policies_with;
 use crate::{validate_against, ConfigError, ConfigWarning};
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{Scenario, TimelineAction, TimelineEvent};
-use meshtwin_model::topology::Topology;
+use meshtwin_model::topology::{Pod, Topology};
 
 fn error(sc: &Scenario, i: usize, e: &TimelineEvent, field: &str, message: String) -> ConfigError {
     ConfigError {
         file: sc.file.clone(),
         line: e.line,
+        column: None,
         object: None,
         path: Some(format!("timeline[{i}].{field}")),
         message,
     }
+}
+
+fn workloads(topo: &Topology) -> impl Iterator<Item = &str> {
+    topo.workloads.iter().map(|w| w.name.as_str())
 }
 
 /// Whether `side` names a pod, workload, Kubernetes cluster or `region[/zone]` of `topo`.
@@ -61,84 +67,113 @@ pub fn check(
                 validate_against(&current, topo)?;
                 states.insert(i, current.clone());
             }
-            TimelineAction::App { workload, .. } => {
-                let w = topo.workloads.iter().find(|w| &w.name == workload);
-                if w.is_none_or(|w| w.app.is_none()) {
-                    return Err(error(
-                        sc,
-                        i,
-                        e,
-                        "app.workload",
-                        format!(
-                            "no workload named '{workload}' with an app in topology {}",
-                            topo.name
-                        ),
-                    ));
+            action => {
+                if let Err((field, message)) = check_target(topo, &pods, action) {
+                    return Err(error(sc, i, e, &field, message));
                 }
             }
-            TimelineAction::Scale { workload, replicas } => {
-                let Some(w) = topo.workloads.iter().find(|w| &w.name == workload) else {
-                    return Err(error(
-                        sc,
-                        i,
-                        e,
-                        "scale.workload",
-                        format!("no workload named '{workload}' in topology {}", topo.name),
-                    ));
-                };
-                if *replicas > w.replicas {
-                    return Err(error(
-                        sc,
-                        i,
-                        e,
-                        "scale.replicas",
-                        format!(
-                            "{replicas} is more than the topology's {} replica(s) of '{workload}': \
-                             the twin can only scale down and back up",
-                            w.replicas
-                        ),
-                    ));
-                }
-            }
-            TimelineAction::Crash { pod } | TimelineAction::Restart { pod } => {
-                if !pods.iter().any(|p| &p.name == pod) {
-                    let field = if matches!(e.action, TimelineAction::Crash { .. }) {
-                        "crash"
-                    } else {
-                        "restart"
-                    };
-                    return Err(error(
-                        sc,
-                        i,
-                        e,
-                        field,
-                        format!("no pod named '{pod}' in topology {}", topo.name),
-                    ));
-                }
-            }
-            TimelineAction::Partition { from, to, .. } | TimelineAction::Link { from, to, .. } => {
-                let key = if matches!(e.action, TimelineAction::Link { .. }) {
-                    "link"
-                } else {
-                    "partition"
-                };
-                for (field, side) in [(format!("{key}.from"), from), (format!("{key}.to"), to)] {
-                    if !side_exists(topo, side) {
-                        return Err(error(
-                            sc,
-                            i,
-                            e,
-                            &field,
-                            format!(
-                                "'{side}' names no pod, workload, cluster or region[/zone] of topology {}",
-                                topo.name
-                            ),
-                        ));
-                    }
-                }
-            }
-            TimelineAction::Heal => {}
         }
     }
     Ok(states)
+}
+
+/// The field and message of what is wrong with a timeline entry's target (a workload, pod or
+/// partition side), if anything. Policy files are checked by [`check`].
+fn check_target(
+    topo: &Topology,
+    pods: &[Pod],
+    action: &TimelineAction,
+) -> Result<(), (String, String)> {
+    let fail = |field: &str, message: String| Err((field.to_string(), message));
+    match action {
+        TimelineAction::App { workload, .. } => {
+            let w = topo.workloads.iter().find(|w| &w.name == workload);
+            if w.is_none_or(|w| w.app.is_none()) {
+                return fail(
+                    "app.workload",
+                    format!(
+                        "no workload named '{workload}' with an app in topology {}{}",
+                        topo.name,
+                        did_you_mean(workload, workloads(topo))
+                    ),
+                );
+            }
+        }
+        TimelineAction::Scale { workload, replicas } => {
+            let Some(w) = topo.workloads.iter().find(|w| &w.name == workload) else {
+                return fail(
+                    "scale.workload",
+                    format!(
+                        "no workload named '{workload}' in topology {}{}",
+                        topo.name,
+                        did_you_mean(workload, workloads(topo))
+                    ),
+                );
+            };
+            if *replicas > w.replicas {
+                return fail(
+                    "scale.replicas",
+                    format!(
+                        "{replicas} is more than the topology's {} replica(s) of '{workload}': \
+                         the twin can only scale down and back up",
+                        w.replicas
+                    ),
+                );
+            }
+        }
+        TimelineAction::Crash { pod } | TimelineAction::Restart { pod } => {
+            if !pods.iter().any(|p| &p.name == pod) {
+                let field = if matches!(action, TimelineAction::Crash { .. }) {
+                    "crash"
+                } else {
+                    "restart"
+                };
+                return fail(
+                    field,
+                    format!(
+                        "no pod named '{pod}' in topology {}{}",
+                        topo.name,
+                        did_you_mean(pod, pods.iter().map(|p| p.name.as_str()))
+                    ),
+                );
+            }
+        }
+        TimelineAction::Partition { from, to, .. } | TimelineAction::Link { from, to, .. } => {
+            let key = if matches!(action, TimelineAction::Link { .. }) {
+                "link"
+            } else {
+                "partition"
+            };
+            for (field, side) in [(format!("{key}.from"), from), (format!("{key}.to"), to)] {
+                if !side_exists(topo, side) {
+                    return fail(
+                        &field,
+                        format!(
+                            "'{side}' names no pod, workload, cluster or region[/zone] of \
+                             topology {}{}",
+                            topo.name,
+                            did_you_mean(side, sides(pods).iter().map(String::as_str))
+                        ),
+                    );
+                }
+            }
+        }
+        TimelineAction::Apply { .. } | TimelineAction::Delete { .. } | TimelineAction::Heal => {}
+    }
+    Ok(())
+}
+
+/// Every name a partition side can be: pods, workloads, clusters, regions, `region/zone`s.
+fn sides(pods: &[Pod]) -> Vec<String> {
+    pods.iter()
+        .flat_map(|p| {
+            [
+                p.name.clone(),
+                p.workload.clone(),
+                p.cluster.clone(),
+                p.locality.region.clone(),
+                format!("{}/{}", p.locality.region, p.locality.zone),
+            ]
+        })
+        .collect()
 }

@@ -39,6 +39,7 @@ pub fn validate_against(policies: &MeshPolicies, topo: &Topology) -> Result<(), 
             return Err(ConfigError {
                 file: gw.source.file.clone(),
                 line: gw.source.line,
+                column: None,
                 object: Some(format!("Gateway {}", gw.name)),
                 path: Some("spec.selector".into()),
                 message: format!(
@@ -72,6 +73,7 @@ pub fn validate_against(policies: &MeshPolicies, topo: &Topology) -> Result<(), 
             return Err(ConfigError {
                 file: dr.source.file.clone(),
                 line: if dr.host_line > 0 { dr.host_line } else { dr.source.line },
+                column: None,
                 object: Some(format!("DestinationRule {}", dr.name)),
                 path: Some("spec.host".into()),
                 message: format!(
@@ -111,6 +113,7 @@ pub fn validate_against(policies: &MeshPolicies, topo: &Topology) -> Result<(), 
             return Err(ConfigError {
                 file: l.source.file.clone(),
                 line: l.source.line,
+                column: None,
                 object: Some(format!("{} {}", kind_name(l.kind), l.k8s_name)),
                 path: None,
                 message: format!(

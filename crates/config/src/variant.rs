@@ -37,6 +37,7 @@ impl RunInputs {
             let error = |message: String| ConfigError {
                 file: scenario.file.clone(),
                 line: v.line,
+                column: None,
                 object: Some(format!("variant {}", v.name)),
                 path: Some(format!("workloads[{i}].workload")),
                 message,

@@ -49,6 +49,7 @@ impl fmt::Display for ConfigWarning {
             f,
             &self.file,
             self.line,
+            None,
             self.object.as_deref(),
             self.path.as_deref(),
             &self.message,

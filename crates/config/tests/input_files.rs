@@ -102,7 +102,7 @@ fn a_nul_byte_is_an_error_at_its_line_not_the_end_of_the_file() {
         parse_policies("policies/x.yaml", &text)
             .unwrap_err()
             .to_string(),
-        "policies/x.yaml:8: the file contains a NUL byte (column 13): not a YAML or JSON text file"
+        "policies/x.yaml:8:13: the file contains a NUL byte: not a YAML or JSON text file"
     );
     let e = parse_scenario(Path::new("scenarios/x.yaml"), "name: s\n\0").unwrap_err();
     assert_eq!(e.line, 2);
@@ -165,5 +165,19 @@ fn a_long_value_is_shortened_in_messages() {
     assert!(
         e.contains("spec.kkkk") && e.contains("… (1000 bytes): unknown field"),
         "{e}"
+    );
+}
+
+#[test]
+fn a_file_cut_short_without_a_final_newline_is_an_error_at_its_last_line() {
+    // Found by tests/loader_fuzz.rs: the parser's end-of-input marker is on the line after
+    // the last, a line the file does not have.
+    let text = format!("{DR}  trafficPolicy: {{connectionPool: {{tcp: {{maxConnections: 1}}");
+    assert_eq!(
+        parse_policies("policies/x.yaml", &text)
+            .unwrap_err()
+            .to_string(),
+        "policies/x.yaml:7: invalid YAML: while parsing a flow mapping, did not find expected \
+         ',' or '}' (at the end of the file)"
     );
 }

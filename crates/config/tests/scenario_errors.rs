@@ -212,12 +212,12 @@ fn tcp_urls_need_a_host_and_a_port_and_no_path() {
 fn unknown_scenario_fields_are_errors() {
     assert_eq!(
         message(&with_load("    calls: 1\n    conections: 2\n")),
-        "scenarios/x.yaml:9: loads[0].conections: unknown field (expected one of: name, from, start, \
+        "scenarios/x.yaml:9: loads[0].conections: unknown field; did you mean connections? (expected one of: name, from, start, \
          connections, qps, calls, duration, url, method, headers, timeout)"
     );
     assert_eq!(
         message(&format!("{}sed: 3\n", with_load("    calls: 1\n"))),
-        "scenarios/x.yaml:9: sed: unknown field (expected one of: name, description, topology, \
+        "scenarios/x.yaml:9: sed: unknown field; did you mean seed? (expected one of: name, description, topology, \
          policies, seed, duration, loads, expect, timeline, controlPlane, envoy, variants, mesh, \
          seeds, digest)"
     );
@@ -316,7 +316,7 @@ fn expectations_are_checked() {
         message(&format!(
             "{load}expect:\n  - {{name: x, codeFraction: {{load: c3, code: 503}}, max: 1}}\n"
         )),
-        "scenarios/x.yaml:10: expect[0].codeFraction.load: no load named \"c3\" (loads: c2)"
+        "scenarios/x.yaml:10: expect[0].codeFraction.load: no load named \"c3\"; did you mean c2? (loads: c2)"
     );
     assert_eq!(
         message(&format!(
@@ -338,6 +338,13 @@ fn expectations_are_checked() {
         message(&format!("{load}expect:\n  - {{name: x, codeCount: {{load: c2, code: 700}}, min: 1}}\n")),
         "scenarios/x.yaml:10: expect[0].codeCount.code: expected an HTTP status (100-599) or 0 for socket errors"
     );
+    assert!(message(&format!(
+        "{load}expect:\n  - {{name: x, flagFraction: {{load: c2, code: 503, flag: uo}}, min: 1}}\n"
+    ))
+    .starts_with(
+        "scenarios/x.yaml:10: expect[0].flagFraction.flag: \"uo\" is none of Envoy's response \
+         flags; did you mean UO? (flags: LH, UH, UT,"
+    ));
 }
 
 #[test]

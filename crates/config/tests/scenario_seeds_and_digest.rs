@@ -112,6 +112,6 @@ fn digest_mistakes_are_located() {
     );
     assert_eq!(
         message("digest:\n  tolerances: {p99_ms: 5%}\n"),
-        "scenarios/x.yaml:7: digest.tolerances: unknown field (expected one of: tolerance)"
+        "scenarios/x.yaml:7: digest.tolerances: unknown field; did you mean tolerance? (expected one of: tolerance)"
     );
 }

@@ -26,6 +26,7 @@
 //! - [`places`]: where each pod runs and which workload it belongs to.
 //! - [`expect`]: the scenario's expectations judged against a run ([`expect::Verdict`]).
 //! - [`summary`]: the typed `summary.json` ([`summary::Summary`]) and [`summary::judge`].
+//! - [`shown_path`]: input paths as outputs name them (never the machine's).
 //! - [`simulated`]: `inputs.json`, what a run simulated (policy files with their hashes).
 //! - [`digest`]: `meshtwin test`'s golden digests — a run reduced to what a reviewer cares
 //!   about — and their figure-by-figure diff within a scenario's tolerances.
@@ -61,6 +62,7 @@ pub mod places;
 pub mod plot;
 pub mod pool;
 pub mod prometheus;
+pub mod shown_path;
 pub mod simulated;
 pub mod stats;
 pub mod summary;

@@ -177,7 +177,7 @@ impl Simulated {
                 .into_iter()
                 .map(|file| PolicyFile {
                     sha256: std::fs::read(&file).ok().map(|b| sha256_hex(&b)),
-                    file,
+                    file: crate::shown_path::shown(&file, &sc.file),
                 })
                 .collect(),
             timeline,

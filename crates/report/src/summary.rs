@@ -225,7 +225,11 @@ impl Summary {
                 pods: topo.pods().len() as u64,
                 simulated_pods: r.engine.hosts,
             },
-            policies: sc.policies.clone(),
+            policies: sc
+                .policies
+                .iter()
+                .map(|p| crate::shown_path::shown(p, &sc.file))
+                .collect(),
             loads,
             proxies: r.proxies.clone(),
             ejections: ejections(&r.events)

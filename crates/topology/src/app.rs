@@ -23,7 +23,6 @@
 //! field is an error that names the nearest known one.
 
 use meshtwin_config::decode::{Obj, Result, Val};
-use meshtwin_config::suggest;
 use meshtwin_model::topology::{AppBehaviour, AppCall, AppRoute, PathMatch};
 
 use crate::latency;
@@ -67,23 +66,9 @@ const MAX_CALLS: usize = 32;
 const MAX_ROUTES: usize = 64;
 const MAX_RETRIES: u32 = 10;
 
-/// [`Val::map`], with the known field nearest an unknown one suggested.
-fn fields<'a>(v: &Val<'a>, known: &'static [&'static str]) -> Result<Obj<'a>> {
-    v.map(known).map_err(|mut e| {
-        let unknown = v
-            .entries()
-            .ok()
-            .and_then(|es| es.into_iter().find(|(k, _)| !known.contains(k)));
-        if let Some(near) = unknown.and_then(|(k, _)| suggest::nearest(k, known.iter().copied())) {
-            e.message = format!("{} — did you mean `{near}`?", e.message);
-        }
-        e
-    })
-}
-
 /// `app:`; unset fields keep [`AppBehaviour::default`] (port is required).
 pub fn decode(v: &Val<'_>) -> Result<AppBehaviour> {
-    let a = fields(v, APP_FIELDS)?;
+    let a = v.map(APP_FIELDS)?;
     let mut out = AppBehaviour {
         port: u16::try_from(a.req("port")?.int_in(1, 65535)?).unwrap_or(u16::MAX),
         ..AppBehaviour::default()
@@ -146,7 +131,7 @@ fn calls(list: &Val<'_>) -> Result<Vec<AppCall>> {
 /// One entry of `app.routes`: a path match (`prefix` or `path`, default every path), an
 /// optional method list, and the fields it overrides.
 fn route(v: &Val<'_>) -> Result<AppRoute> {
-    let r = fields(v, ROUTE_FIELDS)?;
+    let r = v.map(ROUTE_FIELDS)?;
     let path = match r.present(&["prefix", "path"]).as_slice() {
         [] => PathMatch::Prefix("/".into()),
         ["prefix"] => PathMatch::Prefix(request_path(&r.req("prefix")?)?),
@@ -192,7 +177,7 @@ fn request_path(v: &Val<'_>) -> Result<String> {
 /// `{host: reviews, port: 9080, path: /reviews/0, timeout: 3s, retries: 1,
 ///   propagate: [end-user], onError: "Error fetching product reviews"}`.
 fn call(v: &Val<'_>) -> Result<AppCall> {
-    let c = fields(v, CALL_FIELDS)?;
+    let c = v.map(CALL_FIELDS)?;
     let path = c
         .opt("path", |p| p.str().map(str::to_string))?
         .unwrap_or_else(|| "/".into());

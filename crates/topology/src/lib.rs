@@ -179,6 +179,7 @@ fn check_calls(topo: &Topology) -> Result<()> {
             return Err(ConfigError {
                 file: w.source.file.clone(),
                 line: w.source.line,
+                column: None,
                 object: Some(format!("workload {}", w.name)),
                 path: Some(format!("{at}.host")),
                 message,

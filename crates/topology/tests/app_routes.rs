@@ -104,9 +104,8 @@ fn an_unknown_route_field_is_located_and_the_nearest_field_suggested() {
     assert_eq!(
         message("port: 80\nroutes:\n  - {prefix: /get, erorRate: 1}\n"),
         format!(
-            "{P}:14: {A}.routes[0].erorRate: unknown field (expected one of: prefix, path, \
-             methods, latency, errorRate, errorStatus, responseBytes, calls) — did you mean \
-             `errorRate`?"
+            "{P}:14: {A}.routes[0].erorRate: unknown field; did you mean errorRate? (expected \
+             one of: prefix, path, methods, latency, errorRate, errorStatus, responseBytes, calls)"
         )
     );
     assert_eq!(

@@ -223,14 +223,13 @@ fn duplicate_services_are_an_error() {
 fn unknown_fields_are_errors() {
     assert_eq!(
         message(&with_workload(&format!("{W}replica: 2\n"), "")),
-        "topologies/x.yaml:10: regions[0].zones[0].clusters[0].workloads[0].replica: unknown field \
-         (expected one of: name, namespace, replicas, labels, sidecar, app, subzone, dns)"
+        "topologies/x.yaml:10: regions[0].zones[0].clusters[0].workloads[0].replica: unknown field; \
+         did you mean replicas? (expected one of: name, namespace, replicas, labels, sidecar, app, subzone, dns)"
     );
     assert_eq!(
         message(&with_workload(&format!("{W}app: {{port: 80, errorrate: 0.1}}\n"), "")),
-        "topologies/x.yaml:10: regions[0].zones[0].clusters[0].workloads[0].app.errorrate: unknown field \
-         (expected one of: port, latency, errorRate, errorStatus, concurrency, responseBytes, calls, routes, tcpEcho) \
-         — did you mean `errorRate`?"
+        "topologies/x.yaml:10: regions[0].zones[0].clusters[0].workloads[0].app.errorrate: unknown field; \
+         did you mean errorRate? (expected one of: port, latency, errorRate, errorStatus, concurrency, responseBytes, calls, routes, tcpEcho)"
     );
 }
 

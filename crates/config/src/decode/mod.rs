@@ -70,6 +70,7 @@ impl Ctx {
         ConfigError {
             file: self.file.clone(),
             line,
+            column: None,
             object: self.object.clone(),
             path: (!path.is_empty()).then(|| path.to_string()),
             message: message.into(),

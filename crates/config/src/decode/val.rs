@@ -72,7 +72,12 @@ impl<'a> Val<'a> {
             let message = if known.is_empty() {
                 "unknown field (no fields are allowed here)".to_string()
             } else {
-                format!("unknown field (expected one of: {})", known.join(", "))
+                format!(
+                    "unknown field{} (expected one of: {})",
+                    crate::suggest::nearest(key, known.iter().copied())
+                        .map_or_else(String::new, |n| format!("; did you mean {n}?")),
+                    known.join(", ")
+                )
             };
             return Err(self.ctx.error(node.line, &path, message));
         }

@@ -29,6 +29,7 @@ fn error(vs: &VirtualServicePolicy, at: &FieldRef, message: String) -> ConfigErr
     ConfigError {
         file: vs.source.file.clone(),
         line: if at.line > 0 { at.line } else { vs.source.line },
+        column: None,
         object: Some(format!("VirtualService {}", vs.name)),
         path: (!at.path.is_empty()).then(|| at.path.clone()),
         message,

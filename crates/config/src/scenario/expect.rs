@@ -164,7 +164,7 @@ fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec], run: Duration) -> Result<M
             Metric::FlagFraction {
                 load: load_ref(&m, loads)?,
                 code: status(&m)?,
-                flag: m.req_name("flag")?.to_string(),
+                flag: response_flag(&m)?,
             }
         }
         "bodyContains" => {
@@ -215,7 +215,8 @@ fn load_ref(m: &Obj<'_>, loads: &[LoadSpec]) -> Result<String> {
     if !loads.iter().any(|l| l.name == name) {
         let names: Vec<&str> = loads.iter().map(|l| l.name.as_str()).collect();
         return Err(v.error(format!(
-            "no load named {name:?} (loads: {})",
+            "no load named {name:?}{} (loads: {})",
+            crate::expect_check::did_you_mean(name, names.iter().copied()),
             if names.is_empty() {
                 "none".to_string()
             } else {
@@ -224,6 +225,21 @@ fn load_ref(m: &Obj<'_>, loads: &[LoadSpec]) -> Result<String> {
         )));
     }
     Ok(name.to_string())
+}
+
+/// The `flag` field: one of Envoy's response flags.
+fn response_flag(m: &Obj<'_>) -> Result<String> {
+    use crate::envoy_names::RESPONSE_FLAGS;
+    let v = m.req("flag")?;
+    let flag = v.name()?;
+    if !RESPONSE_FLAGS.contains(&flag) {
+        return Err(v.error(format!(
+            "{flag:?} is none of Envoy's response flags{} (flags: {})",
+            crate::expect_check::did_you_mean(flag, RESPONSE_FLAGS.iter().copied()),
+            RESPONSE_FLAGS.join(", ")
+        )));
+    }
+    Ok(flag.to_string())
 }
 
 /// The `code` field: an HTTP status, or 0 for socket errors.

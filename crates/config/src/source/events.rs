@@ -11,7 +11,10 @@ use crate::error::ConfigError;
 
 /// Parse every document of `text` into its root node (`file` names it in errors).
 pub(super) fn parse_nodes(file: &str, text: &str) -> Result<Vec<Node>, ConfigError> {
-    let mut builder = Builder::default();
+    let mut builder = Builder {
+        lines: text.lines().count(),
+        ..Builder::default()
+    };
     // The parser is third-party code: should it ever panic on odd input, report an error
     // rather than take the process down.
     let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -22,11 +25,23 @@ pub(super) fn parse_nodes(file: &str, text: &str) -> Result<Vec<Node>, ConfigErr
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             let m = e.marker();
-            return Err(ConfigError::file(
-                file,
-                line_u32(m.line().max(1)),
-                format!("invalid YAML: {} (column {})", e.info(), m.col() + 1),
-            ));
+            // At the end of a text without a final newline the parser's marker is on the
+            // line after the last: point at the last line the file has.
+            let lines = text.lines().count().max(1);
+            return Err(if m.line() > lines {
+                ConfigError::file(
+                    file,
+                    line_u32(lines),
+                    format!("invalid YAML: {} (at the end of the file)", e.info()),
+                )
+            } else {
+                ConfigError::at_column(
+                    file,
+                    line_u32(m.line().max(1)),
+                    line_u32(m.col() + 1),
+                    format!("invalid YAML: {}", e.info()),
+                )
+            });
         }
         Err(_) => {
             return Err(ConfigError::file(
@@ -56,6 +71,8 @@ const MERGE_KEY: &str = "<<";
 /// Turns parser events into [`Node`] trees with an explicit stack (no recursion).
 #[derive(Default)]
 struct Builder {
+    /// The number of lines of the text (no node is on a line after the last).
+    lines: usize,
     docs: Vec<Node>,
     stack: Vec<Open>,
     anchors: BTreeMap<usize, Node>,
@@ -139,7 +156,9 @@ impl MarkedEventReceiver for Builder {
         if self.error.is_some() {
             return;
         }
-        let line = line_u32(mark.line().max(1));
+        // An empty value at the end of a text without a final newline is marked on the line
+        // after the last: it belongs to the last line.
+        let line = line_u32(mark.line().clamp(1, self.lines.max(1)));
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, line);

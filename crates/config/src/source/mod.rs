@@ -176,10 +176,11 @@ pub fn parse_documents(file: &str, text: &str) -> Result<Vec<Document>, ConfigEr
         let before = &text[..at];
         let line = 1 + before.matches('\n').count();
         let column = 1 + before.rsplit('\n').next().unwrap_or("").chars().count();
-        return Err(ConfigError::file(
+        return Err(ConfigError::at_column(
             file,
             line_u32(line),
-            format!("the file contains a NUL byte (column {column}): not a YAML or JSON text file"),
+            line_u32(column),
+            "the file contains a NUL byte: not a YAML or JSON text file",
         ));
     }
     let roots = events::parse_nodes(file, text)?;
@@ -270,6 +271,7 @@ fn flatten_list(file: &str, root: Node, out: &mut Vec<Document>) -> Result<(), C
         Some(other) => Err(ConfigError {
             file: file.to_string(),
             line: map["items"].line,
+            column: None,
             object: Some("List".into()),
             path: Some("items".into()),
             message: format!("expected a list, found {}", other.describe()),
