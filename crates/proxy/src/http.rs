@@ -92,7 +92,7 @@ pub(crate) async fn handle_request<P: Platform>(
             upstream_host: outcome.upstream_host,
             request_id,
             status,
-            flags: outcome.flags.to_string(),
+            flags: outcome.flags,
             duration_ms: ms(now.saturating_sub(received)),
         },
     );
@@ -141,7 +141,7 @@ impl<P: Platform> Drop for DownstreamResetLog<P> {
                 flags: {
                     let mut f = self.state.flags.borrow().clone();
                     f.set(ResponseFlag::DC);
-                    f.to_string()
+                    f
                 },
                 duration_ms: ms(now.saturating_sub(self.received)),
             },

@@ -13,7 +13,9 @@ use http_body_util::Full;
 use crate::cluster::Cluster;
 use crate::config::ListenerKind;
 use crate::http::LogState;
-use crate::local_reply::{local_reply, reset_before_headers, ResponseFlag, ResponseFlags};
+use crate::local_reply::{
+    local_reply, reset_before_headers, ResetFlag, ResponseFlag, ResponseFlags,
+};
 use crate::outlier::{LocalOrigin, Outcome as OutlierOutcome};
 use crate::platform::{timeout, Platform};
 use crate::proxy::Proxy;

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use meshtwin_model::event::{EventKind, TraceEvent};
+use meshtwin_model::event::{EventKind, HealthAction, OutlierAction, TraceEvent};
 use serde::Serialize;
 
 /// What took a host out of rotation.
@@ -56,10 +56,19 @@ pub fn ejections(events: &[TraceEvent]) -> Vec<Ejection> {
                 action,
                 reason,
                 ..
-            } => match action.as_str() {
-                "ejected" => (proxy, cluster, host, Source::Outlier, true, reason),
-                "unejected" => (proxy, cluster, host, Source::Outlier, false, reason),
-                _ => continue,
+            } => match action {
+                OutlierAction::Ejected => {
+                    (proxy, cluster, host, Source::Outlier, true, reason.as_str())
+                }
+                OutlierAction::Unejected => (
+                    proxy,
+                    cluster,
+                    host,
+                    Source::Outlier,
+                    false,
+                    reason.as_str(),
+                ),
+                OutlierAction::NotEnforced | OutlierAction::Overflow => continue,
             },
             EventKind::HealthCheck {
                 proxy,
@@ -67,10 +76,23 @@ pub fn ejections(events: &[TraceEvent]) -> Vec<Ejection> {
                 host,
                 action,
                 reason,
-            } => match action.as_str() {
-                "unhealthy" => (proxy, cluster, host, Source::HealthCheck, true, reason),
-                "healthy" => (proxy, cluster, host, Source::HealthCheck, false, reason),
-                _ => continue,
+            } => match action {
+                HealthAction::Unhealthy => (
+                    proxy,
+                    cluster,
+                    host,
+                    Source::HealthCheck,
+                    true,
+                    reason.as_str(),
+                ),
+                HealthAction::Healthy => (
+                    proxy,
+                    cluster,
+                    host,
+                    Source::HealthCheck,
+                    false,
+                    reason.as_str(),
+                ),
             },
             EventKind::Endpoints {
                 proxy,
@@ -102,7 +124,7 @@ pub fn ejections(events: &[TraceEvent]) -> Vec<Ejection> {
                 source,
                 ejected_at_ms: e.t_ms,
                 unejected_at_ms: None,
-                reason: reason.clone(),
+                reason: reason.to_string(),
                 end_reason: None,
             });
         } else if let Some(x) = open.remove(&key) {

@@ -36,8 +36,8 @@ fn outlier(t_ms: f64, host: &str, action: &str) -> TraceEvent {
             proxy: "sleep-0".into(),
             cluster: C.into(),
             host: host.into(),
-            action: action.into(),
-            reason: "consecutive_5xx".into(),
+            action: action.parse().unwrap(),
+            reason: meshtwin_model::event::OutlierReason::Consecutive5xx,
             ejection_ms: (action == "ejected").then_some(60_000.0),
         },
     )
@@ -50,7 +50,7 @@ fn health(t_ms: f64, host: &str, action: &str) -> TraceEvent {
             proxy: "sleep-0".into(),
             cluster: C.into(),
             host: host.into(),
-            action: action.into(),
+            action: action.parse().unwrap(),
             reason: "threshold".into(),
         },
     )

@@ -86,7 +86,7 @@ fn measure(
             }
             let n = with_code
                 .iter()
-                .filter(|c| c.flags.split(',').any(|f| f == flag))
+                .filter(|c| c.flags.iter().any(|f| f.as_str() == flag))
                 .count();
             Ok(n as f64 / with_code.len() as f64)
         }

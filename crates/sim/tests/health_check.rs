@@ -217,7 +217,7 @@ fn health_checks_on(substrate: Substrate) {
                 action,
                 reason,
                 ..
-            } => Some((*t, host.clone(), action.clone(), reason.clone())),
+            } => Some((*t, host.clone(), action.to_string(), reason.clone())),
             _ => None,
         })
         .collect();

@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use meshtwin_model::event::EventKind;
+use meshtwin_model::event::{EventKind, HealthAction};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -124,11 +124,10 @@ impl<P: Platform> Cluster<P> {
                     cluster: self.cfg.name.clone(),
                     host: self.endpoint(change.host.0 as usize).hostname,
                     action: if change.healthy {
-                        "healthy"
+                        HealthAction::Healthy
                     } else {
-                        "unhealthy"
-                    }
-                    .into(),
+                        HealthAction::Unhealthy
+                    },
                     reason: change.reason,
                 },
             );

@@ -120,7 +120,7 @@ impl Timeline {
             now,
             EventKind::Fault {
                 index: i,
-                action: name.into(),
+                action: name,
                 target,
                 detail,
             },

@@ -1,6 +1,7 @@
 //! `UH`: why the cluster had no healthy host at the time — every host ejected by outlier
 //! detection, failed active health checks, or no endpoints — from the endpoint view then.
 
+use meshtwin_model::event::OutlierAction;
 use meshtwin_model::origin::Setting;
 
 use super::{pool_settings, service_of, simple, values, with, Facts};
@@ -110,9 +111,9 @@ fn ejection_reason(idx: &TraceIndex<'_>, hop: &Hop, hosts: &[String], at: f64) -
     idx.outlier
         .get(&(hop.proxy.clone(), hop.cluster.clone()))
         .and_then(|v| {
-            v.iter()
-                .rev()
-                .find(|e| e.t_ms <= at && e.action == "ejected" && hosts.contains(&e.host))
+            v.iter().rev().find(|e| {
+                e.t_ms <= at && e.action == OutlierAction::Ejected && hosts.contains(&e.host)
+            })
         })
         .map_or_else(|| "an ejection".to_string(), |e| e.reason.clone())
 }
