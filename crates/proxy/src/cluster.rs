@@ -9,7 +9,7 @@ use meshtwin_model::event::{EndpointInfo, EventKind};
 use meshtwin_model::policy::UpstreamProtocol;
 
 use crate::breaker::ResourceManager;
-use meshtwin_model::rng;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::cluster_outlier::OutlierState;
@@ -162,7 +162,9 @@ impl<P: Platform> Cluster<P> {
         let picked = {
             let mut balancers = self.balancers.borrow_mut();
             let (lb, rng) = balancers.entry(worker).or_insert_with(|| {
-                let mut rng = rng::stream(self.seed, &format!("lb/worker/{worker}"));
+                let mut rng = ChaCha8Rng::seed_from_u64(
+                    self.seed ^ u64::from(worker).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                );
                 let lb = LoadBalancer::new(
                     LbConfig {
                         locality_weighted: !self.cfg.locality_weights.is_empty(),

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use meshtwin_model::event::{EventKind, OutlierAction};
-use meshtwin_model::rng;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::cluster::Cluster;
@@ -50,7 +50,7 @@ impl OutlierState {
             .collect::<Vec<_>>();
         Some(Self {
             detector: Detector::new(cfg, hosts),
-            rng: rng::stream(c.seed, "outlier"),
+            rng: ChaCha8Rng::seed_from_u64(c.seed.rotate_left(17) ^ 0x6f75_746c_6965_7221),
         })
     }
 }

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::io;
 use std::rc::Rc;
 
-use meshtwin_model::rng;
 use meshtwin_model::topology::{EnvoySettings, ListenerBalance};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -46,14 +45,8 @@ impl<P: Platform> Proxy<P> {
             .clusters
             .iter()
             .map(|c| {
-                let cluster = new_cluster(
-                    c,
-                    &platform,
-                    &observer,
-                    &cfg.node,
-                    &cfg.envoy,
-                    cluster_seed(seed, c),
-                );
+                let cluster =
+                    new_cluster(c, &platform, &observer, &cfg.node, &cfg.envoy, rng.random());
                 (c.name.clone(), cluster)
             })
             .collect();
@@ -137,9 +130,10 @@ impl<P: Platform> Proxy<P> {
     /// removed; listeners keep their addresses and get their new route tables. Listeners
     /// the push adds or removes are not supported (the twin's listeners are fixed at start).
     pub fn apply(self: &Rc<Self>, cfg: ProxyConfig, seed: u64) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut next = BTreeMap::new();
         for c in &cfg.clusters {
-            let cluster_seed = cluster_seed(seed, c);
+            let cluster_seed: u64 = rng.random();
             let old = self.cluster(&c.name);
             let cluster = match old {
                 Some(old) if same_settings(&old.cfg, c) => {
@@ -219,12 +213,6 @@ impl<P: Platform> Proxy<P> {
         }
         out
     }
-}
-
-/// The seed of cluster `c` under a proxy's (or a push's) `seed`: its own stream, so adding a
-/// cluster leaves every other cluster's draws as they were.
-fn cluster_seed(seed: u64, c: &ClusterConfig) -> u64 {
-    rng::component_seed(seed, &format!("cluster/{}", c.name))
 }
 
 fn new_cluster<P: Platform>(

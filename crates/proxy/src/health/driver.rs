@@ -7,7 +7,7 @@
 use std::rc::Rc;
 
 use meshtwin_model::event::{EventKind, HealthAction};
-use meshtwin_model::rng;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use super::checker::{Completed, HealthChecker};
@@ -38,7 +38,7 @@ impl HealthState {
             .collect();
         Some(Self {
             checker: HealthChecker::new(Config::from_model(hc), hosts),
-            rng: rng::stream(c.seed, "health_check"),
+            rng: ChaCha8Rng::seed_from_u64(c.seed.rotate_left(29) ^ 0x6865_616c_7468_6863),
         })
     }
 }
