@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use meshtwin_model::event::{
-    EventKind, HealthAction, OutlierAction, PoolEvent, ResponseFlags, TraceEvent,
+    EventKind, HealthAction, OutlierAction, OutlierReason, PoolEvent, ResponseFlags, TraceEvent,
 };
 
 use super::{Hop, TimelineEntry};
@@ -22,14 +22,15 @@ pub struct Req {
     pub latency_ms: f64,
 }
 
-/// A host-health change on one (proxy, cluster): `A` is [`OutlierAction`] for the outlier
-/// detector's, [`HealthAction`] for active health checking's.
+/// A host-health change on one (proxy, cluster): [`OutlierAction`] and [`OutlierReason`] for
+/// the outlier detector's, [`HealthAction`] and the check's own words for active health
+/// checking's.
 #[derive(Debug, Clone, PartialEq)]
-pub struct HostEvent<A> {
+pub struct HostEvent<A, R> {
     pub t_ms: f64,
     pub host: String,
     pub action: A,
-    pub reason: String,
+    pub reason: R,
 }
 
 /// `(proxy, cluster)`.
@@ -44,8 +45,8 @@ pub struct TraceIndex<'a> {
     hops: BTreeMap<String, Vec<Hop>>,
     /// Pool events per (proxy, cluster): time and event.
     pub pool: BTreeMap<Key, Vec<(f64, PoolEvent)>>,
-    pub outlier: BTreeMap<Key, Vec<HostEvent<OutlierAction>>>,
-    pub health: BTreeMap<Key, Vec<HostEvent<HealthAction>>>,
+    pub outlier: BTreeMap<Key, Vec<HostEvent<OutlierAction, OutlierReason>>>,
+    pub health: BTreeMap<Key, Vec<HostEvent<HealthAction, String>>>,
     /// The timeline's entries with their timeline index.
     pub timeline: Vec<(usize, TimelineEntry)>,
 }
@@ -88,7 +89,7 @@ impl<'a> TraceIndex<'a> {
                 .outlier
                 .entry((proxy.clone(), cluster.clone()))
                 .or_default()
-                .push(host_event(t_ms, host, *action, reason.as_str())),
+                .push(host_event(t_ms, host, *action, *reason)),
             EventKind::HealthCheck {
                 proxy,
                 cluster,
@@ -99,7 +100,7 @@ impl<'a> TraceIndex<'a> {
                 .health
                 .entry((proxy.clone(), cluster.clone()))
                 .or_default()
-                .push(host_event(t_ms, host, *action, reason)),
+                .push(host_event(t_ms, host, *action, reason.clone())),
             EventKind::Fault {
                 index,
                 action,
@@ -196,11 +197,11 @@ impl<'a> TraceIndex<'a> {
     }
 }
 
-fn host_event<A>(t_ms: f64, host: &str, action: A, reason: &str) -> HostEvent<A> {
+fn host_event<A, R>(t_ms: f64, host: &str, action: A, reason: R) -> HostEvent<A, R> {
     HostEvent {
         t_ms,
         host: host.to_string(),
         action,
-        reason: reason.to_string(),
+        reason,
     }
 }
