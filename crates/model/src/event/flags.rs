@@ -83,9 +83,23 @@ impl std::fmt::Display for ResponseFlag {
     }
 }
 
-/// The flags of one request, printed comma-separated in Envoy's order or `-` when none.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The flags of one request, printed comma-separated in Envoy's order or `-` when none. Sets
+/// order as their printed text (`-` < `UF,URX` < `UH`), so anything keyed by them lists as
+/// the words always did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ResponseFlags(Vec<ResponseFlag>);
+
+impl Ord for ResponseFlags {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.to_string().cmp(&other.to_string())
+    }
+}
+
+impl PartialOrd for ResponseFlags {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl ResponseFlags {
     /// No flag (`-`).
@@ -177,6 +191,17 @@ mod tests {
         f.set(ResponseFlag::UF);
         f.set(ResponseFlag::UF);
         assert_eq!(f.to_string(), "UF,URX");
+    }
+
+    #[test]
+    fn sets_order_as_their_printed_text() {
+        let mut sets: Vec<ResponseFlags> = ["UH", "UF,URX", "-", "DC"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        sets.sort();
+        let printed: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        assert_eq!(printed, ["-", "DC", "UF,URX", "UH"]);
     }
 
     #[test]
