@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use meshtwin_config::{parse_policies, parse_scenario, validate_against, ConfigError};
-use meshtwin_model::event::EventKind;
+use meshtwin_model::event::{EventKind, OutlierAction};
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::Scenario;
 use meshtwin_model::topology::Topology;
@@ -205,7 +205,10 @@ pub fn measure(
     for e in &r.events {
         match &e.kind {
             EventKind::AccessLog { .. } => hops += 1,
-            EventKind::Outlier { action, .. } if action == "ejected" => ejections += 1,
+            EventKind::Outlier {
+                action: OutlierAction::Ejected,
+                ..
+            } => ejections += 1,
             _ => {}
         }
     }

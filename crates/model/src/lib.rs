@@ -17,6 +17,7 @@
 //! - [`envoy`]: Envoy-version switches (listener balance, max-ejection rule, ejection time).
 //! - [`duration`]: serde helpers so durations read and write as milliseconds.
 //! - [`limits`]: the limits of one run (duration, calls, pods, timeline, trace).
+//! - [`rng`]: the one seed derivation: a ChaCha stream per (seed, component name).
 //!
 //! This crate does no IO and knows no YAML dialect; `meshtwin-config` and
 //! `meshtwin-topology` parse files into it.
@@ -30,6 +31,7 @@ pub mod limits;
 pub mod origin;
 pub mod policy;
 pub mod release;
+pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod topology;

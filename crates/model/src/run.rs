@@ -25,7 +25,7 @@ pub struct CallRecord {
     /// The pod whose app answered, if any.
     pub upstream_pod: Option<String>,
     /// Envoy's response flags reported by the first proxy on the path (`-` when none).
-    pub flags: String,
+    pub flags: crate::event::ResponseFlags,
     /// What the answering app's page reported (`x-app-notes`).
     pub notes: Vec<String>,
 }

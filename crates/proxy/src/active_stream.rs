@@ -97,7 +97,7 @@ impl<P: Platform> ActiveStream<P> {
                 upstream_host: self.info.upstream_host.take(),
                 request_id: std::mem::take(&mut self.request_id),
                 status,
-                flags: self.info.flags.to_string(),
+                flags: self.info.flags.clone(),
                 duration_ms: ms(now.saturating_sub(self.received)),
             },
         );

@@ -15,7 +15,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use meshtwin_model::event::{EndpointInfo, EventKind};
+use meshtwin_model::event::{EndpointInfo, EventKind, OutlierAction, OutlierReason};
 use meshtwin_model::topology::EnvoySettings;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -159,8 +159,8 @@ impl<P: Platform> Cluster<P> {
             None => return,
         };
         let reason = match why {
-            Retirement::Replaced => "ClusterReplaced",
-            Retirement::Removed => "ClusterRemoved",
+            Retirement::Replaced => OutlierReason::ClusterReplaced,
+            Retirement::Removed => OutlierReason::ClusterRemoved,
         };
         for host in ejected {
             self.observer.event(
@@ -169,8 +169,8 @@ impl<P: Platform> Cluster<P> {
                     proxy: self.proxy.clone(),
                     cluster: self.info.name().to_string(),
                     host: self.endpoint(host.0 as usize).hostname,
-                    action: "unejected".into(),
-                    reason: reason.into(),
+                    action: OutlierAction::Unejected,
+                    reason,
                     ejection_ms: None,
                 },
             );

@@ -4,7 +4,7 @@
 
 use std::rc::{Rc, Weak};
 
-use meshtwin_model::event::EventKind;
+use meshtwin_model::event::{EventKind, OutlierAction};
 
 use crate::cluster::Cluster;
 use crate::health::flags::HealthFlag;
@@ -67,29 +67,25 @@ impl<P: Platform> Cluster<P> {
                     let ms = duration.as_micros() as f64 / 1000.0;
                     (
                         host,
-                        "ejected",
-                        reason.stat_suffix().to_string(),
+                        OutlierAction::Ejected,
+                        reason.into(),
                         Some(ms),
                         Some(true),
                     )
                 }
-                Event::Unejected { host, reason } => {
-                    (host, "unejected", format!("{reason:?}"), None, Some(false))
+                Event::Unejected { host, reason } => (
+                    host,
+                    OutlierAction::Unejected,
+                    reason.into(),
+                    None,
+                    Some(false),
+                ),
+                Event::NotEnforced { host, reason } => {
+                    (host, OutlierAction::NotEnforced, reason.into(), None, None)
                 }
-                Event::NotEnforced { host, reason } => (
-                    host,
-                    "not_enforced",
-                    reason.stat_suffix().to_string(),
-                    None,
-                    None,
-                ),
-                Event::Overflow { host, reason } => (
-                    host,
-                    "overflow",
-                    reason.stat_suffix().to_string(),
-                    None,
-                    None,
-                ),
+                Event::Overflow { host, reason } => {
+                    (host, OutlierAction::Overflow, reason.into(), None, None)
+                }
             };
             if let Some(ejected) = health {
                 self.set_host_flag(host, HealthFlag::FailedOutlierCheck, ejected);
@@ -100,7 +96,7 @@ impl<P: Platform> Cluster<P> {
                     proxy: self.proxy.clone(),
                     cluster: self.info.name().to_string(),
                     host: self.endpoint(host.0 as usize).hostname,
-                    action: action.into(),
+                    action,
                     reason,
                     ejection_ms: ms,
                 },

@@ -6,63 +6,16 @@ use http_body_util::Full;
 
 use crate::router::retry::UpstreamReset;
 
-/// Response flags, in the order Envoy prints them in `%RESPONSE_FLAGS%`
-/// (`LH,UH,UT,LR,UR,UF,UC,UO,NR,DI,FI,...,URX,...,NC`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ResponseFlag {
-    /// No healthy upstream.
-    UH,
-    /// Upstream request timeout.
-    UT,
-    /// Local reset.
-    LR,
-    /// Upstream remote reset.
-    UR,
-    /// Upstream connection failure.
-    UF,
-    /// Upstream connection termination.
-    UC,
-    /// Upstream overflow (circuit breaker).
-    UO,
-    /// No route.
-    NR,
-    /// Delay injected by the fault filter.
-    DI,
-    /// Abort injected by the fault filter.
-    FI,
-    /// Downstream connection termination (the client went away first).
-    DC,
-    /// Retry limit exceeded.
-    URX,
-    /// Downstream protocol error (a malformed request, refused by the codec or the
-    /// connection manager).
-    DPE,
-    /// No cluster.
-    NC,
+pub use meshtwin_model::event::{ResponseFlag, ResponseFlags};
+
+/// The response flag of an upstream reset.
+pub trait ResetFlag {
+    /// The flag for an attempt that ended without response headers.
+    fn for_reset(r: UpstreamReset) -> Self;
 }
 
-impl ResponseFlag {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResponseFlag::UH => "UH",
-            ResponseFlag::UT => "UT",
-            ResponseFlag::LR => "LR",
-            ResponseFlag::UR => "UR",
-            ResponseFlag::UF => "UF",
-            ResponseFlag::UC => "UC",
-            ResponseFlag::UO => "UO",
-            ResponseFlag::NR => "NR",
-            ResponseFlag::DI => "DI",
-            ResponseFlag::FI => "FI",
-            ResponseFlag::DC => "DC",
-            ResponseFlag::DPE => "DPE",
-            ResponseFlag::URX => "URX",
-            ResponseFlag::NC => "NC",
-        }
-    }
-
-    /// The flag for an attempt that ended without response headers.
-    pub fn for_reset(r: UpstreamReset) -> Self {
+impl ResetFlag for ResponseFlag {
+    fn for_reset(r: UpstreamReset) -> Self {
         match r {
             UpstreamReset::Overflow => ResponseFlag::UO,
             UpstreamReset::LocalConnectionFailure
@@ -74,32 +27,6 @@ impl ResponseFlag {
             | UpstreamReset::RemoteRefusedStreamReset
             | UpstreamReset::ProtocolError => ResponseFlag::UR,
         }
-    }
-}
-
-/// The flags of one request, printed comma-separated or `-` when none.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ResponseFlags(Vec<ResponseFlag>);
-
-impl ResponseFlags {
-    pub fn set(&mut self, f: ResponseFlag) {
-        if let Err(pos) = self.0.binary_search(&f) {
-            self.0.insert(pos, f);
-        }
-    }
-
-    pub fn contains(&self, f: ResponseFlag) -> bool {
-        self.0.contains(&f)
-    }
-}
-
-impl std::fmt::Display for ResponseFlags {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.0.is_empty() {
-            return f.write_str("-");
-        }
-        let names: Vec<&str> = self.0.iter().map(|x| x.as_str()).collect();
-        f.write_str(&names.join(","))
     }
 }
 

@@ -92,7 +92,7 @@ pub(crate) fn serve_tcp<P: Platform>(
                 upstream_host,
                 request_id: String::new(),
                 status: 0,
-                flags: flags.to_string(),
+                flags,
                 duration_ms: now.saturating_sub(received).as_micros() as f64 / 1000.0,
             },
         );

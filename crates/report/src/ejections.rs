@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use meshtwin_model::event::{EventKind, TraceEvent};
+use meshtwin_model::event::{EndpointInfo, EventKind, HealthAction, OutlierAction, TraceEvent};
 use serde::Serialize;
 
 /// What took a host out of rotation.
@@ -36,6 +36,71 @@ pub struct Ejection {
 
 type HostKey = (String, String, String, Source);
 
+/// The open intervals of `proxy`'s `cluster` whose host is no longer in `endpoints`.
+fn removed(
+    open: &BTreeMap<HostKey, Ejection>,
+    proxy: &str,
+    cluster: &str,
+    endpoints: &[EndpointInfo],
+) -> Vec<HostKey> {
+    open.keys()
+        .filter(|(p, c, h, _)| {
+            p == proxy && c == cluster && !endpoints.iter().any(|ep| &ep.host == h)
+        })
+        .cloned()
+        .collect()
+}
+
+/// The host an outlier or health-check event concerns, whether it takes the host out of
+/// rotation (`true`) or brings it back, and why; `None` for any other event (and for
+/// detections that were not enforced).
+fn transition(kind: &EventKind) -> Option<(HostKey, bool, &str)> {
+    let (proxy, cluster, host, source, starts, reason) = match kind {
+        EventKind::Outlier {
+            proxy,
+            cluster,
+            host,
+            action,
+            reason,
+            ..
+        } => {
+            let starts = match action {
+                OutlierAction::Ejected => true,
+                OutlierAction::Unejected => false,
+                OutlierAction::NotEnforced | OutlierAction::Overflow => return None,
+            };
+            (
+                proxy,
+                cluster,
+                host,
+                Source::Outlier,
+                starts,
+                reason.as_str(),
+            )
+        }
+        EventKind::HealthCheck {
+            proxy,
+            cluster,
+            host,
+            action,
+            reason,
+        } => {
+            let starts = *action == HealthAction::Unhealthy;
+            (
+                proxy,
+                cluster,
+                host,
+                Source::HealthCheck,
+                starts,
+                reason.as_str(),
+            )
+        }
+        _ => return None,
+    };
+    let key = (proxy.clone(), cluster.clone(), host.clone(), source);
+    Some((key, starts, reason))
+}
+
 /// Every interval, sorted by proxy, cluster, host, source and start.
 pub fn ejections(events: &[TraceEvent]) -> Vec<Ejection> {
     let mut open: BTreeMap<HostKey, Ejection> = BTreeMap::new();
@@ -48,61 +113,32 @@ pub fn ejections(events: &[TraceEvent]) -> Vec<Ejection> {
         })
     };
     for e in events {
-        let (proxy, cluster, host, source, starts, reason) = match &e.kind {
-            EventKind::Outlier {
-                proxy,
-                cluster,
-                host,
-                action,
-                reason,
-                ..
-            } => match action.as_str() {
-                "ejected" => (proxy, cluster, host, Source::Outlier, true, reason),
-                "unejected" => (proxy, cluster, host, Source::Outlier, false, reason),
-                _ => continue,
-            },
-            EventKind::HealthCheck {
-                proxy,
-                cluster,
-                host,
-                action,
-                reason,
-            } => match action.as_str() {
-                "unhealthy" => (proxy, cluster, host, Source::HealthCheck, true, reason),
-                "healthy" => (proxy, cluster, host, Source::HealthCheck, false, reason),
-                _ => continue,
-            },
-            EventKind::Endpoints {
-                proxy,
-                cluster,
-                endpoints,
-            } => {
-                let gone: Vec<HostKey> = open
-                    .keys()
-                    .filter(|(p, c, h, _)| {
-                        p == proxy && c == cluster && !endpoints.iter().any(|ep| &ep.host == h)
-                    })
-                    .cloned()
-                    .collect();
-                for k in gone {
-                    if let Some(x) = open.remove(&k) {
-                        close(x, e.t_ms, "removed");
-                    }
+        if let EventKind::Endpoints {
+            proxy,
+            cluster,
+            endpoints,
+        } = &e.kind
+        {
+            for k in removed(&open, proxy, cluster, endpoints) {
+                if let Some(x) = open.remove(&k) {
+                    close(x, e.t_ms, "removed");
                 }
-                continue;
             }
-            _ => continue,
+            continue;
+        }
+        let Some((key, starts, reason)) = transition(&e.kind) else {
+            continue;
         };
-        let key = (proxy.clone(), cluster.clone(), host.clone(), source);
         if starts {
+            let (proxy, cluster, host, source) = key.clone();
             open.entry(key).or_insert_with(|| Ejection {
-                proxy: proxy.clone(),
-                cluster: cluster.clone(),
-                host: host.clone(),
+                proxy,
+                cluster,
+                host,
                 source,
                 ejected_at_ms: e.t_ms,
                 unejected_at_ms: None,
-                reason: reason.clone(),
+                reason: reason.to_string(),
                 end_reason: None,
             });
         } else if let Some(x) = open.remove(&key) {

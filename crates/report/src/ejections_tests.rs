@@ -14,8 +14,8 @@ fn outlier(t_ms: f64, host: &str, action: &str, reason: &str) -> TraceEvent {
             proxy: "fortio-0".into(),
             cluster: "c".into(),
             host: host.into(),
-            action: action.into(),
-            reason: reason.into(),
+            action: action.parse().unwrap(),
+            reason: reason.parse().unwrap(),
             ejection_ms: None,
         },
     )
@@ -28,7 +28,7 @@ fn health(t_ms: f64, host: &str, action: &str) -> TraceEvent {
             proxy: "fortio-0".into(),
             cluster: "c".into(),
             host: host.into(),
-            action: action.into(),
+            action: action.parse().unwrap(),
             reason: "status 503".into(),
         },
     )
@@ -68,7 +68,7 @@ fn an_ejection_lasts_until_its_unejection_and_a_second_one_is_a_new_interval() {
         endpoints(0.0, &["a", "b"]),
         outlier(1_000.0, "a", "ejected", "consecutive_5xx"),
         outlier(1_500.0, "b", "not_enforced", "consecutive_5xx"),
-        outlier(31_000.0, "a", "unejected", "TimeElapsed"),
+        outlier(31_000.0, "a", "unejected", "Timer"),
         outlier(40_000.0, "a", "ejected", "consecutive_5xx"),
     ];
     let all = ejections(&events);
@@ -78,7 +78,7 @@ fn an_ejection_lasts_until_its_unejection_and_a_second_one_is_a_new_interval() {
         (1_000.0, Some(31_000.0))
     );
     assert_eq!(all[0].reason, "consecutive_5xx");
-    assert_eq!(all[0].end_reason.as_deref(), Some("TimeElapsed"));
+    assert_eq!(all[0].end_reason.as_deref(), Some("Timer"));
     assert_eq!(
         (all[1].ejected_at_ms, all[1].unejected_at_ms),
         (40_000.0, None)
@@ -123,7 +123,7 @@ fn lanes_group_intervals_per_proxy_cluster_and_host() {
     let events = vec![
         outlier(1.0, "b", "ejected", "consecutive_5xx"),
         outlier(2.0, "a", "ejected", "consecutive_5xx"),
-        outlier(3.0, "a", "unejected", "TimeElapsed"),
+        outlier(3.0, "a", "unejected", "Timer"),
         outlier(4.0, "a", "ejected", "consecutive_5xx"),
     ];
     let l = lanes(&ejections(&events));

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 
-use meshtwin_model::event::{EndpointInfo, EventKind, TraceEvent};
+use meshtwin_model::event::{EndpointInfo, EventKind, HealthAction, OutlierAction, TraceEvent};
 
 /// One row of the view.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,10 +102,10 @@ pub fn endpoint_view(events: &[TraceEvent], at_ms: f64) -> Vec<EndpointRow> {
                 ..
             } => {
                 if let Some(s) = host_state(&mut clusters, proxy, cluster, host) {
-                    match action.as_str() {
-                        "ejected" => s.failed_outlier_check = true,
-                        "unejected" => s.failed_outlier_check = false,
-                        _ => {}
+                    match action {
+                        OutlierAction::Ejected => s.failed_outlier_check = true,
+                        OutlierAction::Unejected => s.failed_outlier_check = false,
+                        OutlierAction::NotEnforced | OutlierAction::Overflow => {}
                     }
                 }
             }
@@ -117,11 +117,7 @@ pub fn endpoint_view(events: &[TraceEvent], at_ms: f64) -> Vec<EndpointRow> {
                 ..
             } => {
                 if let Some(s) = host_state(&mut clusters, proxy, cluster, host) {
-                    match action.as_str() {
-                        "unhealthy" => s.failed_active_hc = true,
-                        "healthy" => s.failed_active_hc = false,
-                        _ => {}
-                    }
+                    s.failed_active_hc = *action == HealthAction::Unhealthy;
                 }
             }
             _ => {}

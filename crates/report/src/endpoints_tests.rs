@@ -29,16 +29,19 @@ fn endpoints(t_ms: f64, eps: Vec<EndpointInfo>) -> TraceEvent {
     )
 }
 
+/// An outlier event; `action` as the trace writes it.
 fn outlier(t_ms: f64, host: &str, action: &str) -> TraceEvent {
+    let action: meshtwin_model::event::OutlierAction = action.parse().unwrap();
     at(
         t_ms,
         EventKind::Outlier {
             proxy: "sleep-0".into(),
             cluster: C.into(),
             host: host.into(),
-            action: action.into(),
-            reason: "consecutive_5xx".into(),
-            ejection_ms: (action == "ejected").then_some(60_000.0),
+            action,
+            reason: meshtwin_model::event::OutlierReason::Consecutive5xx,
+            ejection_ms: (action == meshtwin_model::event::OutlierAction::Ejected)
+                .then_some(60_000.0),
         },
     )
 }
@@ -50,7 +53,7 @@ fn health(t_ms: f64, host: &str, action: &str) -> TraceEvent {
             proxy: "sleep-0".into(),
             cluster: C.into(),
             host: host.into(),
-            action: action.into(),
+            action: action.parse().unwrap(),
             reason: "threshold".into(),
         },
     )

@@ -168,7 +168,7 @@ fn flag_share(o: &LoadOutcome, load: &str, code: u16, flag: &str) -> Result<f64,
     }
     let n = with_code
         .iter()
-        .filter(|c| c.flags.split(',').any(|f| f == flag))
+        .filter(|c| c.flags.iter().any(|f| f.as_str() == flag))
         .count();
     Ok(n as f64 / with_code.len() as f64)
 }

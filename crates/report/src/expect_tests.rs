@@ -15,7 +15,7 @@ fn call(status: u16, flags: &str) -> CallRecord {
         latency: Duration::from_millis(1),
         new_socket: false,
         upstream_pod: None,
-        flags: flags.into(),
+        flags: flags.parse().expect("response flags"),
         notes: Vec::new(),
     }
 }

@@ -12,7 +12,7 @@ fn request(t_ms: f64, load: &str, upstream: Option<&str>) -> TraceEvent {
             request_id: format!("{load}-{t_ms}"),
             upstream_pod: upstream.map(str::to_string),
             status: if upstream.is_some() { 200 } else { 503 },
-            flags: "-".into(),
+            flags: meshtwin_model::event::ResponseFlags::none(),
             latency_ms: 1.0,
             new_socket: false,
             notes: vec![],

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use meshtwin_model::event::{EventKind, TraceEvent};
+use meshtwin_model::event::{EventKind, HealthAction, OutlierAction, TraceEvent};
 use meshtwin_model::run::RunResult;
 
 use crate::ejections::{ejections, has_host_health_events, lanes};
@@ -28,8 +28,16 @@ fn markers(events: &[TraceEvent]) -> Vec<Marker> {
     });
     let ejections = events.iter().filter_map(|e| {
         match &e.kind {
-            EventKind::Outlier { host, action, .. } if action == "ejected" => Some(host),
-            EventKind::HealthCheck { host, action, .. } if action == "unhealthy" => Some(host),
+            EventKind::Outlier {
+                host,
+                action: OutlierAction::Ejected,
+                ..
+            } => Some(host),
+            EventKind::HealthCheck {
+                host,
+                action: HealthAction::Unhealthy,
+                ..
+            } => Some(host),
             _ => None,
         }
         .map(|host| Marker {

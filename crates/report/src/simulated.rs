@@ -3,7 +3,7 @@
 //! version of a file ran), the timeline as it was applied, and the Envoy switches. Paths are
 //! as the scenario names them.
 
-use meshtwin_model::event::EventKind;
+use meshtwin_model::event::{EventKind, FaultAction};
 use meshtwin_model::run::RunResult;
 use meshtwin_model::scenario::{Scenario, TimelineAction};
 use meshtwin_model::topology::{
@@ -64,7 +64,7 @@ pub struct PolicyFile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEntry {
     pub at_ms: f64,
-    pub action: String,
+    pub action: FaultAction,
     pub target: String,
     pub detail: String,
 }
@@ -143,7 +143,7 @@ impl Simulated {
                     ..
                 } => Some(TimelineEntry {
                     at_ms: e.t_ms,
-                    action: action.clone(),
+                    action: *action,
                     target: target.clone(),
                     detail: detail.clone(),
                 }),

@@ -273,7 +273,7 @@ impl LoadSummary {
         let mut upstream_pods = BTreeMap::new();
         let mut reached: BTreeMap<String, u64> = BTreeMap::new();
         for c in calls {
-            *flags.entry(c.flags.clone()).or_default() += 1;
+            *flags.entry(c.flags.to_string()).or_default() += 1;
             let pod = c.upstream_pod.clone().unwrap_or_else(|| "-".into());
             *upstream_pods.entry(pod).or_default() += 1;
             for w in reach.get(&c.request_id).into_iter().flatten() {

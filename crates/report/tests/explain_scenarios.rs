@@ -16,7 +16,7 @@ fn istio_circuit_breaking_503s_are_a_full_pending_queue_citing_http1_max_pending
     let all = explain_failures(&result.events, &ctx);
     assert_eq!(all.len(), 1, "{}", render_explanations(&all));
     let uo = &all[0];
-    assert_eq!((uo.code, uo.flags.as_str()), (503, "UO"));
+    assert_eq!((uo.code, uo.flags.to_string().as_str()), (503, "UO"));
     let n503 = result
         .loads
         .iter()
@@ -61,7 +61,7 @@ fn kubesphere_ratings_ejection_is_no_healthy_upstream_citing_the_outlier_setting
     let text = render_explanations(&all);
     let uh = all
         .iter()
-        .find(|e| e.code == 503 && e.flags == "UH")
+        .find(|e| e.code == 503 && e.flags.to_string() == "UH")
         .unwrap_or_else(|| panic!("{text}"));
     assert!(
         uh.mechanism.starts_with(
@@ -104,7 +104,7 @@ fn kubesphere_ratings_ejection_is_no_healthy_upstream_citing_the_outlier_setting
     // The five 503s ratings itself answered before the ejection are the app's.
     let app = all
         .iter()
-        .find(|e| e.code == 503 && e.flags == "-")
+        .find(|e| e.code == 503 && e.flags.is_empty())
         .unwrap_or_else(|| panic!("{text}"));
     assert_eq!(
         app.mechanism,
@@ -122,7 +122,7 @@ fn a_scaled_down_ingress_gateway_is_a_connect_failure_with_retries_exhausted_at_
     println!("{text}");
     let uf = all
         .iter()
-        .find(|e| e.flags == "UF,URX")
+        .find(|e| e.flags.to_string() == "UF,URX")
         .unwrap_or_else(|| panic!("{text}"));
     assert!(
         uf.mechanism.starts_with(
@@ -141,5 +141,5 @@ fn a_scaled_down_ingress_gateway_is_a_connect_failure_with_retries_exhausted_at_
         "{:?}",
         uf.note
     );
-    assert_eq!(uf.timeline[0].action, "scale");
+    assert_eq!(uf.timeline[0].action.as_str(), "scale");
 }

@@ -12,7 +12,7 @@ use http::{HeaderMap, Request};
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
-use meshtwin_model::event::EventKind;
+use meshtwin_model::event::{AppCallResult, EventKind};
 use meshtwin_model::topology::AppCall;
 use meshtwin_proxy::platform::{timeout, Platform};
 
@@ -52,10 +52,10 @@ pub async fn call_with_retries(
             None => once(app, addr, &authority, call, headers).await,
         };
         let (status, result) = match &outcome {
-            Attempt::Ok(s, _) => (*s, "ok"),
-            Attempt::Status(s) => (*s, "error_status"),
-            Attempt::Timeout => (0, "timeout"),
-            Attempt::Error => (0, "connection_error"),
+            Attempt::Ok(s, _) => (*s, AppCallResult::Ok),
+            Attempt::Status(s) => (*s, AppCallResult::ErrorStatus),
+            Attempt::Timeout => (0, AppCallResult::Timeout),
+            Attempt::Error => (0, AppCallResult::ConnectionError),
         };
         let now = app.platform.now();
         app.observer.event(
@@ -67,7 +67,7 @@ pub async fn call_with_retries(
                 path: call.path.clone(),
                 attempt,
                 status,
-                result: result.into(),
+                result,
                 duration_ms: ms(now.saturating_sub(started)),
             },
         );

@@ -67,6 +67,27 @@ fn spawn_relay(p: SimPlatform, listen: SocketAddr, upstream: SocketAddr) {
     }));
 }
 
+/// A server on `platform` at `addr` that echoes every message back.
+fn spawn_echo_server(platform: SimPlatform, addr: SocketAddr) {
+    let p = platform.clone();
+    platform.spawn(Box::pin(async move {
+        let l = p.bind(addr).await.expect("server address is free");
+        loop {
+            let Ok((mut s, _)) = p.accept(&l).await else {
+                continue;
+            };
+            p.spawn(Box::pin(async move {
+                let mut buf = [0u8; MSG];
+                while s.read_exact(&mut buf).await.is_ok() {
+                    if s.write_all(&buf).await.is_err() {
+                        break;
+                    }
+                }
+            }));
+        }
+    }));
+}
+
 /// Run `round_trips` 64-byte echoes over `connections` concurrent client connections on
 /// `substrate`, with `idle_hosts` extra hosts that each listen on one port and never see
 /// traffic.
@@ -93,25 +114,7 @@ pub fn echo(
         host,
     };
     let lo = |port| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port);
-    // Server: echo every message back.
-    let server = on(hb);
-    let s2 = server.clone();
-    server.spawn(Box::pin(async move {
-        let l = s2.bind(lo(8080)).await.expect("server address is free");
-        loop {
-            let Ok((mut s, _)) = s2.accept(&l).await else {
-                continue;
-            };
-            s2.spawn(Box::pin(async move {
-                let mut buf = [0u8; MSG];
-                while s.read_exact(&mut buf).await.is_ok() {
-                    if s.write_all(&buf).await.is_err() {
-                        break;
-                    }
-                }
-            }));
-        }
-    }));
+    spawn_echo_server(on(hb), lo(8080));
     spawn_relay(on(hb), SocketAddr::new(b, 80), lo(8080));
     spawn_relay(on(ha), lo(15001), SocketAddr::new(b, 80));
     for host in idle {

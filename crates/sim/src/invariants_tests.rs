@@ -113,7 +113,7 @@ fn every_ended_request_needs_one_access_log_entry() {
             upstream_host: None,
             request_id: id.into(),
             status: 200,
-            flags: "-".into(),
+            flags: Default::default(),
             duration_ms: 1.0,
         },
     };

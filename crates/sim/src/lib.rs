@@ -20,8 +20,10 @@
 //! - [`pods`]: starting and crashing a pod's proxy and app.
 //! - [`timeline`]: the scenario's faults and changes, and the control plane's pushes.
 //! - [`target`]: where a load's or an app call's URL leads (own sidecar, or a service's pods).
-//! - [`world`]: builds and runs a scenario; [`invariants`] checks Envoy's counter identities
-//!   at the end of every run.
+//! - [`world`]: a run's fixed inputs ([`World`]) and the entry points that run a scenario.
+//! - [`simulator`]: one run as `init` / `step` / `finish` (building the world, applying the
+//!   timeline, collecting the result).
+//! - [`invariants`]: Envoy's counter identities, checked at the end of every run.
 //! - [`baseline`]: a bare echo over the same hops, for the benchmark.
 #![forbid(unsafe_code)]
 
@@ -43,6 +45,7 @@ pub mod reach;
 pub mod recorder;
 pub mod rng;
 pub mod scheduler;
+pub mod simulator;
 pub mod stream;
 pub mod target;
 pub mod tcp_client;
@@ -53,4 +56,7 @@ pub mod world;
 pub use meshtwin_xds as xds;
 
 pub use network::Substrate;
-pub use world::{proxy_configs, run, run_on, run_with_timeline, EngineStats, RunResult, SimError};
+pub use simulator::Simulator;
+pub use world::{
+    proxy_configs, run, run_on, run_with_timeline, EngineStats, RunResult, SimError, World,
+};

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use meshtwin_model::event::{EventKind, TraceEvent};
+use meshtwin_model::event::{EventKind, ResponseFlags, TraceEvent};
 use meshtwin_proxy::observer::Observer;
 
 /// The most events a trace keeps; past it, events are counted but not stored.
@@ -17,7 +17,7 @@ pub struct Recorder {
     dropped: RefCell<u64>,
     cap: usize,
     /// request id → (proxy, flags) of every access-log entry not yet claimed by a load.
-    flags_by_request: RefCell<BTreeMap<String, Vec<(String, String)>>>,
+    flags_by_request: RefCell<BTreeMap<String, Vec<(String, ResponseFlags)>>>,
     /// request id → the pod whose TCP app answered it, not yet claimed by a load.
     served: RefCell<BTreeMap<String, String>>,
 }
@@ -71,19 +71,16 @@ impl Recorder {
     }
 
     /// The flags `proxy` logged for `request_id`, and forget that request's entries.
-    pub fn take_flags(&self, request_id: &str, proxy: Option<&str>) -> String {
+    pub fn take_flags(&self, request_id: &str, proxy: Option<&str>) -> ResponseFlags {
         let entries = self.flags_by_request.borrow_mut().remove(request_id);
-        let Some(entries) = entries else {
-            return "-".into();
+        let (Some(entries), Some(p)) = (entries, proxy) else {
+            return ResponseFlags::none();
         };
-        match proxy {
-            Some(p) => entries
-                .into_iter()
-                .find(|(name, _)| name == p)
-                .map(|(_, f)| f)
-                .unwrap_or_else(|| "-".into()),
-            None => "-".into(),
-        }
+        entries
+            .into_iter()
+            .find(|(name, _)| name == p)
+            .map(|(_, f)| f)
+            .unwrap_or_default()
     }
 
     pub fn into_events(self) -> (Vec<TraceEvent>, u64) {

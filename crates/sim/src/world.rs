@@ -1,26 +1,20 @@
-//! Builds the simulated world from a topology, lowered policies and a scenario, runs it on the
-//! virtual clock, and returns what happened.
+//! The fixed inputs of one run ([`World`]: topology, its pods and their addresses, the
+//! scenario, the timeline's policy sets) and the entry points that run a scenario on them
+//! through a [`Simulator`].
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
-use std::rc::Rc;
 
 use meshtwin_model::policy::MeshPolicies;
-use meshtwin_model::run::ProxyStats;
 use meshtwin_model::scenario::Scenario;
-use meshtwin_model::topology::{Locality, Pod, Topology};
+use meshtwin_model::topology::{Pod, Topology};
+use meshtwin_proxy::config::ProxyConfig;
 
-use crate::clock::Clock;
-use crate::loadgen::{spawn_load, LoadOutcome};
-use crate::network::{HostId, Network, Substrate};
-use crate::platform::Core;
-use crate::pods::PodRuntime;
+use crate::loadgen::LoadTarget;
+use crate::network::Substrate;
 use crate::reach::reachable_pods;
-use crate::recorder::{Recorder, RecorderObserver, DEFAULT_TRACE_CAP};
-use crate::scheduler::run_until;
+use crate::simulator::Simulator;
 use crate::target::{app_call_targets, resolve_target};
-use crate::timeline::TimelineState;
 use crate::xds::{self, ClusterCache, MeshView};
 
 /// A scenario the world cannot be built from (input the validators could not see alone).
@@ -42,10 +36,122 @@ fn pod_ips(pods: &[Pod]) -> BTreeMap<String, Ipv4Addr> {
         .collect()
 }
 
-fn find_pod<'a>(pods: &'a [Pod], name: &str) -> Option<&'a Pod> {
-    pods.iter()
-        .find(|p| p.name == name)
-        .or_else(|| pods.iter().find(|p| p.workload == name))
+/// What a run never changes: the topology's pods and their addresses, the scenario, and the
+/// policy set after each timeline `apply` / `delete` entry (by timeline index).
+pub struct World<'a> {
+    pub topo: &'a Topology,
+    pub pods: Vec<Pod>,
+    pub ips: BTreeMap<String, Ipv4Addr>,
+    pub scenario: &'a Scenario,
+    pub states: &'a BTreeMap<usize, MeshPolicies>,
+}
+
+impl<'a> World<'a> {
+    pub fn new(
+        topo: &'a Topology,
+        scenario: &'a Scenario,
+        states: &'a BTreeMap<usize, MeshPolicies>,
+    ) -> Self {
+        let pods = topo.pods();
+        let ips = pod_ips(&pods);
+        Self {
+            topo,
+            pods,
+            ips,
+            scenario,
+            states,
+        }
+    }
+
+    /// The pod named `name`, or the first pod of the workload `name`.
+    fn find_pod(&self, name: &str) -> Option<&Pod> {
+        let pods = &self.pods;
+        pods.iter()
+            .find(|p| p.name == name)
+            .or_else(|| pods.iter().find(|p| p.workload == name))
+    }
+
+    /// The pod named `name`.
+    pub fn pod(&self, name: &str) -> Option<&Pod> {
+        self.pods.iter().find(|p| p.name == name)
+    }
+
+    /// The address of pod `name` (every pod has one).
+    pub fn ip(&self, name: &str) -> IpAddr {
+        IpAddr::V4(self.ips[name])
+    }
+
+    /// Where each of `pod`'s app calls leads.
+    pub fn calls_of(&self, pod: &Pod) -> Vec<LoadTarget> {
+        app_call_targets(pod, (self.topo, &self.pods, &self.ips))
+    }
+
+    /// What the control plane gives `pod` under `policies` with `endpoints` in the endpoint
+    /// sets (`cache`: the clusters built so far in this push).
+    pub fn proxy_config(
+        &self,
+        pod: &Pod,
+        endpoints: &[Pod],
+        policies: &MeshPolicies,
+        cache: &ClusterCache,
+    ) -> Option<ProxyConfig> {
+        let view = MeshView {
+            topo: self.topo,
+            pods: endpoints,
+            ips: &self.ips,
+            policies,
+            cache: Some(cache),
+        };
+        xds::proxy_config(&view, pod)
+    }
+
+    /// Each load's source pod and where its URL leads, in load order.
+    pub fn load_targets(&self) -> Result<Vec<(String, LoadTarget)>, SimError> {
+        let mesh = (self.topo, self.pods.as_slice(), &self.ips);
+        let mut targets = Vec::new();
+        for (i, spec) in self.scenario.loads.iter().enumerate() {
+            let src = self
+                .find_pod(&spec.from)
+                .ok_or_else(|| SimError::UnknownSource {
+                    index: i,
+                    from: spec.from.clone(),
+                })?;
+            let target = resolve_target(i, spec, src, mesh)?;
+            targets.push((src.name.clone(), target));
+        }
+        Ok(targets)
+    }
+
+    /// The pods that can exchange a packet under some policy set of the run (`policies` at
+    /// the start, then each timeline state): only they become network hosts (see `reach`).
+    pub fn live_pods(
+        &self,
+        policies: &MeshPolicies,
+        loads: &[(String, LoadTarget)],
+    ) -> BTreeSet<String> {
+        let by_name: BTreeMap<&str, &Pod> =
+            self.pods.iter().map(|p| (p.name.as_str(), p)).collect();
+        let mut live = BTreeSet::new();
+        for set in std::iter::once(policies).chain(self.states.values()) {
+            let cache = ClusterCache::default();
+            let (reached, _) = reachable_pods(
+                |pod| {
+                    let p = by_name.get(pod)?;
+                    self.proxy_config(p, &self.pods, set, &cache)
+                },
+                |pod| {
+                    by_name
+                        .get(pod)
+                        .map(|p| self.calls_of(p))
+                        .unwrap_or_default()
+                },
+                &self.ips,
+                loads,
+            );
+            live.extend(reached);
+        }
+        live
+    }
 }
 
 /// Run `scenario` on `topo` with `policies` until `scenario.duration` of virtual time (a
@@ -77,195 +183,15 @@ pub fn run_on(
     scenario: &Scenario,
     states: &BTreeMap<usize, MeshPolicies>,
 ) -> Result<RunResult, SimError> {
-    let pods = topo.pods();
-    let ips = pod_ips(&pods);
-    let mut load_targets = Vec::new();
-    for (i, spec) in scenario.loads.iter().enumerate() {
-        let src = find_pod(&pods, &spec.from).ok_or_else(|| SimError::UnknownSource {
-            index: i,
-            from: spec.from.clone(),
-        })?;
-        let target = resolve_target(i, spec, src, (topo, &pods, &ips))?;
-        load_targets.push((src.name.clone(), target));
-    }
-    // Only pods that can exchange a packet under some policy set of the run become hosts
-    // (see `reach`).
-    let by_name: BTreeMap<&str, &Pod> = pods.iter().map(|p| (p.name.as_str(), p)).collect();
-    let mesh = (topo, pods.as_slice(), &ips);
-    let mut live = BTreeSet::new();
-    for set in std::iter::once(policies).chain(states.values()) {
-        let cache = ClusterCache::default();
-        let view = MeshView {
-            topo,
-            pods: &pods,
-            ips: &ips,
-            policies: set,
-            cache: Some(&cache),
-        };
-        let (reached, _) = reachable_pods(
-            |pod| by_name.get(pod).and_then(|p| xds::proxy_config(&view, p)),
-            |pod| {
-                by_name
-                    .get(pod)
-                    .map(|p| app_call_targets(p, mesh))
-                    .unwrap_or_default()
-            },
-            &ips,
-            &load_targets,
-        );
-        live.extend(reached);
-    }
-    let cache = ClusterCache::default();
-    let view = MeshView {
-        topo,
-        pods: &pods,
-        ips: &ips,
-        policies,
-        cache: Some(&cache),
-    };
-    let live_pods: Vec<&Pod> = pods.iter().filter(|p| live.contains(&p.name)).collect();
-    let host_ips: Vec<IpAddr> = live_pods.iter().map(|p| IpAddr::V4(ips[&p.name])).collect();
-    let locality: BTreeMap<IpAddr, (String, Locality)> = pods
-        .iter()
-        .map(|p| {
-            (
-                IpAddr::V4(ips[&p.name]),
-                (p.name.clone(), p.locality.clone()),
-            )
-        })
-        .collect();
-    let latency = topo.latency;
-    let live_ips: BTreeSet<IpAddr> = host_ips.iter().copied().collect();
-    let clock = Rc::new(Clock::default());
-    let (mut network, host_ids) = Network::new(
-        substrate,
-        clock.clone(),
-        &host_ips,
-        Box::new(move |a, b| {
-            let (Some((_, la)), Some((pod_b, lb))) = (locality.get(&a), locality.get(&b)) else {
-                return latency.same_zone;
-            };
-            assert!(
-                live_ips.contains(&b),
-                "bug: pod {pod_b} was left out of the network as unreachable, but a packet was sent to it"
-            );
-            latency.between(la, lb)
-        }),
-    );
-    let hosts: BTreeMap<String, HostId> = live_pods
-        .iter()
-        .zip(host_ids)
-        .map(|(p, id)| (p.name.clone(), id))
-        .collect();
-    network.seed_loss(crate::rng::stream(scenario.seed, "network/loss"));
-    let core = Rc::new(Core::new(clock, &network));
-    let recorder = Rc::new(Recorder::new(DEFAULT_TRACE_CAP));
-    let observer: Rc<dyn meshtwin_proxy::observer::Observer> =
-        Rc::new(RecorderObserver(recorder.clone()));
-    let mut rt = PodRuntime::new(
-        core.clone(),
-        hosts,
-        ips.clone(),
-        observer.clone(),
-        recorder.clone(),
-        scenario.seed,
-    );
-
-    // Pods: proxies as the control plane configures them, apps (behind a sidecar on loopback).
-    let mut pushed = BTreeMap::new();
-    for pod in pods.iter().filter(|p| live.contains(&p.name)) {
-        let cfg = xds::proxy_config(&view, pod);
-        if let Some(c) = &cfg {
-            pushed.insert(pod.name.clone(), c.clone());
-        }
-        rt.start(pod, cfg, app_call_targets(pod, mesh));
-    }
-    // Loads.
-    let mut loads = Vec::new();
-    for (spec, (src, target)) in scenario.loads.iter().zip(load_targets) {
-        let outcome = Rc::new(RefCell::new(LoadOutcome::default()));
-        spawn_load(
-            spec.clone(),
-            src.clone(),
-            target,
-            rt.platform(&src),
-            recorder.clone(),
-            outcome.clone(),
-        );
-        loads.push((spec.clone(), src, outcome));
-    }
-
-    let end = scenario.duration;
-    let mut timeline = TimelineState::new(
-        topo,
-        &pods,
-        &ips,
-        scenario,
-        states,
-        policies.clone(),
-        &live,
-        pushed,
-    );
-    let calls_of = |p: &Pod| app_call_targets(p, mesh);
-    while let Some((at, step)) = timeline.next_step() {
-        if at > end {
-            break;
-        }
-        run_until(&core, &mut network, at, || false);
-        core.clock.advance_to(at.max(core.clock.now()));
-        timeline.apply(at, step, &mut rt, &mut network, &calls_of);
-    }
-    run_until(&core, &mut network, end, || false);
-    let proxy_stats = rt
-        .proxies
-        .iter()
-        .map(|(n, p)| {
-            let s = p.stats();
-            let stats = ProxyStats {
-                counters: s.counters,
-                gauges: s.gauges,
-                gauges_max: s.gauges_max,
-            };
-            (n.clone(), stats)
-        })
-        .collect();
-    let engine = EngineStats {
-        task_polls: core.exec.polls(),
-        packets_delivered: network.delivered(),
-        hosts: live.len() as u64,
-    };
-    let invariants = crate::invariants::context(&rt);
-    drop(timeline);
-    drop(rt);
-    core.exec.shutdown();
-    drop(network);
-    let loads = loads
-        .into_iter()
-        .map(|(s, src, o)| (s, src, o.borrow().clone()))
-        .collect();
-    drop(observer);
-    let recorder = Rc::try_unwrap(recorder)
-        .unwrap_or_else(|_| panic!("all tasks are gone, so is every recorder handle"));
-    let (events, dropped_events) = recorder.into_events();
-    let mut result = RunResult {
-        events,
-        dropped_events,
-        proxies: proxy_stats,
-        loads,
-        end,
-        engine,
-        violations: Vec::new(),
-    };
-    result.violations = crate::invariants::check(&result, &invariants);
-    Ok(result)
+    let world = World::new(topo, scenario, states);
+    let mut sim = Simulator::init(substrate, &world, policies)?;
+    while sim.step() {}
+    Ok(sim.finish())
 }
 
 /// Every proxy's configuration as the control plane builds it from `topo` and `policies` at
 /// the start of a run, by pod name (what `meshtwin compare` diffs between two variants).
-pub fn proxy_configs(
-    topo: &Topology,
-    policies: &MeshPolicies,
-) -> BTreeMap<String, meshtwin_proxy::config::ProxyConfig> {
+pub fn proxy_configs(topo: &Topology, policies: &MeshPolicies) -> BTreeMap<String, ProxyConfig> {
     let pods = topo.pods();
     let ips = pod_ips(&pods);
     let cache = ClusterCache::default();

@@ -34,7 +34,8 @@ fn every_503_is_a_local_pending_overflow_at_the_client_sidecar() {
     for (_, _, o) in &r.loads {
         for c in o.calls.iter().filter(|c| c.status == 503) {
             assert_eq!(
-                c.flags, "UO",
+                c.flags,
+                meshtwin_model::event::ResponseFlag::UO.into(),
                 "call {} must be a local overflow",
                 c.request_id
             );

@@ -217,7 +217,7 @@ fn health_checks_on(substrate: Substrate) {
                 action,
                 reason,
                 ..
-            } => Some((*t, host.clone(), action.clone(), reason.clone())),
+            } => Some((*t, host.clone(), action.to_string(), reason.clone())),
             _ => None,
         })
         .collect();
@@ -339,7 +339,7 @@ fn a_replaced_cluster_stops_its_health_checks_and_its_replacement_takes_over() {
                 action,
                 reason,
                 ..
-            } if host == "b1" && *t >= PUSH => Some((*t, action.clone(), reason.clone())),
+            } if host == "b1" && *t >= PUSH => Some((*t, action.to_string(), reason.clone())),
             _ => None,
         })
         .collect();

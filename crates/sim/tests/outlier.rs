@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use meshtwin_model::event::EventKind;
+use meshtwin_model::event::{EventKind, OutlierAction, OutlierReason};
 use meshtwin_model::policy::OutlierDetection;
 use meshtwin_model::topology::{AppBehaviour, LatencyDist};
 
@@ -58,12 +58,12 @@ fn consecutive_503s_eject_the_failing_endpoint_and_traffic_moves_to_the_healthy_
             action,
             reason,
             ..
-        } if action == "ejected" => Some((e.t_ms, host.clone(), reason.clone())),
+        } if *action == OutlierAction::Ejected => Some((e.t_ms, host.clone(), *reason)),
         _ => None,
     });
     let (t, host, reason) = ejection.expect("the failing endpoint is ejected");
     assert_eq!(host, "httpbin-bad-0");
-    assert_eq!(reason, "consecutive_5xx");
+    assert_eq!(reason, OutlierReason::Consecutive5xx);
     let calls = &r.loads[0].2.calls;
     let failed_before = calls.iter().filter(|c| c.status == 503).count();
     assert_eq!(

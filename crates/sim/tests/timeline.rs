@@ -62,7 +62,7 @@ fn faults(events: &[TraceEvent]) -> Vec<(f64, String)> {
     events
         .iter()
         .filter_map(|e| match &e.kind {
-            EventKind::Fault { action, .. } => Some((e.t_ms, action.clone())),
+            EventKind::Fault { action, .. } => Some((e.t_ms, action.to_string())),
             _ => None,
         })
         .collect()

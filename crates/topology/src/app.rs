@@ -22,7 +22,7 @@
 //! (`calls: []` makes none). A `tcpEcho` app makes no calls and has no routes. An unknown
 //! field is an error that names the nearest known one.
 
-use meshtwin_config::decode::{Obj, Result, Val};
+use meshtwin_config::decode::{Result, Val};
 use meshtwin_model::topology::{AppBehaviour, AppCall, AppRoute, PathMatch};
 
 use crate::latency;

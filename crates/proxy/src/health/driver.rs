@@ -6,7 +6,7 @@
 
 use std::rc::{Rc, Weak};
 
-use meshtwin_model::event::EventKind;
+use meshtwin_model::event::{EventKind, HealthAction};
 
 use super::checker::Completed;
 use super::flags::HealthFlag;
@@ -63,11 +63,10 @@ impl<P: Platform> Cluster<P> {
                     cluster: self.info.name().to_string(),
                     host: self.endpoint(change.host.0 as usize).hostname,
                     action: if change.healthy {
-                        "healthy"
+                        HealthAction::Healthy
                     } else {
-                        "unhealthy"
-                    }
-                    .into(),
+                        HealthAction::Unhealthy
+                    },
                     reason: change.reason,
                 },
             );

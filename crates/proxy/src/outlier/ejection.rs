@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use meshtwin_model::event::OutlierReason;
 use rand::RngCore;
 
 use super::config::{Config, EjectionDurationRule, MaxEjectionRule};
@@ -132,4 +133,35 @@ pub fn ejection_duration(
 /// Whether the back-off may still grow: `backoff × base < max + base`.
 pub fn backoff_may_grow(cfg: &Config, backoff: u32) -> bool {
     cfg.base_ejection_time.saturating_mul(backoff) < cfg.max_ejection_time + cfg.base_ejection_time
+}
+
+impl From<EjectionType> for OutlierReason {
+    /// The trace's reason for an ejection of this type (its stat suffix).
+    fn from(t: EjectionType) -> Self {
+        match t {
+            EjectionType::Consecutive5xx => OutlierReason::Consecutive5xx,
+            EjectionType::ConsecutiveGatewayFailure => OutlierReason::ConsecutiveGatewayFailure,
+            EjectionType::ConsecutiveLocalOriginFailure => {
+                OutlierReason::ConsecutiveLocalOriginFailure
+            }
+            EjectionType::SuccessRate => OutlierReason::SuccessRate,
+            EjectionType::SuccessRateLocalOrigin => OutlierReason::SuccessRateLocalOrigin,
+            EjectionType::FailurePercentage => OutlierReason::FailurePercentage,
+            EjectionType::FailurePercentageLocalOrigin => {
+                OutlierReason::FailurePercentageLocalOrigin
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod trace_reason_tests {
+    use super::*;
+
+    #[test]
+    fn the_traced_reason_of_an_ejection_is_its_stat_suffix() {
+        for t in EjectionType::ALL {
+            assert_eq!(OutlierReason::from(t).as_str(), t.stat_suffix());
+        }
+    }
 }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use meshtwin_model::event::OutlierReason;
+
 use super::ejection::EjectionType;
 use crate::lb::HostId;
 
@@ -61,4 +63,13 @@ pub enum Event {
         host: HostId,
         reason: UnejectReason,
     },
+}
+
+impl From<UnejectReason> for OutlierReason {
+    fn from(r: UnejectReason) -> Self {
+        match r {
+            UnejectReason::Timer => OutlierReason::Timer,
+            UnejectReason::ActiveHealthCheck => OutlierReason::ActiveHealthCheck,
+        }
+    }
 }

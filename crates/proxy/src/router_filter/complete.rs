@@ -12,7 +12,7 @@ use http_body_util::Full;
 use super::strip_hop_by_hop;
 use crate::active_stream::StreamInfo;
 use crate::cluster::Cluster;
-use crate::local_reply::{local_reply, reset_before_headers, ResponseFlag};
+use crate::local_reply::{local_reply, reset_before_headers, ResetFlag, ResponseFlag};
 use crate::platform::Platform;
 use crate::router::retry::UpstreamReset;
 

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use meshtwin_model::event::EventKind;
+use meshtwin_model::event::{EventKind, ResponseFlag};
 use meshtwin_model::run::RunResult;
 
 use crate::summary::Summary;
@@ -58,13 +58,17 @@ pub fn run_metrics(s: &Summary, r: &RunResult) -> BTreeMap<String, LoadMetrics> 
                     c.status.to_string()
                 };
                 // `-` (no flag) reads `noflags` in a metric name.
-                let flags = if c.flags == "-" { "noflags" } else { &c.flags };
+                let flags = if c.flags.is_empty() {
+                    "noflags".to_string()
+                } else {
+                    c.flags.to_string()
+                };
                 *by_flags
                     .entry(format!("code_{code}_{flags}_share"))
                     .or_default() += 1;
             }
             for c in calls {
-                overflows += u64::from(c.flags.split(',').any(|f| f == "UO"));
+                overflows += u64::from(c.flags.contains(ResponseFlag::UO));
             }
             for (k, count) in by_flags {
                 m.insert(k, count as f64 / n.max(1.0));

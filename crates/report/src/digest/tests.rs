@@ -253,7 +253,7 @@ fn the_trace_hash_is_the_sha256_of_trace_jsonl() {
             t_ms: 0.0,
             kind: EventKind::Load {
                 load: "c2".into(),
-                phase: "start".into(),
+                phase: meshtwin_model::event::LoadPhase::Start,
             },
         },
         TraceEvent {

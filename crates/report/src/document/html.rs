@@ -194,16 +194,16 @@ fn why(out: &mut String, r: &RunSection) {
     }
     for e in &r.explanations {
         let loads: Vec<String> = e.loads.iter().map(|(l, n)| format!("{l} {n}")).collect();
-        let flags = if e.flags == "-" {
-            "(no flags)"
+        let flags = if e.flags.is_empty() {
+            "(no flags)".to_string()
         } else {
-            e.flags.as_str()
+            e.flags.to_string()
         };
         let _ = writeln!(
             out,
             "<div class=\"why\"><h4>{} {} — {} request(s) (load {})</h4>\n<p>{}</p>",
             e.code,
-            escape(flags),
+            escape(&flags),
             e.count,
             escape(&loads.join(", ")),
             escape(&e.mechanism)
@@ -274,7 +274,7 @@ fn simulated(out: &mut String, r: &RunSection) {
                 out,
                 "<tr><td class=\"n\">{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
                 num(t.at_ms / 1000.0),
-                escape(&t.action),
+                escape(t.action.as_str()),
                 escape(&t.target),
                 escape(&t.detail)
             );

@@ -4,6 +4,8 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
+use meshtwin_model::event::{ResponseFlag, ResponseFlags};
+
 use super::{Plot, RunSection, Section};
 use crate::compare::Comparison;
 use crate::explain::Explanation;
@@ -77,7 +79,11 @@ fn plots(dir: &Path, s: &Summary) -> io::Result<Vec<Plot>> {
         ),
     ];
     for l in &s.loads {
-        if l.flags.keys().any(|f| f.split(',').any(|x| x == "UO")) {
+        let overflowed = l
+            .flags
+            .keys()
+            .any(|f| ResponseFlags::parse(f).is_some_and(|f| f.contains(ResponseFlag::UO)));
+        if overflowed {
             wanted.push((
                 format!("pool-{}", l.name),
                 format!("Connection pools during load {} (it overflowed)", l.name),

@@ -101,7 +101,7 @@ fn simulated(out: &mut String, r: &RunSection) {
                     out,
                     "| {} | {} | `{}` | {} |",
                     num(t.at_ms / 1000.0),
-                    cell(&t.action),
+                    cell(t.action.as_str()),
                     cell(&t.target),
                     cell(&t.detail)
                 );
@@ -142,10 +142,10 @@ fn why(out: &mut String, r: &RunSection) {
     }
     for e in &r.explanations {
         let loads: Vec<String> = e.loads.iter().map(|(l, n)| format!("{l} {n}")).collect();
-        let flags = if e.flags == "-" {
-            "(no flags)"
+        let flags = if e.flags.is_empty() {
+            "(no flags)".to_string()
         } else {
-            e.flags.as_str()
+            e.flags.to_string()
         };
         let _ = writeln!(
             out,

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use meshtwin_model::event::ResponseFlags;
+
 use super::diagnose::{diagnose_request, origin_hop, push_unique};
 use super::index::{Req, TraceIndex};
 use super::{Context, Explanation, Site, MAX_TIMELINE};
@@ -11,21 +13,21 @@ use super::{Context, Explanation, Site, MAX_TIMELINE};
 pub const WINDOW_GAP_MS: f64 = 2000.0;
 
 /// Whether a load saw a failure: no response, a 4xx / 5xx, or any response flag.
-pub fn is_failure(status: u16, flags: &str) -> bool {
-    status == 0 || status >= 400 || flags != "-"
+pub fn is_failure(status: u16, flags: &ResponseFlags) -> bool {
+    status == 0 || status >= 400 || !flags.is_empty()
 }
 
 /// One class's requests, in trace order.
 #[derive(Debug, Clone)]
 pub struct Class<'i> {
     pub code: u16,
-    pub flags: String,
+    pub flags: ResponseFlags,
     pub requests: Vec<&'i Req>,
 }
 
 /// Every failure class, most requests first, then by code and flags.
 pub fn failure_classes<'i>(idx: &'i TraceIndex<'_>) -> Vec<Class<'i>> {
-    let mut by_key: BTreeMap<(u16, String), Vec<&Req>> = BTreeMap::new();
+    let mut by_key: BTreeMap<(u16, ResponseFlags), Vec<&Req>> = BTreeMap::new();
     for r in idx
         .requests
         .iter()

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use meshtwin_model::event::{EventKind, PoolEvent, TraceEvent};
+use meshtwin_model::event::{
+    EventKind, HealthAction, OutlierAction, OutlierReason, PoolEvent, ResponseFlags, TraceEvent,
+};
 
 use super::{Hop, TimelineEntry};
 
@@ -16,18 +18,19 @@ pub struct Req {
     pub request_id: String,
     pub upstream_pod: Option<String>,
     pub status: u16,
-    pub flags: String,
+    pub flags: ResponseFlags,
     pub latency_ms: f64,
 }
 
-/// A host-health change on one (proxy, cluster).
+/// A host-health change on one (proxy, cluster): [`OutlierAction`] and [`OutlierReason`] for
+/// the outlier detector's, [`HealthAction`] and the check's own words for active health
+/// checking's.
 #[derive(Debug, Clone, PartialEq)]
-pub struct HostEvent {
+pub struct HostEvent<A, R> {
     pub t_ms: f64,
     pub host: String,
-    /// `ejected`, `unejected`, ... (outlier) or `unhealthy` / `healthy` (health check).
-    pub action: String,
-    pub reason: String,
+    pub action: A,
+    pub reason: R,
 }
 
 /// `(proxy, cluster)`.
@@ -42,8 +45,8 @@ pub struct TraceIndex<'a> {
     hops: BTreeMap<String, Vec<Hop>>,
     /// Pool events per (proxy, cluster): time and event.
     pub pool: BTreeMap<Key, Vec<(f64, PoolEvent)>>,
-    pub outlier: BTreeMap<Key, Vec<HostEvent>>,
-    pub health: BTreeMap<Key, Vec<HostEvent>>,
+    pub outlier: BTreeMap<Key, Vec<HostEvent<OutlierAction, OutlierReason>>>,
+    pub health: BTreeMap<Key, Vec<HostEvent<HealthAction, String>>>,
     /// The timeline's entries with their timeline index.
     pub timeline: Vec<(usize, TimelineEntry)>,
 }
@@ -86,7 +89,7 @@ impl<'a> TraceIndex<'a> {
                 .outlier
                 .entry((proxy.clone(), cluster.clone()))
                 .or_default()
-                .push(host_event(t_ms, host, action, reason)),
+                .push(host_event(t_ms, host, *action, *reason)),
             EventKind::HealthCheck {
                 proxy,
                 cluster,
@@ -97,7 +100,7 @@ impl<'a> TraceIndex<'a> {
                 .health
                 .entry((proxy.clone(), cluster.clone()))
                 .or_default()
-                .push(host_event(t_ms, host, action, reason)),
+                .push(host_event(t_ms, host, *action, reason.clone())),
             EventKind::Fault {
                 index,
                 action,
@@ -106,7 +109,7 @@ impl<'a> TraceIndex<'a> {
             } => {
                 let entry = TimelineEntry {
                     t_ms,
-                    action: action.clone(),
+                    action: *action,
                     target: target.clone(),
                     detail: detail.clone(),
                 };
@@ -194,11 +197,11 @@ impl<'a> TraceIndex<'a> {
     }
 }
 
-fn host_event(t_ms: f64, host: &str, action: &str, reason: &str) -> HostEvent {
+fn host_event<A, R>(t_ms: f64, host: &str, action: A, reason: R) -> HostEvent<A, R> {
     HostEvent {
         t_ms,
         host: host.to_string(),
-        action: action.to_string(),
-        reason: reason.to_string(),
+        action,
+        reason,
     }
 }

@@ -15,7 +15,7 @@
 
 use std::collections::BTreeMap;
 
-use meshtwin_model::event::TraceEvent;
+use meshtwin_model::event::{FaultAction, ResponseFlags, TraceEvent};
 use meshtwin_model::origin::Origin;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::topology::Topology;
@@ -51,7 +51,7 @@ pub struct Site {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEntry {
     pub t_ms: f64,
-    pub action: String,
+    pub action: FaultAction,
     pub target: String,
     pub detail: String,
 }
@@ -77,7 +77,7 @@ pub struct Explanation {
     /// HTTP status the load saw (0: no response).
     pub code: u16,
     /// Envoy response flags (`-`: none).
-    pub flags: String,
+    pub flags: ResponseFlags,
     /// Requests in the class.
     pub count: usize,
     /// Requests per load.
@@ -113,7 +113,7 @@ pub struct Hop {
     pub cluster: String,
     pub upstream_host: Option<String>,
     pub status: u16,
-    pub flags: String,
+    pub flags: ResponseFlags,
     pub duration_ms: f64,
 }
 
@@ -125,7 +125,7 @@ pub struct RequestExplanation {
     pub load: String,
     pub t_ms: f64,
     pub status: u16,
-    pub flags: String,
+    pub flags: ResponseFlags,
     pub latency_ms: f64,
     pub upstream_pod: Option<String>,
     pub hops: Vec<Hop>,

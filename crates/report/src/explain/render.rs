@@ -23,10 +23,10 @@ pub fn render_explanations(explanations: &[Explanation]) -> String {
 fn render_one(e: &Explanation) -> String {
     let mut s = String::new();
     let loads: Vec<String> = e.loads.iter().map(|(l, n)| format!("{l} {n}")).collect();
-    let flags = if e.flags == "-" {
-        "(no response flags)"
+    let flags = if e.flags.is_empty() {
+        "(no response flags)".to_string()
     } else {
-        e.flags.as_str()
+        e.flags.to_string()
     };
     let _ = writeln!(
         s,

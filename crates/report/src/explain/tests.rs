@@ -144,7 +144,7 @@ fn request(t_ms: f64, id: &str, status: u16, flags: &str, upstream: Option<&str>
             request_id: id.into(),
             upstream_pod: upstream.map(str::to_string),
             status,
-            flags: flags.into(),
+            flags: flags.parse().unwrap(),
             latency_ms: 0.2,
             new_socket: false,
             notes: vec![],
@@ -162,7 +162,7 @@ fn log(t_ms: f64, proxy: &str, cluster: &str, id: &str, status: u16, flags: &str
             upstream_host: (status == 200 || flags == "-").then(|| "httpbin-0".to_string()),
             request_id: id.into(),
             status,
-            flags: flags.into(),
+            flags: flags.parse().unwrap(),
             duration_ms: 0.1,
         },
     )
@@ -209,7 +209,10 @@ fn a_pending_overflow_is_a_full_queue_citing_the_pending_limit_where_it_was_writ
     let e = explain(&events, &policies(1));
     assert_eq!(e.len(), 1, "only the 503 is a failure");
     let uo = &e[0];
-    assert_eq!((uo.code, uo.flags.as_str(), uo.count), (503, "UO", 1));
+    assert_eq!(
+        (uo.code, uo.flags.to_string().as_str(), uo.count),
+        (503, "UO", 1)
+    );
     assert!(
         uo.mechanism
             .starts_with("pending queue full (UO): fortio-0"),
@@ -274,8 +277,8 @@ fn ejected(t_ms: f64) -> TraceEvent {
             proxy: "fortio-0".into(),
             cluster: C.into(),
             host: "httpbin-0".into(),
-            action: "ejected".into(),
-            reason: "consecutive_5xx".into(),
+            action: meshtwin_model::event::OutlierAction::Ejected,
+            reason: meshtwin_model::event::OutlierReason::Consecutive5xx,
             ejection_ms: Some(30_000.0),
         },
     )
@@ -337,7 +340,7 @@ fn an_error_the_app_answered_names_the_app_and_the_timeline_entry_before_it() {
             500.0,
             EventKind::Fault {
                 index: 0,
-                action: "app".into(),
+                action: meshtwin_model::event::FaultAction::App,
                 target: "httpbin".into(),
                 detail: "errorRate 1, errorStatus 503".into(),
             },
@@ -358,11 +361,11 @@ fn classes_come_most_requests_first_and_successes_are_not_failures() {
     events.extend(failed(1002.0, "c", 404, "NR"));
     events.push(request(1003.0, "d", 200, "-", Some("httpbin-0")));
     let e = explain(&events, &policies(1));
-    let keys: Vec<(u16, &str, usize)> = e
+    let keys: Vec<(u16, String, usize)> = e
         .iter()
-        .map(|x| (x.code, x.flags.as_str(), x.count))
+        .map(|x| (x.code, x.flags.to_string(), x.count))
         .collect();
-    assert_eq!(keys, [(404, "NR", 2), (503, "UO", 1)]);
+    assert_eq!(keys, [(404, "NR".into(), 2), (503, "UO".into(), 1)]);
     assert!(e[0].mechanism.starts_with("no route (NR): fortio-0"));
 }
 
@@ -372,7 +375,7 @@ fn a_timeline_apply_switches_the_policies_the_settings_come_from() {
         5000.0,
         EventKind::Fault {
             index: 0,
-            action: "apply".into(),
+            action: meshtwin_model::event::FaultAction::Apply,
             target: "policies/other.yaml".into(),
             detail: String::new(),
         },
@@ -499,7 +502,7 @@ fn route_flags_cite_the_rule_routing_to_the_cluster() {
     events.extend(failed(5000.0, "f", 500, "FI"));
     events.extend(failed(9000.0, "u", 503, "UF,URX"));
     let e = explain(&events, &p);
-    let by = |flags: &str| e.iter().find(|x| x.flags == flags).unwrap();
+    let by = |flags: &str| e.iter().find(|x| x.flags.to_string() == flags).unwrap();
     let ut = by("UT");
     assert!(ut.mechanism.contains("(timeout 0.5s)"), "{}", ut.mechanism);
     assert_eq!(

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use meshtwin_model::event::{EndpointInfo, EventKind, TraceEvent};
+use meshtwin_model::event::{EndpointInfo, EventKind, HealthAction, OutlierAction, TraceEvent};
 use petgraph::graph::DiGraph;
 
 use super::{Edge, Group, Node, NodeKind, Place, ServiceGraph};
@@ -113,7 +113,7 @@ impl Builder<'_> {
                 host,
                 action,
                 ..
-            } if action == "ejected" => {
+            } if *action == OutlierAction::Ejected => {
                 let (from, to) = (self.pod_node(proxy), self.pod_node(host));
                 self.edge(from, to).ejected_hosts.insert(host.clone());
             }
@@ -122,7 +122,7 @@ impl Builder<'_> {
                 host,
                 action,
                 ..
-            } if action == "unhealthy" => {
+            } if *action == HealthAction::Unhealthy => {
                 let (from, to) = (self.pod_node(proxy), self.pod_node(host));
                 self.edge(from, to).unhealthy_hosts.insert(host.clone());
             }

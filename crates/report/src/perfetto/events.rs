@@ -2,7 +2,7 @@
 //! instant event, or nothing. Every slice and instant carries the trace event itself (as in
 //! `trace.jsonl`) as its `args`.
 
-use meshtwin_model::event::{EventKind, PoolEvent, TraceEvent};
+use meshtwin_model::event::{AppCallResult, EventKind, PoolEvent, ResponseFlags, TraceEvent};
 use serde_json::Value;
 
 /// A thread within a pod's process, in the order threads are listed.
@@ -54,13 +54,13 @@ pub(super) fn us(ms: f64) -> i64 {
     (ms * 1000.0).round() as i64
 }
 
-fn status_flags(status: u16, flags: &str) -> String {
+fn status_flags(status: u16, flags: &ResponseFlags) -> String {
     let status = if status == 0 {
         "no response".to_string()
     } else {
         status.to_string()
     };
-    if flags.is_empty() || flags == "-" {
+    if flags.is_empty() {
         status
     } else {
         format!("{status} {flags}")
@@ -128,10 +128,10 @@ pub(super) fn slice_of(e: &TraceEvent) -> Option<Slice> {
             } else {
                 String::new()
             };
-            let outcome = if result == "ok" {
+            let outcome = if *result == AppCallResult::Ok {
                 status.to_string()
             } else {
-                result.clone()
+                result.to_string()
             };
             (
                 pod,

@@ -11,7 +11,7 @@ fn access_log(t_ms: f64, proxy: &str, duration_ms: f64, status: u16, flags: &str
             upstream_host: Some("10.0.0.2:80".into()),
             request_id: format!("r{t_ms}"),
             status,
-            flags: flags.into(),
+            flags: flags.parse().expect("response flags"),
             duration_ms,
         },
     }
@@ -83,8 +83,8 @@ fn ejections_are_instant_events_on_the_proxy_and_faults_global_on_the_timeline()
                 proxy: "client-0".into(),
                 cluster: "c".into(),
                 host: "10.0.0.3:80".into(),
-                action: "ejected".into(),
-                reason: "consecutive_5xx".into(),
+                action: "ejected".parse().unwrap(),
+                reason: "consecutive_5xx".parse().unwrap(),
                 ejection_ms: Some(30_000.0),
             },
         },
@@ -92,7 +92,7 @@ fn ejections_are_instant_events_on_the_proxy_and_faults_global_on_the_timeline()
             t_ms: 1.0,
             kind: EventKind::Fault {
                 index: 0,
-                action: "crash".into(),
+                action: "crash".parse().unwrap(),
                 target: "server-1".into(),
                 detail: String::new(),
             },
@@ -126,7 +126,7 @@ fn an_app_retry_and_a_timeout_are_named_on_the_apps_thread() {
             path: "/reviews".into(),
             attempt,
             status: 0,
-            result: result.into(),
+            result: result.parse().unwrap(),
             duration_ms: 10.0,
         },
     };

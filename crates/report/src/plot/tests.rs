@@ -258,8 +258,8 @@ fn lanes_fixture() -> Vec<crate::ejections::Lane> {
             proxy: "fortio-0".into(),
             cluster: "outbound|8000||httpbin.default.svc.cluster.local".into(),
             host: host.into(),
-            action: action.into(),
-            reason: "consecutive_5xx".into(),
+            action: action.parse().unwrap(),
+            reason: meshtwin_model::event::OutlierReason::Consecutive5xx,
             ejection_ms: None,
         },
     };

@@ -1,12 +1,19 @@
 //! How a timeline entry reads in the trace's `fault` events: (action, target, detail).
 
+use meshtwin_model::event::FaultAction;
 use meshtwin_model::scenario::TimelineAction;
 
 /// (action, target, detail) of a timeline entry for the trace.
-pub(super) fn describe(a: &TimelineAction) -> (&'static str, String, String) {
+pub(super) fn describe(a: &TimelineAction) -> (FaultAction, String, String) {
     match a {
-        TimelineAction::Apply { policy } => ("apply", policy.as_written.clone(), String::new()),
-        TimelineAction::Delete { policy } => ("delete", policy.as_written.clone(), String::new()),
+        TimelineAction::Apply { policy } => {
+            (FaultAction::Apply, policy.as_written.clone(), String::new())
+        }
+        TimelineAction::Delete { policy } => (
+            FaultAction::Delete,
+            policy.as_written.clone(),
+            String::new(),
+        ),
         TimelineAction::App {
             workload,
             error_rate,
@@ -23,15 +30,17 @@ pub(super) fn describe(a: &TimelineAction) -> (&'static str, String, String) {
             if let Some(l) = latency {
                 d.push(format!("latency {}ms", l.as_secs_f64() * 1000.0));
             }
-            ("app", workload.clone(), d.join(", "))
+            (FaultAction::App, workload.clone(), d.join(", "))
         }
-        TimelineAction::Scale { workload, replicas } => {
-            ("scale", workload.clone(), format!("replicas {replicas}"))
-        }
-        TimelineAction::Crash { pod } => ("crash", pod.clone(), String::new()),
-        TimelineAction::Restart { pod } => ("restart", pod.clone(), String::new()),
+        TimelineAction::Scale { workload, replicas } => (
+            FaultAction::Scale,
+            workload.clone(),
+            format!("replicas {replicas}"),
+        ),
+        TimelineAction::Crash { pod } => (FaultAction::Crash, pod.clone(), String::new()),
+        TimelineAction::Restart { pod } => (FaultAction::Restart, pod.clone(), String::new()),
         TimelineAction::Partition { from, to, one_way } => (
-            "partition",
+            FaultAction::Partition,
             format!("{from} -> {to}"),
             if *one_way { "one way" } else { "both ways" }.into(),
         ),
@@ -42,7 +51,7 @@ pub(super) fn describe(a: &TimelineAction) -> (&'static str, String, String) {
             loss,
             one_way,
         } => (
-            "link",
+            FaultAction::Link,
             format!("{from} -> {to}"),
             format!(
                 "+{}ms, loss {loss}{}",
@@ -50,6 +59,6 @@ pub(super) fn describe(a: &TimelineAction) -> (&'static str, String, String) {
                 if *one_way { ", one way" } else { "" }
             ),
         ),
-        TimelineAction::Heal => ("heal", String::new(), String::new()),
+        TimelineAction::Heal => (FaultAction::Heal, String::new(), String::new()),
     }
 }

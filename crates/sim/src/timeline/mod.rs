@@ -15,25 +15,32 @@
 //! - `partition` / `heal`: packets between the two sides are dropped / flow again.
 //! - `link`: packets between the two sides get extra latency and a loss probability (a lost
 //!   packet arrives one retransmission timeout late, see `network::LinkRule`).
+//!
+//! Modules: [`pods`] (each pod's state), [`sides`] (partition and link sides resolved to
+//! hosts), `describe` (how an entry reads in the trace).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use meshtwin_model::event::EventKind;
 use meshtwin_model::policy::MeshPolicies;
-use meshtwin_model::scenario::{Scenario, TimelineAction};
-use meshtwin_model::topology::{Pod, Topology};
+use meshtwin_model::scenario::TimelineAction;
+use meshtwin_model::topology::{LatencyDist, Pod};
 use meshtwin_proxy::config::ProxyConfig;
 
-use crate::loadgen::LoadTarget;
 use crate::network::{LinkRule, Network};
 use crate::pods::PodRuntime;
 use crate::rng;
-use crate::xds::{self, ClusterCache, MeshView};
+use crate::world::World;
+use crate::xds::ClusterCache;
 
 mod describe;
+pub mod pods;
+pub mod sides;
+
 use describe::describe;
+use pods::{PodState, PodStates};
+use sides::Sides;
 
 /// One thing to do at a virtual time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,57 +52,40 @@ pub enum Step {
 }
 
 /// What the timeline changes while the world runs.
-pub struct TimelineState<'a> {
-    pub topo: &'a Topology,
-    pub pods: &'a [Pod],
-    pub ips: &'a BTreeMap<String, Ipv4Addr>,
-    pub scenario: &'a Scenario,
-    /// The policy set after each `apply` / `delete` entry.
-    pub states: &'a BTreeMap<usize, MeshPolicies>,
+pub struct Timeline {
     /// The policies the control plane has now.
-    pub policies: MeshPolicies,
-    /// Pods in endpoint sets (not scaled away).
-    pub ready: BTreeSet<String>,
-    /// Pods whose processes run.
-    pub running: BTreeSet<String>,
-    /// Pods that are network hosts.
-    pub live: &'a BTreeSet<String>,
+    policies: MeshPolicies,
+    /// Each pod's state.
+    pods: PodStates,
+    /// The sides of each `partition` / `link` entry, by timeline index.
+    sides: BTreeMap<usize, Sides>,
     /// What each proxy was last given.
-    pub pushed: BTreeMap<String, ProxyConfig>,
+    pushed: BTreeMap<String, ProxyConfig>,
     /// Agenda: (time, order) → step.
     agenda: BTreeMap<(Duration, u64), Step>,
     seq: u64,
     pushes: u64,
 }
 
-impl<'a> TimelineState<'a> {
-    #[allow(clippy::too_many_arguments)]
+impl Timeline {
+    /// The timeline of `world`: the control plane starts with `policies`, the `live` pods
+    /// (the network's hosts) running, each proxy with its `pushed` configuration.
     pub fn new(
-        topo: &'a Topology,
-        pods: &'a [Pod],
-        ips: &'a BTreeMap<String, Ipv4Addr>,
-        scenario: &'a Scenario,
-        states: &'a BTreeMap<usize, MeshPolicies>,
+        world: &World,
         policies: MeshPolicies,
-        live: &'a BTreeSet<String>,
+        live: &BTreeSet<String>,
         pushed: BTreeMap<String, ProxyConfig>,
     ) -> Self {
         let mut s = Self {
-            topo,
-            pods,
-            ips,
-            scenario,
-            states,
             policies,
-            ready: live.clone(),
-            running: live.clone(),
-            live,
+            pods: PodStates::new(&world.pods, live),
+            sides: sides::resolve(world, live),
             pushed,
             agenda: BTreeMap::new(),
             seq: 0,
             pushes: 0,
         };
-        for (i, e) in scenario.timeline.iter().enumerate() {
+        for (i, e) in world.scenario.timeline.iter().enumerate() {
             s.schedule(e.at, Step::Entry(i));
         }
         s
@@ -114,189 +104,137 @@ impl<'a> TimelineState<'a> {
     /// Carry out `step` at `now`.
     pub fn apply(
         &mut self,
+        world: &World,
         now: Duration,
         step: Step,
         rt: &mut PodRuntime,
         network: &mut Network,
-        calls_of: &dyn Fn(&Pod) -> Vec<LoadTarget>,
     ) {
-        let delay = self.scenario.control_plane.push_delay;
         let i = match step {
-            Step::Push => return self.push(now, rt),
+            Step::Push => return self.push(world, now, rt),
             Step::Entry(i) => i,
         };
-        let action = self.scenario.timeline[i].action.clone();
-        let (name, target, detail) = describe(&action);
+        let action = &world.scenario.timeline[i].action;
+        let (name, target, detail) = describe(action);
         rt.observer.event(
             now,
             EventKind::Fault {
                 index: i,
-                action: name.into(),
+                action: name,
                 target,
                 detail,
             },
         );
-        match action {
+        let push = match action {
             TimelineAction::Apply { .. } | TimelineAction::Delete { .. } => {
-                if let Some(p) = self.states.get(&i) {
+                if let Some(p) = world.states.get(&i) {
                     self.policies = p.clone();
                 }
-                self.schedule(now + delay, Step::Push);
+                true
             }
-            TimelineAction::App {
-                workload,
-                error_rate,
-                error_status,
-                latency,
-            } => {
-                for p in self.pods.iter().filter(|p| p.workload == workload) {
-                    if let Some(b) = rt.behaviours.get(&p.name) {
-                        let mut b = b.borrow_mut();
-                        if let Some(r) = error_rate {
-                            b.error_rate = r;
-                        }
-                        if let Some(s) = error_status {
-                            b.error_status = s;
-                        }
-                        if let Some(l) = latency {
-                            b.latency = meshtwin_model::topology::LatencyDist::Fixed { value: l };
-                        }
-                    }
-                }
+            TimelineAction::App { .. } => {
+                change_apps(world, action, rt);
+                false
             }
             TimelineAction::Scale { workload, replicas } => {
-                let of: Vec<&Pod> = self
+                let of: Vec<&Pod> = world
                     .pods
                     .iter()
-                    .filter(|p| p.workload == workload)
+                    .filter(|p| &p.workload == workload)
                     .collect();
                 for (k, p) in of.into_iter().enumerate() {
-                    if (k as u32) < replicas {
-                        self.ready.insert(p.name.clone());
-                        self.start(p, rt, calls_of);
+                    if (k as u32) < *replicas {
+                        self.start(world, p, rt);
                     } else {
-                        self.ready.remove(&p.name);
                         self.stop(&p.name, rt);
                     }
                 }
-                self.schedule(now + delay, Step::Push);
+                true
             }
             TimelineAction::Crash { pod } => {
-                self.ready.remove(&pod);
-                self.stop(&pod, rt);
-                self.schedule(now + delay, Step::Push);
+                self.stop(pod, rt);
+                true
             }
-            TimelineAction::Restart { pod } => {
-                if let Some(p) = self.pods.iter().find(|p| p.name == pod) {
-                    self.ready.insert(pod.clone());
-                    self.start(p, rt, calls_of);
-                    self.schedule(now + delay, Step::Push);
+            TimelineAction::Restart { pod } => match world.pod(pod) {
+                Some(p) => {
+                    self.start(world, p, rt);
+                    true
                 }
+                None => false,
+            },
+            TimelineAction::Partition { .. } | TimelineAction::Link { .. } => {
+                self.cut(i, action, network);
+                false
             }
-            TimelineAction::Partition { from, to, one_way } => {
-                let a = self.side(&from);
-                let b = self.side(&to);
+            TimelineAction::Heal => {
+                network.heal();
+                false
+            }
+        };
+        if push {
+            self.schedule(now + world.scenario.control_plane.push_delay, Step::Push);
+        }
+    }
+
+    /// Drop (`partition`) or degrade (`link`) the packets between entry `i`'s sides.
+    fn cut(&self, i: usize, action: &TimelineAction, network: &mut Network) {
+        let Sides { from: a, to: b } = self.sides[&i].clone();
+        match *action {
+            TimelineAction::Partition { one_way, .. } => {
                 if !one_way {
                     network.block(b.clone(), a.clone());
                 }
                 network.block(a, b);
             }
             TimelineAction::Link {
-                from,
-                to,
                 latency,
                 loss,
                 one_way,
+                ..
             } => {
-                let a = self.side(&from);
-                let b = self.side(&to);
-                if !one_way {
-                    network.degrade(LinkRule {
-                        from: b.clone(),
-                        to: a.clone(),
-                        extra: latency,
-                        loss,
-                    });
-                }
-                network.degrade(LinkRule {
-                    from: a,
-                    to: b,
+                let rule = |from, to| LinkRule {
+                    from,
+                    to,
                     extra: latency,
                     loss,
-                });
+                };
+                if !one_way {
+                    network.degrade(rule(b.clone(), a.clone()));
+                }
+                network.degrade(rule(a, b));
             }
-            TimelineAction::Heal => network.heal(),
+            _ => unreachable!("only partition and link entries cut the network"),
         }
     }
 
-    /// The IPs of the live pods a partition side names.
-    fn side(&self, side: &str) -> BTreeSet<IpAddr> {
-        self.pods
-            .iter()
-            .filter(|p| self.live.contains(&p.name))
-            .filter(|p| {
-                p.name == side
-                    || p.workload == side
-                    || p.cluster == side
-                    || p.locality.region == side
-                    || format!("{}/{}", p.locality.region, p.locality.zone) == side
-            })
-            .map(|p| IpAddr::V4(self.ips[&p.name]))
-            .collect()
-    }
-
+    /// Kill `pod`'s processes and take it out of the endpoint sets (at the next push).
     fn stop(&mut self, pod: &str, rt: &mut PodRuntime) {
-        if self.live.contains(pod) && self.running.remove(pod) {
+        if self.pods.set(pod, PodState::Stopped) == Some(PodState::Running) {
             rt.crash(pod);
         }
     }
 
-    fn start(
-        &mut self,
-        pod: &Pod,
-        rt: &mut PodRuntime,
-        calls_of: &dyn Fn(&Pod) -> Vec<LoadTarget>,
-    ) {
-        if !self.live.contains(&pod.name) || !self.running.insert(pod.name.clone()) {
+    /// Start a stopped `pod` again, configured as the control plane would now, and put it
+    /// back into the endpoint sets (at the next push).
+    fn start(&mut self, world: &World, pod: &Pod, rt: &mut PodRuntime) {
+        if self.pods.set(&pod.name, PodState::Running) != Some(PodState::Stopped) {
             return;
         }
-        let cfg = self.config_for(pod, &self.ready_pods(), &ClusterCache::default());
+        let endpoints = self.pods.endpoints(&world.pods);
+        let cfg = world.proxy_config(pod, &endpoints, &self.policies, &ClusterCache::default());
         if let Some(c) = &cfg {
             self.pushed.insert(pod.name.clone(), c.clone());
         }
-        rt.start(pod, cfg, calls_of(pod));
-    }
-
-    /// The pods endpoint sets list now: the ready ones (and those never made hosts, which
-    /// the reachability analysis already left out of every route).
-    fn ready_pods(&self) -> Vec<Pod> {
-        self.pods
-            .iter()
-            .filter(|p| self.ready.contains(&p.name) || !self.live.contains(&p.name))
-            .cloned()
-            .collect()
-    }
-
-    /// What the control plane would give `pod` now, `ready` being [`Self::ready_pods`] and
-    /// `cache` the clusters built so far in this push.
-    fn config_for(&self, pod: &Pod, ready: &[Pod], cache: &ClusterCache) -> Option<ProxyConfig> {
-        let view = MeshView {
-            topo: self.topo,
-            pods: ready,
-            ips: self.ips,
-            policies: &self.policies,
-            cache: Some(cache),
-        };
-        xds::proxy_config(&view, pod)
+        rt.start(pod, cfg, world.calls_of(pod));
     }
 
     /// Give every running proxy its current configuration, where it changed.
-    fn push(&mut self, now: Duration, rt: &mut PodRuntime) {
+    fn push(&mut self, world: &World, now: Duration, rt: &mut PodRuntime) {
         self.pushes += 1;
-        let ready = self.ready_pods();
+        let endpoints = self.pods.endpoints(&world.pods);
         let cache = ClusterCache::default();
-        for pod in self.pods.iter().filter(|p| self.running.contains(&p.name)) {
-            let Some(cfg) = self.config_for(pod, &ready, &cache) else {
+        for pod in world.pods.iter().filter(|p| self.pods.running(&p.name)) {
+            let Some(cfg) = world.proxy_config(pod, &endpoints, &self.policies, &cache) else {
                 continue;
             };
             if self.pushed.get(&pod.name) == Some(&cfg) {
@@ -313,11 +251,38 @@ impl<'a> TimelineState<'a> {
                 },
             );
             let seed = rng::component_seed(
-                self.scenario.seed,
+                world.scenario.seed,
                 &format!("push/{}/{}", pod.name, self.pushes),
             );
             proxy.apply(cfg.clone(), seed);
             self.pushed.insert(pod.name.clone(), cfg);
+        }
+    }
+}
+
+/// An `app` entry: the workload's apps change behaviour at once.
+fn change_apps(world: &World, action: &TimelineAction, rt: &PodRuntime) {
+    let TimelineAction::App {
+        workload,
+        error_rate,
+        error_status,
+        latency,
+    } = action
+    else {
+        return;
+    };
+    for p in world.pods.iter().filter(|p| &p.workload == workload) {
+        if let Some(b) = rt.behaviours.get(&p.name) {
+            let mut b = b.borrow_mut();
+            if let Some(r) = error_rate {
+                b.error_rate = *r;
+            }
+            if let Some(s) = error_status {
+                b.error_status = *s;
+            }
+            if let Some(l) = latency {
+                b.latency = LatencyDist::Fixed { value: *l };
+            }
         }
     }
 }

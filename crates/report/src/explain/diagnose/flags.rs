@@ -2,21 +2,22 @@
 //! `URX`, `DC`, `DI` (Envoy's router and fault filter: `source/common/router/router.cc`,
 //! `source/extensions/filters/http/fault/fault_filter.cc`).
 
+use meshtwin_model::event::ResponseFlag;
 use meshtwin_model::origin::Setting;
 
 use super::{service_of, simple, values, with, Facts};
 use crate::explain::Diagnosis;
 
 /// The mechanism `flag` names at the hop (`flag` is one of the flags above).
-pub(super) fn mechanism(f: &Facts<'_, '_>, flag: &str) -> Diagnosis {
+pub(super) fn mechanism(f: &Facts<'_, '_>, flag: ResponseFlag) -> Diagnosis {
     let hop = f.hop;
     let host = hop.upstream_host.as_deref();
     match flag {
-        "NR" => simple(format!(
+        ResponseFlag::NR => simple(format!(
             "no route (NR): {} has no route for the request's host and path",
             hop.proxy
         )),
-        "FI" => {
+        ResponseFlag::FI => {
             let s = f.route(&[Setting::FaultAbortStatus, Setting::FaultAbortPercentage]);
             let text = format!(
                 "fault injected (FI): the route's fault filter aborted the request with {}{}",
@@ -25,7 +26,7 @@ pub(super) fn mechanism(f: &Facts<'_, '_>, flag: &str) -> Diagnosis {
             );
             with(text, s)
         }
-        "UT" => {
+        ResponseFlag::UT => {
             let s = f.route(&[Setting::RouteTimeout, Setting::PerTryTimeout]);
             let text = format!(
                 "upstream request timeout (UT): {} gave up waiting for {} after {:.0} ms{}",
@@ -36,7 +37,7 @@ pub(super) fn mechanism(f: &Facts<'_, '_>, flag: &str) -> Diagnosis {
             );
             with(text, s)
         }
-        "UF" => {
+        ResponseFlag::UF => {
             let mut s = f.on(&[Setting::ConnectTimeout]);
             s.extend(f.route(&[Setting::RetryAttempts, Setting::RetryOn]));
             let text = format!(
@@ -46,13 +47,13 @@ pub(super) fn mechanism(f: &Facts<'_, '_>, flag: &str) -> Diagnosis {
             );
             with(text, s)
         }
-        "UC" => simple(format!(
+        ResponseFlag::UC => simple(format!(
             "upstream connection terminated (UC): {}'s connection to {} closed before the \
              response",
             hop.proxy,
             host.unwrap_or("the upstream")
         )),
-        "URX" => {
+        ResponseFlag::URX => {
             let s = f.route(&[
                 Setting::RetryAttempts,
                 Setting::RetryOn,
@@ -66,7 +67,7 @@ pub(super) fn mechanism(f: &Facts<'_, '_>, flag: &str) -> Diagnosis {
             );
             with(text, s)
         }
-        "DC" => simple(
+        ResponseFlag::DC => simple(
             "downstream connection terminated (DC): the client closed the connection before the \
              response"
                 .into(),

@@ -1,6 +1,7 @@
 //! `UH`: why the cluster had no healthy host at the time — every host ejected by outlier
 //! detection, failed active health checks, or no endpoints — from the endpoint view then.
 
+use meshtwin_model::event::{OutlierAction, OutlierReason};
 use meshtwin_model::origin::Setting;
 
 use super::{pool_settings, service_of, simple, values, with, Facts};
@@ -49,11 +50,14 @@ pub(super) fn no_healthy(f: &Facts<'_, '_>) -> Diagnosis {
 fn by_outlier_detection(f: &Facts<'_, '_>, svc: &str, ejected: Vec<String>, at: f64) -> Diagnosis {
     let hop = f.hop;
     let reason = ejection_reason(f.idx, hop, &ejected, at);
-    let trip = match reason.as_str() {
-        "consecutive_gateway_failure" => Setting::ConsecutiveGatewayFailure,
-        "consecutive_local_origin_failure" => Setting::ConsecutiveLocalOriginFailure,
+    let trip = match reason {
+        Some(OutlierReason::ConsecutiveGatewayFailure) => Setting::ConsecutiveGatewayFailure,
+        Some(OutlierReason::ConsecutiveLocalOriginFailure) => {
+            Setting::ConsecutiveLocalOriginFailure
+        }
         _ => Setting::Consecutive5xx,
     };
+    let reason = reason.map_or("an ejection", OutlierReason::as_str);
     let s = pool_settings(
         f.cluster.as_ref(),
         &[
@@ -106,13 +110,18 @@ fn by_health_checks(f: &Facts<'_, '_>, svc: &str, unhealthy: Vec<String>) -> Dia
 }
 
 /// The ejection type of the latest ejection of one of `hosts` at or before `at`.
-fn ejection_reason(idx: &TraceIndex<'_>, hop: &Hop, hosts: &[String], at: f64) -> String {
+fn ejection_reason(
+    idx: &TraceIndex<'_>,
+    hop: &Hop,
+    hosts: &[String],
+    at: f64,
+) -> Option<OutlierReason> {
     idx.outlier
         .get(&(hop.proxy.clone(), hop.cluster.clone()))
         .and_then(|v| {
-            v.iter()
-                .rev()
-                .find(|e| e.t_ms <= at && e.action == "ejected" && hosts.contains(&e.host))
+            v.iter().rev().find(|e| {
+                e.t_ms <= at && e.action == OutlierAction::Ejected && hosts.contains(&e.host)
+            })
         })
-        .map_or_else(|| "an ejection".to_string(), |e| e.reason.clone())
+        .map(|e| e.reason)
 }

@@ -14,6 +14,7 @@
 //! - `FI` / `DI`: the fault filter's abort / delay; `NR`: no route; `UC` / `DC`: the upstream /
 //!   downstream connection closed first.
 
+use meshtwin_model::event::ResponseFlag;
 use meshtwin_model::origin::{Origin, Setting};
 
 use meshtwin_model::policy::MeshPolicies;
@@ -31,7 +32,7 @@ mod pool;
 pub fn origin_hop<'i>(idx: &'i TraceIndex<'_>, req: &Req) -> Option<&'i Hop> {
     let hops = idx.hops(&req.request_id);
     hops.iter()
-        .find(|h| h.flags != "-")
+        .find(|h| !h.flags.is_empty())
         .or_else(|| hops.iter().find(|h| h.status >= 400 || h.status == 0))
 }
 
@@ -96,7 +97,18 @@ impl Facts<'_, '_> {
 
 /// The flags in the order they decide the mechanism: the one that refused or cut the request
 /// first wins; `URX` and `DI` then add to it.
-const PRECEDENCE: [&str; 10] = ["UO", "UH", "NR", "FI", "UT", "UF", "UC", "URX", "DC", "DI"];
+const PRECEDENCE: [ResponseFlag; 10] = [
+    ResponseFlag::UO,
+    ResponseFlag::UH,
+    ResponseFlag::NR,
+    ResponseFlag::FI,
+    ResponseFlag::UT,
+    ResponseFlag::UF,
+    ResponseFlag::UC,
+    ResponseFlag::URX,
+    ResponseFlag::DC,
+    ResponseFlag::DI,
+];
 
 /// What a hop's flags say, with the settings of its cluster and routes at that time.
 pub fn diagnose_hop(idx: &TraceIndex<'_>, ctx: &Context<'_>, hop: &Hop) -> Diagnosis {
@@ -107,13 +119,13 @@ pub fn diagnose_hop(idx: &TraceIndex<'_>, ctx: &Context<'_>, hop: &Hop) -> Diagn
         cluster: cluster_policy(ctx.topology, policies, &hop.proxy, &hop.cluster),
         rules: route_rules(ctx.topology, policies, &hop.proxy, &hop.cluster),
     };
-    let flags: Vec<&str> = hop.flags.split(',').collect();
-    let primary = PRECEDENCE.iter().find(|p| flags.contains(p));
+    let flags = &hop.flags;
+    let primary = PRECEDENCE.into_iter().find(|p| flags.contains(*p));
     let mut d = match primary {
-        Some(&"UO") => pool::overflow(&f),
-        Some(&"UH") => health::no_healthy(&f),
+        Some(ResponseFlag::UO) => pool::overflow(&f),
+        Some(ResponseFlag::UH) => health::no_healthy(&f),
         Some(flag) => flags::mechanism(&f, flag),
-        None if hop.flags == "-" => Diagnosis {
+        None if flags.is_empty() => Diagnosis {
             hosts: hop.upstream_host.iter().cloned().collect(),
             ..simple(format!(
                 "the upstream app answered {} ({})",
@@ -123,7 +135,7 @@ pub fn diagnose_hop(idx: &TraceIndex<'_>, ctx: &Context<'_>, hop: &Hop) -> Diagn
         },
         None => simple(format!("response flags {} set by {}", hop.flags, hop.proxy)),
     };
-    if flags.contains(&"URX") && primary != Some(&"URX") {
+    if flags.contains(ResponseFlag::URX) && primary != Some(ResponseFlag::URX) {
         d.mechanism.push_str(", then retries exhausted (URX)");
         let mut more = f.route(&[Setting::RetryAttempts, Setting::RetryOn]);
         more.extend(f.on(&[Setting::MaxRetries]));
@@ -131,15 +143,16 @@ pub fn diagnose_hop(idx: &TraceIndex<'_>, ctx: &Context<'_>, hop: &Hop) -> Diagn
             push_unique(&mut d.settings, o);
         }
     }
-    if flags.contains(&"DI") && primary != Some(&"DI") {
+    if flags.contains(ResponseFlag::DI) && primary != Some(ResponseFlag::DI) {
         d.mechanism.push_str(", after an injected delay (DI)");
         for o in f.route(&[Setting::FaultDelay, Setting::FaultDelayPercentage]) {
             push_unique(&mut d.settings, o);
         }
     }
+    use ResponseFlag as F;
     let needs_settings = matches!(
         primary,
-        Some(&("UO" | "UH" | "FI" | "UT" | "UF" | "URX" | "DI"))
+        Some(F::UO | F::UH | F::FI | F::UT | F::UF | F::URX | F::DI)
     );
     if needs_settings && f.cluster.is_none() {
         d.note = Some(unresolved(ctx.topology, policies, hop));

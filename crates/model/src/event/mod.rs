@@ -1,6 +1,18 @@
 //! The trace: one [`TraceEvent`] per line of `trace.jsonl`, in virtual-time order.
+//!
+//! - [`fields`]: the closed sets of values events carry (outlier and health-check actions,
+//!   outlier reasons, app-call results, load phases, timeline actions).
+//! - [`flags`]: Envoy's response flags.
 
 use serde::{Deserialize, Serialize};
+
+mod fields;
+mod flags;
+
+pub use fields::{
+    AppCallResult, FaultAction, HealthAction, LoadPhase, OutlierAction, OutlierReason,
+};
+pub use flags::{ResponseFlag, ResponseFlags};
 
 /// One event at a virtual time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,7 +36,7 @@ pub enum EventKind {
         upstream_pod: Option<String>,
         status: u16,
         /// Response flags set by the first proxy on the path (`-` when none).
-        flags: String,
+        flags: ResponseFlags,
         latency_ms: f64,
         /// Whether the client had to open a new socket for this call.
         new_socket: bool,
@@ -40,7 +52,7 @@ pub enum EventKind {
         upstream_host: Option<String>,
         request_id: String,
         status: u16,
-        flags: String,
+        flags: ResponseFlags,
         duration_ms: f64,
     },
     /// A connection-pool / circuit-breaker decision (spec §1–§2).
@@ -67,8 +79,7 @@ pub enum EventKind {
         attempt: u32,
         /// Response status, 0 when there was none.
         status: u16,
-        /// `ok`, `error_status`, `timeout` or `connection_error`.
-        result: String,
+        result: AppCallResult,
         duration_ms: f64,
     },
     /// The outlier detector ejected or brought back a host (spec §3).
@@ -76,15 +87,14 @@ pub enum EventKind {
         proxy: String,
         cluster: String,
         host: String,
-        /// `ejected`, `unejected`, `not_enforced` or `overflow`.
-        action: String,
+        action: OutlierAction,
         /// Envoy's ejection type (`consecutive_5xx`, ...) or the unejection cause.
-        reason: String,
+        reason: OutlierReason,
         /// How long the ejection lasts, for `ejected`.
         ejection_ms: Option<f64>,
     },
     /// A load generator started or stopped.
-    Load { load: String, phase: String },
+    Load { load: String, phase: LoadPhase },
     /// A proxy's cluster received its endpoint set (at start and on every control-plane
     /// push): what `istioctl proxy-config endpoints` shows, before health and outlier state.
     Endpoints {
@@ -113,8 +123,7 @@ pub enum EventKind {
         proxy: String,
         cluster: String,
         host: String,
-        /// `healthy` or `unhealthy`.
-        action: String,
+        action: HealthAction,
         /// What caused it (`threshold`, `timeout`, `status 503`, `connection failure`, ...).
         reason: String,
     },
@@ -124,7 +133,7 @@ pub enum EventKind {
         /// Index in the scenario's `timeline`.
         index: usize,
         /// The action (`crash`, `scale`, `apply`, ...).
-        action: String,
+        action: FaultAction,
         /// What it applies to (pod, workload, policy file, locality pair).
         target: String,
         /// Human-readable details.
@@ -214,7 +223,7 @@ mod tests {
                 request_id: s("r"),
                 upstream_pod: None,
                 status: 200,
-                flags: s("-"),
+                flags: ResponseFlags::none(),
                 latency_ms: 1.0,
                 new_socket: false,
                 notes: vec![],
@@ -226,7 +235,7 @@ mod tests {
                 upstream_host: None,
                 request_id: s("r"),
                 status: 200,
-                flags: s("-"),
+                flags: ResponseFlags::none(),
                 duration_ms: 1.0,
             },
             EventKind::Pool {
@@ -245,20 +254,20 @@ mod tests {
                 path: s("/"),
                 attempt: 1,
                 status: 200,
-                result: s("ok"),
+                result: AppCallResult::Ok,
                 duration_ms: 1.0,
             },
             EventKind::Outlier {
                 proxy: s("p"),
                 cluster: s("c"),
                 host: s("h"),
-                action: s("ejected"),
-                reason: s("consecutive_5xx"),
+                action: OutlierAction::Ejected,
+                reason: OutlierReason::Consecutive5xx,
                 ejection_ms: None,
             },
             EventKind::Load {
                 load: s("l"),
-                phase: s("start"),
+                phase: LoadPhase::Start,
             },
             EventKind::Endpoints {
                 proxy: s("p"),
@@ -277,12 +286,12 @@ mod tests {
                 proxy: s("p"),
                 cluster: s("c"),
                 host: s("h"),
-                action: s("healthy"),
+                action: HealthAction::Healthy,
                 reason: s("threshold"),
             },
             EventKind::Fault {
                 index: 0,
-                action: s("crash"),
+                action: FaultAction::Crash,
                 target: s("p"),
                 detail: s(""),
             },

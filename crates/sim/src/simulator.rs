@@ -1,0 +1,251 @@
+//! One run as a simulator: [`Simulator::init`] builds the network, starts every pod's proxy
+//! and app and every load; [`Simulator::step`] runs the world to the next timeline step and
+//! applies it; [`Simulator::finish`] runs to the scenario's end and collects what happened.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::rc::Rc;
+
+use meshtwin_model::policy::MeshPolicies;
+use meshtwin_model::run::{EngineStats, LoadOutcome, ProxyStats, RunResult};
+use meshtwin_model::scenario::LoadSpec;
+use meshtwin_model::topology::Locality;
+
+use crate::clock::Clock;
+use crate::loadgen::{spawn_load, LoadTarget};
+use crate::network::{HostId, Network, Substrate};
+use crate::platform::Core;
+use crate::pods::PodRuntime;
+use crate::recorder::{Recorder, RecorderObserver, DEFAULT_TRACE_CAP};
+use crate::rng;
+use crate::scheduler::run_until;
+use crate::timeline::Timeline;
+use crate::world::{SimError, World};
+use crate::xds::ClusterCache;
+
+/// A load generator running in the world: its spec, its pod, what it has done so far.
+type RunningLoad = (LoadSpec, String, Rc<RefCell<LoadOutcome>>);
+
+/// The world while it runs.
+pub struct Simulator<'w> {
+    world: &'w World<'w>,
+    core: Rc<Core>,
+    network: Network,
+    pods: PodRuntime,
+    timeline: Timeline,
+    loads: Vec<RunningLoad>,
+    recorder: Rc<Recorder>,
+    /// Pods simulated as network hosts.
+    hosts: u64,
+    /// Whether the run has reached the scenario's end.
+    done: bool,
+}
+
+impl<'w> Simulator<'w> {
+    /// Build `world` with `policies` as the control plane's first state: one host per pod
+    /// that can exchange a packet, each pod's proxy and app, and every load, at time zero.
+    pub fn init(
+        substrate: Substrate,
+        world: &'w World<'w>,
+        policies: &MeshPolicies,
+    ) -> Result<Self, SimError> {
+        let load_targets = world.load_targets()?;
+        let live = world.live_pods(policies, &load_targets);
+        let clock = Rc::new(Clock::default());
+        let (mut network, hosts) = network(substrate, world, &live, clock.clone());
+        network.seed_loss(rng::stream(world.scenario.seed, "network/loss"));
+        let core = Rc::new(Core::new(clock, &network));
+        let recorder = Rc::new(Recorder::new(DEFAULT_TRACE_CAP));
+        let mut pods = PodRuntime::new(
+            core.clone(),
+            hosts,
+            world.ips.clone(),
+            Rc::new(RecorderObserver(recorder.clone())),
+            recorder.clone(),
+            world.scenario.seed,
+        );
+        let pushed = start_pods(world, policies, &live, &mut pods);
+        let loads = start_loads(world, load_targets, &pods, &recorder);
+        let timeline = Timeline::new(world, policies.clone(), &live, pushed);
+        Ok(Self {
+            world,
+            core,
+            network,
+            pods,
+            timeline,
+            loads,
+            recorder,
+            hosts: live.len() as u64,
+            done: false,
+        })
+    }
+
+    /// Run until the next timeline step and carry it out, or, when none is left before the
+    /// scenario's end, run until the end. `false` once the end is reached.
+    pub fn step(&mut self) -> bool {
+        if self.done {
+            return false;
+        }
+        let end = self.world.scenario.duration;
+        match self.timeline.next_step() {
+            Some((at, step)) if at <= end => {
+                run_until(&self.core, &mut self.network, at, || false);
+                self.core.clock.advance_to(at.max(self.core.clock.now()));
+                self.timeline
+                    .apply(self.world, at, step, &mut self.pods, &mut self.network);
+                true
+            }
+            _ => {
+                run_until(&self.core, &mut self.network, end, || false);
+                self.done = true;
+                false
+            }
+        }
+    }
+
+    /// Run to the scenario's end (if [`Self::step`] has not) and collect the trace, every
+    /// proxy's stats and each load's outcome; every task of the world is gone afterwards.
+    pub fn finish(mut self) -> RunResult {
+        while self.step() {}
+        let proxies = self
+            .pods
+            .proxies
+            .iter()
+            .map(|(n, p)| {
+                let s = p.stats();
+                let stats = ProxyStats {
+                    counters: s.counters,
+                    gauges: s.gauges,
+                    gauges_max: s.gauges_max,
+                };
+                (n.clone(), stats)
+            })
+            .collect();
+        let engine = EngineStats {
+            task_polls: self.core.exec.polls(),
+            packets_delivered: self.network.delivered(),
+            hosts: self.hosts,
+        };
+        let Self {
+            world,
+            core,
+            network,
+            pods,
+            timeline,
+            loads,
+            recorder,
+            ..
+        } = self;
+        let invariants = crate::invariants::context(&pods);
+        drop(timeline);
+        drop(pods);
+        core.exec.shutdown();
+        drop(network);
+        let loads = loads
+            .into_iter()
+            .map(|(s, src, o)| (s, src, o.borrow().clone()))
+            .collect();
+        let recorder = Rc::try_unwrap(recorder)
+            .unwrap_or_else(|_| panic!("all tasks are gone, so is every recorder handle"));
+        let (events, dropped_events) = recorder.into_events();
+        let mut result = RunResult {
+            events,
+            dropped_events,
+            proxies,
+            loads,
+            end: world.scenario.duration,
+            engine,
+            violations: Vec::new(),
+        };
+        result.violations = crate::invariants::check(&result, &invariants);
+        result
+    }
+}
+
+/// The network of the `live` pods' hosts on `substrate`, latency by the pods' localities.
+fn network(
+    substrate: Substrate,
+    world: &World,
+    live: &BTreeSet<String>,
+    clock: Rc<Clock>,
+) -> (Network, BTreeMap<String, HostId>) {
+    let live_pods: Vec<&str> = world
+        .pods
+        .iter()
+        .filter(|p| live.contains(&p.name))
+        .map(|p| p.name.as_str())
+        .collect();
+    let host_ips: Vec<IpAddr> = live_pods.iter().map(|p| world.ip(p)).collect();
+    let locality: BTreeMap<IpAddr, (String, Locality)> = world
+        .pods
+        .iter()
+        .map(|p| (world.ip(&p.name), (p.name.clone(), p.locality.clone())))
+        .collect();
+    let latency = world.topo.latency;
+    let live_ips: BTreeSet<IpAddr> = host_ips.iter().copied().collect();
+    let (network, host_ids) = Network::new(
+        substrate,
+        clock,
+        &host_ips,
+        Box::new(move |a, b| {
+            let (Some((_, la)), Some((pod_b, lb))) = (locality.get(&a), locality.get(&b)) else {
+                return latency.same_zone;
+            };
+            assert!(
+                live_ips.contains(&b),
+                "bug: pod {pod_b} was left out of the network as unreachable, but a packet was sent to it"
+            );
+            latency.between(la, lb)
+        }),
+    );
+    let hosts = live_pods
+        .into_iter()
+        .zip(host_ids)
+        .map(|(p, id)| (p.to_string(), id))
+        .collect();
+    (network, hosts)
+}
+
+/// Start every live pod's proxy (as the control plane configures it under `policies`) and
+/// app; returns what each proxy was given.
+fn start_pods(
+    world: &World,
+    policies: &MeshPolicies,
+    live: &BTreeSet<String>,
+    pods: &mut PodRuntime,
+) -> BTreeMap<String, meshtwin_proxy::config::ProxyConfig> {
+    let cache = ClusterCache::default();
+    let mut pushed = BTreeMap::new();
+    for pod in world.pods.iter().filter(|p| live.contains(&p.name)) {
+        let cfg = world.proxy_config(pod, &world.pods, policies, &cache);
+        if let Some(c) = &cfg {
+            pushed.insert(pod.name.clone(), c.clone());
+        }
+        pods.start(pod, cfg, world.calls_of(pod));
+    }
+    pushed
+}
+
+/// Start every load generator in its source pod.
+fn start_loads(
+    world: &World,
+    targets: Vec<(String, LoadTarget)>,
+    pods: &PodRuntime,
+    recorder: &Rc<Recorder>,
+) -> Vec<RunningLoad> {
+    let mut loads = Vec::new();
+    for (spec, (src, target)) in world.scenario.loads.iter().zip(targets) {
+        let outcome = Rc::new(RefCell::new(LoadOutcome::default()));
+        spawn_load(
+            spec.clone(),
+            src.clone(),
+            target,
+            pods.platform(&src),
+            recorder.clone(),
+            outcome.clone(),
+        );
+        loads.push((spec.clone(), src, outcome));
+    }
+    loads
+}
