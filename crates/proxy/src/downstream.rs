@@ -63,9 +63,9 @@ impl DownstreamLimits {
     }
 }
 
-/// Counters of the real-client defences, reported only when limits are on (Envoy's names:
-/// `listener.<addr>.downstream_global_cx_overflow`, `http.<prefix>.downstream_rq_rx_reset`,
-/// `downstream_rq_header_timeout`, `downstream_cx_idle_timeout`, `downstream_rq_idle_timeout`).
+/// Counters of the real-client defences (a request the client abandons is the connection
+/// manager's `http.<prefix>.downstream_rq_rx_reset`, charged by its `ActiveStream`), reported only when limits are on (Envoy's names:
+/// `listener.<addr>.downstream_global_cx_overflow`, `downstream_rq_header_timeout`, `downstream_cx_idle_timeout`, `downstream_rq_idle_timeout`).
 #[derive(Debug, Default)]
 pub struct DownstreamStats {
     /// Connections open now (for the global limit).
@@ -73,7 +73,6 @@ pub struct DownstreamStats {
     pub global_cx_overflow: Cell<u64>,
     /// Accept calls that failed (file descriptors exhausted, …); each one backs off.
     pub accept_errors: Cell<u64>,
-    pub rq_rx_reset: Cell<u64>,
     pub rq_header_timeout: Cell<u64>,
     pub cx_idle_timeout: Cell<u64>,
     pub rq_idle_timeout: Cell<u64>,
@@ -90,7 +89,6 @@ impl DownstreamStats {
         for (name, c) in [
             ("downstream_global_cx_overflow", &self.global_cx_overflow),
             ("downstream_cx_accept_error", &self.accept_errors),
-            ("downstream_rq_rx_reset", &self.rq_rx_reset),
             ("downstream_rq_header_timeout", &self.rq_header_timeout),
             ("downstream_cx_idle_timeout", &self.cx_idle_timeout),
             ("downstream_rq_idle_timeout", &self.rq_idle_timeout),

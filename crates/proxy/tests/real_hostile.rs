@@ -336,7 +336,7 @@ fn a_large_body_streams_through_with_backpressure() {
         .await;
         assert!(freed, "{:?}", proxy.stats().gauges);
         assert_eq!(
-            proxy.stats().counters["listener_manager.downstream_rq_rx_reset"],
+            proxy.stats().counters["http.ingress.downstream_rq_rx_reset"],
             1
         );
     });

@@ -208,7 +208,13 @@ fn write_families(out: &mut String, families: Families, kind: &str) {
         series.sort();
         let _ = writeln!(out, "# TYPE {name} {kind}");
         for (_, labels, value) in series {
-            let _ = writeln!(out, "{name}{{{labels}}} {value}");
+            // Envoy writes `{}` for a stat with no tags; the text format lets the braces go,
+            // and parsers that refuse an empty set (the `prometheus-parse` crate) read it then.
+            if labels.is_empty() {
+                let _ = writeln!(out, "{name} {value}");
+            } else {
+                let _ = writeln!(out, "{name}{{{labels}}} {value}");
+            }
         }
         out.push('\n');
     }
