@@ -13,8 +13,8 @@ use clap::{CommandFactory, FromArgMatches};
 
 use args::{Cli, Command, ImportSource};
 
-mod access_log;
 mod admin_stats;
+mod access_log;
 mod args;
 mod bench;
 mod bench_regions;
