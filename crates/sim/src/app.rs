@@ -24,7 +24,6 @@ use rand_chacha::ChaCha8Rng;
 use tokio::sync::Semaphore;
 
 use crate::app_call::{call_with_retries, Resolver};
-use crate::platform::SimPlatform;
 
 /// Longest service time an exponential draw may produce, as a multiple of its mean.
 const EXP_CAP: f64 = 100.0;
@@ -60,9 +59,10 @@ pub fn sample_latency(dist: &LatencyDist, rng: &mut ChaCha8Rng) -> Duration {
     }
 }
 
-/// One pod's app.
-pub struct App {
-    pub platform: SimPlatform,
+/// One pod's app, on any platform: the twin's hosts ([`crate::platform::SimPlatform`]) or
+/// real loopback sockets ([`meshtwin_proxy::platform::real::RealPlatform`]).
+pub struct App<P: Platform> {
+    pub platform: P,
     pub pod: String,
     /// Shared with the world, which changes it when the timeline says so.
     pub behaviour: Rc<RefCell<AppBehaviour>>,
@@ -74,7 +74,7 @@ pub struct App {
     pub http2: bool,
 }
 
-impl App {
+impl<P: Platform> App<P> {
     /// Serve one `method` request for `path`: wait for a worker, spend the service time,
     /// make the calls, answer — as the route the request matches says.
     async fn serve(
@@ -128,7 +128,7 @@ impl App {
 }
 
 /// Start `app` listening on `addr`.
-pub fn spawn_app(app: App, addr: SocketAddr) {
+pub fn spawn_app<P: Platform>(app: App<P>, addr: SocketAddr) {
     let app = Rc::new(app);
     let p = app.platform.clone();
     p.clone().spawn(Box::pin(async move {

@@ -30,8 +30,8 @@ enum Attempt {
 }
 
 /// Make `call` for an incoming request with `headers`; the callee's notes on success.
-pub async fn call_with_retries(
-    app: &Rc<App>,
+pub async fn call_with_retries<P: Platform>(
+    app: &Rc<App<P>>,
     call: &AppCall,
     headers: &HeaderMap,
 ) -> Result<Vec<String>, ()> {
@@ -83,8 +83,8 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// One attempt on a fresh connection (Bookinfo's clients do not pool).
-async fn once(
-    app: &Rc<App>,
+async fn once<P: Platform>(
+    app: &Rc<App<P>>,
     addr: SocketAddr,
     authority: &str,
     call: &AppCall,

@@ -11,7 +11,9 @@
 //! - [`app`]: application models (service time, errors, worker concurrency); [`app_call`]
 //!   their calls to other services.
 //! - [`loadgen`]: fortio-style load generators; [`pacing`] when their loops call and stop;
-//!   [`tcp_client`] their `tcp://` calls (one connection, one line each).
+//!   [`tcp_client`] their `tcp://` calls (one connection, one line each). Apps and load
+//!   generators are generic over the proxy's platform seam, so they run on real loopback
+//!   sockets too (`tests/real_loopback.rs`).
 //! - [`tcp_echo`]: Istio's tcp-echo sample (answers each line with its prefix).
 //! - [`reach`]: which pods can exchange packets (only those become network hosts).
 //! - [`recorder`]: the trace.

@@ -25,7 +25,6 @@ use meshtwin_proxy::platform::{timeout, Platform};
 
 use crate::app::notes_of;
 use crate::pacing::{Pacer, Stop};
-use crate::platform::SimPlatform;
 use crate::recorder::Recorder;
 
 /// Where a load's connections go and how its requests look.
@@ -43,12 +42,12 @@ pub struct LoadTarget {
 
 pub use meshtwin_model::run::{CallRecord, CutShort, LoadOutcome};
 
-/// Everything one client loop needs.
-pub(crate) struct Client {
+/// Everything one client loop needs, on any platform (the twin's, or real sockets).
+pub(crate) struct Client<P: Platform> {
     pub(crate) spec: Rc<LoadSpec>,
     pub(crate) src_pod: String,
     pub(crate) target: Rc<LoadTarget>,
-    pub(crate) platform: SimPlatform,
+    pub(crate) platform: P,
     pub(crate) recorder: Rc<Recorder>,
     pub(crate) outcome: Rc<RefCell<LoadOutcome>>,
 }
@@ -64,11 +63,11 @@ pub(crate) struct Ended {
 }
 
 /// Start the load: one task per connection, beginning at `spec.start`.
-pub fn spawn_load(
+pub fn spawn_load<P: Platform>(
     spec: LoadSpec,
     src_pod: String,
     target: LoadTarget,
-    platform: SimPlatform,
+    platform: P,
     recorder: Rc<Recorder>,
     outcome: Rc<RefCell<LoadOutcome>>,
 ) {
@@ -90,7 +89,7 @@ pub fn spawn_load(
 
 type Sender = http1::SendRequest<Empty<Bytes>>;
 
-impl Client {
+impl<P: Platform> Client<P> {
     /// One client loop, connection `index`, scheduled by a [`Pacer`].
     async fn run(self, index: u64) {
         let p = self.platform.clone();

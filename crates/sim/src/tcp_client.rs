@@ -15,7 +15,7 @@ use meshtwin_proxy::platform::{timeout, Platform};
 use crate::loadgen::{Client, Ended};
 use crate::tcp_echo::MAX_LINE;
 
-impl Client {
+impl<P: Platform> Client<P> {
     /// One TCP call: a fresh connection, one line out, one line back.
     pub(crate) async fn tcp_call(&self, index: u64, k: u64) {
         let p = &self.platform;
