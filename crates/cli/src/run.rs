@@ -7,6 +7,7 @@ use meshtwin_config::RunInputs;
 use meshtwin_report::output::write_all;
 use meshtwin_report::output_dir::check_replaceable;
 
+use crate::args::Command;
 use crate::exit;
 use crate::inputs::{load_inputs, print_warnings, scenario_or_default};
 use crate::report_cmd;
@@ -184,4 +185,39 @@ pub fn run_command(args: RunArgs) -> u8 {
         println!("expectations failed; replay with: {replay}");
         exit::FAILED
     }
+}
+
+/// `meshtwin` with no command: `meshtwin run` of the bundled scenario.
+pub fn default_command() -> Command {
+    Command::Run {
+        scenario: None,
+        seed: None,
+        out: None,
+        quiet: false,
+        report: false,
+        substrate: Default::default(),
+    }
+}
+
+/// `meshtwin run` and `meshtwin validate`; any other command is handed back.
+pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
+    Ok(match *command {
+        Command::Run {
+            scenario,
+            seed,
+            out,
+            quiet,
+            report,
+            substrate,
+        } => run_command(RunArgs {
+            scenario,
+            seed,
+            out,
+            quiet,
+            report,
+            substrate,
+        }),
+        Command::Validate { scenarios } => validate_command(&scenarios),
+        other => return Err(Box::new(other)),
+    })
 }
