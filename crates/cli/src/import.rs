@@ -11,6 +11,7 @@ use meshtwin_import::{
     import_kubernetes_with_calls, CallSources, ClusterInput, Imported, InputFile,
 };
 
+use crate::args::{Command, ImportSource};
 use crate::exit;
 
 /// The cluster name of files given before any `--cluster`.
@@ -276,4 +277,41 @@ fn report(out: &Path, imported: &Imported) {
         "next: edit the lines marked EDIT in {0}/topology.yaml, then meshtwin run {0}/scenario.yaml",
         out.display()
     );
+}
+
+/// `meshtwin import kubernetes`: the files grouped by the `--cluster` before them (read from
+/// the raw matches, which keep the order); any other command is handed back.
+pub fn dispatch(command: Box<Command>, matches: &ArgMatches) -> Result<u8, Box<Command>> {
+    let Command::Import {
+        source:
+            ImportSource::Kubernetes {
+                out,
+                name,
+                force,
+                calls,
+                access_log,
+                ..
+            },
+    } = *command
+    else {
+        return Err(command);
+    };
+    let m = matches
+        .subcommand_matches("import")
+        .and_then(|m| m.subcommand_matches("kubernetes"));
+    Ok(match m.map(cluster_sets) {
+        Some(Ok(sets)) => import_command(ImportArgs {
+            sets,
+            out,
+            name,
+            force,
+            calls,
+            access_logs: access_log,
+        }),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            exit::INVALID_INPUT
+        }
+        None => exit::INVALID_INPUT,
+    })
 }

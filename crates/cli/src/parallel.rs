@@ -7,6 +7,9 @@ use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use crate::args::Command;
+use crate::{compare, merge, sweep, test_cmd};
+
 /// The default worker count: the machine's cores.
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -103,6 +106,76 @@ impl Progress {
             let _ = err.flush();
         }
     }
+}
+
+/// The many-run commands — `sweep`, `compare`, `test`, and `merge` of their shards; any other
+/// command is handed back.
+pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
+    Ok(match *command {
+        Command::Sweep {
+            scenario,
+            from,
+            seeds,
+            jobs,
+            min_hold,
+            out,
+            shard,
+        } => sweep::sweep_command(sweep::SweepArgs {
+            scenario,
+            first: from,
+            count: seeds,
+            jobs: jobs.unwrap_or_else(default_jobs),
+            min_hold,
+            out,
+            shard,
+        }),
+        Command::Compare {
+            scenario,
+            baseline,
+            candidate,
+            istio,
+            candidate_istio,
+            seeds,
+            from,
+            jobs,
+            out,
+            fail_if,
+            report,
+            shard,
+        } => compare::compare_command(compare::CompareArgs {
+            scenario,
+            baseline,
+            candidate,
+            istio,
+            candidate_istio,
+            first_seed: from,
+            seeds,
+            jobs: jobs.unwrap_or_else(default_jobs),
+            out,
+            fail_if,
+            report,
+            shard,
+        }),
+        Command::Test {
+            paths,
+            jobs,
+            update,
+            junit,
+            filter,
+            shard,
+            out,
+        } => test_cmd::test_command(test_cmd::TestArgs {
+            paths,
+            jobs: jobs.unwrap_or_else(default_jobs),
+            update,
+            junit,
+            filter,
+            shard,
+            out,
+        }),
+        Command::Merge { dirs, out } => merge::merge_command(merge::MergeArgs { dirs, out }),
+        other => return Err(Box::new(other)),
+    })
 }
 
 #[cfg(test)]

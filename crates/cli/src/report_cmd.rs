@@ -8,7 +8,8 @@ use std::path::{Component, Path, PathBuf};
 use meshtwin_report::document::load::load_dir;
 use meshtwin_report::document::{html, markdown, Document};
 
-use crate::exit;
+use crate::args::Command;
+use crate::{calltree, endpoints, exit, explain_cmd, proxy_config_cmd};
 
 /// Which renderings to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -106,4 +107,52 @@ pub fn report_command(dirs: &[PathBuf], formats: &[Format], out: Option<PathBuf>
             exit::INVALID_INPUT
         }
     }
+}
+
+/// The commands that read a run's outputs — `report`, `explain`, `trace`, `proxy-config`,
+/// `endpoints`; any other command is handed back.
+pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
+    Ok(match *command {
+        Command::Report {
+            dirs,
+            format,
+            output,
+        } => report_command(&dirs, &format, output),
+        Command::Explain {
+            dir,
+            request,
+            load,
+            code,
+            scenario,
+        } => explain_cmd::explain_command(explain_cmd::ExplainArgs {
+            dir,
+            load,
+            code,
+            request,
+            scenario,
+        }),
+        Command::Trace { trace, request_id } => calltree::trace_command(&trace, &request_id),
+        Command::ProxyConfig {
+            kind,
+            out,
+            proxy,
+            output,
+        } => proxy_config_cmd::proxy_config_command(kind, &out, &proxy, output),
+        Command::Endpoints {
+            trace,
+            proxy,
+            cluster,
+            at,
+            output,
+        } => endpoints::endpoints_command(
+            &trace,
+            &endpoints::Query {
+                proxy: proxy.as_deref(),
+                cluster: cluster.as_deref(),
+                at: at.as_deref(),
+                format: output,
+            },
+        ),
+        other => return Err(Box::new(other)),
+    })
 }

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use meshtwin_config::RunInputs;
 use meshtwin_report::output::write_all;
 use meshtwin_report::output_dir::check_replaceable;
+use meshtwin_report::summary::Judged;
 
+use crate::args::Command;
 use crate::exit;
 use crate::inputs::{load_inputs, print_warnings, scenario_or_default};
 use crate::report_cmd;
@@ -97,6 +99,39 @@ fn write_run_report(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The command line that replays this run exactly.
+fn replay_command(path: &Path, seed: u64, out: &Path, substrate: Substrate) -> String {
+    format!(
+        "meshtwin run {} --seed {} --out {}{}",
+        path.display(),
+        seed,
+        out.display(),
+        match substrate {
+            Substrate::Fabric => "",
+            Substrate::TurmoilNet => " --substrate turmoil-net",
+        }
+    )
+}
+
+/// Each load's fortio summary (unless `quiet`), then one PASS / FAIL line per expectation.
+fn print_verdicts(judged: &Judged, quiet: bool) {
+    if !quiet {
+        for l in &judged.loads {
+            println!();
+            print!("{}", meshtwin_report::fortio::fortio_text(l));
+        }
+    }
+    println!();
+    for v in &judged.verdicts {
+        println!(
+            "{} {}: {}",
+            if v.pass { "PASS" } else { "FAIL" },
+            v.name,
+            v.detail
+        );
+    }
+}
+
 pub fn run_command(args: RunArgs) -> u8 {
     let RunArgs {
         scenario,
@@ -120,16 +155,7 @@ pub fn run_command(args: RunArgs) -> u8 {
     print_warnings(&inputs.warnings);
     let seed = seed.unwrap_or(inputs.scenario.seed);
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&inputs.scenario.name));
-    let replay = format!(
-        "meshtwin run {} --seed {} --out {}{}",
-        path.display(),
-        seed,
-        out.display(),
-        match substrate {
-            Substrate::Fabric => "",
-            Substrate::TurmoilNet => " --substrate turmoil-net",
-        }
-    );
+    let replay = replay_command(&path, seed, &out, substrate);
     // An unusable --out is found now, not after the simulation.
     if let Err(e) = check_replaceable(&out) {
         eprintln!("error: --out: {e}");
@@ -144,22 +170,8 @@ pub fn run_command(args: RunArgs) -> u8 {
         }
     };
     judged.annotate(&result, &explain_context(&inputs));
-    if !quiet {
-        for l in &judged.loads {
-            println!();
-            print!("{}", meshtwin_report::fortio::fortio_text(l));
-        }
-    }
     // The verdict is printed before anything is written: a full disk must not hide it.
-    println!();
-    for v in &judged.verdicts {
-        println!(
-            "{} {}: {}",
-            if v.pass { "PASS" } else { "FAIL" },
-            v.name,
-            v.detail
-        );
-    }
+    print_verdicts(&judged, quiet);
     let configs = meshtwin_sim::proxy_configs(&inputs.topology, &inputs.policies);
     let extra = |dir: &Path| {
         crate::config_dump::write(dir, &configs)?;
@@ -184,4 +196,39 @@ pub fn run_command(args: RunArgs) -> u8 {
         println!("expectations failed; replay with: {replay}");
         exit::FAILED
     }
+}
+
+/// `meshtwin` with no command: `meshtwin run` of the bundled scenario.
+pub fn default_command() -> Command {
+    Command::Run {
+        scenario: None,
+        seed: None,
+        out: None,
+        quiet: false,
+        report: false,
+        substrate: Default::default(),
+    }
+}
+
+/// `meshtwin run` and `meshtwin validate`; any other command is handed back.
+pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
+    Ok(match *command {
+        Command::Run {
+            scenario,
+            seed,
+            out,
+            quiet,
+            report,
+            substrate,
+        } => run_command(RunArgs {
+            scenario,
+            seed,
+            out,
+            quiet,
+            report,
+            substrate,
+        }),
+        Command::Validate { scenarios } => validate_command(&scenarios),
+        other => return Err(Box::new(other)),
+    })
 }

@@ -40,6 +40,7 @@ use meshtwin_xds::{self as xds, MeshView, OUTBOUND_PORT};
 use tokio::sync::Notify;
 
 use crate::access_log::StdoutLog;
+use crate::args::Command;
 use crate::exit;
 use crate::inputs::load_inputs;
 
@@ -313,4 +314,36 @@ fn run_real(cfg: ProxyConfig, admin_addr: Option<SocketAddr>, mut limits: Downst
     });
     log.drain(Duration::from_secs(1));
     code
+}
+
+/// `meshtwin proxy`: the downstream limits from their flags (`0s` turns a timeout off; an
+/// absent flag keeps Envoy's default), then [`proxy_command`].
+pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
+    let Command::Proxy {
+        scenario,
+        pod,
+        listen,
+        endpoints,
+        admin,
+        request_headers_timeout,
+        idle_timeout,
+        stream_idle_timeout,
+        max_connections,
+    } = *command
+    else {
+        return Err(command);
+    };
+    let mut limits = DownstreamLimits::envoy();
+    let set = |flag: Option<std::time::Duration>, default| match flag {
+        Some(d) if d.is_zero() => None,
+        Some(d) => Some(d),
+        None => default,
+    };
+    limits.request_headers_timeout = set(request_headers_timeout, limits.request_headers_timeout);
+    limits.idle_timeout = set(idle_timeout, limits.idle_timeout);
+    limits.stream_idle_timeout = set(stream_idle_timeout, limits.stream_idle_timeout);
+    limits.max_connections = max_connections;
+    Ok(proxy_command(
+        &scenario, &pod, listen, &endpoints, admin, limits,
+    ))
 }

@@ -11,11 +11,12 @@
 
 use std::path::Path;
 
+use indexmap::IndexMap;
 use meshtwin_model::policy::{AppMeshKind, MeshPolicies};
 use meshtwin_model::traffic::IstioCompat;
 
 use crate::appmesh::{crd, describe, routing};
-use crate::decode::{Ctx, Result, Val};
+use crate::decode::{Ctx, Obj, Result, Val};
 use crate::error::ConfigError;
 use crate::istio::{destination_rule, gateway, service_entry, virtual_service};
 use crate::k8s;
@@ -128,34 +129,7 @@ fn lower_document(
         )));
     };
     if !map.contains_key("kind") {
-        for (key, kind, name_key) in [
-            ("virtualNode", AppMeshKind::VirtualNode, "virtualNodeName"),
-            (
-                "virtualGateway",
-                AppMeshKind::VirtualGateway,
-                "virtualGatewayName",
-            ),
-        ] {
-            let lowered = if let Some(inner) = map.get(key) {
-                let ctx =
-                    file_ctx.with_object(describe::object_label(kind, peek_str(inner, name_key)));
-                describe::lower(&ctx.root(&doc.root))?
-            } else if map.contains_key(name_key) {
-                let ctx = file_ctx
-                    .with_object(describe::object_label(kind, peek_str(&doc.root, name_key)));
-                describe::lower_body(&ctx.root(&doc.root), kind)?
-            } else {
-                continue;
-            };
-            out.appmesh_listeners.extend(lowered.0);
-            out.appmesh_routing.backends.extend(lowered.1);
-            return Ok(());
-        }
-        return Err(root.error(
-            "document has no `kind` (expected a Kubernetes object such as a DestinationRule, \
-             `aws appmesh describe-virtual-node` / `describe-virtual-gateway` output, or a \
-             `create-virtual-node` / `create-virtual-gateway --cli-input-json` body)",
-        ));
+        return lower_appmesh_cli_output(file_ctx, doc, map, out);
     }
     // `Kind name` labels every message about the object (both cut to a readable length).
     let name = peek(&doc.root, "metadata").and_then(|m| peek_str(m, "name"));
@@ -185,42 +159,89 @@ fn lower_document(
         return Ok(());
     }
     let object = root.map(k8s::OBJECT_FIELDS)?;
+    lower_object(known, &object, out, compat)
+}
+
+/// A document without `kind`: `aws appmesh describe-virtual-node` / `describe-virtual-gateway`
+/// output, or a `create-virtual-node` / `create-virtual-gateway --cli-input-json` body.
+fn lower_appmesh_cli_output(
+    file_ctx: &Ctx,
+    doc: &Document,
+    map: &IndexMap<String, Node>,
+    out: &mut MeshPolicies,
+) -> Result<()> {
+    for (key, kind, name_key) in [
+        ("virtualNode", AppMeshKind::VirtualNode, "virtualNodeName"),
+        (
+            "virtualGateway",
+            AppMeshKind::VirtualGateway,
+            "virtualGatewayName",
+        ),
+    ] {
+        let lowered = if let Some(inner) = map.get(key) {
+            let ctx = file_ctx.with_object(describe::object_label(kind, peek_str(inner, name_key)));
+            describe::lower(&ctx.root(&doc.root))?
+        } else if map.contains_key(name_key) {
+            let ctx =
+                file_ctx.with_object(describe::object_label(kind, peek_str(&doc.root, name_key)));
+            describe::lower_body(&ctx.root(&doc.root), kind)?
+        } else {
+            continue;
+        };
+        out.appmesh_listeners.extend(lowered.0);
+        out.appmesh_routing.backends.extend(lowered.1);
+        return Ok(());
+    }
+    Err(file_ctx.root(&doc.root).error(
+        "document has no `kind` (expected a Kubernetes object such as a DestinationRule, \
+         `aws appmesh describe-virtual-node` / `describe-virtual-gateway` output, or a \
+         `create-virtual-node` / `create-virtual-gateway --cli-input-json` body)",
+    ))
+}
+
+/// A Kubernetes object of a kind the twin reads, lowered into its place in `out`.
+fn lower_object(
+    known: &kinds::Known,
+    object: &Obj<'_>,
+    out: &mut MeshPolicies,
+    compat: &IstioCompat,
+) -> Result<()> {
     match (known.group, known.kind) {
         ("networking.istio.io", "DestinationRule") => out
             .destination_rules
-            .push(destination_rule::lower(&object, compat)?),
+            .push(destination_rule::lower(object, compat)?),
         ("networking.istio.io", "VirtualService") => out
             .virtual_services
-            .push(virtual_service::lower(&object, compat)?),
-        ("networking.istio.io", "Gateway") => out.gateways.push(gateway::lower(&object)?),
+            .push(virtual_service::lower(object, compat)?),
+        ("networking.istio.io", "Gateway") => out.gateways.push(gateway::lower(object)?),
         ("networking.istio.io", "ServiceEntry") => {
-            out.service_entries.push(service_entry::lower(&object)?)
+            out.service_entries.push(service_entry::lower(object)?)
         }
         ("gateway.tsb.tetrate.io", "Gateway") => {
-            out.tsb_gateways.push(tsb::gateway::lower(&object)?)
+            out.tsb_gateways.push(tsb::gateway::lower(object)?)
         }
         ("appmesh.k8s.aws", "VirtualNode") => {
             out.appmesh_listeners
-                .extend(crd::lower(&object, AppMeshKind::VirtualNode)?);
-            if let Some(b) = routing::node_backends(&object)? {
+                .extend(crd::lower(object, AppMeshKind::VirtualNode)?);
+            if let Some(b) = routing::node_backends(object)? {
                 out.appmesh_routing.backends.push(b);
             }
         }
         ("appmesh.k8s.aws", "VirtualService") => out
             .appmesh_routing
             .virtual_services
-            .push(routing::virtual_service(&object)?),
+            .push(routing::virtual_service(object)?),
         ("appmesh.k8s.aws", "VirtualRouter") => out
             .appmesh_routing
             .virtual_routers
-            .push(routing::virtual_router(&object)?),
+            .push(routing::virtual_router(object)?),
         ("appmesh.k8s.aws", "GatewayRoute") => out
             .appmesh_routing
             .gateway_routes
-            .push(routing::gateway_route(&object)?),
+            .push(routing::gateway_route(object)?),
         ("appmesh.k8s.aws", "VirtualGateway") => out
             .appmesh_listeners
-            .extend(crd::lower(&object, AppMeshKind::VirtualGateway)?),
+            .extend(crd::lower(object, AppMeshKind::VirtualGateway)?),
         (group, kind) => {
             unreachable!("kinds::KINDS reads {kind} in {group:?} but nothing lowers it")
         }

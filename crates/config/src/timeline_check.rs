@@ -100,26 +100,7 @@ fn check_target(
             }
         }
         TimelineAction::Scale { workload, replicas } => {
-            let Some(w) = topo.workloads.iter().find(|w| &w.name == workload) else {
-                return fail(
-                    "scale.workload",
-                    format!(
-                        "no workload named '{workload}' in topology {}{}",
-                        topo.name,
-                        did_you_mean(workload, workloads(topo))
-                    ),
-                );
-            };
-            if *replicas > w.replicas {
-                return fail(
-                    "scale.replicas",
-                    format!(
-                        "{replicas} is more than the topology's {} replica(s) of '{workload}': \
-                         the twin can only scale down and back up",
-                        w.replicas
-                    ),
-                );
-            }
+            return check_scale(topo, workload, *replicas);
         }
         TimelineAction::Crash { pod } | TimelineAction::Restart { pod } => {
             if !pods.iter().any(|p| &p.name == pod) {
@@ -159,6 +140,32 @@ fn check_target(
             }
         }
         TimelineAction::Apply { .. } | TimelineAction::Delete { .. } | TimelineAction::Heal => {}
+    }
+    Ok(())
+}
+
+/// A `scale` entry names a workload of the topology and at most its replicas.
+fn check_scale(topo: &Topology, workload: &str, replicas: u32) -> Result<(), (String, String)> {
+    let fail = |field: &str, message: String| Err((field.to_string(), message));
+    let Some(w) = topo.workloads.iter().find(|w| w.name == workload) else {
+        return fail(
+            "scale.workload",
+            format!(
+                "no workload named '{workload}' in topology {}{}",
+                topo.name,
+                did_you_mean(workload, workloads(topo))
+            ),
+        );
+    };
+    if replicas > w.replicas {
+        return fail(
+            "scale.replicas",
+            format!(
+                "{replicas} is more than the topology's {} replica(s) of '{workload}': \
+                 the twin can only scale down and back up",
+                w.replicas
+            ),
+        );
     }
     Ok(())
 }

@@ -25,6 +25,14 @@ const MAX_LISTED: usize = 10;
 ///   every gateway pod.
 pub fn validate_against(policies: &MeshPolicies, topo: &Topology) -> Result<(), ConfigError> {
     crate::istio::references::validate_references(policies, topo)?;
+    check_gateway_selectors(policies, topo)?;
+    check_destination_rule_hosts(policies, topo)?;
+    check_appmesh_listeners(policies, topo)?;
+    Ok(())
+}
+
+/// Every Gateway with a selector selects some pod.
+fn check_gateway_selectors(policies: &MeshPolicies, topo: &Topology) -> Result<(), ConfigError> {
     for gw in &policies.gateways {
         let selected = topo
             .workloads
@@ -50,6 +58,14 @@ pub fn validate_against(policies: &MeshPolicies, topo: &Topology) -> Result<(), 
             });
         }
     }
+    Ok(())
+}
+
+/// Every DestinationRule host names a service of the topology or a ServiceEntry host.
+fn check_destination_rule_hosts(
+    policies: &MeshPolicies,
+    topo: &Topology,
+) -> Result<(), ConfigError> {
     for dr in &policies.destination_rules {
         let entry = policies
             .service_entries
@@ -83,6 +99,11 @@ pub fn validate_against(policies: &MeshPolicies, topo: &Topology) -> Result<(), 
             });
         }
     }
+    Ok(())
+}
+
+/// Every App Mesh listener's virtual node (gateway) runs in some pod.
+fn check_appmesh_listeners(policies: &MeshPolicies, topo: &Topology) -> Result<(), ConfigError> {
     for l in &policies.appmesh_listeners {
         let runs = topo.workloads.iter().any(|w| {
             w.replicas > 0

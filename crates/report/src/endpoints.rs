@@ -77,21 +77,7 @@ pub fn endpoint_view(events: &[TraceEvent], at_ms: f64) -> Vec<EndpointRow> {
                 let old = clusters
                     .remove(&(proxy.clone(), cluster.clone()))
                     .unwrap_or_default();
-                let hosts = endpoints
-                    .iter()
-                    .map(|ep| {
-                        let kept = old
-                            .get(&ep.host)
-                            .filter(|s| s.info.as_ref().map(|i| &i.address) == Some(&ep.address))
-                            .cloned()
-                            .unwrap_or_default();
-                        let state = HostState {
-                            info: Some(ep.clone()),
-                            ..kept
-                        };
-                        (ep.host.clone(), state)
-                    })
-                    .collect();
+                let hosts = new_endpoint_set(&old, endpoints);
                 clusters.insert((proxy.clone(), cluster.clone()), hosts);
             }
             EventKind::Outlier {
@@ -147,6 +133,29 @@ pub fn endpoint_view(events: &[TraceEvent], at_ms: f64) -> Vec<EndpointRow> {
         (&a.proxy, a_ip, a_port, &a.cluster).cmp(&(&b.proxy, b_ip, b_port, &b.cluster))
     });
     rows
+}
+
+/// A cluster's hosts after its endpoint set is replaced by `endpoints`: a host still at the
+/// same address keeps its health flags, every other host starts healthy.
+fn new_endpoint_set(
+    old: &BTreeMap<String, HostState>,
+    endpoints: &[EndpointInfo],
+) -> BTreeMap<String, HostState> {
+    endpoints
+        .iter()
+        .map(|ep| {
+            let kept = old
+                .get(&ep.host)
+                .filter(|s| s.info.as_ref().map(|i| &i.address) == Some(&ep.address))
+                .cloned()
+                .unwrap_or_default();
+            let state = HostState {
+                info: Some(ep.clone()),
+                ..kept
+            };
+            (ep.host.clone(), state)
+        })
+        .collect()
 }
 
 /// The state of a host the (proxy, cluster) currently has; `None` for a host it does not

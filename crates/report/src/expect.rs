@@ -134,27 +134,39 @@ fn measure(
         ),
         Metric::FailoverMs { load } => {
             load_calls(load)?;
-            let served = served_by_load(&r.events, places);
-            served
-                .get(load)
-                .and_then(|s| failover_time(s))
-                .map(|f| f.at_ms)
-                .ok_or_else(|| {
-                    Unmeasured::NoValue(format!(
-                        "load '{load}' never left the locality it started in"
-                    ))
-                })
+            failover_ms(r, places, load)
         }
-        Metric::LatencyMs { load, percentile } => {
-            let l = loads
-                .iter()
-                .find(|l| &l.name == load)
-                .ok_or_else(|| format!("no load named '{load}'"))?;
-            crate::fortio::histogram::Histogram::from_samples(&l.latencies_ms, 1.0)
-                .percentile(*percentile)
-                .ok_or_else(|| Unmeasured::NoValue(format!("load '{load}' made no call")))
-        }
+        Metric::LatencyMs { load, percentile } => latency_ms(loads, load, *percentile),
     }
+}
+
+/// When `load` first left the locality it started in.
+fn failover_ms(
+    r: &RunResult,
+    places: &BTreeMap<String, Place>,
+    load: &str,
+) -> Result<f64, Unmeasured> {
+    let served = served_by_load(&r.events, places);
+    served
+        .get(load)
+        .and_then(|s| failover_time(s))
+        .map(|f| f.at_ms)
+        .ok_or_else(|| {
+            Unmeasured::NoValue(format!(
+                "load '{load}' never left the locality it started in"
+            ))
+        })
+}
+
+/// The `percentile` of `load`'s latencies, as fortio's histogram reports it.
+fn latency_ms(loads: &[LoadResult], load: &str, percentile: f64) -> Result<f64, Unmeasured> {
+    let l = loads
+        .iter()
+        .find(|l| l.name == load)
+        .ok_or_else(|| format!("no load named '{load}'"))?;
+    crate::fortio::histogram::Histogram::from_samples(&l.latencies_ms, 1.0)
+        .percentile(percentile)
+        .ok_or_else(|| Unmeasured::NoValue(format!("load '{load}' made no call")))
 }
 
 /// The share of `load`'s calls answered `code` that carry `flag`; no value without such calls.

@@ -172,45 +172,11 @@ pub(super) fn istio_gateway(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
     let mut listeners: Vec<ListenerConfig> = Vec::new();
     for gw in gateways_selecting(view.policies, pod) {
         for server in &gw.servers {
-            let port = server.port.number;
-            let listen = listen_port(view, pod, port);
+            let listen = listen_port(view, pod, server.port.number);
             if listeners.iter().any(|l| l.address.port() == listen) {
                 continue;
             }
-            let bound = bound_virtual_services(view.policies, gw, server);
-            let (kind, stat_prefix) = if TCP_PROTOCOLS.contains(&server.port.protocol.as_str()) {
-                let Some((vs, rule)) = bound
-                    .iter()
-                    .find_map(|vs| tcp_rule(vs, gw, port).map(|r| (*vs, r)))
-                else {
-                    continue;
-                };
-                let cluster = tcp_clusters(view, vs, rule);
-                // istiod: the cluster's name for one destination, `<vs>.<namespace>` for
-                // weighted clusters (`buildOutboundNetworkFiltersWith*`).
-                let stat_prefix = match &cluster {
-                    ClusterSpecifier::Cluster(c) => c.clone(),
-                    ClusterSpecifier::Weighted(_) => format!("{}.{}", vs.name, vs.namespace),
-                };
-                (ListenerKind::Tcp { cluster }, stat_prefix)
-            } else {
-                let virtual_hosts = bound
-                    .iter()
-                    .map(|vs| gateway_virtual_host(view, pod, vs, gw, port))
-                    .collect();
-                let kind = ListenerKind::Http {
-                    codec: Codec::Http1,
-                    routes: RouteTable { virtual_hosts },
-                };
-                (kind, format!("outbound_0.0.0.0_{listen}"))
-            };
-            listeners.push(ListenerConfig {
-                name: format!("0.0.0.0_{listen}"),
-                address: view.addr(&pod.name, listen),
-                stat_prefix,
-                server_name: "istio-envoy".into(),
-                kind,
-            });
+            listeners.extend(server_listener(view, pod, gw, server, listen));
         }
     }
     // The edge gateway's clusters are other clusters' ingress gateways: TSB's management
@@ -225,6 +191,50 @@ pub(super) fn istio_gateway(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
         listeners,
         clusters,
     }
+}
+
+/// The listener of one gateway `server` on pod port `listen`: a `tcp_proxy` to the cluster of
+/// the first bound VirtualService with a `tcp:` rule for the port (none without one), or an
+/// HTTP connection manager with a virtual host per bound VirtualService.
+fn server_listener(
+    view: &MeshView<'_>,
+    pod: &Pod,
+    gw: &GatewayPolicy,
+    server: &GatewayServer,
+    listen: u16,
+) -> Option<ListenerConfig> {
+    let port = server.port.number;
+    let bound = bound_virtual_services(view.policies, gw, server);
+    let (kind, stat_prefix) = if TCP_PROTOCOLS.contains(&server.port.protocol.as_str()) {
+        let (vs, rule) = bound
+            .iter()
+            .find_map(|vs| tcp_rule(vs, gw, port).map(|r| (*vs, r)))?;
+        let cluster = tcp_clusters(view, vs, rule);
+        // istiod: the cluster's name for one destination, `<vs>.<namespace>` for
+        // weighted clusters (`buildOutboundNetworkFiltersWith*`).
+        let stat_prefix = match &cluster {
+            ClusterSpecifier::Cluster(c) => c.clone(),
+            ClusterSpecifier::Weighted(_) => format!("{}.{}", vs.name, vs.namespace),
+        };
+        (ListenerKind::Tcp { cluster }, stat_prefix)
+    } else {
+        let virtual_hosts = bound
+            .iter()
+            .map(|vs| gateway_virtual_host(view, pod, vs, gw, port))
+            .collect();
+        let kind = ListenerKind::Http {
+            codec: Codec::Http1,
+            routes: RouteTable { virtual_hosts },
+        };
+        (kind, format!("outbound_0.0.0.0_{listen}"))
+    };
+    Some(ListenerConfig {
+        name: format!("0.0.0.0_{listen}"),
+        address: view.addr(&pod.name, listen),
+        stat_prefix,
+        server_name: "istio-envoy".into(),
+        kind,
+    })
 }
 
 /// The virtual host an Istio gateway pod has on HTTP server `port` for a VirtualService bound

@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use meshtwin_model::policy::{LbPolicy, PoolSettings, UpstreamProtocol};
-use meshtwin_model::topology::{Pod, Protocol, Service, ServicePort};
+use meshtwin_model::topology::{AppBehaviour, Pod, Protocol, Service, ServicePort};
 use meshtwin_proxy::config::*;
 use meshtwin_proxy::router::config::RouteTable;
 
@@ -38,72 +38,9 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
         vhosts,
     )];
     if let Some(app) = &pod.app {
-        // The DR of a service selecting this pod also shapes its inbound cluster.
-        let pool = view
-            .topo
-            .services
-            .iter()
-            .filter(|s| view.topo.endpoints_of(s, std::slice::from_ref(pod)).len() == 1)
-            .filter(|s| s.ports.iter().any(|p| p.target_port == app.port))
-            .find_map(|s| {
-                view.destination_rule(s)
-                    .map(|_| view.istio_pool(s, app.port).0)
-            })
-            .unwrap_or_else(PoolSettings::istio_default);
-        let name = format!("inbound|{}||", app.port);
-        // A port a service declares as opaque TCP gets a tcp_proxy inbound chain.
-        let tcp = view.topo.services.iter().any(|s| {
-            view.topo.endpoints_of(s, std::slice::from_ref(pod)).len() == 1
-                && s.ports
-                    .iter()
-                    .any(|p| p.target_port == app.port && p.protocol == Protocol::Tcp)
-        });
-        clusters.push(ClusterConfig {
-            name: name.clone(),
-            endpoints: vec![Endpoint::new(
-                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), app.port),
-                pod.name.clone(),
-            )],
-            protocol: if tcp {
-                UpstreamProtocol::Tcp
-            } else {
-                UpstreamProtocol::Http1
-            },
-            pool,
-            lb_policy: LbPolicy::LeastRequest,
-            // Istio does not apply outlier detection to inbound clusters.
-            outlier_detection: None,
-            locality_weights: Default::default(),
-            // Istio configures no active health checks (spec §5.4).
-            health_check: None,
-        });
-        listeners.push(ListenerConfig {
-            name: "virtualInbound".into(),
-            address: view.addr(&pod.name, app.port),
-            // istiod: the HTTP connection manager's `inbound_0.0.0.0_<port>`, a tcp_proxy's
-            // cluster name.
-            stat_prefix: if tcp {
-                name.clone()
-            } else {
-                format!("inbound_0.0.0.0_{}", app.port)
-            },
-            server_name: "istio-envoy".into(),
-            kind: if tcp {
-                ListenerKind::tcp_to(&name)
-            } else {
-                ListenerKind::Http {
-                    codec: Codec::Http1,
-                    routes: RouteTable {
-                        virtual_hosts: vec![simple_vhost(
-                            "inbound|http",
-                            vec!["*".into()],
-                            "/",
-                            &name,
-                        )],
-                    },
-                }
-            },
-        });
+        let (cluster, listener) = inbound(view, pod, app);
+        clusters.push(cluster);
+        listeners.push(listener);
     }
     ProxyConfig {
         node: pod.name.clone(),
@@ -114,6 +51,75 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
         listeners,
         clusters,
     }
+}
+
+/// The pod's inbound side: `inbound|<port>||` to its app on loopback (shaped by the pool of a
+/// DestinationRule on a service selecting the pod) and the `virtualInbound` listener — an HTTP
+/// connection manager, or a `tcp_proxy` when a service selecting the pod declares the app's
+/// port opaque TCP.
+fn inbound(view: &MeshView<'_>, pod: &Pod, app: &AppBehaviour) -> (ClusterConfig, ListenerConfig) {
+    // The DR of a service selecting this pod also shapes its inbound cluster.
+    let pool = view
+        .topo
+        .services
+        .iter()
+        .filter(|s| view.topo.endpoints_of(s, std::slice::from_ref(pod)).len() == 1)
+        .filter(|s| s.ports.iter().any(|p| p.target_port == app.port))
+        .find_map(|s| {
+            view.destination_rule(s)
+                .map(|_| view.istio_pool(s, app.port).0)
+        })
+        .unwrap_or_else(PoolSettings::istio_default);
+    let name = format!("inbound|{}||", app.port);
+    // A port a service declares as opaque TCP gets a tcp_proxy inbound chain.
+    let tcp = view.topo.services.iter().any(|s| {
+        view.topo.endpoints_of(s, std::slice::from_ref(pod)).len() == 1
+            && s.ports
+                .iter()
+                .any(|p| p.target_port == app.port && p.protocol == Protocol::Tcp)
+    });
+    let cluster = ClusterConfig {
+        name: name.clone(),
+        endpoints: vec![Endpoint::new(
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), app.port),
+            pod.name.clone(),
+        )],
+        protocol: if tcp {
+            UpstreamProtocol::Tcp
+        } else {
+            UpstreamProtocol::Http1
+        },
+        pool,
+        lb_policy: LbPolicy::LeastRequest,
+        // Istio does not apply outlier detection to inbound clusters.
+        outlier_detection: None,
+        locality_weights: Default::default(),
+        // Istio configures no active health checks (spec §5.4).
+        health_check: None,
+    };
+    let listener = ListenerConfig {
+        name: "virtualInbound".into(),
+        address: view.addr(&pod.name, app.port),
+        // istiod: the HTTP connection manager's `inbound_0.0.0.0_<port>`, a tcp_proxy's
+        // cluster name.
+        stat_prefix: if tcp {
+            name.clone()
+        } else {
+            format!("inbound_0.0.0.0_{}", app.port)
+        },
+        server_name: "istio-envoy".into(),
+        kind: if tcp {
+            ListenerKind::tcp_to(&name)
+        } else {
+            ListenerKind::Http {
+                codec: Codec::Http1,
+                routes: RouteTable {
+                    virtual_hosts: vec![simple_vhost("inbound|http", vec!["*".into()], "/", &name)],
+                },
+            }
+        },
+    };
+    (cluster, listener)
 }
 
 /// `outbound|<port>||<fqdn>` for `svc:port` and one cluster per DestinationRule subset.

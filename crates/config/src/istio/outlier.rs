@@ -124,34 +124,7 @@ fn decode_settings(od: &Obj<'_>, compat: &IstioCompat) -> Result<OutlierDetectio
 /// unset), or Istio's (the panic threshold).
 fn origins(od: &Obj<'_>, compat: &IstioCompat) -> Origins {
     let envoy = |field: &str, value: &str| Origin::default_of(DefaultBy::Envoy, field, value);
-    let mut c5xx = envoy("consecutive5xxErrors", &ENVOY_CONSECUTIVE.to_string());
-    let mut gateway = envoy("consecutiveGatewayErrors", "5").with_note("not enforced");
-    // Istio ≤ 1.6: a legacy `consecutiveErrors: n` (n > 0) is the gateway-error threshold,
-    // and 5xx ejection is off.
-    let legacy_live = compat.legacy_consecutive_errors
-        && od
-            .get("consecutiveErrors")
-            .is_some_and(|v| v.int().is_ok_and(|n| n > 0));
-    if let Some(legacy) = od.get("consecutiveErrors") {
-        if legacy_live {
-            c5xx = c5xx.with_note(format!(
-                "not enforced: consecutiveErrors at {}:{} means gateway errors before Istio 1.7",
-                legacy.ctx.file,
-                legacy.line()
-            ));
-            if let Some(o) = od.origin("consecutiveErrors") {
-                gateway =
-                    o.with_note("Istio ≤ 1.6 counts consecutive gateway errors (502, 503, 504)");
-            }
-        } else {
-            c5xx = c5xx.with_note(format!(
-                "consecutiveErrors: {} at {}:{} is ignored by Istio since 1.7",
-                legacy.node.value.text(),
-                legacy.ctx.file,
-                legacy.line()
-            ));
-        }
-    }
+    let (c5xx, gateway) = consecutive_origins(od, compat);
     let panic = if compat.legacy_panic_threshold {
         envoy("minHealthPercent", "50").with_note("Istio ≤ 1.2 leaves Envoy's 50 % unless > 0")
     } else {
@@ -213,4 +186,39 @@ fn origins(od: &Obj<'_>, compat: &IstioCompat) -> Origins {
         out.set(Setting::MaxEjectionPercent, default);
     }
     out
+}
+
+/// Where the two consecutive-error thresholds came from, with Istio ≤ 1.6's legacy
+/// `consecutiveErrors` noted on both.
+fn consecutive_origins(od: &Obj<'_>, compat: &IstioCompat) -> (Origin, Origin) {
+    let envoy = |field: &str, value: &str| Origin::default_of(DefaultBy::Envoy, field, value);
+    let mut c5xx = envoy("consecutive5xxErrors", &ENVOY_CONSECUTIVE.to_string());
+    let mut gateway = envoy("consecutiveGatewayErrors", "5").with_note("not enforced");
+    // Istio ≤ 1.6: a legacy `consecutiveErrors: n` (n > 0) is the gateway-error threshold,
+    // and 5xx ejection is off.
+    let legacy_live = compat.legacy_consecutive_errors
+        && od
+            .get("consecutiveErrors")
+            .is_some_and(|v| v.int().is_ok_and(|n| n > 0));
+    if let Some(legacy) = od.get("consecutiveErrors") {
+        if legacy_live {
+            c5xx = c5xx.with_note(format!(
+                "not enforced: consecutiveErrors at {}:{} means gateway errors before Istio 1.7",
+                legacy.ctx.file,
+                legacy.line()
+            ));
+            if let Some(o) = od.origin("consecutiveErrors") {
+                gateway =
+                    o.with_note("Istio ≤ 1.6 counts consecutive gateway errors (502, 503, 504)");
+            }
+        } else {
+            c5xx = c5xx.with_note(format!(
+                "consecutiveErrors: {} at {}:{} is ignored by Istio since 1.7",
+                legacy.node.value.text(),
+                legacy.ctx.file,
+                legacy.line()
+            ));
+        }
+    }
+    (c5xx, gateway)
 }

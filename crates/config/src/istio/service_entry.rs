@@ -47,17 +47,53 @@ pub fn lower(object: &Obj<'_>) -> Result<ServiceEntryPolicy> {
     let meta = k8s::metadata(object)?;
     let spec_val = object.req("spec")?;
     let spec = spec_val.map(SPEC_FIELDS)?;
+    let hosts = hosts(&spec, &spec_val)?;
+    warn_ignored(&spec)?;
+    let resolution = resolution(&spec)?;
+    let mesh_external = spec
+        .opt("location", |l| l.one_of(LOCATIONS))?
+        .is_none_or(|l| l == "MESH_EXTERNAL");
+    check_resolvable(&spec, resolution)?;
+    let ports = ports(&spec, &spec_val)?;
+    let endpoint_vals = spec.list("endpoints")?;
+    check_endpoint_count(&spec, &spec_val, resolution, endpoint_vals.len())?;
+    let endpoints = endpoint_vals
+        .iter()
+        .map(|e| endpoint(e, resolution, &ports))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ServiceEntryPolicy {
+        name: meta.name,
+        namespace: meta.namespace,
+        hosts,
+        ports,
+        resolution,
+        mesh_external,
+        endpoints,
+        source: SourceRef {
+            file: object.val.ctx.file.clone(),
+            line: object.line(),
+        },
+    })
+}
+
+/// `hosts`: at least one, no full wildcard, every other a (wildcard) domain
+/// (`ValidateServiceEntry`).
+fn hosts(spec: &Obj<'_>, spec_val: &Val<'_>) -> Result<Vec<String>> {
     let hosts = spec.opt("hosts", Val::strings)?.unwrap_or_default();
     if hosts.is_empty() {
         return Err(spec_val.error("service entry must have at least one host"));
     }
-    // `ValidateServiceEntry`: no full wildcard, every other host a (wildcard) domain.
     for (h, host) in spec.req("hosts")?.seq()?.iter().zip(&hosts) {
         if host == "*" {
             return Err(h.error("invalid host *"));
         }
         checks::wildcard_domain(h, host)?;
     }
+    Ok(hosts)
+}
+
+/// Fields read only to be checked, with a warning saying what is ignored.
+fn warn_ignored(spec: &Obj<'_>) -> Result<()> {
     for (key, why) in [
         (
             "addresses",
@@ -77,7 +113,12 @@ pub fn lower(object: &Obj<'_>) -> Result<ServiceEntryPolicy> {
     ) {
         w.map(&["labels"])?.opt("labels", Val::string_map)?;
     }
-    let resolution = match spec.get("resolution") {
+    Ok(())
+}
+
+/// `resolution` (default `NONE`).
+fn resolution(spec: &Obj<'_>) -> Result<Resolution> {
+    Ok(match spec.get("resolution") {
         None => Resolution::None,
         Some(r) => match r.one_of(RESOLUTIONS)? {
             "STATIC" => Resolution::Static,
@@ -85,54 +126,47 @@ pub fn lower(object: &Obj<'_>) -> Result<ServiceEntryPolicy> {
             "DNS_ROUND_ROBIN" => Resolution::DnsRoundRobin,
             _ => Resolution::None,
         },
-    };
-    let mesh_external = spec
-        .opt("location", |l| l.one_of(LOCATIONS))?
-        .is_none_or(|l| l == "MESH_EXTERNAL");
-    if resolution != Resolution::None {
-        for h in &spec.req("hosts")?.seq()? {
-            if h.str()?.contains('*') {
-                return Err(h.error(format!(
-                    "wildcard host {} is not supported with resolution {:?}",
-                    h.str()?,
-                    resolution
-                )));
-            }
+    })
+}
+
+/// A resolved entry (not `NONE`) names no wildcard host.
+fn check_resolvable(spec: &Obj<'_>, resolution: Resolution) -> Result<()> {
+    if resolution == Resolution::None {
+        return Ok(());
+    }
+    for h in &spec.req("hosts")?.seq()? {
+        if h.str()?.contains('*') {
+            return Err(h.error(format!(
+                "wildcard host {} is not supported with resolution {:?}",
+                h.str()?,
+                resolution
+            )));
         }
     }
-    let ports = ports(&spec, &spec_val)?;
-    let endpoint_vals = spec.list("endpoints")?;
-    if spec.has("workloadSelector") && !endpoint_vals.is_empty() {
+    Ok(())
+}
+
+/// The endpoint count `ValidateServiceEntry` allows for the entry's resolution.
+fn check_endpoint_count(
+    spec: &Obj<'_>,
+    spec_val: &Val<'_>,
+    resolution: Resolution,
+    endpoints: usize,
+) -> Result<()> {
+    if spec.has("workloadSelector") && endpoints > 0 {
         return Err(
             spec_val.error("only one of WorkloadSelector or Endpoints is allowed in Service Entry")
         );
     }
-    if resolution == Resolution::None && !endpoint_vals.is_empty() {
+    if resolution == Resolution::None && endpoints > 0 {
         return Err(spec_val.error("no endpoints should be provided for resolution type none"));
     }
-    if resolution == Resolution::Static && endpoint_vals.is_empty() && !spec.has("workloadSelector")
-    {
+    if resolution == Resolution::Static && endpoints == 0 && !spec.has("workloadSelector") {
         return Err(
             spec_val.error("endpoints must be provided if service entry discovery mode is static")
         );
     }
-    let endpoints = endpoint_vals
-        .iter()
-        .map(|e| endpoint(e, resolution, &ports))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(ServiceEntryPolicy {
-        name: meta.name,
-        namespace: meta.namespace,
-        hosts,
-        ports,
-        resolution,
-        mesh_external,
-        endpoints,
-        source: SourceRef {
-            file: object.val.ctx.file.clone(),
-            line: object.line(),
-        },
-    })
+    Ok(())
 }
 
 fn ports(spec: &Obj<'_>, spec_val: &Val<'_>) -> Result<Vec<EntryPort>> {

@@ -107,43 +107,7 @@ fn decode(v: &Val<'_>, loads: &[LoadSpec], run: Duration) -> Result<Expectation>
 
 fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec], run: Duration) -> Result<Metric> {
     Ok(match key {
-        "priorityLoad" | "priorityPanic" => {
-            let m = v.map(fields_of(key))?;
-            let (proxy, cluster) = (
-                m.req_name("proxy")?.to_string(),
-                m.req_name("cluster")?.to_string(),
-            );
-            let priority = m.req("priority")?.u32_in(0, 127)?;
-            let at = match m.get("at") {
-                None => None,
-                Some(a) => {
-                    let at = a.duration()?;
-                    if at > run {
-                        return Err(a.error(format!(
-                            "{}s is after the end of the run ({}s)",
-                            at.as_secs_f64(),
-                            run.as_secs_f64()
-                        )));
-                    }
-                    Some(at)
-                }
-            };
-            if key == "priorityLoad" {
-                Metric::PriorityLoad {
-                    proxy,
-                    cluster,
-                    priority,
-                    at,
-                }
-            } else {
-                Metric::PriorityPanic {
-                    proxy,
-                    cluster,
-                    priority,
-                    at,
-                }
-            }
-        }
+        "priorityLoad" | "priorityPanic" => priority_metric(v, key, run)?,
         "codeFraction" | "codeCount" => {
             let m = v.map(fields_of(key))?;
             let (load, code) = (load_ref(&m, loads)?, status(&m)?);
@@ -181,18 +145,7 @@ fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec], run: Duration) -> Result<M
                 workload: m.req_name("workload")?.to_string(),
             }
         }
-        "latencyMs" => {
-            let m = v.map(fields_of(key))?;
-            let p = m.req("percentile")?;
-            let percentile = p.number()?;
-            if !(percentile > 0.0 && percentile <= 100.0) {
-                return Err(p.error("must be in (0, 100]"));
-            }
-            Metric::LatencyMs {
-                load: load_ref(&m, loads)?,
-                percentile,
-            }
-        }
+        "latencyMs" => latency_metric(v, key, loads)?,
         _ => {
             let m = v.map(fields_of(key))?;
             let (proxy, stat) = (
@@ -205,6 +158,60 @@ fn metric(v: &Val<'_>, key: &str, loads: &[LoadSpec], run: Duration) -> Result<M
                 Metric::GaugeMax { proxy, stat }
             }
         }
+    })
+}
+
+/// `priorityLoad` / `priorityPanic`: one priority of one proxy's cluster, at an instant of the
+/// run or at its end.
+fn priority_metric(v: &Val<'_>, key: &str, run: Duration) -> Result<Metric> {
+    let m = v.map(fields_of(key))?;
+    let (proxy, cluster) = (
+        m.req_name("proxy")?.to_string(),
+        m.req_name("cluster")?.to_string(),
+    );
+    let priority = m.req("priority")?.u32_in(0, 127)?;
+    let at = match m.get("at") {
+        None => None,
+        Some(a) => {
+            let at = a.duration()?;
+            if at > run {
+                return Err(a.error(format!(
+                    "{}s is after the end of the run ({}s)",
+                    at.as_secs_f64(),
+                    run.as_secs_f64()
+                )));
+            }
+            Some(at)
+        }
+    };
+    Ok(if key == "priorityLoad" {
+        Metric::PriorityLoad {
+            proxy,
+            cluster,
+            priority,
+            at,
+        }
+    } else {
+        Metric::PriorityPanic {
+            proxy,
+            cluster,
+            priority,
+            at,
+        }
+    })
+}
+
+/// `latencyMs`: a percentile in (0, 100] of one load's latencies.
+fn latency_metric(v: &Val<'_>, key: &str, loads: &[LoadSpec]) -> Result<Metric> {
+    let m = v.map(fields_of(key))?;
+    let p = m.req("percentile")?;
+    let percentile = p.number()?;
+    if !(percentile > 0.0 && percentile <= 100.0) {
+        return Err(p.error("must be in (0, 100]"));
+    }
+    Ok(Metric::LatencyMs {
+        load: load_ref(&m, loads)?,
+        percentile,
     })
 }
 

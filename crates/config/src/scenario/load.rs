@@ -22,7 +22,7 @@ use std::time::Duration;
 use meshtwin_model::limits::{MAX_CALLS, MAX_QPS};
 use meshtwin_model::scenario::LoadSpec;
 
-use crate::decode::{Result, Val};
+use crate::decode::{Obj, Result, Val};
 use crate::names::{self, Rule};
 
 pub const LOAD_FIELDS: &[&str] = &[
@@ -112,42 +112,9 @@ fn decode(v: &Val<'_>, run: Duration) -> Result<LoadSpec> {
             )));
         }
     }
-    let url_val = l.req("url")?;
-    let url = url_val.name()?.to_string();
-    if let Some(rest) = url.strip_prefix("tcp://") {
-        check_tcp_url(rest).map_err(|m| url_val.error(m))?;
-    } else {
-        let host = url.strip_prefix("http://").unwrap_or("");
-        if host.is_empty() || host.starts_with(['/', ':']) {
-            return Err(url_val.error(
-                "expected an http:// URL with a host, like http://httpbin:8000/get, \
-                 or tcp://host:port",
-            ));
-        }
-    }
-    let method = match l.get("method") {
-        Some(m) => {
-            let s = m.name()?;
-            if !s.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(m.error("expected an HTTP method in capitals, like GET or POST"));
-            }
-            s.to_string()
-        }
-        None => "GET".to_string(),
-    };
-    let qps = match l.get("qps") {
-        Some(q) => {
-            let n = q.number()?;
-            if n < 0.0 {
-                return Err(q.error("must be >= 0 (0 = as fast as possible)"));
-            }
-            if n > MAX_QPS {
-                return Err(q.error(format!("must be at most {MAX_QPS} (the limit on qps)")));
-            }
-            n
-        }
-        None => FORTIO_QPS,
-    };
+    let url = url(&l)?;
+    let method = method(&l)?;
+    let qps = qps(&l)?;
     Ok(LoadSpec {
         name: l.req_name("name")?.to_string(),
         from: l.req_name("from")?.to_string(),
@@ -164,6 +131,55 @@ fn decode(v: &Val<'_>, run: Duration) -> Result<LoadSpec> {
         timeout: l
             .opt("timeout", Val::positive_duration)?
             .unwrap_or(FORTIO_TIMEOUT),
+    })
+}
+
+/// `url`: `http://host[:port]/path` or `tcp://host:port`.
+fn url(l: &Obj<'_>) -> Result<String> {
+    let url_val = l.req("url")?;
+    let url = url_val.name()?.to_string();
+    if let Some(rest) = url.strip_prefix("tcp://") {
+        check_tcp_url(rest).map_err(|m| url_val.error(m))?;
+    } else {
+        let host = url.strip_prefix("http://").unwrap_or("");
+        if host.is_empty() || host.starts_with(['/', ':']) {
+            return Err(url_val.error(
+                "expected an http:// URL with a host, like http://httpbin:8000/get, \
+                 or tcp://host:port",
+            ));
+        }
+    }
+    Ok(url)
+}
+
+/// `method` (default `GET`), in capitals.
+fn method(l: &Obj<'_>) -> Result<String> {
+    Ok(match l.get("method") {
+        Some(m) => {
+            let s = m.name()?;
+            if !s.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(m.error("expected an HTTP method in capitals, like GET or POST"));
+            }
+            s.to_string()
+        }
+        None => "GET".to_string(),
+    })
+}
+
+/// `qps` (default fortio's; 0: as fast as possible), at most [`MAX_QPS`].
+fn qps(l: &Obj<'_>) -> Result<f64> {
+    Ok(match l.get("qps") {
+        Some(q) => {
+            let n = q.number()?;
+            if n < 0.0 {
+                return Err(q.error("must be >= 0 (0 = as fast as possible)"));
+            }
+            if n > MAX_QPS {
+                return Err(q.error(format!("must be at most {MAX_QPS} (the limit on qps)")));
+            }
+            n
+        }
+        None => FORTIO_QPS,
     })
 }
 

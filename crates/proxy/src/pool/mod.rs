@@ -1,6 +1,8 @@
-//! Upstream connection pools (spec §2): the synchronous [`engine`] and the async [`driver`]
-//! that runs it on real HTTP connections, and what every pool of a cluster [`shared`]s.
+//! Upstream connection pools (spec §2): the synchronous [`engine`] and the [`action`]s it
+//! answers, the async [`driver`] that runs it on real HTTP connections, and what every pool of
+//! a cluster [`shared`]s.
 
+pub mod action;
 pub mod driver;
 pub mod engine;
 #[cfg(test)]

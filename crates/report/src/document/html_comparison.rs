@@ -31,7 +31,15 @@ pub fn comparison(out: &mut String, c: &Comparison) {
             escape(&what)
         );
     }
-    out.push_str("</ul>\n<h3>What differs in the proxies' configuration</h3>\n");
+    out.push_str("</ul>\n");
+    config_changes(out, c);
+    load_tables(out, c);
+    gates(out, c);
+}
+
+/// What differs in the proxies' configuration, one row per setting and group of proxies.
+fn config_changes(out: &mut String, c: &Comparison) {
+    out.push_str("<h3>What differs in the proxies' configuration</h3>\n");
     if c.config_changes.is_empty() {
         out.push_str("<p>Nothing: both sides configure every proxy the same way.</p>\n");
     } else {
@@ -52,6 +60,10 @@ pub fn comparison(out: &mut String, c: &Comparison) {
         }
         out.push_str("</table>\n");
     }
+}
+
+/// Each load's metrics side by side with the delta's confidence interval.
+fn load_tables(out: &mut String, c: &Comparison) {
     for l in &c.loads {
         let _ = writeln!(out, "<h3>Load {}</h3>", escape(&l.name));
         out.push_str("<table><tr><th>metric</th><th>baseline</th><th>candidate</th><th>delta</th><th>95 % CI of delta</th><th>verdict</th></tr>\n");
@@ -76,6 +88,10 @@ pub fn comparison(out: &mut String, c: &Comparison) {
         }
         out.push_str("</table>\n");
     }
+}
+
+/// The `--fail-if` gates and whether each held.
+fn gates(out: &mut String, c: &Comparison) {
     if !c.gates.is_empty() {
         out.push_str("<h3>Gates</h3>\n<ul>\n");
         for g in &c.gates {
