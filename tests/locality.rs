@@ -1,4 +1,4 @@
-//! Istio's locality load balancing through the twin, end to end (spec §4.9, §4.10): each
+//! Istio's locality load balancing through the twin, end to end (istiod `pilot/pkg/networking/core/loadbalancer/loadbalancer.go` `applyLocalityFailover`, `source/common/router/config_impl.cc` `WeightedClusterEntry`): each
 //! fixture under tests/fixtures/locality/ is a scenario whose expectations encode the
 //! behaviour — no failover priorities without outlier detection, the client's zone first
 //! with it and failover to the same region before another, `distribute` weights, and weighted

@@ -1,7 +1,7 @@
 //! The multi-region world `meshtwin bench` measures under faults: three regions of two zones,
 //! a frontend per zone that calls two backends per request, ten backend services in every
 //! zone, a fortio client per zone calling the frontend and four backends, Istio outlier
-//! detection on every service (so locality failover is on, spec §4.9), and a failure timeline
+//! detection on every service (so locality failover is on, istiod `pilot/pkg/networking/core/loadbalancer/loadbalancer.go` `applyLocalityFailover`), and a failure timeline
 //! (errors that eject, a crash, a zone partition, a scale-down, then recovery).
 //!
 //! The world is written as the YAML a user would write — topology, DestinationRules,

@@ -1,4 +1,4 @@
-//! Bad App Mesh `healthCheck` input (spec §5.5, App Mesh API `HealthCheckPolicy`): every case
+//! Bad App Mesh `healthCheck` input (App Mesh `HealthCheckPolicy` (docs/guide.md, App Mesh), App Mesh API `HealthCheckPolicy`): every case
 //! is a `ConfigError` with the file, line and field path — never a panic, never a silently
 //! accepted value.
 

@@ -1,4 +1,4 @@
-//! Lowering follows the meshes' own rules (spec §1.1, §3.8, §7.2): defaults where the user is
+//! Lowering follows the meshes' own rules (`source/common/upstream/resource_manager_impl.h` `ResourceManagerImpl`, Istio `getDefaultCircuitBreakerThresholds`, istiod `pilot/pkg/networking/core/cluster_traffic_policy.go` `applyOutlierDetection`, App Mesh listener `connectionPool` (docs/guide.md, App Mesh)): defaults where the user is
 //! silent, the user's values where not.
 
 use std::path::Path;

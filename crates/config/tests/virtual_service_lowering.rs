@@ -1,4 +1,4 @@
-//! VirtualService lowering follows istiod (spec §6.1–§6.7): matches, weights, retries,
+//! VirtualService lowering follows istiod (`source/common/router/config_impl.cc` `RouteEntryImplBase::matchRoute`): matches, weights, retries,
 //! faults and mirrors come out as Envoy gets them, with Istio's defaults and version switches.
 
 use std::time::Duration;

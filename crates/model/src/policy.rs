@@ -1,6 +1,6 @@
 //! Mesh policy lowered from the users' Istio / App Mesh resources.
 //!
-//! Lowering applies the mesh's defaults (spec §1.1, §7.2): what comes out is what the control
+//! Lowering applies the mesh's defaults (`source/common/upstream/resource_manager_impl.h` `ResourceManagerImpl`, Istio `getDefaultCircuitBreakerThresholds`, App Mesh listener `connectionPool` (docs/guide.md, App Mesh)): what comes out is what the control
 //! plane would hand Envoy, minus the placement (which proxies get which cluster), which the
 //! simulator's control plane decides from the topology.
 
@@ -134,7 +134,7 @@ impl PoolSettings {
     }
 }
 
-/// Outlier detection as Envoy's `OutlierDetection`, after the mesh's mapping (spec §3.8, §7.3).
+/// Outlier detection as Envoy's `OutlierDetection`, after the mesh's mapping (istiod `pilot/pkg/networking/core/cluster_traffic_policy.go` `applyOutlierDetection`, App Mesh listener `outlierDetection` (docs/guide.md, App Mesh)).
 /// Parsed and kept now; enforced by the outlier-detection issue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutlierDetection {
@@ -171,7 +171,7 @@ pub struct HealthCheck {
     pub unhealthy_threshold: u32,
 }
 
-/// Istio `loadBalancer.localityLbSetting`, lowered (spec §4.9). Absent ⇒ the mesh default
+/// Istio `loadBalancer.localityLbSetting`, lowered (istiod `pilot/pkg/networking/core/loadbalancer/loadbalancer.go` `applyLocalityFailover`). Absent ⇒ the mesh default
 /// (enabled, no distribute, failover by proximity).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalityLb {

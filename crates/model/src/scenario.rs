@@ -94,7 +94,7 @@ pub enum Metric {
     Reached { load: String, workload: String },
     /// A latency percentile of a load, in milliseconds.
     LatencyMs { load: String, percentile: f64 },
-    /// Percent of a proxy's cluster traffic planned for `priority` (spec §4.2) at virtual
+    /// Percent of a proxy's cluster traffic planned for `priority` (`source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase::recalculatePerPriorityState`) at virtual
     /// time `at` (`None`: the end of the run): the last `priority_load` trace event at or
     /// before it.
     PriorityLoad {
@@ -104,7 +104,7 @@ pub enum Metric {
         #[serde(with = "crate::duration::opt_ms")]
         at: Option<Duration>,
     },
-    /// 1 when `priority` of a proxy's cluster is in panic (spec §4.3) at `at`, else 0 — from
+    /// 1 when `priority` of a proxy's cluster is in panic (`source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase::isHostSetInPanic`) at `at`, else 0 — from
     /// the same trace event as [`Metric::PriorityLoad`].
     PriorityPanic {
         proxy: String,

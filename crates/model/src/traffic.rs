@@ -1,5 +1,5 @@
 //! Istio traffic routing, lowered: `VirtualService` and `Gateway` as istiod hands them to Envoy
-//! (spec §6), minus the placement (which proxy gets which route), which the simulator's control
+//! (`source/common/router/router.cc` `Filter`), minus the placement (which proxy gets which route), which the simulator's control
 //! plane decides from the topology.
 //!
 //! - this module: the shared pieces — [`FractionalPercent`], [`Destination`],
@@ -86,7 +86,7 @@ impl Denominator {
 }
 
 /// Envoy's `FractionalPercent`: `numerator / denominator`, sampled as
-/// `random % denominator < numerator` (`evaluateFractionalPercent`, spec §6.6).
+/// `random % denominator < numerator` (`evaluateFractionalPercent`, `source/extensions/filters/http/fault/fault_filter.cc` `FaultFilter`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FractionalPercent {
     pub numerator: u32,
@@ -153,7 +153,7 @@ pub struct RouteDestination {
     pub destination: Destination,
     /// As written. With one destination Envoy gets a plain cluster and the weight is ignored;
     /// with several, Istio drops weight-0 destinations (they are not listed here) and passes
-    /// the others unnormalised (spec §6.2).
+    /// the others unnormalised (`source/common/router/config_impl.cc` `RouteEntryImplBase::pickWeightedCluster`).
     pub weight: u32,
     /// Header operations for requests sent to this destination.
     #[serde(default, skip_serializing_if = "http::HeaderOperations::is_empty")]

@@ -1,4 +1,4 @@
-//! Envoy's circuit breakers: the cluster's `ResourceManager` (spec §1.1–§1.2).
+//! Envoy's circuit breakers: the cluster's `ResourceManager` (`source/common/upstream/resource_manager_impl.h` `ResourceManagerImpl`, Istio `getDefaultCircuitBreakerThresholds`).
 //!
 //! One resource manager per cluster and routing priority, shared by every worker's pools.
 //! `can_create` is "strictly below the limit"; the `*_open` gauges are 1 when the count is

@@ -48,7 +48,7 @@ pub struct ListenerConfig {
 }
 
 /// HTTP connection manager with routes, or an opaque TCP proxy (`tcp_proxy`) to one cluster
-/// or to weighted clusters, picked once per downstream connection (spec §6.8).
+/// or to weighted clusters, picked once per downstream connection (istiod `pilot/pkg/networking/core/tcp_route.go`, `source/common/tcp_proxy/tcp_proxy.cc`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListenerKind {
     Http {
@@ -126,6 +126,6 @@ pub struct ClusterConfig {
     /// Locality weights per (priority, locality) when the control plane sets
     /// `locality_weighted_lb_config` (Istio's `distribute` / explicit failover); empty: off.
     pub locality_weights: BTreeMap<(u32, Locality), u32>,
-    /// Active health checking (`None`: off; App Mesh `healthCheck`, spec §5.5).
+    /// Active health checking (`None`: off; App Mesh `healthCheck`, App Mesh `HealthCheckPolicy` (docs/guide.md, App Mesh)).
     pub health_check: Option<HealthCheck>,
 }

@@ -1,4 +1,4 @@
-//! Envoy's local replies and response flags (spec §1.4, §8.1, §8.2).
+//! Envoy's local replies and response flags (`source/common/router/router.cc` `Filter::onUpstreamReset`, `source/common/stream_info/utility.cc` `ResponseFlagUtils`, `source/common/router/router.cc` local replies).
 
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode};

@@ -1,4 +1,4 @@
-//! Envoy's `tcp_proxy` filter (spec §1.5, §6.8): opaque TCP to one cluster, or to weighted
+//! Envoy's `tcp_proxy` filter (`source/common/tcp_proxy/tcp_proxy.cc` `Filter::initializeUpstreamConnection`, istiod `pilot/pkg/networking/core/tcp_route.go`, `source/common/tcp_proxy/tcp_proxy.cc`): opaque TCP to one cluster, or to weighted
 //! clusters picked **once per downstream connection** (`random % total_weight`, the same
 //! [`crate::router::weighted`] walk as HTTP; the draw comes from the proxy's seeded stream and
 //! is made only when there is a choice). All bytes of the connection go to that cluster.

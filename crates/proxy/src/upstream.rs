@@ -1,5 +1,5 @@
 //! One upstream attempt: a stream from the chosen host's pool, the request, the response —
-//! or how it failed (spec §1.3–§1.4, §2.5). The per-try timeout starts once the pool has
+//! or how it failed (`source/common/conn_pool/conn_pool_base.cc` `ConnPoolImplBase::newStreamImpl`, `source/common/conn_pool/conn_pool_base.cc` `ConnPoolImplBase`). The per-try timeout starts once the pool has
 //! handed the request a stream (it never covers pending or connect time).
 
 use std::rc::Rc;

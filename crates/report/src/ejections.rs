@@ -1,5 +1,5 @@
 //! Ejected intervals per host, from the trace: outlier detection's `ejected` → `unejected`
-//! (spec §3.5) and active health checking's `unhealthy` → `healthy` (spec §5). A host removed
+//! (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::ejectHost`) and active health checking's `unhealthy` → `healthy` (`source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`). A host removed
 //! from its cluster's endpoint set while out of rotation ends its interval there (reason
 //! `removed`), as the endpoint view forgets it.
 

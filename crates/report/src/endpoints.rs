@@ -1,5 +1,5 @@
 //! The endpoint view: what `istioctl proxy-config endpoints <pod>` prints, reconstructed from
-//! the trace at any virtual time (spec §3.5, §5).
+//! the trace at any virtual time (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::ejectHost`, `source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`).
 //!
 //! Per (proxy, cluster) the membership is the last `endpoints` event at or before the time;
 //! each host's outlier state (`FAILED_OUTLIER_CHECK`) follows its `outlier` ejected /

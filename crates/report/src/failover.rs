@@ -1,4 +1,4 @@
-//! The failover picture (spec §4.3, §7.3): which upstream locality and cluster served each
+//! The failover picture (`source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase::isHostSetInPanic`, App Mesh listener `outlierDetection` (docs/guide.md, App Mesh)): which upstream locality and cluster served each
 //! load's requests over virtual time, and when traffic left the locality it started in.
 //!
 //! A request's upstream is the trace's `Request.upstream_pod`; where it runs comes from the

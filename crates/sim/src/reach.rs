@@ -178,7 +178,7 @@ fn routed_clusters(cfg: &ProxyConfig, port: u16, authority: Option<&str>) -> Vec
     out
 }
 
-/// Where the proxy's active health checks connect (spec §5).
+/// Where the proxy's active health checks connect (`source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`).
 fn health_checked(cfg: &ProxyConfig) -> Vec<SocketAddr> {
     cfg.clusters
         .iter()

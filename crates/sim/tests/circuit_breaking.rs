@@ -1,4 +1,4 @@
-//! The Istio circuit-breaking task inside the twin (spec §2.6, reference R1): the 503s come
+//! The Istio circuit-breaking task inside the twin (`source/common/conn_pool/conn_pool_base.cc` `ConnPoolImplBase::onUpstreamReady`, reference R1): the 503s come
 //! from the pending queue overflowing while the draining connection holds the only slot.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Active health checking in the twin (spec §5): a proxy checks `/ping` on each endpoint on its
+//! Active health checking in the twin (`source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`): a proxy checks `/ping` on each endpoint on its
 //! own connections; when one endpoint's health endpoint answers 503 the check marks it
 //! unhealthy at once and traffic avoids it; when it answers 200 again, two passes bring it
 //! back. A small world of three hosts with hand-written backends whose `/ping` status depends

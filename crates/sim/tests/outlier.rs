@@ -1,4 +1,4 @@
-//! Outlier detection in the twin (spec §3): upstream 5xx from one endpoint eject it, and the
+//! Outlier detection in the twin (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl`): upstream 5xx from one endpoint eject it, and the
 //! cluster's traffic moves to the healthy one; local overflows are never counted.
 
 mod common;

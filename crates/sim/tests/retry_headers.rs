@@ -1,4 +1,4 @@
-//! `x-envoy-retry-on` / `x-envoy-max-retries` sent by the client (spec §6.4): the client's
+//! `x-envoy-retry-on` / `x-envoy-max-retries` sent by the client (`source/common/router/retry_state_impl.cc` `RetryStateImpl`): the client's
 //! sidecar merges them into the route's retry policy (Istio's default route here) and
 //! consumes them.
 

@@ -1,6 +1,6 @@
 //! An Istio ingress gateway pod (`istioGateway`) configured from `Gateway` resources: TCP
 //! connections on its 31400 routed by a weighted `tcp:` rule to tcp-echo v1 / v2, each
-//! connection's cluster picked once (spec §6.8; reference result R6), and an HTTP server
+//! connection's cluster picked once (istiod `pilot/pkg/networking/core/tcp_route.go`, `source/common/tcp_proxy/tcp_proxy.cc`; reference result R6), and an HTTP server
 //! routing to httpbin through the bound VirtualService.
 
 mod common;
@@ -125,7 +125,7 @@ fn an_http_server_of_the_gateway_routes_by_the_bound_virtual_service() {
 #[test]
 fn over_max_connections_the_gateway_closes_the_connection_at_once_with_no_queue() {
     // Two nc clients connect at the same instant to a v1 subset allowing one connection:
-    // tcp_proxy's limit is hard (spec §1.5), so one of them is closed unanswered.
+    // tcp_proxy's limit is hard (`source/common/tcp_proxy/tcp_proxy.cc` `Filter::initializeUpstreamConnection`), so one of them is closed unanswered.
     let mut l = load("nc", "tcp://istio-ingressgateway.istio-system:31400", 2);
     l.connections = 2;
     l.qps = 0.0;

@@ -13,7 +13,7 @@
 //!   dns: [db.example.com]       # names resolving to these pods (hosts outside the mesh)
 //! ```
 //! Envoy concurrency defaults to 2 (Istio's default sidecar CPU limit of 2000m ⇒ 2 workers,
-//! spec §8.6; App Mesh's Envoy likewise). A virtual gateway pod and an Istio gateway pod
+//! istiod `pilot/pkg/networking/core/` sidecar listeners; App Mesh's Envoy likewise). A virtual gateway pod and an Istio gateway pod
 //! (`istio-ingressgateway`, configured by the `Gateway` resources selecting its labels) run
 //! no app.
 
@@ -42,7 +42,7 @@ pub const SIDECAR_KINDS: &[&str] = &["istio", "appMesh", "appMeshGateway", "isti
 pub const ISTIO_FIELDS: &[&str] = &["concurrency"];
 pub const APP_MESH_FIELDS: &[&str] = &["mesh", "virtualNode", "concurrency"];
 pub const APP_MESH_GATEWAY_FIELDS: &[&str] = &["mesh", "virtualGateway", "concurrency"];
-/// Envoy workers when not written (spec §8.6).
+/// Envoy workers when not written (istiod `pilot/pkg/networking/core/` sidecar listeners).
 pub const DEFAULT_CONCURRENCY: u32 = 2;
 /// A limit on everything.
 const MAX_REPLICAS: u32 = 10_000;

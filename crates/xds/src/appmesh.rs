@@ -78,7 +78,7 @@ fn egress_cluster(view: &MeshView<'_>, mesh: &str, l: &AppMeshListener) -> Clust
         pool: PoolSettings::appmesh_default(),
         lb_policy: LbPolicy::RoundRobin,
         // A virtual node's outlierDetection and healthCheck apply on its clients' egress
-        // clusters: every client Envoy checks the node's endpoints (spec §5.5, §7.3-§7.4).
+        // clusters: every client Envoy checks the node's endpoints (App Mesh `HealthCheckPolicy` (docs/guide.md, App Mesh), App Mesh listener `outlierDetection` (docs/guide.md, App Mesh)).
         outlier_detection: l.outlier_detection.clone(),
         locality_weights: Default::default(),
         health_check: l.health_check.clone(),
@@ -178,7 +178,7 @@ fn appmesh_ingress(
         lb_policy: LbPolicy::RoundRobin,
         outlier_detection: None,
         locality_weights: Default::default(),
-        // The node's own Envoy does not check its local app: its clients do (spec §5.5).
+        // The node's own Envoy does not check its local app: its clients do (App Mesh `HealthCheckPolicy` (docs/guide.md, App Mesh)).
         health_check: None,
     };
     (listener, cluster)

@@ -1,4 +1,4 @@
-//! Tetrate Service Bridge gateways (seed 004; spec §4.9, §4.10, §6.5): what TSB's control
+//! Tetrate Service Bridge gateways (seed 004; istiod `pilot/pkg/networking/core/loadbalancer/loadbalancer.go` `applyLocalityFailover`, `source/common/router/config_impl.cc` `WeightedClusterEntry`, istiod `pilot/pkg/networking/core/route/retry/retry.go`): what TSB's control
 //! plane makes of a `gateway.tsb.tetrate.io/v2` `Gateway` on the gateway pods it selects
 //! (`workloadSelector`: namespace and labels).
 //!
@@ -12,10 +12,10 @@
 //!   named list only the named ones: one cluster `outbound|<port>||<hostname>` whose
 //!   endpoints are those ingress-gateway pods, with Istio's locality priorities relative to
 //!   the edge pod (same region first, a remote region only when the local ones fail — it
-//!   needs outlier detection, spec §4.9) and a retry policy retrying 503s on another host. A
+//!   needs outlier detection, istiod `pilot/pkg/networking/core/loadbalancer/loadbalancer.go` `applyLocalityFailover`) and a retry policy retrying 503s on another host. A
 //!   weighted list becomes weighted clusters `outbound|<port>|<cluster>|<hostname>`, one per
 //!   workload cluster, without outlier detection: a cluster with no working ingress gateway
-//!   answers 503 `no healthy upstream` (UH) and nothing fails over (spec §4.10).
+//!   answers 503 `no healthy upstream` (UH) and nothing fails over (`source/common/router/config_impl.cc` `WeightedClusterEntry`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -54,11 +54,11 @@ pub(super) fn cluster_scoped(view: &MeshView<'_>, pod: &Pod) -> bool {
 }
 
 /// Edge outlier detection. TSB does not publish what it generates for the edge → ingress
-/// hop, so these are Envoy's defaults (spec §3.1: 5 consecutive 5xx — a connect failure
+/// hop, so these are Envoy's defaults (`source/common/upstream/outlier_detection_impl.cc` `DetectorConfig`: 5 consecutive 5xx — a connect failure
 /// counts as one —, 10 s sweep, 30 s base ejection) with two changes failover needs:
 /// `max_ejection_percent` 100 (with Envoy's 10 % a two-cluster edge could never eject,
-/// spec §3.5, §3.8 — Istio's locality-failover task uses 100 too) and Istio's panic threshold
-/// 0 whenever outlier detection is on (spec §4.3), so a dead priority spills instead of
+/// `source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::ejectHost`, istiod `pilot/pkg/networking/core/cluster_traffic_policy.go` `applyOutlierDetection` — Istio's locality-failover task uses 100 too) and Istio's panic threshold
+/// 0 whenever outlier detection is on (`source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase::isHostSetInPanic`), so a dead priority spills instead of
 /// panicking.
 fn edge_outlier_detection() -> OutlierDetection {
     OutlierDetection {

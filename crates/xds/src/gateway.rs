@@ -7,7 +7,7 @@
 //!   from the first VirtualService (file order) bound to that Gateway (`spec.gateways`, short
 //!   names in the VirtualService's namespace or `namespace/name`) with a `tcp:` rule matching
 //!   the port (`match[].port` unset or equal, `match[].gateways` unset or naming the Gateway)
-//!   — several destinations are weighted clusters picked once per connection (spec §6.8);
+//!   — several destinations are weighted clusters picked once per connection (istiod `pilot/pkg/networking/core/tcp_route.go`, `source/common/tcp_proxy/tcp_proxy.cc`);
 //!   no such rule: no listener (istiod builds no filter chain for it). Its stats are
 //!   `tcp.<cluster>.*` for one destination, `tcp.<vs name>.<vs namespace>.*` for weighted
 //!   clusters, as istiod names them;

@@ -94,7 +94,7 @@ fn inbound(view: &MeshView<'_>, pod: &Pod, app: &AppBehaviour) -> (ClusterConfig
         // Istio does not apply outlier detection to inbound clusters.
         outlier_detection: None,
         locality_weights: Default::default(),
-        // Istio configures no active health checks (spec §5.4).
+        // Istio configures no active health checks (istiod `pilot/pkg/networking/core/cluster_builder.go` (no active health checks)).
         health_check: None,
     };
     let listener = ListenerConfig {
@@ -164,7 +164,7 @@ fn build_service_clusters(
         lb_policy,
         outlier_detection: view.istio_outlier(svc, sp.port),
         locality_weights: Default::default(),
-        // Istio configures no active health checks (spec §5.4).
+        // Istio configures no active health checks (istiod `pilot/pkg/networking/core/cluster_builder.go` (no active health checks)).
         health_check: None,
     };
     let labels = view.endpoint_labels(&cluster.endpoints);
@@ -222,7 +222,7 @@ fn subset_clusters(
                 lb_policy,
                 outlier_detection,
                 locality_weights: Default::default(),
-                // Istio configures no active health checks (spec §5.4).
+                // Istio configures no active health checks (istiod `pilot/pkg/networking/core/cluster_builder.go` (no active health checks)).
                 health_check: None,
             };
             let labels = view.endpoint_labels(&cluster.endpoints);

@@ -1,5 +1,5 @@
 //! The control plane: turns topology + lowered policies into each proxy's configuration, the
-//! way istiod and App Mesh's control plane place clusters (spec §1.1, §7.1–§7.2, §8.6).
+//! way istiod and App Mesh's control plane place clusters (`source/common/upstream/resource_manager_impl.h` `ResourceManagerImpl`, Istio `getDefaultCircuitBreakerThresholds`, App Mesh cluster names (docs/guide.md, App Mesh), istiod `pilot/pkg/networking/core/` sidecar listeners).
 //!
 //! - Istio sidecar: one outbound listener (127.0.0.1:15001, stands for iptables capture) with a
 //!   virtual host per service port → `outbound|<port>||<fqdn>`; an inbound listener on the pod

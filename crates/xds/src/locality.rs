@@ -1,4 +1,4 @@
-//! Istio's locality load balancing as istiod applies it per client proxy (spec §4.9,
+//! Istio's locality load balancing as istiod applies it per client proxy (istiod `pilot/pkg/networking/core/loadbalancer/loadbalancer.go` `applyLocalityFailover`,
 //! `ApplyLocalityLoadBalancer`): endpoints get priorities (failover by proximity, `failover`
 //! regions, `failoverPriority` labels) or weights (`distribute`) relative to the client's
 //! locality. The mesh default is "enabled, nothing else"; failover needs outlier detection on

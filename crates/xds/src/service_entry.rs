@@ -126,7 +126,7 @@ fn cluster(
         lb_policy,
         outlier_detection,
         locality_weights: Default::default(),
-        // Istio configures no active health checks (spec §5.4).
+        // Istio configures no active health checks (istiod `pilot/pkg/networking/core/cluster_builder.go` (no active health checks)).
         health_check: None,
     }
 }

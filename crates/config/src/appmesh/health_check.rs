@@ -1,4 +1,4 @@
-//! A listener's `healthCheck` → [`HealthCheck`] (spec §5.5). Ranges from the App Mesh API's
+//! A listener's `healthCheck` → [`HealthCheck`] (App Mesh `HealthCheckPolicy` (docs/guide.md, App Mesh)). Ranges from the App Mesh API's
 //! `HealthCheckPolicy`: interval 5–300 s, timeout 2–60 s, thresholds 2–10; `port` must match
 //! the listener's port mapping. `path` is used only by http / http2 checks ("for any other
 //! protocol, this value is ignored"); the API marks it optional, but Envoy's

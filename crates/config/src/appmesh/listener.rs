@@ -1,4 +1,4 @@
-//! One App Mesh listener → [`AppMeshListener`] (spec §7.2–7.4, §5.5).
+//! One App Mesh listener → [`AppMeshListener`] (App Mesh listener `connectionPool` (docs/guide.md, App Mesh), App Mesh `HealthCheckPolicy` (docs/guide.md, App Mesh)).
 //!
 //! The `connectionPool` becomes the circuit-breaker thresholds of the node's own **ingress**
 //! cluster; fields it does not set keep App Mesh's default 2147483647. Exactly one protocol

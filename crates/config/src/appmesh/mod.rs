@@ -1,4 +1,4 @@
-//! AWS App Mesh virtual nodes and virtual gateways, lowered per spec §7.
+//! AWS App Mesh virtual nodes and virtual gateways, lowered per App Mesh (docs/guide.md, App Mesh)
 //!
 //! - [`crd`] — the Kubernetes form (`appmesh.k8s.aws/v1beta2` `VirtualNode` / `VirtualGateway`).
 //! - [`describe`] — the `aws appmesh describe-virtual-node` / `describe-virtual-gateway` JSON.

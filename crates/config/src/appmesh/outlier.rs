@@ -1,5 +1,5 @@
 //! A virtual node listener's `outlierDetection` → Envoy outlier detection on every client's
-//! egress cluster for the node (spec §7.3): `maxServerErrors` → `consecutive_5xx` (enforced),
+//! egress cluster for the node (App Mesh listener `outlierDetection` (docs/guide.md, App Mesh)): `maxServerErrors` → `consecutive_5xx` (enforced),
 //! `interval`, `baseEjectionDuration`, `maxEjectionPercent`. Fields App Mesh does not expose
 //! keep Envoy's defaults (gateway failures not enforced, success rate enforced, panic
 //! threshold 50 %).

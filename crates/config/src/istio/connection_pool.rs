@@ -1,4 +1,4 @@
-//! `trafficPolicy.connectionPool` → [`PoolSettings`] (spec §1.1, §2.2, §8.6).
+//! `trafficPolicy.connectionPool` → [`PoolSettings`] (`source/common/upstream/resource_manager_impl.h` `ResourceManagerImpl`, Istio `getDefaultCircuitBreakerThresholds`, `source/common/conn_pool/conn_pool_base.cc` `ConnPoolImplBase`, istiod `pilot/pkg/networking/core/` sidecar listeners).
 //!
 //! Istio starts every cluster from unlimited thresholds (2^32−1), `connectTimeout` 10 s and an
 //! idle timeout of 1 h, and overrides a threshold only when the DestinationRule's value is

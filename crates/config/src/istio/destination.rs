@@ -1,4 +1,4 @@
-//! Route destinations and their weights (spec §6.2): `Destination`, `HTTPRouteDestination`
+//! Route destinations and their weights (`source/common/router/config_impl.cc` `RouteEntryImplBase::pickWeightedCluster`): `Destination`, `HTTPRouteDestination`
 //! and `RouteDestination`, with Istio's weight validation in both versions (switch I3) and
 //! istiod's lowering (one destination: weight ignored; several: weight-0 ones dropped).
 

@@ -1,5 +1,5 @@
 //! `http[].fault` → the fault filter's per-route config, as `TranslateFault` builds it and
-//! `validateHTTPFaultInjection` checks it (spec §6.6). A missing percentage is 0 % (never);
+//! `validateHTTPFaultInjection` checks it (`source/extensions/filters/http/fault/fault_filter.cc` `FaultFilter`). A missing percentage is 0 % (never);
 //! the deprecated integer `delay.percent` is a share of 100.
 
 use meshtwin_model::traffic::http::{Fault, FaultAbort, FaultDelay};

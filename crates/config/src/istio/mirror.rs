@@ -1,5 +1,5 @@
 //! `http[].mirror` / `mirrorPercentage` / `mirror_percent` (`mirrorPercent`) / `mirrors[]`
-//! → Envoy's `request_mirror_policies` (`MirrorPercent`, `MirrorPercentByPolicy`; spec §6.7).
+//! → Envoy's `request_mirror_policies` (`MirrorPercent`, `MirrorPercentByPolicy`; `source/common/router/router.cc` `Filter::maybeDoShadowing`).
 //! No percentage mirrors 100 %; an explicit 0 mirrors nothing. Istio ≤ 1.27 lets Envoy append
 //! `-shadow` to the mirrored host; 1.28+ suppresses it (switch I6).
 

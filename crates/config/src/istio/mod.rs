@@ -2,10 +2,10 @@
 //!
 //! - [`destination_rule`] — the `DestinationRule` envelope, host and subsets.
 //! - [`traffic_policy`] — `trafficPolicy` blocks, `portLevelSettings` and subset merging.
-//! - [`connection_pool`] — `connectionPool` → circuit-breaker thresholds and pool settings (spec §1.1).
-//! - [`outlier`] — `outlierDetection` → Envoy outlier detection (spec §3.8).
+//! - [`connection_pool`] — `connectionPool` → circuit-breaker thresholds and pool settings (`source/common/upstream/resource_manager_impl.h` `ResourceManagerImpl`, Istio `getDefaultCircuitBreakerThresholds`).
+//! - [`outlier`] — `outlierDetection` → Envoy outlier detection (istiod `pilot/pkg/networking/core/cluster_traffic_policy.go` `applyOutlierDetection`).
 //! - [`load_balancer`] — `loadBalancer.simple` → LB policy.
-//! - [`virtual_service`] — `VirtualService` → routing (spec §6): [`http_route`] rules with
+//! - [`virtual_service`] — `VirtualService` → routing (`source/common/router/router.cc` `Filter`): [`http_route`] rules with
 //!   their [`http_match`] blocks, [`destination`]s and weights, [`retries`], [`fault`],
 //!   [`mirror`] and [`http_action`]s (redirect, direct response, rewrite); [`tcp_route`] rules.
 //! - [`route_origins`] — where a rule's timeout, retries and fault came from.

@@ -24,7 +24,7 @@ use meshtwin_model::traffic::IstioCompat;
 
 use crate::decode::{Obj, Result, Val};
 
-/// Envoy's defaults for fields Istio leaves unset (spec §3.1).
+/// Envoy's defaults for fields Istio leaves unset (`source/common/upstream/outlier_detection_impl.cc` `DetectorConfig`).
 const ENVOY_CONSECUTIVE: u32 = 5;
 const ENVOY_INTERVAL: Duration = Duration::from_secs(10);
 const ENVOY_BASE_EJECTION: Duration = Duration::from_secs(30);

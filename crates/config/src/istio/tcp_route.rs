@@ -1,4 +1,4 @@
-//! One `tcp[]` rule → [`TcpRoute`] (`validateTCPRoute`, spec §6.8).
+//! One `tcp[]` rule → [`TcpRoute`] (`validateTCPRoute`, istiod `pilot/pkg/networking/core/tcp_route.go`, `source/common/tcp_proxy/tcp_proxy.cc`).
 
 use meshtwin_model::traffic::gateway::{L4Match, TcpRoute};
 use meshtwin_model::traffic::IstioCompat;

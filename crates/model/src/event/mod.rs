@@ -55,7 +55,7 @@ pub enum EventKind {
         flags: ResponseFlags,
         duration_ms: f64,
     },
-    /// A connection-pool / circuit-breaker decision (spec §1–§2).
+    /// A connection-pool / circuit-breaker decision (`source/common/upstream/resource_manager_impl.h` `ResourceManagerImpl`).
     Pool {
         proxy: String,
         cluster: String,
@@ -82,7 +82,7 @@ pub enum EventKind {
         result: AppCallResult,
         duration_ms: f64,
     },
-    /// The outlier detector ejected or brought back a host (spec §3).
+    /// The outlier detector ejected or brought back a host (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl`).
     Outlier {
         proxy: String,
         cluster: String,
@@ -102,7 +102,7 @@ pub enum EventKind {
         cluster: String,
         endpoints: Vec<EndpointInfo>,
     },
-    /// The priority load of a proxy's cluster changed (spec §4.2): percent of traffic per
+    /// The priority load of a proxy's cluster changed (`source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase::recalculatePerPriorityState`): percent of traffic per
     /// priority, and the healthy percentage that produced it.
     PriorityLoad {
         proxy: String,
@@ -118,7 +118,7 @@ pub enum EventKind {
         #[serde(default)]
         reason: String,
     },
-    /// An active health check changed a host's health status (spec §5).
+    /// An active health check changed a host's health status (`source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`).
     HealthCheck {
         proxy: String,
         cluster: String,

@@ -1,4 +1,4 @@
-//! Istio `Gateway` servers and `VirtualService` TCP rules (spec §6.8), lowered.
+//! Istio `Gateway` servers and `VirtualService` TCP rules (istiod `pilot/pkg/networking/core/tcp_route.go`, `source/common/tcp_proxy/tcp_proxy.cc`), lowered.
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,6 @@
 //! A `VirtualService` HTTP rule, lowered the way istiod builds Envoy routes
 //! (`TranslateRoute`, `TranslateRouteMatch`, `retry.ConvertPolicy`, `TranslateFault`,
-//! `MirrorPercent`; spec §6.1–§6.7).
+//! `MirrorPercent`; `source/common/router/config_impl.cc` `RouteEntryImplBase::matchRoute`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;

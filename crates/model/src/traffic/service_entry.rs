@@ -1,5 +1,5 @@
 //! Istio `ServiceEntry`, lowered: hosts outside (or added to) the mesh's registry, their ports
-//! and endpoints with locality (spec §4.9; seed 002).
+//! and endpoints with locality (istiod `pilot/pkg/networking/core/loadbalancer/loadbalancer.go` `applyLocalityFailover`; seed 002).
 
 use std::collections::BTreeMap;
 

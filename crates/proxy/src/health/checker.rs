@@ -1,5 +1,5 @@
 //! The health checker of one cluster (Envoy's `HealthCheckerImplBase`): one [`Session`] per
-//! host, the cluster's stats, and what each completed check means for the host (spec §5.1).
+//! host, the cluster's stats, and what each completed check means for the host (`source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -1,5 +1,5 @@
-//! The health checker's settings: Envoy's `HealthCheck` with its defaults (spec §5.1), built
-//! from the lowered App Mesh `healthCheck` (spec §5.5), and the next-check delay rule of
+//! The health checker's settings: Envoy's `HealthCheck` with its defaults (`source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`), built
+//! from the lowered App Mesh `healthCheck` (App Mesh `HealthCheckPolicy` (docs/guide.md, App Mesh)), and the next-check delay rule of
 //! `HealthCheckerImplBase::interval` / `intervalWithJitter`.
 
 use std::time::Duration;
@@ -66,7 +66,7 @@ pub enum Transition {
 
 impl Config {
     /// The Envoy cluster `health_checks` entry for an App Mesh `healthCheck`. Whether App Mesh
-    /// sets jitter, `no_traffic_interval` or expected statuses is unknown (spec §5.5, §11):
+    /// sets jitter, `no_traffic_interval` or expected statuses is unknown (App Mesh `HealthCheckPolicy` (docs/guide.md, App Mesh), docs/guide.md (not modelled)):
     /// Envoy's defaults are used. The check's connection is not kept between checks
     /// [inferred]: in seed 000 (R3) green's `http.ingress.downstream_cx_active` reads 20 — just
     /// fortio's connections — although the gateway health-checks green; a kept connection

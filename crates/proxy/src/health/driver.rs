@@ -1,8 +1,8 @@
-//! Runs a cluster's [`HealthChecker`] (spec §5): one task per host on the platform, the first
+//! Runs a cluster's [`HealthChecker`] (`source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`): one task per host on the platform, the first
 //! check at once (Envoy's `initial_jitter` 0), the next after the delay the checker decides.
 //! Each completed check sets the host's `FAILED_ACTIVE_HC` flag in the cluster, is traced when
 //! the host's status changes, and is offered to the outlier detector, which unejects a host
-//! whose check passed (`successful_active_health_check_uneject_host`, spec §5.3).
+//! whose check passed (`successful_active_health_check_uneject_host`, `source/common/upstream/outlier_detection_impl.cc` `successful_active_health_check_uneject_host`).
 
 use std::rc::{Rc, Weak};
 
@@ -51,7 +51,7 @@ impl<P: Platform> Cluster<P> {
         weak.upgrade().filter(|c| !c.is_retired())
     }
 
-    /// Carry out a completed check: the host's flag, the trace, and §5.3's unejection.
+    /// Carry out a completed check: the host's flag, the trace, and `source/common/upstream/outlier_detection_impl.cc` `successful_active_health_check_uneject_host`'s unejection.
     fn apply_health_check(&self, done: Completed) {
         let now = self.platform.now();
         self.set_host_flag(done.host, HealthFlag::FailedActiveHc, done.failed_active_hc);

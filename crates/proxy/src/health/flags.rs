@@ -1,4 +1,4 @@
-//! A host's health flags (Envoy's `Host::HealthFlag`, spec §5.2): outlier ejection and active
+//! A host's health flags (Envoy's `Host::HealthFlag`, `envoy/upstream/upstream.h` `Host::HealthFlag`): outlier ejection and active
 //! health checking set their own flag; the host is unhealthy while either is set.
 
 use crate::lb::Health;

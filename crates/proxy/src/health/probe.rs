@@ -1,6 +1,6 @@
 //! One health check on its own connection (Envoy's `createHealthCheckConnection`): never
 //! through the cluster's pools or circuit breakers, and not counted in `upstream_cx_*` (those
-//! are counted by pool clients only, spec §5.1). HTTP checks keep their connection between
+//! are counted by pool clients only, `source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`). HTTP checks keep their connection between
 //! checks when `reuse_connection` (Envoy's default) unless it failed, timed out or the peer
 //! closed it.
 

@@ -1,4 +1,4 @@
-//! One host's active health-check session (Envoy's `ActiveHealthCheckSession`, spec §5.1):
+//! One host's active health-check session (Envoy's `ActiveHealthCheckSession`, `source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`):
 //! consecutive counters, the "first check ever" rule and the `FAILED_ACTIVE_HC` flag.
 
 use super::config::{Config, Transition};

@@ -1,4 +1,4 @@
-//! `cluster.<name>.health_check.*` (spec §5.1): Envoy's `ALL_HEALTH_CHECKER_STATS`.
+//! `cluster.<name>.health_check.*` (`source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`): Envoy's `ALL_HEALTH_CHECKER_STATS`.
 
 use crate::stats::{Gauge, StatsSnapshot};
 

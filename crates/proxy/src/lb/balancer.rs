@@ -1,5 +1,5 @@
 //! One worker's load balancer for one cluster (Envoy's `ZoneAwareLoadBalancerBase` +
-//! `EdfLoadBalancerBase`, spec §4): choose a priority from the priority load, use all hosts if
+//! `EdfLoadBalancerBase`, `source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase`): choose a priority from the priority load, use all hosts if
 //! that priority is in panic, else (optionally) a locality, else its healthy or degraded list;
 //! then the policy's picker. Host selection retries honour the `previous_hosts` predicate.
 

@@ -1,4 +1,4 @@
-//! Envoy's earliest-deadline-first scheduler (`edf_scheduler.h`, spec §4.4): each entry's next
+//! Envoy's earliest-deadline-first scheduler (`edf_scheduler.h`, `source/common/upstream/load_balancer_impl.cc` `RoundRobinLoadBalancer`): each entry's next
 //! deadline is `current_time + 1/weight`; the smallest deadline is picked, ties in insertion
 //! order, and the entry is re-inserted with a freshly computed weight.
 

@@ -1,4 +1,4 @@
-//! Hosts as the load balancer sees them (spec §0.2, §4.1): identity, weight, locality,
+//! Hosts as the load balancer sees them (ARCHITECTURE.md, `source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase`): identity, weight, locality,
 //! priority and coarse health, grouped into one [`HostSet`] per priority.
 
 use std::collections::BTreeMap;

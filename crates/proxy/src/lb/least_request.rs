@@ -1,4 +1,4 @@
-//! Least request (spec §4.5, Istio's default): with equal weights, power of `choice_count`
+//! Least request (`source/common/upstream/load_balancer_impl.cc` `LeastRequestLoadBalancer`, Istio's default): with equal weights, power of `choice_count`
 //! choices over the hosts' active requests; with unequal weights (or an explicit
 //! `active_request_bias`), an EDF scheduler whose weights are `weight / (active + 1)^bias`,
 //! recomputed when a host is re-inserted after a pick.

@@ -1,4 +1,4 @@
-//! Locality-weighted LB (spec §4.8, Envoy's `LocalityWrr`): after the priority is chosen, pick a
+//! Locality-weighted LB (`source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase::chooseHostSet` (locality-weighted), Envoy's `LocalityWrr`): after the priority is chosen, pick a
 //! locality by EDF over `locality_weight × min(1, OPF/100 × eligible/hosts)`; localities with no
 //! effective weight are left out, and no scheduler exists if none is left.
 

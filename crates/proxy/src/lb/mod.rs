@@ -1,4 +1,4 @@
-//! Envoy's load balancing (spec §4) as synchronous engines: one [`LoadBalancer`] per worker and
+//! Envoy's load balancing (`source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase`) as synchronous engines: one [`LoadBalancer`] per worker and
 //! cluster, fed host health and `rq_active`, returning a host or "no healthy upstream".
 //!
 //! - [`host`]: hosts (id, weight, locality, priority, health) grouped into per-priority sets.

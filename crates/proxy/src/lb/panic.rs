@@ -1,4 +1,4 @@
-//! Envoy's panic threshold (spec §4.3, R8): a priority whose available share of hosts is below
+//! Envoy's panic threshold (`source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase::isHostSetInPanic`, R8): a priority whose available share of hosts is below
 //! the threshold is picked from *all* its hosts; when every priority is in panic the load
 //! follows host counts. Panic is only considered when normalized total availability < 100.
 

@@ -1,6 +1,6 @@
-//! The priority load planner (spec §4.2, R7): per-priority healthy and degraded load in whole
+//! The priority load planner (`source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase::recalculatePerPriorityState`, R7): per-priority healthy and degraded load in whole
 //! percent, from each priority's availability scaled by the overprovisioning factor, with
-//! Envoy's exact integer math; panic per priority (spec §4.3, R8) comes from [`super::panic`].
+//! Envoy's exact integer math; panic per priority (`source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase::isHostSetInPanic`, R8) comes from [`super::panic`].
 
 use super::panic;
 

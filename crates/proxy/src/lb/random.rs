@@ -1,4 +1,4 @@
-//! Random (spec §4.6): one random number per pick chooses the priority (`r % 100 + 1`) and the
+//! Random (`source/common/upstream/load_balancer_impl.cc` `RandomLoadBalancer`): one random number per pick chooses the priority (`r % 100 + 1`) and the
 //! host (`hosts[r % n]`) — the same number, so the two choices are correlated, as in Envoy.
 
 use super::host::{Entry, HostId};

@@ -1,4 +1,4 @@
-//! Round robin (spec §4.4): with equal weights a cursor per host source, starting at the load
+//! Round robin (`source/common/upstream/load_balancer_impl.cc` `RoundRobinLoadBalancer`): with equal weights a cursor per host source, starting at the load
 //! balancer's seed, `hosts[cursor++ % n]`; with unequal weights an EDF scheduler per source.
 //!
 //! Each worker's load balancer draws its own seed, so workers start at different phases.

@@ -1,5 +1,5 @@
-//! The detector's settings: Envoy's `OutlierDetection` with its defaults (spec §3.1, R9), built
-//! from the lowered model, plus the version switches of spec §10 (V1, V2).
+//! The detector's settings: Envoy's `OutlierDetection` with its defaults (`source/common/upstream/outlier_detection_impl.cc` `DetectorConfig`, R9), built
+//! from the lowered model, plus the version switches of docs/reference/topology.md (Envoy version switches) (V1, V2).
 
 use std::fmt;
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use meshtwin_model::policy::OutlierDetection;
 use meshtwin_model::topology::{self, EjectionTimeRule, EnvoySettings};
 
-/// Which max-ejection-percent rule applies (spec §3.5, §10 V1).
+/// Which max-ejection-percent rule applies (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::ejectHost`, docs/reference/topology.md (Envoy version switches) V1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MaxEjectionRule {
     /// Current Envoy: `100·(active+1)/N ≤ max` — the percentage *after* this ejection; the
@@ -23,7 +23,7 @@ pub enum MaxEjectionRule {
     LegacyAtLeastOne,
 }
 
-/// How long an ejection lasts (spec §3.5, §10 V2).
+/// How long an ejection lasts (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::ejectHost`, docs/reference/topology.md (Envoy version switches) V2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EjectionDurationRule {
     /// Current Envoy (1.28+): `min(base × backoff, max_ejection_time) + jitter`; the back-off
@@ -110,7 +110,7 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// Envoy's defaults for an `outlier_detection: {}` block (spec §3.1).
+    /// Envoy's defaults for an `outlier_detection: {}` block (`source/common/upstream/outlier_detection_impl.cc` `DetectorConfig`).
     fn default() -> Self {
         Self {
             consecutive_5xx: 5,

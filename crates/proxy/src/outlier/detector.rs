@@ -1,5 +1,5 @@
 //! The detector of one cluster (Envoy's `DetectorImpl`): per-host monitors, consecutive-error
-//! ejection on every reported result, and the shared `ejectHost` rule (spec §3.2–§3.5).
+//! ejection on every reported result, and the shared `ejectHost` rule (`source/common/router/router.cc` `Filter::onUpstreamHeaders` / `onUpstreamReset` (`putResult`)).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -166,7 +166,7 @@ impl Detector {
 
     /// An active health check of `host` completed (`passed`: this check succeeded). With
     /// `successful_active_health_check_uneject_host`, a passing check unejects a host that is
-    /// outlier-ejected but not `FAILED_ACTIVE_HC` (Envoy ≥ ~1.30, spec §5.3).
+    /// outlier-ejected but not `FAILED_ACTIVE_HC` (Envoy ≥ ~1.30, `source/common/upstream/outlier_detection_impl.cc` `successful_active_health_check_uneject_host`).
     pub fn on_health_check(
         &mut self,
         host: HostId,

@@ -1,4 +1,4 @@
-//! Ejection rules (spec §3.5): the ejection types, the max-ejection-percent check, the
+//! Ejection rules (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::ejectHost`): the ejection types, the max-ejection-percent check, the
 //! enforcement roll and how long an ejection lasts.
 
 use std::time::Duration;

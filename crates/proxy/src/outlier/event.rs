@@ -8,7 +8,7 @@ use meshtwin_model::event::OutlierReason;
 use super::ejection::EjectionType;
 use crate::lb::HostId;
 
-/// A local-origin event (spec §3.2). Circuit-breaker overflows are never reported.
+/// A local-origin event (`source/common/router/router.cc` `Filter::onUpstreamHeaders` / `onUpstreamReset` (`putResult`)). Circuit-breaker overflows are never reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LocalOrigin {
     /// The pool obtained a connection (`LocalOriginConnectSuccess`).

@@ -1,4 +1,4 @@
-//! Envoy's outlier detector (passive health checking, spec §3): one per cluster, shared by
+//! Envoy's outlier detector (passive health checking, `source/common/upstream/outlier_detection_impl.cc` `DetectorImpl`): one per cluster, shared by
 //! every worker, as a synchronous engine.
 //!
 //! The async proxy drives it:

@@ -1,4 +1,4 @@
-//! One host's outlier state (Envoy's `DetectorHostMonitorImpl`, spec §3.3): consecutive-error
+//! One host's outlier state (Envoy's `DetectorHostMonitorImpl`, `source/common/upstream/outlier_detection_impl.cc` `DetectorHostMonitorImpl::putHttpResponseCode`): consecutive-error
 //! counters, the two success-rate accumulators and the ejection bookkeeping.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! `cluster.<name>.outlier_detection.*` (spec §3.7): counters per ejection type, the deprecated
+//! `cluster.<name>.outlier_detection.*` (`source/common/upstream/outlier_detection_impl.h` `ALL_OUTLIER_DETECTION_STATS`): counters per ejection type, the deprecated
 //! totals and the `ejections_active` gauge, rendered under Envoy's names.
 
 use super::ejection::EjectionType;

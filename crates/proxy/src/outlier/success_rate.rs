@@ -1,4 +1,4 @@
-//! Success-rate and failure-percentage detection over one interval (spec §3.6): which hosts are
+//! Success-rate and failure-percentage detection over one interval (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::processSuccessRateEjections`): which hosts are
 //! outliers, from the per-host rates of the interval the last sweep closed.
 
 use super::config::Config;

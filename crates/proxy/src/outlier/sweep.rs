@@ -1,4 +1,4 @@
-//! The detector's interval timer (Envoy's `onIntervalTimer`, spec §3.4): unejection, closing
+//! The detector's interval timer (Envoy's `onIntervalTimer`, `source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::onIntervalTimer`): unejection, closing
 //! the success-rate buckets, success-rate / failure-percentage detection and back-off decay.
 //!
 //! Hosts are visited in [`HostId`](crate::lb::HostId) order (Envoy walks a hash map), so which

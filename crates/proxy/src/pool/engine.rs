@@ -1,5 +1,5 @@
 //! The connection-pool state machine of one (worker, host, protocol), as Envoy's
-//! `ConnPoolImplBase` (spec §1.3, §2.2–§2.4). Synchronous: the async driver feeds it events
+//! `ConnPoolImplBase` (`source/common/conn_pool/conn_pool_base.cc` `ConnPoolImplBase::newStreamImpl`, `source/common/conn_pool/conn_pool_base.cc` `ConnPoolImplBase`). Synchronous: the async driver feeds it events
 //! and carries out the [`Action`]s it returns.
 //!
 //! Connections move Connecting → Ready ⇄ Busy → Draining → closed. Pending requests are

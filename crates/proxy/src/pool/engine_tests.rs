@@ -1,4 +1,4 @@
-//! The pool engine against the rules of spec §1.3 and §2.2–§2.6.
+//! The pool engine against the rules of `source/common/conn_pool/conn_pool_base.cc` `ConnPoolImplBase::newStreamImpl` and `source/common/conn_pool/conn_pool_base.cc` `ConnPoolImplBase`.
 
 use meshtwin_model::event::PoolEvent;
 use meshtwin_model::policy::Thresholds;
@@ -99,7 +99,7 @@ fn max_connections_makes_requests_wait_not_fail() {
 #[test]
 fn draining_connection_still_counts_and_the_next_request_overflows_the_pending_slot() {
     // The Istio circuit-breaking task: maxConnections 1, http1MaxPendingRequests 1,
-    // maxRequestsPerConnection 1 (spec §2.6).
+    // maxRequestsPerConnection 1 (`source/common/conn_pool/conn_pool_base.cc` `ConnPoolImplBase::onUpstreamReady`).
     let mut sh = shared(1, 1, u64::from(u32::MAX));
     let mut pool = http1(Some(1));
     let (ra, a) = pool.new_stream(&mut sh);

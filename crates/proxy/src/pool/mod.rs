@@ -1,4 +1,4 @@
-//! Upstream connection pools (spec §2): the synchronous [`engine`] and the [`action`]s it
+//! Upstream connection pools (`source/common/conn_pool/conn_pool_base.cc` `ConnPoolImplBase`): the synchronous [`engine`] and the [`action`]s it
 //! answers, the async [`driver`] that runs it on real HTTP connections, and what every pool of
 //! a cluster [`shared`]s.
 

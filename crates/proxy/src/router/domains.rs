@@ -1,4 +1,4 @@
-//! Virtual-host selection by `:authority` (spec §6.1): an exact domain first, then the
+//! Virtual-host selection by `:authority` (`source/common/router/config_impl.cc` `RouteEntryImplBase::matchRoute`): an exact domain first, then the
 //! longest suffix wildcard (`*.foo.com`, `*-bar.foo.com`), then the longest prefix wildcard
 //! (`foo.*`), then `*`. Domains compare case-insensitively; the authority is matched as given
 //! (with its port, if any — Istio lists both `host` and `host:port`). A wildcard stands for

@@ -1,4 +1,4 @@
-//! The HTTP fault filter with per-route config (spec §6.6). It runs before the router:
+//! The HTTP fault filter with per-route config (`source/extensions/filters/http/fault/fault_filter.cc` `FaultFilter`). It runs before the router:
 //!
 //! 1. if `max_active_faults` faults are already running, no fault (`faults_overflow`);
 //! 2. **delay**: one draw, `random % denominator < numerator`; when enabled and the delay is

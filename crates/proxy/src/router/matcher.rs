@@ -1,4 +1,4 @@
-//! Route matching (spec §6.1): a route matches when its path specifier matches AND every
+//! Route matching (`source/common/router/config_impl.cc` `RouteEntryImplBase::matchRoute`): a route matches when its path specifier matches AND every
 //! header matcher AND every query-parameter matcher match — plus the port and source labels
 //! Istio decides per proxy, checked here against the request's context.
 

@@ -1,4 +1,4 @@
-//! Request mirroring (shadowing, spec §6.7). Each `request_mirror_policies` entry is decided
+//! Request mirroring (shadowing, `source/common/router/router.cc` `Filter::maybeDoShadowing`). Each `request_mirror_policies` entry is decided
 //! with the request's stream id (`featureEnabled(…, stable_random = stream_id)`), so the
 //! decision is stable per request; a policy with a 0 fraction never mirrors and `CONNECT` is
 //! never mirrored. The shadow is a fire-and-forget copy sent through the shadow cluster's own

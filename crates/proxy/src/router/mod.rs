@@ -1,4 +1,4 @@
-//! Envoy's router as synchronous engines (spec §6, §9): route tables in, decisions out. No
+//! Envoy's router as synchronous engines (`source/common/router/router.cc` `Filter`, `source/common/http/conn_manager_impl.cc` `ActiveStream`, `source/common/router/router.cc` `Filter`): route tables in, decisions out. No
 //! async, no IO, no clock — durations are values and every random draw comes from the
 //! `rand::RngCore` the caller passes, so the async HTTP layer only drives these.
 //!

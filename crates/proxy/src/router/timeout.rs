@@ -1,4 +1,4 @@
-//! Route timeouts (spec §6.3, §8.3), as Envoy's `FilterUtility::finalTimeout` and
+//! Route timeouts (`source/common/router/router.cc` `FilterUtility::finalTimeout`, Envoy headers (`source/common/router/router.cc` `Filter::onUpstreamHeaders`)), as Envoy's `FilterUtility::finalTimeout` and
 //! `setTimeoutHeaders` compute them.
 //!
 //! - The **global** timeout is the route's (zero = disabled), replaced by a parsable

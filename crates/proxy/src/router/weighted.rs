@@ -1,8 +1,8 @@
-//! Weighted clusters (spec §6.2, §6.8): `selected = random % total_weight`, then the clusters
+//! Weighted clusters (`source/common/router/config_impl.cc` `RouteEntryImplBase::pickWeightedCluster`, istiod `pilot/pkg/networking/core/tcp_route.go`, `source/common/tcp_proxy/tcp_proxy.cc`): `selected = random % total_weight`, then the clusters
 //! are walked in list order with intervals `[0, w1)`, `[w1, w1 + w2)`, … and the one holding
 //! `selected` wins. HTTP routes pick once per request (with the stream id), TCP routes once
 //! per downstream connection. Weight-0 entries are never picked. There is no failover
-//! between the clusters (spec §4.10).
+//! between the clusters (`source/common/router/config_impl.cc` `WeightedClusterEntry`).
 
 /// One cluster of a weighted set.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! Istio's locality load balancing (spec §4.9; istiod's `ApplyLocalityLoadBalancer`): the
+//! Istio's locality load balancing (istiod `pilot/pkg/networking/core/loadbalancer/loadbalancer.go` `applyLocalityFailover`; istiod's `ApplyLocalityLoadBalancer`): the
 //! priority and weight of every locality group of endpoints, relative to the client proxy.
 //!
 //! - no setting (locality LB disabled): everything at priority 0;
@@ -109,7 +109,7 @@ pub(crate) fn compact(groups: &mut [LocalityGroup]) {
     }
 }
 
-/// Assign priorities and weights for `proxy` (spec §4.9).
+/// Assign priorities and weights for `proxy` (istiod `pilot/pkg/networking/core/loadbalancer/loadbalancer.go` `applyLocalityFailover`).
 pub fn assign(
     proxy: ClientProxy<'_>,
     endpoints: &[IstioEndpoint],

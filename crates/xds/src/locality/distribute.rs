@@ -1,4 +1,4 @@
-//! Istio `localityLbSetting.distribute` (spec §4.9; istiod's `applyLocalityWeights`): for the
+//! Istio `localityLbSetting.distribute` (istiod `pilot/pkg/networking/core/loadbalancer/loadbalancer.go` `applyLocalityFailover`; istiod's `applyLocalityWeights`): for the
 //! first rule whose `from` matches the proxy, each locality group matched by a `to` entry gets
 //! `ceil(orig_weight × w / Σ orig_weights of that entry's groups)`; groups matched by no entry
 //! are emptied (their endpoints receive nothing).

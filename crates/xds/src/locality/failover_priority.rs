@@ -1,4 +1,4 @@
-//! Istio `localityLbSetting.failoverPriority` (spec §4.9; istiod's `applyFailoverPriorities`):
+//! Istio `localityLbSetting.failoverPriority` (istiod `pilot/pkg/networking/core/loadbalancer/loadbalancer.go` `applyLocalityFailover`; istiod's `applyFailoverPriorities`):
 //! split each locality group by how many of the listed labels an endpoint shares with the
 //! client proxy, in order, then compact the priorities.
 

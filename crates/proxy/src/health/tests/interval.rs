@@ -1,4 +1,4 @@
-//! Spec §5.1: the next check's delay — `no_traffic_interval` until the cluster has carried
+//! Spec `source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`: the next check's delay — `no_traffic_interval` until the cluster has carried
 //! traffic, edge intervals while a transition is pending, and jitter.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The active health checker against spec §5, written as sentences about behaviour.
+//! The active health checker against `source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`, written as sentences about behaviour.
 
 mod interval;
 mod outlier;

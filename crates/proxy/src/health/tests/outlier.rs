@@ -1,4 +1,4 @@
-//! Spec §5.2-§5.3: the two detectors set separate flags, the host is unhealthy while either is
+//! Spec `envoy/upstream/upstream.h` `Host::HealthFlag`: the two detectors set separate flags, the host is unhealthy while either is
 //! set, and a passing check unejects an outlier-ejected host that is not `FAILED_ACTIVE_HC`.
 
 use std::time::Duration;

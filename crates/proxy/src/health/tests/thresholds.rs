@@ -1,4 +1,4 @@
-//! Spec §5.1: new hosts start failed, the first pass clears them, thresholds count consecutive
+//! Spec `source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`: new hosts start failed, the first pass clears them, thresholds count consecutive
 //! results, and an unexpected HTTP status fails a healthy host at once.
 
 use super::*;

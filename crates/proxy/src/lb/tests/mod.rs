@@ -1,4 +1,4 @@
-//! The load-balancing engines against spec §4 and reference results R7, R8.
+//! The load-balancing engines against `source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase` and reference results R7, R8.
 
 mod panic;
 mod pickers;

@@ -1,5 +1,5 @@
 //! Round robin, least request, random, locality-weighted picks, retry host predicates and
-//! determinism (spec §4.4–§4.8).
+//! determinism (`source/common/upstream/load_balancer_impl.cc` `RoundRobinLoadBalancer`).
 
 use super::*;
 use crate::lb::host::Entry;

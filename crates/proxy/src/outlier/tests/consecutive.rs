@@ -1,4 +1,4 @@
-//! Consecutive-error counters and immediate ejection on HTTP statuses (spec §3.3).
+//! Consecutive-error counters and immediate ejection on HTTP statuses (`source/common/upstream/outlier_detection_impl.cc` `DetectorHostMonitorImpl::putHttpResponseCode`).
 
 use super::*;
 use crate::outlier::EjectionType;

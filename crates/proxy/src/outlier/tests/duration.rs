@@ -1,5 +1,5 @@
 //! How long ejections last: the back-off multiplier, its cap and decay, the legacy linear rule
-//! and jitter (spec §3.4, §3.5, §10 V2).
+//! and jitter (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::onIntervalTimer`, `source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::ejectHost`, docs/reference/topology.md (Envoy version switches) V2).
 
 use super::*;
 use crate::outlier::{Compat, EjectionDurationRule};

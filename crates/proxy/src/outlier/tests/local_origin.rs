@@ -1,4 +1,4 @@
-//! Local-origin events with and without `split_external_local_origin_errors` (spec §3.2).
+//! Local-origin events with and without `split_external_local_origin_errors` (`source/common/router/router.cc` `Filter::onUpstreamHeaders` / `onUpstreamReset` (`putResult`)).
 
 use super::*;
 use crate::outlier::{EjectionType, LocalOrigin};

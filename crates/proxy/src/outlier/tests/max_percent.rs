@@ -1,4 +1,4 @@
-//! The max-ejection-percent rule and its version switch (spec §3.5, §10 V1).
+//! The max-ejection-percent rule and its version switch (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::ejectHost`, docs/reference/topology.md (Envoy version switches) V1).
 
 use super::*;
 use crate::outlier::ejection::within_max_ejection_percent;

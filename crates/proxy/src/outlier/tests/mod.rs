@@ -1,4 +1,4 @@
-//! The outlier detector against spec §3, written as sentences about behaviour.
+//! The outlier detector against `source/common/upstream/outlier_detection_impl.cc` `DetectorImpl`, written as sentences about behaviour.
 
 mod consecutive;
 mod duration;

@@ -1,5 +1,5 @@
 //! Stats under Envoy's names, seeded enforcement, and the configuration from the model
-//! (spec §3.1, §3.7, §3.8, R9).
+//! (`source/common/upstream/outlier_detection_impl.cc` `DetectorConfig`, `source/common/upstream/outlier_detection_impl.h` `ALL_OUTLIER_DETECTION_STATS`, istiod `pilot/pkg/networking/core/cluster_traffic_policy.go` `applyOutlierDetection`, R9).
 
 use super::*;
 use crate::outlier::{Compat, EjectionType, OutlierStats};

@@ -1,4 +1,4 @@
-//! Success-rate and failure-percentage ejection at the sweep (spec §3.6).
+//! Success-rate and failure-percentage ejection at the sweep (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::processSuccessRateEjections`).
 
 use super::*;
 use crate::outlier::success_rate::ejection_threshold;

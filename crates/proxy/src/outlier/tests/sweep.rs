@@ -1,11 +1,11 @@
-//! The interval sweep, active health checks and host removal (spec §3.4, §5.3).
+//! The interval sweep, active health checks and host removal (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::onIntervalTimer`, `source/common/upstream/outlier_detection_impl.cc` `successful_active_health_check_uneject_host`).
 
 use super::*;
 use crate::outlier::UnejectReason;
 
 #[test]
 fn a_host_comes_back_on_the_first_sweep_after_its_ejection_time() {
-    // Spec §3.4: interval 10 s, base 30 s, ejected at t = 12 s ⇒ back in service at t = 50 s.
+    // Spec `source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::onIntervalTimer`: interval 10 s, base 30 s, ejected at t = 12 s ⇒ back in service at t = 50 s.
     let (mut d, mut r) = (detector(4, cfg()), rng());
     sweeps(&mut d, secs(0), secs(10), &mut r);
     fail(&mut d, 0, 500, 5, secs(12), &mut r);

@@ -1,4 +1,4 @@
-//! Fully jittered back-off between retries (spec §6.4), in whole milliseconds as Envoy
+//! Fully jittered back-off between retries (`source/common/router/retry_state_impl.cc` `RetryStateImpl`), in whole milliseconds as Envoy
 //! computes it. Base `B` = `retry_back_off.base_interval` (default 25 ms), max `M` =
 //! `max_interval` (default 10·B).
 //!

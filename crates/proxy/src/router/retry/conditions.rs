@@ -1,5 +1,5 @@
 //! Which upstream responses and resets a retry policy retries (Envoy's
-//! `wouldRetryFromHeaders` / `wouldRetryFromReset`, spec §6.4).
+//! `wouldRetryFromHeaders` / `wouldRetryFromReset`, `source/common/router/retry_state_impl.cc` `RetryStateImpl`).
 
 use http::HeaderMap;
 

@@ -1,4 +1,4 @@
-//! The request headers that shape one request's retries (spec §6.4), as Envoy's
+//! The request headers that shape one request's retries (`source/common/router/retry_state_impl.cc` `RetryStateImpl`), as Envoy's
 //! `RetryStateImpl` merges them into the route's policy:
 //!
 //! - `x-envoy-retry-on` (HTTP conditions only) and `x-envoy-retry-grpc-on` (gRPC conditions

@@ -1,4 +1,4 @@
-//! Envoy's router retries (spec §6.4, §6.5).
+//! Envoy's router retries (`source/common/router/retry_state_impl.cc` `RetryStateImpl`, istiod `pilot/pkg/networking/core/route/retry/retry.go`).
 //!
 //! - this module: [`RetryOn`] (the `retry_on` conditions) and [`RetryPolicy`] (a route's
 //!   `retry_policy`);

@@ -1,5 +1,5 @@
 //! [`RetryState`]: one request's retries, decided as Envoy's `RetryStateImpl::shouldRetry`
-//! does after each attempt's response headers or reset (spec §6.4):
+//! does after each attempt's response headers or reset (`source/common/router/retry_state_impl.cc` `RetryStateImpl`):
 //!
 //! 1. a retry scheduled earlier is over now (its caller gives back the `retries` breaker
 //!    resource it held); if this attempt is not retriable that earlier retry counts as a
@@ -14,7 +14,7 @@
 //!
 //! Each retry picks a host anew; with the `previous_hosts` predicate hosts already tried are
 //! refused, up to `host_selection_retry_max_attempts` re-picks, after which the last pick is
-//! used (spec §4.7).
+//! used (`source/common/router/retry_state_impl.cc` `RetryStateImpl::shouldSelectAnotherHost`).
 
 use std::time::Duration;
 

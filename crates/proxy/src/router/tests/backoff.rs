@@ -1,4 +1,4 @@
-//! Retry back-off: bounds, jitter range, defaults, the legacy formula (spec §6.4).
+//! Retry back-off: bounds, jitter range, defaults, the legacy formula (`source/common/router/retry_state_impl.cc` `RetryStateImpl`).
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Fault injection: independent delay and abort draws on Envoy's fraction scale (spec §6.6;
+//! Fault injection: independent delay and abort draws on Envoy's fraction scale (`source/extensions/filters/http/fault/fault_filter.cc` `FaultFilter`;
 //! reference result R4).
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! Route matching (spec §6.1): each matcher kind, AND across conditions, first match wins.
+//! Route matching (`source/common/router/config_impl.cc` `RouteEntryImplBase::matchRoute`): each matcher kind, AND across conditions, first match wins.
 
 use super::Req;
 use crate::router::config::{Action, Redirect, Route, RouteAction, VirtualHost};

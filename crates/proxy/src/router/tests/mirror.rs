@@ -1,4 +1,4 @@
-//! Mirroring: the per-request fraction and the `-shadow` host (spec §6.7, switch I6).
+//! Mirroring: the per-request fraction and the `-shadow` host (`source/common/router/router.cc` `Filter::maybeDoShadowing`, switch I6).
 
 use meshtwin_model::traffic::FractionalPercent;
 

@@ -1,4 +1,4 @@
-//! The router engines against the rules of spec §6, one file per engine.
+//! The router engines against the rules of `source/common/router/router.cc` `Filter`, one file per engine.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,4 @@
-//! Which responses and resets each `retry_on` condition retries (spec §6.4, switch V6).
+//! Which responses and resets each `retry_on` condition retries (`source/common/router/retry_state_impl.cc` `RetryStateImpl`, switch V6).
 
 use http::{HeaderMap, HeaderValue};
 

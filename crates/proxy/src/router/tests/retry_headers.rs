@@ -1,4 +1,4 @@
-//! Request headers merged into a request's retry policy and consumed (spec §6.4; Envoy's
+//! Request headers merged into a request's retry policy and consumed (`source/common/router/retry_state_impl.cc` `RetryStateImpl`; Envoy's
 //! `RetryStateImpl`).
 
 use http::{HeaderMap, HeaderValue};

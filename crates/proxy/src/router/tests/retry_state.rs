@@ -1,5 +1,5 @@
 //! The per-request retry state: attempt counting, the retries breaker, success and
-//! resource release, the previous-hosts predicate (spec §4.7, §6.4, §6.5).
+//! resource release, the previous-hosts predicate (`source/common/router/retry_state_impl.cc` `RetryStateImpl::shouldSelectAnotherHost`, `source/common/router/retry_state_impl.cc` `RetryStateImpl`, istiod `pilot/pkg/networking/core/route/retry/retry.go`).
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Global vs per-try timeouts and their headers (spec §6.3, §8.3; reference result R5).
+//! Global vs per-try timeouts and their headers (`source/common/router/router.cc` `FilterUtility::finalTimeout`, Envoy headers (`source/common/router/router.cc` `Filter::onUpstreamHeaders`); reference result R5).
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Weighted clusters (spec §6.2, §6.8; reference result R6).
+//! Weighted clusters (`source/common/router/config_impl.cc` `RouteEntryImplBase::pickWeightedCluster`, istiod `pilot/pkg/networking/core/tcp_route.go`, `source/common/tcp_proxy/tcp_proxy.cc`; reference result R6).
 
 use super::seeded;
 use crate::router::config::ClusterSpecifier;

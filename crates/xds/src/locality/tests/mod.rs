@@ -1,4 +1,4 @@
-//! Istio locality LB (spec §4.9): priorities from proximity, `failover` and
+//! Istio locality LB (istiod `pilot/pkg/networking/core/loadbalancer/loadbalancer.go` `applyLocalityFailover`): priorities from proximity, `failover` and
 //! `failoverPriority`, weights from `distribute`, and what the load balancer makes of them.
 
 use std::collections::BTreeMap;
