@@ -93,5 +93,8 @@ fn a_clusters_picks_do_not_change_when_the_proxy_gets_another_cluster() {
     assert!(a.iter().any(|p| p.1.starts_with("dynamodb-us-west-1")));
     assert!(a.iter().any(|p| p.1.starts_with("dynamodb-us-east-1")));
     assert!(a.len() >= 45, "{} picks", a.len());
-    assert_eq!(a, b, "mydb.com's picks moved when another cluster was added");
+    assert_eq!(
+        a, b,
+        "mydb.com's picks moved when another cluster was added"
+    );
 }
