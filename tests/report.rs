@@ -130,12 +130,12 @@ fn the_report_explains_the_503s_citing_the_pending_limit_and_draws_the_service_g
     assert_eq!(r.code, 0, "{}", r.transcript());
     let html = read(&out.join("report.html"));
     assert!(html.contains("<h3>Why requests failed</h3>"));
-    assert!(html.contains("<h4>503 UO — 23 request(s) (load c2 5, c3 18)</h4>"));
+    assert!(html.contains("<h4>503 UO — 21 request(s) (load c2 3, c3 18)</h4>"));
     assert!(html.contains("pending queue full (UO)"));
     assert!(html.contains(
         "policies/istio/httpbin-circuit-breaking.yaml:18 spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests: 1"
     ));
     assert!(html.contains("<figure id=\"graph\">"));
     let md = read(&out.join("report.md"));
-    assert!(md.contains("- **503 UO** — 23 request(s) (load c2 5, c3 18): pending queue full (UO)"));
+    assert!(md.contains("- **503 UO** — 21 request(s) (load c2 3, c3 18): pending queue full (UO)"));
 }

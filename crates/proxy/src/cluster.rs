@@ -16,8 +16,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use meshtwin_model::event::{EndpointInfo, EventKind, OutlierAction, OutlierReason};
+use meshtwin_model::rng;
 use meshtwin_model::topology::EnvoySettings;
-use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 pub use crate::cluster_hosts::HostSet;
@@ -61,8 +61,18 @@ pub struct ClusterParams<'a, P: Platform> {
     pub observer: Rc<dyn Observer>,
     /// The proxy's node name (traces).
     pub proxy: String,
-    /// Drives its load balancers, outlier detector and health checker (one stream each).
+    /// The proxy's seed (or, for a cluster a push creates, the push's): its load balancers',
+    /// outlier detector's and health checker's streams are derived from it and the
+    /// component's name under the cluster's ([`component_name`]), so no cluster's draws depend
+    /// on which other clusters exist or the order they are built in.
     pub seed: u64,
+}
+
+/// The name of cluster `cluster`'s component `part` (`worker/<n>`, `outlier`, `health`):
+/// `cluster/<cluster>/<part>`, whose stream [`meshtwin_model::rng::stream`] derives from the
+/// proxy's seed.
+pub(crate) fn component_name(cluster: &str, part: &str) -> String {
+    format!("cluster/{cluster}/{part}")
 }
 
 /// One upstream cluster of one proxy.
@@ -102,7 +112,7 @@ impl<P: Platform> Cluster<P> {
             }
             Some(Seeded {
                 engine,
-                rng: ChaCha8Rng::seed_from_u64(seed.rotate_left(17) ^ 0x6f75_746c_6965_7221),
+                rng: rng::stream(seed, &component_name(&p.cfg.name, "outlier")),
             })
         });
         let health = p.cfg.health_check.as_ref().map(|hc| {
@@ -115,17 +125,18 @@ impl<P: Platform> Cluster<P> {
             }
             Seeded {
                 engine,
-                rng: ChaCha8Rng::seed_from_u64(seed.rotate_left(29) ^ 0x6865_616c_7468_6863),
+                rng: rng::stream(seed, &component_name(&p.cfg.name, "health")),
             }
         });
         let info = match replacing {
             Some(old) => ClusterInfo::replacing(p.cfg, &old.info),
             None => ClusterInfo::new(p.cfg),
         };
+        let workers = Workers::new(seed, info.name());
         Rc::new(Self {
             info,
             hosts: RefCell::new(hosts),
-            workers: Workers::new(seed),
+            workers,
             outlier: RefCell::new(outlier),
             health: RefCell::new(health),
             retired: Cell::new(false),

@@ -6,9 +6,10 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use rand::SeedableRng;
+use meshtwin_model::rng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::cluster::component_name;
 use crate::lb::{
     Health, Host, HostId, LbConfig, LoadBalancer, LocalityWeights, Pick, PickContext,
     PreviousPriorities,
@@ -26,8 +27,11 @@ pub type LoadView = (Vec<u32>, Vec<u32>, Vec<bool>);
 pub struct Workers<P: Platform> {
     pools: RefCell<PoolMap<P>>,
     balancers: RefCell<BTreeMap<u32, (LoadBalancer, ChaCha8Rng)>>,
-    /// Each worker's stream is derived from this and the worker's number.
+    /// The proxy's seed: worker `n`'s stream is derived from it and
+    /// `cluster/<cluster>/worker/<n>`.
     seed: u64,
+    /// The cluster's name.
+    cluster: String,
 }
 
 /// What one pick did besides choosing.
@@ -40,11 +44,13 @@ pub struct Picked {
 }
 
 impl<P: Platform> Workers<P> {
-    pub fn new(seed: u64) -> Self {
+    /// The workers of cluster `cluster`, their streams derived from the proxy's `seed`.
+    pub fn new(seed: u64, cluster: &str) -> Self {
         Self {
             pools: RefCell::new(BTreeMap::new()),
             balancers: RefCell::new(BTreeMap::new()),
             seed,
+            cluster: cluster.to_string(),
         }
     }
 
@@ -72,9 +78,8 @@ impl<P: Platform> Workers<P> {
         let mut balancers = self.balancers.borrow_mut();
         let created = !balancers.contains_key(&worker);
         let (lb, rng) = balancers.entry(worker).or_insert_with(|| {
-            let mut rng = ChaCha8Rng::seed_from_u64(
-                self.seed ^ u64::from(worker).wrapping_mul(0x9e37_79b9_7f4a_7c15),
-            );
+            let name = component_name(&self.cluster, &format!("worker/{worker}"));
+            let mut rng = rng::stream(self.seed, &name);
             let lb = LoadBalancer::new(cfg, hosts(), weights.clone(), &active, &mut rng);
             (lb, rng)
         });

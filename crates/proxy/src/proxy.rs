@@ -42,9 +42,11 @@ pub struct Proxy<P: Platform> {
 }
 
 impl<P: Platform> Proxy<P> {
-    /// Build a proxy. `seed` drives its random choices (worker assignment, request ids).
+    /// Build a proxy. `seed` (the proxy component's, derived by [`meshtwin_model::rng`] from
+    /// the run's) seeds its own stream (worker assignment, request ids) and, by component
+    /// name, each cluster's (see [`ClusterParams::seed`]).
     pub fn new(cfg: ProxyConfig, platform: P, observer: Rc<dyn Observer>, seed: u64) -> Rc<Self> {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let rng = ChaCha8Rng::seed_from_u64(seed);
         let clusters = cfg
             .clusters
             .iter()
@@ -55,7 +57,7 @@ impl<P: Platform> Proxy<P> {
                     platform: platform.clone(),
                     observer: observer.clone(),
                     proxy: cfg.node.clone(),
-                    seed: rng.random(),
+                    seed,
                 };
                 (c.name.clone(), Cluster::new(params, None))
             })
@@ -153,11 +155,10 @@ impl<P: Platform> Proxy<P> {
     /// finish on the old one, whose timers and health checks stop); clusters no longer sent
     /// are removed and stop likewise; listeners keep their addresses and get their new route tables. Listeners
     /// the push adds or removes are not supported (the twin's listeners are fixed at start).
+    /// A cluster the push creates derives its streams from `seed` and its name.
     pub fn apply(self: &Rc<Self>, cfg: ProxyConfig, seed: u64) {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut next = BTreeMap::new();
         for c in &cfg.clusters {
-            let cluster_seed: u64 = rng.random();
             let old = self.cluster(&c.name);
             let cluster = match old {
                 Some(old) if same_settings(old.cfg(), c) => {
@@ -171,7 +172,7 @@ impl<P: Platform> Proxy<P> {
                         platform: self.platform.clone(),
                         observer: self.observer.clone(),
                         proxy: self.cfg.node.clone(),
-                        seed: cluster_seed,
+                        seed,
                     };
                     let fresh = Cluster::new(params, old.as_deref());
                     if let Some(old) = &old {
