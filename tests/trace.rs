@@ -46,3 +46,55 @@ fn the_call_tree_of_a_request_shows_every_hop_nested_under_the_load_call() {
     assert_eq!(missing.code, 2, "{}", missing.transcript());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_failures_trace_keeps_the_verdicts_and_says_why_a_request_that_succeeded_is_missing() {
+    let base = std::env::temp_dir().join(format!("meshtwin-e2e-levels-{}", std::process::id()));
+    let dir = |level: &str| base.join(level).to_string_lossy().to_string();
+    let verdicts = |stdout: &str| -> Vec<String> {
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"))
+            .map(str::to_string)
+            .collect()
+    };
+    let mut runs = Vec::new();
+    for level in ["full", "failures", "none"] {
+        let out = dir(level);
+        let r = meshtwin([
+            "run",
+            "scenarios/istio-circuit-breaking.yaml",
+            "--out",
+            &out,
+            "-q",
+            "--trace",
+            level,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.transcript());
+        runs.push(verdicts(&r.stdout));
+    }
+    assert!(!runs[0].is_empty());
+    assert_eq!(runs[1], runs[0], "--trace failures");
+    assert_eq!(runs[2], runs[0], "--trace none");
+    let summary = std::fs::read_to_string(format!("{}/summary.json", dir("failures"))).unwrap();
+    assert!(summary.contains("\"level\": \"failures\""), "{summary}");
+    let full_summary = std::fs::read_to_string(format!("{}/summary.json", dir("full"))).unwrap();
+    assert!(!full_summary.contains("\"level\""), "{full_summary}");
+    assert!(!std::path::Path::new(&format!("{}/trace.jsonl", dir("none"))).exists());
+    // c2-0-0, the first call, went through: a failures trace does not hold it.
+    let failed = meshtwin(["trace", &dir("failures"), "c2-0-0"]);
+    assert_eq!(failed.code, 2, "{}", failed.transcript());
+    assert!(
+        failed.stderr.contains("the run kept `--trace failures`"),
+        "{}",
+        failed.transcript()
+    );
+    let none = meshtwin(["trace", &dir("none"), "c2-0-0"]);
+    assert_eq!(none.code, 2, "{}", none.transcript());
+    assert!(
+        none.stderr.contains("`--trace none`"),
+        "{}",
+        none.transcript()
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}

@@ -13,8 +13,8 @@ use clap::{CommandFactory, FromArgMatches};
 
 use args::{Cli, Command, ImportSource};
 
-mod admin_stats;
 mod access_log;
+mod admin_stats;
 mod args;
 mod bench;
 mod bench_regions;
@@ -95,6 +95,7 @@ fn main() -> ExitCode {
         quiet: false,
         report: false,
         substrate: Default::default(),
+        trace: Default::default(),
     }) {
         Command::Run {
             scenario,
@@ -103,6 +104,7 @@ fn main() -> ExitCode {
             quiet,
             report,
             substrate,
+            trace,
         } => run::run_command(run::RunArgs {
             scenario,
             seed,
@@ -110,6 +112,7 @@ fn main() -> ExitCode {
             quiet,
             report,
             substrate,
+            trace,
         }),
         Command::Report {
             dirs,

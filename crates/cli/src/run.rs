@@ -11,6 +11,7 @@ use crate::exit;
 use crate::inputs::{load_inputs, print_warnings, scenario_or_default};
 use crate::report_cmd;
 use crate::simulate::{explain_context, simulate_on};
+use meshtwin_model::event::TraceLevel;
 use meshtwin_sim::Substrate;
 
 pub fn validate_command(paths: &[PathBuf]) -> u8 {
@@ -82,6 +83,8 @@ pub struct RunArgs {
     pub report: bool,
     /// The socket layer the pods run on.
     pub substrate: Substrate,
+    /// How much of the trace the run keeps and writes.
+    pub trace: TraceLevel,
 }
 
 /// The report of the run staged in `dir`, written beside its files.
@@ -105,6 +108,7 @@ pub fn run_command(args: RunArgs) -> u8 {
         quiet,
         report,
         substrate,
+        trace,
     } = args;
     let path = match scenario_or_default(scenario) {
         Ok(p) => p,
@@ -129,14 +133,17 @@ pub fn run_command(args: RunArgs) -> u8 {
             Substrate::Fabric => "",
             Substrate::TurmoilNet => " --substrate turmoil-net",
         }
-    );
+    ) + &match trace {
+        TraceLevel::Full => String::new(),
+        level => format!(" --trace {level}"),
+    };
     // An unusable --out is found now, not after the simulation.
     if let Err(e) = check_replaceable(&out) {
         eprintln!("error: --out: {e}");
         return exit::INVALID_INPUT;
     }
     print_header(&path, &inputs, seed, &replay);
-    let (result, mut judged) = match simulate_on(&inputs, seed, substrate) {
+    let (result, mut judged) = match simulate_on(&inputs, seed, substrate, trace) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
