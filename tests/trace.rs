@@ -98,3 +98,38 @@ fn a_failures_trace_keeps_the_verdicts_and_says_why_a_request_that_succeeded_is_
     );
     let _ = std::fs::remove_dir_all(&base);
 }
+
+#[test]
+fn a_compressed_trace_reads_back_like_the_plain_one() {
+    let base = std::env::temp_dir().join(format!("meshtwin-e2e-zst-{}", std::process::id()));
+    let dir = |name: &str| base.join(name).to_string_lossy().to_string();
+    for (name, extra) in [("plain", None), ("zst", Some("--trace-compress"))] {
+        let out = dir(name);
+        let mut args = vec![
+            "run",
+            "scenarios/istio-circuit-breaking.yaml",
+            "--out",
+            &out,
+            "-q",
+        ];
+        args.extend(extra);
+        let r = meshtwin(args);
+        assert_eq!(r.code, 0, "{}", r.transcript());
+    }
+    let zst = format!("{}/trace.jsonl.zst", dir("zst"));
+    assert!(std::path::Path::new(&zst).exists());
+    assert!(!std::path::Path::new(&format!("{}/trace.jsonl", dir("zst"))).exists());
+    let plain = std::fs::read(format!("{}/trace.jsonl", dir("plain"))).unwrap();
+    assert!(std::fs::metadata(&zst).unwrap().len() * 4 < plain.len() as u64);
+    for target in [dir("zst"), zst.clone()] {
+        let from_zst = meshtwin(["trace", &target, "c2-0-5"]);
+        let from_plain = meshtwin(["trace", &dir("plain"), "c2-0-5"]);
+        assert_eq!(from_zst.code, 0, "{}", from_zst.transcript());
+        assert_eq!(from_zst.stdout, from_plain.stdout);
+    }
+    let endpoints_zst = meshtwin(["endpoints", &dir("zst")]);
+    let endpoints_plain = meshtwin(["endpoints", &dir("plain")]);
+    assert_eq!(endpoints_zst.code, 0, "{}", endpoints_zst.transcript());
+    assert_eq!(endpoints_zst.stdout, endpoints_plain.stdout);
+    let _ = std::fs::remove_dir_all(&base);
+}

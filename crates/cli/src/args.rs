@@ -44,6 +44,10 @@ pub enum Command {
         /// what the level keeps.
         #[arg(long, default_value = "full")]
         trace: meshtwin_model::event::TraceLevel,
+        /// Write the trace zstd-compressed, as trace.jsonl.zst (read back by `trace`,
+        /// `endpoints` and `explain` like trace.jsonl).
+        #[arg(long)]
+        trace_compress: bool,
     },
     /// Write the reviewer's report — one self-contained HTML file and one Markdown file —
     /// from output directories of `meshtwin run` and `meshtwin compare`.

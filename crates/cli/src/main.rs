@@ -96,6 +96,7 @@ fn main() -> ExitCode {
         report: false,
         substrate: Default::default(),
         trace: Default::default(),
+        trace_compress: false,
     }) {
         Command::Run {
             scenario,
@@ -105,6 +106,7 @@ fn main() -> ExitCode {
             report,
             substrate,
             trace,
+            trace_compress,
         } => run::run_command(run::RunArgs {
             scenario,
             seed,
@@ -113,6 +115,7 @@ fn main() -> ExitCode {
             report,
             substrate,
             trace,
+            trace_compress,
         }),
         Command::Report {
             dirs,

@@ -85,6 +85,8 @@ pub struct RunArgs {
     pub substrate: Substrate,
     /// How much of the trace the run keeps and writes.
     pub trace: TraceLevel,
+    /// Write trace.jsonl.zst instead of trace.jsonl.
+    pub trace_compress: bool,
 }
 
 /// The report of the run staged in `dir`, written beside its files.
@@ -109,6 +111,7 @@ pub fn run_command(args: RunArgs) -> u8 {
         report,
         substrate,
         trace,
+        trace_compress,
     } = args;
     let path = match scenario_or_default(scenario) {
         Ok(p) => p,
@@ -136,6 +139,10 @@ pub fn run_command(args: RunArgs) -> u8 {
     ) + &match trace {
         TraceLevel::Full => String::new(),
         level => format!(" --trace {level}"),
+    } + if trace_compress {
+        " --trace-compress"
+    } else {
+        ""
     };
     // An unusable --out is found now, not after the simulation.
     if let Err(e) = check_replaceable(&out) {
@@ -170,6 +177,9 @@ pub fn run_command(args: RunArgs) -> u8 {
     let configs = meshtwin_sim::proxy_configs(&inputs.topology, &inputs.policies);
     let extra = |dir: &Path| {
         crate::config_dump::write(dir, &configs)?;
+        if trace_compress {
+            crate::tracefile::compress(dir)?;
+        }
         if report {
             write_run_report(dir)
         } else {

@@ -1,6 +1,7 @@
 //! Reading a run's trace back (for `meshtwin trace`, `endpoints` and `explain`): given the
-//! file or the run's output directory, with the trace level the run kept (from the
-//! `summary.json` beside it).
+//! file (`trace.jsonl`, or `trace.jsonl.zst` zstd-compressed) or the run's output directory,
+//! with the trace level the run kept (from the `summary.json` beside it); and compressing a
+//! written trace ([`compress`]).
 
 use std::path::{Path, PathBuf};
 
@@ -40,7 +41,13 @@ fn summary(dir: Option<&Path>) -> Option<serde_json::Value> {
 /// `file:line: message`.
 pub fn read_trace(path: &Path) -> Result<TraceFile, String> {
     let path = if path.is_dir() {
-        path.join("trace.jsonl")
+        let plain = path.join("trace.jsonl");
+        let zst = path.join(COMPRESSED);
+        if !plain.exists() && zst.exists() {
+            zst
+        } else {
+            plain
+        }
     } else {
         path.to_path_buf()
     };
@@ -57,8 +64,7 @@ pub fn read_trace(path: &Path) -> Result<TraceFile, String> {
             path.display()
         ));
     }
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}:1: cannot read file: {e}", path.display()))?;
+    let text = read_text(&path)?;
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let e = serde_json::from_str::<TraceEvent>(line)
@@ -72,4 +78,31 @@ pub fn read_trace(path: &Path) -> Result<TraceFile, String> {
         duration_ms,
         level,
     })
+}
+
+/// The compressed trace's file name.
+const COMPRESSED: &str = "trace.jsonl.zst";
+
+/// The text of `path`, decompressed when its name ends in `.zst`.
+fn read_text(path: &Path) -> Result<String, String> {
+    let cannot = |e: &dyn std::fmt::Display| format!("{}:1: cannot read file: {e}", path.display());
+    let bytes = std::fs::read(path).map_err(|e| cannot(&e))?;
+    let bytes = if path.extension().is_some_and(|x| x == "zst") {
+        zstd::stream::decode_all(bytes.as_slice()).map_err(|e| cannot(&e))?
+    } else {
+        bytes
+    };
+    String::from_utf8(bytes).map_err(|e| cannot(&e))
+}
+
+/// Replace `dir`'s trace.jsonl (when the run wrote one) with trace.jsonl.zst, streamed.
+pub fn compress(dir: &Path) -> std::io::Result<()> {
+    let plain = dir.join("trace.jsonl");
+    if !plain.exists() {
+        return Ok(());
+    }
+    let input = std::fs::File::open(&plain)?;
+    let output = std::io::BufWriter::new(std::fs::File::create(dir.join(COMPRESSED))?);
+    zstd::stream::copy_encode(input, output, 3)?;
+    std::fs::remove_file(plain)
 }
