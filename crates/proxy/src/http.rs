@@ -69,13 +69,7 @@ pub(crate) async fn handle_request<P: Platform>(
     // Envoy's checks of the request head (real clients only), then the body and the router.
     // A downstream that goes away drops `stream` unanswered: it is logged `DC`.
     let rejected = limits.envoy_request_checks.then(|| {
-        envoy_request_check(
-            &parts,
-            &active,
-            &limits,
-            &lcfg.server_name,
-            &mut stream.info,
-        )
+        envoy_request_check(&parts, &active, &limits, &lcfg.server_name, &mut stream.info)
     });
     let response = match rejected.flatten() {
         Some(response) => response,
