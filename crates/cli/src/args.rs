@@ -38,6 +38,16 @@ pub enum Command {
         /// `turmoil-net` (the earlier substrate, kept for differential testing).
         #[arg(long, default_value = "fabric")]
         substrate: meshtwin_sim::Substrate,
+        /// How much of the trace to keep and write: `full`, `failures` (every event of a
+        /// request that failed — non-2xx or flagged — and every event of no request, pool
+        /// refusals but no routine pool events) or `none` (no trace.jsonl). Memory holds only
+        /// what the level keeps.
+        #[arg(long, default_value = "full")]
+        trace: meshtwin_model::event::TraceLevel,
+        /// Write the trace zstd-compressed, as trace.jsonl.zst (read back by `trace`,
+        /// `endpoints` and `explain` like trace.jsonl).
+        #[arg(long)]
+        trace_compress: bool,
     },
     /// Write the reviewer's report — one self-contained HTML file and one Markdown file —
     /// from output directories of `meshtwin run` and `meshtwin compare`.

@@ -122,8 +122,9 @@ pub fn trace_command(path: &Path, id: &str) -> u8 {
     let lines = render(&trace.events, id);
     if lines.is_empty() {
         eprintln!(
-            "error: {}: no event for request id '{id}'",
-            trace.path.display()
+            "error: {}: no event for request id '{id}'{}",
+            trace.path.display(),
+            trace.level_note()
         );
         return exit::INVALID_INPUT;
     }

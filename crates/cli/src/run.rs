@@ -13,6 +13,7 @@ use crate::exit;
 use crate::inputs::{load_inputs, print_warnings, scenario_or_default};
 use crate::report_cmd;
 use crate::simulate::{explain_context, simulate_on};
+use meshtwin_model::event::TraceLevel;
 use meshtwin_sim::Substrate;
 
 pub fn validate_command(paths: &[PathBuf]) -> u8 {
@@ -84,6 +85,10 @@ pub struct RunArgs {
     pub report: bool,
     /// The socket layer the pods run on.
     pub substrate: Substrate,
+    /// How much of the trace the run keeps and writes.
+    pub trace: TraceLevel,
+    /// Write trace.jsonl.zst instead of trace.jsonl.
+    pub trace_compress: bool,
 }
 
 /// The report of the run staged in `dir`, written beside its files.
@@ -100,7 +105,14 @@ fn write_run_report(dir: &Path) -> std::io::Result<()> {
 }
 
 /// The command line that replays this run exactly.
-fn replay_command(path: &Path, seed: u64, out: &Path, substrate: Substrate) -> String {
+fn replay_command(
+    path: &Path,
+    seed: u64,
+    out: &Path,
+    substrate: Substrate,
+    trace: TraceLevel,
+    trace_compress: bool,
+) -> String {
     format!(
         "meshtwin run {} --seed {} --out {}{}",
         path.display(),
@@ -110,7 +122,14 @@ fn replay_command(path: &Path, seed: u64, out: &Path, substrate: Substrate) -> S
             Substrate::Fabric => "",
             Substrate::TurmoilNet => " --substrate turmoil-net",
         }
-    )
+    ) + &match trace {
+        TraceLevel::Full => String::new(),
+        level => format!(" --trace {level}"),
+    } + if trace_compress {
+        " --trace-compress"
+    } else {
+        ""
+    }
 }
 
 /// Each load's fortio summary (unless `quiet`), then one PASS / FAIL line per expectation.
@@ -140,6 +159,8 @@ pub fn run_command(args: RunArgs) -> u8 {
         quiet,
         report,
         substrate,
+        trace,
+        trace_compress,
     } = args;
     let path = match scenario_or_default(scenario) {
         Ok(p) => p,
@@ -155,14 +176,14 @@ pub fn run_command(args: RunArgs) -> u8 {
     print_warnings(&inputs.warnings);
     let seed = seed.unwrap_or(inputs.scenario.seed);
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&inputs.scenario.name));
-    let replay = replay_command(&path, seed, &out, substrate);
+    let replay = replay_command(&path, seed, &out, substrate, trace, trace_compress);
     // An unusable --out is found now, not after the simulation.
     if let Err(e) = check_replaceable(&out) {
         eprintln!("error: --out: {e}");
         return exit::INVALID_INPUT;
     }
     print_header(&path, &inputs, seed, &replay);
-    let (result, mut judged) = match simulate_on(&inputs, seed, substrate) {
+    let (result, mut judged) = match simulate_on(&inputs, seed, substrate, trace) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -175,6 +196,9 @@ pub fn run_command(args: RunArgs) -> u8 {
     let configs = meshtwin_sim::proxy_configs(&inputs.topology, &inputs.policies);
     let extra = |dir: &Path| {
         crate::config_dump::write(dir, &configs)?;
+        if trace_compress {
+            crate::tracefile::compress(dir)?;
+        }
         if report {
             write_run_report(dir)
         } else {
@@ -207,6 +231,8 @@ pub fn default_command() -> Command {
         quiet: false,
         report: false,
         substrate: Default::default(),
+        trace: Default::default(),
+        trace_compress: false,
     }
 }
 
@@ -220,6 +246,8 @@ pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
             quiet,
             report,
             substrate,
+            trace,
+            trace_compress,
         } => run_command(RunArgs {
             scenario,
             seed,
@@ -227,6 +255,8 @@ pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
             quiet,
             report,
             substrate,
+            trace,
+            trace_compress,
         }),
         Command::Validate { scenarios } => validate_command(&scenarios),
         other => return Err(Box::new(other)),

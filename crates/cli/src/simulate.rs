@@ -3,6 +3,7 @@
 
 use meshtwin_config::run_check::scenario_error;
 use meshtwin_config::{ConfigError, RunInputs};
+use meshtwin_model::event::TraceLevel;
 use meshtwin_model::run::RunResult;
 use meshtwin_report::explain::Context;
 use meshtwin_report::summary::{judge, Judged};
@@ -12,19 +13,21 @@ use meshtwin_sim::Substrate;
 /// error is input the checks could not see alone (e.g. a load URL the world cannot resolve).
 /// Every Envoy counter identity the run broke is printed as a warning.
 pub fn simulate(inputs: &RunInputs, seed: u64) -> Result<(RunResult, Judged), ConfigError> {
-    simulate_on(inputs, seed, Substrate::default())
+    simulate_on(inputs, seed, Substrate::default(), TraceLevel::Full)
 }
 
-/// [`simulate`] with the pods on `substrate`.
+/// [`simulate`] with the pods on `substrate`, keeping the trace `trace` keeps.
 pub fn simulate_on(
     inputs: &RunInputs,
     seed: u64,
     substrate: Substrate,
+    trace: TraceLevel,
 ) -> Result<(RunResult, Judged), ConfigError> {
     let mut sc = inputs.scenario.clone();
     sc.seed = seed;
-    let r = meshtwin_sim::run_on(
+    let r = meshtwin_sim::run_traced(
         substrate,
+        trace,
         &inputs.topology,
         &inputs.policies,
         &sc,

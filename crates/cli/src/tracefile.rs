@@ -1,9 +1,11 @@
-//! Reading a run's `trace.jsonl` back (for `meshtwin trace` and `meshtwin endpoints`): given
-//! the file or the run's output directory.
+//! Reading a run's trace back (for `meshtwin trace`, `endpoints` and `explain`): given the
+//! file (`trace.jsonl`, or `trace.jsonl.zst` zstd-compressed) or the run's output directory,
+//! with the trace level the run kept (from the `summary.json` beside it); and compressing a
+//! written trace ([`compress`]).
 
 use std::path::{Path, PathBuf};
 
-use meshtwin_model::event::TraceEvent;
+use meshtwin_model::event::{TraceEvent, TraceLevel};
 
 /// A trace read back.
 pub struct TraceFile {
@@ -12,32 +14,95 @@ pub struct TraceFile {
     pub events: Vec<TraceEvent>,
     /// The run's virtual duration from the `summary.json` beside the trace, when there is one.
     pub duration_ms: Option<f64>,
+    /// What the run kept (`summary.json`'s `trace.level`; full when it says nothing).
+    pub level: TraceLevel,
+}
+
+impl TraceFile {
+    /// Why a request may be missing from this trace: empty for a full trace.
+    pub fn level_note(&self) -> String {
+        match self.level {
+            TraceLevel::Full => String::new(),
+            level => format!(
+                " (the run kept `--trace {level}`: only the events of requests that failed are \
+                 in it; run again with `--trace full` for every request)"
+            ),
+        }
+    }
+}
+
+/// The `summary.json` in `dir`, when there is one that parses.
+fn summary(dir: Option<&Path>) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(dir?.join("summary.json")).ok()?;
+    serde_json::from_str(&text).ok()
 }
 
 /// Reads `path` (a trace.jsonl, or a directory holding one); the error is a complete
 /// `file:line: message`.
 pub fn read_trace(path: &Path) -> Result<TraceFile, String> {
     let path = if path.is_dir() {
-        path.join("trace.jsonl")
+        let plain = path.join("trace.jsonl");
+        let zst = path.join(COMPRESSED);
+        if !plain.exists() && zst.exists() {
+            zst
+        } else {
+            plain
+        }
     } else {
         path.to_path_buf()
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}:1: cannot read file: {e}", path.display()))?;
+    let summary = summary(path.parent());
+    let level = summary
+        .as_ref()
+        .and_then(|v| v["trace"]["level"].as_str())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    if level == TraceLevel::None && !path.exists() {
+        return Err(format!(
+            "{}:1: the run kept `--trace none` and wrote no trace; run again with \
+             `--trace full` or `--trace failures`",
+            path.display()
+        ));
+    }
+    let text = read_text(&path)?;
     let mut events = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let e = serde_json::from_str::<TraceEvent>(line)
             .map_err(|e| format!("{}:{}: not a trace event: {e}", path.display(), i + 1))?;
         events.push(e);
     }
-    let duration_ms = path
-        .parent()
-        .and_then(|d| std::fs::read_to_string(d.join("summary.json")).ok())
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-        .and_then(|v| v["duration_ms"].as_f64());
+    let duration_ms = summary.as_ref().and_then(|v| v["duration_ms"].as_f64());
     Ok(TraceFile {
         path,
         events,
         duration_ms,
+        level,
     })
+}
+
+/// The compressed trace's file name.
+const COMPRESSED: &str = "trace.jsonl.zst";
+
+/// The text of `path`, decompressed when its name ends in `.zst`.
+fn read_text(path: &Path) -> Result<String, String> {
+    let cannot = |e: &dyn std::fmt::Display| format!("{}:1: cannot read file: {e}", path.display());
+    let bytes = std::fs::read(path).map_err(|e| cannot(&e))?;
+    let bytes = if path.extension().is_some_and(|x| x == "zst") {
+        zstd::stream::decode_all(bytes.as_slice()).map_err(|e| cannot(&e))?
+    } else {
+        bytes
+    };
+    String::from_utf8(bytes).map_err(|e| cannot(&e))
+}
+
+/// Replace `dir`'s trace.jsonl (when the run wrote one) with trace.jsonl.zst, streamed.
+pub fn compress(dir: &Path) -> std::io::Result<()> {
+    let plain = dir.join("trace.jsonl");
+    if !plain.exists() {
+        return Ok(());
+    }
+    let input = std::fs::File::open(&plain)?;
+    let output = std::io::BufWriter::new(std::fs::File::create(dir.join(COMPRESSED))?);
+    zstd::stream::copy_encode(input, output, 3)?;
+    std::fs::remove_file(plain)
 }

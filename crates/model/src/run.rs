@@ -85,6 +85,8 @@ pub struct RunResult {
     pub events: Vec<TraceEvent>,
     /// Events not kept because the trace reached its cap.
     pub dropped_events: u64,
+    /// How much of the trace the run kept (`events` holds only that).
+    pub trace_level: crate::event::TraceLevel,
     /// Each proxy's stats at the end, by pod name.
     pub proxies: BTreeMap<String, ProxyStats>,
     /// Each load: its spec, the pod it ran in, what it did.

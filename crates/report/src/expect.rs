@@ -86,6 +86,15 @@ fn measure(
         }
         Ok(o.calls.iter().filter(|c| pred(c)).count() as f64 / o.calls.len() as f64)
     };
+    // Which workloads a call reached and where it was served are read from every request's
+    // events, which only a full trace keeps.
+    if matches!(m, Metric::Reached { .. } | Metric::FailoverMs { .. }) && !r.trace_level.is_full() {
+        return Err(Unmeasured::Unknown(format!(
+            "not measured: this metric reads every request's trace events, and the run kept \
+             `--trace {}` (run with `--trace full`)",
+            r.trace_level
+        )));
+    }
     match m {
         Metric::CodeFraction { load, code } => share(load, &|c| c.status == *code),
         Metric::CodeCount { load, code } => Ok(load_calls(load)?

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use meshtwin_model::event::TraceLevel;
 use meshtwin_model::run::{CallRecord, LoadOutcome, RunResult};
 use meshtwin_model::scenario::{Expectation, LoadSpec, Metric};
 
@@ -109,4 +110,31 @@ fn a_load_the_run_does_not_have_is_an_error_not_no_value() {
     let v = judge(&r, metric, Some(1.0), None);
     assert!(!v.pass);
     assert_eq!(v.detail, "no load named 'other'");
+}
+
+#[test]
+fn reach_and_failover_are_not_measured_from_a_trace_that_kept_only_failures() {
+    let mut r = run(vec![call(200, "-")]);
+    let reached = Metric::Reached {
+        load: "l".into(),
+        workload: "httpbin".into(),
+    };
+    let failover = Metric::FailoverMs { load: "l".into() };
+    for level in [TraceLevel::Failures, TraceLevel::None] {
+        r.trace_level = level;
+        for m in [reached.clone(), failover.clone()] {
+            let v = judge(&r, m, Some(0.0), None);
+            assert!(!v.pass && v.value.is_none());
+            assert!(
+                v.detail
+                    .contains(&format!("not measured: this metric reads every request's trace events, and the run kept `--trace {level}`")),
+                "{}",
+                v.detail
+            );
+        }
+    }
+    r.trace_level = TraceLevel::Full;
+    assert!(!judge(&r, reached, Some(0.0), None)
+        .detail
+        .contains("not measured"));
 }

@@ -1,6 +1,7 @@
 //! Writes a run's files: every file into a staging directory that then replaces the output
 //! directory whole ([`crate::output_dir`]), so a reader never sees half a set.
 
+use meshtwin_model::event::TraceLevel;
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
@@ -89,7 +90,9 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     if let Some(svg) = &judged.graph_svg {
         write_file(&dir.join("graph.svg"), svg.as_bytes())?;
     }
-    write_file(&dir.join("trace.jsonl"), trace_jsonl(r).as_bytes())?;
+    if r.trace_level != TraceLevel::None {
+        write_file(&dir.join("trace.jsonl"), trace_jsonl(r).as_bytes())?;
+    }
     write_file(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;
     write_file(&dir.join("stats.prom"), stats_prom(&r.proxies).as_bytes())?;
     let proxies: Vec<&str> = r.proxies.keys().map(String::as_str).collect();

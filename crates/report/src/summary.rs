@@ -2,6 +2,7 @@
 //! is read back by `meshtwin compare`, `test` and `report`, so what a run writes is what they
 //! judge.
 
+use meshtwin_model::event::TraceLevel;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -101,6 +102,9 @@ pub struct EjectionSummary {
 pub struct TraceSummary {
     pub events: u64,
     pub dropped: u64,
+    /// How much of the trace the run kept (`--trace`); absent for a full trace.
+    #[serde(default, skip_serializing_if = "TraceLevel::is_full")]
+    pub level: TraceLevel,
 }
 
 /// A run judged: per-load results in fortio's terms, every expectation's verdict, the summary,
@@ -248,6 +252,7 @@ impl Summary {
             passed: verdicts.iter().all(|v| v.pass),
             trace: TraceSummary {
                 events: r.events.len() as u64,
+                level: r.trace_level,
                 dropped: r.dropped_events,
             },
         }

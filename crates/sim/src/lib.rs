@@ -16,7 +16,7 @@
 //!   sockets too (`tests/real_loopback.rs`).
 //! - [`tcp_echo`]: Istio's tcp-echo sample (answers each line with its prefix).
 //! - [`reach`]: which pods can exchange packets (only those become network hosts).
-//! - [`recorder`]: the trace.
+//! - [`recorder`]: the trace; [`trace_filter`] what a `failures` / `none` trace keeps.
 //! - [`rng`]: one seeded ChaCha stream per component.
 //! - [`scheduler`]: the event loop (tasks, packets, then the clock jumps).
 //! - [`pods`]: starting and crashing a pod's proxy and app.
@@ -53,6 +53,7 @@ pub mod target;
 pub mod tcp_client;
 pub mod tcp_echo;
 pub mod timeline;
+pub mod trace_filter;
 pub mod world;
 
 pub use meshtwin_xds as xds;
@@ -60,5 +61,6 @@ pub use meshtwin_xds as xds;
 pub use network::Substrate;
 pub use simulator::Simulator;
 pub use world::{
-    proxy_configs, run, run_on, run_with_timeline, EngineStats, RunResult, SimError, World,
+    proxy_configs, run, run_on, run_traced, run_with_timeline, EngineStats, RunResult, SimError,
+    World,
 };

@@ -1,12 +1,15 @@
 //! Records the trace: every event any proxy, app or load generator reports, in the order they
-//! happen in virtual time, up to a fixed cap.
+//! happen in virtual time, up to a fixed cap; a `failures` or `none` trace keeps only what its
+//! level keeps ([`crate::trace_filter`]).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use meshtwin_model::event::{EventKind, ResponseFlags, TraceEvent};
+use meshtwin_model::event::{EventKind, ResponseFlags, TraceEvent, TraceLevel};
 use meshtwin_proxy::observer::Observer;
+
+use crate::trace_filter::FailureFilter;
 
 /// The most events a trace keeps; past it, events are counted but not stored.
 pub const DEFAULT_TRACE_CAP: usize = meshtwin_model::limits::MAX_TRACE_EVENTS;
@@ -16,6 +19,9 @@ pub struct Recorder {
     events: RefCell<Vec<TraceEvent>>,
     dropped: RefCell<u64>,
     cap: usize,
+    level: TraceLevel,
+    /// What a `failures` or `none` trace keeps (`None` for a full trace).
+    filter: Option<RefCell<FailureFilter>>,
     /// request id → (proxy, flags) of every access-log entry not yet claimed by a load.
     flags_by_request: RefCell<BTreeMap<String, Vec<(String, ResponseFlags)>>>,
     /// request id → the pod whose TCP app answered it, not yet claimed by a load.
@@ -23,14 +29,27 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// A full trace of at most `cap` events.
     pub fn new(cap: usize) -> Self {
+        Self::with_level(TraceLevel::Full, cap)
+    }
+
+    /// A trace that keeps what `level` keeps, at most `cap` events.
+    pub fn with_level(level: TraceLevel, cap: usize) -> Self {
         Self {
             events: RefCell::new(Vec::new()),
             dropped: RefCell::new(0),
             cap,
+            level,
+            filter: (!level.is_full()).then(|| RefCell::new(FailureFilter::new(level, cap))),
             flags_by_request: RefCell::new(BTreeMap::new()),
             served: RefCell::new(BTreeMap::new()),
         }
+    }
+
+    /// The level this trace keeps.
+    pub fn level(&self) -> TraceLevel {
+        self.level
     }
 
     /// A TCP app answered the line `request_id` (see [`crate::tcp_echo`]).
@@ -59,12 +78,17 @@ impl Recorder {
                 .or_default()
                 .push((proxy.clone(), flags.clone()));
         }
+        let event = TraceEvent {
+            t_ms: now.as_micros() as f64 / 1000.0,
+            kind,
+        };
+        if let Some(filter) = &self.filter {
+            filter.borrow_mut().record(event);
+            return;
+        }
         let mut events = self.events.borrow_mut();
         if events.len() < self.cap {
-            events.push(TraceEvent {
-                t_ms: now.as_micros() as f64 / 1000.0,
-                kind,
-            });
+            events.push(event);
         } else {
             *self.dropped.borrow_mut() += 1;
         }
@@ -83,7 +107,11 @@ impl Recorder {
             .unwrap_or_default()
     }
 
+    /// The kept events in virtual-time order, and how many the cap dropped.
     pub fn into_events(self) -> (Vec<TraceEvent>, u64) {
+        if let Some(filter) = self.filter {
+            return filter.into_inner().finish();
+        }
         (self.events.into_inner(), self.dropped.into_inner())
     }
 }

@@ -17,6 +17,8 @@ use crate::loadgen::{spawn_load, LoadTarget};
 use crate::network::{HostId, Network, Substrate};
 use crate::platform::Core;
 use crate::pods::PodRuntime;
+use meshtwin_model::event::TraceLevel;
+
 use crate::recorder::{Recorder, RecorderObserver, DEFAULT_TRACE_CAP};
 use crate::rng;
 use crate::scheduler::run_until;
@@ -47,6 +49,7 @@ impl<'w> Simulator<'w> {
     /// that can exchange a packet, each pod's proxy and app, and every load, at time zero.
     pub fn init(
         substrate: Substrate,
+        trace: TraceLevel,
         world: &'w World<'w>,
         policies: &MeshPolicies,
     ) -> Result<Self, SimError> {
@@ -56,7 +59,7 @@ impl<'w> Simulator<'w> {
         let (mut network, hosts) = network(substrate, world, &live, clock.clone());
         network.seed_loss(rng::stream(world.scenario.seed, "network/loss"));
         let core = Rc::new(Core::new(clock, &network));
-        let recorder = Rc::new(Recorder::new(DEFAULT_TRACE_CAP));
+        let recorder = Rc::new(Recorder::with_level(trace, DEFAULT_TRACE_CAP));
         let mut pods = PodRuntime::new(
             core.clone(),
             hosts,
@@ -148,10 +151,12 @@ impl<'w> Simulator<'w> {
             .collect();
         let recorder = Rc::try_unwrap(recorder)
             .unwrap_or_else(|_| panic!("all tasks are gone, so is every recorder handle"));
+        let trace_level = recorder.level();
         let (events, dropped_events) = recorder.into_events();
         let mut result = RunResult {
             events,
             dropped_events,
+            trace_level,
             proxies,
             loads,
             end: world.scenario.duration,

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr};
 
+use meshtwin_model::event::TraceLevel;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::Scenario;
 use meshtwin_model::topology::{Pod, Topology};
@@ -183,8 +184,27 @@ pub fn run_on(
     scenario: &Scenario,
     states: &BTreeMap<usize, MeshPolicies>,
 ) -> Result<RunResult, SimError> {
+    run_traced(
+        substrate,
+        TraceLevel::Full,
+        topo,
+        policies,
+        scenario,
+        states,
+    )
+}
+
+/// Like [`run_on`], keeping the trace `trace` keeps.
+pub fn run_traced(
+    substrate: Substrate,
+    trace: TraceLevel,
+    topo: &Topology,
+    policies: &MeshPolicies,
+    scenario: &Scenario,
+    states: &BTreeMap<usize, MeshPolicies>,
+) -> Result<RunResult, SimError> {
     let world = World::new(topo, scenario, states);
-    let mut sim = Simulator::init(substrate, &world, policies)?;
+    let mut sim = Simulator::init(substrate, trace, &world, policies)?;
     while sim.step() {}
     Ok(sim.finish())
 }

@@ -3,16 +3,19 @@
 //! - [`fields`]: the closed sets of values events carry (outlier and health-check actions,
 //!   outlier reasons, app-call results, load phases, timeline actions).
 //! - [`flags`]: Envoy's response flags.
+//! - [`level`]: how much of the trace a run keeps (`--trace full|failures|none`).
 
 use serde::{Deserialize, Serialize};
 
 mod fields;
 mod flags;
+mod level;
 
 pub use fields::{
     AppCallResult, FaultAction, HealthAction, LoadPhase, OutlierAction, OutlierReason,
 };
 pub use flags::{ResponseFlag, ResponseFlags};
+pub use level::{is_failure, request_id, TraceLevel};
 
 /// One event at a virtual time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
