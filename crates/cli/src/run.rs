@@ -89,6 +89,8 @@ pub struct RunArgs {
     pub trace: TraceLevel,
     /// Write trace.jsonl.zst instead of trace.jsonl.
     pub trace_compress: bool,
+    /// Run on real loopback sockets in real time instead of the twin.
+    pub real: bool,
 }
 
 /// The report of the run staged in `dir`, written beside its files.
@@ -161,6 +163,7 @@ pub fn run_command(args: RunArgs) -> u8 {
         substrate,
         trace,
         trace_compress,
+        real,
     } = args;
     let path = match scenario_or_default(scenario) {
         Ok(p) => p,
@@ -174,16 +177,39 @@ pub fn run_command(args: RunArgs) -> u8 {
         }
     };
     print_warnings(&inputs.warnings);
+    if real {
+        match crate::real_run::check_real(&inputs) {
+            Ok(w) => print_warnings(&w),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::INVALID_INPUT;
+            }
+        }
+    }
     let seed = seed.unwrap_or(inputs.scenario.seed);
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&inputs.scenario.name));
     let replay = replay_command(&path, seed, &out, substrate, trace, trace_compress);
+    let replay = if real {
+        format!("not reproducible (--real: real sockets, real time); the twin's run: {replay}")
+    } else {
+        replay
+    };
     // An unusable --out is found now, not after the simulation.
     if let Err(e) = check_replaceable(&out) {
         eprintln!("error: --out: {e}");
         return exit::INVALID_INPUT;
     }
     print_header(&path, &inputs, seed, &replay);
-    let (result, mut judged) = match simulate_on(&inputs, seed, substrate, trace) {
+    let ran = if real {
+        println!(
+            "platform: real loopback sockets, {} ms of wall-clock time; outputs are not deterministic",
+            inputs.scenario.duration.as_millis()
+        );
+        crate::real_run::simulate_real(&inputs, seed, trace)
+    } else {
+        simulate_on(&inputs, seed, substrate, trace).map_err(|e| e.to_string())
+    };
+    let (result, mut judged) = match ran {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -233,6 +259,7 @@ pub fn default_command() -> Command {
         substrate: Default::default(),
         trace: Default::default(),
         trace_compress: false,
+        real: false,
     }
 }
 
@@ -248,6 +275,7 @@ pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
             substrate,
             trace,
             trace_compress,
+            real,
         } => run_command(RunArgs {
             scenario,
             seed,
@@ -257,6 +285,7 @@ pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
             substrate,
             trace,
             trace_compress,
+            real,
         }),
         Command::Validate { scenarios } => validate_command(&scenarios),
         other => return Err(Box::new(other)),

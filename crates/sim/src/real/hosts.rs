@@ -1,0 +1,128 @@
+//! Pods on real loopback sockets: each pod's platform ([`PodPlatform`]) is the real one
+//! (tokio sockets, real time, the OS's entropy) seen through the run's [`AddressPlan`], so
+//! the twin's addresses — pod IPs, each pod's own `localhost` — work unchanged; and a pod's
+//! tasks can be killed together, as a crash kills a pod's processes ([`RealHosts`]).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::rc::Rc;
+use std::time::Duration;
+
+use meshtwin_proxy::platform::real::{RealPlatform, RealStream};
+use meshtwin_proxy::platform::{AcceptFuture, LocalBoxFuture, Platform};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use super::addresses::AddressPlan;
+use crate::pods::Hosts;
+
+/// One pod's view of the machine: the real platform, its addresses through the plan.
+#[derive(Clone)]
+pub struct PodPlatform {
+    real: RealPlatform,
+    plan: Rc<AddressPlan>,
+    /// The pod's IP in the twin.
+    ip: Ipv4Addr,
+    /// The pod's incarnation; a task ends when it changes (a crash).
+    life: Rc<watch::Sender<u64>>,
+}
+
+impl Platform for PodPlatform {
+    type Stream = RealStream;
+    type Listener = TcpListener;
+
+    fn bind(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<TcpListener>> {
+        match self.plan.real_of(self.ip, addr) {
+            Ok(real) => self.real.bind(real),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+
+    fn accept<'a>(&self, listener: &'a TcpListener) -> AcceptFuture<'a, RealStream> {
+        let accept = self.real.accept(listener);
+        let plan = self.plan.clone();
+        Box::pin(async move {
+            let (stream, peer) = accept.await?;
+            Ok((stream, plan.virtual_of(peer)))
+        })
+    }
+
+    fn connect(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<RealStream>> {
+        match self.plan.real_of(self.ip, addr) {
+            Ok(real) => self.real.connect(real),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+
+    /// Run `fut` until it ends or the pod's processes are killed.
+    fn spawn(&self, fut: LocalBoxFuture<()>) {
+        let mut life = self.life.subscribe();
+        let born = *life.borrow_and_update();
+        self.real.spawn(Box::pin(async move {
+            tokio::select! {
+                biased;
+                _ = life.wait_for(|incarnation| *incarnation != born) => {}
+                _ = fut => {}
+            }
+        }));
+    }
+
+    fn now(&self) -> Duration {
+        self.real.now()
+    }
+
+    fn sleep(&self, d: Duration) -> LocalBoxFuture<()> {
+        self.real.sleep(d)
+    }
+
+    fn peer_closed(&self, stream: &RealStream) -> LocalBoxFuture<()> {
+        self.real.peer_closed(stream)
+    }
+
+    fn entropy(&self) -> Option<u128> {
+        self.real.entropy()
+    }
+}
+
+/// Every pod's platform in a real run.
+pub struct RealHosts {
+    platforms: BTreeMap<String, PodPlatform>,
+}
+
+impl RealHosts {
+    /// The pods `ips` (pod → IP) on the real platform `real`, placed by `plan`.
+    pub fn new(
+        ips: &BTreeMap<String, Ipv4Addr>,
+        real: &RealPlatform,
+        plan: &Rc<AddressPlan>,
+    ) -> Self {
+        let platforms = ips
+            .iter()
+            .map(|(pod, ip)| {
+                let platform = PodPlatform {
+                    real: real.clone(),
+                    plan: plan.clone(),
+                    ip: *ip,
+                    life: Rc::new(watch::Sender::new(0)),
+                };
+                (pod.clone(), platform)
+            })
+            .collect();
+        Self { platforms }
+    }
+}
+
+impl Hosts for RealHosts {
+    type Platform = PodPlatform;
+
+    fn platform(&self, pod: &str) -> PodPlatform {
+        self.platforms[pod].clone()
+    }
+
+    fn kill(&self, pod: &str) {
+        self.platforms[pod]
+            .life
+            .send_modify(|incarnation| *incarnation += 1);
+    }
+}

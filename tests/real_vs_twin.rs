@@ -1,0 +1,145 @@
+//! `meshtwin run --real` agrees with the twin on mechanism. The circuit-breaking and the
+//! outlier-ejection scenarios (shortened to a few seconds, `tests/fixtures/real/`) run both in
+//! the twin and on real loopback sockets in real time; per load, both runs show the same set
+//! of Envoy response flags and 503 shares within 15 points, and the mechanism's counter —
+//! pending overflows, enforced ejections — is non-zero in both. Real runs vary from run to
+//! run, so nothing here is exact but what the mechanism fixes.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use common::{run_scenario, TempDir};
+use serde_json::Value;
+
+const CIRCUIT_BREAKING: &str = "tests/fixtures/real/istio-circuit-breaking.yaml";
+const EJECTION: &str = "tests/fixtures/real/kubesphere-ratings-ejection.yaml";
+
+/// Real runs one at a time: each takes its duration of wall-clock time, and a machine's cores
+/// shared by two would only add noise.
+static REAL_RUNS: Mutex<()> = Mutex::new(());
+
+/// The summary.json of `meshtwin run SCENARIO` (with `--real` when `real`).
+fn summary(scenario: &str, real: bool, dir: &TempDir) -> Value {
+    let out = dir.join(if real { "real" } else { "twin" });
+    let got = if real {
+        let _one = REAL_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+        run_scenario(scenario, &out, &["--real"])
+    } else {
+        run_scenario(scenario, &out, &[])
+    };
+    assert!(
+        got.code == 0 || got.code == 1,
+        "the run ran (its expectations are checked below, as a comparison)\n{}",
+        got.transcript()
+    );
+    let text = std::fs::read_to_string(out.join("summary.json")).expect("summary.json written");
+    serde_json::from_str(&text).expect("summary.json parses")
+}
+
+fn load<'a>(s: &'a Value, name: &str) -> &'a Value {
+    (s["loads"].as_array().expect("loads"))
+        .iter()
+        .find(|l| l["name"] == name)
+        .unwrap_or_else(|| panic!("no load {name}"))
+}
+
+/// The response-flag sets the load's calls had (`-` for none).
+fn flag_sets(s: &Value, name: &str) -> BTreeSet<String> {
+    let flags = load(s, name)["flags"].as_object().expect("flags");
+    flags.keys().cloned().collect()
+}
+
+/// The load's share of 503s.
+fn share_503(s: &Value, name: &str) -> f64 {
+    let l = load(s, name);
+    let requests = l["requests"].as_u64().expect("requests");
+    assert!(requests > 0, "load {name} made no call");
+    l["codes"]["503"].as_u64().unwrap_or(0) as f64 / requests as f64
+}
+
+fn counter(s: &Value, proxy: &str, stat: &str) -> u64 {
+    s["proxies"][proxy]["counters"][stat].as_u64().unwrap_or(0)
+}
+
+/// Both runs of `scenario` agree on mechanism, load by load; each one's `stat` of `proxy` is
+/// non-zero. Returns (twin, real) for further checks.
+fn agree(scenario: &str, loads: &[&str], proxy: &str, stat: &str) -> (Value, Value) {
+    let dir = TempDir::new("real_vs_twin", scenario.rsplit('/').next().unwrap());
+    let twin = summary(scenario, false, &dir);
+    let real = summary(scenario, true, &dir);
+    assert_eq!(
+        twin.get("platform"),
+        None,
+        "a twin run's summary names no platform"
+    );
+    assert_eq!(real["platform"], "real", "a real run's summary says so");
+    for name in loads {
+        assert_eq!(
+            flag_sets(&twin, name),
+            flag_sets(&real, name),
+            "load {name}: the same response flags in the twin and on real sockets"
+        );
+        let (t, r) = (share_503(&twin, name), share_503(&real, name));
+        assert!(
+            (t - r).abs() <= 0.15,
+            "load {name}: 503 share {t:.3} in the twin, {r:.3} on real sockets (±0.15 allowed)"
+        );
+    }
+    for (which, s) in [("twin", &twin), ("real", &real)] {
+        assert!(counter(s, proxy, stat) > 0, "{which}: {proxy} {stat} is 0");
+    }
+    (twin, real)
+}
+
+#[test]
+fn a_tight_circuit_breaker_overflows_alike_in_the_twin_and_on_real_sockets() {
+    let (twin, real) = agree(
+        CIRCUIT_BREAKING,
+        &["c2", "c3"],
+        "fortio-0",
+        "cluster.outbound|8000||httpbin.default.svc.cluster.local.upstream_rq_pending_overflow",
+    );
+    for s in [&twin, &real] {
+        // Three loops on one connection and one pending slot: the overflow is local (UO).
+        assert!(
+            flag_sets(s, "c3").contains("UO"),
+            "{:?}",
+            flag_sets(s, "c3")
+        );
+        assert!(share_503(s, "c3") > 0.0);
+        assert_eq!(
+            load(s, "c3")["requests"],
+            300,
+            "fortio -n 300 makes 300 calls"
+        );
+    }
+}
+
+#[test]
+fn consecutive_503s_eject_ratings_alike_in_the_twin_and_on_real_sockets() {
+    let (twin, real) = agree(
+        EJECTION,
+        &["before", "failing", "ejected"],
+        "reviews-v2-0",
+        "cluster.outbound|9080||ratings.demo-namespace.svc.cluster.local.outlier_detection.ejections_enforced_total",
+    );
+    for s in [&twin, &real] {
+        assert_eq!(
+            share_503(s, "before"),
+            0.0,
+            "before the failure every call succeeds"
+        );
+        // The app's own 503s (no flag) until the fifth ejects ratings, then Envoy's UH.
+        assert_eq!(
+            flag_sets(s, "failing"),
+            BTreeSet::from(["-".to_string(), "UH".to_string()])
+        );
+        assert_eq!(
+            share_503(s, "ejected"),
+            1.0,
+            "ejected for 180 s: every call fails"
+        );
+    }
+}
