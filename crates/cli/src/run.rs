@@ -50,8 +50,8 @@ pub fn validate_command(paths: &[PathBuf]) -> u8 {
     exit::OK
 }
 
-/// The run's header: what reproduces it.
-fn print_header(path: &Path, inputs: &RunInputs, seed: u64, replay: &str) {
+/// The run's header: what reproduces it (`real`: a run on real sockets, which nothing does).
+fn print_header(path: &Path, inputs: &RunInputs, seed: u64, replay: &str, real: bool) {
     let sc = &inputs.scenario;
     println!(
         "meshtwin {} · scenario {} ({}) · {}",
@@ -61,7 +61,7 @@ fn print_header(path: &Path, inputs: &RunInputs, seed: u64, replay: &str) {
         inputs.topology.mesh.describe()
     );
     println!(
-        "seed {} · topology {} ({} pods) · policies: {} · virtual duration {} ms",
+        "seed {} · topology {} ({} pods) · policies: {} · {} duration {} ms",
         seed,
         inputs.topology.name,
         inputs.topology.pods().len(),
@@ -70,8 +70,12 @@ fn print_header(path: &Path, inputs: &RunInputs, seed: u64, replay: &str) {
         } else {
             sc.policies.join(", ")
         },
+        if real { "wall-clock" } else { "virtual" },
         sc.duration.as_millis()
     );
+    if real {
+        println!("platform: real loopback sockets in real time; outputs are not deterministic");
+    }
     println!("replay: {replay}");
 }
 
@@ -199,12 +203,8 @@ pub fn run_command(args: RunArgs) -> u8 {
         eprintln!("error: --out: {e}");
         return exit::INVALID_INPUT;
     }
-    print_header(&path, &inputs, seed, &replay);
+    print_header(&path, &inputs, seed, &replay, real);
     let ran = if real {
-        println!(
-            "platform: real loopback sockets, {} ms of wall-clock time; outputs are not deterministic",
-            inputs.scenario.duration.as_millis()
-        );
         crate::real_run::simulate_real(&inputs, seed, trace)
     } else {
         simulate_on(&inputs, seed, substrate, trace).map_err(|e| e.to_string())

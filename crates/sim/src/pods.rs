@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
+use std::time::Duration;
 
 use meshtwin_model::policy::UpstreamProtocol;
 use meshtwin_model::topology::{AppBehaviour, Pod, Sidecar};
@@ -32,6 +33,11 @@ pub trait Hosts {
     fn platform(&self, pod: &str) -> Self::Platform;
     /// Kill every task of `pod` (its sockets close, nothing listens).
     fn kill(&self, pod: &str);
+    /// Whether proxies sleep the twin's model of their CPU time (`ProxyConfig`'s
+    /// `processing_delay` and `accept_delay`). Real sockets spend it for real instead.
+    fn models_cpu_time(&self) -> bool {
+        true
+    }
 }
 
 /// The twin's hosts: one per pod on the simulated network.
@@ -108,6 +114,16 @@ impl<H: Hosts> PodRuntime<H> {
         }
     }
 
+    /// The control plane's `cfg` as a proxy on these hosts runs it: without the modelled CPU
+    /// time where the hosts spend it for real ([`Hosts::models_cpu_time`]).
+    pub fn for_hosts(&self, mut cfg: ProxyConfig) -> ProxyConfig {
+        if !self.hosts.models_cpu_time() {
+            cfg.processing_delay = Duration::ZERO;
+            cfg.accept_delay = Duration::ZERO;
+        }
+        cfg
+    }
+
     /// Start `pod`'s proxy with `cfg` (if any) and its app (calls resolved by `targets`).
     pub fn start(&mut self, pod: &Pod, cfg: Option<ProxyConfig>, targets: Vec<LoadTarget>) {
         *self.starts.entry(pod.name.clone()).or_default() += 1;
@@ -117,6 +133,7 @@ impl<H: Hosts> PodRuntime<H> {
         });
         if let Some(cfg) = cfg {
             let seed = rng::component_seed(self.seed, &self.component("proxy", &pod.name));
+            let cfg = self.for_hosts(cfg);
             let proxy = Proxy::new(cfg, self.platform(&pod.name), self.observer.clone(), seed);
             let p = proxy.clone();
             self.platform(&pod.name).spawn(Box::pin(async move {

@@ -263,7 +263,7 @@ impl Timeline {
                 world.scenario.seed,
                 &format!("push/{}/{}", pod.name, self.pushes),
             );
-            proxy.apply(cfg.clone(), seed);
+            proxy.apply(rt.for_hosts(cfg.clone()), seed);
             self.pushed.insert(pod.name.clone(), cfg);
         }
     }
