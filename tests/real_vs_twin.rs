@@ -143,3 +143,94 @@ fn consecutive_503s_eject_ratings_alike_in_the_twin_and_on_real_sockets() {
         );
     }
 }
+
+#[test]
+fn a_real_run_refuses_a_scenario_longer_than_its_limit_and_writes_nothing() {
+    let dir = TempDir::new("real_vs_twin", "too-long");
+    let out = dir.join("out");
+    let got = run_scenario(
+        "scenarios/kubesphere-ratings-ejection.yaml",
+        &out,
+        &["--real"],
+    );
+    assert_eq!(got.code, 2, "{}", got.transcript());
+    assert!(
+        got.stderr.contains(
+            "error: scenarios/kubesphere-ratings-ejection.yaml:20: duration: 200 s is longer than \
+             --real's limit of 60 s: a real run takes its scenario's duration in wall-clock time"
+        ),
+        "{}",
+        got.transcript()
+    );
+    assert!(!out.exists(), "nothing written");
+}
+
+/// The trace's events of `kind`.
+fn events(trace: &str, kind: &str) -> Vec<Value> {
+    (trace.lines())
+        .map(|l| serde_json::from_str::<Value>(l).expect("a trace line parses"))
+        .filter(|e| e["kind"] == kind)
+        .collect()
+}
+
+#[test]
+fn a_crash_and_a_restart_happen_in_real_time_and_a_partition_is_ignored_with_a_warning() {
+    let dir = TempDir::new("real_vs_twin", "crash");
+    let out = dir.join("out");
+    let got = {
+        let _one = REAL_RUNS.lock().unwrap_or_else(|e| e.into_inner());
+        run_scenario("tests/fixtures/real/crash-restart.yaml", &out, &["--real"])
+    };
+    assert_eq!(got.code, 0, "{}", got.transcript());
+    assert!(
+        got.stderr.contains(
+            "tests/fixtures/real/crash-restart.yaml:14: timeline[2]: ignored by --real: a \
+             partition entry drops or delays packets between pods"
+        ),
+        "{}",
+        got.transcript()
+    );
+    let trace = std::fs::read_to_string(out.join("trace.jsonl")).expect("trace.jsonl");
+    let faults = events(&trace, "fault");
+    let actions: Vec<&str> = faults
+        .iter()
+        .map(|f| f["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["crash", "restart"],
+        "the partition is not applied"
+    );
+    let at = |i: usize| faults[i]["t_ms"].as_f64().unwrap();
+    let (crash, restart) = (at(0), at(1));
+    assert!((1000.0..1500.0).contains(&crash), "crash at {crash} ms");
+    assert!(
+        (2000.0..2500.0).contains(&restart),
+        "restart at {restart} ms"
+    );
+    let pushes: Vec<f64> = (events(&trace, "config_push").iter())
+        .map(|e| e["t_ms"].as_f64().unwrap())
+        .collect();
+    assert!(
+        pushes.iter().any(|t| *t > crash && *t < restart) && pushes.iter().any(|t| *t > restart),
+        "a push after each: {pushes:?}"
+    );
+    let calls = events(&trace, "request");
+    let status_at = |from: f64, to: f64| -> BTreeSet<u64> {
+        (calls.iter())
+            .filter(|c| (from..to).contains(&c["t_ms"].as_f64().unwrap()))
+            .map(|c| c["status"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        status_at(0.0, crash),
+        BTreeSet::from([200]),
+        "up before the crash"
+    );
+    let dead = status_at(crash + 50.0, restart);
+    assert!(!dead.is_empty() && !dead.contains(&200), "dead: {dead:?}");
+    assert!(
+        status_at(pushes[pushes.len() - 1] + 50.0, 3000.0).contains(&200),
+        "answering again after the restart's push"
+    );
+}
