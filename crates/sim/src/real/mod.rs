@@ -77,16 +77,26 @@ pub fn run_real(
     scenario: &Scenario,
     states: &BTreeMap<usize, MeshPolicies>,
 ) -> Result<RunResult, RealError> {
+    let layout = Layout::detect(std::process::id());
+    run_real_on(layout, trace, topo, policies, scenario, states)
+}
+
+/// Like [`run_real`], with the pods' places laid out as `layout`.
+pub fn run_real_on(
+    layout: Layout,
+    trace: TraceLevel,
+    topo: &Topology,
+    policies: &MeshPolicies,
+    scenario: &Scenario,
+    states: &BTreeMap<usize, MeshPolicies>,
+) -> Result<RunResult, RealError> {
     if scenario.duration > MAX_REAL_DURATION {
         return Err(RealError::TooLong(scenario.duration));
     }
     let world = World::new(topo, scenario, states);
     let targets = world.load_targets()?;
     let live = world.live_pods(policies, &targets);
-    let plan = Rc::new(AddressPlan::new(
-        world.ips.values(),
-        Layout::detect(std::process::id()),
-    ));
+    let plan = Rc::new(AddressPlan::new(world.ips.values(), layout));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
