@@ -13,6 +13,7 @@ use meshtwin_model::policy::UpstreamProtocol;
 use meshtwin_model::topology::{AppBehaviour, Pod, Sidecar};
 use meshtwin_proxy::config::ProxyConfig;
 use meshtwin_proxy::observer::Observer;
+use meshtwin_proxy::platform::Platform;
 use meshtwin_proxy::Proxy;
 use tokio::sync::Semaphore;
 
@@ -24,7 +25,6 @@ use crate::platform::{Core, SimPlatform};
 use crate::recorder::Recorder;
 use crate::rng;
 use crate::tcp_echo::{spawn_tcp_echo, TcpEcho};
-use meshtwin_proxy::platform::Platform;
 
 /// Where pods' processes run: each pod's platform, and killing every task of a pod.
 pub trait Hosts {
