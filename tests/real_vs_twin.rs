@@ -25,7 +25,7 @@ fn summary(scenario: &str, real: bool, dir: &TempDir) -> Value {
     let out = dir.join(if real { "real" } else { "twin" });
     let got = if real {
         let _one = REAL_RUNS.lock().unwrap_or_else(|e| e.into_inner());
-        run_scenario(scenario, &out, &["--real"])
+        run_scenario(scenario, &out, &["--real", "--report"])
     } else {
         run_scenario(scenario, &out, &[])
     };
@@ -34,6 +34,13 @@ fn summary(scenario: &str, real: bool, dir: &TempDir) -> Value {
         "the run ran (its expectations are checked below, as a comparison)\n{}",
         got.transcript()
     );
+    if real {
+        let report = std::fs::read_to_string(out.join("report.md")).expect("report.md written");
+        assert!(
+            report.contains(" · seed 1 · real sockets (not deterministic)\n"),
+            "the report says the run was real:\n{report}"
+        );
+    }
     let text = std::fs::read_to_string(out.join("summary.json")).expect("summary.json written");
     serde_json::from_str(&text).expect("summary.json parses")
 }

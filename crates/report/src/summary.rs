@@ -270,6 +270,16 @@ impl Summary {
         s
     }
 
+    /// The run in a heading: `scenario · seed N`, and `· real sockets (not deterministic)`
+    /// for a `run --real`.
+    pub fn heading(&self) -> String {
+        let real = match self.platform {
+            RunPlatform::Twin => "",
+            RunPlatform::Real => " · real sockets (not deterministic)",
+        };
+        format!("{} · seed {}{real}", self.scenario, self.seed)
+    }
+
     /// The load named `name`.
     pub fn load(&self, name: &str) -> Option<&LoadSummary> {
         self.loads.iter().find(|l| l.name == name)
