@@ -1,9 +1,10 @@
 //! `meshtwin run --real` agrees with the twin on mechanism. The circuit-breaking and the
 //! outlier-ejection scenarios (shortened to a few seconds, `tests/fixtures/real/`) run both in
-//! the twin and on real loopback sockets in real time; per load, both runs show the same set
-//! of Envoy response flags and 503 shares within 15 points, and the mechanism's counter —
-//! pending overflows, enforced ejections — is non-zero in both. Real runs vary from run to
-//! run, so nothing here is exact but what the mechanism fixes.
+//! the twin and on real loopback sockets in real time; per compared load, both runs show the
+//! same set of Envoy response flags and 503 shares within 15 points, and the mechanism's
+//! counter — pending overflows, enforced ejections — is non-zero in both. Real runs vary from
+//! run to run, so nothing here is exact but what the mechanism fixes (the circuit breaker's
+//! shares are compared on paced loads; at full speed they are a race, see the fixture).
 
 mod common;
 
@@ -104,23 +105,25 @@ fn agree(scenario: &str, loads: &[&str], proxy: &str, stat: &str) -> (Value, Val
 fn a_tight_circuit_breaker_overflows_alike_in_the_twin_and_on_real_sockets() {
     let (twin, real) = agree(
         CIRCUIT_BREAKING,
-        &["c2", "c3"],
+        &["p2", "p3"],
         "fortio-0",
         "cluster.outbound|8000||httpbin.default.svc.cluster.local.upstream_rq_pending_overflow",
     );
+    let local_overflow = BTreeSet::from(["-".to_string(), "UO".to_string()]);
     for s in [&twin, &real] {
-        // Three loops on one connection and one pending slot: the overflow is local (UO).
+        // Paced, every beat overflows all but the request waiting for its connection.
+        assert_eq!(flag_sets(s, "p3"), local_overflow);
+        // At full speed the share is a race (see the fixture), but every 503 is a local
+        // overflow, and three loops starting together always overflow.
+        for load in ["c2", "c3"] {
+            assert!(flag_sets(s, load).is_subset(&local_overflow), "{load}");
+        }
         assert!(
             flag_sets(s, "c3").contains("UO"),
             "{:?}",
             flag_sets(s, "c3")
         );
-        assert!(share_503(s, "c3") > 0.0);
-        assert_eq!(
-            load(s, "c3")["requests"],
-            300,
-            "fortio -n 300 makes 300 calls"
-        );
+        assert_eq!(load(s, "c3")["requests"], 30, "fortio -n 30 makes 30 calls");
     }
 }
 

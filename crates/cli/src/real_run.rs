@@ -73,7 +73,7 @@ pub fn simulate_real(
     .map_err(|e| match e {
         RealError::TooLong(_) => scenario_error(&sc.file, "duration", e.to_string()).to_string(),
         RealError::Sim(_) => scenario_error(&sc.file, "loads", e.to_string()).to_string(),
-        RealError::Runtime(_) => e.to_string(),
+        RealError::Runtime(_) | RealError::Listen(_) => e.to_string(),
     })?;
     for v in &r.violations {
         eprintln!("warning: invariant violated (a bug in meshtwin): {v}");

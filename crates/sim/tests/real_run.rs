@@ -69,3 +69,38 @@ fn a_scenario_longer_than_the_limit_is_refused() {
         "60.001 s is longer than --real's limit of 60 s: a real run takes its scenario's duration in wall-clock time"
     );
 }
+
+#[test]
+fn a_pod_that_cannot_listen_fails_the_run_naming_the_address() {
+    let Layout::Addresses { block, _lock } = Layout::detect(7) else {
+        panic!("Linux routes all of 127/8 to lo");
+    };
+    // Another program holds both pods' localhost:15001 (their sidecars' outbound listeners).
+    let taken: Vec<std::net::TcpListener> = [3, 5]
+        .iter()
+        .map(|j| {
+            std::net::TcpListener::bind((std::net::Ipv4Addr::new(127, block, 0, *j), 15001))
+                .unwrap()
+        })
+        .collect();
+    let mut sc = scenario(1, vec![fortio("c1", 100, 1, 5)]);
+    sc.duration = Duration::from_millis(500);
+    let e = run_real_on(
+        Layout::Addresses { block, _lock },
+        TraceLevel::Full,
+        &httpbin_topology(),
+        &MeshPolicies::default(),
+        &sc,
+        &BTreeMap::new(),
+    )
+    .unwrap_err();
+    let message = e.to_string();
+    assert!(matches!(e, RealError::Listen(_)), "{message}");
+    assert!(
+        message.contains(&format!(
+            "cannot listen on 127.0.0.1:15001 (at 127.{block}.0.3:15001)"
+        )),
+        "{message}"
+    );
+    drop(taken);
+}

@@ -6,13 +6,20 @@
 //! app). On Linux, all of `127.0.0.0/8` is loopback, so each place gets its own address in a
 //! block `127.b.0.0/16` the run holds alone ([`Layout::Addresses`]); where only `127.0.0.1`
 //! exists (macOS without aliases), each (place, port) gets its own port on `127.0.0.1`
-//! instead ([`Layout::Ports`]). An address that is neither a pod's IP nor `localhost` has no
-//! place: a real run never reaches outside the machine's loopback.
+//! instead ([`Layout::Ports`]). A privileged port (below 1024, such as httpbin's 80) gets a
+//! free port of its place's address, so a run needs no privileges. An address that is neither
+//! a pod's IP nor `localhost` has no place: a real run never reaches outside the machine's
+//! loopback. Peers' addresses are the kernel's (`127.0.0.1` and an ephemeral port); nothing
+//! in the proxy core or the apps reads them.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+
+/// Ports below this need privileges to listen on (Linux's `ip_unprivileged_port_start`
+/// default): a pod's port 80 gets a free port of its address instead.
+const FIRST_UNPRIVILEGED_PORT: u16 = 1024;
 
 /// Port of the listener that marks a block `127.b.0.0/16` as taken by a running real run
 /// (on `127.b.0.1`, which no pod uses).
@@ -59,8 +66,8 @@ pub struct AddressPlan {
     /// Pod IP → the pod's number in the plan (from 1).
     pods: BTreeMap<Ipv4Addr, u32>,
     /// The pod IPs by number − 1.
-    by_number: Vec<Ipv4Addr>,
-    /// [`Layout::Ports`]: each place's port on `127.0.0.1`, given on first use.
+    /// The places given a free port on first use: every place under [`Layout::Ports`],
+    /// places on privileged ports under [`Layout::Addresses`].
     ports: RefCell<BTreeMap<Place, SocketAddr>>,
 }
 
@@ -77,7 +84,6 @@ impl AddressPlan {
         Self {
             layout,
             pods,
-            by_number: sorted,
             ports: RefCell::new(BTreeMap::new()),
         }
     }
@@ -114,61 +120,29 @@ impl AddressPlan {
                 // Pod k's IP at 2k, its localhost at 2k + 1 (from 127.b.0.2 on).
                 let j = 2 * k + u32::from(matches!(place, Place::Local(..)));
                 let ip = Ipv4Addr::new(127, *block, (j >> 8) as u8, j as u8);
+                if port < FIRST_UNPRIVILEGED_PORT {
+                    return self.given(place, ip);
+                }
                 Ok(SocketAddr::new(IpAddr::V4(ip), port))
             }
-            Layout::Ports => {
-                if let Some(a) = self.ports.borrow().get(&place) {
-                    return Ok(*a);
-                }
-                let free = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?;
-                self.ports.borrow_mut().insert(place, free);
-                Ok(free)
-            }
+            Layout::Ports => self.given(place, Ipv4Addr::LOCALHOST),
         }
+    }
+
+    /// The port `place` was given on `ip`, or a free one from now on.
+    fn given(&self, place: Place, ip: Ipv4Addr) -> io::Result<SocketAddr> {
+        if let Some(a) = self.ports.borrow().get(&place) {
+            return Ok(*a);
+        }
+        let free = TcpListener::bind((ip, 0))?.local_addr()?;
+        self.ports.borrow_mut().insert(place, free);
+        Ok(free)
     }
 
     /// The real address `addr` of the pod whose IP is `own` means.
     pub fn real_of(&self, own: Ipv4Addr, addr: SocketAddr) -> io::Result<SocketAddr> {
         let place = self.place(own, addr).ok_or_else(|| no_place(addr.ip()))?;
         self.real(place)
-    }
-
-    /// The twin's address of real address `real` (a peer's), when it is a place of the plan;
-    /// else `real` itself.
-    pub fn virtual_of(&self, real: SocketAddr) -> SocketAddr {
-        let place = match &self.layout {
-            Layout::Addresses { block, .. } => {
-                let IpAddr::V4(ip) = real.ip() else {
-                    return real;
-                };
-                let [a, b, hi, lo] = ip.octets();
-                let j = u32::from(hi) << 8 | u32::from(lo);
-                let pod = (j / 2)
-                    .checked_sub(1)
-                    .and_then(|i| self.by_number.get(i as usize));
-                match pod.copied() {
-                    Some(pod) if a == 127 && b == *block && j >= 2 => {
-                        if j % 2 == 0 {
-                            Place::Pod(pod, real.port())
-                        } else {
-                            Place::Local(pod, real.port())
-                        }
-                    }
-                    _ => return real,
-                }
-            }
-            Layout::Ports => {
-                let ports = self.ports.borrow();
-                match ports.iter().find(|(_, a)| **a == real) {
-                    Some((place, _)) => *place,
-                    None => return real,
-                }
-            }
-        };
-        match place {
-            Place::Pod(ip, port) => SocketAddr::new(IpAddr::V4(ip), port),
-            Place::Local(_, port) => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
-        }
     }
 }
 
@@ -215,20 +189,15 @@ mod tests {
             p.real_of(ip(2), local).unwrap(),
             at(Ipv4Addr::new(127, 9, 0, 5), 15001)
         );
+        // The unspecified address is the pod's own; a privileged port is a free port there.
+        let http = p.real_of(ip(2), at(Ipv4Addr::UNSPECIFIED, 80)).unwrap();
+        assert_eq!(http.ip(), Ipv4Addr::new(127, 9, 0, 4));
+        assert!(http.port() >= FIRST_UNPRIVILEGED_PORT, "{http}");
         assert_eq!(
-            p.real_of(ip(2), at(Ipv4Addr::UNSPECIFIED, 80)).unwrap(),
-            at(Ipv4Addr::new(127, 9, 0, 4), 80)
+            p.real_of(ip(1), at(ip(2), 80)).unwrap(),
+            http,
+            "the same for every pod"
         );
-        assert_eq!(
-            p.virtual_of(at(Ipv4Addr::new(127, 9, 0, 4), 9)),
-            at(ip(2), 9)
-        );
-        assert_eq!(
-            p.virtual_of(at(Ipv4Addr::new(127, 9, 0, 3), 9)),
-            at(Ipv4Addr::LOCALHOST, 9)
-        );
-        let foreign = at(Ipv4Addr::new(127, 8, 0, 4), 9);
-        assert_eq!(p.virtual_of(foreign), foreign);
     }
 
     #[test]
@@ -252,8 +221,6 @@ mod tests {
             a,
             "a place keeps its port"
         );
-        assert_eq!(p.virtual_of(c), at(ip(1), 8000));
-        assert_eq!(p.virtual_of(b), local);
     }
 
     #[test]

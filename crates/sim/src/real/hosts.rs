@@ -3,6 +3,7 @@
 //! the twin's addresses — pod IPs, each pod's own `localhost` — work unchanged; and a pod's
 //! tasks can be killed together, as a crash kills a pod's processes ([`RealHosts`]).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -26,26 +27,35 @@ pub struct PodPlatform {
     ip: Ipv4Addr,
     /// The pod's incarnation; a task ends when it changes (a crash).
     life: Rc<watch::Sender<u64>>,
+    /// Every listen that failed in the run, as a sentence.
+    failures: Rc<RefCell<Vec<String>>>,
 }
 
 impl Platform for PodPlatform {
     type Stream = RealStream;
     type Listener = TcpListener;
 
+    /// Listen on `addr`'s place; a failure is also noted for the run (an app's server gives
+    /// up silently, a real run must not).
     fn bind(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<TcpListener>> {
-        match self.plan.real_of(self.ip, addr) {
-            Ok(real) => self.real.bind(real),
-            Err(e) => Box::pin(std::future::ready(Err(e))),
-        }
+        let (real, plan, ip) = (self.real.clone(), self.plan.clone(), self.ip);
+        let failures = self.failures.clone();
+        Box::pin(async move {
+            let bound = match plan.real_of(ip, addr) {
+                Ok(at) => real.bind(at).await.map_err(|e| (format!(" (at {at})"), e)),
+                Err(e) => Err((String::new(), e)),
+            };
+            bound.map_err(|(at, e)| {
+                let failed = format!("pod {ip} cannot listen on {addr}{at}: {e}");
+                failures.borrow_mut().push(failed);
+                e
+            })
+        })
     }
 
+    /// Accept a connection; the peer's address is the kernel's (see [`super::addresses`]).
     fn accept<'a>(&self, listener: &'a TcpListener) -> AcceptFuture<'a, RealStream> {
-        let accept = self.real.accept(listener);
-        let plan = self.plan.clone();
-        Box::pin(async move {
-            let (stream, peer) = accept.await?;
-            Ok((stream, plan.virtual_of(peer)))
-        })
+        self.real.accept(listener)
     }
 
     fn connect(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<RealStream>> {
@@ -88,6 +98,7 @@ impl Platform for PodPlatform {
 /// Every pod's platform in a real run.
 pub struct RealHosts {
     platforms: BTreeMap<String, PodPlatform>,
+    failures: Rc<RefCell<Vec<String>>>,
 }
 
 impl RealHosts {
@@ -97,6 +108,7 @@ impl RealHosts {
         real: &RealPlatform,
         plan: &Rc<AddressPlan>,
     ) -> Self {
+        let failures = Rc::new(RefCell::new(Vec::new()));
         let platforms = ips
             .iter()
             .map(|(pod, ip)| {
@@ -105,11 +117,20 @@ impl RealHosts {
                     plan: plan.clone(),
                     ip: *ip,
                     life: Rc::new(watch::Sender::new(0)),
+                    failures: failures.clone(),
                 };
                 (pod.clone(), platform)
             })
             .collect();
-        Self { platforms }
+        Self {
+            platforms,
+            failures,
+        }
+    }
+
+    /// Every listen that failed so far, as sentences (none in a sound run).
+    pub fn listen_failures(&self) -> Vec<String> {
+        self.failures.borrow().clone()
     }
 }
 
@@ -124,5 +145,16 @@ impl Hosts for RealHosts {
         self.platforms[pod]
             .life
             .send_modify(|incarnation| *incarnation += 1);
+    }
+
+    /// The proxy core spends its CPU time for real here; sleeping the twin's model of it on
+    /// top would count it twice (and tokio's timers round 100 µs up to a millisecond).
+    fn models_cpu_time(&self) -> bool {
+        false
+    }
+
+    /// Every failed listen is noted ([`RealHosts::listen_failures`]) and fails the run.
+    fn reports_listen_failures(&self) -> bool {
+        true
     }
 }

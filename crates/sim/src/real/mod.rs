@@ -51,6 +51,10 @@ pub enum RealError {
     TooLong(Duration),
     #[error("cannot start the real platform: {0}")]
     Runtime(#[from] std::io::Error),
+    /// Some pod could not listen where the control plane or its app said (a port of the run's
+    /// loopback block taken by another program).
+    #[error("{}", .0.join("; "))]
+    Listen(Vec<String>),
 }
 
 /// The timeline entries a real run skips, by index, with what each is.
@@ -102,7 +106,7 @@ pub fn run_real_on(
         .build()?;
     let tasks = tokio::task::LocalSet::new();
     let recorder = Rc::new(Recorder::with_level(trace, DEFAULT_TRACE_CAP));
-    let (proxies, loads, invariants) = tasks.block_on(&runtime, async {
+    let ran = tasks.block_on(&runtime, async {
         let real = RealPlatform::new();
         let hosts = RealHosts::new(&world.ips, &real, &plan);
         let mut pods = PodRuntime::new(
@@ -114,6 +118,9 @@ pub fn run_real_on(
         );
         let pushed = start_pods(&world, policies, &live, &mut pods);
         let loads = start_loads(&world, targets, &pods, &recorder);
+        // Every pod's first listen happens at its task's first poll.
+        real.sleep(Duration::from_millis(1)).await;
+        check_listening(&pods.hosts)?;
         let mut timeline = Timeline::new(&world, policies.clone(), &live, pushed);
         while let Some((at, step)) = timeline.next_step() {
             if at > scenario.duration {
@@ -124,12 +131,14 @@ pub fn run_real_on(
         }
         real.sleep(scenario.duration.saturating_sub(real.now()))
             .await;
+        check_listening(&pods.hosts)?;
         let invariants = crate::invariants::context(&pods);
-        (proxy_stats(&pods), loads, invariants)
+        Ok::<_, RealError>((proxy_stats(&pods), loads, invariants))
     });
     // Every task of the run ends with its set: sockets close, nothing listens.
     drop(tasks);
     drop(runtime);
+    let (proxies, loads, invariants) = ran?;
     let recorder = Rc::try_unwrap(recorder)
         .unwrap_or_else(|_| panic!("all tasks are gone, so is every recorder handle"));
     let mut result = RunResult {
@@ -147,6 +156,16 @@ pub fn run_real_on(
     (result.events, result.dropped_events) = recorder.into_events();
     result.violations = crate::invariants::check(&result, &invariants);
     Ok(result)
+}
+
+/// An error naming every listen that failed so far, if one did.
+fn check_listening(hosts: &RealHosts) -> Result<(), RealError> {
+    let failed = hosts.listen_failures();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(RealError::Listen(failed))
+    }
 }
 
 /// What each load did.
