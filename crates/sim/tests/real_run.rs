@@ -98,7 +98,7 @@ fn a_pod_that_cannot_listen_fails_the_run_naming_the_address() {
     assert!(matches!(e, RealError::Listen(_)), "{message}");
     assert!(
         message.contains(&format!(
-            "cannot listen on 127.0.0.1:15001 (at 127.{block}.0.3:15001)"
+            "httpbin-0 cannot listen on 127.0.0.1:15001 (at 127.{block}.0.3:15001)"
         )),
         "{message}"
     );

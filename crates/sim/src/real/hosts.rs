@@ -23,7 +23,8 @@ use crate::pods::Hosts;
 pub struct PodPlatform {
     real: RealPlatform,
     plan: Rc<AddressPlan>,
-    /// The pod's IP in the twin.
+    /// The pod's name and its IP in the twin.
+    pod: Rc<str>,
     ip: Ipv4Addr,
     /// The pod's incarnation; a task ends when it changes (a crash).
     life: Rc<watch::Sender<u64>>,
@@ -39,14 +40,14 @@ impl Platform for PodPlatform {
     /// up silently, a real run must not).
     fn bind(&self, addr: SocketAddr) -> LocalBoxFuture<io::Result<TcpListener>> {
         let (real, plan, ip) = (self.real.clone(), self.plan.clone(), self.ip);
-        let failures = self.failures.clone();
+        let (pod, failures) = (self.pod.clone(), self.failures.clone());
         Box::pin(async move {
             let bound = match plan.real_of(ip, addr) {
                 Ok(at) => real.bind(at).await.map_err(|e| (format!(" (at {at})"), e)),
                 Err(e) => Err((String::new(), e)),
             };
             bound.map_err(|(at, e)| {
-                let failed = format!("pod {ip} cannot listen on {addr}{at}: {e}");
+                let failed = format!("{pod} cannot listen on {addr}{at}: {e}");
                 failures.borrow_mut().push(failed);
                 e
             })
@@ -115,6 +116,7 @@ impl RealHosts {
                 let platform = PodPlatform {
                     real: real.clone(),
                     plan: plan.clone(),
+                    pod: Rc::from(pod.as_str()),
                     ip: *ip,
                     life: Rc::new(watch::Sender::new(0)),
                     failures: failures.clone(),
