@@ -4,7 +4,8 @@
 //! loopback addresses ([`addresses`]), its tasks on a tokio `LocalSet` ([`hosts`]). The
 //! timeline's pushes, crashes, restarts, scaling and app changes happen at their time;
 //! `partition`, `link` and `heal` need the simulated network and are skipped (see
-//! [`ignored_entries`]); the topology's link latency is not added (loopback has none).
+//! [`ignored_entries`]); the topology's link latency is not added (loopback has none), nor
+//! the proxies' modelled CPU time (they spend it for real, see [`crate::pods::Hosts`]).
 //! The result is the twin's [`RunResult`], marked [`RunPlatform::Real`]: not deterministic
 //! (real time, the OS's scheduling and entropy).
 //!
