@@ -48,6 +48,13 @@ pub enum Command {
         /// `endpoints` and `explain` like trace.jsonl).
         #[arg(long)]
         trace_compress: bool,
+        /// Run the scenario's pods (same sidecars, apps and loads) on real loopback sockets
+        /// in real time instead of the twin, each pod at its own 127.x.y.z addresses, for at
+        /// most 60 s of scenario duration. The outputs are NOT deterministic (real time, the
+        /// OS's scheduling and randomness): summary.json says "platform": "real". Timeline
+        /// `partition`, `link` and `heal` entries and link latency are ignored, with a warning.
+        #[arg(long, conflicts_with = "substrate")]
+        real: bool,
     },
     /// Write the reviewer's report — one self-contained HTML file and one Markdown file —
     /// from output directories of `meshtwin run` and `meshtwin compare`.

@@ -28,6 +28,7 @@ mod inputs;
 mod merge;
 mod parallel;
 mod proxy_config_cmd;
+mod real_run;
 mod report_cmd;
 mod run;
 mod shard;

@@ -50,8 +50,8 @@ pub fn validate_command(paths: &[PathBuf]) -> u8 {
     exit::OK
 }
 
-/// The run's header: what reproduces it.
-fn print_header(path: &Path, inputs: &RunInputs, seed: u64, replay: &str) {
+/// The run's header: what reproduces it (`real`: a run on real sockets, which nothing does).
+fn print_header(path: &Path, inputs: &RunInputs, seed: u64, replay: &str, real: bool) {
     let sc = &inputs.scenario;
     println!(
         "meshtwin {} · scenario {} ({}) · {}",
@@ -61,7 +61,7 @@ fn print_header(path: &Path, inputs: &RunInputs, seed: u64, replay: &str) {
         inputs.topology.mesh.describe()
     );
     println!(
-        "seed {} · topology {} ({} pods) · policies: {} · virtual duration {} ms",
+        "seed {} · topology {} ({} pods) · policies: {} · {} duration {} ms",
         seed,
         inputs.topology.name,
         inputs.topology.pods().len(),
@@ -70,8 +70,12 @@ fn print_header(path: &Path, inputs: &RunInputs, seed: u64, replay: &str) {
         } else {
             sc.policies.join(", ")
         },
+        if real { "wall-clock" } else { "virtual" },
         sc.duration.as_millis()
     );
+    if real {
+        println!("platform: real loopback sockets in real time; outputs are not deterministic");
+    }
     println!("replay: {replay}");
 }
 
@@ -89,6 +93,8 @@ pub struct RunArgs {
     pub trace: TraceLevel,
     /// Write trace.jsonl.zst instead of trace.jsonl.
     pub trace_compress: bool,
+    /// Run on real loopback sockets in real time instead of the twin.
+    pub real: bool,
 }
 
 /// The report of the run staged in `dir`, written beside its files.
@@ -161,6 +167,7 @@ pub fn run_command(args: RunArgs) -> u8 {
         substrate,
         trace,
         trace_compress,
+        real,
     } = args;
     let path = match scenario_or_default(scenario) {
         Ok(p) => p,
@@ -174,16 +181,35 @@ pub fn run_command(args: RunArgs) -> u8 {
         }
     };
     print_warnings(&inputs.warnings);
+    if real {
+        match crate::real_run::check_real(&inputs) {
+            Ok(w) => print_warnings(&w),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::INVALID_INPUT;
+            }
+        }
+    }
     let seed = seed.unwrap_or(inputs.scenario.seed);
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&inputs.scenario.name));
     let replay = replay_command(&path, seed, &out, substrate, trace, trace_compress);
+    let replay = if real {
+        format!("not reproducible (--real: real sockets, real time); the twin's run: {replay}")
+    } else {
+        replay
+    };
     // An unusable --out is found now, not after the simulation.
     if let Err(e) = check_replaceable(&out) {
         eprintln!("error: --out: {e}");
         return exit::INVALID_INPUT;
     }
-    print_header(&path, &inputs, seed, &replay);
-    let (result, mut judged) = match simulate_on(&inputs, seed, substrate, trace) {
+    print_header(&path, &inputs, seed, &replay, real);
+    let ran = if real {
+        crate::real_run::simulate_real(&inputs, seed, trace)
+    } else {
+        simulate_on(&inputs, seed, substrate, trace).map_err(|e| e.to_string())
+    };
+    let (result, mut judged) = match ran {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -233,6 +259,7 @@ pub fn default_command() -> Command {
         substrate: Default::default(),
         trace: Default::default(),
         trace_compress: false,
+        real: false,
     }
 }
 
@@ -248,6 +275,7 @@ pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
             substrate,
             trace,
             trace_compress,
+            real,
         } => run_command(RunArgs {
             scenario,
             seed,
@@ -257,6 +285,7 @@ pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
             substrate,
             trace,
             trace_compress,
+            real,
         }),
         Command::Validate { scenarios } => validate_command(&scenarios),
         other => return Err(Box::new(other)),

@@ -78,9 +78,28 @@ pub struct EngineStats {
     pub hosts: u64,
 }
 
+/// What a run's pods ran on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunPlatform {
+    /// The twin: a simulated network on a virtual clock; same inputs and seed, same outputs.
+    #[default]
+    Twin,
+    /// Real loopback sockets in real time (`meshtwin run --real`): outputs vary run to run.
+    Real,
+}
+
+impl RunPlatform {
+    pub fn is_twin(&self) -> bool {
+        *self == RunPlatform::Twin
+    }
+}
+
 /// Everything a run produced.
 #[derive(Debug, Clone, Default)]
 pub struct RunResult {
+    /// What the pods ran on.
+    pub platform: RunPlatform,
     /// The trace, in virtual-time order.
     pub events: Vec<TraceEvent>,
     /// Events not kept because the trace reached its cap.

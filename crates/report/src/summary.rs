@@ -6,7 +6,7 @@ use meshtwin_model::event::TraceLevel;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use meshtwin_model::run::{ProxyStats, RunResult};
+use meshtwin_model::run::{ProxyStats, RunPlatform, RunResult};
 use meshtwin_model::scenario::Scenario;
 use meshtwin_model::topology::Topology;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,10 @@ use crate::simulated::Simulated;
 pub struct Summary {
     /// meshtwin's version.
     pub meshtwin: String,
+    /// What the pods ran on; absent for the twin (`real` for `meshtwin run --real`, whose
+    /// outputs are not deterministic).
+    #[serde(default, skip_serializing_if = "RunPlatform::is_twin")]
+    pub platform: RunPlatform,
     pub scenario: String,
     pub description: String,
     pub seed: u64,
@@ -220,6 +224,7 @@ impl Summary {
             .collect();
         Summary {
             meshtwin: env!("CARGO_PKG_VERSION").to_string(),
+            platform: r.platform,
             scenario: sc.name.clone(),
             description: sc.description.clone(),
             seed: sc.seed,
@@ -263,6 +268,16 @@ impl Summary {
         let mut s = serde_json::to_string_pretty(self).expect("a summary serializes");
         s.push('\n');
         s
+    }
+
+    /// The run in a heading: `scenario · seed N`, and `· real sockets (not deterministic)`
+    /// for a `run --real`.
+    pub fn heading(&self) -> String {
+        let real = match self.platform {
+            RunPlatform::Twin => "",
+            RunPlatform::Real => " · real sockets (not deterministic)",
+        };
+        format!("{} · seed {}{real}", self.scenario, self.seed)
     }
 
     /// The load named `name`.

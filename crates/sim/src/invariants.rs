@@ -24,7 +24,7 @@ use meshtwin_model::event::EventKind;
 use meshtwin_model::policy::Thresholds;
 use meshtwin_model::run::{ProxyStats, RunResult, Violation};
 
-use crate::pods::PodRuntime;
+use crate::pods::{Hosts, PodRuntime};
 
 /// What the checks need beyond the run's result, read from the pods at its end.
 #[derive(Debug, Clone, Default)]
@@ -37,7 +37,7 @@ pub struct Context {
 }
 
 /// The context of a run whose pods are `rt`.
-pub fn context(rt: &PodRuntime) -> Context {
+pub fn context<H: Hosts>(rt: &PodRuntime<H>) -> Context {
     let mut ended_before: BTreeMap<String, u64> = BTreeMap::new();
     for p in &rt.graveyard {
         let s = p.stats();

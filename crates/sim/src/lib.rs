@@ -27,6 +27,7 @@
 //!   timeline, collecting the result).
 //! - [`invariants`]: Envoy's counter identities, checked at the end of every run.
 //! - [`baseline`]: a bare echo over the same hops, for the benchmark.
+//! - [`real`]: the same pods on real loopback sockets in real time (`meshtwin run --real`).
 #![forbid(unsafe_code)]
 
 pub mod app;
@@ -44,6 +45,7 @@ pub mod packets;
 pub mod platform;
 pub mod pods;
 pub mod reach;
+pub mod real;
 pub mod recorder;
 pub mod rng;
 pub mod scheduler;

@@ -1,16 +1,19 @@
 //! Starting a pod's processes on its host — its proxy (if any) and its app — and stopping
 //! them (a crash kills every task of the host: sockets reset, nothing listens). The timeline
-//! crashes, restarts and scales pods through this.
+//! crashes, restarts and scales pods through this. The pods' hosts are the twin's
+//! ([`SimHosts`]) or real loopback sockets (`crate::real::RealHosts`, for `run --real`).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::rc::Rc;
+use std::time::Duration;
 
 use meshtwin_model::policy::UpstreamProtocol;
 use meshtwin_model::topology::{AppBehaviour, Pod, Sidecar};
 use meshtwin_proxy::config::ProxyConfig;
 use meshtwin_proxy::observer::Observer;
+use meshtwin_proxy::platform::Platform;
 use meshtwin_proxy::Proxy;
 use tokio::sync::Semaphore;
 
@@ -23,10 +26,49 @@ use crate::recorder::Recorder;
 use crate::rng;
 use crate::tcp_echo::{spawn_tcp_echo, TcpEcho};
 
-/// What starting a pod needs.
-pub struct PodRuntime {
+/// Where pods' processes run: each pod's platform, and killing every task of a pod.
+pub trait Hosts {
+    type Platform: Platform;
+    /// The platform `pod`'s processes run on.
+    fn platform(&self, pod: &str) -> Self::Platform;
+    /// Kill every task of `pod` (its sockets close, nothing listens).
+    fn kill(&self, pod: &str);
+    /// Whether proxies sleep the twin's model of their CPU time (`ProxyConfig`'s
+    /// `processing_delay` and `accept_delay`). Real sockets spend it for real instead.
+    fn models_cpu_time(&self) -> bool {
+        true
+    }
+    /// Whether the hosts report a listen that failed themselves (real sockets, where another
+    /// program may hold a port); elsewhere a failed listen is a bug.
+    fn reports_listen_failures(&self) -> bool {
+        false
+    }
+}
+
+/// The twin's hosts: one per pod on the simulated network.
+pub struct SimHosts {
     pub core: Rc<Core>,
     pub hosts: BTreeMap<String, HostId>,
+}
+
+impl Hosts for SimHosts {
+    type Platform = SimPlatform;
+
+    fn platform(&self, pod: &str) -> SimPlatform {
+        SimPlatform {
+            core: self.core.clone(),
+            host: self.hosts[pod],
+        }
+    }
+
+    fn kill(&self, pod: &str) {
+        self.core.exec.kill_host(self.hosts[pod]);
+    }
+}
+
+/// What starting a pod needs.
+pub struct PodRuntime<H: Hosts = SimHosts> {
+    pub hosts: H,
     pub ips: BTreeMap<String, Ipv4Addr>,
     pub observer: Rc<dyn Observer>,
     /// Where TCP echo apps note which pod served a connection.
@@ -35,25 +77,23 @@ pub struct PodRuntime {
     /// Each app's behaviour, shared with the app so the timeline can change it.
     pub behaviours: BTreeMap<String, Rc<RefCell<AppBehaviour>>>,
     /// Every proxy started, by pod (the latest incarnation).
-    pub proxies: BTreeMap<String, Rc<Proxy<SimPlatform>>>,
+    pub proxies: BTreeMap<String, Rc<Proxy<H::Platform>>>,
     /// Proxies of crashed incarnations, kept until the run ends (their objects may still own
     /// sockets of their host).
-    pub graveyard: Vec<Rc<Proxy<SimPlatform>>>,
+    pub graveyard: Vec<Rc<Proxy<H::Platform>>>,
     /// How many times each pod has started (derives each incarnation's random streams).
     starts: BTreeMap<String, u32>,
 }
 
-impl PodRuntime {
+impl<H: Hosts> PodRuntime<H> {
     pub fn new(
-        core: Rc<Core>,
-        hosts: BTreeMap<String, HostId>,
+        hosts: H,
         ips: BTreeMap<String, Ipv4Addr>,
         observer: Rc<dyn Observer>,
         recorder: Rc<Recorder>,
         seed: u64,
     ) -> Self {
         Self {
-            core,
             hosts,
             ips,
             observer,
@@ -66,11 +106,8 @@ impl PodRuntime {
         }
     }
 
-    pub fn platform(&self, pod: &str) -> SimPlatform {
-        SimPlatform {
-            core: self.core.clone(),
-            host: self.hosts[pod],
-        }
+    pub fn platform(&self, pod: &str) -> H::Platform {
+        self.hosts.platform(pod)
     }
 
     /// The component name of a pod's `what` stream for its current incarnation (the first
@@ -82,6 +119,16 @@ impl PodRuntime {
         }
     }
 
+    /// The control plane's `cfg` as a proxy on these hosts runs it: without the modelled CPU
+    /// time where the hosts spend it for real ([`Hosts::models_cpu_time`]).
+    pub fn for_hosts(&self, mut cfg: ProxyConfig) -> ProxyConfig {
+        if !self.hosts.models_cpu_time() {
+            cfg.processing_delay = Duration::ZERO;
+            cfg.accept_delay = Duration::ZERO;
+        }
+        cfg
+    }
+
     /// Start `pod`'s proxy with `cfg` (if any) and its app (calls resolved by `targets`).
     pub fn start(&mut self, pod: &Pod, cfg: Option<ProxyConfig>, targets: Vec<LoadTarget>) {
         *self.starts.entry(pod.name.clone()).or_default() += 1;
@@ -91,16 +138,18 @@ impl PodRuntime {
         });
         if let Some(cfg) = cfg {
             let seed = rng::component_seed(self.seed, &self.component("proxy", &pod.name));
+            let cfg = self.for_hosts(cfg);
             let proxy = Proxy::new(cfg, self.platform(&pod.name), self.observer.clone(), seed);
             let p = proxy.clone();
-            self.core.exec.spawn(
-                self.hosts[&pod.name],
-                Box::pin(async move {
-                    p.start()
-                        .await
-                        .expect("the control plane never assigns one address twice");
-                }),
-            );
+            let reported = self.hosts.reports_listen_failures();
+            self.platform(&pod.name).spawn(Box::pin(async move {
+                if let Err(e) = p.start().await {
+                    assert!(
+                        reported,
+                        "the control plane never assigns one address twice: {e}"
+                    );
+                }
+            }));
             if let Some(old) = self.proxies.insert(pod.name.clone(), proxy) {
                 self.graveyard.push(old);
             }
@@ -178,7 +227,7 @@ impl PodRuntime {
 
     /// Kill every process of `pod` (its proxy object stays, for its stats).
     pub fn crash(&mut self, pod: &str) {
-        self.core.exec.kill_host(self.hosts[pod]);
+        self.hosts.kill(pod);
     }
 }
 

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::rc::Rc;
 
 use meshtwin_model::policy::MeshPolicies;
-use meshtwin_model::run::{EngineStats, LoadOutcome, ProxyStats, RunResult};
+use meshtwin_model::run::{EngineStats, LoadOutcome, ProxyStats, RunPlatform, RunResult};
 use meshtwin_model::scenario::LoadSpec;
 use meshtwin_model::topology::Locality;
 
@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::loadgen::{spawn_load, LoadTarget};
 use crate::network::{HostId, Network, Substrate};
 use crate::platform::Core;
-use crate::pods::PodRuntime;
+use crate::pods::{Hosts, PodRuntime, SimHosts};
 use meshtwin_model::event::TraceLevel;
 
 use crate::recorder::{Recorder, RecorderObserver, DEFAULT_TRACE_CAP};
@@ -27,7 +27,7 @@ use crate::world::{SimError, World};
 use crate::xds::ClusterCache;
 
 /// A load generator running in the world: its spec, its pod, what it has done so far.
-type RunningLoad = (LoadSpec, String, Rc<RefCell<LoadOutcome>>);
+pub(crate) type RunningLoad = (LoadSpec, String, Rc<RefCell<LoadOutcome>>);
 
 /// The world while it runs.
 pub struct Simulator<'w> {
@@ -61,8 +61,10 @@ impl<'w> Simulator<'w> {
         let core = Rc::new(Core::new(clock, &network));
         let recorder = Rc::new(Recorder::with_level(trace, DEFAULT_TRACE_CAP));
         let mut pods = PodRuntime::new(
-            core.clone(),
-            hosts,
+            SimHosts {
+                core: core.clone(),
+                hosts,
+            },
             world.ips.clone(),
             Rc::new(RecorderObserver(recorder.clone())),
             recorder.clone(),
@@ -95,8 +97,13 @@ impl<'w> Simulator<'w> {
             Some((at, step)) if at <= end => {
                 run_until(&self.core, &mut self.network, at, || false);
                 self.core.clock.advance_to(at.max(self.core.clock.now()));
-                self.timeline
-                    .apply(self.world, at, step, &mut self.pods, &mut self.network);
+                self.timeline.apply(
+                    self.world,
+                    at,
+                    step,
+                    &mut self.pods,
+                    Some(&mut self.network),
+                );
                 true
             }
             _ => {
@@ -111,20 +118,7 @@ impl<'w> Simulator<'w> {
     /// proxy's stats and each load's outcome; every task of the world is gone afterwards.
     pub fn finish(mut self) -> RunResult {
         while self.step() {}
-        let proxies = self
-            .pods
-            .proxies
-            .iter()
-            .map(|(n, p)| {
-                let s = p.stats();
-                let stats = ProxyStats {
-                    counters: s.counters,
-                    gauges: s.gauges,
-                    gauges_max: s.gauges_max,
-                };
-                (n.clone(), stats)
-            })
-            .collect();
+        let proxies = proxy_stats(&self.pods);
         let engine = EngineStats {
             task_polls: self.core.exec.polls(),
             packets_delivered: self.network.delivered(),
@@ -154,6 +148,7 @@ impl<'w> Simulator<'w> {
         let trace_level = recorder.level();
         let (events, dropped_events) = recorder.into_events();
         let mut result = RunResult {
+            platform: RunPlatform::Twin,
             events,
             dropped_events,
             trace_level,
@@ -166,6 +161,21 @@ impl<'w> Simulator<'w> {
         result.violations = crate::invariants::check(&result, &invariants);
         result
     }
+}
+
+/// Each started proxy's stats now, by pod (the latest incarnation's).
+pub(crate) fn proxy_stats<H: Hosts>(pods: &PodRuntime<H>) -> BTreeMap<String, ProxyStats> {
+    (pods.proxies.iter())
+        .map(|(n, p)| {
+            let s = p.stats();
+            let stats = ProxyStats {
+                counters: s.counters,
+                gauges: s.gauges,
+                gauges_max: s.gauges_max,
+            };
+            (n.clone(), stats)
+        })
+        .collect()
 }
 
 /// The network of the `live` pods' hosts on `substrate`, latency by the pods' localities.
@@ -214,11 +224,11 @@ fn network(
 
 /// Start every live pod's proxy (as the control plane configures it under `policies`) and
 /// app; returns what each proxy was given.
-fn start_pods(
+pub(crate) fn start_pods<H: Hosts>(
     world: &World,
     policies: &MeshPolicies,
     live: &BTreeSet<String>,
-    pods: &mut PodRuntime,
+    pods: &mut PodRuntime<H>,
 ) -> BTreeMap<String, meshtwin_proxy::config::ProxyConfig> {
     let cache = ClusterCache::default();
     let mut pushed = BTreeMap::new();
@@ -233,10 +243,10 @@ fn start_pods(
 }
 
 /// Start every load generator in its source pod.
-fn start_loads(
+pub(crate) fn start_loads<H: Hosts>(
     world: &World,
     targets: Vec<(String, LoadTarget)>,
-    pods: &PodRuntime,
+    pods: &PodRuntime<H>,
     recorder: &Rc<Recorder>,
 ) -> Vec<RunningLoad> {
     let mut loads = Vec::new();

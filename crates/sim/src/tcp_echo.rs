@@ -17,7 +17,6 @@ use rand_chacha::ChaCha8Rng;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::app::sample_latency;
-use crate::platform::SimPlatform;
 
 /// The longest line the app reads (a limit on everything).
 pub const MAX_LINE: usize = 64 * 1024;
@@ -25,9 +24,9 @@ pub const MAX_LINE: usize = 64 * 1024;
 /// Told `(line, pod)` for every line a pod answered.
 pub type Served = Rc<dyn Fn(&str, &str)>;
 
-/// One pod's tcp-echo server.
-pub struct TcpEcho {
-    pub platform: SimPlatform,
+/// One pod's tcp-echo server, on any platform (the twin's hosts or real loopback sockets).
+pub struct TcpEcho<P: Platform> {
+    pub platform: P,
     pub pod: String,
     pub prefix: String,
     pub behaviour: AppBehaviour,
@@ -35,8 +34,8 @@ pub struct TcpEcho {
     pub served: Served,
 }
 
-impl TcpEcho {
-    async fn serve(self: Rc<Self>, stream: <SimPlatform as Platform>::Stream) {
+impl<P: Platform> TcpEcho<P> {
+    async fn serve(self: Rc<Self>, stream: P::Stream) {
         let (read, mut write) = tokio::io::split(stream);
         let mut lines = BufReader::new(read);
         let mut line = String::new();
@@ -63,7 +62,7 @@ impl TcpEcho {
 }
 
 /// Start `app` listening on `addr`.
-pub fn spawn_tcp_echo(app: TcpEcho, addr: SocketAddr) {
+pub fn spawn_tcp_echo<P: Platform>(app: TcpEcho<P>, addr: SocketAddr) {
     let app = Rc::new(app);
     let p = app.platform.clone();
     p.clone().spawn(Box::pin(async move {

@@ -113,7 +113,7 @@ fn opt(v: Option<f64>) -> String {
 
 fn run(out: &mut String, r: &RunSection) {
     let s = &r.summary;
-    let head = format!("{} · seed {}", s.scenario, s.seed);
+    let head = s.heading();
     let _ = writeln!(out, "<h2>{}</h2>", escape(&head));
     if !s.description.is_empty() {
         let _ = writeln!(out, "<p>{}</p>", escape(&s.description));

@@ -30,7 +30,7 @@ pub fn render(doc: &Document, plot_prefix: &dyn Fn(&str) -> String) -> String {
 
 fn run(out: &mut String, r: &RunSection, prefix: &str) {
     let s = &r.summary;
-    let _ = writeln!(out, "## {} · seed {}\n", s.scenario, s.seed);
+    let _ = writeln!(out, "## {}\n", s.heading());
     if !s.description.is_empty() {
         let _ = writeln!(out, "{}\n", s.description);
     }

@@ -29,7 +29,7 @@ use meshtwin_model::topology::{LatencyDist, Pod};
 use meshtwin_proxy::config::ProxyConfig;
 
 use crate::network::{LinkRule, Network};
-use crate::pods::PodRuntime;
+use crate::pods::{Hosts, PodRuntime};
 use crate::rng;
 use crate::world::World;
 use crate::xds::ClusterCache;
@@ -101,20 +101,25 @@ impl Timeline {
         self.agenda.pop_first().map(|((t, _), s)| (t, s))
     }
 
-    /// Carry out `step` at `now`.
-    pub fn apply(
+    /// Carry out `step` at `now`. Without a `network` (real sockets: `run --real`), a
+    /// `partition`, `link` or `heal` entry is skipped, untraced (the caller warns of it, see
+    /// [`needs_network`]).
+    pub fn apply<H: Hosts>(
         &mut self,
         world: &World,
         now: Duration,
         step: Step,
-        rt: &mut PodRuntime,
-        network: &mut Network,
+        rt: &mut PodRuntime<H>,
+        network: Option<&mut Network>,
     ) {
         let i = match step {
             Step::Push => return self.push(world, now, rt),
             Step::Entry(i) => i,
         };
         let action = &world.scenario.timeline[i].action;
+        if network.is_none() && needs_network(action) {
+            return;
+        }
         let (name, target, detail) = describe(action);
         rt.observer.event(
             now,
@@ -163,11 +168,15 @@ impl Timeline {
                 None => false,
             },
             TimelineAction::Partition { .. } | TimelineAction::Link { .. } => {
-                self.cut(i, action, network);
+                if let Some(network) = network {
+                    self.cut(i, action, network);
+                }
                 false
             }
             TimelineAction::Heal => {
-                network.heal();
+                if let Some(network) = network {
+                    network.heal();
+                }
                 false
             }
         };
@@ -208,7 +217,7 @@ impl Timeline {
     }
 
     /// Kill `pod`'s processes and take it out of the endpoint sets (at the next push).
-    fn stop(&mut self, pod: &str, rt: &mut PodRuntime) {
+    fn stop<H: Hosts>(&mut self, pod: &str, rt: &mut PodRuntime<H>) {
         if self.pods.set(pod, PodState::Stopped) == Some(PodState::Running) {
             rt.crash(pod);
         }
@@ -216,7 +225,7 @@ impl Timeline {
 
     /// Start a stopped `pod` again, configured as the control plane would now, and put it
     /// back into the endpoint sets (at the next push).
-    fn start(&mut self, world: &World, pod: &Pod, rt: &mut PodRuntime) {
+    fn start<H: Hosts>(&mut self, world: &World, pod: &Pod, rt: &mut PodRuntime<H>) {
         if self.pods.set(&pod.name, PodState::Running) != Some(PodState::Stopped) {
             return;
         }
@@ -229,7 +238,7 @@ impl Timeline {
     }
 
     /// Give every running proxy its current configuration, where it changed.
-    fn push(&mut self, world: &World, now: Duration, rt: &mut PodRuntime) {
+    fn push<H: Hosts>(&mut self, world: &World, now: Duration, rt: &mut PodRuntime<H>) {
         self.pushes += 1;
         let endpoints = self.pods.endpoints(&world.pods);
         let cache = ClusterCache::default();
@@ -254,14 +263,23 @@ impl Timeline {
                 world.scenario.seed,
                 &format!("push/{}/{}", pod.name, self.pushes),
             );
-            proxy.apply(cfg.clone(), seed);
+            proxy.apply(rt.for_hosts(cfg.clone()), seed);
             self.pushed.insert(pod.name.clone(), cfg);
         }
     }
 }
 
+/// Whether carrying out `action` needs the simulated network (packets dropped or delayed
+/// between pods), which real loopback sockets do not offer.
+pub fn needs_network(action: &TimelineAction) -> bool {
+    matches!(
+        action,
+        TimelineAction::Partition { .. } | TimelineAction::Link { .. } | TimelineAction::Heal
+    )
+}
+
 /// An `app` entry: the workload's apps change behaviour at once.
-fn change_apps(world: &World, action: &TimelineAction, rt: &PodRuntime) {
+fn change_apps<H: Hosts>(world: &World, action: &TimelineAction, rt: &PodRuntime<H>) {
     let TimelineAction::App {
         workload,
         error_rate,
