@@ -14,10 +14,10 @@ use meshtwin_model::policy::{
 use meshtwin_model::topology::{Pod, Protocol, Sidecar};
 use meshtwin_model::traffic::appmesh::{AppMeshRef, AppMeshVirtualService};
 use meshtwin_proxy::config::*;
-use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
+use meshtwin_proxy::router::config::{ClusterSpecifier, RouteTable, VirtualHost};
 
-use super::appmesh_routes;
 use super::routes::simple_vhost;
+use super::{appmesh_routes, appmesh_tcp};
 use super::{outbound_listener, MeshView, OUTBOUND_PORT, PROXY_ACCEPT, PROXY_PROCESSING};
 
 fn proto_name(p: Protocol) -> &'static str {
@@ -114,19 +114,36 @@ fn cloud_map_instance(view: &MeshView<'_>, pod: &Pod, mesh: &str, cm: &CloudMapD
             .all(|(k, v)| pod.labels.get(k) == Some(v))
 }
 
-/// Virtual hosts for `services` and the egress clusters their routes lead to.
+/// What a client's egress gets for its virtual services.
+struct Egress {
+    /// The HTTP virtual services' virtual hosts.
+    vhosts: Vec<VirtualHost>,
+    /// `(destination port, clusters)` of the TCP virtual services ([`appmesh_tcp`]).
+    tcp: Vec<(u16, ClusterSpecifier)>,
+    /// The egress clusters both lead to.
+    clusters: Vec<ClusterConfig>,
+}
+
+/// Virtual hosts (HTTP) and TCP routes for `services`, and the egress clusters they lead to.
 fn egress(
     view: &MeshView<'_>,
     client: &Pod,
     mesh: &str,
     services: &[AppMeshVirtualService],
-) -> (Vec<VirtualHost>, Vec<ClusterConfig>) {
+) -> Egress {
     let mut used = BTreeSet::new();
     let name = |l: &AppMeshListener| egress_name(mesh, l);
-    let vhosts = services
-        .iter()
-        .map(|vs| appmesh_routes::virtual_host(view, client, vs, &mut used, &name))
-        .collect();
+    let mut vhosts = Vec::new();
+    let mut tcp = Vec::new();
+    for vs in services {
+        if appmesh_tcp::is_tcp(view, vs) {
+            tcp.extend(appmesh_tcp::tcp_routes(view, vs, &mut used, &name));
+        } else {
+            vhosts.push(appmesh_routes::virtual_host(
+                view, client, vs, &mut used, &name,
+            ));
+        }
+    }
     let clusters = used
         .iter()
         .filter_map(|(n, ns, port)| {
@@ -138,7 +155,11 @@ fn egress(
         })
         .map(|l| egress_cluster(view, mesh, l))
         .collect();
-    (vhosts, clusters)
+    Egress {
+        vhosts,
+        tcp,
+        clusters,
+    }
 }
 
 fn codec(p: Protocol) -> Codec {
@@ -156,15 +177,20 @@ fn appmesh_ingress(
     port: u16,
     upstream: SocketAddr,
 ) -> (ListenerConfig, ClusterConfig) {
+    let protocol = l.map_or(Protocol::Http, |l| l.protocol);
     let listener = ListenerConfig {
         name: "ingress".into(),
         address: view.addr(&pod.name, port),
         stat_prefix: "ingress".into(),
         server_name: "envoy".into(),
-        kind: ListenerKind::Http {
-            codec: codec(l.map_or(Protocol::Http, |l| l.protocol)),
-            routes: RouteTable {
-                virtual_hosts: vec![simple_vhost("ingress", vec!["*".into()], "/", &cluster)],
+        // A tcp listener is a tcp_proxy to the local app.
+        kind: match protocol {
+            Protocol::Tcp => ListenerKind::tcp_to(&cluster),
+            _ => ListenerKind::Http {
+                codec: codec(protocol),
+                routes: RouteTable {
+                    virtual_hosts: vec![simple_vhost("ingress", vec!["*".into()], "/", &cluster)],
+                },
             },
         },
     };
@@ -217,16 +243,18 @@ pub(super) fn appmesh_node(
         .flat_map(|b| &b.virtual_services)
         .filter_map(|r| appmesh_routes::virtual_service(view, r).cloned())
         .collect();
-    let (vhosts, egress_clusters) = egress(view, pod, mesh, &services);
+    let out = egress(view, pod, mesh, &services);
     let mut clusters = vec![ingress_cluster];
-    clusters.extend(egress_clusters);
+    clusters.extend(out.clusters);
+    let mut listeners = vec![ingress, outbound_listener("egress", "egress", out.vhosts)];
+    listeners.extend(appmesh_tcp::tcp_egress_listeners(pod, out.tcp));
     ProxyConfig {
         node: pod.name.clone(),
         workers,
         envoy: view.topo.envoy_for(&pod.sidecar),
         processing_delay: PROXY_PROCESSING,
         accept_delay: PROXY_ACCEPT,
-        listeners: vec![ingress, outbound_listener("egress", "egress", vhosts)],
+        listeners,
         clusters,
     }
 }
@@ -255,11 +283,12 @@ pub(super) fn appmesh_gateway(
             routes,
         }];
     }
-    let (vhosts, egress_clusters) = egress(view, pod, mesh, &services);
+    // Gateway routes are HTTP, HTTP/2 or gRPC: a TCP virtual service is never their target.
+    let out = egress(view, pod, mesh, &services);
     let mut clusters = vec![ingress_cluster];
-    clusters.extend(egress_clusters);
+    clusters.extend(out.clusters);
     // The self-redirect listener speaks what the self-redirect cluster does.
-    let mut self_redirect = outbound_listener("self_redirect", "egress", vhosts);
+    let mut self_redirect = outbound_listener("self_redirect", "egress", out.vhosts);
     if let ListenerKind::Http { codec: c, .. } = &mut self_redirect.kind {
         *c = codec(l.map_or(Protocol::Http, |l| l.protocol));
     }

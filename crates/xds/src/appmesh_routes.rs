@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use meshtwin_model::policy::AppMeshListener;
-use meshtwin_model::topology::Pod;
+use meshtwin_model::topology::{Pod, Protocol};
 use meshtwin_model::traffic::appmesh::{
     default_retry_policy, AppMeshProvider, AppMeshRef, AppMeshRoute, AppMeshVirtualService,
 };
@@ -87,10 +87,18 @@ pub(super) fn virtual_host(
                 .find(|v| v.name == r.name && v.namespace == r.namespace);
             match router {
                 Some(router) => {
-                    ports.extend(router.listeners.iter().map(|(p, _)| *p));
+                    // tcp listeners and routes are the client's tcp_proxy (`appmesh_tcp`).
+                    ports.extend(
+                        router
+                            .listeners
+                            .iter()
+                            .filter(|(_, p)| *p != Protocol::Tcp)
+                            .map(|(p, _)| *p),
+                    );
                     router
                         .routes
                         .iter()
+                        .filter(|r| r.protocol != Protocol::Tcp)
                         .filter_map(|r| router_route(view, client, r, egress, cluster))
                         .collect()
                 }
