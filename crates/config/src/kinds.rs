@@ -222,7 +222,8 @@ pub const KINDS: &[Known] = &[
         GATEWAY_API_WHY,
     ),
     // Kubernetes kinds that sit in the same manifests.
-    ignored("Namespace", "", V1, NO_TRAFFIC_EFFECT),
+    // Its labels are what an App Mesh VirtualGateway's namespaceSelector matches.
+    read("Namespace", "", V1),
     ignored("Service", "", V1, FROM_TOPOLOGY),
     ignored("Endpoints", "", V1, FROM_TOPOLOGY),
     ignored("Pod", "", V1, FROM_TOPOLOGY),

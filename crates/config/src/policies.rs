@@ -239,9 +239,17 @@ fn lower_object(
             .appmesh_routing
             .gateway_routes
             .push(routing::gateway_route(object)?),
-        ("appmesh.k8s.aws", "VirtualGateway") => out
-            .appmesh_listeners
-            .extend(crd::lower(object, AppMeshKind::VirtualGateway)?),
+        ("appmesh.k8s.aws", "VirtualGateway") => {
+            out.appmesh_listeners
+                .extend(crd::lower(object, AppMeshKind::VirtualGateway)?);
+            out.appmesh_routing
+                .gateways
+                .push(routing::gateway_selectors(object)?);
+        }
+        ("", "Namespace") => {
+            let (name, labels) = routing::namespace(object)?;
+            out.appmesh_routing.namespaces.insert(name, labels);
+        }
         (group, kind) => {
             unreachable!("kinds::KINDS reads {kind} in {group:?} but nothing lowers it")
         }

@@ -60,6 +60,9 @@ impl RunInputs {
         let states: Vec<&MeshPolicies> = std::iter::once(&policies)
             .chain(timeline_policies.values())
             .collect();
+        for s in &states {
+            crate::appmesh::attachment::check(s, &mut warnings)?;
+        }
         let pods = topology.pods();
         crate::target_check::check_loads(&scenario, &topology, &pods, &states)?;
         crate::expect_check::check_expectations(&scenario, &topology, &pods, &states)?;

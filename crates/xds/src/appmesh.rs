@@ -275,16 +275,30 @@ pub(super) fn appmesh_gateway(
     let redirect = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), OUTBOUND_PORT);
     let (mut ingress, ingress_cluster) =
         appmesh_ingress(view, pod, l, name.clone(), port, redirect);
-    let (routes, services) = appmesh_routes::gateway_routes(view, pod, mesh, &name);
+    let vg_ref = AppMeshRef {
+        name: vg.to_string(),
+        namespace: pod.namespace.clone(),
+    };
+    let grs = appmesh_routes::gateway_routes(view, pod, (&vg_ref, &aws, mesh), &name);
     if let ListenerKind::Http { routes: table, .. } = &mut ingress.kind {
         table.virtual_hosts = vec![VirtualHost {
             name: "ingress".into(),
             domains: vec!["*".into()],
-            routes,
+            routes: grs.routes,
         }];
     }
     // Gateway routes are HTTP, HTTP/2 or gRPC: a TCP virtual service is never their target.
-    let out = egress(view, pod, mesh, &services);
+    let mut out = egress(view, pod, mesh, &grs.targets);
+    // A route that keeps the request's host: its virtual service answers for that host too
+    // (the first such route claims a domain).
+    for (vs, domain) in grs.kept_hosts {
+        if out.vhosts.iter().any(|v| v.domains.contains(&domain)) {
+            continue;
+        }
+        if let Some(v) = out.vhosts.iter_mut().find(|v| v.name == vs) {
+            v.domains.push(domain);
+        }
+    }
     let mut clusters = vec![ingress_cluster];
     clusters.extend(out.clusters);
     // The self-redirect listener speaks what the self-redirect cluster does.

@@ -56,7 +56,8 @@ pub(super) fn tcp_routes(
             };
             let mut out = Vec::new();
             for (port, _) in router.listeners.iter().filter(|(_, p)| *p == Protocol::Tcp) {
-                let route = router.routes.iter().find(|r| {
+                let routes = view.policies.appmesh_routing.routes_of(router);
+                let route = routes.into_iter().find(|r| {
                     r.protocol == Protocol::Tcp && r.matcher.port.is_none_or(|p| p == *port)
                 });
                 let Some(route) = route else { continue };

@@ -7,8 +7,10 @@
 //! - [`outlier`] — a listener's `outlierDetection`.
 //! - [`routing`] — `VirtualService`, `VirtualRouter`, `GatewayRoute` and nodes' `backends`;
 //!   [`route`] — one route spec (matches, weighted targets, retry policy, timeout).
+//! - [`attachment`] — which `VirtualGateway` each `GatewayRoute` CRD lands on, checked.
 //! - [`origins`] — where a listener's thresholds, health check and outlier settings came from.
 
+pub mod attachment;
 pub mod crd;
 pub mod describe;
 pub mod health_check;

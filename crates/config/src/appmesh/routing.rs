@@ -4,11 +4,13 @@
 //! A virtual service's name for clients is `spec.awsName`, else `<name>.<namespace>`; the mesh
 //! is `spec.meshRef.name`, else the object's `mesh` label, else the namespace (as for nodes).
 
+use std::collections::BTreeMap;
+
 use meshtwin_model::topology::Protocol;
 use meshtwin_model::traffic::appmesh::AppMeshRef;
 use meshtwin_model::traffic::appmesh::{
-    AppMeshBackends, AppMeshGatewayRoute, AppMeshProvider, AppMeshRoute, AppMeshVirtualRouter,
-    AppMeshVirtualService,
+    AppMeshBackends, AppMeshGatewayRoute, AppMeshGatewaySelectors, AppMeshProvider, AppMeshRoute,
+    AppMeshVirtualRouter, AppMeshVirtualService,
 };
 use meshtwin_model::traffic::http::{PathMatch, StringMatch};
 use meshtwin_model::SourceRef;
@@ -70,6 +72,7 @@ struct Head {
     name: String,
     namespace: String,
     mesh: String,
+    labels: BTreeMap<String, String>,
     source: SourceRef,
 }
 
@@ -99,6 +102,7 @@ fn head<'a>(
             name: meta.name,
             namespace: meta.namespace,
             mesh,
+            labels: meta.labels,
             source,
         },
         spec,
@@ -286,8 +290,46 @@ pub fn gateway_route(object: &Obj<'_>) -> Result<AppMeshGatewayRoute> {
         target: target_ref,
         prefix_rewrite,
         hostname_rewrite,
+        labels: h.labels,
+        gateway: None,
         source: h.source,
     })
+}
+
+/// A `VirtualGateway`'s `namespaceSelector` and `gatewayRouteSelector` (their `matchLabels`;
+/// [`super::crd`] warns about `matchExpressions`).
+pub fn gateway_selectors(object: &Obj<'_>) -> Result<AppMeshGatewaySelectors> {
+    let meta = k8s::metadata(object)?;
+    let spec_val = object.req("spec")?;
+    let spec = spec_val.map(super::crd::GATEWAY_SPEC_FIELDS)?;
+    let labels = |v: &Val<'_>| -> Result<BTreeMap<String, String>> {
+        let s = v.map(&["matchLabels", "matchExpressions"])?;
+        Ok(s.opt("matchLabels", Val::string_map)?.unwrap_or_default())
+    };
+    Ok(AppMeshGatewaySelectors {
+        gateway: AppMeshRef {
+            name: meta.name,
+            namespace: meta.namespace,
+        },
+        namespace_selector: spec.opt("namespaceSelector", labels)?,
+        route_selector: spec.opt("gatewayRouteSelector", labels)?,
+        source: SourceRef {
+            file: spec_val.ctx.file.clone(),
+            line: spec_val.line(),
+        },
+    })
+}
+
+/// A Kubernetes `Namespace`: its name and labels.
+pub fn namespace(object: &Obj<'_>) -> Result<(String, BTreeMap<String, String>)> {
+    k8s::api_version(object, "Namespace", &["v1"])?;
+    let meta = k8s::metadata(object)?;
+    for key in ["spec", "status"] {
+        if let Some(v) = object.get(key) {
+            v.entries()?;
+        }
+    }
+    Ok((meta.name, meta.labels))
 }
 
 /// `action.rewrite` → (the path the matched prefix becomes, whether the host is rewritten to
