@@ -382,6 +382,7 @@ mod tests {
                 "appmesh.k8s.aws VirtualService",
                 "appmesh.k8s.aws VirtualRouter",
                 "appmesh.k8s.aws GatewayRoute",
+                " Namespace",
             ]
         );
     }

@@ -19,6 +19,19 @@ pub fn check(
     warnings: &mut Vec<ConfigWarning>,
 ) -> Result<(), ConfigError> {
     let routing = &policies.appmesh_routing;
+    for gr in &routing.gateway_routes {
+        let Some(g) = &gr.gateway else { continue };
+        let exists = policies
+            .appmesh_listeners
+            .iter()
+            .any(|l| l.kind == AppMeshKind::VirtualGateway && l.aws_name == *g);
+        if !exists {
+            return Err(error(
+                gr,
+                format!("names virtual gateway {g:?}, which no VirtualGateway in the policies is"),
+            ));
+        }
+    }
     if routing.gateways.is_empty() {
         return Ok(());
     }
