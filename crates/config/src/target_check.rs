@@ -180,6 +180,16 @@ fn known_hosts(topo: &Topology, pod: &Pod, states: &[&MeshPolicies]) -> Vec<(Str
                     }
                 }
             }
+            // A virtual service's name (Cloud Map or DNS makes it resolvable): its Envoy
+            // routes it whatever the port.
+            for vs in states
+                .iter()
+                .flat_map(|s| &s.appmesh_routing.virtual_services)
+            {
+                if &vs.mesh == mesh || vs.mesh.is_empty() {
+                    add(&vs.aws_name, &[]);
+                }
+            }
         }
         _ => {
             for se in states.iter().flat_map(|s| &s.service_entries) {

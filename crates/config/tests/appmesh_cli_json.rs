@@ -244,3 +244,29 @@ fn a_json_gateway_route_must_name_a_known_gateway() {
         "{e}"
     );
 }
+
+#[test]
+fn a_listener_timeout_of_its_protocol_is_read_and_idle_timeouts_are_warnings() {
+    let text = "\
+apiVersion: appmesh.k8s.aws/v1beta2
+kind: VirtualNode
+metadata: {name: blue, namespace: ns}
+spec:
+  listeners:
+  - portMapping: {port: 8080, protocol: http}
+    timeout:
+      http: {perRequest: {unit: s, value: 60}, idle: {unit: s, value: 600}}
+";
+    let loaded = parse_policies("policies/vn.yaml", text).expect("valid");
+    assert_eq!(
+        loaded.value.appmesh_listeners[0].request_timeout,
+        Some(Duration::from_secs(60))
+    );
+    let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+    assert!(
+        warnings.iter().any(
+            |w| w.contains("timeout.http.idle") && w.contains("idle timeouts are not modelled")
+        ),
+        "{warnings:?}"
+    );
+}

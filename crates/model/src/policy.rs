@@ -294,6 +294,14 @@ pub struct AppMeshListener {
     pub cloud_map: Option<CloudMapDiscovery>,
     /// Pod selector labels (CRD form), when present.
     pub pod_selector: BTreeMap<String, String>,
+    /// A virtual node's `timeout.<protocol>.perRequest`: the route timeout of its own Envoy's
+    /// ingress route to the local app; `None`: App Mesh's default, 15 s.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::duration::opt_ms"
+    )]
+    pub request_timeout: Option<std::time::Duration>,
     pub source: SourceRef,
     /// Where the thresholds, health-check and outlier-detection settings came from.
     #[serde(skip)]

@@ -14,7 +14,9 @@ use meshtwin_model::policy::{
 use meshtwin_model::topology::{Pod, Protocol, Sidecar};
 use meshtwin_model::traffic::appmesh::{AppMeshRef, AppMeshVirtualService};
 use meshtwin_proxy::config::*;
-use meshtwin_proxy::router::config::{ClusterSpecifier, RouteTable, VirtualHost};
+use meshtwin_proxy::router::config::{
+    Action, ClusterSpecifier, RouteTable, VirtualHost, DEFAULT_ROUTE_TIMEOUT,
+};
 
 use super::routes::simple_vhost;
 use super::{appmesh_routes, appmesh_tcp};
@@ -189,7 +191,7 @@ fn appmesh_ingress(
             _ => ListenerKind::Http {
                 codec: codec(protocol),
                 routes: RouteTable {
-                    virtual_hosts: vec![simple_vhost("ingress", vec!["*".into()], "/", &cluster)],
+                    virtual_hosts: vec![ingress_vhost(l, &cluster)],
                 },
             },
         },
@@ -208,6 +210,20 @@ fn appmesh_ingress(
         health_check: None,
     };
     (listener, cluster)
+}
+
+/// A node's ingress route to its local app, timed out after the listener's
+/// `timeout.<protocol>.perRequest`, else App Mesh's 15 s (walkthrough howto-k8s-timeout-policy).
+fn ingress_vhost(l: Option<&AppMeshListener>, cluster: &str) -> VirtualHost {
+    let mut vh = simple_vhost("ingress", vec!["*".into()], "/", cluster);
+    for r in &mut vh.routes {
+        if let Action::Route(a) = &mut r.action {
+            a.timeout = l
+                .and_then(|l| l.request_timeout)
+                .unwrap_or(DEFAULT_ROUTE_TIMEOUT);
+        }
+    }
+    vh
 }
 
 pub(super) fn appmesh_node(

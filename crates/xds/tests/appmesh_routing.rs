@@ -349,3 +349,25 @@ fn a_gateway_route_with_default_target_hostname_disabled_keeps_the_host() {
             .expect("a virtual host for the kept host");
     assert_eq!(vh.name, "color1.howto-k8s-http2.svc.cluster.local");
 }
+
+fn ingress_timeout(cfg: &ProxyConfig) -> std::time::Duration {
+    let (hosts, _) = vhosts(cfg, "ingress");
+    route_action(&hosts[0].routes[0].action).timeout
+}
+
+#[test]
+fn a_listener_timeout_is_the_nodes_own_ingress_route_timeout_else_15_s() {
+    let all = configs(
+        "topologies/appmesh-timeout.yaml",
+        "policies/appmesh/timeout-policy.yaml",
+    );
+    assert_eq!(ingress_timeout(&all["colorapp-blue-0"]).as_secs(), 60);
+    // The route's own timeout is the client's egress route.
+    let (hosts, _) = vhosts(&all["front-0"], "egress");
+    assert_eq!(
+        route_action(&hosts[0].routes[0].action).timeout.as_secs(),
+        60
+    );
+    // Without a listener timeout: App Mesh's default.
+    assert_eq!(ingress_timeout(&http2()["red-0"]).as_secs(), 15);
+}
