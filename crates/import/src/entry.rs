@@ -11,9 +11,10 @@
 //! all from `load-client`, a pod outside the mesh, as a user's traffic arrives. When there is
 //! neither, every HTTP port of every Service that selects a running app is one, loaded from
 //! a client inside the Service's namespace — with Istio's sidecar when the namespace injects
-//! it, so the client side of the mesh's policies applies. TLS and TCP servers, App Mesh
-//! virtual gateways (their GatewayRoutes are not modelled yet) and ports of other protocols
-//! are noted in the scenario and not loaded.
+//! it, so the client side of the mesh's policies applies. An App Mesh virtual gateway's
+//! Service is loaded on the path of each of its mesh's GatewayRoutes that needs no header,
+//! query or hostname; TLS and TCP servers, gateways without such a route and ports of other
+//! protocols are noted in the scenario and not loaded.
 
 use std::collections::BTreeMap;
 
@@ -58,7 +59,7 @@ pub fn entries(
             gateway_load(plan, policies, gw, server, &external, &mut e);
         }
     }
-    exposed_services(plan, &external, &mut e);
+    exposed_services(plan, policies, &external, &mut e);
     if !e.loads.is_empty() {
         add_client(plan, &external, "default", false);
         return e;
@@ -260,8 +261,9 @@ fn is_dns_name(h: &str) -> bool {
         })
 }
 
-/// HTTP ports of LoadBalancer / NodePort Services that select apps.
-fn exposed_services(plan: &Plan<'_>, client: &str, e: &mut Entries) {
+/// HTTP ports of LoadBalancer / NodePort Services that select apps, or an App Mesh virtual
+/// gateway (on its gateway routes' paths).
+fn exposed_services(plan: &Plan<'_>, policies: &MeshPolicies, client: &str, e: &mut Entries) {
     for p in &plan.services {
         let s = p.service;
         if !matches!(s.service_type.as_str(), "LoadBalancer" | "NodePort") {
@@ -274,14 +276,37 @@ fn exposed_services(plan: &Plan<'_>, client: &str, e: &mut Entries) {
         {
             continue;
         }
-        if selected
-            .iter()
-            .any(|w| matches!(w.sidecar.sidecar, SidecarChoice::AppMeshGateway { .. }))
-        {
-            e.notes.push(format!(
-                "Service {}/{}: an App Mesh virtual gateway — its GatewayRoutes are not modelled yet",
-                s.namespace, s.name
-            ));
+        let gateway_mesh = selected.iter().find_map(|w| match &w.sidecar.sidecar {
+            SidecarChoice::AppMeshGateway { mesh, .. } => Some(mesh.as_str()),
+            _ => None,
+        });
+        if let Some(mesh) = gateway_mesh {
+            let paths = gateway_route_paths(policies, mesh);
+            if paths.is_empty() {
+                e.notes.push(format!(
+                    "Service {}/{}: an App Mesh virtual gateway with no GatewayRoute on a plain \
+                     path (one needing no header, query or hostname)",
+                    s.namespace, s.name
+                ));
+            }
+            let ports = p
+                .ports
+                .iter()
+                .filter(|(sp, _)| matches!(sp.protocol(), Protocol::Http | Protocol::Http2));
+            for (sp, _) in ports {
+                for (route, path) in &paths {
+                    push(
+                        e,
+                        &format!("{}-{route}", s.name),
+                        client,
+                        format!("http://{}.{}:{}{path}", s.name, s.namespace, sp.port),
+                        format!(
+                            "App Mesh GatewayRoute {route} through {} Service {}/{} port {}",
+                            s.service_type, s.namespace, s.name, sp.port
+                        ),
+                    );
+                }
+            }
             continue;
         }
         for (port, _) in http_ports_of(p, &selected) {
@@ -393,4 +418,23 @@ fn add_client(plan: &mut Plan<'_>, name: &str, ns: &str, istio: bool) {
         dns: Vec::new(),
         calls: Vec::new(),
     });
+}
+
+/// `(name, path)` of mesh `mesh`'s gateway routes that need no header, query or hostname, in
+/// priority order: a prefix or an exact path.
+fn gateway_route_paths(policies: &MeshPolicies, mesh: &str) -> Vec<(String, String)> {
+    let mut grs: Vec<_> = policies
+        .appmesh_routing
+        .gateway_routes
+        .iter()
+        .filter(|g| g.mesh == mesh && g.hostname.is_none())
+        .filter(|g| g.matcher.headers.is_empty() && g.matcher.query_params.is_empty())
+        .collect();
+    grs.sort_by_key(|g| g.priority.unwrap_or(u32::MAX));
+    grs.into_iter()
+        .filter_map(|g| match &g.matcher.path {
+            PathMatch::Prefix(p) | PathMatch::Exact(p) => Some((g.name.clone(), p.clone())),
+            PathMatch::Regex(_) => None,
+        })
+        .collect()
 }

@@ -29,6 +29,9 @@ const READ_BY_THE_TWIN: &[(&str, &str)] = &[
     ("networking.istio.io", "ServiceEntry"),
     ("appmesh.k8s.aws", "VirtualNode"),
     ("appmesh.k8s.aws", "VirtualGateway"),
+    ("appmesh.k8s.aws", "VirtualService"),
+    ("appmesh.k8s.aws", "VirtualRouter"),
+    ("appmesh.k8s.aws", "GatewayRoute"),
     ("gateway.tsb.tetrate.io", "Gateway"),
 ];
 
