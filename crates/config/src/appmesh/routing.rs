@@ -192,8 +192,14 @@ pub(super) fn route_spec(
                     .opt("port", |p| Ok(p.int_in(1, 65535)? as u16))
             })?
             .flatten();
+        // `TcpTimeout` has `idle` only (Envoy's tcp_proxy idle_timeout, not modelled).
         if let Some(x) = t.get("timeout") {
-            route::timeout(&x)?;
+            if let Some(idle) = x.map(&["idle"])?.ignored(
+                "idle",
+                "idle timeouts are not modelled (Envoy's tcp_proxy idle_timeout)",
+            ) {
+                route::duration(&idle)?;
+            }
         }
         (m, None, None, t.req("action")?)
     } else {
