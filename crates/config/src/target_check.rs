@@ -68,6 +68,16 @@ fn check_load(
     let Some((host, port, tcp)) = url_host_port(&load.url) else {
         return Ok(()); // the scenario loader rejects malformed URLs
     };
+    // The twin's App Mesh TCP egress listens on the pod's 127.0.0.1:<port> (`xds`
+    // `appmesh_tcp`), which the pod's own app or the HTTP capture listener may hold.
+    let taken = pod.app.as_ref().map(|a| a.port) == Some(port) || port == 15001;
+    if tcp && matches!(pod.sidecar, Sidecar::AppMesh { .. }) && taken {
+        return Err(format!(
+            "'{}' from {}: the twin's App Mesh TCP egress for port {port} would listen where \
+             {}'s own app or Envoy's capture listener does (127.0.0.1:{port}); not modelled",
+            load.url, pod.name, pod.name
+        ));
+    }
     if let Some(svc) = topo.service(host, &pod.namespace) {
         let Some(sp) = svc.ports.iter().find(|p| p.port == port) else {
             let ports: Vec<String> = svc.ports.iter().map(|p| p.port.to_string()).collect();
