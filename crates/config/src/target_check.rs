@@ -47,13 +47,32 @@ pub fn check_loads(
         else {
             continue; // run_check reports an unknown `from`.
         };
-        if let Err(message) = check_load(load, pod, topo, states) {
+        let checked =
+            tcp_egress_port_free(load, pod).and_then(|()| check_load(load, pod, topo, states));
+        if let Err(message) = checked {
             return Err(scenario_error(
                 &sc.file,
                 &format!("loads[{i}].url"),
                 message,
             ));
         }
+    }
+    Ok(())
+}
+
+/// The twin's App Mesh TCP egress listens on the pod's 127.0.0.1:<port> (`xds`
+/// `appmesh_tcp`), which the pod's own app or the HTTP capture listener may hold.
+fn tcp_egress_port_free(load: &LoadSpec, pod: &Pod) -> Result<(), String> {
+    let Some((_, port, true)) = url_host_port(&load.url) else {
+        return Ok(());
+    };
+    let taken = pod.app.as_ref().map(|a| a.port) == Some(port) || port == 15001;
+    if matches!(pod.sidecar, Sidecar::AppMesh { .. }) && taken {
+        return Err(format!(
+            "'{}' from {}: the twin's App Mesh TCP egress for port {port} would listen where \
+             {}'s own app or Envoy's capture listener does (127.0.0.1:{port}); not modelled",
+            load.url, pod.name, pod.name
+        ));
     }
     Ok(())
 }
@@ -68,16 +87,6 @@ fn check_load(
     let Some((host, port, tcp)) = url_host_port(&load.url) else {
         return Ok(()); // the scenario loader rejects malformed URLs
     };
-    // The twin's App Mesh TCP egress listens on the pod's 127.0.0.1:<port> (`xds`
-    // `appmesh_tcp`), which the pod's own app or the HTTP capture listener may hold.
-    let taken = pod.app.as_ref().map(|a| a.port) == Some(port) || port == 15001;
-    if tcp && matches!(pod.sidecar, Sidecar::AppMesh { .. }) && taken {
-        return Err(format!(
-            "'{}' from {}: the twin's App Mesh TCP egress for port {port} would listen where \
-             {}'s own app or Envoy's capture listener does (127.0.0.1:{port}); not modelled",
-            load.url, pod.name, pod.name
-        ));
-    }
     if let Some(svc) = topo.service(host, &pod.namespace) {
         let Some(sp) = svc.ports.iter().find(|p| p.port == port) else {
             let ports: Vec<String> = svc.ports.iter().map(|p| p.port.to_string()).collect();

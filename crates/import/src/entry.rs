@@ -82,7 +82,7 @@ pub fn entries(
     e
 }
 
-fn push(e: &mut Entries, name: &str, from: &str, url: String, why: String) {
+pub(crate) fn push(e: &mut Entries, name: &str, from: &str, url: String, why: String) {
     if e.loads.iter().any(|l| l.url == url) {
         return;
     }
@@ -281,32 +281,7 @@ fn exposed_services(plan: &Plan<'_>, policies: &MeshPolicies, client: &str, e: &
             _ => None,
         });
         if let Some(mesh) = gateway_mesh {
-            let paths = gateway_route_paths(policies, mesh);
-            if paths.is_empty() {
-                e.notes.push(format!(
-                    "Service {}/{}: an App Mesh virtual gateway with no GatewayRoute on a plain \
-                     path (one needing no header, query or hostname)",
-                    s.namespace, s.name
-                ));
-            }
-            let ports = p
-                .ports
-                .iter()
-                .filter(|(sp, _)| matches!(sp.protocol(), Protocol::Http | Protocol::Http2));
-            for (sp, _) in ports {
-                for (route, path) in &paths {
-                    push(
-                        e,
-                        &format!("{}-{route}", s.name),
-                        client,
-                        format!("http://{}.{}:{}{path}", s.name, s.namespace, sp.port),
-                        format!(
-                            "App Mesh GatewayRoute {route} through {} Service {}/{} port {}",
-                            s.service_type, s.namespace, s.name, sp.port
-                        ),
-                    );
-                }
-            }
+            crate::entry_appmesh::gateway_loads(p, policies, mesh, client, e);
             continue;
         }
         for (port, _) in http_ports_of(p, &selected) {
@@ -418,23 +393,4 @@ fn add_client(plan: &mut Plan<'_>, name: &str, ns: &str, istio: bool) {
         dns: Vec::new(),
         calls: Vec::new(),
     });
-}
-
-/// `(name, path)` of mesh `mesh`'s gateway routes that need no header, query or hostname, in
-/// priority order: a prefix or an exact path.
-fn gateway_route_paths(policies: &MeshPolicies, mesh: &str) -> Vec<(String, String)> {
-    let mut grs: Vec<_> = policies
-        .appmesh_routing
-        .gateway_routes
-        .iter()
-        .filter(|g| g.mesh == mesh && g.hostname.is_none())
-        .filter(|g| g.matcher.headers.is_empty() && g.matcher.query_params.is_empty())
-        .collect();
-    grs.sort_by_key(|g| g.priority.unwrap_or(u32::MAX));
-    grs.into_iter()
-        .filter_map(|g| match &g.matcher.path {
-            PathMatch::Prefix(p) | PathMatch::Exact(p) => Some((g.name.clone(), p.clone())),
-            PathMatch::Regex(_) => None,
-        })
-        .collect()
 }

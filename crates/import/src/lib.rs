@@ -20,7 +20,7 @@
 //! Modules: [`kube`] (lenient located reading of Kubernetes objects), [`objects`] and
 //! [`services`] (the objects read), [`catalog`] (documents sorted by kind), [`assign`] (pods
 //! → workloads), [`placement`] (zones), [`injection`] (sidecars), [`ports`] (app and Service
-//! ports), [`plan`] (topology workloads and names), [`entry`] (entry points → loads),
+//! ports), [`plan`] (topology workloads and names), [`entry`] (entry points → loads; App Mesh gateways: `entry_appmesh`),
 //! [`yaml`] (text), [`write_topology`], [`write_policies`], [`write_scenario`], [`check`]
 //! (the files read back).
 #![forbid(unsafe_code)]
@@ -31,6 +31,7 @@ pub mod calls;
 pub mod catalog;
 pub mod check;
 pub mod entry;
+mod entry_appmesh;
 pub mod injection;
 pub mod kube;
 pub mod objects;

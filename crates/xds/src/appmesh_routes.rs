@@ -229,33 +229,12 @@ pub(super) fn gateway_routes(
             timeout: Duration::ZERO,
             ..RouteAction::to_cluster(self_redirect)
         };
-        // App Mesh matches a prefix `/p` as the path `/p` or anything under `/p/`, so that
-        // the default rewrite to `/` gives `/rest`, not `//rest`.
-        let mut push = |m: RouteMatch| {
-            routes.push(Route {
-                name: g.name.clone(),
-                matcher: m,
-                action: Action::Route(action.clone()),
-                fault: None,
-            })
-        };
-        match &matcher.path {
-            PathMatcher::Prefix(p)
-                if p != "/" && !p.ends_with('/') && g.prefix_rewrite.is_some() =>
-            {
-                let exact = RouteMatch {
-                    path: PathMatcher::Exact(p.clone()),
-                    ..matcher.clone()
-                };
-                let under = RouteMatch {
-                    path: PathMatcher::Prefix(format!("{p}/")),
-                    ..matcher.clone()
-                };
-                push(under);
-                push(exact);
-            }
-            _ => push(matcher),
-        }
+        routes.extend(split_prefix(g, matcher).into_iter().map(|m| Route {
+            name: g.name.clone(),
+            matcher: m,
+            action: Action::Route(action.clone()),
+            fault: None,
+        }));
         if !targets
             .iter()
             .any(|t| t.name == vs.name && t.namespace == vs.namespace)
@@ -270,6 +249,25 @@ pub(super) fn gateway_routes(
             .into_iter()
             .filter_map(|(vs, d)| Some((vs?, d)))
             .collect(),
+    }
+}
+
+/// App Mesh matches a rewritten prefix `/p` as the path `/p` or anything under `/p/`, so that
+/// the default rewrite to `/` gives `/rest`, not `//rest`: the matches, under `/p/` first.
+fn split_prefix(g: &AppMeshGatewayRoute, matcher: RouteMatch) -> Vec<RouteMatch> {
+    match &matcher.path {
+        PathMatcher::Prefix(p) if p != "/" && !p.ends_with('/') && g.prefix_rewrite.is_some() => {
+            let under = RouteMatch {
+                path: PathMatcher::Prefix(format!("{p}/")),
+                ..matcher.clone()
+            };
+            let exact = RouteMatch {
+                path: PathMatcher::Exact(p.clone()),
+                ..matcher
+            };
+            vec![under, exact]
+        }
+        _ => vec![matcher],
     }
 }
 
