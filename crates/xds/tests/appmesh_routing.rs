@@ -371,3 +371,26 @@ fn a_listener_timeout_is_the_nodes_own_ingress_route_timeout_else_15_s() {
     // Without a listener timeout: App Mesh's default.
     assert_eq!(ingress_timeout(&http2()["red-0"]).as_secs(), 15);
 }
+
+#[test]
+fn a_virtual_service_served_by_a_tcp_virtual_node_is_a_tcp_proxy_to_that_node() {
+    let text = std::fs::read_to_string(repo("policies/appmesh/tcp-canary.yaml")).unwrap();
+    let router = "    virtualRouter:\n      virtualRouterRef:\n        name: redis-server\n";
+    assert!(text.contains(router));
+    let by_node = text.replace(
+        router,
+        "    virtualNode:\n      virtualNodeRef:\n        name: redis-server-1\n",
+    );
+    let all = configs_of("topologies/appmesh-tcp.yaml", &by_node);
+    let l = all["yelb-appserver-0"]
+        .listeners
+        .iter()
+        .find(|l| l.name == "egress_tcp_6379")
+        .expect("a tcp listener on the node's port");
+    assert!(
+        matches!(&l.kind, ListenerKind::Tcp { cluster: ClusterSpecifier::Cluster(c) }
+            if c == "cds_egress_yelb_redis-server-1-virtual-node_tcp_6379"),
+        "{:?}",
+        l.kind
+    );
+}
