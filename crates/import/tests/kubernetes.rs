@@ -457,3 +457,29 @@ fn a_gateway_route_for_a_named_host_is_entered_by_that_name() {
         file(&i, "scenario.yaml")
     );
 }
+
+#[test]
+fn an_app_mesh_gateway_with_routes_is_an_entry_point_and_its_namespace_is_written() {
+    let mut input = fixture(APPMESH);
+    input.text.push_str(
+        "---\napiVersion: appmesh.k8s.aws/v1beta2\nkind: GatewayRoute\n\
+         metadata: {name: to-backend, namespace: shop}\n\
+         spec:\n  httpRoute:\n    match: {prefix: /backend}\n    \
+         action: {target: {virtualService: {virtualServiceRef: {name: backend}}}}\n",
+    );
+    let i = import(vec![input]);
+    // The gateway's namespaceSelector matches the namespace's labels: the Namespace object
+    // goes with the routes, so the run knows them.
+    let policies = file(&i, "policies/shop.yaml");
+    assert!(
+        policies.contains("kind: Namespace\nmetadata:\n  name: shop\n  labels:\n")
+            && policies.contains("    \"mesh\": \"shop\"\n"),
+        "{policies}"
+    );
+    let sc = file(&i, "scenario.yaml");
+    assert!(
+        sc.contains("# App Mesh GatewayRoute to-backend through LoadBalancer Service shop/ingress-gw port 80")
+            && sc.contains("url: \"http://ingress-gw.shop:80/backend\""),
+        "{sc}"
+    );
+}
