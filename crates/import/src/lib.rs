@@ -156,13 +156,7 @@ pub fn import_kubernetes_with_calls(
             .any(|((_, n), labels)| n == ns && injection::namespace_injects_istio(labels))
     };
     let entries = entry::entries(&mut plan, &policies, &meshed);
-    let ns_labels = |ns: &str| {
-        cat.namespaces
-            .iter()
-            .find(|((_, n), _)| n == ns)
-            .map(|(_, labels)| labels.clone())
-    };
-    let policy_files = write_policies::policy_files(&cat.mesh, &ns_labels);
+    let policy_files = write_policies::policy_files(&cat.mesh, &cat.namespaces);
     let topology = write_topology::topology_text(name, &sources(clusters), &plan, &names);
     let policy_names: Vec<String> = policy_files.iter().map(|(n, _)| n.clone()).collect();
     let scenario = write_scenario::scenario_text(name, &policy_names, &entries);

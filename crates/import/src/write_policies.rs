@@ -62,12 +62,19 @@ pub fn unread_kinds(docs: &[MeshDoc]) -> Vec<String> {
 }
 
 /// `(file name relative to the output directory, text)` per namespace, in namespace order.
-/// A namespace with App Mesh GatewayRoutes gets its `Namespace` object too, with the labels
-/// `ns_labels` gives (what a VirtualGateway's `namespaceSelector` matches).
+/// A namespace with App Mesh GatewayRoutes gets its `Namespace` object too, with its labels in
+/// `namespaces` (`(cluster, name)` → labels; what a VirtualGateway's `namespaceSelector`
+/// matches).
 pub fn policy_files(
     docs: &[MeshDoc],
-    ns_labels: &dyn Fn(&str) -> Option<BTreeMap<String, String>>,
+    namespaces: &BTreeMap<(usize, String), BTreeMap<String, String>>,
 ) -> Vec<(String, String)> {
+    let ns_labels = |ns: &str| {
+        namespaces
+            .iter()
+            .find(|((_, n), _)| n == ns)
+            .map(|(_, l)| l)
+    };
     let mut by_ns: BTreeMap<&str, Vec<&MeshDoc>> = BTreeMap::new();
     for d in docs {
         by_ns.entry(file_stem(d)).or_default().push(d);
@@ -180,7 +187,7 @@ mod tests {
                     line: 1,
                 },
             }],
-            &|_| None,
+            &BTreeMap::new(),
         );
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].0, "policies/shop.yaml");
