@@ -87,7 +87,7 @@ pub fn policy_files(
             });
             let mut text = file_text(ns, &docs);
             if let Some(labels) = ns_labels(ns).filter(|_| routes) {
-                text.push_str(&namespace_doc(ns, &labels));
+                text.push_str(&namespace_doc(ns, labels));
             }
             (format!("policies/{ns}.yaml"), text)
         })
