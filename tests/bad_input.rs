@@ -622,7 +622,7 @@ fn known_kinds_the_twin_does_not_model_are_warned_about_and_the_run_goes_on() {
         .all(|w| w.starts_with("warning: policies/appmesh/connection-pools.yaml:")));
     assert!(
         warnings[0].starts_with(
-            "warning: policies/appmesh/connection-pools.yaml:10: Mesh howto-k8s-connection-pools: \
+            "warning: policies/appmesh/connection-pools.yaml:21: Mesh howto-k8s-connection-pools: \
              ignored: not modelled ("
         ),
         "{transcript}"

@@ -222,7 +222,8 @@ pub const KINDS: &[Known] = &[
         GATEWAY_API_WHY,
     ),
     // Kubernetes kinds that sit in the same manifests.
-    ignored("Namespace", "", V1, NO_TRAFFIC_EFFECT),
+    // Its labels are what an App Mesh VirtualGateway's namespaceSelector matches.
+    read("Namespace", "", V1),
     ignored("Service", "", V1, FROM_TOPOLOGY),
     ignored("Endpoints", "", V1, FROM_TOPOLOGY),
     ignored("Pod", "", V1, FROM_TOPOLOGY),
@@ -381,6 +382,7 @@ mod tests {
                 "appmesh.k8s.aws VirtualService",
                 "appmesh.k8s.aws VirtualRouter",
                 "appmesh.k8s.aws GatewayRoute",
+                " Namespace",
             ]
         );
     }

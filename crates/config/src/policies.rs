@@ -15,7 +15,7 @@ use indexmap::IndexMap;
 use meshtwin_model::policy::{AppMeshKind, MeshPolicies};
 use meshtwin_model::traffic::IstioCompat;
 
-use crate::appmesh::{crd, describe, routing};
+use crate::appmesh::{crd, describe, describe_routing, gateway_route, routing};
 use crate::decode::{Ctx, Obj, Result, Val};
 use crate::error::ConfigError;
 use crate::istio::{destination_rule, gateway, service_entry, virtual_service};
@@ -170,6 +170,18 @@ fn lower_appmesh_cli_output(
     map: &IndexMap<String, Node>,
     out: &mut MeshPolicies,
 ) -> Result<()> {
+    if let Some((key, label)) = describe_routing::kind_of(|k| map.contains_key(k)) {
+        // The name sits in the describe wrapper, or at the top of a create body.
+        let inner = map
+            .get(key)
+            .filter(|_| describe_routing::TOP_KEYS.contains(&key));
+        let name = peek_str(
+            inner.unwrap_or(&doc.root),
+            describe_routing::name_key(label),
+        );
+        let ctx = file_ctx.with_object(format!("{label} {}", shorten(name.unwrap_or("?"))));
+        return describe_routing::lower(&ctx.root(&doc.root), key, out);
+    }
     for (key, kind, name_key) in [
         ("virtualNode", AppMeshKind::VirtualNode, "virtualNodeName"),
         (
@@ -194,8 +206,8 @@ fn lower_appmesh_cli_output(
     }
     Err(file_ctx.root(&doc.root).error(
         "document has no `kind` (expected a Kubernetes object such as a DestinationRule, \
-         `aws appmesh describe-virtual-node` / `describe-virtual-gateway` output, or a \
-         `create-virtual-node` / `create-virtual-gateway --cli-input-json` body)",
+         `aws appmesh describe-*` output of a virtual node, gateway, service or router, a \
+         route or a gateway route, or the matching `create-* --cli-input-json` body)",
     ))
 }
 
@@ -238,10 +250,18 @@ fn lower_object(
         ("appmesh.k8s.aws", "GatewayRoute") => out
             .appmesh_routing
             .gateway_routes
-            .push(routing::gateway_route(object)?),
-        ("appmesh.k8s.aws", "VirtualGateway") => out
-            .appmesh_listeners
-            .extend(crd::lower(object, AppMeshKind::VirtualGateway)?),
+            .push(gateway_route::gateway_route(object)?),
+        ("appmesh.k8s.aws", "VirtualGateway") => {
+            out.appmesh_listeners
+                .extend(crd::lower(object, AppMeshKind::VirtualGateway)?);
+            out.appmesh_routing
+                .gateways
+                .push(gateway_route::gateway_selectors(object)?);
+        }
+        ("", "Namespace") => {
+            let (name, labels) = gateway_route::namespace(object)?;
+            out.appmesh_routing.namespaces.insert(name, labels);
+        }
         (group, kind) => {
             unreachable!("kinds::KINDS reads {kind} in {group:?} but nothing lowers it")
         }

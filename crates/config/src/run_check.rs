@@ -60,6 +60,9 @@ impl RunInputs {
         let states: Vec<&MeshPolicies> = std::iter::once(&policies)
             .chain(timeline_policies.values())
             .collect();
+        for s in &states {
+            crate::appmesh::attachment::check(s, &mut warnings)?;
+        }
         let pods = topology.pods();
         crate::target_check::check_loads(&scenario, &topology, &pods, &states)?;
         crate::expect_check::check_expectations(&scenario, &topology, &pods, &states)?;
@@ -133,13 +136,16 @@ fn check_scenario(sc: &Scenario, topo: &Topology) -> Result<(), ConfigError> {
                 ),
             ));
         };
-        if l.url.starts_with("tcp://") && pod.sidecar != Sidecar::None {
+        // App Mesh's egress tcp_proxy is modelled; an Istio sidecar's outbound TCP is not.
+        let tcp_egress = matches!(pod.sidecar, Sidecar::None | Sidecar::AppMesh { .. });
+        if l.url.starts_with("tcp://") && !tcp_egress {
             return Err(scenario_error(
                 &sc.file,
                 &format!("loads[{i}].from"),
                 format!(
                     "a tcp:// load runs from a pod without a sidecar (like `nc` outside the \
-                     mesh), but {} has one: opaque TCP from inside the mesh is not modelled yet",
+                     mesh) or from an App Mesh virtual node, but {} has an Istio or gateway \
+                     proxy: opaque TCP from an Istio sidecar is not modelled yet",
                     pod.name
                 ),
             ));

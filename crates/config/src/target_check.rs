@@ -47,13 +47,32 @@ pub fn check_loads(
         else {
             continue; // run_check reports an unknown `from`.
         };
-        if let Err(message) = check_load(load, pod, topo, states) {
+        let checked =
+            tcp_egress_port_free(load, pod).and_then(|()| check_load(load, pod, topo, states));
+        if let Err(message) = checked {
             return Err(scenario_error(
                 &sc.file,
                 &format!("loads[{i}].url"),
                 message,
             ));
         }
+    }
+    Ok(())
+}
+
+/// The twin's App Mesh TCP egress listens on the pod's 127.0.0.1:<port> (`xds`
+/// `appmesh_tcp`), which the pod's own app or the HTTP capture listener may hold.
+fn tcp_egress_port_free(load: &LoadSpec, pod: &Pod) -> Result<(), String> {
+    let Some((_, port, true)) = url_host_port(&load.url) else {
+        return Ok(());
+    };
+    let taken = pod.app.as_ref().map(|a| a.port) == Some(port) || port == 15001;
+    if matches!(pod.sidecar, Sidecar::AppMesh { .. }) && taken {
+        return Err(format!(
+            "'{}' from {}: the twin's App Mesh TCP egress for port {port} would listen where \
+             {}'s own app or Envoy's capture listener does (127.0.0.1:{port}); not modelled",
+            load.url, pod.name, pod.name
+        ));
     }
     Ok(())
 }
@@ -178,6 +197,16 @@ fn known_hosts(topo: &Topology, pod: &Pod, states: &[&MeshPolicies]) -> Vec<(Str
                     if let Some(h) = &l.dns_hostname {
                         add(h, &[l.port, 80]);
                     }
+                }
+            }
+            // A virtual service's name (Cloud Map or DNS makes it resolvable): its Envoy
+            // routes it whatever the port.
+            for vs in states
+                .iter()
+                .flat_map(|s| &s.appmesh_routing.virtual_services)
+            {
+                if &vs.mesh == mesh || vs.mesh.is_empty() {
+                    add(&vs.aws_name, &[]);
                 }
             }
         }

@@ -173,7 +173,7 @@ fn app_mesh_listener_pools_and_health_checks_cite_their_lines() {
         .unwrap();
     assert_eq!(
         shown(gw.origins.get(Setting::MaxPendingRequests)),
-        "../../policies/appmesh/connection-pools.yaml:38 \
+        "../../policies/appmesh/connection-pools.yaml:49 \
          spec.listeners[0].connectionPool.http.maxPendingRequests: 5"
     );
     assert_eq!(
@@ -187,7 +187,7 @@ fn app_mesh_listener_pools_and_health_checks_cite_their_lines() {
         .unwrap();
     assert_eq!(
         shown(red.origins.get(Setting::UnhealthyThreshold)),
-        "../../policies/appmesh/connection-pools.yaml:73 \
+        "../../policies/appmesh/connection-pools.yaml:84 \
          spec.listeners[0].healthCheck.unhealthyThreshold: 2"
     );
 }

@@ -185,8 +185,8 @@ fn a_document_without_kind_is_an_error() {
     assert_eq!(
         message(text),
         "policies/x.yaml:1: document has no `kind` (expected a Kubernetes object such as a \
-         DestinationRule, `aws appmesh describe-virtual-node` / `describe-virtual-gateway` output, \
-         or a `create-virtual-node` / `create-virtual-gateway --cli-input-json` body)"
+         DestinationRule, `aws appmesh describe-*` output of a virtual node, gateway, service or \
+         router, a route or a gateway route, or the matching `create-* --cli-input-json` body)"
     );
     // ...also as the second document of a file.
     let two = format!("{DR_HEAD}---\n# a comment\nmetadata: {{name: y}}\n");

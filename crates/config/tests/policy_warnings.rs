@@ -263,8 +263,15 @@ spec:
         [
             "spec.podSelector.matchExpressions",
             "spec.backendDefaults",
-            "spec.listeners[0].timeout",
             "spec.listeners[0].tls",
         ]
+    );
+    // The listener's perRequest timeout is read, not warned about.
+    let p = meshtwin_config::parse_policies("policies/x.yaml", text)
+        .unwrap()
+        .value;
+    assert_eq!(
+        p.appmesh_listeners[0].request_timeout,
+        Some(std::time::Duration::from_secs(10))
     );
 }

@@ -11,9 +11,10 @@
 //! all from `load-client`, a pod outside the mesh, as a user's traffic arrives. When there is
 //! neither, every HTTP port of every Service that selects a running app is one, loaded from
 //! a client inside the Service's namespace — with Istio's sidecar when the namespace injects
-//! it, so the client side of the mesh's policies applies. TLS and TCP servers, App Mesh
-//! virtual gateways (their GatewayRoutes are not modelled yet) and ports of other protocols
-//! are noted in the scenario and not loaded.
+//! it, so the client side of the mesh's policies applies. An App Mesh virtual gateway's
+//! Service is loaded on the path of each of its mesh's GatewayRoutes that needs no header,
+//! query or hostname; TLS and TCP servers, gateways without such a route and ports of other
+//! protocols are noted in the scenario and not loaded.
 
 use std::collections::BTreeMap;
 
@@ -58,7 +59,7 @@ pub fn entries(
             gateway_load(plan, policies, gw, server, &external, &mut e);
         }
     }
-    exposed_services(plan, &external, &mut e);
+    exposed_services(plan, policies, &external, &mut e);
     if !e.loads.is_empty() {
         add_client(plan, &external, "default", false);
         return e;
@@ -81,7 +82,7 @@ pub fn entries(
     e
 }
 
-fn push(e: &mut Entries, name: &str, from: &str, url: String, why: String) {
+pub(crate) fn push(e: &mut Entries, name: &str, from: &str, url: String, why: String) {
     if e.loads.iter().any(|l| l.url == url) {
         return;
     }
@@ -260,8 +261,9 @@ fn is_dns_name(h: &str) -> bool {
         })
 }
 
-/// HTTP ports of LoadBalancer / NodePort Services that select apps.
-fn exposed_services(plan: &Plan<'_>, client: &str, e: &mut Entries) {
+/// HTTP ports of LoadBalancer / NodePort Services that select apps, or an App Mesh virtual
+/// gateway (on its gateway routes' paths).
+fn exposed_services(plan: &Plan<'_>, policies: &MeshPolicies, client: &str, e: &mut Entries) {
     for p in &plan.services {
         let s = p.service;
         if !matches!(s.service_type.as_str(), "LoadBalancer" | "NodePort") {
@@ -274,14 +276,12 @@ fn exposed_services(plan: &Plan<'_>, client: &str, e: &mut Entries) {
         {
             continue;
         }
-        if selected
-            .iter()
-            .any(|w| matches!(w.sidecar.sidecar, SidecarChoice::AppMeshGateway { .. }))
-        {
-            e.notes.push(format!(
-                "Service {}/{}: an App Mesh virtual gateway — its GatewayRoutes are not modelled yet",
-                s.namespace, s.name
-            ));
+        let gateway_mesh = selected.iter().find_map(|w| match &w.sidecar.sidecar {
+            SidecarChoice::AppMeshGateway { mesh, .. } => Some(mesh.as_str()),
+            _ => None,
+        });
+        if let Some(mesh) = gateway_mesh {
+            crate::entry_appmesh::gateway_loads(p, policies, mesh, client, e);
             continue;
         }
         for (port, _) in http_ports_of(p, &selected) {

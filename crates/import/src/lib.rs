@@ -20,7 +20,7 @@
 //! Modules: [`kube`] (lenient located reading of Kubernetes objects), [`objects`] and
 //! [`services`] (the objects read), [`catalog`] (documents sorted by kind), [`assign`] (pods
 //! → workloads), [`placement`] (zones), [`injection`] (sidecars), [`ports`] (app and Service
-//! ports), [`plan`] (topology workloads and names), [`entry`] (entry points → loads),
+//! ports), [`plan`] (topology workloads and names), [`entry`] (entry points → loads; App Mesh gateways: `entry_appmesh`),
 //! [`yaml`] (text), [`write_topology`], [`write_policies`], [`write_scenario`], [`check`]
 //! (the files read back).
 #![forbid(unsafe_code)]
@@ -31,6 +31,7 @@ pub mod calls;
 pub mod catalog;
 pub mod check;
 pub mod entry;
+mod entry_appmesh;
 pub mod injection;
 pub mod kube;
 pub mod objects;
@@ -155,7 +156,7 @@ pub fn import_kubernetes_with_calls(
             .any(|((_, n), labels)| n == ns && injection::namespace_injects_istio(labels))
     };
     let entries = entry::entries(&mut plan, &policies, &meshed);
-    let policy_files = write_policies::policy_files(&cat.mesh);
+    let policy_files = write_policies::policy_files(&cat.mesh, &cat.namespaces);
     let topology = write_topology::topology_text(name, &sources(clusters), &plan, &names);
     let policy_names: Vec<String> = policy_files.iter().map(|(n, _)| n.clone()).collect();
     let scenario = write_scenario::scenario_text(name, &policy_names, &entries);

@@ -29,6 +29,9 @@ const READ_BY_THE_TWIN: &[(&str, &str)] = &[
     ("networking.istio.io", "ServiceEntry"),
     ("appmesh.k8s.aws", "VirtualNode"),
     ("appmesh.k8s.aws", "VirtualGateway"),
+    ("appmesh.k8s.aws", "VirtualService"),
+    ("appmesh.k8s.aws", "VirtualRouter"),
+    ("appmesh.k8s.aws", "GatewayRoute"),
     ("gateway.tsb.tetrate.io", "Gateway"),
 ];
 
@@ -59,15 +62,52 @@ pub fn unread_kinds(docs: &[MeshDoc]) -> Vec<String> {
 }
 
 /// `(file name relative to the output directory, text)` per namespace, in namespace order.
-pub fn policy_files(docs: &[MeshDoc]) -> Vec<(String, String)> {
+/// A namespace with App Mesh GatewayRoutes gets its `Namespace` object too, with its labels in
+/// `namespaces` (`(cluster, name)` → labels; what a VirtualGateway's `namespaceSelector`
+/// matches).
+pub fn policy_files(
+    docs: &[MeshDoc],
+    namespaces: &BTreeMap<(usize, String), BTreeMap<String, String>>,
+) -> Vec<(String, String)> {
+    let ns_labels = |ns: &str| {
+        namespaces
+            .iter()
+            .find(|((_, n), _)| n == ns)
+            .map(|(_, l)| l)
+    };
     let mut by_ns: BTreeMap<&str, Vec<&MeshDoc>> = BTreeMap::new();
     for d in docs {
         by_ns.entry(file_stem(d)).or_default().push(d);
     }
     by_ns
         .into_iter()
-        .map(|(ns, docs)| (format!("policies/{ns}.yaml"), file_text(ns, &docs)))
+        .map(|(ns, docs)| {
+            let routes = docs.iter().any(|d| {
+                (d.group.as_str(), d.kind.as_str()) == ("appmesh.k8s.aws", "GatewayRoute")
+            });
+            let mut text = file_text(ns, &docs);
+            if let Some(labels) = ns_labels(ns).filter(|_| routes) {
+                text.push_str(&namespace_doc(ns, labels));
+            }
+            (format!("policies/{ns}.yaml"), text)
+        })
         .collect()
+}
+
+/// A `Namespace` object with its labels (label keys and values need no YAML escaping beyond
+/// quotes: Kubernetes restricts them to letters, digits, `-`, `_`, `.` and `/`).
+fn namespace_doc(ns: &str, labels: &BTreeMap<String, String>) -> String {
+    let mut out = format!(
+        "---\n# Namespace {ns}: its labels are what a VirtualGateway's namespaceSelector matches\n\
+         apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"
+    );
+    if !labels.is_empty() {
+        out.push_str("  labels:\n");
+        for (k, v) in labels {
+            out.push_str(&format!("    \"{k}\": \"{v}\"\n"));
+        }
+    }
+    out
 }
 
 fn file_text(ns: &str, docs: &[&MeshDoc]) -> String {
@@ -135,17 +175,20 @@ mod tests {
     fn server_fields_are_dropped_and_the_rest_is_kept() {
         let text = "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: reviews\n  namespace: shop\n  uid: 1234\n  resourceVersion: \"99\"\n  managedFields: [{manager: kubectl}]\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '{}'\n  labels: {team: a}\nspec:\n  host: reviews\n  subsets: [{name: v1, labels: {version: v1}}]\nstatus: {}\n";
         let doc = parse_documents("dump.yaml", text).unwrap().remove(0);
-        let files = policy_files(&[MeshDoc {
-            doc,
-            group: "networking.istio.io".into(),
-            kind: "DestinationRule".into(),
-            name: "reviews".into(),
-            namespace: Some("shop".into()),
-            origin: Origin {
-                file: "dump.yaml".into(),
-                line: 1,
-            },
-        }]);
+        let files = policy_files(
+            &[MeshDoc {
+                doc,
+                group: "networking.istio.io".into(),
+                kind: "DestinationRule".into(),
+                name: "reviews".into(),
+                namespace: Some("shop".into()),
+                origin: Origin {
+                    file: "dump.yaml".into(),
+                    line: 1,
+                },
+            }],
+            &BTreeMap::new(),
+        );
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].0, "policies/shop.yaml");
         let body = files[0].1.split("---\n").nth(1).unwrap();

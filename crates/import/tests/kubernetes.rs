@@ -210,9 +210,12 @@ fn mesh_resources_are_written_as_found_without_server_fields() {
     let written = meshtwin_config::parse_policies("out/policies/bookinfo.yaml", text)
         .unwrap()
         .value;
-    let input = meshtwin_config::parse_policies(BOOKINFO, &fixture(BOOKINFO).text)
+    let mut input = meshtwin_config::parse_policies(BOOKINFO, &fixture(BOOKINFO).text)
         .unwrap()
         .value;
+    // The input's Namespace objects go into the topology (sidecar injection), not the policy
+    // files.
+    input.appmesh_routing.namespaces.clear();
     assert_eq!(without_sources(&written), without_sources(&input));
     assert_eq!(written.destination_rules.len(), 1);
     assert_eq!(written.virtual_services.len(), 2);
@@ -280,17 +283,21 @@ fn without_pods_replicas_spread_as_the_scheduler_would_and_app_mesh_sidecars_fol
         t.service("frontend", "shop").unwrap().ports[0].target_port,
         8080
     );
-    // The virtual gateway's routes are not modelled: the Services are loaded from inside.
+    // The virtual gateway has no GatewayRoute to load it by: the Services are loaded from
+    // inside.
     let sc = file(&i, "scenario.yaml");
     assert!(
-        sc.contains("not loaded: Service shop/ingress-gw: an App Mesh virtual gateway"),
+        sc.contains(
+            "not loaded: Service shop/ingress-gw: an App Mesh virtual gateway with no GatewayRoute"
+        ),
         "{sc}"
     );
     assert!(sc.contains("url: \"http://frontend.shop:8080/\""), "{sc}");
+    // App Mesh's routing objects are read by the twin now.
     assert!(
-        i.warnings
+        !i.warnings
             .iter()
-            .any(|w| w.contains("appmesh.k8s.aws VirtualService")),
+            .any(|w| w.contains("not modelled by the twin")),
         "{:?}",
         i.warnings
     );
@@ -448,5 +455,31 @@ fn a_gateway_route_for_a_named_host_is_entered_by_that_name() {
         file(&i, "scenario.yaml").contains("url: \"http://bookinfo.example.com/productpage\""),
         "{}",
         file(&i, "scenario.yaml")
+    );
+}
+
+#[test]
+fn an_app_mesh_gateway_with_routes_is_an_entry_point_and_its_namespace_is_written() {
+    let mut input = fixture(APPMESH);
+    input.text.push_str(
+        "---\napiVersion: appmesh.k8s.aws/v1beta2\nkind: GatewayRoute\n\
+         metadata: {name: to-backend, namespace: shop}\n\
+         spec:\n  httpRoute:\n    match: {prefix: /backend}\n    \
+         action: {target: {virtualService: {virtualServiceRef: {name: backend}}}}\n",
+    );
+    let i = import(vec![input]);
+    // The gateway's namespaceSelector matches the namespace's labels: the Namespace object
+    // goes with the routes, so the run knows them.
+    let policies = file(&i, "policies/shop.yaml");
+    assert!(
+        policies.contains("kind: Namespace\nmetadata:\n  name: shop\n  labels:\n")
+            && policies.contains("    \"mesh\": \"shop\"\n"),
+        "{policies}"
+    );
+    let sc = file(&i, "scenario.yaml");
+    assert!(
+        sc.contains("# App Mesh GatewayRoute to-backend through LoadBalancer Service shop/ingress-gw port 80")
+            && sc.contains("url: \"http://ingress-gw.shop:80/backend\""),
+        "{sc}"
     );
 }

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::origin::Origins;
 use crate::topology::Protocol;
 use crate::SourceRef;
+use crate::{duration::opt_ms, origin::Origins};
 
 /// Istio's "unlimited" circuit-breaker value (`math.MaxUint32`).
 pub const ISTIO_UNLIMITED: u64 = 4_294_967_295;
@@ -294,6 +294,9 @@ pub struct AppMeshListener {
     pub cloud_map: Option<CloudMapDiscovery>,
     /// Pod selector labels (CRD form), when present.
     pub pod_selector: BTreeMap<String, String>,
+    /// `timeout.<protocol>.perRequest`: its Envoy's ingress route timeout (`None`: 15 s).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_ms")]
+    pub request_timeout: Option<Duration>,
     pub source: SourceRef,
     /// Where the thresholds, health-check and outlier-detection settings came from.
     #[serde(skip)]

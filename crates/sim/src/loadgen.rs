@@ -146,13 +146,21 @@ impl<P: Platform> Client<P> {
         let result = match conn.as_mut() {
             None => None,
             Some(sender) => {
+                // A `host` header replaces the URL's (curl's and fortio's `-H "Host: …"`).
+                let is_host = |h: &str| h.eq_ignore_ascii_case("host");
+                let host = self
+                    .spec
+                    .headers
+                    .iter()
+                    .find(|(h, _)| is_host(h))
+                    .map_or(self.target.authority.as_str(), |(_, v)| v.as_str());
                 let mut req = Request::builder()
                     .method(self.spec.method.as_str())
                     .uri(self.target.path.as_str())
-                    .header("host", self.target.authority.as_str())
+                    .header("host", host)
                     .header("user-agent", "fortio.org/fortio-meshtwin")
                     .header("x-request-id", request_id.as_str());
-                for (h, v) in &self.spec.headers {
+                for (h, v) in self.spec.headers.iter().filter(|(h, _)| !is_host(h)) {
                     req = req.header(h.as_str(), v.as_str());
                 }
                 let req = req.body(Empty::new()).expect("request parts are valid");

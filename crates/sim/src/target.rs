@@ -170,12 +170,23 @@ pub(crate) fn resolve_target(
     let bad = |message: String| SimError::BadUrl { index, message };
     let (host, port, path) = parse_url(&spec.url).map_err(bad)?;
     let tcp = spec.url.starts_with("tcp://");
+    if tcp && matches!(src.sidecar, Sidecar::AppMesh { .. }) {
+        // App Mesh's egress listener picks a tcp_proxy by the destination port: the twin's
+        // stands at the pod's 127.0.0.1:<port> (`xds` `appmesh_tcp`).
+        return Ok(LoadTarget {
+            connect: vec![SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port)],
+            authority: host,
+            path,
+            first_hop_proxy: Some(src.name.clone()),
+            tcp,
+        });
+    }
     if tcp && src.sidecar != Sidecar::None {
-        // A sidecar's outbound capture is an HTTP listener in the twin; opaque TCP from
-        // inside the mesh is not modelled yet.
+        // An Istio sidecar's outbound capture is an HTTP listener in the twin; opaque TCP
+        // from inside an Istio mesh is not modelled yet.
         return Err(bad(format!(
             "'{}': tcp:// loads run from a pod without a sidecar (like `nc` outside the \
-             mesh); pod {} has one",
+             mesh) or from an App Mesh virtual node; pod {} has an Istio sidecar",
             spec.url, src.name
         )));
     }

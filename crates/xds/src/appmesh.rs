@@ -14,10 +14,12 @@ use meshtwin_model::policy::{
 use meshtwin_model::topology::{Pod, Protocol, Sidecar};
 use meshtwin_model::traffic::appmesh::{AppMeshRef, AppMeshVirtualService};
 use meshtwin_proxy::config::*;
-use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
+use meshtwin_proxy::router::config::{
+    Action, ClusterSpecifier, RouteTable, VirtualHost, DEFAULT_ROUTE_TIMEOUT,
+};
 
-use super::appmesh_routes;
 use super::routes::simple_vhost;
+use super::{appmesh_routes, appmesh_tcp};
 use super::{outbound_listener, MeshView, OUTBOUND_PORT, PROXY_ACCEPT, PROXY_PROCESSING};
 
 fn proto_name(p: Protocol) -> &'static str {
@@ -114,19 +116,36 @@ fn cloud_map_instance(view: &MeshView<'_>, pod: &Pod, mesh: &str, cm: &CloudMapD
             .all(|(k, v)| pod.labels.get(k) == Some(v))
 }
 
-/// Virtual hosts for `services` and the egress clusters their routes lead to.
+/// What a client's egress gets for its virtual services.
+struct Egress {
+    /// The HTTP virtual services' virtual hosts.
+    vhosts: Vec<VirtualHost>,
+    /// `(destination port, clusters)` of the TCP virtual services ([`appmesh_tcp`]).
+    tcp: Vec<(u16, ClusterSpecifier)>,
+    /// The egress clusters both lead to.
+    clusters: Vec<ClusterConfig>,
+}
+
+/// Virtual hosts (HTTP) and TCP routes for `services`, and the egress clusters they lead to.
 fn egress(
     view: &MeshView<'_>,
     client: &Pod,
     mesh: &str,
     services: &[AppMeshVirtualService],
-) -> (Vec<VirtualHost>, Vec<ClusterConfig>) {
+) -> Egress {
     let mut used = BTreeSet::new();
     let name = |l: &AppMeshListener| egress_name(mesh, l);
-    let vhosts = services
-        .iter()
-        .map(|vs| appmesh_routes::virtual_host(view, client, vs, &mut used, &name))
-        .collect();
+    let mut vhosts = Vec::new();
+    let mut tcp = Vec::new();
+    for vs in services {
+        if appmesh_tcp::is_tcp(view, vs) {
+            tcp.extend(appmesh_tcp::tcp_routes(view, vs, &mut used, &name));
+        } else {
+            vhosts.push(appmesh_routes::virtual_host(
+                view, client, vs, &mut used, &name,
+            ));
+        }
+    }
     let clusters = used
         .iter()
         .filter_map(|(n, ns, port)| {
@@ -138,7 +157,11 @@ fn egress(
         })
         .map(|l| egress_cluster(view, mesh, l))
         .collect();
-    (vhosts, clusters)
+    Egress {
+        vhosts,
+        tcp,
+        clusters,
+    }
 }
 
 fn codec(p: Protocol) -> Codec {
@@ -156,15 +179,20 @@ fn appmesh_ingress(
     port: u16,
     upstream: SocketAddr,
 ) -> (ListenerConfig, ClusterConfig) {
+    let protocol = l.map_or(Protocol::Http, |l| l.protocol);
     let listener = ListenerConfig {
         name: "ingress".into(),
         address: view.addr(&pod.name, port),
         stat_prefix: "ingress".into(),
         server_name: "envoy".into(),
-        kind: ListenerKind::Http {
-            codec: codec(l.map_or(Protocol::Http, |l| l.protocol)),
-            routes: RouteTable {
-                virtual_hosts: vec![simple_vhost("ingress", vec!["*".into()], "/", &cluster)],
+        // A tcp listener is a tcp_proxy to the local app.
+        kind: match protocol {
+            Protocol::Tcp => ListenerKind::tcp_to(&cluster),
+            _ => ListenerKind::Http {
+                codec: codec(protocol),
+                routes: RouteTable {
+                    virtual_hosts: vec![ingress_vhost(l, &cluster)],
+                },
             },
         },
     };
@@ -182,6 +210,20 @@ fn appmesh_ingress(
         health_check: None,
     };
     (listener, cluster)
+}
+
+/// A node's ingress route to its local app, timed out after the listener's
+/// `timeout.<protocol>.perRequest`, else App Mesh's 15 s (walkthrough howto-k8s-timeout-policy).
+fn ingress_vhost(l: Option<&AppMeshListener>, cluster: &str) -> VirtualHost {
+    let mut vh = simple_vhost("ingress", vec!["*".into()], "/", cluster);
+    for r in &mut vh.routes {
+        if let Action::Route(a) = &mut r.action {
+            a.timeout = l
+                .and_then(|l| l.request_timeout)
+                .unwrap_or(DEFAULT_ROUTE_TIMEOUT);
+        }
+    }
+    vh
 }
 
 pub(super) fn appmesh_node(
@@ -217,16 +259,18 @@ pub(super) fn appmesh_node(
         .flat_map(|b| &b.virtual_services)
         .filter_map(|r| appmesh_routes::virtual_service(view, r).cloned())
         .collect();
-    let (vhosts, egress_clusters) = egress(view, pod, mesh, &services);
+    let out = egress(view, pod, mesh, &services);
     let mut clusters = vec![ingress_cluster];
-    clusters.extend(egress_clusters);
+    clusters.extend(out.clusters);
+    let mut listeners = vec![ingress, outbound_listener("egress", "egress", out.vhosts)];
+    listeners.extend(appmesh_tcp::tcp_egress_listeners(pod, out.tcp));
     ProxyConfig {
         node: pod.name.clone(),
         workers,
         envoy: view.topo.envoy_for(&pod.sidecar),
         processing_delay: PROXY_PROCESSING,
         accept_delay: PROXY_ACCEPT,
-        listeners: vec![ingress, outbound_listener("egress", "egress", vhosts)],
+        listeners,
         clusters,
     }
 }
@@ -247,19 +291,34 @@ pub(super) fn appmesh_gateway(
     let redirect = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), OUTBOUND_PORT);
     let (mut ingress, ingress_cluster) =
         appmesh_ingress(view, pod, l, name.clone(), port, redirect);
-    let (routes, services) = appmesh_routes::gateway_routes(view, pod, mesh, &name);
+    let vg_ref = AppMeshRef {
+        name: vg.to_string(),
+        namespace: pod.namespace.clone(),
+    };
+    let grs = appmesh_routes::gateway_routes(view, pod, (&vg_ref, &aws, mesh), &name);
     if let ListenerKind::Http { routes: table, .. } = &mut ingress.kind {
         table.virtual_hosts = vec![VirtualHost {
             name: "ingress".into(),
             domains: vec!["*".into()],
-            routes,
+            routes: grs.routes,
         }];
     }
-    let (vhosts, egress_clusters) = egress(view, pod, mesh, &services);
+    // Gateway routes are HTTP, HTTP/2 or gRPC: a TCP virtual service is never their target.
+    let mut out = egress(view, pod, mesh, &grs.targets);
+    // A route that keeps the request's host: its virtual service answers for that host too
+    // (the first such route claims a domain).
+    for (vs, domain) in grs.kept_hosts {
+        if out.vhosts.iter().any(|v| v.domains.contains(&domain)) {
+            continue;
+        }
+        if let Some(v) = out.vhosts.iter_mut().find(|v| v.name == vs) {
+            v.domains.push(domain);
+        }
+    }
     let mut clusters = vec![ingress_cluster];
-    clusters.extend(egress_clusters);
+    clusters.extend(out.clusters);
     // The self-redirect listener speaks what the self-redirect cluster does.
-    let mut self_redirect = outbound_listener("self_redirect", "egress", vhosts);
+    let mut self_redirect = outbound_listener("self_redirect", "egress", out.vhosts);
     if let ListenerKind::Http { codec: c, .. } = &mut self_redirect.kind {
         *c = codec(l.map_or(Protocol::Http, |l| l.protocol));
     }

@@ -10,10 +10,12 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use meshtwin_model::policy::AppMeshListener;
-use meshtwin_model::topology::Pod;
+use meshtwin_model::topology::{Pod, Protocol};
 use meshtwin_model::traffic::appmesh::{
-    default_retry_policy, AppMeshProvider, AppMeshRef, AppMeshRoute, AppMeshVirtualService,
+    default_retry_policy, AppMeshGatewayRoute, AppMeshProvider, AppMeshRef, AppMeshRoute,
+    AppMeshVirtualService, Attachment,
 };
+use meshtwin_model::traffic::http::StringMatch;
 use meshtwin_proxy::router::config::{
     Action, ClusterSpecifier, Route, RouteAction, VirtualHost, DEFAULT_ROUTE_TIMEOUT,
 };
@@ -87,10 +89,19 @@ pub(super) fn virtual_host(
                 .find(|v| v.name == r.name && v.namespace == r.namespace);
             match router {
                 Some(router) => {
-                    ports.extend(router.listeners.iter().map(|(p, _)| *p));
-                    router
-                        .routes
-                        .iter()
+                    // tcp listeners and routes are the client's tcp_proxy (`appmesh_tcp`).
+                    ports.extend(
+                        router
+                            .listeners
+                            .iter()
+                            .filter(|(_, p)| *p != Protocol::Tcp)
+                            .map(|(p, _)| *p),
+                    );
+                    view.policies
+                        .appmesh_routing
+                        .routes_of(router)
+                        .into_iter()
+                        .filter(|r| r.protocol != Protocol::Tcp)
                         .filter_map(|r| router_route(view, client, r, egress, cluster))
                         .collect()
                 }
@@ -153,26 +164,50 @@ fn forward(
     }
 }
 
-/// A virtual gateway's gateway routes (its mesh's, priority order) at its `ingress` listener:
-/// each rewrites path and host and goes to `self_redirect` (the gateway's own virtual hosts).
-/// Returns the routes and the virtual services they target.
+/// Whether gateway `vg` (App Mesh name `aws_name`) takes gateway route `gr`: by the name the
+/// JSON form gives, else by the gateway CRD's selectors (an unknown namespace's labels taken
+/// as matching); a gateway given as JSON has no selectors and takes its mesh's CRD routes.
+fn attached(
+    view: &MeshView<'_>,
+    vg: &AppMeshRef,
+    aws_name: &str,
+    mesh: &str,
+    gr: &AppMeshGatewayRoute,
+) -> bool {
+    let routing = &view.policies.appmesh_routing;
+    match routing.gateways.iter().find(|s| s.gateway == *vg) {
+        Some(sel) => routing.attachment(sel, aws_name, gr) != Attachment::NotAttached,
+        None => match &gr.gateway {
+            Some(g) => g == aws_name,
+            None => gr.mesh == mesh,
+        },
+    }
+}
+
+/// A virtual gateway's gateway routes (those it takes, priority order) at its `ingress`
+/// listener: each rewrites path and host and goes to `self_redirect` (the gateway's own
+/// virtual hosts). `vg` is the gateway, `aws_name` its App Mesh name.
 pub(super) fn gateway_routes(
     view: &MeshView<'_>,
     gateway: &Pod,
-    mesh: &str,
+    (vg, aws_name, mesh): (&AppMeshRef, &str, &str),
     self_redirect: &str,
-) -> (Vec<Route>, Vec<AppMeshVirtualService>) {
+) -> GatewayRoutes {
     let mut grs: Vec<_> = view
         .policies
         .appmesh_routing
         .gateway_routes
         .iter()
-        .filter(|g| g.mesh == mesh)
+        .filter(|g| attached(view, vg, aws_name, mesh, g))
         .collect();
     grs.sort_by_key(|g| g.priority.unwrap_or(u32::MAX));
     let mut routes = Vec::new();
     let mut targets: Vec<AppMeshVirtualService> = Vec::new();
+    let mut kept_hosts = Vec::new();
     for g in grs {
+        if !g.hostname_rewrite {
+            kept_hosts.push((vs_name(view, g), kept_host_domain(g.hostname.as_ref())));
+        }
         let Some(vs) = virtual_service(view, &g.target) else {
             continue;
         };
@@ -194,33 +229,12 @@ pub(super) fn gateway_routes(
             timeout: Duration::ZERO,
             ..RouteAction::to_cluster(self_redirect)
         };
-        // App Mesh matches a prefix `/p` as the path `/p` or anything under `/p/`, so that
-        // the default rewrite to `/` gives `/rest`, not `//rest`.
-        let mut push = |m: RouteMatch| {
-            routes.push(Route {
-                name: g.name.clone(),
-                matcher: m,
-                action: Action::Route(action.clone()),
-                fault: None,
-            })
-        };
-        match &matcher.path {
-            PathMatcher::Prefix(p)
-                if p != "/" && !p.ends_with('/') && g.prefix_rewrite.is_some() =>
-            {
-                let exact = RouteMatch {
-                    path: PathMatcher::Exact(p.clone()),
-                    ..matcher.clone()
-                };
-                let under = RouteMatch {
-                    path: PathMatcher::Prefix(format!("{p}/")),
-                    ..matcher.clone()
-                };
-                push(under);
-                push(exact);
-            }
-            _ => push(matcher),
-        }
+        routes.extend(split_prefix(g, matcher).into_iter().map(|m| Route {
+            name: g.name.clone(),
+            matcher: m,
+            action: Action::Route(action.clone()),
+            fault: None,
+        }));
         if !targets
             .iter()
             .any(|t| t.name == vs.name && t.namespace == vs.namespace)
@@ -228,5 +242,69 @@ pub(super) fn gateway_routes(
             targets.push(vs.clone());
         }
     }
-    (routes, targets)
+    GatewayRoutes {
+        routes,
+        targets,
+        kept_hosts: kept_hosts
+            .into_iter()
+            .filter_map(|(vs, d)| Some((vs?, d)))
+            .collect(),
+    }
+}
+
+/// App Mesh matches a rewritten prefix `/p` as the path `/p` or anything under `/p/`, so that
+/// the default rewrite to `/` gives `/rest`, not `//rest`: the matches, under `/p/` first.
+fn split_prefix(g: &AppMeshGatewayRoute, matcher: RouteMatch) -> Vec<RouteMatch> {
+    match &matcher.path {
+        PathMatcher::Prefix(p) if p != "/" && !p.ends_with('/') && g.prefix_rewrite.is_some() => {
+            let under = RouteMatch {
+                path: PathMatcher::Prefix(format!("{p}/")),
+                ..matcher.clone()
+            };
+            let exact = RouteMatch {
+                path: PathMatcher::Exact(p.clone()),
+                ..matcher
+            };
+            vec![under, exact]
+        }
+        _ => vec![matcher],
+    }
+}
+
+/// A virtual gateway's gateway routes, as [`gateway_routes`] builds them.
+pub(super) struct GatewayRoutes {
+    /// The `ingress` listener's routes.
+    pub routes: Vec<Route>,
+    /// The virtual services they target.
+    pub targets: Vec<AppMeshVirtualService>,
+    /// `(virtual service, domain)` for each route with `defaultTargetHostname: DISABLED`: the
+    /// request keeps its own host into the self-redirect hop, where the virtual service's
+    /// virtual host must answer for it — for the route's `hostname` match (exact name, or
+    /// `*<suffix>`), else for any host (`*`).
+    pub kept_hosts: Vec<(String, String)>,
+}
+
+fn vs_name(view: &MeshView<'_>, g: &AppMeshGatewayRoute) -> Option<String> {
+    virtual_service(view, &g.target).map(|v| v.aws_name.clone())
+}
+
+/// The domain a kept host can be: the `hostname` match's exact name or `*<suffix>` (a suffix
+/// match is lowered to the regex `.*<escaped suffix>`), else any host.
+fn kept_host_domain(hostname: Option<&StringMatch>) -> String {
+    match hostname {
+        Some(StringMatch::Exact(h)) => h.clone(),
+        Some(StringMatch::Regex(r)) if r.starts_with(".*") => {
+            let mut out = String::from("*");
+            let mut chars = r[2..].chars();
+            while let Some(c) = chars.next() {
+                out.push(if c == '\\' {
+                    chars.next().unwrap_or(c)
+                } else {
+                    c
+                });
+            }
+            out
+        }
+        _ => "*".into(),
+    }
 }

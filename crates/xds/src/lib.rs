@@ -16,7 +16,7 @@
 //!   whose virtual hosts are the targeted virtual services' routes (see [`appmesh_routes`]).
 //!
 //! Modules: [`istio`] (sidecars), [`gateway`] (Istio gateways), [`edge`] (Tetrate gateways),
-//! [`appmesh`] (virtual nodes and gateways), [`appmesh_routes`] (App Mesh routing), [`routes`] (VirtualService → route tables),
+//! [`appmesh`] (virtual nodes and gateways), [`appmesh_routes`] (App Mesh routing), [`appmesh_tcp`] (App Mesh TCP egress), [`routes`] (VirtualService → route tables),
 //! [`service_entry`] (ServiceEntry clusters), [`locality`] (istiod's locality LB).
 //! The simulator (`meshtwin-sim`) and `meshtwin proxy` both build configurations here.
 
@@ -33,6 +33,7 @@ use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
 
 mod appmesh;
 mod appmesh_routes;
+mod appmesh_tcp;
 mod edge;
 pub mod gateway;
 mod istio;

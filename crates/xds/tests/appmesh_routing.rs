@@ -223,3 +223,174 @@ fn cloud_map_discovery_finds_the_registered_pods_whose_labels_carry_the_attribut
     assert_eq!(endpoints(RED), ["red-0"]);
     assert_eq!(endpoints(BLUE), ["blue-0"]);
 }
+
+#[test]
+fn a_tcp_route_is_a_tcp_proxy_on_the_destination_port_splitting_by_weight() {
+    let all = configs(
+        "topologies/appmesh-tcp.yaml",
+        "policies/appmesh/tcp-canary.yaml",
+    );
+    let client = &all["yelb-appserver-0"];
+    let l = client
+        .listeners
+        .iter()
+        .find(|l| l.name == "egress_tcp_6379")
+        .expect("a tcp listener for redis-server's port");
+    assert_eq!(l.address, "127.0.0.1:6379".parse().unwrap());
+    let ListenerKind::Tcp {
+        cluster: ClusterSpecifier::Weighted(w),
+    } = &l.kind
+    else {
+        panic!(
+            "expected a tcp_proxy to weighted clusters, got {:?}",
+            l.kind
+        );
+    };
+    let weights: Vec<(&str, u32)> = w
+        .clusters()
+        .iter()
+        .map(|c| (c.name.as_str(), c.weight))
+        .collect();
+    assert_eq!(
+        weights,
+        [
+            ("cds_egress_yelb_redis-server-2-virtual-node_tcp_6379", 25),
+            ("cds_egress_yelb_redis-server-1-virtual-node_tcp_6379", 75)
+        ]
+    );
+    // No HTTP virtual host for a TCP virtual service.
+    let (hosts, _) = vhosts(client, "egress");
+    assert!(hosts.is_empty(), "{hosts:?}");
+    // The node's own tcp listener is a tcp_proxy to its app.
+    let redis = &all["redis-server-1-0"];
+    let ingress = redis
+        .listeners
+        .iter()
+        .find(|l| l.name == "ingress")
+        .unwrap();
+    assert!(
+        matches!(&ingress.kind, ListenerKind::Tcp { cluster: ClusterSpecifier::Cluster(c) }
+            if c == "cds_ingress_yelb_redis-server-1-virtual-node_tcp_6379"),
+        "{:?}",
+        ingress.kind
+    );
+}
+
+/// The http2 walkthrough's policies with `from` replaced by `to` (which must occur).
+fn http2_with(edits: &[(&str, &str)]) -> BTreeMap<String, ProxyConfig> {
+    let mut text = std::fs::read_to_string(repo("policies/appmesh/http2-routing.yaml")).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from:?} in the bundled policies");
+        text = text.replacen(from, to, 1);
+    }
+    configs_of("topologies/appmesh-http2.yaml", &text)
+}
+
+fn gateway_route_names(all: &BTreeMap<String, ProxyConfig>) -> Vec<String> {
+    let (hosts, _) = vhosts(&all["ingress-gw-0"], "ingress");
+    hosts[0].routes.iter().map(|r| r.name.clone()).collect()
+}
+
+#[test]
+fn a_gateway_takes_the_gateway_routes_of_the_namespaces_its_selector_matches() {
+    assert_eq!(
+        gateway_route_names(&http2()),
+        ["gateway-route-color1", "gateway-route-color1"],
+        "the namespace carries gateway: ingress-gw"
+    );
+    let relabelled = http2_with(&[("    gateway: ingress-gw\n", "    gateway: other\n")]);
+    assert!(gateway_route_names(&relabelled).is_empty());
+    // No namespaceSelector selects no namespace (the controller's nil selector).
+    let none = http2_with(&[(
+        "  namespaceSelector:\n    matchLabels:\n      gateway: ingress-gw\n",
+        "",
+    )]);
+    assert!(gateway_route_names(&none).is_empty());
+    // An empty one selects every namespace.
+    let all = http2_with(&[(
+        "  namespaceSelector:\n    matchLabels:\n      gateway: ingress-gw\n",
+        "  namespaceSelector: {}\n",
+    )]);
+    assert_eq!(gateway_route_names(&all).len(), 2);
+}
+
+#[test]
+fn a_gateway_route_selector_takes_only_the_routes_carrying_its_labels() {
+    let selector = (
+        "  podSelector:\n    matchLabels:\n      app: ingress-gw\n",
+        "  podSelector:\n    matchLabels:\n      app: ingress-gw\n  gatewayRouteSelector:\n    matchLabels:\n      gateway: public\n",
+    );
+    assert!(gateway_route_names(&http2_with(&[selector])).is_empty());
+    let labelled = http2_with(&[
+        selector,
+        (
+            "  name: gateway-route-color1\n",
+            "  name: gateway-route-color1\n  labels: {gateway: public}\n",
+        ),
+    ]);
+    assert_eq!(gateway_route_names(&labelled).len(), 2);
+}
+
+#[test]
+fn a_gateway_route_with_default_target_hostname_disabled_keeps_the_host() {
+    let all = http2_with(&[(
+        "          virtualServiceRef:\n            name: color1\n---",
+        "          virtualServiceRef:\n            name: color1\n      rewrite:\n        hostname:\n          defaultTargetHostname: DISABLED\n---",
+    )]);
+    let gw = &all["ingress-gw-0"];
+    let (hosts, _) = vhosts(gw, "ingress");
+    let a = route_action(&hosts[0].routes[0].action);
+    assert_eq!(a.host_rewrite, None, "the request keeps its host");
+    assert_eq!(a.prefix_rewrite.as_deref(), Some("/"));
+    // The self-redirect hop still reaches color1: its virtual host answers for any host.
+    let (own, _) = vhosts(gw, "self_redirect");
+    let vh =
+        meshtwin_proxy::router::domains::select_virtual_host(own, "ingress-gw.howto-k8s-http2")
+            .expect("a virtual host for the kept host");
+    assert_eq!(vh.name, "color1.howto-k8s-http2.svc.cluster.local");
+}
+
+fn ingress_timeout(cfg: &ProxyConfig) -> std::time::Duration {
+    let (hosts, _) = vhosts(cfg, "ingress");
+    route_action(&hosts[0].routes[0].action).timeout
+}
+
+#[test]
+fn a_listener_timeout_is_the_nodes_own_ingress_route_timeout_else_15_s() {
+    let all = configs(
+        "topologies/appmesh-timeout.yaml",
+        "policies/appmesh/timeout-policy.yaml",
+    );
+    assert_eq!(ingress_timeout(&all["colorapp-blue-0"]).as_secs(), 60);
+    // The route's own timeout is the client's egress route.
+    let (hosts, _) = vhosts(&all["front-0"], "egress");
+    assert_eq!(
+        route_action(&hosts[0].routes[0].action).timeout.as_secs(),
+        60
+    );
+    // Without a listener timeout: App Mesh's default.
+    assert_eq!(ingress_timeout(&http2()["red-0"]).as_secs(), 15);
+}
+
+#[test]
+fn a_virtual_service_served_by_a_tcp_virtual_node_is_a_tcp_proxy_to_that_node() {
+    let text = std::fs::read_to_string(repo("policies/appmesh/tcp-canary.yaml")).unwrap();
+    let router = "    virtualRouter:\n      virtualRouterRef:\n        name: redis-server\n";
+    assert!(text.contains(router));
+    let by_node = text.replace(
+        router,
+        "    virtualNode:\n      virtualNodeRef:\n        name: redis-server-1\n",
+    );
+    let all = configs_of("topologies/appmesh-tcp.yaml", &by_node);
+    let l = all["yelb-appserver-0"]
+        .listeners
+        .iter()
+        .find(|l| l.name == "egress_tcp_6379")
+        .expect("a tcp listener on the node's port");
+    assert!(
+        matches!(&l.kind, ListenerKind::Tcp { cluster: ClusterSpecifier::Cluster(c) }
+            if c == "cds_egress_yelb_redis-server-1-virtual-node_tcp_6379"),
+        "{:?}",
+        l.kind
+    );
+}

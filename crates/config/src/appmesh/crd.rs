@@ -26,7 +26,7 @@ pub(super) const NODE_SPEC_FIELDS: &[&str] = &[
     "backendDefaults",
     "logging",
 ];
-const GATEWAY_SPEC_FIELDS: &[&str] = &[
+pub(super) const GATEWAY_SPEC_FIELDS: &[&str] = &[
     "awsName",
     "meshRef",
     "namespaceSelector",

@@ -61,22 +61,27 @@ pub fn lower(v: &Val<'_>, id: &Identity) -> Result<AppMeshListener> {
         Some(pool) => connection_pool(&pool, proto_word, id.kind)?,
         None => Thresholds::APPMESH_DEFAULT,
     };
-    for (key, why) in [
-        (
-            "timeout",
-            "listener timeouts are not modelled: requests wait as long as the caller does",
-        ),
-        ("tls", TLS_NOT_MODELLED),
-    ] {
-        if let Some(x) = l.ignored(key, why) {
-            x.entries()?;
-        }
+    if let Some(x) = l.ignored("tls", TLS_NOT_MODELLED) {
+        x.entries()?;
     }
+    let request_timeout = match (id.kind, l.get("timeout")) {
+        (_, None) => None,
+        (AppMeshKind::VirtualNode, Some(t)) => timeout(&t, proto_word)?,
+        (AppMeshKind::VirtualGateway, Some(t)) => {
+            t.warn("ignored: a virtual gateway's listener has no timeout in the App Mesh API");
+            t.entries()?;
+            None
+        }
+    };
     if id.kind == AppMeshKind::VirtualGateway {
         if let Some(h) = l.get("healthCheck") {
+            // App Mesh configures no Envoy health check from it: a gateway is checked from
+            // outside, through Envoy's admin port (aws/aws-app-mesh-roadmap issue 255,
+            // "Support deep Health check at Virtual Gateway").
             h.warn(
-                "a virtual gateway's own health check is not run: nothing in the twin checks the \
-                 gateway's Envoy",
+                "a virtual gateway's listener health check configures no health check in its \
+                 Envoy (App Mesh checks gateways from outside, through Envoy's admin port); \
+                 nothing in the twin runs it",
             );
         }
     }
@@ -95,6 +100,7 @@ pub fn lower(v: &Val<'_>, id: &Identity) -> Result<AppMeshListener> {
         dns_hostname: id.dns_hostname.clone(),
         cloud_map: id.cloud_map.clone(),
         pod_selector: id.pod_selector.clone(),
+        request_timeout,
         source: SourceRef {
             file: v.ctx.file.clone(),
             line: v.line(),
@@ -144,4 +150,38 @@ fn connection_pool(v: &Val<'_>, listener_protocol: &str, kind: AppMeshKind) -> R
         }
     }
     Ok(t)
+}
+
+/// A virtual node listener's `timeout` (`ListenerTimeout`: one block per protocol): the block
+/// of the listener's protocol gives the ingress route's per-request timeout
+/// (aws-app-mesh-examples walkthrough howto-k8s-timeout-policy: "when not specified a default
+/// timeout of 15 seconds will be applied"); `idle` timeouts and other protocols' blocks are
+/// warnings.
+fn timeout(v: &Val<'_>, listener_protocol: &str) -> Result<Option<std::time::Duration>> {
+    let t = v.map(POOL_BLOCKS)?;
+    let mut per_request = None;
+    for block in t.present(POOL_BLOCKS) {
+        let b = t.req(block)?;
+        let fields: &'static [&'static str] = if block == "tcp" {
+            &["idle"]
+        } else {
+            &["perRequest", "idle"]
+        };
+        let bm = b.map(fields)?;
+        if let Some(idle) = bm.ignored(
+            "idle",
+            "idle timeouts are not modelled (Envoy's stream_idle_timeout / tcp_proxy idle_timeout)",
+        ) {
+            super::route::duration(&idle)?;
+        }
+        let pr = bm.opt("perRequest", super::route::duration)?;
+        if block == listener_protocol {
+            per_request = pr;
+        } else if pr.is_some() {
+            b.warn(format!(
+                "ignored: a {block} timeout on a {listener_protocol} listener"
+            ));
+        }
+    }
+    Ok(per_request)
 }

@@ -2,15 +2,22 @@
 //!
 //! - [`crd`] — the Kubernetes form (`appmesh.k8s.aws/v1beta2` `VirtualNode` / `VirtualGateway`).
 //! - [`describe`] — the `aws appmesh describe-virtual-node` / `describe-virtual-gateway` JSON.
+//! - [`describe_routing`] — the same two forms of `VirtualService`, `VirtualRouter`, `Route`
+//!   and `GatewayRoute`.
+//! - [`gateway_route`] — `GatewayRoute`, a gateway's route selectors, `Namespace` labels.
 //! - [`listener`] — a listener's `portMapping` and `connectionPool`, shared by both forms.
 //! - [`health_check`] — a listener's `healthCheck`.
 //! - [`outlier`] — a listener's `outlierDetection`.
-//! - [`routing`] — `VirtualService`, `VirtualRouter`, `GatewayRoute` and nodes' `backends`;
+//! - [`routing`] — `VirtualService`, `VirtualRouter` and nodes' `backends`;
 //!   [`route`] — one route spec (matches, weighted targets, retry policy, timeout).
+//! - [`attachment`] — which `VirtualGateway` each `GatewayRoute` CRD lands on, checked.
 //! - [`origins`] — where a listener's thresholds, health check and outlier settings came from.
 
+pub mod attachment;
 pub mod crd;
 pub mod describe;
+pub mod describe_routing;
+pub mod gateway_route;
 pub mod health_check;
 pub mod listener;
 pub mod origins;

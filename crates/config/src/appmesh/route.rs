@@ -353,10 +353,14 @@ pub fn retry_policy(v: &Val<'_>) -> Result<RetryPolicy> {
     })
 }
 
-/// `timeout.perRequest` (`idle` is accepted and not modelled).
+/// `timeout.perRequest` → the route timeout (`idle`, Envoy's route `idle_timeout`, is
+/// accepted and not modelled).
 pub fn timeout(v: &Val<'_>) -> Result<Option<Duration>> {
     let t = v.map(TIMEOUT_FIELDS)?;
-    if let Some(idle) = t.ignored("idle", "idle timeouts are not modelled") {
+    if let Some(idle) = t.ignored(
+        "idle",
+        "idle timeouts are not modelled (Envoy's route idle_timeout)",
+    ) {
         duration(&idle)?;
     }
     t.opt("perRequest", duration)

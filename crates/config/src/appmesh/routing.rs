@@ -1,16 +1,17 @@
 //! App Mesh's routing CRDs (`appmesh.k8s.aws/v1beta2`): `VirtualService`, `VirtualRouter`
-//! (with its routes), `GatewayRoute`, and a `VirtualNode`'s `backends`.
+//! (with its routes) and a `VirtualNode`'s `backends` (`GatewayRoute`: [`super::gateway_route`]).
 //!
 //! A virtual service's name for clients is `spec.awsName`, else `<name>.<namespace>`; the mesh
 //! is `spec.meshRef.name`, else the object's `mesh` label, else the namespace (as for nodes).
 
+use std::collections::BTreeMap;
+
 use meshtwin_model::topology::Protocol;
 use meshtwin_model::traffic::appmesh::AppMeshRef;
 use meshtwin_model::traffic::appmesh::{
-    AppMeshBackends, AppMeshGatewayRoute, AppMeshProvider, AppMeshRoute, AppMeshVirtualRouter,
+    AppMeshBackends, AppMeshProvider, AppMeshRoute, AppMeshTarget, AppMeshVirtualRouter,
     AppMeshVirtualService,
 };
-use meshtwin_model::traffic::http::{PathMatch, StringMatch};
 use meshtwin_model::SourceRef;
 
 use super::crd::API_VERSIONS;
@@ -37,43 +38,19 @@ const ROUTE_FIELDS: &[&str] = &[
 const HTTP_ROUTE_FIELDS: &[&str] = &["match", "action", "retryPolicy", "timeout"];
 const TCP_ROUTE_FIELDS: &[&str] = &["match", "action", "timeout"];
 const ACTION_FIELDS: &[&str] = &["weightedTargets"];
-const GR_SPEC_FIELDS: &[&str] = &[
-    "awsName",
-    "meshRef",
-    "priority",
-    "httpRoute",
-    "http2Route",
-    "grpcRoute",
-];
-const GR_ROUTE_FIELDS: &[&str] = &["match", "action"];
-const GR_MATCH_FIELDS: &[&str] = &[
-    "prefix",
-    "path",
-    "headers",
-    "method",
-    "queryParameters",
-    "hostname",
-    "port",
-    "serviceName",
-    "metadata",
-];
-const GR_ACTION_FIELDS: &[&str] = &["target", "rewrite"];
-const GR_TARGET_FIELDS: &[&str] = &["virtualService", "port"];
-const GR_VS_FIELDS: &[&str] = &["virtualServiceRef", "virtualServiceARN"];
-const HOSTNAME_FIELDS: &[&str] = &["exact", "suffix"];
-const REWRITE_FIELDS: &[&str] = &["prefix", "path", "hostname"];
-const REWRITE_PREFIX_FIELDS: &[&str] = &["defaultPrefix", "value"];
 const BACKEND_FIELDS: &[&str] = &["virtualService"];
 const BACKEND_VS_FIELDS: &[&str] = &["virtualServiceRef", "virtualServiceARN", "clientPolicy"];
 
-struct Head {
-    name: String,
-    namespace: String,
-    mesh: String,
-    source: SourceRef,
+/// Who a routing object is (name, namespace, mesh, labels, where).
+pub(super) struct Head {
+    pub name: String,
+    pub namespace: String,
+    pub mesh: String,
+    pub labels: BTreeMap<String, String>,
+    pub source: SourceRef,
 }
 
-fn head<'a>(
+pub(super) fn head<'a>(
     object: &Obj<'a>,
     kind: &str,
     fields: &'static [&'static str],
@@ -99,6 +76,7 @@ fn head<'a>(
             name: meta.name,
             namespace: meta.namespace,
             mesh,
+            labels: meta.labels,
             source,
         },
         spec,
@@ -189,8 +167,21 @@ pub fn virtual_router(object: &Obj<'_>) -> Result<AppMeshVirtualRouter> {
 fn router_route(v: &Val<'_>, namespace: &str) -> Result<AppMeshRoute> {
     let r = v.map(ROUTE_FIELDS)?;
     let name = r.req_name("name")?.to_string();
+    route_spec(&r, v, name, &|action| route::targets(action, namespace))
+}
+
+/// What a weighted target list lowers to (the CRD names nodes by reference, the API by name).
+pub(super) type Targets<'t> = &'t dyn Fn(&Obj<'_>) -> Result<Vec<AppMeshTarget>>;
+
+/// One route's `priority` and route block, `r` being the route (CRD) or its `spec` (API).
+pub(super) fn route_spec(
+    r: &Obj<'_>,
+    v: &Val<'_>,
+    name: String,
+    targets: Targets<'_>,
+) -> Result<AppMeshRoute> {
     let priority = r.opt("priority", |p| Ok(p.int_in(0, 1000)? as u32))?;
-    let (block, b) = one_block(&r, v, ROUTE_BLOCKS)?;
+    let (block, b) = one_block(r, v, ROUTE_BLOCKS)?;
     let protocol = block_protocol(block);
     let (matcher, retries, timeout, action) = if protocol == Protocol::Tcp {
         let t = b.map(TCP_ROUTE_FIELDS)?;
@@ -201,8 +192,14 @@ fn router_route(v: &Val<'_>, namespace: &str) -> Result<AppMeshRoute> {
                     .opt("port", |p| Ok(p.int_in(1, 65535)? as u16))
             })?
             .flatten();
+        // `TcpTimeout` has `idle` only (Envoy's tcp_proxy idle_timeout, not modelled).
         if let Some(x) = t.get("timeout") {
-            route::timeout(&x)?;
+            if let Some(idle) = x.map(&["idle"])?.ignored(
+                "idle",
+                "idle timeouts are not modelled (Envoy's tcp_proxy idle_timeout)",
+            ) {
+                route::duration(&idle)?;
+            }
         }
         (m, None, None, t.req("action")?)
     } else {
@@ -224,7 +221,7 @@ fn router_route(v: &Val<'_>, namespace: &str) -> Result<AppMeshRoute> {
         protocol,
         priority,
         matcher,
-        targets: route::targets(&action.map(ACTION_FIELDS)?, namespace)?,
+        targets: targets(&action.map(ACTION_FIELDS)?)?,
         retries,
         timeout,
     })
@@ -243,90 +240,6 @@ fn catch_all() -> meshtwin_model::traffic::http::HttpMatch {
         source_namespace: None,
         gateways: Vec::new(),
     }
-}
-
-/// A `GatewayRoute` object.
-pub fn gateway_route(object: &Obj<'_>) -> Result<AppMeshGatewayRoute> {
-    let (h, spec) = head(object, "GatewayRoute", GR_SPEC_FIELDS)?;
-    let spec_val = object.req("spec")?;
-    let (block, b) = one_block(&spec, &spec_val, &["httpRoute", "http2Route", "grpcRoute"])?;
-    let protocol = block_protocol(block);
-    let r = b.map(GR_ROUTE_FIELDS)?;
-    let mv = r.req("match")?;
-    let m = mv.map(GR_MATCH_FIELDS)?;
-    let hostname = m.opt("hostname", |hn| {
-        let hn = hn.map(HOSTNAME_FIELDS)?;
-        match (hn.get("exact"), hn.get("suffix")) {
-            (Some(e), None) => Ok(StringMatch::Exact(e.str()?.to_string())),
-            (None, Some(s)) => Ok(StringMatch::Regex(format!(
-                ".*{}",
-                ::regex::escape(s.str()?)
-            ))),
-            _ => Err(mv.error("hostname: set exactly one of exact or suffix")),
-        }
-    })?;
-    let matcher = if protocol == Protocol::Grpc {
-        route::grpc_match(&mv)?
-    } else {
-        route::http_match(&mv)?
-    };
-    let action = r.req("action")?.map(GR_ACTION_FIELDS)?;
-    let target = action.req("target")?.map(GR_TARGET_FIELDS)?;
-    let vs = target.req("virtualService")?.map(GR_VS_FIELDS)?;
-    let target_ref = route::reference(&vs.req("virtualServiceRef")?, &h.namespace)?;
-    let (prefix_rewrite, hostname_rewrite) = rewrite(&action, &matcher.path)?;
-    Ok(AppMeshGatewayRoute {
-        name: h.name,
-        namespace: h.namespace,
-        mesh: h.mesh,
-        protocol,
-        priority: spec.opt("priority", |p| Ok(p.int_in(0, 1000)? as u32))?,
-        matcher,
-        hostname,
-        target: target_ref,
-        prefix_rewrite,
-        hostname_rewrite,
-        source: h.source,
-    })
-}
-
-/// `action.rewrite` → (the path the matched prefix becomes, whether the host is rewritten to
-/// the target's name). App Mesh's defaults: a prefix match's prefix becomes `/`
-/// (`defaultPrefix: ENABLED`) and the hostname becomes the virtual service's
-/// (`defaultTargetHostname: ENABLED`) (App Mesh API reference, `HttpGatewayRouteRewrite`).
-fn rewrite(action: &Obj<'_>, path: &PathMatch) -> Result<(Option<String>, bool)> {
-    let default_prefix = matches!(path, PathMatch::Prefix(_)).then(|| "/".to_string());
-    let Some(rw) = action.get("rewrite") else {
-        return Ok((default_prefix, true));
-    };
-    let rw = rw.map(REWRITE_FIELDS)?;
-    let hostname = rw
-        .opt("hostname", |h| {
-            let h = h.map(&["defaultTargetHostname"])?;
-            Ok(h.opt("defaultTargetHostname", |d| {
-                d.one_of(&["ENABLED", "DISABLED"])
-            })? != Some("DISABLED"))
-        })?
-        .unwrap_or(true);
-    if let Some(p) = rw.get("path") {
-        let exact = p.map(&["exact"])?.req("exact")?.str()?.to_string();
-        return Ok((Some(exact), hostname));
-    }
-    let prefix = match rw.get("prefix") {
-        None => default_prefix,
-        Some(p) => {
-            let p = p.map(REWRITE_PREFIX_FIELDS)?;
-            match (
-                p.get("value"),
-                p.opt("defaultPrefix", |d| d.one_of(&["ENABLED", "DISABLED"]))?,
-            ) {
-                (Some(v), _) => Some(v.str()?.to_string()),
-                (None, Some("DISABLED")) => None,
-                (None, _) => default_prefix,
-            }
-        }
-    };
-    Ok((prefix, hostname))
 }
 
 /// A `VirtualNode`'s `backends` (CRD form): the virtual services it may call. `None` when it

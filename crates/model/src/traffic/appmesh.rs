@@ -2,6 +2,7 @@
 //! routes, gateway routes, and each virtual node's backends. The App Mesh controller turns these
 //! into the Envoy routes of every node and gateway that may reach a virtual service.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,50 @@ pub struct AppMeshRouting {
     /// Each virtual node's `backends` (nodes that list none are absent).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backends: Vec<AppMeshBackends>,
+    /// Routes given on their own (`describe-route` / `create-route` JSON), each naming its
+    /// virtual router; a router's routes are its own and these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<AppMeshRouterRoute>,
+    /// Each `VirtualGateway` CRD's `namespaceSelector` and `gatewayRouteSelector`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gateways: Vec<AppMeshGatewaySelectors>,
+    /// The labels of each Kubernetes `Namespace` object in the policy files, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub namespaces: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// A route given on its own, with the virtual router it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppMeshRouterRoute {
+    pub router: AppMeshRef,
+    pub route: AppMeshRoute,
+}
+
+/// Which gateway routes a `VirtualGateway` CRD takes (aws-app-mesh-controller-for-k8s
+/// `pkg/virtualgateway/membership_designator.go` `DesignateForGatewayRoute`): those in a
+/// namespace its `namespaceSelector` matches — absent selects none, `{}` every namespace —
+/// and, with a `gatewayRouteSelector`, carrying its labels. A gateway route must land on
+/// exactly one gateway (the controller's webhook rejects it otherwise).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppMeshGatewaySelectors {
+    pub gateway: AppMeshRef,
+    /// `matchLabels` of `namespaceSelector`; `None`: no namespace.
+    pub namespace_selector: Option<BTreeMap<String, String>>,
+    /// `matchLabels` of `gatewayRouteSelector`; `None`: every gateway route.
+    pub route_selector: Option<BTreeMap<String, String>>,
+    pub source: SourceRef,
+}
+
+/// How a gateway's selectors judge one gateway route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attachment {
+    /// The selectors match.
+    Attached,
+    /// The selectors would match if the route's namespace carried the labels the
+    /// `namespaceSelector` asks for; no `Namespace` object says what labels it has, so it is
+    /// taken as matching.
+    AssumedNamespace,
+    NotAttached,
 }
 
 /// Which object of a namespace a reference names (`<name>` in the referring object's
@@ -113,6 +158,13 @@ pub struct AppMeshGatewayRoute {
     pub prefix_rewrite: Option<String>,
     /// Whether the target virtual service's name replaces `:authority` (the default).
     pub hostname_rewrite: bool,
+    /// The CRD's `metadata.labels` (what a `gatewayRouteSelector` selects on).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// The virtual gateway (App Mesh name) a `describe-gateway-route` / `create-gateway-route`
+    /// JSON names; `None` for the CRD, which gateways take by their selectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<String>,
     pub source: SourceRef,
 }
 
@@ -146,6 +198,16 @@ impl AppMeshRouting {
         apply(&mut self.backends, other.backends, |v| {
             (v.node.name.clone(), v.node.namespace.clone())
         });
+        apply(&mut self.routes, other.routes, |v| {
+            (
+                format!("{}/{}", v.router.name, v.route.name),
+                v.router.namespace.clone(),
+            )
+        });
+        apply(&mut self.gateways, other.gateways, |v| {
+            (v.gateway.name.clone(), v.gateway.namespace.clone())
+        });
+        self.namespaces.extend(other.namespaces);
     }
 
     /// Like `kubectl delete -f`: remove every object of `other`.
@@ -170,6 +232,68 @@ impl AppMeshRouting {
         });
         self.backends
             .retain(|x| !other.backends.iter().any(|g| g.node == x.node));
+        self.routes.retain(|x| {
+            !other
+                .routes
+                .iter()
+                .any(|g| g.router == x.router && g.route.name == x.route.name)
+        });
+        self.gateways
+            .retain(|x| !other.gateways.iter().any(|g| g.gateway == x.gateway));
+        self.namespaces
+            .retain(|n, _| !other.namespaces.contains_key(n));
+    }
+
+    /// The routes of `router` in App Mesh's evaluation order: its own and those given on their
+    /// own, by priority (unset last), then file order.
+    pub fn routes_of<'a>(&'a self, router: &'a AppMeshVirtualRouter) -> Vec<&'a AppMeshRoute> {
+        let r = AppMeshRef {
+            name: router.name.clone(),
+            namespace: router.namespace.clone(),
+        };
+        let mut all: Vec<&AppMeshRoute> = router.routes.iter().collect();
+        all.extend(
+            self.routes
+                .iter()
+                .filter(|x| x.router == r)
+                .map(|x| &x.route),
+        );
+        all.sort_by_key(|x| x.priority.unwrap_or(u32::MAX));
+        all
+    }
+
+    /// How gateway `sel` judges gateway route `gr` (a route naming its gateway — the JSON
+    /// form — is judged by that name, `aws_name` being the gateway's App Mesh name).
+    pub fn attachment(
+        &self,
+        sel: &AppMeshGatewaySelectors,
+        aws_name: &str,
+        gr: &AppMeshGatewayRoute,
+    ) -> Attachment {
+        if let Some(g) = &gr.gateway {
+            return if g == aws_name {
+                Attachment::Attached
+            } else {
+                Attachment::NotAttached
+            };
+        }
+        let subset = |want: &BTreeMap<String, String>, have: &BTreeMap<String, String>| {
+            want.iter().all(|(k, v)| have.get(k) == Some(v))
+        };
+        if sel
+            .route_selector
+            .as_ref()
+            .is_some_and(|want| !subset(want, &gr.labels))
+        {
+            return Attachment::NotAttached;
+        }
+        match (&sel.namespace_selector, self.namespaces.get(&gr.namespace)) {
+            (None, _) => Attachment::NotAttached,
+            (Some(want), _) if want.is_empty() => Attachment::Attached,
+            (Some(want), Some(have)) if subset(want, have) => Attachment::Attached,
+            (Some(_), Some(_)) => Attachment::NotAttached,
+            (Some(_), None) => Attachment::AssumedNamespace,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
