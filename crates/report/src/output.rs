@@ -125,6 +125,8 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
             "Which workloads the calls reached, over virtual time",
             &shares,
         )?;
+    }
+    if r.loads.iter().any(|(_, _, o)| !o.calls.is_empty()) {
         let latency = [crate::traffic_plots::latency_panel(r)];
         let x = "latency (s)";
         write_plot_x(dir, run, "latency", "Latency per load", x, &latency)?;

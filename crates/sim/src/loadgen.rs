@@ -228,7 +228,7 @@ impl<P: Platform> Client<P> {
         let mut o = self.outcome.borrow_mut();
         o.first_start = Some(o.first_start.map_or(t0, |s| s.min(t0)));
         o.last_end = Some(o.last_end.map_or(end, |e| e.max(end)));
-        o.calls.push(CallRecord {
+        o.calls.add(&CallRecord {
             request_id,
             end,
             status,

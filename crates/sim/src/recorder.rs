@@ -65,6 +65,7 @@ impl Recorder {
     }
 
     pub fn record(&self, now: Duration, kind: EventKind) {
+        // A TCP proxy's entries carry no request id and no load claims them: not held.
         if let EventKind::AccessLog {
             proxy,
             request_id,
@@ -72,12 +73,19 @@ impl Recorder {
             ..
         } = &kind
         {
+            if request_id.is_empty() {
+                return self.store(now, kind);
+            }
             self.flags_by_request
                 .borrow_mut()
                 .entry(request_id.clone())
                 .or_default()
                 .push((proxy.clone(), flags.clone()));
         }
+        self.store(now, kind);
+    }
+
+    fn store(&self, now: Duration, kind: EventKind) {
         let event = TraceEvent {
             t_ms: now.as_micros() as f64 / 1000.0,
             kind,
@@ -105,6 +113,12 @@ impl Recorder {
             .find(|(name, _)| name == p)
             .map(|(_, f)| f)
             .unwrap_or_default()
+    }
+
+    /// The calls of load `load` as the events kept so far record them, in completion order
+    /// ([`meshtwin_model::calls::traced_calls`]).
+    pub fn traced_calls(&self, load: &str) -> Vec<meshtwin_model::run::CallRecord> {
+        meshtwin_model::calls::traced_calls(&self.events.borrow(), load)
     }
 
     /// The kept events in virtual-time order, and how many the cap dropped.
