@@ -7,7 +7,7 @@
 //! A call's own record (to follow one request, in order) is in the trace's `request` events
 //! ([`traced_calls`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -123,6 +123,8 @@ pub struct CallStats {
     pub by_upstream: BTreeMap<Option<String>, u64>,
     /// Calls by what the answering app's page reported (`x-app-notes`).
     pub by_notes: BTreeMap<Vec<String>, u64>,
+    /// The proxies that logged any of its calls (Envoy's access log), by pod.
+    pub proxies: BTreeSet<String>,
     /// By connection, from the calls' request ids (`<load>-<connection>-<n>`).
     pub by_connection: BTreeMap<u64, ConnectionCalls>,
     /// Every call's latency.

@@ -205,10 +205,16 @@ impl Summary {
         places: &BTreeMap<String, Place>,
         verdicts: &[Verdict],
     ) -> Self {
-        let mut failovers: BTreeMap<String, Failover> = served_by_load(&r.events, places)
-            .into_iter()
-            .filter_map(|(load, served)| Some((load, failover_time(&served)?)))
-            .collect();
+        // Where each call was served is read from every request's events: a run that kept
+        // less than the full trace has no failover to report (nor reached workloads).
+        let mut failovers: BTreeMap<String, Failover> = if r.trace_level.is_full() {
+            served_by_load(&r.events, places)
+                .into_iter()
+                .filter_map(|(load, served)| Some((load, failover_time(&served)?)))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
         let loads = loads
             .iter()
             .map(|l| LoadSummary::build(l, r, reach, failovers.remove(&l.name)))
@@ -290,7 +296,11 @@ impl LoadSummary {
             let pod = pod.clone().unwrap_or_else(|| "-".into());
             *upstream_pods.entry(pod).or_default() += n;
         }
-        let reached = reached_by_load(calls, &l.name, reach);
+        let reached = if r.trace_level.is_full() {
+            reached_by_load(calls, &l.name, reach)
+        } else {
+            BTreeMap::new()
+        };
         let n = calls.len().max(1) as f64;
         let reached_workloads = reached
             .into_iter()

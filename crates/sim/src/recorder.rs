@@ -3,7 +3,7 @@
 //! level keeps ([`crate::trace_filter`]).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use meshtwin_model::event::{EventKind, ResponseFlags, TraceEvent, TraceLevel};
@@ -102,17 +102,23 @@ impl Recorder {
         }
     }
 
-    /// The flags `proxy` logged for `request_id`, and forget that request's entries.
-    pub fn take_flags(&self, request_id: &str, proxy: Option<&str>) -> ResponseFlags {
-        let entries = self.flags_by_request.borrow_mut().remove(request_id);
-        let (Some(entries), Some(p)) = (entries, proxy) else {
-            return ResponseFlags::none();
-        };
-        entries
-            .into_iter()
-            .find(|(name, _)| name == p)
-            .map(|(_, f)| f)
-            .unwrap_or_default()
+    /// The flags `proxy` logged for `request_id` and every proxy that logged it, and forget
+    /// that request's entries.
+    pub fn take_flags(
+        &self,
+        request_id: &str,
+        proxy: Option<&str>,
+    ) -> (ResponseFlags, BTreeSet<String>) {
+        let entries = self
+            .flags_by_request
+            .borrow_mut()
+            .remove(request_id)
+            .unwrap_or_default();
+        let flags = proxy
+            .and_then(|p| entries.iter().find(|(name, _)| name == p))
+            .map(|(_, f)| f.clone())
+            .unwrap_or_default();
+        (flags, entries.into_iter().map(|(name, _)| name).collect())
     }
 
     /// The calls of load `load` as the events kept so far record them, in completion order
