@@ -1,7 +1,8 @@
 //! A debugging probe for the memory measurement (README, "Benchmark"): with
 //! `MESHTWIN_RSS_LOG=<file>` set, the process's resident set size (`VmRSS` of
 //! `/proc/self/status`) is appended to `<file>` each time the virtual clock passes a whole
-//! minute, one `<virtual seconds> <VmRSS kB>` line each. It only reads: the run, its outputs
+//! minute, one `<virtual seconds> <VmRSS kB>` line each, and once more at the run's end. It
+//! only reads: the run, its outputs
 //! and its determinism are the same with or without it.
 
 use std::cell::Cell;
@@ -37,6 +38,11 @@ impl RssLog {
         while self.next.get() <= now {
             self.next.set(self.next.get() + EVERY);
         }
+        self.sample(now);
+    }
+
+    /// Append one sample, labelled `now`.
+    pub fn sample(&self, now: Duration) {
         let Some(kb) = vm_rss_kb() else { return };
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)

@@ -114,6 +114,9 @@ impl<'w> Simulator<'w> {
             _ => {
                 let (log, core) = (&self.rss_log, &self.core);
                 run_until(&self.core, &mut self.network, end, || probe(log, core));
+                if let Some(log) = &self.rss_log {
+                    log.sample(end);
+                }
                 self.done = true;
                 false
             }
