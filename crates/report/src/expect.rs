@@ -115,13 +115,7 @@ fn measure(
             .and_then(|s| s.gauges_max.get(stat))
             .map(|v| *v as f64)
             .ok_or_else(|| Unmeasured::Unknown(format!("proxy {proxy} has no gauge {stat}"))),
-        Metric::BodyContains { load, text } => share(load, &|c| {
-            c.by_notes
-                .iter()
-                .filter(|(notes, _)| notes.iter().any(|n| n.contains(text.as_str())))
-                .map(|(_, k)| k)
-                .sum()
-        }),
+        Metric::BodyContains { load, text } => share(load, &|c| with_note(c, text)),
         Metric::Reached { load, workload } => share(load, &|c| {
             crate::summary::reached_by_load(c, load, reach)
                 .get(workload)
@@ -149,6 +143,15 @@ fn measure(
         }
         Metric::LatencyMs { load, percentile } => latency_ms(loads, load, *percentile),
     }
+}
+
+/// The calls whose answering app's page reported a note containing `text`.
+fn with_note(c: &CallStats, text: &str) -> u64 {
+    c.by_notes
+        .iter()
+        .filter(|(notes, _)| notes.iter().any(|n| n.contains(text)))
+        .map(|(_, k)| k)
+        .sum()
 }
 
 /// When `load` first left the locality it started in.

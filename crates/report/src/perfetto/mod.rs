@@ -30,7 +30,7 @@ use serde_json::{json, Value};
 
 /// Spreads `slices` (of one pod and role) over lanes: in start order, each to the first lane
 /// whose last slice has ended. Returns each slice's lane, by index into `slices`.
-fn lanes(slices: &[&Slice]) -> Vec<usize> {
+fn lanes(slices: &[&Slice<'_>]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..slices.len()).collect();
     order.sort_by_key(|&i| (slices[i].start_us, slices[i].start_us + slices[i].dur_us, i));
     let mut ends: Vec<i64> = Vec::new();
@@ -57,7 +57,7 @@ struct Layout<'a> {
 
 impl<'a> Layout<'a> {
     /// Lanes for `slices`; a `sidecar` thread for every pod with an instant or a proxy.
-    fn new(slices: &'a [Slice], instant_pods: Vec<&'a str>, proxies: &[&'a str]) -> Self {
+    fn new(slices: &'a [Slice<'_>], instant_pods: Vec<&'a str>, proxies: &[&'a str]) -> Self {
         let mut threads: BTreeMap<&str, BTreeMap<(Role, usize), u64>> = BTreeMap::new();
         let mut by_track: BTreeMap<(&str, &Role), Vec<usize>> = BTreeMap::new();
         for (i, s) in slices.iter().enumerate() {
@@ -65,7 +65,7 @@ impl<'a> Layout<'a> {
         }
         let mut lane_of = vec![0usize; slices.len()];
         for ((pod, role), idx) in &by_track {
-            let refs: Vec<&Slice> = idx.iter().map(|&i| &slices[i]).collect();
+            let refs: Vec<&Slice<'_>> = idx.iter().map(|&i| &slices[i]).collect();
             for (k, l) in lanes(&refs).into_iter().enumerate() {
                 lane_of[idx[k]] = l;
                 threads
