@@ -509,7 +509,7 @@ fn loads_planning_more_calls_than_the_limit_are_rejected() {
             file: "tests/fixtures/bad/calls-over-limit.yaml",
             line: 13,
             path: Some("loads[0].calls"),
-            says: "the loads would make 2000000 calls, more than the limit of 1000000 per run",
+            says: "the loads would make 200000000 calls, more than the limit of 100000000 per run",
         },
     );
 }

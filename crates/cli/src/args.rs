@@ -101,6 +101,11 @@ pub enum Command {
         out: Option<PathBuf>,
         #[command(flatten)]
         shard: ShardArgs,
+        /// How much of each run's trace to keep in memory (nothing is written): `full`,
+        /// `failures` or `none` (see `run --trace`). Default: `failures`, or `full` when an
+        /// expectation reads every request's events (`reached`, `failoverMs`).
+        #[arg(long)]
+        trace: Option<meshtwin_model::event::TraceLevel>,
     },
     /// Run a baseline and a candidate variant of a scenario on the same seeds and compare
     /// every load's metrics: paired deltas with 95 % intervals, a verdict per metric, and
@@ -142,6 +147,11 @@ pub enum Command {
         report: bool,
         #[command(flatten)]
         shard: ShardArgs,
+        /// How much of each run's trace to keep in memory (nothing is written): `full`,
+        /// `failures` or `none` (see `run --trace`). Default: `full`, since the `failover_ms`
+        /// metric reads every request's events; `failures` bounds memory and leaves it out.
+        #[arg(long, default_value = "full")]
+        trace: meshtwin_model::event::TraceLevel,
     },
     /// Why a run's requests failed: per failure class (status and response flags) the
     /// mechanism, the settings behind it with their file and line, when it happened and an
@@ -186,6 +196,12 @@ pub enum Command {
         /// With --shard: the directory for shard.json.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// How much of each run's trace to keep in memory: `full` (default: the digests hash
+        /// the trace), `failures` or `none` (see `run --trace`); with less than `full` the
+        /// digests' trace figures (its events and hash, each load's reached workloads and
+        /// failover) are not compared and `--update` is refused.
+        #[arg(long, default_value = "full")]
+        trace: meshtwin_model::event::TraceLevel,
     },
     /// Combine the shard.json files of a sharded sweep, compare or test (`--shard I/N`, one
     /// directory per shard) into exactly what the command writes and prints on one machine.

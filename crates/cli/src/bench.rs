@@ -176,7 +176,7 @@ fn meshed(substrate: Substrate, requests: u64, idle_pods: u32) -> Meshed {
     let (_, _, o) = &r.loads[0];
     Meshed {
         wall,
-        calls: o.calls.len() as u64,
+        calls: o.calls.len(),
         virtual_time: o.last_end.unwrap_or_default(),
         polls: r.engine.task_polls,
     }

@@ -194,13 +194,12 @@ pub fn measure(
         meshtwin_sim::run_with_timeline(&w.topology, &w.policies, &w.scenario, &w.states)
             .expect("the bench world runs")
     });
-    let calls: u64 = r.loads.iter().map(|(_, _, o)| o.calls.len() as u64).sum();
-    let not_200 = r
-        .loads
-        .iter()
-        .flat_map(|(_, _, o)| &o.calls)
-        .filter(|c| c.status != 200)
-        .count() as u64;
+    let calls: u64 = r.loads.iter().map(|(_, _, o)| o.calls.len()).sum();
+    let not_200 = calls
+        - r.loads
+            .iter()
+            .map(|(_, _, o)| o.calls.with_status(200))
+            .sum::<u64>();
     let (mut hops, mut ejections) = (0u64, 0u64);
     for e in &r.events {
         match &e.kind {

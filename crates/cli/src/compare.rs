@@ -22,7 +22,9 @@ use crate::inputs::load_inputs_with;
 use crate::parallel;
 use crate::report_cmd::{self, Format};
 use crate::shard::{Shard, ShardArgs, ShardFile};
-use crate::simulate::simulate;
+use crate::simulate::simulate_on;
+use meshtwin_model::event::TraceLevel;
+use meshtwin_sim::Substrate;
 use serde::{Deserialize, Serialize};
 
 /// What `meshtwin compare` was asked.
@@ -43,6 +45,8 @@ pub struct CompareArgs {
     /// Also write report.html and report.md beside compare.json.
     pub report: bool,
     pub shard: ShardArgs,
+    /// The trace each run keeps.
+    pub trace: TraceLevel,
 }
 
 /// A side: its description and its checked inputs.
@@ -195,6 +199,7 @@ fn run_sides(
     cand: &RunInputs,
     seeds: &[u64],
     jobs: usize,
+    trace: TraceLevel,
 ) -> Result<PerSide, String> {
     let sides = [base, cand];
     let items: Vec<(usize, u64)> = (0..2)
@@ -204,7 +209,10 @@ fn run_sides(
         &items,
         jobs,
         "compare",
-        |&(side, seed)| simulate(sides[side], seed).map(|(r, j)| run_metrics(&j.summary, &r)),
+        |&(side, seed)| {
+            simulate_on(sides[side], seed, Substrate::default(), trace)
+                .map(|(r, j)| run_metrics(&j.summary, &r))
+        },
         &|_, _| {},
     );
     let mut per_side: PerSide = [Vec::new(), Vec::new()];
@@ -287,7 +295,7 @@ pub fn compare_command(args: CompareArgs) -> u8 {
         .filter(|i| shard.is_none_or(|s| s.takes(*i)))
         .collect();
     let my_seeds: Vec<u64> = mine.iter().map(|i| seeds[*i]).collect();
-    let [b, c] = match run_sides(&base.inputs, &cand.inputs, &my_seeds, args.jobs) {
+    let [b, c] = match run_sides(&base.inputs, &cand.inputs, &my_seeds, args.jobs, args.trace) {
         Ok(p) => p,
         Err(e) => return invalid(e),
     };

@@ -120,6 +120,7 @@ pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
             min_hold,
             out,
             shard,
+            trace,
         } => sweep::sweep_command(sweep::SweepArgs {
             scenario,
             first: from,
@@ -128,6 +129,7 @@ pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
             min_hold,
             out,
             shard,
+            trace,
         }),
         Command::Compare {
             scenario,
@@ -142,6 +144,7 @@ pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
             fail_if,
             report,
             shard,
+            trace,
         } => compare::compare_command(compare::CompareArgs {
             scenario,
             baseline,
@@ -155,6 +158,7 @@ pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
             fail_if,
             report,
             shard,
+            trace,
         }),
         Command::Test {
             paths,
@@ -164,6 +168,7 @@ pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
             filter,
             shard,
             out,
+            trace,
         } => test_cmd::test_command(test_cmd::TestArgs {
             paths,
             jobs: jobs.unwrap_or_else(default_jobs),
@@ -172,6 +177,7 @@ pub fn dispatch(command: Box<Command>) -> Result<u8, Box<Command>> {
             filter,
             shard,
             out,
+            trace,
         }),
         Command::Merge { dirs, out } => merge::merge_command(merge::MergeArgs { dirs, out }),
         other => return Err(Box::new(other)),

@@ -9,14 +9,10 @@ use meshtwin_report::explain::Context;
 use meshtwin_report::summary::{judge, Judged};
 use meshtwin_sim::Substrate;
 
-/// Run `inputs` under `seed` and judge the run against the scenario's expectations. The only
-/// error is input the checks could not see alone (e.g. a load URL the world cannot resolve).
-/// Every Envoy counter identity the run broke is printed as a warning.
-pub fn simulate(inputs: &RunInputs, seed: u64) -> Result<(RunResult, Judged), ConfigError> {
-    simulate_on(inputs, seed, Substrate::default(), TraceLevel::Full)
-}
-
-/// [`simulate`] with the pods on `substrate`, keeping the trace `trace` keeps.
+/// Run `inputs` under `seed` with the pods on `substrate`, keeping the trace `trace` keeps,
+/// and judge the run against the scenario's expectations. The only error is input the checks
+/// could not see alone (e.g. a load URL the world cannot resolve). Every Envoy counter
+/// identity the run broke is printed as a warning.
 pub fn simulate_on(
     inputs: &RunInputs,
     seed: u64,
@@ -39,6 +35,21 @@ pub fn simulate_on(
     }
     let judged = judge(&sc, &inputs.topology, &r);
     Ok((r, judged))
+}
+
+/// The trace a many-run command keeps by default: `failures` (memory holds only failed
+/// requests' events), or `full` when an expectation of `sc` reads every request's events.
+pub fn bounded_level(sc: &meshtwin_model::scenario::Scenario) -> TraceLevel {
+    use meshtwin_model::scenario::Metric;
+    let needs_full = sc
+        .expectations
+        .iter()
+        .any(|e| matches!(e.metric, Metric::Reached { .. } | Metric::FailoverMs { .. }));
+    if needs_full {
+        TraceLevel::Full
+    } else {
+        TraceLevel::Failures
+    }
 }
 
 /// What explanations of a run of `inputs` read: the topology and the policies in force over

@@ -16,7 +16,9 @@ use crate::exit;
 use crate::inputs::{load_inputs, scenario_or_default};
 use crate::parallel;
 use crate::shard::{Shard, ShardArgs, ShardFile};
-use crate::simulate::simulate;
+use crate::simulate::{bounded_level, simulate_on};
+use meshtwin_model::event::TraceLevel;
+use meshtwin_sim::Substrate;
 
 /// What `meshtwin sweep` was asked.
 pub struct SweepArgs {
@@ -28,6 +30,8 @@ pub struct SweepArgs {
     pub min_hold: Option<u64>,
     pub out: Option<PathBuf>,
     pub shard: ShardArgs,
+    /// The trace each run keeps (default: [`bounded_level`]).
+    pub trace: Option<TraceLevel>,
 }
 
 /// What every seed's verdicts are summarised against: the same in every shard of a sweep.
@@ -98,11 +102,16 @@ pub fn sweep_command(args: SweepArgs) -> u8 {
         .filter(|(i, _)| shard.is_none_or(|s| s.takes(*i)))
         .map(|(i, s)| (i, *s))
         .collect();
+    let trace = args
+        .trace
+        .unwrap_or_else(|| bounded_level(&inputs.scenario));
     let runs = parallel::map(
         &mine,
         args.jobs,
         "sweep",
-        |&(_, seed)| simulate(&inputs, seed).map(|(_, j)| j.verdicts),
+        |&(_, seed)| {
+            simulate_on(&inputs, seed, Substrate::default(), trace).map(|(_, j)| j.verdicts)
+        },
         &|_, _| {},
     );
     let mut per_seed: Vec<(usize, Vec<Verdict>)> = Vec::new();

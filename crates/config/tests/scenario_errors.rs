@@ -429,33 +429,34 @@ fn a_run_longer_than_a_day_is_refused_up_front() {
 #[test]
 fn more_calls_than_the_limit_are_refused_up_front() {
     assert_eq!(
-        message(&with_load("    calls: 1000001\n")),
-        "scenarios/x.yaml:8: loads[0].calls: the loads would make 1000001 calls, more than the \
-         limit of 1000000 per run"
+        message(&with_load("    calls: 100000001\n")),
+        "scenarios/x.yaml:8: loads[0].calls: the loads would make 100000001 calls, more than the \
+         limit of 100000000 per run"
     );
     // A paced load with a duration plans qps × duration calls.
-    let text = with_load("    qps: 62500\n    duration: 20s\n");
+    let text =
+        with_load("    qps: 62500\n    duration: 1700s\n").replace("duration: 20s", "duration: 1h");
     assert_eq!(
         message(&text),
-        "scenarios/x.yaml:8: loads[0].qps: the loads would make 1250000 calls, more than the \
-         limit of 1000000 per run"
+        "scenarios/x.yaml:8: loads[0].qps: the loads would make 106250000 calls, more than the \
+         limit of 100000000 per run"
     );
     // The loads count together: the second one crosses the limit.
     let two = format!(
-        "{}  - {{name: c3, from: fortio, url: 'http://httpbin:8000/get', calls: 400000}}\n",
-        with_load("    calls: 600001\n")
+        "{}  - {{name: c3, from: fortio, url: 'http://httpbin:8000/get', calls: 40000000}}\n",
+        with_load("    calls: 60000001\n")
     );
     assert_eq!(
         message(&two),
-        "scenarios/x.yaml:9: loads[1].calls: the loads would make 1000001 calls, more than the \
-         limit of 1000000 per run"
+        "scenarios/x.yaml:9: loads[1].calls: the loads would make 100000001 calls, more than the \
+         limit of 100000000 per run"
     );
     assert_eq!(
         message(&with_load("    qps: 1e12\n    calls: 5\n")),
         "scenarios/x.yaml:8: loads[0].qps: must be at most 1000000 (the limit on qps)"
     );
-    let at_limit = parse_scenario(Path::new("x.yaml"), &with_load("    calls: 1000000\n"));
-    assert_eq!(at_limit.unwrap().value.loads[0].calls, Some(1_000_000));
+    let at_limit = parse_scenario(Path::new("x.yaml"), &with_load("    calls: 100000000\n"));
+    assert_eq!(at_limit.unwrap().value.loads[0].calls, Some(100_000_000));
 }
 
 #[test]

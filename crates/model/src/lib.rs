@@ -12,6 +12,7 @@
 //! - [`variant`]: a named what-if change to a scenario (`meshtwin compare`).
 //! - [`event`]: the one event schema written to `trace.jsonl`.
 //! - [`run`]: what one simulated run produced (trace, proxies' stats, each load's calls).
+//! - [`calls`]: a load's calls as online aggregates (counts, exact latencies, fortio's sums).
 //! - [`origin`]: where each lowered setting came from (file, line, field, value as written, or
 //!   the mesh default), for reports that explain failures.
 //! - [`envoy`]: Envoy-version switches (listener balance, max-ejection rule, ejection time).
@@ -24,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod calls;
 pub mod duration;
 pub mod envoy;
 pub mod event;

@@ -11,13 +11,16 @@ use std::time::Duration;
 pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Most calls the loads of one scenario may plan, all loads together: a load's `calls`, or
-/// for a paced load with a `duration` its `qps × duration`. Every call is kept in memory
-/// until the run ends, and the engine simulates a few thousand calls per wall second.
-pub const MAX_CALLS: u64 = 1_000_000;
+/// for a paced load with a `duration` its `qps × duration` (a day at about 1,150 calls per
+/// second). Calls are counted as they end, not kept ([`crate::calls`]); what still grows with
+/// them is the trace, up to [`MAX_TRACE_EVENTS`], and the set of distinct latencies (one
+/// entry per distinct microsecond value). The engine simulates some thousands of calls per
+/// wall second, so the limit is also about a day of wall time.
+pub const MAX_CALLS: u64 = 100_000_000;
 
 /// Most calls one load at full speed (`qps: 0`) with a `duration` makes: how many it would
 /// plan is not known up front, so it stops at this count (and says so).
-pub const MAX_UNPACED_CALLS: u64 = MAX_CALLS;
+pub const MAX_UNPACED_CALLS: u64 = 1_000_000;
 
 /// Highest `qps` a load may ask for (its pacing interval stays at least a microsecond).
 pub const MAX_QPS: f64 = 1_000_000.0;

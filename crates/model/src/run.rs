@@ -1,5 +1,5 @@
 //! What one simulated run produced, as plain data: the trace, each proxy's Envoy stats, each
-//! load's calls. The simulator builds a [`RunResult`]; summaries, expectations, plots and
+//! load's calls (as aggregates: [`crate::calls`]). The simulator builds a [`RunResult`]; summaries, expectations, plots and
 //! reports read it without knowing the simulator.
 
 use std::collections::BTreeMap;
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::event::TraceEvent;
 use crate::scenario::LoadSpec;
 
-/// One completed call of a load generator.
+/// One completed call of a load generator, as the load counts it ([`crate::calls::CallStats::add`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallRecord {
     /// The call's `x-request-id` (`<load>-<connection>-<n>`).
@@ -45,7 +45,9 @@ pub struct CutShort {
 /// What a load did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LoadOutcome {
-    pub calls: Vec<CallRecord>,
+    /// Its calls, as aggregates updated as each ended (each call's own record is in the
+    /// trace: [`crate::calls::traced_calls`]).
+    pub calls: crate::calls::CallStats,
     pub sockets_used: u64,
     pub first_start: Option<Duration>,
     pub last_end: Option<Duration>,
@@ -141,6 +143,12 @@ impl std::fmt::Display for Violation {
 }
 
 impl RunResult {
+    /// The calls of the load named `name` as the trace records them, in completion order
+    /// (every call only with a full trace).
+    pub fn traced_calls(&self, name: &str) -> Vec<CallRecord> {
+        crate::calls::traced_calls(&self.events, name)
+    }
+
     /// The outcome of the load named `name`.
     pub fn load(&self, name: &str) -> Option<&LoadOutcome> {
         self.loads

@@ -2,8 +2,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use meshtwin_model::calls::CallStats;
 use meshtwin_model::event::EventKind;
-use meshtwin_model::run::{CallRecord, LoadOutcome, RunResult};
+use meshtwin_model::run::{LoadOutcome, RunResult};
 use meshtwin_model::scenario::{Expectation, Metric};
 use serde::{Deserialize, Serialize};
 
@@ -78,13 +79,13 @@ fn measure(
         r.load(load)
             .ok_or_else(|| Unmeasured::Unknown(format!("no load named '{load}'")))
     };
-    // The fraction of a load's calls for which `pred` holds.
-    let share = |load: &str, pred: &dyn Fn(&CallRecord) -> bool| -> Result<f64, Unmeasured> {
+    // The fraction of a load's calls that `count` counts.
+    let share = |load: &str, count: &dyn Fn(&CallStats) -> u64| -> Result<f64, Unmeasured> {
         let o = load_calls(load)?;
         if o.calls.is_empty() {
             return Err(Unmeasured::NoValue(format!("load '{load}' made no call")));
         }
-        Ok(o.calls.iter().filter(|c| pred(c)).count() as f64 / o.calls.len() as f64)
+        Ok(count(&o.calls) as f64 / o.calls.len() as f64)
     };
     // Which workloads a call reached and where it was served are read from every request's
     // events, which only a full trace keeps.
@@ -96,12 +97,8 @@ fn measure(
         )));
     }
     match m {
-        Metric::CodeFraction { load, code } => share(load, &|c| c.status == *code),
-        Metric::CodeCount { load, code } => Ok(load_calls(load)?
-            .calls
-            .iter()
-            .filter(|c| c.status == *code)
-            .count() as f64),
+        Metric::CodeFraction { load, code } => share(load, &|c| c.with_status(*code)),
+        Metric::CodeCount { load, code } => Ok(load_calls(load)?.calls.with_status(*code) as f64),
         Metric::Requests { load } => Ok(load_calls(load)?.calls.len() as f64),
         Metric::FlagFraction { load, code, flag } => {
             flag_share(load_calls(load)?, load, *code, flag)
@@ -118,13 +115,12 @@ fn measure(
             .and_then(|s| s.gauges_max.get(stat))
             .map(|v| *v as f64)
             .ok_or_else(|| Unmeasured::Unknown(format!("proxy {proxy} has no gauge {stat}"))),
-        Metric::BodyContains { load, text } => {
-            share(load, &|c| c.notes.iter().any(|n| n.contains(text.as_str())))
-        }
+        Metric::BodyContains { load, text } => share(load, &|c| with_note(c, text)),
         Metric::Reached { load, workload } => share(load, &|c| {
-            reach
-                .get(&c.request_id)
-                .is_some_and(|w| w.contains(workload))
+            crate::summary::reached_by_load(c, load, reach)
+                .get(workload)
+                .copied()
+                .unwrap_or(0)
         }),
         Metric::PriorityLoad {
             proxy,
@@ -147,6 +143,15 @@ fn measure(
         }
         Metric::LatencyMs { load, percentile } => latency_ms(loads, load, *percentile),
     }
+}
+
+/// The calls whose answering app's page reported a note containing `text`.
+fn with_note(c: &CallStats, text: &str) -> u64 {
+    c.by_notes
+        .iter()
+        .filter(|(notes, _)| notes.iter().any(|n| n.contains(text)))
+        .map(|(_, k)| k)
+        .sum()
 }
 
 /// When `load` first left the locality it started in.
@@ -173,25 +178,29 @@ fn latency_ms(loads: &[LoadResult], load: &str, percentile: f64) -> Result<f64, 
         .iter()
         .find(|l| l.name == load)
         .ok_or_else(|| format!("no load named '{load}'"))?;
-    crate::fortio::histogram::Histogram::from_samples(&l.latencies_ms, 1.0)
+    use crate::fortio::histogram::{Histogram, Unit};
+    Histogram::of_latencies(&l.latencies, Unit::Ms)
         .percentile(percentile)
         .ok_or_else(|| Unmeasured::NoValue(format!("load '{load}' made no call")))
 }
 
 /// The share of `load`'s calls answered `code` that carry `flag`; no value without such calls.
 fn flag_share(o: &LoadOutcome, load: &str, code: u16, flag: &str) -> Result<f64, Unmeasured> {
-    let with_code: Vec<_> = o.calls.iter().filter(|c| c.status == code).collect();
-    if with_code.is_empty() {
+    let with_code = o.calls.with_status(code);
+    if with_code == 0 {
         return Err(Unmeasured::NoValue(format!(
             "no call of load '{load}' was answered {code}, so the share of {code}s flagged \
              {flag} is undefined"
         )));
     }
-    let n = with_code
+    let n: u64 = o
+        .calls
+        .by_status_flags
         .iter()
-        .filter(|c| c.flags.iter().any(|f| f.as_str() == flag))
-        .count();
-    Ok(n as f64 / with_code.len() as f64)
+        .filter(|((c, flags), _)| *c == code && flags.iter().any(|f| f.as_str() == flag))
+        .map(|(_, k)| k)
+        .sum();
+    Ok(n as f64 / with_code as f64)
 }
 
 /// `priority`'s load (percent) and panic flag in `proxy`'s `cluster` at `at` (default: the

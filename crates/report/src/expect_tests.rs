@@ -35,10 +35,8 @@ fn run(calls: Vec<CallRecord>) -> RunResult {
         headers: Default::default(),
         timeout: Duration::from_secs(3),
     };
-    let outcome = LoadOutcome {
-        calls,
-        ..LoadOutcome::default()
-    };
+    let mut outcome = LoadOutcome::default();
+    calls.iter().for_each(|c| outcome.calls.add(c));
     RunResult {
         loads: vec![(spec, "fortio-0".into(), outcome)],
         ..RunResult::default()

@@ -11,7 +11,7 @@ use meshtwin_model::run::RunResult;
 
 use crate::ejections::Lane;
 use crate::fortio::json::fortio_json;
-use crate::perfetto::perfetto_json;
+use crate::perfetto::write_perfetto_json;
 use crate::plot::{
     lanes_data_json, plot_data_json, plot_data_json_marked, plot_lanes, plot_panels,
     plot_panels_marked, Marker, Panel, RunLabel,
@@ -25,6 +25,16 @@ fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = fs::File::create(path)?;
     f.write_all(bytes)?;
     f.sync_all()
+}
+
+/// Write `path` through a buffer as `write` produces it (the whole file is never in memory).
+fn write_streamed(
+    path: &Path,
+    write: impl FnOnce(&mut io::BufWriter<fs::File>) -> io::Result<()>,
+) -> io::Result<()> {
+    let mut w = io::BufWriter::new(fs::File::create(path)?);
+    write(&mut w)?;
+    w.into_inner().map_err(|e| e.into_error())?.sync_all()
 }
 
 /// Write `bytes` to `path` through a uniquely named temporary file beside it, renamed into
@@ -54,8 +64,13 @@ pub fn trace_jsonl(r: &RunResult) -> String {
 
 /// One line of `trace.jsonl` (the event as JSON, then `\n`) written to `w`.
 pub fn write_trace_line(e: &TraceEvent, w: &mut impl Write) {
-    serde_json::to_writer(&mut *w, e).expect("events serialize into memory");
-    w.write_all(b"\n").expect("writing into memory cannot fail");
+    try_write_trace_line(e, w).expect("writing into memory cannot fail");
+}
+
+/// [`write_trace_line`] to a writer that may fail (a file).
+fn try_write_trace_line(e: &TraceEvent, w: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, e).map_err(io::Error::other)?;
+    w.write_all(b"\n")
 }
 
 /// Replace `out` with summary.json, inputs.json, explanations.json, graph.svg, trace.jsonl,
@@ -91,15 +106,16 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
         write_file(&dir.join("graph.svg"), svg.as_bytes())?;
     }
     if r.trace_level != TraceLevel::None {
-        write_file(&dir.join("trace.jsonl"), trace_jsonl(r).as_bytes())?;
+        write_streamed(&dir.join("trace.jsonl"), |w| {
+            r.events.iter().try_for_each(|e| try_write_trace_line(e, w))
+        })?;
     }
     write_file(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;
     write_file(&dir.join("stats.prom"), stats_prom(&r.proxies).as_bytes())?;
     let proxies: Vec<&str> = r.proxies.keys().map(String::as_str).collect();
-    write_file(
-        &dir.join("trace.perfetto.json"),
-        perfetto_json(&r.events, &proxies).as_bytes(),
-    )?;
+    write_streamed(&dir.join("trace.perfetto.json"), |w| {
+        write_perfetto_json(w, &r.events, &proxies)
+    })?;
     let labels = format!(
         "meshtwin {} seed {}",
         judged.summary.scenario, judged.summary.seed
@@ -125,6 +141,8 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
             "Which workloads the calls reached, over virtual time",
             &shares,
         )?;
+    }
+    if r.loads.iter().any(|(_, _, o)| !o.calls.is_empty()) {
         let latency = [crate::traffic_plots::latency_panel(r)];
         let x = "latency (s)";
         write_plot_x(dir, run, "latency", "Latency per load", x, &latency)?;

@@ -6,6 +6,7 @@ use meshtwin_model::event::TraceLevel;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use meshtwin_model::calls::CallStats;
 use meshtwin_model::run::{ProxyStats, RunPlatform, RunResult};
 use meshtwin_model::scenario::Scenario;
 use meshtwin_model::topology::Topology;
@@ -170,35 +171,29 @@ pub fn judge(sc: &Scenario, topo: &Topology, r: &RunResult) -> Judged {
 pub fn load_results(r: &RunResult) -> Vec<LoadResult> {
     r.loads
         .iter()
-        .map(|(spec, src, o)| {
-            let mut codes: BTreeMap<u16, u64> = BTreeMap::new();
-            for c in &o.calls {
-                *codes.entry(c.status).or_default() += 1;
-            }
-            LoadResult {
-                name: spec.name.clone(),
-                src_pod: src.clone(),
-                url: spec.url.clone(),
-                connections: spec.connections,
-                qps_target: spec.qps,
-                calls: o.calls.len() as u64,
-                codes,
-                latencies_ms: o.calls.iter().map(|c| ms(c.latency)).collect(),
-                sockets_used: o.sockets_used,
-                start_ms: o.first_start.map(ms).unwrap_or(ms(spec.start)),
-                end_ms: o.last_end.map(ms).unwrap_or(ms(spec.start)),
-                requested_duration_ms: spec.duration.map(ms),
-                cut_short: o
-                    .cut_short
-                    .iter()
-                    .map(|s| CutShort {
-                        thread: s.connection,
-                        done: s.done,
-                        planned: s.planned,
-                    })
-                    .collect(),
-                hit_call_limit: o.hit_call_limit,
-            }
+        .map(|(spec, src, o)| LoadResult {
+            name: spec.name.clone(),
+            src_pod: src.clone(),
+            url: spec.url.clone(),
+            connections: spec.connections,
+            qps_target: spec.qps,
+            calls: o.calls.len(),
+            codes: o.calls.by_status.clone(),
+            latencies: o.calls.latencies.clone(),
+            sockets_used: o.sockets_used,
+            start_ms: o.first_start.map(ms).unwrap_or(ms(spec.start)),
+            end_ms: o.last_end.map(ms).unwrap_or(ms(spec.start)),
+            requested_duration_ms: spec.duration.map(ms),
+            cut_short: o
+                .cut_short
+                .iter()
+                .map(|s| CutShort {
+                    thread: s.connection,
+                    done: s.done,
+                    planned: s.planned,
+                })
+                .collect(),
+            hit_call_limit: o.hit_call_limit,
         })
         .collect()
 }
@@ -214,10 +209,16 @@ impl Summary {
         places: &BTreeMap<String, Place>,
         verdicts: &[Verdict],
     ) -> Self {
-        let mut failovers: BTreeMap<String, Failover> = served_by_load(&r.events, places)
-            .into_iter()
-            .filter_map(|(load, served)| Some((load, failover_time(&served)?)))
-            .collect();
+        // Where each call was served is read from every request's events: a run that kept
+        // less than the full trace has no failover to report (nor reached workloads).
+        let mut failovers: BTreeMap<String, Failover> = if r.trace_level.is_full() {
+            served_by_load(&r.events, places)
+                .into_iter()
+                .filter_map(|(load, served)| Some((load, failover_time(&served)?)))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
         let loads = loads
             .iter()
             .map(|l| LoadSummary::build(l, r, reach, failovers.remove(&l.name)))
@@ -286,20 +287,35 @@ impl Summary {
     }
 }
 
+/// How many of `load`'s calls (counted in `calls`) reached each workload.
+pub fn reached_by_load(calls: &CallStats, load: &str, reach: &Reach) -> BTreeMap<String, u64> {
+    let mut reached: BTreeMap<String, u64> = BTreeMap::new();
+    for (_, workloads) in reach.iter().filter(|(id, _)| calls.ended(load, id)) {
+        for w in workloads {
+            *reached.entry(w.clone()).or_default() += 1;
+        }
+    }
+    reached
+}
+
 impl LoadSummary {
     fn build(l: &LoadResult, r: &RunResult, reach: &Reach, failover: Option<Failover>) -> Self {
-        let calls = r.load(&l.name).map(|o| o.calls.as_slice()).unwrap_or(&[]);
+        let empty = CallStats::default();
+        let calls = r.load(&l.name).map_or(&empty, |o| &o.calls);
         let mut flags = BTreeMap::new();
-        let mut upstream_pods = BTreeMap::new();
-        let mut reached: BTreeMap<String, u64> = BTreeMap::new();
-        for c in calls {
-            *flags.entry(c.flags.to_string()).or_default() += 1;
-            let pod = c.upstream_pod.clone().unwrap_or_else(|| "-".into());
-            *upstream_pods.entry(pod).or_default() += 1;
-            for w in reach.get(&c.request_id).into_iter().flatten() {
-                *reached.entry(w.clone()).or_default() += 1;
-            }
+        for ((_, f), n) in &calls.by_status_flags {
+            *flags.entry(f.to_string()).or_default() += n;
         }
+        let mut upstream_pods = BTreeMap::new();
+        for (pod, n) in &calls.by_upstream {
+            let pod = pod.clone().unwrap_or_else(|| "-".into());
+            *upstream_pods.entry(pod).or_default() += n;
+        }
+        let reached = if r.trace_level.is_full() {
+            reached_by_load(calls, &l.name, reach)
+        } else {
+            BTreeMap::new()
+        };
         let n = calls.len().max(1) as f64;
         let reached_workloads = reached
             .into_iter()

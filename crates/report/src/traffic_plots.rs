@@ -2,6 +2,7 @@
 //! split of a traffic shift or canary), and each load's latency distribution (the timeout
 //! scenarios' "about 6 s" / "about 1 s").
 
+use meshtwin_model::event::{EventKind, TraceEvent};
 use meshtwin_model::run::RunResult;
 
 use crate::expect::Reach;
@@ -16,9 +17,13 @@ fn ms(d: std::time::Duration) -> f64 {
 }
 
 /// One panel per load: for every workload its calls reached, the share of calls (by
-/// completion time) in each of [`WINDOWS`] windows.
+/// completion time) in each of [`WINDOWS`] windows. Each call's completion time and request id
+/// are read from its `request` event, so the plot needs a full trace (none without one).
 pub fn share_panels(r: &RunResult, reach: &Reach) -> Vec<Panel> {
     let mut panels = Vec::new();
+    if !r.trace_level.is_full() {
+        return panels;
+    }
     for (spec, _, o) in &r.loads {
         let (Some(first), Some(last)) = (o.first_start, o.last_end) else {
             continue;
@@ -28,10 +33,10 @@ pub fn share_panels(r: &RunResult, reach: &Reach) -> Vec<Panel> {
         let window = |t: f64| (((t - from) / width) as usize).min(WINDOWS - 1);
         let mut totals = [0u64; WINDOWS];
         let mut counts: std::collections::BTreeMap<String, [u64; WINDOWS]> = Default::default();
-        for c in &o.calls {
-            let w = window(ms(c.end));
+        for (t_ms, request_id) in request_ends(&r.events, &spec.name) {
+            let w = window(t_ms);
             totals[w] += 1;
-            for wl in reach.get(&c.request_id).into_iter().flatten() {
+            for wl in reach.get(request_id).into_iter().flatten() {
                 counts.entry(wl.clone()).or_insert([0; WINDOWS])[w] += 1;
             }
         }
@@ -56,23 +61,44 @@ pub fn share_panels(r: &RunResult, reach: &Reach) -> Vec<Panel> {
     panels
 }
 
-/// One panel: each load's latency distribution as a cumulative curve (x: latency).
+/// When each call of load `load` ended (ms) and its request id, from the trace.
+fn request_ends<'a>(
+    events: &'a [TraceEvent],
+    load: &'a str,
+) -> impl Iterator<Item = (f64, &'a str)> + 'a {
+    events.iter().filter_map(move |e| match &e.kind {
+        EventKind::Request {
+            load: l,
+            request_id,
+            ..
+        } if l == load => Some((e.t_ms, request_id.as_str())),
+        _ => None,
+    })
+}
+
+/// One panel: each load's latency distribution as a cumulative curve (x: latency). Calls of
+/// equal latency are one vertical step: its first and last point stand for all of them (the
+/// drawn curve is the same as with a point per call, and the data stays as small as the
+/// number of distinct latencies).
 pub fn latency_panel(r: &RunResult) -> Panel {
     let series = r
         .loads
         .iter()
         .filter(|(_, _, o)| !o.calls.is_empty())
         .map(|(spec, _, o)| {
-            let mut l: Vec<f64> = o.calls.iter().map(|c| ms(c.latency)).collect();
-            l.sort_by(f64::total_cmp);
-            let n = l.len() as f64;
+            let n = o.calls.len() as f64;
+            let mut points = Vec::new();
+            let mut below = 0u64;
+            for (x, k) in o.calls.latencies.values_ms() {
+                points.push((x, (below + 1) as f64 / n));
+                if k > 1 {
+                    points.push((x, (below + k) as f64 / n));
+                }
+                below += k;
+            }
             Series {
                 name: spec.name.clone(),
-                points: l
-                    .iter()
-                    .enumerate()
-                    .map(|(i, x)| (*x, (i + 1) as f64 / n))
-                    .collect(),
+                points,
             }
         })
         .collect();

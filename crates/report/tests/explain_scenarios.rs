@@ -20,9 +20,8 @@ fn istio_circuit_breaking_503s_are_a_full_pending_queue_citing_http1_max_pending
     let n503 = result
         .loads
         .iter()
-        .flat_map(|(_, _, o)| &o.calls)
-        .filter(|c| c.status == 503)
-        .count();
+        .map(|(_, _, o)| o.calls.with_status(503) as usize)
+        .sum::<usize>();
     assert_eq!(uo.count, n503);
     assert!(
         uo.mechanism

@@ -246,7 +246,7 @@ fn check_loads(run: &RunResult, out: &mut Vec<Violation>) {
     }
     for (spec, _, outcome) in &run.loads {
         let (calls, seen) = (
-            outcome.calls.len() as u64,
+            outcome.calls.len(),
             traced.get(spec.name.as_str()).copied().unwrap_or(0),
         );
         if calls != seen {

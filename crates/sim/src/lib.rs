@@ -18,6 +18,7 @@
 //! - [`reach`]: which pods can exchange packets (only those become network hosts).
 //! - [`recorder`]: the trace; [`trace_filter`] what a `failures` / `none` trace keeps.
 //! - [`rng`]: one seeded ChaCha stream per component.
+//! - [`rss_log`]: the memory probe `MESHTWIN_RSS_LOG` turns on (for the README's measurement).
 //! - [`scheduler`]: the event loop (tasks, packets, then the clock jumps).
 //! - [`pods`]: starting and crashing a pod's proxy and app.
 //! - [`timeline`]: the scenario's faults and changes, and the control plane's pushes.
@@ -48,6 +49,7 @@ pub mod reach;
 pub mod real;
 pub mod recorder;
 pub mod rng;
+pub mod rss_log;
 pub mod scheduler;
 pub mod simulator;
 pub mod stream;

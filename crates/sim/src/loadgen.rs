@@ -215,7 +215,7 @@ impl<P: Platform> Client<P> {
             new_socket,
         } = e;
         let end = self.platform.now();
-        let flags = self
+        let (flags, proxies) = self
             .recorder
             .take_flags(&request_id, self.target.first_hop_proxy.as_deref());
         let latency = end.saturating_sub(t0);
@@ -236,7 +236,8 @@ impl<P: Platform> Client<P> {
         let mut o = self.outcome.borrow_mut();
         o.first_start = Some(o.first_start.map_or(t0, |s| s.min(t0)));
         o.last_end = Some(o.last_end.map_or(end, |e| e.max(end)));
-        o.calls.push(CallRecord {
+        o.calls.proxies.extend(proxies);
+        o.calls.add(&CallRecord {
             request_id,
             end,
             status,

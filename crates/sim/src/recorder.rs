@@ -3,7 +3,7 @@
 //! level keeps ([`crate::trace_filter`]).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use meshtwin_model::event::{EventKind, ResponseFlags, TraceEvent, TraceLevel};
@@ -65,6 +65,7 @@ impl Recorder {
     }
 
     pub fn record(&self, now: Duration, kind: EventKind) {
+        // A TCP proxy's entries carry no request id and no load claims them: not held.
         if let EventKind::AccessLog {
             proxy,
             request_id,
@@ -72,12 +73,19 @@ impl Recorder {
             ..
         } = &kind
         {
+            if request_id.is_empty() {
+                return self.store(now, kind);
+            }
             self.flags_by_request
                 .borrow_mut()
                 .entry(request_id.clone())
                 .or_default()
                 .push((proxy.clone(), flags.clone()));
         }
+        self.store(now, kind);
+    }
+
+    fn store(&self, now: Duration, kind: EventKind) {
         let event = TraceEvent {
             t_ms: now.as_micros() as f64 / 1000.0,
             kind,
@@ -94,17 +102,29 @@ impl Recorder {
         }
     }
 
-    /// The flags `proxy` logged for `request_id`, and forget that request's entries.
-    pub fn take_flags(&self, request_id: &str, proxy: Option<&str>) -> ResponseFlags {
-        let entries = self.flags_by_request.borrow_mut().remove(request_id);
-        let (Some(entries), Some(p)) = (entries, proxy) else {
-            return ResponseFlags::none();
-        };
-        entries
-            .into_iter()
-            .find(|(name, _)| name == p)
-            .map(|(_, f)| f)
-            .unwrap_or_default()
+    /// The flags `proxy` logged for `request_id` and every proxy that logged it, and forget
+    /// that request's entries.
+    pub fn take_flags(
+        &self,
+        request_id: &str,
+        proxy: Option<&str>,
+    ) -> (ResponseFlags, BTreeSet<String>) {
+        let entries = self
+            .flags_by_request
+            .borrow_mut()
+            .remove(request_id)
+            .unwrap_or_default();
+        let flags = proxy
+            .and_then(|p| entries.iter().find(|(name, _)| name == p))
+            .map(|(_, f)| f.clone())
+            .unwrap_or_default();
+        (flags, entries.into_iter().map(|(name, _)| name).collect())
+    }
+
+    /// The calls of load `load` as the events kept so far record them, in completion order
+    /// ([`meshtwin_model::calls::traced_calls`]).
+    pub fn traced_calls(&self, load: &str) -> Vec<meshtwin_model::run::CallRecord> {
+        meshtwin_model::calls::traced_calls(&self.events.borrow(), load)
     }
 
     /// The kept events in virtual-time order, and how many the cap dropped.

@@ -42,6 +42,16 @@ pub struct Simulator<'w> {
     hosts: u64,
     /// Whether the run has reached the scenario's end.
     done: bool,
+    /// The memory probe `MESHTWIN_RSS_LOG` asks for.
+    rss_log: Option<crate::rss_log::RssLog>,
+}
+
+/// The scheduler's stop test: never stops; samples memory when `MESHTWIN_RSS_LOG` asks.
+fn probe(log: &Option<crate::rss_log::RssLog>, core: &Core) -> bool {
+    if let Some(log) = log {
+        log.at(core.clock.now());
+    }
+    false
 }
 
 impl<'w> Simulator<'w> {
@@ -83,6 +93,7 @@ impl<'w> Simulator<'w> {
             recorder,
             hosts: live.len() as u64,
             done: false,
+            rss_log: crate::rss_log::RssLog::from_env(),
         })
     }
 
@@ -95,7 +106,8 @@ impl<'w> Simulator<'w> {
         let end = self.world.scenario.duration;
         match self.timeline.next_step() {
             Some((at, step)) if at <= end => {
-                run_until(&self.core, &mut self.network, at, || false);
+                let (log, core) = (&self.rss_log, &self.core);
+                run_until(&self.core, &mut self.network, at, || probe(log, core));
                 self.core.clock.advance_to(at.max(self.core.clock.now()));
                 self.timeline.apply(
                     self.world,
@@ -107,7 +119,11 @@ impl<'w> Simulator<'w> {
                 true
             }
             _ => {
-                run_until(&self.core, &mut self.network, end, || false);
+                let (log, core) = (&self.rss_log, &self.core);
+                run_until(&self.core, &mut self.network, end, || probe(log, core));
+                if let Some(log) = &self.rss_log {
+                    log.sample(end);
+                }
                 self.done = true;
                 false
             }

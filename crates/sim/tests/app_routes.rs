@@ -61,7 +61,7 @@ fn each_request_gets_the_latency_and_status_of_the_route_its_path_and_method_mat
         ],
     );
     let r = meshtwin_sim::run(&topo, &circuit_breaker_policy(), &sc).expect("valid scenario");
-    let calls = |i: usize| &r.loads[i].2.calls;
+    let calls = |i: usize| r.traced_calls(&r.loads[i].0.name);
     let ms = |d: Duration| d.as_micros() as f64 / 1000.0;
     // GET /get: no route matches (the /get route is POST only): the app's 2 ms, 200.
     assert_eq!(calls(0).len(), 20);

@@ -18,7 +18,7 @@ fn run(seed: u64) -> RunResult {
 }
 
 fn share_503(r: &RunResult, load: usize) -> f64 {
-    let calls = &r.loads[load].2.calls;
+    let calls = r.traced_calls(&r.loads[load].0.name);
     calls.iter().filter(|c| c.status == 503).count() as f64 / calls.len() as f64
 }
 
@@ -28,11 +28,15 @@ fn every_503_is_a_local_pending_overflow_at_the_client_sidecar() {
     let n503: usize = r
         .loads
         .iter()
-        .map(|(_, _, o)| o.calls.iter().filter(|c| c.status == 503).count())
+        .map(|(_, _, o)| o.calls.with_status(503) as usize)
         .sum();
     assert!(n503 > 0, "the task produces 503s");
-    for (_, _, o) in &r.loads {
-        for c in o.calls.iter().filter(|c| c.status == 503) {
+    for (spec, _, _) in &r.loads {
+        for c in r
+            .traced_calls(&spec.name)
+            .iter()
+            .filter(|c| c.status == 503)
+        {
             assert_eq!(
                 c.flags,
                 meshtwin_model::event::ResponseFlag::UO.into(),
@@ -91,7 +95,7 @@ fn the_trace_shows_the_draining_connection_blocking_a_new_one() {
         50 - r
             .loads
             .iter()
-            .map(|l| l.2.calls.iter().filter(|c| c.status == 503).count())
+            .map(|l| l.2.calls.with_status(503) as usize)
             .sum::<usize>()
     );
     // A pending request wanted a connection while the draining one still counted.

@@ -64,7 +64,7 @@ fn consecutive_503s_eject_the_failing_endpoint_and_traffic_moves_to_the_healthy_
     let (t, host, reason) = ejection.expect("the failing endpoint is ejected");
     assert_eq!(host, "httpbin-bad-0");
     assert_eq!(reason, OutlierReason::Consecutive5xx);
-    let calls = &r.loads[0].2.calls;
+    let calls = r.traced_calls(&r.loads[0].0.name);
     let failed_before = calls.iter().filter(|c| c.status == 503).count();
     assert_eq!(
         failed_before, 3,
@@ -104,12 +104,7 @@ fn local_overflows_are_never_reported_to_outlier_detection() {
     });
     let sc = scenario(1, vec![fortio("c3", 1000, 3, 30)]);
     let r = meshtwin_sim::run(&httpbin_topology(), &policies, &sc).expect("valid scenario");
-    let n503 = r.loads[0]
-        .2
-        .calls
-        .iter()
-        .filter(|c| c.status == 503)
-        .count();
+    let n503 = r.loads[0].2.calls.with_status(503);
     assert!(n503 > 5, "the pending queue overflows");
     let stats = &r.proxies["fortio-0"].counters;
     let p = "cluster.outbound|8000||httpbin.default.svc.cluster.local.outlier_detection.";

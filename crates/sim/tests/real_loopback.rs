@@ -26,7 +26,7 @@ use meshtwin_proxy::router_filter::plain_route;
 use meshtwin_proxy::stats::StatsSnapshot;
 use meshtwin_proxy::Proxy;
 use meshtwin_sim::app::{spawn_app, App};
-use meshtwin_sim::loadgen::{spawn_load, LoadOutcome, LoadTarget};
+use meshtwin_sim::loadgen::{spawn_load, CallRecord, LoadOutcome, LoadTarget};
 use meshtwin_sim::recorder::{Recorder, RecorderObserver};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -151,7 +151,12 @@ fn fortio(connections: u32, calls: u64) -> LoadSpec {
 }
 
 /// Run the mesh's pods and the load on loopback until every call has ended.
-async fn run(mesh: Mesh, connections: u32, calls: u64) -> (LoadOutcome, StatsSnapshot) {
+/// The load's outcome, its calls as the trace records them and the sidecar's stats.
+async fn run(
+    mesh: Mesh,
+    connections: u32,
+    calls: u64,
+) -> (LoadOutcome, Vec<CallRecord>, StatsSnapshot) {
     let platform = RealPlatform::new();
     let recorder = Rc::new(Recorder::new(100_000));
     let observer: Rc<dyn Observer> = Rc::new(RecorderObserver(recorder.clone()));
@@ -185,14 +190,15 @@ async fn run(mesh: Mesh, connections: u32, calls: u64) -> (LoadOutcome, StatsSna
         outcome.clone(),
     );
     for _ in 0..600 {
-        if outcome.borrow().calls.len() as u64 == calls {
+        if outcome.borrow().calls.len() == calls {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let stats = proxy.stats();
     let o = outcome.borrow().clone();
-    (o, stats)
+    let traced = recorder.traced_calls("fortio");
+    (o, traced, stats)
 }
 
 fn run_local<F: std::future::Future<Output = ()>>(f: F) {
@@ -206,7 +212,7 @@ fn run_local<F: std::future::Future<Output = ()>>(f: F) {
 #[test]
 fn the_app_model_answers_every_call_through_a_real_sidecar() {
     run_local(async {
-        let (o, stats) = run(
+        let (o, calls, stats) = run(
             Mesh {
                 apps: vec![answering(40, 200)],
                 thresholds: Thresholds::ISTIO_DEFAULT,
@@ -216,18 +222,14 @@ fn the_app_model_answers_every_call_through_a_real_sidecar() {
             10,
         )
         .await;
-        assert_eq!(o.calls.len(), 10);
-        assert!(o.calls.iter().all(|c| c.status == 200), "{:?}", o.calls);
-        assert!(o
-            .calls
+        assert_eq!(calls.len(), 10);
+        assert!(calls.iter().all(|c| c.status == 200), "{:?}", calls);
+        assert!(calls
             .iter()
             .all(|c| c.upstream_pod.as_deref() == Some("httpbin-0")));
-        assert!(o.calls.iter().all(|c| c.flags.is_empty()));
+        assert!(calls.iter().all(|c| c.flags.is_empty()));
         // The app spends 40 ms on each call; the load ends no sooner.
-        assert!(o
-            .calls
-            .iter()
-            .all(|c| c.latency >= Duration::from_millis(40)));
+        assert!(calls.iter().all(|c| c.latency >= Duration::from_millis(40)));
         // fortio keeps each connection alive after a 200: one socket per connection.
         assert_eq!(o.sockets_used, 2);
         assert_eq!(stats.counters["cluster.httpbin.upstream_rq_200"], 10);
@@ -242,7 +244,7 @@ fn a_tight_circuit_breaker_answers_503_uo_on_real_sockets() {
             max_pending_requests: 1,
             ..Thresholds::ISTIO_DEFAULT
         };
-        let (o, stats) = run(
+        let (o, calls, stats) = run(
             Mesh {
                 apps: vec![answering(40, 200)],
                 thresholds,
@@ -252,9 +254,9 @@ fn a_tight_circuit_breaker_answers_503_uo_on_real_sockets() {
             30,
         )
         .await;
-        assert_eq!(o.calls.len(), 30);
-        let ok = o.calls.iter().filter(|c| c.status == 200).count();
-        let overflowed: Vec<_> = o.calls.iter().filter(|c| c.status == 503).collect();
+        assert_eq!(calls.len(), 30);
+        let ok = calls.iter().filter(|c| c.status == 200).count();
+        let overflowed: Vec<_> = calls.iter().filter(|c| c.status == 503).collect();
         assert!(ok > 0, "some calls reach the app");
         assert!(
             !overflowed.is_empty(),
@@ -276,7 +278,7 @@ fn a_tight_circuit_breaker_answers_503_uo_on_real_sockets() {
             .count();
         assert_eq!(o.sockets_used, 3 + reconnects as u64);
         assert_eq!(
-            o.calls.iter().filter(|c| c.new_socket).count() as u64,
+            calls.iter().filter(|c| c.new_socket).count() as u64,
             o.sockets_used
         );
     });
@@ -300,7 +302,7 @@ fn consecutive_503s_eject_the_failing_pod_on_real_sockets() {
             enforcing_success_rate: 0,
             healthy_panic_threshold: Some(0),
         };
-        let (o, stats) = run(
+        let (_, calls, stats) = run(
             Mesh {
                 apps: vec![answering(5, 503), answering(5, 200)],
                 thresholds: Thresholds::ISTIO_DEFAULT,
@@ -310,16 +312,16 @@ fn consecutive_503s_eject_the_failing_pod_on_real_sockets() {
             20,
         )
         .await;
-        assert_eq!(o.calls.len(), 20);
-        let failed: Vec<_> = o.calls.iter().filter(|c| c.status == 503).collect();
+        assert_eq!(calls.len(), 20);
+        let failed: Vec<_> = calls.iter().filter(|c| c.status == 503).collect();
         // Round robin sends every other call to httpbin-0 until its third 503 ejects it;
         // httpbin-1 answers everything after.
-        assert_eq!(failed.len(), 3, "{:?}", o.calls);
+        assert_eq!(failed.len(), 3, "{:?}", calls);
         assert!(failed
             .iter()
             .all(|c| c.upstream_pod.as_deref() == Some("httpbin-0") && c.flags.is_empty()));
-        let last_failure = o.calls.iter().rposition(|c| c.status == 503).unwrap();
-        assert!(o.calls[last_failure + 1..]
+        let last_failure = calls.iter().rposition(|c| c.status == 503).unwrap();
+        assert!(calls[last_failure + 1..]
             .iter()
             .all(|c| c.status == 200 && c.upstream_pod.as_deref() == Some("httpbin-1")));
         let p = "cluster.httpbin.outlier_detection.";

@@ -30,10 +30,10 @@ fn on_ports_of_127_0_0_1_every_call_reaches_httpbin_through_both_sidecars() {
     assert_eq!(r.platform, RunPlatform::Real);
     let calls = &r.loads[0].2.calls;
     assert_eq!(calls.len(), 20, "fortio -n 20 makes 20 calls");
-    assert!(
-        calls
-            .iter()
-            .all(|c| c.status == 200 && c.upstream_pod.as_deref() == Some("httpbin-0")),
+    assert_eq!(calls.with_status(200), 20, "{calls:?}");
+    assert_eq!(
+        calls.by_upstream.get(&Some("httpbin-0".to_string())),
+        Some(&20),
         "{calls:?}"
     );
     // Both sidecars saw every call: fortio's outbound, httpbin's inbound.

@@ -45,9 +45,8 @@ fn one_requests_retries_follow_each_other_under_a_breaker_of_one() {
     assert_eq!(counter(&r, "upstream_rq_retry"), 40, "two retries per call");
     assert_eq!(counter(&r, "upstream_rq_retry_overflow"), 0);
     assert_eq!(counter(&r, "upstream_rq_retry_limit_exceeded"), 20);
-    assert!(r.loads[0]
-        .2
-        .calls
+    assert!(r
+        .traced_calls(&r.loads[0].0.name)
         .iter()
         .all(|c| c.flags.to_string() == "URX"));
     assert!(r.violations.is_empty(), "{:?}", r.violations);

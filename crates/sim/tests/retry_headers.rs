@@ -9,7 +9,7 @@ use meshtwin_model::policy::MeshPolicies;
 use meshtwin_sim::run;
 
 /// 200 sequential calls to an httpbin failing half its requests with 500; `headers` on each.
-fn failures_and_retries(headers: &[(&str, &str)]) -> (usize, u64) {
+fn failures_and_retries(headers: &[(&str, &str)]) -> (u64, u64) {
     let mut topo = httpbin_topology();
     let app = topo.workloads[0].app.as_mut().unwrap();
     app.error_rate = 0.5;
@@ -20,12 +20,8 @@ fn failures_and_retries(headers: &[(&str, &str)]) -> (usize, u64) {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let r = run(&topo, &MeshPolicies::default(), &scenario(4, vec![load])).unwrap();
-    let failed = r.loads[0]
-        .2
-        .calls
-        .iter()
-        .filter(|c| c.status != 200)
-        .count();
+    let calls = &r.loads[0].2.calls;
+    let failed = calls.len() - calls.with_status(200);
     let retries = r.proxies["fortio-0"].counters
         ["cluster.outbound|8000||httpbin.default.svc.cluster.local.upstream_rq_retry"];
     (failed, retries)

@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 
 use common::scenario;
 use common::tcp_echo::{load, policies, policies_with, topology};
-use meshtwin_sim::loadgen::LoadOutcome;
+use meshtwin_sim::loadgen::CallRecord;
 use meshtwin_sim::run;
 
-fn nc(v1_weight: u32, calls: u64, seed: u64) -> LoadOutcome {
+/// The load's sockets and its calls, as the trace records them.
+fn nc(v1_weight: u32, calls: u64, seed: u64) -> (u64, Vec<CallRecord>) {
     let sc = scenario(
         seed,
         vec![load(
@@ -22,16 +23,19 @@ fn nc(v1_weight: u32, calls: u64, seed: u64) -> LoadOutcome {
         )],
     );
     let r = run(&topology(), &policies(v1_weight), &sc).unwrap();
-    r.loads[0].2.clone()
+    (
+        r.loads[0].2.sockets_used,
+        r.traced_calls(&r.loads[0].0.name),
+    )
 }
 
 #[test]
 fn each_tcp_connection_through_the_gateway_goes_to_v1_or_v2_per_the_weights() {
-    let o = nc(80, 300, 1);
-    assert_eq!(o.calls.len(), 300);
-    assert_eq!(o.sockets_used, 300, "one connection per call");
+    let (sockets_used, calls) = nc(80, 300, 1);
+    assert_eq!(calls.len(), 300);
+    assert_eq!(sockets_used, 300, "one connection per call");
     let mut by_pod: BTreeMap<String, u32> = BTreeMap::new();
-    for c in &o.calls {
+    for c in &calls {
         assert_eq!(c.status, 200, "{c:?}");
         let pod = c.upstream_pod.clone().expect("the answering pod is known");
         // The answer is the echo of the call's line, prefixed by the version that answered.
@@ -69,12 +73,7 @@ fn the_gateway_counts_each_connection_on_its_tcp_proxy_and_the_picked_cluster() 
             "cluster.outbound|9000|{subset}|tcp-echo.shift.svc.cluster.local.upstream_cx_total"
         )]
     };
-    let v2_calls = r.loads[0]
-        .2
-        .calls
-        .iter()
-        .filter(|c| c.upstream_pod.as_deref() == Some("tcp-echo-v2-0"))
-        .count() as u64;
+    let v2_calls = r.loads[0].2.calls.by_upstream[&Some("tcp-echo-v2-0".to_string())];
     assert_eq!(cx("v2"), v2_calls);
     assert_eq!(cx("v1") + cx("v2"), 50);
     // Each sidecar's inbound is a tcp_proxy too (the service port is opaque TCP).
@@ -84,17 +83,16 @@ fn the_gateway_counts_each_connection_on_its_tcp_proxy_and_the_picked_cluster() 
 
 #[test]
 fn a_100_0_split_sends_every_connection_to_v1() {
-    let o = nc(100, 40, 2);
-    assert!(o
-        .calls
+    let (_, calls) = nc(100, 40, 2);
+    assert!(calls
         .iter()
         .all(|c| c.upstream_pod.as_deref() == Some("tcp-echo-v1-0")));
 }
 
 #[test]
 fn the_same_seed_picks_the_same_version_for_every_connection() {
-    let pods = |o: LoadOutcome| -> Vec<Option<String>> {
-        o.calls.into_iter().map(|c| c.upstream_pod).collect()
+    let pods = |(_, calls): (u64, Vec<CallRecord>)| -> Vec<Option<String>> {
+        calls.into_iter().map(|c| c.upstream_pod).collect()
     };
     assert_eq!(pods(nc(50, 60, 9)), pods(nc(50, 60, 9)));
     assert_ne!(pods(nc(50, 60, 9)), pods(nc(50, 60, 10)));
@@ -111,9 +109,9 @@ fn an_http_server_of_the_gateway_routes_by_the_bound_virtual_service() {
         )],
     );
     let r = run(&topology(), &policies(80), &sc).unwrap();
-    let o = &r.loads[0].2;
-    assert_eq!(o.calls.len(), 10);
-    for c in &o.calls {
+    let calls = r.traced_calls(&r.loads[0].0.name);
+    assert_eq!(calls.len(), 10);
+    for c in &calls {
         assert_eq!(c.status, 200, "{c:?}");
         assert_eq!(c.upstream_pod.as_deref(), Some("httpbin-0"));
     }
@@ -135,7 +133,11 @@ fn over_max_connections_the_gateway_closes_the_connection_at_once_with_no_queue(
         &scenario(1, vec![l]),
     )
     .unwrap();
-    let codes: Vec<u16> = r.loads[0].2.calls.iter().map(|c| c.status).collect();
+    let codes: Vec<u16> = r
+        .traced_calls(&r.loads[0].0.name)
+        .iter()
+        .map(|c| c.status)
+        .collect();
     assert_eq!(codes.iter().filter(|c| **c == 200).count(), 1, "{codes:?}");
     assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
     let gw = &r.proxies["istio-ingressgateway-0"].counters;

@@ -9,7 +9,9 @@ use meshtwin_report::digest::Digest;
 use meshtwin_report::output::write_atomic;
 use serde::{Deserialize, Serialize};
 
-use crate::simulate::simulate;
+use crate::simulate::simulate_on;
+use meshtwin_model::event::TraceLevel;
+use meshtwin_sim::Substrate;
 
 /// A case to run: a loaded scenario and a seed.
 pub struct Job<'a> {
@@ -65,9 +67,10 @@ impl Ended {
     }
 }
 
-/// Run `job`; with `update`, write its digest instead of comparing with it.
-pub fn run(job: &Job<'_>, update: bool) -> Ended {
-    let (result, judged) = match simulate(job.inputs, job.seed) {
+/// Run `job` keeping the trace `trace` keeps; with `update`, write its digest instead of
+/// comparing with it (only the full trace's figures are compared).
+pub fn run(job: &Job<'_>, update: bool, trace: TraceLevel) -> Ended {
+    let (result, judged) = match simulate_on(job.inputs, job.seed, Substrate::default(), trace) {
         Ok(r) => r,
         Err(e) => return Ended::Error(e.to_string()),
     };
@@ -87,7 +90,7 @@ pub fn run(job: &Job<'_>, update: bool) -> Ended {
             Err(e) => return Ended::Error(e),
         }
     } else {
-        match compare(job, &fresh) {
+        match compare(job, &fresh, trace) {
             Ok(state) => state,
             Err(e) => return Ended::Error(e),
         }
@@ -98,7 +101,7 @@ pub fn run(job: &Job<'_>, update: bool) -> Ended {
     }
 }
 
-fn compare(job: &Job<'_>, fresh: &Digest) -> Result<DigestState, String> {
+fn compare(job: &Job<'_>, fresh: &Digest, trace: TraceLevel) -> Result<DigestState, String> {
     let text = match std::fs::read_to_string(&job.digest) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(DigestState::Missing),
@@ -111,7 +114,10 @@ fn compare(job: &Job<'_>, fresh: &Digest) -> Result<DigestState, String> {
             job.file.display()
         )
     })?;
-    let d = diff(&golden, &fresh.reread(), &job.inputs.scenario.digest);
+    let mut d = diff(&golden, &fresh.reread(), &job.inputs.scenario.digest);
+    if !trace.is_full() {
+        d = d.without_trace();
+    }
     Ok(if d.matches() {
         DigestState::Matches(d)
     } else {

@@ -36,6 +36,9 @@ pub struct TestArgs {
     pub shard: ShardArgs,
     /// With a shard: where shard.json goes.
     pub out: Option<PathBuf>,
+    /// The trace each run keeps; with less than `full` the digests' trace figures are not
+    /// compared ([`meshtwin_report::digest::DigestDiff::without_trace`]).
+    pub trace: meshtwin_model::event::TraceLevel,
 }
 
 /// A scenario file: loaded, or why not.
@@ -97,6 +100,12 @@ pub fn test_command(args: TestArgs) -> u8 {
         }
         (None, Some(_), _) => return invalid("--out is where a --shard run writes".into()),
         _ => {}
+    }
+    if args.update && !args.trace.is_full() {
+        return invalid(format!(
+            "--update writes digests of the full trace: run it without --trace {}",
+            args.trace
+        ));
     }
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -171,7 +180,7 @@ fn run_shard(jobs: &[Result<Job<'_>, &File>], args: &TestArgs, shard: Shard, out
         &mine,
         args.jobs,
         "meshtwin test",
-        |i| run_one(&jobs[*i], false),
+        |i| run_one(&jobs[*i], false, args.trace),
         &|_, _| {},
     );
     for o in &outcomes {
@@ -293,7 +302,7 @@ fn run_all(jobs: &[Result<Job<'_>, &File>], args: &TestArgs) -> (Vec<Outcome>, b
         jobs,
         args.jobs,
         "meshtwin test",
-        |job| run_one(job, args.update),
+        |job| run_one(job, args.update, args.trace),
         &|_, outcome: &Outcome| {
             if print_lines {
                 println!("{}", print::case_line(outcome, args.update));
@@ -303,7 +312,11 @@ fn run_all(jobs: &[Result<Job<'_>, &File>], args: &TestArgs) -> (Vec<Outcome>, b
     (outcomes, print_lines)
 }
 
-fn run_one(job: &Result<Job<'_>, &File>, update: bool) -> Outcome {
+fn run_one(
+    job: &Result<Job<'_>, &File>,
+    update: bool,
+    trace: meshtwin_model::event::TraceLevel,
+) -> Outcome {
     let job = match job {
         Ok(job) => job,
         Err(f) => {
@@ -311,7 +324,7 @@ fn run_one(job: &Result<Job<'_>, &File>, update: bool) -> Outcome {
             return error_outcome(f.path.clone(), why);
         }
     };
-    let (ended, seconds) = timed(|| case::run(job, update));
+    let (ended, seconds) = timed(|| case::run(job, update, trace));
     let sc = &job.inputs.scenario;
     Outcome {
         file: job.file.to_path_buf(),

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use meshtwin_model::calls::CallStats;
 use meshtwin_model::event::{EventKind, ResponseFlag};
 use meshtwin_model::run::RunResult;
 
@@ -48,27 +49,31 @@ pub fn run_metrics(s: &Summary, r: &RunResult) -> BTreeMap<String, LoadMetrics> 
                     m.insert(format!("code_{}_share", code_name(*code)), *k as f64 / n);
                 }
             }
-            let calls = r.load(&l.name).map(|o| o.calls.as_slice()).unwrap_or(&[]);
+            let empty = CallStats::default();
+            let calls = r.load(&l.name).map_or(&empty, |o| &o.calls);
             let mut by_flags: BTreeMap<String, u64> = BTreeMap::new();
             let mut overflows = 0u64;
-            for c in calls.iter().filter(|c| c.status >= 400 || c.status == 0) {
-                let code = if c.status == 0 {
+            for ((status, flags), k) in &calls.by_status_flags {
+                if flags.contains(ResponseFlag::UO) {
+                    overflows += k;
+                }
+                if *status < 400 && *status != 0 {
+                    continue;
+                }
+                let code = if *status == 0 {
                     "none".to_string()
                 } else {
-                    c.status.to_string()
+                    status.to_string()
                 };
                 // `-` (no flag) reads `noflags` in a metric name.
-                let flags = if c.flags.is_empty() {
+                let flags = if flags.is_empty() {
                     "noflags".to_string()
                 } else {
-                    c.flags.to_string()
+                    flags.to_string()
                 };
                 *by_flags
                     .entry(format!("code_{code}_{flags}_share"))
-                    .or_default() += 1;
-            }
-            for c in calls {
-                overflows += u64::from(c.flags.contains(ResponseFlag::UO));
+                    .or_default() += k;
             }
             for (k, count) in by_flags {
                 m.insert(k, count as f64 / n.max(1.0));
@@ -99,17 +104,15 @@ pub fn run_metrics(s: &Summary, r: &RunResult) -> BTreeMap<String, LoadMetrics> 
 /// Retries charged and outlier ejections made by the proxies the load's requests passed
 /// through (a proxy several loads share counts for each of them).
 fn path_figures(s: &Summary, r: &RunResult, load: &str) -> (u64, u64) {
-    let ids: BTreeSet<&str> = r
-        .load(load)
-        .map(|o| o.calls.iter().map(|c| c.request_id.as_str()).collect())
-        .unwrap_or_default();
+    let empty = CallStats::default();
+    let calls = r.load(load).map_or(&empty, |o| &o.calls);
     let proxies: BTreeSet<&str> = r
         .events
         .iter()
         .filter_map(|e| match &e.kind {
             EventKind::AccessLog {
                 proxy, request_id, ..
-            } if ids.contains(request_id.as_str()) => Some(proxy.as_str()),
+            } if calls.ended(load, request_id) => Some(proxy.as_str()),
             _ => None,
         })
         .collect();

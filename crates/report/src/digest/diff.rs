@@ -30,11 +30,25 @@ pub struct DigestDiff {
     pub changes: Vec<Change>,
     /// Figures that moved within their tolerance.
     pub tolerated: usize,
-    /// The trace hash differs but was not compared (the scenario sets tolerances).
+    /// The trace hash differs but was not compared (the scenario sets tolerances, or the run
+    /// kept less than the full trace: [`DigestDiff::without_trace`]).
     pub trace_not_compared: bool,
 }
 
 impl DigestDiff {
+    /// This diff without the figures a run that kept less than the full trace cannot have:
+    /// the trace's own (events, kinds, hash) and what is read from every request's events
+    /// (the workloads each load reached, its failover).
+    pub fn without_trace(mut self) -> Self {
+        self.changes.retain(|c| {
+            !(c.label.starts_with("trace · ")
+                || c.label.contains(" · reached ")
+                || c.label.contains(" · failover "))
+        });
+        self.trace_not_compared = true;
+        self
+    }
+
     /// Whether the fresh digest matches the golden one.
     pub fn matches(&self) -> bool {
         self.changes.is_empty()
@@ -58,7 +72,8 @@ impl DigestDiff {
         }
         if self.trace_not_compared {
             out.push(
-                "(the trace differs; not compared because the scenario sets digest.tolerance)"
+                "(the trace differs; not compared: the scenario sets digest.tolerance, or the run \
+                 kept less than the full trace)"
                     .into(),
             );
         }

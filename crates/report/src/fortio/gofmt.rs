@@ -95,22 +95,7 @@ fn fmt_f(d: &Digits, decimals: i32) -> String {
     s
 }
 
-/// A duration in milliseconds as fortio records it: rounded to whole nanoseconds (a Go
-/// `time.Duration`; negative and NaN become 0), then Go's `Duration.Seconds()`.
-pub(crate) fn go_seconds(ms: f64) -> f64 {
-    let ns = whole_ns(ms);
-    (ns / 1_000_000_000) as f64 + (ns % 1_000_000_000) as f64 / 1e9
-}
-
-/// Milliseconds to whole nanoseconds; the float→int cast saturates, NaN and negatives are 0.
-pub(crate) fn whole_ns(ms: f64) -> u64 {
-    let ns = (ms * 1e6).round();
-    if ns > 0.0 {
-        ns as u64
-    } else {
-        0
-    }
-}
+pub(crate) use meshtwin_model::calls::{go_seconds, whole_ns};
 
 /// Go's `time.Duration.String()` of a duration given in milliseconds (rounded to whole
 /// nanoseconds; negative durations print as `0s`): `51.51929ms`, `1.5µs`, `5.192197459s`,

@@ -7,6 +7,8 @@
 //! `100/count` percent. This reproduces fortio's `# target` lines exactly (fortio ≥ 1.3, e.g.
 //! `# target 50% 0.00263636` in the Istio circuit-breaking walkthrough); it is not nearest-rank.
 
+use meshtwin_model::calls::{go_seconds, Latencies, Moments};
+
 /// Bucket upper bounds in units of the histogram's divider (fortio's `histogramBucketValues`;
 /// fortio divides seconds by 0.001, so these are milliseconds).
 const BOUNDS: [f64; 57] = [
@@ -69,6 +71,14 @@ const BOUNDS: [f64; 57] = [
     f64::INFINITY,
 ];
 
+/// The unit a histogram of [`Latencies`] is in: milliseconds, or seconds as fortio's JSON and
+/// text have them ([`go_seconds`], bucket bounds divided by 1000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Ms,
+    Seconds,
+}
+
 /// Index of the last real bound; the bucket after it holds everything above 100 s.
 const OVERFLOW: usize = BOUNDS.len() - 1;
 
@@ -118,6 +128,37 @@ impl Histogram {
             counts[bucket_index(v / divider)] += 1;
         }
         let count = samples.len() as u64;
+        Self::assemble(&counts, count, (min, max), Moments { sum, sum_sq }, divider)
+    }
+
+    /// The histogram of latencies `l` in `unit`: the same as [`Histogram::from_samples`] of
+    /// every sample in the order it was added (bounds, counts, minimum and maximum depend on the
+    /// values alone; the sums were added in that order).
+    pub fn of_latencies(l: &Latencies, unit: Unit) -> Histogram {
+        let (divider, moments) = match unit {
+            Unit::Ms => (1.0, l.ms),
+            Unit::Seconds => (0.001, l.seconds),
+        };
+        let value = |ms: f64| match unit {
+            Unit::Ms => ms,
+            Unit::Seconds => go_seconds(ms),
+        };
+        let mut counts = [0u64; BOUNDS.len()];
+        for (ms, n) in l.values_ms() {
+            counts[bucket_index(value(ms) / divider)] += n;
+        }
+        let min = l.values_ms().next().map_or(0.0, |(v, _)| value(v));
+        let max = l.values_ms().next_back().map_or(0.0, |(v, _)| value(v));
+        Self::assemble(&counts, l.count(), (min, max), moments, divider)
+    }
+
+    fn assemble(
+        counts: &[u64],
+        count: u64,
+        (min, max): (f64, f64),
+        Moments { sum, sum_sq }: Moments,
+        divider: f64,
+    ) -> Histogram {
         let stddev = if count == 0 {
             0.0
         } else {
@@ -130,7 +171,7 @@ impl Histogram {
             max,
             sum,
             stddev,
-            buckets: export(&counts, count, min, max, divider),
+            buckets: export(counts, count, min, max, divider),
         }
     }
 

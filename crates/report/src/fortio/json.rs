@@ -14,13 +14,14 @@
 
 use std::collections::BTreeMap;
 
+use meshtwin_model::calls::Latencies;
 use meshtwin_model::run::LoadOutcome;
 use meshtwin_model::scenario::LoadSpec;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::gofmt::{go_duration_ms, go_g, go_seconds, whole_ns};
-use super::histogram::Histogram;
+use super::histogram::{Histogram, Unit};
 use super::{fortio_code, TARGETS};
 
 /// fortio's `stats.HistogramData` (`stats/stats.go`).
@@ -41,8 +42,8 @@ struct HistogramData {
 
 impl HistogramData {
     /// `Export().CalcPercentiles(percentiles)` of durations in seconds.
-    fn of(samples_s: &[f64]) -> HistogramData {
-        let h = Histogram::from_samples(samples_s, 0.001);
+    fn of(latencies: &Latencies) -> HistogramData {
+        let h = Histogram::of_latencies(latencies, Unit::Seconds);
         let data = (!h.buckets.is_empty()).then(|| {
             h.buckets
                 .iter()
@@ -71,11 +72,6 @@ impl HistogramData {
             percentiles,
         }
     }
-}
-
-/// Whether fortio counts a status as success (`fhttp/http_client.go` `codeIsOK`): 2xx or 418.
-fn code_is_ok(status: u16) -> bool {
-    (200..=299).contains(&status) || status == 418
 }
 
 /// Go's `time.Time` JSON (RFC 3339 with nanoseconds, trailing zeros trimmed) of `ms` virtual
@@ -132,20 +128,14 @@ fn requested(spec: &LoadSpec) -> (String, String) {
     (qps, duration)
 }
 
-/// Sockets each connection (fortio's thread) opened, from the calls' request ids
-/// (`<load>-<connection>-<n>`) and whether each call opened one.
+/// Sockets each connection (fortio's thread) opened.
 fn sockets_per_thread(spec: &LoadSpec, o: &LoadOutcome) -> Vec<u64> {
     let mut per: BTreeMap<u64, u64> = (0..u64::from(spec.connections.max(1)))
         .map(|c| (c, 0))
         .collect();
-    for c in o.calls.iter().filter(|c| c.new_socket) {
-        let thread = c
-            .request_id
-            .rsplit('-')
-            .nth(1)
-            .and_then(|t| t.parse::<u64>().ok());
-        if let Some(t) = thread {
-            *per.entry(t).or_default() += 1;
+    for (thread, c) in &o.calls.by_connection {
+        if c.new_sockets > 0 {
+            *per.entry(*thread).or_default() += c.new_sockets;
         }
     }
     per.into_values().collect()
@@ -195,22 +185,15 @@ pub fn fortio_json(spec: &LoadSpec, o: &LoadOutcome, labels: &str) -> String {
     let end_ms = o.last_end.map(ms).unwrap_or(start_ms);
     let elapsed_ms = (end_ms - start_ms).max(0.0);
     let elapsed_s = go_seconds(elapsed_ms);
-    let count = o.calls.len() as u64;
+    let count = o.calls.len();
     let actual_qps = if elapsed_s > 0.0 {
         count as f64 / elapsed_s
     } else {
         0.0
     };
-    let all: Vec<f64> = o.calls.iter().map(|c| go_seconds(ms(c.latency))).collect();
-    let errors: Vec<f64> = o
-        .calls
-        .iter()
-        .filter(|c| !code_is_ok(c.status))
-        .map(|c| go_seconds(ms(c.latency)))
-        .collect();
     let mut ret_codes: BTreeMap<i32, u64> = BTreeMap::new();
-    for c in &o.calls {
-        *ret_codes.entry(fortio_code(c.status)).or_default() += 1;
+    for (status, n) in &o.calls.by_status {
+        *ret_codes.entry(fortio_code(*status)).or_default() += n;
     }
     let (requested_qps, requested_duration) = requested(spec);
     let sockets = sockets_per_thread(spec, o);
@@ -231,8 +214,14 @@ pub fn fortio_json(spec: &LoadSpec, o: &LoadOutcome, labels: &str) -> String {
         "Version",
         json!(concat!("meshtwin-", env!("CARGO_PKG_VERSION"))),
     );
-    put("DurationHistogram", json!(HistogramData::of(&all)));
-    put("ErrorsDurationHistogram", json!(HistogramData::of(&errors)));
+    put(
+        "DurationHistogram",
+        json!(HistogramData::of(&o.calls.latencies)),
+    );
+    put(
+        "ErrorsDurationHistogram",
+        json!(HistogramData::of(&o.calls.error_latencies)),
+    );
     put("Exactly", json!(spec.calls.unwrap_or(0)));
     put("Jitter", json!(false));
     put("Uniform", json!(false));
@@ -261,6 +250,7 @@ pub fn fortio_json(spec: &LoadSpec, o: &LoadOutcome, labels: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use meshtwin_model::calls::code_is_ok;
 
     #[test]
     fn start_times_are_go_rfc3339_nano_from_the_epoch() {

@@ -8,7 +8,8 @@ pub mod histogram;
 pub mod json;
 
 use gofmt::{go_duration_ms, go_g, go_seconds};
-use histogram::Histogram;
+use histogram::{Histogram, Unit};
+use meshtwin_model::calls::Latencies;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -30,8 +31,8 @@ pub struct LoadResult {
     pub calls: u64,
     /// Calls per HTTP status; 0 is a socket-level failure (fortio's `-1`).
     pub codes: BTreeMap<u16, u64>,
-    /// Each call's duration, in completion order.
-    pub latencies_ms: Vec<f64>,
+    /// Every call's duration (milliseconds).
+    pub latencies: Latencies,
     /// Sockets (TCP connections) the load opened.
     pub sockets_used: u64,
     /// Virtual time the load started and ended.
@@ -85,11 +86,11 @@ pub struct Percentiles {
     pub p99_9: f64,
 }
 
-/// The 50th, 75th, 90th, 99th and 99.9th percentiles of `latencies_ms`, computed as fortio
-/// computes them: linear interpolation inside fortio's histogram buckets (see [`histogram`]),
-/// not nearest-rank. `None` when there are no samples.
-pub fn percentiles(latencies_ms: &[f64]) -> Option<Percentiles> {
-    percentiles_of(&Histogram::from_samples(latencies_ms, 1.0))
+/// The 50th, 75th, 90th, 99th and 99.9th percentiles of `latencies` (milliseconds), computed
+/// as fortio computes them: linear interpolation inside fortio's histogram buckets (see
+/// [`histogram`]), not nearest-rank. `None` when there are no samples.
+pub fn percentiles(latencies: &Latencies) -> Option<Percentiles> {
+    percentiles_of(&Histogram::of_latencies(latencies, Unit::Ms))
 }
 
 fn percentiles_of(h: &Histogram) -> Option<Percentiles> {
@@ -125,8 +126,7 @@ fn fortio_code(status: u16) -> i32 {
 /// fortio's warning (`periodic.go` `runOne`, at fortio's `[W]` level):
 /// `T003 warning only did 212 out of 625 calls before reaching 5s`.
 pub fn fortio_text(load: &LoadResult) -> String {
-    let samples_s: Vec<f64> = load.latencies_ms.iter().map(|&ms| go_seconds(ms)).collect();
-    let h = Histogram::from_samples(&samples_s, 0.001);
+    let h = Histogram::of_latencies(&load.latencies, Unit::Seconds);
     let elapsed_s = go_seconds(load.duration_ms());
     let qps = if elapsed_s > 0.0 {
         load.calls as f64 / elapsed_s
@@ -283,7 +283,7 @@ pub struct FortioSummary {
 impl LoadResult {
     /// This load's [`FortioSummary`].
     pub fn summary(&self) -> FortioSummary {
-        let h = Histogram::from_samples(&self.latencies_ms, 1.0);
+        let h = Histogram::of_latencies(&self.latencies, Unit::Ms);
         let latency_ms = match percentiles_of(&h) {
             Some(p) => LatencySummary {
                 min: Some(round_ms(h.min)),

@@ -23,7 +23,7 @@ fn walkthrough_load() -> LoadResult {
         qps_target: 0.0,
         calls: 20,
         codes: [(200, 16), (503, 4)].into_iter().collect(),
-        latencies_ms: walkthrough_latencies_ms(),
+        latencies: Latencies::of_ms(&walkthrough_latencies_ms()),
         sockets_used: 6,
         start_ms: 1000.0,
         end_ms: 1051.51929,
@@ -74,7 +74,7 @@ fn a_load_stopped_at_the_call_limit_says_so() {
 #[test]
 fn percentiles_interpolate_inside_buckets_on_known_data() {
     let samples: Vec<f64> = (1..=10).map(f64::from).collect();
-    let p = percentiles(&samples).unwrap();
+    let p = percentiles(&Latencies::of_ms(&samples)).unwrap();
     let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
     assert!(close(p.p50, 5.0), "{p:?}");
     assert!(close(p.p75, 7.5), "{p:?}");
@@ -85,7 +85,7 @@ fn percentiles_interpolate_inside_buckets_on_known_data() {
 
 #[test]
 fn percentiles_of_no_calls_are_none() {
-    assert_eq!(percentiles(&[]), None);
+    assert_eq!(percentiles(&Latencies::default()), None);
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn fortio_text_without_calls_says_no_data() {
     let mut load = walkthrough_load();
     load.calls = 0;
     load.codes.clear();
-    load.latencies_ms.clear();
+    load.latencies = Latencies::default();
     load.end_ms = load.start_ms;
     let text = fortio_text(&load);
     assert!(text.contains("Ended after 0s : 0 calls. qps=0\n"), "{text}");
@@ -212,7 +212,7 @@ fn load_json_has_counts_percentiles_and_qps() {
 fn load_json_of_no_calls_has_null_latencies() {
     let mut load = walkthrough_load();
     load.calls = 0;
-    load.latencies_ms.clear();
+    load.latencies = Latencies::default();
     let json = load_json(&load);
     assert_eq!(json["latency_ms"]["p50"], Value::Null);
     assert_eq!(json["requests"], 0);

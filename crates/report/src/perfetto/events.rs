@@ -3,7 +3,6 @@
 //! `trace.jsonl`) as its `args`.
 
 use meshtwin_model::event::{AppCallResult, EventKind, PoolEvent, ResponseFlags, TraceEvent};
-use serde_json::Value;
 
 /// A thread within a pod's process, in the order threads are listed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -29,24 +28,25 @@ impl Role {
     }
 }
 
-/// A complete slice before its lane is known.
-pub(super) struct Slice {
+/// A complete slice before its lane is known; its `args` are its event's (serialized when
+/// written).
+pub(super) struct Slice<'e> {
     pub pod: String,
     pub role: Role,
     pub start_us: i64,
     pub dur_us: i64,
     pub name: String,
     pub cat: &'static str,
-    pub args: Value,
+    pub args: &'e EventKind,
 }
 
 /// An instant event on a pod's sidecar thread (`pod` = `Some`) or on the timeline.
-pub(super) struct Instant {
+pub(super) struct Instant<'e> {
     pub pod: Option<String>,
     pub ts_us: i64,
     pub name: String,
     pub cat: &'static str,
-    pub args: Value,
+    pub args: &'e EventKind,
 }
 
 /// Virtual milliseconds as whole microseconds.
@@ -76,13 +76,9 @@ fn connection_of(request_id: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn args(e: &TraceEvent) -> Value {
-    serde_json::to_value(&e.kind).expect("trace events serialize")
-}
-
 /// The slice `e` becomes: a load's call, a sidecar's request (its access log) or one try of
 /// an app's call, ending at the event's time.
-pub(super) fn slice_of(e: &TraceEvent) -> Option<Slice> {
+pub(super) fn slice_of(e: &TraceEvent) -> Option<Slice<'_>> {
     let (pod, role, dur_ms, name, cat) = match &e.kind {
         EventKind::Request {
             load,
@@ -151,14 +147,14 @@ pub(super) fn slice_of(e: &TraceEvent) -> Option<Slice> {
         dur_us: dur,
         name,
         cat,
-        args: args(e),
+        args: &e.kind,
     })
 }
 
 /// The instant event `e` becomes: an ejection or return, a health-check change, a
 /// configuration push or a circuit-breaker overflow on the proxy; a fault or a load's start
 /// or stop on the timeline.
-pub(super) fn instant_of(e: &TraceEvent) -> Option<Instant> {
+pub(super) fn instant_of(e: &TraceEvent) -> Option<Instant<'_>> {
     let (pod, name, cat) = match &e.kind {
         EventKind::Outlier {
             proxy,
@@ -210,6 +206,6 @@ pub(super) fn instant_of(e: &TraceEvent) -> Option<Instant> {
         ts_us: us(e.t_ms),
         name,
         cat,
-        args: args(e),
+        args: &e.kind,
     })
 }

@@ -20,6 +20,7 @@
 //! the same run.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 
 mod events;
 
@@ -29,7 +30,7 @@ use serde_json::{json, Value};
 
 /// Spreads `slices` (of one pod and role) over lanes: in start order, each to the first lane
 /// whose last slice has ended. Returns each slice's lane, by index into `slices`.
-fn lanes(slices: &[&Slice]) -> Vec<usize> {
+fn lanes(slices: &[&Slice<'_>]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..slices.len()).collect();
     order.sort_by_key(|&i| (slices[i].start_us, slices[i].start_us + slices[i].dur_us, i));
     let mut ends: Vec<i64> = Vec::new();
@@ -56,7 +57,7 @@ struct Layout<'a> {
 
 impl<'a> Layout<'a> {
     /// Lanes for `slices`; a `sidecar` thread for every pod with an instant or a proxy.
-    fn new(slices: &'a [Slice], instant_pods: Vec<&'a str>, proxies: &[&'a str]) -> Self {
+    fn new(slices: &'a [Slice<'_>], instant_pods: Vec<&'a str>, proxies: &[&'a str]) -> Self {
         let mut threads: BTreeMap<&str, BTreeMap<(Role, usize), u64>> = BTreeMap::new();
         let mut by_track: BTreeMap<(&str, &Role), Vec<usize>> = BTreeMap::new();
         for (i, s) in slices.iter().enumerate() {
@@ -64,7 +65,7 @@ impl<'a> Layout<'a> {
         }
         let mut lane_of = vec![0usize; slices.len()];
         for ((pod, role), idx) in &by_track {
-            let refs: Vec<&Slice> = idx.iter().map(|&i| &slices[i]).collect();
+            let refs: Vec<&Slice<'_>> = idx.iter().map(|&i| &slices[i]).collect();
             for (k, l) in lanes(&refs).into_iter().enumerate() {
                 lane_of[idx[k]] = l;
                 threads
@@ -135,40 +136,69 @@ impl<'a> Layout<'a> {
 /// `trace.perfetto.json` of the run's trace `events` (see the module doc); every pod in
 /// `proxies` gets its process and `sidecar` thread, even with nothing on it.
 pub fn perfetto_json(events: &[TraceEvent], proxies: &[&str]) -> String {
+    let mut out = Vec::new();
+    write_perfetto_json(&mut out, events, proxies).expect("writing into memory cannot fail");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// [`perfetto_json`] written to `w` as it is produced: one event's JSON at a time, never the
+/// whole document in memory.
+pub fn write_perfetto_json(
+    w: &mut impl Write,
+    events: &[TraceEvent],
+    proxies: &[&str],
+) -> io::Result<()> {
     let slices: Vec<Slice> = events.iter().filter_map(slice_of).collect();
     let instants: Vec<_> = events.iter().filter_map(instant_of).collect();
     let instant_pods = instants.iter().filter_map(|i| i.pod.as_deref()).collect();
     let layout = Layout::new(&slices, instant_pods, proxies);
-    let mut timed: Vec<(i64, usize, Value)> = Vec::new();
+    // (time, order of making, slice or instant index): written in time order.
+    let mut timed: Vec<(i64, usize, Item)> = Vec::new();
     for (i, s) in slices.iter().enumerate() {
-        let (pid, tid) = (
-            layout.pid(&s.pod),
-            layout.tid(&s.pod, &s.role, layout.lane_of[i]),
-        );
-        let v = json!({"name": s.name, "cat": s.cat, "ph": "X", "ts": s.start_us,
-                       "dur": s.dur_us, "pid": pid, "tid": tid, "args": s.args});
-        timed.push((s.start_us, timed.len(), v));
+        timed.push((s.start_us, timed.len(), Item::Slice(i)));
     }
-    for i in &instants {
-        let (pid, tid, scope) = match &i.pod {
-            Some(p) => (layout.pid(p), layout.tid(p, &Role::Sidecar, 0), "t"),
-            None => (1, 1, "g"),
-        };
-        let v = json!({"name": i.name, "cat": i.cat, "ph": "i", "s": scope, "ts": i.ts_us,
-                       "pid": pid, "tid": tid, "args": i.args});
-        timed.push((i.ts_us, timed.len(), v));
+    for (i, inst) in instants.iter().enumerate() {
+        timed.push((inst.ts_us, timed.len(), Item::Instant(i)));
     }
     timed.sort_by_key(|(ts, seq, _)| (*ts, *seq));
-    let lines: Vec<String> = layout
+    let value = |item: &Item| match *item {
+        Item::Slice(i) => {
+            let s = &slices[i];
+            let (pid, tid) = (
+                layout.pid(&s.pod),
+                layout.tid(&s.pod, &s.role, layout.lane_of[i]),
+            );
+            json!({"name": s.name, "cat": s.cat, "ph": "X", "ts": s.start_us,
+                   "dur": s.dur_us, "pid": pid, "tid": tid, "args": s.args})
+        }
+        Item::Instant(i) => {
+            let i = &instants[i];
+            let (pid, tid, scope) = match &i.pod {
+                Some(p) => (layout.pid(p), layout.tid(p, &Role::Sidecar, 0), "t"),
+                None => (1, 1, "g"),
+            };
+            json!({"name": i.name, "cat": i.cat, "ph": "i", "s": scope, "ts": i.ts_us,
+                   "pid": pid, "tid": tid, "args": i.args})
+        }
+    };
+    w.write_all(b"{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n")?;
+    let values = layout
         .metadata()
-        .iter()
-        .chain(timed.iter().map(|(_, _, v)| v))
-        .map(|v| serde_json::to_string(v).expect("trace events serialize"))
-        .collect();
-    format!(
-        "{{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n{}\n]}}\n",
-        lines.join(",\n")
-    )
+        .into_iter()
+        .chain(timed.iter().map(|(_, _, item)| value(item)));
+    for (n, v) in values.enumerate() {
+        if n > 0 {
+            w.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut *w, &v).map_err(io::Error::other)?;
+    }
+    w.write_all(b"\n]}\n")
+}
+
+/// A slice or an instant, by index.
+enum Item {
+    Slice(usize),
+    Instant(usize),
 }
 
 #[cfg(test)]
