@@ -86,8 +86,9 @@ fn dispatch(command: Command, matches: &clap::ArgMatches) -> u8 {
                 requests,
                 idle_pods,
                 regions_only,
+                path_only,
                 json,
-            } => bench::bench_command(requests, idle_pods, regions_only, json),
+            } => bench::bench_command(requests, idle_pods, regions_only, path_only, json),
             _ => unreachable!("every other command belongs to a group dispatched above"),
         })
 }
