@@ -306,6 +306,10 @@ pub enum Command {
         /// Only the multi-region mesh under faults (324 pods).
         #[arg(long)]
         regions_only: bool,
+        /// Only the 2-pod meshed path and its bare echo, on the fabric (for profiling the
+        /// proxy's per-request cost).
+        #[arg(long, conflicts_with = "regions_only")]
+        path_only: bool,
         /// Print the figures as one JSON document.
         #[arg(long)]
         json: bool,

@@ -146,8 +146,10 @@ pub(crate) fn timed<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut last = None;
     for _ in 0..3 {
         let t0 = std::time::Instant::now();
-        last = Some(f());
+        let r = f();
         times.push(t0.elapsed());
+        // The previous run's result is dropped outside the measurement.
+        last = Some(r);
     }
     times.sort();
     (times[1], last.expect("ran three times"))
@@ -252,7 +254,13 @@ fn substrate_figures(substrate: Substrate, requests: u64) -> SubstrateFigures {
     }
 }
 
-pub fn bench_command(requests: u64, idle_pods: u32, regions_only: bool, json: bool) -> u8 {
+pub fn bench_command(
+    requests: u64,
+    idle_pods: u32,
+    regions_only: bool,
+    path_only: bool,
+    json: bool,
+) -> u8 {
     let mut report = BenchReport {
         requests,
         connections: CONNECTIONS,
@@ -263,7 +271,10 @@ pub fn bench_command(requests: u64, idle_pods: u32, regions_only: bool, json: bo
         regions: crate::bench_regions::Figures::default(),
         regions_cost_per_request_vs_meshed: None,
     };
-    if !regions_only {
+    if path_only {
+        let _ = meshed(Substrate::Fabric, requests / 10, 0);
+        report.fabric = Some(substrate_figures(Substrate::Fabric, requests));
+    } else if !regions_only {
         // Warm the allocator and caches so the first measured run is not penalised.
         let _ = meshed(Substrate::Fabric, requests / 10, 0);
         let fabric = substrate_figures(Substrate::Fabric, requests);
@@ -277,8 +288,10 @@ pub fn bench_command(requests: u64, idle_pods: u32, regions_only: bool, json: bo
         ));
         report.fabric = Some(fabric);
     }
-    report.regions = crate::bench_regions::measure(|f| timed(f));
-    if let Some(f) = &report.fabric {
+    if !path_only {
+        report.regions = crate::bench_regions::measure(|f| timed(f));
+    }
+    if let (Some(f), false) = (&report.fabric, path_only) {
         report.regions_cost_per_request_vs_meshed =
             Some(f.meshed.requests_per_wall_s / report.regions.requests_per_wall_s);
     }
@@ -327,7 +340,9 @@ fn print_report(r: &BenchReport) {
             "meshed path with {n} idle meshed pods (fabric): {rps:.0} requests / wall s; cost per request {pct:+.1} %"
         );
     }
-    crate::bench_regions::print(&r.regions);
+    if r.regions.pods > 0 {
+        crate::bench_regions::print(&r.regions);
+    }
     if let Some(x) = r.regions_cost_per_request_vs_meshed {
         println!("multi-region cost per request / 2-pod meshed path's: {x:.2}×");
     }

@@ -198,6 +198,11 @@ impl<P: Platform> Cluster<P> {
         self.hosts.borrow().endpoint(i).clone()
     }
 
+    /// `f` of endpoint `i` (no copy of the endpoint).
+    pub fn with_endpoint<T>(&self, i: usize, f: impl FnOnce(&Endpoint) -> T) -> T {
+        f(self.hosts.borrow().endpoint(i))
+    }
+
     /// Requests in flight to endpoint `ep` over every worker's pool.
     pub fn host_rq_active(&self, ep: usize) -> u64 {
         self.workers.host_rq_active(ep)

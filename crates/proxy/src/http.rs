@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use bytes::Bytes;
+use http::header::HeaderName;
 use http::{HeaderValue, Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -17,6 +18,8 @@ use crate::local_reply::{local_reply, ResponseFlag};
 use crate::platform::Platform;
 use crate::proxy::Proxy;
 use crate::router_filter::route_request;
+
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The connection manager gave up on a downstream request without answering it (the client
 /// went away, or a timeout closed its connection): hyper closes the connection.
@@ -47,14 +50,14 @@ pub(crate) async fn handle_request<P: Platform>(
     let (mut parts, body) = req.into_parts();
     let request_id = match parts
         .headers
-        .get("x-request-id")
+        .get(&X_REQUEST_ID)
         .and_then(|v| v.to_str().ok())
     {
         Some(id) => id.to_string(),
         None => {
             let id = proxy.new_request_id();
             if let Ok(v) = HeaderValue::from_str(&id) {
-                parts.headers.insert("x-request-id", v);
+                parts.headers.insert(X_REQUEST_ID, v);
             }
             id
         }
@@ -99,7 +102,8 @@ async fn forward<P: Platform>(
     body: Incoming,
     info: &mut StreamInfo,
 ) -> Result<Response<Full<Bytes>>, DownstreamReset> {
-    let server = proxy.listener(index).server_name.clone();
+    let lcfg = proxy.listener(index);
+    let server = lcfg.server_name.as_str();
     let failure = FailureCell::default();
     let limit = proxy.downstream_limits().buffer_limit_bytes;
     let body = match read_up_to(body, limit).await {
@@ -119,11 +123,11 @@ async fn forward<P: Platform>(
             }
             route_request(proxy, index, worker, parts, body, info).await
         }
-        None => protocol_error(400, &server, info),
+        None => protocol_error(400, server, info),
     };
     match failure.get() {
         None => Ok(outcome),
-        Some(BodyFailure::Malformed) => Ok(protocol_error(400, &server, info)),
+        Some(BodyFailure::Malformed) => Ok(protocol_error(400, server, info)),
         Some(BodyFailure::Disconnected) => Err(DownstreamReset),
     }
 }

@@ -56,7 +56,7 @@ const HOP_BY_HOP: [&str; 6] = [
 
 fn strip_hop_by_hop(h: &mut HeaderMap) {
     for name in HOP_BY_HOP {
-        h.remove(name);
+        crate::router::remove_header(h, name);
     }
 }
 
@@ -110,9 +110,11 @@ pub(crate) async fn route_request<P: Platform>(
     if let Some(reply) = fault::inject(proxy, route.fault.as_ref(), server, info).await {
         return reply;
     }
-    let cluster_name = action.cluster.pick(stream_id).to_string();
-    info.cluster = cluster_name.clone();
-    let Some(cluster) = proxy.cluster(&cluster_name) else {
+    let cluster_name = action.cluster.pick(stream_id);
+    if info.cluster != cluster_name {
+        info.cluster = cluster_name.to_string();
+    }
+    let Some(cluster) = proxy.cluster(cluster_name) else {
         info.flags.set(ResponseFlag::NC);
         return local_reply(503, "", server);
     };
@@ -141,7 +143,7 @@ pub(crate) async fn route_request<P: Platform>(
     mirror::shadow(&upstream, action, stream_id, &authority, timeouts.global);
     let started = proxy.platform.now();
     let attempts = retry::forward(&upstream, &policy, timeouts.per_try, info);
-    let ended = timeout::within(&proxy.platform, timeouts.global, attempts).await;
+    let ended = timeout::ended(timeout::within(&proxy.platform, timeouts.global, attempts).await);
     let (mut response, from_upstream) = complete::finish(&cluster, ended, server, info);
     if from_upstream {
         let ms = proxy.platform.now().saturating_sub(started).as_millis() as u64;

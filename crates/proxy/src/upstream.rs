@@ -6,15 +6,18 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::header::HeaderName;
 use http::request::Parts;
 use http::{HeaderValue, Request, Response};
 
 use crate::body::RequestBody;
 use crate::cluster::Cluster;
-use crate::platform::{timeout, Platform};
+use crate::platform::{timeout_opt, Platform};
 use crate::pool::driver::StreamError;
 use crate::pool::engine::PoolFailure;
 use crate::router::retry::UpstreamReset;
+
+const X_ENVOY_ATTEMPT_COUNT: HeaderName = HeaderName::from_static("x-envoy-attempt-count");
 
 /// How one attempt ended.
 pub enum Attempt {
@@ -62,14 +65,9 @@ pub async fn attempt<P: Platform>(
     };
     let mut req = Request::from_parts(parts.clone(), body);
     req.headers_mut()
-        .insert("x-envoy-attempt-count", HeaderValue::from(attempt));
-    let send = stream.send(req);
-    let result = match per_try {
-        Some(t) => match timeout(platform, t, send).await {
-            Some(r) => r,
-            None => return Attempt::PerTryTimeout,
-        },
-        None => send.await,
+        .insert(X_ENVOY_ATTEMPT_COUNT, HeaderValue::from(attempt));
+    let Some(result) = timeout_opt(platform, per_try, stream.send(req)).await else {
+        return Attempt::PerTryTimeout;
     };
     match result {
         Ok(resp) => Attempt::Response(resp),

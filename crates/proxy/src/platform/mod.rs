@@ -9,6 +9,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -52,17 +53,56 @@ pub trait Platform: Clone + Unpin + 'static {
     }
 }
 
-/// Run `fut` with a deadline: `None` when `d` passed first. Deterministic (`biased`).
-pub async fn timeout<P: Platform, T>(
+/// Run `fut` with a deadline: `None` when `d` passed first. Deterministic: `fut` is polled
+/// before the deadline on every poll; the deadline starts at the first poll.
+pub fn timeout<P: Platform, F: Future>(p: &P, d: Duration, fut: F) -> Timeout<'_, P, F> {
+    timeout_opt(p, Some(d), fut)
+}
+
+/// [`timeout`] when there is a deadline `d`; `fut` alone (always `Some`) when there is none.
+pub fn timeout_opt<P: Platform, F: Future>(
     p: &P,
-    d: Duration,
-    fut: impl Future<Output = T>,
-) -> Option<T> {
-    let sleep = p.sleep(d);
-    tokio::select! {
-        biased;
-        v = fut => Some(v),
-        _ = sleep => None,
+    d: Option<Duration>,
+    fut: F,
+) -> Timeout<'_, P, F> {
+    Timeout {
+        platform: p,
+        after: d,
+        fut,
+        deadline: None,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`timeout`]: a struct rather than an `async fn`, so that it holds `fut`
+    /// once (an `async fn` holds its argument and the future it awaits side by side, doubling
+    /// the size of every request's state at each level that adds a timeout, all of it copied
+    /// when the request's future is made).
+    pub struct Timeout<'a, P, F> {
+        platform: &'a P,
+        after: Option<Duration>,
+        #[pin]
+        fut: F,
+        deadline: Option<LocalBoxFuture<()>>,
+    }
+}
+
+impl<P: Platform, F: Future> Future for Timeout<'_, P, F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let deadline = match *this.after {
+            Some(d) => Some(this.deadline.get_or_insert_with(|| this.platform.sleep(d))),
+            None => None,
+        };
+        if let Poll::Ready(v) = this.fut.poll(cx) {
+            return Poll::Ready(Some(v));
+        }
+        match deadline.map(|s| s.as_mut().poll(cx)) {
+            Some(Poll::Ready(())) => Poll::Ready(None),
+            _ => Poll::Pending,
+        }
     }
 }
 

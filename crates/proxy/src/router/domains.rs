@@ -16,20 +16,22 @@ enum Strength {
     Exact,
 }
 
+/// How `domain` matches `host`, both compared ignoring ASCII case (no copy per request).
 fn strength(domain: &str, host: &str) -> Option<Strength> {
-    let domain = domain.to_ascii_lowercase();
-    if domain == "*" {
+    let (d, h) = (domain.as_bytes(), host.as_bytes());
+    if d == b"*" {
         return Some(Strength::Any);
     }
-    if let Some(suffix) = domain.strip_prefix('*') {
-        return (host.len() > suffix.len() && host.ends_with(suffix))
-            .then_some(Strength::Suffix(suffix.len()));
+    if let Some(suffix) = d.strip_prefix(b"*") {
+        return (h.len() > suffix.len()
+            && h[h.len() - suffix.len()..].eq_ignore_ascii_case(suffix))
+        .then_some(Strength::Suffix(suffix.len()));
     }
-    if let Some(prefix) = domain.strip_suffix('*') {
-        return (host.len() > prefix.len() && host.starts_with(prefix))
+    if let Some(prefix) = d.strip_suffix(b"*") {
+        return (h.len() > prefix.len() && h[..prefix.len()].eq_ignore_ascii_case(prefix))
             .then_some(Strength::Prefix(prefix.len()));
     }
-    (domain == host).then_some(Strength::Exact)
+    d.eq_ignore_ascii_case(h).then_some(Strength::Exact)
 }
 
 /// The virtual host serving `authority`, if any.
@@ -37,11 +39,11 @@ pub fn select_virtual_host<'a>(
     vhosts: &'a [VirtualHost],
     authority: &str,
 ) -> Option<&'a VirtualHost> {
-    let host = authority.to_ascii_lowercase();
+    let host = authority;
     let mut best: Option<(Strength, &VirtualHost)> = None;
     for vh in vhosts {
         for domain in &vh.domains {
-            if let Some(s) = strength(domain, &host) {
+            if let Some(s) = strength(domain, host) {
                 // Strictly stronger only: on a tie the earlier virtual host keeps it.
                 if best.is_none_or(|(b, _)| s > b) {
                     best = Some((s, vh));

@@ -28,6 +28,20 @@ pub mod timeout;
 pub mod values;
 pub mod weighted;
 
+/// Remove every `name` header of `headers`, returning the first (as [`http::HeaderMap::remove`]).
+/// The names of a request are scanned first: an absent name — most of the headers the router
+/// consumes or strips, on most requests — costs a few comparisons instead of parsing and
+/// hashing the name.
+pub(crate) fn remove_header(
+    headers: &mut http::HeaderMap,
+    name: &str,
+) -> Option<http::HeaderValue> {
+    if !headers.keys().any(|k| k.as_str() == name) {
+        return None;
+    }
+    headers.remove(name)
+}
+
 #[cfg(test)]
 mod tests;
 

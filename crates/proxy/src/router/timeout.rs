@@ -34,7 +34,7 @@ fn nonzero(d: Duration) -> Option<Duration> {
 
 /// A header's value as whole milliseconds, removing the header either way.
 fn take_ms(headers: &mut HeaderMap, name: &str) -> Option<Duration> {
-    let v = headers.remove(name)?;
+    let v = super::remove_header(headers, name)?;
     v.to_str()
         .ok()?
         .parse::<u64>()

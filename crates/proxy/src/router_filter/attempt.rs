@@ -3,6 +3,9 @@
 //! per-try timeout ([`crate::upstream::attempt`]), and what outlier detection hears of it
 //! (`Filter::onUpstreamHeaders` / `onUpstreamReset` / `onPerTryTimeout`).
 
+use std::borrow::Borrow;
+use std::net::SocketAddr;
+
 use crate::active_stream::StreamInfo;
 use crate::lb::PreviousPriorities;
 use crate::outlier::{LocalOrigin, Outcome as OutlierOutcome};
@@ -34,14 +37,13 @@ pub(super) async fn next<P: Platform>(
         let rp = retry_priority.as_deref_mut().filter(|_| is_retry);
         cluster.pick_with(up.worker, rp).map(|i| PickedHost {
             ep: i,
-            key: cluster.endpoint(i).address.to_string(),
+            key: cluster.with_endpoint(i, |e| e.address),
         })
     })?;
-    let endpoint = cluster.endpoint(ep);
-    let host = endpoint.hostname;
-    state.on_host_attempted(&key);
+    let (host, priority) = cluster.with_endpoint(ep, |e| (e.hostname.clone(), e.priority));
+    state.on_host_attempted(key);
     if let Some(rp) = retry_priority {
-        rp.on_host_attempted(endpoint.priority);
+        rp.on_host_attempted(priority);
     }
     info.upstream_host = Some(host.clone());
     let outcome = attempt(
@@ -86,11 +88,11 @@ fn outlier_outcome(outcome: &Attempt) -> Option<OutlierOutcome> {
 /// `previous_hosts` retry predicate compares (its address: every endpoint is its own host).
 struct PickedHost {
     ep: usize,
-    key: String,
+    key: SocketAddr,
 }
 
-impl AsRef<str> for PickedHost {
-    fn as_ref(&self) -> &str {
+impl Borrow<SocketAddr> for PickedHost {
+    fn borrow(&self) -> &SocketAddr {
         &self.key
     }
 }

@@ -61,7 +61,7 @@ fn spawn_shadow<P: Platform>(
         let mut info = StreamInfo::default();
         let no_retries = RetryPolicy::new(RetryOn::NONE);
         let attempts = retry::forward(&shadow, &no_retries, None, &mut info);
-        let ended = timeout::within(&proxy.platform, global, attempts).await;
+        let ended = timeout::ended(timeout::within(&proxy.platform, global, attempts).await);
         complete::finish(&cluster, ended, "", &mut info);
     }));
 }

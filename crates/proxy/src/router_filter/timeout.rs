@@ -8,18 +8,19 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::complete::Ended;
-use crate::platform::{timeout, Platform};
+use crate::platform::{timeout_opt, Platform, Timeout};
 
-/// Run `attempts` under the global timeout `global` (`None`: no timeout).
-pub(super) async fn within<P: Platform>(
+/// Run `attempts` under the global timeout `global` (`None`: no timeout); the request ends
+/// [`Ended::GlobalTimeout`] when the future resolves to `None` (see [`ended`]).
+pub(super) fn within<P: Platform, F: Future<Output = Ended>>(
     platform: &P,
     global: Option<Duration>,
-    attempts: impl Future<Output = Ended>,
-) -> Ended {
-    match global {
-        Some(g) => timeout(platform, g, attempts)
-            .await
-            .unwrap_or(Ended::GlobalTimeout),
-        None => attempts.await,
-    }
+    attempts: F,
+) -> Timeout<'_, P, F> {
+    timeout_opt(platform, global, attempts)
+}
+
+/// How the request under [`within`] ended.
+pub(super) fn ended(r: Option<Ended>) -> Ended {
+    r.unwrap_or(Ended::GlobalTimeout)
 }

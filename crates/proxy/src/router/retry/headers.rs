@@ -34,7 +34,7 @@ const GRPC: [RetryOn; 5] = [
 
 /// A header's value as text, removing the header either way.
 fn take(headers: &mut HeaderMap, name: &str) -> Option<String> {
-    let v = headers.remove(name)?;
+    let v = crate::router::remove_header(headers, name)?;
     v.to_str().ok().map(str::to_string)
 }
 

@@ -16,6 +16,8 @@
 //! refused, up to `host_selection_retry_max_attempts` re-picks, after which the last pick is
 //! used (`source/common/router/retry_state_impl.cc` `RetryStateImpl::shouldSelectAnotherHost`).
 
+use std::borrow::Borrow;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use http::HeaderMap;
@@ -63,7 +65,7 @@ pub struct RetryState {
     /// A retry was scheduled and its outcome is not decided yet.
     retry_armed: bool,
     attempts: u32,
-    attempted_hosts: Vec<String>,
+    attempted_hosts: Vec<SocketAddr>,
 }
 
 impl RetryState {
@@ -156,20 +158,20 @@ impl RetryState {
         d
     }
 
-    /// Record the host an attempt went to.
-    pub fn on_host_attempted(&mut self, host: &str) {
-        self.attempted_hosts.push(host.to_string());
+    /// Record the host (its address: every endpoint is its own host) an attempt went to.
+    pub fn on_host_attempted(&mut self, host: SocketAddr) {
+        self.attempted_hosts.push(host);
     }
 
     /// The `previous_hosts` predicate: refuse a host already tried.
-    pub fn should_select_another_host(&self, host: &str) -> bool {
-        self.policy.previous_hosts && self.attempted_hosts.iter().any(|h| h == host)
+    pub fn should_select_another_host(&self, host: SocketAddr) -> bool {
+        self.policy.previous_hosts && self.attempted_hosts.contains(&host)
     }
 
     /// Pick a host with the load balancer's `pick`, re-picking while the predicate refuses
     /// it: `hostSelectionRetryCount() + 1` picks at most (the count is 1 for a first
     /// attempt, `host_selection_retry_max_attempts` for a retry); the last pick is used.
-    pub fn choose_host<H: AsRef<str>>(
+    pub fn choose_host<H: Borrow<SocketAddr>>(
         &self,
         is_retry: bool,
         mut pick: impl FnMut() -> Option<H>,
@@ -182,7 +184,7 @@ impl RetryState {
         let mut host = None;
         for _ in 0..=count {
             let h = pick()?;
-            if !self.should_select_another_host(h.as_ref()) {
+            if !self.should_select_another_host(*h.borrow()) {
                 return Some(h);
             }
             host = Some(h);

@@ -88,33 +88,35 @@ fn the_previous_hosts_predicate_re_picks_up_to_the_max_then_keeps_the_last_pick(
     p.previous_hosts = true;
     p.host_selection_retry_max_attempts = 2;
     let mut s = RetryState::new(&p, RetryCompat::default());
-    s.on_host_attempted("a");
-    let mut picks = ["a", "b", "c"].into_iter();
-    assert_eq!(s.choose_host(true, || picks.next()), Some("b"));
-    s.on_host_attempted("b");
+    let host = |n: u8| std::net::SocketAddr::from(([10, 0, 0, n], 80));
+    let (a, b, c) = (host(1), host(2), host(3));
+    s.on_host_attempted(a);
+    let mut picks = [a, b, c].into_iter();
+    assert_eq!(s.choose_host(true, || picks.next()), Some(b));
+    s.on_host_attempted(b);
     let mut calls = 0;
     let stuck = s.choose_host(true, || {
         calls += 1;
-        Some(if calls % 2 == 0 { "a" } else { "b" })
+        Some(if calls % 2 == 0 { a } else { b })
     });
     assert_eq!(
         (stuck, calls),
-        (Some("b"), 3),
+        (Some(b), 3),
         "max 2 re-picks, the last one is used"
     );
     let mut first_calls = 0;
     let first = s.choose_host(false, || {
         first_calls += 1;
-        Some("a")
+        Some(a)
     });
     assert_eq!(
         (first, first_calls),
-        (Some("a"), 2),
+        (Some(a), 2),
         "a first attempt re-picks once"
     );
     p.previous_hosts = false;
     let plain = RetryState::new(&p, RetryCompat::default());
-    assert!(!plain.should_select_another_host("a"));
+    assert!(!plain.should_select_another_host(a));
 }
 
 #[test]
