@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use meshtwin_model::event::TraceLevel;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::Scenario;
-use meshtwin_model::topology::{Pod, Topology};
+use meshtwin_model::topology::{Pod, Service, Topology};
 use meshtwin_proxy::config::ProxyConfig;
 
 use crate::loadgen::LoadTarget;
@@ -104,6 +104,28 @@ impl<'a> World<'a> {
             cache: Some(cache),
         };
         xds::proxy_config(&view, pod)
+    }
+
+    /// The endpoint-only update of `pod`'s last configuration `pushed` for `services` (see
+    /// [`xds::endpoint_update`]): whether a cluster changed, `None` when only a full
+    /// [`World::proxy_config`] gives the right result.
+    pub fn endpoint_update(
+        &self,
+        pod: &Pod,
+        endpoints: &[Pod],
+        policies: &MeshPolicies,
+        cache: &ClusterCache,
+        services: &[&Service],
+        pushed: &mut ProxyConfig,
+    ) -> Option<bool> {
+        let view = MeshView {
+            topo: self.topo,
+            pods: endpoints,
+            ips: &self.ips,
+            policies,
+            cache: Some(cache),
+        };
+        xds::endpoint_update(&view, pod, services, pushed)
     }
 
     /// Each load's source pod and where its URL leads, in load order.
