@@ -162,7 +162,7 @@ impl<P: Platform> Proxy<P> {
             let old = self.cluster(&c.name);
             let cluster = match old {
                 Some(old) if same_settings(old.cfg(), c) => {
-                    old.update_endpoints(c.endpoints.clone());
+                    old.update_endpoints(&c.endpoints);
                     old
                 }
                 _ => {
