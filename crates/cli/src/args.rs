@@ -283,6 +283,12 @@ pub enum Command {
         /// Only the multi-region mesh under faults (324 pods).
         #[arg(long)]
         regions_only: bool,
+        /// The scenario swept with `--jobs 1` and `--jobs 2` (skipped with `--regions-only`).
+        #[arg(long, default_value = crate::bench_sweep::SCENARIO)]
+        sweep_scenario: std::path::PathBuf,
+        /// Seeds of that sweep.
+        #[arg(long, default_value_t = 8)]
+        sweep_seeds: u64,
         /// Print the figures as one JSON document.
         #[arg(long)]
         json: bool,

@@ -15,6 +15,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use meshtwin_model::event::EventKind;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{LoadSpec, Scenario};
 use meshtwin_model::topology::*;
@@ -22,6 +23,7 @@ use meshtwin_model::SourceRef;
 use meshtwin_sim::Substrate;
 use serde::Serialize;
 
+use crate::bench_report::{must_show, print_report, BenchReport};
 use crate::exit;
 
 const CONNECTIONS: u32 = 16;
@@ -156,6 +158,8 @@ pub(crate) fn timed<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
 struct Meshed {
     wall: Duration,
     calls: u64,
+    /// HTTP access-log entries the sidecars wrote: one per proxied request hop.
+    hops: u64,
     virtual_time: Duration,
     polls: u64,
 }
@@ -174,9 +178,13 @@ fn meshed(substrate: Substrate, requests: u64, idle_pods: u32) -> Meshed {
         .expect("bench world is valid")
     });
     let (_, _, o) = &r.loads[0];
+    let hops = (r.events.iter())
+        .filter(|e| matches!(e.kind, EventKind::AccessLog { .. }))
+        .count() as u64;
     Meshed {
         wall,
         calls: o.calls.len() as u64,
+        hops,
         virtual_time: o.last_end.unwrap_or_default(),
         polls: r.engine.task_polls,
     }
@@ -188,21 +196,26 @@ fn per_sec(n: u64, d: Duration) -> f64 {
 
 /// One path measured on one substrate.
 #[derive(Serialize)]
-struct PathFigures {
-    requests: u64,
-    wall_s: f64,
-    requests_per_wall_s: f64,
-    virtual_s: f64,
-    virtual_per_wall: f64,
-    task_polls_per_request: f64,
+pub(crate) struct PathFigures {
+    pub requests: u64,
+    /// Proxied request hops (sidecar HTTP access-log entries): 2 per request here.
+    pub proxy_hops: u64,
+    pub wall_s: f64,
+    pub requests_per_wall_s: f64,
+    pub proxy_hops_per_wall_s: f64,
+    pub virtual_s: f64,
+    pub virtual_per_wall: f64,
+    pub task_polls_per_request: f64,
 }
 
 impl PathFigures {
     fn of(m: &Meshed) -> Self {
         Self {
             requests: m.calls,
+            proxy_hops: m.hops,
             wall_s: m.wall.as_secs_f64(),
             requests_per_wall_s: per_sec(m.calls, m.wall),
+            proxy_hops_per_wall_s: per_sec(m.hops, m.wall),
             virtual_s: m.virtual_time.as_secs_f64(),
             virtual_per_wall: m.virtual_time.as_secs_f64() / m.wall.as_secs_f64(),
             task_polls_per_request: m.polls as f64 / m.calls.max(1) as f64,
@@ -212,28 +225,12 @@ impl PathFigures {
 
 /// The figures of a substrate.
 #[derive(Serialize)]
-struct SubstrateFigures {
-    meshed: PathFigures,
-    echo_round_trips_per_wall_s: f64,
+pub(crate) struct SubstrateFigures {
+    pub meshed: PathFigures,
+    pub echo_round_trips_per_wall_s: f64,
     /// Meshed requests per wall second over bare echo round trips per wall second.
-    meshed_over_echo: f64,
-    idle_pass_us_1000_hosts: f64,
-}
-
-/// Everything `meshtwin bench` measures.
-#[derive(Serialize)]
-struct BenchReport {
-    requests: u64,
-    connections: u32,
-    link_us: u128,
-    fabric: Option<SubstrateFigures>,
-    turmoil_net: Option<SubstrateFigures>,
-    /// Meshed path with idle meshed pods (fabric): requests per wall second, and the change
-    /// in cost per request against the path alone.
-    idle_pods: Option<(u32, f64, f64)>,
-    regions: crate::bench_regions::Figures,
-    /// The multi-region mesh's wall time per request over the 2-pod meshed path's (fabric).
-    regions_cost_per_request_vs_meshed: Option<f64>,
+    pub meshed_over_echo: f64,
+    pub idle_pass_us_1000_hosts: f64,
 }
 
 fn substrate_figures(substrate: Substrate, requests: u64) -> SubstrateFigures {
@@ -252,37 +249,49 @@ fn substrate_figures(substrate: Substrate, requests: u64) -> SubstrateFigures {
     }
 }
 
-pub fn bench_command(requests: u64, idle_pods: u32, regions_only: bool, json: bool) -> u8 {
+/// What `meshtwin bench` was asked.
+pub struct BenchArgs {
+    pub requests: u64,
+    pub idle_pods: u32,
+    pub regions_only: bool,
+    /// The scenario and seed count of the `--jobs 1` / `--jobs 2` sweep.
+    pub sweep: (std::path::PathBuf, u64),
+    pub json: bool,
+}
+
+pub fn bench_command(args: BenchArgs) -> u8 {
+    let requests = args.requests;
     let mut report = BenchReport {
         requests,
         connections: CONNECTIONS,
         link_us: LINK.as_micros(),
-        fabric: None,
-        turmoil_net: None,
-        idle_pods: None,
-        regions: crate::bench_regions::Figures::default(),
-        regions_cost_per_request_vs_meshed: None,
+        ..BenchReport::default()
     };
-    if !regions_only {
+    if !args.regions_only {
         // Warm the allocator and caches so the first measured run is not penalised.
         let _ = meshed(Substrate::Fabric, requests / 10, 0);
         let fabric = substrate_figures(Substrate::Fabric, requests);
         report.turmoil_net = Some(substrate_figures(Substrate::TurmoilNet, requests));
-        let idle = PathFigures::of(&meshed(Substrate::Fabric, requests, idle_pods));
+        let idle = PathFigures::of(&meshed(Substrate::Fabric, requests, args.idle_pods));
         let base = fabric.meshed.requests_per_wall_s;
         report.idle_pods = Some((
-            idle_pods,
+            args.idle_pods,
             idle.requests_per_wall_s,
             (base / idle.requests_per_wall_s - 1.0) * 100.0,
         ));
         report.fabric = Some(fabric);
     }
     report.regions = crate::bench_regions::measure(|f| timed(f));
-    if let Some(f) = &report.fabric {
-        report.regions_cost_per_request_vs_meshed =
-            Some(f.meshed.requests_per_wall_s / report.regions.requests_per_wall_s);
+    if !args.regions_only {
+        let (scenario, seeds) = &args.sweep;
+        report.sweep = Some(
+            crate::bench_sweep::measure(scenario, *seeds, |f| timed(f))
+                .map_err(|e| format!("not measured: {e}")),
+        );
     }
-    if json {
+    report.cost = crate::bench_report::COST;
+    report.must_show = must_show(&report);
+    if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&report).expect("the report serializes")
@@ -291,44 +300,4 @@ pub fn bench_command(requests: u64, idle_pods: u32, regions_only: bool, json: bo
         print_report(&report);
     }
     exit::OK
-}
-
-fn print_substrate(name: &str, f: &SubstrateFigures) {
-    let m = &f.meshed;
-    println!(
-        "{name}: meshed path (fortio → sidecar → sidecar → app) {:.0} requests / wall s \
-         ({} in {:.3} s; virtual/wall {:.1}×; {:.1} task polls per request); bare echo over the \
-         same hops {:.0} round trips / wall s; meshed / echo {:.3}; one pass over 1000 idle hosts \
-         {:.3} µs",
-        m.requests_per_wall_s,
-        m.requests,
-        m.wall_s,
-        m.virtual_per_wall,
-        m.task_polls_per_request,
-        f.echo_round_trips_per_wall_s,
-        f.meshed_over_echo,
-        f.idle_pass_us_1000_hosts
-    );
-}
-
-fn print_report(r: &BenchReport) {
-    println!(
-        "meshtwin bench: {} requests, fortio -c {} -qps 0, links {} µs one way (median of 3 runs)",
-        r.requests, r.connections, r.link_us
-    );
-    if let Some(f) = &r.fabric {
-        print_substrate("fabric", f);
-    }
-    if let Some(f) = &r.turmoil_net {
-        print_substrate("turmoil-net", f);
-    }
-    if let Some((n, rps, pct)) = r.idle_pods {
-        println!(
-            "meshed path with {n} idle meshed pods (fabric): {rps:.0} requests / wall s; cost per request {pct:+.1} %"
-        );
-    }
-    crate::bench_regions::print(&r.regions);
-    if let Some(x) = r.regions_cost_per_request_vs_meshed {
-        println!("multi-region cost per request / 2-pod meshed path's: {x:.2}×");
-    }
 }

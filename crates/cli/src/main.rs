@@ -17,6 +17,8 @@ mod admin_stats;
 mod args;
 mod bench;
 mod bench_regions;
+mod bench_report;
+mod bench_sweep;
 mod calltree;
 mod compare;
 mod config_dump;
@@ -86,8 +88,16 @@ fn dispatch(command: Command, matches: &clap::ArgMatches) -> u8 {
                 requests,
                 idle_pods,
                 regions_only,
+                sweep_scenario,
+                sweep_seeds,
                 json,
-            } => bench::bench_command(requests, idle_pods, regions_only, json),
+            } => bench::bench_command(bench::BenchArgs {
+                requests,
+                idle_pods,
+                regions_only,
+                sweep: (sweep_scenario, sweep_seeds),
+                json,
+            }),
             _ => unreachable!("every other command belongs to a group dispatched above"),
         })
 }

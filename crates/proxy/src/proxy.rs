@@ -156,7 +156,7 @@ impl<P: Platform> Proxy<P> {
     /// are removed and stop likewise; listeners keep their addresses and get their new route tables. Listeners
     /// the push adds or removes are not supported (the twin's listeners are fixed at start).
     /// A cluster the push creates derives its streams from `seed` and its name.
-    pub fn apply(self: &Rc<Self>, cfg: ProxyConfig, seed: u64) {
+    pub fn apply(self: &Rc<Self>, cfg: &ProxyConfig, seed: u64) {
         let mut next = BTreeMap::new();
         for c in &cfg.clusters {
             let old = self.cluster(&c.name);

@@ -267,9 +267,9 @@ impl Timeline {
                     pod.name
                 );
             }
-            let cfg = match eds {
+            match eds {
                 Some(false) => continue,
-                Some(true) => self.pushed[&pod.name].clone(),
+                Some(true) => {}
                 None => {
                     let Some(cfg) = world.proxy_config(pod, &endpoints, &self.policies, &cache)
                     else {
@@ -278,10 +278,9 @@ impl Timeline {
                     if self.pushed.get(&pod.name) == Some(&cfg) {
                         continue;
                     }
-                    self.pushed.insert(pod.name.clone(), cfg.clone());
-                    cfg
+                    self.pushed.insert(pod.name.clone(), cfg);
                 }
-            };
+            }
             rt.observer.event(
                 now,
                 EventKind::ConfigPush {
@@ -293,7 +292,7 @@ impl Timeline {
                 world.scenario.seed,
                 &format!("push/{}/{}", pod.name, self.pushes),
             );
-            proxy.apply(cfg, seed);
+            proxy.apply(&self.pushed[&pod.name], seed);
         }
         self.moved.clear();
         self.policies_changed = false;
