@@ -10,7 +10,7 @@ use crate::inputs::load_inputs;
 use crate::sweep::{report, run_seeds, SweepContext, SweepReport};
 
 /// The scenario the bench sweeps (path from the repository root).
-pub const SCENARIO: &str = "scenarios/istio-circuit-breaking.yaml";
+pub const SCENARIO: &str = "scenarios/istio-upgrade-default-retry.yaml";
 
 /// What the sweep measurement found.
 #[derive(Debug, Serialize)]

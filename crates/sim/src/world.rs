@@ -147,17 +147,20 @@ impl<'a> World<'a> {
 
     /// The pods that can exchange a packet under some policy set of the run (`policies` at
     /// the start, then each timeline state): only they become network hosts (see `reach`).
+    /// Also the configurations the walk built under `policies` (the reached pods'), so the
+    /// start does not build them again.
     pub fn live_pods(
         &self,
         policies: &MeshPolicies,
         loads: &[(String, LoadTarget)],
-    ) -> BTreeSet<String> {
+    ) -> (BTreeSet<String>, BTreeMap<String, ProxyConfig>) {
         let by_name: BTreeMap<&str, &Pod> =
             self.pods.iter().map(|p| (p.name.as_str(), p)).collect();
         let mut live = BTreeSet::new();
+        let mut first = None;
         for set in std::iter::once(policies).chain(self.states.values()) {
             let cache = ClusterCache::default();
-            let (reached, _) = reachable_pods(
+            let (reached, configs) = reachable_pods(
                 |pod| {
                     let p = by_name.get(pod)?;
                     self.proxy_config(p, &self.pods, set, &cache)
@@ -172,8 +175,9 @@ impl<'a> World<'a> {
                 loads,
             );
             live.extend(reached);
+            first.get_or_insert(configs);
         }
-        live
+        (live, first.unwrap_or_default())
     }
 }
 
