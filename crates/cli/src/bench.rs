@@ -137,26 +137,51 @@ fn scenario(requests: u64) -> Scenario {
     }
 }
 
-/// Median of three wall-clock measurements of `f`, with `f`'s last result.
+/// A measurement: medians of the wall time and of the CPU time the measuring thread used
+/// (`None` where the system does not say; for a single-threaded simulation it is the wall
+/// time without the time other processes took the core away).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    pub wall: Duration,
+    pub cpu: Option<Duration>,
+}
+
+/// The CPU time (user + system) this thread has used: `/proc/thread-self/stat` fields 14 and
+/// 15, in USER_HZ (100 per second on Linux).
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// Median of three measurements of `f` (wall and thread CPU time), with `f`'s last result.
 #[allow(
     clippy::disallowed_types,
     clippy::disallowed_methods,
     reason = "a benchmark measures wall time"
 )]
-pub(crate) fn timed<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut times = Vec::new();
+pub(crate) fn timed<T>(mut f: impl FnMut() -> T) -> (Timing, T) {
+    let (mut walls, mut cpus) = (Vec::new(), Vec::new());
     let mut last = None;
     for _ in 0..3 {
-        let t0 = std::time::Instant::now();
+        let (t0, c0) = (std::time::Instant::now(), thread_cpu());
         last = Some(f());
-        times.push(t0.elapsed());
+        walls.push(t0.elapsed());
+        cpus.extend(c0.zip(thread_cpu()).map(|(a, b)| b.saturating_sub(a)));
     }
-    times.sort();
-    (times[1], last.expect("ran three times"))
+    walls.sort();
+    cpus.sort();
+    let timing = Timing {
+        wall: walls[1],
+        cpu: (cpus.len() == 3).then(|| cpus[1]),
+    };
+    (timing, last.expect("ran three times"))
 }
 
 struct Meshed {
-    wall: Duration,
+    time: Timing,
     calls: u64,
     /// HTTP access-log entries the sidecars wrote: one per proxied request hop.
     hops: u64,
@@ -167,7 +192,7 @@ struct Meshed {
 fn meshed(substrate: Substrate, requests: u64, idle_pods: u32) -> Meshed {
     let topo = world(idle_pods);
     let sc = scenario(requests);
-    let (wall, r) = timed(|| {
+    let (time, r) = timed(|| {
         meshtwin_sim::run_on(
             substrate,
             &topo,
@@ -182,7 +207,7 @@ fn meshed(substrate: Substrate, requests: u64, idle_pods: u32) -> Meshed {
         .filter(|e| matches!(e.kind, EventKind::AccessLog { .. }))
         .count() as u64;
     Meshed {
-        wall,
+        time,
         calls: o.calls.len() as u64,
         hops,
         virtual_time: o.last_end.unwrap_or_default(),
@@ -203,6 +228,8 @@ pub(crate) struct PathFigures {
     pub wall_s: f64,
     pub requests_per_wall_s: f64,
     pub proxy_hops_per_wall_s: f64,
+    /// The simulating thread's CPU seconds (median of three; `None` when not readable).
+    pub cpu_s: Option<f64>,
     pub virtual_s: f64,
     pub virtual_per_wall: f64,
     pub task_polls_per_request: f64,
@@ -210,14 +237,16 @@ pub(crate) struct PathFigures {
 
 impl PathFigures {
     fn of(m: &Meshed) -> Self {
+        let wall = m.time.wall;
         Self {
             requests: m.calls,
             proxy_hops: m.hops,
-            wall_s: m.wall.as_secs_f64(),
-            requests_per_wall_s: per_sec(m.calls, m.wall),
-            proxy_hops_per_wall_s: per_sec(m.hops, m.wall),
+            wall_s: wall.as_secs_f64(),
+            requests_per_wall_s: per_sec(m.calls, wall),
+            proxy_hops_per_wall_s: per_sec(m.hops, wall),
+            cpu_s: m.time.cpu.map(|c| c.as_secs_f64()),
             virtual_s: m.virtual_time.as_secs_f64(),
-            virtual_per_wall: m.virtual_time.as_secs_f64() / m.wall.as_secs_f64(),
+            virtual_per_wall: m.virtual_time.as_secs_f64() / wall.as_secs_f64(),
             task_polls_per_request: m.polls as f64 / m.calls.max(1) as f64,
         }
     }
@@ -237,7 +266,7 @@ fn substrate_figures(substrate: Substrate, requests: u64) -> SubstrateFigures {
     let m = PathFigures::of(&meshed(substrate, requests, 0));
     let (echo_wall, e) =
         timed(|| meshtwin_sim::baseline::echo(substrate, requests, CONNECTIONS, LINK, 0));
-    let echo = per_sec(e.round_trips, echo_wall);
+    let echo = per_sec(e.round_trips, echo_wall.wall);
     let mut pass = meshtwin_sim::baseline::idle_network(substrate, 1000);
     let (t, _) = timed(|| (0..1000).for_each(|_| pass()));
     drop(pass);
@@ -245,7 +274,7 @@ fn substrate_figures(substrate: Substrate, requests: u64) -> SubstrateFigures {
         meshed_over_echo: m.requests_per_wall_s / echo,
         meshed: m,
         echo_round_trips_per_wall_s: echo,
-        idle_pass_us_1000_hosts: t.as_secs_f64() * 1e6 / 1000.0,
+        idle_pass_us_1000_hosts: t.wall.as_secs_f64() * 1e6 / 1000.0,
     }
 }
 
@@ -285,8 +314,11 @@ pub fn bench_command(args: BenchArgs) -> u8 {
     if !args.regions_only {
         let (scenario, seeds) = &args.sweep;
         report.sweep = Some(
-            crate::bench_sweep::measure(scenario, *seeds, |f| timed(f))
-                .map_err(|e| format!("not measured: {e}")),
+            crate::bench_sweep::measure(scenario, *seeds, |f| {
+                let (t, r) = timed(f);
+                (t.wall, r)
+            })
+            .map_err(|e| format!("not measured: {e}")),
         );
     }
     report.cost = crate::bench_report::COST;

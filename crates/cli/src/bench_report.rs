@@ -8,7 +8,7 @@ use crate::bench_regions::Figures as RegionFigures;
 use crate::bench_sweep::SweepFigures;
 
 /// What every cost per request / per hop below counts.
-pub const COST: &str = "wall time of one whole simulation (building every pod, proxy and \
+pub const COST: &str = "wall time (and, separately, the simulating thread's CPU time) of one whole simulation (building every pod, proxy and \
     configuration; running the loads and the timeline to the end; teardown and Envoy's counter \
     checks), median of three runs, divided by the load calls fortio made (a 324-pod frontend call \
     makes two more requests behind it) or by the proxied request hops (HTTP access-log entries \
@@ -60,18 +60,36 @@ pub fn must_show(r: &BenchReport) -> Vec<Goal> {
         let m = &f.meshed;
         let per_call = m.requests_per_wall_s / g.requests_per_wall_s;
         out.push(goal(
-            "324-pod cost per load call / 2-pod meshed path's",
+            "324-pod wall time per load call / 2-pod meshed path's",
             per_call,
             "≤ 1.5",
             per_call <= 1.5,
         ));
         let per_hop = m.proxy_hops_per_wall_s / g.proxy_hops_per_wall_s;
         out.push(goal(
-            "324-pod cost per proxied request hop / 2-pod meshed path's",
+            "324-pod wall time per proxied request hop / 2-pod meshed path's",
             per_hop,
             "≤ 1.5",
             per_hop <= 1.5,
         ));
+        // The same on the simulating thread's CPU time: on a shared machine the wall time
+        // also counts whatever else ran on the core.
+        if let (Some(mc), Some(gc)) = (m.cpu_s, g.cpu_s) {
+            let per_call = (gc / g.calls as f64) / (mc / m.requests as f64);
+            out.push(goal(
+                "324-pod CPU time per load call / 2-pod meshed path's",
+                per_call,
+                "≤ 1.5",
+                per_call <= 1.5,
+            ));
+            let per_hop = (gc / g.proxy_hops as f64) / (mc / m.proxy_hops as f64);
+            out.push(goal(
+                "324-pod CPU time per proxied request hop / 2-pod meshed path's",
+                per_hop,
+                "≤ 1.5",
+                per_hop <= 1.5,
+            ));
+        }
         out.push(goal(
             "2-pod meshed path / bare echo over the same hops (fabric)",
             f.meshed_over_echo,
