@@ -7,9 +7,12 @@
 //! 3. Path 1 again with `--idle-pods` extra meshed pods that carry no traffic.
 //! 4. A multi-region mesh of 324 pods under a failure timeline ([`crate::bench_regions`]):
 //!    simulated requests per wall second, virtual seconds per wall second, and its cost per
-//!    request against path 1's.
+//!    load call and per proxied request hop against path 1's.
+//! 5. One sweep with `--jobs 1` and `--jobs 2` ([`crate::bench_sweep`]).
 //!
-//! Each is run three times; the median wall time is reported. `--json` prints the figures as
+//! Each is run three times; the median wall time (and the simulating thread's CPU time) is
+//! reported, then every goal of the engine's issue checked against the figures
+//! ([`crate::bench_report`], which also says what a cost counts). `--json` prints it all as
 //! one JSON document, for tracking.
 
 use std::collections::BTreeMap;
