@@ -310,6 +310,13 @@ pub enum Command {
         /// proxy's per-request cost).
         #[arg(long, conflicts_with = "regions_only")]
         path_only: bool,
+        /// The scenario swept with `--jobs 1` and `--jobs 2` (skipped with `--regions-only`
+        /// and `--path-only`).
+        #[arg(long, default_value = crate::bench_sweep::SCENARIO)]
+        sweep_scenario: std::path::PathBuf,
+        /// Seeds of that sweep.
+        #[arg(long, default_value_t = 8)]
+        sweep_seeds: u64,
         /// Print the figures as one JSON document.
         #[arg(long)]
         json: bool,

@@ -7,14 +7,18 @@
 //! 3. Path 1 again with `--idle-pods` extra meshed pods that carry no traffic.
 //! 4. A multi-region mesh of 324 pods under a failure timeline ([`crate::bench_regions`]):
 //!    simulated requests per wall second, virtual seconds per wall second, and its cost per
-//!    request against path 1's.
+//!    load call and per proxied request hop against path 1's.
+//! 5. One sweep with `--jobs 1` and `--jobs 2` ([`crate::bench_sweep`]).
 //!
-//! Each is run three times; the median wall time is reported. `--json` prints the figures as
+//! Each is run three times; the median wall time (and the simulating thread's CPU time) is
+//! reported, then every goal of the engine's issue checked against the figures
+//! ([`crate::bench_report`], which also says what a cost counts). `--json` prints it all as
 //! one JSON document, for tracking.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use meshtwin_model::event::EventKind;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::{LoadSpec, Scenario};
 use meshtwin_model::topology::*;
@@ -22,6 +26,7 @@ use meshtwin_model::SourceRef;
 use meshtwin_sim::Substrate;
 use serde::Serialize;
 
+use crate::bench_report::{must_show, print_report, BenchReport};
 use crate::exit;
 
 const CONNECTIONS: u32 = 16;
@@ -135,29 +140,56 @@ fn scenario(requests: u64) -> Scenario {
     }
 }
 
-/// Median of three wall-clock measurements of `f`, with `f`'s last result.
+/// A measurement: medians of the wall time and of the CPU time the measuring thread used
+/// (`None` where the system does not say; for a single-threaded simulation it is the wall
+/// time without the time other processes took the core away).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timing {
+    pub wall: Duration,
+    pub cpu: Option<Duration>,
+}
+
+/// The CPU time (user + system) this thread has used: `/proc/thread-self/stat` fields 14 and
+/// 15, in USER_HZ (100 per second on Linux).
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// Median of three measurements of `f` (wall and thread CPU time), with `f`'s last result.
 #[allow(
     clippy::disallowed_types,
     clippy::disallowed_methods,
     reason = "a benchmark measures wall time"
 )]
-pub(crate) fn timed<T>(mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut times = Vec::new();
+pub(crate) fn timed<T>(mut f: impl FnMut() -> T) -> (Timing, T) {
+    let (mut walls, mut cpus) = (Vec::new(), Vec::new());
     let mut last = None;
     for _ in 0..3 {
-        let t0 = std::time::Instant::now();
+        let (t0, c0) = (std::time::Instant::now(), thread_cpu());
         let r = f();
-        times.push(t0.elapsed());
+        walls.push(t0.elapsed());
+        cpus.extend(c0.zip(thread_cpu()).map(|(a, b)| b.saturating_sub(a)));
         // The previous run's result is dropped outside the measurement.
         last = Some(r);
     }
-    times.sort();
-    (times[1], last.expect("ran three times"))
+    walls.sort();
+    cpus.sort();
+    let timing = Timing {
+        wall: walls[1],
+        cpu: (cpus.len() == 3).then(|| cpus[1]),
+    };
+    (timing, last.expect("ran three times"))
 }
 
 struct Meshed {
-    wall: Duration,
+    time: Timing,
     calls: u64,
+    /// HTTP access-log entries the sidecars wrote: one per proxied request hop.
+    hops: u64,
     virtual_time: Duration,
     polls: u64,
 }
@@ -165,7 +197,7 @@ struct Meshed {
 fn meshed(substrate: Substrate, requests: u64, idle_pods: u32) -> Meshed {
     let topo = world(idle_pods);
     let sc = scenario(requests);
-    let (wall, r) = timed(|| {
+    let (time, r) = timed(|| {
         meshtwin_sim::run_on(
             substrate,
             &topo,
@@ -176,9 +208,13 @@ fn meshed(substrate: Substrate, requests: u64, idle_pods: u32) -> Meshed {
         .expect("bench world is valid")
     });
     let (_, _, o) = &r.loads[0];
+    let hops = (r.events.iter())
+        .filter(|e| matches!(e.kind, EventKind::AccessLog { .. }))
+        .count() as u64;
     Meshed {
-        wall,
+        time,
         calls: o.calls.len(),
+        hops,
         virtual_time: o.last_end.unwrap_or_default(),
         polls: r.engine.task_polls,
     }
@@ -190,23 +226,32 @@ fn per_sec(n: u64, d: Duration) -> f64 {
 
 /// One path measured on one substrate.
 #[derive(Serialize)]
-struct PathFigures {
-    requests: u64,
-    wall_s: f64,
-    requests_per_wall_s: f64,
-    virtual_s: f64,
-    virtual_per_wall: f64,
-    task_polls_per_request: f64,
+pub(crate) struct PathFigures {
+    pub requests: u64,
+    /// Proxied request hops (sidecar HTTP access-log entries): 2 per request here.
+    pub proxy_hops: u64,
+    pub wall_s: f64,
+    pub requests_per_wall_s: f64,
+    pub proxy_hops_per_wall_s: f64,
+    /// The simulating thread's CPU seconds (median of three; `None` when not readable).
+    pub cpu_s: Option<f64>,
+    pub virtual_s: f64,
+    pub virtual_per_wall: f64,
+    pub task_polls_per_request: f64,
 }
 
 impl PathFigures {
     fn of(m: &Meshed) -> Self {
+        let wall = m.time.wall;
         Self {
             requests: m.calls,
-            wall_s: m.wall.as_secs_f64(),
-            requests_per_wall_s: per_sec(m.calls, m.wall),
+            proxy_hops: m.hops,
+            wall_s: wall.as_secs_f64(),
+            requests_per_wall_s: per_sec(m.calls, wall),
+            proxy_hops_per_wall_s: per_sec(m.hops, wall),
+            cpu_s: m.time.cpu.map(|c| c.as_secs_f64()),
             virtual_s: m.virtual_time.as_secs_f64(),
-            virtual_per_wall: m.virtual_time.as_secs_f64() / m.wall.as_secs_f64(),
+            virtual_per_wall: m.virtual_time.as_secs_f64() / wall.as_secs_f64(),
             task_polls_per_request: m.polls as f64 / m.calls.max(1) as f64,
         }
     }
@@ -214,35 +259,19 @@ impl PathFigures {
 
 /// The figures of a substrate.
 #[derive(Serialize)]
-struct SubstrateFigures {
-    meshed: PathFigures,
-    echo_round_trips_per_wall_s: f64,
+pub(crate) struct SubstrateFigures {
+    pub meshed: PathFigures,
+    pub echo_round_trips_per_wall_s: f64,
     /// Meshed requests per wall second over bare echo round trips per wall second.
-    meshed_over_echo: f64,
-    idle_pass_us_1000_hosts: f64,
-}
-
-/// Everything `meshtwin bench` measures.
-#[derive(Serialize)]
-struct BenchReport {
-    requests: u64,
-    connections: u32,
-    link_us: u128,
-    fabric: Option<SubstrateFigures>,
-    turmoil_net: Option<SubstrateFigures>,
-    /// Meshed path with idle meshed pods (fabric): requests per wall second, and the change
-    /// in cost per request against the path alone.
-    idle_pods: Option<(u32, f64, f64)>,
-    regions: crate::bench_regions::Figures,
-    /// The multi-region mesh's wall time per request over the 2-pod meshed path's (fabric).
-    regions_cost_per_request_vs_meshed: Option<f64>,
+    pub meshed_over_echo: f64,
+    pub idle_pass_us_1000_hosts: f64,
 }
 
 fn substrate_figures(substrate: Substrate, requests: u64) -> SubstrateFigures {
     let m = PathFigures::of(&meshed(substrate, requests, 0));
     let (echo_wall, e) =
         timed(|| meshtwin_sim::baseline::echo(substrate, requests, CONNECTIONS, LINK, 0));
-    let echo = per_sec(e.round_trips, echo_wall);
+    let echo = per_sec(e.round_trips, echo_wall.wall);
     let mut pass = meshtwin_sim::baseline::idle_network(substrate, 1000);
     let (t, _) = timed(|| (0..1000).for_each(|_| pass()));
     drop(pass);
@@ -250,52 +279,63 @@ fn substrate_figures(substrate: Substrate, requests: u64) -> SubstrateFigures {
         meshed_over_echo: m.requests_per_wall_s / echo,
         meshed: m,
         echo_round_trips_per_wall_s: echo,
-        idle_pass_us_1000_hosts: t.as_secs_f64() * 1e6 / 1000.0,
+        idle_pass_us_1000_hosts: t.wall.as_secs_f64() * 1e6 / 1000.0,
     }
 }
 
-pub fn bench_command(
-    requests: u64,
-    idle_pods: u32,
-    regions_only: bool,
-    path_only: bool,
-    json: bool,
-) -> u8 {
+/// What `meshtwin bench` was asked.
+pub struct BenchArgs {
+    pub requests: u64,
+    pub idle_pods: u32,
+    pub regions_only: bool,
+    /// Only the 2-pod meshed path and its bare echo, on the fabric.
+    pub path_only: bool,
+    /// The scenario and seed count of the `--jobs 1` / `--jobs 2` sweep.
+    pub sweep: (std::path::PathBuf, u64),
+    pub json: bool,
+}
+
+pub fn bench_command(args: BenchArgs) -> u8 {
+    let requests = args.requests;
     let mut report = BenchReport {
         requests,
         connections: CONNECTIONS,
         link_us: LINK.as_micros(),
-        fabric: None,
-        turmoil_net: None,
-        idle_pods: None,
-        regions: crate::bench_regions::Figures::default(),
-        regions_cost_per_request_vs_meshed: None,
+        ..BenchReport::default()
     };
-    if path_only {
+    if args.path_only {
         let _ = meshed(Substrate::Fabric, requests / 10, 0);
         report.fabric = Some(substrate_figures(Substrate::Fabric, requests));
-    } else if !regions_only {
+    } else if !args.regions_only {
         // Warm the allocator and caches so the first measured run is not penalised.
         let _ = meshed(Substrate::Fabric, requests / 10, 0);
         let fabric = substrate_figures(Substrate::Fabric, requests);
         report.turmoil_net = Some(substrate_figures(Substrate::TurmoilNet, requests));
-        let idle = PathFigures::of(&meshed(Substrate::Fabric, requests, idle_pods));
+        let idle = PathFigures::of(&meshed(Substrate::Fabric, requests, args.idle_pods));
         let base = fabric.meshed.requests_per_wall_s;
         report.idle_pods = Some((
-            idle_pods,
+            args.idle_pods,
             idle.requests_per_wall_s,
             (base / idle.requests_per_wall_s - 1.0) * 100.0,
         ));
         report.fabric = Some(fabric);
     }
-    if !path_only {
+    if !args.path_only {
         report.regions = crate::bench_regions::measure(|f| timed(f));
     }
-    if let (Some(f), false) = (&report.fabric, path_only) {
-        report.regions_cost_per_request_vs_meshed =
-            Some(f.meshed.requests_per_wall_s / report.regions.requests_per_wall_s);
+    if !args.regions_only && !args.path_only {
+        let (scenario, seeds) = &args.sweep;
+        report.sweep = Some(
+            crate::bench_sweep::measure(scenario, *seeds, |f| {
+                let (t, r) = timed(f);
+                (t.wall, r)
+            })
+            .map_err(|e| format!("not measured: {e}")),
+        );
     }
-    if json {
+    report.cost = crate::bench_report::COST;
+    report.must_show = must_show(&report);
+    if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&report).expect("the report serializes")
@@ -304,46 +344,4 @@ pub fn bench_command(
         print_report(&report);
     }
     exit::OK
-}
-
-fn print_substrate(name: &str, f: &SubstrateFigures) {
-    let m = &f.meshed;
-    println!(
-        "{name}: meshed path (fortio → sidecar → sidecar → app) {:.0} requests / wall s \
-         ({} in {:.3} s; virtual/wall {:.1}×; {:.1} task polls per request); bare echo over the \
-         same hops {:.0} round trips / wall s; meshed / echo {:.3}; one pass over 1000 idle hosts \
-         {:.3} µs",
-        m.requests_per_wall_s,
-        m.requests,
-        m.wall_s,
-        m.virtual_per_wall,
-        m.task_polls_per_request,
-        f.echo_round_trips_per_wall_s,
-        f.meshed_over_echo,
-        f.idle_pass_us_1000_hosts
-    );
-}
-
-fn print_report(r: &BenchReport) {
-    println!(
-        "meshtwin bench: {} requests, fortio -c {} -qps 0, links {} µs one way (median of 3 runs)",
-        r.requests, r.connections, r.link_us
-    );
-    if let Some(f) = &r.fabric {
-        print_substrate("fabric", f);
-    }
-    if let Some(f) = &r.turmoil_net {
-        print_substrate("turmoil-net", f);
-    }
-    if let Some((n, rps, pct)) = r.idle_pods {
-        println!(
-            "meshed path with {n} idle meshed pods (fabric): {rps:.0} requests / wall s; cost per request {pct:+.1} %"
-        );
-    }
-    if r.regions.pods > 0 {
-        crate::bench_regions::print(&r.regions);
-    }
-    if let Some(x) = r.regions_cost_per_request_vs_meshed {
-        println!("multi-region cost per request / 2-pod meshed path's: {x:.2}×");
-    }
 }

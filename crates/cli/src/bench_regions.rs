@@ -177,6 +177,8 @@ pub struct Figures {
     pub wall_s: f64,
     pub requests_per_wall_s: f64,
     pub proxy_hops_per_wall_s: f64,
+    /// The simulating thread's CPU seconds (median of three; `None` when not readable).
+    pub cpu_s: Option<f64>,
     pub virtual_s: f64,
     pub virtual_per_wall: f64,
     pub trace_events: usize,
@@ -187,10 +189,10 @@ pub struct Figures {
 pub fn measure(
     timed: impl FnOnce(
         &mut dyn FnMut() -> meshtwin_model::run::RunResult,
-    ) -> (std::time::Duration, meshtwin_model::run::RunResult),
+    ) -> (crate::bench::Timing, meshtwin_model::run::RunResult),
 ) -> Figures {
     let w = world().expect("the bench world is valid");
-    let (wall, r) = timed(&mut || {
+    let (time, r) = timed(&mut || {
         meshtwin_sim::run_with_timeline(&w.topology, &w.policies, &w.scenario, &w.states)
             .expect("the bench world runs")
     });
@@ -211,7 +213,7 @@ pub fn measure(
             _ => {}
         }
     }
-    let wall_s = wall.as_secs_f64();
+    let wall_s = time.wall.as_secs_f64();
     Figures {
         pods: w.pods,
         loads: w.scenario.loads.len(),
@@ -222,6 +224,7 @@ pub fn measure(
         wall_s,
         requests_per_wall_s: calls as f64 / wall_s,
         proxy_hops_per_wall_s: hops as f64 / wall_s,
+        cpu_s: time.cpu.map(|c| c.as_secs_f64()),
         virtual_s: r.end.as_secs_f64(),
         virtual_per_wall: r.end.as_secs_f64() / wall_s,
         trace_events: r.events.len(),

@@ -24,6 +24,8 @@ mod admin_stats;
 mod args;
 mod bench;
 mod bench_regions;
+mod bench_report;
+mod bench_sweep;
 mod calltree;
 mod compare;
 mod config_dump;
@@ -95,8 +97,17 @@ fn dispatch(command: Command, matches: &clap::ArgMatches) -> u8 {
                 idle_pods,
                 regions_only,
                 path_only,
+                sweep_scenario,
+                sweep_seeds,
                 json,
-            } => bench::bench_command(requests, idle_pods, regions_only, path_only, json),
+            } => bench::bench_command(bench::BenchArgs {
+                requests,
+                idle_pods,
+                regions_only,
+                path_only,
+                sweep: (sweep_scenario, sweep_seeds),
+                json,
+            }),
             _ => unreachable!("every other command belongs to a group dispatched above"),
         })
 }

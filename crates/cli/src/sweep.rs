@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use meshtwin_config::RunInputs;
 use meshtwin_report::confidence::Estimate;
 use meshtwin_report::expect::Verdict;
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,43 @@ pub struct SweepContext {
     pub min_hold: u64,
     /// Each expectation's name and band, in the scenario's order.
     pub expectations: Vec<(String, Option<f64>, Option<f64>)>,
+}
+
+impl SweepContext {
+    /// The context of a sweep of `inputs` over `seeds` (the first being `first`).
+    pub fn of(inputs: &RunInputs, first: u64, seeds: Vec<u64>, min_hold: u64) -> Self {
+        Self {
+            scenario: inputs.scenario.name.clone(),
+            first,
+            seeds,
+            min_hold,
+            expectations: (inputs.scenario.expectations.iter())
+                .map(|e| (e.name.clone(), e.min, e.max))
+                .collect(),
+        }
+    }
+}
+
+/// Run `inputs` under each (index, seed) on `jobs` threads, each keeping a `trace` trace:
+/// each seed's verdicts with its index, in the order given.
+pub fn run_seeds(
+    inputs: &RunInputs,
+    seeds: &[(usize, u64)],
+    jobs: usize,
+    trace: TraceLevel,
+) -> Result<Vec<(usize, Vec<Verdict>)>, String> {
+    let runs = parallel::map(
+        seeds,
+        jobs,
+        "sweep",
+        |&(_, seed)| {
+            simulate_on(inputs, seed, Substrate::default(), trace).map(|(_, j)| j.verdicts)
+        },
+        &|_, _| {},
+    );
+    (seeds.iter().zip(runs))
+        .map(|((i, _), r)| r.map(|v| (*i, v)).map_err(|e| e.to_string()))
+        .collect()
 }
 
 /// One expectation's line: how often it held and its value's distribution, or why it had none.
@@ -105,31 +143,11 @@ pub fn sweep_command(args: SweepArgs) -> u8 {
     let trace = args
         .trace
         .unwrap_or_else(|| bounded_level(&inputs.scenario));
-    let runs = parallel::map(
-        &mine,
-        args.jobs,
-        "sweep",
-        |&(_, seed)| {
-            simulate_on(&inputs, seed, Substrate::default(), trace).map(|(_, j)| j.verdicts)
-        },
-        &|_, _| {},
-    );
-    let mut per_seed: Vec<(usize, Vec<Verdict>)> = Vec::new();
-    for ((i, _), r) in mine.iter().zip(runs) {
-        match r {
-            Ok(v) => per_seed.push((*i, v)),
-            Err(e) => return invalid(e.to_string()),
-        }
-    }
-    let context = SweepContext {
-        scenario: inputs.scenario.name.clone(),
-        first: args.first,
-        seeds,
-        min_hold,
-        expectations: (inputs.scenario.expectations.iter())
-            .map(|e| (e.name.clone(), e.min, e.max))
-            .collect(),
+    let per_seed = match run_seeds(&inputs, &mine, args.jobs, trace) {
+        Ok(v) => v,
+        Err(e) => return invalid(e),
     };
+    let context = SweepContext::of(&inputs, args.first, seeds, min_hold);
     match (shard, args.out) {
         (Some(shard), Some(out)) => write_shard(&out, shard, context, per_seed),
         (_, out) => {
@@ -171,17 +189,24 @@ fn write_shard(
     }
 }
 
-/// Print every expectation's distribution over the seeds and write `out/sweep.json`: what a
-/// sweep reports, whether its seeds ran on this machine or in shards (`meshtwin merge`).
-pub fn summarise(ctx: &SweepContext, per_seed: &[Vec<Verdict>], out: Option<&Path>) -> u8 {
+/// What a sweep reports: one line per expectation, `sweep.json`'s text, and whether every
+/// expectation held in at least `min_hold` runs.
+pub struct SweepReport {
+    pub lines: Vec<String>,
+    pub json: String,
+    pub ok: bool,
+}
+
+/// The report of `per_seed`'s verdicts (a function of them alone: the same whatever ran them).
+pub fn report(ctx: &SweepContext, per_seed: &[Vec<Verdict>]) -> SweepReport {
     let count = ctx.seeds.len() as u64;
-    println!(
+    let mut lines = vec![format!(
         "meshtwin sweep · scenario {} · seeds {}..={} ({} runs)",
         ctx.scenario,
         ctx.first,
         ctx.first + count - 1,
         count
-    );
+    )];
     let mut rows = Vec::new();
     let mut ok = true;
     for (i, (name, min, max)) in ctx.expectations.iter().enumerate() {
@@ -192,7 +217,7 @@ pub fn summarise(ctx: &SweepContext, per_seed: &[Vec<Verdict>], out: Option<&Pat
             .iter()
             .find(|v| v.value.is_none())
             .map(|v| v.detail.as_str());
-        println!("{}", expectation_line(held, count, name, &values, why));
+        lines.push(expectation_line(held, count, name, &values, why));
         ok &= held >= ctx.min_hold;
         let est = Estimate::of(&values);
         rows.push(json!({
@@ -201,22 +226,33 @@ pub fn summarise(ctx: &SweepContext, per_seed: &[Vec<Verdict>], out: Option<&Pat
             "lowest": est.map(|e| e.min), "highest": est.map(|e| e.max), "values": values,
         }));
     }
+    let doc = json!({"scenario": ctx.scenario, "seeds": ctx.seeds, "expectations": rows});
+    let json = serde_json::to_string_pretty(&doc).expect("sweep serializes") + "\n";
+    SweepReport { lines, json, ok }
+}
+
+/// Print every expectation's distribution over the seeds and write `out/sweep.json`: what a
+/// sweep reports, whether its seeds ran on this machine or in shards (`meshtwin merge`).
+pub fn summarise(ctx: &SweepContext, per_seed: &[Vec<Verdict>], out: Option<&Path>) -> u8 {
+    let r = report(ctx, per_seed);
+    for line in &r.lines {
+        println!("{line}");
+    }
     if let Some(out) = out {
-        let doc = json!({"scenario": ctx.scenario, "seeds": ctx.seeds, "expectations": rows});
-        let text = serde_json::to_string_pretty(&doc).expect("sweep serializes") + "\n";
-        if let Err(e) =
-            std::fs::create_dir_all(out).and_then(|_| std::fs::write(out.join("sweep.json"), text))
+        if let Err(e) = std::fs::create_dir_all(out)
+            .and_then(|_| std::fs::write(out.join("sweep.json"), &r.json))
         {
             eprintln!("error: cannot write {}: {e}", out.display());
             return exit::INVALID_INPUT;
         }
     }
-    if ok {
+    if r.ok {
         exit::OK
     } else {
         println!(
-            "an expectation held in fewer than {} of {count} runs (--min-hold)",
-            ctx.min_hold
+            "an expectation held in fewer than {} of {} runs (--min-hold)",
+            ctx.min_hold,
+            ctx.seeds.len()
         );
         exit::FAILED
     }

@@ -302,8 +302,8 @@ impl<P: Platform> Cluster<P> {
     /// A control-plane push of the cluster's endpoint set. Endpoints still present (same
     /// address) keep their host; new ones get new hosts (and health checks); the rest leave
     /// the load balancers and the detectors.
-    pub fn update_endpoints(self: &Rc<Self>, endpoints: Vec<Endpoint>) {
-        let change = self.hosts.borrow_mut().update(&endpoints);
+    pub fn update_endpoints(self: &Rc<Self>, endpoints: &[Endpoint]) {
+        let change = self.hosts.borrow_mut().update(endpoints);
         if change.unchanged {
             return;
         }
@@ -320,7 +320,7 @@ impl<P: Platform> Cluster<P> {
             .update_hosts(&hosts, &self.cfg().locality_weights);
         self.observer.event(
             self.platform.now(),
-            endpoints_event(&self.proxy, self.info.name(), &endpoints),
+            endpoints_event(&self.proxy, self.info.name(), endpoints),
         );
         self.note_priority_load("endpoints pushed");
         self.start_health_checks_for(&change.added);

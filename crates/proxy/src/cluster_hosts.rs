@@ -109,6 +109,19 @@ impl HostSet {
     /// A control-plane push of the endpoint set (EDS). Endpoints still present (same address)
     /// keep their host; new ones get new hosts; the rest leave and forget their flags.
     pub fn update(&mut self, endpoints: &[Endpoint]) -> Membership {
+        // The common push: this set is untouched (the full pass below would find exactly
+        // this and change nothing).
+        if self.members.len() == endpoints.len()
+            && (self.members.iter())
+                .zip(endpoints)
+                .all(|(&i, ep)| self.hosts[i] == *ep)
+        {
+            return Membership {
+                added: Vec::new(),
+                removed: Vec::new(),
+                unchanged: true,
+            };
+        }
         let old = std::mem::take(&mut self.members);
         let mut members = Vec::with_capacity(endpoints.len());
         for ep in endpoints {

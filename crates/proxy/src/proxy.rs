@@ -156,13 +156,13 @@ impl<P: Platform> Proxy<P> {
     /// are removed and stop likewise; listeners keep their addresses and get their new route tables. Listeners
     /// the push adds or removes are not supported (the twin's listeners are fixed at start).
     /// A cluster the push creates derives its streams from `seed` and its name.
-    pub fn apply(self: &Rc<Self>, cfg: ProxyConfig, seed: u64) {
+    pub fn apply(self: &Rc<Self>, cfg: &ProxyConfig, seed: u64) {
         let mut next = BTreeMap::new();
         for c in &cfg.clusters {
             let old = self.cluster(&c.name);
             let cluster = match old {
                 Some(old) if same_settings(old.cfg(), c) => {
-                    old.update_endpoints(c.endpoints.clone());
+                    old.update_endpoints(&c.endpoints);
                     old
                 }
                 _ => {

@@ -6,7 +6,7 @@
 //! wake order, so "idle" is simply an empty run queue — the scheduler then moves the clock.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,10 +19,18 @@ use crate::network::{HostId, NetHandle};
 
 type BoxFut = Pin<Box<dyn Future<Output = ()>>>;
 
-struct TaskWaker {
+/// Where a task lives: its slot in the task table and its id (ids are never reused; a slot
+/// is, so a stale wake-up of a finished task finds another id there and is ignored).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct TaskRef {
+    slot: usize,
     id: u64,
+}
+
+struct TaskWaker {
+    task: TaskRef,
     scheduled: AtomicBool,
-    queue: Arc<Mutex<VecDeque<u64>>>,
+    queue: Arc<Mutex<VecDeque<TaskRef>>>,
 }
 
 impl Wake for TaskWaker {
@@ -35,21 +43,72 @@ impl Wake for TaskWaker {
             self.queue
                 .lock()
                 .expect("run queue lock")
-                .push_back(self.id);
+                .push_back(self.task);
         }
     }
 }
 
 struct Task {
+    id: u64,
     host: HostId,
     fut: Option<BoxFut>,
     waker: Arc<TaskWaker>,
 }
 
+/// The live tasks: a slab (O(1) from a wake-up to its task) with a free list. Whatever walks
+/// every task walks them in id (spawn) order, as an ordered map would.
+#[derive(Default)]
+struct Tasks {
+    slots: Vec<Option<Task>>,
+    free: Vec<usize>,
+    live: usize,
+}
+
+impl Tasks {
+    fn vacant_slot(&mut self) -> usize {
+        self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        })
+    }
+
+    fn insert(&mut self, slot: usize, task: Task) {
+        debug_assert!(self.slots[slot].is_none());
+        self.slots[slot] = Some(task);
+        self.live += 1;
+    }
+
+    fn get_mut(&mut self, r: TaskRef) -> Option<&mut Task> {
+        self.slots
+            .get_mut(r.slot)?
+            .as_mut()
+            .filter(|t| t.id == r.id)
+    }
+
+    fn remove(&mut self, r: TaskRef) -> Option<Task> {
+        self.get_mut(r)?;
+        self.free.push(r.slot);
+        self.live -= 1;
+        self.slots[r.slot].take()
+    }
+
+    /// The tasks `keep` selects, in id order.
+    fn refs(&self, keep: impl Fn(&Task) -> bool) -> Vec<TaskRef> {
+        let mut refs: Vec<TaskRef> = (self.slots.iter().enumerate())
+            .filter_map(|(slot, t)| {
+                let t = t.as_ref().filter(|t| keep(t))?;
+                Some(TaskRef { slot, id: t.id })
+            })
+            .collect();
+        refs.sort_by_key(|r| r.id);
+        refs
+    }
+}
+
 /// The executor.
 pub struct Executor {
-    tasks: RefCell<BTreeMap<u64, Task>>,
-    queue: Arc<Mutex<VecDeque<u64>>>,
+    tasks: RefCell<Tasks>,
+    queue: Arc<Mutex<VecDeque<TaskRef>>>,
     next_id: Cell<u64>,
     polls: Cell<u64>,
     /// turmoil-net's id of each host, when the hosts run on turmoil-net.
@@ -60,7 +119,7 @@ impl Executor {
     /// An executor for tasks on `net`'s hosts.
     pub fn new(net: &NetHandle) -> Self {
         Self {
-            tasks: RefCell::new(BTreeMap::new()),
+            tasks: RefCell::new(Tasks::default()),
             queue: Arc::new(Mutex::new(VecDeque::new())),
             next_id: Cell::new(1),
             polls: Cell::new(0),
@@ -82,23 +141,30 @@ impl Executor {
     pub fn spawn(&self, host: HostId, fut: BoxFut) {
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        let waker = Arc::new(TaskWaker {
+        let mut tasks = self.tasks.borrow_mut();
+        let task = TaskRef {
+            slot: tasks.vacant_slot(),
             id,
+        };
+        let waker = Arc::new(TaskWaker {
+            task,
             scheduled: AtomicBool::new(false),
             queue: self.queue.clone(),
         });
-        self.tasks.borrow_mut().insert(
-            id,
+        tasks.insert(
+            task.slot,
             Task {
+                id,
                 host,
                 fut: Some(fut),
                 waker: waker.clone(),
             },
         );
+        drop(tasks);
         waker.wake_by_ref();
     }
 
-    fn pop(&self) -> Option<u64> {
+    fn pop(&self) -> Option<TaskRef> {
         self.queue.lock().expect("run queue lock").pop_front()
     }
 
@@ -113,7 +179,7 @@ impl Executor {
 
     /// Live tasks.
     pub fn task_count(&self) -> usize {
-        self.tasks.borrow().len()
+        self.tasks.borrow().live
     }
 
     /// Poll runnable tasks until none is left. Returns how many polls ran.
@@ -122,7 +188,7 @@ impl Executor {
         while let Some(id) = self.pop() {
             let taken = {
                 let mut tasks = self.tasks.borrow_mut();
-                tasks.get_mut(&id).and_then(|t| {
+                tasks.get_mut(id).and_then(|t| {
                     t.waker.scheduled.store(false, Ordering::Relaxed);
                     t.fut.take().map(|f| (t.host, f, t.waker.clone()))
                 })
@@ -136,10 +202,10 @@ impl Executor {
             n += 1;
             match fut.as_mut().poll(&mut cx) {
                 Poll::Ready(()) => {
-                    self.tasks.borrow_mut().remove(&id);
+                    self.tasks.borrow_mut().remove(id);
                 }
                 Poll::Pending => {
-                    if let Some(t) = self.tasks.borrow_mut().get_mut(&id) {
+                    if let Some(t) = self.tasks.borrow_mut().get_mut(id) {
                         t.fut = Some(fut);
                     }
                 }
@@ -153,18 +219,12 @@ impl Executor {
     /// nothing listens any more). Tasks the drops spawn on that host are dropped too.
     pub fn kill_host(&self, host: HostId) {
         for _ in 0..64 {
-            let doomed: Vec<u64> = self
-                .tasks
-                .borrow()
-                .iter()
-                .filter(|(_, t)| t.host == host)
-                .map(|(id, _)| *id)
-                .collect();
+            let doomed = self.tasks.borrow().refs(|t| t.host == host);
             if doomed.is_empty() {
                 break;
             }
             for id in doomed {
-                let task = self.tasks.borrow_mut().remove(&id);
+                let task = self.tasks.borrow_mut().remove(id);
                 if let Some(t) = task {
                     self.enter(t.host);
                     drop(t.fut);
@@ -177,11 +237,12 @@ impl Executor {
     /// spawned while dropping are dropped too; bounded so a bug cannot loop forever.
     pub fn shutdown(&self) {
         for _ in 0..64 {
-            let tasks = std::mem::take(&mut *self.tasks.borrow_mut());
-            if tasks.is_empty() {
+            let mut tasks = std::mem::take(&mut *self.tasks.borrow_mut());
+            if tasks.live == 0 {
                 break;
             }
-            for (_, t) in tasks {
+            for r in tasks.refs(|_| true) {
+                let t = tasks.remove(r).expect("listed above");
                 self.enter(t.host);
                 drop(t.fut);
             }

@@ -62,13 +62,19 @@ pub fn check(run: &RunResult, cx: &Context) -> Vec<Violation> {
     let none = BTreeMap::new();
     // The trace's identities need every event: a full trace that the cap did not cut.
     let whole_trace = run.dropped_events == 0 && run.trace_level.is_full();
+    let logged = if whole_trace {
+        access_logs_by_proxy(run)
+    } else {
+        BTreeMap::new()
+    };
     for (pod, stats) in &run.proxies {
         let mut found = Vec::new();
         check_clusters(stats, cx.limits.get(pod).unwrap_or(&none), &mut found);
         check_connection_managers(stats, &mut found);
         if whole_trace {
             let before = cx.ended_before.get(pod).copied().unwrap_or(0);
-            check_access_logs(pod, before + ended_requests(stats), run, &mut found);
+            let n = logged.get(pod.as_str()).copied().unwrap_or(0);
+            check_access_logs(before + ended_requests(stats), n, &mut found);
         }
         out.extend(found.into_iter().map(|mut v| {
             v.proxy = pod.clone();
@@ -216,16 +222,25 @@ fn ended_requests(stats: &ProxyStats) -> u64 {
         .sum()
 }
 
-/// One HTTP access-log entry per request that ended (TCP entries have no request id).
-fn check_access_logs(pod: &str, ended: u64, run: &RunResult, out: &mut Vec<Violation>) {
-    let logged = run
-        .events
-        .iter()
-        .filter(|e| {
-            matches!(&e.kind, EventKind::AccessLog { proxy, request_id, .. }
-                if proxy == pod && !request_id.is_empty())
-        })
-        .count() as u64;
+/// HTTP access-log entries (TCP entries have no request id) by proxy, in one pass over the
+/// trace.
+fn access_logs_by_proxy(run: &RunResult) -> BTreeMap<&str, u64> {
+    let mut logged: BTreeMap<&str, u64> = BTreeMap::new();
+    for e in &run.events {
+        if let EventKind::AccessLog {
+            proxy, request_id, ..
+        } = &e.kind
+        {
+            if !request_id.is_empty() {
+                *logged.entry(proxy.as_str()).or_default() += 1;
+            }
+        }
+    }
+    logged
+}
+
+/// One HTTP access-log entry (`logged`) per request that ended.
+fn check_access_logs(ended: u64, logged: u64, out: &mut Vec<Violation>) {
     if logged != ended {
         let d = format!("{ended} requests ended, {logged} logged");
         out.push(violation(

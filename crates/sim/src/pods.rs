@@ -3,6 +3,7 @@
 //! crashes, restarts and scales pods through this. The pods' hosts are the twin's
 //! ([`SimHosts`]) or real loopback sockets (`crate::real::RealHosts`, for `run --real`).
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -121,12 +122,14 @@ impl<H: Hosts> PodRuntime<H> {
 
     /// The control plane's `cfg` as a proxy on these hosts runs it: without the modelled CPU
     /// time where the hosts spend it for real ([`Hosts::models_cpu_time`]).
-    pub fn for_hosts(&self, mut cfg: ProxyConfig) -> ProxyConfig {
-        if !self.hosts.models_cpu_time() {
-            cfg.processing_delay = Duration::ZERO;
-            cfg.accept_delay = Duration::ZERO;
+    pub fn for_hosts<'a>(&self, cfg: &'a ProxyConfig) -> Cow<'a, ProxyConfig> {
+        if self.hosts.models_cpu_time() {
+            return Cow::Borrowed(cfg);
         }
-        cfg
+        let mut cfg = cfg.clone();
+        cfg.processing_delay = Duration::ZERO;
+        cfg.accept_delay = Duration::ZERO;
+        Cow::Owned(cfg)
     }
 
     /// Start `pod`'s proxy with `cfg` (if any) and its app (calls resolved by `targets`).
@@ -138,7 +141,10 @@ impl<H: Hosts> PodRuntime<H> {
         });
         if let Some(cfg) = cfg {
             let seed = rng::component_seed(self.seed, &self.component("proxy", &pod.name));
-            let cfg = self.for_hosts(cfg);
+            let cfg = match self.for_hosts(&cfg) {
+                Cow::Owned(changed) => changed,
+                Cow::Borrowed(_) => cfg,
+            };
             let proxy = Proxy::new(cfg, self.platform(&pod.name), self.observer.clone(), seed);
             let p = proxy.clone();
             let reported = self.hosts.reports_listen_failures();

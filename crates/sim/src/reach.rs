@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::rc::Rc;
 
 use meshtwin_proxy::config::{ListenerKind, ProxyConfig};
 use meshtwin_proxy::router::config::{Action, ClusterSpecifier};
@@ -24,7 +25,8 @@ type Node = (String, u16);
 
 struct Walk<'a, C> {
     config_of: C,
-    configs: BTreeMap<String, Option<ProxyConfig>>,
+    /// Each visited pod's configuration, built once (shared, not copied, per visit).
+    configs: BTreeMap<String, Option<Rc<ProxyConfig>>>,
     by_ip: BTreeMap<IpAddr, &'a str>,
     pods: BTreeSet<String>,
     arrivals: Vec<Node>,
@@ -32,7 +34,7 @@ struct Walk<'a, C> {
 }
 
 impl<C: FnMut(&str) -> Option<ProxyConfig>> Walk<'_, C> {
-    fn config(&mut self, pod: &str) -> Option<ProxyConfig> {
+    fn config(&mut self, pod: &str) -> Option<Rc<ProxyConfig>> {
         if !self.configs.contains_key(pod) {
             let c = (self.config_of)(pod);
             // A running proxy health-checks every endpoint of its checked clusters.
@@ -40,7 +42,7 @@ impl<C: FnMut(&str) -> Option<ProxyConfig>> Walk<'_, C> {
                 let n = self.node_of(pod, addr);
                 self.arrivals.extend(n);
             }
-            self.configs.insert(pod.to_string(), c);
+            self.configs.insert(pod.to_string(), c.map(Rc::new));
         }
         self.configs[pod].clone()
     }
@@ -137,7 +139,7 @@ pub fn reachable_pods(
         .configs
         .into_iter()
         .filter(|(pod, _)| pods.contains(pod))
-        .filter_map(|(pod, c)| c.map(|c| (pod, c)))
+        .filter_map(|(pod, c)| c.map(|c| (pod, Rc::unwrap_or_clone(c))))
         .collect();
     (pods, configs)
 }

@@ -64,7 +64,7 @@ impl<'w> Simulator<'w> {
         policies: &MeshPolicies,
     ) -> Result<Self, SimError> {
         let load_targets = world.load_targets()?;
-        let live = world.live_pods(policies, &load_targets);
+        let (live, built) = world.live_pods(policies, &load_targets);
         let clock = Rc::new(Clock::default());
         let (mut network, hosts) = network(substrate, world, &live, clock.clone());
         network.seed_loss(rng::stream(world.scenario.seed, "network/loss"));
@@ -80,7 +80,7 @@ impl<'w> Simulator<'w> {
             recorder.clone(),
             world.scenario.seed,
         );
-        let pushed = start_pods(world, policies, &live, &mut pods);
+        let pushed = start_pods(world, policies, &live, built, &mut pods);
         let loads = start_loads(world, load_targets, &pods, &recorder);
         let timeline = Timeline::new(world, policies.clone(), &live, pushed);
         Ok(Self {
@@ -238,18 +238,20 @@ fn network(
     (network, hosts)
 }
 
-/// Start every live pod's proxy (as the control plane configures it under `policies`) and
-/// app; returns what each proxy was given.
+/// Start every live pod's proxy (as the control plane configures it under `policies`; `built`:
+/// configurations already built under them) and app; returns what each proxy was given.
 pub(crate) fn start_pods<H: Hosts>(
     world: &World,
     policies: &MeshPolicies,
     live: &BTreeSet<String>,
+    mut built: BTreeMap<String, meshtwin_proxy::config::ProxyConfig>,
     pods: &mut PodRuntime<H>,
 ) -> BTreeMap<String, meshtwin_proxy::config::ProxyConfig> {
     let cache = ClusterCache::default();
     let mut pushed = BTreeMap::new();
     for pod in world.pods.iter().filter(|p| live.contains(&p.name)) {
-        let cfg = world.proxy_config(pod, &world.pods, policies, &cache);
+        let cfg = (built.remove(&pod.name))
+            .or_else(|| world.proxy_config(pod, &world.pods, policies, &cache));
         if let Some(c) = &cfg {
             pushed.insert(pod.name.clone(), c.clone());
         }

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use meshtwin_model::event::TraceLevel;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::Scenario;
-use meshtwin_model::topology::{Pod, Topology};
+use meshtwin_model::topology::{Pod, Service, Topology};
 use meshtwin_proxy::config::ProxyConfig;
 
 use crate::loadgen::LoadTarget;
@@ -106,6 +106,28 @@ impl<'a> World<'a> {
         xds::proxy_config(&view, pod)
     }
 
+    /// The endpoint-only update of `pod`'s last configuration `pushed` for `services` (see
+    /// [`xds::endpoint_update`]): whether a cluster changed, `None` when only a full
+    /// [`World::proxy_config`] gives the right result.
+    pub fn endpoint_update(
+        &self,
+        pod: &Pod,
+        endpoints: &[Pod],
+        policies: &MeshPolicies,
+        cache: &ClusterCache,
+        services: &[&Service],
+        pushed: &mut ProxyConfig,
+    ) -> Option<bool> {
+        let view = MeshView {
+            topo: self.topo,
+            pods: endpoints,
+            ips: &self.ips,
+            policies,
+            cache: Some(cache),
+        };
+        xds::endpoint_update(&view, pod, services, pushed)
+    }
+
     /// Each load's source pod and where its URL leads, in load order.
     pub fn load_targets(&self) -> Result<Vec<(String, LoadTarget)>, SimError> {
         let mesh = (self.topo, self.pods.as_slice(), &self.ips);
@@ -125,17 +147,20 @@ impl<'a> World<'a> {
 
     /// The pods that can exchange a packet under some policy set of the run (`policies` at
     /// the start, then each timeline state): only they become network hosts (see `reach`).
+    /// Also the configurations the walk built under `policies` (the reached pods'), so the
+    /// start does not build them again.
     pub fn live_pods(
         &self,
         policies: &MeshPolicies,
         loads: &[(String, LoadTarget)],
-    ) -> BTreeSet<String> {
+    ) -> (BTreeSet<String>, BTreeMap<String, ProxyConfig>) {
         let by_name: BTreeMap<&str, &Pod> =
             self.pods.iter().map(|p| (p.name.as_str(), p)).collect();
         let mut live = BTreeSet::new();
+        let mut first = None;
         for set in std::iter::once(policies).chain(self.states.values()) {
             let cache = ClusterCache::default();
-            let (reached, _) = reachable_pods(
+            let (reached, configs) = reachable_pods(
                 |pod| {
                     let p = by_name.get(pod)?;
                     self.proxy_config(p, &self.pods, set, &cache)
@@ -150,8 +175,9 @@ impl<'a> World<'a> {
                 loads,
             );
             live.extend(reached);
+            first.get_or_insert(configs);
         }
-        live
+        (live, first.unwrap_or_default())
     }
 }
 

@@ -321,7 +321,7 @@ fn a_replaced_cluster_stops_its_health_checks_and_its_replacement_takes_over() {
         q.sleep(PUSH).await;
         let mut cfg = proxy_config();
         cfg.clusters[0].lb_policy = LbPolicy::Random;
-        p.apply(cfg, 2);
+        p.apply(&cfg, 2);
     }));
     backend(platform(1), "b0", false);
     backend(platform(2), "b1", true);

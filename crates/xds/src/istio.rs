@@ -53,6 +53,21 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
     }
 }
 
+/// The outbound clusters `istio_sidecar` gives `pod` for `services` (every HTTP port of each).
+pub(super) fn clusters_of(
+    view: &MeshView<'_>,
+    pod: &Pod,
+    services: &[&Service],
+) -> Vec<ClusterConfig> {
+    let mut clusters = Vec::new();
+    for svc in services {
+        for sp in svc.ports.iter().filter(|p| p.protocol != Protocol::Tcp) {
+            clusters.extend(service_clusters(view, pod, svc, sp));
+        }
+    }
+    clusters
+}
+
 /// The pod's inbound side: `inbound|<port>||` to its app on loopback (shaped by the pool of a
 /// DestinationRule on a service selecting the pod) and the `virtualInbound` listener — an HTTP
 /// connection manager, or a `tcp_proxy` when a service selecting the pod declares the app's

@@ -180,6 +180,39 @@ pub fn proxy_config(view: &MeshView<'_>, pod: &Pod) -> Option<ProxyConfig> {
     })
 }
 
+/// An endpoint-only (EDS) update of `pod`'s configuration in place: `pushed` — what the proxy
+/// was last given under the same policies — gets the clusters of `services` rebuilt from the
+/// view's endpoints; every other part is kept as it is. Istio pushes endpoint changes the same
+/// way (`pilot/pkg/xds/eds.go`: an EDS-only push for the services whose endpoints changed, no
+/// CDS / LDS / RDS rebuild). Returns whether a cluster changed.
+///
+/// `None` (and `pushed` untouched) when the result could differ from a full [`proxy_config`]
+/// under the view: a proxy other than an Istio sidecar (gateways, App Mesh and Tetrate nodes
+/// read endpoints in more places), ServiceEntries (their DNS endpoints are pods too), or a
+/// cluster of `services` missing from `pushed`. The caller then builds the whole configuration.
+pub fn endpoint_update(
+    view: &MeshView<'_>,
+    pod: &Pod,
+    services: &[&Service],
+    pushed: &mut ProxyConfig,
+) -> Option<bool> {
+    if !matches!(pod.sidecar, Sidecar::Istio { .. }) || !view.policies.service_entries.is_empty() {
+        return None;
+    }
+    let rebuilt = istio::clusters_of(view, pod, services);
+    let slots = (rebuilt.iter())
+        .map(|c| pushed.clusters.iter().position(|o| o.name == c.name))
+        .collect::<Option<Vec<usize>>>()?;
+    let mut changed = false;
+    for (c, i) in rebuilt.into_iter().zip(slots) {
+        if pushed.clusters[i] != c {
+            pushed.clusters[i] = c;
+            changed = true;
+        }
+    }
+    Some(changed)
+}
+
 pub(crate) fn outbound_listener(
     name: &str,
     stat_prefix: &str,

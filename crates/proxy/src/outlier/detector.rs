@@ -21,6 +21,10 @@ pub struct Detector {
     pub(crate) hosts: BTreeMap<HostId, Monitor>,
     pub(crate) stats: OutlierStats,
     pub(crate) success_rate: [Option<SuccessRateNums>; 2],
+    /// The last sweep left a state the next sweep maps to itself: no host ejected, every
+    /// bucket empty, every back-off 0 (see [`Detector::on_interval`]). Anything that changes
+    /// a host clears it.
+    pub(crate) quiet: bool,
 }
 
 impl Detector {
@@ -32,6 +36,7 @@ impl Detector {
             hosts,
             stats: OutlierStats::default(),
             success_rate: [None, None],
+            quiet: false,
         }
     }
 
@@ -47,11 +52,13 @@ impl Detector {
 
     /// Start watching a host (EDS added it).
     pub fn add_host(&mut self, host: HostId) {
+        self.quiet = false;
         self.hosts.entry(host).or_default();
     }
 
     /// Stop watching a host; an ejected one leaves `ejections_active`.
     pub fn remove_host(&mut self, host: HostId) {
+        self.quiet = false;
         if self.hosts.remove(&host).is_some_and(|m| m.ejected) {
             self.stats.ejections_active.dec();
         }
@@ -65,6 +72,7 @@ impl Detector {
         now: Duration,
         rng: &mut R,
     ) -> Vec<Event> {
+        self.quiet = false;
         let cfg = &self.cfg;
         let Some(m) = self.hosts.get_mut(&host) else {
             return Vec::new(); // removed while the request was in flight
@@ -174,6 +182,7 @@ impl Detector {
         failed_active_hc: bool,
         now: Duration,
     ) -> Option<Event> {
+        self.quiet = false;
         let ejected = self.is_ejected(host);
         (self.cfg.successful_active_health_check_uneject_host
             && passed

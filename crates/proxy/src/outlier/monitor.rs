@@ -39,6 +39,11 @@ impl SuccessRateAccumulator {
         })
     }
 
+    /// Whether both buckets are empty (nothing recorded this interval or the last).
+    pub fn is_empty(&self) -> bool {
+        self.current == Bucket::default() && self.backup == Bucket::default()
+    }
+
     /// The bucket being written now.
     pub fn current(&self) -> Bucket {
         self.current

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rand::RngCore;
 
-use super::config::EjectionDurationRule;
+use super::config::{Config, EjectionDurationRule};
 use super::detector::Detector;
 use super::ejection::{self, EjectionType};
 use super::event::{Event, UnejectReason};
@@ -17,30 +17,43 @@ use super::success_rate::{find_outliers, Sample};
 
 impl Detector {
     /// Run one sweep at `now`. Call it every [`Detector::interval`] from cluster creation.
+    ///
+    /// A sweep after a sweep that left no host ejected, every bucket empty and every back-off
+    /// at 0, with no result reported and no host added or removed since, would change nothing
+    /// (no unejection, no decay, empty buckets swapped, no sample hence no outlier and no
+    /// success-rate figure, no random draw); it is skipped. Envoy's timer still fires.
     pub fn on_interval<R: RngCore + ?Sized>(&mut self, now: Duration, rng: &mut R) -> Vec<Event> {
-        let mut events = Vec::new();
+        if self.quiet {
+            return Vec::new();
+        }
         let sweep_decay =
             self.cfg.compat.ejection_duration == EjectionDurationRule::BackoffSweepDecay;
-        let hosts: Vec<_> = self.hosts.keys().copied().collect();
-        for host in &hosts {
-            if self.hosts[host].ejected && self.ejection_over(&self.hosts[host], now) {
-                events.push(self.uneject(*host, now, UnejectReason::Timer));
-            } else if sweep_decay && !self.hosts[host].ejected {
+        let mut due = Vec::new();
+        for (host, m) in self.hosts.iter_mut() {
+            if m.ejected && ejection_over(&self.cfg, m, now) {
+                due.push(*host);
+            } else if sweep_decay && !m.ejected {
                 // Envoy 1.17–1.27 `checkHostForUneject`: a host found in service decays at
                 // once, whether or not it has served for an interval (envoy issue #21142).
-                let m = self.hosts.get_mut(host).expect("host listed above");
                 m.backoff = m.backoff.saturating_sub(1);
             }
-            let m = self.hosts.get_mut(host).expect("host listed above");
             m.external.swap();
             m.local.swap();
         }
+        // Unejection touches neither the buckets nor another host: events stay in host order.
+        let mut events: Vec<Event> = (due.into_iter())
+            .map(|host| self.uneject(host, now, UnejectReason::Timer))
+            .collect();
         for origin in [Origin::External, Origin::Local] {
             events.extend(self.detect(origin, now, rng));
         }
         if !sweep_decay {
             self.decay_backoff(now);
         }
+        self.quiet = events.is_empty()
+            && self.hosts.values().all(|m| {
+                !m.ejected && m.backoff == 0 && m.external.is_empty() && m.local.is_empty()
+            });
         events
     }
 
@@ -55,13 +68,6 @@ impl Detector {
                 m.backoff = m.backoff.saturating_sub(1);
             }
         }
-    }
-
-    /// `checkHostForUneject`: whether the host's ejection time has passed.
-    fn ejection_over(&self, m: &Monitor, now: Duration) -> bool {
-        let since = now.saturating_sub(m.last_ejection.unwrap_or_default());
-        let duration = ejection::ejection_duration(&self.cfg, m.backoff, m.num_ejections, m.jitter);
-        duration <= since
     }
 
     /// `processSuccessRateEjections` for one origin.
@@ -103,4 +109,11 @@ impl Detector {
         }
         events
     }
+}
+
+/// `checkHostForUneject`: whether the host's ejection time has passed.
+fn ejection_over(cfg: &Config, m: &Monitor, now: Duration) -> bool {
+    let since = now.saturating_sub(m.last_ejection.unwrap_or_default());
+    let duration = ejection::ejection_duration(cfg, m.backoff, m.num_ejections, m.jitter);
+    duration <= since
 }

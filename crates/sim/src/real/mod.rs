@@ -100,7 +100,7 @@ pub fn run_real_on(
     }
     let world = World::new(topo, scenario, states);
     let targets = world.load_targets()?;
-    let live = world.live_pods(policies, &targets);
+    let (live, built) = world.live_pods(policies, &targets);
     let plan = Rc::new(AddressPlan::new(world.ips.values(), layout));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -117,7 +117,7 @@ pub fn run_real_on(
             recorder.clone(),
             scenario.seed,
         );
-        let pushed = start_pods(&world, policies, &live, &mut pods);
+        let pushed = start_pods(&world, policies, &live, built, &mut pods);
         let loads = start_loads(&world, targets, &pods, &recorder);
         // Every pod's first listen happens at its task's first poll.
         real.sleep(Duration::from_millis(1)).await;

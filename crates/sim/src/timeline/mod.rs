@@ -25,7 +25,7 @@ use std::time::Duration;
 use meshtwin_model::event::EventKind;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::scenario::TimelineAction;
-use meshtwin_model::topology::{LatencyDist, Pod};
+use meshtwin_model::topology::{LatencyDist, Pod, Service};
 use meshtwin_proxy::config::ProxyConfig;
 
 use crate::network::{LinkRule, Network};
@@ -61,6 +61,10 @@ pub struct Timeline {
     sides: BTreeMap<usize, Sides>,
     /// What each proxy was last given.
     pushed: BTreeMap<String, ProxyConfig>,
+    /// Pods that stopped or started since the last push (their services' endpoints changed).
+    moved: BTreeSet<String>,
+    /// Whether the policy set changed since the last push (then every proxy is rebuilt).
+    policies_changed: bool,
     /// Agenda: (time, order) → step.
     agenda: BTreeMap<(Duration, u64), Step>,
     seq: u64,
@@ -81,6 +85,8 @@ impl Timeline {
             pods: PodStates::new(&world.pods, live),
             sides: sides::resolve(world, live),
             pushed,
+            moved: BTreeSet::new(),
+            policies_changed: false,
             agenda: BTreeMap::new(),
             seq: 0,
             pushes: 0,
@@ -135,6 +141,7 @@ impl Timeline {
                 if let Some(p) = world.states.get(&i) {
                     self.policies = p.clone();
                 }
+                self.policies_changed = true;
                 true
             }
             TimelineAction::App { .. } => {
@@ -219,6 +226,7 @@ impl Timeline {
     /// Kill `pod`'s processes and take it out of the endpoint sets (at the next push).
     fn stop<H: Hosts>(&mut self, pod: &str, rt: &mut PodRuntime<H>) {
         if self.pods.set(pod, PodState::Stopped) == Some(PodState::Running) {
+            self.moved.insert(pod.to_string());
             rt.crash(pod);
         }
     }
@@ -229,6 +237,7 @@ impl Timeline {
         if self.pods.set(&pod.name, PodState::Running) != Some(PodState::Stopped) {
             return;
         }
+        self.moved.insert(pod.name.clone());
         let endpoints = self.pods.endpoints(&world.pods);
         let cfg = world.proxy_config(pod, &endpoints, &self.policies, &ClusterCache::default());
         if let Some(c) = &cfg {
@@ -237,21 +246,50 @@ impl Timeline {
         rt.start(pod, cfg, world.calls_of(pod));
     }
 
-    /// Give every running proxy its current configuration, where it changed.
+    /// Give every running proxy its current configuration, where it changed. When only
+    /// endpoints changed, each proxy's clusters of the services whose endpoints changed are
+    /// rebuilt over its last configuration (Istio's EDS-only push) instead of the whole
+    /// configuration; both give the same configuration (see `xds::endpoint_update`).
     fn push<H: Hosts>(&mut self, world: &World, now: Duration, rt: &mut PodRuntime<H>) {
         self.pushes += 1;
         let endpoints = self.pods.endpoints(&world.pods);
         let cache = ClusterCache::default();
+        let moved = self.moved_services(world);
         for pod in world.pods.iter().filter(|p| self.pods.running(&p.name)) {
-            let Some(cfg) = world.proxy_config(pod, &endpoints, &self.policies, &cache) else {
-                continue;
-            };
-            if self.pushed.get(&pod.name) == Some(&cfg) {
-                continue;
-            }
             let Some(proxy) = rt.proxies.get(&pod.name).cloned() else {
                 continue;
             };
+            let eds = match (&moved, self.pushed.get_mut(&pod.name)) {
+                (Some(services), Some(pushed)) => {
+                    world.endpoint_update(pod, &endpoints, &self.policies, &cache, services, pushed)
+                }
+                _ => None,
+            };
+            #[cfg(debug_assertions)]
+            if eds.is_some() {
+                // The EDS-only update must be exactly the full rebuild (tests run debug).
+                let full = world.proxy_config(pod, &endpoints, &self.policies, &cache);
+                assert_eq!(
+                    full.as_ref(),
+                    self.pushed.get(&pod.name),
+                    "EDS push of {}",
+                    pod.name
+                );
+            }
+            match eds {
+                Some(false) => continue,
+                Some(true) => {}
+                None => {
+                    let Some(cfg) = world.proxy_config(pod, &endpoints, &self.policies, &cache)
+                    else {
+                        continue;
+                    };
+                    if self.pushed.get(&pod.name) == Some(&cfg) {
+                        continue;
+                    }
+                    self.pushed.insert(pod.name.clone(), cfg);
+                }
+            }
             rt.observer.event(
                 now,
                 EventKind::ConfigPush {
@@ -263,9 +301,27 @@ impl Timeline {
                 world.scenario.seed,
                 &format!("push/{}/{}", pod.name, self.pushes),
             );
-            proxy.apply(rt.for_hosts(cfg.clone()), seed);
-            self.pushed.insert(pod.name.clone(), cfg);
+            proxy.apply(&rt.for_hosts(&self.pushed[&pod.name]), seed);
         }
+        self.moved.clear();
+        self.policies_changed = false;
+    }
+
+    /// The services whose endpoints the pods that moved since the last push belong to;
+    /// `None` when the policies changed too (every proxy is then rebuilt whole).
+    fn moved_services<'w>(&self, world: &'w World) -> Option<Vec<&'w Service>> {
+        if self.policies_changed {
+            return None;
+        }
+        let moved: Vec<Pod> = (world.pods.iter())
+            .filter(|p| self.moved.contains(&p.name))
+            .cloned()
+            .collect();
+        Some(
+            (world.topo.services.iter())
+                .filter(|s| !world.topo.endpoints_of(s, &moved).is_empty())
+                .collect(),
+        )
     }
 }
 

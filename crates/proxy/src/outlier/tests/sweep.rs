@@ -92,3 +92,44 @@ fn removing_an_ejected_host_frees_its_slot() {
         vec![h(7)]
     );
 }
+
+/// The detector's whole state, as a sweep that skips would have to leave it.
+fn state(d: &Detector) -> String {
+    let mut d = d.clone();
+    d.quiet = false;
+    format!("{d:?}")
+}
+
+#[test]
+fn a_sweep_skipped_on_a_quiet_detector_leaves_exactly_what_a_full_sweep_would() {
+    // Success-rate detection on (2 hosts, volume 1) so a sweep has figures to compute.
+    let c = Config {
+        success_rate_minimum_hosts: 2,
+        success_rate_request_volume: 1,
+        ..cfg()
+    };
+    let (mut d, mut r) = (detector(2, c), rng());
+    fail(&mut d, 0, 500, 5, secs(1), &mut r);
+    fail(&mut d, 1, 200, 5, secs(1), &mut r);
+    // Ejected at 1 s for 30 s; traffic stops. Sweep until the detector turns quiet.
+    let mut t = secs(0);
+    while !d.quiet {
+        t += d.interval();
+        assert!(t < secs(600), "the detector never turned quiet");
+        d.on_interval(t, &mut r);
+    }
+    assert!(!d.is_ejected(h(0)), "quiet only with every host back");
+    for _ in 0..3 {
+        t += d.interval();
+        let mut full = d.clone();
+        full.quiet = false;
+        let mut full_rng = r.clone();
+        assert_eq!(full.on_interval(t, &mut full_rng), vec![]);
+        assert_eq!(d.on_interval(t, &mut r), vec![]);
+        assert_eq!(state(&d), state(&full));
+        assert_eq!(format!("{r:?}"), format!("{full_rng:?}"), "no random draw");
+    }
+    // A result wakes it: the next sweep runs and sees the new sample.
+    d.report(h(1), Outcome::Http(200), t, &mut r);
+    assert!(!d.quiet);
+}
