@@ -96,14 +96,23 @@ impl<'a> World<'a> {
         policies: &MeshPolicies,
         cache: &ClusterCache,
     ) -> Option<ProxyConfig> {
-        let view = MeshView {
+        xds::proxy_config(&self.view(endpoints, policies, cache), pod)
+    }
+
+    /// The control plane's view of the mesh with `endpoints` as its pods, under `policies`.
+    fn view<'v>(
+        &'v self,
+        endpoints: &'v [Pod],
+        policies: &'v MeshPolicies,
+        cache: &'v ClusterCache,
+    ) -> MeshView<'v> {
+        MeshView {
             topo: self.topo,
             pods: endpoints,
             ips: &self.ips,
             policies,
             cache: Some(cache),
-        };
-        xds::proxy_config(&view, pod)
+        }
     }
 
     /// The endpoint-only update of `pod`'s last configuration `pushed` for `services` (see
@@ -118,14 +127,12 @@ impl<'a> World<'a> {
         services: &[&Service],
         pushed: &mut ProxyConfig,
     ) -> Option<bool> {
-        let view = MeshView {
-            topo: self.topo,
-            pods: endpoints,
-            ips: &self.ips,
-            policies,
-            cache: Some(cache),
-        };
-        xds::endpoint_update(&view, pod, services, pushed)
+        xds::endpoint_update(
+            &self.view(endpoints, policies, cache),
+            pod,
+            services,
+            pushed,
+        )
     }
 
     /// Each load's source pod and where its URL leads, in load order.

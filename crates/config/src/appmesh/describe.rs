@@ -27,7 +27,8 @@ const GATEWAY_FIELDS: &[&str] = &[
     "status",
     "virtualGatewayName",
 ];
-const METADATA_FIELDS: &[&str] = &[
+/// The fields of a `describe-*` answer's `metadata` (every App Mesh object has the same).
+pub(super) const METADATA_FIELDS: &[&str] = &[
     "arn",
     "createdAt",
     "lastUpdatedAt",

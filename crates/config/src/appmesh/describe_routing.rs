@@ -19,6 +19,7 @@ use meshtwin_model::traffic::appmesh::{
 };
 use meshtwin_model::SourceRef;
 
+use super::describe::METADATA_FIELDS;
 use super::gateway_route::gateway_route_spec;
 use super::route::ROUTE_BLOCKS;
 use super::routing::{route_spec, Head};
@@ -99,15 +100,6 @@ const GR_BODY: &[&str] = &[
     "spec",
     "tags",
     "virtualGatewayName",
-];
-const METADATA_FIELDS: &[&str] = &[
-    "arn",
-    "createdAt",
-    "lastUpdatedAt",
-    "meshOwner",
-    "resourceOwner",
-    "uid",
-    "version",
 ];
 const VS_SPEC_FIELDS: &[&str] = &["provider"];
 const PROVIDER_FIELDS: &[&str] = &["virtualNode", "virtualRouter"];
