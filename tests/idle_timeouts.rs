@@ -2,7 +2,11 @@
 //! route `idle_timeout`, a virtual node listener's `timeout.http.idle` its own Envoy's ingress
 //! `stream_idle_timeout`. Either answers a request that sees no byte for that long 408 with
 //! flag `SI` (`source/common/http/conn_manager_impl.cc` `ActiveStream::onIdleTimeout`), on
-//! the virtual clock. The app is howto-k8s-timeout-policy's colorapp, silent for 45 s.
+//! the virtual clock. The app is howto-k8s-timeout-policy's colorapp, silent for 45 s. Over
+//! TCP, a `tcpRoute`'s `timeout.idle` is the client's `tcp_proxy` `idle_timeout` and a `tcp`
+//! listener's `timeout.tcp.idle` the server's: the connection is closed with no answer
+//! (`source/common/tcp_proxy/tcp_proxy.cc` `Filter::onIdleTimeout`); there redis-server
+//! answers each line after 2 s.
 
 mod common;
 
@@ -115,4 +119,58 @@ fn a_listener_idle_timeout_answers_408_si_at_the_servers_envoy_and_the_client_pa
         2,
         "{stats}"
     );
+}
+
+/// The calls of a TCP fixture: (code, latency) each, and the sum of the `stat` counters.
+fn tcp_run(name: &str, stat: &str) -> (Vec<(u64, f64)>, u64) {
+    let (ev, stats) = run(name);
+    let calls = of_kind(&ev, "request")
+        .iter()
+        .map(|c| (c["status"].as_u64().expect("code"), ms(c, "latency_ms")))
+        .collect();
+    let total = stats
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix(stat)?
+                .strip_prefix(": ")?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum();
+    (calls, total)
+}
+
+#[test]
+fn a_tcp_route_idle_timeout_closes_the_clients_connection_before_the_answer() {
+    let (calls, timeouts) = tcp_run("tcp-route-idle-1s", "tcp.egress.idle_timeout");
+    assert_eq!(calls.len(), 8);
+    for (code, latency) in &calls {
+        // Closed without an answer: the twin's code 0, after the 1 s idle timeout.
+        assert_eq!(*code, 0);
+        assert!((1000.0..1010.0).contains(latency), "{latency} ms");
+    }
+    assert_eq!(timeouts, 8);
+}
+
+#[test]
+fn a_tcp_route_idle_timeout_longer_than_the_pause_lets_every_answer_through() {
+    let (calls, timeouts) = tcp_run("tcp-route-idle-3s", "tcp.egress.idle_timeout");
+    assert_eq!(calls.len(), 8);
+    for (code, latency) in &calls {
+        assert_eq!(*code, 200);
+        assert!((2000.0..2010.0).contains(latency), "{latency} ms");
+    }
+    assert_eq!(timeouts, 0);
+}
+
+#[test]
+fn a_tcp_listener_idle_timeout_closes_the_connection_at_the_servers_envoy() {
+    let (calls, timeouts) = tcp_run("tcp-listener-idle-1s", "tcp.ingress.idle_timeout");
+    assert_eq!(calls.len(), 8);
+    for (code, latency) in &calls {
+        assert_eq!(*code, 0);
+        assert!((1000.0..1010.0).contains(latency), "{latency} ms");
+    }
+    // Every connection timed out at one of the two redis-server Envoys.
+    assert_eq!(timeouts, 8);
 }
