@@ -2,6 +2,8 @@
 //! steps Envoy's HTTP filter chain and `Filter::decodeHeaders` apply, in that order:
 //!
 //! 1. match a route; answer a direct response or a redirect (`decodeHeaders`), or 404 `NR`;
+//!    steps 2–8 then run under the stream idle timer — the route's `idle_timeout`, else the
+//!    listener's `stream_idle_timeout` — which answers 408 `SI` (`ActiveStream::onIdleTimeout`);
 //! 2. [`fault`]: the HTTP fault filter ahead of the router — a delay, then maybe an abort;
 //! 3. pick the (weighted) cluster, 503 `NC` when the proxy has none by that name, and prepare
 //!    the upstream request (hop-by-hop headers, host rewrite, the retry and timeout headers);
