@@ -245,6 +245,10 @@ fn route_json(r: &Route) -> Value {
                 obj(vec![
                     (k, Some(v)),
                     ("timeout", Some(json!(pb_duration(a.timeout)))),
+                    (
+                        "idle_timeout",
+                        a.idle_timeout.map(|d| json!(pb_duration(d))),
+                    ),
                     ("retry_policy", a.retry_policy.as_ref().map(retry_json)),
                 ]),
             );
@@ -283,7 +287,7 @@ fn route_config_json(name: &str, table: &RouteTable) -> Value {
 }
 
 fn listener_json(l: &ListenerConfig) -> Value {
-    let filter = match &l.kind {
+    let mut filter = match &l.kind {
         ListenerKind::Http { .. } => {
             json!({"name": "envoy.filters.network.http_connection_manager",
             "typed_config": {
@@ -298,6 +302,13 @@ fn listener_json(l: &ListenerConfig) -> Value {
                 "stat_prefix": l.stat_prefix, k: v}})
         }
     };
+    if let Some(d) = l.idle_timeout {
+        let key = match l.kind {
+            ListenerKind::Http { .. } => "stream_idle_timeout",
+            ListenerKind::Tcp { .. } => "idle_timeout",
+        };
+        filter["typed_config"][key] = json!(pb_duration(d));
+    }
     json!({"name": l.name, "active_state": {"listener": {
         "@type": "type.googleapis.com/envoy.config.listener.v3.Listener",
         "name": l.name,

@@ -246,7 +246,7 @@ fn a_json_gateway_route_must_name_a_known_gateway() {
 }
 
 #[test]
-fn a_listener_timeout_of_its_protocol_is_read_and_idle_timeouts_are_warnings() {
+fn a_listener_timeout_of_its_protocol_gives_the_request_and_idle_timeouts() {
     let text = "\
 apiVersion: appmesh.k8s.aws/v1beta2
 kind: VirtualNode
@@ -256,17 +256,23 @@ spec:
   - portMapping: {port: 8080, protocol: http}
     timeout:
       http: {perRequest: {unit: s, value: 60}, idle: {unit: s, value: 600}}
+      tcp: {idle: {unit: s, value: 5}}
 ";
     let loaded = parse_policies("policies/vn.yaml", text).expect("valid");
-    assert_eq!(
-        loaded.value.appmesh_listeners[0].request_timeout,
-        Some(Duration::from_secs(60))
-    );
+    let l = &loaded.value.appmesh_listeners[0];
+    assert_eq!(l.request_timeout, Some(Duration::from_secs(60)));
+    assert_eq!(l.idle_timeout, Some(Duration::from_secs(600)));
     let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
     assert!(
-        warnings.iter().any(
-            |w| w.contains("timeout.http.idle") && w.contains("idle timeouts are not modelled")
-        ),
+        !warnings
+            .iter()
+            .any(|w| w.contains("idle timeouts are not modelled")),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("timeout.tcp") && w.contains("a tcp timeout on a http listener")),
         "{warnings:?}"
     );
 }

@@ -60,6 +60,7 @@ spec:
         tcpRetryEvents: [connection-error]
       timeout:
         perRequest: {unit: s, value: 5}
+        idle: {unit: s, value: 30}
 ";
 
 #[test]
@@ -94,7 +95,12 @@ fn a_virtual_routers_routes_come_in_priority_order_with_their_matches_targets_an
     assert_eq!(retry.retriable_status_codes, [409, 502, 503, 504]);
     assert_eq!(retry.per_try_timeout, Some(Duration::from_secs(2)));
     assert_eq!(first.timeout, Some(Duration::from_secs(5)));
+    assert_eq!(first.idle_timeout, Some(Duration::from_secs(30)));
     let last = &vr.routes[1];
+    assert_eq!(
+        last.idle_timeout, None,
+        "App Mesh sets no idle timeout by default"
+    );
     assert_eq!(last.protocol, Protocol::Http2);
     assert!(last.retries.is_none(), "App Mesh's default applies later");
     let targets: Vec<(&AppMeshRef, u32)> =

@@ -297,6 +297,10 @@ pub struct AppMeshListener {
     /// `timeout.<protocol>.perRequest`: its Envoy's ingress route timeout (`None`: 15 s).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_ms")]
     pub request_timeout: Option<Duration>,
+    /// `timeout.<protocol>.idle`: its Envoy's ingress `stream_idle_timeout` (http, http2,
+    /// grpc) or ingress `tcp_proxy` `idle_timeout` (tcp); `None`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_ms")]
+    pub idle_timeout: Option<Duration>,
     pub source: SourceRef,
     /// Where the thresholds, health-check and outlier-detection settings came from.
     #[serde(skip)]

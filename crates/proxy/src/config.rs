@@ -45,6 +45,11 @@ pub struct ListenerConfig {
     /// Value of the `server` header on responses and local replies (`envoy`, `istio-envoy`).
     pub server_name: String,
     pub kind: ListenerKind,
+    /// HTTP: the connection manager's `stream_idle_timeout` — a request that sees no bytes
+    /// either way for this long is answered 408 `SI` (a route's `idle_timeout` overrides it).
+    /// TCP: the `tcp_proxy`'s `idle_timeout` — the connection is closed. `None`: off (the
+    /// twin's default; Envoy's own defaults of 5 min / 1 h are not applied).
+    pub idle_timeout: Option<std::time::Duration>,
 }
 
 /// HTTP connection manager with routes, or an opaque TCP proxy (`tcp_proxy`) to one cluster

@@ -16,6 +16,7 @@ use crate::downstream::{DownstreamLimits, DownstreamStats};
 use crate::listener;
 use crate::observer::Observer;
 use crate::platform::Platform;
+use crate::router::config::Action;
 use crate::stats::{HcmStats, StatsSnapshot, TcpStats};
 
 /// A running proxy (one Envoy).
@@ -32,6 +33,10 @@ pub struct Proxy<P: Platform> {
     hcm: RefCell<BTreeMap<String, Rc<RefCell<HcmStats>>>>,
     /// TCP proxy stats by stat prefix.
     tcp: RefCell<BTreeMap<String, Rc<RefCell<TcpStats>>>>,
+    /// Idle timeouts by full stat name (`http.<prefix>.downstream_rq_idle_timeout`,
+    /// `tcp.<prefix>.idle_timeout`), reported for the listeners that have one (see
+    /// [`has_idle_timeout`]).
+    idle_timeouts: RefCell<BTreeMap<String, u64>>,
     /// Clusters replaced by pushes, still counted under their names.
     rng: RefCell<ChaCha8Rng>,
     /// The worker that handled the latest event (for `ListenerBalance::SharedSocket`).
@@ -85,7 +90,14 @@ impl<P: Platform> Proxy<P> {
                 )
             })
             .collect();
+        let idle_timeouts = cfg
+            .listeners
+            .iter()
+            .filter(|l| has_idle_timeout(l))
+            .map(|l| (idle_timeout_stat(l), 0))
+            .collect();
         Rc::new(Self {
+            idle_timeouts: RefCell::new(idle_timeouts),
             cfg,
             platform,
             observer,
@@ -142,6 +154,15 @@ impl<P: Platform> Proxy<P> {
     /// is allocated only then, not per request).
     pub(crate) fn hcm_stats(&self, prefix: &str) -> Rc<RefCell<HcmStats>> {
         scope(&self.hcm, prefix)
+    }
+
+    /// Count an idle timeout of listener `l` (see [`idle_timeout_stat`]).
+    pub(crate) fn count_idle_timeout(&self, l: &ListenerConfig) {
+        *self
+            .idle_timeouts
+            .borrow_mut()
+            .entry(idle_timeout_stat(l))
+            .or_default() += 1;
     }
 
     /// The TCP proxy stats of `prefix` (created on first use).
@@ -254,11 +275,34 @@ impl<P: Platform> Proxy<P> {
         for (prefix, s) in self.tcp.borrow().iter() {
             s.borrow().write(prefix, &mut out);
         }
+        for (name, n) in self.idle_timeouts.borrow().iter() {
+            out.counters.insert(name.clone(), *n);
+        }
         if *self.downstream.borrow().as_ref() != DownstreamLimits::default() {
             self.downstream_stats.write(&mut out);
         }
         out
     }
+}
+
+/// The stat an idle timeout of `l` counts in: the connection manager's
+/// `downstream_rq_idle_timeout` (`source/common/http/conn_manager_impl.cc`
+/// `ActiveStream::onIdleTimeout`) or the tcp_proxy's `idle_timeout`
+/// (`source/common/tcp_proxy/tcp_proxy.cc` `Filter::onIdleTimeout`).
+fn idle_timeout_stat(l: &ListenerConfig) -> String {
+    match l.kind {
+        ListenerKind::Http { .. } => format!("http.{}.downstream_rq_idle_timeout", l.stat_prefix),
+        ListenerKind::Tcp { .. } => format!("tcp.{}.idle_timeout", l.stat_prefix),
+    }
+}
+
+/// Whether `l` or one of its routes sets an idle timeout (listeners without one leave the
+/// counter out, as every output did before idle timeouts were modelled).
+fn has_idle_timeout(l: &ListenerConfig) -> bool {
+    l.idle_timeout.is_some()
+        || matches!(&l.kind, ListenerKind::Http { routes, .. } if routes.virtual_hosts.iter()
+            .flat_map(|vh| &vh.routes)
+            .any(|r| matches!(&r.action, Action::Route(a) if a.idle_timeout.is_some())))
 }
 
 /// Whether two cluster configurations differ only in their endpoints.

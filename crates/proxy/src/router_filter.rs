@@ -2,6 +2,8 @@
 //! steps Envoy's HTTP filter chain and `Filter::decodeHeaders` apply, in that order:
 //!
 //! 1. match a route; answer a direct response or a redirect (`decodeHeaders`), or 404 `NR`;
+//!    steps 2–8 then run under the stream idle timer — the route's `idle_timeout`, else the
+//!    listener's `stream_idle_timeout` — which answers 408 `SI` (`ActiveStream::onIdleTimeout`);
 //! 2. [`fault`]: the HTTP fault filter ahead of the router — a delay, then maybe an abort;
 //! 3. pick the (weighted) cluster, 503 `NC` when the proxy has none by that name, and prepare
 //!    the upstream request (hop-by-hop headers, host rewrite, the retry and timeout headers);
@@ -38,7 +40,7 @@ use crate::body::RequestBody;
 use crate::cluster::Cluster;
 use crate::config::{ListenerConfig, ListenerKind};
 use crate::local_reply::{local_reply, ResponseFlag};
-use crate::platform::Platform;
+use crate::platform::{timeout, Platform};
 use crate::proxy::Proxy;
 use crate::router::config::{Action, ClusterSpecifier, Route, RouteAction};
 use crate::router::matcher::RequestHead;
@@ -85,7 +87,7 @@ pub(crate) async fn route_request<P: Platform>(
     proxy: &Rc<Proxy<P>>,
     index: usize,
     worker: u32,
-    mut parts: Parts,
+    parts: Parts,
     body: RequestBody,
     info: &mut StreamInfo,
 ) -> Response<Full<Bytes>> {
@@ -107,6 +109,73 @@ pub(crate) async fn route_request<P: Platform>(
     if let ClusterSpecifier::Cluster(c) = &action.cluster {
         info.cluster = c.clone();
     }
+    // The stream idle timer (`ConnectionManagerImpl::ActiveStream`'s `idle_timer_`): the
+    // route's `idle_timeout` overrides the connection manager's `stream_idle_timeout`, zero
+    // disables it. The request is complete (its body read) when routing starts, and the twin
+    // sends a response whole, so the stream is idle from here until the response: through the
+    // fault delay, queueing, every attempt and back-off. A body streamed past the buffer
+    // limit (real clients only) is still arriving: this timer is not applied to it (the real
+    // proxy's connection watchdog, `crate::conn_watch`, watches such streams).
+    let idle = action
+        .idle_timeout
+        .or(lcfg.idle_timeout)
+        .filter(|t| !t.is_zero() && body.replayable());
+    let routed = Routed {
+        route,
+        action,
+        authority,
+        path,
+        stream_id,
+    };
+    let forwarded = forward(proxy, worker, server, routed, parts, body, info);
+    let Some(idle) = idle else {
+        return forwarded.await;
+    };
+    match timeout(&proxy.platform, idle, forwarded).await {
+        Some(response) => response,
+        None => on_idle_timeout(proxy, &lcfg, info),
+    }
+}
+
+/// Envoy's `ActiveStream::onIdleTimeout` before any response byte: the request ends with
+/// 408 `stream timeout`, flag `SI`, `downstream_rq_idle_timeout`; dropping the forwarding
+/// resets whatever attempt was in flight, as when the downstream goes away.
+fn on_idle_timeout<P: Platform>(
+    proxy: &Proxy<P>,
+    lcfg: &ListenerConfig,
+    info: &mut StreamInfo,
+) -> Response<Full<Bytes>> {
+    proxy.count_idle_timeout(lcfg);
+    info.flags.set(ResponseFlag::SI);
+    local_reply(408, "stream timeout", &lcfg.server_name)
+}
+
+/// What routing decided for a request.
+struct Routed<'l> {
+    route: &'l Route,
+    action: &'l RouteAction,
+    authority: String,
+    path: String,
+    stream_id: u64,
+}
+
+/// Steps 2–8 for a routed request.
+async fn forward<P: Platform>(
+    proxy: &Rc<Proxy<P>>,
+    worker: u32,
+    server: &str,
+    routed: Routed<'_>,
+    mut parts: Parts,
+    body: RequestBody,
+    info: &mut StreamInfo,
+) -> Response<Full<Bytes>> {
+    let Routed {
+        route,
+        action,
+        authority,
+        path,
+        stream_id,
+    } = routed;
     if let Some(reply) = fault::inject(proxy, route.fault.as_ref(), server, info).await {
         return reply;
     }

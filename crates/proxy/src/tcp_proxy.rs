@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use meshtwin_model::event::EventKind;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -68,10 +69,14 @@ pub(crate) fn serve_tcp<P: Platform>(
                 Some(ep) => {
                     let endpoint = c.endpoint(ep);
                     upstream_host = Some(endpoint.hostname.clone());
-                    let (relayed, flag) = proxy_to(&p, &c, endpoint.address, &mut down).await;
-                    bytes = relayed;
-                    if let Some(f) = flag {
+                    let idle = lcfg.idle_timeout.filter(|t| !t.is_zero());
+                    let relay = proxy_to(&p, &c, endpoint.address, &mut down, idle).await;
+                    bytes = relay.bytes;
+                    if let Some(f) = relay.flag {
                         flags.set(f);
+                    }
+                    if relay.idle_timeout {
+                        p.count_idle_timeout(&lcfg);
                     }
                 }
             },
@@ -99,54 +104,108 @@ pub(crate) fn serve_tcp<P: Platform>(
     }));
 }
 
-/// Open an upstream connection of cluster `c` to `address` and relay `down` over it. Returns
-/// the bytes relayed each way and the flag of a failed connect (`UF`). The connection is
+/// How a relayed connection ended.
+struct Relay {
+    /// Bytes relayed from downstream and to downstream.
+    bytes: (u64, u64),
+    /// The flag of a failed connect (`UF`).
+    flag: Option<ResponseFlag>,
+    /// The idle timeout closed it.
+    idle_timeout: bool,
+}
+
+/// Open an upstream connection of cluster `c` to `address` and relay `down` over it, closing
+/// both when no byte went either way for `idle` (Envoy's `Filter::onIdleTimeout`: the
+/// downstream is closed, which closes the upstream; no response flag). The connection is
 /// charged as Envoy's `reportUpstreamCxDestroy` does: destroyed remotely when the upstream
-/// refused it or ended first, locally when the connect timed out or the downstream ended
-/// first (Envoy then closes the upstream).
+/// refused it or ended first, locally when the connect timed out, the idle timeout fired or
+/// the downstream ended first (Envoy then closes the upstream).
 async fn proxy_to<P: Platform>(
     p: &Proxy<P>,
     c: &Cluster<P>,
     address: SocketAddr,
     down: &mut P::Stream,
-) -> ((u64, u64), Option<ResponseFlag>) {
+    idle: Option<Duration>,
+) -> Relay {
     let connected = timeout(
         &p.platform,
         c.cfg().pool.connect_timeout,
         p.platform.connect(address),
     )
     .await;
-    let (bytes, flag, closer) = match connected {
+    let mut relay = Relay {
+        bytes: (0, 0),
+        flag: None,
+        idle_timeout: false,
+    };
+    let closer = match connected {
         Some(Ok(up)) => {
             let first = Rc::new(Cell::new(None));
+            let last = Rc::new(Cell::new(p.platform.now()));
+            let platform = p.platform.clone();
+            let clock: Rc<dyn Fn() -> Duration> = Rc::new(move || platform.now());
             let mut down = Watched {
                 inner: down,
                 side: Side::Downstream,
                 first: first.clone(),
+                read: Cell::new(0),
+                last: last.clone(),
+                clock: clock.clone(),
             };
             let mut up = Watched {
                 inner: up,
                 side: Side::Upstream,
                 first: first.clone(),
+                read: Cell::new(0),
+                last: last.clone(),
+                clock,
             };
-            let bytes = tokio::io::copy_bidirectional(&mut down, &mut up)
-                .await
-                .unwrap_or((0, 0));
-            (bytes, None, first.get().unwrap_or(Side::Downstream))
+            let copy = tokio::io::copy_bidirectional(&mut down, &mut up);
+            let copied = match idle {
+                None => Some(copy.await),
+                Some(t) => tokio::select! {
+                    biased;
+                    r = copy => Some(r),
+                    () = idle_expiry(&p.platform, &last, t) => None,
+                },
+            };
+            match copied {
+                Some(r) => {
+                    relay.bytes = r.unwrap_or((0, 0));
+                    first.get().unwrap_or(Side::Downstream)
+                }
+                None => {
+                    relay.idle_timeout = true;
+                    relay.bytes = (down.read.get(), up.read.get());
+                    Side::Downstream
+                }
+            }
         }
         failed => {
             c.info.count_tcp_connect_failure(failed.is_none());
+            relay.flag = Some(ResponseFlag::UF);
             let refused = matches!(&failed, Some(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused);
-            let closer = if refused {
+            if refused {
                 Side::Upstream
             } else {
                 Side::Downstream
-            };
-            ((0, 0), Some(ResponseFlag::UF), closer)
+            }
         }
     };
     c.info.close_tcp_connection(closer == Side::Upstream);
-    (bytes, flag)
+    relay
+}
+
+/// Resolves once no byte has been read on either side (`last`) for `idle`.
+async fn idle_expiry<P: Platform>(platform: &P, last: &Cell<Duration>, idle: Duration) {
+    loop {
+        let deadline = last.get() + idle;
+        let now = platform.now();
+        if now >= deadline {
+            return;
+        }
+        platform.sleep(deadline - now).await;
+    }
 }
 
 /// One side of a relayed connection.
@@ -157,11 +216,15 @@ enum Side {
 }
 
 /// A stream that notes, in `first`, whether its side was the first to end (end of stream
-/// or an error on read).
+/// or an error on read), how many bytes it read, and in `last` when (by `clock`) a byte
+/// was last read on either side.
 struct Watched<S> {
     inner: S,
     side: Side,
     first: Rc<Cell<Option<Side>>>,
+    read: Cell<u64>,
+    last: Rc<Cell<Duration>>,
+    clock: Rc<dyn Fn() -> Duration>,
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
@@ -179,6 +242,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
         };
         if ended && self.first.get().is_none() {
             self.first.set(Some(self.side));
+        }
+        let n = (buf.filled().len() - before) as u64;
+        if n > 0 {
+            self.read.set(self.read.get() + n);
+            self.last.set((self.clock)());
         }
         r
     }

@@ -98,6 +98,7 @@ fn config(upstream: SocketAddr, thresholds: Thresholds) -> ProxyConfig {
         processing_delay: Duration::ZERO,
         accept_delay: Duration::ZERO,
         listeners: vec![ListenerConfig {
+            idle_timeout: None,
             name: "ingress".into(),
             address: "127.0.0.1:0".parse().unwrap(),
             stat_prefix: "ingress".into(),

@@ -61,6 +61,7 @@ fn proxy_config(listen: SocketAddr, upstream: SocketAddr, thresholds: Thresholds
         processing_delay: Duration::ZERO,
         accept_delay: Duration::ZERO,
         listeners: vec![ListenerConfig {
+            idle_timeout: None,
             name: "ingress".into(),
             address: listen,
             stat_prefix: "ingress".into(),

@@ -107,6 +107,7 @@ fn proxy_config() -> ProxyConfig {
         processing_delay: Duration::ZERO,
         accept_delay: Duration::ZERO,
         listeners: vec![ListenerConfig {
+            idle_timeout: None,
             name: "egress".into(),
             address: SocketAddr::new(ip(1), 15001),
             stat_prefix: "egress".into(),

@@ -54,6 +54,7 @@ fn sidecar_config(
         processing_delay: Duration::ZERO,
         accept_delay: Duration::ZERO,
         listeners: vec![ListenerConfig {
+            idle_timeout: None,
             name: "outbound".into(),
             address: listen,
             stat_prefix: "outbound_0.0.0.0_15001".into(),

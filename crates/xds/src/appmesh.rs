@@ -14,9 +14,7 @@ use meshtwin_model::policy::{
 use meshtwin_model::topology::{Pod, Protocol, Sidecar};
 use meshtwin_model::traffic::appmesh::{AppMeshRef, AppMeshVirtualService};
 use meshtwin_proxy::config::*;
-use meshtwin_proxy::router::config::{
-    Action, ClusterSpecifier, RouteTable, VirtualHost, DEFAULT_ROUTE_TIMEOUT,
-};
+use meshtwin_proxy::router::config::{Action, RouteTable, VirtualHost, DEFAULT_ROUTE_TIMEOUT};
 
 use super::routes::simple_vhost;
 use super::{appmesh_routes, appmesh_tcp};
@@ -120,8 +118,8 @@ fn cloud_map_instance(view: &MeshView<'_>, pod: &Pod, mesh: &str, cm: &CloudMapD
 struct Egress {
     /// The HTTP virtual services' virtual hosts.
     vhosts: Vec<VirtualHost>,
-    /// `(destination port, clusters)` of the TCP virtual services ([`appmesh_tcp`]).
-    tcp: Vec<(u16, ClusterSpecifier)>,
+    /// The TCP virtual services' egress ([`appmesh_tcp`]).
+    tcp: Vec<appmesh_tcp::TcpEgress>,
     /// The egress clusters both lead to.
     clusters: Vec<ClusterConfig>,
 }
@@ -181,6 +179,9 @@ fn appmesh_ingress(
 ) -> (ListenerConfig, ClusterConfig) {
     let protocol = l.map_or(Protocol::Http, |l| l.protocol);
     let listener = ListenerConfig {
+        // The listener's `timeout.<protocol>.idle`: the connection manager's
+        // `stream_idle_timeout`, or the tcp_proxy's `idle_timeout`.
+        idle_timeout: l.and_then(|l| l.idle_timeout),
         name: "ingress".into(),
         address: view.addr(&pod.name, port),
         stat_prefix: "ingress".into(),

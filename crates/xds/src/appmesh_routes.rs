@@ -141,7 +141,10 @@ fn router_route(
     Some(Route {
         name: r.name.clone(),
         matcher,
-        action: Action::Route(forward(spec, r.retries.as_ref(), r.timeout)),
+        action: Action::Route(RouteAction {
+            idle_timeout: r.idle_timeout,
+            ..forward(spec, r.retries.as_ref(), r.timeout)
+        }),
         fault: None,
     })
 }
@@ -155,6 +158,7 @@ fn forward(
 ) -> RouteAction {
     let policy = retries.cloned().unwrap_or_else(default_retry_policy);
     RouteAction {
+        idle_timeout: None,
         cluster,
         timeout: timeout.unwrap_or(DEFAULT_ROUTE_TIMEOUT),
         retry_policy: Some(RetryPolicy::from(&policy)),
@@ -224,6 +228,7 @@ pub(super) fn gateway_routes(
             });
         }
         let action = RouteAction {
+            idle_timeout: None,
             host_rewrite: g.hostname_rewrite.then(|| vs.aws_name.clone()),
             prefix_rewrite: g.prefix_rewrite.clone(),
             timeout: Duration::ZERO,

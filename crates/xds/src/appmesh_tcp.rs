@@ -26,7 +26,11 @@ use super::{MeshView, OUTBOUND_PORT};
 /// Stat prefix of every App Mesh TCP egress listener (`tcp.egress.*`).
 pub const TCP_EGRESS_STAT_PREFIX: &str = "egress";
 
-/// The `(port, cluster)` pairs a TCP virtual service gives a client: one per `tcp` listener of
+/// One TCP egress of a client: `(destination port, clusters, the route's `timeout.idle` — its
+/// tcp_proxy `idle_timeout`)`.
+pub(super) type TcpEgress = (u16, ClusterSpecifier, Option<std::time::Duration>);
+
+/// The `(port, cluster, idle timeout)` a TCP virtual service gives a client: one per `tcp` listener of
 /// its router (the first `tcpRoute` in priority order matching the port), or the provider
 /// node's `tcp` listener. `egress` collects the node listeners reached, as for HTTP routes.
 pub(super) fn tcp_routes(
@@ -34,7 +38,7 @@ pub(super) fn tcp_routes(
     vs: &AppMeshVirtualService,
     egress: &mut BTreeSet<(String, String, u16)>,
     cluster: &dyn Fn(&AppMeshListener) -> String,
-) -> Vec<(u16, ClusterSpecifier)> {
+) -> Vec<TcpEgress> {
     let mut reach = |l: &AppMeshListener| {
         egress.insert((l.k8s_name.clone(), l.namespace.clone(), l.port));
         cluster(l)
@@ -42,7 +46,7 @@ pub(super) fn tcp_routes(
     match &vs.provider {
         AppMeshProvider::VirtualNode(n) => node_listener(view, n, None)
             .filter(|l| l.protocol == Protocol::Tcp)
-            .map(|l| vec![(l.port, ClusterSpecifier::Cluster(reach(l)))])
+            .map(|l| vec![(l.port, ClusterSpecifier::Cluster(reach(l)), None)])
             .unwrap_or_default(),
         AppMeshProvider::VirtualRouter(r) => {
             let Some(router) = view
@@ -75,7 +79,7 @@ pub(super) fn tcp_routes(
                         None => continue,
                     },
                 };
-                out.push((*port, spec));
+                out.push((*port, spec, route.idle_timeout));
             }
             out
         }
@@ -105,16 +109,14 @@ pub(super) fn is_tcp(view: &MeshView<'_>, vs: &AppMeshVirtualService) -> bool {
 
 /// The TCP egress listeners of `client` for `routes` (first virtual service wins a port);
 /// ports the client's app or the HTTP capture listener hold are left out.
-pub(super) fn tcp_egress_listeners(
-    client: &Pod,
-    routes: Vec<(u16, ClusterSpecifier)>,
-) -> Vec<ListenerConfig> {
+pub(super) fn tcp_egress_listeners(client: &Pod, routes: Vec<TcpEgress>) -> Vec<ListenerConfig> {
     let mut taken: BTreeSet<u16> = [OUTBOUND_PORT].into();
     taken.extend(client.app.as_ref().map(|a| a.port));
     routes
         .into_iter()
-        .filter(|(port, _)| taken.insert(*port))
-        .map(|(port, cluster)| ListenerConfig {
+        .filter(|(port, _, _)| taken.insert(*port))
+        .map(|(port, cluster, idle_timeout)| ListenerConfig {
+            idle_timeout,
             name: format!("egress_tcp_{port}"),
             address: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
             stat_prefix: TCP_EGRESS_STAT_PREFIX.into(),

@@ -157,6 +157,7 @@ pub(super) fn add_listeners(
                 }) => routes.virtual_hosts.push(vhost),
                 Some(_) => {}
                 None => listeners.push(ListenerConfig {
+                    idle_timeout: None,
                     name: format!("0.0.0.0_{listen}"),
                     address: view.addr(&pod.name, listen),
                     stat_prefix: format!("outbound_0.0.0.0_{listen}"),

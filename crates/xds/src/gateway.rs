@@ -234,6 +234,7 @@ fn server_listener(
         stat_prefix,
         server_name: "istio-envoy".into(),
         kind,
+        idle_timeout: None,
     })
 }
 

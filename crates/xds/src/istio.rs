@@ -113,6 +113,7 @@ fn inbound(view: &MeshView<'_>, pod: &Pod, app: &AppBehaviour) -> (ClusterConfig
         health_check: None,
     };
     let listener = ListenerConfig {
+        idle_timeout: None,
         name: "virtualInbound".into(),
         address: view.addr(&pod.name, app.port),
         // istiod: the HTTP connection manager's `inbound_0.0.0.0_<port>`, a tcp_proxy's

@@ -219,6 +219,7 @@ pub(crate) fn outbound_listener(
     virtual_hosts: Vec<VirtualHost>,
 ) -> ListenerConfig {
     ListenerConfig {
+        idle_timeout: None,
         name: name.into(),
         address: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), OUTBOUND_PORT),
         stat_prefix: stat_prefix.into(),

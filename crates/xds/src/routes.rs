@@ -180,6 +180,7 @@ fn action(
         ),
     };
     Action::Route(RouteAction {
+        idle_timeout: None,
         cluster,
         timeout,
         retry_policy,
@@ -227,6 +228,7 @@ pub fn default_route(view: &MeshView<'_>, cluster: &str) -> Route {
         name: "default".into(),
         matcher: RouteMatch::prefix("/"),
         action: Action::Route(RouteAction {
+            idle_timeout: None,
             timeout: Duration::ZERO,
             retry_policy: Some(RetryPolicy::from(&vs::RetryPolicy::istio_default(
                 &view.topo.mesh.istio_compat(),
@@ -282,6 +284,7 @@ pub fn simple_vhost(name: &str, domains: Vec<String>, prefix: &str, cluster: &st
             name: "default".into(),
             matcher: RouteMatch::prefix(prefix),
             action: Action::Route(RouteAction {
+                idle_timeout: None,
                 timeout: Duration::ZERO,
                 ..RouteAction::to_cluster(cluster)
             }),

@@ -373,6 +373,44 @@ fn a_listener_timeout_is_the_nodes_own_ingress_route_timeout_else_15_s() {
 }
 
 #[test]
+fn idle_timeouts_are_the_routes_idle_timeout_and_the_listeners_stream_or_tcp_idle_timeout() {
+    let route = configs(
+        "topologies/appmesh-timeout.yaml",
+        "tests/fixtures/idle/route-idle-10s.yaml",
+    );
+    let (hosts, _) = vhosts(&route["front-0"], "egress");
+    let a = route_action(&hosts[0].routes[0].action);
+    assert_eq!(a.idle_timeout, Some(std::time::Duration::from_secs(10)));
+    let ingress = |cfg: &ProxyConfig| {
+        cfg.listeners
+            .iter()
+            .find(|l| l.name == "ingress")
+            .and_then(|l| l.idle_timeout)
+    };
+    assert_eq!(ingress(&route["colorapp-blue-0"]), None, "none by default");
+    let listener = configs(
+        "topologies/appmesh-timeout.yaml",
+        "tests/fixtures/idle/listener-idle-10s.yaml",
+    );
+    assert_eq!(
+        ingress(&listener["colorapp-red-0"]),
+        Some(std::time::Duration::from_secs(10))
+    );
+    let (hosts, _) = vhosts(&listener["front-0"], "egress");
+    assert_eq!(route_action(&hosts[0].routes[0].action).idle_timeout, None);
+    let tcp = configs(
+        "tests/fixtures/idle/tcp-topology.yaml",
+        "tests/fixtures/idle/tcp-route-idle-1s.yaml",
+    );
+    let egress = tcp["yelb-appserver-0"]
+        .listeners
+        .iter()
+        .find(|l| matches!(l.kind, ListenerKind::Tcp { .. }))
+        .expect("a tcp egress listener");
+    assert_eq!(egress.idle_timeout, Some(std::time::Duration::from_secs(1)));
+}
+
+#[test]
 fn a_virtual_service_served_by_a_tcp_virtual_node_is_a_tcp_proxy_to_that_node() {
     let text = std::fs::read_to_string(repo("policies/appmesh/tcp-canary.yaml")).unwrap();
     let router = "    virtualRouter:\n      virtualRouterRef:\n        name: redis-server\n";

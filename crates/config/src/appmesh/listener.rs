@@ -9,6 +9,7 @@
 use meshtwin_model::policy::{AppMeshKind, AppMeshListener, Thresholds};
 use meshtwin_model::topology::Protocol;
 use meshtwin_model::SourceRef;
+use std::time::Duration;
 
 use super::{health_check, origins, outlier, Identity};
 use crate::decode::{Obj, Result, Val};
@@ -64,13 +65,13 @@ pub fn lower(v: &Val<'_>, id: &Identity) -> Result<AppMeshListener> {
     if let Some(x) = l.ignored("tls", TLS_NOT_MODELLED) {
         x.entries()?;
     }
-    let request_timeout = match (id.kind, l.get("timeout")) {
-        (_, None) => None,
+    let (request_timeout, idle_timeout) = match (id.kind, l.get("timeout")) {
+        (_, None) => (None, None),
         (AppMeshKind::VirtualNode, Some(t)) => timeout(&t, proto_word)?,
         (AppMeshKind::VirtualGateway, Some(t)) => {
             t.warn("ignored: a virtual gateway's listener has no timeout in the App Mesh API");
             t.entries()?;
-            None
+            (None, None)
         }
     };
     if id.kind == AppMeshKind::VirtualGateway {
@@ -101,6 +102,7 @@ pub fn lower(v: &Val<'_>, id: &Identity) -> Result<AppMeshListener> {
         cloud_map: id.cloud_map.clone(),
         pod_selector: id.pod_selector.clone(),
         request_timeout,
+        idle_timeout,
         source: SourceRef {
             file: v.ctx.file.clone(),
             line: v.line(),
@@ -155,11 +157,13 @@ fn connection_pool(v: &Val<'_>, listener_protocol: &str, kind: AppMeshKind) -> R
 /// A virtual node listener's `timeout` (`ListenerTimeout`: one block per protocol): the block
 /// of the listener's protocol gives the ingress route's per-request timeout
 /// (aws-app-mesh-examples walkthrough howto-k8s-timeout-policy: "when not specified a default
-/// timeout of 15 seconds will be applied"); `idle` timeouts and other protocols' blocks are
-/// warnings.
-fn timeout(v: &Val<'_>, listener_protocol: &str) -> Result<Option<std::time::Duration>> {
+/// timeout of 15 seconds will be applied") and its idle timeout (the ingress connection
+/// manager's `stream_idle_timeout`, or the ingress `tcp_proxy`'s `idle_timeout`; App Mesh sets
+/// none by default: "The default value is none", API reference `HttpTimeout`); other
+/// protocols' blocks are warnings.
+fn timeout(v: &Val<'_>, listener_protocol: &str) -> Result<(Option<Duration>, Option<Duration>)> {
     let t = v.map(POOL_BLOCKS)?;
-    let mut per_request = None;
+    let mut found = (None, None);
     for block in t.present(POOL_BLOCKS) {
         let b = t.req(block)?;
         let fields: &'static [&'static str] = if block == "tcp" {
@@ -168,20 +172,15 @@ fn timeout(v: &Val<'_>, listener_protocol: &str) -> Result<Option<std::time::Dur
             &["perRequest", "idle"]
         };
         let bm = b.map(fields)?;
-        if let Some(idle) = bm.ignored(
-            "idle",
-            "idle timeouts are not modelled (Envoy's stream_idle_timeout / tcp_proxy idle_timeout)",
-        ) {
-            super::route::duration(&idle)?;
-        }
+        let idle = bm.opt("idle", super::route::duration)?;
         let pr = bm.opt("perRequest", super::route::duration)?;
         if block == listener_protocol {
-            per_request = pr;
-        } else if pr.is_some() {
+            found = (pr, idle);
+        } else if pr.is_some() || idle.is_some() {
             b.warn(format!(
                 "ignored: a {block} timeout on a {listener_protocol} listener"
             ));
         }
     }
-    Ok(per_request)
+    Ok(found)
 }

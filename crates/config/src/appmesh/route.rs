@@ -353,15 +353,9 @@ pub fn retry_policy(v: &Val<'_>) -> Result<RetryPolicy> {
     })
 }
 
-/// `timeout.perRequest` → the route timeout (`idle`, Envoy's route `idle_timeout`, is
-/// accepted and not modelled).
-pub fn timeout(v: &Val<'_>) -> Result<Option<Duration>> {
+/// `timeout.perRequest` → the route timeout, `timeout.idle` → the route's `idle_timeout`
+/// (Envoy's `RouteAction.idle_timeout`, the request's stream idle timeout).
+pub fn timeout(v: &Val<'_>) -> Result<(Option<Duration>, Option<Duration>)> {
     let t = v.map(TIMEOUT_FIELDS)?;
-    if let Some(idle) = t.ignored(
-        "idle",
-        "idle timeouts are not modelled (Envoy's route idle_timeout)",
-    ) {
-        duration(&idle)?;
-    }
-    t.opt("perRequest", duration)
+    Ok((t.opt("perRequest", duration)?, t.opt("idle", duration)?))
 }

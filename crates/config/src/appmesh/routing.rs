@@ -183,7 +183,7 @@ pub(super) fn route_spec(
     let priority = r.opt("priority", |p| Ok(p.int_in(0, 1000)? as u32))?;
     let (block, b) = one_block(r, v, ROUTE_BLOCKS)?;
     let protocol = block_protocol(block);
-    let (matcher, retries, timeout, action) = if protocol == Protocol::Tcp {
+    let (matcher, retries, (timeout, idle_timeout), action) = if protocol == Protocol::Tcp {
         let t = b.map(TCP_ROUTE_FIELDS)?;
         let mut m = catch_all();
         m.port = t
@@ -192,16 +192,13 @@ pub(super) fn route_spec(
                     .opt("port", |p| Ok(p.int_in(1, 65535)? as u16))
             })?
             .flatten();
-        // `TcpTimeout` has `idle` only (Envoy's tcp_proxy idle_timeout, not modelled).
-        if let Some(x) = t.get("timeout") {
-            if let Some(idle) = x.map(&["idle"])?.ignored(
-                "idle",
-                "idle timeouts are not modelled (Envoy's tcp_proxy idle_timeout)",
-            ) {
-                route::duration(&idle)?;
-            }
-        }
-        (m, None, None, t.req("action")?)
+        // `TcpTimeout` has `idle` only: the client's tcp_proxy `idle_timeout`.
+        let idle = t
+            .opt("timeout", |x| {
+                x.map(&["idle"])?.opt("idle", route::duration)
+            })?
+            .flatten();
+        (m, None, (None, idle), t.req("action")?)
     } else {
         let t = b.map(HTTP_ROUTE_FIELDS)?;
         let m = match t.get("match") {
@@ -212,7 +209,7 @@ pub(super) fn route_spec(
         (
             m,
             t.opt("retryPolicy", route::retry_policy)?,
-            t.opt("timeout", route::timeout)?.flatten(),
+            t.opt("timeout", route::timeout)?.unwrap_or_default(),
             t.req("action")?,
         )
     };
@@ -224,6 +221,7 @@ pub(super) fn route_spec(
         targets: targets(&action.map(ACTION_FIELDS)?)?,
         retries,
         timeout,
+        idle_timeout,
     })
 }
 

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One response flag, declared in the order Envoy prints them (`LH,UH,UT,LR,UR,UF,UC,UO,NR,
-/// DI,FI,...,URX,...,NC`; `source/common/stream_info/utility.cc` `ResponseFlagUtils`).
+/// DI,FI,...,URX,SI,...,NC`; `source/common/stream_info/utility.cc` `ResponseFlagUtils`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ResponseFlag {
     /// No healthy upstream.
@@ -31,6 +31,10 @@ pub enum ResponseFlag {
     DC,
     /// Retry limit exceeded.
     URX,
+    /// Stream idle timeout: the connection manager's `stream_idle_timeout` or the route's
+    /// `idle_timeout` fired (`source/common/http/conn_manager_impl.cc`
+    /// `ActiveStream::onIdleTimeout`).
+    SI,
     /// Downstream protocol error (a malformed request, refused by the codec or the
     /// connection manager).
     DPE,
@@ -40,7 +44,7 @@ pub enum ResponseFlag {
 
 impl ResponseFlag {
     /// Every flag, in Envoy's order.
-    pub const ALL: [ResponseFlag; 14] = [
+    pub const ALL: [ResponseFlag; 15] = [
         ResponseFlag::UH,
         ResponseFlag::UT,
         ResponseFlag::LR,
@@ -53,6 +57,7 @@ impl ResponseFlag {
         ResponseFlag::FI,
         ResponseFlag::DC,
         ResponseFlag::URX,
+        ResponseFlag::SI,
         ResponseFlag::DPE,
         ResponseFlag::NC,
     ];
@@ -73,6 +78,7 @@ impl ResponseFlag {
             ResponseFlag::URX => "URX",
             ResponseFlag::DPE => "DPE",
             ResponseFlag::NC => "NC",
+            ResponseFlag::SI => "SI",
         }
     }
 

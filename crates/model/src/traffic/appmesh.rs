@@ -129,6 +129,15 @@ pub struct AppMeshRoute {
     /// `timeout.perRequest`; `None`: Envoy's 15 s route timeout.
     #[serde(with = "crate::duration::opt_ms")]
     pub timeout: Option<Duration>,
+    /// `timeout.idle`: Envoy's route `idle_timeout` (http, http2, grpc) or the client's
+    /// `tcp_proxy` `idle_timeout` (tcp); `None`: App Mesh sets none ("The default value is
+    /// none", App Mesh API reference `HttpTimeout` / `TcpTimeout`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::duration::opt_ms"
+    )]
+    pub idle_timeout: Option<Duration>,
 }
 
 /// One weighted target of a route: a virtual node (and, optionally, its listener's port).

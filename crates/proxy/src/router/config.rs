@@ -79,6 +79,9 @@ pub struct RouteAction {
     pub host_rewrite: Option<String>,
     /// Replaces the matched path prefix on the forwarded request.
     pub prefix_rewrite: Option<String>,
+    /// Envoy's `RouteAction.idle_timeout`: the request's stream idle timeout, overriding the
+    /// listener's (see [`crate::config::ListenerConfig::idle_timeout`]); zero disables it.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl RouteAction {
@@ -110,6 +113,7 @@ impl RouteAction {
             mirror_policies: Vec::new(),
             host_rewrite: None,
             prefix_rewrite: None,
+            idle_timeout: None,
         }
     }
 }
