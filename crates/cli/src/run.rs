@@ -157,6 +157,25 @@ fn print_verdicts(judged: &Judged, quiet: bool) {
     }
 }
 
+/// The scenario's path and its loaded inputs, warnings printed — checked for `--real` too
+/// when `real`; `Err` is the exit code after the error was printed.
+fn checked_inputs(scenario: Option<PathBuf>, real: bool) -> Result<(PathBuf, RunInputs), u8> {
+    let path = scenario_or_default(scenario)?;
+    let inputs = load_inputs(&path).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::INVALID_INPUT
+    })?;
+    print_warnings(&inputs.warnings);
+    if real {
+        let warnings = crate::real_run::check_real(&inputs).map_err(|e| {
+            eprintln!("error: {e}");
+            exit::INVALID_INPUT
+        })?;
+        print_warnings(&warnings);
+    }
+    Ok((path, inputs))
+}
+
 pub fn run_command(args: RunArgs) -> u8 {
     let RunArgs {
         scenario,
@@ -169,27 +188,10 @@ pub fn run_command(args: RunArgs) -> u8 {
         trace_compress,
         real,
     } = args;
-    let path = match scenario_or_default(scenario) {
-        Ok(p) => p,
+    let (path, inputs) = match checked_inputs(scenario, real) {
+        Ok(x) => x,
         Err(code) => return code,
     };
-    let inputs = match load_inputs(&path) {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::INVALID_INPUT;
-        }
-    };
-    print_warnings(&inputs.warnings);
-    if real {
-        match crate::real_run::check_real(&inputs) {
-            Ok(w) => print_warnings(&w),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::INVALID_INPUT;
-            }
-        }
-    }
     let seed = seed.unwrap_or(inputs.scenario.seed);
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(&inputs.scenario.name));
     let replay = replay_command(&path, seed, &out, substrate, trace, trace_compress);

@@ -149,18 +149,7 @@ impl Timeline {
                 false
             }
             TimelineAction::Scale { workload, replicas } => {
-                let of: Vec<&Pod> = world
-                    .pods
-                    .iter()
-                    .filter(|p| &p.workload == workload)
-                    .collect();
-                for (k, p) in of.into_iter().enumerate() {
-                    if (k as u32) < *replicas {
-                        self.start(world, p, rt);
-                    } else {
-                        self.stop(&p.name, rt);
-                    }
-                }
+                self.scale(world, workload, *replicas, rt);
                 true
             }
             TimelineAction::Crash { pod } => {
@@ -189,6 +178,24 @@ impl Timeline {
         };
         if push {
             self.schedule(now + world.scenario.control_plane.push_delay, Step::Push);
+        }
+    }
+
+    /// Scale `workload` to `replicas`: its first `replicas` pods run, the others stop.
+    fn scale<H: Hosts>(
+        &mut self,
+        world: &World,
+        workload: &str,
+        replicas: u32,
+        rt: &mut PodRuntime<H>,
+    ) {
+        let of = world.pods.iter().filter(|p| p.workload == workload);
+        for (k, p) in of.enumerate() {
+            if (k as u32) < replicas {
+                self.start(world, p, rt);
+            } else {
+                self.stop(&p.name, rt);
+            }
         }
     }
 
