@@ -7,7 +7,9 @@
 //! 3. Path 1 again with `--idle-pods` extra meshed pods that carry no traffic.
 //! 4. A multi-region mesh of 324 pods under a failure timeline ([`crate::bench_regions`]):
 //!    simulated requests per wall second, virtual seconds per wall second, and its cost per
-//!    load call and per proxied request hop against path 1's.
+//!    load call and per proxied request hop against path 1's; then its first region alone
+//!    (108 pods, the same pods, loads and faults per zone), whose cost per hop against the
+//!    324-pod world's says how much of a request's cost grows with the mesh.
 //! 5. One sweep with `--jobs 1` and `--jobs 2` ([`crate::bench_sweep`]).
 //!
 //! Each is run three times; the median wall time (and the simulating thread's CPU time) is
@@ -321,7 +323,11 @@ pub fn bench_command(args: BenchArgs) -> u8 {
         report.fabric = Some(fabric);
     }
     if !args.path_only {
-        report.regions = crate::bench_regions::measure(|f| timed(f));
+        use crate::bench_regions::{measure, ONE_REGION, REGIONS};
+        report.regions = measure(REGIONS, |f| timed(f));
+        let one = measure(ONE_REGION, |f| timed(f));
+        report.size_scaling = Some(crate::bench_report::SizeScaling::of(&one, &report.regions));
+        report.one_region = Some(one);
     }
     if !args.regions_only && !args.path_only {
         let (scenario, seeds) = &args.sweep;

@@ -20,12 +20,19 @@ use meshtwin_model::scenario::Scenario;
 use meshtwin_model::topology::Topology;
 use meshtwin_topology::parse_topology;
 
-/// (region, zones) of the world.
-const REGIONS: &[(&str, &[&str])] = &[
+/// (region, zones) of a world.
+pub type Regions = &'static [(&'static str, &'static [&'static str])];
+
+/// The world the issue's goals are measured on: three regions of two zones.
+pub const REGIONS: Regions = &[
     ("us-east", &["us-east-a", "us-east-b"]),
     ("us-west", &["us-west-a", "us-west-b"]),
     ("eu-west", &["eu-west-a", "eu-west-b"]),
 ];
+
+/// Its first region alone (108 pods): the same pods, loads and faults per zone, to tell
+/// the cost that grows with the mesh from the cost of each request.
+pub const ONE_REGION: Regions = &[("us-east", &["us-east-a", "us-east-b"])];
 /// Backend services; every zone runs [`BACKEND_PODS`] pods of each.
 const BACKENDS: usize = 10;
 const BACKEND_PODS: u32 = 5;
@@ -46,11 +53,11 @@ pub struct World {
     pub pods: usize,
 }
 
-fn topology_yaml() -> String {
+fn topology_yaml(regions: Regions) -> String {
     let mut y = String::from(
         "name: bench-regions\nlatency: {sameZone: 100us, crossZone: 500us, crossRegion: 30ms}\nregions:\n",
     );
-    for (region, zones) in REGIONS {
+    for (region, zones) in regions {
         let _ = writeln!(y, "  - name: {region}\n    zones:");
         for zone in *zones {
             let _ = writeln!(
@@ -107,13 +114,16 @@ fn policies_yaml() -> String {
     y
 }
 
-fn scenario_yaml() -> String {
+fn scenario_yaml(regions: Regions) -> String {
     let mut y = format!(
         "name: bench-regions\ntopology: bench-regions\nseed: 1\nduration: {}s\nloads:\n",
         LOAD_SECONDS + 5
     );
-    let zones = REGIONS.iter().flat_map(|(_, z)| z.iter());
-    for (i, zone) in zones.enumerate() {
+    let zones: Vec<&str> = regions
+        .iter()
+        .flat_map(|(_, z)| z.iter().copied())
+        .collect();
+    for (i, zone) in zones.iter().enumerate() {
         let _ = writeln!(
             y,
             "  - {{name: front-{zone}, from: fortio-{zone}, start: 1s, connections: 4, qps: {QPS}, \
@@ -128,31 +138,40 @@ fn scenario_yaml() -> String {
             );
         }
     }
-    // The faults: svc-0's us-east-a pods turn to 503 (ejections, failover to us-east-b); a
-    // svc-1 pod crashes (connection failures); us-east-a is cut off from us-east-b (the
-    // failover traffic now fails too, and moves to another region); svc-3 in eu-west-a is
-    // scaled to zero (endpoint pushes); then everything recovers.
-    y.push_str(
+    // The faults: svc-0's pods in the first zone turn to 503 (ejections, failover to its
+    // neighbour zone); a svc-1 pod crashes (connection failures); the first zone is cut off
+    // from its neighbour (the failover traffic now fails too, and moves to another region);
+    // svc-3 in a fifth zone is scaled to zero (endpoint pushes); then everything recovers.
+    // A smaller world crashes and scales in its last zone instead.
+    let (region, first, second) = (regions[0].0, zones[0], zones[1]);
+    let crash = zones[3.min(zones.len() - 1)];
+    let scaled = zones[4.min(zones.len() - 1)];
+    let _ = write!(
+        y,
         "timeline:\n\
-         \x20 - {at: 5s, app: {workload: svc-0-us-east-a, errorRate: 1, errorStatus: 503}}\n\
-         \x20 - {at: 7s, crash: svc-1-us-west-b-0}\n\
-         \x20 - {at: 9s, partition: {from: us-east/us-east-a, to: us-east/us-east-b}}\n\
-         \x20 - {at: 11s, scale: {workload: svc-3-eu-west-a, replicas: 0}}\n\
-         \x20 - {at: 15s, heal: {}}\n\
-         \x20 - {at: 16s, app: {workload: svc-0-us-east-a, errorRate: 0}}\n\
-         \x20 - {at: 17s, restart: svc-1-us-west-b-0}\n\
-         \x20 - {at: 18s, scale: {workload: svc-3-eu-west-a, replicas: 5}}\n",
+         \x20 - {{at: 5s, app: {{workload: svc-0-{first}, errorRate: 1, errorStatus: 503}}}}\n\
+         \x20 - {{at: 7s, crash: svc-1-{crash}-0}}\n\
+         \x20 - {{at: 9s, partition: {{from: {region}/{first}, to: {region}/{second}}}}}\n\
+         \x20 - {{at: 11s, scale: {{workload: svc-3-{scaled}, replicas: 0}}}}\n\
+         \x20 - {{at: 15s, heal: {{}}}}\n\
+         \x20 - {{at: 16s, app: {{workload: svc-0-{first}, errorRate: 0}}}}\n\
+         \x20 - {{at: 17s, restart: svc-1-{crash}-0}}\n\
+         \x20 - {{at: 18s, scale: {{workload: svc-3-{scaled}, replicas: 5}}}}\n",
     );
     y
 }
 
-/// Build and check the world (an error here is a bug in this file).
-pub fn world() -> Result<World, ConfigError> {
-    let topology = parse_topology("bench-regions/topology.yaml", &topology_yaml())?.value;
+/// Build and check the world of `regions` (each with two zones; an error here is a bug in
+/// this file).
+pub fn world(regions: Regions) -> Result<World, ConfigError> {
+    let topology = parse_topology("bench-regions/topology.yaml", &topology_yaml(regions))?.value;
     let policies = parse_policies("bench-regions/policies.yaml", &policies_yaml())?.value;
     validate_against(&policies, &topology)?;
-    let scenario =
-        parse_scenario(Path::new("bench-regions/scenario.yaml"), &scenario_yaml())?.value;
+    let scenario = parse_scenario(
+        Path::new("bench-regions/scenario.yaml"),
+        &scenario_yaml(regions),
+    )?
+    .value;
     let states =
         meshtwin_config::timeline_check::check(&scenario, &topology, &policies, &mut Vec::new())?;
     let pods = topology.pods().len();
@@ -169,6 +188,8 @@ pub fn world() -> Result<World, ConfigError> {
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Figures {
     pub pods: usize,
+    pub regions: usize,
+    pub zones: usize,
     pub loads: usize,
     pub calls: u64,
     pub not_200: u64,
@@ -185,13 +206,14 @@ pub struct Figures {
     pub dropped_events: u64,
 }
 
-/// Run the world with `timed` (median of its runs) and count what happened.
+/// Run the world of `regions` with `timed` (median of its runs) and count what happened.
 pub fn measure(
+    regions: Regions,
     timed: impl FnOnce(
         &mut dyn FnMut() -> meshtwin_model::run::RunResult,
     ) -> (crate::bench::Timing, meshtwin_model::run::RunResult),
 ) -> Figures {
-    let w = world().expect("the bench world is valid");
+    let w = world(regions).expect("the bench world is valid");
     let (time, r) = timed(&mut || {
         meshtwin_sim::run_with_timeline(&w.topology, &w.policies, &w.scenario, &w.states)
             .expect("the bench world runs")
@@ -216,6 +238,8 @@ pub fn measure(
     let wall_s = time.wall.as_secs_f64();
     Figures {
         pods: w.pods,
+        regions: regions.len(),
+        zones: regions.iter().map(|(_, z)| z.len()).sum(),
         loads: w.scenario.loads.len(),
         calls,
         not_200,
@@ -235,11 +259,13 @@ pub fn measure(
 /// The figures as one line of text.
 pub fn print(f: &Figures) {
     println!(
-        "multi-region mesh under faults ({} pods, 3 regions × 2 zones, 11 services, {} loads; 503s → ejections, a crash, \
+        "multi-region mesh under faults ({} pods, {} region(s), {} zones, 11 services, {} loads; 503s → ejections, a crash, \
          a zone partition, a scale to 0, recovery): {} calls ({} not 200, {} ejections, {} proxy hops) \
          in {:.3} s wall = {:.0} simulated requests / wall s ({:.0} proxy hops / wall s); virtual {:.1} s \
          (virtual/wall {:.2}×); {} trace events{}",
         f.pods,
+        f.regions,
+        f.zones,
         f.loads,
         f.calls,
         f.not_200,
@@ -265,7 +291,7 @@ mod tests {
 
     #[test]
     fn the_bench_world_is_valid_and_has_at_least_300_pods_in_six_zones() {
-        let w = world().unwrap_or_else(|e| panic!("{e}"));
+        let w = world(REGIONS).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(w.pods, 324);
         let zones: std::collections::BTreeSet<_> = w
             .topology
@@ -276,5 +302,22 @@ mod tests {
         assert_eq!(zones.len(), 6);
         assert_eq!(w.scenario.loads.len(), 30);
         assert_eq!(w.scenario.timeline.len(), 8);
+    }
+
+    #[test]
+    fn the_one_region_world_has_the_same_pods_loads_and_faults_per_zone() {
+        let w = world(ONE_REGION).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(w.pods, 108);
+        assert_eq!(w.scenario.loads.len(), 10);
+        assert_eq!(w.scenario.timeline.len(), 8);
+        let yaml = scenario_yaml(ONE_REGION);
+        assert!(yaml.contains("crash: svc-1-us-east-b-0"), "{yaml}");
+        assert!(yaml.contains("partition: {from: us-east/us-east-a, to: us-east/us-east-b}"));
+        let full = scenario_yaml(REGIONS);
+        assert!(full.contains("crash: svc-1-us-west-b-0"), "{full}");
+        assert!(
+            full.contains("workload: svc-3-eu-west-a, replicas: 0"),
+            "{full}"
+        );
     }
 }

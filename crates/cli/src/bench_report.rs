@@ -26,11 +26,40 @@ pub struct BenchReport {
     /// in cost per request against the path alone.
     pub idle_pods: Option<(u32, f64, f64)>,
     pub regions: RegionFigures,
+    /// The same world's first region alone (not with `--path-only`).
+    pub one_region: Option<RegionFigures>,
+    /// What growing the mesh from that region to all three costs per request.
+    pub size_scaling: Option<SizeScaling>,
     /// `sweep --jobs 1` against `--jobs 2` (not with `--regions-only`).
     pub sweep: Option<Result<SweepFigures, String>>,
     /// What the costs count ([`COST`]).
     pub cost: &'static str,
     pub must_show: Vec<Goal>,
+}
+
+/// The cost per proxied request hop of the 324-pod world against its 108-pod first region
+/// (the same pods, loads and faults per zone): how much of a request's cost grows with the
+/// mesh, apart from what each request does (outlier detection, locality failover, app
+/// sub-calls, paced loads).
+#[derive(Debug, Serialize)]
+pub struct SizeScaling {
+    pub pods: (usize, usize),
+    pub wall_per_hop: f64,
+    pub cpu_per_hop: Option<f64>,
+}
+
+impl SizeScaling {
+    pub fn of(small: &RegionFigures, big: &RegionFigures) -> Self {
+        let per_hop = |t: f64, f: &RegionFigures| t / f.proxy_hops as f64;
+        Self {
+            pods: (small.pods, big.pods),
+            wall_per_hop: per_hop(big.wall_s, big) / per_hop(small.wall_s, small),
+            cpu_per_hop: big
+                .cpu_s
+                .zip(small.cpu_s)
+                .map(|(b, s)| per_hop(b, big) / per_hop(s, small)),
+        }
+    }
 }
 
 /// One goal of the issue, and whether this run met it.
@@ -151,6 +180,21 @@ pub fn print_report(r: &BenchReport) {
         );
     }
     crate::bench_regions::print(&r.regions);
+    if let Some(f) = &r.one_region {
+        crate::bench_regions::print(f);
+    }
+    if let Some(s) = &r.size_scaling {
+        println!(
+            "cost per proxied request hop, {} pods / {} pods (same pods, loads and faults per zone): \
+             wall {:.2}×{}",
+            s.pods.1,
+            s.pods.0,
+            s.wall_per_hop,
+            s.cpu_per_hop
+                .map(|c| format!(", CPU {c:.2}×"))
+                .unwrap_or_default()
+        );
+    }
     match &r.sweep {
         Some(Ok(s)) => crate::bench_sweep::print(s),
         Some(Err(e)) => println!("sweep --jobs 1 / --jobs 2: {e}"),
