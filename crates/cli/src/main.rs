@@ -16,6 +16,10 @@ use args::{Cli, Command};
 /// allocations (hyper's buffers and header maps, futures, trace events), and glibc's
 /// malloc spent a quarter of the twin's time on them (each 8 KB read buffer hyper takes
 /// consolidates every small free chunk first). Outputs do not depend on the allocator.
+/// Built with `no_thp`: mimalloc does not ask for transparent huge pages, so memory it purges
+/// and takes back is faulted in 4 KiB at a time instead of a whole 2 MiB page being zeroed
+/// again (the kernel's page zeroing was 14 % of the 324-pod benchmark; measured in README's
+/// "Benchmark").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
