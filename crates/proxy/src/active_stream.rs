@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use meshtwin_model::event::EventKind;
+use meshtwin_model::event::{EventKind, Name};
 
 use crate::local_reply::{ResponseFlag, ResponseFlags};
 use crate::platform::Platform;
@@ -30,7 +30,7 @@ pub struct StreamInfo {
 pub(crate) struct ActiveStream<P: Platform> {
     proxy: Rc<Proxy<P>>,
     /// The listener it arrived on, and that listener's connection-manager stats.
-    listener: String,
+    listener: Name,
     stats: Rc<RefCell<HcmStats>>,
     request_id: String,
     received: Duration,
@@ -45,7 +45,7 @@ impl<P: Platform> ActiveStream<P> {
     /// until it is answered or abandoned.
     pub fn new(
         proxy: Rc<Proxy<P>>,
-        listener: String,
+        listener: Name,
         stats: Rc<RefCell<HcmStats>>,
         request_id: String,
         received: Duration,
@@ -91,7 +91,7 @@ impl<P: Platform> ActiveStream<P> {
         p.observer.event(
             now,
             EventKind::AccessLog {
-                proxy: p.cfg.node.clone(),
+                proxy: p.node(),
                 listener: self.listener.clone(),
                 cluster: std::mem::take(&mut self.info.cluster),
                 upstream_host: self.info.upstream_host.take(),

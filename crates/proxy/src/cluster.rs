@@ -15,7 +15,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use meshtwin_model::event::{EndpointInfo, EventKind, OutlierAction, OutlierReason};
+use meshtwin_model::event::{EndpointInfo, EventKind, Name, OutlierAction, OutlierReason};
 use meshtwin_model::rng;
 use meshtwin_model::topology::EnvoySettings;
 use rand_chacha::ChaCha8Rng;
@@ -288,8 +288,8 @@ impl<P: Platform> Cluster<P> {
             let ctx = PoolContext {
                 platform: self.platform.clone(),
                 observer: self.observer.clone(),
-                proxy: self.proxy.clone(),
-                cluster: cfg.name.clone(),
+                proxy: Name::from(&self.proxy),
+                cluster: Name::from(&cfg.name),
                 worker,
                 endpoint: self.endpoint(endpoint),
                 http2,

@@ -64,7 +64,7 @@ pub(crate) async fn handle_request<P: Platform>(
     };
     let mut stream = ActiveStream::new(
         proxy.clone(),
-        lcfg.name.clone(),
+        proxy.listener_name(index),
         proxy.hcm_stats(&lcfg.stat_prefix),
         request_id,
         received,

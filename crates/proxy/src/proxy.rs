@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::rc::Rc;
 
+use meshtwin_model::event::Name;
 use meshtwin_model::policy::Thresholds;
 use meshtwin_model::topology::ListenerBalance;
 use rand::{Rng, SeedableRng};
@@ -29,6 +30,10 @@ pub struct Proxy<P: Platform> {
     /// Each listener as it is configured now (same address as `cfg.listeners[i]`; its filter
     /// chain — routes, TCP destinations, stat prefix — replaced by pushes).
     listeners: RefCell<Vec<Rc<ListenerConfig>>>,
+    /// Each listener's name as its access-log entries carry it (shared, not copied per entry).
+    listener_names: RefCell<Vec<Name>>,
+    /// The node's name as its trace events carry it.
+    node: Name,
     /// HTTP connection manager stats by stat prefix.
     hcm: RefCell<BTreeMap<String, Rc<RefCell<HcmStats>>>>,
     /// TCP proxy stats by stat prefix.
@@ -68,6 +73,7 @@ impl<P: Platform> Proxy<P> {
             })
             .collect();
         let listeners = cfg.listeners.iter().cloned().map(Rc::new).collect();
+        let listener_names = cfg.listeners.iter().map(|l| Name::from(&l.name)).collect();
         let tcp = cfg
             .listeners
             .iter()
@@ -98,17 +104,19 @@ impl<P: Platform> Proxy<P> {
             .collect();
         Rc::new(Self {
             idle_timeouts: RefCell::new(idle_timeouts),
-            cfg,
             platform,
             observer,
             clusters: RefCell::new(clusters),
             listeners: RefCell::new(listeners),
+            listener_names: RefCell::new(listener_names),
+            node: Name::from(&cfg.node),
             hcm: RefCell::new(hcm),
             tcp: RefCell::new(tcp),
             rng: RefCell::new(rng),
             last_active_worker: std::cell::Cell::new(0),
             downstream: RefCell::default(),
             downstream_stats: DownstreamStats::default(),
+            cfg,
         })
     }
 
@@ -148,6 +156,16 @@ impl<P: Platform> Proxy<P> {
     /// Listener `index` as configured now.
     pub(crate) fn listener(&self, index: usize) -> Rc<ListenerConfig> {
         self.listeners.borrow()[index].clone()
+    }
+
+    /// The name of listener `index` as it is configured now.
+    pub(crate) fn listener_name(&self, index: usize) -> Name {
+        self.listener_names.borrow()[index].clone()
+    }
+
+    /// The node's name (`cfg.node`), shared.
+    pub(crate) fn node(&self) -> Name {
+        self.node.clone()
     }
 
     /// The HTTP connection manager stats of `prefix` (created on first use; the scope's name
@@ -212,9 +230,13 @@ impl<P: Platform> Proxy<P> {
             }
         }
         let mut listeners = self.listeners.borrow_mut();
+        let mut names = self.listener_names.borrow_mut();
         for (i, l) in self.cfg.listeners.iter().enumerate() {
             if let Some(new) = cfg.listeners.iter().find(|n| n.address == l.address) {
                 listeners[i] = Rc::new(new.clone());
+                if names[i] != new.name {
+                    names[i] = Name::from(&new.name);
+                }
             }
         }
     }

@@ -91,8 +91,8 @@ pub(crate) fn serve_tcp<P: Platform>(
         p.observer.event(
             now,
             EventKind::AccessLog {
-                proxy: p.cfg.node.clone(),
-                listener: lcfg.name.clone(),
+                proxy: p.node(),
+                listener: p.listener_name(index),
                 cluster,
                 upstream_host,
                 request_id: String::new(),

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use meshtwin_model::event::{EventKind, ResponseFlags, TraceEvent, TraceLevel};
+use meshtwin_model::event::{EventKind, Name, ResponseFlags, TraceEvent, TraceLevel};
 use meshtwin_proxy::observer::Observer;
 
 use crate::trace_filter::FailureFilter;
@@ -23,7 +23,7 @@ pub struct Recorder {
     /// What a `failures` or `none` trace keeps (`None` for a full trace).
     filter: Option<RefCell<FailureFilter>>,
     /// request id → (proxy, flags) of every access-log entry not yet claimed by a load.
-    flags_by_request: RefCell<BTreeMap<String, Vec<(String, ResponseFlags)>>>,
+    flags_by_request: RefCell<BTreeMap<String, Vec<(Name, ResponseFlags)>>>,
     /// request id → the pod whose TCP app answered it, not yet claimed by a load.
     served: RefCell<BTreeMap<String, String>>,
 }
@@ -118,7 +118,10 @@ impl Recorder {
             .and_then(|p| entries.iter().find(|(name, _)| name == p))
             .map(|(_, f)| f.clone())
             .unwrap_or_default();
-        (flags, entries.into_iter().map(|(name, _)| name).collect())
+        (
+            flags,
+            entries.into_iter().map(|(name, _)| name.into()).collect(),
+        )
     }
 
     /// The calls of load `load` as the events kept so far record them, in completion order

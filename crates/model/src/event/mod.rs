@@ -4,18 +4,21 @@
 //!   outlier reasons, app-call results, load phases, timeline actions).
 //! - [`flags`]: Envoy's response flags.
 //! - [`level`]: how much of the trace a run keeps (`--trace full|failures|none`).
+//! - [`name`]: the names pool and access-log events share with their emitter.
 
 use serde::{Deserialize, Serialize};
 
 mod fields;
 mod flags;
 mod level;
+mod name;
 
 pub use fields::{
     AppCallResult, FaultAction, HealthAction, LoadPhase, OutlierAction, OutlierReason,
 };
 pub use flags::{ResponseFlag, ResponseFlags};
 pub use level::{is_failure, request_id, TraceLevel};
+pub use name::Name;
 
 /// One event at a virtual time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,8 +52,8 @@ pub enum EventKind {
     },
     /// A proxy finished a downstream request (Envoy's access log).
     AccessLog {
-        proxy: String,
-        listener: String,
+        proxy: Name,
+        listener: Name,
         cluster: String,
         upstream_host: Option<String>,
         request_id: String,
@@ -60,8 +63,8 @@ pub enum EventKind {
     },
     /// A connection-pool / circuit-breaker decision (`source/common/upstream/resource_manager_impl.h` `ResourceManagerImpl`).
     Pool {
-        proxy: String,
-        cluster: String,
+        proxy: Name,
+        cluster: Name,
         worker: u32,
         event: PoolEvent,
         /// Upstream connection id within the proxy, when the event concerns one.
@@ -232,8 +235,8 @@ mod tests {
                 notes: vec![],
             },
             EventKind::AccessLog {
-                proxy: s("p"),
-                listener: s("l"),
+                proxy: s("p").into(),
+                listener: s("l").into(),
                 cluster: s("c"),
                 upstream_host: None,
                 request_id: s("r"),
@@ -242,8 +245,8 @@ mod tests {
                 duration_ms: 1.0,
             },
             EventKind::Pool {
-                proxy: s("p"),
-                cluster: s("c"),
+                proxy: s("p").into(),
+                cluster: s("c").into(),
                 worker: 0,
                 event: PoolEvent::CxCreate,
                 cx: None,

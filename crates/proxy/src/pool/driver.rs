@@ -11,7 +11,7 @@ use http::{Request, Response};
 use http_body_util::BodyExt;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::TokioIo;
-use meshtwin_model::event::EventKind;
+use meshtwin_model::event::{EventKind, Name};
 use tokio::sync::oneshot;
 
 use super::engine::{Action, ClusterShared, CxId, NewStream, PendingId, PoolEngine, PoolFailure};
@@ -36,8 +36,8 @@ enum Sender {
 pub struct PoolContext<P> {
     pub platform: P,
     pub observer: Rc<dyn Observer>,
-    pub proxy: String,
-    pub cluster: String,
+    pub proxy: Name,
+    pub cluster: Name,
     pub worker: u32,
     pub endpoint: Endpoint,
     pub http2: bool,

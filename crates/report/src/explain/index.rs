@@ -75,7 +75,7 @@ impl<'a> TraceIndex<'a> {
                 ..
             } => self
                 .pool
-                .entry((proxy.clone(), cluster.clone()))
+                .entry((proxy.to_string(), cluster.to_string()))
                 .or_default()
                 .push((t_ms, *event)),
             EventKind::Outlier {
@@ -164,7 +164,7 @@ impl<'a> TraceIndex<'a> {
         };
         self.hops.entry(request_id.clone()).or_default().push(Hop {
             t_ms: e.t_ms,
-            proxy: proxy.clone(),
+            proxy: proxy.to_string(),
             cluster: cluster.clone(),
             upstream_host: upstream_host.clone(),
             status: *status,

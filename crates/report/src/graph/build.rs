@@ -72,7 +72,7 @@ impl Builder<'_> {
                 duration_ms,
                 ..
             } => {
-                self.outermost.insert(request_id.clone(), proxy.clone());
+                self.outermost.insert(request_id.clone(), proxy.to_string());
                 let own = cluster.starts_with("inbound|")
                     || cluster.starts_with("cds_ingress_")
                     || upstream_host.as_deref() == Some(proxy.as_str());

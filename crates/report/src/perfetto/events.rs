@@ -79,7 +79,7 @@ fn connection_of(request_id: &str) -> u64 {
 /// The slice `e` becomes: a load's call, a sidecar's request (its access log) or one try of
 /// an app's call, ending at the event's time.
 pub(super) fn slice_of(e: &TraceEvent) -> Option<Slice<'_>> {
-    let (pod, role, dur_ms, name, cat) = match &e.kind {
+    let (pod, role, dur_ms, name, cat): (&str, Role, f64, String, &str) = match &e.kind {
         EventKind::Request {
             load,
             src_pod,
@@ -141,7 +141,7 @@ pub(super) fn slice_of(e: &TraceEvent) -> Option<Slice<'_>> {
     };
     let (end, dur) = (us(e.t_ms), us(dur_ms).max(0));
     Some(Slice {
-        pod: pod.clone(),
+        pod: pod.to_string(),
         role,
         start_us: end - dur,
         dur_us: dur,
@@ -155,7 +155,7 @@ pub(super) fn slice_of(e: &TraceEvent) -> Option<Slice<'_>> {
 /// configuration push or a circuit-breaker overflow on the proxy; a fault or a load's start
 /// or stop on the timeline.
 pub(super) fn instant_of(e: &TraceEvent) -> Option<Instant<'_>> {
-    let (pod, name, cat) = match &e.kind {
+    let (pod, name, cat): (Option<&str>, String, &str) = match &e.kind {
         EventKind::Outlier {
             proxy,
             host,
@@ -202,7 +202,7 @@ pub(super) fn instant_of(e: &TraceEvent) -> Option<Instant<'_>> {
         _ => return None,
     };
     Some(Instant {
-        pod: pod.cloned(),
+        pod: pod.map(str::to_string),
         ts_us: us(e.t_ms),
         name,
         cat,
