@@ -2,7 +2,7 @@
 //! totals and the `ejections_active` gauge, rendered under Envoy's names.
 
 use super::ejection::EjectionType;
-use crate::stats::{Gauge, StatsSnapshot};
+use crate::stats::{stat_name, Gauge, StatsSnapshot};
 
 const TYPES: usize = EjectionType::ALL.len();
 
@@ -50,24 +50,27 @@ impl OutlierStats {
         let p = "outlier_detection.";
         let mut out = vec![
             (
-                format!("{p}ejections_enforced_total"),
+                stat_name(&[p, "ejections_enforced_total"]),
                 self.ejections_enforced_total,
             ),
-            (format!("{p}ejections_overflow"), self.ejections_overflow),
-            (format!("{p}ejections_total"), self.ejections_total),
             (
-                format!("{p}ejections_consecutive_5xx"),
+                stat_name(&[p, "ejections_overflow"]),
+                self.ejections_overflow,
+            ),
+            (stat_name(&[p, "ejections_total"]), self.ejections_total),
+            (
+                stat_name(&[p, "ejections_consecutive_5xx"]),
                 self.ejections_consecutive_5xx,
             ),
             (
-                format!("{p}ejections_success_rate"),
+                stat_name(&[p, "ejections_success_rate"]),
                 self.ejections_success_rate,
             ),
         ];
         for t in EjectionType::ALL {
             let s = t.stat_suffix();
-            out.push((format!("{p}ejections_detected_{s}"), self.detected(t)));
-            out.push((format!("{p}ejections_enforced_{s}"), self.enforced(t)));
+            out.push((stat_name(&[p, "ejections_detected_", s]), self.detected(t)));
+            out.push((stat_name(&[p, "ejections_enforced_", s]), self.enforced(t)));
         }
         out
     }
@@ -85,9 +88,10 @@ impl OutlierStats {
     /// Add them to a snapshot under `cluster.<cluster>.outlier_detection.*`.
     pub fn write(&self, cluster: &str, out: &mut StatsSnapshot) {
         for (name, v) in self.counters() {
-            out.counters.insert(format!("cluster.{cluster}.{name}"), v);
+            out.counters
+                .insert(stat_name(&["cluster.", cluster, ".", &name]), v);
         }
-        let gauge = format!("cluster.{cluster}.outlier_detection.ejections_active");
+        let gauge = stat_name(&["cluster.", cluster, ".outlier_detection.ejections_active"]);
         out.gauges
             .insert(gauge.clone(), self.ejections_active.value());
         out.gauges_max.insert(gauge, self.ejections_active.max());
