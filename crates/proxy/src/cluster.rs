@@ -14,6 +14,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use meshtwin_model::event::{EndpointInfo, EventKind, OutlierAction, OutlierReason};
 use meshtwin_model::rng;
@@ -100,7 +101,7 @@ impl<P: Platform> Cluster<P> {
             p.platform.now(),
             endpoints_event(&p.proxy, &p.cfg.name, &p.cfg.endpoints),
         );
-        let hosts = HostSet::new(p.cfg.endpoints.clone(), p.cfg.health_check.is_some());
+        let hosts = HostSet::new(&p.cfg.endpoints, p.cfg.health_check.is_some());
         let members = hosts.member_ids();
         let outlier = p.cfg.outlier_detection.as_ref().and_then(|od| {
             let cfg = crate::outlier::Config::from_model(od, Compat::from_envoy(p.envoy)).ok()?;
@@ -302,7 +303,7 @@ impl<P: Platform> Cluster<P> {
     /// A control-plane push of the cluster's endpoint set. Endpoints still present (same
     /// address) keep their host; new ones get new hosts (and health checks); the rest leave
     /// the load balancers and the detectors.
-    pub fn update_endpoints(self: &Rc<Self>, endpoints: &[Endpoint]) {
+    pub fn update_endpoints(self: &Rc<Self>, endpoints: &Arc<[Endpoint]>) {
         let change = self.hosts.borrow_mut().update(endpoints);
         if change.unchanged {
             return;

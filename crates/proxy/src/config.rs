@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use meshtwin_model::policy::{
     HealthCheck, LbPolicy, OutlierDetection, PoolSettings, UpstreamProtocol,
@@ -122,7 +123,9 @@ impl Endpoint {
 pub struct ClusterConfig {
     /// Envoy's cluster name as the mesh names it (`outbound|8000||httpbin.default.svc.cluster.local`).
     pub name: String,
-    pub endpoints: Vec<Endpoint>,
+    /// The endpoint set, shared: the control plane builds a service's list once per push and
+    /// every proxy given the cluster (and the cluster it builds from it) holds that one list.
+    pub endpoints: Arc<[Endpoint]>,
     pub protocol: UpstreamProtocol,
     pub pool: PoolSettings,
     pub lb_policy: LbPolicy,

@@ -22,6 +22,7 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use meshtwin_model::policy::{
@@ -141,7 +142,7 @@ impl MeshView<'_> {
             .collect()
     }
 
-    pub(crate) fn endpoints(&self, svc: &Service, target_port: u16) -> Vec<Endpoint> {
+    pub(crate) fn endpoints(&self, svc: &Service, target_port: u16) -> Arc<[Endpoint]> {
         self.topo
             .endpoints_of(svc, self.pods)
             .into_iter()
