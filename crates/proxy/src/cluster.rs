@@ -14,9 +14,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::Arc;
 
-use meshtwin_model::event::{EndpointInfo, EventKind, OutlierAction, OutlierReason};
+use meshtwin_model::event::{EventKind, OutlierAction, OutlierReason};
 use meshtwin_model::rng;
 use meshtwin_model::topology::EnvoySettings;
 use rand_chacha::ChaCha8Rng;
@@ -25,7 +24,7 @@ pub use crate::cluster_hosts::HostSet;
 pub use crate::cluster_info::{ClusterInfo, RetrySlot};
 pub use crate::cluster_workers::Workers;
 
-use crate::config::{ClusterConfig, Endpoint};
+use crate::config::{ClusterConfig, Endpoint, EndpointList};
 use crate::health::flags::{HealthFlag, HealthFlags};
 use crate::health::HealthChecker;
 use crate::lb::{HostId, LbConfig, PreviousPriorities};
@@ -303,7 +302,7 @@ impl<P: Platform> Cluster<P> {
     /// A control-plane push of the cluster's endpoint set. Endpoints still present (same
     /// address) keep their host; new ones get new hosts (and health checks); the rest leave
     /// the load balancers and the detectors.
-    pub fn update_endpoints(self: &Rc<Self>, endpoints: &Arc<[Endpoint]>) {
+    pub fn update_endpoints(self: &Rc<Self>, endpoints: &EndpointList) {
         let change = self.hosts.borrow_mut().update(endpoints);
         if change.unchanged {
             return;
@@ -374,18 +373,10 @@ impl<P: Platform> Cluster<P> {
 }
 
 /// The trace event announcing `cluster`'s endpoint set on `proxy`.
-pub fn endpoints_event(proxy: &str, cluster: &str, endpoints: &[Endpoint]) -> EventKind {
+pub fn endpoints_event(proxy: &str, cluster: &str, endpoints: &EndpointList) -> EventKind {
     EventKind::Endpoints {
         proxy: proxy.to_string(),
         cluster: cluster.to_string(),
-        endpoints: endpoints
-            .iter()
-            .map(|e| EndpointInfo {
-                address: e.address.to_string(),
-                host: e.hostname.clone(),
-                locality: e.locality_name(),
-                priority: e.priority,
-            })
-            .collect(),
+        endpoints: endpoints.trace_info(),
     }
 }

@@ -6,9 +6,8 @@
 //! list every proxy given the cluster shares), so hosts copy no endpoint.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use crate::config::Endpoint;
+use crate::config::{Endpoint, EndpointList};
 use crate::health::flags::{HealthFlag, HealthFlags};
 use crate::lb::{Host, HostId};
 
@@ -33,7 +32,7 @@ pub struct HostSet {
 /// A host's endpoint: entry `index` of a pushed endpoint list.
 #[derive(Debug, Clone)]
 struct Slot {
-    list: Arc<[Endpoint]>,
+    list: EndpointList,
     index: usize,
 }
 
@@ -53,7 +52,7 @@ pub struct Membership {
 }
 
 impl HostSet {
-    pub fn new(endpoints: &Arc<[Endpoint]>, health_checked: bool) -> Self {
+    pub fn new(endpoints: &EndpointList, health_checked: bool) -> Self {
         let slot = |index| Slot {
             list: endpoints.clone(),
             index,
@@ -127,7 +126,7 @@ impl HostSet {
 
     /// A control-plane push of the endpoint set (EDS). Endpoints still present (same address)
     /// keep their host; new ones get new hosts; the rest leave and forget their flags.
-    pub fn update(&mut self, endpoints: &Arc<[Endpoint]>) -> Membership {
+    pub fn update(&mut self, endpoints: &EndpointList) -> Membership {
         // The common push: this set is untouched (the full pass below would find exactly
         // this and change nothing).
         if self.members.len() == endpoints.len()
@@ -183,7 +182,7 @@ impl HostSet {
             self.flags.remove(&h.0);
             // A host that left keeps its endpoint on its own, not the whole list it came with.
             let slot = &mut self.hosts[h.0 as usize];
-            slot.list = Arc::from([slot.endpoint().clone()]);
+            slot.list = vec![slot.endpoint().clone()].into();
             slot.index = 0;
         }
         self.members = members;
@@ -199,8 +198,8 @@ mod tests {
         Endpoint::new(([10, 0, 0, 1], port).into(), name)
     }
 
-    fn list<const N: usize>(eps: [Endpoint; N]) -> Arc<[Endpoint]> {
-        Arc::from(eps)
+    fn list<const N: usize>(eps: [Endpoint; N]) -> EndpointList {
+        eps.into_iter().collect()
     }
 
     #[test]
@@ -225,18 +224,18 @@ mod tests {
         let first = list([ep(1, "a"), ep(2, "b")]);
         let mut s = HostSet::new(&first, false);
         assert_eq!(
-            Arc::strong_count(&first),
+            std::sync::Arc::strong_count(&first.0),
             3,
             "one reference per host, no copy"
         );
         let second = list([ep(1, "a")]);
         s.update(&second);
         assert_eq!(
-            Arc::strong_count(&first),
+            std::sync::Arc::strong_count(&first.0),
             1,
             "the host that left keeps only itself"
         );
-        assert_eq!(Arc::strong_count(&second), 2);
+        assert_eq!(std::sync::Arc::strong_count(&second.0), 2);
         assert_eq!(s.endpoint(1).hostname, "b");
         assert_eq!(s.endpoint(0).hostname, "a");
     }

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 
 use meshtwin_model::policy::{
     AppMeshKind, AppMeshListener, CloudMapDiscovery, LbPolicy, PoolSettings, Thresholds,
@@ -200,7 +199,7 @@ fn appmesh_ingress(
     };
     let cluster = ClusterConfig {
         name: cluster,
-        endpoints: Arc::from([Endpoint::new(upstream, pod.name.clone())]),
+        endpoints: vec![Endpoint::new(upstream, pod.name.clone())].into(),
         protocol: l
             .map(|l| UpstreamProtocol::for_port(l.protocol))
             .unwrap_or(UpstreamProtocol::Http1),

@@ -18,7 +18,6 @@
 //!   answers 503 `no healthy upstream` (UH) and nothing fails over (`source/common/router/config_impl.cc` `WeightedClusterEntry`).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use meshtwin_model::policy::{LbPolicy, OutlierDetection, PoolSettings, UpstreamProtocol};
@@ -105,7 +104,7 @@ fn route(name: &str, cluster: ClusterSpecifier) -> Route {
     }
 }
 
-fn http_cluster(name: String, endpoints: Arc<[Endpoint]>) -> ClusterConfig {
+fn http_cluster(name: String, endpoints: EndpointList) -> ClusterConfig {
     ClusterConfig {
         name,
         endpoints,
@@ -218,7 +217,7 @@ fn ingress_gateways<'a>(
     out
 }
 
-fn endpoints(view: &MeshView<'_>, pods: &[(&Pod, u16)]) -> Arc<[Endpoint]> {
+fn endpoints(view: &MeshView<'_>, pods: &[(&Pod, u16)]) -> EndpointList {
     pods.iter()
         .map(|(p, port)| {
             Endpoint::new(view.addr(&p.name, *port), p.name.clone()).at(p.locality.clone())

@@ -4,7 +4,6 @@
 //! manager, or a `tcp_proxy` when a service selecting the pod declares that port opaque TCP.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 
 use meshtwin_model::policy::{LbPolicy, PoolSettings, UpstreamProtocol};
 use meshtwin_model::topology::{AppBehaviour, Pod, Protocol, Service, ServicePort};
@@ -96,10 +95,11 @@ fn inbound(view: &MeshView<'_>, pod: &Pod, app: &AppBehaviour) -> (ClusterConfig
     });
     let cluster = ClusterConfig {
         name: name.clone(),
-        endpoints: Arc::from([Endpoint::new(
+        endpoints: vec![Endpoint::new(
             SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), app.port),
             pod.name.clone(),
-        )]),
+        )]
+        .into(),
         protocol: if tcp {
             UpstreamProtocol::Tcp
         } else {

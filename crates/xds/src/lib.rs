@@ -22,7 +22,6 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 
 use meshtwin_model::policy::{
@@ -142,7 +141,7 @@ impl MeshView<'_> {
             .collect()
     }
 
-    pub(crate) fn endpoints(&self, svc: &Service, target_port: u16) -> Arc<[Endpoint]> {
+    pub(crate) fn endpoints(&self, svc: &Service, target_port: u16) -> EndpointList {
         self.topo
             .endpoints_of(svc, self.pods)
             .into_iter()

@@ -5,6 +5,8 @@
 //! - [`flags`]: Envoy's response flags.
 //! - [`level`]: how much of the trace a run keeps (`--trace full|failures|none`).
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 mod fields;
@@ -103,7 +105,8 @@ pub enum EventKind {
     Endpoints {
         proxy: String,
         cluster: String,
-        endpoints: Vec<EndpointInfo>,
+        /// Shared by every proxy given the same list (`Arc`: serialized as a list).
+        endpoints: Arc<[EndpointInfo]>,
     },
     /// The priority load of a proxy's cluster changed (`source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase::recalculatePerPriorityState`): percent of traffic per
     /// priority, and the healthy percentage that produced it.
@@ -275,7 +278,7 @@ mod tests {
             EventKind::Endpoints {
                 proxy: s("p"),
                 cluster: s("c"),
-                endpoints: vec![],
+                endpoints: Arc::from([]),
             },
             EventKind::PriorityLoad {
                 proxy: s("p"),
