@@ -152,6 +152,11 @@ pub(crate) struct SharedEndpoints {
 }
 
 impl EndpointList {
+    /// Whether `other` is this very list (held twice), not merely a list of equal endpoints.
+    pub fn is_shared_with(&self, other: &EndpointList) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The list as the trace's `endpoints` event shows it, made on first use and shared by
     /// every event of this list.
     pub fn trace_info(&self) -> Arc<[EndpointInfo]> {
