@@ -30,7 +30,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use meshtwin_proxy::config::{ListenerKind, ProxyConfig};
+use meshtwin_proxy::config::{Endpoint, ListenerKind, ProxyConfig};
 use meshtwin_proxy::downstream::{accept_backoff, DownstreamLimits};
 use meshtwin_proxy::platform::real::RealPlatform;
 use meshtwin_proxy::platform::Platform;
@@ -72,14 +72,15 @@ fn real_config(
         l.address = listen;
     }
     for c in &mut cfg.clusters {
-        c.endpoints
-            .retain_mut(|e| match endpoints.get(&e.hostname) {
-                Some(a) => {
-                    e.address = *a;
-                    true
-                }
-                None => false,
-            });
+        c.endpoints = (c.endpoints.iter())
+            .filter_map(|e| {
+                let address = *endpoints.get(&e.hostname)?;
+                Some(Endpoint {
+                    address,
+                    ..e.clone()
+                })
+            })
+            .collect();
     }
     cfg
 }

@@ -15,7 +15,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use meshtwin_model::event::{EndpointInfo, EventKind, Name, OutlierAction, OutlierReason};
+use meshtwin_model::event::{EventKind, Name, OutlierAction, OutlierReason};
 use meshtwin_model::rng;
 use meshtwin_model::topology::EnvoySettings;
 use rand_chacha::ChaCha8Rng;
@@ -24,7 +24,7 @@ pub use crate::cluster_hosts::HostSet;
 pub use crate::cluster_info::{ClusterInfo, RetrySlot};
 pub use crate::cluster_workers::Workers;
 
-use crate::config::{ClusterConfig, Endpoint};
+use crate::config::{ClusterConfig, Endpoint, EndpointList};
 use crate::health::flags::{HealthFlag, HealthFlags};
 use crate::health::HealthChecker;
 use crate::lb::{HostId, LbConfig, PreviousPriorities};
@@ -100,7 +100,7 @@ impl<P: Platform> Cluster<P> {
             p.platform.now(),
             endpoints_event(&p.proxy, &p.cfg.name, &p.cfg.endpoints),
         );
-        let hosts = HostSet::new(p.cfg.endpoints.clone(), p.cfg.health_check.is_some());
+        let hosts = HostSet::new(&p.cfg.endpoints, p.cfg.health_check.is_some());
         let members = hosts.member_ids();
         let outlier = p.cfg.outlier_detection.as_ref().and_then(|od| {
             let cfg = crate::outlier::Config::from_model(od, Compat::from_envoy(p.envoy)).ok()?;
@@ -302,7 +302,7 @@ impl<P: Platform> Cluster<P> {
     /// A control-plane push of the cluster's endpoint set. Endpoints still present (same
     /// address) keep their host; new ones get new hosts (and health checks); the rest leave
     /// the load balancers and the detectors.
-    pub fn update_endpoints(self: &Rc<Self>, endpoints: &[Endpoint]) {
+    pub fn update_endpoints(self: &Rc<Self>, endpoints: &EndpointList) {
         let change = self.hosts.borrow_mut().update(endpoints);
         if change.unchanged {
             return;
@@ -373,18 +373,10 @@ impl<P: Platform> Cluster<P> {
 }
 
 /// The trace event announcing `cluster`'s endpoint set on `proxy`.
-pub fn endpoints_event(proxy: &str, cluster: &str, endpoints: &[Endpoint]) -> EventKind {
+pub fn endpoints_event(proxy: &str, cluster: &str, endpoints: &EndpointList) -> EventKind {
     EventKind::Endpoints {
         proxy: proxy.to_string(),
         cluster: cluster.to_string(),
-        endpoints: endpoints
-            .iter()
-            .map(|e| EndpointInfo {
-                address: e.address.to_string(),
-                host: e.hostname.clone(),
-                locality: e.locality_name(),
-                priority: e.priority,
-            })
-            .collect(),
+        endpoints: endpoints.trace_info(),
     }
 }

@@ -2,11 +2,12 @@
 //! health flags): every endpoint the cluster has had keeps its host id, so connection pools,
 //! outlier state and health stay with the host while it remains; a host that leaves and later
 //! returns is a new host, as in Envoy. Plain data: the cluster tells the load balancers and the
-//! detectors what changed.
+//! detectors what changed. A host refers to its endpoint in the pushed list it came with (the
+//! list every proxy given the cluster shares), so hosts copy no endpoint.
 
 use std::collections::BTreeMap;
 
-use crate::config::Endpoint;
+use crate::config::{Endpoint, EndpointList};
 use crate::health::flags::{HealthFlag, HealthFlags};
 use crate::lb::{Host, HostId};
 
@@ -17,7 +18,7 @@ pub type TracedLoad = (Vec<u32>, Vec<bool>);
 #[derive(Debug, Clone)]
 pub struct HostSet {
     /// Every endpoint this cluster has had (index = host id).
-    hosts: Vec<Endpoint>,
+    hosts: Vec<Slot>,
     /// The current endpoint set, as host ids in the control plane's order.
     members: Vec<usize>,
     /// Each host's health flags set so far; hosts not listed have [`HealthFlags::new_host`].
@@ -26,6 +27,19 @@ pub struct HostSet {
     health_checked: bool,
     /// The priority load last traced.
     pub(crate) last_load: Option<TracedLoad>,
+}
+
+/// A host's endpoint: entry `index` of a pushed endpoint list.
+#[derive(Debug, Clone)]
+struct Slot {
+    list: EndpointList,
+    index: usize,
+}
+
+impl Slot {
+    fn endpoint(&self) -> &Endpoint {
+        &self.list[self.index]
+    }
 }
 
 /// What a push changed.
@@ -38,10 +52,14 @@ pub struct Membership {
 }
 
 impl HostSet {
-    pub fn new(endpoints: Vec<Endpoint>, health_checked: bool) -> Self {
+    pub fn new(endpoints: &EndpointList, health_checked: bool) -> Self {
+        let slot = |index| Slot {
+            list: endpoints.clone(),
+            index,
+        };
         Self {
             members: (0..endpoints.len()).collect(),
-            hosts: endpoints,
+            hosts: (0..endpoints.len()).map(slot).collect(),
             flags: BTreeMap::new(),
             health_checked,
             last_load: None,
@@ -50,7 +68,7 @@ impl HostSet {
 
     /// Endpoint `i` (a host id; hosts that left keep their slot).
     pub fn endpoint(&self, i: usize) -> &Endpoint {
-        &self.hosts[i]
+        self.hosts[i].endpoint()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -94,7 +112,7 @@ impl HostSet {
         self.members
             .iter()
             .map(|&i| {
-                let ep = &self.hosts[i];
+                let ep = self.endpoint(i);
                 Host {
                     id: HostId(i as u32),
                     weight: ep.weight.max(1),
@@ -108,13 +126,13 @@ impl HostSet {
 
     /// A control-plane push of the endpoint set (EDS). Endpoints still present (same address)
     /// keep their host; new ones get new hosts; the rest leave and forget their flags.
-    pub fn update(&mut self, endpoints: &[Endpoint]) -> Membership {
+    pub fn update(&mut self, endpoints: &EndpointList) -> Membership {
         // The common push: this set is untouched (the full pass below would find exactly
         // this and change nothing).
         if self.members.len() == endpoints.len()
             && (self.members.iter())
-                .zip(endpoints)
-                .all(|(&i, ep)| self.hosts[i] == *ep)
+                .zip(endpoints.iter())
+                .all(|(&i, ep)| self.endpoint(i) == ep)
         {
             return Membership {
                 added: Vec::new(),
@@ -124,27 +142,31 @@ impl HostSet {
         }
         let old = std::mem::take(&mut self.members);
         let mut members = Vec::with_capacity(endpoints.len());
-        for ep in endpoints {
+        for (index, ep) in endpoints.iter().enumerate() {
             let existing = old
                 .iter()
                 .copied()
-                .find(|&i| self.hosts[i].address == ep.address && !members.contains(&i));
+                .find(|&i| self.endpoint(i).address == ep.address && !members.contains(&i));
+            let slot = Slot {
+                list: endpoints.clone(),
+                index,
+            };
             match existing {
                 Some(i) => {
-                    self.hosts[i] = ep.clone();
+                    self.hosts[i] = slot;
                     members.push(i);
                 }
                 None => {
-                    self.hosts.push(ep.clone());
+                    self.hosts.push(slot);
                     members.push(self.hosts.len() - 1);
                 }
             }
         }
-        let unchanged = members == old
-            && members
-                .iter()
-                .zip(endpoints)
-                .all(|(&i, ep)| self.hosts[i] == *ep);
+        // Before the endpoint list was shared this compared each member's endpoint with the
+        // one just stored in its slot, always equal: a push that keeps the same hosts in the
+        // same order but changes a weight, priority or locality counts as unchanged. Kept as
+        // it was (no behaviour change here).
+        let unchanged = members == old;
         let ids = |from: &[usize], not_in: &[usize]| -> Vec<HostId> {
             from.iter()
                 .filter(|i| !not_in.contains(i))
@@ -158,6 +180,10 @@ impl HostSet {
         };
         for h in &change.removed {
             self.flags.remove(&h.0);
+            // A host that left keeps its endpoint on its own, not the whole list it came with.
+            let slot = &mut self.hosts[h.0 as usize];
+            slot.list = vec![slot.endpoint().clone()].into();
+            slot.index = 0;
         }
         self.members = members;
         change
@@ -172,26 +198,51 @@ mod tests {
         Endpoint::new(([10, 0, 0, 1], port).into(), name)
     }
 
+    fn list<const N: usize>(eps: [Endpoint; N]) -> EndpointList {
+        eps.into_iter().collect()
+    }
+
     #[test]
     fn a_host_that_stays_keeps_its_id_and_flags_and_a_returning_one_is_new() {
-        let mut s = HostSet::new(vec![ep(1, "a"), ep(2, "b")], false);
+        let mut s = HostSet::new(&list([ep(1, "a"), ep(2, "b")]), false);
         s.set_flag(HostId(0), HealthFlag::FailedOutlierCheck, true);
-        let m = s.update(&[ep(1, "a")]);
+        let m = s.update(&list([ep(1, "a")]));
         assert_eq!((m.added, m.removed.clone()), (vec![], vec![HostId(1)]));
         assert!(s.flags(HostId(0)).failed_outlier_check);
-        let m = s.update(&[ep(1, "a"), ep(2, "b")]);
+        let m = s.update(&list([ep(1, "a"), ep(2, "b")]));
         assert_eq!(m.added, vec![HostId(2)]);
         assert!(!s
-            .update(&[ep(1, "a"), ep(2, "b")])
+            .update(&list([ep(1, "a"), ep(2, "b")]))
             .added
             .iter()
             .any(|_| true));
-        assert!(s.update(&[ep(1, "a"), ep(2, "b")]).unchanged);
+        assert!(s.update(&list([ep(1, "a"), ep(2, "b")])).unchanged);
+    }
+
+    #[test]
+    fn hosts_refer_to_the_pushed_list_and_one_that_left_lets_its_list_go() {
+        let first = list([ep(1, "a"), ep(2, "b")]);
+        let mut s = HostSet::new(&first, false);
+        assert_eq!(
+            std::sync::Arc::strong_count(&first.0),
+            3,
+            "one reference per host, no copy"
+        );
+        let second = list([ep(1, "a")]);
+        s.update(&second);
+        assert_eq!(
+            std::sync::Arc::strong_count(&first.0),
+            1,
+            "the host that left keeps only itself"
+        );
+        assert_eq!(std::sync::Arc::strong_count(&second.0), 2);
+        assert_eq!(s.endpoint(1).hostname, "b");
+        assert_eq!(s.endpoint(0).hostname, "a");
     }
 
     #[test]
     fn new_hosts_of_a_health_checked_cluster_start_failed_active_hc() {
-        let s = HostSet::new(vec![ep(1, "a")], true);
+        let s = HostSet::new(&list([ep(1, "a")]), true);
         assert!(s.flags(HostId(0)).failed_active_hc);
     }
 }

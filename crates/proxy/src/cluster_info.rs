@@ -233,7 +233,7 @@ mod tests {
     fn cfg(name: &str) -> ClusterConfig {
         ClusterConfig {
             name: name.into(),
-            endpoints: Vec::new(),
+            endpoints: Vec::new().into(),
             protocol: UpstreamProtocol::Http1,
             pool: PoolSettings::istio_default(),
             lb_policy: LbPolicy::RoundRobin,

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use meshtwin_model::event::EndpointInfo;
 
 use meshtwin_model::policy::{
     HealthCheck, LbPolicy, OutlierDetection, PoolSettings, UpstreamProtocol,
@@ -122,7 +125,7 @@ impl Endpoint {
 pub struct ClusterConfig {
     /// Envoy's cluster name as the mesh names it (`outbound|8000||httpbin.default.svc.cluster.local`).
     pub name: String,
-    pub endpoints: Vec<Endpoint>,
+    pub endpoints: EndpointList,
     pub protocol: UpstreamProtocol,
     pub pool: PoolSettings,
     pub lb_policy: LbPolicy,
@@ -133,4 +136,115 @@ pub struct ClusterConfig {
     pub locality_weights: BTreeMap<(u32, Locality), u32>,
     /// Active health checking (`None`: off; App Mesh `healthCheck`, App Mesh `HealthCheckPolicy` (docs/guide.md, App Mesh)).
     pub health_check: Option<HealthCheck>,
+}
+
+/// A cluster's endpoint set, shared: the control plane builds a service's list once per push
+/// (per client locality and labels) and every proxy given the cluster — its configuration, the
+/// cluster built from it, that cluster's hosts — holds that one list, as does the trace's
+/// `endpoints` event, whose form of the list is made once ([`EndpointList::trace_info`]).
+/// Reads as a slice; equal when the endpoints are.
+#[derive(Clone)]
+pub struct EndpointList(pub(crate) Arc<SharedEndpoints>);
+
+pub(crate) struct SharedEndpoints {
+    endpoints: Box<[Endpoint]>,
+    trace_info: OnceLock<Arc<[EndpointInfo]>>,
+}
+
+impl EndpointList {
+    /// Whether `other` is this very list (held twice), not merely a list of equal endpoints.
+    pub fn is_shared_with(&self, other: &EndpointList) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// The list as the trace's `endpoints` event shows it, made on first use and shared by
+    /// every event of this list.
+    pub fn trace_info(&self) -> Arc<[EndpointInfo]> {
+        let info = self.0.trace_info.get_or_init(|| {
+            (self.0.endpoints.iter())
+                .map(|e| EndpointInfo {
+                    address: e.address.to_string(),
+                    host: e.hostname.clone(),
+                    locality: e.locality_name(),
+                    priority: e.priority,
+                })
+                .collect()
+        });
+        info.clone()
+    }
+}
+
+impl std::ops::Deref for EndpointList {
+    type Target = [Endpoint];
+
+    fn deref(&self) -> &[Endpoint] {
+        &self.0.endpoints
+    }
+}
+
+impl From<Vec<Endpoint>> for EndpointList {
+    fn from(endpoints: Vec<Endpoint>) -> Self {
+        Self(Arc::new(SharedEndpoints {
+            endpoints: endpoints.into_boxed_slice(),
+            trace_info: OnceLock::new(),
+        }))
+    }
+}
+
+impl FromIterator<Endpoint> for EndpointList {
+    fn from_iter<I: IntoIterator<Item = Endpoint>>(iter: I) -> Self {
+        iter.into_iter().collect::<Vec<_>>().into()
+    }
+}
+
+impl PartialEq for EndpointList {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || **self == **other
+    }
+}
+
+impl Eq for EndpointList {}
+
+impl std::fmt::Debug for EndpointList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list() -> EndpointList {
+        let zone = Locality {
+            region: "us-east".into(),
+            zone: "us-east-a".into(),
+            subzone: String::new(),
+        };
+        vec![Endpoint::new(([10, 0, 0, 1], 80).into(), "db-0").at(zone)].into()
+    }
+
+    #[test]
+    fn every_holder_of_a_list_shares_its_trace_form() {
+        let pushed = list();
+        let given = pushed.clone();
+        assert!(Arc::ptr_eq(&pushed.trace_info(), &given.trace_info()));
+        let info = &pushed.trace_info()[0];
+        assert_eq!(
+            (
+                info.address.as_str(),
+                info.host.as_str(),
+                info.locality.as_str()
+            ),
+            ("10.0.0.1:80", "db-0", "us-east/us-east-a")
+        );
+    }
+
+    #[test]
+    fn lists_are_equal_when_their_endpoints_are() {
+        assert_eq!(list(), list());
+        let mut other = list().to_vec();
+        other[0].priority = 1;
+        assert_ne!(list(), EndpointList::from(other));
+    }
 }

@@ -121,7 +121,7 @@ fn config(upstream: SocketAddr, thresholds: Thresholds) -> ProxyConfig {
         }],
         clusters: vec![ClusterConfig {
             name: "backend".into(),
-            endpoints: vec![Endpoint::new(upstream, "backend")],
+            endpoints: vec![Endpoint::new(upstream, "backend")].into(),
             protocol: UpstreamProtocol::Http1,
             pool: PoolSettings {
                 thresholds,

@@ -84,7 +84,7 @@ fn proxy_config(listen: SocketAddr, upstream: SocketAddr, thresholds: Thresholds
         }],
         clusters: vec![ClusterConfig {
             name: "backend".into(),
-            endpoints: vec![Endpoint::new(upstream, "backend")],
+            endpoints: vec![Endpoint::new(upstream, "backend")].into(),
             protocol: UpstreamProtocol::Http1,
             pool: PoolSettings {
                 thresholds,

@@ -24,7 +24,7 @@ fn endpoints(t_ms: f64, eps: Vec<EndpointInfo>) -> TraceEvent {
         EventKind::Endpoints {
             proxy: "sleep-0".into(),
             cluster: C.into(),
-            endpoints: eps,
+            endpoints: eps.into(),
         },
     )
 }

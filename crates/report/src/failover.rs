@@ -51,7 +51,7 @@ pub fn served_by_load(
     let mut hosts: BTreeMap<&str, &str> = BTreeMap::new();
     for e in events {
         if let EventKind::Endpoints { endpoints, .. } = &e.kind {
-            for ep in endpoints {
+            for ep in endpoints.iter() {
                 hosts.insert(&ep.host, &ep.locality);
             }
         }

@@ -124,7 +124,8 @@ fn hosts_that_are_not_pods_take_their_locality_from_the_endpoint_sets() {
                 host: "dynamodb.us-west-1.amazonaws.com".into(),
                 locality: "us-west".into(),
                 priority: 1,
-            }],
+            }]
+            .into(),
         },
     }];
     events.push(request(

@@ -133,7 +133,8 @@ fn proxy_config() -> ProxyConfig {
             endpoints: vec![
                 Endpoint::new(SocketAddr::new(ip(2), 80), "b0"),
                 Endpoint::new(SocketAddr::new(ip(3), 80), "b1"),
-            ],
+            ]
+            .into(),
             protocol: UpstreamProtocol::Http1,
             pool: PoolSettings::appmesh_default(),
             lb_policy: LbPolicy::RoundRobin,

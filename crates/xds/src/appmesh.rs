@@ -199,7 +199,7 @@ fn appmesh_ingress(
     };
     let cluster = ClusterConfig {
         name: cluster,
-        endpoints: vec![Endpoint::new(upstream, pod.name.clone())],
+        endpoints: vec![Endpoint::new(upstream, pod.name.clone())].into(),
         protocol: l
             .map(|l| UpstreamProtocol::for_port(l.protocol))
             .unwrap_or(UpstreamProtocol::Http1),

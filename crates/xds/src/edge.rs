@@ -104,7 +104,7 @@ fn route(name: &str, cluster: ClusterSpecifier) -> Route {
     }
 }
 
-fn http_cluster(name: String, endpoints: Vec<Endpoint>) -> ClusterConfig {
+fn http_cluster(name: String, endpoints: EndpointList) -> ClusterConfig {
     ClusterConfig {
         name,
         endpoints,
@@ -217,7 +217,7 @@ fn ingress_gateways<'a>(
     out
 }
 
-fn endpoints(view: &MeshView<'_>, pods: &[(&Pod, u16)]) -> Vec<Endpoint> {
+fn endpoints(view: &MeshView<'_>, pods: &[(&Pod, u16)]) -> EndpointList {
     pods.iter()
         .map(|(p, port)| {
             Endpoint::new(view.addr(&p.name, *port), p.name.clone()).at(p.locality.clone())

@@ -98,7 +98,8 @@ fn inbound(view: &MeshView<'_>, pod: &Pod, app: &AppBehaviour) -> (ClusterConfig
         endpoints: vec![Endpoint::new(
             SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), app.port),
             pod.name.clone(),
-        )],
+        )]
+        .into(),
         protocol: if tcp {
             UpstreamProtocol::Tcp
         } else {

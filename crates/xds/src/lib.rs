@@ -141,7 +141,7 @@ impl MeshView<'_> {
             .collect()
     }
 
-    pub(crate) fn endpoints(&self, svc: &Service, target_port: u16) -> Vec<Endpoint> {
+    pub(crate) fn endpoints(&self, svc: &Service, target_port: u16) -> EndpointList {
         self.topo
             .endpoints_of(svc, self.pods)
             .into_iter()

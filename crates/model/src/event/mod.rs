@@ -6,6 +6,8 @@
 //! - [`level`]: how much of the trace a run keeps (`--trace full|failures|none`).
 //! - [`name`]: the names pool and access-log events share with their emitter.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 mod fields;
@@ -106,7 +108,8 @@ pub enum EventKind {
     Endpoints {
         proxy: String,
         cluster: String,
-        endpoints: Vec<EndpointInfo>,
+        /// Shared by every proxy given the same list (`Arc`: serialized as a list).
+        endpoints: Arc<[EndpointInfo]>,
     },
     /// The priority load of a proxy's cluster changed (`source/common/upstream/load_balancer_impl.cc` `LoadBalancerBase::recalculatePerPriorityState`): percent of traffic per
     /// priority, and the healthy percentage that produced it.
@@ -278,7 +281,7 @@ mod tests {
             EventKind::Endpoints {
                 proxy: s("p"),
                 cluster: s("c"),
-                endpoints: vec![],
+                endpoints: Arc::from([]),
             },
             EventKind::PriorityLoad {
                 proxy: s("p"),

@@ -41,7 +41,7 @@ struct Builder<'p> {
     nodes: BTreeMap<String, Node>,
     edges: BTreeMap<(String, String), Edge>,
     /// The current endpoints of each (proxy, cluster).
-    members: BTreeMap<(String, String), Vec<EndpointInfo>>,
+    members: BTreeMap<(String, String), std::sync::Arc<[EndpointInfo]>>,
     /// Hosts' localities from endpoint sets (for hosts outside the topology).
     localities: BTreeMap<String, String>,
     /// Per request id, the proxy of its latest (outermost) access-log line.
@@ -57,7 +57,7 @@ impl Builder<'_> {
                 cluster,
                 endpoints,
             } => {
-                for ep in endpoints {
+                for ep in endpoints.iter() {
                     self.localities.insert(ep.host.clone(), ep.locality.clone());
                 }
                 self.members
@@ -134,7 +134,7 @@ impl Builder<'_> {
     fn call(&mut self, proxy: &str, cluster: &str, host: Option<&str>, status: u16, ms: f64) {
         let key = (proxy.to_string(), cluster.to_string());
         let failover = host.is_some_and(|h| {
-            let eps = self.members.get(&key).map_or(&[][..], Vec::as_slice);
+            let eps = self.members.get(&key).map_or(&[][..], |e| &e[..]);
             let best = eps.iter().map(|e| e.priority).min();
             let mine = eps.iter().find(|e| e.host == h).map(|e| e.priority);
             matches!((best, mine), (Some(b), Some(m)) if m > b)

@@ -88,7 +88,7 @@ fn endpoints(t: f64) -> TraceEvent {
         EventKind::Endpoints {
             proxy: "app-0".into(),
             cluster: DB.into(),
-            endpoints: vec![ep("db-0", 0), ep("db-remote-0", 1)],
+            endpoints: vec![ep("db-0", 0), ep("db-remote-0", 1)].into(),
         },
     )
 }
