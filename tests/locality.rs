@@ -2,7 +2,8 @@
 //! fixture under tests/fixtures/locality/ is a scenario whose expectations encode the
 //! behaviour — no failover priorities without outlier detection, the client's zone first
 //! with it and failover to the same region before another, `distribute` weights, and weighted
-//! routes that never fail over (503 UH). A run exits 0 only if every expectation holds.
+//! routes that never fail over (503 UH), and new priorities that reach the balancer when only
+//! they change. A run exits 0 only if every expectation holds.
 
 mod common;
 
@@ -37,4 +38,10 @@ fn distribute_splits_by_the_configured_weights() {
 #[test]
 fn weighted_routes_over_subsets_never_fail_over() {
     holds("weighted");
+}
+
+#[test]
+fn priorities_changed_by_a_reapplied_rule_reach_the_balancer() {
+    // Same hosts in the same order, other priorities: an endpoint update, not a new cluster.
+    holds("reprioritized");
 }

@@ -142,6 +142,9 @@ impl HostSet {
         }
         let old = std::mem::take(&mut self.members);
         let mut members = Vec::with_capacity(endpoints.len());
+        // A host that stays but comes with another weight, priority or locality changes the
+        // balancer's view as much as one that comes or goes.
+        let mut restated = false;
         for (index, ep) in endpoints.iter().enumerate() {
             let existing = old
                 .iter()
@@ -153,6 +156,7 @@ impl HostSet {
             };
             match existing {
                 Some(i) => {
+                    restated |= self.endpoint(i) != ep;
                     self.hosts[i] = slot;
                     members.push(i);
                 }
@@ -162,11 +166,7 @@ impl HostSet {
                 }
             }
         }
-        // Before the endpoint list was shared this compared each member's endpoint with the
-        // one just stored in its slot, always equal: a push that keeps the same hosts in the
-        // same order but changes a weight, priority or locality counts as unchanged. Kept as
-        // it was (no behaviour change here).
-        let unchanged = members == old;
+        let unchanged = members == old && !restated;
         let ids = |from: &[usize], not_in: &[usize]| -> Vec<HostId> {
             from.iter()
                 .filter(|i| !not_in.contains(i))
@@ -217,6 +217,20 @@ mod tests {
             .iter()
             .any(|_| true));
         assert!(s.update(&list([ep(1, "a"), ep(2, "b")])).unchanged);
+    }
+
+    #[test]
+    fn the_same_hosts_with_another_priority_or_weight_are_a_change() {
+        let mut s = HostSet::new(&list([ep(1, "a"), ep(2, "b")]), false);
+        let mut b = ep(2, "b");
+        b.priority = 1;
+        let m = s.update(&list([ep(1, "a"), b.clone()]));
+        assert!(!m.unchanged, "a failover priority moved");
+        assert_eq!((m.added, m.removed), (vec![], vec![]));
+        assert_eq!(s.endpoint(1).priority, 1);
+        b.weight = 3;
+        assert!(!s.update(&list([ep(1, "a"), b.clone()])).unchanged);
+        assert!(s.update(&list([ep(1, "a"), b])).unchanged);
     }
 
     #[test]
