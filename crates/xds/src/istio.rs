@@ -3,6 +3,7 @@
 //! and the inbound listener → `inbound|<port>||` → the app on loopback: an HTTP connection
 //! manager, or a `tcp_proxy` when a service selecting the pod declares that port opaque TCP.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use meshtwin_model::policy::{LbPolicy, PoolSettings, UpstreamProtocol};
@@ -153,7 +154,7 @@ pub(super) fn service_clusters(
     };
     let key = (
         client.locality.clone(),
-        client.labels.clone(),
+        failover_labels(view, client, svc),
         svc.namespace.clone(),
         svc.name.clone(),
         sp.port,
@@ -164,6 +165,29 @@ pub(super) fn service_clusters(
     let built = build_service_clusters(view, client, svc, sp);
     cache.borrow_mut().insert(key, built.clone());
     built
+}
+
+/// The client's labels that can change its clusters of `svc`: those a `failoverPriority` of
+/// the service's DestinationRule names (top level, port level or subset). Every other label
+/// leaves istiod's priorities as they are, so clients that differ only there share clusters.
+fn failover_labels(view: &MeshView<'_>, client: &Pod, svc: &Service) -> BTreeMap<String, String> {
+    let Some(dr) = view.destination_rule(svc) else {
+        return BTreeMap::new();
+    };
+    let policies =
+        std::iter::once(&dr.traffic_policy).chain(dr.subsets.iter().map(|s| &s.traffic_policy));
+    let named: BTreeSet<&str> = policies
+        .flat_map(|tp| {
+            std::iter::once(&tp.locality_lb).chain(tp.port_level.values().map(|p| &p.locality_lb))
+        })
+        .flatten()
+        .flat_map(|l| &l.failover_priority)
+        .map(|p| p.split_once('=').map_or(p.as_str(), |(k, _)| k))
+        .collect();
+    (client.labels.iter())
+        .filter(|(k, _)| named.contains(k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 fn build_service_clusters(

@@ -68,12 +68,13 @@ pub struct MeshView<'a> {
     pub cache: Option<&'a ClusterCache>,
 }
 
-/// What a service's clusters depend on besides the view: the client's locality and labels
-/// (Istio's locality priorities are relative to them), the service and the port.
+/// What a service's clusters depend on besides the view: the client's locality and the labels
+/// its `failoverPriority` names (Istio's locality priorities are relative to them), the
+/// service and the port.
 pub type ClusterKey = (Locality, BTreeMap<String, String>, String, String, u16);
 
 /// Service clusters by [`ClusterKey`], for one view (one push): every pod of a workload gets
-/// the same clusters, so a push builds them once per workload and locality, not per pod.
+/// the same clusters, so a push builds them once per locality (and failover labels), not per pod.
 pub type ClusterCache = std::cell::RefCell<BTreeMap<ClusterKey, Vec<ClusterConfig>>>;
 
 impl MeshView<'_> {
