@@ -114,6 +114,20 @@ fn policies_yaml() -> String {
     y
 }
 
+/// The backend zone `i`'s fortio calls with its `k`-th direct load. In the full world zone
+/// `i` calls svc-`i` … svc-`i+3`, so svc-0 … svc-8 carry traffic and their pods are live
+/// (svc-9 is never called: its pods are not started). A smaller world spreads its direct
+/// loads over svc-2 … svc-8 (svc-0 and svc-1 are the frontend's), so that the same services —
+/// and so the same pods per zone — are live, and only the mesh's size differs.
+fn direct_backend(zones: usize, i: usize, k: usize) -> usize {
+    let full: usize = REGIONS.iter().map(|(_, z)| z.len()).sum();
+    if zones >= full {
+        return (i + k) % BACKENDS;
+    }
+    let live = full + DIRECT_CALLS - 1;
+    2 + (i * DIRECT_CALLS + k) % (live - 2)
+}
+
 fn scenario_yaml(regions: Regions) -> String {
     let mut y = format!(
         "name: bench-regions\ntopology: bench-regions\nseed: 1\nduration: {}s\nloads:\n",
@@ -130,7 +144,7 @@ fn scenario_yaml(regions: Regions) -> String {
              duration: {LOAD_SECONDS}s, url: \"http://frontend/\"}}"
         );
         for k in 0..DIRECT_CALLS {
-            let b = (i + k) % BACKENDS;
+            let b = direct_backend(zones.len(), i, k);
             let _ = writeln!(
                 y,
                 "  - {{name: svc-{b}-from-{zone}, from: fortio-{zone}, start: 1s, connections: 2, \
@@ -188,6 +202,8 @@ pub fn world(regions: Regions) -> Result<World, ConfigError> {
 #[derive(Debug, Default, serde::Serialize)]
 pub struct Figures {
     pub pods: usize,
+    /// Sidecars that ran (pods no load reaches are not started).
+    pub proxies: usize,
     pub regions: usize,
     pub zones: usize,
     pub loads: usize,
@@ -238,6 +254,7 @@ pub fn measure(
     let wall_s = time.wall.as_secs_f64();
     Figures {
         pods: w.pods,
+        proxies: r.proxies.len(),
         regions: regions.len(),
         zones: regions.iter().map(|(_, z)| z.len()).sum(),
         loads: w.scenario.loads.len(),
@@ -259,11 +276,12 @@ pub fn measure(
 /// The figures as one line of text.
 pub fn print(f: &Figures) {
     println!(
-        "multi-region mesh under faults ({} pods, {} region(s), {} zones, 11 services, {} loads; 503s → ejections, a crash, \
+        "multi-region mesh under faults ({} pods, {} sidecars running, {} region(s), {} zones, 11 services, {} loads; 503s → ejections, a crash, \
          a zone partition, a scale to 0, recovery): {} calls ({} not 200, {} ejections, {} proxy hops) \
          in {:.3} s wall = {:.0} simulated requests / wall s ({:.0} proxy hops / wall s); virtual {:.1} s \
          (virtual/wall {:.2}×); {} trace events{}",
         f.pods,
+        f.proxies,
         f.regions,
         f.zones,
         f.loads,
@@ -306,6 +324,18 @@ mod tests {
 
     #[test]
     fn the_one_region_world_has_the_same_pods_loads_and_faults_per_zone() {
+        let called = |zones: usize| -> std::collections::BTreeSet<usize> {
+            (0..zones)
+                .flat_map(|i| (0..DIRECT_CALLS).map(move |k| direct_backend(zones, i, k)))
+                .chain([0, 1])
+                .collect()
+        };
+        assert_eq!(
+            called(6),
+            (0..9).collect(),
+            "svc-0 … svc-8 live in the full world"
+        );
+        assert_eq!(called(2), called(6), "and in its first region alone");
         let w = world(ONE_REGION).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(w.pods, 108);
         assert_eq!(w.scenario.loads.len(), 10);
