@@ -124,16 +124,28 @@ impl HostSet {
             .collect()
     }
 
+    /// Whether the members are exactly `endpoints`, in order: the very list every host
+    /// already refers to (a push that left this service alone), or a list of equal endpoints.
+    fn is(&self, endpoints: &EndpointList) -> bool {
+        if self.members.len() != endpoints.len() {
+            return false;
+        }
+        let shared = (self.members.iter().enumerate()).all(|(at, &i)| {
+            let slot = &self.hosts[i];
+            slot.index == at && slot.list.is_shared_with(endpoints)
+        });
+        shared
+            || (self.members.iter())
+                .zip(endpoints.iter())
+                .all(|(&i, ep)| self.endpoint(i) == ep)
+    }
+
     /// A control-plane push of the endpoint set (EDS). Endpoints still present (same address)
     /// keep their host; new ones get new hosts; the rest leave and forget their flags.
     pub fn update(&mut self, endpoints: &EndpointList) -> Membership {
         // The common push: this set is untouched (the full pass below would find exactly
         // this and change nothing).
-        if self.members.len() == endpoints.len()
-            && (self.members.iter())
-                .zip(endpoints.iter())
-                .all(|(&i, ep)| self.endpoint(i) == ep)
-        {
+        if self.is(endpoints) {
             return Membership {
                 added: Vec::new(),
                 removed: Vec::new(),
