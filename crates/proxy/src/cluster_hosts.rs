@@ -124,20 +124,14 @@ impl HostSet {
             .collect()
     }
 
-    /// Whether the members are exactly `endpoints`, in order: the very list every host
-    /// already refers to (a push that left this service alone), or a list of equal endpoints.
+    /// Whether the members are exactly `endpoints`, in order: each host's endpoint is the
+    /// very entry of the list (a push that left this service alone) or an equal one.
     fn is(&self, endpoints: &EndpointList) -> bool {
-        if self.members.len() != endpoints.len() {
-            return false;
-        }
-        let shared = (self.members.iter().enumerate()).all(|(at, &i)| {
-            let slot = &self.hosts[i];
-            slot.index == at && slot.list.is_shared_with(endpoints)
-        });
-        shared
-            || (self.members.iter())
-                .zip(endpoints.iter())
-                .all(|(&i, ep)| self.endpoint(i) == ep)
+        self.members.len() == endpoints.len()
+            && (self.members.iter()).zip(endpoints.iter()).all(|(&i, ep)| {
+                let mine = self.endpoint(i);
+                std::ptr::eq(mine, ep) || mine == ep
+            })
     }
 
     /// A control-plane push of the endpoint set (EDS). Endpoints still present (same address)

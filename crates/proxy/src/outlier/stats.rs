@@ -2,7 +2,7 @@
 //! totals and the `ejections_active` gauge, rendered under Envoy's names.
 
 use super::ejection::EjectionType;
-use crate::stats::{stat_name, Gauge, StatsSnapshot};
+use crate::stats::{Gauge, StatsSnapshot};
 
 const TYPES: usize = EjectionType::ALL.len();
 
@@ -50,27 +50,24 @@ impl OutlierStats {
         let p = "outlier_detection.";
         let mut out = vec![
             (
-                stat_name(&[p, "ejections_enforced_total"]),
+                [p, "ejections_enforced_total"].concat(),
                 self.ejections_enforced_total,
             ),
+            ([p, "ejections_overflow"].concat(), self.ejections_overflow),
+            ([p, "ejections_total"].concat(), self.ejections_total),
             (
-                stat_name(&[p, "ejections_overflow"]),
-                self.ejections_overflow,
-            ),
-            (stat_name(&[p, "ejections_total"]), self.ejections_total),
-            (
-                stat_name(&[p, "ejections_consecutive_5xx"]),
+                [p, "ejections_consecutive_5xx"].concat(),
                 self.ejections_consecutive_5xx,
             ),
             (
-                stat_name(&[p, "ejections_success_rate"]),
+                [p, "ejections_success_rate"].concat(),
                 self.ejections_success_rate,
             ),
         ];
         for t in EjectionType::ALL {
             let s = t.stat_suffix();
-            out.push((stat_name(&[p, "ejections_detected_", s]), self.detected(t)));
-            out.push((stat_name(&[p, "ejections_enforced_", s]), self.enforced(t)));
+            out.push(([p, "ejections_detected_", s].concat(), self.detected(t)));
+            out.push(([p, "ejections_enforced_", s].concat(), self.enforced(t)));
         }
         out
     }
@@ -89,9 +86,9 @@ impl OutlierStats {
     pub fn write(&self, cluster: &str, out: &mut StatsSnapshot) {
         for (name, v) in self.counters() {
             out.counters
-                .insert(stat_name(&["cluster.", cluster, ".", &name]), v);
+                .insert(["cluster.", cluster, ".", name.as_str()].concat(), v);
         }
-        let gauge = stat_name(&["cluster.", cluster, ".outlier_detection.ejections_active"]);
+        let gauge = ["cluster.", cluster, ".outlier_detection.ejections_active"].concat();
         out.gauges
             .insert(gauge.clone(), self.ejections_active.value());
         out.gauges_max.insert(gauge, self.ejections_active.max());
