@@ -127,7 +127,7 @@ pub(crate) async fn route_request<P: Platform>(
         path,
         stream_id,
     };
-    let forwarded = forward(proxy, worker, server, routed, parts, body, info);
+    let forwarded = Box::pin(forward(proxy, worker, server, routed, parts, body, info));
     let Some(idle) = idle else {
         return forwarded.await;
     };
@@ -211,7 +211,7 @@ async fn forward<P: Platform>(
     };
     mirror::shadow(&upstream, action, stream_id, &authority, timeouts.global);
     let started = proxy.platform.now();
-    let attempts = retry::forward(&upstream, &policy, timeouts.per_try, info);
+    let attempts = Box::pin(retry::forward(&upstream, &policy, timeouts.per_try, info));
     let ended = timeout::ended(timeout::within(&proxy.platform, timeouts.global, attempts).await);
     let (mut response, from_upstream) = complete::finish(&cluster, ended, server, info);
     if from_upstream {

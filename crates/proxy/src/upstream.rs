@@ -66,7 +66,7 @@ pub async fn attempt<P: Platform>(
     let mut req = Request::from_parts(parts.clone(), body);
     req.headers_mut()
         .insert(X_ENVOY_ATTEMPT_COUNT, HeaderValue::from(attempt));
-    let Some(result) = timeout_opt(platform, per_try, stream.send(req)).await else {
+    let Some(result) = timeout_opt(platform, per_try, Box::pin(stream.send(req))).await else {
         return Attempt::PerTryTimeout;
     };
     match result {

@@ -46,7 +46,7 @@ pub(super) async fn next<P: Platform>(
         rp.on_host_attempted(priority);
     }
     info.upstream_host = Some(host.clone());
-    let outcome = attempt(
+    let outcome = Box::pin(attempt(
         &up.proxy.platform,
         cluster,
         up.worker,
@@ -55,7 +55,7 @@ pub(super) async fn next<P: Platform>(
         up.body,
         state.attempt(),
         per_try,
-    )
+    ))
     .await;
     // A client whose streamed body broke mid-upload ended the attempt, not the host: outlier
     // detection hears nothing of it (and a streamed body is never retried).

@@ -33,8 +33,14 @@ pub(super) async fn forward<P: Platform>(
     // `retryRemoteLocalities`: the retry priority that moves retries to other priorities.
     let mut retry_priority = policy.previous_priorities.map(PreviousPriorities::new);
     loop {
-        let Some(Tried { host, outcome }) =
-            attempt::next(up, &mut state, per_try, retry_priority.as_mut(), info).await
+        let Some(Tried { host, outcome }) = Box::pin(attempt::next(
+            up,
+            &mut state,
+            per_try,
+            retry_priority.as_mut(),
+            info,
+        ))
+        .await
         else {
             return Ended::NoHealthyUpstream;
         };
