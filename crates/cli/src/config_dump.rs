@@ -275,7 +275,7 @@ fn route_json(r: &Route) -> Value {
 
 fn route_config_json(name: &str, table: &RouteTable) -> Value {
     let vhosts: Vec<Value> = table
-        .virtual_hosts
+        .virtual_hosts()
         .iter()
         .map(|vh| {
             let routes: Vec<Value> = vh.routes.iter().map(route_json).collect();

@@ -33,7 +33,7 @@ use crate::outlier::{Compat, Detector};
 use crate::platform::Platform;
 use crate::pool::driver::{PoolContext, PoolDriver};
 use crate::pool::engine::{PoolConfig, PoolEngine};
-use crate::stats::StatsSnapshot;
+use crate::stats::StatsWriter;
 
 /// Envoy's default `max_concurrent_streams` for HTTP/2 upstreams.
 const H2_DEFAULT_CONCURRENCY: u32 = 2_147_483_647;
@@ -361,7 +361,7 @@ impl<P: Platform> Cluster<P> {
     }
 
     /// Add `cluster.<name>.*`, with its detectors' stats, to a snapshot.
-    pub fn write_stats(&self, out: &mut StatsSnapshot) {
+    pub fn write_stats(&self, out: &mut StatsWriter) {
         self.info.write_stats(out);
         if let Some(o) = self.outlier.borrow().as_ref() {
             o.engine.stats().write(self.info.name(), out);

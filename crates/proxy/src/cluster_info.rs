@@ -16,7 +16,7 @@ use meshtwin_model::policy::UpstreamProtocol;
 use crate::breaker::ResourceManager;
 use crate::config::ClusterConfig;
 use crate::pool::engine::ClusterShared;
-use crate::stats::{ClusterStatSet, ClusterStats, StatsSnapshot};
+use crate::stats::{ClusterStatSet, ClusterStats, StatsWriter};
 
 /// One cluster's settings, stats and circuit breakers.
 pub struct ClusterInfo {
@@ -202,7 +202,7 @@ impl ClusterInfo {
     }
 
     /// Add `cluster.<name>.*` to a snapshot.
-    pub fn write_stats(&self, out: &mut StatsSnapshot) {
+    pub fn write_stats(&self, out: &mut StatsWriter) {
         self.stats().write(&self.cfg.name, out);
     }
 
@@ -278,8 +278,9 @@ mod tests {
         assert_eq!(s.upstream_cx_active.value(), 1);
         old.close_tcp_connection(true);
         assert_eq!(new.stats().cluster.upstream_cx_active.value(), 0);
-        let mut out = StatsSnapshot::default();
+        let mut out = StatsWriter::default();
         new.write_stats(&mut out);
+        let out = out.finish();
         assert_eq!(out.counters["cluster.c.upstream_rq_503"], 1);
         assert_eq!(out.counters["cluster.c.upstream_rq_2xx"], 1);
     }
@@ -289,8 +290,9 @@ mod tests {
         let c = info(3);
         let slot = c.try_take_retry();
         c.admit_pool();
-        let mut out = StatsSnapshot::default();
+        let mut out = StatsWriter::default();
         c.write_stats(&mut out);
+        let out = out.finish();
         let p = "cluster.c.circuit_breakers.default.";
         assert_eq!(out.gauges[&format!("{p}remaining_retries")], 2);
         assert_eq!(out.gauges[&format!("{p}remaining_cx")], 4_294_967_295);
@@ -301,8 +303,9 @@ mod tests {
 
         let mut envoy = cfg("e");
         envoy.pool.thresholds = Thresholds::ENVOY_DEFAULT;
-        let mut out = StatsSnapshot::default();
+        let mut out = StatsWriter::default();
         ClusterInfo::new(envoy).write_stats(&mut out);
+        let out = out.finish();
         assert!(
             !out.gauges.keys().any(|k| k.contains("remaining_")),
             "{out:?}"

@@ -85,7 +85,7 @@ impl DownstreamStats {
     }
 
     /// Write the counters under `downstream.*` (the proxy-wide scope of these defences).
-    pub fn write(&self, out: &mut crate::stats::StatsSnapshot) {
+    pub fn write(&self, out: &mut crate::stats::StatsWriter) {
         for (name, c) in [
             ("downstream_global_cx_overflow", &self.global_cx_overflow),
             ("downstream_cx_accept_error", &self.accept_errors),
@@ -93,10 +93,9 @@ impl DownstreamStats {
             ("downstream_cx_idle_timeout", &self.cx_idle_timeout),
             ("downstream_rq_idle_timeout", &self.rq_idle_timeout),
         ] {
-            out.counters
-                .insert(format!("listener_manager.{name}"), c.get());
+            out.counter(format!("listener_manager.{name}"), c.get());
         }
-        out.gauges.insert(
+        out.gauge_value(
             "listener_manager.downstream_cx_open".to_string(),
             self.open_connections.get(),
         );

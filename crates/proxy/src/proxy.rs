@@ -18,7 +18,7 @@ use crate::listener;
 use crate::observer::Observer;
 use crate::platform::Platform;
 use crate::router::config::Action;
-use crate::stats::{HcmStats, StatsSnapshot, TcpStats};
+use crate::stats::{HcmStats, StatsSnapshot, StatsWriter, TcpStats};
 
 /// A running proxy (one Envoy).
 pub struct Proxy<P: Platform> {
@@ -287,7 +287,7 @@ impl<P: Platform> Proxy<P> {
 
     /// Every stat of this proxy under Envoy's names.
     pub fn stats(&self) -> StatsSnapshot {
-        let mut out = StatsSnapshot::default();
+        let mut out = StatsWriter::default();
         for c in self.clusters.borrow().values() {
             c.write_stats(&mut out);
         }
@@ -298,12 +298,12 @@ impl<P: Platform> Proxy<P> {
             s.borrow().write(prefix, &mut out);
         }
         for (name, n) in self.idle_timeouts.borrow().iter() {
-            out.counters.insert(name.clone(), *n);
+            out.counter(name.clone(), *n);
         }
         if *self.downstream.borrow().as_ref() != DownstreamLimits::default() {
             self.downstream_stats.write(&mut out);
         }
-        out
+        out.finish()
     }
 }
 
@@ -322,7 +322,7 @@ fn idle_timeout_stat(l: &ListenerConfig) -> String {
 /// counter out, as every output did before idle timeouts were modelled).
 fn has_idle_timeout(l: &ListenerConfig) -> bool {
     l.idle_timeout.is_some()
-        || matches!(&l.kind, ListenerKind::Http { routes, .. } if routes.virtual_hosts.iter()
+        || matches!(&l.kind, ListenerKind::Http { routes, .. } if routes.virtual_hosts().iter()
             .flat_map(|vh| &vh.routes)
             .any(|r| matches!(&r.action, Action::Route(a) if a.idle_timeout.is_some())))
 }

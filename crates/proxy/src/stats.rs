@@ -45,14 +45,40 @@ pub struct StatsSnapshot {
     pub gauges_max: BTreeMap<String, u64>,
 }
 
-impl StatsSnapshot {
-    fn counter(&mut self, name: String, v: u64) {
-        self.counters.insert(name, v);
+/// A snapshot being written: stats are appended as they are named and sorted into the
+/// snapshot's maps once, at [`StatsWriter::finish`] (a proxy names thousands of stats, and
+/// inserting each into a map compared long, mostly shared names over and over). A name
+/// written twice keeps its last value, as a map insert would.
+#[derive(Debug, Default)]
+pub struct StatsWriter {
+    counters: Vec<(String, u64)>,
+    gauges: Vec<(String, u64)>,
+    gauges_max: Vec<(String, u64)>,
+}
+
+impl StatsWriter {
+    pub fn counter(&mut self, name: String, v: u64) {
+        self.counters.push((name, v));
     }
 
-    fn gauge(&mut self, name: String, g: &Gauge) {
-        self.gauges.insert(name.clone(), g.value());
-        self.gauges_max.insert(name, g.max());
+    /// A gauge's value and its maximum.
+    pub fn gauge(&mut self, name: String, g: &Gauge) {
+        self.gauges_max.push((name.clone(), g.max()));
+        self.gauges.push((name, g.value()));
+    }
+
+    /// A gauge whose maximum is not tracked.
+    pub fn gauge_value(&mut self, name: String, v: u64) {
+        self.gauges.push((name, v));
+    }
+
+    pub fn finish(self) -> StatsSnapshot {
+        // `collect` sorts stably and keeps the last of equal names.
+        StatsSnapshot {
+            counters: self.counters.into_iter().collect(),
+            gauges: self.gauges.into_iter().collect(),
+            gauges_max: self.gauges_max.into_iter().collect(),
+        }
     }
 }
 
@@ -66,7 +92,7 @@ macro_rules! stat_struct {
         }
 
         impl $name {
-            fn write_fields(&self, prefix: &str, out: &mut StatsSnapshot) {
+            fn write_fields(&self, prefix: &str, out: &mut StatsWriter) {
                 // Names by `concat` (one exact allocation), not `format!`: a proxy's snapshot
                 // names thousands of stats and formatting took most of its time.
                 $(out.counter([prefix, stringify!($c)].concat(), self.$c);)*
@@ -156,7 +182,7 @@ stat_struct!(
 );
 
 impl TcpStats {
-    pub fn write(&self, stat_prefix: &str, out: &mut StatsSnapshot) {
+    pub fn write(&self, stat_prefix: &str, out: &mut StatsWriter) {
         self.write_fields(&["tcp.", stat_prefix, "."].concat(), out);
     }
 }
@@ -189,7 +215,7 @@ impl CodeStats {
         self.completed
     }
 
-    fn write_fields(&self, prefix: &str, out: &mut StatsSnapshot) {
+    fn write_fields(&self, prefix: &str, out: &mut StatsWriter) {
         out.counter([prefix, "upstream_rq_completed"].concat(), self.completed);
         write_codes(&self.by_code, prefix, out);
         if !self.retried.is_empty() {
@@ -202,7 +228,7 @@ impl CodeStats {
 }
 
 /// `upstream_rq_<code>` and `upstream_rq_<N>xx` of `codes`.
-fn write_codes(codes: &BTreeMap<u16, u64>, prefix: &str, out: &mut StatsSnapshot) {
+fn write_codes(codes: &BTreeMap<u16, u64>, prefix: &str, out: &mut StatsWriter) {
     let mut classes: BTreeMap<u16, u64> = BTreeMap::new();
     for (code, n) in codes {
         out.counter(format!("{prefix}upstream_rq_{code}"), *n);
@@ -252,7 +278,7 @@ impl ClusterStatSet {
             .set(c.upstream_rq_pending_active.value() + e.upstream_rq_pending_active.value());
     }
 
-    pub fn write(&self, name: &str, out: &mut StatsSnapshot) {
+    pub fn write(&self, name: &str, out: &mut StatsWriter) {
         let prefix = ["cluster.", name, "."].concat();
         self.cluster.write_fields(&prefix, out);
         self.codes.write_fields(&prefix, out);
@@ -279,7 +305,7 @@ impl HcmStats {
         }
     }
 
-    pub fn write(&self, stat_prefix: &str, out: &mut StatsSnapshot) {
+    pub fn write(&self, stat_prefix: &str, out: &mut StatsWriter) {
         self.write_fields(&["http.", stat_prefix, "."].concat(), out);
     }
 }
@@ -304,8 +330,9 @@ mod tests {
         s.codes.charge(503);
         s.codes.charge(200);
         s.breakers_default.cx_open.set(1);
-        let mut out = StatsSnapshot::default();
+        let mut out = StatsWriter::default();
         s.write("outbound|8000||httpbin.default.svc.cluster.local", &mut out);
+        let out = out.finish();
         let p = "cluster.outbound|8000||httpbin.default.svc.cluster.local.";
         assert_eq!(
             out.counters[&format!("{p}upstream_rq_pending_overflow")],
@@ -329,8 +356,9 @@ mod tests {
         let mut s = ClusterStatSet::default();
         s.codes.charge_retried(503);
         s.codes.charge(200);
-        let mut out = StatsSnapshot::default();
+        let mut out = StatsWriter::default();
         s.write("c", &mut out);
+        let out = out.finish();
         let c = |n: &str| out.counters[&format!("cluster.c.{n}")];
         assert_eq!((c("upstream_rq_completed"), c("upstream_rq_2xx")), (1, 1));
         assert!(!out.counters.contains_key("cluster.c.upstream_rq_5xx"));

@@ -105,18 +105,16 @@ fn config(upstream: SocketAddr, thresholds: Thresholds) -> ProxyConfig {
             server_name: "envoy".into(),
             kind: ListenerKind::Http {
                 codec: Codec::Http1,
-                routes: RouteTable {
-                    virtual_hosts: vec![VirtualHost {
-                        name: "all".into(),
-                        domains: vec!["*".into()],
-                        routes: vec![Route {
-                            name: "default".into(),
-                            matcher: RouteMatch::prefix("/"),
-                            action: Action::Route(plain_route("backend")),
-                            fault: None,
-                        }],
+                routes: RouteTable::new(vec![VirtualHost {
+                    name: "all".into(),
+                    domains: vec!["*".into()],
+                    routes: vec![Route {
+                        name: "default".into(),
+                        matcher: RouteMatch::prefix("/"),
+                        action: Action::Route(plain_route("backend")),
+                        fault: None,
                     }],
-                },
+                }]),
             },
         }],
         clusters: vec![ClusterConfig {

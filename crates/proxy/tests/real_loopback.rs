@@ -68,18 +68,16 @@ fn proxy_config(listen: SocketAddr, upstream: SocketAddr, thresholds: Thresholds
             server_name: "envoy".into(),
             kind: ListenerKind::Http {
                 codec: Codec::Http1,
-                routes: RouteTable {
-                    virtual_hosts: vec![VirtualHost {
-                        name: "all".into(),
-                        domains: vec!["*".into()],
-                        routes: vec![Route {
-                            name: "default".into(),
-                            matcher: RouteMatch::prefix("/"),
-                            action: Action::Route(plain_route("backend")),
-                            fault: None,
-                        }],
+                routes: RouteTable::new(vec![VirtualHost {
+                    name: "all".into(),
+                    domains: vec!["*".into()],
+                    routes: vec![Route {
+                        name: "default".into(),
+                        matcher: RouteMatch::prefix("/"),
+                        action: Action::Route(plain_route("backend")),
+                        fault: None,
                     }],
-                },
+                }]),
             },
         }],
         clusters: vec![ClusterConfig {

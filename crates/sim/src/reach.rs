@@ -16,7 +16,6 @@ use std::rc::Rc;
 
 use meshtwin_proxy::config::{ListenerKind, ProxyConfig};
 use meshtwin_proxy::router::config::{Action, ClusterSpecifier};
-use meshtwin_proxy::router::domains::select_virtual_host;
 
 use crate::loadgen::LoadTarget;
 
@@ -150,9 +149,9 @@ fn routed_clusters(cfg: &ProxyConfig, port: u16, authority: Option<&str>) -> Vec
     for l in cfg.listeners.iter().filter(|l| l.address.port() == port) {
         match &l.kind {
             ListenerKind::Http { routes, .. } => {
-                let vhosts = &routes.virtual_hosts;
+                let vhosts = routes.virtual_hosts();
                 let hosts: Vec<_> = match authority {
-                    Some(a) => select_virtual_host(vhosts, a).into_iter().collect(),
+                    Some(a) => routes.virtual_host(a).into_iter().collect(),
                     None => vhosts.iter().collect(),
                 };
                 for r in hosts.iter().flat_map(|v| v.routes.iter()) {

@@ -61,18 +61,16 @@ fn sidecar_config(
             server_name: "envoy".into(),
             kind: ListenerKind::Http {
                 codec: Codec::Http1,
-                routes: RouteTable {
-                    virtual_hosts: vec![VirtualHost {
-                        name: "httpbin".into(),
-                        domains: vec!["*".into()],
-                        routes: vec![Route {
-                            name: "default".into(),
-                            matcher: RouteMatch::prefix("/"),
-                            action: Action::Route(plain_route("httpbin")),
-                            fault: None,
-                        }],
+                routes: RouteTable::new(vec![VirtualHost {
+                    name: "httpbin".into(),
+                    domains: vec!["*".into()],
+                    routes: vec![Route {
+                        name: "default".into(),
+                        matcher: RouteMatch::prefix("/"),
+                        action: Action::Route(plain_route("httpbin")),
+                        fault: None,
                     }],
-                },
+                }]),
             },
         }],
         clusters: vec![ClusterConfig {

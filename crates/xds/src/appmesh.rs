@@ -191,9 +191,7 @@ fn appmesh_ingress(
             Protocol::Tcp => ListenerKind::tcp_to(&cluster),
             _ => ListenerKind::Http {
                 codec: codec(protocol),
-                routes: RouteTable {
-                    virtual_hosts: vec![ingress_vhost(l, &cluster)],
-                },
+                routes: RouteTable::new(vec![ingress_vhost(l, &cluster)]),
             },
         },
     };
@@ -298,11 +296,11 @@ pub(super) fn appmesh_gateway(
     };
     let grs = appmesh_routes::gateway_routes(view, pod, (&vg_ref, &aws, mesh), &name);
     if let ListenerKind::Http { routes: table, .. } = &mut ingress.kind {
-        table.virtual_hosts = vec![VirtualHost {
+        *table = RouteTable::new(vec![VirtualHost {
             name: "ingress".into(),
             domains: vec!["*".into()],
             routes: grs.routes,
-        }];
+        }]);
     }
     // Gateway routes are HTTP, HTTP/2 or gRPC: a TCP virtual service is never their target.
     let mut out = egress(view, pod, mesh, &grs.targets);

@@ -154,7 +154,7 @@ pub(super) fn add_listeners(
                 Some(ListenerConfig {
                     kind: ListenerKind::Http { routes, .. },
                     ..
-                }) => routes.virtual_hosts.push(vhost),
+                }) => routes.push(vhost),
                 Some(_) => {}
                 None => listeners.push(ListenerConfig {
                     idle_timeout: None,
@@ -164,9 +164,7 @@ pub(super) fn add_listeners(
                     server_name: "istio-envoy".into(),
                     kind: ListenerKind::Http {
                         codec: Codec::Http1,
-                        routes: RouteTable {
-                            virtual_hosts: vec![vhost],
-                        },
+                        routes: RouteTable::new(vec![vhost]),
                     },
                 }),
             }

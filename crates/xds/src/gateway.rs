@@ -224,7 +224,7 @@ fn server_listener(
             .collect();
         let kind = ListenerKind::Http {
             codec: Codec::Http1,
-            routes: RouteTable { virtual_hosts },
+            routes: RouteTable::new(virtual_hosts),
         };
         (kind, format!("outbound_0.0.0.0_{listen}"))
     };

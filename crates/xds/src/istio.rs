@@ -131,9 +131,12 @@ fn inbound(view: &MeshView<'_>, pod: &Pod, app: &AppBehaviour) -> (ClusterConfig
         } else {
             ListenerKind::Http {
                 codec: Codec::Http1,
-                routes: RouteTable {
-                    virtual_hosts: vec![simple_vhost("inbound|http", vec!["*".into()], "/", &name)],
-                },
+                routes: RouteTable::new(vec![simple_vhost(
+                    "inbound|http",
+                    vec!["*".into()],
+                    "/",
+                    &name,
+                )]),
             }
         },
     };

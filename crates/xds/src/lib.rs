@@ -227,7 +227,7 @@ pub(crate) fn outbound_listener(
         server_name: "envoy".into(),
         kind: ListenerKind::Http {
             codec: Codec::Http1,
-            routes: RouteTable { virtual_hosts },
+            routes: RouteTable::new(virtual_hosts),
         },
     }
 }

@@ -10,7 +10,9 @@ use std::path::Path;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::topology::{Pod, Topology};
 use meshtwin_proxy::config::{Codec, ListenerKind, ProxyConfig};
-use meshtwin_proxy::router::config::{Action, ClusterSpecifier, RouteAction, VirtualHost};
+use meshtwin_proxy::router::config::{
+    Action, ClusterSpecifier, RouteAction, RouteTable, VirtualHost,
+};
 use meshtwin_proxy::router::matcher::PathMatcher;
 use meshtwin_xds::{build, MeshView};
 
@@ -62,7 +64,7 @@ fn vhosts<'a>(cfg: &'a ProxyConfig, listener: &str) -> (&'a [VirtualHost], Codec
         .find(|l| l.name == listener)
         .expect("listener");
     match &l.kind {
-        ListenerKind::Http { codec, routes } => (&routes.virtual_hosts, *codec),
+        ListenerKind::Http { codec, routes } => (routes.virtual_hosts(), *codec),
         _ => panic!("{listener} is not an HTTP listener"),
     }
 }
@@ -344,9 +346,9 @@ fn a_gateway_route_with_default_target_hostname_disabled_keeps_the_host() {
     assert_eq!(a.prefix_rewrite.as_deref(), Some("/"));
     // The self-redirect hop still reaches color1: its virtual host answers for any host.
     let (own, _) = vhosts(gw, "self_redirect");
+    let own = RouteTable::new(own.to_vec());
     let vh =
-        meshtwin_proxy::router::domains::select_virtual_host(own, "ingress-gw.howto-k8s-http2")
-            .expect("a virtual host for the kept host");
+        (own.virtual_host("ingress-gw.howto-k8s-http2")).expect("a virtual host for the kept host");
     assert_eq!(vh.name, "color1.howto-k8s-http2.svc.cluster.local");
 }
 

@@ -1,6 +1,6 @@
 //! `cluster.<name>.health_check.*` (`source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`): Envoy's `ALL_HEALTH_CHECKER_STATS`.
 
-use crate::stats::{Gauge, StatsSnapshot};
+use crate::stats::{Gauge, StatsWriter};
 
 /// The health checker's stats.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -40,14 +40,12 @@ impl HealthCheckStats {
     }
 
     /// Add them to a snapshot under `cluster.<cluster>.health_check.*`.
-    pub fn write(&self, cluster: &str, out: &mut StatsSnapshot) {
+    pub fn write(&self, cluster: &str, out: &mut StatsWriter) {
         for (name, v) in self.render().into_iter().take(6) {
-            out.counters.insert(format!("cluster.{cluster}.{name}"), v);
+            out.counter(format!("cluster.{cluster}.{name}"), v);
         }
         for (name, g) in [("healthy", &self.healthy), ("degraded", &self.degraded)] {
-            let key = format!("cluster.{cluster}.health_check.{name}");
-            out.gauges.insert(key.clone(), g.value());
-            out.gauges_max.insert(key, g.max());
+            out.gauge(format!("cluster.{cluster}.health_check.{name}"), g);
         }
     }
 }

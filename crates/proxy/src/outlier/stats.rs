@@ -2,7 +2,7 @@
 //! totals and the `ejections_active` gauge, rendered under Envoy's names.
 
 use super::ejection::EjectionType;
-use crate::stats::{Gauge, StatsSnapshot};
+use crate::stats::{Gauge, StatsWriter};
 
 const TYPES: usize = EjectionType::ALL.len();
 
@@ -83,14 +83,11 @@ impl OutlierStats {
     }
 
     /// Add them to a snapshot under `cluster.<cluster>.outlier_detection.*`.
-    pub fn write(&self, cluster: &str, out: &mut StatsSnapshot) {
+    pub fn write(&self, cluster: &str, out: &mut StatsWriter) {
         for (name, v) in self.counters() {
-            out.counters
-                .insert(["cluster.", cluster, ".", name.as_str()].concat(), v);
+            out.counter(["cluster.", cluster, ".", name.as_str()].concat(), v);
         }
         let gauge = ["cluster.", cluster, ".outlier_detection.ejections_active"].concat();
-        out.gauges
-            .insert(gauge.clone(), self.ejections_active.value());
-        out.gauges_max.insert(gauge, self.ejections_active.max());
+        out.gauge(gauge, &self.ejections_active);
     }
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::domains::select_virtual_host;
+use super::domains::DomainIndex;
 use super::fault::FaultConfig;
 use super::matcher::{PathMatcher, RequestHead, RouteMatch};
 use super::mirror::MirrorPolicy;
@@ -13,17 +13,46 @@ use super::weighted::WeightedClusters;
 /// Envoy's route timeout when a route sets none (`timeout` unset).
 pub const DEFAULT_ROUTE_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Virtual hosts in order.
+/// Virtual hosts in order, with their domains indexed for lookup.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RouteTable {
-    pub virtual_hosts: Vec<VirtualHost>,
+    virtual_hosts: Vec<VirtualHost>,
+    domains: DomainIndex,
 }
 
 impl RouteTable {
+    /// The table of `virtual_hosts`, in order.
+    pub fn new(virtual_hosts: Vec<VirtualHost>) -> Self {
+        let domains = DomainIndex::new(
+            (virtual_hosts.iter()).map(|vh| vh.domains.iter().map(String::as_str)),
+        );
+        Self {
+            virtual_hosts,
+            domains,
+        }
+    }
+
+    /// The virtual hosts, in order.
+    pub fn virtual_hosts(&self) -> &[VirtualHost] {
+        &self.virtual_hosts
+    }
+
+    /// The table with `vh` added after its virtual hosts.
+    pub fn push(&mut self, vh: VirtualHost) {
+        let mut all = std::mem::take(&mut self.virtual_hosts);
+        all.push(vh);
+        *self = Self::new(all);
+    }
+
+    /// The virtual host serving `authority` (see [`super::domains`]).
+    pub fn virtual_host(&self, authority: &str) -> Option<&VirtualHost> {
+        Some(&self.virtual_hosts[self.domains.find(authority)?])
+    }
+
     /// The virtual host for `req.authority` and its first route matching `req`; `None` is
     /// Envoy's 404 `NR` (`route_not_found`).
     pub fn route(&self, req: &RequestHead<'_>) -> Option<(&VirtualHost, &Route)> {
-        let vh = select_virtual_host(&self.virtual_hosts, req.authority)?;
+        let vh = self.virtual_host(req.authority)?;
         Some((vh, vh.route(req)?))
     }
 }

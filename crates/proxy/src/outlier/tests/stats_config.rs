@@ -3,14 +3,15 @@
 
 use super::*;
 use crate::outlier::{Compat, EjectionType, OutlierStats};
-use crate::stats::StatsSnapshot;
+use crate::stats::StatsWriter;
 
 #[test]
 fn stats_render_under_envoys_names() {
     let (mut d, mut r) = (detector(4, cfg()), rng());
     fail(&mut d, 0, 503, 5, secs(1), &mut r);
-    let mut out = StatsSnapshot::default();
+    let mut out = StatsWriter::default();
     d.stats().write("outbound|8000||httpbin", &mut out);
+    let out = out.finish();
     let p = "cluster.outbound|8000||httpbin.outlier_detection.";
     let names: Vec<String> = out
         .counters

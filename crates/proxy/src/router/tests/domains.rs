@@ -2,7 +2,6 @@
 
 use super::Req;
 use crate::router::config::{Action, Route, RouteAction, RouteTable, VirtualHost};
-use crate::router::domains::select_virtual_host;
 use crate::router::matcher::RouteMatch;
 
 fn vh(name: &str, domains: &[&str]) -> VirtualHost {
@@ -30,7 +29,8 @@ fn table() -> Vec<VirtualHost> {
 }
 
 fn pick(authority: &str) -> String {
-    select_virtual_host(&table(), authority)
+    RouteTable::new(table())
+        .virtual_host(authority)
         .map(|v| v.name.clone())
         .unwrap_or_default()
 }
@@ -72,9 +72,7 @@ fn a_wildcard_stands_for_at_least_one_character() {
 
 #[test]
 fn without_a_catch_all_an_unknown_authority_has_no_virtual_host() {
-    let t = RouteTable {
-        virtual_hosts: vec![vh("httpbin", &["httpbin", "httpbin:8000"])],
-    };
+    let t = RouteTable::new(vec![vh("httpbin", &["httpbin", "httpbin:8000"])]);
     let mut r = Req::get("/get");
     r.authority = "httpbin:8000";
     assert_eq!(t.route(&r.head()).unwrap().0.name, "httpbin");
@@ -84,6 +82,89 @@ fn without_a_catch_all_an_unknown_authority_has_no_virtual_host() {
 
 #[test]
 fn the_first_virtual_host_listing_a_domain_keeps_it() {
-    let t = vec![vh("first", &["reviews"]), vh("second", &["reviews"])];
-    assert_eq!(select_virtual_host(&t, "reviews").unwrap().name, "first");
+    let t = RouteTable::new(vec![vh("first", &["reviews"]), vh("second", &["reviews"])]);
+    assert_eq!(t.virtual_host("reviews").unwrap().name, "first");
+    let t = RouteTable::new(vec![vh("first", &["*.com"]), vh("second", &["*.COM"])]);
+    assert_eq!(
+        t.virtual_host("a.com").unwrap().name,
+        "first",
+        "also a wildcard"
+    );
+}
+
+/// The rule stated plainly, domain by domain over every virtual host: the strongest match
+/// wins (exact, then suffix by length, then prefix by length, then `*`), the earlier virtual
+/// host on a tie.
+fn scan<'a>(vhosts: &'a [VirtualHost], host: &str) -> Option<&'a str> {
+    let strength = |d: &str| -> Option<(u8, usize)> {
+        let (d, h) = (d.to_ascii_lowercase(), host.to_ascii_lowercase());
+        if d == "*" {
+            Some((0, 0))
+        } else if let Some(s) = d.strip_prefix('*') {
+            (h.len() > s.len() && h.ends_with(s)).then_some((2, s.len()))
+        } else if let Some(p) = d.strip_suffix('*') {
+            (h.len() > p.len() && h.starts_with(p)).then_some((1, p.len()))
+        } else {
+            (d == h).then_some((3, 0))
+        }
+    };
+    let mut best: Option<((u8, usize), &str)> = None;
+    for vh in vhosts {
+        for s in vh.domains.iter().filter_map(|d| strength(d)) {
+            if best.is_none_or(|(b, _)| s > b) {
+                best = Some((s, &vh.name));
+            }
+        }
+    }
+    best.map(|(_, name)| name)
+}
+
+#[test]
+fn the_index_picks_what_a_scan_of_every_domain_picks() {
+    let vhosts = vec![
+        vh(
+            "reviews",
+            &[
+                "reviews",
+                "reviews:9080",
+                "reviews.default.svc.cluster.local",
+            ],
+        ),
+        vh("ratings", &["Ratings", "ratings:9080", "*.ratings.default"]),
+        vh("shadow", &["reviews", "*.default", "*-canary.default"]),
+        vh("api", &["api.*", "api.v2.*", "*.default.svc.cluster.local"]),
+        vh("prefix-tie", &["api.*"]),
+        vh("any", &["*"]),
+        vh("late-any", &["*", "late"]),
+    ];
+    let table = RouteTable::new(vhosts.clone());
+    let mut hosts = vec![String::new(), "*".to_string(), ".default".to_string()];
+    for domain in vhosts.iter().flat_map(|v| &v.domains) {
+        let bare = domain.trim_matches('*');
+        for h in [
+            bare.to_string(),
+            bare.to_ascii_uppercase(),
+            format!("x{bare}"),
+            format!("{bare}x"),
+            format!("{bare}:8080"),
+            format!("a.b{bare}"),
+            bare[..bare.len() / 2].to_string(),
+        ] {
+            hosts.push(h);
+        }
+    }
+    assert!(hosts.len() > 100);
+    for h in &hosts {
+        let indexed = table.virtual_host(h).map(|v| v.name.as_str());
+        assert_eq!(indexed, scan(&vhosts, h), "authority {h:?}");
+    }
+    let without_any = RouteTable::new(vhosts[..5].to_vec());
+    for h in &hosts {
+        let indexed = without_any.virtual_host(h).map(|v| v.name.as_str());
+        assert_eq!(
+            indexed,
+            scan(&vhosts[..5], h),
+            "authority {h:?}, no catch-all"
+        );
+    }
 }
