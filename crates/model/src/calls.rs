@@ -112,6 +112,21 @@ pub struct ConnectionCalls {
     pub new_sockets: u64,
 }
 
+/// Add one to `key`'s count, making an owned key (`owned`) only the first time: a call's
+/// key is almost always counted already.
+fn count<K, Q>(map: &mut BTreeMap<K, u64>, key: &Q, owned: impl FnOnce() -> K)
+where
+    K: Ord + std::borrow::Borrow<Q>,
+    Q: Ord + ?Sized,
+{
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(owned(), 1);
+        }
+    }
+}
+
 /// Every figure of a load's calls, updated as each call ends.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallStats {
@@ -141,8 +156,10 @@ impl CallStats {
             .by_status_flags
             .entry((c.status, c.flags.clone()))
             .or_default() += 1;
-        *self.by_upstream.entry(c.upstream_pod.clone()).or_default() += 1;
-        *self.by_notes.entry(c.notes.clone()).or_default() += 1;
+        count(&mut self.by_upstream, &c.upstream_pod, || {
+            c.upstream_pod.clone()
+        });
+        count(&mut self.by_notes, c.notes.as_slice(), || c.notes.clone());
         if let Some((connection, _)) = split_request_id(&c.request_id) {
             let per = self.by_connection.entry(connection).or_default();
             per.calls += 1;

@@ -19,6 +19,7 @@
 //! request that ended, and each load one `request` event per call it made.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 
 use meshtwin_model::event::EventKind;
 use meshtwin_model::policy::Thresholds;
@@ -87,23 +88,58 @@ pub fn check(run: &RunResult, cx: &Context) -> Vec<Violation> {
     out
 }
 
-/// A counter (0 when absent: Envoy creates some stats on first use).
-fn counter(stats: &ProxyStats, name: &str) -> u64 {
-    stats.counters.get(name).copied().unwrap_or(0)
+/// The entries of `map` whose names start with `prefix`, by the rest of their names (sorted,
+/// as the map is).
+fn under<'s>(map: &'s BTreeMap<String, u64>, prefix: &str) -> Vec<(&'s str, u64)> {
+    (map.range::<str, _>((Bound::Included(prefix), Bound::Unbounded)))
+        .take_while(|(k, _)| k.starts_with(prefix))
+        .map(|(k, v)| (&k[prefix.len()..], *v))
+        .collect()
 }
 
-fn gauge(stats: &ProxyStats, name: &str) -> u64 {
-    stats.gauges.get(name).copied().unwrap_or(0)
+/// The value of `name` among `entries` (sorted by name).
+fn find(entries: &[(&str, u64)], name: &str) -> Option<u64> {
+    let i = entries.binary_search_by(|(k, _)| (*k).cmp(name)).ok()?;
+    Some(entries[i].1)
+}
+
+/// The stats of one scope (`cluster.<name>`, `http.<prefix>`), by their names within it: a
+/// proxy has thousands of stats, and each check reads a dozen of one scope's.
+struct Scope<'s> {
+    counters: Vec<(&'s str, u64)>,
+    gauges: Vec<(&'s str, u64)>,
+    gauges_max: Vec<(&'s str, u64)>,
+}
+
+impl<'s> Scope<'s> {
+    fn of(stats: &'s ProxyStats, scope: &str) -> Self {
+        let prefix = [scope, "."].concat();
+        Self {
+            counters: under(&stats.counters, &prefix),
+            gauges: under(&stats.gauges, &prefix),
+            gauges_max: under(&stats.gauges_max, &prefix),
+        }
+    }
+
+    /// A counter (0 when absent: Envoy creates some stats on first use).
+    fn counter(&self, name: &str) -> u64 {
+        find(&self.counters, name).unwrap_or(0)
+    }
+
+    fn gauge(&self, name: &str) -> u64 {
+        find(&self.gauges, name).unwrap_or(0)
+    }
 }
 
 /// The scopes (`cluster.<name>`) that have the counter `<scope>.<marker>`.
 fn scopes<'s>(stats: &'s ProxyStats, head: &str, marker: &str) -> Vec<&'s str> {
-    stats
+    (stats
         .counters
-        .keys()
-        .filter(|k| k.starts_with(head))
-        .filter_map(|k| k.strip_suffix(marker)?.strip_suffix('.'))
-        .collect()
+        .range::<str, _>((Bound::Included(head), Bound::Unbounded)))
+    .map(|(k, _)| k)
+    .take_while(|k| k.starts_with(head))
+    .filter_map(|k| k.strip_suffix(marker)?.strip_suffix('.'))
+    .collect()
 }
 
 fn violation(scope: &str, identity: &'static str, detail: String) -> Violation {
@@ -116,10 +152,10 @@ fn violation(scope: &str, identity: &'static str, detail: String) -> Violation {
 }
 
 /// `<prefix>completed` against the sum of `<prefix><N>xx`, when they differ.
-fn classes_add_up(stats: &ProxyStats, prefix: &str) -> Option<String> {
-    let completed = counter(stats, &format!("{prefix}completed"));
+fn classes_add_up(scope: &Scope, prefix: &str) -> Option<String> {
+    let completed = scope.counter(&[prefix, "completed"].concat());
     let classes: u64 = (1..=5)
-        .map(|c| counter(stats, &format!("{prefix}{c}xx")))
+        .map(|c| scope.counter(&format!("{prefix}{c}xx")))
         .sum();
     (completed != classes).then(|| format!("completed {completed}, classes add up to {classes}"))
 }
@@ -130,20 +166,21 @@ fn check_clusters(
     out: &mut Vec<Violation>,
 ) {
     for scope in scopes(stats, "cluster.", "upstream_cx_total") {
-        let s = |n: &str| counter(stats, &format!("{scope}.{n}"));
-        if let Some(d) = classes_add_up(stats, &format!("{scope}.upstream_rq_")) {
+        let stats = Scope::of(stats, scope);
+        let s = |n: &str| stats.counter(n);
+        if let Some(d) = classes_add_up(&stats, "upstream_rq_") {
             out.push(violation(
                 scope,
                 "upstream_rq_completed = Σ upstream_rq_<N>xx",
                 d,
             ));
         }
-        if let Some(d) = classes_add_up(stats, &format!("{scope}.retry.upstream_rq_")) {
+        if let Some(d) = classes_add_up(&stats, "retry.upstream_rq_") {
             let identity = "retry.upstream_rq_completed = Σ retry.upstream_rq_<N>xx";
             out.push(violation(scope, identity, d));
         }
         let (total, destroy) = (s("upstream_cx_total"), s("upstream_cx_destroy"));
-        let active = gauge(stats, &format!("{scope}.upstream_cx_active"));
+        let active = stats.gauge("upstream_cx_active");
         if total.checked_sub(destroy) != Some(active) {
             let d = format!("total {total}, destroy {destroy}, active {active}");
             out.push(violation(
@@ -167,10 +204,8 @@ fn check_clusters(
             }
         }
         let name = scope.strip_prefix("cluster.").unwrap_or(scope);
-        let pending = stats
-            .gauges_max
-            .get(&format!("{scope}.upstream_rq_pending_active"));
-        if let (Some(&pending), Some(t)) = (pending, limits.get(name)) {
+        let pending = find(&stats.gauges_max, "upstream_rq_pending_active");
+        if let (Some(pending), Some(t)) = (pending, limits.get(name)) {
             if pending > t.max_pending_requests {
                 let d = format!(
                     "{pending} pending, max_pending_requests {}",
@@ -188,8 +223,9 @@ fn check_clusters(
 
 fn check_connection_managers(stats: &ProxyStats, out: &mut Vec<Violation>) {
     for scope in scopes(stats, "http.", "downstream_rq_total") {
-        let s = |n: &str| counter(stats, &format!("{scope}.{n}"));
-        if let Some(d) = classes_add_up(stats, &format!("{scope}.downstream_rq_")) {
+        let stats = Scope::of(stats, scope);
+        let s = |n: &str| stats.counter(n);
+        if let Some(d) = classes_add_up(&stats, "downstream_rq_") {
             out.push(violation(
                 scope,
                 "downstream_rq_completed = Σ downstream_rq_<N>xx",
@@ -201,7 +237,7 @@ fn check_connection_managers(stats: &ProxyStats, out: &mut Vec<Violation>) {
             s("downstream_rq_completed"),
             s("downstream_rq_rx_reset"),
         );
-        let active = gauge(stats, &format!("{scope}.downstream_rq_active"));
+        let active = stats.gauge("downstream_rq_active");
         if total != completed + reset + active {
             let d =
                 format!("total {total}, completed {completed}, rx_reset {reset}, active {active}");
@@ -216,8 +252,8 @@ fn ended_requests(stats: &ProxyStats) -> u64 {
     scopes(stats, "http.", "downstream_rq_total")
         .into_iter()
         .map(|scope| {
-            counter(stats, &format!("{scope}.downstream_rq_total"))
-                .saturating_sub(gauge(stats, &format!("{scope}.downstream_rq_active")))
+            let s = Scope::of(stats, scope);
+            (s.counter("downstream_rq_total")).saturating_sub(s.gauge("downstream_rq_active"))
         })
         .sum()
 }
