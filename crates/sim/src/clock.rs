@@ -2,19 +2,19 @@
 //! the next timer or packet; timers resolve to the microsecond.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use crate::timers::{TimerKey, Timers};
+
 /// Virtual time and the pending timers.
 #[derive(Default)]
 pub struct Clock {
     now: Cell<Duration>,
-    next_seq: Cell<u64>,
-    timers: RefCell<BTreeMap<(Duration, u64), Waker>>,
+    timers: RefCell<Timers>,
 }
 
 impl Clock {
@@ -24,24 +24,16 @@ impl Clock {
 
     /// The earliest pending timer.
     pub fn next_deadline(&self) -> Option<Duration> {
-        self.timers.borrow().keys().next().map(|(d, _)| *d)
+        self.timers.borrow_mut().next_deadline()
     }
 
     /// Move time to `t` (never backwards) and wake every timer due by then.
     pub fn advance_to(&self, t: Duration) {
         assert!(t >= self.now.get(), "virtual time never goes backwards");
         self.now.set(t);
+        // The borrow ends before each wake-up: waking may reach code that arms or cancels timers.
         loop {
-            let due = {
-                let mut timers = self.timers.borrow_mut();
-                match timers.keys().next() {
-                    Some(k) if k.0 <= t => {
-                        let k = *k;
-                        timers.remove(&k)
-                    }
-                    _ => None,
-                }
-            };
+            let due = self.timers.borrow_mut().pop_due(t);
             match due {
                 Some(w) => w.wake(),
                 None => break,
@@ -49,15 +41,12 @@ impl Clock {
         }
     }
 
-    fn register(&self, deadline: Duration, waker: Waker) -> (Duration, u64) {
-        let seq = self.next_seq.get();
-        self.next_seq.set(seq + 1);
-        self.timers.borrow_mut().insert((deadline, seq), waker);
-        (deadline, seq)
+    fn register(&self, deadline: Duration, waker: Waker) -> TimerKey {
+        self.timers.borrow_mut().arm(deadline, waker)
     }
 
-    fn cancel(&self, key: (Duration, u64)) {
-        self.timers.borrow_mut().remove(&key);
+    fn cancel(&self, key: TimerKey) {
+        self.timers.borrow_mut().cancel(key);
     }
 }
 
@@ -65,7 +54,7 @@ impl Clock {
 pub struct Sleep {
     clock: Rc<Clock>,
     deadline: Duration,
-    key: Option<(Duration, u64)>,
+    key: Option<TimerKey>,
 }
 
 impl Sleep {

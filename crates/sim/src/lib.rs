@@ -2,6 +2,7 @@
 //!
 //! - [`executor`]: a deterministic single-threaded executor; every task belongs to a host.
 //! - [`clock`]: virtual time and timers (microsecond resolution; time jumps to the next event).
+//! - [`timers`]: the clock's pending timers, due in (deadline, arming order).
 //! - [`network`]: the hosts' network on one of two substrates: [`fabric`], the twin's own
 //!   event-driven socket layer (the default), or turmoil-net driven by [`packets`]; both
 //!   route packets through [`links`] (latency by locality pair, partitions, degraded links).
@@ -57,6 +58,7 @@ pub mod target;
 pub mod tcp_client;
 pub mod tcp_echo;
 pub mod timeline;
+pub mod timers;
 pub mod trace_filter;
 pub mod world;
 
