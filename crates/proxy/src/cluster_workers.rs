@@ -1,6 +1,8 @@
 //! The per-worker part of a cluster (Envoy's `ThreadLocalClusterManagerImpl::ClusterEntry`):
 //! each worker's load balancer with its random stream, and one connection pool per (host,
-//! worker), both created on first use as Envoy does.
+//! worker), both created on first use as Envoy does. Pools are kept by host id (a host's slot
+//! in the cluster's `HostSet`, stable while the cluster lives), so a host's pools, and hence
+//! its `rq_active`, are one index away.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -17,15 +19,17 @@ use crate::lb::{
 use crate::platform::Platform;
 use crate::pool::driver::PoolDriver;
 
-/// Pools by (endpoint, worker): one host's pools are adjacent.
-type PoolMap<P> = BTreeMap<(usize, u32), Rc<PoolDriver<P>>>;
+/// One host's pools with their workers, in the order they were made (a host has a pool on
+/// few workers).
+type HostPools<P> = Vec<(u32, Rc<PoolDriver<P>>)>;
 
 /// A priority load as traced: load per priority, healthy percent per priority, panic flags.
 pub type LoadView = (Vec<u32>, Vec<u32>, Vec<bool>);
 
 /// Every worker's balancer and pools of one cluster.
 pub struct Workers<P: Platform> {
-    pools: RefCell<PoolMap<P>>,
+    /// By host id; a host that left keeps its pools (their connections drain).
+    pools: RefCell<Vec<HostPools<P>>>,
     balancers: RefCell<BTreeMap<u32, (LoadBalancer, ChaCha8Rng)>>,
     /// The proxy's seed: worker `n`'s stream is derived from it and
     /// `cluster/<cluster>/worker/<n>`.
@@ -47,7 +51,7 @@ impl<P: Platform> Workers<P> {
     /// The workers of cluster `cluster`, their streams derived from the proxy's `seed`.
     pub fn new(seed: u64, cluster: &str) -> Self {
         Self {
-            pools: RefCell::new(BTreeMap::new()),
+            pools: RefCell::new(Vec::new()),
             balancers: RefCell::new(BTreeMap::new()),
             seed,
             cluster: cluster.to_string(),
@@ -57,11 +61,9 @@ impl<P: Platform> Workers<P> {
     /// Requests in flight to endpoint `ep` over every worker's pool (Envoy's per-host
     /// `rq_active`, shared by all workers).
     pub fn host_rq_active(&self, ep: usize) -> u64 {
-        self.pools
-            .borrow()
-            .range((ep, 0)..=(ep, u32::MAX))
-            .map(|(_, p)| p.active_streams())
-            .sum()
+        (self.pools.borrow().get(ep)).map_or(0, |pools| {
+            pools.iter().map(|(_, p)| p.active_streams()).sum()
+        })
     }
 
     /// Pick with `worker`'s balancer, creating it over `hosts()` on first use; a retry
@@ -146,10 +148,18 @@ impl<P: Platform> Workers<P> {
         endpoint: usize,
         make: impl FnOnce() -> Rc<PoolDriver<P>>,
     ) -> Rc<PoolDriver<P>> {
-        self.pools
-            .borrow_mut()
-            .entry((endpoint, worker))
-            .or_insert_with(make)
-            .clone()
+        if let Some(pool) = (self.pools.borrow().get(endpoint))
+            .and_then(|pools| pools.iter().find(|(w, _)| *w == worker))
+        {
+            return pool.1.clone();
+        }
+        // `make` may read the cluster (its endpoint, its settings): no borrow held.
+        let pool = make();
+        let mut pools = self.pools.borrow_mut();
+        if pools.len() <= endpoint {
+            pools.resize_with(endpoint + 1, Vec::new);
+        }
+        pools[endpoint].push((worker, pool.clone()));
+        pool
     }
 }
