@@ -132,7 +132,7 @@ impl<P: Platform> Cluster<P> {
             Some(old) => ClusterInfo::replacing(p.cfg, &old.info),
             None => ClusterInfo::new(p.cfg),
         };
-        let workers = Workers::new(seed, info.name());
+        let workers = Workers::new(seed, info.name(), info.pool_resources());
         Rc::new(Self {
             info,
             hosts: RefCell::new(hosts),
@@ -259,7 +259,9 @@ impl<P: Platform> Cluster<P> {
             .pick(worker, lb, &cfg.locality_weights, hosts, retry_priority);
         // Envoy's `lb_healthy_panic`: picks made from a priority in panic (the cluster's
         // counter, so it survives balancers made later and endpoint pushes).
-        self.info.count_healthy_panic(picked.panic_picks);
+        if picked.panic_picks > 0 {
+            self.info.count_healthy_panic(picked.panic_picks);
+        }
         if picked.created {
             self.note_priority_load("first pick");
         }
@@ -284,6 +286,7 @@ impl<P: Platform> Cluster<P> {
                 max_requests_per_connection: cfg.pool.max_requests_per_connection,
                 enforce_max_requests: true,
                 http2,
+                host: endpoint,
             });
             let ctx = PoolContext {
                 platform: self.platform.clone(),

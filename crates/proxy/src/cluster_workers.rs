@@ -18,6 +18,7 @@ use crate::lb::{
 };
 use crate::platform::Platform;
 use crate::pool::driver::PoolDriver;
+use crate::pool::engine::ClusterShared;
 
 /// One host's pools with their workers, in the order they were made (a host has a pool on
 /// few workers).
@@ -31,6 +32,8 @@ pub struct Workers<P: Platform> {
     /// By host id; a host that left keeps its pools (their connections drain).
     pools: RefCell<Vec<HostPools<P>>>,
     balancers: RefCell<BTreeMap<u32, (LoadBalancer, ChaCha8Rng)>>,
+    /// What the cluster's pools share, with each host's `rq_active`.
+    shared: Rc<RefCell<ClusterShared>>,
     /// The proxy's seed: worker `n`'s stream is derived from it and
     /// `cluster/<cluster>/worker/<n>`.
     seed: u64,
@@ -49,10 +52,11 @@ pub struct Picked {
 
 impl<P: Platform> Workers<P> {
     /// The workers of cluster `cluster`, their streams derived from the proxy's `seed`.
-    pub fn new(seed: u64, cluster: &str) -> Self {
+    pub fn new(seed: u64, cluster: &str, shared: Rc<RefCell<ClusterShared>>) -> Self {
         Self {
             pools: RefCell::new(Vec::new()),
             balancers: RefCell::new(BTreeMap::new()),
+            shared,
             seed,
             cluster: cluster.to_string(),
         }
@@ -61,9 +65,7 @@ impl<P: Platform> Workers<P> {
     /// Requests in flight to endpoint `ep` over every worker's pool (Envoy's per-host
     /// `rq_active`, shared by all workers).
     pub fn host_rq_active(&self, ep: usize) -> u64 {
-        (self.pools.borrow().get(ep)).map_or(0, |pools| {
-            pools.iter().map(|(_, p)| p.active_streams()).sum()
-        })
+        self.shared.borrow().host_rq_active(ep)
     }
 
     /// Pick with `worker`'s balancer, creating it over `hosts()` on first use; a retry
