@@ -17,7 +17,9 @@ pub type TracedLoad = (Vec<u32>, Vec<bool>);
 pub struct HostSet {
     /// Every endpoint this cluster has had, with its health flags (index = host id).
     hosts: Vec<Slot>,
-    /// The current endpoint set, as host ids in the control plane's order.
+    /// The current endpoint set, as host ids in the control plane's order. Member `k`'s slot
+    /// is entry `k` of one pushed list, the same for every member (the list the set was made
+    /// or last changed with).
     members: Vec<usize>,
     /// Whether the cluster health-checks (new hosts start `FAILED_ACTIVE_HC`).
     health_checked: bool,
@@ -124,6 +126,11 @@ impl HostSet {
     /// Whether the members are exactly `endpoints`, in order: each host's endpoint is the
     /// very entry of the list (a push that left this service alone) or an equal one.
     fn is(&self, endpoints: &EndpointList) -> bool {
+        // Every member's slot is entry `k` of one list: when it is this very list, the set is.
+        let very_list = |&first: &usize| self.hosts[first].list.is_shared_with(endpoints);
+        if self.members.first().is_some_and(very_list) {
+            return self.members.len() == endpoints.len();
+        }
         self.members.len() == endpoints.len()
             && (self.members.iter()).zip(endpoints.iter()).all(|(&i, ep)| {
                 let mine = self.endpoint(i);
@@ -254,6 +261,8 @@ mod tests {
             "the host that left keeps only itself"
         );
         assert_eq!(std::sync::Arc::strong_count(&second.0), 2);
+        assert!(s.update(&second).unchanged, "the very list it has");
+        assert!(!s.update(&first).unchanged, "the list it had before");
         assert_eq!(s.endpoint(1).hostname, "b");
         assert_eq!(s.endpoint(0).hostname, "a");
     }

@@ -22,6 +22,11 @@ impl Detector {
     /// other host is one each step below would leave exactly as it is, so the events, the
     /// random draws and every host's state are those of Envoy's walk over every host.
     pub fn on_interval<R: RngCore + ?Sized>(&mut self, now: Duration, rng: &mut R) -> Vec<Event> {
+        if self.hosts.listed().is_empty() {
+            // No host to visit: no sample, hence no success-rate figure either.
+            self.success_rate = [None, None];
+            return Vec::new();
+        }
         let sweep_decay =
             self.cfg.compat.ejection_duration == EjectionDurationRule::BackoffSweepDecay;
         let mut due = Vec::new();
