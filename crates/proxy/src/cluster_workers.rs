@@ -5,7 +5,6 @@
 //! its `rq_active`, are one index away.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use meshtwin_model::rng;
@@ -24,6 +23,9 @@ use crate::pool::engine::ClusterShared;
 /// few workers).
 type HostPools<P> = Vec<(u32, Rc<PoolDriver<P>>)>;
 
+/// A worker's load balancer and its random stream.
+type Balancer = (LoadBalancer, ChaCha8Rng);
+
 /// A priority load as traced: load per priority, healthy percent per priority, panic flags.
 pub type LoadView = (Vec<u32>, Vec<u32>, Vec<bool>);
 
@@ -31,7 +33,8 @@ pub type LoadView = (Vec<u32>, Vec<u32>, Vec<bool>);
 pub struct Workers<P: Platform> {
     /// By host id; a host that left keeps its pools (their connections drain).
     pools: RefCell<Vec<HostPools<P>>>,
-    balancers: RefCell<BTreeMap<u32, (LoadBalancer, ChaCha8Rng)>>,
+    /// By worker index, made on the worker's first pick.
+    balancers: RefCell<Vec<Option<Balancer>>>,
     /// What the cluster's pools share, with each host's `rq_active`.
     shared: Rc<RefCell<ClusterShared>>,
     /// The proxy's seed: worker `n`'s stream is derived from it and
@@ -55,7 +58,7 @@ impl<P: Platform> Workers<P> {
     pub fn new(seed: u64, cluster: &str, shared: Rc<RefCell<ClusterShared>>) -> Self {
         Self {
             pools: RefCell::new(Vec::new()),
-            balancers: RefCell::new(BTreeMap::new()),
+            balancers: RefCell::new(Vec::new()),
             shared,
             seed,
             cluster: cluster.to_string(),
@@ -80,8 +83,12 @@ impl<P: Platform> Workers<P> {
     ) -> Picked {
         let active = |h: HostId| self.host_rq_active(h.0 as usize);
         let mut balancers = self.balancers.borrow_mut();
-        let created = !balancers.contains_key(&worker);
-        let (lb, rng) = balancers.entry(worker).or_insert_with(|| {
+        let at = worker as usize;
+        if balancers.len() <= at {
+            balancers.resize_with(at + 1, || None);
+        }
+        let created = balancers[at].is_none();
+        let (lb, rng) = balancers[at].get_or_insert_with(|| {
             let name = component_name(&self.cluster, &format!("worker/{worker}"));
             let mut rng = rng::stream(self.seed, &name);
             let lb = LoadBalancer::new(cfg, hosts(), weights.clone(), &active, &mut rng);
@@ -104,7 +111,7 @@ impl<P: Platform> Workers<P> {
     /// Tell every worker's balancer a host's new health.
     pub fn set_health(&self, host: HostId, health: Health) {
         let active = |h: HostId| self.host_rq_active(h.0 as usize);
-        for (lb, rng) in self.balancers.borrow_mut().values_mut() {
+        for (lb, rng) in self.balancers.borrow_mut().iter_mut().flatten() {
             lb.set_health(host, health, &active, rng);
         }
     }
@@ -112,7 +119,7 @@ impl<P: Platform> Workers<P> {
     /// Give every worker's balancer the new host set.
     pub fn update_hosts(&self, hosts: &[Host], weights: &LocalityWeights) {
         let active = |h: HostId| self.host_rq_active(h.0 as usize);
-        for (lb, rng) in self.balancers.borrow_mut().values_mut() {
+        for (lb, rng) in self.balancers.borrow_mut().iter_mut().flatten() {
             lb.update_hosts(hosts.to_vec(), weights.clone(), &active, rng);
         }
     }
@@ -121,7 +128,7 @@ impl<P: Platform> Workers<P> {
     /// health); `None` before the first pick.
     pub fn priority_load(&self) -> Option<LoadView> {
         let balancers = self.balancers.borrow();
-        let (lb, _) = balancers.values().next()?;
+        let (lb, _) = balancers.iter().flatten().next()?;
         let l = lb.priority_load();
         let load = l
             .healthy
