@@ -1,8 +1,8 @@
 //! The per-worker part of a cluster (Envoy's `ThreadLocalClusterManagerImpl::ClusterEntry`):
 //! each worker's load balancer with its random stream, and one connection pool per (host,
-//! worker), both created on first use as Envoy does. Pools are kept by host id (a host's slot
-//! in the cluster's `HostSet`, stable while the cluster lives), so a host's pools, and hence
-//! its `rq_active`, are one index away.
+//! worker), both created on first use as Envoy does. A worker's pools are kept by host id (the
+//! host's slot in the cluster's `HostSet`, stable while the cluster lives), one index away; a
+//! host's `rq_active` over every worker's pools is counted in the pools' `ClusterShared`.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -19,9 +19,8 @@ use crate::platform::Platform;
 use crate::pool::driver::PoolDriver;
 use crate::pool::engine::ClusterShared;
 
-/// One host's pools with their workers, in the order they were made (a host has a pool on
-/// few workers).
-type HostPools<P> = Vec<(u32, Rc<PoolDriver<P>>)>;
+/// One worker's pools, by host id.
+type WorkerPools<P> = Vec<Option<Rc<PoolDriver<P>>>>;
 
 /// A worker's load balancer and its random stream.
 type Balancer = (LoadBalancer, ChaCha8Rng);
@@ -31,8 +30,9 @@ pub type LoadView = (Vec<u32>, Vec<u32>, Vec<bool>);
 
 /// Every worker's balancer and pools of one cluster.
 pub struct Workers<P: Platform> {
-    /// By host id; a host that left keeps its pools (their connections drain).
-    pools: RefCell<Vec<HostPools<P>>>,
+    /// By worker index, then host id; a host that left keeps its pools (their connections
+    /// drain).
+    pools: RefCell<Vec<WorkerPools<P>>>,
     /// By worker index, made on the worker's first pick.
     balancers: RefCell<Vec<Option<Balancer>>>,
     /// What the cluster's pools share, with each host's `rq_active`.
@@ -157,18 +157,21 @@ impl<P: Platform> Workers<P> {
         endpoint: usize,
         make: impl FnOnce() -> Rc<PoolDriver<P>>,
     ) -> Rc<PoolDriver<P>> {
-        if let Some(pool) = (self.pools.borrow().get(endpoint))
-            .and_then(|pools| pools.iter().find(|(w, _)| *w == worker))
-        {
-            return pool.1.clone();
+        let (w, h) = (worker as usize, endpoint);
+        if let Some(Some(pool)) = self.pools.borrow().get(w).and_then(|pools| pools.get(h)) {
+            return pool.clone();
         }
         // `make` may read the cluster (its endpoint, its settings): no borrow held.
         let pool = make();
         let mut pools = self.pools.borrow_mut();
-        if pools.len() <= endpoint {
-            pools.resize_with(endpoint + 1, Vec::new);
+        if pools.len() <= w {
+            pools.resize_with(w + 1, Vec::new);
         }
-        pools[endpoint].push((worker, pool.clone()));
+        let worker_pools = &mut pools[w];
+        if worker_pools.len() <= h {
+            worker_pools.resize_with(h + 1, || None);
+        }
+        worker_pools[h] = Some(pool.clone());
         pool
     }
 }
