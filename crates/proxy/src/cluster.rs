@@ -249,14 +249,17 @@ impl<P: Platform> Cluster<P> {
             return None;
         }
         let cfg = self.cfg();
-        let lb = LbConfig {
-            locality_weighted: !cfg.locality_weights.is_empty(),
-            ..LbConfig::from_model(cfg.lb_policy, cfg.outlier_detection.as_ref())
+        // Read only when the worker's balancer is made (its first pick).
+        let balancer = || {
+            let lb = LbConfig {
+                locality_weighted: !cfg.locality_weights.is_empty(),
+                ..LbConfig::from_model(cfg.lb_policy, cfg.outlier_detection.as_ref())
+            };
+            (lb, self.hosts.borrow().lb_hosts())
         };
-        let hosts = || self.hosts.borrow().lb_hosts();
         let picked = self
             .workers
-            .pick(worker, lb, &cfg.locality_weights, hosts, retry_priority);
+            .pick(worker, &cfg.locality_weights, balancer, retry_priority);
         // Envoy's `lb_healthy_panic`: picks made from a priority in panic (the cluster's
         // counter, so it survives balancers made later and endpoint pushes).
         if picked.panic_picks > 0 {

@@ -71,14 +71,14 @@ impl<P: Platform> Workers<P> {
         self.shared.borrow().host_rq_active(ep)
     }
 
-    /// Pick with `worker`'s balancer, creating it over `hosts()` on first use; a retry
-    /// priority, when given, decides the priority load from the balancer's.
+    /// Pick with `worker`'s balancer, created on first use with the settings and hosts
+    /// `balancer()` gives; a retry priority, when given, decides the priority load from the
+    /// balancer's.
     pub fn pick(
         &self,
         worker: u32,
-        cfg: LbConfig,
         weights: &LocalityWeights,
-        hosts: impl FnOnce() -> Vec<Host>,
+        balancer: impl FnOnce() -> (LbConfig, Vec<Host>),
         retry_priority: Option<&mut PreviousPriorities>,
     ) -> Picked {
         let active = |h: HostId| self.host_rq_active(h.0 as usize);
@@ -91,7 +91,8 @@ impl<P: Platform> Workers<P> {
         let (lb, rng) = balancers[at].get_or_insert_with(|| {
             let name = component_name(&self.cluster, &format!("worker/{worker}"));
             let mut rng = rng::stream(self.seed, &name);
-            let lb = LoadBalancer::new(cfg, hosts(), weights.clone(), &active, &mut rng);
+            let (cfg, hosts) = balancer();
+            let lb = LoadBalancer::new(cfg, hosts, weights.clone(), &active, &mut rng);
             (lb, rng)
         });
         let before = lb.lb_healthy_panic();
