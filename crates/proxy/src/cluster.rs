@@ -132,7 +132,7 @@ impl<P: Platform> Cluster<P> {
             Some(old) => ClusterInfo::replacing(p.cfg, &old.info),
             None => ClusterInfo::new(p.cfg),
         };
-        let workers = Workers::new(seed, info.name());
+        let workers = Workers::new(seed, info.name(), info.pool_resources());
         Rc::new(Self {
             info,
             hosts: RefCell::new(hosts),
@@ -249,17 +249,22 @@ impl<P: Platform> Cluster<P> {
             return None;
         }
         let cfg = self.cfg();
-        let lb = LbConfig {
-            locality_weighted: !cfg.locality_weights.is_empty(),
-            ..LbConfig::from_model(cfg.lb_policy, cfg.outlier_detection.as_ref())
+        // Read only when the worker's balancer is made (its first pick).
+        let balancer = || {
+            let lb = LbConfig {
+                locality_weighted: !cfg.locality_weights.is_empty(),
+                ..LbConfig::from_model(cfg.lb_policy, cfg.outlier_detection.as_ref())
+            };
+            (lb, self.hosts.borrow().lb_hosts())
         };
-        let hosts = || self.hosts.borrow().lb_hosts();
         let picked = self
             .workers
-            .pick(worker, lb, &cfg.locality_weights, hosts, retry_priority);
+            .pick(worker, &cfg.locality_weights, balancer, retry_priority);
         // Envoy's `lb_healthy_panic`: picks made from a priority in panic (the cluster's
         // counter, so it survives balancers made later and endpoint pushes).
-        self.info.count_healthy_panic(picked.panic_picks);
+        if picked.panic_picks > 0 {
+            self.info.count_healthy_panic(picked.panic_picks);
+        }
         if picked.created {
             self.note_priority_load("first pick");
         }
@@ -284,6 +289,7 @@ impl<P: Platform> Cluster<P> {
                 max_requests_per_connection: cfg.pool.max_requests_per_connection,
                 enforce_max_requests: true,
                 http2,
+                host: endpoint,
             });
             let ctx = PoolContext {
                 platform: self.platform.clone(),

@@ -5,8 +5,6 @@
 //! detectors what changed. A host refers to its endpoint in the pushed list it came with (the
 //! list every proxy given the cluster shares), so hosts copy no endpoint.
 
-use std::collections::BTreeMap;
-
 use crate::config::{Endpoint, EndpointList};
 use crate::health::flags::{HealthFlag, HealthFlags};
 use crate::lb::{Host, HostId};
@@ -17,23 +15,24 @@ pub type TracedLoad = (Vec<u32>, Vec<bool>);
 /// Every host of one cluster, the current members and their health flags.
 #[derive(Debug, Clone)]
 pub struct HostSet {
-    /// Every endpoint this cluster has had (index = host id).
+    /// Every endpoint this cluster has had, with its health flags (index = host id).
     hosts: Vec<Slot>,
-    /// The current endpoint set, as host ids in the control plane's order.
+    /// The current endpoint set, as host ids in the control plane's order. Member `k`'s slot
+    /// is entry `k` of one pushed list, the same for every member (the list the set was made
+    /// or last changed with).
     members: Vec<usize>,
-    /// Each host's health flags set so far; hosts not listed have [`HealthFlags::new_host`].
-    flags: BTreeMap<u32, HealthFlags>,
     /// Whether the cluster health-checks (new hosts start `FAILED_ACTIVE_HC`).
     health_checked: bool,
     /// The priority load last traced.
     pub(crate) last_load: Option<TracedLoad>,
 }
 
-/// A host's endpoint: entry `index` of a pushed endpoint list.
+/// A host's endpoint, entry `index` of a pushed endpoint list, and its health flags.
 #[derive(Debug, Clone)]
 struct Slot {
     list: EndpointList,
     index: usize,
+    flags: HealthFlags,
 }
 
 impl Slot {
@@ -56,11 +55,11 @@ impl HostSet {
         let slot = |index| Slot {
             list: endpoints.clone(),
             index,
+            flags: HealthFlags::new_host(health_checked),
         };
         Self {
             members: (0..endpoints.len()).collect(),
             hosts: (0..endpoints.len()).map(slot).collect(),
-            flags: BTreeMap::new(),
             health_checked,
             last_load: None,
         }
@@ -87,10 +86,8 @@ impl HostSet {
 
     /// A host's health flags (outlier ejection, active health checking).
     pub fn flags(&self, host: HostId) -> HealthFlags {
-        self.flags
-            .get(&host.0)
-            .copied()
-            .unwrap_or(HealthFlags::new_host(self.health_checked))
+        (self.hosts.get(host.0 as usize))
+            .map_or(HealthFlags::new_host(self.health_checked), |s| s.flags)
     }
 
     /// Set one flag; returns the flags before and after.
@@ -103,7 +100,9 @@ impl HostSet {
         let before = self.flags(host);
         let mut after = before;
         after.set(flag, on);
-        self.flags.insert(host.0, after);
+        if let Some(s) = self.hosts.get_mut(host.0 as usize) {
+            s.flags = after;
+        }
         (before, after)
     }
 
@@ -127,6 +126,11 @@ impl HostSet {
     /// Whether the members are exactly `endpoints`, in order: each host's endpoint is the
     /// very entry of the list (a push that left this service alone) or an equal one.
     fn is(&self, endpoints: &EndpointList) -> bool {
+        // Every member's slot is entry `k` of one list: when it is this very list, the set is.
+        let very_list = |&first: &usize| self.hosts[first].list.is_shared_with(endpoints);
+        if self.members.first().is_some_and(very_list) {
+            return self.members.len() == endpoints.len();
+        }
         self.members.len() == endpoints.len()
             && (self.members.iter()).zip(endpoints.iter()).all(|(&i, ep)| {
                 let mine = self.endpoint(i);
@@ -156,18 +160,19 @@ impl HostSet {
                 .iter()
                 .copied()
                 .find(|&i| self.endpoint(i).address == ep.address && !members.contains(&i));
-            let slot = Slot {
-                list: endpoints.clone(),
-                index,
-            };
             match existing {
                 Some(i) => {
                     restated |= self.endpoint(i) != ep;
-                    self.hosts[i] = slot;
+                    let slot = &mut self.hosts[i];
+                    (slot.list, slot.index) = (endpoints.clone(), index);
                     members.push(i);
                 }
                 None => {
-                    self.hosts.push(slot);
+                    self.hosts.push(Slot {
+                        list: endpoints.clone(),
+                        index,
+                        flags: HealthFlags::new_host(self.health_checked),
+                    });
                     members.push(self.hosts.len() - 1);
                 }
             }
@@ -185,9 +190,9 @@ impl HostSet {
             unchanged,
         };
         for h in &change.removed {
-            self.flags.remove(&h.0);
             // A host that left keeps its endpoint on its own, not the whole list it came with.
             let slot = &mut self.hosts[h.0 as usize];
+            slot.flags = HealthFlags::new_host(self.health_checked);
             slot.list = vec![slot.endpoint().clone()].into();
             slot.index = 0;
         }
@@ -256,6 +261,8 @@ mod tests {
             "the host that left keeps only itself"
         );
         assert_eq!(std::sync::Arc::strong_count(&second.0), 2);
+        assert!(s.update(&second).unchanged, "the very list it has");
+        assert!(!s.update(&first).unchanged, "the list it had before");
         assert_eq!(s.endpoint(1).hostname, "b");
         assert_eq!(s.endpoint(0).hostname, "a");
     }

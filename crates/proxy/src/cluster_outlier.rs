@@ -45,8 +45,7 @@ impl<P: Platform> Cluster<P> {
                 let events = {
                     let mut o = c.outlier.borrow_mut();
                     let o = o.as_mut().expect("the timer runs only with a detector");
-                    let now = c.platform.now();
-                    o.engine.on_interval(now, &mut o.rng)
+                    o.engine.on_interval(platform.now(), &mut o.rng)
                 };
                 c.apply_outlier_events(events);
             }

@@ -1,9 +1,10 @@
 //! The per-worker part of a cluster (Envoy's `ThreadLocalClusterManagerImpl::ClusterEntry`):
 //! each worker's load balancer with its random stream, and one connection pool per (host,
-//! worker), both created on first use as Envoy does.
+//! worker), both created on first use as Envoy does. A worker's pools are kept by host id (the
+//! host's slot in the cluster's `HostSet`, stable while the cluster lives), one index away; a
+//! host's `rq_active` over every worker's pools is counted in the pools' `ClusterShared`.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use meshtwin_model::rng;
@@ -16,17 +17,26 @@ use crate::lb::{
 };
 use crate::platform::Platform;
 use crate::pool::driver::PoolDriver;
+use crate::pool::engine::ClusterShared;
 
-/// Pools by (endpoint, worker): one host's pools are adjacent.
-type PoolMap<P> = BTreeMap<(usize, u32), Rc<PoolDriver<P>>>;
+/// One worker's pools, by host id.
+type WorkerPools<P> = Vec<Option<Rc<PoolDriver<P>>>>;
+
+/// A worker's load balancer and its random stream.
+type Balancer = (LoadBalancer, ChaCha8Rng);
 
 /// A priority load as traced: load per priority, healthy percent per priority, panic flags.
 pub type LoadView = (Vec<u32>, Vec<u32>, Vec<bool>);
 
 /// Every worker's balancer and pools of one cluster.
 pub struct Workers<P: Platform> {
-    pools: RefCell<PoolMap<P>>,
-    balancers: RefCell<BTreeMap<u32, (LoadBalancer, ChaCha8Rng)>>,
+    /// By worker index, then host id; a host that left keeps its pools (their connections
+    /// drain).
+    pools: RefCell<Vec<WorkerPools<P>>>,
+    /// By worker index, made on the worker's first pick.
+    balancers: RefCell<Vec<Option<Balancer>>>,
+    /// What the cluster's pools share, with each host's `rq_active`.
+    shared: Rc<RefCell<ClusterShared>>,
     /// The proxy's seed: worker `n`'s stream is derived from it and
     /// `cluster/<cluster>/worker/<n>`.
     seed: u64,
@@ -45,10 +55,11 @@ pub struct Picked {
 
 impl<P: Platform> Workers<P> {
     /// The workers of cluster `cluster`, their streams derived from the proxy's `seed`.
-    pub fn new(seed: u64, cluster: &str) -> Self {
+    pub fn new(seed: u64, cluster: &str, shared: Rc<RefCell<ClusterShared>>) -> Self {
         Self {
-            pools: RefCell::new(BTreeMap::new()),
-            balancers: RefCell::new(BTreeMap::new()),
+            pools: RefCell::new(Vec::new()),
+            balancers: RefCell::new(Vec::new()),
+            shared,
             seed,
             cluster: cluster.to_string(),
         }
@@ -57,30 +68,31 @@ impl<P: Platform> Workers<P> {
     /// Requests in flight to endpoint `ep` over every worker's pool (Envoy's per-host
     /// `rq_active`, shared by all workers).
     pub fn host_rq_active(&self, ep: usize) -> u64 {
-        self.pools
-            .borrow()
-            .range((ep, 0)..=(ep, u32::MAX))
-            .map(|(_, p)| p.active_streams())
-            .sum()
+        self.shared.borrow().host_rq_active(ep)
     }
 
-    /// Pick with `worker`'s balancer, creating it over `hosts()` on first use; a retry
-    /// priority, when given, decides the priority load from the balancer's.
+    /// Pick with `worker`'s balancer, created on first use with the settings and hosts
+    /// `balancer()` gives; a retry priority, when given, decides the priority load from the
+    /// balancer's.
     pub fn pick(
         &self,
         worker: u32,
-        cfg: LbConfig,
         weights: &LocalityWeights,
-        hosts: impl FnOnce() -> Vec<Host>,
+        balancer: impl FnOnce() -> (LbConfig, Vec<Host>),
         retry_priority: Option<&mut PreviousPriorities>,
     ) -> Picked {
         let active = |h: HostId| self.host_rq_active(h.0 as usize);
         let mut balancers = self.balancers.borrow_mut();
-        let created = !balancers.contains_key(&worker);
-        let (lb, rng) = balancers.entry(worker).or_insert_with(|| {
+        let at = worker as usize;
+        if balancers.len() <= at {
+            balancers.resize_with(at + 1, || None);
+        }
+        let created = balancers[at].is_none();
+        let (lb, rng) = balancers[at].get_or_insert_with(|| {
             let name = component_name(&self.cluster, &format!("worker/{worker}"));
             let mut rng = rng::stream(self.seed, &name);
-            let lb = LoadBalancer::new(cfg, hosts(), weights.clone(), &active, &mut rng);
+            let (cfg, hosts) = balancer();
+            let lb = LoadBalancer::new(cfg, hosts, weights.clone(), &active, &mut rng);
             (lb, rng)
         });
         let before = lb.lb_healthy_panic();
@@ -100,7 +112,7 @@ impl<P: Platform> Workers<P> {
     /// Tell every worker's balancer a host's new health.
     pub fn set_health(&self, host: HostId, health: Health) {
         let active = |h: HostId| self.host_rq_active(h.0 as usize);
-        for (lb, rng) in self.balancers.borrow_mut().values_mut() {
+        for (lb, rng) in self.balancers.borrow_mut().iter_mut().flatten() {
             lb.set_health(host, health, &active, rng);
         }
     }
@@ -108,7 +120,7 @@ impl<P: Platform> Workers<P> {
     /// Give every worker's balancer the new host set.
     pub fn update_hosts(&self, hosts: &[Host], weights: &LocalityWeights) {
         let active = |h: HostId| self.host_rq_active(h.0 as usize);
-        for (lb, rng) in self.balancers.borrow_mut().values_mut() {
+        for (lb, rng) in self.balancers.borrow_mut().iter_mut().flatten() {
             lb.update_hosts(hosts.to_vec(), weights.clone(), &active, rng);
         }
     }
@@ -117,7 +129,7 @@ impl<P: Platform> Workers<P> {
     /// health); `None` before the first pick.
     pub fn priority_load(&self) -> Option<LoadView> {
         let balancers = self.balancers.borrow();
-        let (lb, _) = balancers.values().next()?;
+        let (lb, _) = balancers.iter().flatten().next()?;
         let l = lb.priority_load();
         let load = l
             .healthy
@@ -146,10 +158,21 @@ impl<P: Platform> Workers<P> {
         endpoint: usize,
         make: impl FnOnce() -> Rc<PoolDriver<P>>,
     ) -> Rc<PoolDriver<P>> {
-        self.pools
-            .borrow_mut()
-            .entry((endpoint, worker))
-            .or_insert_with(make)
-            .clone()
+        let (w, h) = (worker as usize, endpoint);
+        if let Some(Some(pool)) = self.pools.borrow().get(w).and_then(|pools| pools.get(h)) {
+            return pool.clone();
+        }
+        // `make` may read the cluster (its endpoint, its settings): no borrow held.
+        let pool = make();
+        let mut pools = self.pools.borrow_mut();
+        if pools.len() <= w {
+            pools.resize_with(w + 1, Vec::new);
+        }
+        let worker_pools = &mut pools[w];
+        if worker_pools.len() <= h {
+            worker_pools.resize_with(h + 1, || None);
+        }
+        worker_pools[h] = Some(pool.clone());
+        pool
     }
 }

@@ -1,7 +1,6 @@
 //! The health checker of one cluster (Envoy's `HealthCheckerImplBase`): one [`Session`] per
 //! host, the cluster's stats, and what each completed check means for the host (`source/extensions/health_checkers/common/health_checker_base_impl.cc` `HealthCheckerImplBase`).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rand::RngCore;
@@ -39,19 +38,23 @@ pub struct Change {
 #[derive(Debug, Clone)]
 pub struct HealthChecker {
     cfg: Config,
-    sessions: BTreeMap<HostId, Session>,
+    /// By host id (the host's slot in the cluster's `HostSet`); `None`: not checked.
+    sessions: Vec<Option<Session>>,
     stats: HealthCheckStats,
 }
 
 impl HealthChecker {
     /// A checker over `hosts`; each starts `FAILED_ACTIVE_HC` (so the `healthy` gauge is 0).
     pub fn new(cfg: Config, hosts: impl IntoIterator<Item = HostId>) -> Self {
-        let sessions = hosts.into_iter().map(|h| (h, Session::default())).collect();
-        Self {
+        let mut checker = Self {
             cfg,
-            sessions,
+            sessions: Vec::new(),
             stats: HealthCheckStats::default(),
+        };
+        for h in hosts {
+            checker.add_host(h);
         }
+        checker
     }
 
     pub fn config(&self) -> &Config {
@@ -60,17 +63,20 @@ impl HealthChecker {
 
     /// The hosts checked, in order.
     pub fn hosts(&self) -> Vec<HostId> {
-        self.sessions.keys().copied().collect()
+        (self.sessions.iter().enumerate())
+            .filter(|(_, s)| s.is_some())
+            .map(|(i, _)| HostId(i as u32))
+            .collect()
     }
 
     /// One host's session.
     pub fn session(&self, host: HostId) -> Option<&Session> {
-        self.sessions.get(&host)
+        self.sessions.get(host.0 as usize)?.as_ref()
     }
 
     /// Whether `host` carries `FAILED_ACTIVE_HC` (a host not checked never does).
     pub fn failed(&self, host: HostId) -> bool {
-        self.sessions.get(&host).is_some_and(|s| s.failed_active_hc)
+        self.session(host).is_some_and(|s| s.failed_active_hc)
     }
 
     /// Continue the counters of the checker this one replaces (a CDS update keeps the stats
@@ -89,16 +95,20 @@ impl HealthChecker {
 
     /// Start checking a host (EDS added it): `FAILED_ACTIVE_HC` until its first pass.
     pub fn add_host(&mut self, host: HostId) {
-        self.sessions.entry(host).or_default();
+        let i = host.0 as usize;
+        if self.sessions.len() <= i {
+            self.sessions.resize_with(i + 1, || None);
+        }
+        self.sessions[i].get_or_insert_with(Session::default);
     }
 
     /// Stop checking a host (EDS removed it).
     pub fn remove_host(&mut self, host: HostId) {
-        if self
+        let gone = self
             .sessions
-            .remove(&host)
-            .is_some_and(|s| !s.failed_active_hc)
-        {
+            .get_mut(host.0 as usize)
+            .and_then(Option::take);
+        if gone.is_some_and(|s| !s.failed_active_hc) {
             self.stats.healthy.dec();
         }
     }
@@ -118,7 +128,7 @@ impl HealthChecker {
         had_traffic: bool,
         rng: &mut R,
     ) -> Option<Completed> {
-        let session = self.sessions.get_mut(&host)?;
+        let session = self.sessions.get_mut(host.0 as usize)?.as_mut()?;
         let first = session.first_check;
         let before = session.failed_active_hc;
         let transition = if result.passed() {

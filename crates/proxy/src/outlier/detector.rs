@@ -1,7 +1,6 @@
 //! The detector of one cluster (Envoy's `DetectorImpl`): per-host monitors, consecutive-error
 //! ejection on every reported result, and the shared `ejectHost` rule (`source/common/router/router.cc` `Filter::onUpstreamHeaders` / `onUpstreamReset` (`putResult`)).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rand::RngCore;
@@ -10,6 +9,7 @@ use super::config::Config;
 use super::ejection::{self, EjectionType};
 use super::event::{Event, LocalOrigin, Outcome, UnejectReason};
 use super::monitor::{Monitor, Origin};
+use super::monitors::Monitors;
 use super::stats::OutlierStats;
 use super::success_rate::SuccessRateNums;
 use crate::lb::HostId;
@@ -18,25 +18,19 @@ use crate::lb::HostId;
 #[derive(Debug, Clone)]
 pub struct Detector {
     pub(crate) cfg: Config,
-    pub(crate) hosts: BTreeMap<HostId, Monitor>,
+    pub(crate) hosts: Monitors,
     pub(crate) stats: OutlierStats,
     pub(crate) success_rate: [Option<SuccessRateNums>; 2],
-    /// The last sweep left a state the next sweep maps to itself: no host ejected, every
-    /// bucket empty, every back-off 0 (see [`Detector::on_interval`]). Anything that changes
-    /// a host clears it.
-    pub(crate) quiet: bool,
 }
 
 impl Detector {
     /// A detector watching `hosts` (all priorities of the cluster).
     pub fn new(cfg: Config, hosts: impl IntoIterator<Item = HostId>) -> Self {
-        let hosts = hosts.into_iter().map(|h| (h, Monitor::default())).collect();
         Self {
             cfg,
-            hosts,
+            hosts: Monitors::new(hosts),
             stats: OutlierStats::default(),
             success_rate: [None, None],
-            quiet: false,
         }
     }
 
@@ -52,14 +46,12 @@ impl Detector {
 
     /// Start watching a host (EDS added it).
     pub fn add_host(&mut self, host: HostId) {
-        self.quiet = false;
-        self.hosts.entry(host).or_default();
+        self.hosts.add(host);
     }
 
     /// Stop watching a host; an ejected one leaves `ejections_active`.
     pub fn remove_host(&mut self, host: HostId) {
-        self.quiet = false;
-        if self.hosts.remove(&host).is_some_and(|m| m.ejected) {
+        if self.hosts.remove(host).is_some_and(|m| m.ejected) {
             self.stats.ejections_active.dec();
         }
     }
@@ -72,9 +64,8 @@ impl Detector {
         now: Duration,
         rng: &mut R,
     ) -> Vec<Event> {
-        self.quiet = false;
         let cfg = &self.cfg;
-        let Some(m) = self.hosts.get_mut(&host) else {
+        let Some(m) = self.hosts.touch(host) else {
             return Vec::new(); // removed while the request was in flight
         };
         let fired: Vec<EjectionType> = match (outcome, cfg.split_external_local_origin_errors) {
@@ -103,7 +94,7 @@ impl Detector {
         now: Duration,
         rng: &mut R,
     ) -> Option<Event> {
-        if self.hosts.get(&host).is_none_or(|m| m.ejected) {
+        if self.hosts.get(host).is_none_or(|m| m.ejected) {
             return None;
         }
         self.stats.count_detected(t);
@@ -111,7 +102,7 @@ impl Detector {
         if t == EjectionType::Consecutive5xx {
             self.stats.ejections_consecutive_5xx += 1;
         }
-        if let Some(m) = self.hosts.get_mut(&host) {
+        if let Some(m) = self.hosts.touch(host) {
             m.reset_consecutive(t);
         }
         Some(event)
@@ -140,7 +131,7 @@ impl Detector {
         self.stats.count_enforced(t);
         let jitter = ejection::draw_jitter(&self.cfg, rng);
         let cfg = &self.cfg;
-        let m = self.hosts.get_mut(&host).expect("ejecting a watched host");
+        let m = self.hosts.touch(host).expect("ejecting a watched host");
         m.ejected = true;
         m.num_ejections += 1;
         m.last_ejection = Some(now);
@@ -160,10 +151,7 @@ impl Detector {
     /// Bring a host back: clear the flag, reset every consecutive counter.
     pub(crate) fn uneject(&mut self, host: HostId, now: Duration, reason: UnejectReason) -> Event {
         self.stats.ejections_active.dec();
-        let m = self
-            .hosts
-            .get_mut(&host)
-            .expect("unejecting a watched host");
+        let m = self.hosts.touch(host).expect("unejecting a watched host");
         m.ejected = false;
         m.consecutive_5xx = 0;
         m.consecutive_gateway_failure = 0;
@@ -182,7 +170,6 @@ impl Detector {
         failed_active_hc: bool,
         now: Duration,
     ) -> Option<Event> {
-        self.quiet = false;
         let ejected = self.is_ejected(host);
         (self.cfg.successful_active_health_check_uneject_host
             && passed
@@ -193,21 +180,18 @@ impl Detector {
 
     /// Whether `host` carries `FAILED_OUTLIER_CHECK`.
     pub fn is_ejected(&self, host: HostId) -> bool {
-        self.hosts.get(&host).is_some_and(|m| m.ejected)
+        self.hosts.get(host).is_some_and(|m| m.ejected)
     }
 
     /// The ejected hosts, in host order.
     pub fn ejected_hosts(&self) -> Vec<HostId> {
-        self.hosts
-            .iter()
-            .filter(|(_, m)| m.ejected)
-            .map(|(h, _)| *h)
-            .collect()
+        // An ejected host is always listed for the next sweep.
+        self.hosts.listed_where(|m| m.ejected)
     }
 
     /// One host's state.
     pub fn host(&self, host: HostId) -> Option<&Monitor> {
-        self.hosts.get(&host)
+        self.hosts.get(host)
     }
 
     /// Continue the stats of the detector this one replaces (a CDS update keeps the stats

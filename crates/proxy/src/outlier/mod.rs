@@ -16,6 +16,7 @@
 //! - [`config`]: the detector's settings with Envoy's defaults, from the lowered model.
 //! - [`ejection`]: ejection types, the max-ejection-percent rule, durations, enforcement.
 //! - [`monitor`]: one host's counters, success-rate buckets and ejection state.
+//! - [`monitors`]: every host's monitor, dense by host id, and the hosts a sweep must visit.
 //! - [`success_rate`]: the success-rate and failure-percentage statistics.
 //! - [`stats`]: `cluster.<name>.outlier_detection.*` under Envoy's names.
 //! - [`event`]: attempt outcomes in, ejection / unejection events out.
@@ -26,6 +27,7 @@ pub mod detector;
 pub mod ejection;
 pub mod event;
 pub mod monitor;
+pub mod monitors;
 pub mod stats;
 pub mod success_rate;
 pub mod sweep;

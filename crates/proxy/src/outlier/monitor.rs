@@ -21,6 +21,17 @@ pub struct SuccessRateAccumulator {
 }
 
 impl SuccessRateAccumulator {
+    const EMPTY: Self = Self {
+        current: Bucket {
+            success: 0,
+            total: 0,
+        },
+        backup: Bucket {
+            success: 0,
+            total: 0,
+        },
+    };
+
     pub(crate) fn record(&mut self, success: bool) {
         self.current.total += 1;
         self.current.success += u64::from(success);
@@ -74,6 +85,27 @@ pub struct Monitor {
 }
 
 impl Monitor {
+    /// A host with no result yet (the [`Default`]), as a constant.
+    pub const IDLE: Monitor = Monitor {
+        consecutive_5xx: 0,
+        consecutive_gateway_failure: 0,
+        consecutive_local_origin_failure: 0,
+        external: SuccessRateAccumulator::EMPTY,
+        local: SuccessRateAccumulator::EMPTY,
+        ejected: false,
+        num_ejections: 0,
+        backoff: 0,
+        jitter: Duration::ZERO,
+        last_ejection: None,
+        last_unejection: None,
+    };
+
+    /// Whether an interval sweep could change it: ejected, a back-off to decay, or a result in
+    /// either success-rate bucket. A sweep leaves any other monitor exactly as it is.
+    pub(crate) fn sweep_has_work(&self) -> bool {
+        self.ejected || self.backoff > 0 || !self.external.is_empty() || !self.local.is_empty()
+    }
+
     /// An upstream HTTP status (`putHttpResponseCode`): the consecutive types whose threshold
     /// this result reached, gateway failure first (Envoy posts them in that order).
     pub(crate) fn put_http_code(&mut self, code: u16, cfg: &Config) -> Vec<EjectionType> {

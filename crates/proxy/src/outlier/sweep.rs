@@ -18,20 +18,24 @@ use super::success_rate::{find_outliers, Sample};
 impl Detector {
     /// Run one sweep at `now`. Call it every [`Detector::interval`] from cluster creation.
     ///
-    /// A sweep after a sweep that left no host ejected, every bucket empty and every back-off
-    /// at 0, with no result reported and no host added or removed since, would change nothing
-    /// (no unejection, no decay, empty buckets swapped, no sample hence no outlier and no
-    /// success-rate figure, no random draw); it is skipped. Envoy's timer still fires.
+    /// Only the hosts listed since the last sweep are visited (see [`super::monitors`]): every
+    /// other host is one each step below would leave exactly as it is, so the events, the
+    /// random draws and every host's state are those of Envoy's walk over every host.
     pub fn on_interval<R: RngCore + ?Sized>(&mut self, now: Duration, rng: &mut R) -> Vec<Event> {
-        if self.quiet {
+        if self.hosts.listed().is_empty() {
+            // No host to visit: no sample, hence no success-rate figure either.
+            self.success_rate = [None, None];
             return Vec::new();
         }
         let sweep_decay =
             self.cfg.compat.ejection_duration == EjectionDurationRule::BackoffSweepDecay;
         let mut due = Vec::new();
-        for (host, m) in self.hosts.iter_mut() {
+        let listed = self.hosts.listed().len();
+        for i in 0..listed {
+            let host = self.hosts.listed()[i];
+            let m = self.hosts.listed_mut(host);
             if m.ejected && ejection_over(&self.cfg, m, now) {
-                due.push(*host);
+                due.push(host);
             } else if sweep_decay && !m.ejected {
                 // Envoy 1.17–1.27 `checkHostForUneject`: a host found in service decays at
                 // once, whether or not it has served for an interval (envoy issue #21142).
@@ -50,10 +54,7 @@ impl Detector {
         if !sweep_decay {
             self.decay_backoff(now);
         }
-        self.quiet = events.is_empty()
-            && self.hosts.values().all(|m| {
-                !m.ejected && m.backoff == 0 && m.external.is_empty() && m.local.is_empty()
-            });
+        self.hosts.prune(Monitor::sweep_has_work);
         events
     }
 
@@ -61,9 +62,12 @@ impl Detector {
     /// that was unejected at least one interval ago.
     fn decay_backoff(&mut self, now: Duration) {
         let interval = self.cfg.interval;
-        for m in self.hosts.values_mut().filter(|m| !m.ejected) {
-            if m.last_unejection
-                .is_some_and(|t| now.saturating_sub(t) >= interval)
+        for i in 0..self.hosts.listed().len() {
+            let host = self.hosts.listed()[i];
+            let m = self.hosts.listed_mut(host);
+            if !m.ejected
+                && m.last_unejection
+                    .is_some_and(|t| now.saturating_sub(t) >= interval)
             {
                 m.backoff = m.backoff.saturating_sub(1);
             }
@@ -77,14 +81,17 @@ impl Detector {
         now: Duration,
         rng: &mut R,
     ) -> Vec<Event> {
-        let samples: Vec<Sample> = self
-            .hosts
-            .iter()
-            .filter(|(_, m)| !m.ejected)
-            .filter_map(|(h, m)| {
+        // A host with a sample has a result in its closed bucket, hence is listed.
+        let hosts = &self.hosts;
+        let samples: Vec<Sample> = (hosts.listed().iter())
+            .filter_map(|&h| {
+                let m = hosts.get(h)?;
+                if m.ejected {
+                    return None;
+                }
                 let (rate, volume) = m.accumulator(origin).rate_and_volume()?;
                 Some(Sample {
-                    host: *h,
+                    host: h,
                     rate,
                     volume,
                 })

@@ -57,6 +57,9 @@ pub struct PoolConfig {
     /// HTTP pools enforce `max_requests` at attach; the TCP pool does not.
     pub enforce_max_requests: bool,
     pub http2: bool,
+    /// The pool's host: its id in the cluster, under which [`ClusterShared`] counts the
+    /// host's `rq_active` over every worker's pool.
+    pub host: usize,
 }
 
 /// One pool's state.
@@ -201,6 +204,7 @@ impl PoolEngine {
             return out;
         };
         self.active_streams -= 1;
+        sh.host_streams_ended(self.cfg.host, 1);
         sh.rm.requests.dec();
         sh.stats.cluster.upstream_rq_active.dec();
         client.active -= 1;
@@ -282,6 +286,7 @@ impl PoolEngine {
         }
         self.ready.retain(|c| *c != cx);
         self.active_streams -= u64::from(client.active);
+        sh.host_streams_ended(self.cfg.host, u64::from(client.active));
         for _ in 0..client.active {
             sh.rm.requests.dec();
             sh.stats.cluster.upstream_rq_active.dec();
@@ -334,6 +339,7 @@ impl PoolEngine {
             self.ready.retain(|c| *c != cx);
         }
         self.active_streams += 1;
+        sh.host_stream_attached(self.cfg.host);
         sh.rm.requests.inc();
         sh.stats.cluster.upstream_rq_total += 1;
         sh.stats.cluster.upstream_rq_active.inc();

@@ -22,6 +22,7 @@ fn http1(mrpc: Option<u32>) -> PoolEngine {
         max_requests_per_connection: mrpc,
         enforce_max_requests: true,
         http2: false,
+        host: 0,
     })
 }
 
@@ -230,6 +231,7 @@ fn http2_max_requests_refuses_at_attach_without_queueing() {
         max_requests_per_connection: None,
         enforce_max_requests: true,
         http2: true,
+        host: 0,
     });
     let first = pending_id(pool.new_stream(&mut sh).0);
     let cx = first + 1;
@@ -265,4 +267,41 @@ fn cancelling_a_pending_request_frees_its_slot() {
     assert_eq!(sh.rm.pending_requests.count(), 0);
     assert_eq!(sh.stats.cluster.upstream_rq_cancelled, 1);
     assert!(!pool.cancel_pending(p, &mut sh));
+}
+
+/// An HTTP/2 pool of host `host`.
+fn http2_of(host: usize) -> PoolEngine {
+    PoolEngine::new(PoolConfig {
+        concurrency: 100,
+        max_requests_per_connection: None,
+        enforce_max_requests: true,
+        http2: true,
+        host,
+    })
+}
+
+#[test]
+fn a_hosts_rq_active_counts_the_streams_of_its_pools_on_every_worker() {
+    let mut sh = shared(1024, 1024, 1024);
+    let (mut a0, mut a1, mut b) = (http2_of(0), http2_of(0), http2_of(2));
+    let cx_a0 = pending_id(a0.new_stream(&mut sh).0) + 1;
+    a0.on_connected(cx_a0, &mut sh);
+    a0.new_stream(&mut sh);
+    let cx_a1 = pending_id(a1.new_stream(&mut sh).0) + 1;
+    a1.on_connected(cx_a1, &mut sh);
+    let cx_b = pending_id(b.new_stream(&mut sh).0) + 1;
+    b.on_connected(cx_b, &mut sh);
+    let counts = |sh: &ClusterShared| (0..4).map(|h| sh.host_rq_active(h)).collect::<Vec<_>>();
+    assert_eq!(a0.active_streams() + a1.active_streams(), 3);
+    assert_eq!(counts(&sh), vec![3, 0, 1, 0]);
+    a0.on_stream_done(cx_a0, false, &mut sh);
+    assert_eq!(counts(&sh), vec![2, 0, 1, 0]);
+    a0.on_closed(cx_a0, false, &mut sh);
+    assert_eq!(
+        counts(&sh),
+        vec![1, 0, 1, 0],
+        "a closed connection's streams end"
+    );
+    b.on_closed(cx_b, true, &mut sh);
+    assert_eq!(counts(&sh), vec![1, 0, 0, 0]);
 }

@@ -1,16 +1,21 @@
 //! What every pool of one cluster shares (the resources and stats of Envoy's
 //! `ClusterInfoImpl`, which `crate::cluster_info::ClusterInfo` owns): the circuit breakers, the
-//! stats scope and the id counters of connections and queued requests.
+//! stats scope, the id counters of connections and queued requests, and each host's
+//! `rq_active` (Envoy's per-host gauge, shared by every worker's pools of the host).
 
 use crate::breaker::ResourceManager;
 use crate::stats::ClusterStatSet;
 
-/// What every pool of one cluster shares: its circuit breakers, stats and id counters.
+/// What every pool of one cluster shares: its circuit breakers, stats, id counters and
+/// per-host active streams.
 #[derive(Debug)]
 pub struct ClusterShared {
     pub rm: ResourceManager,
     pub stats: ClusterStatSet,
     next_id: u64,
+    /// Streams attached now, by host id (hosts past the end have none): what least-request
+    /// picks read, one index away.
+    rq_active: Vec<u64>,
 }
 
 impl ClusterShared {
@@ -19,9 +24,28 @@ impl ClusterShared {
             rm,
             stats: ClusterStatSet::default(),
             next_id: 1,
+            rq_active: Vec::new(),
         };
         s.sync_breaker_gauges();
         s
+    }
+
+    /// Streams attached to host `host`'s pools now, over every worker.
+    pub fn host_rq_active(&self, host: usize) -> u64 {
+        self.rq_active.get(host).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn host_stream_attached(&mut self, host: usize) {
+        if self.rq_active.len() <= host {
+            self.rq_active.resize(host + 1, 0);
+        }
+        self.rq_active[host] += 1;
+    }
+
+    pub(crate) fn host_streams_ended(&mut self, host: usize, n: u64) {
+        if n > 0 {
+            self.rq_active[host] -= n;
+        }
     }
 
     pub(crate) fn next_id(&mut self) -> u64 {

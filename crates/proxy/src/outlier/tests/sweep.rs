@@ -1,7 +1,7 @@
 //! The interval sweep, active health checks and host removal (`source/common/upstream/outlier_detection_impl.cc` `DetectorImpl::onIntervalTimer`, `source/common/upstream/outlier_detection_impl.cc` `successful_active_health_check_uneject_host`).
 
 use super::*;
-use crate::outlier::UnejectReason;
+use crate::outlier::{EjectionDurationRule, UnejectReason};
 
 #[test]
 fn a_host_comes_back_on_the_first_sweep_after_its_ejection_time() {
@@ -93,43 +93,92 @@ fn removing_an_ejected_host_frees_its_slot() {
     );
 }
 
-/// The detector's whole state, as a sweep that skips would have to leave it.
-fn state(d: &Detector) -> String {
-    let mut d = d.clone();
-    d.quiet = false;
-    format!("{d:?}")
+/// What anyone can observe of a detector of `hosts` hosts: every host's state, the stats,
+/// the success-rate figures and the ejected hosts.
+fn state(d: &Detector, hosts: u32) -> String {
+    let monitors: Vec<_> = (0..hosts).map(|i| d.host(h(i)).cloned()).collect();
+    format!(
+        "{monitors:?} {:?} {:?} {:?} {:?}",
+        d.stats(),
+        d.success_rate_nums(false),
+        d.success_rate_nums(true),
+        d.ejected_hosts()
+    )
+}
+
+/// Sweep `d` at `t`, and a copy that lists every host first (Envoy's walk over every host
+/// monitor): both must give the same events, states and random draws.
+fn sweep_both(d: &mut Detector, hosts: u32, t: Duration, r: &mut ChaCha8Rng) {
+    let (mut full, mut full_rng) = (d.clone(), r.clone());
+    for i in 0..hosts {
+        full.hosts.touch(h(i));
+    }
+    let events = d.on_interval(t, r);
+    assert_eq!(
+        events,
+        full.on_interval(t, &mut full_rng),
+        "events at {t:?}"
+    );
+    assert_eq!(state(d, hosts), state(&full, hosts), "state at {t:?}");
+    assert_eq!(format!("{r:?}"), format!("{full_rng:?}"), "draws at {t:?}");
+    let busy: Vec<HostId> = (0..hosts)
+        .map(h)
+        .filter(|&i| d.host(i).is_some_and(|m| m.sweep_has_work()))
+        .collect();
+    assert_eq!(
+        d.hosts.listed(),
+        busy,
+        "listed exactly the hosts with work at {t:?}"
+    );
 }
 
 #[test]
-fn a_sweep_skipped_on_a_quiet_detector_leaves_exactly_what_a_full_sweep_would() {
-    // Success-rate detection on (2 hosts, volume 1) so a sweep has figures to compute.
-    let c = Config {
-        success_rate_minimum_hosts: 2,
-        success_rate_request_volume: 1,
-        ..cfg()
-    };
-    let (mut d, mut r) = (detector(2, c), rng());
-    fail(&mut d, 0, 500, 5, secs(1), &mut r);
-    fail(&mut d, 1, 200, 5, secs(1), &mut r);
-    // Ejected at 1 s for 30 s; traffic stops. Sweep until the detector turns quiet.
-    let mut t = secs(0);
-    while !d.quiet {
-        t += d.interval();
-        assert!(t < secs(600), "the detector never turned quiet");
-        d.on_interval(t, &mut r);
+fn a_sweep_over_the_listed_hosts_leaves_exactly_what_a_sweep_over_every_host_would() {
+    for rule in [
+        EjectionDurationRule::Backoff,
+        EjectionDurationRule::BackoffSweepDecay,
+        EjectionDurationRule::LegacyLinear,
+    ] {
+        // Success-rate and failure-percentage detection on, so sweeps eject and draw too.
+        let mut c = Config {
+            success_rate_minimum_hosts: 2,
+            success_rate_request_volume: 2,
+            failure_percentage_minimum_hosts: 2,
+            failure_percentage_request_volume: 4,
+            enforcing_failure_percentage: 100,
+            max_ejection_time_jitter: Duration::from_millis(500),
+            ..cfg()
+        };
+        c.compat.ejection_duration = rule;
+        let (mut d, mut r) = (detector(6, c), rng());
+        let mut t = secs(0);
+        for step in 0..60u32 {
+            // Traffic for a while, a pause long enough to come back and decay, then more.
+            if step < 12 || (30..36).contains(&step) {
+                let when = t + secs(1);
+                fail(&mut d, 0, 503, 6, when, &mut r);
+                fail(&mut d, 1, 200, 4, when, &mut r);
+                fail(
+                    &mut d,
+                    2,
+                    if step % 2 == 0 { 500 } else { 200 },
+                    3,
+                    when,
+                    &mut r,
+                );
+                fail(&mut d, 4 + step % 2, 200, 2, when, &mut r);
+            }
+            if step == 40 {
+                d.remove_host(h(4));
+                d.add_host(h(9));
+            }
+            t += d.interval();
+            sweep_both(&mut d, 10, t, &mut r);
+        }
+        assert!(d.hosts.listed().is_empty(), "idle again under {rule:?}");
+        assert!(
+            d.host(h(0)).unwrap().num_ejections() > 1,
+            "ejected more than once"
+        );
     }
-    assert!(!d.is_ejected(h(0)), "quiet only with every host back");
-    for _ in 0..3 {
-        t += d.interval();
-        let mut full = d.clone();
-        full.quiet = false;
-        let mut full_rng = r.clone();
-        assert_eq!(full.on_interval(t, &mut full_rng), vec![]);
-        assert_eq!(d.on_interval(t, &mut r), vec![]);
-        assert_eq!(state(&d), state(&full));
-        assert_eq!(format!("{r:?}"), format!("{full_rng:?}"), "no random draw");
-    }
-    // A result wakes it: the next sweep runs and sees the new sample.
-    d.report(h(1), Outcome::Http(200), t, &mut r);
-    assert!(!d.quiet);
 }
