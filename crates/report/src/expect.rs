@@ -30,7 +30,7 @@ pub type Reach = BTreeMap<String, BTreeSet<String>>;
 /// id). `workloads` maps pod names to workloads (a host that is no pod counts as itself).
 pub fn reached_workloads(r: &RunResult, workloads: &BTreeMap<String, String>) -> Reach {
     let mut out: Reach = BTreeMap::new();
-    for e in &r.events {
+    for e in r.trace().events() {
         let (request_id, host) = match &e.kind {
             EventKind::AccessLog {
                 request_id,
@@ -160,7 +160,7 @@ fn failover_ms(
     places: &BTreeMap<String, Place>,
     load: &str,
 ) -> Result<f64, Unmeasured> {
-    let served = served_by_load(&r.events, places);
+    let served = served_by_load(r.trace(), places);
     served
         .get(load)
         .and_then(|s| failover_time(s))
@@ -215,8 +215,8 @@ fn priority_state(
 ) -> Result<(u32, bool), String> {
     let at_ms = at.unwrap_or(r.end).as_secs_f64() * 1000.0;
     let last = r
-        .events
-        .iter()
+        .trace()
+        .events()
         .take_while(|e| e.t_ms <= at_ms)
         .filter_map(|e| match &e.kind {
             EventKind::PriorityLoad {
@@ -225,7 +225,7 @@ fn priority_state(
                 load,
                 panic,
                 ..
-            } if p == proxy && c == cluster => Some((load, panic)),
+            } if p == proxy && c == cluster => Some((load.clone(), panic.clone())),
             _ => None,
         })
         .last();
@@ -233,15 +233,15 @@ fn priority_state(
         // No change traced: a cluster whose endpoints the proxy had, all in priority 0, sends
         // everything to P0 and is not in panic (the proxy traces any other first state).
         let single = r
-            .events
-            .iter()
+            .trace()
+            .events()
             .take_while(|e| e.t_ms <= at_ms)
             .filter_map(|e| match &e.kind {
                 EventKind::Endpoints {
                     proxy: p,
                     cluster: c,
                     endpoints,
-                } if p == proxy && c == cluster => Some(endpoints),
+                } if p == proxy && c == cluster => Some(endpoints.clone()),
                 _ => None,
             })
             .last()

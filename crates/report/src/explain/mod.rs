@@ -15,10 +15,11 @@
 
 use std::collections::BTreeMap;
 
-use meshtwin_model::event::{FaultAction, ResponseFlags, TraceEvent};
+use meshtwin_model::event::{FaultAction, ResponseFlags};
 use meshtwin_model::origin::Origin;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::topology::Topology;
+use meshtwin_model::trace::EventSource;
 use serde::{Deserialize, Serialize};
 
 pub mod classes;
@@ -134,7 +135,10 @@ pub struct RequestExplanation {
 }
 
 /// Every failure class of the run's loads, most requests first (then by code and flags).
-pub fn explain_failures(events: &[TraceEvent], ctx: &Context<'_>) -> Vec<Explanation> {
+pub fn explain_failures(
+    events: &(impl EventSource + ?Sized),
+    ctx: &Context<'_>,
+) -> Vec<Explanation> {
     let idx = index::TraceIndex::new(events);
     classes::failure_classes(&idx)
         .into_iter()
@@ -144,7 +148,7 @@ pub fn explain_failures(events: &[TraceEvent], ctx: &Context<'_>) -> Vec<Explana
 
 /// One request by id; `None` when no load made it.
 pub fn explain_request(
-    events: &[TraceEvent],
+    events: &(impl EventSource + ?Sized),
     ctx: &Context<'_>,
     request_id: &str,
 ) -> Option<RequestExplanation> {

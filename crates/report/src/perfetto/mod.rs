@@ -25,8 +25,9 @@ use std::io::{self, Write};
 mod events;
 
 use events::{instant_of, slice_of, Role, Slice};
-use meshtwin_model::event::TraceEvent;
+use meshtwin_model::trace::EventSource;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 
 /// Spreads `slices` (of one pod and role) over lanes: in start order, each to the first lane
 /// whose last slice has ended. Returns each slice's lane, by index into `slices`.
@@ -135,7 +136,7 @@ impl<'a> Layout<'a> {
 
 /// `trace.perfetto.json` of the run's trace `events` (see the module doc); every pod in
 /// `proxies` gets its process and `sidecar` thread, even with nothing on it.
-pub fn perfetto_json(events: &[TraceEvent], proxies: &[&str]) -> String {
+pub fn perfetto_json(events: &(impl EventSource + ?Sized), proxies: &[&str]) -> String {
     let mut out = Vec::new();
     write_perfetto_json(&mut out, events, proxies).expect("writing into memory cannot fail");
     String::from_utf8(out).expect("JSON is UTF-8")
@@ -145,11 +146,23 @@ pub fn perfetto_json(events: &[TraceEvent], proxies: &[&str]) -> String {
 /// whole document in memory.
 pub fn write_perfetto_json(
     w: &mut impl Write,
-    events: &[TraceEvent],
+    events: &(impl EventSource + ?Sized),
     proxies: &[&str],
 ) -> io::Result<()> {
-    let slices: Vec<Slice> = events.iter().filter_map(slice_of).collect();
-    let instants: Vec<_> = events.iter().filter_map(instant_of).collect();
+    // Random access: every slice and instant is laid out and sorted before the first is
+    // written, so these (not the events) are held.
+    let slices: Vec<Slice> = (events.events())
+        .filter_map(|e| match e {
+            Cow::Borrowed(e) => slice_of(e),
+            Cow::Owned(e) => slice_of(&e).map(Slice::owned),
+        })
+        .collect();
+    let instants: Vec<_> = (events.events())
+        .filter_map(|e| match e {
+            Cow::Borrowed(e) => instant_of(e),
+            Cow::Owned(e) => instant_of(&e).map(events::Instant::owned),
+        })
+        .collect();
     let instant_pods = instants.iter().filter_map(|i| i.pod.as_deref()).collect();
     let layout = Layout::new(&slices, instant_pods, proxies);
     // (time, order of making, slice or instant index): written in time order.
