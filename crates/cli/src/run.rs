@@ -238,6 +238,14 @@ pub fn run_command(args: RunArgs) -> u8 {
             return exit::INVALID_INPUT;
         }
     };
+    if result.dropped_events > 0 {
+        eprintln!(
+            "warning: the trace kept in memory reached its cap of {} events; {} later events \
+             are not in it (summary.json: trace.dropped)",
+            meshtwin_model::limits::MAX_TRACE_EVENTS,
+            result.dropped_events
+        );
+    }
     judged.annotate(&result, &explain_context(&inputs));
     // The verdict is printed before anything is written: a full disk must not hide it.
     print_verdicts(&judged, quiet);

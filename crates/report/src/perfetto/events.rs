@@ -2,8 +2,6 @@
 //! instant event, or nothing. Every slice and instant carries the trace event itself (as in
 //! `trace.jsonl`) as its `args`.
 
-use std::borrow::Cow;
-
 use meshtwin_model::event::{AppCallResult, EventKind, PoolEvent, ResponseFlags, TraceEvent};
 
 /// A thread within a pod's process, in the order threads are listed.
@@ -39,7 +37,7 @@ pub(super) struct Slice<'e> {
     pub dur_us: i64,
     pub name: String,
     pub cat: &'static str,
-    pub args: Cow<'e, EventKind>,
+    pub args: &'e EventKind,
 }
 
 /// An instant event on a pod's sidecar thread (`pod` = `Some`) or on the timeline.
@@ -48,27 +46,7 @@ pub(super) struct Instant<'e> {
     pub ts_us: i64,
     pub name: String,
     pub cat: &'static str,
-    pub args: Cow<'e, EventKind>,
-}
-
-impl Slice<'_> {
-    /// The slice holding its own copy of its event's fields (for a trace read from a file).
-    pub(super) fn owned(self) -> Slice<'static> {
-        Slice {
-            args: Cow::Owned(self.args.into_owned()),
-            ..self
-        }
-    }
-}
-
-impl Instant<'_> {
-    /// The instant holding its own copy of its event's fields.
-    pub(super) fn owned(self) -> Instant<'static> {
-        Instant {
-            args: Cow::Owned(self.args.into_owned()),
-            ..self
-        }
-    }
+    pub args: &'e EventKind,
 }
 
 /// Virtual milliseconds as whole microseconds.
@@ -169,7 +147,7 @@ pub(super) fn slice_of(e: &TraceEvent) -> Option<Slice<'_>> {
         dur_us: dur,
         name,
         cat,
-        args: Cow::Borrowed(&e.kind),
+        args: &e.kind,
     })
 }
 
@@ -228,6 +206,6 @@ pub(super) fn instant_of(e: &TraceEvent) -> Option<Instant<'_>> {
         ts_us: us(e.t_ms),
         name,
         cat,
-        args: Cow::Borrowed(&e.kind),
+        args: &e.kind,
     })
 }
