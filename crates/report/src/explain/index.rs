@@ -56,11 +56,17 @@ pub struct TraceIndex {
 }
 
 impl TraceIndex {
-    /// The index of `events`, in one pass.
-    pub fn new(events: &(impl EventSource + ?Sized)) -> Self {
+    /// The index of `events`, in one pass, holding of the loads' requests (and their hops)
+    /// only those whose id `wanted` accepts: the rest of the index is what a diagnosis reads
+    /// about any request (pool, outlier and health-check history, the timeline).
+    pub fn new(events: &(impl EventSource + ?Sized), wanted: &dyn Fn(&str) -> bool) -> Self {
         let mut idx = TraceIndex::default();
         for e in events.events() {
-            idx.add(&e);
+            match &e.kind {
+                EventKind::Request { request_id, .. } | EventKind::AccessLog { request_id, .. }
+                    if !wanted(request_id) => {}
+                _ => idx.add(&e),
+            }
             if matches!(
                 e.kind,
                 EventKind::Endpoints { .. }

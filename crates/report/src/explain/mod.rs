@@ -13,9 +13,9 @@
 //! Data and rendering are separate: [`Explanation`] and [`RequestExplanation`] serialize, so
 //! HTML and Markdown reports render the same findings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use meshtwin_model::event::{FaultAction, ResponseFlags};
+use meshtwin_model::event::{EventKind, FaultAction, ResponseFlags};
 use meshtwin_model::origin::Origin;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::topology::Topology;
@@ -139,7 +139,20 @@ pub fn explain_failures(
     events: &(impl EventSource + ?Sized),
     ctx: &Context<'_>,
 ) -> Vec<Explanation> {
-    let idx = index::TraceIndex::new(events);
+    // Two passes: which requests failed, then the index of those only (memory holds the
+    // failed requests, not every request of the run).
+    let failed: BTreeSet<String> = (events.events())
+        .filter_map(|e| match &e.kind {
+            EventKind::Request {
+                request_id,
+                status,
+                flags,
+                ..
+            } if classes::is_failure(*status, flags) => Some(request_id.clone()),
+            _ => None,
+        })
+        .collect();
+    let idx = index::TraceIndex::new(events, &|id| failed.contains(id));
     classes::failure_classes(&idx)
         .into_iter()
         .map(|c| classes::explain_class(&idx, ctx, c))
@@ -152,7 +165,7 @@ pub fn explain_request(
     ctx: &Context<'_>,
     request_id: &str,
 ) -> Option<RequestExplanation> {
-    let idx = index::TraceIndex::new(events);
+    let idx = index::TraceIndex::new(events, &|id| id == request_id);
     let req = idx.request(request_id)?;
     let hops: Vec<Hop> = idx.hops(request_id).to_vec();
     let diagnosis = classes::is_failure(req.status, &req.flags)
