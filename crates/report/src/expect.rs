@@ -1,6 +1,6 @@
 //! Judging a run against the scenario's expectations.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use meshtwin_model::calls::CallStats;
 use meshtwin_model::event::EventKind;
@@ -22,8 +22,10 @@ pub struct Verdict {
     pub detail: String,
 }
 
-/// Request id → the workloads whose pods served any hop of it.
-pub type Reach = BTreeMap<String, BTreeSet<String>>;
+/// Request id → the workloads whose pods served any hop of it, sorted, each once (a `Vec`,
+/// not a set: a run holds one per request, and a one-element `BTreeSet` allocates a whole
+/// B-tree node).
+pub type Reach = BTreeMap<String, Vec<String>>;
 
 /// Every request's reached workloads, from the trace's access logs and the pod whose app
 /// answered the call (the only trace of a TCP call's path: `tcp_proxy` logs carry no request
@@ -44,9 +46,14 @@ pub fn reached_workloads(r: &RunResult, workloads: &BTreeMap<String, String>) ->
             } => (request_id, pod),
             _ => continue,
         };
-        out.entry(request_id.clone())
-            .or_default()
-            .insert(workloads.get(host).unwrap_or(host).clone());
+        let workload = workloads.get(host).unwrap_or(host);
+        let reached = match out.get_mut(request_id.as_str()) {
+            Some(r) => r,
+            None => out.entry(request_id.clone()).or_default(),
+        };
+        if let Err(at) = reached.binary_search(workload) {
+            reached.insert(at, workload.clone());
+        }
     }
     out
 }
