@@ -179,6 +179,65 @@ fn checked_inputs(scenario: Option<PathBuf>, real: bool) -> Result<(PathBuf, Run
     Ok((path, inputs))
 }
 
+/// The run (on real sockets when `real`), its outputs staged in `staging`; a warning when the
+/// trace kept in memory reached its cap.
+fn simulate(
+    inputs: &RunInputs,
+    seed: u64,
+    substrate: Substrate,
+    trace: TraceLevel,
+    trace_compress: bool,
+    real: bool,
+    staging: &Staging,
+) -> Result<(RunResult, Judged), String> {
+    let (result, judged) = if real {
+        crate::real_run::simulate_real(inputs, seed, trace)?
+    } else {
+        simulate_twin(
+            inputs,
+            seed,
+            substrate,
+            trace,
+            trace_compress,
+            staging.path(),
+        )?
+    };
+    if result.dropped_events > 0 {
+        eprintln!(
+            "warning: the trace kept in memory reached its cap of {} events; {} later events \
+             are not in it (summary.json: trace.dropped)",
+            meshtwin_model::limits::MAX_TRACE_EVENTS,
+            result.dropped_events
+        );
+    }
+    Ok((result, judged))
+}
+
+/// Every output file of the run staged in `staging`, then swapped in for --out.
+fn write_outputs(
+    staging: Staging,
+    judged: &Judged,
+    result: &RunResult,
+    inputs: &RunInputs,
+    report: bool,
+    trace_compress: bool,
+) -> std::io::Result<Vec<String>> {
+    let configs = meshtwin_sim::proxy_configs(&inputs.topology, &inputs.policies);
+    let extra = |dir: &Path| {
+        crate::config_dump::write(dir, &configs)?;
+        // A streamed trace was written compressed (or not) as the run went.
+        if trace_compress && result.streamed.is_none() {
+            crate::tracefile::compress(dir)?;
+        }
+        if report {
+            write_run_report(dir)
+        } else {
+            Ok(())
+        }
+    };
+    write_staged(staging, judged, result, &extra)
+}
+
 pub fn run_command(args: RunArgs) -> u8 {
     let RunArgs {
         scenario,
@@ -219,18 +278,15 @@ pub fn run_command(args: RunArgs) -> u8 {
             return exit::INVALID_INPUT;
         }
     };
-    let ran = if real {
-        crate::real_run::simulate_real(&inputs, seed, trace)
-    } else {
-        simulate_twin(
-            &inputs,
-            seed,
-            substrate,
-            trace,
-            trace_compress,
-            staging.path(),
-        )
-    };
+    let ran = simulate(
+        &inputs,
+        seed,
+        substrate,
+        trace,
+        trace_compress,
+        real,
+        &staging,
+    );
     let (result, mut judged) = match ran {
         Ok(r) => r,
         Err(e) => {
@@ -238,31 +294,10 @@ pub fn run_command(args: RunArgs) -> u8 {
             return exit::INVALID_INPUT;
         }
     };
-    if result.dropped_events > 0 {
-        eprintln!(
-            "warning: the trace kept in memory reached its cap of {} events; {} later events \
-             are not in it (summary.json: trace.dropped)",
-            meshtwin_model::limits::MAX_TRACE_EVENTS,
-            result.dropped_events
-        );
-    }
     judged.annotate(&result, &explain_context(&inputs));
     // The verdict is printed before anything is written: a full disk must not hide it.
     print_verdicts(&judged, quiet);
-    let configs = meshtwin_sim::proxy_configs(&inputs.topology, &inputs.policies);
-    let extra = |dir: &Path| {
-        crate::config_dump::write(dir, &configs)?;
-        // A streamed trace was written compressed (or not) as the run went.
-        if trace_compress && result.streamed.is_none() {
-            crate::tracefile::compress(dir)?;
-        }
-        if report {
-            write_run_report(dir)
-        } else {
-            Ok(())
-        }
-    };
-    let files = match write_staged(staging, &judged, &result, &extra) {
+    let files = match write_outputs(staging, &judged, &result, &inputs, report, trace_compress) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: cannot write outputs to {}: {e}", out.display());
