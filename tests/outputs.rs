@@ -153,3 +153,59 @@ fn an_interrupted_run_exits_130_and_leaves_the_previous_outputs_as_they_were() {
     assert_eq!(std::fs::read(out.join("trace.jsonl")).unwrap(), before);
     assert_eq!(tmp.entries(), ["out"], "no staging directory left");
 }
+
+#[test]
+fn a_run_interrupted_while_its_trace_streams_leaves_the_previous_outputs_and_no_partial_trace() {
+    let tmp = TempDir::new("outputs", "interrupted-stream");
+    let out = tmp.join("out");
+    let first = meshtwin(["run", "-q", "--out", out.to_str().unwrap()]);
+    assert_eq!(first.code, 0, "{}", first.transcript());
+    let before = std::fs::read(out.join("trace.jsonl")).unwrap();
+    // Ten virtual minutes at 1,000 rps: the trace is written into the staging directory beside
+    // --out while the run goes.
+    let child = Command::new(env!("CARGO_BIN_EXE_meshtwin"))
+        .current_dir(workspace_root())
+        .args([
+            "run",
+            "examples/memory/ten-minutes-1000rps.yaml",
+            "-q",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("meshtwin starts");
+    let streamed = |tmp: &TempDir| {
+        let staged = tmp
+            .entries()
+            .into_iter()
+            .find(|e| e.starts_with(".out.partial-"))?;
+        let len = std::fs::metadata(tmp.join(&staged).join("trace.jsonl"))
+            .ok()?
+            .len();
+        (len > 0).then_some(len)
+    };
+    let mut seen = None;
+    for _ in 0..600 {
+        seen = streamed(&tmp);
+        if seen.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        seen.is_some(),
+        "no trace being written beside {}",
+        out.display()
+    );
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let done = child.wait_with_output().unwrap();
+    assert_eq!(done.status.code(), Some(130));
+    assert_eq!(std::fs::read(out.join("trace.jsonl")).unwrap(), before);
+    assert_eq!(tmp.entries(), ["out"], "no staging directory left");
+}

@@ -4,16 +4,19 @@
 use std::path::{Path, PathBuf};
 
 use meshtwin_config::RunInputs;
-use meshtwin_report::output::write_all;
-use meshtwin_report::output_dir::check_replaceable;
+use meshtwin_report::output::write_staged;
+use meshtwin_report::output_dir::{check_replaceable, Staging};
 use meshtwin_report::summary::Judged;
 
 use crate::args::Command;
 use crate::exit;
 use crate::inputs::{load_inputs, print_warnings, scenario_or_default};
 use crate::report_cmd;
-use crate::simulate::{explain_context, simulate_on};
+use crate::simulate::{explain_context, simulate_on, simulate_recorded};
 use meshtwin_model::event::TraceLevel;
+use meshtwin_model::run::RunResult;
+use meshtwin_sim::recorder::Recorder;
+use meshtwin_sim::trace_stream::TraceWriter;
 use meshtwin_sim::Substrate;
 
 pub fn validate_command(paths: &[PathBuf]) -> u8 {
@@ -176,6 +179,65 @@ fn checked_inputs(scenario: Option<PathBuf>, real: bool) -> Result<(PathBuf, Run
     Ok((path, inputs))
 }
 
+/// The run (on real sockets when `real`), its outputs staged in `staging`; a warning when the
+/// trace kept in memory reached its cap.
+fn simulate(
+    inputs: &RunInputs,
+    seed: u64,
+    substrate: Substrate,
+    trace: TraceLevel,
+    trace_compress: bool,
+    real: bool,
+    staging: &Staging,
+) -> Result<(RunResult, Judged), String> {
+    let (result, judged) = if real {
+        crate::real_run::simulate_real(inputs, seed, trace)?
+    } else {
+        simulate_twin(
+            inputs,
+            seed,
+            substrate,
+            trace,
+            trace_compress,
+            staging.path(),
+        )?
+    };
+    if result.dropped_events > 0 {
+        eprintln!(
+            "warning: the trace kept in memory reached its cap of {} events; {} later events \
+             are not in it (summary.json: trace.dropped)",
+            meshtwin_model::limits::MAX_TRACE_EVENTS,
+            result.dropped_events
+        );
+    }
+    Ok((result, judged))
+}
+
+/// Every output file of the run staged in `staging`, then swapped in for --out.
+fn write_outputs(
+    staging: Staging,
+    judged: &Judged,
+    result: &RunResult,
+    inputs: &RunInputs,
+    report: bool,
+    trace_compress: bool,
+) -> std::io::Result<Vec<String>> {
+    let configs = meshtwin_sim::proxy_configs(&inputs.topology, &inputs.policies);
+    let extra = |dir: &Path| {
+        crate::config_dump::write(dir, &configs)?;
+        // A streamed trace was written compressed (or not) as the run went.
+        if trace_compress && result.streamed.is_none() {
+            crate::tracefile::compress(dir)?;
+        }
+        if report {
+            write_run_report(dir)
+        } else {
+            Ok(())
+        }
+    };
+    write_staged(staging, judged, result, &extra)
+}
+
 pub fn run_command(args: RunArgs) -> u8 {
     let RunArgs {
         scenario,
@@ -206,11 +268,25 @@ pub fn run_command(args: RunArgs) -> u8 {
         return exit::INVALID_INPUT;
     }
     print_header(&path, &inputs, seed, &replay, real);
-    let ran = if real {
-        crate::real_run::simulate_real(&inputs, seed, trace)
-    } else {
-        simulate_on(&inputs, seed, substrate, trace).map_err(|e| e.to_string())
+    // The outputs are staged beside --out from the start: a full trace streams into the
+    // staging directory as the run produces it, and nothing reaches --out unless every file
+    // was written.
+    let staging = match Staging::new(&out) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot write outputs to {}: {e}", out.display());
+            return exit::INVALID_INPUT;
+        }
     };
+    let ran = simulate(
+        &inputs,
+        seed,
+        substrate,
+        trace,
+        trace_compress,
+        real,
+        &staging,
+    );
     let (result, mut judged) = match ran {
         Ok(r) => r,
         Err(e) => {
@@ -221,19 +297,7 @@ pub fn run_command(args: RunArgs) -> u8 {
     judged.annotate(&result, &explain_context(&inputs));
     // The verdict is printed before anything is written: a full disk must not hide it.
     print_verdicts(&judged, quiet);
-    let configs = meshtwin_sim::proxy_configs(&inputs.topology, &inputs.policies);
-    let extra = |dir: &Path| {
-        crate::config_dump::write(dir, &configs)?;
-        if trace_compress {
-            crate::tracefile::compress(dir)?;
-        }
-        if report {
-            write_run_report(dir)
-        } else {
-            Ok(())
-        }
-    };
-    let files = match write_all(&out, &judged, &result, &extra) {
+    let files = match write_outputs(staging, &judged, &result, &inputs, report, trace_compress) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: cannot write outputs to {}: {e}", out.display());
@@ -248,6 +312,25 @@ pub fn run_command(args: RunArgs) -> u8 {
         println!("expectations failed; replay with: {replay}");
         exit::FAILED
     }
+}
+
+/// The twin's run of `inputs`: a full trace is streamed to its file in `dir` (compressed when
+/// `compress`) as the run produces it and read back from there; a `failures` or `none`
+/// trace is kept in memory (it holds only what its level keeps).
+fn simulate_twin(
+    inputs: &RunInputs,
+    seed: u64,
+    substrate: Substrate,
+    trace: TraceLevel,
+    compress: bool,
+    dir: &Path,
+) -> Result<(RunResult, Judged), String> {
+    if !trace.is_full() {
+        return simulate_on(inputs, seed, substrate, trace).map_err(|e| e.to_string());
+    }
+    let file = TraceWriter::create(dir, compress)
+        .map_err(|e| format!("cannot write the trace into {}: {e}", dir.display()))?;
+    simulate_recorded(inputs, seed, substrate, Recorder::streaming(file)).map_err(|e| e.to_string())
 }
 
 /// `meshtwin` with no command: `meshtwin run` of the bundled scenario.

@@ -7,6 +7,7 @@ use meshtwin_model::event::TraceLevel;
 use meshtwin_model::run::RunResult;
 use meshtwin_report::explain::Context;
 use meshtwin_report::summary::{judge, Judged};
+use meshtwin_sim::recorder::{Recorder, DEFAULT_TRACE_CAP};
 use meshtwin_sim::Substrate;
 
 /// Run `inputs` under `seed` with the pods on `substrate`, keeping the trace `trace` keeps,
@@ -19,11 +20,23 @@ pub fn simulate_on(
     substrate: Substrate,
     trace: TraceLevel,
 ) -> Result<(RunResult, Judged), ConfigError> {
+    let recorder = Recorder::with_level(trace, DEFAULT_TRACE_CAP);
+    simulate_recorded(inputs, seed, substrate, recorder)
+}
+
+/// Like [`simulate_on`], the trace going to `recorder` (`meshtwin run`'s full trace streams
+/// to its file: [`Recorder::streaming`]).
+pub fn simulate_recorded(
+    inputs: &RunInputs,
+    seed: u64,
+    substrate: Substrate,
+    recorder: Recorder,
+) -> Result<(RunResult, Judged), ConfigError> {
     let mut sc = inputs.scenario.clone();
     sc.seed = seed;
-    let r = meshtwin_sim::run_traced(
+    let r = meshtwin_sim::run_recorded(
         substrate,
-        trace,
+        recorder,
         &inputs.topology,
         &inputs.policies,
         &sc,

@@ -80,8 +80,7 @@ pub fn read_trace(path: &Path) -> Result<TraceFile, String> {
     })
 }
 
-/// The compressed trace's file name.
-const COMPRESSED: &str = "trace.jsonl.zst";
+use meshtwin_sim::trace_stream::{COMPRESSED, ZSTD_LEVEL};
 
 /// The text of `path`, decompressed when its name ends in `.zst`.
 fn read_text(path: &Path) -> Result<String, String> {
@@ -103,6 +102,6 @@ pub fn compress(dir: &Path) -> std::io::Result<()> {
     }
     let input = std::fs::File::open(&plain)?;
     let output = std::io::BufWriter::new(std::fs::File::create(dir.join(COMPRESSED))?);
-    zstd::stream::copy_encode(input, output, 3)?;
+    zstd::stream::copy_encode(input, output, ZSTD_LEVEL)?;
     std::fs::remove_file(plain)
 }

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::{EventKind, ResponseFlags, TraceEvent};
+use crate::event::{EventKind, ResponseFlags};
 use crate::run::CallRecord;
+use crate::trace::EventSource;
 
 /// A duration in milliseconds as fortio records it: rounded to whole nanoseconds (a Go
 /// `time.Duration`; negative and NaN become 0), then Go's `Duration.Seconds()`.
@@ -214,9 +215,9 @@ fn split_request_id(id: &str) -> Option<(u64, u64)> {
 
 /// The calls of load `load` as the trace's `request` events record them, in completion order
 /// (every call with a full trace; with `--trace failures` only the failed ones).
-pub fn traced_calls(events: &[TraceEvent], load: &str) -> Vec<CallRecord> {
+pub fn traced_calls(events: &dyn EventSource, load: &str) -> Vec<CallRecord> {
     events
-        .iter()
+        .events()
         .filter_map(|e| match &e.kind {
             EventKind::Request {
                 load: l,

@@ -12,6 +12,7 @@
 //! - [`variant`]: a named what-if change to a scenario (`meshtwin compare`).
 //! - [`event`]: the one event schema written to `trace.jsonl`.
 //! - [`run`]: what one simulated run produced (trace, proxies' stats, each load's calls).
+//! - [`trace`]: where a run's trace is read from (memory or the file it was streamed to).
 //! - [`calls`]: a load's calls as online aggregates (counts, exact latencies, fortio's sums).
 //! - [`origin`]: where each lowered setting came from (file, line, field, value as written, or
 //!   the mesh default), for reports that explain failures.
@@ -37,6 +38,7 @@ pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod topology;
+pub mod trace;
 pub mod traffic;
 pub mod variant;
 

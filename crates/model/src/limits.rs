@@ -31,6 +31,7 @@ pub const MAX_PODS: u64 = 10_000;
 /// Most entries in a scenario's timeline.
 pub const MAX_TIMELINE_ENTRIES: usize = 10_000;
 
-/// Most events a trace keeps; past it, events are counted, not stored (`summary.json`:
-/// `trace.dropped`).
+/// Most events a trace kept in memory keeps; past it, events are counted, not stored
+/// (`summary.json`: `trace.dropped`). A full trace that `meshtwin run` streams to its file
+/// has no cap: memory holds none of it, and a user who asked for every event gets every one.
 pub const MAX_TRACE_EVENTS: usize = 2_000_000;

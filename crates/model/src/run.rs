@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::TraceEvent;
 use crate::scenario::LoadSpec;
+use crate::trace::EventSource;
 
 /// One completed call of a load generator, as the load counts it ([`crate::calls::CallStats::add`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -102,9 +103,13 @@ impl RunPlatform {
 pub struct RunResult {
     /// What the pods ran on.
     pub platform: RunPlatform,
-    /// The trace, in virtual-time order.
+    /// The trace, in virtual-time order, when it was kept in memory (empty when it was
+    /// streamed to a file: [`RunResult::streamed`]). Consumers read [`RunResult::trace`].
     pub events: Vec<TraceEvent>,
-    /// Events not kept because the trace reached its cap.
+    /// The trace `meshtwin run` wrote to its file as the run went, read back event by event
+    /// (then `events` is empty).
+    pub streamed: Option<std::sync::Arc<dyn EventSource>>,
+    /// Events not kept because the trace reached its cap (never for a streamed trace).
     pub dropped_events: u64,
     /// How much of the trace the run kept (`events` holds only that).
     pub trace_level: crate::event::TraceLevel,
@@ -146,7 +151,15 @@ impl RunResult {
     /// The calls of the load named `name` as the trace records them, in completion order
     /// (every call only with a full trace).
     pub fn traced_calls(&self, name: &str) -> Vec<CallRecord> {
-        crate::calls::traced_calls(&self.events, name)
+        crate::calls::traced_calls(self.trace(), name)
+    }
+
+    /// The trace, wherever it is: the file it was streamed to, or the events kept in memory.
+    pub fn trace(&self) -> &dyn EventSource {
+        match &self.streamed {
+            Some(file) => file.as_ref(),
+            None => &self.events,
+        }
     }
 
     /// The outcome of the load named `name`.

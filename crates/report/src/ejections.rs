@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use meshtwin_model::event::{EndpointInfo, EventKind, HealthAction, OutlierAction, TraceEvent};
+use meshtwin_model::event::{EndpointInfo, EventKind, HealthAction, OutlierAction};
+use meshtwin_model::trace::EventSource;
 use serde::Serialize;
 
 /// What took a host out of rotation.
@@ -102,7 +103,7 @@ fn transition(kind: &EventKind) -> Option<(HostKey, bool, &str)> {
 }
 
 /// Every interval, sorted by proxy, cluster, host, source and start.
-pub fn ejections(events: &[TraceEvent]) -> Vec<Ejection> {
+pub fn ejections(events: &(impl EventSource + ?Sized)) -> Vec<Ejection> {
     let mut open: BTreeMap<HostKey, Ejection> = BTreeMap::new();
     let mut done = Vec::new();
     let mut close = |e: Ejection, t: f64, why: &str| {
@@ -112,7 +113,7 @@ pub fn ejections(events: &[TraceEvent]) -> Vec<Ejection> {
             ..e
         })
     };
-    for e in events {
+    for e in events.events() {
         if let EventKind::Endpoints {
             proxy,
             cluster,
@@ -155,8 +156,8 @@ pub fn ejections(events: &[TraceEvent]) -> Vec<Ejection> {
 }
 
 /// Whether the trace has any outlier or health-check event (the ejections plot is drawn).
-pub fn has_host_health_events(events: &[TraceEvent]) -> bool {
-    events.iter().any(|e| {
+pub fn has_host_health_events(events: &(impl EventSource + ?Sized)) -> bool {
+    events.events().any(|e| {
         matches!(
             e.kind,
             EventKind::Outlier { .. } | EventKind::HealthCheck { .. }

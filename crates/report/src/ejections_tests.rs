@@ -1,7 +1,7 @@
 //! Ejected intervals from synthetic traces.
 
 use super::*;
-use meshtwin_model::event::EndpointInfo;
+use meshtwin_model::event::{EndpointInfo, TraceEvent};
 
 fn ev(t_ms: f64, kind: EventKind) -> TraceEvent {
     TraceEvent { t_ms, kind }

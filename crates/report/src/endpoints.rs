@@ -14,7 +14,8 @@
 
 use std::collections::BTreeMap;
 
-use meshtwin_model::event::{EndpointInfo, EventKind, HealthAction, OutlierAction, TraceEvent};
+use meshtwin_model::event::{EndpointInfo, EventKind, HealthAction, OutlierAction};
+use meshtwin_model::trace::EventSource;
 
 /// One row of the view.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,9 +66,9 @@ type ClusterKey = (String, String);
 
 /// The endpoints of every (proxy, cluster) at `at_ms` (events with `t_ms <= at_ms` apply, in
 /// trace order), sorted as istioctl sorts: by proxy, then IP address text, port, cluster.
-pub fn endpoint_view(events: &[TraceEvent], at_ms: f64) -> Vec<EndpointRow> {
+pub fn endpoint_view(events: &(impl EventSource + ?Sized), at_ms: f64) -> Vec<EndpointRow> {
     let mut clusters: BTreeMap<ClusterKey, BTreeMap<String, HostState>> = BTreeMap::new();
-    for e in events.iter().filter(|e| e.t_ms <= at_ms) {
+    for e in events.events().filter(|e| e.t_ms <= at_ms) {
         match &e.kind {
             EventKind::Endpoints {
                 proxy,
@@ -180,9 +181,9 @@ fn split_address(a: &str) -> (&str, u32) {
 }
 
 /// Every proxy with at least one `endpoints` event at or before `at_ms`, sorted.
-pub fn proxies_at(events: &[TraceEvent], at_ms: f64) -> Vec<String> {
+pub fn proxies_at(events: &(impl EventSource + ?Sized), at_ms: f64) -> Vec<String> {
     let mut out: Vec<String> = events
-        .iter()
+        .events()
         .filter(|e| e.t_ms <= at_ms)
         .filter_map(|e| match &e.kind {
             EventKind::Endpoints { proxy, .. } => Some(proxy.clone()),

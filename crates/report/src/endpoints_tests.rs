@@ -1,7 +1,7 @@
 //! The endpoint view from synthetic traces: membership, ejection, unejection, health checks.
 
 use super::*;
-use meshtwin_model::event::EndpointInfo;
+use meshtwin_model::event::{EndpointInfo, TraceEvent};
 
 const C: &str = "outbound|80||mydb.com";
 

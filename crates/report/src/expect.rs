@@ -1,6 +1,6 @@
 //! Judging a run against the scenario's expectations.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use meshtwin_model::calls::CallStats;
 use meshtwin_model::event::EventKind;
@@ -22,15 +22,17 @@ pub struct Verdict {
     pub detail: String,
 }
 
-/// Request id → the workloads whose pods served any hop of it.
-pub type Reach = BTreeMap<String, BTreeSet<String>>;
+/// Request id → the workloads whose pods served any hop of it, sorted, each once (a `Vec`,
+/// not a set: a run holds one per request, and a one-element `BTreeSet` allocates a whole
+/// B-tree node).
+pub type Reach = BTreeMap<String, Vec<String>>;
 
 /// Every request's reached workloads, from the trace's access logs and the pod whose app
 /// answered the call (the only trace of a TCP call's path: `tcp_proxy` logs carry no request
 /// id). `workloads` maps pod names to workloads (a host that is no pod counts as itself).
 pub fn reached_workloads(r: &RunResult, workloads: &BTreeMap<String, String>) -> Reach {
     let mut out: Reach = BTreeMap::new();
-    for e in &r.events {
+    for e in r.trace().events() {
         let (request_id, host) = match &e.kind {
             EventKind::AccessLog {
                 request_id,
@@ -44,9 +46,14 @@ pub fn reached_workloads(r: &RunResult, workloads: &BTreeMap<String, String>) ->
             } => (request_id, pod),
             _ => continue,
         };
-        out.entry(request_id.clone())
-            .or_default()
-            .insert(workloads.get(host).unwrap_or(host).clone());
+        let workload = workloads.get(host).unwrap_or(host);
+        let reached = match out.get_mut(request_id.as_str()) {
+            Some(r) => r,
+            None => out.entry(request_id.clone()).or_default(),
+        };
+        if let Err(at) = reached.binary_search(workload) {
+            reached.insert(at, workload.clone());
+        }
     }
     out
 }
@@ -160,7 +167,7 @@ fn failover_ms(
     places: &BTreeMap<String, Place>,
     load: &str,
 ) -> Result<f64, Unmeasured> {
-    let served = served_by_load(&r.events, places);
+    let served = served_by_load(r.trace(), places);
     served
         .get(load)
         .and_then(|s| failover_time(s))
@@ -215,8 +222,8 @@ fn priority_state(
 ) -> Result<(u32, bool), String> {
     let at_ms = at.unwrap_or(r.end).as_secs_f64() * 1000.0;
     let last = r
-        .events
-        .iter()
+        .trace()
+        .events()
         .take_while(|e| e.t_ms <= at_ms)
         .filter_map(|e| match &e.kind {
             EventKind::PriorityLoad {
@@ -225,7 +232,7 @@ fn priority_state(
                 load,
                 panic,
                 ..
-            } if p == proxy && c == cluster => Some((load, panic)),
+            } if p == proxy && c == cluster => Some((load.clone(), panic.clone())),
             _ => None,
         })
         .last();
@@ -233,15 +240,15 @@ fn priority_state(
         // No change traced: a cluster whose endpoints the proxy had, all in priority 0, sends
         // everything to P0 and is not in panic (the proxy traces any other first state).
         let single = r
-            .events
-            .iter()
+            .trace()
+            .events()
             .take_while(|e| e.t_ms <= at_ms)
             .filter_map(|e| match &e.kind {
                 EventKind::Endpoints {
                     proxy: p,
                     cluster: c,
                     endpoints,
-                } if p == proxy && c == cluster => Some(endpoints),
+                } if p == proxy && c == cluster => Some(endpoints.clone()),
                 _ => None,
             })
             .last()

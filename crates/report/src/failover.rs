@@ -6,9 +6,10 @@
 //! ServiceEntry's external endpoints), from the `endpoints` events' localities. A request no
 //! app answered counts as `none`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use meshtwin_model::event::{EventKind, TraceEvent};
+use meshtwin_model::event::EventKind;
+use meshtwin_model::trace::EventSource;
 use serde::{Deserialize, Serialize};
 
 use crate::plot::{Panel, YAxis};
@@ -45,19 +46,21 @@ pub struct Served {
 
 /// Each load's requests in trace order, placed with `pods` (then the endpoint sets' localities).
 pub fn served_by_load(
-    events: &[TraceEvent],
+    events: &(impl EventSource + ?Sized),
     pods: &BTreeMap<String, Place>,
 ) -> BTreeMap<String, Vec<Served>> {
-    let mut hosts: BTreeMap<&str, &str> = BTreeMap::new();
-    for e in events {
+    let mut hosts: BTreeMap<String, String> = BTreeMap::new();
+    for e in events.events() {
         if let EventKind::Endpoints { endpoints, .. } = &e.kind {
             for ep in endpoints.iter() {
-                hosts.insert(&ep.host, &ep.locality);
+                if hosts.get(&ep.host) != Some(&ep.locality) {
+                    hosts.insert(ep.host.clone(), ep.locality.clone());
+                }
             }
         }
     }
     let mut out: BTreeMap<String, Vec<Served>> = BTreeMap::new();
-    for e in events {
+    for e in events.events() {
         let EventKind::Request {
             load, upstream_pod, ..
         } = &e.kind
@@ -66,7 +69,10 @@ pub fn served_by_load(
         };
         let place = upstream_pod.as_ref().map(|p| {
             pods.get(p).cloned().unwrap_or_else(|| Place {
-                locality: hosts.get(p.as_str()).unwrap_or(&UNKNOWN).to_string(),
+                locality: hosts
+                    .get(p.as_str())
+                    .map_or(UNKNOWN, String::as_str)
+                    .to_string(),
                 cluster: String::new(),
             })
         });
@@ -81,26 +87,31 @@ pub fn served_by_load(
 /// Whether the failover plot says anything: more than one known upstream locality among
 /// endpoint sets and answers (a proxy's own app, on `inbound|…`, has none), or any fault or
 /// ejection.
-pub fn worth_plotting(events: &[TraceEvent], served: &BTreeMap<String, Vec<Served>>) -> bool {
-    let mut localities: Vec<&str> = served
+pub fn worth_plotting(
+    events: &(impl EventSource + ?Sized),
+    served: &BTreeMap<String, Vec<Served>>,
+) -> bool {
+    let mut localities: BTreeSet<String> = served
         .values()
         .flatten()
-        .filter_map(|s| s.place.as_ref().map(|p| p.locality.as_str()))
+        .filter_map(|s| s.place.as_ref().map(|p| p.locality.clone()))
         .collect();
-    for e in events {
+    for e in events.events() {
         match &e.kind {
             EventKind::Fault { .. } | EventKind::Outlier { .. } | EventKind::HealthCheck { .. } => {
                 return true
             }
             EventKind::Endpoints { endpoints, .. } => {
-                localities.extend(endpoints.iter().map(|ep| ep.locality.as_str()))
+                for ep in endpoints.iter() {
+                    if !localities.contains(&ep.locality) {
+                        localities.insert(ep.locality.clone());
+                    }
+                }
             }
             _ => {}
         }
     }
-    localities.retain(|l| !l.is_empty() && *l != UNKNOWN);
-    localities.sort_unstable();
-    localities.dedup();
+    localities.retain(|l| !l.is_empty() && l != UNKNOWN);
     localities.len() > 1
 }
 

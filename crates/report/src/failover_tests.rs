@@ -1,7 +1,7 @@
 //! Failover shares and time from synthetic traces.
 
 use super::*;
-use meshtwin_model::event::EndpointInfo;
+use meshtwin_model::event::{EndpointInfo, TraceEvent};
 
 fn request(t_ms: f64, load: &str, upstream: Option<&str>) -> TraceEvent {
     TraceEvent {

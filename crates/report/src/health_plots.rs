@@ -5,8 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use meshtwin_model::event::{EventKind, HealthAction, OutlierAction, TraceEvent};
+use meshtwin_model::event::{EventKind, HealthAction, OutlierAction};
 use meshtwin_model::run::RunResult;
+use meshtwin_model::trace::EventSource;
 
 use crate::ejections::{ejections, has_host_health_events, lanes};
 use crate::failover::{bucket_ms, failover_panels, served_by_load, worth_plotting, Place};
@@ -17,8 +18,8 @@ use crate::plot::{Marker, MarkerKind, RunLabel};
 const MAX_MARKERS: usize = 500;
 
 /// A marker per fault, and per host leaving rotation.
-fn markers(events: &[TraceEvent]) -> Vec<Marker> {
-    let faults = events.iter().filter_map(|e| match &e.kind {
+fn markers(events: &dyn EventSource) -> Vec<Marker> {
+    let faults = events.events().filter_map(|e| match &e.kind {
         EventKind::Fault { action, target, .. } => Some(Marker {
             t_ms: e.t_ms,
             kind: MarkerKind::Fault,
@@ -26,7 +27,7 @@ fn markers(events: &[TraceEvent]) -> Vec<Marker> {
         }),
         _ => None,
     });
-    let ejections = events.iter().filter_map(|e| {
+    let ejections = events.events().filter_map(|e| {
         match &e.kind {
             EventKind::Outlier {
                 host,
@@ -61,8 +62,8 @@ pub fn write_plots(
     places: &BTreeMap<String, Place>,
 ) -> std::io::Result<()> {
     let end_ms = r.end.as_micros() as f64 / 1000.0;
-    if has_host_health_events(&r.events) {
-        let lanes = lanes(&ejections(&r.events));
+    if has_host_health_events(r.trace()) {
+        let lanes = lanes(&ejections(r.trace()));
         write_lanes(
             dir,
             run,
@@ -72,8 +73,8 @@ pub fn write_plots(
             end_ms,
         )?;
     }
-    let served = served_by_load(&r.events, places);
-    if !served.is_empty() && worth_plotting(&r.events, &served) {
+    let served = served_by_load(r.trace(), places);
+    if !served.is_empty() && worth_plotting(r.trace(), &served) {
         let panels = failover_panels(&served, bucket_ms(end_ms));
         write_marked_plot(
             dir,
@@ -81,7 +82,7 @@ pub fn write_plots(
             "failover",
             "Where each load's requests were served, over virtual time",
             &panels,
-            &markers(&r.events),
+            &markers(r.trace()),
         )?;
     }
     Ok(())

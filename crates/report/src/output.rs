@@ -8,6 +8,9 @@ use std::path::Path;
 
 use meshtwin_model::event::TraceEvent;
 use meshtwin_model::run::RunResult;
+use meshtwin_model::trace::write_line;
+
+use crate::output_dir::Staging;
 
 use crate::ejections::Lane;
 use crate::fortio::json::fortio_json;
@@ -56,21 +59,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// `trace.jsonl`: one event per line.
 pub fn trace_jsonl(r: &RunResult) -> String {
     let mut out = Vec::new();
-    for e in &r.events {
-        write_trace_line(e, &mut out);
+    for e in r.trace().events() {
+        write_trace_line(&e, &mut out);
     }
     String::from_utf8(out).expect("JSON is UTF-8")
 }
 
-/// One line of `trace.jsonl` (the event as JSON, then `\n`) written to `w`.
+/// One line of `trace.jsonl` (the event as JSON, then `\n`: [`write_line`]) written to `w`.
 pub fn write_trace_line(e: &TraceEvent, w: &mut impl Write) {
-    try_write_trace_line(e, w).expect("writing into memory cannot fail");
-}
-
-/// [`write_trace_line`] to a writer that may fail (a file).
-fn try_write_trace_line(e: &TraceEvent, w: &mut impl Write) -> io::Result<()> {
-    serde_json::to_writer(&mut *w, e).map_err(io::Error::other)?;
-    w.write_all(b"\n")
+    write_line(e, w).expect("writing into memory cannot fail");
 }
 
 /// Replace `out` with summary.json, inputs.json, explanations.json, graph.svg, trace.jsonl,
@@ -83,9 +80,24 @@ pub fn write_all(
     r: &RunResult,
     extra: &dyn Fn(&Path) -> io::Result<()>,
 ) -> io::Result<Vec<String>> {
-    let staging = crate::output_dir::Staging::new(out)?;
+    write_staged(crate::output_dir::Staging::new(out)?, judged, r, extra)
+}
+
+/// [`write_all`] into `staging`, which may already hold the trace the run streamed into it
+/// during the simulation ([`RunResult::streamed`]); nothing is swapped in when a file failed,
+/// the streamed trace's writing or reading back included. A streamed trace is read from the
+/// staging directory: once this returns, `r`'s trace has moved with it and is no longer read.
+pub fn write_staged(
+    staging: Staging,
+    judged: &Judged,
+    r: &RunResult,
+    extra: &dyn Fn(&Path) -> io::Result<()>,
+) -> io::Result<Vec<String>> {
     write_files(staging.path(), judged, r)?;
     extra(staging.path())?;
+    if let Some(why) = r.trace().failure() {
+        return Err(io::Error::other(why));
+    }
     staging.commit()
 }
 
@@ -105,16 +117,17 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     if let Some(svg) = &judged.graph_svg {
         write_file(&dir.join("graph.svg"), svg.as_bytes())?;
     }
-    if r.trace_level != TraceLevel::None {
+    // A streamed trace is in `dir` already, written as the run went.
+    if r.trace_level != TraceLevel::None && r.streamed.is_none() {
         write_streamed(&dir.join("trace.jsonl"), |w| {
-            r.events.iter().try_for_each(|e| try_write_trace_line(e, w))
+            r.events.iter().try_for_each(|e| write_line(e, w))
         })?;
     }
     write_file(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;
     write_file(&dir.join("stats.prom"), stats_prom(&r.proxies).as_bytes())?;
     let proxies: Vec<&str> = r.proxies.keys().map(String::as_str).collect();
     write_streamed(&dir.join("trace.perfetto.json"), |w| {
-        write_perfetto_json(w, &r.events, &proxies)
+        write_perfetto_json(w, r.trace(), &proxies)
     })?;
     let labels = format!(
         "meshtwin {} seed {}",
@@ -147,7 +160,7 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
         let x = "latency (s)";
         write_plot_x(dir, run, "latency", "Latency per load", x, &latency)?;
     }
-    let whole = pool_panels(&r.events, 0.0, ms(r.end));
+    let whole = pool_panels(r.trace(), 0.0, ms(r.end));
     write_plot(
         dir,
         run,
@@ -162,7 +175,7 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
         };
         let span = (ms(last) - ms(first)).max(1.0);
         let (from, to) = (ms(first) - span * 0.05, ms(last) + span * 0.05);
-        let panels = pool_panels(&r.events, from.max(0.0), to);
+        let panels = pool_panels(r.trace(), from.max(0.0), to);
         let title = format!("Connection pools during load {}", spec.name);
         write_plot(dir, run, &format!("pool-{}", spec.name), &title, &panels)?;
     }

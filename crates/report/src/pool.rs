@@ -4,7 +4,8 @@
 
 use crate::plot::{Panel, YAxis};
 use crate::timeseries::{bucket_counts, nice_bucket_ms, per_second, Series};
-use meshtwin_model::event::{EventKind, PoolEvent, TraceEvent};
+use meshtwin_model::event::{EventKind, PoolEvent};
+use meshtwin_model::trace::EventSource;
 use std::collections::BTreeMap;
 
 /// Overflow-rate buckets in a plot: about this many ...
@@ -33,9 +34,9 @@ fn overflow_bucket_ms(span_ms: f64) -> f64 {
 ///
 /// Gauge series start at 0 at `from_ms`, keep the value after the last event at each instant,
 /// record only changes, and end with a point at `to_ms`. Events outside the span are ignored.
-pub fn pool_panels(events: &[TraceEvent], from_ms: f64, to_ms: f64) -> Vec<Panel> {
-    let mut pools: BTreeMap<(&str, &str), PoolTrace> = BTreeMap::new();
-    for ev in events {
+pub fn pool_panels(events: &(impl EventSource + ?Sized), from_ms: f64, to_ms: f64) -> Vec<Panel> {
+    let mut pools: BTreeMap<(String, String), PoolTrace> = BTreeMap::new();
+    for ev in events.events() {
         let EventKind::Pool {
             proxy,
             cluster,
@@ -50,14 +51,16 @@ pub fn pool_panels(events: &[TraceEvent], from_ms: f64, to_ms: f64) -> Vec<Panel
         if !(from_ms..=to_ms).contains(&ev.t_ms) {
             continue;
         }
-        let pool = pools.entry((proxy, cluster)).or_default();
+        let pool = pools
+            .entry((proxy.to_string(), cluster.to_string()))
+            .or_default();
         pool.connections.push((ev.t_ms, *connections as f64));
         pool.pending.push((ev.t_ms, *pending as f64));
         if matches!(event, PoolEvent::RqPendingOverflow | PoolEvent::RqOverflow) {
             pool.overflows_t_ms.push(ev.t_ms);
         }
     }
-    let name = |(proxy, cluster): (&str, &str)| format!("{proxy} -> {cluster}");
+    let name = |(proxy, cluster): &(String, String)| format!("{proxy} -> {cluster}");
     let gauge = |key, samples: &[(f64, f64)]| Series {
         name: name(key),
         points: gauge_points(samples, from_ms, to_ms),
@@ -77,14 +80,14 @@ pub fn pool_panels(events: &[TraceEvent], from_ms: f64, to_ms: f64) -> Vec<Panel
             YAxis::Count,
             pools
                 .iter()
-                .map(|(k, p)| gauge(*k, &p.connections))
+                .map(|(k, p)| gauge(k, &p.connections))
                 .collect(),
         ),
         panel(
             "pending requests",
             "requests",
             YAxis::Count,
-            pools.iter().map(|(k, p)| gauge(*k, &p.pending)).collect(),
+            pools.iter().map(|(k, p)| gauge(k, &p.pending)).collect(),
         ),
         panel(
             &format!("overflows per second ({bucket} ms buckets)"),
@@ -93,7 +96,7 @@ pub fn pool_panels(events: &[TraceEvent], from_ms: f64, to_ms: f64) -> Vec<Panel
             pools
                 .iter()
                 .map(|(k, p)| Series {
-                    name: name(*k),
+                    name: name(k),
                     points: per_second(
                         &bucket_counts(&p.overflows_t_ms, bucket, from_ms, to_ms),
                         bucket,
@@ -140,6 +143,7 @@ fn gauge_points(samples: &[(f64, f64)], from: f64, to: f64) -> Vec<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use meshtwin_model::event::TraceEvent;
 
     fn pool(
         t_ms: f64,

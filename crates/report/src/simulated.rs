@@ -133,8 +133,8 @@ impl Simulated {
             }
         }
         let timeline: Vec<TimelineEntry> = r
-            .events
-            .iter()
+            .trace()
+            .events()
             .filter_map(|e| match &e.kind {
                 EventKind::Fault {
                     action,

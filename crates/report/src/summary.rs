@@ -134,8 +134,8 @@ impl Judged {
     /// Explain the run's failures and draw its service graph — what `meshtwin run` writes
     /// beside the summary (sweeps and comparisons, which keep only figures, skip it).
     pub fn annotate(&mut self, r: &RunResult, ctx: &Context<'_>) {
-        self.explanations = explain_failures(&r.events, ctx);
-        let graph = service_graph(&r.events, &crate::graph::places(ctx.topology));
+        self.explanations = explain_failures(r.trace(), ctx);
+        let graph = service_graph(r.trace(), &crate::graph::places(ctx.topology));
         let title = format!(
             "Service graph — {} · seed {}",
             self.summary.scenario, self.summary.seed
@@ -212,7 +212,7 @@ impl Summary {
         // Where each call was served is read from every request's events: a run that kept
         // less than the full trace has no failover to report (nor reached workloads).
         let mut failovers: BTreeMap<String, Failover> = if r.trace_level.is_full() {
-            served_by_load(&r.events, places)
+            served_by_load(r.trace(), places)
                 .into_iter()
                 .filter_map(|(load, served)| Some((load, failover_time(&served)?)))
                 .collect()
@@ -242,7 +242,7 @@ impl Summary {
                 .collect(),
             loads,
             proxies: r.proxies.clone(),
-            ejections: ejections(&r.events)
+            ejections: ejections(r.trace())
                 .into_iter()
                 .filter(|e| e.source == Source::Outlier)
                 .map(|e| EjectionSummary {
@@ -257,7 +257,7 @@ impl Summary {
             expectations: verdicts.to_vec(),
             passed: verdicts.iter().all(|v| v.pass),
             trace: TraceSummary {
-                events: r.events.len() as u64,
+                events: r.trace().len(),
                 level: r.trace_level,
                 dropped: r.dropped_events,
             },

@@ -2,8 +2,9 @@
 //! split of a traffic shift or canary), and each load's latency distribution (the timeout
 //! scenarios' "about 6 s" / "about 1 s").
 
-use meshtwin_model::event::{EventKind, TraceEvent};
+use meshtwin_model::event::EventKind;
 use meshtwin_model::run::RunResult;
+use meshtwin_model::trace::EventSource;
 
 use crate::expect::Reach;
 use crate::plot::{Panel, YAxis};
@@ -33,10 +34,10 @@ pub fn share_panels(r: &RunResult, reach: &Reach) -> Vec<Panel> {
         let window = |t: f64| (((t - from) / width) as usize).min(WINDOWS - 1);
         let mut totals = [0u64; WINDOWS];
         let mut counts: std::collections::BTreeMap<String, [u64; WINDOWS]> = Default::default();
-        for (t_ms, request_id) in request_ends(&r.events, &spec.name) {
+        for (t_ms, request_id) in request_ends(r.trace(), &spec.name) {
             let w = window(t_ms);
             totals[w] += 1;
-            for wl in reach.get(request_id).into_iter().flatten() {
+            for wl in reach.get(&request_id).into_iter().flatten() {
                 counts.entry(wl.clone()).or_insert([0; WINDOWS])[w] += 1;
             }
         }
@@ -63,15 +64,15 @@ pub fn share_panels(r: &RunResult, reach: &Reach) -> Vec<Panel> {
 
 /// When each call of load `load` ended (ms) and its request id, from the trace.
 fn request_ends<'a>(
-    events: &'a [TraceEvent],
+    events: &'a dyn EventSource,
     load: &'a str,
-) -> impl Iterator<Item = (f64, &'a str)> + 'a {
-    events.iter().filter_map(move |e| match &e.kind {
+) -> impl Iterator<Item = (f64, String)> + 'a {
+    events.events().filter_map(move |e| match &e.kind {
         EventKind::Request {
             load: l,
             request_id,
             ..
-        } if l == load => Some((e.t_ms, request_id.as_str())),
+        } if l == load => Some((e.t_ms, request_id.clone())),
         _ => None,
     })
 }

@@ -260,15 +260,21 @@ fn ended_requests(stats: &ProxyStats) -> u64 {
 
 /// HTTP access-log entries (TCP entries have no request id) by proxy, in one pass over the
 /// trace.
-fn access_logs_by_proxy(run: &RunResult) -> BTreeMap<&str, u64> {
-    let mut logged: BTreeMap<&str, u64> = BTreeMap::new();
-    for e in &run.events {
+fn access_logs_by_proxy(run: &RunResult) -> BTreeMap<String, u64> {
+    let mut logged: BTreeMap<String, u64> = BTreeMap::new();
+    for e in run.trace().events() {
         if let EventKind::AccessLog {
             proxy, request_id, ..
         } = &e.kind
         {
-            if !request_id.is_empty() {
-                *logged.entry(proxy.as_str()).or_default() += 1;
+            if request_id.is_empty() {
+                continue;
+            }
+            match logged.get_mut(proxy.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    logged.insert(proxy.to_string(), 1);
+                }
             }
         }
     }
@@ -289,10 +295,15 @@ fn check_access_logs(ended: u64, logged: u64, out: &mut Vec<Violation>) {
 
 /// One `request` event per call each load made.
 fn check_loads(run: &RunResult, out: &mut Vec<Violation>) {
-    let mut traced: BTreeMap<&str, u64> = BTreeMap::new();
-    for e in &run.events {
+    let mut traced: BTreeMap<String, u64> = BTreeMap::new();
+    for e in run.trace().events() {
         if let EventKind::Request { load, .. } = &e.kind {
-            *traced.entry(load.as_str()).or_default() += 1;
+            match traced.get_mut(load.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    traced.insert(load.clone(), 1);
+                }
+            }
         }
     }
     for (spec, _, outcome) in &run.loads {

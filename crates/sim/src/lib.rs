@@ -17,7 +17,8 @@
 //!   sockets too (`tests/real_loopback.rs`).
 //! - [`tcp_echo`]: Istio's tcp-echo sample (answers each line with its prefix).
 //! - [`reach`]: which pods can exchange packets (only those become network hosts).
-//! - [`recorder`]: the trace; [`trace_filter`] what a `failures` / `none` trace keeps.
+//! - [`recorder`]: the trace; [`trace_filter`] what a `failures` / `none` trace keeps;
+//!   [`trace_stream`] a full trace streamed to its file during the run and read back.
 //! - [`rng`]: one seeded ChaCha stream per component.
 //! - [`rss_log`]: the memory probe `MESHTWIN_RSS_LOG` turns on (for the README's measurement).
 //! - [`scheduler`]: the event loop (tasks, packets, then the clock jumps).
@@ -60,6 +61,7 @@ pub mod tcp_echo;
 pub mod timeline;
 pub mod timers;
 pub mod trace_filter;
+pub mod trace_stream;
 pub mod world;
 
 pub use meshtwin_xds as xds;
@@ -67,6 +69,6 @@ pub use meshtwin_xds as xds;
 pub use network::Substrate;
 pub use simulator::Simulator;
 pub use world::{
-    proxy_configs, run, run_on, run_traced, run_with_timeline, EngineStats, RunResult, SimError,
-    World,
+    proxy_configs, run, run_on, run_recorded, run_traced, run_with_timeline, EngineStats,
+    RunResult, SimError, World,
 };

@@ -1,15 +1,19 @@
 //! Records the trace: every event any proxy, app or load generator reports, in the order they
-//! happen in virtual time, up to a fixed cap; a `failures` or `none` trace keeps only what its
+//! happen in virtual time. A full trace is either kept in memory up to a fixed cap, or streamed
+//! whole to its file as events arrive ([`Recorder::streaming`], [`crate::trace_stream`]: no
+//! cap, memory holds only the write buffer); a `failures` or `none` trace keeps only what its
 //! level keeps ([`crate::trace_filter`]).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use meshtwin_model::event::{EventKind, Name, ResponseFlags, TraceEvent, TraceLevel};
 use meshtwin_proxy::observer::Observer;
 
 use crate::trace_filter::FailureFilter;
+use crate::trace_stream::TraceWriter;
 
 /// The most events a trace keeps; past it, events are counted but not stored.
 pub const DEFAULT_TRACE_CAP: usize = meshtwin_model::limits::MAX_TRACE_EVENTS;
@@ -22,6 +26,8 @@ pub struct Recorder {
     level: TraceLevel,
     /// What a `failures` or `none` trace keeps (`None` for a full trace).
     filter: Option<RefCell<FailureFilter>>,
+    /// The file a streamed full trace goes to (`None` when the trace is kept in memory).
+    stream: Option<RefCell<TraceWriter>>,
     /// request id → (proxy, flags) of every access-log entry not yet claimed by a load.
     flags_by_request: RefCell<BTreeMap<String, Vec<(Name, ResponseFlags)>>>,
     /// request id → the pod whose TCP app answered it, not yet claimed by a load.
@@ -42,8 +48,17 @@ impl Recorder {
             cap,
             level,
             filter: (!level.is_full()).then(|| RefCell::new(FailureFilter::new(level, cap))),
+            stream: None,
             flags_by_request: RefCell::new(BTreeMap::new()),
             served: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// A full trace written to `file` as events arrive, every event (no cap), none kept.
+    pub fn streaming(file: TraceWriter) -> Self {
+        Self {
+            stream: Some(RefCell::new(file)),
+            ..Self::new(0)
         }
     }
 
@@ -94,6 +109,10 @@ impl Recorder {
             filter.borrow_mut().record(event);
             return;
         }
+        if let Some(file) = &self.stream {
+            file.borrow_mut().write(&event);
+            return;
+        }
         let mut events = self.events.borrow_mut();
         if events.len() < self.cap {
             events.push(event);
@@ -127,16 +146,38 @@ impl Recorder {
     /// The calls of load `load` as the events kept so far record them, in completion order
     /// ([`meshtwin_model::calls::traced_calls`]).
     pub fn traced_calls(&self, load: &str) -> Vec<meshtwin_model::run::CallRecord> {
-        meshtwin_model::calls::traced_calls(&self.events.borrow(), load)
+        meshtwin_model::calls::traced_calls(&*self.events.borrow(), load)
     }
 
-    /// The kept events in virtual-time order, and how many the cap dropped.
-    pub fn into_events(self) -> (Vec<TraceEvent>, u64) {
+    /// The trace: the events kept in virtual-time order (none when streamed), the streamed
+    /// file closed and ready to be read back (when streamed), and how many events the cap
+    /// dropped.
+    pub fn into_trace(self) -> Trace {
         if let Some(filter) = self.filter {
-            return filter.into_inner().finish();
+            let (events, dropped) = filter.into_inner().finish();
+            return Trace {
+                events,
+                streamed: None,
+                dropped,
+            };
         }
-        (self.events.into_inner(), self.dropped.into_inner())
+        let streamed = self.stream.map(|file| {
+            Arc::new(file.into_inner().finish()) as Arc<dyn meshtwin_model::trace::EventSource>
+        });
+        Trace {
+            events: self.events.into_inner(),
+            streamed,
+            dropped: self.dropped.into_inner(),
+        }
     }
+}
+
+/// What a [`Recorder`] hands over at the end of a run (the trace fields of a
+/// [`meshtwin_model::run::RunResult`]).
+pub struct Trace {
+    pub events: Vec<TraceEvent>,
+    pub streamed: Option<Arc<dyn meshtwin_model::trace::EventSource>>,
+    pub dropped: u64,
 }
 
 /// Lets proxies report into a shared recorder.

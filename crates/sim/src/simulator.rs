@@ -63,13 +63,25 @@ impl<'w> Simulator<'w> {
         world: &'w World<'w>,
         policies: &MeshPolicies,
     ) -> Result<Self, SimError> {
+        let recorder = Recorder::with_level(trace, DEFAULT_TRACE_CAP);
+        Self::init_recorded(substrate, recorder, world, policies)
+    }
+
+    /// Like [`Simulator::init`], the trace going to `recorder` (e.g. one that streams it to a
+    /// file: [`Recorder::streaming`]).
+    pub fn init_recorded(
+        substrate: Substrate,
+        recorder: Recorder,
+        world: &'w World<'w>,
+        policies: &MeshPolicies,
+    ) -> Result<Self, SimError> {
         let load_targets = world.load_targets()?;
         let (live, built) = world.live_pods(policies, &load_targets);
         let clock = Rc::new(Clock::default());
         let (mut network, hosts) = network(substrate, world, &live, clock.clone());
         network.seed_loss(rng::stream(world.scenario.seed, "network/loss"));
         let core = Rc::new(Core::new(clock, &network));
-        let recorder = Rc::new(Recorder::with_level(trace, DEFAULT_TRACE_CAP));
+        let recorder = Rc::new(recorder);
         let mut pods = PodRuntime::new(
             SimHosts {
                 core: core.clone(),
@@ -162,11 +174,12 @@ impl<'w> Simulator<'w> {
         let recorder = Rc::try_unwrap(recorder)
             .unwrap_or_else(|_| panic!("all tasks are gone, so is every recorder handle"));
         let trace_level = recorder.level();
-        let (events, dropped_events) = recorder.into_events();
+        let trace = recorder.into_trace();
         let mut result = RunResult {
             platform: RunPlatform::Twin,
-            events,
-            dropped_events,
+            events: trace.events,
+            streamed: trace.streamed,
+            dropped_events: trace.dropped,
             trace_level,
             proxies,
             loads,

@@ -14,6 +14,7 @@ use meshtwin_proxy::config::ProxyConfig;
 use crate::loadgen::LoadTarget;
 use crate::network::Substrate;
 use crate::reach::reachable_pods;
+use crate::recorder::{Recorder, DEFAULT_TRACE_CAP};
 use crate::simulator::Simulator;
 use crate::target::{app_call_targets, resolve_target};
 use crate::xds::{self, ClusterCache, MeshView};
@@ -236,8 +237,22 @@ pub fn run_traced(
     scenario: &Scenario,
     states: &BTreeMap<usize, MeshPolicies>,
 ) -> Result<RunResult, SimError> {
+    let recorder = Recorder::with_level(trace, DEFAULT_TRACE_CAP);
+    run_recorded(substrate, recorder, topo, policies, scenario, states)
+}
+
+/// Like [`run_on`], the trace going to `recorder` (a full trace streamed to its file:
+/// [`Recorder::streaming`]; the result's trace is then that file, read back).
+pub fn run_recorded(
+    substrate: Substrate,
+    recorder: Recorder,
+    topo: &Topology,
+    policies: &MeshPolicies,
+    scenario: &Scenario,
+    states: &BTreeMap<usize, MeshPolicies>,
+) -> Result<RunResult, SimError> {
     let world = World::new(topo, scenario, states);
-    let mut sim = Simulator::init(substrate, trace, &world, policies)?;
+    let mut sim = Simulator::init_recorded(substrate, recorder, &world, policies)?;
     while sim.step() {}
     Ok(sim.finish())
 }

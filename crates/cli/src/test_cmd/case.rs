@@ -82,7 +82,7 @@ pub fn run(job: &Job<'_>, update: bool, trace: TraceLevel) -> Ended {
         .map(|v| format!("{}: {}", v.name, v.detail))
         .chain(result.violations.iter().map(|v| format!("invariant: {v}")))
         .collect();
-    let fresh = Digest::build(&judged.summary, &result.events);
+    let fresh = Digest::build(&judged.summary, result.trace());
     drop(result);
     let digest = if update {
         match write(&job.digest, &fresh) {

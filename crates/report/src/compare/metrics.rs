@@ -106,19 +106,19 @@ pub fn run_metrics(s: &Summary, r: &RunResult) -> BTreeMap<String, LoadMetrics> 
 fn path_figures(s: &Summary, r: &RunResult, load: &str) -> (u64, u64) {
     let empty = CallStats::default();
     let calls = r.load(load).map_or(&empty, |o| &o.calls);
-    let proxies: BTreeSet<&str> = r
-        .events
-        .iter()
+    let proxies: BTreeSet<String> = r
+        .trace()
+        .events()
         .filter_map(|e| match &e.kind {
             EventKind::AccessLog {
                 proxy, request_id, ..
-            } if calls.ended(load, request_id) => Some(proxy.as_str()),
+            } if calls.ended(load, request_id) => Some(proxy.to_string()),
             _ => None,
         })
         .collect();
     let retries = proxies
         .iter()
-        .filter_map(|p| s.proxies.get(*p))
+        .filter_map(|p| s.proxies.get(p))
         .flat_map(|st| st.counters.iter())
         .filter(|(name, _)| name.ends_with(".upstream_rq_retry"))
         .map(|(_, v)| v)

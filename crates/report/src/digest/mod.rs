@@ -19,7 +19,8 @@ pub mod leaves;
 
 use std::collections::BTreeMap;
 
-use meshtwin_model::event::{EventKind, TraceEvent};
+use meshtwin_model::event::EventKind;
+use meshtwin_model::trace::EventSource;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
@@ -108,7 +109,7 @@ pub struct TraceDigest {
 
 impl Digest {
     /// The digest of a run, from its summary and its trace.
-    pub fn build(summary: &Summary, events: &[TraceEvent]) -> Self {
+    pub fn build(summary: &Summary, events: &(impl EventSource + ?Sized)) -> Self {
         let loads = summary
             .loads
             .iter()
@@ -149,7 +150,7 @@ impl Digest {
             ejections,
             priority_loads: priority_changes(events),
             trace: TraceDigest {
-                events: events.len() as u64,
+                events: events.len(),
                 kinds: kinds(events),
                 dropped: summary.trace.dropped,
                 sha256: trace_sha256(events),
@@ -202,9 +203,9 @@ fn sorted(value: Value) -> Value {
 }
 
 /// Every priority-load event, in proxy, cluster, time order.
-fn priority_changes(events: &[TraceEvent]) -> Vec<PriorityChange> {
+fn priority_changes(events: &(impl EventSource + ?Sized)) -> Vec<PriorityChange> {
     let mut out: Vec<PriorityChange> = events
-        .iter()
+        .events()
         .filter_map(|e| match &e.kind {
             EventKind::PriorityLoad {
                 proxy,
@@ -230,19 +231,19 @@ fn priority_changes(events: &[TraceEvent]) -> Vec<PriorityChange> {
     out
 }
 
-fn kinds(events: &[TraceEvent]) -> BTreeMap<String, u64> {
+fn kinds(events: &(impl EventSource + ?Sized)) -> BTreeMap<String, u64> {
     let mut out = BTreeMap::new();
-    for e in events {
+    for e in events.events() {
         *out.entry(e.kind.name().to_string()).or_default() += 1;
     }
     out
 }
 
 /// SHA-256 of `trace.jsonl` as [`crate::output::trace_jsonl`] writes it, in hex.
-pub fn trace_sha256(events: &[TraceEvent]) -> String {
+pub fn trace_sha256(events: &(impl EventSource + ?Sized)) -> String {
     let mut hasher = Sha256::new();
-    for e in events {
-        crate::output::write_trace_line(e, &mut hasher);
+    for e in events.events() {
+        crate::output::write_trace_line(&e, &mut hasher);
     }
     hasher
         .finalize()

@@ -26,7 +26,7 @@ pub struct Class<'i> {
 }
 
 /// Every failure class, most requests first, then by code and flags.
-pub fn failure_classes<'i>(idx: &'i TraceIndex<'_>) -> Vec<Class<'i>> {
+pub fn failure_classes<'i>(idx: &'i TraceIndex) -> Vec<Class<'i>> {
     let mut by_key: BTreeMap<(u16, ResponseFlags), Vec<&Req>> = BTreeMap::new();
     for r in idx
         .requests
@@ -64,7 +64,7 @@ pub fn windows(times: &[f64]) -> Vec<(f64, f64)> {
 
 /// Explain a class: diagnose its first request at each site in each window; the mechanism is
 /// that of the busiest site's first diagnosis, the settings and hosts those of all of them.
-pub fn explain_class(idx: &TraceIndex<'_>, ctx: &Context<'_>, class: Class<'_>) -> Explanation {
+pub fn explain_class(idx: &TraceIndex, ctx: &Context<'_>, class: Class<'_>) -> Explanation {
     let times: Vec<f64> = class.requests.iter().map(|r| r.t_ms).collect();
     let windows = windows(&times);
     let mut loads: BTreeMap<String, usize> = BTreeMap::new();

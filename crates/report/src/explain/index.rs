@@ -7,6 +7,8 @@ use meshtwin_model::event::{
     EventKind, HealthAction, OutlierAction, OutlierReason, PoolEvent, ResponseFlags, TraceEvent,
 };
 
+use meshtwin_model::trace::EventSource;
+
 use super::{Hop, TimelineEntry};
 
 /// A load generator's request, as the `request` event records it.
@@ -38,8 +40,10 @@ pub type Key = (String, String);
 
 /// The trace, indexed.
 #[derive(Debug, Default)]
-pub struct TraceIndex<'a> {
-    pub events: &'a [TraceEvent],
+pub struct TraceIndex {
+    /// The events that change a host's state (`endpoints`, `outlier`, `health_check`), for
+    /// [`crate::endpoints::endpoint_view`] at any instant.
+    pub host_events: Vec<TraceEvent>,
     pub requests: Vec<Req>,
     by_id: BTreeMap<String, usize>,
     hops: BTreeMap<String, Vec<Hop>>,
@@ -51,14 +55,26 @@ pub struct TraceIndex<'a> {
     pub timeline: Vec<(usize, TimelineEntry)>,
 }
 
-impl<'a> TraceIndex<'a> {
-    pub fn new(events: &'a [TraceEvent]) -> Self {
-        let mut idx = TraceIndex {
-            events,
-            ..TraceIndex::default()
-        };
-        for e in events {
-            idx.add(e);
+impl TraceIndex {
+    /// The index of `events`, in one pass, holding of the loads' requests (and their hops)
+    /// only those whose id `wanted` accepts: the rest of the index is what a diagnosis reads
+    /// about any request (pool, outlier and health-check history, the timeline).
+    pub fn new(events: &(impl EventSource + ?Sized), wanted: &dyn Fn(&str) -> bool) -> Self {
+        let mut idx = TraceIndex::default();
+        for e in events.events() {
+            match &e.kind {
+                EventKind::Request { request_id, .. } | EventKind::AccessLog { request_id, .. }
+                    if !wanted(request_id) => {}
+                _ => idx.add(&e),
+            }
+            if matches!(
+                e.kind,
+                EventKind::Endpoints { .. }
+                    | EventKind::Outlier { .. }
+                    | EventKind::HealthCheck { .. }
+            ) {
+                idx.host_events.push(e.into_owned());
+            }
         }
         idx
     }

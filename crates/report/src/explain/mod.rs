@@ -13,12 +13,13 @@
 //! Data and rendering are separate: [`Explanation`] and [`RequestExplanation`] serialize, so
 //! HTML and Markdown reports render the same findings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use meshtwin_model::event::{FaultAction, ResponseFlags, TraceEvent};
+use meshtwin_model::event::{EventKind, FaultAction, ResponseFlags};
 use meshtwin_model::origin::Origin;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::topology::Topology;
+use meshtwin_model::trace::EventSource;
 use serde::{Deserialize, Serialize};
 
 pub mod classes;
@@ -134,8 +135,24 @@ pub struct RequestExplanation {
 }
 
 /// Every failure class of the run's loads, most requests first (then by code and flags).
-pub fn explain_failures(events: &[TraceEvent], ctx: &Context<'_>) -> Vec<Explanation> {
-    let idx = index::TraceIndex::new(events);
+pub fn explain_failures(
+    events: &(impl EventSource + ?Sized),
+    ctx: &Context<'_>,
+) -> Vec<Explanation> {
+    // Two passes: which requests failed, then the index of those only (memory holds the
+    // failed requests, not every request of the run).
+    let failed: BTreeSet<String> = (events.events())
+        .filter_map(|e| match &e.kind {
+            EventKind::Request {
+                request_id,
+                status,
+                flags,
+                ..
+            } if classes::is_failure(*status, flags) => Some(request_id.clone()),
+            _ => None,
+        })
+        .collect();
+    let idx = index::TraceIndex::new(events, &|id| failed.contains(id));
     classes::failure_classes(&idx)
         .into_iter()
         .map(|c| classes::explain_class(&idx, ctx, c))
@@ -144,11 +161,11 @@ pub fn explain_failures(events: &[TraceEvent], ctx: &Context<'_>) -> Vec<Explana
 
 /// One request by id; `None` when no load made it.
 pub fn explain_request(
-    events: &[TraceEvent],
+    events: &(impl EventSource + ?Sized),
     ctx: &Context<'_>,
     request_id: &str,
 ) -> Option<RequestExplanation> {
-    let idx = index::TraceIndex::new(events);
+    let idx = index::TraceIndex::new(events, &|id| id == request_id);
     let req = idx.request(request_id)?;
     let hops: Vec<Hop> = idx.hops(request_id).to_vec();
     let diagnosis = classes::is_failure(req.status, &req.flags)

@@ -47,7 +47,7 @@ pub struct RouteRule {
 
 /// The policies in force at `t_ms`: those after the last timeline `apply` / `delete` at or
 /// before it (by the trace's `fault` events), else the run's initial ones.
-pub fn policies_at<'c>(ctx: &Context<'c>, idx: &TraceIndex<'_>, t_ms: f64) -> &'c MeshPolicies {
+pub fn policies_at<'c>(ctx: &Context<'c>, idx: &TraceIndex, t_ms: f64) -> &'c MeshPolicies {
     idx.timeline
         .iter()
         .rev()

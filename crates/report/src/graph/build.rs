@@ -14,13 +14,17 @@
 use std::collections::BTreeMap;
 
 use meshtwin_model::event::{EndpointInfo, EventKind, HealthAction, OutlierAction, TraceEvent};
+use meshtwin_model::trace::EventSource;
 use petgraph::graph::DiGraph;
 
 use super::{Edge, Group, Node, NodeKind, Place, ServiceGraph};
 use crate::explain::diagnose::service_of;
 
 /// The graph of `events`; `places` places each pod (see [`super::places`]).
-pub fn service_graph(events: &[TraceEvent], places: &BTreeMap<String, Place>) -> ServiceGraph {
+pub fn service_graph(
+    events: &(impl EventSource + ?Sized),
+    places: &BTreeMap<String, Place>,
+) -> ServiceGraph {
     let mut b = Builder {
         places,
         nodes: BTreeMap::new(),
@@ -30,8 +34,8 @@ pub fn service_graph(events: &[TraceEvent], places: &BTreeMap<String, Place>) ->
         outermost: BTreeMap::new(),
         unattributed: 0,
     };
-    for e in events {
-        b.add(e);
+    for e in events.events() {
+        b.add(&e);
     }
     b.finish()
 }

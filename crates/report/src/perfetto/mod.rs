@@ -24,19 +24,36 @@ use std::io::{self, Write};
 
 mod events;
 
-use events::{instant_of, slice_of, Role, Slice};
-use meshtwin_model::event::TraceEvent;
+use events::{instant_of, slice_of, Role};
+use meshtwin_model::trace::EventSource;
 use serde_json::{json, Value};
 
-/// Spreads `slices` (of one pod and role) over lanes: in start order, each to the first lane
-/// whose last slice has ended. Returns each slice's lane, by index into `slices`.
-fn lanes(slices: &[&Slice<'_>]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..slices.len()).collect();
-    order.sort_by_key(|&i| (slices[i].start_us, slices[i].start_us + slices[i].dur_us, i));
+/// Where and when one slice goes, without its contents: its track (pod and role), its span,
+/// and which event of the trace it is (its name and `args` are made from that event again
+/// when it is written).
+struct Placed {
+    track: usize,
+    start_us: i64,
+    dur_us: i64,
+    event: u64,
+}
+
+/// An instant's time, pod and event.
+struct Moment {
+    ts_us: i64,
+    pod: Option<String>,
+    event: u64,
+}
+
+/// Spreads a track's slices over lanes: in start order, each to the first lane whose last
+/// slice has ended. Returns each slice's lane, by index into `spans` (start, duration).
+fn lanes(spans: &[(i64, i64)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_by_key(|&i| (spans[i].0, spans[i].0 + spans[i].1, i));
     let mut ends: Vec<i64> = Vec::new();
-    let mut lane = vec![0; slices.len()];
+    let mut lane = vec![0; spans.len()];
     for i in order {
-        let (start, end) = (slices[i].start_us, slices[i].start_us + slices[i].dur_us);
+        let (start, end) = (spans[i].0, spans[i].0 + spans[i].1);
         let free = ends.iter().position(|&e| e <= start);
         let l = free.unwrap_or_else(|| {
             ends.push(0);
@@ -49,33 +66,40 @@ fn lanes(slices: &[&Slice<'_>]) -> Vec<usize> {
 }
 
 /// Where every slice goes: each pod's threads (role and lane → tid) and each slice's lane.
-struct Layout<'a> {
-    threads: BTreeMap<&'a str, BTreeMap<(Role, usize), u64>>,
-    pids: BTreeMap<&'a str, u64>,
+struct Layout {
+    threads: BTreeMap<String, BTreeMap<(Role, usize), u64>>,
+    pids: BTreeMap<String, u64>,
     lane_of: Vec<usize>,
 }
 
-impl<'a> Layout<'a> {
-    /// Lanes for `slices`; a `sidecar` thread for every pod with an instant or a proxy.
-    fn new(slices: &'a [Slice<'_>], instant_pods: Vec<&'a str>, proxies: &[&'a str]) -> Self {
-        let mut threads: BTreeMap<&str, BTreeMap<(Role, usize), u64>> = BTreeMap::new();
-        let mut by_track: BTreeMap<(&str, &Role), Vec<usize>> = BTreeMap::new();
+impl Layout {
+    /// Lanes for `slices` on `tracks`; a `sidecar` thread for every pod with an instant or
+    /// a proxy.
+    fn new(
+        tracks: &[(String, Role)],
+        slices: &[Placed],
+        moments: &[Moment],
+        proxies: &[&str],
+    ) -> Self {
+        let mut threads: BTreeMap<String, BTreeMap<(Role, usize), u64>> = BTreeMap::new();
+        let mut by_track: Vec<Vec<usize>> = vec![Vec::new(); tracks.len()];
         for (i, s) in slices.iter().enumerate() {
-            by_track.entry((&s.pod, &s.role)).or_default().push(i);
+            by_track[s.track].push(i);
         }
         let mut lane_of = vec![0usize; slices.len()];
-        for ((pod, role), idx) in &by_track {
-            let refs: Vec<&Slice<'_>> = idx.iter().map(|&i| &slices[i]).collect();
-            for (k, l) in lanes(&refs).into_iter().enumerate() {
+        for ((pod, role), idx) in tracks.iter().zip(&by_track) {
+            let spans: Vec<(i64, i64)> = (idx.iter())
+                .map(|&i| (slices[i].start_us, slices[i].dur_us))
+                .collect();
+            let pod_threads = threads.entry(pod.clone()).or_default();
+            for (k, l) in lanes(&spans).into_iter().enumerate() {
                 lane_of[idx[k]] = l;
-                threads
-                    .entry(pod)
-                    .or_default()
-                    .insert(((*role).clone(), l), 0);
+                pod_threads.insert((role.clone(), l), 0);
             }
         }
-        for p in instant_pods.into_iter().chain(proxies.iter().copied()) {
-            threads.entry(p).or_default().insert((Role::Sidecar, 0), 0);
+        let instant_pods = moments.iter().filter_map(|m| m.pod.as_deref());
+        for p in instant_pods.chain(proxies.iter().copied()) {
+            (threads.entry(p.to_string()).or_default()).insert((Role::Sidecar, 0), 0);
         }
         // Thread ids in each pod's thread order, from 1.
         for t in threads.values_mut() {
@@ -84,7 +108,11 @@ impl<'a> Layout<'a> {
             }
         }
         // The timeline is process 1; pods follow in name order.
-        let pids = threads.keys().zip(2..).map(|(p, pid)| (*p, pid)).collect();
+        let pids = threads
+            .keys()
+            .zip(2..)
+            .map(|(p, pid)| (p.clone(), pid))
+            .collect();
         Layout {
             threads,
             pids,
@@ -135,70 +163,125 @@ impl<'a> Layout<'a> {
 
 /// `trace.perfetto.json` of the run's trace `events` (see the module doc); every pod in
 /// `proxies` gets its process and `sidecar` thread, even with nothing on it.
-pub fn perfetto_json(events: &[TraceEvent], proxies: &[&str]) -> String {
+pub fn perfetto_json(events: &(impl EventSource + ?Sized), proxies: &[&str]) -> String {
     let mut out = Vec::new();
     write_perfetto_json(&mut out, events, proxies).expect("writing into memory cannot fail");
     String::from_utf8(out).expect("JSON is UTF-8")
 }
 
-/// [`perfetto_json`] written to `w` as it is produced: one event's JSON at a time, never the
-/// whole document in memory.
-pub fn write_perfetto_json(
-    w: &mut impl Write,
-    events: &[TraceEvent],
-    proxies: &[&str],
-) -> io::Result<()> {
-    let slices: Vec<Slice> = events.iter().filter_map(slice_of).collect();
-    let instants: Vec<_> = events.iter().filter_map(instant_of).collect();
-    let instant_pods = instants.iter().filter_map(|i| i.pod.as_deref()).collect();
-    let layout = Layout::new(&slices, instant_pods, proxies);
-    // (time, order of making, slice or instant index): written in time order.
-    let mut timed: Vec<(i64, usize, Item)> = Vec::new();
-    for (i, s) in slices.iter().enumerate() {
-        timed.push((s.start_us, timed.len(), Item::Slice(i)));
-    }
-    for (i, inst) in instants.iter().enumerate() {
-        timed.push((inst.ts_us, timed.len(), Item::Instant(i)));
-    }
-    timed.sort_by_key(|(ts, seq, _)| (*ts, *seq));
-    let value = |item: &Item| match *item {
-        Item::Slice(i) => {
-            let s = &slices[i];
-            let (pid, tid) = (
-                layout.pid(&s.pod),
-                layout.tid(&s.pod, &s.role, layout.lane_of[i]),
-            );
-            json!({"name": s.name, "cat": s.cat, "ph": "X", "ts": s.start_us,
-                   "dur": s.dur_us, "pid": pid, "tid": tid, "args": s.args})
-        }
-        Item::Instant(i) => {
-            let i = &instants[i];
-            let (pid, tid, scope) = match &i.pod {
-                Some(p) => (layout.pid(p), layout.tid(p, &Role::Sidecar, 0), "t"),
-                None => (1, 1, "g"),
+/// Every slice's and instant's place and time, in one pass over `events` (what the layout
+/// and the time order need; their contents are not kept).
+fn place(events: &(impl EventSource + ?Sized)) -> (Vec<(String, Role)>, Vec<Placed>, Vec<Moment>) {
+    let mut track_ids: BTreeMap<(String, Role), usize> = BTreeMap::new();
+    let mut tracks = Vec::new();
+    let (mut slices, mut moments) = (Vec::new(), Vec::new());
+    for (n, e) in events.events().enumerate() {
+        let event = n as u64;
+        if let Some(s) = slice_of(&e) {
+            let key = (s.pod, s.role);
+            let track = match track_ids.get(&key) {
+                Some(t) => *t,
+                None => {
+                    tracks.push(key.clone());
+                    track_ids.insert(key, tracks.len() - 1);
+                    tracks.len() - 1
+                }
             };
-            json!({"name": i.name, "cat": i.cat, "ph": "i", "s": scope, "ts": i.ts_us,
-                   "pid": pid, "tid": tid, "args": i.args})
+            let (start_us, dur_us) = (s.start_us, s.dur_us);
+            slices.push(Placed {
+                track,
+                start_us,
+                dur_us,
+                event,
+            });
+        } else if let Some(i) = instant_of(&e) {
+            moments.push(Moment {
+                ts_us: i.ts_us,
+                pod: i.pod,
+                event,
+            });
         }
-    };
-    w.write_all(b"{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n")?;
-    let values = layout
-        .metadata()
-        .into_iter()
-        .chain(timed.iter().map(|(_, _, item)| value(item)));
-    for (n, v) in values.enumerate() {
-        if n > 0 {
-            w.write_all(b",\n")?;
-        }
-        serde_json::to_writer(&mut *w, &v).map_err(io::Error::other)?;
     }
-    w.write_all(b"\n]}\n")
+    (tracks, slices, moments)
 }
 
-/// A slice or an instant, by index.
-enum Item {
-    Slice(usize),
-    Instant(usize),
+/// [`perfetto_json`] written to `w` as it is produced: one event's JSON at a time, never the
+/// whole document in memory. Two passes over `events`: the first places every slice and
+/// instant (lanes need every slice of a thread, and the file is in start-time order while the
+/// trace is in end-time order); the second writes them in time order, holding only the
+/// events read ahead of the one being written (those that start later than it).
+pub fn write_perfetto_json(
+    w: &mut impl Write,
+    events: &(impl EventSource + ?Sized),
+    proxies: &[&str],
+) -> io::Result<()> {
+    let (tracks, slices, moments) = place(events);
+    let layout = Layout::new(&tracks, &slices, &moments, proxies);
+    // (time, order of making): written in time order; slices come first in making order.
+    let mut timed: Vec<(i64, usize)> = (slices.iter().enumerate())
+        .map(|(i, s)| (s.start_us, i))
+        .chain(
+            moments
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.ts_us, slices.len() + i)),
+        )
+        .collect();
+    timed.sort_unstable();
+    let event_of = |seq: usize| match slices.get(seq) {
+        Some(s) => s.event,
+        None => moments[seq - slices.len()].event,
+    };
+    w.write_all(b"{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n")?;
+    let mut first = true;
+    let mut put = |w: &mut dyn Write, v: &Value| -> io::Result<()> {
+        if !std::mem::take(&mut first) {
+            w.write_all(b",\n")?;
+        }
+        serde_json::to_writer(&mut *w, v).map_err(io::Error::other)
+    };
+    for v in layout.metadata() {
+        put(w, &v)?;
+    }
+    // Values read ahead of their turn, by order of making.
+    let mut ahead: BTreeMap<usize, Value> = BTreeMap::new();
+    let (mut next_slice, mut next_moment) = (0usize, 0usize);
+    let mut read = events.events();
+    for (_, seq) in timed {
+        let wanted = event_of(seq);
+        while !ahead.contains_key(&seq) {
+            let Some(e) = read.next() else {
+                return Err(io::Error::other(format!(
+                    "the trace ended before its event {wanted} was read again"
+                )));
+            };
+            if let Some(s) = slice_of(&e) {
+                let pid = layout.pid(&s.pod);
+                let tid = layout.tid(&s.pod, &s.role, layout.lane_of[next_slice]);
+                ahead.insert(
+                    next_slice,
+                    json!({"name": s.name, "cat": s.cat, "ph": "X",
+                    "ts": s.start_us, "dur": s.dur_us, "pid": pid, "tid": tid, "args": s.args}),
+                );
+                next_slice += 1;
+            } else if let Some(i) = instant_of(&e) {
+                let (pid, tid, scope) = match &i.pod {
+                    Some(p) => (layout.pid(p), layout.tid(p, &Role::Sidecar, 0), "t"),
+                    None => (1, 1, "g"),
+                };
+                ahead.insert(
+                    slices.len() + next_moment,
+                    json!({"name": i.name, "cat": i.cat,
+                    "ph": "i", "s": scope, "ts": i.ts_us, "pid": pid, "tid": tid,
+                    "args": i.args}),
+                );
+                next_moment += 1;
+            }
+        }
+        let v = ahead.remove(&seq).expect("read ahead");
+        put(w, &v)?;
+    }
+    w.write_all(b"\n]}\n")
 }
 
 #[cfg(test)]

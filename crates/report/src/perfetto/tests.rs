@@ -1,5 +1,5 @@
 use super::*;
-use meshtwin_model::event::EventKind;
+use meshtwin_model::event::{EventKind, TraceEvent};
 
 fn access_log(t_ms: f64, proxy: &str, duration_ms: f64, status: u16, flags: &str) -> TraceEvent {
     TraceEvent {

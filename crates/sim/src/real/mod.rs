@@ -154,7 +154,9 @@ pub fn run_real_on(
         },
         ..RunResult::default()
     };
-    (result.events, result.dropped_events) = recorder.into_events();
+    let trace = recorder.into_trace();
+    (result.events, result.streamed, result.dropped_events) =
+        (trace.events, trace.streamed, trace.dropped);
     result.violations = crate::invariants::check(&result, &invariants);
     Ok(result)
 }

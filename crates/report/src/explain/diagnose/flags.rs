@@ -9,7 +9,7 @@ use super::{service_of, simple, values, with, Facts};
 use crate::explain::Diagnosis;
 
 /// The mechanism `flag` names at the hop (`flag` is one of the flags above).
-pub(super) fn mechanism(f: &Facts<'_, '_>, flag: ResponseFlag) -> Diagnosis {
+pub(super) fn mechanism(f: &Facts<'_>, flag: ResponseFlag) -> Diagnosis {
     let hop = f.hop;
     let host = hop.upstream_host.as_deref();
     match flag {

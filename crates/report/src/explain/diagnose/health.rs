@@ -10,10 +10,10 @@ use crate::explain::index::TraceIndex;
 use crate::explain::{Diagnosis, Hop};
 
 /// `UH`: why the cluster had no healthy host at the time (the endpoint view then).
-pub(super) fn no_healthy(f: &Facts<'_, '_>) -> Diagnosis {
+pub(super) fn no_healthy(f: &Facts<'_>) -> Diagnosis {
     let (idx, hop) = (f.idx, f.hop);
     let at = hop.t_ms - hop.duration_ms;
-    let rows: Vec<_> = endpoint_view(idx.events, at)
+    let rows: Vec<_> = endpoint_view(&idx.host_events, at)
         .into_iter()
         .filter(|r| r.proxy == hop.proxy && r.cluster == hop.cluster)
         .collect();
@@ -47,7 +47,7 @@ pub(super) fn no_healthy(f: &Facts<'_, '_>) -> Diagnosis {
 }
 
 /// Every host was ejected: the detector's settings, the one that tripped first.
-fn by_outlier_detection(f: &Facts<'_, '_>, svc: &str, ejected: Vec<String>, at: f64) -> Diagnosis {
+fn by_outlier_detection(f: &Facts<'_>, svc: &str, ejected: Vec<String>, at: f64) -> Diagnosis {
     let hop = f.hop;
     let reason = ejection_reason(f.idx, hop, &ejected, at);
     let trip = match reason {
@@ -83,7 +83,7 @@ fn by_outlier_detection(f: &Facts<'_, '_>, svc: &str, ejected: Vec<String>, at: 
 }
 
 /// Every host failed active health checks: the checker's settings.
-fn by_health_checks(f: &Facts<'_, '_>, svc: &str, unhealthy: Vec<String>) -> Diagnosis {
+fn by_health_checks(f: &Facts<'_>, svc: &str, unhealthy: Vec<String>) -> Diagnosis {
     let hop = f.hop;
     let s = pool_settings(
         f.cluster.as_ref(),
@@ -111,7 +111,7 @@ fn by_health_checks(f: &Facts<'_, '_>, svc: &str, unhealthy: Vec<String>) -> Dia
 
 /// The ejection type of the latest ejection of one of `hosts` at or before `at`.
 fn ejection_reason(
-    idx: &TraceIndex<'_>,
+    idx: &TraceIndex,
     hop: &Hop,
     hosts: &[String],
     at: f64,

@@ -29,7 +29,7 @@ mod health;
 mod pool;
 
 /// The hop that caused a failed request, if any proxy saw it.
-pub fn origin_hop<'i>(idx: &'i TraceIndex<'_>, req: &Req) -> Option<&'i Hop> {
+pub fn origin_hop<'i>(idx: &'i TraceIndex, req: &Req) -> Option<&'i Hop> {
     let hops = idx.hops(&req.request_id);
     hops.iter()
         .find(|h| !h.flags.is_empty())
@@ -37,7 +37,7 @@ pub fn origin_hop<'i>(idx: &'i TraceIndex<'_>, req: &Req) -> Option<&'i Hop> {
 }
 
 /// Diagnose one failed request of a load.
-pub fn diagnose_request(idx: &TraceIndex<'_>, ctx: &Context<'_>, req: &Req) -> Diagnosis {
+pub fn diagnose_request(idx: &TraceIndex, ctx: &Context<'_>, req: &Req) -> Diagnosis {
     match origin_hop(idx, req) {
         Some(hop) => diagnose_hop(idx, ctx, hop),
         None if req.status == 0 => Diagnosis {
@@ -68,14 +68,14 @@ pub fn diagnose_request(idx: &TraceIndex<'_>, ctx: &Context<'_>, req: &Req) -> D
 
 /// What a hop's diagnosis draws on: the trace, the hop, and the settings of its cluster and
 /// of the routes to it at that time.
-pub(super) struct Facts<'i, 'e> {
-    pub idx: &'i TraceIndex<'e>,
+pub(super) struct Facts<'i> {
+    pub idx: &'i TraceIndex,
     pub hop: &'i Hop,
     pub cluster: Option<ClusterPolicy>,
     pub rules: Vec<RouteRule>,
 }
 
-impl Facts<'_, '_> {
+impl Facts<'_> {
     /// The cluster's origins of `settings`, in that order.
     pub fn on(&self, settings: &[Setting]) -> Vec<Origin> {
         pool_settings(self.cluster.as_ref(), settings)
@@ -111,7 +111,7 @@ const PRECEDENCE: [ResponseFlag; 10] = [
 ];
 
 /// What a hop's flags say, with the settings of its cluster and routes at that time.
-pub fn diagnose_hop(idx: &TraceIndex<'_>, ctx: &Context<'_>, hop: &Hop) -> Diagnosis {
+pub fn diagnose_hop(idx: &TraceIndex, ctx: &Context<'_>, hop: &Hop) -> Diagnosis {
     let policies = policies_at(ctx, idx, hop.t_ms);
     let f = Facts {
         idx,

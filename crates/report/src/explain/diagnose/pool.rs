@@ -9,7 +9,7 @@ use super::{values, with, Facts};
 use crate::explain::Diagnosis;
 
 /// `UO`: which limit refused the request, from the pool's events while it was being handled.
-pub(super) fn overflow(f: &Facts<'_, '_>) -> Diagnosis {
+pub(super) fn overflow(f: &Facts<'_>) -> Diagnosis {
     let (idx, hop) = (f.idx, f.hop);
     let on = |s: &[Setting]| f.on(s);
     let from = hop.t_ms - hop.duration_ms - 1.0;
