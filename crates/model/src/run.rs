@@ -103,11 +103,12 @@ impl RunPlatform {
 pub struct RunResult {
     /// What the pods ran on.
     pub platform: RunPlatform,
-    /// The trace, in virtual-time order, when it was kept in memory (empty when it was
-    /// streamed to a file: [`RunResult::streamed`]). Consumers read [`RunResult::trace`].
+    /// The trace, in virtual-time order, when it is held in memory (empty when it outgrew
+    /// memory and was streamed to its file: [`RunResult::streamed`]). Consumers read
+    /// [`RunResult::trace`].
     pub events: Vec<TraceEvent>,
-    /// The trace `meshtwin run` wrote to its file as the run went, read back event by event
-    /// (then `events` is empty).
+    /// The file `meshtwin run` wrote the trace to, read back event by event when `events` is
+    /// empty (the trace outgrew memory and was streamed to it as the run went).
     pub streamed: Option<std::sync::Arc<dyn EventSource>>,
     /// Events not kept because the trace reached its cap (never for a streamed trace).
     pub dropped_events: u64,
@@ -154,11 +155,11 @@ impl RunResult {
         crate::calls::traced_calls(self.trace(), name)
     }
 
-    /// The trace, wherever it is: the file it was streamed to, or the events kept in memory.
+    /// The trace, wherever it is: the events held in memory, or the file it was streamed to.
     pub fn trace(&self) -> &dyn EventSource {
         match &self.streamed {
-            Some(file) => file.as_ref(),
-            None => &self.events,
+            Some(file) if self.events.is_empty() => file.as_ref(),
+            _ => &self.events,
         }
     }
 

@@ -1,8 +1,10 @@
-//! A full trace streamed to its file during the run (what `meshtwin run` does) gives the same
-//! outputs as the same run with its trace kept in memory (what `sweep`, `compare` and `test`
-//! do): the same `trace.jsonl` byte for byte, the same `trace.jsonl.zst`, and every other file
-//! of the output set (summary, explanations, graph, plots, trace-event export) and the digest
-//! computed from the file read back equal those computed from memory.
+//! A full trace written to its file during the run (what `meshtwin run` does: held in memory
+//! while small, streamed once it outgrows its budget) gives the same outputs as the same run
+//! with its trace kept in memory (what `sweep`, `compare` and `test` do): the same
+//! `trace.jsonl` byte for byte, the same `trace.jsonl.zst`, and every other file of the output
+//! set (summary, explanations, graph, plots, trace-event export) and the digest computed from
+//! the file read back equal those computed from memory — whether the trace spilled from the
+//! first event, half-way through the run, or never.
 
 mod common;
 
@@ -15,7 +17,7 @@ use meshtwin_report::digest::Digest;
 use meshtwin_report::output::{write_all, write_staged};
 use meshtwin_report::output_dir::Staging;
 use meshtwin_report::summary::{judge, Judged};
-use meshtwin_sim::recorder::Recorder;
+use meshtwin_sim::recorder::{Recorder, SPILL_AFTER};
 use meshtwin_sim::trace_stream::{TraceWriter, ZSTD_LEVEL};
 use meshtwin_sim::Substrate;
 
@@ -47,25 +49,22 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// Run `inputs` with the trace streamed into a staging directory for `out` (compressed when
-/// `compress`), and write the run's outputs there as `meshtwin run` does; the run's digest
-/// is taken from the file before the staging directory moves to `out`.
-fn run_streamed(inputs: &Inputs, out: &Path, compress: bool) -> (RunResult, String) {
+/// Run `inputs` with the trace written into a staging directory for `out` (compressed when
+/// `compress`; streamed once it outgrows `after` events), and write the run's outputs there as
+/// `meshtwin run` does; the run's digest is taken from the trace before the staging directory
+/// moves to `out`.
+fn run_streamed(inputs: &Inputs, out: &Path, compress: bool, after: usize) -> (RunResult, String) {
     let staging = Staging::new(out).unwrap();
     let file = TraceWriter::create(staging.path(), compress).unwrap();
     let r = meshtwin_sim::run_recorded(
         Substrate::default(),
-        Recorder::streaming(file),
+        Recorder::streaming_after(file, after),
         &inputs.topology,
         &inputs.policies,
         &inputs.scenario,
         &inputs.timeline,
     )
     .expect("the scenario runs");
-    assert!(
-        r.events.is_empty(),
-        "a streamed trace is not kept in memory"
-    );
     let j = judged(inputs, &r);
     let digest = Digest::build(&j.summary, r.trace()).to_text();
     write_staged(staging, &j, &r, &|_| Ok(())).unwrap();
@@ -88,25 +87,36 @@ fn assert_streamed_equals_kept(name: &str) {
     let kept_judged = judged(&inputs, &kept);
     write_all(&dir.join("kept"), &kept_judged, &kept, &|_| Ok(())).unwrap();
 
-    let (streamed, streamed_digest) = run_streamed(&inputs, &dir.join("streamed"), false);
-    assert_eq!(streamed.trace().len(), kept.events.len() as u64);
-    assert_eq!(streamed.dropped_events, 0);
-    let (a, b) = (files(&dir.join("kept")), files(&dir.join("streamed")));
-    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
-    for (file, bytes) in &a {
-        assert!(bytes == &b[file], "{name}: {file} differs");
-    }
     let kept_digest = Digest::build(&kept_judged.summary, kept.trace()).to_text();
-    assert_eq!(kept_digest, streamed_digest);
+    let a = files(&dir.join("kept"));
+    let n = kept.events.len();
+    for after in [0, n / 2, SPILL_AFTER] {
+        let out = dir.join(format!("written-{after}"));
+        let (written, digest) = run_streamed(&inputs, &out, false, after);
+        assert_eq!(
+            written.events.is_empty(),
+            after < n,
+            "{name}: a trace is held in memory only while it stays within {after} events"
+        );
+        assert_eq!(written.trace().len(), n as u64);
+        assert_eq!(written.dropped_events, 0);
+        let b = files(&out);
+        assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+        for (file, bytes) in &a {
+            assert!(bytes == &b[file], "{name}, after {after}: {file} differs");
+        }
+        assert_eq!(kept_digest, digest);
 
-    // Compressed as it is written: the same bytes as compressing the finished file.
-    run_streamed(&inputs, &dir.join("zst"), true);
-    let mut expected = Vec::new();
-    let plain = std::fs::read(dir.join("kept/trace.jsonl")).unwrap();
-    zstd::stream::copy_encode(plain.as_slice(), &mut expected, ZSTD_LEVEL).unwrap();
-    let written = std::fs::read(dir.join("zst/trace.jsonl.zst")).unwrap();
-    assert!(written == expected, "{name}: trace.jsonl.zst differs");
-    assert!(!dir.join("zst/trace.jsonl").exists());
+        // Compressed as it is written: the same bytes as compressing the finished file.
+        let zst = dir.join(format!("zst-{after}"));
+        run_streamed(&inputs, &zst, true, after);
+        let mut expected = Vec::new();
+        let plain = std::fs::read(dir.join("kept/trace.jsonl")).unwrap();
+        zstd::stream::copy_encode(plain.as_slice(), &mut expected, ZSTD_LEVEL).unwrap();
+        let compressed = std::fs::read(zst.join("trace.jsonl.zst")).unwrap();
+        assert!(compressed == expected, "{name}: trace.jsonl.zst differs");
+        assert!(!zst.join("trace.jsonl").exists());
+    }
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! Records the trace: every event any proxy, app or load generator reports, in the order they
-//! happen in virtual time. A full trace is either kept in memory up to a fixed cap, or streamed
-//! whole to its file as events arrive ([`Recorder::streaming`], [`crate::trace_stream`]: no
-//! cap, memory holds only the write buffer); a `failures` or `none` trace keeps only what its
-//! level keeps ([`crate::trace_filter`]).
+//! happen in virtual time. A full trace is either kept in memory up to a fixed cap, or written
+//! whole to its file ([`Recorder::streaming`], [`crate::trace_stream`]: no cap): held in memory
+//! while it is small, and streamed to the file as events arrive once it outgrows
+//! [`SPILL_AFTER`] events, memory then holding only the write buffer. A `failures` or `none`
+//! trace keeps only what its level keeps ([`crate::trace_filter`]).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,6 +19,21 @@ use crate::trace_stream::TraceWriter;
 /// The most events a trace keeps; past it, events are counted but not stored.
 pub const DEFAULT_TRACE_CAP: usize = meshtwin_model::limits::MAX_TRACE_EVENTS;
 
+/// Events a trace written to its file is also held in memory for (≈ 40 MB): a trace that
+/// stays under it is read from memory afterwards — every consumer walks it, some more than
+/// once, and reading it back means parsing the file again each time —; one that outgrows it
+/// is written out and, from then on, streamed, so memory stays flat however long the run.
+pub const SPILL_AFTER: usize = 200_000;
+
+/// A trace's file, and when the trace goes there.
+struct Spill {
+    file: TraceWriter,
+    /// Events held in memory before the trace is streamed to the file instead.
+    after: usize,
+    /// Whether it was: events then go straight to the file.
+    spilled: bool,
+}
+
 /// The trace being written.
 pub struct Recorder {
     events: RefCell<Vec<TraceEvent>>,
@@ -26,8 +42,8 @@ pub struct Recorder {
     level: TraceLevel,
     /// What a `failures` or `none` trace keeps (`None` for a full trace).
     filter: Option<RefCell<FailureFilter>>,
-    /// The file a streamed full trace goes to (`None` when the trace is kept in memory).
-    stream: Option<RefCell<TraceWriter>>,
+    /// The file a full trace is written to (`None` when the trace is kept in memory only).
+    stream: Option<RefCell<Spill>>,
     /// request id → (proxy, flags) of every access-log entry not yet claimed by a load.
     flags_by_request: RefCell<BTreeMap<String, Vec<(Name, ResponseFlags)>>>,
     /// request id → the pod whose TCP app answered it, not yet claimed by a load.
@@ -54,11 +70,22 @@ impl Recorder {
         }
     }
 
-    /// A full trace written to `file` as events arrive, every event (no cap), none kept.
+    /// A full trace written to `file`, every event (no cap): held in memory too up to
+    /// [`SPILL_AFTER`] events, streamed to the file as they arrive past that.
     pub fn streaming(file: TraceWriter) -> Self {
+        Self::streaming_after(file, SPILL_AFTER)
+    }
+
+    /// [`Recorder::streaming`] that streams once the trace outgrows `after` events (0: every
+    /// event goes straight to the file).
+    pub fn streaming_after(file: TraceWriter, after: usize) -> Self {
         Self {
-            stream: Some(RefCell::new(file)),
-            ..Self::new(0)
+            stream: Some(RefCell::new(Spill {
+                file,
+                after,
+                spilled: false,
+            })),
+            ..Self::new(usize::MAX)
         }
     }
 
@@ -109,11 +136,21 @@ impl Recorder {
             filter.borrow_mut().record(event);
             return;
         }
-        if let Some(file) = &self.stream {
-            file.borrow_mut().write(&event);
-            return;
-        }
         let mut events = self.events.borrow_mut();
+        if let Some(stream) = &self.stream {
+            let s = &mut *stream.borrow_mut();
+            if !s.spilled && events.len() >= s.after {
+                for e in events.drain(..) {
+                    s.file.write(&e);
+                }
+                *events = Vec::new();
+                s.spilled = true;
+            }
+            if s.spilled {
+                s.file.write(&event);
+                return;
+            }
+        }
         if events.len() < self.cap {
             events.push(event);
         } else {
@@ -161,11 +198,20 @@ impl Recorder {
                 dropped,
             };
         }
-        let streamed = self.stream.map(|file| {
-            Arc::new(file.into_inner().finish()) as Arc<dyn meshtwin_model::trace::EventSource>
+        let events = self.events.into_inner();
+        // A trace that never outgrew memory is written out now, and stays in memory for its
+        // readers.
+        let streamed = self.stream.map(|stream| {
+            let mut s = stream.into_inner();
+            if !s.spilled {
+                for e in &events {
+                    s.file.write(e);
+                }
+            }
+            Arc::new(s.file.finish()) as Arc<dyn meshtwin_model::trace::EventSource>
         });
         Trace {
-            events: self.events.into_inner(),
+            events,
             streamed,
             dropped: self.dropped.into_inner(),
         }
