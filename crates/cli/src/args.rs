@@ -40,10 +40,11 @@ pub enum Command {
         substrate: meshtwin_sim::Substrate,
         /// How much of the trace to keep and write: `full`, `failures` (every event of a
         /// request that failed — non-2xx or flagged — and every event of no request, pool
-        /// refusals but no routine pool events) or `none` (no trace.jsonl). A `full` trace is
-        /// streamed to its file as the run goes, every event of it (no cap), and read back for
-        /// the summary, plots and reports; `failures` is kept in memory, at most 2,000,000
-        /// events (summary.json's `trace.dropped` counts any past that).
+        /// refusals but no routine pool events) or `none` (no trace.jsonl). A `full` trace keeps
+        /// every event (no cap): held in memory up to 200,000 events, streamed to its file as
+        /// the run goes past that and read back for the summary, plots and reports; `failures`
+        /// is kept in memory, at most 2,000,000 events (summary.json's `trace.dropped` counts
+        /// any past that).
         #[arg(long, default_value = "full")]
         trace: meshtwin_model::event::TraceLevel,
         /// Write the trace zstd-compressed, as trace.jsonl.zst (read back by `trace`,
