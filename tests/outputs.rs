@@ -117,35 +117,19 @@ fn concurrent_runs_into_one_directory_never_mix_their_files() {
 
 #[test]
 fn an_interrupted_run_exits_130_and_leaves_the_previous_outputs_as_they_were() {
-    let tmp = TempDir::new("outputs", "interrupted");
-    let out = tmp.join("out");
-    let first = meshtwin(["run", "-q", "--out", out.to_str().unwrap()]);
-    assert_eq!(first.code, 0, "{}", first.transcript());
-    let before = std::fs::read(out.join("trace.jsonl")).unwrap();
+    let (tmp, out, before) = first_run("interrupted");
     // A long comparison into the same directory, interrupted while it runs.
-    let child = Command::new(env!("CARGO_BIN_EXE_meshtwin"))
-        .current_dir(workspace_root())
-        .args([
+    let child = spawn(
+        &[
             "compare",
             "scenarios/istio-circuit-breaking.yaml",
             "--seeds",
             "100000",
-            "--out",
-        ])
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("meshtwin starts");
+        ],
+        &out,
+    );
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(kill.success());
-    let done = child.wait_with_output().unwrap();
-    assert_eq!(done.status.code(), Some(130));
-    let stderr = String::from_utf8_lossy(&done.stderr);
+    let stderr = interrupt(child);
     assert!(
         stderr.contains("interrupted; outputs left as they were"),
         "{stderr}"
@@ -154,28 +138,50 @@ fn an_interrupted_run_exits_130_and_leaves_the_previous_outputs_as_they_were() {
     assert_eq!(tmp.entries(), ["out"], "no staging directory left");
 }
 
-#[test]
-fn a_run_interrupted_while_its_trace_streams_leaves_the_previous_outputs_and_no_partial_trace() {
-    let tmp = TempDir::new("outputs", "interrupted-stream");
+/// A directory `tmp/out` holding a first run's outputs, and that run's trace.
+fn first_run(name: &str) -> (TempDir, std::path::PathBuf, Vec<u8>) {
+    let tmp = TempDir::new("outputs", name);
     let out = tmp.join("out");
     let first = meshtwin(["run", "-q", "--out", out.to_str().unwrap()]);
     assert_eq!(first.code, 0, "{}", first.transcript());
     let before = std::fs::read(out.join("trace.jsonl")).unwrap();
-    // Ten virtual minutes at 1,000 rps: the trace is written into the staging directory beside
-    // --out while the run goes.
-    let child = Command::new(env!("CARGO_BIN_EXE_meshtwin"))
+    (tmp, out, before)
+}
+
+/// `meshtwin <args> --out <out>` started in the background.
+fn spawn(args: &[&str], out: &std::path::Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_meshtwin"))
         .current_dir(workspace_root())
-        .args([
-            "run",
-            "examples/memory/ten-minutes-1000rps.yaml",
-            "-q",
-            "--out",
-        ])
-        .arg(&out)
+        .args(args)
+        .arg("--out")
+        .arg(out)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("meshtwin starts");
+        .expect("meshtwin starts")
+}
+
+/// Send `child` SIGINT; it must exit 130. Its stderr.
+fn interrupt(child: std::process::Child) -> String {
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let done = child.wait_with_output().unwrap();
+    assert_eq!(done.status.code(), Some(130));
+    String::from_utf8_lossy(&done.stderr).into_owned()
+}
+
+#[test]
+fn a_run_interrupted_while_its_trace_streams_leaves_the_previous_outputs_and_no_partial_trace() {
+    let (tmp, out, before) = first_run("interrupted-stream");
+    // Ten virtual minutes at 1,000 rps: the trace outgrows memory and is written into the
+    // staging directory beside --out while the run goes.
+    let child = spawn(
+        &["run", "examples/memory/ten-minutes-1000rps.yaml", "-q"],
+        &out,
+    );
     let streamed = |tmp: &TempDir| {
         let staged = tmp
             .entries()
@@ -199,13 +205,7 @@ fn a_run_interrupted_while_its_trace_streams_leaves_the_previous_outputs_and_no_
         "no trace being written beside {}",
         out.display()
     );
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(kill.success());
-    let done = child.wait_with_output().unwrap();
-    assert_eq!(done.status.code(), Some(130));
+    interrupt(child);
     assert_eq!(std::fs::read(out.join("trace.jsonl")).unwrap(), before);
     assert_eq!(tmp.entries(), ["out"], "no staging directory left");
 }
