@@ -19,7 +19,6 @@ const COMPACT_AFTER: usize = 1024;
 /// An armed timer, as [`Timers::cancel`] takes it back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimerKey {
-    deadline: Duration,
     seq: u64,
     slot: u32,
 }
@@ -66,11 +65,7 @@ impl Timers {
             }
         };
         self.heap.push(Reverse((deadline, seq, slot)));
-        TimerKey {
-            deadline,
-            seq,
-            slot,
-        }
+        TimerKey { seq, slot }
     }
 
     /// Disarm `key`'s timer if it has neither fired nor been cancelled.
