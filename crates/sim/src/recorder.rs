@@ -34,6 +34,15 @@ struct Spill {
     spilled: bool,
 }
 
+impl Spill {
+    /// Write `events`, the ones held in memory so far, to the file.
+    fn write_held(&mut self, events: &[TraceEvent]) {
+        for e in events {
+            self.file.write(e);
+        }
+    }
+}
+
 /// The trace being written.
 pub struct Recorder {
     events: RefCell<Vec<TraceEvent>>,
@@ -140,10 +149,7 @@ impl Recorder {
         if let Some(stream) = &self.stream {
             let s = &mut *stream.borrow_mut();
             if !s.spilled && events.len() >= s.after {
-                for e in events.drain(..) {
-                    s.file.write(&e);
-                }
-                *events = Vec::new();
+                s.write_held(&std::mem::take(&mut *events));
                 s.spilled = true;
             }
             if s.spilled {
@@ -186,9 +192,9 @@ impl Recorder {
         meshtwin_model::calls::traced_calls(&*self.events.borrow(), load)
     }
 
-    /// The trace: the events kept in virtual-time order (none when streamed), the streamed
-    /// file closed and ready to be read back (when streamed), and how many events the cap
-    /// dropped.
+    /// The trace: the events held in virtual-time order (none once it spilled to its file),
+    /// its file closed and ready to be read back (when it has one), and how many events the
+    /// cap dropped.
     pub fn into_trace(self) -> Trace {
         if let Some(filter) = self.filter {
             let (events, dropped) = filter.into_inner().finish();
@@ -204,9 +210,7 @@ impl Recorder {
         let streamed = self.stream.map(|stream| {
             let mut s = stream.into_inner();
             if !s.spilled {
-                for e in &events {
-                    s.file.write(e);
-                }
+                s.write_held(&events);
             }
             Arc::new(s.file.finish()) as Arc<dyn meshtwin_model::trace::EventSource>
         });
