@@ -163,6 +163,53 @@ fn load_numbers_are_checked() {
 }
 
 #[test]
+fn load_headers_must_be_sendable_over_http() {
+    assert_eq!(
+        message(&with_load(
+            "    calls: 1\n    headers:\n      x-user: jason\n      bad name: x\n"
+        )),
+        "scenarios/x.yaml:11: loads[0].headers.bad name: \"bad name\" is not an HTTP header name \
+         (letters, digits and !#$%&'*+-.^_`|~ only)"
+    );
+    assert_eq!(
+        message(&with_load("    calls: 1\n    headers: {x-user: \"a\\nb\"}\n")),
+        "scenarios/x.yaml:9: loads[0].headers.x-user: a header value cannot hold control characters"
+    );
+    let s = parse_scenario(
+        Path::new("scenarios/x.yaml"),
+        &with_load("    calls: 1\n    headers: {X-User: \"jason\\tsmith\", end-user: jason}\n"),
+    )
+    .unwrap()
+    .value;
+    assert_eq!(s.loads[0].headers.len(), 2);
+}
+
+#[test]
+fn a_load_url_must_be_sendable_in_a_request_line() {
+    let text = |url: &str| format!("{HEAD}  - {{name: a, from: f, url: '{url}', calls: 1}}\n");
+    assert_eq!(
+        message(&text("http://h/a b")),
+        "scenarios/x.yaml:5: loads[0].url: ' ' cannot appear in a URL's path as it is sent: \
+         percent-encode it"
+    );
+    assert_eq!(
+        message(&text("http://h/q?x=\"1\"")),
+        "scenarios/x.yaml:5: loads[0].url: '\"' cannot appear in a URL's query as it is sent: \
+         percent-encode it"
+    );
+    for ok in [
+        "http://h/a%20b?x=%221%22",
+        "http://h/{id}?a=`b`#frag",
+        "http://h",
+    ] {
+        assert!(
+            parse_scenario(Path::new("scenarios/x.yaml"), &text(ok)).is_ok(),
+            "{ok}"
+        );
+    }
+}
+
+#[test]
 fn urls_must_be_http_or_tcp() {
     let text = format!("{HEAD}  - {{name: a, from: f, url: 'https://h/', calls: 1}}\n");
     assert_eq!(

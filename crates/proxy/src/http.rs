@@ -170,7 +170,7 @@ fn envoy_request_check(
         .iter()
         .map(|(k, v)| k.as_str().len() + v.len())
         .sum::<usize>()
-        + parts.uri.to_string().len();
+        + uri_len(&parts.uri);
     let status = if limits
         .max_request_headers_bytes
         .is_some_and(|max| header_bytes > max)
@@ -198,4 +198,32 @@ fn protocol_error(status: u16, server: &str, info: &mut StreamInfo) -> Response<
         .headers_mut()
         .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     response
+}
+
+/// The length of `uri` as written out (`Uri`'s `Display`: scheme `://`, authority, path,
+/// `?` query), without writing it.
+fn uri_len(uri: &http::Uri) -> usize {
+    uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path().len()
+        + uri.query().map_or(0, |q| q.len() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_uri_length_is_the_length_it_is_written_out_with() {
+        for uri in [
+            "/",
+            "/orders?id=7&full=1",
+            "*",
+            "http://reviews.default.svc:9080/ratings?x=1",
+            "https://reviews",
+            "reviews.default.svc:443",
+            "/a/b/c?",
+        ] {
+            let parsed: http::Uri = uri.parse().unwrap();
+            assert_eq!(super::uri_len(&parsed), parsed.to_string().len(), "{uri}");
+        }
+    }
 }

@@ -47,18 +47,25 @@ use crate::router::matcher::RequestHead;
 use crate::router::retry::{RetryOn, RetryPolicy};
 use crate::router::timeout::Timeouts;
 
-const HOP_BY_HOP: [&str; 6] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "upgrade",
-    "te",
+/// The hop-by-hop headers a proxy does not forward (`source/common/http/
+/// conn_manager_utility.cc` `ConnectionManagerUtility::mutateRequestHeaders` and
+/// `mutateResponseHeaders`).
+const HOP_BY_HOP: [HeaderName; 6] = [
+    http::header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    http::header::TRANSFER_ENCODING,
+    http::header::UPGRADE,
+    http::header::TE,
 ];
 
+/// Remove the hop-by-hop headers. One pass over the names first: most messages carry none.
 fn strip_hop_by_hop(h: &mut HeaderMap) {
-    for name in HOP_BY_HOP {
-        crate::router::remove_header(h, name);
+    if !h.keys().any(|k| HOP_BY_HOP.contains(k)) {
+        return;
+    }
+    for name in &HOP_BY_HOP {
+        h.remove(name);
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`app`]: application models (service time, errors, worker concurrency); [`app_call`]
 //!   their calls to other services.
 //! - [`loadgen`]: fortio-style load generators; [`pacing`] when their loops call and stop;
+//!   [`load_request`] the request a load's calls send, parsed once;
 //!   [`tcp_client`] their `tcp://` calls (one connection, one line each). Apps and load
 //!   generators are generic over the proxy's platform seam, so they run on real loopback
 //!   sockets too (`tests/real_loopback.rs`).
@@ -41,6 +42,7 @@ pub mod executor;
 pub mod fabric;
 pub mod invariants;
 pub mod links;
+pub mod load_request;
 pub mod loadgen;
 pub mod network;
 pub mod pacing;

@@ -15,7 +15,6 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::Request;
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -24,6 +23,7 @@ use meshtwin_model::scenario::LoadSpec;
 use meshtwin_proxy::platform::{timeout, Platform};
 
 use crate::app::notes_of;
+use crate::load_request::LoadRequest;
 use crate::pacing::{Pacer, Stop};
 use crate::recorder::Recorder;
 
@@ -47,6 +47,8 @@ pub(crate) struct Client<P: Platform> {
     pub(crate) spec: Rc<LoadSpec>,
     pub(crate) src_pod: String,
     pub(crate) target: Rc<LoadTarget>,
+    /// The request an HTTP load's calls send (none for a `tcp://` load).
+    request: Option<Rc<LoadRequest>>,
     pub(crate) platform: P,
     pub(crate) recorder: Rc<Recorder>,
     pub(crate) outcome: Rc<RefCell<LoadOutcome>>,
@@ -71,6 +73,7 @@ pub fn spawn_load<P: Platform>(
     recorder: Rc<Recorder>,
     outcome: Rc<RefCell<LoadOutcome>>,
 ) {
+    let request = (!target.tcp).then(|| Rc::new(LoadRequest::new(&spec, &target)));
     let spec = Rc::new(spec);
     let target = Rc::new(target);
     let c = u64::from(spec.connections.max(1));
@@ -79,6 +82,7 @@ pub fn spawn_load<P: Platform>(
             spec: spec.clone(),
             src_pod: src_pod.clone(),
             target: target.clone(),
+            request: request.clone(),
             platform: platform.clone(),
             recorder: recorder.clone(),
             outcome: outcome.clone(),
@@ -88,6 +92,9 @@ pub fn spawn_load<P: Platform>(
 }
 
 type Sender = http1::SendRequest<Empty<Bytes>>;
+
+/// The pod that answered, as the twin's apps say it.
+const X_SERVED_BY: http::HeaderName = http::HeaderName::from_static("x-served-by");
 
 impl<P: Platform> Client<P> {
     /// One client loop, connection `index`, scheduled by a [`Pacer`].
@@ -147,30 +154,15 @@ impl<P: Platform> Client<P> {
             None => None,
             Some(sender) => {
                 // A `host` header replaces the URL's (curl's and fortio's `-H "Host: …"`).
-                let is_host = |h: &str| h.eq_ignore_ascii_case("host");
-                let host = self
-                    .spec
-                    .headers
-                    .iter()
-                    .find(|(h, _)| is_host(h))
-                    .map_or(self.target.authority.as_str(), |(_, v)| v.as_str());
-                let mut req = Request::builder()
-                    .method(self.spec.method.as_str())
-                    .uri(self.target.path.as_str())
-                    .header("host", host)
-                    .header("user-agent", "fortio.org/fortio-meshtwin")
-                    .header("x-request-id", request_id.as_str());
-                for (h, v) in self.spec.headers.iter().filter(|(h, _)| !is_host(h)) {
-                    req = req.header(h.as_str(), v.as_str());
-                }
-                let req = req.body(Empty::new()).expect("request parts are valid");
+                let request = self.request.as_ref().expect("an HTTP load has its request");
+                let req = request.with_id(&request_id);
                 timeout(p, self.spec.timeout, async {
                     sender.ready().await.ok()?;
                     let resp = sender.send_request(req).await.ok()?;
                     let status = resp.status().as_u16();
                     let served_by = resp
                         .headers()
-                        .get("x-served-by")
+                        .get(X_SERVED_BY)
                         .and_then(|v| v.to_str().ok())
                         .map(str::to_string);
                     let notes = notes_of(resp.headers());

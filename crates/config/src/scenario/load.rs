@@ -127,7 +127,7 @@ fn decode(v: &Val<'_>, run: Duration) -> Result<LoadSpec> {
         duration,
         url,
         method,
-        headers: l.opt("headers", Val::string_map)?.unwrap_or_default(),
+        headers: l.opt("headers", header_map)?.unwrap_or_default(),
         timeout: l
             .opt("timeout", Val::positive_duration)?
             .unwrap_or(FORTIO_TIMEOUT),
@@ -148,8 +148,30 @@ fn url(l: &Obj<'_>) -> Result<String> {
                  or tcp://host:port",
             ));
         }
+        if let Some(i) = host.find('/') {
+            check_http_path(&host[i..]).map_err(|m| url_val.error(m))?;
+        }
     }
     Ok(url)
+}
+
+/// The path and query of an `http://` URL as a request line carries them (the characters
+/// `http::Uri` accepts, after the WHATWG URL standard's path and query states).
+fn check_http_path(target: &str) -> std::result::Result<(), String> {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let query = query.split('#').next().unwrap_or("");
+    let bad = |c: char| c.is_ascii_control() || matches!(c, ' ' | '<' | '>');
+    if let Some(c) = path.chars().find(|&c| bad(c) || c == '`') {
+        return Err(format!(
+            "{c:?} cannot appear in a URL's path as it is sent: percent-encode it"
+        ));
+    }
+    if let Some(c) = query.chars().find(|&c| bad(c) || c == '"') {
+        return Err(format!(
+            "{c:?} cannot appear in a URL's query as it is sent: percent-encode it"
+        ));
+    }
+    Ok(())
 }
 
 /// `method` (default `GET`), in capitals.
@@ -164,6 +186,26 @@ fn method(l: &Obj<'_>) -> Result<String> {
         }
         None => "GET".to_string(),
     })
+}
+
+/// `headers`: each name an HTTP token (RFC 9110 `tchar`), each value without control
+/// characters (tab allowed), as an HTTP/1 request can carry them.
+fn header_map(v: &Val<'_>) -> Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (name, value) in v.entries()? {
+        let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        if name.is_empty() || !name.bytes().all(tchar) {
+            return Err(value.error(format!(
+                "{name:?} is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)"
+            )));
+        }
+        let text = value.str()?;
+        if text.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            return Err(value.error("a header value cannot hold control characters"));
+        }
+        out.insert(name.to_string(), text.to_string());
+    }
+    Ok(out)
 }
 
 /// `qps` (default fortio's; 0: as fast as possible), at most [`MAX_QPS`].

@@ -1,6 +1,7 @@
 //! Which upstream responses and resets a retry policy retries (Envoy's
 //! `wouldRetryFromHeaders` / `wouldRetryFromReset`, `source/common/router/retry_state_impl.cc` `RetryStateImpl`).
 
+use http::header::HeaderName;
 use http::HeaderMap;
 
 use super::{RetryOn, RetryPolicy};
@@ -59,14 +60,26 @@ const GRPC_CODES: [(u32, RetryOn); 5] = [
     (14, RetryOn::GRPC_UNAVAILABLE),
 ];
 
+const OVERLOADED: HeaderName = HeaderName::from_static("x-envoy-overloaded");
+const RATELIMITED: HeaderName = HeaderName::from_static("x-envoy-ratelimited");
+const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+
+/// Any of the gRPC status conditions.
+const ANY_GRPC: RetryOn = RetryOn::GRPC_CANCELLED
+    .union(RetryOn::GRPC_DEADLINE_EXCEEDED)
+    .union(RetryOn::GRPC_RESOURCE_EXHAUSTED)
+    .union(RetryOn::GRPC_INTERNAL)
+    .union(RetryOn::GRPC_UNAVAILABLE);
+
 impl RetryPolicy {
-    /// Whether a response with these headers is retriable.
+    /// Whether a response with these headers is retriable. `grpc-status` is read only when
+    /// a gRPC condition is on, as `RetryStateImpl::wouldRetryFromHeaders` does.
     pub fn would_retry_headers(&self, status: u16, headers: &HeaderMap, ov: Overloaded) -> bool {
-        if ov == Overloaded::NeverRetried && headers.contains_key("x-envoy-overloaded") {
+        if ov == Overloaded::NeverRetried && headers.contains_key(OVERLOADED) {
             return false;
         }
         // Responses rate-limited by an upstream Envoy are retried only on request.
-        if headers.contains_key("x-envoy-ratelimited") {
+        if headers.contains_key(RATELIMITED) {
             return self.retry_on.any(RetryOn::ENVOY_RATELIMITED);
         }
         let on = self.retry_on;
@@ -77,11 +90,12 @@ impl RetryPolicy {
                 && self.retriable_status_codes.contains(&status))
             || (on.any(RetryOn::RETRIABLE_HEADERS)
                 && self.retriable_headers.iter().any(|h| h.matches(headers)))
-            || grpc_status(headers).is_some_and(|code| {
-                GRPC_CODES
-                    .iter()
-                    .any(|(c, flag)| *c == code && on.any(*flag))
-            })
+            || (on.any(ANY_GRPC)
+                && grpc_status(headers).is_some_and(|code| {
+                    GRPC_CODES
+                        .iter()
+                        .any(|(c, flag)| *c == code && on.any(*flag))
+                }))
     }
 
     /// Whether an attempt that ended with `reset` is retriable; `request_started` = some of
@@ -103,11 +117,5 @@ impl RetryPolicy {
 
 /// `grpc-status` in the response headers (trailers-only gRPC responses).
 fn grpc_status(headers: &HeaderMap) -> Option<u32> {
-    headers
-        .get("grpc-status")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    headers.get(GRPC_STATUS)?.to_str().ok()?.trim().parse().ok()
 }

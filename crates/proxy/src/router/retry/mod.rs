@@ -87,6 +87,11 @@ impl RetryOn {
     pub fn any(self, other: RetryOn) -> bool {
         self.0 & other.0 != 0
     }
+
+    /// Both sets' conditions (`|`, usable in constants).
+    pub const fn union(self, other: RetryOn) -> RetryOn {
+        RetryOn(self.0 | other.0)
+    }
 }
 
 impl std::ops::BitOr for RetryOn {
