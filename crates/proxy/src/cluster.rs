@@ -368,13 +368,16 @@ impl<P: Platform> Cluster<P> {
 
     /// Add `cluster.<name>.*`, with its detectors' stats, to a snapshot.
     pub fn write_stats(&self, out: &mut StatsWriter) {
-        self.info.write_stats(out);
-        if let Some(o) = self.outlier.borrow().as_ref() {
-            o.engine.stats().write(self.info.name(), out);
-        }
-        if let Some(h) = self.health.borrow().as_ref() {
-            h.engine.stats().write(self.info.name(), out);
-        }
+        let prefix = ["cluster.", self.info.name(), "."].concat();
+        out.scope(&prefix, |out| {
+            self.info.write_stats(out);
+            if let Some(o) = self.outlier.borrow().as_ref() {
+                o.engine.stats().write(self.info.name(), out);
+            }
+            if let Some(h) = self.health.borrow().as_ref() {
+                h.engine.stats().write(self.info.name(), out);
+            }
+        });
     }
 }
 
