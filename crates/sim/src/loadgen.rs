@@ -228,7 +228,12 @@ impl<P: Platform> Client<P> {
         let mut o = self.outcome.borrow_mut();
         o.first_start = Some(o.first_start.map_or(t0, |s| s.min(t0)));
         o.last_end = Some(o.last_end.map_or(end, |e| e.max(end)));
-        o.calls.proxies.extend(proxies);
+        for p in proxies {
+            // Almost always known already: a name is copied the first time only.
+            if !o.calls.proxies.contains(p.as_str()) {
+                o.calls.proxies.insert(p.to_string());
+            }
+        }
         o.calls.add(&CallRecord {
             request_id,
             end,

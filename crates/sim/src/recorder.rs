@@ -6,7 +6,7 @@
 //! trace keeps only what its level keeps ([`crate::trace_filter`]).
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -127,11 +127,15 @@ impl Recorder {
             if request_id.is_empty() {
                 return self.store(now, kind);
             }
-            self.flags_by_request
-                .borrow_mut()
-                .entry(request_id.clone())
-                .or_default()
-                .push((proxy.clone(), flags.clone()));
+            // The request's later hops find its entry: its id is copied once.
+            let entry = (proxy.clone(), flags.clone());
+            let mut by_request = self.flags_by_request.borrow_mut();
+            match by_request.get_mut(request_id.as_str()) {
+                Some(entries) => entries.push(entry),
+                None => {
+                    by_request.insert(request_id.clone(), vec![entry]);
+                }
+            }
         }
         self.store(now, kind);
     }
@@ -166,11 +170,7 @@ impl Recorder {
 
     /// The flags `proxy` logged for `request_id` and every proxy that logged it, and forget
     /// that request's entries.
-    pub fn take_flags(
-        &self,
-        request_id: &str,
-        proxy: Option<&str>,
-    ) -> (ResponseFlags, BTreeSet<String>) {
+    pub fn take_flags(&self, request_id: &str, proxy: Option<&str>) -> (ResponseFlags, Vec<Name>) {
         let entries = self
             .flags_by_request
             .borrow_mut()
@@ -180,10 +180,7 @@ impl Recorder {
             .and_then(|p| entries.iter().find(|(name, _)| name == p))
             .map(|(_, f)| f.clone())
             .unwrap_or_default();
-        (
-            flags,
-            entries.into_iter().map(|(name, _)| name.into()).collect(),
-        )
+        (flags, entries.into_iter().map(|(name, _)| name).collect())
     }
 
     /// The calls of load `load` as the events kept so far record them, in completion order
