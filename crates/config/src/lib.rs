@@ -15,6 +15,7 @@
 //! - [`k8s`] — the Kubernetes object envelope (`apiVersion`, `kind`, `metadata`).
 //! - [`kinds`] — every kind meshtwin knows: read, or known and not modelled (a warning).
 //! - [`names`] — resource names checked as Kubernetes checks them (DNS-1123).
+//! - [`http_syntax`] — header names and values, request paths, as HTTP/1 can send them.
 //! - [`suggest`] — "did you mean …?" for misspelt kinds, API versions, fields and names.
 //! - [`istio`] — `DestinationRule` → [`meshtwin_model::policy::DestinationPolicy`].
 //! - [`appmesh`] — `VirtualNode` / `VirtualGateway` → [`meshtwin_model::policy::AppMeshListener`].
@@ -40,6 +41,7 @@ pub mod envoy;
 pub mod envoy_names;
 pub mod error;
 pub mod expect_check;
+pub mod http_syntax;
 pub mod istio;
 pub mod k8s;
 pub mod kinds;

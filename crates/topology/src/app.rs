@@ -23,6 +23,7 @@
 //! field is an error that names the nearest known one.
 
 use meshtwin_config::decode::{Result, Val};
+use meshtwin_config::http_syntax;
 use meshtwin_model::topology::{AppBehaviour, AppCall, AppRoute, PathMatch};
 
 use crate::latency;
@@ -173,6 +174,17 @@ fn request_path(v: &Val<'_>) -> Result<String> {
     Ok(p.to_string())
 }
 
+/// A list of header names.
+fn header_names(v: &Val<'_>) -> Result<Vec<String>> {
+    (v.seq()?.iter())
+        .map(|item| {
+            let name = item.str()?;
+            http_syntax::header_name(name).map_err(|m| item.error(m))?;
+            Ok(name.to_string())
+        })
+        .collect()
+}
+
 /// One entry of `app.calls`:
 /// `{host: reviews, port: 9080, path: /reviews/0, timeout: 3s, retries: 1,
 ///   propagate: [end-user], onError: "Error fetching product reviews"}`.
@@ -184,13 +196,17 @@ fn call(v: &Val<'_>) -> Result<AppCall> {
     if !path.starts_with('/') {
         return Err(c.req("path")?.error("must start with '/'"));
     }
+    if let Err(m) = http_syntax::request_target(&path) {
+        return Err(c.req("path")?.error(m));
+    }
+    let propagate = c.opt("propagate", header_names)?.unwrap_or_default();
     Ok(AppCall {
         host: c.req_name("host")?.to_string(),
         port: u16::try_from(c.req("port")?.int_in(1, 65535)?).unwrap_or(u16::MAX),
         path,
         timeout: c.opt("timeout", Val::duration)?,
         retries: c.opt("retries", |r| r.u32_in(0, MAX_RETRIES))?.unwrap_or(0),
-        propagate: c.opt("propagate", Val::strings)?.unwrap_or_default(),
+        propagate,
         on_error: c
             .opt("onError", |e| e.str().map(str::to_string))?
             .unwrap_or_default(),

@@ -383,6 +383,29 @@ fn app_calls_read_with_their_timeouts_retries_and_error_text() {
 }
 
 #[test]
+fn an_app_call_must_be_sendable_as_an_http_request() {
+    let call = |fields: &str| {
+        with_workload(
+            &format!(
+                "{W}app:\n{W}  port: 80\n{W}  calls:\n{W}    - {{host: w, port: 80, {fields}}}\n"
+            ),
+            "services:\n  - {name: w, selector: {app: w}, ports: [{port: 80}]}\n",
+        )
+    };
+    assert_eq!(
+        message(&call("path: /a b")),
+        "topologies/x.yaml:13: regions[0].zones[0].clusters[0].workloads[0].app.calls[0].path: \
+         ' ' cannot appear in a URL's path as it is sent: percent-encode it"
+    );
+    assert_eq!(
+        message(&call("propagate: [end-user, 'x user']")),
+        "topologies/x.yaml:13: regions[0].zones[0].clusters[0].workloads[0].app.calls[0]\
+         .propagate[1]: \"x user\" is not an HTTP header name (letters, digits and \
+         !#$%&'*+-.^_`|~ only)"
+    );
+}
+
+#[test]
 fn an_app_call_to_an_unknown_service_is_an_error() {
     let text = with_workload(
         &format!("{W}app:\n{W}  port: 80\n{W}  calls: [{{host: nosuch, port: 80}}]\n"),

@@ -23,6 +23,7 @@ use meshtwin_model::limits::{MAX_CALLS, MAX_QPS};
 use meshtwin_model::scenario::LoadSpec;
 
 use crate::decode::{Obj, Result, Val};
+use crate::http_syntax;
 use crate::names::{self, Rule};
 
 pub const LOAD_FIELDS: &[&str] = &[
@@ -149,29 +150,10 @@ fn url(l: &Obj<'_>) -> Result<String> {
             ));
         }
         if let Some(i) = host.find('/') {
-            check_http_path(&host[i..]).map_err(|m| url_val.error(m))?;
+            http_syntax::request_target(&host[i..]).map_err(|m| url_val.error(m))?;
         }
     }
     Ok(url)
-}
-
-/// The path and query of an `http://` URL as a request line carries them (the characters
-/// `http::Uri` accepts, after the WHATWG URL standard's path and query states).
-fn check_http_path(target: &str) -> std::result::Result<(), String> {
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let query = query.split('#').next().unwrap_or("");
-    let bad = |c: char| c.is_ascii_control() || matches!(c, ' ' | '<' | '>');
-    if let Some(c) = path.chars().find(|&c| bad(c) || c == '`') {
-        return Err(format!(
-            "{c:?} cannot appear in a URL's path as it is sent: percent-encode it"
-        ));
-    }
-    if let Some(c) = query.chars().find(|&c| bad(c) || c == '"') {
-        return Err(format!(
-            "{c:?} cannot appear in a URL's query as it is sent: percent-encode it"
-        ));
-    }
-    Ok(())
 }
 
 /// `method` (default `GET`), in capitals.
@@ -193,16 +175,9 @@ fn method(l: &Obj<'_>) -> Result<String> {
 fn header_map(v: &Val<'_>) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     for (name, value) in v.entries()? {
-        let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-        if name.is_empty() || !name.bytes().all(tchar) {
-            return Err(value.error(format!(
-                "{name:?} is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)"
-            )));
-        }
+        http_syntax::header_name(name).map_err(|m| value.error(m))?;
         let text = value.str()?;
-        if text.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
-            return Err(value.error("a header value cannot hold control characters"));
-        }
+        http_syntax::header_value(text).map_err(|m| value.error(m))?;
         out.insert(name.to_string(), text.to_string());
     }
     Ok(out)
