@@ -106,6 +106,47 @@ impl<P: Platform, F: Future> Future for Timeout<'_, P, F> {
     }
 }
 
+/// A connection's task: drive `conn` (a hyper connection future) to its end, then run `then`.
+///
+/// A struct rather than `async move { let _ = conn.await; then() }`: an async block keeps its
+/// captured future and the future it awaits in separate slots, so the task would be twice the
+/// size of hyper's connection state, all of it copied when the task is boxed — per connection,
+/// into memory nothing has touched lately.
+pub fn detach<F, T>(conn: F, then: T) -> LocalBoxFuture<()>
+where
+    F: Future + 'static,
+    T: FnOnce() + 'static,
+{
+    Box::pin(Detached {
+        conn,
+        then: Some(then),
+    })
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`detach`].
+    struct Detached<F, T> {
+        #[pin]
+        conn: F,
+        then: Option<T>,
+    }
+}
+
+impl<F: Future, T: FnOnce()> Future for Detached<F, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        if this.conn.poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        if let Some(then) = this.then.take() {
+            then();
+        }
+        Poll::Ready(())
+    }
+}
+
 /// Adapts a [`Platform`] to hyper's executor trait (HTTP/2 connection tasks).
 #[derive(Clone)]
 pub struct HyperExecutor<P>(pub P);
