@@ -162,3 +162,36 @@ where
         }));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::task::Waker;
+
+    use super::*;
+
+    /// A future that is pending on its first poll and ready on its second.
+    fn ready_on_second_poll() -> impl Future<Output = u8> {
+        let mut polled = false;
+        std::future::poll_fn(move |_| {
+            if std::mem::replace(&mut polled, true) {
+                Poll::Ready(7)
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+
+    #[test]
+    fn a_detached_connection_runs_its_callback_once_after_it_ends_and_not_before() {
+        let ran = Rc::new(Cell::new(0));
+        let seen = ran.clone();
+        let mut task = detach(ready_on_second_poll(), move || seen.set(seen.get() + 1));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(task.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(ran.get(), 0, "the connection has not ended yet");
+        assert!(task.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(ran.get(), 1);
+    }
+}
