@@ -154,15 +154,20 @@ pub fn spawn_app<P: Platform>(app: App<P>, addr: SocketAddr) {
                         )
                     }
                 });
+                // Each codec's connection boxed: the task is not as large as both.
                 if http2 {
-                    let _ = hyper::server::conn::http2::Builder::new(exec)
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
+                    let _ = Box::pin(
+                        hyper::server::conn::http2::Builder::new(exec)
+                            .serve_connection(TokioIo::new(stream), svc),
+                    )
+                    .await;
                 } else {
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .auto_date_header(false)
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
+                    let _ = Box::pin(
+                        hyper::server::conn::http1::Builder::new()
+                            .auto_date_header(false)
+                            .serve_connection(TokioIo::new(stream), svc),
+                    )
+                    .await;
                 }
             }));
         }

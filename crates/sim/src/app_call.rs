@@ -14,7 +14,7 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use meshtwin_model::event::{AppCallResult, EventKind};
 use meshtwin_model::topology::AppCall;
-use meshtwin_proxy::platform::{timeout, Platform};
+use meshtwin_proxy::platform::{detach, timeout, Platform};
 
 use crate::app::{notes_of, App};
 
@@ -97,9 +97,7 @@ async fn once<P: Platform>(
     let Ok((mut sender, conn)) = http1::handshake(TokioIo::new(stream)).await else {
         return Attempt::Error;
     };
-    p.spawn(Box::pin(async move {
-        let _ = conn.await;
-    }));
+    p.spawn(detach(conn, || {}));
     let mut req = Request::get(call.path.as_str()).header("host", authority);
     for name in std::iter::once("x-request-id").chain(call.propagate.iter().map(String::as_str)) {
         if let Some(v) = headers.get(name) {

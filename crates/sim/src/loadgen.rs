@@ -20,7 +20,7 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use meshtwin_model::event::EventKind;
 use meshtwin_model::scenario::LoadSpec;
-use meshtwin_proxy::platform::{timeout, Platform};
+use meshtwin_proxy::platform::{detach, timeout, Platform};
 
 use crate::app::notes_of;
 use crate::load_request::LoadRequest;
@@ -250,9 +250,7 @@ impl<P: Platform> Client<P> {
         let p = &self.platform;
         let stream = timeout(p, self.spec.timeout, p.connect(addr)).await?.ok()?;
         let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.ok()?;
-        p.spawn(Box::pin(async move {
-            let _ = conn.await;
-        }));
+        p.spawn(detach(conn, || {}));
         Some(sender)
     }
 }

@@ -14,7 +14,7 @@ use hyper_util::rt::TokioIo;
 
 use super::config::{Config, Kind};
 use super::session::CheckResult;
-use crate::platform::{timeout, HyperExecutor, Platform};
+use crate::platform::{detach, timeout, HyperExecutor, Platform};
 
 /// A kept health-check connection.
 pub enum Conn {
@@ -146,15 +146,11 @@ async fn open<P: Platform>(p: &P, addr: SocketAddr, h2: bool) -> Result<Conn, Ch
             .handshake(io)
             .await
             .map_err(|_| failure())?;
-        p.spawn(Box::pin(async move {
-            let _ = c.await;
-        }));
+        p.spawn(detach(c, || {}));
         Ok(Conn::H2(sender))
     } else {
         let (sender, c) = http1::handshake(io).await.map_err(|_| failure())?;
-        p.spawn(Box::pin(async move {
-            let _ = c.await;
-        }));
+        p.spawn(detach(c, || {}));
         Ok(Conn::H1(sender))
     }
 }

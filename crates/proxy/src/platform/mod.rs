@@ -106,6 +106,47 @@ impl<P: Platform, F: Future> Future for Timeout<'_, P, F> {
     }
 }
 
+/// A connection's task: drive `conn` (a hyper connection future) to its end, then run `then`.
+///
+/// A struct rather than `async move { let _ = conn.await; then() }`: an async block keeps its
+/// captured future and the future it awaits in separate slots, so the task would be twice the
+/// size of hyper's connection state, all of it copied when the task is boxed — per connection,
+/// into memory nothing has touched lately.
+pub fn detach<F, T>(conn: F, then: T) -> LocalBoxFuture<()>
+where
+    F: Future + 'static,
+    T: FnOnce() + 'static,
+{
+    Box::pin(Detached {
+        conn,
+        then: Some(then),
+    })
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`detach`].
+    struct Detached<F, T> {
+        #[pin]
+        conn: F,
+        then: Option<T>,
+    }
+}
+
+impl<F: Future, T: FnOnce()> Future for Detached<F, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        if this.conn.poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        if let Some(then) = this.then.take() {
+            then();
+        }
+        Poll::Ready(())
+    }
+}
+
 /// Adapts a [`Platform`] to hyper's executor trait (HTTP/2 connection tasks).
 #[derive(Clone)]
 pub struct HyperExecutor<P>(pub P);
@@ -119,5 +160,38 @@ where
         self.0.spawn(Box::pin(async move {
             fut.await;
         }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::task::Waker;
+
+    use super::*;
+
+    /// A future that is pending on its first poll and ready on its second.
+    fn ready_on_second_poll() -> impl Future<Output = u8> {
+        let mut polled = false;
+        std::future::poll_fn(move |_| {
+            if std::mem::replace(&mut polled, true) {
+                Poll::Ready(7)
+            } else {
+                Poll::Pending
+            }
+        })
+    }
+
+    #[test]
+    fn a_detached_connection_runs_its_callback_once_after_it_ends_and_not_before() {
+        let ran = Rc::new(Cell::new(0));
+        let seen = ran.clone();
+        let mut task = detach(ready_on_second_poll(), move || seen.set(seen.get() + 1));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(task.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(ran.get(), 0, "the connection has not ended yet");
+        assert!(task.as_mut().poll(&mut cx).is_ready());
+        assert_eq!(ran.get(), 1);
     }
 }

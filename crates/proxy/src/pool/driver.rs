@@ -18,7 +18,7 @@ use super::engine::{Action, ClusterShared, CxId, NewStream, PendingId, PoolEngin
 use crate::body::UpstreamBody;
 use crate::config::Endpoint;
 use crate::observer::Observer;
-use crate::platform::{timeout, HyperExecutor, Platform};
+use crate::platform::{detach, timeout, HyperExecutor, Platform};
 
 /// Why an attached stream produced no response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,17 +210,15 @@ impl<P: Platform> PoolDriver<P> {
                 .await
                 .map_err(|_| ())?;
             self.senders.borrow_mut().insert(cx, Sender::H2(sender));
-            self.ctx.platform.spawn(Box::pin(async move {
-                let _ = conn.await;
-                pool.connection_ended(cx);
-            }));
+            self.ctx
+                .platform
+                .spawn(detach(conn, move || pool.connection_ended(cx)));
         } else {
             let (sender, conn) = http1::handshake(io).await.map_err(|_| ())?;
             self.senders.borrow_mut().insert(cx, Sender::H1(sender));
-            self.ctx.platform.spawn(Box::pin(async move {
-                let _ = conn.await;
-                pool.connection_ended(cx);
-            }));
+            self.ctx
+                .platform
+                .spawn(detach(conn, move || pool.connection_ended(cx)));
         }
         Ok(())
     }
