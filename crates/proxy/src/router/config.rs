@@ -1,6 +1,7 @@
 //! The route table one HTTP listener uses (Envoy's `RouteConfiguration`): virtual hosts with
 //! domains, ordered routes (first match wins), and what each route does.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::domains::DomainIndex;
@@ -13,9 +14,14 @@ use super::weighted::WeightedClusters;
 /// Envoy's route timeout when a route sets none (`timeout` unset).
 pub const DEFAULT_ROUTE_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Virtual hosts in order, with their domains indexed for lookup.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RouteTable {
+/// Virtual hosts in order, with their domains indexed for lookup. Shared: a proxy's listener
+/// keeps the table of the configuration it was given, and a push that leaves it alone copies
+/// a pointer, not every virtual host and route.
+#[derive(Clone, Default)]
+pub struct RouteTable(Arc<Table>);
+
+#[derive(Debug, Default, PartialEq)]
+struct Table {
     virtual_hosts: Vec<VirtualHost>,
     domains: DomainIndex,
 }
@@ -26,27 +32,30 @@ impl RouteTable {
         let domains = DomainIndex::new(
             (virtual_hosts.iter()).map(|vh| vh.domains.iter().map(String::as_str)),
         );
-        Self {
+        Self(Arc::new(Table {
             virtual_hosts,
             domains,
-        }
+        }))
     }
 
     /// The virtual hosts, in order.
     pub fn virtual_hosts(&self) -> &[VirtualHost] {
-        &self.virtual_hosts
+        &self.0.virtual_hosts
     }
 
     /// The table with `vh` added after its virtual hosts.
     pub fn push(&mut self, vh: VirtualHost) {
-        let mut all = std::mem::take(&mut self.virtual_hosts);
+        let mut all = match Arc::try_unwrap(std::mem::take(&mut self.0)) {
+            Ok(table) => table.virtual_hosts,
+            Err(shared) => shared.virtual_hosts.clone(),
+        };
         all.push(vh);
         *self = Self::new(all);
     }
 
     /// The virtual host serving `authority` (see [`super::domains`]).
     pub fn virtual_host(&self, authority: &str) -> Option<&VirtualHost> {
-        Some(&self.virtual_hosts[self.domains.find(authority)?])
+        Some(&self.0.virtual_hosts[self.0.domains.find(authority)?])
     }
 
     /// The virtual host for `req.authority` and its first route matching `req`; `None` is
@@ -54,6 +63,21 @@ impl RouteTable {
     pub fn route(&self, req: &RequestHead<'_>) -> Option<(&VirtualHost, &Route)> {
         let vh = self.virtual_host(req.authority)?;
         Some((vh, vh.route(req)?))
+    }
+}
+
+impl PartialEq for RouteTable {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl std::fmt::Debug for RouteTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RouteTable")
+            .field("virtual_hosts", &self.0.virtual_hosts)
+            .field("domains", &self.0.domains)
+            .finish()
     }
 }
 
