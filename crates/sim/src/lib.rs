@@ -5,7 +5,8 @@
 //! - [`timers`]: the clock's pending timers, due in (deadline, arming order).
 //! - [`network`]: the hosts' network on one of two substrates: [`fabric`], the twin's own
 //!   event-driven socket layer (the default), or turmoil-net driven by [`packets`]; both
-//!   route packets through [`links`] (latency by locality pair, partitions, degraded links).
+//!   route packets through [`links`] (latency by locality pair — [`pod_latency`] —, partitions,
+//!   degraded links).
 //! - [`platform`]: the proxy core's platform seam on a simulated host; [`stream`] its TCP stream.
 //! - [`xds`]: the control plane (the `meshtwin-xds` crate, re-exported): topology + policies →
 //!   each proxy's listeners and clusters.
@@ -48,6 +49,7 @@ pub mod network;
 pub mod pacing;
 pub mod packets;
 pub mod platform;
+pub mod pod_latency;
 pub mod pods;
 pub mod reach;
 pub mod real;

@@ -10,12 +10,12 @@ use std::rc::Rc;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::run::{EngineStats, LoadOutcome, ProxyStats, RunPlatform, RunResult};
 use meshtwin_model::scenario::LoadSpec;
-use meshtwin_model::topology::Locality;
 
 use crate::clock::Clock;
 use crate::loadgen::{spawn_load, LoadTarget};
 use crate::network::{HostId, Network, Substrate};
 use crate::platform::Core;
+use crate::pod_latency::PodLatency;
 use crate::pods::{Hosts, PodRuntime, SimHosts};
 use meshtwin_model::event::TraceLevel;
 
@@ -221,27 +221,18 @@ fn network(
         .map(|p| p.name.as_str())
         .collect();
     let host_ips: Vec<IpAddr> = live_pods.iter().map(|p| world.ip(p)).collect();
-    let locality: BTreeMap<IpAddr, (String, Locality)> = world
-        .pods
-        .iter()
-        .map(|p| (world.ip(&p.name), (p.name.clone(), p.locality.clone())))
-        .collect();
-    let latency = world.topo.latency;
-    let live_ips: BTreeSet<IpAddr> = host_ips.iter().copied().collect();
+    let latency = PodLatency::new(
+        world.topo.latency,
+        (world.pods.iter()).map(|p| {
+            let live = live.contains(&p.name);
+            (p.name.as_str(), world.ip(&p.name), &p.locality, live)
+        }),
+    );
     let (network, host_ids) = Network::new(
         substrate,
         clock,
         &host_ips,
-        Box::new(move |a, b| {
-            let (Some((_, la)), Some((pod_b, lb))) = (locality.get(&a), locality.get(&b)) else {
-                return latency.same_zone;
-            };
-            assert!(
-                live_ips.contains(&b),
-                "bug: pod {pod_b} was left out of the network as unreachable, but a packet was sent to it"
-            );
-            latency.between(la, lb)
-        }),
+        Box::new(move |a, b| latency.between(a, b)),
     );
     let hosts = live_pods
         .into_iter()
