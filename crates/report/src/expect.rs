@@ -22,16 +22,13 @@ pub struct Verdict {
     pub detail: String,
 }
 
-/// Request id → the workloads whose pods served any hop of it, sorted, each once (a `Vec`,
-/// not a set: a run holds one per request, and a one-element `BTreeSet` allocates a whole
-/// B-tree node).
-pub type Reach = BTreeMap<String, Vec<String>>;
+pub use crate::reach::Reach;
 
 /// Every request's reached workloads, from the trace's access logs and the pod whose app
 /// answered the call (the only trace of a TCP call's path: `tcp_proxy` logs carry no request
 /// id). `workloads` maps pod names to workloads (a host that is no pod counts as itself).
 pub fn reached_workloads(r: &RunResult, workloads: &BTreeMap<String, String>) -> Reach {
-    let mut out: Reach = BTreeMap::new();
+    let mut out = Reach::new();
     for e in r.trace().events() {
         let (request_id, host) = match &e.kind {
             EventKind::AccessLog {
@@ -46,14 +43,7 @@ pub fn reached_workloads(r: &RunResult, workloads: &BTreeMap<String, String>) ->
             } => (request_id, pod),
             _ => continue,
         };
-        let workload = workloads.get(host).unwrap_or(host);
-        let reached = match out.get_mut(request_id.as_str()) {
-            Some(r) => r,
-            None => out.entry(request_id.clone()).or_default(),
-        };
-        if let Err(at) = reached.binary_search(workload) {
-            reached.insert(at, workload.clone());
-        }
+        out.add(request_id, workloads.get(host).unwrap_or(host));
     }
     out
 }

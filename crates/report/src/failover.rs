@@ -7,6 +7,7 @@
 //! app answered counts as `none`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use meshtwin_model::event::EventKind;
 use meshtwin_model::trace::EventSource;
@@ -40,8 +41,9 @@ pub const MIN_WINDOW_REQUESTS: usize = 5;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Served {
     pub t_ms: f64,
-    /// `None` when no app answered.
-    pub place: Option<Place>,
+    /// `None` when no app answered. Shared by every request the same upstream answered (a
+    /// run holds one `Served` per request).
+    pub place: Option<Arc<Place>>,
 }
 
 /// Each load's requests in trace order, placed with `pods` (then the endpoint sets' localities).
@@ -60,6 +62,7 @@ pub fn served_by_load(
         }
     }
     let mut out: BTreeMap<String, Vec<Served>> = BTreeMap::new();
+    let mut placed: BTreeMap<String, Arc<Place>> = BTreeMap::new();
     for e in events.events() {
         let EventKind::Request {
             load, upstream_pod, ..
@@ -67,16 +70,27 @@ pub fn served_by_load(
         else {
             continue;
         };
-        let place = upstream_pod.as_ref().map(|p| {
-            pods.get(p).cloned().unwrap_or_else(|| Place {
-                locality: hosts
-                    .get(p.as_str())
-                    .map_or(UNKNOWN, String::as_str)
-                    .to_string(),
-                cluster: String::new(),
-            })
+        let place = upstream_pod.as_ref().map(|p| match placed.get(p) {
+            Some(place) => place.clone(),
+            None => {
+                let place = Arc::new(pods.get(p).cloned().unwrap_or_else(|| {
+                    Place {
+                        locality: hosts
+                            .get(p.as_str())
+                            .map_or(UNKNOWN, String::as_str)
+                            .to_string(),
+                        cluster: String::new(),
+                    }
+                }));
+                placed.insert(p.clone(), place.clone());
+                place
+            }
         });
-        out.entry(load.clone()).or_default().push(Served {
+        let requests = match out.get_mut(load) {
+            Some(requests) => requests,
+            None => out.entry(load.clone()).or_default(),
+        };
+        requests.push(Served {
             t_ms: e.t_ms,
             place,
         });
@@ -124,7 +138,11 @@ pub fn bucket_ms(span_ms: f64) -> f64 {
 /// The share of `served` per key in consecutive `bucket` windows from 0 (points at bucket
 /// starts). A bucket without requests inside the load's span is a gap (NaN), and so is the
 /// time after its last bucket: the step plot draws nothing where the load served nothing.
-fn share_series(served: &[Served], bucket: f64, key: impl Fn(&Served) -> String) -> Vec<Series> {
+fn share_series<'a>(
+    served: impl IntoIterator<Item = &'a Served>,
+    bucket: f64,
+    key: impl Fn(&Served) -> String,
+) -> Vec<Series> {
     let mut totals: BTreeMap<u64, u64> = BTreeMap::new();
     let mut counts: BTreeMap<String, BTreeMap<u64, u64>> = BTreeMap::new();
     for s in served {
@@ -190,16 +208,13 @@ pub fn sequential_groups(served: &BTreeMap<String, Vec<Served>>) -> Vec<Vec<&str
 pub fn failover_panels(served: &BTreeMap<String, Vec<Served>>, bucket: f64) -> Vec<Panel> {
     let mut panels = Vec::new();
     for group in sequential_groups(served) {
-        let reqs: Vec<Served> = group
-            .iter()
-            .flat_map(|l| served[*l].iter().cloned())
-            .collect();
+        let reqs = || group.iter().flat_map(|l| served[*l].iter());
         let label = if group.len() == 1 {
             format!("load {}", group[0])
         } else {
             format!("loads {} (one after the other)", group.join(", "))
         };
-        let locality = share_series(&reqs, bucket, |s| {
+        let locality = share_series(reqs(), bucket, |s| {
             s.place.as_ref().map_or(NONE.into(), |p| p.locality.clone())
         });
         panels.push(Panel {
@@ -209,7 +224,7 @@ pub fn failover_panels(served: &BTreeMap<String, Vec<Served>>, bucket: f64) -> V
             step: true,
             y_axis: YAxis::Share,
         });
-        let cluster = share_series(&reqs, bucket, |s| match &s.place {
+        let cluster = share_series(reqs(), bucket, |s| match s.place.as_deref() {
             None => NONE.into(),
             Some(p) if p.cluster.is_empty() => UNKNOWN.into(),
             Some(p) => p.cluster.clone(),
@@ -250,7 +265,7 @@ pub fn failover_time(served: &[Served]) -> Option<Failover> {
             .iter()
             .enumerate()
             .take_while(|(i, s)| *i < MIN_WINDOW_REQUESTS || s.t_ms < first + WINDOW_MS)
-            .filter_map(|(_, s)| s.place.as_ref()),
+            .filter_map(|(_, s)| s.place.as_deref()),
     )?;
     let away = |s: &Served| s.place.as_ref().is_some_and(|p| p.locality != from);
     let (mut end, mut n, mut k) = (0usize, 0usize, 0usize);
@@ -268,7 +283,7 @@ pub fn failover_time(served: &[Served]) -> Option<Failover> {
                 served[i..end]
                     .iter()
                     .filter(|s| away(s))
-                    .filter_map(|s| s.place.as_ref()),
+                    .filter_map(|s| s.place.as_deref()),
             )?;
             return Some(Failover {
                 from_locality: from,

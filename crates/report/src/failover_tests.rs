@@ -165,10 +165,10 @@ fn buckets_are_one_second_up_to_a_minute_then_a_sixtieth_rounded_up() {
 fn empty_buckets_inside_a_load_are_gaps_and_sparse_loads_never_fail_over() {
     let served = |t: f64, loc: &str| Served {
         t_ms: t,
-        place: Some(Place {
+        place: Some(std::sync::Arc::new(Place {
             locality: loc.into(),
             cluster: String::new(),
-        }),
+        })),
     };
     let reqs = vec![served(500.0, "a"), served(3_500.0, "b")];
     let series = share_series(&reqs, 1_000.0, |s| {

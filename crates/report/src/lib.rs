@@ -25,6 +25,7 @@
 //! - [`confidence`]: means and Student's t 95 % intervals over seeds.
 //! - [`places`]: where each pod runs and which workload it belongs to.
 //! - [`expect`]: the scenario's expectations judged against a run ([`expect::Verdict`]).
+//! - [`reach`]: which workloads each request reached, compactly.
 //! - [`summary`]: the typed `summary.json` ([`summary::Summary`]) and [`summary::judge`].
 //! - [`shown_path`]: input paths as outputs name them (never the machine's).
 //! - [`simulated`]: `inputs.json`, what a run simulated (policy files with their hashes).
@@ -62,6 +63,7 @@ pub mod places;
 pub mod plot;
 pub mod pool;
 pub mod prometheus;
+pub mod reach;
 pub mod shown_path;
 pub mod simulated;
 pub mod stats;

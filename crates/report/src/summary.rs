@@ -290,9 +290,14 @@ impl Summary {
 /// How many of `load`'s calls (counted in `calls`) reached each workload.
 pub fn reached_by_load(calls: &CallStats, load: &str, reach: &Reach) -> BTreeMap<String, u64> {
     let mut reached: BTreeMap<String, u64> = BTreeMap::new();
-    for (_, workloads) in reach.iter().filter(|(id, _)| calls.ended(load, id)) {
+    for (_, workloads) in reach.requests().filter(|(id, _)| calls.ended(load, id)) {
         for w in workloads {
-            *reached.entry(w.clone()).or_default() += 1;
+            match reached.get_mut(w) {
+                Some(n) => *n += 1,
+                None => {
+                    reached.insert(w.to_string(), 1);
+                }
+            }
         }
     }
     reached

@@ -37,8 +37,15 @@ pub fn share_panels(r: &RunResult, reach: &Reach) -> Vec<Panel> {
         for (t_ms, request_id) in request_ends(r.trace(), &spec.name) {
             let w = window(t_ms);
             totals[w] += 1;
-            for wl in reach.get(&request_id).into_iter().flatten() {
-                counts.entry(wl.clone()).or_insert([0; WINDOWS])[w] += 1;
+            for wl in reach.get(&request_id) {
+                match counts.get_mut(wl) {
+                    Some(per) => per[w] += 1,
+                    None => {
+                        let mut per = [0; WINDOWS];
+                        per[w] = 1;
+                        counts.insert(wl.to_string(), per);
+                    }
+                }
             }
         }
         let series = counts
