@@ -8,7 +8,7 @@ use meshtwin_model::run::{LoadOutcome, RunResult};
 use meshtwin_model::scenario::{Expectation, Metric};
 use serde::{Deserialize, Serialize};
 
-use crate::failover::{failover_time, served_by_load, Place};
+use crate::failover::{failovers, Place};
 use crate::fortio::LoadResult;
 
 /// One expectation's outcome.
@@ -157,10 +157,8 @@ fn failover_ms(
     places: &BTreeMap<String, Place>,
     load: &str,
 ) -> Result<f64, Unmeasured> {
-    let served = served_by_load(r.trace(), places);
-    served
-        .get(load)
-        .and_then(|s| failover_time(s))
+    failovers(r.trace(), places)
+        .remove(load)
         .map(|f| f.at_ms)
         .ok_or_else(|| {
             Unmeasured::NoValue(format!(

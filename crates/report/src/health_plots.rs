@@ -10,7 +10,7 @@ use meshtwin_model::run::RunResult;
 use meshtwin_model::trace::EventSource;
 
 use crate::ejections::{ejections, has_host_health_events, lanes};
-use crate::failover::{bucket_ms, failover_panels, served_by_load, worth_plotting, Place};
+use crate::failover::{bucket_ms, failover_panels, shares_by_load, worth_plotting, Place};
 use crate::output::{write_lanes, write_marked_plot};
 use crate::plot::{Marker, MarkerKind, RunLabel};
 
@@ -73,9 +73,9 @@ pub fn write_plots(
             end_ms,
         )?;
     }
-    let served = served_by_load(r.trace(), places);
-    if !served.is_empty() && worth_plotting(r.trace(), &served) {
-        let panels = failover_panels(&served, bucket_ms(end_ms));
+    let loads = shares_by_load(r.trace(), places, bucket_ms(end_ms));
+    if !loads.is_empty() && worth_plotting(r.trace(), &loads) {
+        let panels = failover_panels(&loads);
         write_marked_plot(
             dir,
             run,

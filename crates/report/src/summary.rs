@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::ejections::{ejections, Source};
 use crate::expect::{evaluate, reached_workloads, Reach, Verdict};
 use crate::explain::{explain_failures, Context, Explanation};
-use crate::failover::{failover_time, served_by_load, Failover, Place};
+use crate::failover::{failovers, Failover, Place};
 use crate::fortio::{CutShort, LatencySummary, LoadResult};
 use crate::graph::{render_svg, service_graph};
 use crate::places::{pod_places, pod_workloads};
@@ -212,10 +212,7 @@ impl Summary {
         // Where each call was served is read from every request's events: a run that kept
         // less than the full trace has no failover to report (nor reached workloads).
         let mut failovers: BTreeMap<String, Failover> = if r.trace_level.is_full() {
-            served_by_load(r.trace(), places)
-                .into_iter()
-                .filter_map(|(load, served)| Some((load, failover_time(&served)?)))
-                .collect()
+            failovers(r.trace(), places)
         } else {
             BTreeMap::new()
         };
