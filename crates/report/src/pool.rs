@@ -4,7 +4,7 @@
 
 use crate::plot::{Panel, YAxis};
 use crate::timeseries::{bucket_counts, nice_bucket_ms, per_second, Series};
-use meshtwin_model::event::{EventKind, PoolEvent};
+use meshtwin_model::event::{EventKind, PoolEvent, TraceEvent};
 use meshtwin_model::trace::EventSource;
 use std::collections::BTreeMap;
 
@@ -35,8 +35,30 @@ fn overflow_bucket_ms(span_ms: f64) -> f64 {
 /// Gauge series start at 0 at `from_ms`, keep the value after the last event at each instant,
 /// record only changes, and end with a point at `to_ms`. Events outside the span are ignored.
 pub fn pool_panels(events: &(impl EventSource + ?Sized), from_ms: f64, to_ms: f64) -> Vec<Panel> {
-    let mut pools: BTreeMap<(String, String), PoolTrace> = BTreeMap::new();
-    for ev in events.events() {
+    let mut spans = PoolPanels::new(vec![(from_ms, to_ms)]);
+    for e in events.events() {
+        spans.visit(&e);
+    }
+    spans.panels().remove(0)
+}
+
+/// [`pool_panels`] over several spans, built in one walk: [`PoolPanels::visit`] each event in
+/// order, then [`PoolPanels::panels`].
+pub struct PoolPanels {
+    spans: Vec<(f64, f64)>,
+    /// Per span, per (proxy, cluster).
+    pools: Vec<BTreeMap<(String, String), PoolTrace>>,
+}
+
+impl PoolPanels {
+    /// Panels over each of `spans` (`(from_ms, to_ms)`).
+    pub fn new(spans: Vec<(f64, f64)>) -> Self {
+        let pools = spans.iter().map(|_| BTreeMap::new()).collect();
+        Self { spans, pools }
+    }
+
+    /// The trace's next event.
+    pub fn visit(&mut self, ev: &TraceEvent) {
         let EventKind::Pool {
             proxy,
             cluster,
@@ -46,20 +68,37 @@ pub fn pool_panels(events: &(impl EventSource + ?Sized), from_ms: f64, to_ms: f6
             ..
         } = &ev.kind
         else {
-            continue;
+            return;
         };
-        if !(from_ms..=to_ms).contains(&ev.t_ms) {
-            continue;
-        }
-        let pool = pools
-            .entry((proxy.to_string(), cluster.to_string()))
-            .or_insert_with(|| PoolTrace::new(from_ms));
-        pool.connections.sample(ev.t_ms, *connections as f64);
-        pool.pending.sample(ev.t_ms, *pending as f64);
-        if matches!(event, PoolEvent::RqPendingOverflow | PoolEvent::RqOverflow) {
-            pool.overflows_t_ms.push(ev.t_ms);
+        for (&(from_ms, to_ms), pools) in self.spans.iter().zip(&mut self.pools) {
+            if !(from_ms..=to_ms).contains(&ev.t_ms) {
+                continue;
+            }
+            let pool = pools
+                .entry((proxy.to_string(), cluster.to_string()))
+                .or_insert_with(|| PoolTrace::new(from_ms));
+            pool.connections.sample(ev.t_ms, *connections as f64);
+            pool.pending.sample(ev.t_ms, *pending as f64);
+            if matches!(event, PoolEvent::RqPendingOverflow | PoolEvent::RqOverflow) {
+                pool.overflows_t_ms.push(ev.t_ms);
+            }
         }
     }
+
+    /// Each span's panels, in the order of the spans.
+    pub fn panels(self) -> Vec<Vec<Panel>> {
+        (self.spans.into_iter().zip(self.pools))
+            .map(|((from_ms, to_ms), pools)| span_panels(&pools, from_ms, to_ms))
+            .collect()
+    }
+}
+
+/// The three panels of one span's pools.
+fn span_panels(
+    pools: &BTreeMap<(String, String), PoolTrace>,
+    from_ms: f64,
+    to_ms: f64,
+) -> Vec<Panel> {
     let name = |(proxy, cluster): &(String, String)| format!("{proxy} -> {cluster}");
     let gauge = |key, samples: &Gauge| Series {
         name: name(key),
