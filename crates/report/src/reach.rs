@@ -9,6 +9,8 @@
 
 use std::collections::BTreeMap;
 
+use meshtwin_model::event::{EventKind, TraceEvent};
+
 /// Request id → the workloads whose pods served any hop of it, each once.
 #[derive(Debug, Clone, Default)]
 pub struct Reach {
@@ -30,6 +32,26 @@ impl Reach {
             set_numbers: BTreeMap::from([(Vec::new(), 0)]),
             ..Self::default()
         }
+    }
+
+    /// The trace's next event: an access log's upstream host, or the pod whose app answered a
+    /// call (the only trace of a TCP call's path: `tcp_proxy` logs carry no request id).
+    /// `workloads` maps pod names to workloads (a host that is no pod counts as itself).
+    pub fn visit(&mut self, e: &TraceEvent, workloads: &BTreeMap<String, String>) {
+        let (request_id, host) = match &e.kind {
+            EventKind::AccessLog {
+                request_id,
+                upstream_host: Some(host),
+                ..
+            } => (request_id, host),
+            EventKind::Request {
+                request_id,
+                upstream_pod: Some(pod),
+                ..
+            } => (request_id, pod),
+            _ => return,
+        };
+        self.add(request_id, workloads.get(host).unwrap_or(host));
     }
 
     /// `request_id` reached `workload` (again, or for the first time).

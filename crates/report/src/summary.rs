@@ -10,16 +10,17 @@ use meshtwin_model::calls::CallStats;
 use meshtwin_model::run::{ProxyStats, RunPlatform, RunResult};
 use meshtwin_model::scenario::Scenario;
 use meshtwin_model::topology::Topology;
+use meshtwin_model::trace::walk_together;
 use serde::{Deserialize, Serialize};
 
-use crate::ejections::{ejections, Source};
-use crate::expect::{evaluate, reached_workloads, Reach, Verdict};
+use crate::ejections::{Ejection, Ejections, Source};
+use crate::expect::{evaluate, Reach, Verdict};
 use crate::explain::{explain_failures, Context, Explanation};
-use crate::failover::{failovers, Failover, Place};
+use crate::failover::{failovers, Failover, Hosts, Place};
 use crate::fortio::{CutShort, LatencySummary, LoadResult};
 use crate::graph::{render_svg, service_graph};
 use crate::places::{pod_places, pod_workloads};
-use crate::simulated::Simulated;
+use crate::simulated::{Simulated, TimelineEntry};
 
 /// The whole of `summary.json`. Field order is the file's key order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,20 +149,60 @@ fn ms(d: Duration) -> f64 {
     d.as_micros() as f64 / 1000.0
 }
 
+/// What the judgement reads from a run's trace: each request's reached workloads, the
+/// ejections, the faults and the endpoint sets' localities in one walk, then the loads'
+/// failovers (a full trace only: they place every request) in a second.
+pub struct FromTrace {
+    pub reach: Reach,
+    pub ejections: Vec<Ejection>,
+    pub timeline: Vec<TimelineEntry>,
+    pub failovers: BTreeMap<String, Failover>,
+}
+
+impl FromTrace {
+    pub fn read(r: &RunResult, topo: &Topology, places: &BTreeMap<String, Place>) -> Self {
+        let workloads = pod_workloads(topo);
+        let mut reach = Reach::new();
+        let mut ejections = Ejections::default();
+        let mut timeline = Vec::new();
+        let mut hosts = Hosts::default();
+        walk_together(
+            r.trace(),
+            &mut [
+                &mut |e| reach.visit(e, &workloads),
+                &mut |e| ejections.visit(e),
+                &mut |e| timeline.extend(TimelineEntry::of(e)),
+                &mut |e| hosts.visit(e),
+            ],
+        );
+        let failovers = if r.trace_level.is_full() {
+            failovers(r.trace(), places, &hosts)
+        } else {
+            BTreeMap::new()
+        };
+        FromTrace {
+            reach,
+            ejections: ejections.finish(),
+            timeline,
+            failovers,
+        }
+    }
+}
+
 /// Judge a run of `sc` on `topo` and build its summary.
 pub fn judge(sc: &Scenario, topo: &Topology, r: &RunResult) -> Judged {
     let loads = load_results(r);
-    let reach = reached_workloads(r, &pod_workloads(topo));
     let places = pod_places(topo);
-    let verdicts = evaluate(&sc.expectations, r, &loads, &reach, &places);
-    let summary = Summary::build(sc, topo, r, &loads, &reach, &places, &verdicts);
+    let read = FromTrace::read(r, topo, &places);
+    let verdicts = evaluate(&sc.expectations, r, &loads, &read.reach, &read.failovers);
+    let summary = Summary::build(sc, topo, r, &loads, &read, &verdicts);
     Judged {
         loads,
         verdicts,
         summary,
-        reach,
+        reach: read.reach,
         places,
-        simulated: Simulated::build(sc, topo, r),
+        simulated: Simulated::build(sc, topo, read.timeline),
         explanations: Vec::new(),
         graph_svg: None,
     }
@@ -205,20 +246,17 @@ impl Summary {
         topo: &Topology,
         r: &RunResult,
         loads: &[LoadResult],
-        reach: &Reach,
-        places: &BTreeMap<String, Place>,
+        read: &FromTrace,
         verdicts: &[Verdict],
     ) -> Self {
         // Where each call was served is read from every request's events: a run that kept
         // less than the full trace has no failover to report (nor reached workloads).
-        let mut failovers: BTreeMap<String, Failover> = if r.trace_level.is_full() {
-            failovers(r.trace(), places)
-        } else {
-            BTreeMap::new()
-        };
         let loads = loads
             .iter()
-            .map(|l| LoadSummary::build(l, r, reach, failovers.remove(&l.name)))
+            .map(|l| {
+                let failover = read.failovers.get(&l.name).cloned();
+                LoadSummary::build(l, r, &read.reach, failover)
+            })
             .collect();
         Summary {
             meshtwin: env!("CARGO_PKG_VERSION").to_string(),
@@ -239,16 +277,15 @@ impl Summary {
                 .collect(),
             loads,
             proxies: r.proxies.clone(),
-            ejections: ejections(r.trace())
-                .into_iter()
+            ejections: (read.ejections.iter())
                 .filter(|e| e.source == Source::Outlier)
                 .map(|e| EjectionSummary {
-                    proxy: e.proxy,
-                    cluster: e.cluster,
-                    host: e.host,
+                    proxy: e.proxy.clone(),
+                    cluster: e.cluster.clone(),
+                    host: e.host.clone(),
                     ejected_at_ms: e.ejected_at_ms,
                     unejected_at_ms: e.unejected_at_ms,
-                    reason: e.reason,
+                    reason: e.reason.clone(),
                 })
                 .collect(),
             expectations: verdicts.to_vec(),

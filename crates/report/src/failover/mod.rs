@@ -19,7 +19,7 @@ pub use watch::{failover_time, FailoverWatch};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use meshtwin_model::event::EventKind;
+use meshtwin_model::event::{EventKind, TraceEvent};
 use meshtwin_model::trace::EventSource;
 use serde::{Deserialize, Serialize};
 
@@ -53,24 +53,48 @@ pub struct Served {
     pub place: Option<Arc<Place>>,
 }
 
+/// The localities the endpoint sets give hosts (the places of upstreams that are not pods),
+/// collected in a walk shared with other consumers ([`Hosts::visit`]).
+#[derive(Debug, Default)]
+pub struct Hosts {
+    locality: BTreeMap<String, String>,
+}
+
+impl Hosts {
+    /// The trace's next event.
+    pub fn visit(&mut self, e: &TraceEvent) {
+        if let EventKind::Endpoints { endpoints, .. } = &e.kind {
+            for ep in endpoints.iter() {
+                if self.locality.get(&ep.host) != Some(&ep.locality) {
+                    self.locality.insert(ep.host.clone(), ep.locality.clone());
+                }
+            }
+        }
+    }
+}
+
 /// Each load's requests in trace order, placed with `pods` (then the endpoint sets'
 /// localities), handed to `each` (load, request) one at a time. Two walks of `events`: the
 /// endpoint sets, then the requests.
 pub fn for_each_served(
     events: &(impl EventSource + ?Sized),
     pods: &BTreeMap<String, Place>,
+    each: impl FnMut(&str, Served),
+) {
+    let mut hosts = Hosts::default();
+    for e in events.events() {
+        hosts.visit(&e);
+    }
+    for_each_placed(events, pods, &hosts, each);
+}
+
+/// [`for_each_served`] with the endpoint sets' localities already collected (one walk).
+pub fn for_each_placed(
+    events: &(impl EventSource + ?Sized),
+    pods: &BTreeMap<String, Place>,
+    hosts: &Hosts,
     mut each: impl FnMut(&str, Served),
 ) {
-    let mut hosts: BTreeMap<String, String> = BTreeMap::new();
-    for e in events.events() {
-        if let EventKind::Endpoints { endpoints, .. } = &e.kind {
-            for ep in endpoints.iter() {
-                if hosts.get(&ep.host) != Some(&ep.locality) {
-                    hosts.insert(ep.host.clone(), ep.locality.clone());
-                }
-            }
-        }
-    }
     let mut placed: BTreeMap<String, Arc<Place>> = BTreeMap::new();
     for e in events.events() {
         let EventKind::Request {
@@ -84,8 +108,7 @@ pub fn for_each_served(
             None => {
                 let place = Arc::new(pods.get(p).cloned().unwrap_or_else(|| {
                     Place {
-                        locality: hosts
-                            .get(p.as_str())
+                        locality: (hosts.locality.get(p.as_str()))
                             .map_or(UNKNOWN, String::as_str)
                             .to_string(),
                         cluster: String::new(),
@@ -121,13 +144,15 @@ pub fn served_by_load(
 }
 
 /// Each load's [`Failover`], for the loads whose traffic moved away ([`failover_time`]), in
-/// one walk of the requests holding one window of each load's.
+/// one walk of the requests holding one window of each load's (`hosts`: the trace's endpoint
+/// sets' localities, collected in an earlier walk).
 pub fn failovers(
     events: &(impl EventSource + ?Sized),
     pods: &BTreeMap<String, Place>,
+    hosts: &Hosts,
 ) -> BTreeMap<String, Failover> {
     let mut watches: BTreeMap<String, FailoverWatch> = BTreeMap::new();
-    for_each_served(events, pods, |load, s| match watches.get_mut(load) {
+    for_each_placed(events, pods, hosts, |load, s| match watches.get_mut(load) {
         Some(w) => w.push(s),
         None => {
             let mut w = FailoverWatch::new();
