@@ -9,7 +9,9 @@ use meshtwin_model::event::{EventKind, HealthAction, OutlierAction, TraceEvent};
 use meshtwin_model::run::RunResult;
 
 use crate::ejections::{lanes, Ejections};
-use crate::failover::{bucket_ms, failover_panels, shares_by_load, worth_plotting, Place};
+use crate::failover::{
+    bucket_ms, failover_panels, Hosts, Place, Placer, SharesByLoad, WorthPlotting,
+};
 use crate::output::{write_lanes, write_marked_plot};
 use crate::plot::{Marker, MarkerKind, RunLabel};
 
@@ -62,33 +64,42 @@ impl Markers {
 
 /// What the health plots read from the trace, in a walk shared with other consumers:
 /// [`HealthWalk::visit`] each event in order, then hand it to [`write_plots`].
-#[derive(Debug, Default)]
-pub struct HealthWalk {
+pub struct HealthWalk<'a> {
     ejections: Ejections,
     markers: Markers,
+    shares: SharesByLoad<'a>,
+    worth: WorthPlotting,
 }
 
-impl HealthWalk {
-    pub fn new() -> Self {
-        Self::default()
+impl<'a> HealthWalk<'a> {
+    /// The plots of run `r`, its upstreams placed with `pods`, then `hosts`' localities.
+    pub fn new(r: &RunResult, pods: &'a BTreeMap<String, Place>, hosts: &'a Hosts) -> Self {
+        let end_ms = r.end.as_micros() as f64 / 1000.0;
+        Self {
+            ejections: Ejections::default(),
+            markers: Markers::default(),
+            shares: SharesByLoad::new(Placer::new(pods, hosts), bucket_ms(end_ms)),
+            worth: WorthPlotting::default(),
+        }
     }
 
     /// The trace's next event.
     pub fn visit(&mut self, e: &TraceEvent) {
         self.ejections.visit(e);
         self.markers.visit(e);
+        self.shares.visit(e);
+        self.worth.visit(e);
     }
 }
 
 /// Writes the ejections plot (when any host changed health) and the failover plot (when
-/// there is more than one locality, or a fault or ejection) into `dir`; `walked`: the trace
-/// walked (the failover shares walk it again).
+/// there is more than one locality, or a fault or ejection) into `dir`; `walked`: the run's
+/// trace walked.
 pub fn write_plots(
     dir: &Path,
     run: &RunLabel,
     r: &RunResult,
-    places: &BTreeMap<String, Place>,
-    walked: HealthWalk,
+    walked: HealthWalk<'_>,
 ) -> std::io::Result<()> {
     let end_ms = r.end.as_micros() as f64 / 1000.0;
     if walked.ejections.any_host_health {
@@ -102,8 +113,8 @@ pub fn write_plots(
             end_ms,
         )?;
     }
-    let loads = shares_by_load(r.trace(), places, bucket_ms(end_ms));
-    if !loads.is_empty() && worth_plotting(r.trace(), &loads) {
+    let loads = walked.shares.finish();
+    if !loads.is_empty() && walked.worth.finish(&loads) {
         let panels = failover_panels(&loads);
         write_marked_plot(
             dir,

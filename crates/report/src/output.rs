@@ -148,7 +148,7 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
         seed: judged.summary.seed,
     };
     // The plots read the trace in one walk: the share panels, the pool panels over the whole
-    // run and zoomed on each load, the ejections and the failover plot's markers.
+    // run and zoomed on each load, the ejections and the failover plot.
     let zoomed: Vec<(&str, (f64, f64))> = (r.loads.iter())
         .filter_map(|(spec, _, o)| {
             let (first, last) = (ms(o.first_start?), ms(o.last_end?));
@@ -161,7 +161,7 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     let spans = std::iter::once((0.0, ms(r.end))).chain(zoomed.iter().map(|(_, s)| *s));
     let mut pools = PoolPanels::new(spans.collect());
     let mut shares = SharePanels::new(r, &judged.reach);
-    let mut health = HealthWalk::new();
+    let mut health = HealthWalk::new(r, &judged.places, &judged.hosts);
     walk_together(
         r.trace(),
         &mut [
@@ -198,7 +198,7 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
         let title = format!("Connection pools during load {load}");
         write_plot(dir, run, &format!("pool-{load}"), &title, &panels)?;
     }
-    crate::health_plots::write_plots(dir, run, r, &judged.places, health)
+    crate::health_plots::write_plots(dir, run, r, health)
 }
 
 fn ms(d: std::time::Duration) -> f64 {

@@ -123,6 +123,8 @@ pub struct Judged {
     pub reach: Reach,
     /// Pod → locality and cluster.
     pub places: BTreeMap<String, Place>,
+    /// The endpoint sets' localities (where upstreams that are no pods run).
+    pub hosts: Hosts,
     /// What the run simulated (`inputs.json`).
     pub simulated: Simulated,
     /// Why requests failed (`explanations.json`), once [`Judged::annotate`] ran.
@@ -157,6 +159,8 @@ pub struct FromTrace {
     pub ejections: Vec<Ejection>,
     pub timeline: Vec<TimelineEntry>,
     pub failovers: BTreeMap<String, Failover>,
+    /// The endpoint sets' localities (where upstreams that are no pods run).
+    pub hosts: Hosts,
 }
 
 impl FromTrace {
@@ -185,6 +189,7 @@ impl FromTrace {
             ejections: ejections.finish(),
             timeline,
             failovers,
+            hosts,
         }
     }
 }
@@ -202,6 +207,7 @@ pub fn judge(sc: &Scenario, topo: &Topology, r: &RunResult) -> Judged {
         summary,
         reach: read.reach,
         places,
+        hosts: read.hosts,
         simulated: Simulated::build(sc, topo, read.timeline),
         explanations: Vec::new(),
         graph_svg: None,

@@ -13,7 +13,9 @@
 mod shares;
 mod watch;
 
-pub use shares::{failover_panels, sequential_groups, share_series, shares_by_load, LoadShares};
+pub use shares::{
+    failover_panels, sequential_groups, share_series, shares_by_load, LoadShares, SharesByLoad,
+};
 pub use watch::{failover_time, FailoverWatch};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -95,36 +97,62 @@ pub fn for_each_placed(
     hosts: &Hosts,
     mut each: impl FnMut(&str, Served),
 ) {
-    let mut placed: BTreeMap<String, Arc<Place>> = BTreeMap::new();
+    let mut placer = Placer::new(pods, hosts);
     for e in events.events() {
+        if let Some((load, s)) = placer.place(&e) {
+            each(load, s);
+        }
+    }
+}
+
+/// Places each request event's upstream ([`Placer::place`]), one shared [`Place`] per
+/// upstream.
+pub struct Placer<'a> {
+    pods: &'a BTreeMap<String, Place>,
+    hosts: &'a Hosts,
+    placed: BTreeMap<String, Arc<Place>>,
+}
+
+impl<'a> Placer<'a> {
+    /// Upstreams placed with `pods`, then `hosts`' localities.
+    pub fn new(pods: &'a BTreeMap<String, Place>, hosts: &'a Hosts) -> Self {
+        Self {
+            pods,
+            hosts,
+            placed: BTreeMap::new(),
+        }
+    }
+
+    /// A request event's load and where it was served; `None` for any other event.
+    pub fn place<'e>(&mut self, e: &'e TraceEvent) -> Option<(&'e str, Served)> {
         let EventKind::Request {
             load, upstream_pod, ..
         } = &e.kind
         else {
-            continue;
+            return None;
         };
-        let place = upstream_pod.as_ref().map(|p| match placed.get(p) {
+        let place = upstream_pod.as_ref().map(|p| match self.placed.get(p) {
             Some(place) => place.clone(),
             None => {
-                let place = Arc::new(pods.get(p).cloned().unwrap_or_else(|| {
+                let place = Arc::new(self.pods.get(p).cloned().unwrap_or_else(|| {
                     Place {
-                        locality: (hosts.locality.get(p.as_str()))
+                        locality: (self.hosts.locality.get(p.as_str()))
                             .map_or(UNKNOWN, String::as_str)
                             .to_string(),
                         cluster: String::new(),
                     }
                 }));
-                placed.insert(p.clone(), place.clone());
+                self.placed.insert(p.clone(), place.clone());
                 place
             }
         });
-        each(
+        Some((
             load,
             Served {
                 t_ms: e.t_ms,
                 place,
             },
-        );
+        ))
     }
 }
 
@@ -172,27 +200,51 @@ pub fn worth_plotting(
     events: &(impl EventSource + ?Sized),
     loads: &BTreeMap<String, LoadShares>,
 ) -> bool {
-    let mut localities: BTreeSet<String> = loads
-        .values()
-        .flat_map(|l| l.localities.iter().cloned())
-        .collect();
+    let mut worth = WorthPlotting::default();
     for e in events.events() {
+        worth.visit(&e);
+    }
+    worth.finish(loads)
+}
+
+/// [`worth_plotting`] in a walk shared with other consumers: [`WorthPlotting::visit`] each
+/// event, then [`WorthPlotting::finish`].
+#[derive(Debug, Default)]
+pub struct WorthPlotting {
+    /// A fault, outlier or health-check event was seen.
+    any_health_or_fault: bool,
+    /// The endpoint sets' localities.
+    localities: BTreeSet<String>,
+}
+
+impl WorthPlotting {
+    /// The trace's next event.
+    pub fn visit(&mut self, e: &TraceEvent) {
         match &e.kind {
             EventKind::Fault { .. } | EventKind::Outlier { .. } | EventKind::HealthCheck { .. } => {
-                return true
+                self.any_health_or_fault = true
             }
-            EventKind::Endpoints { endpoints, .. } => {
+            EventKind::Endpoints { endpoints, .. } if !self.any_health_or_fault => {
                 for ep in endpoints.iter() {
-                    if !localities.contains(&ep.locality) {
-                        localities.insert(ep.locality.clone());
+                    if !self.localities.contains(&ep.locality) {
+                        self.localities.insert(ep.locality.clone());
                     }
                 }
             }
             _ => {}
         }
     }
-    localities.retain(|l| !l.is_empty() && l != UNKNOWN);
-    localities.len() > 1
+
+    /// Whether the plot of `loads` says anything.
+    pub fn finish(self, loads: &BTreeMap<String, LoadShares>) -> bool {
+        if self.any_health_or_fault {
+            return true;
+        }
+        let mut localities = self.localities;
+        localities.extend(loads.values().flat_map(|l| l.localities.iter().cloned()));
+        localities.retain(|l| !l.is_empty() && l != UNKNOWN);
+        localities.len() > 1
+    }
 }
 
 /// The share bucket for a run of `span_ms`: 1 s, or a whole number of seconds giving at most

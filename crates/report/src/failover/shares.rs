@@ -5,9 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use meshtwin_model::event::TraceEvent;
 use meshtwin_model::trace::EventSource;
 
-use super::{for_each_served, Place, Served, NONE, UNKNOWN};
+use super::{Hosts, Place, Placer, Served, NONE, UNKNOWN};
 use crate::plot::{Panel, YAxis};
 use crate::timeseries::Series;
 
@@ -139,24 +140,58 @@ impl LoadShares {
     }
 }
 
-/// Each load's [`LoadShares`] in `bucket`-ms buckets, in one walk of `events`' requests
-/// (placed with `pods`, then the endpoint sets' localities).
+/// Each load's [`LoadShares`] in `bucket`-ms buckets, from `events`' requests (placed with
+/// `pods`, then the endpoint sets' localities; two walks).
 pub fn shares_by_load(
     events: &(impl EventSource + ?Sized),
     pods: &BTreeMap<String, Place>,
     bucket: f64,
 ) -> BTreeMap<String, LoadShares> {
-    let mut out: BTreeMap<String, LoadShares> = BTreeMap::new();
-    for_each_served(events, pods, |load, s| {
-        let shares = match out.get_mut(load) {
+    let mut hosts = Hosts::default();
+    for e in events.events() {
+        hosts.visit(&e);
+    }
+    let mut shares = SharesByLoad::new(Placer::new(pods, &hosts), bucket);
+    for e in events.events() {
+        shares.visit(&e);
+    }
+    shares.finish()
+}
+
+/// [`shares_by_load`] in a walk shared with other consumers, the endpoint sets' localities
+/// collected already (in the [`Placer`]).
+pub struct SharesByLoad<'a> {
+    placer: Placer<'a>,
+    bucket: f64,
+    loads: BTreeMap<String, LoadShares>,
+}
+
+impl<'a> SharesByLoad<'a> {
+    pub fn new(placer: Placer<'a>, bucket: f64) -> Self {
+        Self {
+            placer,
+            bucket,
+            loads: BTreeMap::new(),
+        }
+    }
+
+    /// The trace's next event.
+    pub fn visit(&mut self, e: &TraceEvent) {
+        let Some((load, s)) = self.placer.place(e) else {
+            return;
+        };
+        let shares = match self.loads.get_mut(load) {
             Some(shares) => shares,
-            None => out
+            None => (self.loads)
                 .entry(load.to_string())
-                .or_insert_with(|| LoadShares::new(bucket)),
+                .or_insert_with(|| LoadShares::new(self.bucket)),
         };
         shares.add(&s);
-    });
-    out
+    }
+
+    pub fn finish(self) -> BTreeMap<String, LoadShares> {
+        self.loads
+    }
 }
 
 /// Loads whose requests do not overlap in time, chained in the order they ran: a scenario's
