@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::ejections::{Ejection, Ejections, Source};
 use crate::expect::{evaluate, Reach, Verdict};
-use crate::explain::{explain_failures, Context, Explanation};
+use crate::explain::{explain_failed, Context, Explanation, FailedRequests};
 use crate::failover::{failovers, Failover, Hosts, Place};
 use crate::fortio::{CutShort, LatencySummary, LoadResult};
-use crate::graph::{render_svg, service_graph};
+use crate::graph::build::Builder as GraphBuilder;
+use crate::graph::render_svg;
 use crate::places::{pod_places, pod_workloads};
 use crate::simulated::{Simulated, TimelineEntry};
 
@@ -136,9 +137,18 @@ pub struct Judged {
 impl Judged {
     /// Explain the run's failures and draw its service graph — what `meshtwin run` writes
     /// beside the summary (sweeps and comparisons, which keep only figures, skip it).
+    /// The failed requests and the graph share one walk of the trace; the explanations' index
+    /// of the failed requests takes a second.
     pub fn annotate(&mut self, r: &RunResult, ctx: &Context<'_>) {
-        self.explanations = explain_failures(r.trace(), ctx);
-        let graph = service_graph(r.trace(), &crate::graph::places(ctx.topology));
+        let places = crate::graph::places(ctx.topology);
+        let mut failed = FailedRequests::default();
+        let mut graph = GraphBuilder::new(&places);
+        walk_together(
+            r.trace(),
+            &mut [&mut |e| failed.visit(e), &mut |e| graph.add(e)],
+        );
+        self.explanations = explain_failed(r.trace(), ctx, &failed);
+        let graph = graph.finish();
         let title = format!(
             "Service graph — {} · seed {}",
             self.summary.scenario, self.summary.seed
