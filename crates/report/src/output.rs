@@ -15,7 +15,7 @@ use crate::output_dir::Staging;
 use crate::ejections::Lane;
 use crate::fortio::json::fortio_json;
 use crate::health_plots::HealthWalk;
-use crate::perfetto::write_perfetto_json;
+use crate::perfetto::{write_placed, Placement};
 use crate::plot::{
     lanes_data_json, plot_data_json, plot_data_json_marked, plot_lanes, plot_panels,
     plot_panels_marked, Marker, Panel, RunLabel,
@@ -127,10 +127,6 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     }
     write_file(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;
     write_file(&dir.join("stats.prom"), stats_prom(&r.proxies).as_bytes())?;
-    let proxies: Vec<&str> = r.proxies.keys().map(String::as_str).collect();
-    write_streamed(&dir.join("trace.perfetto.json"), |w| {
-        write_perfetto_json(w, r.trace(), &proxies)
-    })?;
     let labels = format!(
         "meshtwin {} seed {}",
         judged.summary.scenario, judged.summary.seed
@@ -147,8 +143,9 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
         scenario: judged.summary.scenario.clone(),
         seed: judged.summary.seed,
     };
-    // The plots read the trace in one walk: the share panels, the pool panels over the whole
-    // run and zoomed on each load, the ejections and the failover plot.
+    // The plots and the trace-event export's placement read the trace in one walk: the share
+    // panels, the pool panels over the whole run and zoomed on each load, the ejections and
+    // the failover plot.
     let zoomed: Vec<(&str, (f64, f64))> = (r.loads.iter())
         .filter_map(|(spec, _, o)| {
             let (first, last) = (ms(o.first_start?), ms(o.last_end?));
@@ -162,14 +159,20 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     let mut pools = PoolPanels::new(spans.collect());
     let mut shares = SharePanels::new(r, &judged.reach);
     let mut health = HealthWalk::new(r, &judged.places, &judged.hosts);
+    let mut placement = Placement::new();
     walk_together(
         r.trace(),
         &mut [
             &mut |e| pools.visit(e),
             &mut |e| shares.visit(e),
             &mut |e| health.visit(e),
+            &mut |e| placement.visit(e),
         ],
     );
+    let proxies: Vec<&str> = r.proxies.keys().map(String::as_str).collect();
+    write_streamed(&dir.join("trace.perfetto.json"), |w| {
+        write_placed(w, r.trace(), &proxies, placement)
+    })?;
     let shares = shares.panels();
     if !shares.is_empty() {
         write_plot(

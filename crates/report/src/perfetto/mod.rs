@@ -25,6 +25,7 @@ use std::io::{self, Write};
 mod events;
 
 use events::{instant_of, slice_of, Role};
+use meshtwin_model::event::TraceEvent;
 use meshtwin_model::trace::EventSource;
 use serde_json::{json, Value};
 
@@ -164,44 +165,61 @@ pub fn perfetto_json(events: &(impl EventSource + ?Sized), proxies: &[&str]) -> 
 /// The tracks (pod and role), the slices and the instants of a trace, placed.
 type Places = (Vec<(String, Role)>, Vec<Placed>, Vec<Moment>);
 
-/// Every slice's and instant's place and time, in one pass over `events` (what the layout
-/// and the time order need; their contents are not kept). More than `u32::MAX` slices or
-/// tracks (a trace of hundreds of gigabytes) is an error.
-fn place(events: &(impl EventSource + ?Sized)) -> io::Result<Places> {
-    let too_many =
-        || io::Error::other("more than 2^32 slices and instants: too many for trace.perfetto.json");
-    let mut track_ids: BTreeMap<(String, Role), u32> = BTreeMap::new();
-    let mut tracks = Vec::new();
-    let (mut slices, mut moments) = (Vec::new(), Vec::new());
-    for e in events.events() {
-        if let Some(s) = slice_of(&e) {
+/// Every slice's and instant's place and time, in one pass over the trace (what the layout
+/// and the time order need; their contents are not kept), shared with other consumers:
+/// [`Placement::visit`] each event in order, then [`write_placed`]. More than `u32::MAX`
+/// slices or tracks (a trace of hundreds of gigabytes) is an error.
+#[derive(Default)]
+pub struct Placement {
+    track_ids: BTreeMap<(String, Role), u32>,
+    tracks: Vec<(String, Role)>,
+    slices: Vec<Placed>,
+    moments: Vec<Moment>,
+}
+
+impl Placement {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The trace's next event.
+    pub fn visit(&mut self, e: &TraceEvent) {
+        if let Some(s) = slice_of(e) {
             let key = (s.pod, s.role);
-            let track = match track_ids.get(&key) {
+            let track = match self.track_ids.get(&key) {
                 Some(t) => *t,
                 None => {
-                    let t = u32::try_from(tracks.len()).map_err(|_| too_many())?;
-                    tracks.push(key.clone());
-                    track_ids.insert(key, t);
+                    // Past u32::MAX tracks the count saturates and `finish` refuses it.
+                    let t = u32::try_from(self.tracks.len()).unwrap_or(u32::MAX);
+                    self.tracks.push(key.clone());
+                    self.track_ids.insert(key, t);
                     t
                 }
             };
-            slices.push(Placed {
+            self.slices.push(Placed {
                 start_us: s.start_us,
                 dur_us: s.dur_us,
                 track,
                 lane: 0,
             });
-        } else if let Some(i) = instant_of(&e) {
-            moments.push(Moment {
+        } else if let Some(i) = instant_of(e) {
+            self.moments.push(Moment {
                 ts_us: i.ts_us,
                 pod: i.pod,
             });
         }
     }
-    if slices.len() + moments.len() > u32::MAX as usize {
-        return Err(too_many());
+
+    fn finish(self) -> io::Result<Places> {
+        if self.slices.len() + self.moments.len() > u32::MAX as usize
+            || self.tracks.len() > u32::MAX as usize
+        {
+            return Err(io::Error::other(
+                "more than 2^32 slices and instants: too many for trace.perfetto.json",
+            ));
+        }
+        Ok((self.tracks, self.slices, self.moments))
     }
-    Ok((tracks, slices, moments))
 }
 
 /// [`perfetto_json`] written to `w` as it is produced: one event's JSON at a time, never the
@@ -215,7 +233,21 @@ pub fn write_perfetto_json(
     events: &(impl EventSource + ?Sized),
     proxies: &[&str],
 ) -> io::Result<()> {
-    let (tracks, mut slices, moments) = place(events)?;
+    let mut placement = Placement::new();
+    for e in events.events() {
+        placement.visit(&e);
+    }
+    write_placed(w, events, proxies, placement)
+}
+
+/// [`write_perfetto_json`]'s second pass, `placement` made by the first.
+pub fn write_placed(
+    w: &mut impl Write,
+    events: &(impl EventSource + ?Sized),
+    proxies: &[&str],
+    placement: Placement,
+) -> io::Result<()> {
+    let (tracks, mut slices, moments) = placement.finish()?;
     let layout = Layout::new(&tracks, &mut slices, &moments, proxies);
     // By order of making (slices, then instants), written in time order; slices come first
     // in making order.
