@@ -138,6 +138,11 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
             json.as_bytes(),
         )?;
     }
+    write_walked(dir, judged, r)
+}
+
+/// `trace.perfetto.json` and the plots: they read the trace in two walks.
+fn write_walked(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     // The run every plot is headed with.
     let run = &RunLabel {
         scenario: judged.summary.scenario.clone(),

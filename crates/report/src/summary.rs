@@ -13,15 +13,16 @@ use meshtwin_model::topology::Topology;
 use meshtwin_model::trace::walk_together;
 use serde::{Deserialize, Serialize};
 
-use crate::ejections::{Ejection, Ejections, Source};
+use crate::ejections::Source;
 use crate::expect::{evaluate, Reach, Verdict};
 use crate::explain::{explain_failed, Context, Explanation, FailedRequests};
-use crate::failover::{failovers, Failover, Hosts, Place};
+use crate::failover::{Failover, Hosts, Place};
 use crate::fortio::{CutShort, LatencySummary, LoadResult};
+use crate::from_trace::FromTrace;
 use crate::graph::build::Builder as GraphBuilder;
 use crate::graph::render_svg;
-use crate::places::{pod_places, pod_workloads};
-use crate::simulated::{Simulated, TimelineEntry};
+use crate::places::pod_places;
+use crate::simulated::Simulated;
 
 /// The whole of `summary.json`. Field order is the file's key order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -147,8 +148,9 @@ impl Judged {
             r.trace(),
             &mut [&mut |e| failed.visit(e), &mut |e| graph.add(e)],
         );
-        self.explanations = explain_failed(r.trace(), ctx, &failed);
+        // The graph first: its builder's per-request state goes before the index is built.
         let graph = graph.finish();
+        self.explanations = explain_failed(r.trace(), ctx, &failed);
         let title = format!(
             "Service graph — {} · seed {}",
             self.summary.scenario, self.summary.seed
@@ -159,49 +161,6 @@ impl Judged {
 
 fn ms(d: Duration) -> f64 {
     d.as_micros() as f64 / 1000.0
-}
-
-/// What the judgement reads from a run's trace: each request's reached workloads, the
-/// ejections, the faults and the endpoint sets' localities in one walk, then the loads'
-/// failovers (a full trace only: they place every request) in a second.
-pub struct FromTrace {
-    pub reach: Reach,
-    pub ejections: Vec<Ejection>,
-    pub timeline: Vec<TimelineEntry>,
-    pub failovers: BTreeMap<String, Failover>,
-    /// The endpoint sets' localities (where upstreams that are no pods run).
-    pub hosts: Hosts,
-}
-
-impl FromTrace {
-    pub fn read(r: &RunResult, topo: &Topology, places: &BTreeMap<String, Place>) -> Self {
-        let workloads = pod_workloads(topo);
-        let mut reach = Reach::new();
-        let mut ejections = Ejections::default();
-        let mut timeline = Vec::new();
-        let mut hosts = Hosts::default();
-        walk_together(
-            r.trace(),
-            &mut [
-                &mut |e| reach.visit(e, &workloads),
-                &mut |e| ejections.visit(e),
-                &mut |e| timeline.extend(TimelineEntry::of(e)),
-                &mut |e| hosts.visit(e),
-            ],
-        );
-        let failovers = if r.trace_level.is_full() {
-            failovers(r.trace(), places, &hosts)
-        } else {
-            BTreeMap::new()
-        };
-        FromTrace {
-            reach,
-            ejections: ejections.finish(),
-            timeline,
-            failovers,
-            hosts,
-        }
-    }
 }
 
 /// Judge a run of `sc` on `topo` and build its summary.
