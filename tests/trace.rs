@@ -133,3 +133,40 @@ fn a_compressed_trace_reads_back_like_the_plain_one() {
     assert_eq!(endpoints_zst.stdout, endpoints_plain.stdout);
     let _ = std::fs::remove_dir_all(&base);
 }
+
+#[test]
+fn a_trace_line_that_is_not_an_event_is_an_error_naming_the_file_and_line() {
+    let dir = std::env::temp_dir().join(format!("meshtwin-e2e-badline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("trace.jsonl");
+    std::fs::write(
+        &path,
+        "{\"t_ms\":0.0,\"kind\":\"endpoints\",\"proxy\":\"p-0\",\"cluster\":\"c\",\"endpoints\":[]}\n\
+         {\"t_ms\":1.0,\"kind\":\"no_such_kind\"}\n",
+    )
+    .unwrap();
+    let file = path.to_string_lossy().to_string();
+    for args in [vec!["trace", &file, "c2-0-0"], vec!["endpoints", &file]] {
+        let got = meshtwin(args.clone());
+        assert_eq!(got.code, 2, "{args:?}: {}", got.transcript());
+        assert!(
+            got.stderr
+                .contains(&format!("error: {file}:2: not a trace event: ")),
+            "{args:?}: {}",
+            got.stderr
+        );
+        assert!(got.stdout.is_empty(), "{args:?}: {}", got.stdout);
+    }
+    let zst = dir.join("trace.jsonl.zst");
+    std::fs::write(&zst, "not zstd").unwrap();
+    let zst = zst.to_string_lossy().to_string();
+    let got = meshtwin(["trace", &zst, "c2-0-0"]);
+    assert_eq!(got.code, 2, "{}", got.transcript());
+    assert!(
+        got.stderr
+            .contains(&format!("error: {zst}:1: cannot read file: ")),
+        "{}",
+        got.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

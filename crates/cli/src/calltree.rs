@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use meshtwin_model::event::{EventKind, TraceEvent};
+use meshtwin_model::trace::EventSource;
 
 use crate::exit;
 
@@ -82,8 +83,8 @@ fn span(e: &TraceEvent, id: &str) -> Option<Span> {
 }
 
 /// The tree as text lines (`start  duration  indented description`).
-pub fn render(events: &[TraceEvent], id: &str) -> Vec<String> {
-    let mut spans: Vec<Span> = events.iter().filter_map(|e| span(e, id)).collect();
+pub fn render(events: &(impl EventSource + ?Sized), id: &str) -> Vec<String> {
+    let mut spans: Vec<Span> = events.events().filter_map(|e| span(&e, id)).collect();
     spans.sort_by(|a, b| {
         a.start
             .total_cmp(&b.start)
@@ -112,14 +113,15 @@ pub fn render(events: &[TraceEvent], id: &str) -> Vec<String> {
 }
 
 pub fn trace_command(path: &Path, id: &str) -> u8 {
-    let trace = match crate::tracefile::read_trace(path) {
-        Ok(t) => t,
+    let read = crate::tracefile::read_trace(path)
+        .and_then(|trace| Ok((trace.complete(render(&trace.events, id))?, trace)));
+    let (lines, trace) = match read {
+        Ok(read) => read,
         Err(e) => {
             eprintln!("error: {e}");
             return exit::INVALID_INPUT;
         }
     };
-    let lines = render(&trace.events, id);
     if lines.is_empty() {
         eprintln!(
             "error: {}: no event for request id '{id}'{}",

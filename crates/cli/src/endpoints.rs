@@ -7,11 +7,12 @@
 use std::path::Path;
 
 use clap::ValueEnum;
-use meshtwin_model::event::{EventKind, TraceEvent};
+use meshtwin_model::event::EventKind;
+use meshtwin_model::trace::EventSource;
 use meshtwin_report::endpoints::{endpoint_view, proxies_at, tabwrite, EndpointRow};
 
 use crate::exit;
-use crate::tracefile::read_trace;
+use crate::tracefile::{read_trace, TraceFile};
 
 /// `-o`: istioctl's short table, with locality, priority and host, or istioctl's `-o json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -44,13 +45,13 @@ pub fn endpoints_command(path: &Path, q: &Query<'_>) -> u8 {
 }
 
 /// Every proxy the trace gives an endpoint set, at any time.
-fn all_proxies(events: &[TraceEvent]) -> Vec<String> {
+fn all_proxies(events: &(impl EventSource + ?Sized)) -> Vec<String> {
     proxies_at(events, f64::INFINITY)
 }
 
 /// `name` as the trace spells it: the pod name, or istioctl's `pod.namespace` form.
-fn resolve_proxy(events: &[TraceEvent], name: &str) -> Result<String, String> {
-    let known = all_proxies(events);
+fn resolve_proxy(trace: &TraceFile, name: &str) -> Result<String, String> {
+    let known = trace.complete(all_proxies(&trace.events))?;
     let pod = name.split_once('.').map_or(name, |(p, _)| p);
     known
         .iter()
@@ -72,11 +73,11 @@ fn list(names: &[String]) -> String {
     }
 }
 
-/// `--at` in virtual milliseconds, within the run.
-fn at_ms(at: Option<&str>, duration_ms: Option<f64>, events: &[TraceEvent]) -> Result<f64, String> {
-    let end = duration_ms.unwrap_or_else(|| events.last().map_or(0.0, |e| e.t_ms));
+/// `--at` in virtual milliseconds, within the run (`last_ms`: the trace's last event's time).
+fn at_ms(at: Option<&str>, duration_ms: Option<f64>, last_ms: f64) -> Result<f64, String> {
+    let end = duration_ms.unwrap_or(last_ms);
     let Some(text) = at else {
-        return Ok(end.max(events.last().map_or(0.0, |e| e.t_ms)));
+        return Ok(end.max(last_ms));
     };
     let d = meshtwin_config::duration::parse(text).map_err(|e| format!("--at: {e}"))?;
     let t = d.as_micros() as f64 / 1000.0;
@@ -92,18 +93,19 @@ fn at_ms(at: Option<&str>, duration_ms: Option<f64>, events: &[TraceEvent]) -> R
 pub fn render(path: &Path, q: &Query<'_>) -> Result<String, String> {
     let trace = read_trace(path)?;
     let events = &trace.events;
-    if !events
-        .iter()
-        .any(|e| matches!(e.kind, EventKind::Endpoints { .. }))
-    {
+    let (any_set, last_ms) = events.events().fold((false, 0.0), |(any, _), e| {
+        (any || matches!(e.kind, EventKind::Endpoints { .. }), e.t_ms)
+    });
+    if !trace.complete(any_set)? {
         return Err(format!(
             "{}: the trace has no endpoint sets (written by an older meshtwin?)",
             trace.path.display()
         ));
     }
-    let proxy = q.proxy.map(|p| resolve_proxy(events, p)).transpose()?;
-    let t = at_ms(q.at, trace.duration_ms, events)?;
-    let rows: Vec<EndpointRow> = endpoint_view(events, t)
+    let proxy = q.proxy.map(|p| resolve_proxy(&trace, p)).transpose()?;
+    let t = at_ms(q.at, trace.duration_ms, last_ms)?;
+    let rows: Vec<EndpointRow> = trace
+        .complete(endpoint_view(events, t))?
         .into_iter()
         .filter(|r| proxy.as_ref().is_none_or(|p| &r.proxy == p))
         .collect();

@@ -73,11 +73,14 @@ fn request(args: &ExplainArgs, id: &str) -> Result<String, String> {
     let inputs = load_inputs(&scenario).map_err(|e| e.to_string())?;
     let trace = read_trace(&args.dir)?;
     let found = explain_request(&trace.events, &explain_context(&inputs), id);
-    found.map(|r| render_request(&r)).ok_or_else(|| {
-        format!(
-            "no request '{id}' in {}{}",
-            trace.path.display(),
-            trace.level_note()
-        )
-    })
+    trace
+        .complete(found)?
+        .map(|r| render_request(&r))
+        .ok_or_else(|| {
+            format!(
+                "no request '{id}' in {}{}",
+                trace.path.display(),
+                trace.level_note()
+            )
+        })
 }

@@ -1,17 +1,22 @@
 //! Reading a run's trace back (for `meshtwin trace`, `endpoints` and `explain`): given the
 //! file (`trace.jsonl`, or `trace.jsonl.zst` zstd-compressed) or the run's output directory,
 //! with the trace level the run kept (from the `summary.json` beside it); and compressing a
-//! written trace ([`compress`]).
+//! written trace ([`compress`]). The file is read by the run's own reader
+//! ([`meshtwin_sim::trace_stream::TraceLines`]), one event at a time: a command walks it as
+//! often as it needs, and never holds it.
 
 use std::path::{Path, PathBuf};
 
-use meshtwin_model::event::{TraceEvent, TraceLevel};
+use meshtwin_model::event::TraceLevel;
+use meshtwin_model::trace::EventSource;
+use meshtwin_sim::trace_stream::StreamedTrace;
 
 /// A trace read back.
 pub struct TraceFile {
     /// The file read (`<dir>/trace.jsonl` when given a directory).
     pub path: PathBuf,
-    pub events: Vec<TraceEvent>,
+    /// Its events, walked from the file.
+    pub events: StreamedTrace,
     /// The run's virtual duration from the `summary.json` beside the trace, when there is one.
     pub duration_ms: Option<f64>,
     /// What the run kept (`summary.json`'s `trace.level`; full when it says nothing).
@@ -19,6 +24,15 @@ pub struct TraceFile {
 }
 
 impl TraceFile {
+    /// `value`, computed from walks of the events, when every walk read the whole file; the
+    /// first line that could not be read or parsed otherwise.
+    pub fn complete<T>(&self, value: T) -> Result<T, String> {
+        match self.events.failure() {
+            None => Ok(value),
+            Some(why) => Err(why),
+        }
+    }
+
     /// Why a request may be missing from this trace: empty for a full trace.
     pub fn level_note(&self) -> String {
         match self.level {
@@ -64,13 +78,7 @@ pub fn read_trace(path: &Path) -> Result<TraceFile, String> {
             path.display()
         ));
     }
-    let text = read_text(&path)?;
-    let mut events = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let e = serde_json::from_str::<TraceEvent>(line)
-            .map_err(|e| format!("{}:{}: not a trace event: {e}", path.display(), i + 1))?;
-        events.push(e);
-    }
+    let events = StreamedTrace::open(&path)?;
     let duration_ms = summary.as_ref().and_then(|v| v["duration_ms"].as_f64());
     Ok(TraceFile {
         path,
@@ -81,18 +89,6 @@ pub fn read_trace(path: &Path) -> Result<TraceFile, String> {
 }
 
 use meshtwin_sim::trace_stream::{COMPRESSED, ZSTD_LEVEL};
-
-/// The text of `path`, decompressed when its name ends in `.zst`.
-fn read_text(path: &Path) -> Result<String, String> {
-    let cannot = |e: &dyn std::fmt::Display| format!("{}:1: cannot read file: {e}", path.display());
-    let bytes = std::fs::read(path).map_err(|e| cannot(&e))?;
-    let bytes = if path.extension().is_some_and(|x| x == "zst") {
-        zstd::stream::decode_all(bytes.as_slice()).map_err(|e| cannot(&e))?
-    } else {
-        bytes
-    };
-    String::from_utf8(bytes).map_err(|e| cannot(&e))
-}
 
 /// Replace `dir`'s trace.jsonl (when the run wrote one) with trace.jsonl.zst, streamed.
 pub fn compress(dir: &Path) -> std::io::Result<()> {

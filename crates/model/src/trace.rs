@@ -3,7 +3,8 @@
 //! never learns whether the events are held in memory (a `Vec`, as `sweep`, `compare` and
 //! `test` keep them) or read back one at a time from the file `meshtwin run` streamed them to.
 //! A consumer that needs more than one pass asks for another; one that needs random access
-//! keeps only what it needs. Also the one serialization of a `trace.jsonl` line
+//! keeps only what it needs; consumers of one pass each can share one walk
+//! ([`walk_together`]). Also the one serialization of a `trace.jsonl` line
 //! ([`write_line`]).
 
 use std::borrow::Cow;
@@ -59,6 +60,19 @@ impl<const N: usize> EventSource for [TraceEvent; N] {
 
     fn len(&self) -> u64 {
         N as u64
+    }
+}
+
+/// Walks `events` once, handing each event to every consumer in turn: consumers that each
+/// need one pass share one reading of a streamed trace (each pass parses the whole file).
+pub fn walk_together(
+    events: &(impl EventSource + ?Sized),
+    consumers: &mut [&mut dyn FnMut(&TraceEvent)],
+) {
+    for e in events.events() {
+        for consume in consumers.iter_mut() {
+            consume(&e);
+        }
     }
 }
 

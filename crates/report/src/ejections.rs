@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use meshtwin_model::event::{EndpointInfo, EventKind, HealthAction, OutlierAction};
+use meshtwin_model::event::{EndpointInfo, EventKind, HealthAction, OutlierAction, TraceEvent};
 use meshtwin_model::trace::EventSource;
 use serde::Serialize;
 
@@ -104,35 +104,49 @@ fn transition(kind: &EventKind) -> Option<(HostKey, bool, &str)> {
 
 /// Every interval, sorted by proxy, cluster, host, source and start.
 pub fn ejections(events: &(impl EventSource + ?Sized)) -> Vec<Ejection> {
-    let mut open: BTreeMap<HostKey, Ejection> = BTreeMap::new();
-    let mut done = Vec::new();
-    let mut close = |e: Ejection, t: f64, why: &str| {
-        done.push(Ejection {
-            unejected_at_ms: Some(t),
-            end_reason: Some(why.to_string()),
-            ..e
-        })
-    };
+    let mut found = Ejections::default();
     for e in events.events() {
+        found.visit(&e);
+    }
+    found.finish()
+}
+
+/// [`ejections`] built in one walk shared with other consumers: [`Ejections::visit`] each
+/// event in order, then [`Ejections::finish`].
+#[derive(Debug, Default)]
+pub struct Ejections {
+    open: BTreeMap<HostKey, Ejection>,
+    done: Vec<Ejection>,
+    /// Whether any outlier or health-check event was seen ([`has_host_health_events`]).
+    pub any_host_health: bool,
+}
+
+impl Ejections {
+    /// The trace's next event.
+    pub fn visit(&mut self, e: &TraceEvent) {
+        self.any_host_health |= matches!(
+            e.kind,
+            EventKind::Outlier { .. } | EventKind::HealthCheck { .. }
+        );
         if let EventKind::Endpoints {
             proxy,
             cluster,
             endpoints,
         } = &e.kind
         {
-            for k in removed(&open, proxy, cluster, endpoints) {
-                if let Some(x) = open.remove(&k) {
-                    close(x, e.t_ms, "removed");
+            for k in removed(&self.open, proxy, cluster, endpoints) {
+                if let Some(x) = self.open.remove(&k) {
+                    self.close(x, e.t_ms, "removed");
                 }
             }
-            continue;
+            return;
         }
         let Some((key, starts, reason)) = transition(&e.kind) else {
-            continue;
+            return;
         };
         if starts {
             let (proxy, cluster, host, source) = key.clone();
-            open.entry(key).or_insert_with(|| Ejection {
+            self.open.entry(key).or_insert_with(|| Ejection {
                 proxy,
                 cluster,
                 host,
@@ -142,17 +156,30 @@ pub fn ejections(events: &(impl EventSource + ?Sized)) -> Vec<Ejection> {
                 reason: reason.to_string(),
                 end_reason: None,
             });
-        } else if let Some(x) = open.remove(&key) {
-            close(x, e.t_ms, reason);
+        } else if let Some(x) = self.open.remove(&key) {
+            self.close(x, e.t_ms, reason);
         }
     }
-    done.extend(open.into_values());
-    done.sort_by(|a, b| {
-        (&a.proxy, &a.cluster, &a.host, a.source)
-            .cmp(&(&b.proxy, &b.cluster, &b.host, b.source))
-            .then(a.ejected_at_ms.total_cmp(&b.ejected_at_ms))
-    });
-    done
+
+    fn close(&mut self, e: Ejection, t: f64, why: &str) {
+        self.done.push(Ejection {
+            unejected_at_ms: Some(t),
+            end_reason: Some(why.to_string()),
+            ..e
+        })
+    }
+
+    /// Every interval, sorted by proxy, cluster, host, source and start.
+    pub fn finish(self) -> Vec<Ejection> {
+        let mut done = self.done;
+        done.extend(self.open.into_values());
+        done.sort_by(|a, b| {
+            (&a.proxy, &a.cluster, &a.host, a.source)
+                .cmp(&(&b.proxy, &b.cluster, &b.host, b.source))
+                .then(a.ejected_at_ms.total_cmp(&b.ejected_at_ms))
+        });
+        done
+    }
 }
 
 /// Whether the trace has any outlier or health-check event (the ejections plot is drawn).

@@ -8,7 +8,9 @@ use meshtwin_model::run::{LoadOutcome, RunResult};
 use meshtwin_model::scenario::{Expectation, Metric};
 use serde::{Deserialize, Serialize};
 
-use crate::failover::{failover_time, served_by_load, Place};
+#[cfg(doc)]
+use crate::failover::failovers;
+use crate::failover::Failover;
 use crate::fortio::LoadResult;
 
 /// One expectation's outcome.
@@ -22,38 +24,13 @@ pub struct Verdict {
     pub detail: String,
 }
 
-/// Request id → the workloads whose pods served any hop of it, sorted, each once (a `Vec`,
-/// not a set: a run holds one per request, and a one-element `BTreeSet` allocates a whole
-/// B-tree node).
-pub type Reach = BTreeMap<String, Vec<String>>;
+pub use crate::reach::Reach;
 
-/// Every request's reached workloads, from the trace's access logs and the pod whose app
-/// answered the call (the only trace of a TCP call's path: `tcp_proxy` logs carry no request
-/// id). `workloads` maps pod names to workloads (a host that is no pod counts as itself).
+/// Every request's reached workloads ([`Reach::visit`] over the trace).
 pub fn reached_workloads(r: &RunResult, workloads: &BTreeMap<String, String>) -> Reach {
-    let mut out: Reach = BTreeMap::new();
+    let mut out = Reach::new();
     for e in r.trace().events() {
-        let (request_id, host) = match &e.kind {
-            EventKind::AccessLog {
-                request_id,
-                upstream_host: Some(host),
-                ..
-            } => (request_id, host),
-            EventKind::Request {
-                request_id,
-                upstream_pod: Some(pod),
-                ..
-            } => (request_id, pod),
-            _ => continue,
-        };
-        let workload = workloads.get(host).unwrap_or(host);
-        let reached = match out.get_mut(request_id.as_str()) {
-            Some(r) => r,
-            None => out.entry(request_id.clone()).or_default(),
-        };
-        if let Err(at) = reached.binary_search(workload) {
-            reached.insert(at, workload.clone());
-        }
+        out.visit(&e, workloads);
     }
     out
 }
@@ -80,7 +57,7 @@ fn measure(
     r: &RunResult,
     loads: &[LoadResult],
     reach: &Reach,
-    places: &BTreeMap<String, Place>,
+    failovers: &BTreeMap<String, Failover>,
 ) -> Result<f64, Unmeasured> {
     let load_calls = |load: &str| {
         r.load(load)
@@ -146,7 +123,7 @@ fn measure(
         ),
         Metric::FailoverMs { load } => {
             load_calls(load)?;
-            failover_ms(r, places, load)
+            failover_ms(failovers, load)
         }
         Metric::LatencyMs { load, percentile } => latency_ms(loads, load, *percentile),
     }
@@ -161,22 +138,13 @@ fn with_note(c: &CallStats, text: &str) -> u64 {
         .sum()
 }
 
-/// When `load` first left the locality it started in.
-fn failover_ms(
-    r: &RunResult,
-    places: &BTreeMap<String, Place>,
-    load: &str,
-) -> Result<f64, Unmeasured> {
-    let served = served_by_load(r.trace(), places);
-    served
-        .get(load)
-        .and_then(|s| failover_time(s))
-        .map(|f| f.at_ms)
-        .ok_or_else(|| {
-            Unmeasured::NoValue(format!(
-                "load '{load}' never left the locality it started in"
-            ))
-        })
+/// When `load` first left the locality it started in (`failovers`: the run's, [`failovers`]).
+fn failover_ms(failovers: &BTreeMap<String, Failover>, load: &str) -> Result<f64, Unmeasured> {
+    failovers.get(load).map(|f| f.at_ms).ok_or_else(|| {
+        Unmeasured::NoValue(format!(
+            "load '{load}' never left the locality it started in"
+        ))
+    })
 }
 
 /// The `percentile` of `load`'s latencies, as fortio's histogram reports it.
@@ -277,17 +245,18 @@ fn band(min: Option<f64>, max: Option<f64>) -> String {
     }
 }
 
-/// Judge every expectation (`reach`: [`reached_workloads`] of the run).
+/// Judge every expectation (`reach`: [`reached_workloads`] of the run; `failovers`: its
+/// loads' failovers, [`failovers`], read only from a full trace).
 pub fn evaluate(
     exps: &[Expectation],
     r: &RunResult,
     loads: &[LoadResult],
     reach: &Reach,
-    places: &BTreeMap<String, Place>,
+    failovers: &BTreeMap<String, Failover>,
 ) -> Vec<Verdict> {
     exps.iter()
         .map(|e| {
-            let (value, pass, detail) = match measure(&e.metric, r, loads, reach, places) {
+            let (value, pass, detail) = match measure(&e.metric, r, loads, reach, failovers) {
                 Ok(v) => {
                     let pass = e.min.is_none_or(|m| v >= m) && e.max.is_none_or(|m| v <= m);
                     (

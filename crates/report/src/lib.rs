@@ -25,7 +25,9 @@
 //! - [`confidence`]: means and Student's t 95 % intervals over seeds.
 //! - [`places`]: where each pod runs and which workload it belongs to.
 //! - [`expect`]: the scenario's expectations judged against a run ([`expect::Verdict`]).
-//! - [`summary`]: the typed `summary.json` ([`summary::Summary`]) and [`summary::judge`].
+//! - [`reach`]: which workloads each request reached, compactly.
+//! - [`summary`]: the typed `summary.json` ([`summary::Summary`]) and [`summary::judge`];
+//!   [`from_trace`]: what the judgement reads from the trace, in two walks.
 //! - [`shown_path`]: input paths as outputs name them (never the machine's).
 //! - [`simulated`]: `inputs.json`, what a run simulated (policy files with their hashes).
 //! - [`digest`]: `meshtwin test`'s golden digests — a run reduced to what a reviewer cares
@@ -51,6 +53,7 @@ pub mod expect;
 pub mod explain;
 pub mod failover;
 pub mod fortio;
+pub mod from_trace;
 pub mod graph;
 pub mod health_plots;
 pub mod junit;
@@ -62,6 +65,7 @@ pub mod places;
 pub mod plot;
 pub mod pool;
 pub mod prometheus;
+pub mod reach;
 pub mod shown_path;
 pub mod simulated;
 pub mod stats;

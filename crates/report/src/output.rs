@@ -8,21 +8,23 @@ use std::path::Path;
 
 use meshtwin_model::event::TraceEvent;
 use meshtwin_model::run::RunResult;
-use meshtwin_model::trace::write_line;
+use meshtwin_model::trace::{walk_together, write_line};
 
 use crate::output_dir::Staging;
 
 use crate::ejections::Lane;
 use crate::fortio::json::fortio_json;
-use crate::perfetto::write_perfetto_json;
+use crate::health_plots::HealthWalk;
+use crate::perfetto::{write_placed, Placement};
 use crate::plot::{
     lanes_data_json, plot_data_json, plot_data_json_marked, plot_lanes, plot_panels,
     plot_panels_marked, Marker, Panel, RunLabel,
 };
-use crate::pool::pool_panels;
+use crate::pool::PoolPanels;
 use crate::prometheus::stats_prom;
 use crate::stats::stats_txt;
 use crate::summary::Judged;
+use crate::traffic_plots::SharePanels;
 
 fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = fs::File::create(path)?;
@@ -125,10 +127,6 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     }
     write_file(&dir.join("stats.txt"), stats_txt(&r.proxies).as_bytes())?;
     write_file(&dir.join("stats.prom"), stats_prom(&r.proxies).as_bytes())?;
-    let proxies: Vec<&str> = r.proxies.keys().map(String::as_str).collect();
-    write_streamed(&dir.join("trace.perfetto.json"), |w| {
-        write_perfetto_json(w, r.trace(), &proxies)
-    })?;
     let labels = format!(
         "meshtwin {} seed {}",
         judged.summary.scenario, judged.summary.seed
@@ -140,12 +138,47 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
             json.as_bytes(),
         )?;
     }
+    write_walked(dir, judged, r)
+}
+
+/// `trace.perfetto.json` and the plots: they read the trace in two walks.
+fn write_walked(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
     // The run every plot is headed with.
     let run = &RunLabel {
         scenario: judged.summary.scenario.clone(),
         seed: judged.summary.seed,
     };
-    let shares = crate::traffic_plots::share_panels(r, &judged.reach);
+    // The plots and the trace-event export's placement read the trace in one walk: the share
+    // panels, the pool panels over the whole run and zoomed on each load, the ejections and
+    // the failover plot.
+    let zoomed: Vec<(&str, (f64, f64))> = (r.loads.iter())
+        .filter_map(|(spec, _, o)| {
+            let (first, last) = (ms(o.first_start?), ms(o.last_end?));
+            // One zoomed plot per load: loads are often milliseconds long in a run of seconds.
+            let span = (last - first).max(1.0);
+            let (from, to) = (first - span * 0.05, last + span * 0.05);
+            Some((spec.name.as_str(), (from.max(0.0), to)))
+        })
+        .collect();
+    let spans = std::iter::once((0.0, ms(r.end))).chain(zoomed.iter().map(|(_, s)| *s));
+    let mut pools = PoolPanels::new(spans.collect());
+    let mut shares = SharePanels::new(r, &judged.reach);
+    let mut health = HealthWalk::new(r, &judged.places, &judged.hosts);
+    let mut placement = Placement::new();
+    walk_together(
+        r.trace(),
+        &mut [
+            &mut |e| pools.visit(e),
+            &mut |e| shares.visit(e),
+            &mut |e| health.visit(e),
+            &mut |e| placement.visit(e),
+        ],
+    );
+    let proxies: Vec<&str> = r.proxies.keys().map(String::as_str).collect();
+    write_streamed(&dir.join("trace.perfetto.json"), |w| {
+        write_placed(w, r.trace(), &proxies, placement)
+    })?;
+    let shares = shares.panels();
     if !shares.is_empty() {
         write_plot(
             dir,
@@ -160,7 +193,8 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
         let x = "latency (s)";
         write_plot_x(dir, run, "latency", "Latency per load", x, &latency)?;
     }
-    let whole = pool_panels(r.trace(), 0.0, ms(r.end));
+    let mut pools = pools.panels().into_iter();
+    let whole = pools.next().expect("the whole run's span");
     write_plot(
         dir,
         run,
@@ -168,18 +202,11 @@ fn write_files(dir: &Path, judged: &Judged, r: &RunResult) -> io::Result<()> {
         "Connection pools over the whole run",
         &whole,
     )?;
-    // One zoomed plot per load: loads are often milliseconds long in a run of seconds.
-    for (spec, _, o) in &r.loads {
-        let (Some(first), Some(last)) = (o.first_start, o.last_end) else {
-            continue;
-        };
-        let span = (ms(last) - ms(first)).max(1.0);
-        let (from, to) = (ms(first) - span * 0.05, ms(last) + span * 0.05);
-        let panels = pool_panels(r.trace(), from.max(0.0), to);
-        let title = format!("Connection pools during load {}", spec.name);
-        write_plot(dir, run, &format!("pool-{}", spec.name), &title, &panels)?;
+    for ((load, _), panels) in zoomed.iter().zip(pools) {
+        let title = format!("Connection pools during load {load}");
+        write_plot(dir, run, &format!("pool-{load}"), &title, &panels)?;
     }
-    crate::health_plots::write_plots(dir, run, r, &judged.places)
+    crate::health_plots::write_plots(dir, run, r, health)
 }
 
 fn ms(d: std::time::Duration) -> f64 {

@@ -4,7 +4,7 @@
 
 use crate::plot::{Panel, YAxis};
 use crate::timeseries::{bucket_counts, nice_bucket_ms, per_second, Series};
-use meshtwin_model::event::{EventKind, PoolEvent};
+use meshtwin_model::event::{EventKind, PoolEvent, TraceEvent};
 use meshtwin_model::trace::EventSource;
 use std::collections::BTreeMap;
 
@@ -35,8 +35,30 @@ fn overflow_bucket_ms(span_ms: f64) -> f64 {
 /// Gauge series start at 0 at `from_ms`, keep the value after the last event at each instant,
 /// record only changes, and end with a point at `to_ms`. Events outside the span are ignored.
 pub fn pool_panels(events: &(impl EventSource + ?Sized), from_ms: f64, to_ms: f64) -> Vec<Panel> {
-    let mut pools: BTreeMap<(String, String), PoolTrace> = BTreeMap::new();
-    for ev in events.events() {
+    let mut spans = PoolPanels::new(vec![(from_ms, to_ms)]);
+    for e in events.events() {
+        spans.visit(&e);
+    }
+    spans.panels().remove(0)
+}
+
+/// [`pool_panels`] over several spans, built in one walk: [`PoolPanels::visit`] each event in
+/// order, then [`PoolPanels::panels`].
+pub struct PoolPanels {
+    spans: Vec<(f64, f64)>,
+    /// Per span, per (proxy, cluster).
+    pools: Vec<BTreeMap<(String, String), PoolTrace>>,
+}
+
+impl PoolPanels {
+    /// Panels over each of `spans` (`(from_ms, to_ms)`).
+    pub fn new(spans: Vec<(f64, f64)>) -> Self {
+        let pools = spans.iter().map(|_| BTreeMap::new()).collect();
+        Self { spans, pools }
+    }
+
+    /// The trace's next event.
+    pub fn visit(&mut self, ev: &TraceEvent) {
         let EventKind::Pool {
             proxy,
             cluster,
@@ -46,24 +68,41 @@ pub fn pool_panels(events: &(impl EventSource + ?Sized), from_ms: f64, to_ms: f6
             ..
         } = &ev.kind
         else {
-            continue;
+            return;
         };
-        if !(from_ms..=to_ms).contains(&ev.t_ms) {
-            continue;
-        }
-        let pool = pools
-            .entry((proxy.to_string(), cluster.to_string()))
-            .or_default();
-        pool.connections.push((ev.t_ms, *connections as f64));
-        pool.pending.push((ev.t_ms, *pending as f64));
-        if matches!(event, PoolEvent::RqPendingOverflow | PoolEvent::RqOverflow) {
-            pool.overflows_t_ms.push(ev.t_ms);
+        for (&(from_ms, to_ms), pools) in self.spans.iter().zip(&mut self.pools) {
+            if !(from_ms..=to_ms).contains(&ev.t_ms) {
+                continue;
+            }
+            let pool = pools
+                .entry((proxy.to_string(), cluster.to_string()))
+                .or_insert_with(|| PoolTrace::new(from_ms));
+            pool.connections.sample(ev.t_ms, *connections as f64);
+            pool.pending.sample(ev.t_ms, *pending as f64);
+            if matches!(event, PoolEvent::RqPendingOverflow | PoolEvent::RqOverflow) {
+                pool.overflows_t_ms.push(ev.t_ms);
+            }
         }
     }
+
+    /// Each span's panels, in the order of the spans.
+    pub fn panels(self) -> Vec<Vec<Panel>> {
+        (self.spans.into_iter().zip(self.pools))
+            .map(|((from_ms, to_ms), pools)| span_panels(&pools, from_ms, to_ms))
+            .collect()
+    }
+}
+
+/// The three panels of one span's pools.
+fn span_panels(
+    pools: &BTreeMap<(String, String), PoolTrace>,
+    from_ms: f64,
+    to_ms: f64,
+) -> Vec<Panel> {
     let name = |(proxy, cluster): &(String, String)| format!("{proxy} -> {cluster}");
-    let gauge = |key, samples: &[(f64, f64)]| Series {
+    let gauge = |key, samples: &Gauge| Series {
         name: name(key),
-        points: gauge_points(samples, from_ms, to_ms),
+        points: samples.points(to_ms),
     };
     let bucket = overflow_bucket_ms(to_ms - from_ms);
     let panel = |title: &str, y_label: &str, y_axis, series| Panel {
@@ -107,37 +146,68 @@ pub fn pool_panels(events: &(impl EventSource + ?Sized), from_ms: f64, to_ms: f6
     ]
 }
 
-#[derive(Default)]
+/// One pool's gauges and overflow times (overflows are rare: the circuit breaker's refusals).
 struct PoolTrace {
-    connections: Vec<(f64, f64)>,
-    pending: Vec<(f64, f64)>,
+    connections: Gauge,
+    pending: Gauge,
     overflows_t_ms: Vec<f64>,
 }
 
-/// A gauge's step points: 0 at `from`, the last value at each instant when it changed, and the
-/// final value again at `to`.
-fn gauge_points(samples: &[(f64, f64)], from: f64, to: f64) -> Vec<(f64, f64)> {
-    let mut points = vec![(from, 0.0)];
-    for &(t, v) in samples {
-        let last = points.len() - 1;
-        if points[last].0 == t {
-            points[last].1 = v;
-        } else {
-            points.push((t, v));
+impl PoolTrace {
+    fn new(from: f64) -> Self {
+        Self {
+            connections: Gauge::new(from),
+            pending: Gauge::new(from),
+            overflows_t_ms: Vec::new(),
         }
     }
-    // Drop points that do not change the value (the first point always stays).
-    let mut changes: Vec<(f64, f64)> = Vec::with_capacity(points.len() + 1);
-    for p in points {
+}
+
+/// A gauge's step points, built as its samples arrive (memory holds its changes, not its
+/// samples): 0 at `from`, the last value at each instant when it changed, and the final value
+/// again at the end.
+struct Gauge {
+    /// The points that changed the value, settled.
+    changes: Vec<(f64, f64)>,
+    /// The latest instant's last value, not yet settled (a later sample at the same instant
+    /// replaces it).
+    latest: (f64, f64),
+}
+
+impl Gauge {
+    fn new(from: f64) -> Self {
+        Self {
+            changes: Vec::new(),
+            latest: (from, 0.0),
+        }
+    }
+
+    fn sample(&mut self, t: f64, v: f64) {
+        if self.latest.0 == t {
+            self.latest.1 = v;
+        } else {
+            Self::settle(&mut self.changes, self.latest);
+            self.latest = (t, v);
+        }
+    }
+
+    /// Keep `p` when it changes the value (the first point always stays).
+    fn settle(changes: &mut Vec<(f64, f64)>, p: (f64, f64)) {
         if changes.last().is_none_or(|last| last.1 != p.1) {
             changes.push(p);
         }
     }
-    let last_value = changes.last().map_or(0.0, |p| p.1);
-    if changes.last().is_some_and(|p| p.0 < to) {
-        changes.push((to, last_value));
+
+    /// The step points, ending at `to`.
+    fn points(&self, to: f64) -> Vec<(f64, f64)> {
+        let mut changes = self.changes.clone();
+        Self::settle(&mut changes, self.latest);
+        let last_value = changes.last().map_or(0.0, |p| p.1);
+        if changes.last().is_some_and(|p| p.0 < to) {
+            changes.push((to, last_value));
+        }
+        changes
     }
-    changes
 }
 
 #[cfg(test)]

@@ -3,8 +3,7 @@
 //! version of a file ran), the timeline as it was applied, and the Envoy switches. Paths are
 //! as the scenario names them.
 
-use meshtwin_model::event::{EventKind, FaultAction};
-use meshtwin_model::run::RunResult;
+use meshtwin_model::event::{EventKind, FaultAction, TraceEvent};
 use meshtwin_model::scenario::{Scenario, TimelineAction};
 use meshtwin_model::topology::{
     EjectionTimeRule, EnvoyOverrides, ListenerBalance, MaxEjectionRule, Sidecar, Topology,
@@ -119,9 +118,31 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+impl TimelineEntry {
+    /// The entry of a fault the trace recorded.
+    pub fn of(e: &TraceEvent) -> Option<Self> {
+        match &e.kind {
+            EventKind::Fault {
+                action,
+                target,
+                detail,
+                ..
+            } => Some(TimelineEntry {
+                at_ms: e.t_ms,
+                action: *action,
+                target: target.clone(),
+                detail: detail.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 impl Simulated {
-    /// What run `r` of `sc` on `topo` simulated; policy files are read again to hash them.
-    pub fn build(sc: &Scenario, topo: &Topology, r: &RunResult) -> Self {
+    /// What a run of `sc` on `topo` simulated, with the faults its trace recorded
+    /// (`timeline`, [`TimelineEntry::of`] of each event); policy files are read again to hash
+    /// them.
+    pub fn build(sc: &Scenario, topo: &Topology, timeline: Vec<TimelineEntry>) -> Self {
         // The scenario's policy files, then those the timeline applies or deletes.
         let mut files: Vec<String> = sc.policies.clone();
         for t in &sc.timeline {
@@ -132,24 +153,7 @@ impl Simulated {
                 }
             }
         }
-        let timeline: Vec<TimelineEntry> = r
-            .trace()
-            .events()
-            .filter_map(|e| match &e.kind {
-                EventKind::Fault {
-                    action,
-                    target,
-                    detail,
-                    ..
-                } => Some(TimelineEntry {
-                    at_ms: e.t_ms,
-                    action: *action,
-                    target: target.clone(),
-                    detail: detail.clone(),
-                }),
-                _ => None,
-            })
-            .collect();
+
         Simulated {
             scenario: sc.name.clone(),
             file: sc.file.clone(),

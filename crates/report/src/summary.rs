@@ -10,15 +10,18 @@ use meshtwin_model::calls::CallStats;
 use meshtwin_model::run::{ProxyStats, RunPlatform, RunResult};
 use meshtwin_model::scenario::Scenario;
 use meshtwin_model::topology::Topology;
+use meshtwin_model::trace::walk_together;
 use serde::{Deserialize, Serialize};
 
-use crate::ejections::{ejections, Source};
-use crate::expect::{evaluate, reached_workloads, Reach, Verdict};
-use crate::explain::{explain_failures, Context, Explanation};
-use crate::failover::{failover_time, served_by_load, Failover, Place};
+use crate::ejections::Source;
+use crate::expect::{evaluate, Reach, Verdict};
+use crate::explain::{explain_failed, Context, Explanation, FailedRequests};
+use crate::failover::{Failover, Hosts, Place};
 use crate::fortio::{CutShort, LatencySummary, LoadResult};
-use crate::graph::{render_svg, service_graph};
-use crate::places::{pod_places, pod_workloads};
+use crate::from_trace::FromTrace;
+use crate::graph::build::Builder as GraphBuilder;
+use crate::graph::render_svg;
+use crate::places::pod_places;
 use crate::simulated::Simulated;
 
 /// The whole of `summary.json`. Field order is the file's key order.
@@ -122,6 +125,8 @@ pub struct Judged {
     pub reach: Reach,
     /// Pod → locality and cluster.
     pub places: BTreeMap<String, Place>,
+    /// The endpoint sets' localities (where upstreams that are no pods run).
+    pub hosts: Hosts,
     /// What the run simulated (`inputs.json`).
     pub simulated: Simulated,
     /// Why requests failed (`explanations.json`), once [`Judged::annotate`] ran.
@@ -133,9 +138,19 @@ pub struct Judged {
 impl Judged {
     /// Explain the run's failures and draw its service graph — what `meshtwin run` writes
     /// beside the summary (sweeps and comparisons, which keep only figures, skip it).
+    /// The failed requests and the graph share one walk of the trace; the explanations' index
+    /// of the failed requests takes a second.
     pub fn annotate(&mut self, r: &RunResult, ctx: &Context<'_>) {
-        self.explanations = explain_failures(r.trace(), ctx);
-        let graph = service_graph(r.trace(), &crate::graph::places(ctx.topology));
+        let places = crate::graph::places(ctx.topology);
+        let mut failed = FailedRequests::default();
+        let mut graph = GraphBuilder::new(&places);
+        walk_together(
+            r.trace(),
+            &mut [&mut |e| failed.visit(e), &mut |e| graph.add(e)],
+        );
+        // The graph first: its builder's per-request state goes before the index is built.
+        let graph = graph.finish();
+        self.explanations = explain_failed(r.trace(), ctx, &failed);
         let title = format!(
             "Service graph — {} · seed {}",
             self.summary.scenario, self.summary.seed
@@ -151,17 +166,18 @@ fn ms(d: Duration) -> f64 {
 /// Judge a run of `sc` on `topo` and build its summary.
 pub fn judge(sc: &Scenario, topo: &Topology, r: &RunResult) -> Judged {
     let loads = load_results(r);
-    let reach = reached_workloads(r, &pod_workloads(topo));
     let places = pod_places(topo);
-    let verdicts = evaluate(&sc.expectations, r, &loads, &reach, &places);
-    let summary = Summary::build(sc, topo, r, &loads, &reach, &places, &verdicts);
+    let read = FromTrace::read(r, topo, &places);
+    let verdicts = evaluate(&sc.expectations, r, &loads, &read.reach, &read.failovers);
+    let summary = Summary::build(sc, topo, r, &loads, &read, &verdicts);
     Judged {
         loads,
         verdicts,
         summary,
-        reach,
+        reach: read.reach,
         places,
-        simulated: Simulated::build(sc, topo, r),
+        hosts: read.hosts,
+        simulated: Simulated::build(sc, topo, read.timeline),
         explanations: Vec::new(),
         graph_svg: None,
     }
@@ -205,23 +221,17 @@ impl Summary {
         topo: &Topology,
         r: &RunResult,
         loads: &[LoadResult],
-        reach: &Reach,
-        places: &BTreeMap<String, Place>,
+        read: &FromTrace,
         verdicts: &[Verdict],
     ) -> Self {
         // Where each call was served is read from every request's events: a run that kept
         // less than the full trace has no failover to report (nor reached workloads).
-        let mut failovers: BTreeMap<String, Failover> = if r.trace_level.is_full() {
-            served_by_load(r.trace(), places)
-                .into_iter()
-                .filter_map(|(load, served)| Some((load, failover_time(&served)?)))
-                .collect()
-        } else {
-            BTreeMap::new()
-        };
         let loads = loads
             .iter()
-            .map(|l| LoadSummary::build(l, r, reach, failovers.remove(&l.name)))
+            .map(|l| {
+                let failover = read.failovers.get(&l.name).cloned();
+                LoadSummary::build(l, r, &read.reach, failover)
+            })
             .collect();
         Summary {
             meshtwin: env!("CARGO_PKG_VERSION").to_string(),
@@ -242,16 +252,15 @@ impl Summary {
                 .collect(),
             loads,
             proxies: r.proxies.clone(),
-            ejections: ejections(r.trace())
-                .into_iter()
+            ejections: (read.ejections.iter())
                 .filter(|e| e.source == Source::Outlier)
                 .map(|e| EjectionSummary {
-                    proxy: e.proxy,
-                    cluster: e.cluster,
-                    host: e.host,
+                    proxy: e.proxy.clone(),
+                    cluster: e.cluster.clone(),
+                    host: e.host.clone(),
                     ejected_at_ms: e.ejected_at_ms,
                     unejected_at_ms: e.unejected_at_ms,
-                    reason: e.reason,
+                    reason: e.reason.clone(),
                 })
                 .collect(),
             expectations: verdicts.to_vec(),
@@ -290,9 +299,14 @@ impl Summary {
 /// How many of `load`'s calls (counted in `calls`) reached each workload.
 pub fn reached_by_load(calls: &CallStats, load: &str, reach: &Reach) -> BTreeMap<String, u64> {
     let mut reached: BTreeMap<String, u64> = BTreeMap::new();
-    for (_, workloads) in reach.iter().filter(|(id, _)| calls.ended(load, id)) {
+    for (_, workloads) in reach.requests().filter(|(id, _)| calls.ended(load, id)) {
         for w in workloads {
-            *reached.entry(w.clone()).or_default() += 1;
+            match reached.get_mut(w) {
+                Some(n) => *n += 1,
+                None => {
+                    reached.insert(w.to_string(), 1);
+                }
+            }
         }
     }
     reached

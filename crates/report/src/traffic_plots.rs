@@ -2,9 +2,10 @@
 //! split of a traffic shift or canary), and each load's latency distribution (the timeout
 //! scenarios' "about 6 s" / "about 1 s").
 
-use meshtwin_model::event::EventKind;
+use std::collections::BTreeMap;
+
+use meshtwin_model::event::{EventKind, TraceEvent};
 use meshtwin_model::run::RunResult;
-use meshtwin_model::trace::EventSource;
 
 use crate::expect::Reach;
 use crate::plot::{Panel, YAxis};
@@ -21,60 +22,99 @@ fn ms(d: std::time::Duration) -> f64 {
 /// completion time) in each of [`WINDOWS`] windows. Each call's completion time and request id
 /// are read from its `request` event, so the plot needs a full trace (none without one).
 pub fn share_panels(r: &RunResult, reach: &Reach) -> Vec<Panel> {
-    let mut panels = Vec::new();
-    if !r.trace_level.is_full() {
-        return panels;
+    let mut panels = SharePanels::new(r, reach);
+    for e in r.trace().events() {
+        panels.visit(&e);
     }
-    for (spec, _, o) in &r.loads {
-        let (Some(first), Some(last)) = (o.first_start, o.last_end) else {
-            continue;
-        };
-        let (from, to) = (ms(first), ms(last));
-        let width = ((to - from) / WINDOWS as f64).max(1.0);
-        let window = |t: f64| (((t - from) / width) as usize).min(WINDOWS - 1);
-        let mut totals = [0u64; WINDOWS];
-        let mut counts: std::collections::BTreeMap<String, [u64; WINDOWS]> = Default::default();
-        for (t_ms, request_id) in request_ends(r.trace(), &spec.name) {
-            let w = window(t_ms);
-            totals[w] += 1;
-            for wl in reach.get(&request_id).into_iter().flatten() {
-                counts.entry(wl.clone()).or_insert([0; WINDOWS])[w] += 1;
-            }
-        }
-        let series = counts
-            .into_iter()
-            .map(|(name, per)| Series {
-                name,
-                points: (0..WINDOWS)
-                    .filter(|i| totals[*i] > 0)
-                    .map(|i| (from + width * i as f64, per[i] as f64 / totals[i] as f64))
-                    .collect(),
-            })
-            .collect();
-        panels.push(Panel {
-            title: format!("load {}: share of calls reaching each workload", spec.name),
-            y_label: "share of calls".into(),
-            series,
-            step: true,
-            y_axis: YAxis::Share,
-        });
-    }
-    panels
+    panels.panels()
 }
 
-/// When each call of load `load` ended (ms) and its request id, from the trace.
-fn request_ends<'a>(
-    events: &'a dyn EventSource,
-    load: &'a str,
-) -> impl Iterator<Item = (f64, String)> + 'a {
-    events.events().filter_map(move |e| match &e.kind {
-        EventKind::Request {
-            load: l,
-            request_id,
-            ..
-        } if l == load => Some((e.t_ms, request_id.clone())),
-        _ => None,
-    })
+/// [`share_panels`] built in one walk of the trace: [`SharePanels::visit`] each event in
+/// order, then [`SharePanels::panels`].
+pub struct SharePanels<'a> {
+    reach: &'a Reach,
+    loads: Vec<LoadWindows>,
+}
+
+/// One load's calls counted per window.
+struct LoadWindows {
+    load: String,
+    from: f64,
+    width: f64,
+    totals: [u64; WINDOWS],
+    counts: BTreeMap<String, [u64; WINDOWS]>,
+}
+
+impl<'a> SharePanels<'a> {
+    /// The panels of `r`'s loads that made calls (none when `r` kept less than a full trace).
+    pub fn new(r: &RunResult, reach: &'a Reach) -> Self {
+        let loads = (r.loads.iter())
+            .filter(|_| r.trace_level.is_full())
+            .filter_map(|(spec, _, o)| {
+                let (from, to) = (ms(o.first_start?), ms(o.last_end?));
+                Some(LoadWindows {
+                    load: spec.name.clone(),
+                    from,
+                    width: ((to - from) / WINDOWS as f64).max(1.0),
+                    totals: [0; WINDOWS],
+                    counts: BTreeMap::new(),
+                })
+            })
+            .collect();
+        Self { reach, loads }
+    }
+
+    /// The trace's next event.
+    pub fn visit(&mut self, e: &TraceEvent) {
+        let EventKind::Request {
+            load, request_id, ..
+        } = &e.kind
+        else {
+            return;
+        };
+        for l in self.loads.iter_mut().filter(|l| &l.load == load) {
+            let w = (((e.t_ms - l.from) / l.width) as usize).min(WINDOWS - 1);
+            l.totals[w] += 1;
+            for wl in self.reach.get(request_id) {
+                match l.counts.get_mut(wl) {
+                    Some(per) => per[w] += 1,
+                    None => {
+                        let mut per = [0; WINDOWS];
+                        per[w] = 1;
+                        l.counts.insert(wl.to_string(), per);
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn panels(self) -> Vec<Panel> {
+        (self.loads.into_iter())
+            .map(|l| {
+                let series = (l.counts.into_iter())
+                    .map(|(name, per)| Series {
+                        name,
+                        points: (0..WINDOWS)
+                            .filter(|i| l.totals[*i] > 0)
+                            .map(|i| {
+                                (
+                                    l.from + l.width * i as f64,
+                                    per[i] as f64 / l.totals[i] as f64,
+                                )
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                Panel {
+                    title: format!("load {}: share of calls reaching each workload", l.load),
+                    y_label: "share of calls".into(),
+                    series,
+                    step: true,
+                    y_axis: YAxis::Share,
+                }
+            })
+            .collect()
+    }
 }
 
 /// One panel: each load's latency distribution as a cumulative curve (x: latency). Calls of

@@ -63,11 +63,12 @@ pub fn check(run: &RunResult, cx: &Context) -> Vec<Violation> {
     let none = BTreeMap::new();
     // The trace's identities need every event: a full trace that the cap did not cut.
     let whole_trace = run.dropped_events == 0 && run.trace_level.is_full();
-    let logged = if whole_trace {
-        access_logs_by_proxy(run)
+    let counted = if whole_trace {
+        Counted::of(run)
     } else {
-        BTreeMap::new()
+        Counted::default()
     };
+    let logged = &counted.logged;
     for (pod, stats) in &run.proxies {
         let mut found = Vec::new();
         check_clusters(stats, cx.limits.get(pod).unwrap_or(&none), &mut found);
@@ -83,7 +84,7 @@ pub fn check(run: &RunResult, cx: &Context) -> Vec<Violation> {
         }));
     }
     if whole_trace {
-        check_loads(run, &mut out);
+        check_loads(run, &counted.traced, &mut out);
     }
     out
 }
@@ -258,27 +259,35 @@ fn ended_requests(stats: &ProxyStats) -> u64 {
         .sum()
 }
 
-/// HTTP access-log entries (TCP entries have no request id) by proxy, in one pass over the
-/// trace.
-fn access_logs_by_proxy(run: &RunResult) -> BTreeMap<String, u64> {
-    let mut logged: BTreeMap<String, u64> = BTreeMap::new();
-    for e in run.trace().events() {
-        if let EventKind::AccessLog {
-            proxy, request_id, ..
-        } = &e.kind
-        {
-            if request_id.is_empty() {
-                continue;
+/// What the trace's identities count, in one pass over the trace.
+#[derive(Default)]
+struct Counted {
+    /// HTTP access-log entries (TCP entries have no request id) by proxy.
+    logged: BTreeMap<String, u64>,
+    /// `request` events by load.
+    traced: BTreeMap<String, u64>,
+}
+
+impl Counted {
+    fn of(run: &RunResult) -> Self {
+        let mut counted = Counted::default();
+        let count = |map: &mut BTreeMap<String, u64>, key: &str| match map.get_mut(key) {
+            Some(n) => *n += 1,
+            None => {
+                map.insert(key.to_string(), 1);
             }
-            match logged.get_mut(proxy.as_str()) {
-                Some(n) => *n += 1,
-                None => {
-                    logged.insert(proxy.to_string(), 1);
-                }
+        };
+        for e in run.trace().events() {
+            match &e.kind {
+                EventKind::AccessLog {
+                    proxy, request_id, ..
+                } if !request_id.is_empty() => count(&mut counted.logged, proxy),
+                EventKind::Request { load, .. } => count(&mut counted.traced, load),
+                _ => {}
             }
         }
+        counted
     }
-    logged
 }
 
 /// One HTTP access-log entry (`logged`) per request that ended.
@@ -293,19 +302,8 @@ fn check_access_logs(ended: u64, logged: u64, out: &mut Vec<Violation>) {
     }
 }
 
-/// One `request` event per call each load made.
-fn check_loads(run: &RunResult, out: &mut Vec<Violation>) {
-    let mut traced: BTreeMap<String, u64> = BTreeMap::new();
-    for e in run.trace().events() {
-        if let EventKind::Request { load, .. } = &e.kind {
-            match traced.get_mut(load.as_str()) {
-                Some(n) => *n += 1,
-                None => {
-                    traced.insert(load.clone(), 1);
-                }
-            }
-        }
-    }
+/// One `request` event per call each load made (`traced`: request events by load).
+fn check_loads(run: &RunResult, traced: &BTreeMap<String, u64>, out: &mut Vec<Violation>) {
     for (spec, _, outcome) in &run.loads {
         let (calls, seen) = (
             outcome.calls.len(),

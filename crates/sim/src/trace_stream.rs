@@ -1,7 +1,9 @@
 //! A full trace streamed to its file as the run produces it ([`TraceWriter`], buffered,
 //! zstd-compressed when asked), then read back one event at a time for every consumer that
 //! runs after the simulation ([`StreamedTrace`], an [`EventSource`]). Memory holds the write
-//! buffer and the event being read, never the trace.
+//! buffer and the event being read, never the trace. [`TraceLines`] is the one reader and
+//! parser of a trace file, for the run and for the commands that read a run's trace back
+//! (`trace`, `endpoints`, `explain`).
 //!
 //! The bytes are those `meshtwin run` wrote when it kept the trace in memory and wrote it at
 //! the end: the same lines ([`meshtwin_model::trace::write_line`]) in the same order, and for
@@ -34,7 +36,6 @@ enum Sink {
 /// writing; [`TraceWriter::finish`] hands it on, so the run that produced it writes nothing.
 pub struct TraceWriter {
     path: PathBuf,
-    compressed: bool,
     sink: Option<Sink>,
     written: u64,
     error: Option<String>,
@@ -52,7 +53,6 @@ impl TraceWriter {
         };
         Ok(Self {
             path,
-            compressed,
             sink: Some(sink),
             written: 0,
             error: None,
@@ -92,25 +92,39 @@ impl TraceWriter {
         }
         StreamedTrace {
             path: self.path,
-            compressed: self.compressed,
             len: self.written,
             failure: Mutex::new(self.error),
         }
     }
 }
 
-/// A trace file written by a [`TraceWriter`] (or any `trace.jsonl[.zst]`), walked by reading
-/// it again from the start.
+/// A trace file written by a [`TraceWriter`] (or any `trace.jsonl[.zst]`, [`StreamedTrace::open`]),
+/// walked by reading it again from the start with the one reader, [`TraceLines`].
 #[derive(Debug)]
 pub struct StreamedTrace {
     path: PathBuf,
-    compressed: bool,
     len: u64,
     /// The first write or read that failed.
     failure: Mutex<Option<String>>,
 }
 
 impl StreamedTrace {
+    /// A trace file already written (`trace.jsonl`, or zstd-compressed when its name ends in
+    /// `.zst`), to be walked as often as needed. Counting its events reads it once; a file that
+    /// cannot be read, or a line that is not an event, is the `file:line: what is wrong`.
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let mut len = 0;
+        for line in TraceLines::open(path)?.unparsed() {
+            line?;
+            len += 1;
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            len,
+            failure: Mutex::new(None),
+        })
+    }
+
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -121,63 +135,105 @@ impl StreamedTrace {
             f.get_or_insert(why);
         }
     }
+}
 
-    fn reader(&self) -> io::Result<Box<dyn BufRead + '_>> {
-        let file = File::open(&self.path)?;
-        Ok(if self.compressed {
-            Box::new(BufReader::new(zstd::stream::read::Decoder::new(file)?))
+/// Whether `path` names a zstd-compressed trace.
+fn is_compressed(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "zst")
+}
+
+/// The one reader of a trace file: its events one line at a time, parsed as the walk reaches
+/// them, decompressed when the name ends in `.zst`. Every error is a complete
+/// `file:line: what is wrong` (`cannot read file: …`, or `not a trace event: …`), and ends the
+/// walk.
+pub struct TraceLines {
+    path: PathBuf,
+    reader: Box<dyn BufRead + Send>,
+    line: String,
+    number: u64,
+    done: bool,
+}
+
+impl TraceLines {
+    /// Open `path` at its first event.
+    pub fn open(path: &Path) -> Result<Self, String> {
+        let cannot = |e: io::Error| format!("{}:1: cannot read file: {e}", path.display());
+        let file = File::open(path).map_err(cannot)?;
+        let reader: Box<dyn BufRead + Send> = if is_compressed(path) {
+            Box::new(BufReader::new(
+                zstd::stream::read::Decoder::new(file).map_err(cannot)?,
+            ))
         } else {
             Box::new(BufReader::new(file))
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            reader,
+            line: String::new(),
+            number: 0,
+            done: false,
         })
+    }
+
+    /// The next line's text (without parsing it), `None` at the end.
+    fn next_line(&mut self) -> Option<Result<&str, String>> {
+        if self.done {
+            return None;
+        }
+        self.line.clear();
+        self.number += 1;
+        match self.reader.read_line(&mut self.line) {
+            Ok(0) => {
+                self.done = true;
+                None
+            }
+            Ok(_) => Some(Ok(&self.line)),
+            Err(e) => {
+                self.done = true;
+                Some(Err(self.at(format!("cannot read file: {e}"))))
+            }
+        }
+    }
+
+    fn at(&self, what: String) -> String {
+        format!("{}:{}: {what}", self.path.display(), self.number)
+    }
+
+    /// The lines read but not parsed (for counting them): `Err` when the file cannot be read.
+    fn unparsed(mut self) -> impl Iterator<Item = Result<(), String>> {
+        std::iter::from_fn(move || self.next_line().map(|l| l.map(drop)))
     }
 }
 
-/// Reads events one line at a time, reporting a bad line or read to its trace.
-struct Lines<'a> {
-    trace: &'a StreamedTrace,
-    reader: Box<dyn BufRead + 'a>,
-    line: String,
-    number: u64,
-}
+impl Iterator for TraceLines {
+    type Item = Result<TraceEvent, String>;
 
-impl Iterator for Lines<'_> {
-    type Item = TraceEvent;
-
-    fn next(&mut self) -> Option<TraceEvent> {
-        self.line.clear();
-        self.number += 1;
-        let at = |what: String| format!("{}:{}: {what}", self.trace.path.display(), self.number);
-        match self.reader.read_line(&mut self.line) {
-            Ok(0) => None,
-            Ok(_) => match serde_json::from_str(&self.line) {
-                Ok(e) => Some(e),
-                Err(e) => {
-                    self.trace.fail(at(format!("not a trace event: {e}")));
-                    None
-                }
-            },
-            Err(e) => {
-                self.trace.fail(at(format!("cannot read: {e}")));
-                None
-            }
-        }
+    fn next(&mut self) -> Option<Self::Item> {
+        let parsed = match self.next_line()? {
+            Ok(line) => serde_json::from_str(line),
+            Err(e) => return Some(Err(e)),
+        };
+        Some(parsed.map_err(|e| {
+            self.done = true;
+            self.at(format!("not a trace event: {e}"))
+        }))
     }
 }
 
 impl EventSource for StreamedTrace {
+    /// The events, until the first that cannot be read (then [`EventSource::failure`] says
+    /// where and why).
     fn events(&self) -> Box<dyn Iterator<Item = Cow<'_, TraceEvent>> + '_> {
-        match self.reader() {
-            Ok(reader) => Box::new(
-                Lines {
-                    trace: self,
-                    reader,
-                    line: String::new(),
-                    number: 0,
+        match TraceLines::open(&self.path) {
+            Ok(lines) => Box::new(lines.map_while(|e| match e {
+                Ok(e) => Some(Cow::Owned(e)),
+                Err(why) => {
+                    self.fail(why);
+                    None
                 }
-                .map(Cow::Owned),
-            ),
-            Err(e) => {
-                self.fail(format!("{}: cannot read: {e}", self.path.display()));
+            })),
+            Err(why) => {
+                self.fail(why);
                 Box::new(std::iter::empty())
             }
         }

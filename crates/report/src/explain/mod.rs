@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use meshtwin_model::event::{EventKind, FaultAction, ResponseFlags};
+use meshtwin_model::event::{EventKind, FaultAction, ResponseFlags, TraceEvent};
 use meshtwin_model::origin::Origin;
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::topology::Topology;
@@ -141,18 +141,42 @@ pub fn explain_failures(
 ) -> Vec<Explanation> {
     // Two passes: which requests failed, then the index of those only (memory holds the
     // failed requests, not every request of the run).
-    let failed: BTreeSet<String> = (events.events())
-        .filter_map(|e| match &e.kind {
+    let mut failed = FailedRequests::default();
+    for e in events.events() {
+        failed.visit(&e);
+    }
+    explain_failed(events, ctx, &failed)
+}
+
+/// The requests that failed, collected in a walk shared with other consumers
+/// ([`FailedRequests::visit`]), for [`explain_failed`].
+#[derive(Debug, Default)]
+pub struct FailedRequests(BTreeSet<String>);
+
+impl FailedRequests {
+    /// The trace's next event.
+    pub fn visit(&mut self, e: &TraceEvent) {
+        match &e.kind {
             EventKind::Request {
                 request_id,
                 status,
                 flags,
                 ..
-            } if classes::is_failure(*status, flags) => Some(request_id.clone()),
-            _ => None,
-        })
-        .collect();
-    let idx = index::TraceIndex::new(events, &|id| failed.contains(id));
+            } if classes::is_failure(*status, flags) => {
+                self.0.insert(request_id.clone());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// [`explain_failures`] once the failed requests are known (one more walk of `events`).
+pub fn explain_failed(
+    events: &(impl EventSource + ?Sized),
+    ctx: &Context<'_>,
+    failed: &FailedRequests,
+) -> Vec<Explanation> {
+    let idx = index::TraceIndex::new(events, &|id| failed.0.contains(id));
     classes::failure_classes(&idx)
         .into_iter()
         .map(|c| classes::explain_class(&idx, ctx, c))

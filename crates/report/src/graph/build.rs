@@ -25,22 +25,16 @@ pub fn service_graph(
     events: &(impl EventSource + ?Sized),
     places: &BTreeMap<String, Place>,
 ) -> ServiceGraph {
-    let mut b = Builder {
-        places,
-        nodes: BTreeMap::new(),
-        edges: BTreeMap::new(),
-        members: BTreeMap::new(),
-        localities: BTreeMap::new(),
-        outermost: BTreeMap::new(),
-        unattributed: 0,
-    };
+    let mut b = Builder::new(places);
     for e in events.events() {
         b.add(&e);
     }
     b.finish()
 }
 
-struct Builder<'p> {
+/// [`service_graph`] in a walk shared with other consumers: [`Builder::add`] each event in
+/// order, then [`Builder::finish`].
+pub struct Builder<'p> {
     places: &'p BTreeMap<String, Place>,
     nodes: BTreeMap<String, Node>,
     edges: BTreeMap<(String, String), Edge>,
@@ -53,8 +47,22 @@ struct Builder<'p> {
     unattributed: u64,
 }
 
-impl Builder<'_> {
-    fn add(&mut self, e: &TraceEvent) {
+impl<'p> Builder<'p> {
+    /// A graph whose pods `places` places.
+    pub fn new(places: &'p BTreeMap<String, Place>) -> Self {
+        Builder {
+            places,
+            nodes: BTreeMap::new(),
+            edges: BTreeMap::new(),
+            members: BTreeMap::new(),
+            localities: BTreeMap::new(),
+            outermost: BTreeMap::new(),
+            unattributed: 0,
+        }
+    }
+
+    /// The trace's next event.
+    pub fn add(&mut self, e: &TraceEvent) {
         match &e.kind {
             EventKind::Endpoints {
                 proxy,
@@ -221,7 +229,7 @@ impl Builder<'_> {
         name
     }
 
-    fn finish(self) -> ServiceGraph {
+    pub fn finish(self) -> ServiceGraph {
         let mut graph = DiGraph::new();
         let mut index = BTreeMap::new();
         for (name, node) in self.nodes {

@@ -25,76 +25,73 @@ use std::io::{self, Write};
 mod events;
 
 use events::{instant_of, slice_of, Role};
+use meshtwin_model::event::TraceEvent;
 use meshtwin_model::trace::EventSource;
 use serde_json::{json, Value};
 
-/// Where and when one slice goes, without its contents: its track (pod and role), its span,
-/// and which event of the trace it is (its name and `args` are made from that event again
-/// when it is written).
+/// Where and when one slice goes, without its contents: its track (pod and role), its span
+/// and its lane (its name and `args` are made from its event again when it is written). A
+/// run holds one per slice, so it is small.
 struct Placed {
-    track: usize,
     start_us: i64,
     dur_us: i64,
-    event: u64,
+    track: u32,
+    lane: u32,
 }
 
-/// An instant's time, pod and event.
+/// An instant's time and pod.
 struct Moment {
     ts_us: i64,
     pod: Option<String>,
-    event: u64,
 }
 
-/// Spreads a track's slices over lanes: in start order, each to the first lane whose last
-/// slice has ended. Returns each slice's lane, by index into `spans` (start, duration).
-fn lanes(spans: &[(i64, i64)]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..spans.len()).collect();
-    order.sort_by_key(|&i| (spans[i].0, spans[i].0 + spans[i].1, i));
+/// Spreads a track's slices (`idx`, into `slices`) over lanes: in start order, each to the
+/// first lane whose last slice has ended. Sets each slice's lane.
+fn lanes(idx: &[u32], slices: &mut [Placed]) {
+    let span = |s: &Placed| (s.start_us, s.start_us + s.dur_us);
+    let mut order = idx.to_vec();
+    order.sort_by_key(|&i| {
+        let (start, end) = span(&slices[i as usize]);
+        (start, end, i)
+    });
     let mut ends: Vec<i64> = Vec::new();
-    let mut lane = vec![0; spans.len()];
     for i in order {
-        let (start, end) = (spans[i].0, spans[i].0 + spans[i].1);
+        let (start, end) = span(&slices[i as usize]);
         let free = ends.iter().position(|&e| e <= start);
         let l = free.unwrap_or_else(|| {
             ends.push(0);
             ends.len() - 1
         });
         ends[l] = end;
-        lane[i] = l;
+        slices[i as usize].lane = l as u32;
     }
-    lane
 }
 
-/// Where every slice goes: each pod's threads (role and lane → tid) and each slice's lane.
+/// Where every slice goes: each pod's threads (role and lane → tid).
 struct Layout {
     threads: BTreeMap<String, BTreeMap<(Role, usize), u64>>,
     pids: BTreeMap<String, u64>,
-    lane_of: Vec<usize>,
 }
 
 impl Layout {
-    /// Lanes for `slices` on `tracks`; a `sidecar` thread for every pod with an instant or
-    /// a proxy.
+    /// Lanes for `slices` on `tracks` (set in each slice); a `sidecar` thread for every pod
+    /// with an instant or a proxy.
     fn new(
         tracks: &[(String, Role)],
-        slices: &[Placed],
+        slices: &mut [Placed],
         moments: &[Moment],
         proxies: &[&str],
     ) -> Self {
         let mut threads: BTreeMap<String, BTreeMap<(Role, usize), u64>> = BTreeMap::new();
-        let mut by_track: Vec<Vec<usize>> = vec![Vec::new(); tracks.len()];
+        let mut by_track: Vec<Vec<u32>> = vec![Vec::new(); tracks.len()];
         for (i, s) in slices.iter().enumerate() {
-            by_track[s.track].push(i);
+            by_track[s.track as usize].push(i as u32);
         }
-        let mut lane_of = vec![0usize; slices.len()];
-        for ((pod, role), idx) in tracks.iter().zip(&by_track) {
-            let spans: Vec<(i64, i64)> = (idx.iter())
-                .map(|&i| (slices[i].start_us, slices[i].dur_us))
-                .collect();
+        for ((pod, role), idx) in tracks.iter().zip(by_track) {
+            lanes(&idx, slices);
             let pod_threads = threads.entry(pod.clone()).or_default();
-            for (k, l) in lanes(&spans).into_iter().enumerate() {
-                lane_of[idx[k]] = l;
-                pod_threads.insert((role.clone(), l), 0);
+            for i in idx {
+                pod_threads.insert((role.clone(), slices[i as usize].lane as usize), 0);
             }
         }
         let instant_pods = moments.iter().filter_map(|m| m.pod.as_deref());
@@ -113,11 +110,7 @@ impl Layout {
             .zip(2..)
             .map(|(p, pid)| (p.clone(), pid))
             .collect();
-        Layout {
-            threads,
-            pids,
-            lane_of,
-        }
+        Layout { threads, pids }
     }
 
     fn pid(&self, pod: &str) -> u64 {
@@ -169,69 +162,101 @@ pub fn perfetto_json(events: &(impl EventSource + ?Sized), proxies: &[&str]) -> 
     String::from_utf8(out).expect("JSON is UTF-8")
 }
 
-/// Every slice's and instant's place and time, in one pass over `events` (what the layout
-/// and the time order need; their contents are not kept).
-fn place(events: &(impl EventSource + ?Sized)) -> (Vec<(String, Role)>, Vec<Placed>, Vec<Moment>) {
-    let mut track_ids: BTreeMap<(String, Role), usize> = BTreeMap::new();
-    let mut tracks = Vec::new();
-    let (mut slices, mut moments) = (Vec::new(), Vec::new());
-    for (n, e) in events.events().enumerate() {
-        let event = n as u64;
-        if let Some(s) = slice_of(&e) {
+/// The tracks (pod and role), the slices and the instants of a trace, placed.
+type Places = (Vec<(String, Role)>, Vec<Placed>, Vec<Moment>);
+
+/// Every slice's and instant's place and time, in one pass over the trace (what the layout
+/// and the time order need; their contents are not kept), shared with other consumers:
+/// [`Placement::visit`] each event in order, then [`write_placed`]. More than `u32::MAX`
+/// slices or tracks (a trace of hundreds of gigabytes) is an error.
+#[derive(Default)]
+pub struct Placement {
+    track_ids: BTreeMap<(String, Role), u32>,
+    tracks: Vec<(String, Role)>,
+    slices: Vec<Placed>,
+    moments: Vec<Moment>,
+}
+
+impl Placement {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The trace's next event.
+    pub fn visit(&mut self, e: &TraceEvent) {
+        if let Some(s) = slice_of(e) {
             let key = (s.pod, s.role);
-            let track = match track_ids.get(&key) {
+            let track = match self.track_ids.get(&key) {
                 Some(t) => *t,
                 None => {
-                    tracks.push(key.clone());
-                    track_ids.insert(key, tracks.len() - 1);
-                    tracks.len() - 1
+                    // Past u32::MAX tracks the count saturates and `finish` refuses it.
+                    let t = u32::try_from(self.tracks.len()).unwrap_or(u32::MAX);
+                    self.tracks.push(key.clone());
+                    self.track_ids.insert(key, t);
+                    t
                 }
             };
-            let (start_us, dur_us) = (s.start_us, s.dur_us);
-            slices.push(Placed {
+            self.slices.push(Placed {
+                start_us: s.start_us,
+                dur_us: s.dur_us,
                 track,
-                start_us,
-                dur_us,
-                event,
+                lane: 0,
             });
-        } else if let Some(i) = instant_of(&e) {
-            moments.push(Moment {
+        } else if let Some(i) = instant_of(e) {
+            self.moments.push(Moment {
                 ts_us: i.ts_us,
                 pod: i.pod,
-                event,
             });
         }
     }
-    (tracks, slices, moments)
+
+    fn finish(self) -> io::Result<Places> {
+        if self.slices.len() + self.moments.len() > u32::MAX as usize
+            || self.tracks.len() > u32::MAX as usize
+        {
+            return Err(io::Error::other(
+                "more than 2^32 slices and instants: too many for trace.perfetto.json",
+            ));
+        }
+        Ok((self.tracks, self.slices, self.moments))
+    }
 }
 
 /// [`perfetto_json`] written to `w` as it is produced: one event's JSON at a time, never the
 /// whole document in memory. Two passes over `events`: the first places every slice and
 /// instant (lanes need every slice of a thread, and the file is in start-time order while the
-/// trace is in end-time order); the second writes them in time order, holding only the
-/// events read ahead of the one being written (those that start later than it).
+/// trace is in end-time order), keeping a few numbers per slice; the second writes them in
+/// time order, holding only the events read ahead of the one being written (those that start
+/// later than it).
 pub fn write_perfetto_json(
     w: &mut impl Write,
     events: &(impl EventSource + ?Sized),
     proxies: &[&str],
 ) -> io::Result<()> {
-    let (tracks, slices, moments) = place(events);
-    let layout = Layout::new(&tracks, &slices, &moments, proxies);
-    // (time, order of making): written in time order; slices come first in making order.
-    let mut timed: Vec<(i64, usize)> = (slices.iter().enumerate())
-        .map(|(i, s)| (s.start_us, i))
-        .chain(
-            moments
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (m.ts_us, slices.len() + i)),
-        )
-        .collect();
-    timed.sort_unstable();
-    let event_of = |seq: usize| match slices.get(seq) {
-        Some(s) => s.event,
-        None => moments[seq - slices.len()].event,
+    let mut placement = Placement::new();
+    for e in events.events() {
+        placement.visit(&e);
+    }
+    write_placed(w, events, proxies, placement)
+}
+
+/// [`write_perfetto_json`]'s second pass, `placement` made by the first.
+pub fn write_placed(
+    w: &mut impl Write,
+    events: &(impl EventSource + ?Sized),
+    proxies: &[&str],
+    placement: Placement,
+) -> io::Result<()> {
+    let (tracks, mut slices, moments) = placement.finish()?;
+    let layout = Layout::new(&tracks, &mut slices, &moments, proxies);
+    // By order of making (slices, then instants), written in time order; slices come first
+    // in making order.
+    let time = |seq: u32| match slices.get(seq as usize) {
+        Some(s) => s.start_us,
+        None => moments[seq as usize - slices.len()].ts_us,
     };
+    let mut timed: Vec<u32> = (0..(slices.len() + moments.len()) as u32).collect();
+    timed.sort_unstable_by_key(|&seq| (time(seq), seq));
     w.write_all(b"{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n")?;
     let mut first = true;
     let mut put = |w: &mut dyn Write, v: &Value| -> io::Result<()> {
@@ -247,17 +272,18 @@ pub fn write_perfetto_json(
     let mut ahead: BTreeMap<usize, Value> = BTreeMap::new();
     let (mut next_slice, mut next_moment) = (0usize, 0usize);
     let mut read = events.events();
-    for (_, seq) in timed {
-        let wanted = event_of(seq);
+    for seq in timed {
+        let seq = seq as usize;
         while !ahead.contains_key(&seq) {
             let Some(e) = read.next() else {
-                return Err(io::Error::other(format!(
-                    "the trace ended before its event {wanted} was read again"
-                )));
+                return Err(io::Error::other(
+                    "the trace ended before every slice and instant was read again",
+                ));
             };
             if let Some(s) = slice_of(&e) {
                 let pid = layout.pid(&s.pod);
-                let tid = layout.tid(&s.pod, &s.role, layout.lane_of[next_slice]);
+                let lane = slices[next_slice].lane as usize;
+                let tid = layout.tid(&s.pod, &s.role, lane);
                 ahead.insert(
                     next_slice,
                     json!({"name": s.name, "cat": s.cat, "ph": "X",
