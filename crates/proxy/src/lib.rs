@@ -22,7 +22,7 @@
 //! - [`tcp_proxy`]: opaque TCP proxying with the hard connection limit.
 //! - [`config`]: what the control plane hands a proxy (listeners, clusters).
 //! - [`observer`]: where access logs and pool events go.
-//! - [`stats`]: Envoy-named counters and gauges.
+//! - [`stats`]: Envoy-named counters and gauges; [`stats_snapshot`] a snapshot of them.
 //!
 //! The crate never depends on the simulator, YAML or topology files.
 #![forbid(unsafe_code)]
@@ -51,6 +51,7 @@ pub mod proxy;
 pub mod router;
 pub mod router_filter;
 pub mod stats;
+pub mod stats_snapshot;
 pub mod tcp_proxy;
 pub mod upstream;
 

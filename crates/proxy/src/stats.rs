@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::stats_snapshot::{StatsSnapshot, StatsWriter};
+
 /// A gauge that also remembers its maximum.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Gauge {
@@ -34,73 +36,6 @@ impl Gauge {
 
     pub fn max(&self) -> u64 {
         self.max
-    }
-}
-
-/// A point-in-time copy of a proxy's stats under Envoy's names.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StatsSnapshot {
-    pub counters: BTreeMap<String, u64>,
-    pub gauges: BTreeMap<String, u64>,
-    pub gauges_max: BTreeMap<String, u64>,
-}
-
-/// A snapshot being written: stats are appended as they are named and sorted into the
-/// snapshot's maps once, at [`StatsWriter::finish`] (a proxy names thousands of stats, and
-/// inserting each into a map compared long, mostly shared names over and over). A name
-/// written twice keeps its last value, as a map insert would.
-#[derive(Debug, Default)]
-pub struct StatsWriter {
-    counters: Vec<(String, u64)>,
-    gauges: Vec<(String, u64)>,
-    gauges_max: Vec<(String, u64)>,
-}
-
-impl StatsWriter {
-    pub fn counter(&mut self, name: String, v: u64) {
-        self.counters.push((name, v));
-    }
-
-    /// A gauge's value and its maximum.
-    pub fn gauge(&mut self, name: String, g: &Gauge) {
-        self.gauges_max.push((name.clone(), g.max()));
-        self.gauges.push((name, g.value()));
-    }
-
-    /// A gauge whose maximum is not tracked.
-    pub fn gauge_value(&mut self, name: String, v: u64) {
-        self.gauges.push((name, v));
-    }
-
-    /// Write one scope's stats, every name starting with `prefix`, and put them in name
-    /// order by what follows the prefix. Scopes written in order (a proxy's clusters by name)
-    /// leave the snapshot in order, or nearly, so that [`StatsWriter::finish`]'s sort only
-    /// checks it, instead of comparing long shared prefixes in a sort of thousands of names.
-    pub fn scope(&mut self, prefix: &str, write: impl FnOnce(&mut StatsWriter)) {
-        let starts = [
-            self.counters.len(),
-            self.gauges.len(),
-            self.gauges_max.len(),
-        ];
-        write(self);
-        let tails = [
-            &mut self.counters[starts[0]..],
-            &mut self.gauges[starts[1]..],
-            &mut self.gauges_max[starts[2]..],
-        ];
-        for tail in tails {
-            debug_assert!(tail.iter().all(|(name, _)| name.starts_with(prefix)));
-            tail.sort_by(|(a, _), (b, _)| a[prefix.len()..].cmp(&b[prefix.len()..]));
-        }
-    }
-
-    pub fn finish(self) -> StatsSnapshot {
-        // `collect` sorts stably and keeps the last of equal names.
-        StatsSnapshot {
-            counters: self.counters.into_iter().collect(),
-            gauges: self.gauges.into_iter().collect(),
-            gauges_max: self.gauges_max.into_iter().collect(),
-        }
     }
 }
 
