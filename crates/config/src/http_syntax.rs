@@ -4,6 +4,10 @@
 //! (`tchar`, field values) and of the `http` crate's URI parser (the WHATWG URL standard's
 //! path and query states), which the twin's HTTP stack uses.
 
+/// The longest request target the HTTP stack takes, plus one (`http::uri` stores its
+/// offsets in 16 bits).
+const MAX_TARGET: usize = u16::MAX as usize;
+
 /// A header name: an HTTP token.
 pub fn header_name(name: &str) -> Result<(), String> {
     let tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
@@ -24,9 +28,16 @@ pub fn header_value(text: &str) -> Result<(), String> {
 }
 
 /// A request target (`/path?query`, a `#fragment` is not sent): no spaces, control
-/// characters, `<` or `>`; no `` ` `` in the path and no `"` in the query.
+/// characters, `<` or `>`; no `` ` `` in the path and no `"` in the query; under 64 KiB.
 pub fn request_target(target: &str) -> Result<(), String> {
     let target = target.split('#').next().unwrap_or("");
+    if target.len() >= MAX_TARGET {
+        return Err(format!(
+            "a URL's path and query are at most {} bytes (this one has {})",
+            MAX_TARGET - 1,
+            target.len()
+        ));
+    }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let bad = |c: char| c.is_ascii_control() || matches!(c, ' ' | '<' | '>');
     if let Some(c) = path.chars().find(|&c| bad(c) || c == '`') {
