@@ -42,8 +42,10 @@ use crate::config::{ListenerConfig, ListenerKind};
 use crate::local_reply::{local_reply, ResponseFlag};
 use crate::platform::{timeout, Platform};
 use crate::proxy::Proxy;
-use crate::router::config::{Action, ClusterSpecifier, Route, RouteAction};
-use crate::router::matcher::RequestHead;
+use crate::router::config::{
+    Action, ClusterSpecifier, Route, RouteAction, RouteTable, VirtualHost,
+};
+use crate::router::matcher::{RequestHead, RouteMatch};
 use crate::router::retry::{RetryOn, RetryPolicy};
 use crate::router::timeout::Timeouts;
 
@@ -305,4 +307,19 @@ pub fn plain_route(cluster: &str) -> RouteAction {
         timeout: std::time::Duration::ZERO,
         ..RouteAction::to_cluster(cluster)
     }
+}
+
+/// A table sending every path of every host to `cluster` over [`plain_route`]: one virtual
+/// host `vhost` for `*`, one route `default` for the prefix `/`.
+pub fn plain_routes(vhost: &str, cluster: &str) -> RouteTable {
+    RouteTable::new(vec![VirtualHost {
+        name: vhost.into(),
+        domains: vec!["*".into()],
+        routes: vec![Route {
+            name: "default".into(),
+            matcher: RouteMatch::prefix("/"),
+            action: Action::Route(plain_route(cluster)),
+            fault: None,
+        }],
+    }])
 }

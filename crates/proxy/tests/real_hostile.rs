@@ -18,9 +18,7 @@ use meshtwin_proxy::config::*;
 use meshtwin_proxy::downstream::DownstreamLimits;
 use meshtwin_proxy::observer::NullObserver;
 use meshtwin_proxy::platform::real::RealPlatform;
-use meshtwin_proxy::router::config::{Action, Route, RouteTable, VirtualHost};
-use meshtwin_proxy::router::matcher::RouteMatch;
-use meshtwin_proxy::router_filter::plain_route;
+use meshtwin_proxy::router_filter::plain_routes;
 use meshtwin_proxy::Proxy;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -105,16 +103,7 @@ fn config(upstream: SocketAddr, thresholds: Thresholds) -> ProxyConfig {
             server_name: "envoy".into(),
             kind: ListenerKind::Http {
                 codec: Codec::Http1,
-                routes: RouteTable::new(vec![VirtualHost {
-                    name: "all".into(),
-                    domains: vec!["*".into()],
-                    routes: vec![Route {
-                        name: "default".into(),
-                        matcher: RouteMatch::prefix("/"),
-                        action: Action::Route(plain_route("backend")),
-                        fault: None,
-                    }],
-                }]),
+                routes: plain_routes("all", "backend"),
             },
         }],
         clusters: vec![ClusterConfig {

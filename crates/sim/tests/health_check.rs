@@ -20,9 +20,7 @@ use meshtwin_model::topology::Protocol;
 use meshtwin_proxy::config::*;
 use meshtwin_proxy::observer::Observer;
 use meshtwin_proxy::platform::Platform;
-use meshtwin_proxy::router::config::{Action, Route, RouteTable, VirtualHost};
-use meshtwin_proxy::router::matcher::RouteMatch;
-use meshtwin_proxy::router_filter::plain_route;
+use meshtwin_proxy::router_filter::plain_routes;
 use meshtwin_proxy::Proxy;
 use meshtwin_sim::clock::Clock;
 use meshtwin_sim::network::{HostId, Network, Substrate};
@@ -114,16 +112,7 @@ fn proxy_config() -> ProxyConfig {
             server_name: "envoy".into(),
             kind: ListenerKind::Http {
                 codec: Codec::Http1,
-                routes: RouteTable::new(vec![VirtualHost {
-                    name: "all".into(),
-                    domains: vec!["*".into()],
-                    routes: vec![Route {
-                        name: "default".into(),
-                        matcher: RouteMatch::prefix("/"),
-                        action: Action::Route(plain_route("backend")),
-                        fault: None,
-                    }],
-                }]),
+                routes: plain_routes("all", "backend"),
             },
         }],
         clusters: vec![ClusterConfig {

@@ -20,9 +20,7 @@ use meshtwin_model::topology::{AppBehaviour, LatencyDist};
 use meshtwin_proxy::config::*;
 use meshtwin_proxy::observer::Observer;
 use meshtwin_proxy::platform::real::RealPlatform;
-use meshtwin_proxy::router::config::{Action, Route, RouteTable, VirtualHost};
-use meshtwin_proxy::router::matcher::RouteMatch;
-use meshtwin_proxy::router_filter::plain_route;
+use meshtwin_proxy::router_filter::plain_routes;
 use meshtwin_proxy::stats::StatsSnapshot;
 use meshtwin_proxy::Proxy;
 use meshtwin_sim::app::{spawn_app, App};
@@ -61,16 +59,7 @@ fn sidecar_config(
             server_name: "envoy".into(),
             kind: ListenerKind::Http {
                 codec: Codec::Http1,
-                routes: RouteTable::new(vec![VirtualHost {
-                    name: "httpbin".into(),
-                    domains: vec!["*".into()],
-                    routes: vec![Route {
-                        name: "default".into(),
-                        matcher: RouteMatch::prefix("/"),
-                        action: Action::Route(plain_route("httpbin")),
-                        fault: None,
-                    }],
-                }]),
+                routes: plain_routes("httpbin", "httpbin"),
             },
         }],
         clusters: vec![ClusterConfig {
