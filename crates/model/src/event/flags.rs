@@ -101,8 +101,10 @@ impl std::fmt::Display for ResponseFlag {
 pub struct ResponseFlags(Vec<ResponseFlag>);
 
 impl Ord for ResponseFlags {
+    /// The order of the printed texts, compared byte by byte as they would be printed: a
+    /// load counts its calls by status and flags once per call, so nothing is formatted.
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.to_string().cmp(&other.to_string())
+        self.printed_bytes().cmp(other.printed_bytes())
     }
 }
 
@@ -135,6 +137,16 @@ impl ResponseFlags {
     /// The flags, in Envoy's order.
     pub fn iter(&self) -> impl Iterator<Item = ResponseFlag> + '_ {
         self.0.iter().copied()
+    }
+
+    /// The bytes of the printed text ([`Display`](std::fmt::Display)), in order.
+    fn printed_bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        let none = self.0.is_empty().then_some(b'-');
+        let words = self.0.iter().enumerate().flat_map(|(i, f)| {
+            let comma = (i > 0).then_some(b',');
+            comma.into_iter().chain(f.as_str().bytes())
+        });
+        none.into_iter().chain(words)
     }
 
     /// The set Envoy prints as `s` (`-`, `UO`, `UF,URX`); `None` for a word that is not a
@@ -213,6 +225,37 @@ mod tests {
         sets.sort();
         let printed: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
         assert_eq!(printed, ["-", "DC", "UF,URX", "UH"]);
+    }
+
+    #[test]
+    fn every_pair_of_sets_orders_as_its_printed_text_does() {
+        // Every set of up to two flags, and the sets of three from the first six: a flag
+        // printed as a prefix of another (`U…`), a comma against a letter, the empty set.
+        let mut sets = vec![ResponseFlags::none()];
+        for (i, a) in ResponseFlag::ALL.into_iter().enumerate() {
+            sets.push(a.into());
+            for b in &ResponseFlag::ALL[i + 1..] {
+                let mut two = ResponseFlags::from(a);
+                two.set(*b);
+                sets.push(two.clone());
+                if i < 6 {
+                    for c in ResponseFlag::ALL[..6].iter().filter(|c| !two.contains(**c)) {
+                        let mut three = two.clone();
+                        three.set(*c);
+                        sets.push(three);
+                    }
+                }
+            }
+        }
+        for x in &sets {
+            for y in &sets {
+                assert_eq!(
+                    x.cmp(y),
+                    x.to_string().cmp(&y.to_string()),
+                    "{x} against {y}"
+                );
+            }
+        }
     }
 
     #[test]
