@@ -313,6 +313,10 @@ pub enum Command {
         /// proxy's per-request cost).
         #[arg(long, conflicts_with = "regions_only")]
         path_only: bool,
+        /// Only one multi-region world, simulated once (no medians, no other measurement):
+        /// for profilers, which then see one simulation of that size alone.
+        #[arg(long, value_enum, conflicts_with_all = ["regions_only", "path_only"])]
+        world: Option<crate::bench::BenchWorld>,
         /// The scenario swept with `--jobs 1` and `--jobs 2` (skipped with `--regions-only`
         /// and `--path-only`).
         #[arg(long, default_value = crate::bench_sweep::SCENARIO)]

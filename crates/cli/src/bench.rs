@@ -187,6 +187,20 @@ pub(crate) fn timed<T>(mut f: impl FnMut() -> T) -> (Timing, T) {
     (timing, last.expect("ran three times"))
 }
 
+/// One measurement of `f` (wall and thread CPU time).
+#[allow(
+    clippy::disallowed_types,
+    clippy::disallowed_methods,
+    reason = "a benchmark measures wall time"
+)]
+fn timed_once<T>(f: impl FnOnce() -> T) -> (Timing, T) {
+    let (t0, c0) = (std::time::Instant::now(), thread_cpu());
+    let r = f();
+    let wall = t0.elapsed();
+    let cpu = c0.zip(thread_cpu()).map(|(a, b)| b.saturating_sub(a));
+    (Timing { wall, cpu }, r)
+}
+
 struct Meshed {
     time: Timing,
     calls: u64,
@@ -285,6 +299,15 @@ fn substrate_figures(substrate: Substrate, requests: u64) -> SubstrateFigures {
     }
 }
 
+/// A multi-region world `meshtwin bench --world` simulates alone.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum BenchWorld {
+    /// Three regions, 324 pods.
+    Full,
+    /// The first region alone, 108 pods.
+    OneRegion,
+}
+
 /// What `meshtwin bench` was asked.
 pub struct BenchArgs {
     pub requests: u64,
@@ -292,6 +315,8 @@ pub struct BenchArgs {
     pub regions_only: bool,
     /// Only the 2-pod meshed path and its bare echo, on the fabric.
     pub path_only: bool,
+    /// Only this world, simulated once.
+    pub world: Option<BenchWorld>,
     /// The scenario and seed count of the `--jobs 1` / `--jobs 2` sweep.
     pub sweep: (std::path::PathBuf, u64),
     pub json: bool,
@@ -305,6 +330,16 @@ pub fn bench_command(args: BenchArgs) -> u8 {
         link_us: LINK.as_micros(),
         ..BenchReport::default()
     };
+    if let Some(world) = args.world {
+        use crate::bench_regions::{measure, ONE_REGION, REGIONS};
+        let regions = match world {
+            BenchWorld::Full => REGIONS,
+            BenchWorld::OneRegion => ONE_REGION,
+        };
+        println!("meshtwin bench --world: one run");
+        crate::bench_regions::print(&measure(regions, |f| timed_once(f)));
+        return 0;
+    }
     if args.path_only {
         let _ = meshed(Substrate::Fabric, requests / 10, 0);
         report.fabric = Some(substrate_figures(Substrate::Fabric, requests));
