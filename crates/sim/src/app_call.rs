@@ -8,7 +8,8 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Request};
+use http::header::{HeaderName, HeaderValue, HOST};
+use http::{HeaderMap, Request, Uri};
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -78,6 +79,25 @@ pub async fn call_with_retries<P: Platform>(
     Err(())
 }
 
+/// The GET of `call`: `Host` is `authority`, then the incoming request's `x-request-id` and
+/// the headers the call propagates, in that order. Written into the request in place: a
+/// request builder moves the whole request at every header, into a future's fresh memory.
+/// `None` when the path or authority is not a valid URI part or header value (the topology
+/// checks both).
+fn request(call: &AppCall, authority: &str, headers: &HeaderMap) -> Option<Request<Empty<Bytes>>> {
+    let mut req = Request::new(Empty::new());
+    *req.uri_mut() = Uri::try_from(call.path.as_str()).ok()?;
+    let out = req.headers_mut();
+    out.insert(HOST, HeaderValue::from_str(authority).ok()?);
+    let propagated = call.propagate.iter().map(String::as_str);
+    for name in std::iter::once("x-request-id").chain(propagated) {
+        if let Some(v) = headers.get(name) {
+            out.append(HeaderName::from_bytes(name.as_bytes()).ok()?, v.clone());
+        }
+    }
+    Some(req)
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_micros() as f64 / 1000.0
 }
@@ -98,13 +118,7 @@ async fn once<P: Platform>(
         return Attempt::Error;
     };
     p.spawn(detach(conn, || {}));
-    let mut req = Request::get(call.path.as_str()).header("host", authority);
-    for name in std::iter::once("x-request-id").chain(call.propagate.iter().map(String::as_str)) {
-        if let Some(v) = headers.get(name) {
-            req = req.header(name, v);
-        }
-    }
-    let Ok(req) = req.body(Empty::<Bytes>::new()) else {
+    let Some(req) = request(call, authority, headers) else {
         return Attempt::Error;
     };
     let Ok(resp) = sender.send_request(req).await else {
