@@ -112,14 +112,17 @@ fn serve_connection<P: Platform>(
         });
         let svc_proxy = p.clone();
         let conn = activity.clone();
+        // Each request's future is boxed: hyper keeps the service's future in its connection's
+        // slot, so unboxed it would be written whole into memory this connection last touched
+        // at its previous request; a fresh box is the block the last finished request freed.
         let svc = service_fn(move |req| {
-            handle_request(
+            Box::pin(handle_request(
                 svc_proxy.clone(),
                 index,
                 worker,
                 req,
                 conn.request_started(),
-            )
+            ))
         });
         // Boxed: held inline, `select!` would keep each of them twice in the task (its own
         // slot and the local it was moved from), making every connection's task 4.7 KB where

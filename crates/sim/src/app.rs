@@ -145,14 +145,16 @@ pub fn spawn_app<P: Platform>(app: App<P>, addr: SocketAddr) {
                 let exec = HyperExecutor(app.platform.clone());
                 let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
                     let app = app.clone();
-                    async move {
+                    // Boxed, as the proxy's requests are (`meshtwin_proxy::listener`): hyper
+                    // keeps it in the connection's slot, cold since its previous request.
+                    Box::pin(async move {
                         let (parts, body) = req.into_parts();
                         let _ = body.collect().await;
                         let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
                         Ok::<_, std::convert::Infallible>(
                             app.serve(&parts.method, path, parts.headers).await,
                         )
-                    }
+                    })
                 });
                 // Each codec's connection boxed: the task is not as large as both.
                 if http2 {
