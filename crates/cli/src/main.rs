@@ -19,7 +19,9 @@ use args::{Cli, Command};
 /// Built with `no_thp`: mimalloc does not ask for transparent huge pages, so memory it purges
 /// and takes back is faulted in 4 KiB at a time instead of a whole 2 MiB page being zeroed
 /// again (the kernel's page zeroing was 14 % of the 324-pod benchmark; measured in README's
-/// "Benchmark").
+/// "Benchmark"). mimalloc's v2 rather than its v3: on `meshtwin bench --world full` v3 took
+/// 3.2 % more instructions and 6.5 % more first-level data-cache misses (its pages are
+/// abandoned and searched again as a request's buffers come and go).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
