@@ -74,7 +74,7 @@ fn real_config(
     for c in &mut cfg.clusters {
         c.endpoints = (c.endpoints.iter())
             .filter_map(|e| {
-                let address = *endpoints.get(&e.hostname)?;
+                let address = *endpoints.get(e.hostname.as_str())?;
                 Some(Endpoint {
                     address,
                     ..e.clone()

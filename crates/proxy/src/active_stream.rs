@@ -20,9 +20,9 @@ use crate::stats::HcmStats;
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct StreamInfo {
     /// The upstream cluster chosen so far (empty before a route chose one).
-    pub cluster: String,
+    pub cluster: Name,
     /// The host of the latest upstream attempt.
-    pub upstream_host: Option<String>,
+    pub upstream_host: Option<Name>,
     pub flags: ResponseFlags,
 }
 

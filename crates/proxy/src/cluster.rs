@@ -179,7 +179,7 @@ impl<P: Platform> Cluster<P> {
                 EventKind::Outlier {
                     proxy: self.proxy.clone(),
                     cluster: self.info.name().to_string(),
-                    host: self.endpoint(host.0 as usize).hostname,
+                    host: self.endpoint(host.0 as usize).hostname.to_string(),
                     action: OutlierAction::Unejected,
                     reason,
                     ejection_ms: None,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 
-use meshtwin_model::event::EndpointInfo;
+use meshtwin_model::event::{EndpointInfo, Name};
 
 use meshtwin_model::policy::{
     HealthCheck, LbPolicy, OutlierDetection, PoolSettings, UpstreamProtocol,
@@ -72,7 +72,7 @@ impl ListenerKind {
     /// A TCP proxy to one cluster.
     pub fn tcp_to(cluster: &str) -> Self {
         ListenerKind::Tcp {
-            cluster: crate::router::config::ClusterSpecifier::Cluster(cluster.to_string()),
+            cluster: crate::router::config::ClusterSpecifier::Cluster(cluster.into()),
         }
     }
 }
@@ -82,7 +82,7 @@ impl ListenerKind {
 pub struct Endpoint {
     pub address: SocketAddr,
     /// Name shown in traces (the pod name in the twin).
-    pub hostname: String,
+    pub hostname: Name,
     /// Where it runs (empty: unknown).
     pub locality: Locality,
     /// Its priority as the control plane assigned it (Istio's locality LB; 0 otherwise).
@@ -93,7 +93,7 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// An endpoint of weight 1 at priority 0 in no particular locality.
-    pub fn new(address: SocketAddr, hostname: impl Into<String>) -> Self {
+    pub fn new(address: SocketAddr, hostname: impl Into<Name>) -> Self {
         Self {
             address,
             hostname: hostname.into(),
@@ -164,7 +164,7 @@ impl EndpointList {
             (self.0.endpoints.iter())
                 .map(|e| EndpointInfo {
                     address: e.address.to_string(),
-                    host: e.hostname.clone(),
+                    host: e.hostname.to_string(),
                     locality: e.locality_name(),
                     priority: e.priority,
                 })

@@ -27,6 +27,7 @@ mod mirror;
 mod retry;
 mod timeout;
 
+use meshtwin_model::event::Name;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -189,8 +190,8 @@ async fn forward<P: Platform>(
         return reply;
     }
     let cluster_name = action.cluster.pick(stream_id);
-    if info.cluster != cluster_name {
-        info.cluster = cluster_name.to_string();
+    if info.cluster.as_str() != cluster_name {
+        info.cluster = Name::from(cluster_name);
     }
     let Some(cluster) = proxy.cluster(cluster_name) else {
         info.flags.set(ResponseFlag::NC);

@@ -7,6 +7,7 @@
 //! UO, `upstream_cx_overflow`). Each connection leaves one access-log entry with the chosen
 //! cluster and upstream host.
 
+use meshtwin_model::event::Name;
 use std::cell::Cell;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -47,7 +48,7 @@ pub(crate) fn serve_tcp<P: Platform>(
         let ListenerKind::Tcp { cluster: spec } = &lcfg.kind else {
             unreachable!("serve_tcp is only called for TCP listeners");
         };
-        let cluster = pick_cluster(spec, || p.random_u64()).to_string();
+        let cluster = Name::from(pick_cluster(spec, || p.random_u64()));
         let stats = p.tcp_stats(&lcfg.stat_prefix);
         stats.borrow_mut().downstream_cx_total += 1;
         let mut flags = ResponseFlags::default();

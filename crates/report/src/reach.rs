@@ -43,15 +43,15 @@ impl Reach {
                 request_id,
                 upstream_host: Some(host),
                 ..
-            } => (request_id, host),
+            } => (request_id, host.as_str()),
             EventKind::Request {
                 request_id,
                 upstream_pod: Some(pod),
                 ..
-            } => (request_id, pod),
+            } => (request_id, pod.as_str()),
             _ => return,
         };
-        self.add(request_id, workloads.get(host).unwrap_or(host));
+        self.add(request_id, workloads.get(host).map_or(host, String::as_str));
     }
 
     /// `request_id` reached `workload` (again, or for the first time).

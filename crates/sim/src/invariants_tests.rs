@@ -109,7 +109,7 @@ fn every_ended_request_needs_one_access_log_entry() {
         kind: EventKind::AccessLog {
             proxy: "sleep-0".into(),
             listener: "l".into(),
-            cluster: String::new(),
+            cluster: Default::default(),
             upstream_host: None,
             request_id: id.into(),
             status: 200,

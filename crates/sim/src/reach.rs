@@ -159,7 +159,7 @@ fn routed_clusters(cfg: &ProxyConfig, port: u16, authority: Option<&str>) -> Vec
                         continue;
                     };
                     match &a.cluster {
-                        ClusterSpecifier::Cluster(c) => out.push(c.clone()),
+                        ClusterSpecifier::Cluster(c) => out.push(c.to_string()),
                         ClusterSpecifier::Weighted(w) => {
                             out.extend(w.clusters().iter().map(|c| c.name.clone()))
                         }
@@ -169,7 +169,7 @@ fn routed_clusters(cfg: &ProxyConfig, port: u16, authority: Option<&str>) -> Vec
                 }
             }
             ListenerKind::Tcp { cluster } => match cluster {
-                ClusterSpecifier::Cluster(c) => out.push(c.clone()),
+                ClusterSpecifier::Cluster(c) => out.push(c.to_string()),
                 ClusterSpecifier::Weighted(w) => {
                     out.extend(w.clusters().iter().map(|c| c.name.clone()))
                 }

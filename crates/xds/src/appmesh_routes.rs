@@ -71,7 +71,7 @@ pub(super) fn virtual_host(
                     name: "default".into(),
                     matcher: RouteMatch::prefix("/"),
                     action: Action::Route(forward(
-                        ClusterSpecifier::Cluster(cluster(l)),
+                        ClusterSpecifier::Cluster(cluster(l).into()),
                         None,
                         None,
                     )),
@@ -133,7 +133,7 @@ fn router_route(
         weights.push(ClusterWeight::new(&cluster(l), t.weight));
     }
     let spec = match weights.as_slice() {
-        [one] => ClusterSpecifier::Cluster(one.name.clone()),
+        [one] => ClusterSpecifier::Cluster(one.name.clone().into()),
         _ => ClusterSpecifier::Weighted(WeightedClusters::new(weights)?),
     };
     let mut matcher = route_match(&r.matcher, client, r.matcher.port.unwrap_or(0), &|_| true)?;

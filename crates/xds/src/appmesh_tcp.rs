@@ -46,7 +46,7 @@ pub(super) fn tcp_routes(
     match &vs.provider {
         AppMeshProvider::VirtualNode(n) => node_listener(view, n, None)
             .filter(|l| l.protocol == Protocol::Tcp)
-            .map(|l| vec![(l.port, ClusterSpecifier::Cluster(reach(l)), None)])
+            .map(|l| vec![(l.port, ClusterSpecifier::Cluster(reach(l).into()), None)])
             .unwrap_or_default(),
         AppMeshProvider::VirtualRouter(r) => {
             let Some(router) = view
@@ -73,7 +73,7 @@ pub(super) fn tcp_routes(
                 }
                 let spec = match weights.as_slice() {
                     [] => continue,
-                    [one] => ClusterSpecifier::Cluster(one.name.clone()),
+                    [one] => ClusterSpecifier::Cluster(one.name.clone().into()),
                     _ => match WeightedClusters::new(weights) {
                         Some(w) => ClusterSpecifier::Weighted(w),
                         None => continue,

@@ -187,7 +187,10 @@ fn service_route(
         .unwrap_or(server.port);
     let name = svc.map_or_else(|| fqdn.to_string(), |s| s.fqdn());
     let cluster = format!("outbound|{port}||{name}");
-    vec![route(&server.name, ClusterSpecifier::Cluster(cluster))]
+    vec![route(
+        &server.name,
+        ClusterSpecifier::Cluster(cluster.into()),
+    )]
 }
 
 /// The ingress-gateway pods (ready ones: `view.pods`) exposing `hostname` through a TSB
@@ -245,7 +248,7 @@ fn cluster_route(
                 weights.push(ClusterWeight::new(&name, *weight));
             }
             let spec = WeightedClusters::new(weights).map_or(
-                ClusterSpecifier::Cluster(String::new()),
+                ClusterSpecifier::Cluster(String::new().into()),
                 ClusterSpecifier::Weighted,
             );
             return (spec, built);
@@ -262,5 +265,5 @@ fn cluster_route(
     cluster.outlier_detection = Some(edge_outlier_detection());
     let labels = view.endpoint_labels(&cluster.endpoints);
     locality::apply(edge, &mut cluster, &labels, None);
-    (ClusterSpecifier::Cluster(name), vec![cluster])
+    (ClusterSpecifier::Cluster(name.into()), vec![cluster])
 }

@@ -106,14 +106,14 @@ fn tcp_clusters(view: &MeshView<'_>, vs: &VirtualServicePolicy, r: &TcpRoute) ->
         cluster_of(view, vs, d, &sp(d.port.unwrap_or(0)))
     };
     match r.route.as_slice() {
-        [one] => ClusterSpecifier::Cluster(name(&one.destination)),
+        [one] => ClusterSpecifier::Cluster(name(&one.destination).into()),
         many => WeightedClusters::new(
             many.iter()
                 .map(|d| ClusterWeight::new(&name(&d.destination), d.weight))
                 .collect(),
         )
         .map_or(
-            ClusterSpecifier::Cluster(String::new()),
+            ClusterSpecifier::Cluster(String::new().into()),
             ClusterSpecifier::Weighted,
         ),
     }
@@ -213,7 +213,7 @@ fn server_listener(
         // istiod: the cluster's name for one destination, `<vs>.<namespace>` for
         // weighted clusters (`buildOutboundNetworkFiltersWith*`).
         let stat_prefix = match &cluster {
-            ClusterSpecifier::Cluster(c) => c.clone(),
+            ClusterSpecifier::Cluster(c) => c.to_string(),
             ClusterSpecifier::Weighted(_) => format!("{}.{}", vs.name, vs.namespace),
         };
         (ListenerKind::Tcp { cluster }, stat_prefix)

@@ -159,7 +159,7 @@ fn action(
         }
     };
     let cluster = match dests.as_slice() {
-        [one] => ClusterSpecifier::Cluster(cluster_of(view, vs, &one.destination, sp)),
+        [one] => ClusterSpecifier::Cluster(cluster_of(view, vs, &one.destination, sp).into()),
         many => {
             let weights = many
                 .iter()
@@ -167,7 +167,7 @@ fn action(
                 .collect();
             match WeightedClusters::new(weights) {
                 Some(w) => ClusterSpecifier::Weighted(w),
-                None => ClusterSpecifier::Cluster(String::new()),
+                None => ClusterSpecifier::Cluster(String::new().into()),
             }
         }
     };

@@ -220,7 +220,7 @@ fn cloud_map_discovery_finds_the_registered_pods_whose_labels_carry_the_attribut
             .iter()
             .find(|c| c.name == cluster)
             .expect("cluster");
-        c.endpoints.iter().map(|e| e.hostname.clone()).collect()
+        c.endpoints.iter().map(|e| e.hostname.to_string()).collect()
     };
     assert_eq!(endpoints(RED), ["red-0"]);
     assert_eq!(endpoints(BLUE), ["blue-0"]);

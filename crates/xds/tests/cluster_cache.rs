@@ -72,7 +72,7 @@ fn web_priorities(c: &BTreeMap<String, ProxyConfig>, client: &str) -> BTreeMap<S
         .find(|cl| cl.name == "outbound|80||web.default.svc.cluster.local")
         .expect("the web cluster");
     (cluster.endpoints.iter())
-        .map(|e| (e.hostname.clone(), e.priority))
+        .map(|e| (e.hostname.to_string(), e.priority))
         .collect()
 }
 

@@ -56,8 +56,8 @@ pub enum EventKind {
     AccessLog {
         proxy: Name,
         listener: Name,
-        cluster: String,
-        upstream_host: Option<String>,
+        cluster: Name,
+        upstream_host: Option<Name>,
         request_id: String,
         status: u16,
         flags: ResponseFlags,
@@ -240,7 +240,7 @@ mod tests {
             EventKind::AccessLog {
                 proxy: s("p").into(),
                 listener: s("l").into(),
-                cluster: s("c"),
+                cluster: s("c").into(),
                 upstream_host: None,
                 request_id: s("r"),
                 status: 200,

@@ -61,7 +61,7 @@ impl<P: Platform> Cluster<P> {
                 EventKind::HealthCheck {
                     proxy: self.proxy.clone(),
                     cluster: self.info.name().to_string(),
-                    host: self.endpoint(change.host.0 as usize).hostname,
+                    host: self.endpoint(change.host.0 as usize).hostname.to_string(),
                     action: if change.healthy {
                         HealthAction::Healthy
                     } else {

@@ -1,6 +1,7 @@
 //! The route table one HTTP listener uses (Envoy's `RouteConfiguration`): virtual hosts with
 //! domains, ordered routes (first match wins), and what each route does.
 
+use meshtwin_model::event::Name;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -160,7 +161,7 @@ impl RouteAction {
     /// A route to one cluster with Envoy's defaults: 15 s timeout, no retries, no mirrors.
     pub fn to_cluster(cluster: &str) -> Self {
         Self {
-            cluster: ClusterSpecifier::Cluster(cluster.to_string()),
+            cluster: ClusterSpecifier::Cluster(cluster.into()),
             timeout: DEFAULT_ROUTE_TIMEOUT,
             retry_policy: None,
             mirror_policies: Vec::new(),
@@ -174,7 +175,8 @@ impl RouteAction {
 /// One cluster, or a weighted choice made once per request (per connection for TCP).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClusterSpecifier {
-    Cluster(String),
+    /// Shared with every request's access-log entry, not copied into it.
+    Cluster(Name),
     Weighted(WeightedClusters),
 }
 

@@ -3,6 +3,7 @@
 //! per-try timeout ([`crate::upstream::attempt`]), and what outlier detection hears of it
 //! (`Filter::onUpstreamHeaders` / `onUpstreamReset` / `onPerTryTimeout`).
 
+use meshtwin_model::event::Name;
 use std::borrow::Borrow;
 use std::net::SocketAddr;
 
@@ -17,7 +18,7 @@ use super::Upstream;
 
 /// An attempt that reached a host: which one, and how it ended.
 pub(super) struct Tried {
-    pub host: String,
+    pub host: Name,
     pub outcome: Attempt,
 }
 

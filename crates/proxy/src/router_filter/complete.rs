@@ -8,6 +8,7 @@ use bytes::Bytes;
 use http::header::SERVER;
 use http::{HeaderValue, Response};
 use http_body_util::Full;
+use meshtwin_model::event::Name;
 
 use super::strip_hop_by_hop;
 use crate::active_stream::StreamInfo;
@@ -21,17 +22,17 @@ pub(super) enum Ended {
     /// An upstream response to forward downstream.
     Response {
         response: Response<Bytes>,
-        host: String,
+        host: Name,
     },
     /// The last attempt ended without response headers.
     Reset {
         reason: UpstreamReset,
-        host: String,
+        host: Name,
         /// Whether it was a retry (the reply says "retried and the latest").
         retried: bool,
     },
     /// The last attempt's per-try timeout fired.
-    PerTryTimeout { host: String },
+    PerTryTimeout { host: Name },
     /// The route's global timeout fired (`upstream_rq_timeout`).
     GlobalTimeout,
     /// The load balancer had no host to try (`upstream_cx_none_healthy`).

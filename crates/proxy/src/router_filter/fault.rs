@@ -3,6 +3,7 @@
 //! The decisions are [`crate::router::fault`]'s; this step holds the request for the delay
 //! and answers the abort.
 
+use meshtwin_model::event::Name;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -33,6 +34,6 @@ pub(super) async fn inject<P: Platform>(
     info.flags.set(ResponseFlag::FI);
     // The twin logs no cluster for an aborted request (Envoy's `%UPSTREAM_CLUSTER%` would
     // name the route's).
-    info.cluster.clear();
+    info.cluster = Name::default();
     Some(local_reply(status, ABORT_BODY, server))
 }

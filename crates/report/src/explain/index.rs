@@ -181,8 +181,8 @@ impl TraceIndex {
         self.hops.entry(request_id.clone()).or_default().push(Hop {
             t_ms: e.t_ms,
             proxy: proxy.to_string(),
-            cluster: cluster.clone(),
-            upstream_host: upstream_host.clone(),
+            cluster: cluster.to_string(),
+            upstream_host: upstream_host.as_ref().map(|h| h.to_string()),
             status: *status,
             flags: flags.clone(),
             duration_ms: *duration_ms,

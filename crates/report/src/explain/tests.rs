@@ -159,7 +159,7 @@ fn log(t_ms: f64, proxy: &str, cluster: &str, id: &str, status: u16, flags: &str
             proxy: proxy.into(),
             listener: "virtualOutbound".into(),
             cluster: cluster.into(),
-            upstream_host: (status == 200 || flags == "-").then(|| "httpbin-0".to_string()),
+            upstream_host: (status == 200 || flags == "-").then(|| "httpbin-0".into()),
             request_id: id.into(),
             status,
             flags: flags.parse().unwrap(),

@@ -48,7 +48,7 @@ fn log(
             proxy: proxy.into(),
             listener: "l".into(),
             cluster: cluster.into(),
-            upstream_host: host.map(str::to_string),
+            upstream_host: host.map(Into::into),
             request_id: id.into(),
             status,
             flags: meshtwin_model::event::ResponseFlags::none(),
