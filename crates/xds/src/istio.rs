@@ -16,6 +16,49 @@ use super::{locality, service_entry};
 use super::{outbound_listener, service_domains, MeshView, PROXY_ACCEPT, PROXY_PROCESSING};
 
 pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> ProxyConfig {
+    let (mut clusters, routes) = outbound(view, pod);
+    let mut listeners = vec![outbound_listener(
+        "virtualOutbound",
+        "outbound_0.0.0.0_15001",
+        routes,
+    )];
+    if let Some(app) = &pod.app {
+        let (cluster, listener) = inbound(view, pod, app);
+        clusters.push(cluster);
+        listeners.push(listener);
+    }
+    ProxyConfig {
+        node: pod.name.clone(),
+        workers,
+        envoy: view.topo.envoy_for(&pod.sidecar),
+        processing_delay: PROXY_PROCESSING,
+        accept_delay: PROXY_ACCEPT,
+        listeners,
+        clusters,
+    }
+}
+
+/// The sidecar's outbound clusters and its capture listener's route table: from the view's
+/// cache when a pod of the same [`OutboundKey`] was configured already.
+fn outbound(view: &MeshView<'_>, pod: &Pod) -> (Vec<ClusterConfig>, RouteTable) {
+    let Some(cache) = view.cache else {
+        return build_outbound(view, pod);
+    };
+    let key = (
+        pod.namespace.clone(),
+        pod.cluster.clone(),
+        pod.labels.clone(),
+        pod.locality.clone(),
+    );
+    if let Some((clusters, routes)) = cache.outbound.borrow().get(&key) {
+        return (clusters.clone(), routes.clone());
+    }
+    let built = build_outbound(view, pod);
+    cache.outbound.borrow_mut().insert(key, built.clone());
+    built
+}
+
+fn build_outbound(view: &MeshView<'_>, pod: &Pod) -> (Vec<ClusterConfig>, RouteTable) {
     let mut clusters = Vec::new();
     let mut vhosts = Vec::new();
     for svc in &view.topo.services {
@@ -33,25 +76,7 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
     let (entry_clusters, entry_vhosts) = service_entry::entries(view, pod);
     clusters.extend(entry_clusters);
     vhosts.extend(entry_vhosts);
-    let mut listeners = vec![outbound_listener(
-        "virtualOutbound",
-        "outbound_0.0.0.0_15001",
-        vhosts,
-    )];
-    if let Some(app) = &pod.app {
-        let (cluster, listener) = inbound(view, pod, app);
-        clusters.push(cluster);
-        listeners.push(listener);
-    }
-    ProxyConfig {
-        node: pod.name.clone(),
-        workers,
-        envoy: view.topo.envoy_for(&pod.sidecar),
-        processing_delay: PROXY_PROCESSING,
-        accept_delay: PROXY_ACCEPT,
-        listeners,
-        clusters,
-    }
+    (clusters, RouteTable::new(vhosts))
 }
 
 /// The outbound clusters `istio_sidecar` gives `pod` for `services` (every HTTP port of each).
@@ -162,11 +187,11 @@ pub(super) fn service_clusters(
         svc.name.clone(),
         sp.port,
     );
-    if let Some(c) = cache.borrow().get(&key) {
+    if let Some(c) = cache.clusters.borrow().get(&key) {
         return c.clone();
     }
     let built = build_service_clusters(view, client, svc, sp);
-    cache.borrow_mut().insert(key, built.clone());
+    cache.clusters.borrow_mut().insert(key, built.clone());
     built
 }
 
