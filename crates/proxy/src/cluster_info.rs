@@ -201,9 +201,14 @@ impl ClusterInfo {
         set
     }
 
-    /// Add `cluster.<name>.*` to a snapshot.
+    /// Add `cluster.<name>.*` to a snapshot (its own stats written as they are, unless
+    /// earlier clusters' counters add to them).
     pub fn write_stats(&self, out: &mut StatsWriter) {
-        self.stats().write(&self.cfg.name, out);
+        if self.earlier.is_empty() {
+            self.shared.borrow().stats.write(&self.cfg.name, out);
+        } else {
+            self.stats().write(&self.cfg.name, out);
+        }
     }
 
     fn count(&self, f: impl FnOnce(&mut ClusterStats)) {
