@@ -105,21 +105,22 @@ fn find(entries: &[(&str, u64)], name: &str) -> Option<u64> {
     Some(entries[i].1)
 }
 
-/// The stats of one scope (`cluster.<name>`, `http.<prefix>`), by their names within it: a
-/// proxy has thousands of stats, and each check reads a dozen of one scope's.
+/// The stats of one scope (`cluster.<name>`, `http.<prefix>`): its counters by their names
+/// within it (a proxy has thousands of stats, and each check reads a dozen of one scope's
+/// counters), and its gauges looked up by name (each check reads one or two).
 struct Scope<'s> {
+    stats: &'s ProxyStats,
+    prefix: String,
     counters: Vec<(&'s str, u64)>,
-    gauges: Vec<(&'s str, u64)>,
-    gauges_max: Vec<(&'s str, u64)>,
 }
 
 impl<'s> Scope<'s> {
     fn of(stats: &'s ProxyStats, scope: &str) -> Self {
         let prefix = [scope, "."].concat();
         Self {
+            stats,
             counters: under(&stats.counters, &prefix),
-            gauges: under(&stats.gauges, &prefix),
-            gauges_max: under(&stats.gauges_max, &prefix),
+            prefix,
         }
     }
 
@@ -129,7 +130,14 @@ impl<'s> Scope<'s> {
     }
 
     fn gauge(&self, name: &str) -> u64 {
-        find(&self.gauges, name).unwrap_or(0)
+        let name = [self.prefix.as_str(), name].concat();
+        self.stats.gauges.get(&name).copied().unwrap_or(0)
+    }
+
+    /// A gauge's highest value, when the proxy has the gauge.
+    fn gauge_max(&self, name: &str) -> Option<u64> {
+        let name = [self.prefix.as_str(), name].concat();
+        self.stats.gauges_max.get(&name).copied()
     }
 }
 
@@ -253,7 +261,7 @@ fn check_clusters(
             }
         }
         let name = scope.strip_prefix("cluster.").unwrap_or(scope);
-        let pending = find(&stats.gauges_max, "upstream_rq_pending_active");
+        let pending = stats.gauge_max("upstream_rq_pending_active");
         if let (Some(pending), Some(t)) = (pending, limits.get(name)) {
             if pending > t.max_pending_requests {
                 let d = format!(
