@@ -16,6 +16,8 @@ use meshtwin_model::policy::UpstreamProtocol;
 use crate::breaker::ResourceManager;
 use crate::config::ClusterConfig;
 use crate::pool::engine::ClusterShared;
+use crate::health::HealthCheckStats;
+use crate::outlier::stats::OutlierStats;
 use crate::stats::{ClusterStatSet, ClusterStats, StatsWriter};
 
 /// One cluster's settings, stats and circuit breakers.
@@ -201,13 +203,26 @@ impl ClusterInfo {
         set
     }
 
-    /// Add `cluster.<name>.*` to a snapshot (its own stats written as they are, unless
-    /// earlier clusters' counters add to them).
+    /// Add `cluster.<name>.*` to a snapshot.
     pub fn write_stats(&self, out: &mut StatsWriter) {
+        let prefix = ["cluster.", self.name(), "."].concat();
+        self.write_scope(&prefix, out, None, None);
+    }
+
+    /// Add its stats and its detectors' under `prefix` (`cluster.<name>.`; see
+    /// [`ClusterStatSet::write_scope`]): its own written as they are, unless earlier clusters'
+    /// counters add to them.
+    pub fn write_scope(
+        &self,
+        prefix: &str,
+        out: &mut StatsWriter,
+        health: Option<&HealthCheckStats>,
+        outlier: Option<&OutlierStats>,
+    ) {
         if self.earlier.is_empty() {
-            self.shared.borrow().stats.write(&self.cfg.name, out);
+            (self.shared.borrow().stats).write_scope(prefix, out, health, outlier);
         } else {
-            self.stats().write(&self.cfg.name, out);
+            self.stats().write_scope(prefix, out, health, outlier);
         }
     }
 

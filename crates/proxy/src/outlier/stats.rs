@@ -83,10 +83,15 @@ impl OutlierStats {
         out
     }
 
-    /// Add them to a snapshot under `cluster.<cluster>.outlier_detection.*`, in name order
-    /// (see [`StatsWriter::scope`]).
+    /// Add them to a snapshot under `cluster.<cluster>.outlier_detection.*`.
     pub fn write(&self, cluster: &str, out: &mut StatsWriter) {
-        let prefix = ["cluster.", cluster, ".outlier_detection."].concat();
+        self.write_prefixed(&["cluster.", cluster, "."].concat(), out);
+    }
+
+    /// Add them under `<prefix>outlier_detection.*` (`prefix`: `cluster.<name>.`), in name
+    /// order (see [`StatsWriter::scope`]).
+    pub fn write_prefixed(&self, prefix: &str, out: &mut StatsWriter) {
+        let prefix = [prefix, "outlier_detection."].concat();
         let (names, order) = counter_names();
         let values = self.values();
         for &i in order {
