@@ -15,9 +15,9 @@ use meshtwin_model::policy::UpstreamProtocol;
 
 use crate::breaker::ResourceManager;
 use crate::config::ClusterConfig;
-use crate::pool::engine::ClusterShared;
 use crate::health::HealthCheckStats;
 use crate::outlier::stats::OutlierStats;
+use crate::pool::engine::ClusterShared;
 use crate::stats::{ClusterStatSet, ClusterStats, StatsWriter};
 
 /// One cluster's settings, stats and circuit breakers.

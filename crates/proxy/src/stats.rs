@@ -236,7 +236,6 @@ impl CodeStats {
     pub fn completed(&self) -> u64 {
         self.completed
     }
-
 }
 
 /// `upstream_rq_<code>` and `upstream_rq_<N>xx` of `codes`, in name order for three-digit

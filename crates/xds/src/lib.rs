@@ -74,11 +74,15 @@ pub struct MeshView<'a> {
 /// service and the port.
 pub type ClusterKey = (Locality, BTreeMap<String, String>, String, String, u16);
 
-/// What an Istio sidecar's outbound side (its service clusters and its capture listener's
-/// route table) depends on besides the view: the client's namespace (a VirtualService's
-/// `sourceNamespace`), Kubernetes cluster, labels (`sourceLabels`, `failoverPriority`) and
-/// locality (istiod's locality priorities). Every pod of a workload in one zone shares it.
+/// What an Istio sidecar's outbound clusters depend on besides the view: the client's
+/// namespace, Kubernetes cluster, labels (`failoverPriority`) and locality (istiod's locality
+/// priorities). Every pod of a workload in one zone shares it.
 pub type OutboundKey = (String, String, BTreeMap<String, String>, Locality);
+
+/// What an Istio sidecar's capture route table depends on besides the view: the client's
+/// namespace when a VirtualService match names a `sourceNamespace`, and its labels that a
+/// match's `sourceLabels` name. Without either, every sidecar of the push shares one table.
+pub type RoutesKey = (Option<String>, BTreeMap<String, String>);
 
 /// What one view (one push) has built so far, shared by the proxies it configures: istiod,
 /// too, generates a configuration once for proxies that would get the same one.
@@ -87,9 +91,11 @@ pub struct ClusterCache {
     /// Service clusters by [`ClusterKey`]: every pod of a workload gets the same clusters, so
     /// a push builds them once per locality (and failover labels), not per pod.
     clusters: RefCell<BTreeMap<ClusterKey, Vec<ClusterConfig>>>,
-    /// An Istio sidecar's outbound clusters and capture route table by [`OutboundKey`]: built
-    /// once per workload and zone; the table is shared, not copied.
-    outbound: RefCell<BTreeMap<OutboundKey, (Vec<ClusterConfig>, RouteTable)>>,
+    /// An Istio sidecar's outbound clusters by [`OutboundKey`]: built once per workload and
+    /// zone.
+    outbound: RefCell<BTreeMap<OutboundKey, Vec<ClusterConfig>>>,
+    /// An Istio sidecar's capture route table by [`RoutesKey`]: shared, not copied.
+    routes: RefCell<BTreeMap<RoutesKey, RouteTable>>,
 }
 
 impl MeshView<'_> {

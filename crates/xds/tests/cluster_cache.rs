@@ -2,8 +2,9 @@
 //! gives every proxy exactly the configuration an uncached build gives it — also when a
 //! DestinationRule's `failoverPriority` makes the clusters depend on the client's own labels,
 //! and when two workloads of one zone differ only in labels no rule names. A sidecar's
-//! outbound side (clusters and route table) is cached per workload and zone: replicas share
-//! it, and a VirtualService's `sourceLabels` still tell workloads apart.
+//! outbound clusters are cached per workload and zone, its route table per the labels a
+//! VirtualService's `sourceLabels` name: replicas share them, and those labels still tell
+//! workloads apart.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -127,5 +128,7 @@ fn cached_route_tables_keep_source_labels_apart() {
     assert_eq!(web_routes(&c, "green-client-0"), 2);
     assert_eq!(web_routes(&c, "blue-client-0"), 1);
     assert_eq!(web_routes(&c, "blue-client-1"), 1);
+    // `app` differs but no match names it: the blue client's table.
+    assert_eq!(web_routes(&c, "canary-client-0"), 1);
     assert_eq!(c["blue-client-1"].node, "blue-client-1");
 }

@@ -97,7 +97,10 @@ impl OutlierStats {
         for &i in order {
             out.counter([prefix.as_str(), &names[i]].concat(), values[i]);
         }
-        out.gauge([prefix.as_str(), "ejections_active"].concat(), &self.ejections_active);
+        out.gauge(
+            [prefix.as_str(), "ejections_active"].concat(),
+            &self.ejections_active,
+        );
     }
 }
 

@@ -115,10 +115,12 @@ mod tests {
         parts.counter("cluster.c.upstream_rq_completed".into(), 5);
         super::super::write_codes(&set.codes.by_code, prefix, &mut parts);
         set.codes.write_retried(prefix, &mut parts);
-        set.breakers_default.write_fields("cluster.c.circuit_breakers.default.", &mut parts);
+        set.breakers_default
+            .write_fields("cluster.c.circuit_breakers.default.", &mut parts);
         (set.remaining_default.as_ref().unwrap())
             .write_fields("cluster.c.circuit_breakers.default.", &mut parts);
-        set.breakers_high.write_fields("cluster.c.circuit_breakers.high.", &mut parts);
+        set.breakers_high
+            .write_fields("cluster.c.circuit_breakers.high.", &mut parts);
         health.write("c", &mut parts);
         outlier.write("c", &mut parts);
         assert_eq!(scoped.finish(), parts.finish());
