@@ -41,7 +41,7 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
 }
 
 /// The sidecar's outbound clusters and its capture listener's route table: from the view's
-/// cache when a pod of the same [`OutboundKey`] (clusters) or [`RoutesKey`] (routes) was
+/// cache when a pod of the same [`super::OutboundKey`] (clusters) or [`RoutesKey`] (routes) was
 /// configured already.
 fn outbound(view: &MeshView<'_>, pod: &Pod) -> (Vec<ClusterConfig>, RouteTable) {
     let Some(cache) = view.cache else {

@@ -84,8 +84,9 @@ pub type OutboundKey = (String, String, BTreeMap<String, String>, Locality);
 /// match's `sourceLabels` name. Without either, every sidecar of the push shares one table.
 pub type RoutesKey = (Option<String>, BTreeMap<String, String>);
 
-/// What one view (one push) has built so far, shared by the proxies it configures: istiod,
-/// too, generates a configuration once for proxies that would get the same one.
+/// What one view (one push) has built so far, shared by the proxies it configures. istiod
+/// caches generated configuration the same way, keyed by what the result depends on (its
+/// route configurations: `pilot/pkg/networking/core/route/route_cache.go` `route.Cache`).
 #[derive(Default)]
 pub struct ClusterCache {
     /// Service clusters by [`ClusterKey`]: every pod of a workload gets the same clusters, so
