@@ -369,14 +369,14 @@ impl<P: Platform> Cluster<P> {
     /// Add `cluster.<name>.*`, with its detectors' stats, to a snapshot.
     pub fn write_stats(&self, out: &mut StatsWriter) {
         let prefix = ["cluster.", self.info.name(), "."].concat();
+        let (outlier, health) = (self.outlier.borrow(), self.health.borrow());
         out.scope(&prefix, |out| {
-            self.info.write_stats(out);
-            if let Some(o) = self.outlier.borrow().as_ref() {
-                o.engine.stats().write(self.info.name(), out);
-            }
-            if let Some(h) = self.health.borrow().as_ref() {
-                h.engine.stats().write(self.info.name(), out);
-            }
+            self.info.write_scope(
+                &prefix,
+                out,
+                health.as_ref().map(|h| h.engine.stats()),
+                outlier.as_ref().map(|o| o.engine.stats()),
+            );
         });
     }
 }

@@ -15,6 +15,8 @@ use meshtwin_model::policy::UpstreamProtocol;
 
 use crate::breaker::ResourceManager;
 use crate::config::ClusterConfig;
+use crate::health::HealthCheckStats;
+use crate::outlier::stats::OutlierStats;
 use crate::pool::engine::ClusterShared;
 use crate::stats::{ClusterStatSet, ClusterStats, StatsWriter};
 
@@ -203,7 +205,25 @@ impl ClusterInfo {
 
     /// Add `cluster.<name>.*` to a snapshot.
     pub fn write_stats(&self, out: &mut StatsWriter) {
-        self.stats().write(&self.cfg.name, out);
+        let prefix = ["cluster.", self.name(), "."].concat();
+        self.write_scope(&prefix, out, None, None);
+    }
+
+    /// Add its stats and its detectors' under `prefix` (`cluster.<name>.`; see
+    /// [`ClusterStatSet::write_scope`]): its own written as they are, unless earlier clusters'
+    /// counters add to them.
+    pub fn write_scope(
+        &self,
+        prefix: &str,
+        out: &mut StatsWriter,
+        health: Option<&HealthCheckStats>,
+        outlier: Option<&OutlierStats>,
+    ) {
+        if self.earlier.is_empty() {
+            (self.shared.borrow().stats).write_scope(prefix, out, health, outlier);
+        } else {
+            self.stats().write_scope(prefix, out, health, outlier);
+        }
     }
 
     fn count(&self, f: impl FnOnce(&mut ClusterStats)) {

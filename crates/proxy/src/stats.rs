@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 pub use crate::stats_snapshot::{StatsSnapshot, StatsWriter};
 
+mod cluster_scope;
+
 /// A gauge that also remembers its maximum.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Gauge {
@@ -56,23 +58,66 @@ macro_rules! stat_struct {
         }
 
         impl $name {
-            /// Write the stats in name order (so that a scope of them is mostly sorted
-            /// already: [`StatsWriter::scope`]).
-            fn write_fields(&self, prefix: &str, out: &mut StatsWriter) {
-                // Names by `concat` (one exact allocation), not `format!`: a proxy's snapshot
-                // names thousands of stats and formatting took most of its time.
-                const COUNTERS: &[&str] = &[$(stringify!($c)),*];
-                const GAUGES: &[&str] = &[$(stringify!($g)),*];
+            // Names by `concat` (one exact allocation), not `format!`: a proxy's snapshot
+            // names thousands of stats and formatting took most of its time.
+            const COUNTER_NAMES: &'static [&'static str] = &[$(stringify!($c)),*];
+            const GAUGE_NAMES: &'static [&'static str] = &[$(stringify!($g)),*];
+
+            /// The indices of the counters' and of the gauges' names in name order.
+            fn order() -> &'static (Vec<usize>, Vec<usize>) {
                 static ORDER: std::sync::OnceLock<(Vec<usize>, Vec<usize>)> =
                     std::sync::OnceLock::new();
-                let (counters, gauges) = ORDER.get_or_init(|| (name_order(COUNTERS), name_order(GAUGES)));
+                ORDER.get_or_init(|| {
+                    (name_order(Self::COUNTER_NAMES), name_order(Self::GAUGE_NAMES))
+                })
+            }
+
+            /// Write the stats in name order (so that a scope of them is mostly sorted
+            /// already: [`StatsWriter::scope`]).
+            #[allow(dead_code)]
+            fn write_fields(&self, prefix: &str, out: &mut StatsWriter) {
+                self.write_counters(prefix, out, None, None);
+                self.write_gauges(prefix, out, None, None);
+            }
+
+            /// Write, in name order, the counters whose names are at least `from` and below
+            /// `to`: a scope that puts other stats among these writes them in pieces, so that
+            /// it comes out in name order.
+            #[allow(dead_code)]
+            fn write_counters(
+                &self,
+                prefix: &str,
+                out: &mut StatsWriter,
+                from: Option<&str>,
+                to: Option<&str>,
+            ) {
+                let order = &Self::order().0;
+                let names = Self::COUNTER_NAMES;
+                let lo = from.map_or(0, |f| order.partition_point(|&i| names[i] < f));
+                let hi = to.map_or(order.len(), |t| order.partition_point(|&i| names[i] < t));
                 let values: &[u64] = &[$(self.$c),*];
-                for &i in counters {
-                    out.counter([prefix, COUNTERS[i]].concat(), values[i]);
+                for &i in &order[lo..hi] {
+                    out.counter([prefix, names[i]].concat(), values[i]);
                 }
-                let gauge_values: &[&Gauge] = &[$(&self.$g),*];
-                for &i in gauges {
-                    out.gauge([prefix, GAUGES[i]].concat(), gauge_values[i]);
+            }
+
+            /// Write, in name order, the gauges whose names are at least `from` and below
+            /// `to` (as [`Self::write_counters`]).
+            #[allow(dead_code, unused_variables)]
+            fn write_gauges(
+                &self,
+                prefix: &str,
+                out: &mut StatsWriter,
+                from: Option<&str>,
+                to: Option<&str>,
+            ) {
+                let order = &Self::order().1;
+                let names = Self::GAUGE_NAMES;
+                let lo = from.map_or(0, |f| order.partition_point(|&i| names[i] < f));
+                let hi = to.map_or(order.len(), |t| order.partition_point(|&i| names[i] < t));
+                let gauges: &[&Gauge] = &[$(&self.$g),*];
+                for &i in &order[lo..hi] {
+                    out.gauge([prefix, names[i]].concat(), gauges[i]);
                 }
             }
 
@@ -191,28 +236,26 @@ impl CodeStats {
     pub fn completed(&self) -> u64 {
         self.completed
     }
-
-    fn write_fields(&self, prefix: &str, out: &mut StatsWriter) {
-        out.counter([prefix, "upstream_rq_completed"].concat(), self.completed);
-        write_codes(&self.by_code, prefix, out);
-        if !self.retried.is_empty() {
-            let retry = [prefix, "retry."].concat();
-            let n = self.retried.values().sum();
-            out.counter([retry.as_str(), "upstream_rq_completed"].concat(), n);
-            write_codes(&self.retried, &retry, out);
-        }
-    }
 }
 
-/// `upstream_rq_<code>` and `upstream_rq_<N>xx` of `codes`.
+/// `upstream_rq_<code>` and `upstream_rq_<N>xx` of `codes`, in name order for three-digit
+/// codes: each class follows its codes (`upstream_rq_503` < `upstream_rq_5xx`).
 fn write_codes(codes: &BTreeMap<u16, u64>, prefix: &str, out: &mut StatsWriter) {
-    let mut classes: BTreeMap<u16, u64> = BTreeMap::new();
-    for (code, n) in codes {
-        out.counter(format!("{prefix}upstream_rq_{code}"), *n);
-        *classes.entry(code / 100).or_default() += n;
+    let mut class: Option<(u16, u64)> = None;
+    for (&code, &n) in codes {
+        match &mut class {
+            Some((c, total)) if *c == code / 100 => *total += n,
+            _ => {
+                if let Some((c, total)) = class {
+                    out.counter(format!("{prefix}upstream_rq_{c}xx"), total);
+                }
+                class = Some((code / 100, n));
+            }
+        }
+        out.counter(format!("{prefix}upstream_rq_{code}"), n);
     }
-    for (class, n) in classes {
-        out.counter(format!("{prefix}upstream_rq_{class}xx"), n);
+    if let Some((c, total)) = class {
+        out.counter(format!("{prefix}upstream_rq_{c}xx"), total);
     }
 }
 
@@ -255,17 +298,10 @@ impl ClusterStatSet {
             .set(c.upstream_rq_pending_active.value() + e.upstream_rq_pending_active.value());
     }
 
+    /// Add `cluster.<name>.*` to a snapshot (see [`ClusterStatSet::write_scope`]).
     pub fn write(&self, name: &str, out: &mut StatsWriter) {
         let prefix = ["cluster.", name, "."].concat();
-        self.cluster.write_fields(&prefix, out);
-        self.codes.write_fields(&prefix, out);
-        let default = [prefix.as_str(), "circuit_breakers.default."].concat();
-        self.breakers_default.write_fields(&default, out);
-        if let Some(r) = &self.remaining_default {
-            r.write_fields(&default, out);
-        }
-        self.breakers_high
-            .write_fields(&[prefix.as_str(), "circuit_breakers.high."].concat(), out);
+        self.write_scope(&prefix, out, None, None);
     }
 }
 

@@ -62,6 +62,15 @@ impl StatsWriter {
         }
     }
 
+    /// The counters' and the gauges' names in the order they were written.
+    #[cfg(test)]
+    pub(crate) fn written(&self) -> [Vec<&str>; 2] {
+        fn names(v: &[(String, u64)]) -> Vec<&str> {
+            v.iter().map(|(n, _)| n.as_str()).collect()
+        }
+        [names(&self.counters), names(&self.gauges)]
+    }
+
     pub fn finish(self) -> StatsSnapshot {
         // `collect` sorts stably and keeps the last of equal names.
         StatsSnapshot {

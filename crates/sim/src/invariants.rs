@@ -19,6 +19,7 @@
 //! request that ended, and each load one `request` event per call it made.
 
 use std::collections::BTreeMap;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::ops::Bound;
 
 use meshtwin_model::event::EventKind;
@@ -104,21 +105,22 @@ fn find(entries: &[(&str, u64)], name: &str) -> Option<u64> {
     Some(entries[i].1)
 }
 
-/// The stats of one scope (`cluster.<name>`, `http.<prefix>`), by their names within it: a
-/// proxy has thousands of stats, and each check reads a dozen of one scope's.
+/// The stats of one scope (`cluster.<name>`, `http.<prefix>`): its counters by their names
+/// within it (a proxy has thousands of stats, and each check reads a dozen of one scope's
+/// counters), and its gauges looked up by name (each check reads one or two).
 struct Scope<'s> {
+    stats: &'s ProxyStats,
+    prefix: String,
     counters: Vec<(&'s str, u64)>,
-    gauges: Vec<(&'s str, u64)>,
-    gauges_max: Vec<(&'s str, u64)>,
 }
 
 impl<'s> Scope<'s> {
     fn of(stats: &'s ProxyStats, scope: &str) -> Self {
         let prefix = [scope, "."].concat();
         Self {
+            stats,
             counters: under(&stats.counters, &prefix),
-            gauges: under(&stats.gauges, &prefix),
-            gauges_max: under(&stats.gauges_max, &prefix),
+            prefix,
         }
     }
 
@@ -128,7 +130,14 @@ impl<'s> Scope<'s> {
     }
 
     fn gauge(&self, name: &str) -> u64 {
-        find(&self.gauges, name).unwrap_or(0)
+        let name = [self.prefix.as_str(), name].concat();
+        self.stats.gauges.get(&name).copied().unwrap_or(0)
+    }
+
+    /// A gauge's highest value, when the proxy has the gauge.
+    fn gauge_max(&self, name: &str) -> Option<u64> {
+        let name = [self.prefix.as_str(), name].concat();
+        self.stats.gauges_max.get(&name).copied()
     }
 }
 
@@ -152,14 +161,68 @@ fn violation(scope: &str, identity: &'static str, detail: String) -> Violation {
     }
 }
 
-/// `<prefix>completed` against the sum of `<prefix><N>xx`, when they differ.
-fn classes_add_up(scope: &Scope, prefix: &str) -> Option<String> {
-    let completed = scope.counter(&[prefix, "completed"].concat());
-    let classes: u64 = (1..=5)
-        .map(|c| scope.counter(&format!("{prefix}{c}xx")))
-        .sum();
+/// A scope's `completed` counter and its `<N>xx` classes, as one identity names them.
+struct Classes {
+    completed: &'static str,
+    classes: [&'static str; 5],
+}
+
+const UPSTREAM: Classes = Classes {
+    completed: "upstream_rq_completed",
+    classes: [
+        "upstream_rq_1xx",
+        "upstream_rq_2xx",
+        "upstream_rq_3xx",
+        "upstream_rq_4xx",
+        "upstream_rq_5xx",
+    ],
+};
+
+const RETRY: Classes = Classes {
+    completed: "retry.upstream_rq_completed",
+    classes: [
+        "retry.upstream_rq_1xx",
+        "retry.upstream_rq_2xx",
+        "retry.upstream_rq_3xx",
+        "retry.upstream_rq_4xx",
+        "retry.upstream_rq_5xx",
+    ],
+};
+
+const DOWNSTREAM: Classes = Classes {
+    completed: "downstream_rq_completed",
+    classes: [
+        "downstream_rq_1xx",
+        "downstream_rq_2xx",
+        "downstream_rq_3xx",
+        "downstream_rq_4xx",
+        "downstream_rq_5xx",
+    ],
+};
+
+/// `completed` against the sum of its classes, when they differ.
+fn classes_add_up(scope: &Scope, names: &Classes) -> Option<String> {
+    let completed = scope.counter(names.completed);
+    let classes: u64 = names.classes.iter().map(|c| scope.counter(c)).sum();
     (completed != classes).then(|| format!("completed {completed}, classes add up to {classes}"))
 }
+
+/// A destroy counter and its local and remote parts
+/// (`reportUpstreamCxDestroy`, `reportUpstreamCxDestroyActiveRequest`).
+const DESTROY_SPLITS: [(&str, &str, &str, &str); 2] = [
+    (
+        "upstream_cx_destroy",
+        "upstream_cx_destroy_local",
+        "upstream_cx_destroy_remote",
+        "upstream_cx_destroy = _local + _remote",
+    ),
+    (
+        "upstream_cx_destroy_with_active_rq",
+        "upstream_cx_destroy_local_with_active_rq",
+        "upstream_cx_destroy_remote_with_active_rq",
+        "upstream_cx_destroy_with_active_rq = _local_with_active_rq + _remote_with_active_rq",
+    ),
+];
 
 fn check_clusters(
     stats: &ProxyStats,
@@ -169,14 +232,14 @@ fn check_clusters(
     for scope in scopes(stats, "cluster.", "upstream_cx_total") {
         let stats = Scope::of(stats, scope);
         let s = |n: &str| stats.counter(n);
-        if let Some(d) = classes_add_up(&stats, "upstream_rq_") {
+        if let Some(d) = classes_add_up(&stats, &UPSTREAM) {
             out.push(violation(
                 scope,
                 "upstream_rq_completed = Σ upstream_rq_<N>xx",
                 d,
             ));
         }
-        if let Some(d) = classes_add_up(&stats, "retry.upstream_rq_") {
+        if let Some(d) = classes_add_up(&stats, &RETRY) {
             let identity = "retry.upstream_rq_completed = Σ retry.upstream_rq_<N>xx";
             out.push(violation(scope, identity, d));
         }
@@ -190,22 +253,15 @@ fn check_clusters(
                 d,
             ));
         }
-        for (all, identity) in [
-            ("upstream_cx_destroy", "upstream_cx_destroy = _local + _remote"),
-            (
-                "upstream_cx_destroy_with_active_rq",
-                "upstream_cx_destroy_with_active_rq = _local_with_active_rq + _remote_with_active_rq",
-            ),
-        ] {
-            let split = all.replacen("destroy", "destroy_local", 1);
-            let (local, remote) = (s(&split), s(&split.replace("local", "remote")));
+        for (all, local, remote, identity) in DESTROY_SPLITS {
+            let (local, remote) = (s(local), s(remote));
             if s(all) != local + remote {
                 let d = format!("{} {}, local {local}, remote {remote}", all, s(all));
                 out.push(violation(scope, identity, d));
             }
         }
         let name = scope.strip_prefix("cluster.").unwrap_or(scope);
-        let pending = find(&stats.gauges_max, "upstream_rq_pending_active");
+        let pending = stats.gauge_max("upstream_rq_pending_active");
         if let (Some(pending), Some(t)) = (pending, limits.get(name)) {
             if pending > t.max_pending_requests {
                 let d = format!(
@@ -226,7 +282,7 @@ fn check_connection_managers(stats: &ProxyStats, out: &mut Vec<Violation>) {
     for scope in scopes(stats, "http.", "downstream_rq_total") {
         let stats = Scope::of(stats, scope);
         let s = |n: &str| stats.counter(n);
-        if let Some(d) = classes_add_up(&stats, "downstream_rq_") {
+        if let Some(d) = classes_add_up(&stats, &DOWNSTREAM) {
             out.push(violation(
                 scope,
                 "downstream_rq_completed = Σ downstream_rq_<N>xx",
@@ -259,19 +315,25 @@ fn ended_requests(stats: &ProxyStats) -> u64 {
         .sum()
 }
 
+/// Counts by name, looked up once per event of the trace. Only looked up, never iterated, so
+/// its order does not matter: a hash map of fixed keys (SipHash with zero keys, no OS
+/// randomness) finds a name in one hash, where a `BTreeMap` compared it with a dozen
+/// others, mostly sharing a long prefix (`svc-3-us-east-a-…`).
+type Counts = indexmap::IndexMap<String, u64, BuildHasherDefault<DefaultHasher>>;
+
 /// What the trace's identities count, in one pass over the trace.
 #[derive(Default)]
 struct Counted {
     /// HTTP access-log entries (TCP entries have no request id) by proxy.
-    logged: BTreeMap<String, u64>,
+    logged: Counts,
     /// `request` events by load.
-    traced: BTreeMap<String, u64>,
+    traced: Counts,
 }
 
 impl Counted {
     fn of(run: &RunResult) -> Self {
         let mut counted = Counted::default();
-        let count = |map: &mut BTreeMap<String, u64>, key: &str| match map.get_mut(key) {
+        let count = |map: &mut Counts, key: &str| match map.get_mut(key) {
             Some(n) => *n += 1,
             None => {
                 map.insert(key.to_string(), 1);
@@ -303,7 +365,7 @@ fn check_access_logs(ended: u64, logged: u64, out: &mut Vec<Violation>) {
 }
 
 /// One `request` event per call each load made (`traced`: request events by load).
-fn check_loads(run: &RunResult, traced: &BTreeMap<String, u64>, out: &mut Vec<Violation>) {
+fn check_loads(run: &RunResult, traced: &Counts, out: &mut Vec<Violation>) {
     for (spec, _, outcome) in &run.loads {
         let (calls, seen) = (
             outcome.calls.len(),

@@ -261,7 +261,10 @@ pub(super) fn appmesh_node(
     let out = egress(view, pod, mesh, &services);
     let mut clusters = vec![ingress_cluster];
     clusters.extend(out.clusters);
-    let mut listeners = vec![ingress, outbound_listener("egress", "egress", out.vhosts)];
+    let mut listeners = vec![
+        ingress,
+        outbound_listener("egress", "egress", RouteTable::new(out.vhosts)),
+    ];
     listeners.extend(appmesh_tcp::tcp_egress_listeners(pod, out.tcp));
     ProxyConfig {
         node: pod.name.clone(),
@@ -317,7 +320,8 @@ pub(super) fn appmesh_gateway(
     let mut clusters = vec![ingress_cluster];
     clusters.extend(out.clusters);
     // The self-redirect listener speaks what the self-redirect cluster does.
-    let mut self_redirect = outbound_listener("self_redirect", "egress", out.vhosts);
+    let mut self_redirect =
+        outbound_listener("self_redirect", "egress", RouteTable::new(out.vhosts));
     if let ListenerKind::Http { codec: c, .. } = &mut self_redirect.kind {
         *c = codec(l.map_or(Protocol::Http, |l| l.protocol));
     }

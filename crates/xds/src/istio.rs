@@ -13,30 +13,16 @@ use meshtwin_proxy::router::config::RouteTable;
 
 use super::routes::{simple_vhost, virtual_host};
 use super::{locality, service_entry};
-use super::{outbound_listener, service_domains, MeshView, PROXY_ACCEPT, PROXY_PROCESSING};
+use super::{
+    outbound_listener, service_domains, MeshView, RoutesKey, PROXY_ACCEPT, PROXY_PROCESSING,
+};
 
 pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> ProxyConfig {
-    let mut clusters = Vec::new();
-    let mut vhosts = Vec::new();
-    for svc in &view.topo.services {
-        for sp in svc.ports.iter().filter(|p| p.protocol != Protocol::Tcp) {
-            clusters.extend(service_clusters(view, pod, svc, sp));
-            vhosts.push(virtual_host(
-                view,
-                pod,
-                svc,
-                sp,
-                service_domains(svc, sp.port),
-            ));
-        }
-    }
-    let (entry_clusters, entry_vhosts) = service_entry::entries(view, pod);
-    clusters.extend(entry_clusters);
-    vhosts.extend(entry_vhosts);
+    let (mut clusters, routes) = outbound(view, pod);
     let mut listeners = vec![outbound_listener(
         "virtualOutbound",
         "outbound_0.0.0.0_15001",
-        vhosts,
+        routes,
     )];
     if let Some(app) = &pod.app {
         let (cluster, listener) = inbound(view, pod, app);
@@ -52,6 +38,78 @@ pub(super) fn istio_sidecar(view: &MeshView<'_>, pod: &Pod, workers: u32) -> Pro
         listeners,
         clusters,
     }
+}
+
+/// The sidecar's outbound clusters and its capture listener's route table: from the view's
+/// cache when a pod of the same [`super::OutboundKey`] (clusters) or [`RoutesKey`] (routes) was
+/// configured already.
+fn outbound(view: &MeshView<'_>, pod: &Pod) -> (Vec<ClusterConfig>, RouteTable) {
+    let Some(cache) = view.cache else {
+        return (outbound_clusters(view, pod), outbound_routes(view, pod));
+    };
+    let key = (
+        pod.namespace.clone(),
+        pod.cluster.clone(),
+        pod.labels.clone(),
+        pod.locality.clone(),
+    );
+    let cached = cache.outbound.borrow().get(&key).cloned();
+    let clusters = cached.unwrap_or_else(|| {
+        let built = outbound_clusters(view, pod);
+        cache.outbound.borrow_mut().insert(key, built.clone());
+        built
+    });
+    let key = routes_key(view, pod);
+    let cached = cache.routes.borrow().get(&key).cloned();
+    let routes = cached.unwrap_or_else(|| {
+        let built = outbound_routes(view, pod);
+        cache.routes.borrow_mut().insert(key, built.clone());
+        built
+    });
+    (clusters, routes)
+}
+
+/// The client's namespace and labels that can change its capture route table: those a
+/// VirtualService match names (`sourceNamespace`, `sourceLabels`; istiod drops a match whose
+/// source does not fit the proxy). Clients that differ only elsewhere share the table.
+fn routes_key(view: &MeshView<'_>, client: &Pod) -> RoutesKey {
+    let matches = (view.policies.virtual_services.iter())
+        .flat_map(|vs| &vs.http)
+        .flat_map(|r| &r.matches);
+    let mut namespace = None;
+    let mut named = BTreeSet::new();
+    for m in matches {
+        if m.source_namespace.is_some() {
+            namespace = Some(client.namespace.clone());
+        }
+        named.extend(m.source_labels.keys().map(String::as_str));
+    }
+    let labels = (client.labels.iter())
+        .filter(|(k, _)| named.contains(k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (namespace, labels)
+}
+
+/// The outbound clusters of every HTTP service port and ServiceEntry.
+fn outbound_clusters(view: &MeshView<'_>, pod: &Pod) -> Vec<ClusterConfig> {
+    let services: Vec<&Service> = view.topo.services.iter().collect();
+    let mut clusters = clusters_of(view, pod, &services);
+    clusters.extend(service_entry::entries(view, pod).0);
+    clusters
+}
+
+/// The capture listener's route table: a virtual host per HTTP service port and ServiceEntry.
+fn outbound_routes(view: &MeshView<'_>, pod: &Pod) -> RouteTable {
+    let mut vhosts = Vec::new();
+    for svc in &view.topo.services {
+        for sp in svc.ports.iter().filter(|p| p.protocol != Protocol::Tcp) {
+            let domains = service_domains(svc, sp.port);
+            vhosts.push(virtual_host(view, pod, svc, sp, domains));
+        }
+    }
+    vhosts.extend(service_entry::entries(view, pod).1);
+    RouteTable::new(vhosts)
 }
 
 /// The outbound clusters `istio_sidecar` gives `pod` for `services` (every HTTP port of each).
@@ -162,11 +220,11 @@ pub(super) fn service_clusters(
         svc.name.clone(),
         sp.port,
     );
-    if let Some(c) = cache.borrow().get(&key) {
+    if let Some(c) = cache.clusters.borrow().get(&key) {
         return c.clone();
     }
     let built = build_service_clusters(view, client, svc, sp);
-    cache.borrow_mut().insert(key, built.clone());
+    cache.clusters.borrow_mut().insert(key, built.clone());
     built
 }
 

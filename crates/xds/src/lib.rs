@@ -20,6 +20,7 @@
 //! [`service_entry`] (ServiceEntry clusters), [`locality`] (istiod's locality LB).
 //! The simulator (`meshtwin-sim`) and `meshtwin proxy` both build configurations here.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -29,7 +30,7 @@ use meshtwin_model::policy::{
 };
 use meshtwin_model::topology::{Locality, Pod, Service, Sidecar, Topology};
 use meshtwin_proxy::config::*;
-use meshtwin_proxy::router::config::{RouteTable, VirtualHost};
+use meshtwin_proxy::router::config::RouteTable;
 
 mod appmesh;
 mod appmesh_routes;
@@ -73,9 +74,30 @@ pub struct MeshView<'a> {
 /// service and the port.
 pub type ClusterKey = (Locality, BTreeMap<String, String>, String, String, u16);
 
-/// Service clusters by [`ClusterKey`], for one view (one push): every pod of a workload gets
-/// the same clusters, so a push builds them once per locality (and failover labels), not per pod.
-pub type ClusterCache = std::cell::RefCell<BTreeMap<ClusterKey, Vec<ClusterConfig>>>;
+/// What an Istio sidecar's outbound clusters depend on besides the view: the client's
+/// namespace, Kubernetes cluster, labels (`failoverPriority`) and locality (istiod's locality
+/// priorities). Every pod of a workload in one zone shares it.
+pub type OutboundKey = (String, String, BTreeMap<String, String>, Locality);
+
+/// What an Istio sidecar's capture route table depends on besides the view: the client's
+/// namespace when a VirtualService match names a `sourceNamespace`, and its labels that a
+/// match's `sourceLabels` name. Without either, every sidecar of the push shares one table.
+pub type RoutesKey = (Option<String>, BTreeMap<String, String>);
+
+/// What one view (one push) has built so far, shared by the proxies it configures. istiod
+/// caches generated configuration the same way, keyed by what the result depends on (its
+/// route configurations: `pilot/pkg/networking/core/route/route_cache.go` `route.Cache`).
+#[derive(Default)]
+pub struct ClusterCache {
+    /// Service clusters by [`ClusterKey`]: every pod of a workload gets the same clusters, so
+    /// a push builds them once per locality (and failover labels), not per pod.
+    clusters: RefCell<BTreeMap<ClusterKey, Vec<ClusterConfig>>>,
+    /// An Istio sidecar's outbound clusters by [`OutboundKey`]: built once per workload and
+    /// zone.
+    outbound: RefCell<BTreeMap<OutboundKey, Vec<ClusterConfig>>>,
+    /// An Istio sidecar's capture route table by [`RoutesKey`]: shared, not copied.
+    routes: RefCell<BTreeMap<RoutesKey, RouteTable>>,
+}
 
 impl MeshView<'_> {
     pub(crate) fn addr(&self, pod: &str, port: u16) -> SocketAddr {
@@ -217,7 +239,7 @@ pub fn endpoint_update(
 pub(crate) fn outbound_listener(
     name: &str,
     stat_prefix: &str,
-    virtual_hosts: Vec<VirtualHost>,
+    routes: RouteTable,
 ) -> ListenerConfig {
     ListenerConfig {
         idle_timeout: None,
@@ -227,7 +249,7 @@ pub(crate) fn outbound_listener(
         server_name: "envoy".into(),
         kind: ListenerKind::Http {
             codec: Codec::Http1,
-            routes: RouteTable::new(virtual_hosts),
+            routes,
         },
     }
 }

@@ -1,14 +1,17 @@
 //! The control plane's cluster cache (one build of a service's clusters per client locality)
 //! gives every proxy exactly the configuration an uncached build gives it — also when a
 //! DestinationRule's `failoverPriority` makes the clusters depend on the client's own labels,
-//! and when two workloads of one zone differ only in labels no rule names.
+//! and when two workloads of one zone differ only in labels no rule names. A sidecar's
+//! outbound clusters are cached per workload and zone, its route table per the labels a
+//! VirtualService's `sourceLabels` name: replicas share them, and those labels still tell
+//! workloads apart.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use meshtwin_model::policy::MeshPolicies;
 use meshtwin_model::topology::{Pod, Topology};
-use meshtwin_proxy::config::ProxyConfig;
+use meshtwin_proxy::config::{ListenerKind, ProxyConfig};
 use meshtwin_xds::{build, ClusterCache, MeshView};
 
 const TOPOLOGY: &str = "\
@@ -21,7 +24,7 @@ regions:
         clusters:
           - name: c1
             workloads:
-              - {name: blue-client, labels: {app: client, track: blue}, sidecar: istio}
+              - {name: blue-client, replicas: 2, labels: {app: client, track: blue}, sidecar: istio}
               - {name: green-client, labels: {app: client, track: green}, sidecar: istio}
               - {name: canary-client, labels: {app: canary, track: blue}, sidecar: istio}
               - {name: web-blue, labels: {app: web, track: blue}, sidecar: istio, app: {port: 80}}
@@ -42,6 +45,17 @@ spec:
       localityLbSetting:
         failoverPriority: [track]
     outlierDetection: {consecutive5xxErrors: 1, interval: 1s, baseEjectionTime: 1m}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: web}
+spec:
+  hosts: [web]
+  http:
+    - match: [{sourceLabels: {track: green}}]
+      route: [{destination: {host: web}}]
+      timeout: 2s
+    - route: [{destination: {host: web}}]
 ";
 
 fn configs(cached: bool) -> BTreeMap<String, ProxyConfig> {
@@ -91,4 +105,30 @@ fn failover_priority_labels_tell_clients_of_one_zone_apart() {
     assert_eq!((green["web-blue-0"], green["web-green-0"]), (1, 0));
     // `app` differs but no rule names it: the same clusters as the blue client's.
     assert_eq!(web_priorities(&c, "canary-client-0"), blue);
+}
+
+/// The routes of the `web` virtual host on `client`'s capture listener.
+fn web_routes(c: &BTreeMap<String, ProxyConfig>, client: &str) -> usize {
+    let routes = (c[client].listeners.iter())
+        .find_map(|l| match &l.kind {
+            ListenerKind::Http { routes, .. } if l.name == "virtualOutbound" => Some(routes),
+            _ => None,
+        })
+        .expect("the capture listener");
+    (routes.virtual_hosts().iter())
+        .find(|vh| vh.domains.iter().any(|d| d == "web"))
+        .expect("the web virtual host")
+        .routes
+        .len()
+}
+
+#[test]
+fn cached_route_tables_keep_source_labels_apart() {
+    let c = configs(true);
+    assert_eq!(web_routes(&c, "green-client-0"), 2);
+    assert_eq!(web_routes(&c, "blue-client-0"), 1);
+    assert_eq!(web_routes(&c, "blue-client-1"), 1);
+    // `app` differs but no match names it: the blue client's table.
+    assert_eq!(web_routes(&c, "canary-client-0"), 1);
+    assert_eq!(c["blue-client-1"].node, "blue-client-1");
 }

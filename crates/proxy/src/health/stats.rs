@@ -41,11 +41,25 @@ impl HealthCheckStats {
 
     /// Add them to a snapshot under `cluster.<cluster>.health_check.*`.
     pub fn write(&self, cluster: &str, out: &mut StatsWriter) {
-        for (name, v) in self.render().into_iter().take(6) {
-            out.counter(format!("cluster.{cluster}.{name}"), v);
+        self.write_prefixed(&["cluster.", cluster, "."].concat(), out);
+    }
+
+    /// Add them under `<prefix>health_check.*` (`prefix`: `cluster.<name>.`), in name order.
+    pub fn write_prefixed(&self, prefix: &str, out: &mut StatsWriter) {
+        let prefix = [prefix, "health_check."].concat();
+        let counters = [
+            ("attempt", self.attempt),
+            ("failure", self.failure),
+            ("network_failure", self.network_failure),
+            ("passive_failure", self.passive_failure),
+            ("success", self.success),
+            ("verify_cluster", self.verify_cluster),
+        ];
+        for (name, v) in counters {
+            out.counter([prefix.as_str(), name].concat(), v);
         }
-        for (name, g) in [("healthy", &self.healthy), ("degraded", &self.degraded)] {
-            out.gauge(format!("cluster.{cluster}.health_check.{name}"), g);
+        for (name, g) in [("degraded", &self.degraded), ("healthy", &self.healthy)] {
+            out.gauge([prefix.as_str(), name].concat(), g);
         }
     }
 }

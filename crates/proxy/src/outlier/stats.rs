@@ -1,6 +1,8 @@
 //! `cluster.<name>.outlier_detection.*` (`source/common/upstream/outlier_detection_impl.h` `ALL_OUTLIER_DETECTION_STATS`): counters per ejection type, the deprecated
 //! totals and the `ejections_active` gauge, rendered under Envoy's names.
 
+use std::sync::OnceLock;
+
 use super::ejection::EjectionType;
 use crate::stats::{Gauge, StatsWriter};
 
@@ -44,32 +46,31 @@ impl OutlierStats {
         self.enforced[t.index()] += 1;
     }
 
+    /// Every counter's value, in the order of [`counter_names`].
+    fn values(&self) -> [u64; COUNTERS] {
+        let mut v = [0; COUNTERS];
+        v[..FIXED.len()].copy_from_slice(&[
+            self.ejections_enforced_total,
+            self.ejections_overflow,
+            self.ejections_total,
+            self.ejections_consecutive_5xx,
+            self.ejections_success_rate,
+        ]);
+        for (k, t) in EjectionType::ALL.into_iter().enumerate() {
+            let i = FIXED.len() + 2 * k;
+            v[i] = self.detected(t);
+            v[i + 1] = self.enforced(t);
+        }
+        v
+    }
+
     /// Every counter as `(name, value)` with names relative to the cluster
     /// (`outlier_detection.ejections_enforced_total`), in a stable order.
     pub fn counters(&self) -> Vec<(String, u64)> {
-        let p = "outlier_detection.";
-        let mut out = vec![
-            (
-                [p, "ejections_enforced_total"].concat(),
-                self.ejections_enforced_total,
-            ),
-            ([p, "ejections_overflow"].concat(), self.ejections_overflow),
-            ([p, "ejections_total"].concat(), self.ejections_total),
-            (
-                [p, "ejections_consecutive_5xx"].concat(),
-                self.ejections_consecutive_5xx,
-            ),
-            (
-                [p, "ejections_success_rate"].concat(),
-                self.ejections_success_rate,
-            ),
-        ];
-        for t in EjectionType::ALL {
-            let s = t.stat_suffix();
-            out.push(([p, "ejections_detected_", s].concat(), self.detected(t)));
-            out.push(([p, "ejections_enforced_", s].concat(), self.enforced(t)));
-        }
-        out
+        (counter_names().0.iter())
+            .zip(self.values())
+            .map(|(name, v)| (["outlier_detection.", name].concat(), v))
+            .collect()
     }
 
     /// Counters and the gauge's current value, names relative to the cluster.
@@ -84,10 +85,50 @@ impl OutlierStats {
 
     /// Add them to a snapshot under `cluster.<cluster>.outlier_detection.*`.
     pub fn write(&self, cluster: &str, out: &mut StatsWriter) {
-        for (name, v) in self.counters() {
-            out.counter(["cluster.", cluster, ".", name.as_str()].concat(), v);
-        }
-        let gauge = ["cluster.", cluster, ".outlier_detection.ejections_active"].concat();
-        out.gauge(gauge, &self.ejections_active);
+        self.write_prefixed(&["cluster.", cluster, "."].concat(), out);
     }
+
+    /// Add them under `<prefix>outlier_detection.*` (`prefix`: `cluster.<name>.`), in name
+    /// order (see [`StatsWriter::scope`]).
+    pub fn write_prefixed(&self, prefix: &str, out: &mut StatsWriter) {
+        let prefix = [prefix, "outlier_detection."].concat();
+        let (names, order) = counter_names();
+        let values = self.values();
+        for &i in order {
+            out.counter([prefix.as_str(), &names[i]].concat(), values[i]);
+        }
+        out.gauge(
+            [prefix.as_str(), "ejections_active"].concat(),
+            &self.ejections_active,
+        );
+    }
+}
+
+/// The counters besides the per-type ones, in [`OutlierStats::values`]' order.
+const FIXED: [&str; 5] = [
+    "ejections_enforced_total",
+    "ejections_overflow",
+    "ejections_total",
+    "ejections_consecutive_5xx",
+    "ejections_success_rate",
+];
+
+const COUNTERS: usize = FIXED.len() + 2 * TYPES;
+
+/// The counters' names after `outlier_detection.`, in [`OutlierStats::values`]' order (the
+/// fixed ones, then detected and enforced per type), and their indices in name order: made
+/// once, since a proxy's snapshot writes them for every cluster.
+fn counter_names() -> &'static (Vec<String>, Vec<usize>) {
+    static NAMES: OnceLock<(Vec<String>, Vec<usize>)> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names: Vec<String> = FIXED.iter().map(|n| n.to_string()).collect();
+        for t in EjectionType::ALL {
+            let s = t.stat_suffix();
+            names.push(["ejections_detected_", s].concat());
+            names.push(["ejections_enforced_", s].concat());
+        }
+        let mut order: Vec<usize> = (0..names.len()).collect();
+        order.sort_by(|&a, &b| names[a].cmp(&names[b]));
+        (names, order)
+    })
 }
