@@ -245,8 +245,19 @@ impl State {
         key
     }
 
-    /// Send a segment from `from`'s end of `key`.
+    /// Send a segment (not data) from `from`'s end of `key`.
     pub(crate) fn send(&mut self, key: Key, from: Side, kind: Kind) {
+        self.send_with(key, from, kind, &[]);
+    }
+
+    /// Send `data` (not empty) from `from`'s end of `key`.
+    pub(crate) fn send_data(&mut self, key: Key, from: Side, data: &[u8]) {
+        self.send_with(key, from, Kind::Data(data.len()), data);
+    }
+
+    /// Queue a segment, with its bytes behind those already sent to the peer (unless the
+    /// segment is lost, or the peer would discard them on arrival).
+    fn send_with(&mut self, key: Key, from: Side, kind: Kind, data: &[u8]) {
         let now = self.now;
         let Some(c) = self.conns.get_mut(key) else {
             return;
@@ -254,9 +265,9 @@ impl State {
         let local = c.local;
         let nowhere = matches!(kind, Kind::Syn) && c.ends[SERVER].gone;
         let end = &mut c.ends[from];
-        if let Kind::Data(b) = &kind {
+        if let Kind::Data(n) = kind {
             // Counted even when lost: unacknowledged bytes hold the writer's window.
-            end.in_flight += b.len();
+            end.in_flight += n;
         }
         if end.broken && kind.in_stream() {
             return;
@@ -277,6 +288,10 @@ impl State {
         };
         let at = (now + delay).max(end.last_arrival);
         end.last_arrival = at;
+        let peer = &mut c.ends[1 - from];
+        if peer.accepts() {
+            peer.recv.extend(data);
+        }
         let seg = Segment {
             conn: key,
             from,
@@ -292,8 +307,7 @@ impl State {
         };
         let end = &mut c.ends[side];
         end.gone = true;
-        end.recv.clear();
-        end.recv_len = 0;
+        end.discard();
         end.read_waker = None;
         end.write_waker = None;
         if c.finished() {
