@@ -23,6 +23,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use super::slab::Key;
+use crate::links::Route;
 use crate::network::HostId;
 
 /// Bytes of buffer an end keeps once it has read everything (more is freed).
@@ -85,6 +86,8 @@ pub struct End {
     pub broken: bool,
     /// When this end's latest segment arrives (nothing it sends later arrives earlier).
     pub last_arrival: Duration,
+    /// What this end's segments meet on the way to the peer.
+    pub route: Route,
     pub read_waker: Option<Waker>,
     pub write_waker: Option<Waker>,
 }
@@ -104,6 +107,7 @@ impl End {
             in_flight: 0,
             broken: false,
             last_arrival: Duration::ZERO,
+            route: Route::default(),
             read_waker: None,
             write_waker: None,
         }

@@ -275,7 +275,8 @@ impl State {
         let delay = if local {
             Some(Duration::ZERO)
         } else {
-            self.links.borrow_mut().route(end.local.ip(), end.peer.ip())
+            let (src, dst) = (end.local.ip(), end.peer.ip());
+            (self.links.borrow_mut()).route_cached(&mut end.route, src, dst)
         };
         let Some(delay) = delay.filter(|_| !nowhere) else {
             if kind.in_stream() {

@@ -268,7 +268,10 @@ fn bytes_arrive_intact_and_in_order_through_writes_and_reads_of_other_sizes() {
             got.extend_from_slice(&buf[..n]);
             s.sleep(us(1)).await; // the writer refills the window meanwhile
         }
-        log(&s, format!("read {} bytes, intact: {}", got.len(), got == expected));
+        log(
+            &s,
+            format!("read {} bytes, intact: {}", got.len(), got == expected),
+        );
     }));
     w.client.spawn(Box::pin(async move {
         let mut conn = c.connect(SocketAddr::new(ip(2), 80)).await.unwrap();
