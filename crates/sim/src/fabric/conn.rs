@@ -14,8 +14,9 @@
 //!   FIN. A reset end's reads and writes fail with `ConnectionReset`.
 //!
 //! A data segment carries only its length: the bytes wait in the receiving end's buffer
-//! ([`End::recv`]), in order behind the bytes already arrived, so a write costs one copy into
-//! a buffer the connection keeps, not an allocation per segment.
+//! ([`End::recv`]), in order behind the bytes already arrived, so a write costs one copy and
+//! no allocation of its own (the buffer is allocated when the first bytes of a message are
+//! sent to an end with none left to read, and freed once read).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -25,9 +26,6 @@ use std::time::Duration;
 use super::slab::Key;
 use crate::links::Route;
 use crate::network::HostId;
-
-/// Bytes of buffer an end keeps once it has read everything (more is freed).
-const KEEP: usize = 16 * 1024;
 
 /// Which end: the client (0) or the server (1).
 pub type Side = usize;
@@ -154,8 +152,10 @@ impl End {
         out.put_slice(&b[..n - k]);
         self.recv.drain(..n);
         self.recv_len -= n;
-        if self.recv.is_empty() && self.recv.capacity() > KEEP {
-            // A burst's buffer is not held for the connection's whole life.
+        if self.recv.is_empty() {
+            // Freed once drained: the next message's buffer comes from the allocator, warm
+            // from the last one freed, where a buffer kept per connection is cold by the time
+            // that connection is used again (more last-level cache misses in a big mesh).
             self.recv = VecDeque::new();
         }
         n

@@ -291,6 +291,10 @@ impl State {
         end.last_arrival = at;
         let peer = &mut c.ends[1 - from];
         if peer.accepts() {
+            if peer.recv.capacity() == 0 {
+                // A message's bytes, in one allocation (no growth in steps).
+                peer.recv.reserve_exact(data.len());
+            }
             peer.recv.extend(data);
         }
         let seg = Segment {
