@@ -51,7 +51,9 @@ impl Wake for TaskWaker {
 struct Task {
     id: u64,
     host: HostId,
-    fut: Option<BoxFut>,
+    /// The future and the waker handed to its polls, taken out while it is polled (the
+    /// waker is made once, at spawn: a poll moves it instead of counting a reference).
+    fut: Option<(BoxFut, Waker)>,
     waker: Arc<TaskWaker>,
 }
 
@@ -156,7 +158,7 @@ impl Executor {
             Task {
                 id,
                 host,
-                fut: Some(fut),
+                fut: Some((fut, Waker::from(waker.clone()))),
                 waker: waker.clone(),
             },
         );
@@ -190,14 +192,13 @@ impl Executor {
                 let mut tasks = self.tasks.borrow_mut();
                 tasks.get_mut(id).and_then(|t| {
                     t.waker.scheduled.store(false, Ordering::Relaxed);
-                    t.fut.take().map(|f| (t.host, f, t.waker.clone()))
+                    t.fut.take().map(|f| (t.host, f))
                 })
             };
-            let Some((host, mut fut, waker)) = taken else {
+            let Some((host, (mut fut, w))) = taken else {
                 continue;
             };
             self.enter(host);
-            let w = Waker::from(waker);
             let mut cx = Context::from_waker(&w);
             n += 1;
             match fut.as_mut().poll(&mut cx) {
@@ -206,7 +207,7 @@ impl Executor {
                 }
                 Poll::Pending => {
                     if let Some(t) = self.tasks.borrow_mut().get_mut(id) {
-                        t.fut = Some(fut);
+                        t.fut = Some((fut, w));
                     }
                 }
             }

@@ -111,3 +111,27 @@ fn cancelled_timers_do_not_pile_up_while_they_are_far_from_due() {
     fire(&mut t, ms(10_000_000));
     assert_eq!(*order.lock().unwrap(), [0]);
 }
+
+#[test]
+fn deadlines_order_to_the_nanosecond_even_past_584_years() {
+    let order = Arc::default();
+    let mut t = Timers::default();
+    let far = Duration::from_secs(u64::MAX / 2);
+    for (name, at) in [
+        (0, far + ms(1)),
+        (1, Duration::from_nanos(1_000_001)),
+        (2, far),
+        (3, Duration::from_nanos(1_000_000)),
+    ] {
+        t.arm(at, waker(name, &order));
+    }
+    fire(&mut t, ms(1));
+    assert_eq!(*order.lock().unwrap(), [3]);
+    fire(&mut t, ms(2));
+    assert_eq!(*order.lock().unwrap(), [3, 1]);
+    assert_eq!(t.next_deadline(), Some(far), "past 2^64 ns, still exact");
+    fire(&mut t, far);
+    assert_eq!(*order.lock().unwrap(), [3, 1, 2]);
+    fire(&mut t, far + ms(1));
+    assert_eq!(*order.lock().unwrap(), [3, 1, 2, 0]);
+}

@@ -12,15 +12,19 @@
 //!   and the application's timeouts fire, as with turmoil-net.
 //! - Close: dropping a handle with unread bytes sends RST (Linux's `tcp_close`), otherwise
 //!   FIN. A reset end's reads and writes fail with `ConnectionReset`.
+//!
+//! A data segment carries only its length: the bytes wait in the receiving end's buffer
+//! ([`End::recv`]), in order behind the bytes already arrived, so a write costs one copy and
+//! no allocation of its own (the buffer is allocated when the first bytes of a message are
+//! sent to an end with none left to read, and freed once read).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::task::Waker;
 use std::time::Duration;
 
-use bytes::Bytes;
-
 use super::slab::Key;
+use crate::links::Route;
 use crate::network::HostId;
 
 /// Which end: the client (0) or the server (1).
@@ -33,7 +37,8 @@ pub enum Kind {
     Syn,
     SynAck,
     Ack,
-    Data(Bytes),
+    /// This many bytes, waiting in the receiver's [`End::recv`].
+    Data(usize),
     Fin,
     Rst,
 }
@@ -59,8 +64,11 @@ pub struct End {
     pub host: HostId,
     pub local: SocketAddr,
     pub peer: SocketAddr,
-    /// Received, unread bytes.
-    pub recv: VecDeque<Bytes>,
+    /// The bytes sent to this end: the first [`End::recv_len`] have arrived and are unread,
+    /// the rest are in flight, in the order of their segments. Empty once the end is gone or
+    /// reset (what arrives then is discarded, so nothing is added any more).
+    pub recv: VecDeque<u8>,
+    /// Arrived, unread bytes.
     pub recv_len: usize,
     /// The peer's FIN arrived: reads return end of file once `recv` is drained.
     pub peer_fin: bool,
@@ -76,6 +84,8 @@ pub struct End {
     pub broken: bool,
     /// When this end's latest segment arrives (nothing it sends later arrives earlier).
     pub last_arrival: Duration,
+    /// What this end's segments meet on the way to the peer.
+    pub route: Route,
     pub read_waker: Option<Waker>,
     pub write_waker: Option<Waker>,
 }
@@ -95,6 +105,7 @@ impl End {
             in_flight: 0,
             broken: false,
             last_arrival: Duration::ZERO,
+            route: Route::default(),
             read_waker: None,
             write_waker: None,
         }
@@ -115,30 +126,47 @@ impl End {
     /// Abort: buffers dropped, every parked task woken to see the error.
     pub fn abort(&mut self) {
         self.reset = true;
-        self.recv.clear();
-        self.recv_len = 0;
+        self.discard();
         self.wake_read();
         self.wake_write();
     }
 
-    /// Copy up to `out.len()` received bytes out; how many.
+    /// Drop every byte sent to this end, arrived or not (it is gone or reset: nothing more
+    /// arrives).
+    pub fn discard(&mut self) {
+        self.recv = VecDeque::new();
+        self.recv_len = 0;
+    }
+
+    /// Whether bytes sent to this end now will be kept when they arrive.
+    pub fn accepts(&self) -> bool {
+        !(self.gone || self.reset)
+    }
+
+    /// Copy up to `out.remaining()` arrived bytes out; how many.
     pub fn take(&mut self, out: &mut tokio::io::ReadBuf<'_>) -> usize {
-        let mut n = 0;
-        while out.remaining() > 0 {
-            let Some(front) = self.recv.front_mut() else {
-                break;
-            };
-            let k = front.len().min(out.remaining());
-            out.put_slice(&front[..k]);
-            n += k;
-            if k == front.len() {
-                self.recv.pop_front();
-            } else {
-                let _ = front.split_to(k);
-            }
-        }
+        let n = self.recv_len.min(out.remaining());
+        let (a, b) = self.recv.as_slices();
+        let k = n.min(a.len());
+        out.put_slice(&a[..k]);
+        out.put_slice(&b[..n - k]);
+        self.recv.drain(..n);
         self.recv_len -= n;
+        if self.recv.is_empty() {
+            // Freed once drained: the next message's buffer comes from the allocator, warm
+            // from the last one freed, where a buffer kept per connection is cold by the time
+            // that connection is used again (more last-level cache misses in a big mesh).
+            self.recv = VecDeque::new();
+        }
         n
+    }
+}
+
+/// Park `waker` in `slot`, keeping the one there if it wakes the same task (no clone: a
+/// task polls a stream with no bytes for it again and again).
+pub fn park(slot: &mut Option<Waker>, waker: &Waker) {
+    if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+        *slot = Some(waker.clone());
     }
 }
 

@@ -14,7 +14,7 @@ impl State {
             Kind::Syn => self.on_syn(seg.conn),
             Kind::SynAck => self.on_syn_ack(seg.conn),
             Kind::Ack => self.on_ack(seg.conn),
-            Kind::Data(bytes) => self.on_data(seg.conn, to, bytes),
+            Kind::Data(n) => self.on_data(seg.conn, to, n),
             Kind::Fin => self.on_fin(seg.conn, to),
             Kind::Rst => self.on_rst(seg.conn, to),
         }
@@ -92,18 +92,19 @@ impl State {
         }
     }
 
-    fn on_data(&mut self, key: Key, to: Side, bytes: bytes::Bytes) {
+    /// `n` bytes arrive: the next `n` of `to`'s buffer become readable.
+    fn on_data(&mut self, key: Key, to: Side, n: usize) {
         let Some(c) = self.conns.get_mut(key) else {
             return;
         };
-        c.ends[1 - to].in_flight -= bytes.len();
+        c.ends[1 - to].in_flight -= n;
         let end = &mut c.ends[to];
-        // Bytes for a closed or reset end are discarded (turmoil-net acknowledges them too).
-        if end.gone || end.reset || bytes.is_empty() {
+        // Bytes for a closed or reset end are discarded (turmoil-net acknowledges them too);
+        // they were never buffered, or were dropped when the end closed or reset.
+        if !end.accepts() {
             return;
         }
-        end.recv_len += bytes.len();
-        end.recv.push_back(bytes);
+        end.recv_len += n;
         end.wake_read();
     }
 

@@ -9,6 +9,7 @@
 //! - [`deliver`]: what an arriving segment does.
 //! - [`socket`]: the streams, listeners and connect / accept futures the platform hands out.
 //! - [`slab`]: generational storage for listeners and connections.
+//! - [`queue`]: the segments in flight, in delivery order.
 //!
 //! What it models is what applications observed over turmoil-net in the twin: per-pair
 //! latency and the timeline's link rules ([`Links`]), the three-way handshake, refused
@@ -17,6 +18,7 @@
 
 pub mod conn;
 mod deliver;
+mod queue;
 pub mod slab;
 pub mod socket;
 #[cfg(test)]
@@ -34,6 +36,7 @@ use crate::clock::Clock;
 use crate::links::Links;
 use crate::network::HostId;
 use conn::{Conn, End, Kind, Segment, Side, CLIENT, SERVER};
+use queue::Queue;
 use slab::{Key, Slab};
 
 /// Bytes a writer may have in flight or unread at its peer before it waits (Linux's and
@@ -67,8 +70,7 @@ pub(crate) struct State {
     by_ip: BTreeMap<IpAddr, HostId>,
     listeners: Slab<Listener>,
     pub(crate) conns: Slab<Conn>,
-    queue: BTreeMap<(Duration, u64), Segment>,
-    seq: u64,
+    queue: Queue,
     delivered: u64,
     now: Duration,
     links: Rc<RefCell<Links>>,
@@ -89,8 +91,7 @@ impl Fabric {
                 by_ip: BTreeMap::new(),
                 listeners: Slab::default(),
                 conns: Slab::default(),
-                queue: BTreeMap::new(),
-                seq: 0,
+                queue: Queue::default(),
                 delivered: 0,
                 now: Duration::ZERO,
                 links,
@@ -122,11 +123,7 @@ impl Fabric {
     pub fn step(&self, now: Duration) {
         let mut st = self.state.borrow_mut();
         st.now = now;
-        while let Some(entry) = st.queue.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            let seg = entry.remove();
+        while let Some(seg) = st.queue.pop_due(now) {
             st.delivered += 1;
             st.deliver(seg);
         }
@@ -134,7 +131,7 @@ impl Fabric {
 
     /// When the next segment is due.
     pub fn next_delivery(&self) -> Option<Duration> {
-        self.state.borrow().queue.keys().next().map(|(t, _)| *t)
+        self.state.borrow().queue.next_at()
     }
 
     /// Segments delivered so far.
@@ -248,8 +245,19 @@ impl State {
         key
     }
 
-    /// Send a segment from `from`'s end of `key`.
+    /// Send a segment (not data) from `from`'s end of `key`.
     pub(crate) fn send(&mut self, key: Key, from: Side, kind: Kind) {
+        self.send_with(key, from, kind, &[]);
+    }
+
+    /// Send `data` (not empty) from `from`'s end of `key`.
+    pub(crate) fn send_data(&mut self, key: Key, from: Side, data: &[u8]) {
+        self.send_with(key, from, Kind::Data(data.len()), data);
+    }
+
+    /// Queue a segment, with its bytes behind those already sent to the peer (unless the
+    /// segment is lost, or the peer would discard them on arrival).
+    fn send_with(&mut self, key: Key, from: Side, kind: Kind, data: &[u8]) {
         let now = self.now;
         let Some(c) = self.conns.get_mut(key) else {
             return;
@@ -257,9 +265,9 @@ impl State {
         let local = c.local;
         let nowhere = matches!(kind, Kind::Syn) && c.ends[SERVER].gone;
         let end = &mut c.ends[from];
-        if let Kind::Data(b) = &kind {
+        if let Kind::Data(n) = kind {
             // Counted even when lost: unacknowledged bytes hold the writer's window.
-            end.in_flight += b.len();
+            end.in_flight += n;
         }
         if end.broken && kind.in_stream() {
             return;
@@ -267,7 +275,8 @@ impl State {
         let delay = if local {
             Some(Duration::ZERO)
         } else {
-            self.links.borrow_mut().route(end.local.ip(), end.peer.ip())
+            let (src, dst) = (end.local.ip(), end.peer.ip());
+            (self.links.borrow_mut()).route_cached(&mut end.route, src, dst)
         };
         let Some(delay) = delay.filter(|_| !nowhere) else {
             if kind.in_stream() {
@@ -280,15 +289,20 @@ impl State {
         };
         let at = (now + delay).max(end.last_arrival);
         end.last_arrival = at;
-        self.seq += 1;
-        self.queue.insert(
-            (at, self.seq),
-            Segment {
-                conn: key,
-                from,
-                kind,
-            },
-        );
+        let peer = &mut c.ends[1 - from];
+        if peer.accepts() {
+            if peer.recv.capacity() == 0 {
+                // A message's bytes, in one allocation (no growth in steps).
+                peer.recv.reserve_exact(data.len());
+            }
+            peer.recv.extend(data);
+        }
+        let seg = Segment {
+            conn: key,
+            from,
+            kind,
+        };
+        self.queue.push(at, now, seg);
     }
 
     /// `side`'s handle of `key` is gone; free the connection once both are.
@@ -298,8 +312,7 @@ impl State {
         };
         let end = &mut c.ends[side];
         end.gone = true;
-        end.recv.clear();
-        end.recv_len = 0;
+        end.discard();
         end.read_waker = None;
         end.write_waker = None;
         if c.finished() {

@@ -8,10 +8,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::conn::{Kind, Side, CLIENT, SERVER};
+use super::conn::{park, Side, CLIENT, SERVER};
 use super::slab::Key;
 use super::{Fabric, WINDOW};
 use crate::network::HostId;
@@ -58,7 +57,7 @@ impl AsyncRead for FabricStream {
                 if end.peer_fin || buf.remaining() == 0 {
                     return Poll::Ready(Ok(()));
                 }
-                end.read_waker = Some(cx.waker().clone());
+                park(&mut end.read_waker, cx.waker());
                 return Poll::Pending;
             }
             if end.take(buf) > 0 {
@@ -92,11 +91,11 @@ impl AsyncWrite for FabricStream {
             }
             let room = WINDOW.saturating_sub(end.in_flight + peer_unread);
             if room == 0 {
-                end.write_waker = Some(cx.waker().clone());
+                park(&mut end.write_waker, cx.waker());
                 return Poll::Pending;
             }
             let n = data.len().min(room);
-            st.send(conn, side, Kind::Data(Bytes::copy_from_slice(&data[..n])));
+            st.send_data(conn, side, &data[..n]);
             Poll::Ready(Ok(n))
         })
     }

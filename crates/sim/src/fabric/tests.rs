@@ -248,3 +248,39 @@ fn a_writer_waits_when_a_window_of_bytes_is_unread() {
     // The first 64 KiB leave at 200 µs; the rest only once the server reads, at 10.3 ms.
     assert_eq!(w.run(), vec![(us(10_300), "wrote 100000 bytes".into())]);
 }
+
+#[test]
+fn bytes_arrive_intact_and_in_order_through_writes_and_reads_of_other_sizes() {
+    let mut w = World::new();
+    let (log, s, c) = (w.logger(), w.server.clone(), w.client.clone());
+    let sent: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let expected = sent.clone();
+    w.server.spawn(Box::pin(async move {
+        let l = s.bind(SocketAddr::new(ip(2), 80)).await.unwrap();
+        let (mut conn, _) = s.accept(&l).await.unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4093];
+        loop {
+            let n = conn.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+            s.sleep(us(1)).await; // the writer refills the window meanwhile
+        }
+        log(
+            &s,
+            format!("read {} bytes, intact: {}", got.len(), got == expected),
+        );
+    }));
+    w.client.spawn(Box::pin(async move {
+        let mut conn = c.connect(SocketAddr::new(ip(2), 80)).await.unwrap();
+        for chunk in sent.chunks(7000) {
+            conn.write_all(chunk).await.unwrap();
+        }
+        conn.shutdown().await.unwrap();
+    }));
+    let log = w.run();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].1, "read 200000 bytes, intact: true");
+}
