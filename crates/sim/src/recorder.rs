@@ -6,7 +6,7 @@
 //! trace keeps only what its level keeps ([`crate::trace_filter`]).
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +43,9 @@ impl Spill {
     }
 }
 
+/// Request id → what is held for it until a load claims it.
+type InFlight<V> = indexmap::IndexMap<String, V, BuildHasherDefault<DefaultHasher>>;
+
 /// The trace being written.
 pub struct Recorder {
     events: RefCell<Vec<TraceEvent>>,
@@ -53,10 +56,12 @@ pub struct Recorder {
     filter: Option<RefCell<FailureFilter>>,
     /// The file a full trace is written to (`None` when the trace is kept in memory only).
     stream: Option<RefCell<Spill>>,
-    /// request id → (proxy, flags) of every access-log entry not yet claimed by a load.
-    flags_by_request: RefCell<BTreeMap<String, Vec<(Name, ResponseFlags)>>>,
+    /// request id → (proxy, flags) of every access-log entry not yet claimed by a load. Only
+    /// looked up, never iterated: hashed (SipHash with fixed keys, no OS randomness), as a
+    /// B-tree compared every id's long common prefix at each level, twice per hop.
+    flags_by_request: RefCell<InFlight<Vec<(Name, ResponseFlags)>>>,
     /// request id → the pod whose TCP app answered it, not yet claimed by a load.
-    served: RefCell<BTreeMap<String, String>>,
+    served: RefCell<InFlight<String>>,
 }
 
 impl Recorder {
@@ -74,8 +79,8 @@ impl Recorder {
             level,
             filter: (!level.is_full()).then(|| RefCell::new(FailureFilter::new(level, cap))),
             stream: None,
-            flags_by_request: RefCell::new(BTreeMap::new()),
-            served: RefCell::new(BTreeMap::new()),
+            flags_by_request: RefCell::default(),
+            served: RefCell::default(),
         }
     }
 
@@ -112,7 +117,7 @@ impl Recorder {
 
     /// The pod that answered `request_id` over TCP, and forget it.
     pub fn take_served(&self, request_id: &str) -> Option<String> {
-        self.served.borrow_mut().remove(request_id)
+        self.served.borrow_mut().swap_remove(request_id)
     }
 
     pub fn record(&self, now: Duration, kind: EventKind) {
@@ -174,7 +179,7 @@ impl Recorder {
         let entries = self
             .flags_by_request
             .borrow_mut()
-            .remove(request_id)
+            .swap_remove(request_id)
             .unwrap_or_default();
         let flags = proxy
             .and_then(|p| entries.iter().find(|(name, _)| name == p))
