@@ -359,9 +359,10 @@ pub fn bench_command(args: BenchArgs) -> u8 {
     }
     if !args.path_only {
         use crate::bench_regions::{measure, ONE_REGION, REGIONS};
-        report.regions = measure(REGIONS, |f| timed(f));
+        let all = measure(REGIONS, |f| timed(f));
         let one = measure(ONE_REGION, |f| timed(f));
-        report.size_scaling = Some(crate::bench_report::SizeScaling::of(&one, &report.regions));
+        report.size_scaling = Some(crate::bench_report::SizeScaling::of(&one, &all));
+        report.regions = Some(all);
         report.one_region = Some(one);
     }
     if !args.regions_only && !args.path_only {
