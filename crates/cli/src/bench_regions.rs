@@ -220,6 +220,8 @@ pub struct Figures {
     pub virtual_per_wall: f64,
     pub trace_events: usize,
     pub dropped_events: u64,
+    /// Executor task polls per proxied request hop (the 2-pod path's figure is per request).
+    pub task_polls_per_hop: f64,
 }
 
 /// Run the world of `regions` with `timed` (median of its runs) and count what happened.
@@ -270,6 +272,7 @@ pub fn measure(
         virtual_per_wall: r.end.as_secs_f64() / wall_s,
         trace_events: r.events.len(),
         dropped_events: r.dropped_events,
+        task_polls_per_hop: r.engine.task_polls as f64 / hops.max(1) as f64,
     }
 }
 
@@ -279,7 +282,7 @@ pub fn print(f: &Figures) {
         "multi-region mesh under faults ({} pods, {} sidecars running, {} region(s), {} zones, 11 services, {} loads; 503s → ejections, a crash, \
          a zone partition, a scale to 0, recovery): {} calls ({} not 200, {} ejections, {} proxy hops) \
          in {:.3} s wall = {:.0} simulated requests / wall s ({:.0} proxy hops / wall s); virtual {:.1} s \
-         (virtual/wall {:.2}×); {} trace events{}",
+         (virtual/wall {:.2}×); {:.1} task polls per hop; {} trace events{}",
         f.pods,
         f.proxies,
         f.regions,
@@ -294,6 +297,7 @@ pub fn print(f: &Figures) {
         f.proxy_hops_per_wall_s,
         f.virtual_s,
         f.virtual_per_wall,
+        f.task_polls_per_hop,
         f.trace_events,
         if f.dropped_events > 0 {
             format!(" ({} dropped)", f.dropped_events)
