@@ -24,6 +24,7 @@ pub use crate::cluster_hosts::HostSet;
 pub use crate::cluster_info::{ClusterInfo, RetrySlot};
 pub use crate::cluster_workers::Workers;
 
+use crate::cluster_outlier::SweepRest;
 use crate::config::{ClusterConfig, Endpoint, EndpointList};
 use crate::health::flags::{HealthFlag, HealthFlags};
 use crate::health::HealthChecker;
@@ -82,6 +83,9 @@ pub struct Cluster<P: Platform> {
     pub(crate) workers: Workers<P>,
     /// The outlier detector, when the cluster has outlier detection.
     pub(crate) outlier: RefCell<Option<Seeded<Detector>>>,
+    /// Whether its outlier sweep rests (the detector is quiescent); ended by a result that
+    /// lists a host, by retirement and when the cluster is dropped.
+    pub(crate) sweep_rest: SweepRest,
     /// The active health checker, when the cluster has one.
     pub(crate) health: RefCell<Option<Seeded<HealthChecker>>>,
     retired: Cell<bool>,
@@ -138,6 +142,7 @@ impl<P: Platform> Cluster<P> {
             hosts: RefCell::new(hosts),
             workers,
             outlier: RefCell::new(outlier),
+            sweep_rest: SweepRest::default(),
             health: RefCell::new(health),
             retired: Cell::new(false),
             platform: p.platform,
@@ -165,6 +170,8 @@ impl<P: Platform> Cluster<P> {
         if self.retired.replace(true) {
             return;
         }
+        // The sweep task ends at its next tick, as it did before it could rest.
+        self.sweep_rest.0.end();
         let ejected = match self.outlier.borrow().as_ref() {
             Some(o) => o.engine.ejected_hosts(),
             None => return,

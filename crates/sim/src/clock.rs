@@ -41,11 +41,11 @@ impl Clock {
         }
     }
 
-    fn register(&self, deadline: Duration, waker: Waker) -> TimerKey {
+    pub(crate) fn register(&self, deadline: Duration, waker: Waker) -> TimerKey {
         self.timers.borrow_mut().arm(deadline, waker)
     }
 
-    fn cancel(&self, key: TimerKey) {
+    pub(crate) fn cancel(&self, key: TimerKey) {
         self.timers.borrow_mut().cancel(key);
     }
 }

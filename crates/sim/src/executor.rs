@@ -4,6 +4,10 @@
 //! every poll (and every drop) of a task first pins its host; a task can never run on the
 //! wrong pod (the fabric's sockets carry their host themselves). Runnable tasks run in FIFO
 //! wake order, so "idle" is simply an empty run queue — the scheduler then moves the clock.
+//!
+//! The run queue also carries the ticks of [`crate::ticker`]s: a tick takes its place in the
+//! queue as a timer's wake-up does, and there either polls the ticker's task or, while the
+//! ticker rests, only arms the next tick.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -15,22 +19,26 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use std::rc::Rc;
 
+use crate::clock::Clock;
 use crate::network::{HostId, NetHandle};
+use crate::ticker::{Tickers, TICK};
 
 type BoxFut = Pin<Box<dyn Future<Output = ()>>>;
 
 /// Where a task lives: its slot in the task table and its id (ids are never reused; a slot
 /// is, so a stale wake-up of a finished task finds another id there and is ignored).
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct TaskRef {
-    slot: usize,
-    id: u64,
+/// A ticker's tick is queued as a `TaskRef` too: its id has the [`TICK`] bit, its slot is the
+/// ticker's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TaskRef {
+    pub(crate) slot: usize,
+    pub(crate) id: u64,
 }
 
-struct TaskWaker {
-    task: TaskRef,
-    scheduled: AtomicBool,
-    queue: Arc<Mutex<VecDeque<TaskRef>>>,
+pub(crate) struct TaskWaker {
+    pub(crate) task: TaskRef,
+    pub(crate) scheduled: AtomicBool,
+    pub(crate) queue: Arc<Mutex<VecDeque<TaskRef>>>,
 }
 
 impl Wake for TaskWaker {
@@ -113,18 +121,25 @@ pub struct Executor {
     queue: Arc<Mutex<VecDeque<TaskRef>>>,
     next_id: Cell<u64>,
     polls: Cell<u64>,
+    /// The task being polled.
+    current: Cell<Option<TaskRef>>,
+    pub(crate) tickers: RefCell<Tickers>,
+    pub(crate) clock: Rc<Clock>,
     /// turmoil-net's id of each host, when the hosts run on turmoil-net.
     turmoil: Option<Rc<Vec<turmoil_net::HostId>>>,
 }
 
 impl Executor {
-    /// An executor for tasks on `net`'s hosts.
-    pub fn new(net: &NetHandle) -> Self {
+    /// An executor for tasks on `net`'s hosts, whose tickers run on `clock`.
+    pub fn new(net: &NetHandle, clock: Rc<Clock>) -> Self {
         Self {
             tasks: RefCell::new(Tasks::default()),
             queue: Arc::new(Mutex::new(VecDeque::new())),
             next_id: Cell::new(1),
             polls: Cell::new(0),
+            current: Cell::new(None),
+            tickers: RefCell::default(),
+            clock,
             turmoil: match net {
                 NetHandle::Fabric(_) => None,
                 NetHandle::TurmoilNet(ids) => Some(ids.clone()),
@@ -166,6 +181,15 @@ impl Executor {
         waker.wake_by_ref();
     }
 
+    pub(crate) fn queue(&self) -> &Arc<Mutex<VecDeque<TaskRef>>> {
+        &self.queue
+    }
+
+    /// The task being polled, if any.
+    pub(crate) fn current(&self) -> Option<TaskRef> {
+        self.current.get()
+    }
+
     fn pop(&self) -> Option<TaskRef> {
         self.queue.lock().expect("run queue lock").pop_front()
     }
@@ -187,7 +211,14 @@ impl Executor {
     /// Poll runnable tasks until none is left. Returns how many polls ran.
     pub fn run_until_idle(&self) -> u64 {
         let mut n = 0;
-        while let Some(id) = self.pop() {
+        while let Some(mut id) = self.pop() {
+            if id.id & TICK != 0 {
+                // A ticker's turn: its task's poll, or (resting) only the next tick armed.
+                match self.tickers.borrow_mut().on_tick(id, &self.clock) {
+                    Some(owner) => id = owner,
+                    None => continue,
+                }
+            }
             let taken = {
                 let mut tasks = self.tasks.borrow_mut();
                 tasks.get_mut(id).and_then(|t| {
@@ -201,7 +232,10 @@ impl Executor {
             self.enter(host);
             let mut cx = Context::from_waker(&w);
             n += 1;
-            match fut.as_mut().poll(&mut cx) {
+            self.current.set(Some(id));
+            let polled = fut.as_mut().poll(&mut cx);
+            self.current.set(None);
+            match polled {
                 Poll::Ready(()) => {
                     self.tasks.borrow_mut().remove(id);
                 }

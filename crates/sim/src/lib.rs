@@ -3,6 +3,8 @@
 //! - [`executor`]: a deterministic single-threaded executor; every task belongs to a host.
 //! - [`clock`]: virtual time and timers (microsecond resolution; time jumps to the next event).
 //! - [`timers`]: the clock's pending timers, due in (deadline, arming order).
+//! - [`ticker`]: fixed-phase tickers (outlier sweeps) that rest without losing their place
+//!   among same-instant wake-ups.
 //! - [`network`]: the hosts' network on one of two substrates: [`fabric`], the twin's own
 //!   event-driven socket layer (the default), or turmoil-net driven by [`packets`]; both
 //!   route packets through [`links`] (latency by locality pair — [`pod_latency`] —, partitions,
@@ -62,6 +64,7 @@ pub mod stream;
 pub mod target;
 pub mod tcp_client;
 pub mod tcp_echo;
+pub mod ticker;
 pub mod timeline;
 pub mod timers;
 pub mod trace_filter;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use meshtwin_proxy::platform::{AcceptFuture, LocalBoxFuture, Platform};
+use meshtwin_proxy::platform::{AcceptFuture, LocalBoxFuture, Platform, Rest, Ticker};
 use turmoil_net::shim::tokio::net::{TcpListener, TcpStream};
 
 use crate::clock::{Clock, Sleep};
@@ -14,6 +14,7 @@ use crate::executor::Executor;
 use crate::fabric::socket::{FabricListener, FabricStream};
 use crate::network::{HostId, NetHandle, Network};
 use crate::stream::SimStream;
+use crate::ticker::SimTicker;
 
 /// What every host's platform shares.
 pub struct Core {
@@ -27,7 +28,7 @@ impl Core {
     pub fn new(clock: Rc<Clock>, network: &Network) -> Self {
         let net = network.handle();
         Self {
-            exec: Executor::new(&net),
+            exec: Executor::new(&net, clock.clone()),
             clock,
             net,
         }
@@ -98,5 +99,10 @@ impl Platform for SimPlatform {
 
     fn sleep(&self, d: Duration) -> LocalBoxFuture<()> {
         Box::pin(Sleep::new(self.core.clock.clone(), d))
+    }
+
+    /// A ticker that keeps its place among same-instant wake-ups while it rests.
+    fn ticker(&self, period: Duration, rest: Rc<Rest>) -> Box<dyn Ticker> {
+        Box::new(SimTicker::new(self.core.clone(), period, rest))
     }
 }

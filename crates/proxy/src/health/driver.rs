@@ -72,8 +72,9 @@ impl<P: Platform> Cluster<P> {
             );
         }
         let uneject = self.outlier.borrow_mut().as_mut().and_then(|o| {
-            o.engine
-                .on_health_check(done.host, done.passed, done.failed_active_hc, now)
+            let e = (o.engine).on_health_check(done.host, done.passed, done.failed_active_hc, now);
+            self.note_outlier_work(&o.engine);
+            e
         });
         if let Some(e) = uneject {
             self.apply_outlier_events(vec![e]);

@@ -44,6 +44,13 @@ impl Detector {
         self.cfg.interval
     }
 
+    /// Whether a sweep now would change nothing: no host listed (see [`super::monitors`]) and
+    /// no success-rate figure left to clear. Only [`Detector::report`] and an unejection can
+    /// end this (both list a host); adding or removing a host cannot.
+    pub fn is_quiescent(&self) -> bool {
+        self.hosts.listed().is_empty() && self.success_rate.iter().all(Option::is_none)
+    }
+
     /// Start watching a host (EDS added it).
     pub fn add_host(&mut self, host: HostId) {
         self.hosts.add(host);

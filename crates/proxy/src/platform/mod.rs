@@ -3,7 +3,8 @@
 //! Two implementations exist: [`real`] (tokio sockets and tokio time; `meshtwin proxy` runs a
 //! usable sidecar on it) and the simulator's turmoil-net hosts (in `meshtwin-sim`). The core
 //! spawns, sleeps and reads the clock only through this trait, so inside the twin every task
-//! runs on its pod's host and every timer is virtual.
+//! runs on its pod's host and every timer is virtual. [`ticker`] holds the periodic timer that
+//! may rest (the outlier sweep's).
 
 use std::future::Future;
 use std::io;
@@ -15,6 +16,9 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 pub mod real;
+pub mod ticker;
+
+pub use ticker::{Rest, Ticker};
 
 /// A boxed, single-threaded future.
 pub type LocalBoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -39,6 +43,12 @@ pub trait Platform: Clone + Unpin + 'static {
     fn now(&self) -> Duration;
     /// Sleep for `d` (virtual in the twin).
     fn sleep(&self, d: Duration) -> LocalBoxFuture<()>;
+    /// A timer ticking every `period` from now on a fixed phase, silent while `rest` rests
+    /// (see [`ticker`]). The default counts on [`Platform::sleep`] and arms nothing while
+    /// resting; the twin keeps a resting ticker's place among same-instant wake-ups.
+    fn ticker(&self, period: Duration, rest: std::rc::Rc<Rest>) -> Box<dyn Ticker> {
+        Box::new(ticker::SleepTicker::new(self.clone(), period, rest))
+    }
     /// Resolves when the peer of `stream` has closed (or reset) its side, even while nobody
     /// reads the stream: Envoy keeps watching a read-disabled connection for a remote close
     /// (`source/common/network/connection_impl.cc` `ConnectionImpl::readDisable`). Never in
