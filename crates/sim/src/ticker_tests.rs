@@ -77,21 +77,21 @@ impl<F: Future<Output = ()>> Future for Counted<F> {
     }
 }
 
-/// A task that sleeps until `at` (armed at `armed`), then logs `name`, and with `work` adds
-/// one unit of work for the sweeper and ends its rest.
+/// A task that sleeps until `due` ms (armed at `armed` ms), then logs `name`, and with
+/// `work` adds one unit of work for the sweeper and ends its rest.
 fn at(
     p: &SimPlatform,
     log: &Log,
     work: Option<(&Rc<Cell<u32>>, &Rc<Rest>)>,
     name: &str,
     armed: u64,
-    at: u64,
+    due: u64,
 ) {
     let (q, log, name) = (p.clone(), log.clone(), name.to_string());
     let work = work.map(|(w, r)| (w.clone(), r.clone()));
     p.spawn(Box::pin(async move {
         q.sleep(ms(armed)).await;
-        q.sleep(ms(at - armed)).await;
+        q.sleep(ms(due - armed)).await;
         log.borrow_mut().push((q.now(), name));
         if let Some((w, r)) = work {
             w.set(w.get() + 1);
