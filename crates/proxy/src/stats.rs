@@ -72,8 +72,8 @@ macro_rules! stat_struct {
                 })
             }
 
-            /// Write the stats in name order (so that a scope of them is mostly sorted
-            /// already: [`StatsWriter::scope`]).
+            /// Write the stats in name order (so that a snapshot of them is mostly sorted
+            /// already: see [`StatsWriter`]).
             #[allow(dead_code)]
             fn write_fields(&self, prefix: &str, out: &mut StatsWriter) {
                 self.write_counters(prefix, out, None, None);

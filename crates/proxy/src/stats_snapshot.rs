@@ -1,5 +1,10 @@
 //! A proxy's stats as a snapshot under Envoy's names ([`StatsSnapshot`]), and how one is
 //! written ([`StatsWriter`]): names appended as the stats are rendered, sorted once.
+//!
+//! Writers put their names in name order where they can (a cluster's scope: see
+//! `stats/cluster_scope.rs`), so that the one sort at [`StatsWriter::finish`] finds long runs
+//! already in order and only checks them. The order is a cost, never a contract: `finish`
+//! sorts whatever it is given.
 
 use std::collections::BTreeMap;
 
@@ -16,7 +21,11 @@ pub struct StatsSnapshot {
 /// A snapshot being written: stats are appended as they are named and sorted into the
 /// snapshot's maps once, at [`StatsWriter::finish`] (a proxy names thousands of stats, and
 /// inserting each into a map compared long, mostly shared names over and over). A name
-/// written twice keeps its last value, as a map insert would.
+/// written twice keeps its last value, as a map insert would. Nothing sorts a scope on its
+/// own: a cluster's scope is written in name order (`stats/cluster_scope.rs`, whose tests
+/// check it for every combination of the scope's optional stats), and sorting each of the
+/// thousands of scopes of a mesh's snapshots again only re-compared names known to be in
+/// order.
 #[derive(Debug, Default)]
 pub struct StatsWriter {
     counters: Vec<(String, u64)>,
@@ -38,28 +47,6 @@ impl StatsWriter {
     /// A gauge whose maximum is not tracked.
     pub fn gauge_value(&mut self, name: String, v: u64) {
         self.gauges.push((name, v));
-    }
-
-    /// Write one scope's stats, every name starting with `prefix`, and put them in name
-    /// order by what follows the prefix. Scopes written in order (a proxy's clusters by name)
-    /// leave the snapshot in order, or nearly, so that [`StatsWriter::finish`]'s sort only
-    /// checks it, instead of comparing long shared prefixes in a sort of thousands of names.
-    pub fn scope(&mut self, prefix: &str, write: impl FnOnce(&mut StatsWriter)) {
-        let starts = [
-            self.counters.len(),
-            self.gauges.len(),
-            self.gauges_max.len(),
-        ];
-        write(self);
-        let tails = [
-            &mut self.counters[starts[0]..],
-            &mut self.gauges[starts[1]..],
-            &mut self.gauges_max[starts[2]..],
-        ];
-        for tail in tails {
-            debug_assert!(tail.iter().all(|(name, _)| name.starts_with(prefix)));
-            tail.sort_by(|(a, _), (b, _)| a[prefix.len()..].cmp(&b[prefix.len()..]));
-        }
     }
 
     /// The counters' and the gauges' names in the order they were written.

@@ -89,7 +89,7 @@ impl OutlierStats {
     }
 
     /// Add them under `<prefix>outlier_detection.*` (`prefix`: `cluster.<name>.`), in name
-    /// order (see [`StatsWriter::scope`]).
+    /// order (see [`StatsWriter`]).
     pub fn write_prefixed(&self, prefix: &str, out: &mut StatsWriter) {
         let prefix = [prefix, "outlier_detection."].concat();
         let (names, order) = counter_names();
