@@ -58,8 +58,8 @@ macro_rules! stat_struct {
         }
 
         impl $name {
-            // Names by `concat` (one exact allocation), not `format!`: a proxy's snapshot
-            // names thousands of stats and formatting took most of its time.
+            // Names by `stat_name` (one exact allocation), not `format!`: a proxy's
+            // snapshot names thousands of stats and formatting took most of its time.
             const COUNTER_NAMES: &'static [&'static str] = &[$(stringify!($c)),*];
             const GAUGE_NAMES: &'static [&'static str] = &[$(stringify!($g)),*];
 
@@ -97,7 +97,7 @@ macro_rules! stat_struct {
                 let hi = to.map_or(order.len(), |t| order.partition_point(|&i| names[i] < t));
                 let values: &[u64] = &[$(self.$c),*];
                 for &i in &order[lo..hi] {
-                    out.counter([prefix, names[i]].concat(), values[i]);
+                    out.counter_in(prefix, names[i], values[i]);
                 }
             }
 
@@ -117,7 +117,7 @@ macro_rules! stat_struct {
                 let hi = to.map_or(order.len(), |t| order.partition_point(|&i| names[i] < t));
                 let gauges: &[&Gauge] = &[$(&self.$g),*];
                 for &i in &order[lo..hi] {
-                    out.gauge([prefix, names[i]].concat(), gauges[i]);
+                    out.gauge_in(prefix, names[i], gauges[i]);
                 }
             }
 

@@ -33,9 +33,29 @@ pub struct StatsWriter {
     gauges_max: Vec<(String, u64)>,
 }
 
+/// `prefix` followed by `name`, in one allocation of exactly their length: what a
+/// snapshot's thousands of names are made with (`[prefix, name].concat()`, the generic join,
+/// measured its pieces and copied them in a loop, and was most of the cost of naming a stat).
+pub fn stat_name(prefix: &str, name: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + name.len());
+    s.push_str(prefix);
+    s.push_str(name);
+    s
+}
+
 impl StatsWriter {
     pub fn counter(&mut self, name: String, v: u64) {
         self.counters.push((name, v));
+    }
+
+    /// The counter `<prefix><name>` (see [`stat_name`]).
+    pub fn counter_in(&mut self, prefix: &str, name: &str, v: u64) {
+        self.counter(stat_name(prefix, name), v);
+    }
+
+    /// The gauge `<prefix><name>`, its value and its maximum (see [`stat_name`]).
+    pub fn gauge_in(&mut self, prefix: &str, name: &str, g: &Gauge) {
+        self.gauge(stat_name(prefix, name), g);
     }
 
     /// A gauge's value and its maximum.
@@ -65,5 +85,33 @@ impl StatsWriter {
             gauges: self.gauges.into_iter().collect(),
             gauges_max: self.gauges_max.into_iter().collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stat_name_is_its_prefix_and_name_in_exactly_their_length() {
+        for (prefix, name) in [("cluster.c.", "upstream_rq_total"), ("", "x"), ("p.", "")] {
+            let s = stat_name(prefix, name);
+            assert_eq!(s, [prefix, name].concat());
+            assert_eq!(s.capacity(), s.len());
+        }
+    }
+
+    #[test]
+    fn names_written_in_parts_read_as_whole_names() {
+        let mut g = Gauge::default();
+        g.set(3);
+        g.set(1);
+        let mut out = StatsWriter::default();
+        out.counter_in("cluster.c.", "upstream_rq_total", 7);
+        out.gauge_in("cluster.c.", "upstream_cx_active", &g);
+        let s = out.finish();
+        assert_eq!(s.counters["cluster.c.upstream_rq_total"], 7);
+        assert_eq!(s.gauges["cluster.c.upstream_cx_active"], 1);
+        assert_eq!(s.gauges_max["cluster.c.upstream_cx_active"], 3);
     }
 }

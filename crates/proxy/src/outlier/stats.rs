@@ -95,12 +95,9 @@ impl OutlierStats {
         let (names, order) = counter_names();
         let values = self.values();
         for &i in order {
-            out.counter([prefix.as_str(), &names[i]].concat(), values[i]);
+            out.counter_in(&prefix, &names[i], values[i]);
         }
-        out.gauge(
-            [prefix.as_str(), "ejections_active"].concat(),
-            &self.ejections_active,
-        );
+        out.gauge_in(&prefix, "ejections_active", &self.ejections_active);
     }
 }
 

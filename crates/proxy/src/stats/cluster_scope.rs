@@ -55,7 +55,7 @@ impl ClusterStatSet {
         c.write_counters(prefix, out, Some(AFTER_LB), Some(AFTER_CODES));
         super::write_codes(&self.codes.by_code, prefix, out);
         c.write_counters(prefix, out, Some(AFTER_CODES), Some(COMPLETED));
-        out.counter([prefix, COMPLETED].concat(), self.codes.completed);
+        out.counter_in(prefix, COMPLETED, self.codes.completed);
         c.write_counters(prefix, out, Some(COMPLETED), None);
         c.write_gauges(prefix, out, None, None);
     }
@@ -71,7 +71,7 @@ impl super::CodeStats {
         let retry = [prefix, "retry."].concat();
         super::write_codes(&self.retried, &retry, out);
         let n = self.retried.values().sum();
-        out.counter([retry.as_str(), COMPLETED].concat(), n);
+        out.counter_in(&retry, COMPLETED, n);
     }
 }
 
