@@ -212,15 +212,29 @@ impl<'s> Scope<'s> {
     }
 }
 
-/// The scopes (`cluster.<name>`) that have the counter `<scope>.<marker>`.
+/// The scopes (`cluster.<name>`) that have the counter `<scope>.<marker>`. Every counter
+/// under `head` is looked at (a mesh's proxies have hundreds of thousands), so the walk has
+/// an end bound instead of a prefix test per name, and a name is compared with the marker
+/// only when the byte before where the marker would start is the `.` it needs.
 fn scopes<'s>(stats: &'s ProxyStats, head: &str, marker: &str) -> Vec<&'s str> {
-    (stats
-        .counters
-        .range::<str, _>((Bound::Included(head), Bound::Unbounded)))
-    .map(|(k, _)| k)
-    .take_while(|k| k.starts_with(head))
-    .filter_map(|k| k.strip_suffix(marker)?.strip_suffix('.'))
-    .collect()
+    let end = prefix_end(head);
+    let dot = marker.len() + 1;
+    (stats.counters)
+        .range::<str, _>((Bound::Included(head), Bound::Excluded(end.as_str())))
+        .map(|(k, _)| k)
+        .filter(|k| k.len() >= dot && k.as_bytes()[k.len() - dot] == b'.')
+        .filter_map(|k| k.strip_suffix(marker)?.strip_suffix('.'))
+        .collect()
+}
+
+/// The first name after all those that start with `head`: `head` with its last byte one
+/// higher (`cluster.` → `cluster/`). Heads are the checks' own ASCII constants.
+fn prefix_end(head: &str) -> String {
+    let mut end = head.as_bytes().to_vec();
+    let last = end.last_mut().expect("a scope head is not empty");
+    assert!(*last < 0x7f, "a scope head ends in ASCII: {head}");
+    *last += 1;
+    String::from_utf8(end).expect("an ASCII byte one higher is still UTF-8")
 }
 
 fn violation(scope: &str, identity: &'static str, detail: String) -> Violation {

@@ -187,3 +187,27 @@ fn a_scopes_counters_are_read_from_its_names_alone() {
     );
     assert_eq!(read_counters(&map, "cluster.a.", &[]), Vec::<u64>::new());
 }
+
+#[test]
+fn scopes_are_the_names_under_the_head_that_end_in_the_marker() {
+    let mut stats = ProxyStats::default();
+    for name in [
+        "cluster.a.upstream_cx_total",
+        "cluster.a.upstream_rq_total",
+        "cluster.a.b.upstream_cx_total",
+        "cluster.upstream_cx_total",
+        "cluster.cupstream_cx_total",
+        "cluster/x.upstream_cx_total",
+        "clusterx.upstream_cx_total",
+        "cluster-y.upstream_cx_total",
+        "http.h.upstream_cx_total",
+    ] {
+        stats.counters.insert(name.to_string(), 1);
+    }
+    assert_eq!(
+        scopes(&stats, "cluster.", "upstream_cx_total"),
+        ["cluster.a.b", "cluster.a", "cluster"]
+    );
+    assert_eq!(prefix_end("cluster."), "cluster/");
+    assert_eq!(prefix_end("http."), "http/");
+}
