@@ -8,7 +8,9 @@
 //! response codes of any classes): the tests check the order for every combination. Still
 //! a cost, not a contract: `finish` sorts whatever the writes' order.
 
-use super::{ClusterStatSet, StatsWriter};
+use std::sync::OnceLock;
+
+use super::{BreakerGauges, ClusterStatSet, ClusterStats, StatsWriter};
 use crate::health::HealthCheckStats;
 use crate::outlier::stats::OutlierStats;
 
@@ -34,30 +36,65 @@ impl ClusterStatSet {
         health: Option<&HealthCheckStats>,
         outlier: Option<&OutlierStats>,
     ) {
+        let ranks = Ranks::get();
         // circuit_breakers.* (gauges only), default before high.
         let default = [prefix, "circuit_breakers.default."].concat();
         let b = &self.breakers_default;
-        b.write_gauges(&default, out, None, Some(REMAINING));
+        b.write_gauges(&default, out, 0..ranks.remaining);
         if let Some(r) = &self.remaining_default {
             r.write_fields(&default, out);
         }
-        b.write_gauges(&default, out, Some(REMAINING), None);
+        b.write_gauges(
+            &default,
+            out,
+            ranks.remaining..BreakerGauges::GAUGE_NAMES.len(),
+        );
         (self.breakers_high).write_fields(&[prefix, "circuit_breakers.high."].concat(), out);
         if let Some(h) = health {
             h.write_prefixed(prefix, out);
         }
         let c = &self.cluster;
-        c.write_counters(prefix, out, None, Some(AFTER_LB));
+        c.write_counters(prefix, out, 0..ranks.after_lb);
         if let Some(o) = outlier {
             o.write_prefixed(prefix, out);
         }
         self.codes.write_retried(prefix, out);
-        c.write_counters(prefix, out, Some(AFTER_LB), Some(AFTER_CODES));
+        c.write_counters(prefix, out, ranks.after_lb..ranks.after_codes);
         super::write_codes(&self.codes.by_code, prefix, out);
-        c.write_counters(prefix, out, Some(AFTER_CODES), Some(COMPLETED));
+        c.write_counters(prefix, out, ranks.after_codes..ranks.completed);
         out.counter_in(prefix, COMPLETED, self.codes.completed);
-        c.write_counters(prefix, out, Some(COMPLETED), None);
-        c.write_gauges(prefix, out, None, None);
+        c.write_counters(
+            prefix,
+            out,
+            ranks.completed..ClusterStats::COUNTER_NAMES.len(),
+        );
+        c.write_gauges(prefix, out, 0..ClusterStats::GAUGE_NAMES.len());
+    }
+}
+
+/// Where the other parts' names fall among [`ClusterStats`]' counters and
+/// [`BreakerGauges`]' gauges, as ranks in their name order: fixed by the names, so found once
+/// per run instead of by a binary search of the table for each piece of every scope.
+struct Ranks {
+    /// [`ClusterStats`]' counters below [`AFTER_LB`].
+    after_lb: usize,
+    /// Below [`AFTER_CODES`].
+    after_codes: usize,
+    /// Below [`COMPLETED`].
+    completed: usize,
+    /// [`BreakerGauges`]' gauges below [`REMAINING`].
+    remaining: usize,
+}
+
+impl Ranks {
+    fn get() -> &'static Ranks {
+        static RANKS: OnceLock<Ranks> = OnceLock::new();
+        RANKS.get_or_init(|| Ranks {
+            after_lb: ClusterStats::counter_rank(AFTER_LB),
+            after_codes: ClusterStats::counter_rank(AFTER_CODES),
+            completed: ClusterStats::counter_rank(COMPLETED),
+            remaining: BreakerGauges::gauge_rank(REMAINING),
+        })
     }
 }
 
@@ -176,6 +213,28 @@ mod tests {
         assert!(has(&full, ".retry.upstream_rq_503") && has(&full, ".upstream_rq_200"));
         assert!(has(&full_gauges, ".circuit_breakers.default.remaining_rq"));
         assert!(has(&full_gauges, ".outlier_detection.ejections_active"));
+    }
+
+    #[test]
+    fn each_rank_splits_its_table_at_the_name_it_stands_for() {
+        let ranks = Ranks::get();
+        let sorted = |names: &[&'static str]| {
+            let mut v = names.to_vec();
+            v.sort();
+            v
+        };
+        let counters = sorted(ClusterStats::COUNTER_NAMES);
+        let gauges = sorted(BreakerGauges::GAUGE_NAMES);
+        for (names, rank, at) in [
+            (&counters, ranks.after_lb, AFTER_LB),
+            (&counters, ranks.after_codes, AFTER_CODES),
+            (&counters, ranks.completed, COMPLETED),
+            (&gauges, ranks.remaining, REMAINING),
+        ] {
+            assert!(0 < rank && rank < names.len(), "{at}: {rank}");
+            assert!(names[..rank].iter().all(|n| *n < at), "{at}");
+            assert!(names[rank..].iter().all(|n| *n >= at), "{at}");
+        }
     }
 
     #[test]
