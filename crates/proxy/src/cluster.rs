@@ -377,14 +377,12 @@ impl<P: Platform> Cluster<P> {
     pub fn write_stats(&self, out: &mut StatsWriter) {
         let prefix = ["cluster.", self.info.name(), "."].concat();
         let (outlier, health) = (self.outlier.borrow(), self.health.borrow());
-        out.scope(&prefix, |out| {
-            self.info.write_scope(
-                &prefix,
-                out,
-                health.as_ref().map(|h| h.engine.stats()),
-                outlier.as_ref().map(|o| o.engine.stats()),
-            );
-        });
+        self.info.write_scope(
+            &prefix,
+            out,
+            health.as_ref().map(|h| h.engine.stats()),
+            outlier.as_ref().map(|o| o.engine.stats()),
+        );
     }
 }
 

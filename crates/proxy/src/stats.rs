@@ -5,6 +5,7 @@
 //! when a snapshot is taken. Every gauge remembers the highest value it reached.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 pub use crate::stats_snapshot::{StatsSnapshot, StatsWriter};
 
@@ -58,8 +59,8 @@ macro_rules! stat_struct {
         }
 
         impl $name {
-            // Names by `concat` (one exact allocation), not `format!`: a proxy's snapshot
-            // names thousands of stats and formatting took most of its time.
+            // Names by `stat_name` (one exact allocation), not `format!`: a proxy's
+            // snapshot names thousands of stats and formatting took most of its time.
             const COUNTER_NAMES: &'static [&'static str] = &[$(stringify!($c)),*];
             const GAUGE_NAMES: &'static [&'static str] = &[$(stringify!($g)),*];
 
@@ -72,52 +73,49 @@ macro_rules! stat_struct {
                 })
             }
 
-            /// Write the stats in name order (so that a scope of them is mostly sorted
-            /// already: [`StatsWriter::scope`]).
+            /// Write the stats in name order (so that a snapshot of them is mostly sorted
+            /// already: see [`StatsWriter`]).
             #[allow(dead_code)]
             fn write_fields(&self, prefix: &str, out: &mut StatsWriter) {
-                self.write_counters(prefix, out, None, None);
-                self.write_gauges(prefix, out, None, None);
+                self.write_counters(prefix, out, 0..Self::COUNTER_NAMES.len());
+                self.write_gauges(prefix, out, 0..Self::GAUGE_NAMES.len());
             }
 
-            /// Write, in name order, the counters whose names are at least `from` and below
-            /// `to`: a scope that puts other stats among these writes them in pieces, so that
-            /// it comes out in name order.
+            /// How many of the counters' names sort below `name`: where stats of another
+            /// part of a scope named `name` fall among these, in name order.
             #[allow(dead_code)]
-            fn write_counters(
-                &self,
-                prefix: &str,
-                out: &mut StatsWriter,
-                from: Option<&str>,
-                to: Option<&str>,
-            ) {
-                let order = &Self::order().0;
+            fn counter_rank(name: &str) -> usize {
                 let names = Self::COUNTER_NAMES;
-                let lo = from.map_or(0, |f| order.partition_point(|&i| names[i] < f));
-                let hi = to.map_or(order.len(), |t| order.partition_point(|&i| names[i] < t));
+                Self::order().0.partition_point(|&i| names[i] < name)
+            }
+
+            /// How many of the gauges' names sort below `name` (as [`Self::counter_rank`]).
+            #[allow(dead_code)]
+            fn gauge_rank(name: &str) -> usize {
+                let names = Self::GAUGE_NAMES;
+                Self::order().1.partition_point(|&i| names[i] < name)
+            }
+
+            /// Write, in name order, the counters of name ranks `ranks` (see
+            /// [`Self::counter_rank`]): a scope that puts other stats among these writes
+            /// them in pieces, so that it comes out in name order.
+            #[allow(dead_code)]
+            fn write_counters(&self, prefix: &str, out: &mut StatsWriter, ranks: Range<usize>) {
+                let names = Self::COUNTER_NAMES;
                 let values: &[u64] = &[$(self.$c),*];
-                for &i in &order[lo..hi] {
-                    out.counter([prefix, names[i]].concat(), values[i]);
+                for &i in &Self::order().0[ranks] {
+                    out.counter_in(prefix, names[i], values[i]);
                 }
             }
 
-            /// Write, in name order, the gauges whose names are at least `from` and below
-            /// `to` (as [`Self::write_counters`]).
+            /// Write, in name order, the gauges of name ranks `ranks` (as
+            /// [`Self::write_counters`]).
             #[allow(dead_code, unused_variables)]
-            fn write_gauges(
-                &self,
-                prefix: &str,
-                out: &mut StatsWriter,
-                from: Option<&str>,
-                to: Option<&str>,
-            ) {
-                let order = &Self::order().1;
+            fn write_gauges(&self, prefix: &str, out: &mut StatsWriter, ranks: Range<usize>) {
                 let names = Self::GAUGE_NAMES;
-                let lo = from.map_or(0, |f| order.partition_point(|&i| names[i] < f));
-                let hi = to.map_or(order.len(), |t| order.partition_point(|&i| names[i] < t));
                 let gauges: &[&Gauge] = &[$(&self.$g),*];
-                for &i in &order[lo..hi] {
-                    out.gauge([prefix, names[i]].concat(), gauges[i]);
+                for &i in &Self::order().1[ranks] {
+                    out.gauge_in(prefix, names[i], gauges[i]);
                 }
             }
 

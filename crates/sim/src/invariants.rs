@@ -18,8 +18,8 @@
 //! In the trace (when no event was dropped): each proxy wrote one HTTP access-log entry per
 //! request that ended, and each load one `request` event per call it made.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::ops::Bound;
 
 use meshtwin_model::event::EventKind;
@@ -90,43 +90,114 @@ pub fn check(run: &RunResult, cx: &Context) -> Vec<Violation> {
     out
 }
 
-/// The entries of `map` whose names start with `prefix`, by the rest of their names (sorted,
-/// as the map is).
-fn under<'s>(map: &'s BTreeMap<String, u64>, prefix: &str) -> Vec<(&'s str, u64)> {
-    (map.range::<str, _>((Bound::Included(prefix), Bound::Unbounded)))
-        .take_while(|(k, _)| k.starts_with(prefix))
-        .map(|(k, v)| (&k[prefix.len()..], *v))
-        .collect()
+/// The values of the counters `<prefix><name>` for each of `wanted` (sorted names; 0 for one
+/// the map lacks: Envoy creates some stats on first use), found in one walk of the map from
+/// the first of them to the last, merging the two sorted lists — instead of copying the
+/// scope's every counter out and searching it for each name.
+fn read_counters(map: &BTreeMap<String, u64>, prefix: &str, wanted: &[&str]) -> Vec<u64> {
+    debug_assert!(
+        wanted.windows(2).all(|w| w[0] < w[1]),
+        "unsorted {wanted:?}"
+    );
+    let mut values = vec![0; wanted.len()];
+    let Some(first) = wanted.first() else {
+        return values;
+    };
+    let from = [prefix, first].concat();
+    let mut want = wanted.iter().enumerate().peekable();
+    // A scope's names are contiguous in the map: its walk ends at the first name outside it.
+    for (name, v) in map.range::<str, _>((Bound::Included(from.as_str()), Bound::Unbounded)) {
+        let Some(rest) = name.strip_prefix(prefix) else {
+            break;
+        };
+        while let Some(&(i, w)) = want.peek() {
+            match (*w).cmp(rest) {
+                Ordering::Less => {
+                    want.next();
+                }
+                Ordering::Equal => {
+                    values[i] = *v;
+                    want.next();
+                    break;
+                }
+                Ordering::Greater => break,
+            }
+        }
+        if want.peek().is_none() {
+            break;
+        }
+    }
+    values
 }
 
-/// The value of `name` among `entries` (sorted by name).
-fn find(entries: &[(&str, u64)], name: &str) -> Option<u64> {
-    let i = entries.binary_search_by(|(k, _)| (*k).cmp(name)).ok()?;
-    Some(entries[i].1)
-}
+/// The counters the cluster identities read, sorted (see [`read_counters`]).
+const CLUSTER_COUNTERS: [&str; 19] = [
+    "retry.upstream_rq_1xx",
+    "retry.upstream_rq_2xx",
+    "retry.upstream_rq_3xx",
+    "retry.upstream_rq_4xx",
+    "retry.upstream_rq_5xx",
+    "retry.upstream_rq_completed",
+    "upstream_cx_destroy",
+    "upstream_cx_destroy_local",
+    "upstream_cx_destroy_local_with_active_rq",
+    "upstream_cx_destroy_remote",
+    "upstream_cx_destroy_remote_with_active_rq",
+    "upstream_cx_destroy_with_active_rq",
+    "upstream_cx_total",
+    "upstream_rq_1xx",
+    "upstream_rq_2xx",
+    "upstream_rq_3xx",
+    "upstream_rq_4xx",
+    "upstream_rq_5xx",
+    "upstream_rq_completed",
+];
 
-/// The stats of one scope (`cluster.<name>`, `http.<prefix>`): its counters by their names
-/// within it (a proxy has thousands of stats, and each check reads a dozen of one scope's
-/// counters), and its gauges looked up by name (each check reads one or two).
+/// The counters the connection manager identities read, sorted.
+const HTTP_COUNTERS: [&str; 8] = [
+    "downstream_rq_1xx",
+    "downstream_rq_2xx",
+    "downstream_rq_3xx",
+    "downstream_rq_4xx",
+    "downstream_rq_5xx",
+    "downstream_rq_completed",
+    "downstream_rq_rx_reset",
+    "downstream_rq_total",
+];
+
+/// The stats of one scope (`cluster.<name>`, `http.<prefix>`) that its identities read: the
+/// counters they name, read in one walk (a proxy has thousands of stats, and each check
+/// reads a dozen or more of one scope's counters), and its gauges looked up by name (each
+/// check reads one or two).
 struct Scope<'s> {
     stats: &'s ProxyStats,
     prefix: String,
-    counters: Vec<(&'s str, u64)>,
+    names: &'static [&'static str],
+    counters: Vec<u64>,
 }
 
 impl<'s> Scope<'s> {
-    fn of(stats: &'s ProxyStats, scope: &str) -> Self {
+    /// The scope `scope` of `stats`, with its counters among `names` (sorted).
+    fn of(stats: &'s ProxyStats, scope: &str, names: &'static [&'static str]) -> Self {
         let prefix = [scope, "."].concat();
         Self {
             stats,
-            counters: under(&stats.counters, &prefix),
+            counters: read_counters(&stats.counters, &prefix, names),
             prefix,
+            names,
         }
     }
 
-    /// A counter (0 when absent: Envoy creates some stats on first use).
+    /// A counter (0 when absent: Envoy creates some stats on first use). Panics if `name` is
+    /// not one the scope was read for: a check reading what it did not declare is a bug.
     fn counter(&self, name: &str) -> u64 {
-        find(&self.counters, name).unwrap_or(0)
+        match self.names.binary_search(&name) {
+            Ok(i) => self.counters[i],
+            Err(_) => panic!(
+                "the identity checks read {name}, not among {:?}",
+                self.names
+            ),
+        }
     }
 
     fn gauge(&self, name: &str) -> u64 {
@@ -141,15 +212,29 @@ impl<'s> Scope<'s> {
     }
 }
 
-/// The scopes (`cluster.<name>`) that have the counter `<scope>.<marker>`.
+/// The scopes (`cluster.<name>`) that have the counter `<scope>.<marker>`. Every counter
+/// under `head` is looked at (a mesh's proxies have hundreds of thousands), so the walk has
+/// an end bound instead of a prefix test per name, and a name is compared with the marker
+/// only when the byte before where the marker would start is the `.` it needs.
 fn scopes<'s>(stats: &'s ProxyStats, head: &str, marker: &str) -> Vec<&'s str> {
-    (stats
-        .counters
-        .range::<str, _>((Bound::Included(head), Bound::Unbounded)))
-    .map(|(k, _)| k)
-    .take_while(|k| k.starts_with(head))
-    .filter_map(|k| k.strip_suffix(marker)?.strip_suffix('.'))
-    .collect()
+    let end = prefix_end(head);
+    let dot = marker.len() + 1;
+    (stats.counters)
+        .range::<str, _>((Bound::Included(head), Bound::Excluded(end.as_str())))
+        .map(|(k, _)| k)
+        .filter(|k| k.len() >= dot && k.as_bytes()[k.len() - dot] == b'.')
+        .filter_map(|k| k.strip_suffix(marker)?.strip_suffix('.'))
+        .collect()
+}
+
+/// The first name after all those that start with `head`: `head` with its last byte one
+/// higher (`cluster.` → `cluster/`). Heads are the checks' own ASCII constants.
+fn prefix_end(head: &str) -> String {
+    let mut end = head.as_bytes().to_vec();
+    let last = end.last_mut().expect("a scope head is not empty");
+    assert!(*last < 0x7f, "a scope head ends in ASCII: {head}");
+    *last += 1;
+    String::from_utf8(end).expect("an ASCII byte one higher is still UTF-8")
 }
 
 fn violation(scope: &str, identity: &'static str, detail: String) -> Violation {
@@ -230,7 +315,7 @@ fn check_clusters(
     out: &mut Vec<Violation>,
 ) {
     for scope in scopes(stats, "cluster.", "upstream_cx_total") {
-        let stats = Scope::of(stats, scope);
+        let stats = Scope::of(stats, scope, &CLUSTER_COUNTERS);
         let s = |n: &str| stats.counter(n);
         if let Some(d) = classes_add_up(&stats, &UPSTREAM) {
             out.push(violation(
@@ -280,7 +365,7 @@ fn check_clusters(
 
 fn check_connection_managers(stats: &ProxyStats, out: &mut Vec<Violation>) {
     for scope in scopes(stats, "http.", "downstream_rq_total") {
-        let stats = Scope::of(stats, scope);
+        let stats = Scope::of(stats, scope, &HTTP_COUNTERS);
         let s = |n: &str| stats.counter(n);
         if let Some(d) = classes_add_up(&stats, &DOWNSTREAM) {
             out.push(violation(
@@ -309,17 +394,18 @@ fn ended_requests(stats: &ProxyStats) -> u64 {
     scopes(stats, "http.", "downstream_rq_total")
         .into_iter()
         .map(|scope| {
-            let s = Scope::of(stats, scope);
+            let s = Scope::of(stats, scope, &HTTP_COUNTERS);
             (s.counter("downstream_rq_total")).saturating_sub(s.gauge("downstream_rq_active"))
         })
         .sum()
 }
 
 /// Counts by name, looked up once per event of the trace. Only looked up, never iterated, so
-/// its order does not matter: a hash map of fixed keys (SipHash with zero keys, no OS
-/// randomness) finds a name in one hash, where a `BTreeMap` compared it with a dozen
-/// others, mostly sharing a long prefix (`svc-3-us-east-a-…`).
-type Counts = indexmap::IndexMap<String, u64, BuildHasherDefault<DefaultHasher>>;
+/// its order does not matter: a hash map of a fixed seed (no OS randomness) finds a name in
+/// one hash, where a `BTreeMap` compared it with a dozen others, mostly sharing a long prefix
+/// (`svc-3-us-east-a-…`). foldhash, not SipHash: hashing each event's name was most of the
+/// count's cost, and these keys come from the run, not from an adversary.
+type Counts = indexmap::IndexMap<String, u64, foldhash::fast::FixedState>;
 
 /// What the trace's identities count, in one pass over the trace.
 #[derive(Default)]

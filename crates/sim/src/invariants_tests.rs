@@ -133,3 +133,81 @@ fn every_ended_request_needs_one_access_log_entry() {
          (10 requests ended, 9 logged)"
     );
 }
+
+#[test]
+fn the_counters_each_scope_reads_are_listed_sorted_and_include_every_identitys() {
+    for names in [&CLUSTER_COUNTERS[..], &HTTP_COUNTERS[..]] {
+        let mut sorted = names.to_vec();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted.as_slice());
+    }
+    let cluster = (UPSTREAM.classes.iter().chain(&RETRY.classes))
+        .chain([&UPSTREAM.completed, &RETRY.completed, &"upstream_cx_total"])
+        .chain(DESTROY_SPLITS.iter().flat_map(|(a, l, r, _)| [a, l, r]));
+    for name in cluster {
+        assert!(CLUSTER_COUNTERS.contains(name), "{name}");
+    }
+    let http = DOWNSTREAM.classes.iter().chain([
+        &DOWNSTREAM.completed,
+        &"downstream_rq_rx_reset",
+        &"downstream_rq_total",
+    ]);
+    for name in http {
+        assert!(HTTP_COUNTERS.contains(name), "{name}");
+    }
+}
+
+#[test]
+fn a_scopes_counters_are_read_from_its_names_alone() {
+    // Neighbours that share the scope's name as a prefix, before and after it in the map.
+    let map: BTreeMap<String, u64> = [
+        ("cluster.a.upstream_cx_total", 1),
+        ("cluster.a.upstream_rq_2xx", 2),
+        ("cluster.a.upstream_rq_completed", 3),
+        ("cluster.a.retry.upstream_rq_5xx", 4),
+        ("cluster.a.lb_healthy_panic", 5),
+        ("cluster.a-b.upstream_cx_total", 60),
+        ("cluster.a.b.upstream_rq_1xx", 70),
+        ("cluster.ab.upstream_cx_destroy", 80),
+        ("cluster.upstream_cx_destroy", 90),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let read = read_counters(&map, "cluster.a.", &CLUSTER_COUNTERS);
+    let expected: Vec<u64> = (CLUSTER_COUNTERS.iter())
+        .map(|n| map.get(&format!("cluster.a.{n}")).copied().unwrap_or(0))
+        .collect();
+    assert_eq!(read, expected);
+    assert_eq!(read.iter().sum::<u64>(), 1 + 2 + 3 + 4);
+    assert_eq!(
+        read_counters(&map, "cluster.z.", &CLUSTER_COUNTERS),
+        [0; 19]
+    );
+    assert_eq!(read_counters(&map, "cluster.a.", &[]), Vec::<u64>::new());
+}
+
+#[test]
+fn scopes_are_the_names_under_the_head_that_end_in_the_marker() {
+    let mut stats = ProxyStats::default();
+    for name in [
+        "cluster.a.upstream_cx_total",
+        "cluster.a.upstream_rq_total",
+        "cluster.a.b.upstream_cx_total",
+        "cluster.upstream_cx_total",
+        "cluster.cupstream_cx_total",
+        "cluster/x.upstream_cx_total",
+        "clusterx.upstream_cx_total",
+        "cluster-y.upstream_cx_total",
+        "http.h.upstream_cx_total",
+    ] {
+        stats.counters.insert(name.to_string(), 1);
+    }
+    assert_eq!(
+        scopes(&stats, "cluster.", "upstream_cx_total"),
+        ["cluster.a.b", "cluster.a", "cluster"]
+    );
+    assert_eq!(prefix_end("cluster."), "cluster/");
+    assert_eq!(prefix_end("http."), "http/");
+}

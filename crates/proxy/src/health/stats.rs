@@ -56,10 +56,10 @@ impl HealthCheckStats {
             ("verify_cluster", self.verify_cluster),
         ];
         for (name, v) in counters {
-            out.counter([prefix.as_str(), name].concat(), v);
+            out.counter_in(&prefix, name, v);
         }
         for (name, g) in [("degraded", &self.degraded), ("healthy", &self.healthy)] {
-            out.gauge([prefix.as_str(), name].concat(), g);
+            out.gauge_in(&prefix, name, g);
         }
     }
 }

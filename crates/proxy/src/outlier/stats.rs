@@ -89,18 +89,15 @@ impl OutlierStats {
     }
 
     /// Add them under `<prefix>outlier_detection.*` (`prefix`: `cluster.<name>.`), in name
-    /// order (see [`StatsWriter::scope`]).
+    /// order (see [`StatsWriter`]).
     pub fn write_prefixed(&self, prefix: &str, out: &mut StatsWriter) {
         let prefix = [prefix, "outlier_detection."].concat();
         let (names, order) = counter_names();
         let values = self.values();
         for &i in order {
-            out.counter([prefix.as_str(), &names[i]].concat(), values[i]);
+            out.counter_in(&prefix, &names[i], values[i]);
         }
-        out.gauge(
-            [prefix.as_str(), "ejections_active"].concat(),
-            &self.ejections_active,
-        );
+        out.gauge_in(&prefix, "ejections_active", &self.ejections_active);
     }
 }
 

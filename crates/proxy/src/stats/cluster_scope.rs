@@ -1,11 +1,16 @@
 //! A cluster's stats scope (`cluster.<name>.*`) written in name order: the cluster's own
 //! stats, its response codes, its circuit breakers' gauges and its detectors' stats
 //! interleave by name, so each part is written in the pieces that fall between the others'.
-//! [`StatsWriter::scope`] then finds the scope sorted and only checks it, instead of merging
-//! a dozen runs of long names per cluster (a 324-pod mesh snapshots ≈ 14,000 clusters). The
-//! order is a cost, not a contract: the scope is sorted whatever the writes' order.
+//! The snapshot's one sort ([`StatsWriter::finish`]) then finds each scope in order and only
+//! checks it, instead of merging a dozen runs of long names per cluster (a 324-pod mesh
+//! snapshots ≈ 3,600 clusters), and no scope is sorted on its own. Which parts a scope has
+//! varies (a health checker, an outlier detector, `remaining_*` gauges, retried responses,
+//! response codes of any classes): the tests check the order for every combination. Still
+//! a cost, not a contract: `finish` sorts whatever the writes' order.
 
-use super::{ClusterStatSet, StatsWriter};
+use std::sync::OnceLock;
+
+use super::{BreakerGauges, ClusterStatSet, ClusterStats, StatsWriter};
 use crate::health::HealthCheckStats;
 use crate::outlier::stats::OutlierStats;
 
@@ -31,30 +36,65 @@ impl ClusterStatSet {
         health: Option<&HealthCheckStats>,
         outlier: Option<&OutlierStats>,
     ) {
+        let ranks = Ranks::get();
         // circuit_breakers.* (gauges only), default before high.
         let default = [prefix, "circuit_breakers.default."].concat();
         let b = &self.breakers_default;
-        b.write_gauges(&default, out, None, Some(REMAINING));
+        b.write_gauges(&default, out, 0..ranks.remaining);
         if let Some(r) = &self.remaining_default {
             r.write_fields(&default, out);
         }
-        b.write_gauges(&default, out, Some(REMAINING), None);
+        b.write_gauges(
+            &default,
+            out,
+            ranks.remaining..BreakerGauges::GAUGE_NAMES.len(),
+        );
         (self.breakers_high).write_fields(&[prefix, "circuit_breakers.high."].concat(), out);
         if let Some(h) = health {
             h.write_prefixed(prefix, out);
         }
         let c = &self.cluster;
-        c.write_counters(prefix, out, None, Some(AFTER_LB));
+        c.write_counters(prefix, out, 0..ranks.after_lb);
         if let Some(o) = outlier {
             o.write_prefixed(prefix, out);
         }
         self.codes.write_retried(prefix, out);
-        c.write_counters(prefix, out, Some(AFTER_LB), Some(AFTER_CODES));
+        c.write_counters(prefix, out, ranks.after_lb..ranks.after_codes);
         super::write_codes(&self.codes.by_code, prefix, out);
-        c.write_counters(prefix, out, Some(AFTER_CODES), Some(COMPLETED));
-        out.counter([prefix, COMPLETED].concat(), self.codes.completed);
-        c.write_counters(prefix, out, Some(COMPLETED), None);
-        c.write_gauges(prefix, out, None, None);
+        c.write_counters(prefix, out, ranks.after_codes..ranks.completed);
+        out.counter_in(prefix, COMPLETED, self.codes.completed);
+        c.write_counters(
+            prefix,
+            out,
+            ranks.completed..ClusterStats::COUNTER_NAMES.len(),
+        );
+        c.write_gauges(prefix, out, 0..ClusterStats::GAUGE_NAMES.len());
+    }
+}
+
+/// Where the other parts' names fall among [`ClusterStats`]' counters and
+/// [`BreakerGauges`]' gauges, as ranks in their name order: fixed by the names, so found once
+/// per run instead of by a binary search of the table for each piece of every scope.
+struct Ranks {
+    /// [`ClusterStats`]' counters below [`AFTER_LB`].
+    after_lb: usize,
+    /// Below [`AFTER_CODES`].
+    after_codes: usize,
+    /// Below [`COMPLETED`].
+    completed: usize,
+    /// [`BreakerGauges`]' gauges below [`REMAINING`].
+    remaining: usize,
+}
+
+impl Ranks {
+    fn get() -> &'static Ranks {
+        static RANKS: OnceLock<Ranks> = OnceLock::new();
+        RANKS.get_or_init(|| Ranks {
+            after_lb: ClusterStats::counter_rank(AFTER_LB),
+            after_codes: ClusterStats::counter_rank(AFTER_CODES),
+            completed: ClusterStats::counter_rank(COMPLETED),
+            remaining: BreakerGauges::gauge_rank(REMAINING),
+        })
     }
 }
 
@@ -68,7 +108,7 @@ impl super::CodeStats {
         let retry = [prefix, "retry."].concat();
         super::write_codes(&self.retried, &retry, out);
         let n = self.retried.values().sum();
-        out.counter([retry.as_str(), COMPLETED].concat(), n);
+        out.counter_in(&retry, COMPLETED, n);
     }
 }
 
@@ -100,6 +140,100 @@ mod tests {
             assert!(names.len() > 10);
             let unordered: Vec<_> = names.windows(2).filter(|w| w[0] >= w[1]).collect();
             assert_eq!(unordered, Vec::<&[&str]>::new());
+        }
+    }
+
+    /// The names of one scope as written, for a cluster with `codes` answered, `retried`
+    /// retried and each optional part present or not.
+    fn written_names(
+        codes: &[u16],
+        retried: &[u16],
+        [health, outlier, remaining]: [bool; 3],
+    ) -> [Vec<String>; 2] {
+        let mut s = ClusterStatSet::default();
+        for &c in codes {
+            s.codes.charge(c);
+        }
+        for &c in retried {
+            s.codes.charge_retried(c);
+        }
+        s.remaining_default = remaining.then(RemainingGauges::default);
+        let (h, o) = (HealthCheckStats::default(), OutlierStats::default());
+        let mut out = StatsWriter::default();
+        let prefix = "cluster.outbound|9080||reviews.default.svc.cluster.local.";
+        s.write_scope(
+            prefix,
+            &mut out,
+            health.then_some(&h),
+            outlier.then_some(&o),
+        );
+        out.written()
+            .map(|names| names.into_iter().map(String::from).collect())
+    }
+
+    #[test]
+    fn every_combination_of_a_scopes_parts_is_written_in_sorted_order() {
+        let code_sets: [&[u16]; 6] = [
+            &[],
+            &[200],
+            &[503],
+            &[200, 503],
+            &[100, 204, 302, 404, 503, 504],
+            &[101, 200, 299, 500, 599],
+        ];
+        let mut checked = 0;
+        for codes in code_sets {
+            for retried in code_sets {
+                for parts in 0..8u8 {
+                    let parts = [parts & 1 != 0, parts & 2 != 0, parts & 4 != 0];
+                    for written in written_names(codes, retried, parts) {
+                        let mut sorted = written.clone();
+                        sorted.sort();
+                        sorted.dedup();
+                        assert_eq!(
+                            written, sorted,
+                            "codes {codes:?}, retried {retried:?}, {parts:?}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 6 * 6 * 8 * 2);
+    }
+
+    #[test]
+    fn the_optional_parts_add_their_names() {
+        let [bare, _] = written_names(&[], &[], [false; 3]);
+        let [full, full_gauges] = written_names(&[200], &[503], [true; 3]);
+        let [_, bare_gauges] = written_names(&[], &[], [false; 3]);
+        assert!(full.len() > bare.len() && full_gauges.len() > bare_gauges.len());
+        let has = |names: &[String], tail: &str| names.iter().any(|n| n.ends_with(tail));
+        assert!(has(&full, ".health_check.attempt") && !has(&bare, ".health_check.attempt"));
+        assert!(has(&full, ".retry.upstream_rq_503") && has(&full, ".upstream_rq_200"));
+        assert!(has(&full_gauges, ".circuit_breakers.default.remaining_rq"));
+        assert!(has(&full_gauges, ".outlier_detection.ejections_active"));
+    }
+
+    #[test]
+    fn each_rank_splits_its_table_at_the_name_it_stands_for() {
+        let ranks = Ranks::get();
+        let sorted = |names: &[&'static str]| {
+            let mut v = names.to_vec();
+            v.sort();
+            v
+        };
+        let counters = sorted(ClusterStats::COUNTER_NAMES);
+        let gauges = sorted(BreakerGauges::GAUGE_NAMES);
+        for (names, rank, at) in [
+            (&counters, ranks.after_lb, AFTER_LB),
+            (&counters, ranks.after_codes, AFTER_CODES),
+            (&counters, ranks.completed, COMPLETED),
+            (&gauges, ranks.remaining, REMAINING),
+        ] {
+            assert!(0 < rank && rank < names.len(), "{at}: {rank}");
+            assert!(names[..rank].iter().all(|n| *n < at), "{at}");
+            assert!(names[rank..].iter().all(|n| *n >= at), "{at}");
         }
     }
 
