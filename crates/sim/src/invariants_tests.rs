@@ -1,3 +1,4 @@
+use super::scope::{prefix_end, read_counters};
 use super::*;
 
 const C: &str = "cluster.outbound|8000||httpbin.default.svc.cluster.local";

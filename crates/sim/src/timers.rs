@@ -1,8 +1,9 @@
 //! The virtual clock's pending timers: due in (deadline, arming order), each cancellable.
 //!
-//! A min-heap of (deadline, seq, slot) — packed in 16 bytes, see [`Entry`] — and a slab of
-//! the wakers (and exact deadlines) of timers still armed. Arming pushes onto the heap — a new deadline is usually later than most and stays near the
-//! bottom, so this costs a few comparisons, where an ordered map searched and split nodes on
+//! A min-heap of (deadline, seq, slot) — packed in 16 bytes, see `Entry` — and a slab of
+//! the wakers (and exact deadlines) of timers still armed. Arming pushes onto the heap — a
+//! new deadline is usually later than most and stays near the bottom, so this costs a few
+//! comparisons, where an ordered map searched and split nodes on
 //! every one (a request arms several timers, most of them cancelled long before they are due:
 //! route and per-try timeouts, idle timers). Cancelling frees the slot; its heap entry is
 //! skipped when it reaches the top, and the heap is rebuilt without such entries whenever they

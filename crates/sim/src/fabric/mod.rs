@@ -6,10 +6,10 @@
 //! `egress_all` walks every socket of every host on every pass — see [`crate::packets`]).
 //!
 //! - [`conn`]: a connection's ends and segments, and the behaviour each segment has.
-//! - [`deliver`]: what an arriving segment does.
+//! - `deliver`: what an arriving segment does.
 //! - [`socket`]: the streams, listeners and connect / accept futures the platform hands out.
 //! - [`slab`]: generational storage for listeners and connections.
-//! - [`queue`]: the segments in flight, in delivery order.
+//! - `queue`: the segments in flight, in delivery order.
 //!
 //! What it models is what applications observed over turmoil-net in the twin: per-pair
 //! latency and the timeline's link rules ([`Links`]), the three-way handshake, refused
