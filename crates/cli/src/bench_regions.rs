@@ -199,7 +199,7 @@ pub fn world(regions: Regions) -> Result<World, ConfigError> {
 }
 
 /// What the benchmark measures of the world.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, serde::Serialize)]
 pub struct Figures {
     pub pods: usize,
     /// Sidecars that ran (pods no load reaches are not started).
