@@ -4,7 +4,9 @@
 //!    Istio's default (unlimited) breakers, fortio `-c 16 -qps 0`, on each substrate.
 //! 2. A bare echo over the same hops on the same engine and substrate (the baseline), and one
 //!    scheduler pass over 1000 idle hosts.
-//! 3. Path 1 again with `--idle-pods` extra meshed pods that carry no traffic.
+//! 3. Path 1 again with `--idle-pods` extra meshed pods that carry no traffic; and path 1
+//!    paced at the 324-pod world's rate (fortio `-c 16 -qps 1200`), so that each request
+//!    crosses the proxies alone, as the world's requests do.
 //! 4. A multi-region mesh of 324 pods under a failure timeline ([`crate::bench_regions`]):
 //!    simulated requests per wall second, virtual seconds per wall second, and its cost per
 //!    load call and per proxied request hop against path 1's; then its first region alone
@@ -109,7 +111,7 @@ fn world(idle_pods: u32) -> Topology {
     }
 }
 
-fn scenario(requests: u64) -> Scenario {
+fn scenario(requests: u64, qps: f64) -> Scenario {
     Scenario {
         name: "bench".into(),
         description: String::new(),
@@ -123,7 +125,7 @@ fn scenario(requests: u64) -> Scenario {
             from: "fortio".into(),
             start: Duration::ZERO,
             connections: CONNECTIONS,
-            qps: 0.0,
+            qps,
             calls: Some(requests),
             duration: None,
             url: "http://httpbin:8000/get".into(),
@@ -210,9 +212,11 @@ struct Meshed {
     polls: u64,
 }
 
-fn meshed(substrate: Substrate, requests: u64, idle_pods: u32) -> Meshed {
+/// `requests` over the 2-pod meshed path (with `idle_pods` more), fortio `-c 16 -qps <qps>`
+/// (0: as fast as possible).
+fn meshed(substrate: Substrate, requests: u64, idle_pods: u32, qps: f64) -> Meshed {
     let topo = world(idle_pods);
-    let sc = scenario(requests);
+    let sc = scenario(requests, qps);
     let (time, r) = timed(|| {
         meshtwin_sim::run_on(
             substrate,
@@ -284,7 +288,7 @@ pub(crate) struct SubstrateFigures {
 }
 
 fn substrate_figures(substrate: Substrate, requests: u64) -> SubstrateFigures {
-    let m = PathFigures::of(&meshed(substrate, requests, 0));
+    let m = PathFigures::of(&meshed(substrate, requests, 0, 0.0));
     let (echo_wall, e) =
         timed(|| meshtwin_sim::baseline::echo(substrate, requests, CONNECTIONS, LINK, 0));
     let echo = per_sec(e.round_trips, echo_wall.wall);
@@ -341,14 +345,20 @@ pub fn bench_command(args: BenchArgs) -> u8 {
         return 0;
     }
     if args.path_only {
-        let _ = meshed(Substrate::Fabric, requests / 10, 0);
+        let _ = meshed(Substrate::Fabric, requests / 10, 0, 0.0);
         report.fabric = Some(substrate_figures(Substrate::Fabric, requests));
     } else if !args.regions_only {
         // Warm the allocator and caches so the first measured run is not penalised.
-        let _ = meshed(Substrate::Fabric, requests / 10, 0);
+        let _ = meshed(Substrate::Fabric, requests / 10, 0, 0.0);
         let fabric = substrate_figures(Substrate::Fabric, requests);
         report.turmoil_net = Some(substrate_figures(Substrate::TurmoilNet, requests));
-        let idle = PathFigures::of(&meshed(Substrate::Fabric, requests, args.idle_pods));
+        let idle = PathFigures::of(&meshed(Substrate::Fabric, requests, args.idle_pods, 0.0));
+        report.paced = Some(PathFigures::of(&meshed(
+            Substrate::Fabric,
+            requests,
+            0,
+            f64::from(crate::bench_regions::CALLS_PER_SECOND),
+        )));
         let base = fabric.meshed.requests_per_wall_s;
         report.idle_pods = Some((
             args.idle_pods,

@@ -42,6 +42,17 @@ const DIRECT_CALLS: usize = 4;
 /// Per-load rate and length: every zone's 5 loads run 20 s.
 const QPS: u32 = 40;
 const LOAD_SECONDS: u32 = 20;
+/// The 324-pod world's load calls per virtual second: every zone's loads at [`QPS`].
+pub const CALLS_PER_SECOND: u32 = zones(REGIONS) * (1 + DIRECT_CALLS as u32) * QPS;
+
+const fn zones(regions: Regions) -> u32 {
+    let (mut n, mut i) = (0, 0);
+    while i < regions.len() {
+        n += regions[i].1.len() as u32;
+        i += 1;
+    }
+    n
+}
 
 /// The world's inputs, parsed and checked.
 pub struct World {

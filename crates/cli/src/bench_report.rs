@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::bench::SubstrateFigures;
+use crate::bench::{PathFigures, SubstrateFigures};
 use crate::bench_regions::Figures as RegionFigures;
 use crate::bench_sweep::SweepFigures;
 
@@ -25,6 +25,11 @@ pub struct BenchReport {
     /// Meshed path with idle meshed pods (fabric): requests per wall second, and the change
     /// in cost per request against the path alone.
     pub idle_pods: Option<(u32, f64, f64)>,
+    /// The 2-pod meshed path (fabric) paced at the 324-pod world's rate (fortio `-c 16 -qps
+    /// 1200`): each request then crosses the proxies alone, as the world's do, where the
+    /// unpaced path runs up to 16 requests through each step back to back. Not with
+    /// `--regions-only` or `--path-only`.
+    pub paced: Option<PathFigures>,
     /// The 324-pod world (not with `--path-only`).
     pub regions: Option<RegionFigures>,
     /// The same world's first region alone (not with `--path-only`).
@@ -183,8 +188,26 @@ pub fn print_report(r: &BenchReport) {
             "meshed path with {n} idle meshed pods (fabric): {rps:.0} requests / wall s; cost per request {pct:+.1} %"
         );
     }
+    if let Some(p) = &r.paced {
+        println!(
+            "meshed path paced at the 324-pod world's rate (fabric, fortio -c {} -qps {}): {:.0} requests / wall s ({} in {:.3} s, {} proxy hops)",
+            r.connections,
+            crate::bench_regions::CALLS_PER_SECOND,
+            p.requests_per_wall_s,
+            p.requests,
+            p.wall_s,
+            p.proxy_hops
+        );
+    }
     for f in r.regions.iter().chain(&r.one_region) {
         crate::bench_regions::print(f);
+    }
+    if let (Some(p), Some(g)) = (&r.paced, &r.regions) {
+        println!(
+            "cost per proxied request hop, {} pods / the paced 2-pod path: wall {:.2}×",
+            g.pods,
+            p.proxy_hops_per_wall_s / g.proxy_hops_per_wall_s
+        );
     }
     if let Some(s) = &r.size_scaling {
         println!(
