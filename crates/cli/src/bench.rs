@@ -332,6 +332,7 @@ pub fn bench_command(args: BenchArgs) -> u8 {
         requests,
         connections: CONNECTIONS,
         link_us: LINK.as_micros(),
+        build: crate::bench_report::build(),
         ..BenchReport::default()
     };
     if let Some(world) = args.world {
@@ -340,7 +341,10 @@ pub fn bench_command(args: BenchArgs) -> u8 {
             BenchWorld::Full => REGIONS,
             BenchWorld::OneRegion => ONE_REGION,
         };
-        println!("meshtwin bench --world: one run");
+        println!(
+            "meshtwin bench --world ({} build): one run",
+            crate::bench_report::build()
+        );
         crate::bench_regions::print(&measure(regions, |f| timed_once(f)));
         return 0;
     }

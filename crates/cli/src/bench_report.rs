@@ -14,9 +14,21 @@ pub const COST: &str = "wall time (and, separately, the simulating thread's CPU 
     makes two more requests behind it) or by the proxied request hops (HTTP access-log entries \
     the sidecars wrote: two per call on the 2-pod path)";
 
+/// How this binary was built: `pgo` by `scripts/release-pgo.sh` (profile-guided), else
+/// `release` or `debug` — figures of different builds are not comparable.
+pub fn build() -> &'static str {
+    match option_env!("MESHTWIN_BUILD") {
+        Some("pgo") => "pgo",
+        _ if cfg!(debug_assertions) => "debug",
+        _ => "release",
+    }
+}
+
 /// Everything `meshtwin bench` measures.
 #[derive(Default, Serialize)]
 pub struct BenchReport {
+    /// How this binary was built ([`build`]).
+    pub build: &'static str,
     pub requests: u64,
     pub connections: u32,
     pub link_us: u128,
@@ -174,8 +186,8 @@ fn print_substrate(name: &str, f: &SubstrateFigures) {
 /// The report as text.
 pub fn print_report(r: &BenchReport) {
     println!(
-        "meshtwin bench: {} requests, fortio -c {} -qps 0, links {} µs one way (median of 3 runs)",
-        r.requests, r.connections, r.link_us
+        "meshtwin bench ({} build): {} requests, fortio -c {} -qps 0, links {} µs one way (median of 3 runs)",
+        r.build, r.requests, r.connections, r.link_us
     );
     if let Some(f) = &r.fabric {
         print_substrate("fabric", f);
