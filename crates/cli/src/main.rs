@@ -32,6 +32,7 @@ mod bench;
 mod bench_regions;
 mod bench_report;
 mod bench_sweep;
+mod bench_timing;
 mod calltree;
 mod compare;
 mod config_dump;
