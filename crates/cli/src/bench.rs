@@ -283,11 +283,21 @@ pub fn bench_command(args: BenchArgs) -> u8 {
             BenchWorld::Full => REGIONS,
             BenchWorld::OneRegion => ONE_REGION,
         };
-        println!(
-            "meshtwin bench --world ({} build): one run",
-            crate::bench_report::build()
-        );
-        crate::bench_regions::print(&measure(regions, |f| timed_once(f)));
+        let figures = measure(regions, |f| timed_once(f));
+        if args.json {
+            let one =
+                serde_json::json!({ "build": crate::bench_report::build(), "world": figures });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&one).expect("the figures serialize")
+            );
+        } else {
+            println!(
+                "meshtwin bench --world ({} build): one run",
+                crate::bench_report::build()
+            );
+            crate::bench_regions::print(&figures);
+        }
         return 0;
     }
     if args.path_only {
