@@ -268,6 +268,30 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
+/// `meshtwin bench --world`: one world simulated once, its figures as text or JSON.
+fn bench_world(world: BenchWorld, json: bool) -> u8 {
+    use crate::bench_regions::{measure, ONE_REGION, REGIONS};
+    let regions = match world {
+        BenchWorld::Full => REGIONS,
+        BenchWorld::OneRegion => ONE_REGION,
+    };
+    let figures = measure(regions, |f| timed_once(f));
+    if json {
+        let one = serde_json::json!({ "build": crate::bench_report::build(), "world": figures });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&one).expect("the figures serialize")
+        );
+    } else {
+        println!(
+            "meshtwin bench --world ({} build): one run",
+            crate::bench_report::build()
+        );
+        crate::bench_regions::print(&figures);
+    }
+    exit::OK
+}
+
 pub fn bench_command(args: BenchArgs) -> u8 {
     let requests = args.requests;
     let mut report = BenchReport {
@@ -278,27 +302,7 @@ pub fn bench_command(args: BenchArgs) -> u8 {
         ..BenchReport::default()
     };
     if let Some(world) = args.world {
-        use crate::bench_regions::{measure, ONE_REGION, REGIONS};
-        let regions = match world {
-            BenchWorld::Full => REGIONS,
-            BenchWorld::OneRegion => ONE_REGION,
-        };
-        let figures = measure(regions, |f| timed_once(f));
-        if args.json {
-            let one =
-                serde_json::json!({ "build": crate::bench_report::build(), "world": figures });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&one).expect("the figures serialize")
-            );
-        } else {
-            println!(
-                "meshtwin bench --world ({} build): one run",
-                crate::bench_report::build()
-            );
-            crate::bench_regions::print(&figures);
-        }
-        return 0;
+        return bench_world(world, args.json);
     }
     if args.path_only {
         let _ = meshed(Substrate::Fabric, requests / 10, 0, 0.0);
