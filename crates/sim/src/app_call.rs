@@ -11,11 +11,9 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, HOST};
 use http::{HeaderMap, Request, Uri};
 use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
 use meshtwin_model::event::{AppCallResult, EventKind};
 use meshtwin_model::topology::AppCall;
-use meshtwin_proxy::platform::{detach, timeout, Platform};
+use meshtwin_proxy::platform::{timeout, Platform};
 
 use crate::app::{notes_of, App};
 
@@ -114,10 +112,9 @@ async fn once<P: Platform>(
     let Ok(stream) = p.connect(addr).await else {
         return Attempt::Error;
     };
-    let Ok((mut sender, conn)) = http1::handshake(TokioIo::new(stream)).await else {
+    let Some(mut sender) = crate::http_client::open(p, stream).await else {
         return Attempt::Error;
     };
-    p.spawn(detach(conn, || {}));
     let Some(req) = request(call, authority, headers) else {
         return Attempt::Error;
     };

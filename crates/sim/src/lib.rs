@@ -43,6 +43,7 @@ pub mod baseline;
 pub mod clock;
 pub mod executor;
 pub mod fabric;
+pub mod http_client;
 pub mod invariants;
 pub mod links;
 pub mod load_request;

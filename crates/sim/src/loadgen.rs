@@ -14,13 +14,10 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
+use http_body_util::BodyExt;
 use meshtwin_model::event::EventKind;
 use meshtwin_model::scenario::LoadSpec;
-use meshtwin_proxy::platform::{detach, timeout, Platform};
+use meshtwin_proxy::platform::{timeout, Platform};
 
 use crate::app::notes_of;
 use crate::load_request::LoadRequest;
@@ -91,7 +88,7 @@ pub fn spawn_load<P: Platform>(
     }
 }
 
-type Sender = http1::SendRequest<Empty<Bytes>>;
+use crate::http_client::Sender;
 
 /// The pod that answered, as the twin's apps say it.
 const X_SERVED_BY: http::HeaderName = http::HeaderName::from_static("x-served-by");
@@ -249,8 +246,6 @@ impl<P: Platform> Client<P> {
     async fn connect(&self, addr: SocketAddr) -> Option<Sender> {
         let p = &self.platform;
         let stream = timeout(p, self.spec.timeout, p.connect(addr)).await?.ok()?;
-        let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.ok()?;
-        p.spawn(detach(conn, || {}));
-        Some(sender)
+        crate::http_client::open(p, stream).await
     }
 }
