@@ -59,13 +59,18 @@ pub fn sample_latency(dist: &LatencyDist, rng: &mut ChaCha8Rng) -> Duration {
     }
 }
 
+/// An app's behaviour, shared with the world, whose timeline replaces it (copy on write:
+/// [`Rc::make_mut`]). A request takes the behaviour current when a worker takes it up, and
+/// keeps it to its end: a pointer, not a copy of every route and call.
+pub type SharedBehaviour = Rc<RefCell<Rc<AppBehaviour>>>;
+
 /// One pod's app, on any platform: the twin's hosts ([`crate::platform::SimPlatform`]) or
 /// real loopback sockets ([`meshtwin_proxy::platform::real::RealPlatform`]).
 pub struct App<P: Platform> {
     pub platform: P,
     pub pod: String,
     /// Shared with the world, which changes it when the timeline says so.
-    pub behaviour: Rc<RefCell<AppBehaviour>>,
+    pub behaviour: SharedBehaviour,
     pub rng: RefCell<ChaCha8Rng>,
     pub workers: Semaphore,
     pub resolver: Resolver,
@@ -88,7 +93,7 @@ impl<P: Platform> App<P> {
             .acquire()
             .await
             .expect("semaphore never closed");
-        let whole = self.behaviour.borrow().clone();
+        let whole = Rc::clone(&self.behaviour.borrow());
         let b = whole.for_request(method.as_str(), path);
         let (delay, fail) = {
             let mut r = self.rng.borrow_mut();

@@ -11,14 +11,14 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use meshtwin_model::policy::UpstreamProtocol;
-use meshtwin_model::topology::{AppBehaviour, Pod, Sidecar};
+use meshtwin_model::topology::{Pod, Sidecar};
 use meshtwin_proxy::config::ProxyConfig;
 use meshtwin_proxy::observer::Observer;
 use meshtwin_proxy::platform::Platform;
 use meshtwin_proxy::Proxy;
 use tokio::sync::Semaphore;
 
-use crate::app::{spawn_app, App};
+use crate::app::{spawn_app, App, SharedBehaviour};
 use crate::app_call::Resolver;
 use crate::loadgen::LoadTarget;
 use crate::network::HostId;
@@ -76,7 +76,7 @@ pub struct PodRuntime<H: Hosts = SimHosts> {
     pub recorder: Rc<Recorder>,
     pub seed: u64,
     /// Each app's behaviour, shared with the app so the timeline can change it.
-    pub behaviours: BTreeMap<String, Rc<RefCell<AppBehaviour>>>,
+    pub behaviours: BTreeMap<String, SharedBehaviour>,
     /// Every proxy started, by pod (the latest incarnation).
     pub proxies: BTreeMap<String, Rc<Proxy<H::Platform>>>,
     /// Proxies of crashed incarnations, kept until the run ends (their objects may still own
@@ -164,7 +164,7 @@ impl<H: Hosts> PodRuntime<H> {
             let behaviour = self
                 .behaviours
                 .entry(pod.name.clone())
-                .or_insert_with(|| Rc::new(RefCell::new(app.clone())))
+                .or_insert_with(|| Rc::new(RefCell::new(Rc::new(app.clone()))))
                 .clone();
             self.start_app(pod, behaviour, targets, http2);
         }
@@ -173,7 +173,7 @@ impl<H: Hosts> PodRuntime<H> {
     fn start_app(
         &self,
         pod: &Pod,
-        behaviour: Rc<RefCell<AppBehaviour>>,
+        behaviour: SharedBehaviour,
         targets: Vec<LoadTarget>,
         http2: bool,
     ) {
@@ -181,7 +181,7 @@ impl<H: Hosts> PodRuntime<H> {
             Sidecar::None => IpAddr::V4(self.ips[&pod.name]),
             _ => IpAddr::V4(Ipv4Addr::LOCALHOST),
         };
-        let app = behaviour.borrow().clone();
+        let app = Rc::clone(&behaviour.borrow());
         let rng = rng::stream(self.seed, &self.component("app", &pod.name));
         if let Some(prefix) = &app.tcp_echo {
             let rec = self.recorder.clone();
@@ -190,7 +190,7 @@ impl<H: Hosts> PodRuntime<H> {
                     platform: self.platform(&pod.name),
                     pod: pod.name.clone(),
                     prefix: prefix.clone(),
-                    behaviour: app.clone(),
+                    behaviour: (*app).clone(),
                     rng: RefCell::new(rng),
                     served: Rc::new(move |line: &str, pod: &str| rec.note_served(line, pod)),
                 },

@@ -92,7 +92,7 @@ fn httpbin(
     App {
         platform,
         pod: pod.into(),
-        behaviour: Rc::new(RefCell::new(behaviour)),
+        behaviour: Rc::new(RefCell::new(Rc::new(behaviour))),
         rng: RefCell::new(ChaCha8Rng::seed_from_u64(1)),
         workers: Semaphore::new(Semaphore::MAX_PERMITS),
         resolver: Rc::new(|_: &str, _: u16| None),

@@ -20,6 +20,7 @@
 //! hosts), `describe` (how an entry reads in the trace).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
 use std::time::Duration;
 
 use meshtwin_model::event::EventKind;
@@ -354,7 +355,8 @@ fn change_apps<H: Hosts>(world: &World, action: &TimelineAction, rt: &PodRuntime
     };
     for p in world.pods.iter().filter(|p| &p.workload == workload) {
         if let Some(b) = rt.behaviours.get(&p.name) {
-            let mut b = b.borrow_mut();
+            let mut shared = b.borrow_mut();
+            let b = Rc::make_mut(&mut shared);
             if let Some(r) = error_rate {
                 b.error_rate = *r;
             }
