@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -257,44 +258,55 @@ impl<P: Platform> PoolDriver<P> {
         }
     }
 
-    async fn send_on(
+    /// Send `req` on connection `cx` and read the whole response. An `async` block rather
+    /// than an `async fn`, whose argument the future would hold twice (as the argument and
+    /// as the body's local): every attempt boxes this future.
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold its request argument twice"
+    )]
+    fn send_on(
         &self,
         cx: CxId,
         req: Request<UpstreamBody>,
-    ) -> Result<Response<Bytes>, StreamError> {
-        let taken = self.senders.borrow_mut().remove(&cx);
-        let resp = match taken {
-            Some(Sender::H1(mut s)) => {
-                let r = async {
-                    s.ready().await.ok()?;
-                    s.send_request(req).await.ok()
+    ) -> impl Future<Output = Result<Response<Bytes>, StreamError>> + '_ {
+        async move {
+            let taken = self.senders.borrow_mut().remove(&cx);
+            let resp = match taken {
+                // `send_request` hands the request to the connection as it is called, so each
+                // arm awaits only the sender's readiness and then the response: no block holding
+                // the request beside this future's own argument (a copy of 240 bytes, in the
+                // future every attempt boxes).
+                Some(Sender::H1(mut s)) => {
+                    let r = match s.ready().await {
+                        Ok(()) => s.send_request(req).await.ok(),
+                        Err(_) => None,
+                    };
+                    // Give the sender back before anything else can attach to this connection.
+                    if self.engine.borrow().state_of(cx).is_some() {
+                        self.senders.borrow_mut().insert(cx, Sender::H1(s));
+                    }
+                    r
                 }
-                .await;
-                // Give the sender back before anything else can attach to this connection.
-                if self.engine.borrow().state_of(cx).is_some() {
-                    self.senders.borrow_mut().insert(cx, Sender::H1(s));
+                Some(Sender::H2(s)) => {
+                    let mut s2 = s.clone();
+                    self.senders.borrow_mut().insert(cx, Sender::H2(s));
+                    match s2.ready().await {
+                        Ok(()) => s2.send_request(req).await.ok(),
+                        Err(_) => None,
+                    }
                 }
-                r
-            }
-            Some(Sender::H2(s)) => {
-                let mut s2 = s.clone();
-                self.senders.borrow_mut().insert(cx, Sender::H2(s));
-                async {
-                    s2.ready().await.ok()?;
-                    s2.send_request(req).await.ok()
-                }
+                None => None,
+            };
+            let resp = resp.ok_or(StreamError::ConnectionTermination)?;
+            let (parts, body) = resp.into_parts();
+            let bytes = body
+                .collect()
                 .await
-            }
-            None => None,
-        };
-        let resp = resp.ok_or(StreamError::ConnectionTermination)?;
-        let (parts, body) = resp.into_parts();
-        let bytes = body
-            .collect()
-            .await
-            .map_err(|_| StreamError::ConnectionTermination)?
-            .to_bytes();
-        Ok(Response::from_parts(parts, bytes))
+                .map_err(|_| StreamError::ConnectionTermination)?
+                .to_bytes();
+            Ok(Response::from_parts(parts, bytes))
+        }
     }
 }
 
@@ -337,14 +349,21 @@ pub struct StreamHandle<P: Platform> {
 
 impl<P: Platform> StreamHandle<P> {
     /// Send the request and read the whole response.
-    pub async fn send(
+    /// (An `async` block for the reason [`PoolDriver::send_on`] is one.)
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn would hold its request argument twice"
+    )]
+    pub fn send(
         mut self,
         req: Request<UpstreamBody>,
-    ) -> Result<Response<Bytes>, StreamError> {
-        let r = self.pool.send_on(self.cx, req).await;
-        self.done = true;
-        self.pool.stream_finished(self.cx, r.is_ok());
-        r
+    ) -> impl Future<Output = Result<Response<Bytes>, StreamError>> {
+        async move {
+            let r = self.pool.send_on(self.cx, req).await;
+            self.done = true;
+            self.pool.stream_finished(self.cx, r.is_ok());
+            r
+        }
     }
 }
 
