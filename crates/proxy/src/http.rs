@@ -9,6 +9,7 @@
 //! mesh. Each step is therefore boxed where it is awaited (`Box::pin`): a future holds only
 //! its own state, and a request's steps live in freshly allocated, cache-warm memory.
 
+use std::future::Future;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -43,67 +44,74 @@ impl std::error::Error for DownstreamReset {}
 
 /// Serve one downstream request on `worker` of listener `index`; `active` marks it active on
 /// its connection until it ends.
-pub(crate) async fn handle_request<P: Platform>(
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn would hold its request argument twice"
+)]
+pub(crate) fn handle_request<P: Platform>(
     proxy: Rc<Proxy<P>>,
     index: usize,
     worker: u32,
     req: Request<Incoming>,
     active: ActiveRequest,
-) -> Result<Response<Full<Bytes>>, DownstreamReset> {
-    let received = proxy.platform.now();
-    let lcfg = proxy.listener(index);
-    let limits = proxy.downstream_limits();
-    proxy.worker_active(worker);
+) -> impl Future<Output = Result<Response<Full<Bytes>>, DownstreamReset>> {
+    // Taken apart before the future is made: it holds the parts, not the request too.
     let (mut parts, body) = req.into_parts();
-    let request_id = match parts
-        .headers
-        .get(&X_REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(id) => id.to_string(),
-        None => {
-            let id = proxy.new_request_id();
-            if let Ok(v) = HeaderValue::from_str(&id) {
-                parts.headers.insert(X_REQUEST_ID, v);
+    async move {
+        let received = proxy.platform.now();
+        let lcfg = proxy.listener(index);
+        let limits = proxy.downstream_limits();
+        proxy.worker_active(worker);
+        let request_id = match parts
+            .headers
+            .get(&X_REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(id) => id.to_string(),
+            None => {
+                let id = proxy.new_request_id();
+                if let Ok(v) = HeaderValue::from_str(&id) {
+                    parts.headers.insert(X_REQUEST_ID, v);
+                }
+                id
             }
-            id
-        }
-    };
-    let mut stream = ActiveStream::new(
-        proxy.clone(),
-        proxy.listener_name(index),
-        proxy.hcm_stats(&lcfg.stat_prefix),
-        request_id,
-        received,
-    );
-    // Envoy's checks of the request head (real clients only), then the body and the router.
-    // A downstream that goes away drops `stream` unanswered: it is logged `DC`.
-    let rejected = limits.envoy_request_checks.then(|| {
-        envoy_request_check(
-            &parts,
-            &active,
-            &limits,
-            &lcfg.server_name,
-            &mut stream.info,
-        )
-    });
-    let response = match rejected.flatten() {
-        Some(response) => response,
-        None => {
-            Box::pin(forward(
-                &proxy,
-                index,
-                worker,
-                parts,
-                body,
+        };
+        let mut stream = ActiveStream::new(
+            proxy.clone(),
+            proxy.listener_name(index),
+            proxy.hcm_stats(&lcfg.stat_prefix),
+            request_id,
+            received,
+        );
+        // Envoy's checks of the request head (real clients only), then the body and the router.
+        // A downstream that goes away drops `stream` unanswered: it is logged `DC`.
+        let rejected = limits.envoy_request_checks.then(|| {
+            envoy_request_check(
+                &parts,
+                &active,
+                &limits,
+                &lcfg.server_name,
                 &mut stream.info,
-            ))
-            .await?
-        }
-    };
-    proxy.worker_active(worker);
-    stream.answered(response.status().as_u16());
-    Ok(response)
+            )
+        });
+        let response = match rejected.flatten() {
+            Some(response) => response,
+            None => {
+                Box::pin(forward(
+                    &proxy,
+                    index,
+                    worker,
+                    parts,
+                    body,
+                    &mut stream.info,
+                ))
+                .await?
+            }
+        };
+        proxy.worker_active(worker);
+        stream.answered(response.status().as_u16());
+        Ok(response)
+    }
 }
 
 /// Read the body (whole, or up to the buffer limit) and route the request. Without a buffer
@@ -111,41 +119,47 @@ pub(crate) async fn handle_request<P: Platform>(
 /// `x-envoy-upstream-service-time` start here. With one, a body over the limit is streamed
 /// (see `crate::body`). A body that fails is answered 400 if malformed, dropped (`DC`) if the
 /// client went away.
-async fn forward<P: Platform>(
-    proxy: &Rc<Proxy<P>>,
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn would hold its request argument twice"
+)]
+fn forward<'a, P: Platform>(
+    proxy: &'a Rc<Proxy<P>>,
     index: usize,
     worker: u32,
     parts: http::request::Parts,
     body: Incoming,
-    info: &mut StreamInfo,
-) -> Result<Response<Full<Bytes>>, DownstreamReset> {
-    let lcfg = proxy.listener(index);
-    let server = lcfg.server_name.as_str();
-    let failure = FailureCell::default();
-    let limit = proxy.downstream_limits().buffer_limit_bytes;
-    let body = match read_up_to(body, limit).await {
-        Ok(ReadBody::Whole(b)) => Some(RequestBody::whole(b)),
-        Ok(ReadBody::Partial(read, rest)) => {
-            Some(RequestBody::streaming(read, rest, failure.clone()))
-        }
-        Err(f) => {
-            failure.set(Some(f));
-            None
-        }
-    };
-    let outcome = match body {
-        Some(body) => {
-            if !proxy.cfg.processing_delay.is_zero() {
-                proxy.platform.sleep(proxy.cfg.processing_delay).await;
+    info: &'a mut StreamInfo,
+) -> impl Future<Output = Result<Response<Full<Bytes>>, DownstreamReset>> + 'a {
+    async move {
+        let lcfg = proxy.listener(index);
+        let server = lcfg.server_name.as_str();
+        let failure = FailureCell::default();
+        let limit = proxy.downstream_limits().buffer_limit_bytes;
+        let body = match read_up_to(body, limit).await {
+            Ok(ReadBody::Whole(b)) => Some(RequestBody::whole(b)),
+            Ok(ReadBody::Partial(read, rest)) => {
+                Some(RequestBody::streaming(read, rest, failure.clone()))
             }
-            Box::pin(route_request(proxy, index, worker, parts, body, info)).await
+            Err(f) => {
+                failure.set(Some(f));
+                None
+            }
+        };
+        let outcome = match body {
+            Some(body) => {
+                if !proxy.cfg.processing_delay.is_zero() {
+                    proxy.platform.sleep(proxy.cfg.processing_delay).await;
+                }
+                Box::pin(route_request(proxy, index, worker, parts, body, info)).await
+            }
+            None => protocol_error(400, server, info),
+        };
+        match failure.get() {
+            None => Ok(outcome),
+            Some(BodyFailure::Malformed) => Ok(protocol_error(400, server, info)),
+            Some(BodyFailure::Disconnected) => Err(DownstreamReset),
         }
-        None => protocol_error(400, server, info),
-    };
-    match failure.get() {
-        None => Ok(outcome),
-        Some(BodyFailure::Malformed) => Ok(protocol_error(400, server, info)),
-        Some(BodyFailure::Disconnected) => Err(DownstreamReset),
     }
 }
 

@@ -28,6 +28,7 @@ mod retry;
 mod timeout;
 
 use meshtwin_model::event::Name;
+use std::future::Future;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -93,57 +94,63 @@ struct Upstream<'a, P: Platform> {
 
 /// Route and forward one downstream request that arrived on listener `index`, worker
 /// `worker`; `info` receives what the access log says of it.
-pub(crate) async fn route_request<P: Platform>(
-    proxy: &Rc<Proxy<P>>,
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn would hold its request argument twice"
+)]
+pub(crate) fn route_request<'a, P: Platform>(
+    proxy: &'a Rc<Proxy<P>>,
     index: usize,
     worker: u32,
     parts: Parts,
     body: RequestBody,
-    info: &mut StreamInfo,
-) -> Response<Full<Bytes>> {
-    // The listener's configuration as of this request (an xDS push swaps the whole `Rc`).
-    let lcfg = proxy.listener(index);
-    let server = lcfg.server_name.as_str();
-    let authority = authority_of(&parts);
-    let path = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/")
-        .to_string();
-    let stream_id = proxy.random_u64();
-    let (route, action) = match decode_headers(&lcfg, &parts, &authority, &path, info) {
-        Decoded::Route(route, action) => (route, action),
-        Decoded::Reply(reply) => return reply,
-    };
-    if let ClusterSpecifier::Cluster(c) = &action.cluster {
-        info.cluster = c.clone();
-    }
-    // The stream idle timer (`ConnectionManagerImpl::ActiveStream`'s `idle_timer_`): the
-    // route's `idle_timeout` overrides the connection manager's `stream_idle_timeout`, zero
-    // disables it. The request is complete (its body read) when routing starts, and the twin
-    // sends a response whole, so the stream is idle from here until the response: through the
-    // fault delay, queueing, every attempt and back-off. A body streamed past the buffer
-    // limit (real clients only) is still arriving: this timer is not applied to it (the real
-    // proxy's connection watchdog, `crate::conn_watch`, watches such streams).
-    let idle = action
-        .idle_timeout
-        .or(lcfg.idle_timeout)
-        .filter(|t| !t.is_zero() && body.replayable());
-    let routed = Routed {
-        route,
-        action,
-        authority,
-        path,
-        stream_id,
-    };
-    let forwarded = Box::pin(forward(proxy, worker, server, routed, parts, body, info));
-    let Some(idle) = idle else {
-        return forwarded.await;
-    };
-    match timeout(&proxy.platform, idle, forwarded).await {
-        Some(response) => response,
-        None => on_idle_timeout(proxy, &lcfg, info),
+    info: &'a mut StreamInfo,
+) -> impl Future<Output = Response<Full<Bytes>>> + 'a {
+    async move {
+        // The listener's configuration as of this request (an xDS push swaps the whole `Rc`).
+        let lcfg = proxy.listener(index);
+        let server = lcfg.server_name.as_str();
+        let authority = authority_of(&parts);
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+            .to_string();
+        let stream_id = proxy.random_u64();
+        let (route, action) = match decode_headers(&lcfg, &parts, &authority, &path, info) {
+            Decoded::Route(route, action) => (route, action),
+            Decoded::Reply(reply) => return reply,
+        };
+        if let ClusterSpecifier::Cluster(c) = &action.cluster {
+            info.cluster = c.clone();
+        }
+        // The stream idle timer (`ConnectionManagerImpl::ActiveStream`'s `idle_timer_`): the
+        // route's `idle_timeout` overrides the connection manager's `stream_idle_timeout`, zero
+        // disables it. The request is complete (its body read) when routing starts, and the twin
+        // sends a response whole, so the stream is idle from here until the response: through the
+        // fault delay, queueing, every attempt and back-off. A body streamed past the buffer
+        // limit (real clients only) is still arriving: this timer is not applied to it (the real
+        // proxy's connection watchdog, `crate::conn_watch`, watches such streams).
+        let idle = action
+            .idle_timeout
+            .or(lcfg.idle_timeout)
+            .filter(|t| !t.is_zero() && body.replayable());
+        let routed = Routed {
+            route,
+            action,
+            authority,
+            path,
+            stream_id,
+        };
+        let forwarded = Box::pin(forward(proxy, worker, server, routed, parts, body, info));
+        let Some(idle) = idle else {
+            return forwarded.await;
+        };
+        match timeout(&proxy.platform, idle, forwarded).await {
+            Some(response) => response,
+            None => on_idle_timeout(proxy, &lcfg, info),
+        }
     }
 }
 
@@ -170,68 +177,75 @@ struct Routed<'l> {
 }
 
 /// Steps 2–8 for a routed request.
-async fn forward<P: Platform>(
-    proxy: &Rc<Proxy<P>>,
+#[allow(
+    clippy::manual_async_fn,
+    reason = "an async fn would hold its request argument twice"
+)]
+fn forward<'a, P: Platform>(
+    proxy: &'a Rc<Proxy<P>>,
     worker: u32,
-    server: &str,
-    routed: Routed<'_>,
+    server: &'a str,
+    routed: Routed<'a>,
     mut parts: Parts,
     body: RequestBody,
-    info: &mut StreamInfo,
-) -> Response<Full<Bytes>> {
-    let Routed {
-        route,
-        action,
-        authority,
-        path,
-        stream_id,
-    } = routed;
-    if let Some(reply) = fault::inject(proxy, route.fault.as_ref(), server, info).await {
-        return reply;
-    }
-    let cluster_name = action.cluster.pick(stream_id);
-    if info.cluster.as_str() != cluster_name {
-        info.cluster = Name::from(cluster_name);
-    }
-    let Some(cluster) = proxy.cluster(cluster_name) else {
-        info.flags.set(ResponseFlag::NC);
-        return local_reply(503, "", server);
-    };
-    prepare_upstream(&mut parts, &path, route, action);
-    // Retry and timeout headers are consumed before anything goes upstream, shadows
-    // included (`finalTimeout`, then `createRetryState`, then the shadow policies).
-    let mut policy = RetryPolicy::for_request(action.retry_policy.as_ref(), &mut parts.headers);
-    // A body streamed past the buffer limit can be sent once: no retry, no shadow
-    // (`source/common/router/router.cc` `Filter::decodeData`, `retry_or_shadow_abandoned`).
-    if !body.replayable() {
-        policy = RetryPolicy {
-            num_retries: 0,
-            per_try_timeout: policy.per_try_timeout,
-            ..RetryPolicy::new(RetryOn::NONE)
+    info: &'a mut StreamInfo,
+) -> impl Future<Output = Response<Full<Bytes>>> + 'a {
+    async move {
+        let Routed {
+            route,
+            action,
+            authority,
+            path,
+            stream_id,
+        } = routed;
+        if let Some(reply) = fault::inject(proxy, route.fault.as_ref(), server, info).await {
+            return reply;
+        }
+        let cluster_name = action.cluster.pick(stream_id);
+        if info.cluster.as_str() != cluster_name {
+            info.cluster = Name::from(cluster_name);
+        }
+        let Some(cluster) = proxy.cluster(cluster_name) else {
+            info.flags.set(ResponseFlag::NC);
+            return local_reply(503, "", server);
         };
+        prepare_upstream(&mut parts, &path, route, action);
+        // Retry and timeout headers are consumed before anything goes upstream, shadows
+        // included (`finalTimeout`, then `createRetryState`, then the shadow policies).
+        let mut policy = RetryPolicy::for_request(action.retry_policy.as_ref(), &mut parts.headers);
+        // A body streamed past the buffer limit can be sent once: no retry, no shadow
+        // (`source/common/router/router.cc` `Filter::decodeData`, `retry_or_shadow_abandoned`).
+        if !body.replayable() {
+            policy = RetryPolicy {
+                num_retries: 0,
+                per_try_timeout: policy.per_try_timeout,
+                ..RetryPolicy::new(RetryOn::NONE)
+            };
+        }
+        let timeouts =
+            Timeouts::for_request(action.timeout, policy.per_try_timeout, &mut parts.headers);
+        let upstream = Upstream {
+            proxy,
+            cluster: &cluster,
+            worker,
+            parts: &parts,
+            body: &body,
+        };
+        mirror::shadow(&upstream, action, stream_id, &authority, timeouts.global);
+        let started = proxy.platform.now();
+        let attempts = Box::pin(retry::forward(&upstream, &policy, timeouts.per_try, info));
+        let ended =
+            timeout::ended(timeout::within(&proxy.platform, timeouts.global, attempts).await);
+        let (mut response, from_upstream) = complete::finish(&cluster, ended, server, info);
+        if from_upstream {
+            let ms = proxy.platform.now().saturating_sub(started).as_millis() as u64;
+            response.headers_mut().insert(
+                HeaderName::from_static("x-envoy-upstream-service-time"),
+                HeaderValue::from(ms),
+            );
+        }
+        response
     }
-    let timeouts =
-        Timeouts::for_request(action.timeout, policy.per_try_timeout, &mut parts.headers);
-    let upstream = Upstream {
-        proxy,
-        cluster: &cluster,
-        worker,
-        parts: &parts,
-        body: &body,
-    };
-    mirror::shadow(&upstream, action, stream_id, &authority, timeouts.global);
-    let started = proxy.platform.now();
-    let attempts = Box::pin(retry::forward(&upstream, &policy, timeouts.per_try, info));
-    let ended = timeout::ended(timeout::within(&proxy.platform, timeouts.global, attempts).await);
-    let (mut response, from_upstream) = complete::finish(&cluster, ended, server, info);
-    if from_upstream {
-        let ms = proxy.platform.now().saturating_sub(started).as_millis() as u64;
-        response.headers_mut().insert(
-            HeaderName::from_static("x-envoy-upstream-service-time"),
-            HeaderValue::from(ms),
-        );
-    }
-    response
 }
 
 /// What `Filter::decodeHeaders` made of a request.
