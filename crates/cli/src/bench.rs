@@ -31,7 +31,7 @@ use meshtwin_sim::Substrate;
 use serde::Serialize;
 
 use crate::bench_report::{must_show, print_report, BenchReport};
-pub(crate) use crate::bench_timing::{timed, timed_once, Timing};
+use crate::bench_timing::{timed, timed_once, Timing};
 use crate::exit;
 
 const CONNECTIONS: u32 = 16;

@@ -240,7 +240,7 @@ pub fn measure(
     regions: Regions,
     timed: impl FnOnce(
         &mut dyn FnMut() -> meshtwin_model::run::RunResult,
-    ) -> (crate::bench::Timing, meshtwin_model::run::RunResult),
+    ) -> (crate::bench_timing::Timing, meshtwin_model::run::RunResult),
 ) -> Figures {
     let w = world(regions).expect("the bench world is valid");
     let (time, r) = timed(&mut || {

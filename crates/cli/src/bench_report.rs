@@ -37,8 +37,8 @@ pub struct BenchReport {
     /// Meshed path with idle meshed pods (fabric): requests per wall second, and the change
     /// in cost per request against the path alone.
     pub idle_pods: Option<(u32, f64, f64)>,
-    /// The 2-pod meshed path (fabric) paced at the 324-pod world's rate (fortio `-c 16 -qps
-    /// 1200`): each request then crosses the proxies alone, as the world's do, where the
+    /// The 2-pod meshed path (fabric) paced at the 324-pod world's rate (fortio `-c 16 -qps`
+    /// [`crate::bench_regions::CALLS_PER_SECOND`]): each request then crosses the proxies alone, as the world's do, where the
     /// unpaced path runs up to 16 requests through each step back to back. Not with
     /// `--regions-only` or `--path-only`.
     pub paced: Option<PathFigures>,
