@@ -103,3 +103,24 @@ fn the_path_bench_proxies_every_request_through_both_sidecars_and_checks_its_goa
         ["2-pod meshed path / bare echo over the same hops (fabric)"]
     );
 }
+
+#[test]
+fn the_path_world_is_the_2_pod_path_simulated_once_and_alone() {
+    let r = json_of(&["bench", "--world", "path", "--requests", "300", "--json"]);
+    let p = &r["path"];
+    assert_eq!(p["requests"].as_u64(), Some(300), "{r}");
+    assert_eq!(p["proxy_hops"].as_u64(), Some(600), "{r}");
+    assert!(p["virtual_s"].as_f64() > Some(0.0), "{r}");
+    // One simulation and nothing else: no echo, no goals, no multi-region world.
+    let keys: Vec<&str> = (r.as_object().expect("an object").keys())
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["build", "path"], "{r}");
+    let text = meshtwin(["bench", "--world", "path", "--requests", "300"]);
+    assert_eq!(text.code, 0, "{}", text.transcript());
+    assert!(
+        text.stdout.contains("300 requests (600 proxy hops)"),
+        "{}",
+        text.transcript()
+    );
+}

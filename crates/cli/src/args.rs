@@ -313,8 +313,9 @@ pub enum Command {
         /// proxy's per-request cost).
         #[arg(long, conflicts_with = "regions_only")]
         path_only: bool,
-        /// Only one multi-region world, simulated once (no medians, no other measurement):
-        /// for profilers, which then see one simulation of that size alone.
+        /// Only one world, simulated once (no medians, no other measurement): the 2-pod
+        /// meshed path (`path`, `--requests` calls) or a multi-region mesh; for profilers,
+        /// which then see that one simulation alone (`scripts/bench-cache.sh`).
         #[arg(long, value_enum, conflicts_with_all = ["regions_only", "path_only"])]
         world: Option<crate::bench::BenchWorld>,
         /// The scenario swept with `--jobs 1` and `--jobs 2` (skipped with `--regions-only`

@@ -155,11 +155,24 @@ struct Meshed {
 }
 
 /// `requests` over the 2-pod meshed path (with `idle_pods` more), fortio `-c 16 -qps <qps>`
-/// (0: as fast as possible).
+/// (0: as fast as possible), the median of three runs.
 fn meshed(substrate: Substrate, requests: u64, idle_pods: u32, qps: f64) -> Meshed {
+    meshed_timed(substrate, requests, idle_pods, qps, |f| timed(f))
+}
+
+/// The same, run and timed by `timed` (three runs or one).
+fn meshed_timed(
+    substrate: Substrate,
+    requests: u64,
+    idle_pods: u32,
+    qps: f64,
+    timed: impl FnOnce(
+        &mut dyn FnMut() -> meshtwin_model::run::RunResult,
+    ) -> (Timing, meshtwin_model::run::RunResult),
+) -> Meshed {
     let topo = world(idle_pods);
     let sc = scenario(requests, qps);
-    let (time, r) = timed(|| {
+    let (time, r) = timed(&mut || {
         meshtwin_sim::run_on(
             substrate,
             &topo,
@@ -245,9 +258,11 @@ fn substrate_figures(substrate: Substrate, requests: u64) -> SubstrateFigures {
     }
 }
 
-/// A multi-region world `meshtwin bench --world` simulates alone.
+/// A world `meshtwin bench --world` simulates alone.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum BenchWorld {
+    /// The 2-pod meshed path on the fabric, `--requests` calls at fortio `-c 16 -qps 0`.
+    Path,
     /// Three regions, 324 pods.
     Full,
     /// The first region alone, 108 pods.
@@ -268,25 +283,48 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
-/// `meshtwin bench --world`: one world simulated once, its figures as text or JSON.
-fn bench_world(world: BenchWorld, json: bool) -> u8 {
+/// `meshtwin bench --world`: one world simulated once, its figures as text or JSON (`path`
+/// for the 2-pod path, `world` for a multi-region one).
+fn bench_world(world: BenchWorld, requests: u64, json: bool) -> u8 {
     use crate::bench_regions::{measure, ONE_REGION, REGIONS};
+    let build = crate::bench_report::build();
     let regions = match world {
+        BenchWorld::Path => {
+            let m = meshed_timed(Substrate::Fabric, requests, 0, 0.0, |f| timed_once(f));
+            let path = PathFigures::of(&m);
+            if json {
+                let one = serde_json::json!({ "build": build, "path": path });
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&one).expect("serializes")
+                );
+            } else {
+                println!("meshtwin bench --world path ({build} build): one run");
+                println!(
+                    "2-pod meshed path (fabric, fortio -c {CONNECTIONS} -qps 0): {} requests \
+                     ({} proxy hops) in {:.3} s wall = {:.0} requests / wall s; {:.1} task polls \
+                     per request",
+                    path.requests,
+                    path.proxy_hops,
+                    path.wall_s,
+                    path.requests_per_wall_s,
+                    path.task_polls_per_request
+                );
+            }
+            return exit::OK;
+        }
         BenchWorld::Full => REGIONS,
         BenchWorld::OneRegion => ONE_REGION,
     };
     let figures = measure(regions, |f| timed_once(f));
     if json {
-        let one = serde_json::json!({ "build": crate::bench_report::build(), "world": figures });
+        let one = serde_json::json!({ "build": build, "world": figures });
         println!(
             "{}",
             serde_json::to_string_pretty(&one).expect("the figures serialize")
         );
     } else {
-        println!(
-            "meshtwin bench --world ({} build): one run",
-            crate::bench_report::build()
-        );
+        println!("meshtwin bench --world ({build} build): one run");
         crate::bench_regions::print(&figures);
     }
     exit::OK
@@ -302,7 +340,7 @@ pub fn bench_command(args: BenchArgs) -> u8 {
         ..BenchReport::default()
     };
     if let Some(world) = args.world {
-        return bench_world(world, args.json);
+        return bench_world(world, requests, args.json);
     }
     if args.path_only {
         let _ = meshed(Substrate::Fabric, requests / 10, 0, 0.0);
