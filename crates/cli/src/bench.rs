@@ -283,49 +283,44 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
-/// `meshtwin bench --world`: one world simulated once, its figures as text or JSON (`path`
-/// for the 2-pod path, `world` for a multi-region one).
+/// `meshtwin bench --world`: one world simulated once, its figures as text or JSON (under
+/// `path` for the 2-pod path, `world` for a multi-region one).
 fn bench_world(world: BenchWorld, requests: u64, json: bool) -> u8 {
-    use crate::bench_regions::{measure, ONE_REGION, REGIONS};
-    let build = crate::bench_report::build();
-    let regions = match world {
+    use crate::bench_regions::{line, measure, ONE_REGION, REGIONS};
+    fn serialized(f: impl Serialize) -> serde_json::Value {
+        serde_json::to_value(f).expect("the figures serialize")
+    }
+    let (key, value, text) = match world {
         BenchWorld::Path => {
             let m = meshed_timed(Substrate::Fabric, requests, 0, 0.0, |f| timed_once(f));
-            let path = PathFigures::of(&m);
-            if json {
-                let one = serde_json::json!({ "build": build, "path": path });
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&one).expect("serializes")
-                );
-            } else {
-                println!("meshtwin bench --world path ({build} build): one run");
-                println!(
-                    "2-pod meshed path (fabric, fortio -c {CONNECTIONS} -qps 0): {} requests \
-                     ({} proxy hops) in {:.3} s wall = {:.0} requests / wall s; {:.1} task polls \
-                     per request",
-                    path.requests,
-                    path.proxy_hops,
-                    path.wall_s,
-                    path.requests_per_wall_s,
-                    path.task_polls_per_request
-                );
-            }
-            return exit::OK;
+            let p = PathFigures::of(&m);
+            let text = format!(
+                "2-pod meshed path (fabric, fortio -c {CONNECTIONS} -qps 0): {} requests ({} proxy \
+                 hops) in {:.3} s wall = {:.0} requests / wall s; {:.1} task polls per request",
+                p.requests, p.proxy_hops, p.wall_s, p.requests_per_wall_s, p.task_polls_per_request
+            );
+            ("path", serialized(&p), text)
         }
-        BenchWorld::Full => REGIONS,
-        BenchWorld::OneRegion => ONE_REGION,
+        BenchWorld::Full | BenchWorld::OneRegion => {
+            let regions = match world {
+                BenchWorld::Full => REGIONS,
+                _ => ONE_REGION,
+            };
+            let f = measure(regions, |f| timed_once(f));
+            ("world", serialized(&f), line(&f))
+        }
     };
-    let figures = measure(regions, |f| timed_once(f));
+    let build = crate::bench_report::build();
     if json {
-        let one = serde_json::json!({ "build": build, "world": figures });
+        let mut one = serde_json::Map::new();
+        one.insert("build".into(), build.into());
+        one.insert(key.into(), value);
         println!(
             "{}",
             serde_json::to_string_pretty(&one).expect("the figures serialize")
         );
     } else {
-        println!("meshtwin bench --world ({build} build): one run");
-        crate::bench_regions::print(&figures);
+        println!("meshtwin bench --world ({build} build): one run\n{text}");
     }
     exit::OK
 }

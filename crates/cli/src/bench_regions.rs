@@ -289,7 +289,12 @@ pub fn measure(
 
 /// The figures as one line of text.
 pub fn print(f: &Figures) {
-    println!(
+    println!("{}", line(f));
+}
+
+/// The figures as one line of text, unprinted.
+pub fn line(f: &Figures) -> String {
+    format!(
         "multi-region mesh under faults ({} pods, {} sidecars running, {} region(s), {} zones, 11 services, {} loads; 503s → ejections, a crash, \
          a zone partition, a scale to 0, recovery): {} calls ({} not 200, {} ejections, {} proxy hops) \
          in {:.3} s wall = {:.0} simulated requests / wall s ({:.0} proxy hops / wall s); virtual {:.1} s \
@@ -315,7 +320,7 @@ pub fn print(f: &Figures) {
         } else {
             String::new()
         }
-    );
+    )
 }
 
 #[cfg(test)]
