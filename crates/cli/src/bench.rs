@@ -286,10 +286,14 @@ pub struct BenchArgs {
 /// `meshtwin bench --world`: one world simulated once, its figures as text or JSON (under
 /// `path` for the 2-pod path, `world` for a multi-region one).
 fn bench_world(world: BenchWorld, requests: u64, json: bool) -> u8 {
-    use crate::bench_regions::{line, measure, ONE_REGION, REGIONS};
+    use crate::bench_regions::{line, measure, Regions, ONE_REGION, REGIONS};
     fn serialized(f: impl Serialize) -> serde_json::Value {
         serde_json::to_value(f).expect("the figures serialize")
     }
+    let multi_region = |regions: Regions| {
+        let f = measure(regions, |f| timed_once(f));
+        ("world", serialized(&f), line(&f))
+    };
     let (key, value, text) = match world {
         BenchWorld::Path => {
             let m = meshed_timed(Substrate::Fabric, requests, 0, 0.0, |f| timed_once(f));
@@ -301,14 +305,8 @@ fn bench_world(world: BenchWorld, requests: u64, json: bool) -> u8 {
             );
             ("path", serialized(&p), text)
         }
-        BenchWorld::Full | BenchWorld::OneRegion => {
-            let regions = match world {
-                BenchWorld::Full => REGIONS,
-                _ => ONE_REGION,
-            };
-            let f = measure(regions, |f| timed_once(f));
-            ("world", serialized(&f), line(&f))
-        }
+        BenchWorld::Full => multi_region(REGIONS),
+        BenchWorld::OneRegion => multi_region(ONE_REGION),
     };
     let build = crate::bench_report::build();
     if json {
