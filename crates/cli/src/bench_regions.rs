@@ -288,11 +288,6 @@ pub fn measure(
 }
 
 /// The figures as one line of text.
-pub fn print(f: &Figures) {
-    println!("{}", line(f));
-}
-
-/// The figures as one line of text, unprinted.
 pub fn line(f: &Figures) -> String {
     format!(
         "multi-region mesh under faults ({} pods, {} sidecars running, {} region(s), {} zones, 11 services, {} loads; 503s → ejections, a crash, \

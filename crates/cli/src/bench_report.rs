@@ -212,7 +212,7 @@ pub fn print_report(r: &BenchReport) {
         );
     }
     for f in r.regions.iter().chain(&r.one_region) {
-        crate::bench_regions::print(f);
+        println!("{}", crate::bench_regions::line(f));
     }
     if let (Some(p), Some(g)) = (&r.paced, &r.regions) {
         println!(
